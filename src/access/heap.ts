@@ -1,0 +1,267 @@
+/**
+ * Heaps: chains of slotted pages holding a table's tuples, named by their
+ * first page. Every change goes through logPageChange (the logged-change
+ * recipe in log.ts).
+ *
+ * Pages of a heap are linked by nextPage; the first page's lastPage field is
+ * a hint to the tail, which may be stale after a crash (the links are
+ * followed from it). Allocation, linking and pruning are redo-only records
+ * outside any transaction: an aborted insert leaves the page it added,
+ * empty, as PostgreSQL does.
+ */
+import { DbError } from '../errors/index.ts';
+import { LockWait, rowIdOf, pageOfRow, slotOfRow, type RowId } from '../engine/api.ts';
+import { Kind } from '../wal/record.ts';
+import {
+  META_PAGE,
+  PAGE_HEADER_SIZE,
+  PAGE_SIZE,
+  PageType,
+  SLOT_SIZE,
+  fitsInSlot,
+  freeSlot,
+  isSlotUsed,
+  lastPageHint,
+  nextPage,
+  readMeta,
+  readSlot,
+  slotCount,
+  type PageBuf,
+} from '../storage/page.ts';
+import type { Txn } from '../txn/manager.ts';
+import { ensureBegun, logPageChange, type AccessContext } from './log.ts';
+import { FLAG_DEAD, makeTuple, tupleIsDead, tupleRow, tupleXid, TUPLE_HEADER_SIZE } from './tuple.ts';
+
+/** The largest row (without the tuple header) a page can hold. */
+export const MAX_ROW_SIZE = PAGE_SIZE - PAGE_HEADER_SIZE - SLOT_SIZE - TUPLE_HEADER_SIZE;
+
+export class HeapAccess {
+  private readonly tail = new Map<number, number>();
+
+  constructor(private readonly ctx: AccessContext) {}
+
+  // ---- allocation (redo-only) ----
+
+  /** Takes a page from the free list or the end of the file, formatted as an empty heap page of owner. */
+  allocatePage(owner: number): number {
+    const { pool } = this.ctx;
+    const page = pool.with(META_PAGE, (meta, mf) => {
+      const m = readMeta(meta);
+      let p: number;
+      if (m.freeHead !== 0) {
+        p = m.freeHead;
+        const next = pool.with(p, (fp) => nextPage(fp));
+        logPageChange(this.ctx, null, mf, { kind: Kind.Meta, page: META_PAGE, ...m, freeHead: next });
+      } else {
+        p = m.nextPageNo;
+        logPageChange(this.ctx, null, mf, { kind: Kind.Meta, page: META_PAGE, ...m, nextPageNo: p + 1 });
+      }
+      return p;
+    });
+    pool.with(page, (_, f) =>
+      logPageChange(this.ctx, null, f, { kind: Kind.PageInit, page, pageType: PageType.Heap, owner }),
+    );
+    return page;
+  }
+
+  allocateOid(): number {
+    const { pool } = this.ctx;
+    return pool.with(META_PAGE, (meta, mf) => {
+      const m = readMeta(meta);
+      logPageChange(this.ctx, null, mf, { kind: Kind.Meta, page: META_PAGE, ...m, nextOid: m.nextOid + 1 });
+      return m.nextOid;
+    });
+  }
+
+  createHeap(): number {
+    const first = this.allocatePage(0);
+    // A heap's first page owns itself: fix the owner field written by allocatePage.
+    this.ctx.pool.with(first, (_, f) =>
+      logPageChange(this.ctx, null, f, { kind: Kind.PageInit, page: first, pageType: PageType.Heap, owner: first }),
+    );
+    this.tail.set(first, first);
+    return first;
+  }
+
+  /** Puts every page of heap on the free list (after the dropping transaction committed). */
+  freeHeap(heap: number): void {
+    const { pool } = this.ctx;
+    let last = heap;
+    for (let p = heap; p !== 0; p = pool.with(p, (pg) => nextPage(pg))) last = p;
+    pool.with(META_PAGE, (meta, mf) => {
+      const m = readMeta(meta);
+      pool.with(last, (_, lf) => logPageChange(this.ctx, null, lf, { kind: Kind.HeapLink, page: last, next: m.freeHead }));
+      logPageChange(this.ctx, null, mf, { kind: Kind.Meta, page: META_PAGE, ...m, freeHead: heap });
+    });
+    this.tail.delete(heap);
+  }
+
+  private tailOf(heap: number): number {
+    let t = this.tail.get(heap);
+    if (t === undefined) {
+      t = this.ctx.pool.with(heap, (p) => lastPageHint(p)) || heap;
+      this.tail.set(heap, t);
+    }
+    return t;
+  }
+
+  private extend(heap: number, after: number): number {
+    const page = this.allocatePage(heap);
+    this.ctx.pool.with(after, (_, f) => logPageChange(this.ctx, null, f, { kind: Kind.HeapLink, page: after, next: page }));
+    this.ctx.pool.with(heap, (_, f) => logPageChange(this.ctx, null, f, { kind: Kind.HeapSetLast, page: heap, last: page }));
+    this.tail.set(heap, page);
+    return page;
+  }
+
+  /** Frees the slots of tuples whose deletion has committed (T3), if any; redo-only. */
+  private prune(f: number, pageNo: number): boolean {
+    const p = this.ctx.pool.page(f);
+    const slots: number[] = [];
+    for (let s = 0, n = slotCount(p); s < n; s++) {
+      if (!isSlotUsed(p, s)) continue;
+      const t = readSlot(p, s);
+      if (tupleIsDead(t) && !this.ctx.txns.isActive(tupleXid(t))) slots.push(s);
+    }
+    if (slots.length === 0) return false;
+    logPageChange(this.ctx, null, f, { kind: Kind.HeapPrune, page: pageNo, slots });
+    return true;
+  }
+
+  // ---- row changes ----
+
+  insert(txn: Txn, heap: number, row: Uint8Array): RowId {
+    if (row.length > MAX_ROW_SIZE) {
+      throw new DbError('program_limit_exceeded', `row is too big: size ${row.length}, maximum size ${MAX_ROW_SIZE}`);
+    }
+    ensureBegun(this.ctx, txn);
+    const tuple = makeTuple(txn.xid, 0, row);
+    let pageNo = this.tailOf(heap);
+    for (;;) {
+      const placed = this.ctx.pool.with(pageNo, (p, f) => {
+        let slot = freeSlot(p);
+        if (!fitsInSlot(p, slot, tuple.length)) {
+          if (!this.prune(f, pageNo)) return -1;
+          slot = freeSlot(p);
+          if (!fitsInSlot(p, slot, tuple.length)) return -1;
+        }
+        const rid = rowIdOf(pageNo, slot);
+        const created = this.ctx.txns.rememberVersion(txn, rid, null) ? rid : null;
+        logPageChange(this.ctx, txn, f, { kind: Kind.HeapInsert, page: pageNo, slot, tuple }, created);
+        return rid;
+      });
+      if (placed >= 0) {
+        this.tail.set(heap, pageNo);
+        return placed;
+      }
+      const next = this.ctx.pool.with(pageNo, (p) => nextPage(p));
+      pageNo = next !== 0 ? next : this.extend(heap, pageNo);
+    }
+  }
+
+  /** Reads the tuple at rid for a write by txn: throws LockWait if another active transaction holds it (T2). */
+  private lockedTuple(txn: Txn, p: PageBuf, rid: RowId): Buffer {
+    const slot = slotOfRow(rid);
+    if (!isSlotUsed(p, slot)) throw new DbError('internal_error', `tuple ${pageOfRow(rid)}/${slot} does not exist`);
+    const cur = readSlot(p, slot);
+    const holder = tupleXid(cur);
+    if (holder !== txn.xid && this.ctx.txns.isActive(holder)) throw new LockWait(holder);
+    if (tupleIsDead(cur)) throw new DbError('internal_error', `tuple ${pageOfRow(rid)}/${slot} was already deleted`);
+    return Buffer.from(cur);
+  }
+
+  update(txn: Txn, heap: number, rid: RowId, row: Uint8Array): RowId {
+    if (row.length > MAX_ROW_SIZE) {
+      throw new DbError('program_limit_exceeded', `row is too big: size ${row.length}, maximum size ${MAX_ROW_SIZE}`);
+    }
+    const pageNo = pageOfRow(rid);
+    const slot = slotOfRow(rid);
+    const inPlace = this.ctx.pool.with(pageNo, (p, f) => {
+      const before = this.lockedTuple(txn, p, rid);
+      ensureBegun(this.ctx, txn);
+      const after = makeTuple(txn.xid, 0, row);
+      if (!fitsInSlot(p, slot, after.length)) return false;
+      const created = this.ctx.txns.rememberVersion(txn, rid, before) ? rid : null;
+      logPageChange(this.ctx, txn, f, { kind: Kind.HeapUpdate, page: pageNo, slot, before, after }, created);
+      return true;
+    });
+    if (inPlace) return rid;
+    // The new version does not fit this page: the row moves.
+    this.delete(txn, heap, rid);
+    return this.insert(txn, heap, row);
+  }
+
+  delete(txn: Txn, _heap: number, rid: RowId): void {
+    const pageNo = pageOfRow(rid);
+    const slot = slotOfRow(rid);
+    this.ctx.pool.with(pageNo, (p, f) => {
+      const before = this.lockedTuple(txn, p, rid);
+      ensureBegun(this.ctx, txn);
+      const created = this.ctx.txns.rememberVersion(txn, rid, before) ? rid : null;
+      logPageChange(this.ctx, txn, f, { kind: Kind.HeapDelete, page: pageNo, slot, before }, created);
+    });
+  }
+
+  checkLock(txn: Txn, rid: RowId): void {
+    this.ctx.pool.with(pageOfRow(rid), (p) => void this.lockedTuple(txn, p, rid));
+  }
+
+  // ---- reads ----
+
+  /** The row bytes of tuple t (at rid) that txn may see, or null (T2, T3). A view: copy before the page changes. */
+  private visible(xid: number, rid: RowId, t: Uint8Array): Uint8Array | null {
+    const owner = tupleXid(t);
+    if (owner !== xid && this.ctx.txns.isActive(owner)) {
+      const v = this.ctx.txns.versions.get(rid);
+      if (v && v.xid === owner) return v.before && !tupleIsDead(v.before) ? tupleRow(v.before) : null;
+    }
+    return tupleIsDead(t) ? null : tupleRow(t);
+  }
+
+  *scan(txn: Txn, heap: number): Generator<[RowId, Uint8Array]> {
+    const batch: [RowId, Uint8Array][] = [];
+    for (let pageNo = heap; pageNo !== 0; ) {
+      // Copy a page's visible rows, then unpin before yielding: the consumer may change pages.
+      pageNo = this.ctx.pool.with(pageNo, (p) => {
+        const base = rowIdOf(pageNo, 0);
+        for (let s = 0, n = slotCount(p); s < n; s++) {
+          if (!isSlotUsed(p, s)) continue;
+          const row = this.visible(txn.xid, base + s, readSlot(p, s));
+          if (row) batch.push([base + s, Buffer.from(row)]);
+        }
+        return nextPage(p);
+      });
+      yield* batch;
+      batch.length = 0;
+    }
+  }
+
+  fetch(txn: Txn, rid: RowId): Uint8Array | null {
+    return this.ctx.pool.with(pageOfRow(rid), (p) => {
+      const slot = slotOfRow(rid);
+      if (!isSlotUsed(p, slot)) return null;
+      const row = this.visible(txn.xid, rid, readSlot(p, slot));
+      return row ? Buffer.from(row) : null;
+    });
+  }
+
+  /** Rows held by other active transactions, with their pending bytes (null when deleted). */
+  *lockedRows(txn: Txn, heap: number): Generator<[RowId, number, Uint8Array | null]> {
+    const batch: [RowId, number, Uint8Array | null][] = [];
+    for (let pageNo = heap; pageNo !== 0; ) {
+      pageNo = this.ctx.pool.with(pageNo, (p) => {
+        for (let s = 0, n = slotCount(p); s < n; s++) {
+          if (!isSlotUsed(p, s)) continue;
+          const t = readSlot(p, s);
+          const owner = tupleXid(t);
+          if (owner === txn.xid || !this.ctx.txns.isActive(owner)) continue;
+          batch.push([rowIdOf(pageNo, s), owner, tupleIsDead(t) ? null : Buffer.from(tupleRow(t))]);
+        }
+        return nextPage(p);
+      });
+      yield* batch;
+      batch.length = 0;
+    }
+  }
+}
+
+export { FLAG_DEAD };

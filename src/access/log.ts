@@ -1,0 +1,60 @@
+/**
+ * The recipe for every logged change (PostgreSQL's transam README, step by
+ * step; src/wal/README.md rule L1):
+ *   1. pin the page;
+ *   2. check that the change fits, before anything is logged;
+ *   3. append the WAL record (it gets its LSN);
+ *   4. apply the change to the page and set pageLsn to that LSN;
+ *   5. mark the frame dirty with recLsn; unpin.
+ * Node runs this without interruption, so no latch is needed; an exception
+ * between 3 and 5 would leave the log ahead of the page, which redo repairs
+ * after a restart, but never happens for a change checked in step 2.
+ */
+import type { BufferPool, FrameId } from '../buffer/pool.ts';
+import type { WalWriter } from '../wal/writer.ts';
+import { Kind, isUndoable, type Body } from '../wal/record.ts';
+import type { Lsn } from '../wal/lsn.ts';
+import { setPageLsn } from '../storage/page.ts';
+import type { Txn, TxnManager } from '../txn/manager.ts';
+import { redo } from './redo.ts';
+
+export interface AccessContext {
+  pool: BufferPool;
+  wal: WalWriter;
+  txns: TxnManager;
+}
+
+/** Gives txn its xid and logs BEGIN, at its first write (T1). */
+export function ensureBegun(ctx: AccessContext, txn: Txn): void {
+  if (txn.xid !== 0) return;
+  ctx.txns.assignXid(txn);
+  const lsn = ctx.wal.append({ kind: Kind.Begin }, txn.xid, 0);
+  txn.firstLsn = txn.lastLsn = lsn;
+}
+
+/** Logs a transaction-level record (COMMIT, ABORT, END) on txn's chain. */
+export function logTxnRecord(ctx: AccessContext, txn: Txn, body: Body): Lsn {
+  const lsn = ctx.wal.append(body, txn.xid, txn.lastLsn);
+  txn.lastLsn = lsn;
+  return lsn;
+}
+
+/**
+ * Steps 3-5 of the recipe for a page already pinned in frame f. txn null
+ * means a redo-only change outside any transaction (allocation, linking,
+ * pruning): logged with xid 0 and never undone.
+ */
+export function logPageChange(ctx: AccessContext, txn: Txn | null, f: FrameId, body: Body, createdVersion: number | null = null): Lsn {
+  const xid = txn ? txn.xid : 0;
+  const prev = txn ? txn.lastLsn : 0;
+  const lsn = ctx.wal.append(body, xid, prev);
+  const page = ctx.pool.page(f);
+  redo(page, body, xid);
+  setPageLsn(page, lsn);
+  ctx.pool.markDirty(f, lsn);
+  if (txn) {
+    txn.lastLsn = lsn;
+    if (isUndoable(body)) txn.undo.push({ lsn, prevLsn: prev, body, createdVersion });
+  }
+  return lsn;
+}

@@ -1,0 +1,170 @@
+/**
+ * The buffer pool: a fixed number of frames caching pages of the data file.
+ *
+ * Invariants (src/buffer/README.md):
+ *  B1 WAL before data: a dirty page is written only after the WAL is durable
+ *     up to its pageLsn (flushWalTo is passed in: the pool does not import
+ *     the WAL, dependencies point down).
+ *  B2 Steal: a dirty page of an uncommitted transaction may be evicted and
+ *     written (its undo is in the WAL). No-force: commit writes no pages.
+ *  B3 A pinned frame is never evicted; eviction picks an unpinned frame by
+ *     the clock algorithm.
+ *  B4 recLsn is the LSN of the first record that dirtied the page since it
+ *     was last written; the dirty page table is {page: recLsn} of dirty frames.
+ */
+import { DbError } from '../errors/index.ts';
+import { PAGE_SIZE, pageLsn, type PageBuf } from '../storage/page.ts';
+import type { DataFile } from '../storage/datafile.ts';
+
+export type FrameId = number;
+
+export interface BufferStats {
+  hits: number;
+  misses: number;
+  evictions: number;
+  writes: number;
+}
+
+export class BufferPool {
+  private readonly frames: PageBuf[] = [];
+  private readonly pageIn: number[] = [];
+  private readonly pins: number[] = [];
+  private readonly dirty: boolean[] = [];
+  private readonly recLsn: number[] = [];
+  private readonly referenced: boolean[] = [];
+  private readonly table = new Map<number, FrameId>();
+  private hand = 0;
+  readonly stats: BufferStats = { hits: 0, misses: 0, evictions: 0, writes: 0 };
+
+  constructor(
+    private readonly file: DataFile,
+    readonly capacity: number,
+    private readonly flushWalTo: (lsn: number) => void,
+  ) {
+    if (capacity < 4) throw new Error('the buffer pool needs at least 4 frames');
+  }
+
+  /** Pins pageNo into a frame (reading it if needed) and returns the frame. Pair with unpin. */
+  pin(pageNo: number): FrameId {
+    const hit = this.table.get(pageNo);
+    if (hit !== undefined) {
+      this.stats.hits++;
+      this.pins[hit]!++;
+      this.referenced[hit] = true;
+      return hit;
+    }
+    this.stats.misses++;
+    const f = this.freeFrame();
+    try {
+      this.file.readPage(pageNo, this.frames[f]!);
+    } catch (e) {
+      this.pageIn[f] = -1;
+      throw e;
+    }
+    this.pageIn[f] = pageNo;
+    this.pins[f] = 1;
+    this.dirty[f] = false;
+    this.referenced[f] = true;
+    this.table.set(pageNo, f);
+    return f;
+  }
+
+  unpin(f: FrameId): void {
+    if (this.pins[f]! <= 0) throw new Error(`unpin of unpinned frame ${f}`);
+    this.pins[f]!--;
+  }
+
+  page(f: FrameId): PageBuf {
+    return this.frames[f]!;
+  }
+
+  /** Runs fn with pageNo pinned; the guard unpins whatever fn does. */
+  with<T>(pageNo: number, fn: (page: PageBuf, frame: FrameId) => T): T {
+    const f = this.pin(pageNo);
+    try {
+      return fn(this.frames[f]!, f);
+    } finally {
+      this.pins[f]!--;
+    }
+  }
+
+  /** Records that the record at lsn changed the page in frame f (B4). */
+  markDirty(f: FrameId, lsn: number): void {
+    if (!this.dirty[f]) {
+      this.dirty[f] = true;
+      this.recLsn[f] = lsn;
+    }
+  }
+
+  private freeFrame(): FrameId {
+    if (this.frames.length < this.capacity) {
+      this.frames.push(Buffer.alloc(PAGE_SIZE));
+      this.pageIn.push(-1);
+      this.pins.push(0);
+      this.dirty.push(false);
+      this.recLsn.push(0);
+      this.referenced.push(false);
+      return this.frames.length - 1;
+    }
+    // Clock (B3): two full sweeps clear every reference bit; a third finding nothing means all are pinned.
+    for (let step = 0; step < this.capacity * 3; step++) {
+      const f = this.hand;
+      this.hand = (this.hand + 1) % this.capacity;
+      if (this.pins[f]! > 0) continue;
+      if (this.referenced[f]) {
+        this.referenced[f] = false;
+        continue;
+      }
+      if (this.dirty[f]) this.writeFrame(f);
+      this.table.delete(this.pageIn[f]!);
+      this.pageIn[f] = -1;
+      this.stats.evictions++;
+      return f;
+    }
+    throw new DbError('out_of_memory', `no unpinned buffers available (shared_buffers is ${this.capacity} pages)`);
+  }
+
+  private writeFrame(f: FrameId): void {
+    const page = this.frames[f]!;
+    this.flushWalTo(pageLsn(page)); // B1
+    this.file.writePage(this.pageIn[f]!, page);
+    this.dirty[f] = false;
+    this.stats.writes++;
+  }
+
+  /** Writes every dirty page (the checkpoint's work); returns how many. The data file is not synced here. */
+  flushAll(): number {
+    let n = 0;
+    for (let f = 0; f < this.frames.length; f++) {
+      if (this.dirty[f] && this.pageIn[f]! >= 0) {
+        this.writeFrame(f);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  dirtyPageTable(): { page: number; recLsn: number }[] {
+    const out: { page: number; recLsn: number }[] = [];
+    for (let f = 0; f < this.frames.length; f++) {
+      if (this.dirty[f] && this.pageIn[f]! >= 0) out.push({ page: this.pageIn[f]!, recLsn: this.recLsn[f]! });
+    }
+    return out;
+  }
+
+  dirtyCount(): number {
+    let n = 0;
+    for (let f = 0; f < this.frames.length; f++) if (this.dirty[f]) n++;
+    return n;
+  }
+
+  /** Forgets every page without writing (after a crash simulation or a failed open). */
+  discardAll(): void {
+    this.table.clear();
+    for (let f = 0; f < this.frames.length; f++) {
+      this.pageIn[f] = -1;
+      this.dirty[f] = false;
+      this.pins[f] = 0;
+    }
+  }
+}

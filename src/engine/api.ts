@@ -1,0 +1,88 @@
+/**
+ * The storage engine's public surface: everything src/sql may use, and
+ * nothing more. The engine opens a data directory, runs ARIES restart, and
+ * then offers transactions over heaps of opaque tuples. It knows nothing of
+ * SQL types: a tuple is a byte string whose encoding belongs to src/sql.
+ *
+ * Concurrency model (DESIGN.md, "Concurrency"): Node runs one statement at a
+ * time, so every method here except commit/waitFor/checkpoint is synchronous
+ * and sees a stable world. Transactions of many sessions interleave between
+ * statements. A write that meets a row changed by another active transaction
+ * throws LockWait; the caller rolls the statement back to its mark, awaits
+ * waitFor(), and runs the statement again from its start (read committed).
+ */
+
+/** A row's address: page * 65536 + slot. Stable until the row is updated or deleted. */
+export type RowId = number;
+
+export const rowIdOf = (page: number, slot: number): RowId => page * 65536 + slot;
+export const pageOfRow = (rid: RowId): number => Math.floor(rid / 65536);
+export const slotOfRow = (rid: RowId): number => rid % 65536;
+
+/** A heap is named by its first page, which never changes for the heap's life. */
+export type HeapId = number;
+
+export interface TxnHandle {
+  /** 0 until the transaction first writes (read-only transactions never get one). */
+  readonly xid: number;
+  /** Set when the transaction has changed the catalog heap; src/sql uses it to invalidate caches. */
+  touchedCatalog: boolean;
+}
+
+/** Thrown by insert/update/delete/lockRow when another active transaction holds the row. */
+export class LockWait extends Error {
+  constructor(readonly holderXid: number) {
+    super(`row is locked by transaction ${holderXid}`);
+    this.name = 'LockWait';
+  }
+}
+
+export interface EngineStats {
+  commits: number;
+  walFlushes: number;
+  walBytes: number;
+  checkpoints: number;
+}
+
+export interface StorageEngine {
+  /** The heap holding the catalog (its rows are src/sql's business). */
+  readonly catalogHeap: HeapId;
+
+  begin(): TxnHandle;
+  /** Logs COMMIT and waits as synchronous_commit says; rows become visible to others after it resolves. */
+  commit(txn: TxnHandle): Promise<void>;
+  /** Undoes everything the transaction did (writing CLRs) and ends it. */
+  rollback(txn: TxnHandle): void;
+  /** A position in the transaction's undo log, for statement rollback and savepoints. */
+  mark(txn: TxnHandle): number;
+  /** Undoes the transaction's changes made after mark (writing CLRs); the transaction stays open. */
+  rollbackTo(txn: TxnHandle, mark: number): void;
+  /** Waits until the holder of a LockWait ends; throws DbError deadlock_detected (40P01) if waiting would close a cycle. */
+  waitFor(txn: TxnHandle, wait: LockWait): Promise<void>;
+
+  /** Creates an empty heap; the allocation is redo-only (not undone if txn aborts: the empty heap leaks). */
+  createHeap(txn: TxnHandle): HeapId;
+  /** Marks a dropped heap's pages reusable once txn commits. */
+  dropHeap(txn: TxnHandle, heap: HeapId): void;
+  insert(txn: TxnHandle, heap: HeapId, tuple: Uint8Array): RowId;
+  /** Replaces a row; returns its new RowId (the row moves when it no longer fits its page). */
+  update(txn: TxnHandle, heap: HeapId, rid: RowId, tuple: Uint8Array): RowId;
+  delete(txn: TxnHandle, heap: HeapId, rid: RowId): void;
+  /** Visits the rows visible to txn (own changes, and the committed state of others' rows). */
+  scan(txn: TxnHandle, heap: HeapId): Iterable<[RowId, Uint8Array]>;
+  /** The version of one row visible to txn, or null. */
+  fetch(txn: TxnHandle, heap: HeapId, rid: RowId): Uint8Array | null;
+  /** Throws LockWait if rid is held by another active transaction (for unique checks and SELECT FOR UPDATE). */
+  checkLock(txn: TxnHandle, heap: HeapId, rid: RowId): void;
+  /** Rows held by other active transactions whose pending version differs from the committed one, as [rid, holderXid]. */
+  lockedRows(txn: TxnHandle, heap: HeapId): Iterable<[RowId, number, Uint8Array | null]>;
+
+  /** A new object id, never reused (persisted on the meta page). */
+  allocateOid(): number;
+
+  checkpoint(): Promise<void>;
+  setSetting(name: string, value: string): void;
+  getSetting(name: string): string;
+  stats(): EngineStats;
+  close(): Promise<void>;
+}

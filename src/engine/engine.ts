@@ -1,0 +1,475 @@
+/**
+ * The storage engine: opens a data directory (bootstrap or ARIES restart),
+ * then serves transactions over heaps, and checkpoints. It implements the
+ * StorageEngine surface of api.ts and is the only object src/sql holds.
+ *
+ * Data directory (DESIGN.md): ariesdb.lock, control, data, wal/.
+ */
+import * as path from 'node:path';
+import { nodeFileSystem, type FileSystem } from '../io/file.ts';
+import { DbError } from '../errors/index.ts';
+import { DirLock } from '../storage/lock.ts';
+import { DataFile } from '../storage/datafile.ts';
+import { readControl, writeControl, type ControlData, type RecoveryReport } from '../storage/control.ts';
+import { META_PAGE, PAGE_SIZE, PageType } from '../storage/page.ts';
+import { BufferPool } from '../buffer/pool.ts';
+import { WalWriter } from '../wal/writer.ts';
+import { WalReader } from '../wal/reader.ts';
+import { Kind, type TxnEntry, type WalRecord } from '../wal/record.ts';
+import { listSegments, segmentPath, segmentStart } from '../wal/segments.ts';
+import type { Lsn } from '../wal/lsn.ts';
+import { Txn, TxnManager } from '../txn/manager.ts';
+import { HeapAccess } from '../access/heap.ts';
+import { logPageChange, logTxnRecord, type AccessContext } from '../access/log.ts';
+import { compensation } from '../access/redo.ts';
+import { analysis, redoPass, undoPass, type CrashHook } from '../recovery/aries.ts';
+import { Settings, isEngineSetting, parseSetting } from './settings.ts';
+import type { EngineStats, HeapId, LockWait, RowId, StorageEngine, TxnHandle } from './api.ts';
+
+export const CATALOG_HEAP = 1;
+const FIRST_OID = 16384;
+
+export interface EngineOptions {
+  settings?: Record<string, string>;
+  fs?: FileSystem;
+  /** Test hook for crash-during-recovery tests; also read from ARIESDB_CRASH_AT. */
+  crashHook?: CrashHook;
+  /** Print recovery and checkpoint lines (the server's log). */
+  log?: (line: string) => void;
+}
+
+export class Engine implements StorageEngine {
+  readonly catalogHeap: HeapId = CATALOG_HEAP;
+  readonly walDir: string;
+  private readonly controlFile: string;
+  private control!: ControlData;
+  private dataFile!: DataFile;
+  pool!: BufferPool;
+  wal!: WalWriter;
+  txns!: TxnManager;
+  private heaps!: HeapAccess;
+  private ctx!: AccessContext;
+  private lock: DirLock | null = null;
+  private ckptChain: Promise<void> = Promise.resolve();
+  private ckptRunning = false;
+  private lastRedoLsn: Lsn = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private asyncFlushTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly counters = { commits: 0, checkpoints: 0 };
+  lastRecovery: RecoveryReport | null = null;
+
+  private constructor(
+    readonly dir: string,
+    readonly settings: Settings,
+    private readonly fsys: FileSystem,
+    private readonly log: (line: string) => void,
+  ) {
+    this.walDir = path.join(dir, 'wal');
+    this.controlFile = path.join(dir, 'control');
+  }
+
+  static async open(dir: string, opts: EngineOptions = {}): Promise<Engine> {
+    const fsys = opts.fs ?? nodeFileSystem;
+    const settings = new Settings(opts.settings);
+    const e = new Engine(path.resolve(dir), settings, fsys, opts.log ?? (() => {}));
+    fsys.mkdir(e.dir);
+    e.lock = DirLock.acquire(e.dir);
+    try {
+      const existing = readControl(fsys, e.controlFile);
+      if (existing) await e.restart(existing, opts.crashHook ?? crashHookFromEnv());
+      else await e.bootstrap();
+    } catch (err) {
+      e.lock.release();
+      e.lock = null;
+      throw err;
+    }
+    e.startTimers();
+    return e;
+  }
+
+  private openFiles(segSize: number, endLsn: Lsn): void {
+    this.fsys.mkdir(this.walDir);
+    this.dataFile = new DataFile(this.fsys.open(path.join(this.dir, 'data'), { create: true }));
+    this.pool = new BufferPool(this.dataFile, this.settings.num('shared_buffers'), (lsn) => this.wal?.flushSync(lsn));
+    void endLsn;
+    void segSize;
+  }
+
+  private bindAccess(nextXid: number): void {
+    this.txns = new TxnManager(nextXid);
+    this.ctx = { pool: this.pool, wal: this.wal, txns: this.txns };
+    this.heaps = new HeapAccess(this.ctx);
+  }
+
+  /** A new data directory: meta page, catalog heap, first checkpoint. A crash before the control file exists restarts bootstrap. */
+  private async bootstrap(): Promise<void> {
+    const segSize = this.settings.num('wal_segment_size');
+    for (const seg of listSegments(this.fsys, this.walDir)) this.fsys.unlink(segmentPath(this.walDir, seg));
+    this.fsys.unlink(path.join(this.dir, 'data'));
+    this.openFiles(segSize, segSize);
+    this.wal = new WalWriter(this.fsys, this.walDir, segSize, segSize);
+    this.bindAccess(1);
+    this.control = {
+      version: 1, pageSize: PAGE_SIZE, walSegmentSize: segSize, state: 'in production',
+      checkpointLsn: 0, redoLsn: 0, nextXid: 1, checkpointTime: new Date().toISOString(), lastRecovery: null,
+    };
+    this.pool.with(META_PAGE, (_, f) =>
+      logPageChange(this.ctx, null, f, { kind: Kind.Meta, page: META_PAGE, nextPageNo: CATALOG_HEAP + 1, nextOid: FIRST_OID, freeHead: 0 }),
+    );
+    this.pool.with(CATALOG_HEAP, (_, f) =>
+      logPageChange(this.ctx, null, f, { kind: Kind.PageInit, page: CATALOG_HEAP, pageType: PageType.Heap, owner: CATALOG_HEAP }),
+    );
+    await this.doCheckpoint('in production');
+  }
+
+  /** ARIES restart from the control file's checkpoint (src/recovery/README.md). */
+  private async restart(control: ControlData, crashHook: CrashHook | undefined): Promise<void> {
+    const started = performance.now();
+    // The hook writes what undo logged to the OS first, so the next restart meets those CLRs.
+    const hook = crashHook && { ...crashHook, crash: () => (this.wal?.writeNow(), crashHook.crash()) };
+    this.control = control;
+    const segSize = control.walSegmentSize;
+    const reader = new WalReader(this.fsys, this.walDir, segSize);
+    const ck = reader.readAt(control.checkpointLsn);
+    if (typeof ck === 'string' || ck.kind !== Kind.Checkpoint) {
+      throw new DbError('data_corrupted', `could not locate a valid checkpoint record at ${control.checkpointLsn}` +
+        (typeof ck === 'string' ? `: ${ck}` : ''));
+    }
+    const crashed = control.state !== 'shut down';
+    if (crashed) {
+      this.control = { ...control, state: 'in crash recovery' };
+      writeControl(this.fsys, this.controlFile, this.control);
+      this.log(`database system was not properly shut down; automatic recovery in progress`);
+    }
+    const a = analysis(reader, ck, ck.redoLsn);
+    this.openFiles(segSize, a.end.lsn);
+    // Records read back from the OS cache may not be on disk yet (a kill, not a power cut,
+    // ended the last run): make them durable before any page they touched is written (B1).
+    this.syncWalUpTo(a.end.lsn, ck.redoLsn, segSize);
+    const replayed = redoPass(reader, this.pool, a, ck.redoLsn, hook);
+    this.wal = new WalWriter(this.fsys, this.walDir, segSize, a.end.lsn);
+    this.bindAccess(a.nextXid);
+    const losers = [...a.transactions.values()];
+    const clrs = undoPass(reader, losers, this.undoLog(), hook);
+    this.wal.flushSync(this.wal.insertLsn);
+    const report: RecoveryReport = {
+      checkpointLsn: control.checkpointLsn,
+      redoStartLsn: ck.redoLsn,
+      redoEndLsn: a.end.lsn,
+      recordsScanned: a.recordsScanned,
+      recordsReplayed: replayed,
+      transactionsRolledBack: losers.length,
+      rolledBackXids: losers.map((t) => t.xid),
+      clrsWritten: clrs,
+      tornTailBytes: a.end.garbageBytes,
+      durationMs: 0,
+      finishedAt: '',
+    };
+    await this.doCheckpoint('in production');
+    report.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+    report.finishedAt = new Date().toISOString();
+    if (crashed) {
+      this.lastRecovery = report;
+      this.log(`recovery complete: redo ${report.recordsReplayed} records from ${ck.redoLsn} to ${a.end.lsn}, ` +
+        `rolled back ${losers.length} transactions in ${report.durationMs} ms`);
+    }
+    this.control = { ...this.control, lastRecovery: crashed ? report : null };
+    writeControl(this.fsys, this.controlFile, this.control);
+  }
+
+  private syncWalUpTo(end: Lsn, from: Lsn, segSize: number): void {
+    for (const seg of listSegments(this.fsys, this.walDir)) {
+      if (seg + segSize <= segmentStart(from, segSize) || seg > end) continue;
+      const h = this.fsys.open(segmentPath(this.walDir, seg), { create: false });
+      try {
+        h.sync();
+      } finally {
+        h.close();
+      }
+    }
+  }
+
+  private undoLog() {
+    const append = (t: TxnEntry, body: Parameters<WalWriter['append']>[0]): Lsn => {
+      const lsn = this.wal.append(body, t.xid, t.lastLsn);
+      t.lastLsn = lsn;
+      return lsn;
+    };
+    return {
+      logAbort: (t: TxnEntry) => void append(t, { kind: Kind.Abort }),
+      logEnd: (t: TxnEntry) => void append(t, { kind: Kind.End }),
+      logClr: (t: TxnEntry, r: Extract<WalRecord, { kind: Kind.HeapInsert | Kind.HeapUpdate | Kind.HeapDelete }>) => {
+        this.pool.with(r.page, (_, f) => {
+          const carrier = { xid: t.xid, lastLsn: t.lastLsn } as Txn;
+          logPageChange(this.ctx, carrier, f, {
+            kind: Kind.Clr, undoNextLsn: r.prevLsn, undoneLsn: r.lsn, page: r.page, slot: r.slot, action: compensation(r),
+          });
+          t.lastLsn = carrier.lastLsn;
+        });
+      },
+    };
+  }
+
+  // ---- checkpoints ----
+
+  checkpoint(): Promise<void> {
+    return this.queueCheckpoint('in production');
+  }
+
+  private queueCheckpoint(state: ControlData['state']): Promise<void> {
+    const run = this.ckptChain.then(() => this.doCheckpoint(state));
+    this.ckptChain = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * A fuzzy checkpoint (src/recovery/README.md, C2): note the redo point and
+   * the transaction table, write every dirty page (WAL first), sync the data
+   * file, log CHECKPOINT, then point the control file at it, and remove WAL
+   * that no restart can need.
+   */
+  private async doCheckpoint(state: ControlData['state']): Promise<void> {
+    this.ckptRunning = true;
+    try {
+      const redoLsn = this.wal.insertLsn;
+      const transactions: TxnEntry[] = [...this.txns.active.values()].map((t) => ({
+        xid: t.xid, lastLsn: t.lastLsn, firstLsn: t.firstLsn, undoNextLsn: t.undo.at(-1)?.lsn ?? 0, aborting: false,
+      }));
+      const nextXid = this.txns.nextXid;
+      this.wal.flushSync(redoLsn);
+      const written = this.pool.flushAll();
+      await this.dataFile.syncAsync();
+      const lsn = this.wal.append(
+        { kind: Kind.Checkpoint, redoLsn, nextXid, timestamp: Date.now(), transactions, dirtyPages: this.pool.dirtyPageTable() }, 0, 0);
+      await this.wal.flush(this.wal.insertLsn);
+      this.control = { ...this.control, state, checkpointLsn: lsn, redoLsn, nextXid, checkpointTime: new Date().toISOString() };
+      writeControl(this.fsys, this.controlFile, this.control);
+      this.lastRedoLsn = redoLsn;
+      let keep = redoLsn;
+      for (const t of transactions) keep = Math.min(keep, t.firstLsn);
+      const removed = this.wal.removeSegmentsBefore(keep);
+      this.counters.checkpoints++;
+      if (this.settings.bool('log_checkpoints')) {
+        this.log(`checkpoint complete: wrote ${written} buffers; removed ${removed} WAL segments; redo at ${redoLsn}`);
+      }
+    } finally {
+      this.ckptRunning = false;
+    }
+  }
+
+  private startTimers(): void {
+    this.timer = setInterval(() => {
+      if (!this.ckptRunning && this.wal.insertLsn > this.lastRedoLsn + 200) this.backgroundCheckpoint();
+    }, this.settings.num('checkpoint_timeout'));
+    this.timer.unref();
+  }
+
+  private backgroundCheckpoint(): void {
+    this.queueCheckpoint('in production').catch((e) => this.log(`automatic checkpoint failed: ${(e as Error).message}`));
+  }
+
+  private maybeCheckpointForWal(): void {
+    if (!this.ckptRunning && this.wal.insertLsn - this.lastRedoLsn > this.settings.num('max_wal_size') / 2) {
+      this.ckptRunning = true;
+      this.backgroundCheckpoint();
+    }
+  }
+
+  // ---- transactions ----
+
+  begin(): TxnHandle {
+    this.checkOpen();
+    return new Txn();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new DbError('admin_shutdown', 'the database is shut down');
+  }
+
+  async commit(handle: TxnHandle): Promise<void> {
+    const txn = handle as Txn;
+    if (txn.ended) return;
+    if (txn.xid === 0) {
+      this.txns.finish(txn);
+      return;
+    }
+    const lsn = logTxnRecord(this.ctx, txn, { kind: Kind.Commit, timestamp: Date.now() });
+    if (this.settings.get('synchronous_commit') === 'off') this.scheduleAsyncFlush();
+    else await this.wal.flush(lsn + 1);
+    for (const heap of txn.droppedHeaps) this.heaps.freeHeap(heap);
+    this.txns.finish(txn);
+    this.counters.commits++;
+    this.maybeCheckpointForWal();
+  }
+
+  private scheduleAsyncFlush(): void {
+    if (this.asyncFlushTimer) return;
+    this.asyncFlushTimer = setTimeout(() => {
+      this.asyncFlushTimer = null;
+      this.wal.flush(this.wal.insertLsn).catch((e) => this.log(`WAL flush failed: ${(e as Error).message}`));
+    }, this.settings.num('wal_writer_delay'));
+  }
+
+  rollback(handle: TxnHandle): void {
+    const txn = handle as Txn;
+    if (txn.ended) return;
+    if (txn.xid !== 0) {
+      logTxnRecord(this.ctx, txn, { kind: Kind.Abort });
+      this.undoTo(txn, 0);
+      logTxnRecord(this.ctx, txn, { kind: Kind.End });
+    }
+    this.txns.finish(txn);
+  }
+
+  mark(handle: TxnHandle): number {
+    return (handle as Txn).undo.length;
+  }
+
+  rollbackTo(handle: TxnHandle, mark: number): void {
+    this.undoTo(handle as Txn, mark);
+  }
+
+  /** Undoes txn's changes after mark, newest first, each with a CLR (R3). */
+  private undoTo(txn: Txn, mark: number): void {
+    while (txn.undo.length > mark) {
+      const e = txn.undo.pop()!;
+      const b = e.body as Extract<WalRecord, { kind: Kind.HeapInsert | Kind.HeapUpdate | Kind.HeapDelete }>;
+      this.pool.with(b.page, (_, f) =>
+        logPageChange(this.ctx, txn, f, {
+          kind: Kind.Clr, undoNextLsn: e.prevLsn, undoneLsn: e.lsn, page: b.page, slot: b.slot, action: compensation(b),
+        }),
+      );
+      if (e.createdVersion !== null) this.txns.forgetVersion(e.createdVersion);
+    }
+  }
+
+  waitFor(handle: TxnHandle, wait: LockWait): Promise<void> {
+    return this.txns.waitFor(handle as Txn, wait.holderXid, this.settings.num('lock_timeout'));
+  }
+
+  // ---- heaps ----
+
+  createHeap(_txn: TxnHandle): HeapId {
+    this.checkOpen();
+    return this.heaps.createHeap();
+  }
+
+  dropHeap(handle: TxnHandle, heap: HeapId): void {
+    (handle as Txn).droppedHeaps.push(heap);
+  }
+
+  insert(txn: TxnHandle, heap: HeapId, tuple: Uint8Array): RowId {
+    this.checkOpen();
+    return this.heaps.insert(txn as Txn, heap, tuple);
+  }
+
+  update(txn: TxnHandle, heap: HeapId, rid: RowId, tuple: Uint8Array): RowId {
+    this.checkOpen();
+    return this.heaps.update(txn as Txn, heap, rid, tuple);
+  }
+
+  delete(txn: TxnHandle, heap: HeapId, rid: RowId): void {
+    this.checkOpen();
+    this.heaps.delete(txn as Txn, heap, rid);
+  }
+
+  scan(txn: TxnHandle, heap: HeapId): Iterable<[RowId, Uint8Array]> {
+    return this.heaps.scan(txn as Txn, heap);
+  }
+
+  fetch(txn: TxnHandle, _heap: HeapId, rid: RowId): Uint8Array | null {
+    return this.heaps.fetch(txn as Txn, rid);
+  }
+
+  checkLock(txn: TxnHandle, _heap: HeapId, rid: RowId): void {
+    this.heaps.checkLock(txn as Txn, rid);
+  }
+
+  lockedRows(txn: TxnHandle, heap: HeapId): Iterable<[RowId, number, Uint8Array | null]> {
+    return this.heaps.lockedRows(txn as Txn, heap);
+  }
+
+  allocateOid(): number {
+    return this.heaps.allocateOid();
+  }
+
+  // ---- settings, stats, shutdown ----
+
+  setSetting(name: string, value: string): void {
+    this.settings.set(name, value, 'runtime');
+    if (name === 'checkpoint_timeout') {
+      if (this.timer) clearInterval(this.timer);
+      this.startTimers();
+    }
+  }
+
+  getSetting(name: string): string {
+    return this.settings.get(name);
+  }
+
+  static isSetting(name: string): boolean {
+    return isEngineSetting(name);
+  }
+
+  static parseSetting = parseSetting;
+
+  stats(): EngineStats {
+    return {
+      commits: this.counters.commits,
+      walFlushes: this.wal.stats.flushes,
+      walBytes: this.wal.stats.bytesWritten,
+      checkpoints: this.counters.checkpoints,
+    };
+  }
+
+  controlData(): ControlData {
+    return this.control;
+  }
+
+  /** Rolls back what is still open, writes a shutdown checkpoint and releases the directory. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.timer) clearInterval(this.timer);
+    if (this.asyncFlushTimer) clearTimeout(this.asyncFlushTimer);
+    try {
+      await this.ckptChain;
+      if (!this.wal.isBroken) {
+        for (const t of [...this.txns.active.values()]) this.rollback(t);
+        await this.queueCheckpoint('shut down');
+      }
+    } finally {
+      this.closed = true;
+      this.wal.close();
+      this.dataFile.close();
+      this.lock?.release();
+      this.lock = null;
+    }
+  }
+
+  /** Simulates a crash for tests: drops the pool and the unwritten WAL, releases the lock, writes nothing. */
+  crashForTest(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.asyncFlushTimer) clearTimeout(this.asyncFlushTimer);
+    this.closed = true;
+    this.pool.discardAll();
+    this.wal.close();
+    this.dataFile.close();
+    this.lock?.release();
+    this.lock = null;
+  }
+}
+
+function crashHookFromEnv(): CrashHook | undefined {
+  const spec = process.env.ARIESDB_CRASH_AT;
+  const m = spec ? /^(redo|undo):(\d+)$/.exec(spec) : null;
+  if (!m) return undefined;
+  return {
+    phase: m[1] as 'redo' | 'undo',
+    after: Number(m[2]),
+    crash: () => {
+      process.kill(process.pid, 'SIGKILL');
+      throw new Error('unreachable');
+    },
+  };
+}

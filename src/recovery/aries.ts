@@ -1,0 +1,137 @@
+/**
+ * ARIES restart: analysis, redo, undo (src/recovery/README.md).
+ *
+ *  1. Analysis scans from the checkpoint's redo point to the end of the log,
+ *     starting from the checkpoint's transaction table, and rebuilds the
+ *     transaction table (losers: no COMMIT and no END) and the dirty page
+ *     table (recLsn = first record that touched the page).
+ *  2. Redo repeats history from the redo point: every page record, CLRs
+ *     included, is applied where the page's pageLsn is below the record's
+ *     LSN (R2). Losers' changes are redone too; undo removes them next.
+ *  3. Undo rolls the losers back together, newest record first, writing a
+ *     CLR for each change undone; a CLR is never undone, and its undoNextLsn
+ *     skips what is already undone, so a crash during undo loses no work (R3).
+ *
+ * The caller opens the WAL writer at the end found by analysis between
+ * redo and undo, and checkpoints when undo is done.
+ */
+import type { BufferPool } from '../buffer/pool.ts';
+import { Kind, isUndoable, type TxnEntry, type WalRecord } from '../wal/record.ts';
+import type { WalReader, WalEnd } from '../wal/reader.ts';
+import type { Lsn } from '../wal/lsn.ts';
+import { pageLsn, setPageLsn } from '../storage/page.ts';
+import { compensation, isPageRecord, redo } from '../access/redo.ts';
+import { DbError } from '../errors/index.ts';
+
+export interface AnalysisResult {
+  transactions: Map<number, TxnEntry>;
+  dirtyPages: Map<number, Lsn>;
+  nextXid: number;
+  end: WalEnd;
+  recordsScanned: number;
+}
+
+/** Test hook: kill the process after N records of a phase (ARIESDB_CRASH_AT=redo:N or undo:N). */
+export interface CrashHook {
+  phase: 'redo' | 'undo';
+  after: number;
+  crash: () => never;
+}
+
+export function analysis(reader: WalReader, checkpoint: Extract<WalRecord, { kind: Kind.Checkpoint }> | null, startLsn: Lsn): AnalysisResult {
+  const transactions = new Map<number, TxnEntry>();
+  let nextXid = 1;
+  if (checkpoint) {
+    for (const t of checkpoint.transactions) transactions.set(t.xid, { ...t });
+    nextXid = checkpoint.nextXid;
+  }
+  const dirtyPages = new Map<number, Lsn>();
+  let recordsScanned = 0;
+  for (const r of reader.scan(startLsn)) {
+    recordsScanned++;
+    if (r.xid !== 0) {
+      nextXid = Math.max(nextXid, r.xid + 1);
+      let t = transactions.get(r.xid);
+      if (!t) {
+        t = { xid: r.xid, lastLsn: r.lsn, firstLsn: r.lsn, undoNextLsn: r.lsn, aborting: false };
+        transactions.set(r.xid, t);
+      }
+      t.lastLsn = r.lsn;
+      if (r.kind === Kind.Commit || r.kind === Kind.End) transactions.delete(r.xid);
+      else if (r.kind === Kind.Abort) t.aborting = true;
+      else if (r.kind === Kind.Clr) t.undoNextLsn = r.undoNextLsn;
+      else if (isUndoable(r)) t.undoNextLsn = r.lsn;
+    }
+    if (r.kind === Kind.Checkpoint) nextXid = Math.max(nextXid, r.nextXid);
+    if (isPageRecord(r) && !dirtyPages.has(r.page)) dirtyPages.set(r.page, r.lsn);
+  }
+  return { transactions, dirtyPages, nextXid, end: reader.end!, recordsScanned };
+}
+
+/** Repeats history from startLsn; returns how many records changed a page. */
+export function redoPass(reader: WalReader, pool: BufferPool, a: AnalysisResult, startLsn: Lsn, hook?: CrashHook): number {
+  let replayed = 0;
+  for (const r of reader.scan(startLsn)) {
+    if (r.lsn >= a.end.lsn) break;
+    if (!isPageRecord(r)) continue;
+    const recLsn = a.dirtyPages.get(r.page);
+    if (recLsn === undefined || r.lsn < recLsn) continue;
+    pool.with(r.page, (page, f) => {
+      if (pageLsn(page) >= r.lsn) return; // R2: already there
+      redo(page, r, r.xid);
+      setPageLsn(page, r.lsn);
+      pool.markDirty(f, r.lsn);
+      replayed++;
+    });
+    if (hook?.phase === 'redo' && replayed >= hook.after) hook.crash();
+  }
+  return replayed;
+}
+
+export interface UndoLog {
+  /** Appends a record on xid's chain and applies it to its page; returns its LSN. */
+  logClr(entry: TxnEntry, r: Extract<WalRecord, { kind: Kind.HeapInsert | Kind.HeapUpdate | Kind.HeapDelete }>): void;
+  logAbort(entry: TxnEntry): void;
+  logEnd(entry: TxnEntry): void;
+}
+
+/** Rolls back every loser together, newest record first (R3); returns the CLRs written. */
+export function undoPass(reader: WalReader, losers: TxnEntry[], log: UndoLog, hook?: CrashHook): number {
+  let clrs = 0;
+  const todo = new Map<number, TxnEntry>();
+  for (const t of losers) {
+    if (!t.aborting) log.logAbort(t);
+    todo.set(t.xid, t);
+  }
+  for (const t of [...todo.values()]) {
+    if (t.undoNextLsn === 0) {
+      log.logEnd(t);
+      todo.delete(t.xid);
+    }
+  }
+  while (todo.size > 0) {
+    let t: TxnEntry | undefined;
+    for (const c of todo.values()) if (!t || c.undoNextLsn > t.undoNextLsn) t = c;
+    const r = reader.readAt(t!.undoNextLsn);
+    if (typeof r === 'string') {
+      throw new DbError('data_corrupted', `could not read WAL record at ${t!.undoNextLsn} to undo transaction ${t!.xid}: ${r}`);
+    }
+    if (r.kind === Kind.Clr) {
+      t!.undoNextLsn = r.undoNextLsn;
+    } else if (isUndoable(r)) {
+      log.logClr(t!, r as Parameters<UndoLog['logClr']>[1]);
+      clrs++;
+      t!.undoNextLsn = r.prevLsn;
+      if (hook?.phase === 'undo' && clrs >= hook.after) hook.crash();
+    } else {
+      t!.undoNextLsn = r.prevLsn;
+    }
+    if (t!.undoNextLsn === 0) {
+      log.logEnd(t!);
+      todo.delete(t!.xid);
+    }
+  }
+  return clrs;
+}
+
+export { compensation };

@@ -1,0 +1,76 @@
+/**
+ * The control file: where restart begins. It names the last completed
+ * checkpoint and keeps the last recovery's report, for `ariesdb controldata`.
+ *
+ * | offset | size | field                                   |
+ * |--------|------|-----------------------------------------|
+ * | 0      | 8    | magic "ARIESCTL"                        |
+ * | 8      | 4    | CRC32C of the JSON body                 |
+ * | 12     | 4    | body length n                           |
+ * | 16     | n    | JSON body (ControlData)                 |
+ *
+ * It is replaced atomically (temp file, fsync, rename, fsync of the folder),
+ * so a crash leaves either the old or the new one, never a mix (invariant C1).
+ */
+import type { FileSystem } from '../io/file.ts';
+import { DbError } from '../errors/index.ts';
+import { crc32c } from './crc.ts';
+
+export const CONTROL_VERSION = 1;
+const MAGIC = Buffer.from('ARIESCTL');
+
+export type DbState = 'shut down' | 'in production' | 'in crash recovery';
+
+export interface RecoveryReport {
+  checkpointLsn: number;
+  redoStartLsn: number;
+  redoEndLsn: number;
+  recordsScanned: number;
+  recordsReplayed: number;
+  transactionsRolledBack: number;
+  rolledBackXids: number[];
+  clrsWritten: number;
+  tornTailBytes: number;
+  durationMs: number;
+  finishedAt: string;
+}
+
+export interface ControlData {
+  version: number;
+  pageSize: number;
+  walSegmentSize: number;
+  state: DbState;
+  /** LSN of the last completed checkpoint record (0 before the first). */
+  checkpointLsn: number;
+  /** Where redo starts for that checkpoint. */
+  redoLsn: number;
+  nextXid: number;
+  checkpointTime: string;
+  /** The last restart that found the database not shut down cleanly; null when the last start needed no recovery. */
+  lastRecovery: RecoveryReport | null;
+}
+
+export function readControl(fsys: FileSystem, file: string): ControlData | null {
+  const raw = fsys.readFile(file);
+  if (!raw) return null;
+  const buf = Buffer.from(raw);
+  if (buf.length < 16 || !buf.subarray(0, 8).equals(MAGIC)) {
+    throw new DbError('data_corrupted', `control file "${file}" has a bad magic number`);
+  }
+  const len = buf.readUInt32LE(12);
+  const body = buf.subarray(16, 16 + len);
+  if (body.length !== len || crc32c(body) !== buf.readUInt32LE(8)) {
+    throw new DbError('data_corrupted', `control file "${file}" fails its checksum`);
+  }
+  return JSON.parse(body.toString('utf8')) as ControlData;
+}
+
+export function writeControl(fsys: FileSystem, file: string, data: ControlData): void {
+  const body = Buffer.from(JSON.stringify(data), 'utf8');
+  const buf = Buffer.alloc(16 + body.length);
+  MAGIC.copy(buf, 0);
+  buf.writeUInt32LE(crc32c(body), 8);
+  buf.writeUInt32LE(body.length, 12);
+  body.copy(buf, 16);
+  fsys.writeFileAtomic(file, buf);
+}

@@ -1,0 +1,42 @@
+/**
+ * The data file: page N at offset N * PAGE_SIZE. Pages are checksummed on the
+ * way out and verified on the way in (a mismatch is XX001, never used).
+ */
+import type { FileHandle } from '../io/file.ts';
+import { DbError } from '../errors/index.ts';
+import { PAGE_SIZE, stampChecksum, verifyChecksum, type PageBuf } from './page.ts';
+
+export class DataFile {
+  constructor(readonly file: FileHandle) {}
+
+  /** Reads page pageNo into dest; a page past the end of the file reads as zeros. */
+  readPage(pageNo: number, dest: PageBuf): void {
+    const n = this.file.read(dest, pageNo * PAGE_SIZE);
+    if (n < PAGE_SIZE) dest.fill(0, n);
+    if (!verifyChecksum(dest, pageNo)) {
+      throw new DbError('data_corrupted', `invalid page in block ${pageNo} of the data file: checksum mismatch`);
+    }
+  }
+
+  /** Stamps the checksum into src (the caller's copy) and writes it. Not durable until sync(). */
+  writePage(pageNo: number, src: PageBuf): void {
+    stampChecksum(src, pageNo);
+    this.file.write(src, pageNo * PAGE_SIZE);
+  }
+
+  sync(): void {
+    this.file.sync();
+  }
+
+  syncAsync(): Promise<void> {
+    return this.file.syncAsync();
+  }
+
+  pageCount(): number {
+    return Math.ceil(this.file.size() / PAGE_SIZE);
+  }
+
+  close(): void {
+    this.file.close();
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Transactions: ids, the active set, pending versions for readers, and lock
+ * waits with deadlock detection.
+ *
+ * Invariants (DESIGN.md, "Concurrency"):
+ *  T1 An xid is assigned at a transaction's first write and never reused,
+ *     across restarts too (the next xid is carried by checkpoints and found
+ *     again by analysis).
+ *  T2 A tuple whose header xid is active belongs to that transaction: no
+ *     other transaction writes it (row lock). Readers other than the owner
+ *     see `versions[rid].before`, the committed bytes it replaced (null when
+ *     the owner inserted the row). Entries live exactly as long as the owner.
+ *  T3 A tuple whose header xid is not active is committed: aborted work is
+ *     physically undone (ARIES) before its transaction leaves the active set,
+ *     so no commit log is needed.
+ *  T4 A transaction waits for another only by awaiting its end; before it
+ *     waits, the wait-for graph is checked, and a wait that would close a
+ *     cycle fails with deadlock_detected (40P01).
+ */
+import { DbError } from '../errors/index.ts';
+import type { TxnHandle } from '../engine/api.ts';
+import type { Body } from '../wal/record.ts';
+import type { Lsn } from '../wal/lsn.ts';
+
+export interface UndoEntry {
+  lsn: Lsn;
+  prevLsn: Lsn;
+  body: Body;
+  /** The row whose versions entry this record created (T2), to drop it when the record is undone. */
+  createdVersion: number | null;
+}
+
+export class Txn implements TxnHandle {
+  xid = 0;
+  touchedCatalog = false;
+  firstLsn: Lsn = 0;
+  lastLsn: Lsn = 0;
+  readonly undo: UndoEntry[] = [];
+  /** Rows with a versions entry owned by this transaction. */
+  readonly versionKeys: number[] = [];
+  /** Heaps dropped by this transaction, freed when it commits. */
+  readonly droppedHeaps: number[] = [];
+  ended = false;
+}
+
+export interface PendingVersion {
+  xid: number;
+  before: Buffer | null;
+}
+
+export class TxnManager {
+  nextXid: number;
+  readonly active = new Map<number, Txn>();
+  readonly versions = new Map<number, PendingVersion>();
+  private readonly endWaiters = new Map<number, (() => void)[]>();
+  private readonly waitsFor = new Map<number, number>();
+
+  constructor(nextXid: number) {
+    this.nextXid = Math.max(1, nextXid);
+  }
+
+  assignXid(t: Txn): number {
+    t.xid = this.nextXid++;
+    this.active.set(t.xid, t);
+    return t.xid;
+  }
+
+  isActive(xid: number): boolean {
+    return this.active.has(xid);
+  }
+
+  /** Records the committed bytes a transaction is about to replace, on its first write of the row (T2). */
+  rememberVersion(t: Txn, rid: number, before: Buffer | null): boolean {
+    if (this.versions.has(rid)) return false;
+    this.versions.set(rid, { xid: t.xid, before });
+    t.versionKeys.push(rid);
+    return true;
+  }
+
+  forgetVersion(rid: number): void {
+    this.versions.delete(rid);
+  }
+
+  /** Removes a finished transaction: its versions go, its waiters wake (T2, T4). */
+  finish(t: Txn): void {
+    t.ended = true;
+    for (const rid of t.versionKeys) {
+      const v = this.versions.get(rid);
+      if (v && v.xid === t.xid) this.versions.delete(rid);
+    }
+    t.versionKeys.length = 0;
+    if (t.xid === 0) return;
+    this.active.delete(t.xid);
+    this.waitsFor.delete(t.xid);
+    const ws = this.endWaiters.get(t.xid);
+    if (ws) {
+      this.endWaiters.delete(t.xid);
+      for (const w of ws) w();
+    }
+  }
+
+  /** Waits until holder ends (T4). */
+  async waitFor(t: Txn, holder: number, timeoutMs = 0): Promise<void> {
+    if (!this.active.has(holder)) return;
+    if (t.xid !== 0) {
+      for (let x: number | undefined = holder, hops = 0; x !== undefined && hops <= this.active.size; hops++) {
+        if (x === t.xid) {
+          throw new DbError('deadlock_detected', 'deadlock detected', {
+            detail: `Process waiting for transaction ${holder}; that transaction is waiting, directly or not, for this one (${t.xid}).`,
+            hint: 'See server log for query details.',
+          });
+        }
+        x = this.waitsFor.get(x);
+      }
+      this.waitsFor.set(t.xid, holder);
+    }
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        const done = (): void => {
+          if (timer) clearTimeout(timer);
+          resolve();
+        };
+        let list = this.endWaiters.get(holder);
+        if (!list) this.endWaiters.set(holder, (list = []));
+        list.push(done);
+        if (timeoutMs > 0) {
+          timer = setTimeout(() => {
+            const l = this.endWaiters.get(holder);
+            if (l) l.splice(l.indexOf(done), 1);
+            reject(new DbError('lock_not_available', 'canceling statement due to lock timeout'));
+          }, timeoutMs);
+        }
+      });
+    } finally {
+      if (t.xid !== 0) this.waitsFor.delete(t.xid);
+    }
+  }
+
+  /** The oldest LSN any active transaction may still need for undo. */
+  oldestFirstLsn(): Lsn {
+    let min = Number.MAX_SAFE_INTEGER;
+    for (const t of this.active.values()) if (t.firstLsn && t.firstLsn < min) min = t.firstLsn;
+    return min;
+  }
+}

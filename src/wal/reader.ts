@@ -1,0 +1,101 @@
+/**
+ * Reads the WAL forward from an LSN, and single records by LSN.
+ *
+ * The end of the log is the first position where no valid record starts
+ * (invariant R1): the length is zero or impossible, the CRC does not match,
+ * the record's own LSN field is not its position (a stale record from an
+ * older use of the file), or the segment file is missing. The reader reports
+ * which one it met in `end.reason` so tools can tell a clean end (zeros)
+ * from a torn or corrupt tail.
+ */
+import type { FileSystem } from '../io/file.ts';
+import { Kind, RECORD_HEADER_SIZE, decodeRecord, recordChecksum, type WalRecord } from './record.ts';
+import type { Lsn } from './lsn.ts';
+import { segmentPath, segmentStart } from './segments.ts';
+
+export type EndReason =
+  | 'end of log'
+  | 'missing segment'
+  | 'invalid record length'
+  | 'checksum mismatch'
+  | 'record lsn mismatch'
+  | 'undecodable record';
+
+export interface WalEnd {
+  lsn: Lsn;
+  reason: EndReason;
+  /** Bytes after the end that are not zeros, up to the end of the segment (a torn tail's size). */
+  garbageBytes: number;
+}
+
+export class WalReader {
+  private cache = new Map<Lsn, Buffer | null>();
+  end: WalEnd | null = null;
+
+  constructor(
+    private readonly fsys: FileSystem,
+    private readonly walDir: string,
+    readonly segSize: number,
+  ) {}
+
+  private segmentBytes(start: Lsn): Buffer | null {
+    let b = this.cache.get(start);
+    if (b === undefined) {
+      const raw = this.fsys.readFile(segmentPath(this.walDir, start));
+      b = raw ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) : null;
+      // Keep a few segments: recovery's undo jumps back by prevLsn.
+      if (this.cache.size > 8) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(start, b);
+    }
+    return b;
+  }
+
+  /** The record at lsn, or a reason why there is none. */
+  readAt(lsn: Lsn): WalRecord | EndReason {
+    const start = segmentStart(lsn, this.segSize);
+    const seg = this.segmentBytes(start);
+    if (!seg) return 'missing segment';
+    const pos = lsn - start;
+    if (pos + RECORD_HEADER_SIZE > seg.length) return 'end of log';
+    const len = seg.readUInt32LE(pos);
+    if (len === 0) return 'end of log';
+    if (len < RECORD_HEADER_SIZE || pos + len > seg.length) return 'invalid record length';
+    const rec = seg.subarray(pos, pos + len);
+    if (recordChecksum(rec) !== rec.readUInt32LE(4)) return 'checksum mismatch';
+    if (rec.readUInt32LE(8) + rec.readUInt32LE(12) * 0x1_0000_0000 !== lsn) return 'record lsn mismatch';
+    try {
+      return decodeRecord(rec);
+    } catch {
+      return 'undecodable record';
+    }
+  }
+
+  /** Visits records from lsn to the end of the log; afterwards `end` says where and why it stopped. */
+  *scan(from: Lsn): Generator<WalRecord> {
+    let lsn = from;
+    for (;;) {
+      const start = segmentStart(lsn, this.segSize);
+      if (lsn - start + RECORD_HEADER_SIZE > this.segSize) {
+        lsn = start + this.segSize; // too little room for a header: the writer moved on (W4)
+        continue;
+      }
+      const r = this.readAt(lsn);
+      if (typeof r === 'string') {
+        // A zero length at the very end of a segment whose next segment exists is not the end (W4).
+        this.end = { lsn, reason: r, garbageBytes: this.garbageAfter(lsn) };
+        return;
+      }
+      yield r;
+      lsn = r.kind === Kind.Switch ? start + this.segSize : lsn + r.length;
+    }
+  }
+
+  private garbageAfter(lsn: Lsn): number {
+    const start = segmentStart(lsn, this.segSize);
+    const seg = this.segmentBytes(start);
+    if (!seg) return 0;
+    let last = seg.length - 1;
+    while (last >= lsn - start && seg[last] === 0) last--;
+    return Math.max(0, last - (lsn - start) + 1);
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * WAL segment files: DIR/wal/<first LSN as 16 hex digits>. Every segment is
+ * walSegmentSize bytes, preallocated with zeros when created so that appends
+ * overwrite allocated blocks and fdatasync has no file size to record.
+ *
+ * A record never spans two segments. When the next record does not fit, the
+ * writer ends the segment with a SWITCH record (if 32 bytes remain) and the
+ * record goes at the start of the next segment (invariant W4). The first
+ * segment starts at LSN walSegmentSize, so that LSN 0 is never valid.
+ */
+import * as path from 'node:path';
+import type { FileSystem } from '../io/file.ts';
+import type { Lsn } from './lsn.ts';
+
+export function segmentName(start: Lsn): string {
+  return start.toString(16).toUpperCase().padStart(16, '0');
+}
+
+export function segmentStart(lsn: Lsn, segSize: number): Lsn {
+  return lsn - (lsn % segSize);
+}
+
+export function segmentPath(walDir: string, start: Lsn): string {
+  return path.join(walDir, segmentName(start));
+}
+
+/** The segments present in walDir, by start LSN, ascending. */
+export function listSegments(fsys: FileSystem, walDir: string): Lsn[] {
+  return fsys
+    .list(walDir)
+    .filter((n) => /^[0-9A-F]{16}$/.test(n))
+    .map((n) => Number.parseInt(n, 16))
+    .sort((a, b) => a - b);
+}
+
+/** Creates a zero-filled segment durably (file and directory entry). */
+export function createSegment(fsys: FileSystem, walDir: string, start: Lsn, segSize: number): void {
+  const file = segmentPath(walDir, start);
+  const tmp = `${file}.tmp`;
+  const h = fsys.open(tmp, { create: true });
+  try {
+    const zeros = Buffer.alloc(Math.min(segSize, 1 << 20));
+    for (let off = 0; off < segSize; off += zeros.length) h.write(zeros.subarray(0, Math.min(zeros.length, segSize - off)), off);
+    h.sync();
+  } finally {
+    h.close();
+  }
+  fsys.rename(tmp, file);
+  fsys.syncDir(walDir);
+}

@@ -1,0 +1,244 @@
+/**
+ * The WAL writer: assigns LSNs, buffers records, writes them to segments and
+ * makes them durable with group commit.
+ *
+ * Invariants (see src/wal/README.md):
+ *  W1 LSNs increase; a record's LSN is its byte position in the stream.
+ *  W2 flushedLsn <= writtenLsn <= insertLsn. Everything below flushedLsn
+ *     has been fdatasync'ed and survives power loss.
+ *  W3 Group commit: while one flush is in flight, later flush requests wait
+ *     and share the next one, which covers everything inserted by then.
+ *  W5 A failed fdatasync is never retried as if nothing happened: the writer
+ *     turns broken and every later append or flush fails (PostgreSQL's
+ *     PANIC since 2018); restart and recovery decide what survived.
+ */
+import type { FileHandle, FileSystem } from '../io/file.ts';
+import { DbError } from '../errors/index.ts';
+import { Kind, RECORD_HEADER_SIZE, encodeRecord, type Body } from './record.ts';
+import type { Lsn } from './lsn.ts';
+import { createSegment, listSegments, segmentPath, segmentStart } from './segments.ts';
+
+interface Waiter {
+  lsn: Lsn;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+export interface WalWriterStats {
+  flushes: number;
+  bytesWritten: number;
+  records: number;
+}
+
+export class WalWriter {
+  insertLsn: Lsn;
+  writtenLsn: Lsn;
+  flushedLsn: Lsn;
+  readonly stats: WalWriterStats = { flushes: 0, bytesWritten: 0, records: 0 };
+
+  private pending: { lsn: Lsn; buf: Buffer }[] = [];
+  private files = new Map<Lsn, FileHandle>();
+  private dirty = new Set<FileHandle>();
+  private waiters: Waiter[] = [];
+  private flushing = false;
+  private broken: DbError | null = null;
+
+  /** Opens the log for appending at endLsn (the end recovery found): the torn tail after it is zeroed (invariant R1). */
+  constructor(
+    private readonly fsys: FileSystem,
+    private readonly walDir: string,
+    readonly segSize: number,
+    endLsn: Lsn,
+  ) {
+    this.insertLsn = this.writtenLsn = this.flushedLsn = endLsn;
+    this.prepareTail(endLsn);
+  }
+
+  private prepareTail(endLsn: Lsn): void {
+    const start = segmentStart(endLsn, this.segSize);
+    for (const seg of listSegments(this.fsys, this.walDir)) {
+      if (seg > start) this.fsys.unlink(segmentPath(this.walDir, seg));
+    }
+    if (!this.fsys.exists(segmentPath(this.walDir, start))) return;
+    // Garbage after the end of the log must never be read as records once new
+    // records are written in front of it: zero it for good.
+    const h = this.segment(start);
+    const from = endLsn - start;
+    if (from < this.segSize) {
+      h.write(Buffer.alloc(this.segSize - from), from);
+      h.sync();
+    }
+  }
+
+  private segment(start: Lsn): FileHandle {
+    let h = this.files.get(start);
+    if (h) return h;
+    const file = segmentPath(this.walDir, start);
+    if (!this.fsys.exists(file)) createSegment(this.fsys, this.walDir, start, this.segSize);
+    h = this.fsys.open(file, { create: false });
+    this.files.set(start, h);
+    return h;
+  }
+
+  /** Appends a record and returns its LSN. Not durable until flush. */
+  append(body: Body, xid: number, prevLsn: Lsn): Lsn {
+    if (this.broken) throw this.broken;
+    let lsn = this.insertLsn;
+    let buf = encodeRecord(body, lsn, prevLsn, xid);
+    const segEnd = segmentStart(lsn, this.segSize) + this.segSize;
+    if (lsn + buf.length > segEnd) {
+      if (segEnd - lsn >= RECORD_HEADER_SIZE) {
+        this.pending.push({ lsn, buf: encodeRecord({ kind: Kind.Switch }, lsn, 0, 0) });
+      }
+      lsn = segEnd;
+      buf = encodeRecord(body, lsn, prevLsn, xid);
+    }
+    this.pending.push({ lsn, buf });
+    this.insertLsn = lsn + buf.length;
+    this.stats.records++;
+    return lsn;
+  }
+
+  /** Writes buffered records to their segments (to the OS, not yet durable). */
+  private writeOut(): void {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    let i = 0;
+    while (i < batch.length) {
+      // Coalesce records that are contiguous in one segment into one write.
+      const start = segmentStart(batch[i]!.lsn, this.segSize);
+      let j = i + 1;
+      while (j < batch.length && segmentStart(batch[j]!.lsn, this.segSize) === start &&
+        batch[j]!.lsn === batch[j - 1]!.lsn + batch[j - 1]!.buf.length) j++;
+      const bufs = batch.slice(i, j).map((p) => p.buf);
+      const data = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
+      const h = this.segment(start);
+      try {
+        h.write(data, batch[i]!.lsn - start);
+      } catch (e) {
+        throw this.fail(e, 'write');
+      }
+      this.dirty.add(h);
+      this.stats.bytesWritten += data.length;
+      i = j;
+    }
+    this.writtenLsn = this.insertLsn;
+  }
+
+  private fail(e: unknown, what: string): DbError {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOSPC') {
+      // Nothing was acknowledged from this write: the caller's statement fails.
+      return new DbError('disk_full', `could not ${what} WAL: no space left on device`);
+    }
+    this.broken = new DbError('io_error', `could not ${what} WAL: ${(e as Error).message}; the database must be restarted`, {
+      severity: 'PANIC',
+    });
+    return this.broken;
+  }
+
+  /** Makes everything up to lsn durable now (WAL before data: the buffer pool calls this before writing a page). */
+  flushSync(lsn: Lsn): void {
+    if (this.broken) throw this.broken;
+    if (lsn <= this.flushedLsn) return;
+    const target = this.insertLsn;
+    this.writeOut();
+    const files = [...this.dirty];
+    this.dirty.clear();
+    try {
+      for (const f of files) f.sync();
+    } catch (e) {
+      throw this.fail(e, 'fdatasync');
+    }
+    this.stats.flushes++;
+    this.flushedLsn = Math.max(this.flushedLsn, target);
+    this.wakeWaiters();
+  }
+
+  /** Resolves once everything up to lsn is durable; concurrent callers share fdatasyncs (W3). */
+  flush(lsn: Lsn): Promise<void> {
+    if (this.broken) return Promise.reject(this.broken);
+    if (lsn <= this.flushedLsn) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ lsn, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Writes to the OS without waiting for the disk (synchronous_commit = off). */
+  writeNow(): void {
+    this.writeOut();
+  }
+
+  private kick(): void {
+    if (this.flushing || this.broken) return;
+    this.flushing = true;
+    const target = this.insertLsn;
+    let files: FileHandle[];
+    try {
+      this.writeOut();
+      files = [...this.dirty];
+      this.dirty.clear();
+    } catch (e) {
+      this.flushing = false;
+      this.rejectAll(e);
+      return;
+    }
+    Promise.all(files.map((f) => f.syncAsync())).then(
+      () => {
+        this.flushing = false;
+        this.stats.flushes++;
+        this.flushedLsn = Math.max(this.flushedLsn, target);
+        this.wakeWaiters();
+        if (this.waiters.length > 0) this.kick();
+      },
+      (e) => {
+        this.flushing = false;
+        this.rejectAll(this.fail(e, 'fdatasync'));
+      },
+    );
+  }
+
+  private wakeWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const still: Waiter[] = [];
+    for (const w of this.waiters) (w.lsn <= this.flushedLsn ? w.resolve() : still.push(w));
+    this.waiters = still;
+  }
+
+  private rejectAll(e: unknown): void {
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) w.reject(e);
+  }
+
+  /** Removes segments that end at or before lsn (never the one being written). */
+  removeSegmentsBefore(lsn: Lsn): number {
+    let removed = 0;
+    const current = segmentStart(this.insertLsn, this.segSize);
+    for (const seg of listSegments(this.fsys, this.walDir)) {
+      if (seg + this.segSize <= lsn && seg < current) {
+        const h = this.files.get(seg);
+        if (h) {
+          h.close();
+          this.files.delete(seg);
+          this.dirty.delete(h);
+        }
+        this.fsys.unlink(segmentPath(this.walDir, seg));
+        removed++;
+      }
+    }
+    if (removed) this.fsys.syncDir(this.walDir);
+    return removed;
+  }
+
+  get isBroken(): boolean {
+    return this.broken !== null;
+  }
+
+  close(): void {
+    for (const h of this.files.values()) h.close();
+    this.files.clear();
+  }
+}
