@@ -129,10 +129,30 @@ export class HeapAccess {
 
   // ---- row changes ----
 
+  /** T5: a heap being dropped by another active transaction cannot change; note that txn changes it. */
+  private claimHeap(txn: Txn, heap: number): void {
+    const dropper = this.ctx.txns.droppingHeaps.get(heap);
+    if (dropper !== undefined && dropper !== txn.xid) throw new LockWait(dropper);
+    txn.heapsWritten.add(heap);
+  }
+
+  /** T5: waits out every other transaction that changed heap, then claims it for the drop. */
+  markDropped(txn: Txn, heap: number): void {
+    const dropper = this.ctx.txns.droppingHeaps.get(heap);
+    if (dropper !== undefined && dropper !== txn.xid) throw new LockWait(dropper);
+    for (const t of this.ctx.txns.active.values()) {
+      if (t !== txn && t.heapsWritten.has(heap)) throw new LockWait(t.xid);
+    }
+    ensureBegun(this.ctx, txn);
+    this.ctx.txns.droppingHeaps.set(heap, txn.xid);
+    txn.droppedHeaps.push(heap);
+  }
+
   insert(txn: Txn, heap: number, row: Uint8Array): RowId {
     if (row.length > MAX_ROW_SIZE) {
       throw new DbError('program_limit_exceeded', `row is too big: size ${row.length}, maximum size ${MAX_ROW_SIZE}`);
     }
+    this.claimHeap(txn, heap);
     ensureBegun(this.ctx, txn);
     const tuple = makeTuple(txn.xid, 0, row);
     let pageNo = this.tailOf(heap);
@@ -173,6 +193,7 @@ export class HeapAccess {
     if (row.length > MAX_ROW_SIZE) {
       throw new DbError('program_limit_exceeded', `row is too big: size ${row.length}, maximum size ${MAX_ROW_SIZE}`);
     }
+    this.claimHeap(txn, heap);
     const pageNo = pageOfRow(rid);
     const slot = slotOfRow(rid);
     const inPlace = this.ctx.pool.with(pageNo, (p, f) => {
@@ -190,7 +211,8 @@ export class HeapAccess {
     return this.insert(txn, heap, row);
   }
 
-  delete(txn: Txn, _heap: number, rid: RowId): void {
+  delete(txn: Txn, heap: number, rid: RowId): void {
+    this.claimHeap(txn, heap);
     const pageNo = pageOfRow(rid);
     const slot = slotOfRow(rid);
     this.ctx.pool.with(pageNo, (p, f) => {

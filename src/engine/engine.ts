@@ -233,7 +233,9 @@ export class Engine implements StorageEngine {
     this.ckptRunning = true;
     try {
       const redoLsn = this.wal.insertLsn;
-      const transactions: TxnEntry[] = [...this.txns.active.values()].map((t) => ({
+      // A transaction whose COMMIT precedes redoLsn is committed as far as restart is concerned:
+      // that record is flushed below, before the checkpoint can complete.
+      const transactions: TxnEntry[] = [...this.txns.active.values()].filter((t) => !t.committing).map((t) => ({
         xid: t.xid, lastLsn: t.lastLsn, firstLsn: t.firstLsn, undoNextLsn: t.undo.at(-1)?.lsn ?? 0, aborting: false,
       }));
       const nextXid = this.txns.nextXid;
@@ -295,6 +297,7 @@ export class Engine implements StorageEngine {
       return;
     }
     const lsn = logTxnRecord(this.ctx, txn, { kind: Kind.Commit, timestamp: Date.now() });
+    txn.committing = true;
     if (this.settings.get('synchronous_commit') === 'off') this.scheduleAsyncFlush();
     else await this.wal.flush(lsn + 1);
     for (const heap of txn.droppedHeaps) this.heaps.freeHeap(heap);
@@ -356,7 +359,7 @@ export class Engine implements StorageEngine {
   }
 
   dropHeap(handle: TxnHandle, heap: HeapId): void {
-    (handle as Txn).droppedHeaps.push(heap);
+    this.heaps.markDropped(handle as Txn, heap);
   }
 
   insert(txn: TxnHandle, heap: HeapId, tuple: Uint8Array): RowId {

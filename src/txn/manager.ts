@@ -16,6 +16,10 @@
  *  T4 A transaction waits for another only by awaiting its end; before it
  *     waits, the wait-for graph is checked, and a wait that would close a
  *     cycle fails with deadlock_detected (40P01).
+ *  T5 A heap is dropped by one transaction at a time, and only when no other
+ *     active transaction has changed it; nobody changes a heap being dropped.
+ *     Its pages are freed after the drop commits, so no undo ever lands on a
+ *     page that another heap has reused.
  */
 import { DbError } from '../errors/index.ts';
 import type { TxnHandle } from '../engine/api.ts';
@@ -40,6 +44,10 @@ export class Txn implements TxnHandle {
   readonly versionKeys: number[] = [];
   /** Heaps dropped by this transaction, freed when it commits. */
   readonly droppedHeaps: number[] = [];
+  /** Heaps this transaction has changed: a DROP by another must wait for it (T5). */
+  readonly heapsWritten = new Set<number>();
+  /** Its COMMIT record is in the log: a checkpoint must not list it as active (C2). */
+  committing = false;
   ended = false;
 }
 
@@ -54,6 +62,8 @@ export class TxnManager {
   readonly versions = new Map<number, PendingVersion>();
   private readonly endWaiters = new Map<number, (() => void)[]>();
   private readonly waitsFor = new Map<number, number>();
+  /** heap → xid of the active transaction dropping it (T5). */
+  readonly droppingHeaps = new Map<number, number>();
 
   constructor(nextXid: number) {
     this.nextXid = Math.max(1, nextXid);
@@ -90,6 +100,7 @@ export class TxnManager {
     }
     t.versionKeys.length = 0;
     if (t.xid === 0) return;
+    for (const h of t.droppedHeaps) if (this.droppingHeaps.get(h) === t.xid) this.droppingHeaps.delete(h);
     this.active.delete(t.xid);
     this.waitsFor.delete(t.xid);
     const ws = this.endWaiters.get(t.xid);
