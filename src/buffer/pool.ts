@@ -39,6 +39,7 @@ export class BufferPool {
   constructor(
     private readonly file: DataFile,
     readonly capacity: number,
+    /** Makes the WAL durable through the record that starts at lsn (B1). */
     private readonly flushWalTo: (lsn: number) => void,
   ) {
     if (capacity < 4) throw new Error('the buffer pool needs at least 4 frames');

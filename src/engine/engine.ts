@@ -91,7 +91,7 @@ export class Engine implements StorageEngine {
   private openFiles(segSize: number, endLsn: Lsn): void {
     this.fsys.mkdir(this.walDir);
     this.dataFile = new DataFile(this.fsys.open(path.join(this.dir, 'data'), { create: true }));
-    this.pool = new BufferPool(this.dataFile, this.settings.num('shared_buffers'), (lsn) => this.wal?.flushSync(lsn));
+    this.pool = new BufferPool(this.dataFile, this.settings.num('shared_buffers'), (lsn) => this.wal?.flushSync(lsn + 1));
     void endLsn;
     void segSize;
   }

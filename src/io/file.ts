@@ -96,7 +96,7 @@ export const nodeFileSystem: FileSystem = {
     const tmp = `${file}.tmp`;
     const fd = fs.openSync(tmp, 'w', 0o600);
     try {
-      fs.writeSync(fd, data);
+      for (let done = 0; done < data.length; ) done += fs.writeSync(fd, data, done, data.length - done);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);

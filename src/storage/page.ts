@@ -149,27 +149,27 @@ export function fitsInSlot(p: PageBuf, slot: number, len: number): boolean {
  * and the log disagree, which is corruption.
  */
 export function writeSlot(p: PageBuf, slot: number, data: Uint8Array): void {
-  let n = slotCount(p);
-  while (n <= slot) {
-    p.fill(0, slotPos(n), slotPos(n) + SLOT_SIZE);
-    n++;
-  }
-  p.writeUInt16LE(n, OFF_SLOTS);
-  const cap = slotCapacity(p, slot);
-  if (data.length <= cap && slotLength(p, slot) > 0) {
-    const off = slotOffset(p, slot);
-    p.set(data, off);
+  const oldN = slotCount(p);
+  const newN = Math.max(oldN, slot + 1);
+  if (slot < oldN && slotLength(p, slot) > 0 && data.length <= slotCapacity(p, slot)) {
+    p.set(data, slotOffset(p, slot));
     p.writeUInt16LE(data.length, slotPos(slot) + 2);
     return;
   }
   // Needs a fresh region of data.length bytes; release the old one first.
-  p.writeUInt16LE(0, slotPos(slot) + 2);
-  p.writeUInt16LE(0, slotPos(slot) + 4);
-  if (PAGE_SIZE - (PAGE_HEADER_SIZE + n * SLOT_SIZE) - usedCapacity(p) < data.length) {
+  if (slot < oldN) {
+    p.writeUInt16LE(0, slotPos(slot) + 2);
+    p.writeUInt16LE(0, slotPos(slot) + 4);
+  }
+  const arrayEnd = PAGE_HEADER_SIZE + newN * SLOT_SIZE;
+  if (PAGE_SIZE - arrayEnd - usedCapacity(p) < data.length) {
     throw new Error(`page overflow writing ${data.length} bytes into slot ${slot}`);
   }
+  // Compact before the slot array grows: new entries must not land on a tuple.
   let upper = p.readUInt16LE(OFF_UPPER);
-  if (upper - data.length < PAGE_HEADER_SIZE + n * SLOT_SIZE) upper = compact(p);
+  if (upper - data.length < arrayEnd) upper = compact(p);
+  for (let s = oldN; s < newN; s++) p.fill(0, slotPos(s), slotPos(s) + SLOT_SIZE);
+  p.writeUInt16LE(newN, OFF_SLOTS);
   upper -= data.length;
   p.set(data, upper);
   p.writeUInt16LE(upper, OFF_UPPER);

@@ -81,7 +81,6 @@ export class WalReader {
       }
       const r = this.readAt(lsn);
       if (typeof r === 'string') {
-        // A zero length at the very end of a segment whose next segment exists is not the end (W4).
         this.end = { lsn, reason: r, garbageBytes: this.garbageAfter(lsn) };
         return;
       }

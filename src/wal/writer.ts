@@ -113,10 +113,13 @@ export class WalWriter {
         batch[j]!.lsn === batch[j - 1]!.lsn + batch[j - 1]!.buf.length) j++;
       const bufs = batch.slice(i, j).map((p) => p.buf);
       const data = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
-      const h = this.segment(start);
+      let h: FileHandle;
       try {
+        h = this.segment(start);
         h.write(data, batch[i]!.lsn - start);
       } catch (e) {
+        // Keep what is not yet written: a later flush must never skip over a gap (W2).
+        this.pending = batch.slice(i).concat(this.pending);
         throw this.fail(e, 'write');
       }
       this.dirty.add(h);
@@ -138,7 +141,7 @@ export class WalWriter {
     return this.broken;
   }
 
-  /** Makes everything up to lsn durable now (WAL before data: the buffer pool calls this before writing a page). */
+  /** Makes every byte below lsn durable now (WAL before data: the buffer pool calls this before writing a page). */
   flushSync(lsn: Lsn): void {
     if (this.broken) throw this.broken;
     if (lsn <= this.flushedLsn) return;

@@ -1,0 +1,53 @@
+/**
+ * The one entry point above src/sql (DESIGN.md): Database.open(dir) opens
+ * the storage engine and hands out Sessions. The Database owns what sessions
+ * share: the engine and the committed catalog cache (catalog.ts, C1–C3).
+ */
+import type { StorageEngine, TxnHandle } from '../engine/api.ts';
+import { openEngine } from '../engine/index.ts';
+import type { DatabaseOptions } from './api.ts';
+import { loadCatalog, type Catalog } from './catalog.ts';
+import { ensureParser } from './parse.ts';
+import { Session, type SessionHost } from './session.ts';
+
+export class Database implements SessionHost {
+  private committedCatalog: Catalog | null = null;
+  private readonly sessions = new Set<Session>();
+
+  private constructor(readonly engine: StorageEngine) {}
+
+  static async open(dir: string, opts: DatabaseOptions = {}): Promise<Database> {
+    await ensureParser();
+    return new Database(await openEngine(dir, { settings: opts.settings }));
+  }
+
+  /** A Database over an engine opened elsewhere (tests use an in-memory one). */
+  static async withEngine(engine: StorageEngine): Promise<Database> {
+    await ensureParser();
+    return new Database(engine);
+  }
+
+  session(): Session {
+    const s = new Session(this);
+    this.sessions.add(s);
+    return s;
+  }
+
+  /** Closes every session (rolling back its open transaction), then the engine. */
+  async close(): Promise<void> {
+    for (const s of [...this.sessions]) await s.close();
+    await this.engine.close();
+  }
+
+  sharedCatalog(txn: TxnHandle): Catalog {
+    return (this.committedCatalog ??= loadCatalog(this.engine, txn));
+  }
+
+  invalidateCatalog(): void {
+    this.committedCatalog = null;
+  }
+
+  forget(session: Session): void {
+    this.sessions.delete(session);
+  }
+}

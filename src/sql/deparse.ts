@@ -1,0 +1,38 @@
+/**
+ * AST → SQL text, for showing stored expressions (column defaults in \d) and
+ * for keying expressions structurally (GROUP BY matching ignores positions).
+ */
+import type { Expr } from './ast.ts';
+
+const quoteLiteral = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+const quoteIdent = (s: string): string => (/^[a-z_][a-z0-9_$]*$/.test(s) ? s : `"${s.replace(/"/g, '""')}"`);
+
+export function exprToSql(e: Expr): string {
+  switch (e.kind) {
+    case 'const':
+      if (e.lit === 'null') return 'NULL';
+      if (e.lit === 'string') return quoteLiteral(e.value as string);
+      if (e.lit === 'bool') return e.value ? 'true' : 'false';
+      return String(e.value);
+    case 'column': return (e.table ? quoteIdent(e.table) + '.' : '') + quoteIdent(e.name);
+    case 'param': return `$${e.index}`;
+    case 'binary': return `(${exprToSql(e.left)} ${e.op} ${exprToSql(e.right)})`;
+    case 'unary': return `(${e.op}${exprToSql(e.arg)})`;
+    case 'and': case 'or': return '(' + e.args.map(exprToSql).join(` ${e.kind.toUpperCase()} `) + ')';
+    case 'not': return `(NOT ${exprToSql(e.arg)})`;
+    case 'isnull': return `(${exprToSql(e.arg)} IS ${e.negated ? 'NOT ' : ''}NULL)`;
+    case 'booltest': return `(${exprToSql(e.arg)} IS ${e.negated ? 'NOT ' : ''}${e.test.toUpperCase()})`;
+    case 'func':
+      return `${e.name}(${e.distinct ? 'DISTINCT ' : ''}${e.star ? '*' : e.args.map(exprToSql).join(', ')})`;
+    case 'cast': return `(${exprToSql(e.arg)})::${e.type.name}${e.type.mods.length ? `(${e.type.mods.join(',')})` : ''}`;
+    case 'coalesce': return `COALESCE(${e.args.map(exprToSql).join(', ')})`;
+    case 'case': {
+      const parts = ['CASE'];
+      if (e.operand) parts.push(exprToSql(e.operand));
+      for (const w of e.whens) parts.push(`WHEN ${exprToSql(w.when)} THEN ${exprToSql(w.then)}`);
+      if (e.otherwise) parts.push(`ELSE ${exprToSql(e.otherwise)}`);
+      parts.push('END');
+      return parts.join(' ');
+    }
+  }
+}

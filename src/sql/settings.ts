@@ -1,0 +1,82 @@
+/**
+ * SET / SHOW. Engine settings (synchronous_commit, checkpoint_timeout, …) go
+ * to the storage engine, which validates them and rejects unknown names with
+ * 42704; note that they are engine-wide, not per session. A few
+ * session-level parameters that clients and drivers set or read on connect
+ * (client_encoding, DateStyle, application_name, server_version, …) are kept
+ * per session here and have no effect beyond being shown.
+ */
+import { DbError } from '../errors/index.ts';
+import type { StorageEngine } from '../engine/api.ts';
+import { settingDescription, settingNames } from '../engine/settings.ts';
+import type { QueryResult } from './api.ts';
+import { Oid } from './types.ts';
+
+const SESSION_DEFAULTS: Record<string, { value: string; readonly?: boolean; description: string }> = {
+  application_name: { value: '', description: 'Sets the application name to be reported in statistics and logs.' },
+  client_encoding: { value: 'UTF8', description: "Sets the client's character set encoding." },
+  client_min_messages: { value: 'notice', description: 'Sets the message levels that are sent to the client.' },
+  datestyle: { value: 'ISO, MDY', description: 'Sets the display format for date and time values.' },
+  default_transaction_isolation: { value: 'read committed', description: 'Sets the transaction isolation level of each new transaction.' },
+  extra_float_digits: { value: '1', description: 'Sets the number of digits displayed for floating-point values.' },
+  integer_datetimes: { value: 'on', readonly: true, description: 'Shows whether datetimes are integer based.' },
+  intervalstyle: { value: 'postgres', description: 'Sets the display format for interval values.' },
+  search_path: { value: '"$user", public', description: 'Sets the schema search order for names that are not schema-qualified.' },
+  server_encoding: { value: 'UTF8', readonly: true, description: 'Shows the server (database) character set encoding.' },
+  server_version: { value: '18.0', readonly: true, description: 'Shows the server version.' },
+  server_version_num: { value: '180000', readonly: true, description: 'Shows the server version as an integer.' },
+  standard_conforming_strings: { value: 'on', description: "Causes '...' strings to treat backslashes literally." },
+  timezone: { value: 'UTC', description: 'Sets the time zone for displaying and interpreting time stamps.' },
+  transaction_isolation: { value: 'read committed', description: 'Sets the current transaction\'s isolation level.' },
+};
+
+/** PostgreSQL's canonical spelling, which SHOW uses as its column name. */
+const DISPLAY_NAMES: Record<string, string> = { datestyle: 'DateStyle', intervalstyle: 'IntervalStyle', timezone: 'TimeZone' };
+
+export class SessionSettings {
+  private readonly values = new Map<string, string>();
+  /** Engine values when the session first changed them, for RESET. */
+  private readonly engineDefaults = new Map<string, string>();
+
+  constructor(private readonly engine: StorageEngine) {}
+
+  set(name: string, value: string | null): QueryResult {
+    const local = SESSION_DEFAULTS[name];
+    if (local) {
+      if (local.readonly) throw new DbError('object_not_in_prerequisite_state', `parameter "${name}" cannot be changed`);
+      if (value === null) this.values.delete(name); else this.values.set(name, value);
+    } else {
+      if (value === null) {
+        const d = this.engineDefaults.get(name);
+        this.engine.getSetting(name); // 42704 for unknown names
+        if (d !== undefined) this.engine.setSetting(name, d);
+      } else {
+        if (!this.engineDefaults.has(name)) this.engineDefaults.set(name, this.engine.getSetting(name));
+        this.engine.setSetting(name, value);
+      }
+    }
+    return { command: 'SET', rowCount: null, fields: [], rows: [], tag: 'SET' };
+  }
+
+  get(name: string): string {
+    const local = SESSION_DEFAULTS[name];
+    if (local) return this.values.get(name) ?? local.value;
+    return this.engine.getSetting(name);
+  }
+
+  show(name: string): QueryResult {
+    if (name === 'all') {
+      const names = [...new Set([...Object.keys(SESSION_DEFAULTS), ...settingNames()])].sort();
+      const rows: string[][] = [];
+      for (const n of names) {
+        let value: string;
+        try { value = this.get(n); } catch { continue; } // a setting this engine does not have
+        rows.push([DISPLAY_NAMES[n] ?? n, value, SESSION_DEFAULTS[n]?.description ?? settingDescription(n)]);
+      }
+      const text = (name: string): { name: string; typeOid: number; typmod: number } => ({ name, typeOid: Oid.TEXT, typmod: -1 });
+      return { command: 'SHOW', rowCount: rows.length, fields: [text('name'), text('setting'), text('description')], rows, tag: 'SHOW' };
+    }
+    const value = this.get(name);
+    return { command: 'SHOW', rowCount: 1, fields: [{ name: DISPLAY_NAMES[name] ?? name, typeOid: Oid.TEXT, typmod: -1 }], rows: [[value]], tag: 'SHOW' };
+  }
+}

@@ -1,0 +1,64 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DbError } from '../../src/errors/index.ts';
+import { ensureParser, parseSql } from '../../src/sql/parse.ts';
+
+beforeAll(() => ensureParser());
+
+function parseError(sql: string): DbError {
+  try { parseSql(sql); } catch (e) { if (e instanceof DbError) return e; throw e; }
+  throw new Error('expected a parse error');
+}
+
+describe('parseSql', () => {
+  it('splits statements and keeps each one\'s text', () => {
+    const p = parseSql("select 1;  insert into t values (1, 'a;b') ;\nselect 2");
+    expect(p.map((x) => x.text)).toEqual(['select 1', "insert into t values (1, 'a;b')", 'select 2']);
+    expect(p.map((x) => x.stmt.kind)).toEqual(['select', 'insert', 'select']);
+  });
+
+  it('caches identical text (same AST object)', () => {
+    const sql = 'UPDATE pgbench_accounts SET abalance = abalance + $1 WHERE aid = $2';
+    expect(parseSql(sql)).toBe(parseSql(sql));
+  });
+
+  it('reports syntax errors as PostgreSQL does, with a 1-based position', () => {
+    const e = parseError('SELEC 1');
+    expect(e.code).toBe('42601');
+    expect(e.message).toBe('syntax error at or near "SELEC"');
+    expect(e.position).toBe(1);
+    const f = parseError('select 1 +');
+    expect(f.message).toBe('syntax error at end of input');
+    expect(f.position).toBe(11);
+  });
+
+  it('counts positions in characters for non-ASCII text', () => {
+    const p = parseSql("select 'é', a from t; select b");
+    expect(p[1]!.text).toBe('select b');
+    expect(p[1]!.start).toBe(22);
+    const s = p[1]!.stmt;
+    expect(s.kind === 'select' && s.targets[0]!.kind === 'expr' && s.targets[0]!.expr.pos).toBe(29);
+  });
+
+  it('refuses unsupported constructs with 0A000 naming them', () => {
+    expect(parseError('create index i on t (a)').message).toBe('CREATE INDEX is not supported');
+    expect(parseError('select * from a join b on a.x = b.x').code).toBe('0A000');
+    expect(parseError('select * from a join b on a.x = b.x').message).toMatch(/JOIN/);
+    expect(parseError("select a from t where a like 'x%'").message).toBe('LIKE is not supported');
+    expect(parseError('select (select 1)').message).toBe('subqueries is not supported');
+    expect(parseError('create table t (a int unique)').message).toMatch(/UNIQUE constraints/);
+  });
+
+  it('reads integer zero, negative and large literals', () => {
+    const p = parseSql('select 0, -5, 9999999999, 1.50');
+    const s = p[0]!.stmt;
+    if (s.kind !== 'select') throw new Error();
+    const vals = s.targets.map((t) => (t.kind === 'expr' && t.expr.kind === 'const' ? [t.expr.lit, t.expr.value] : null));
+    expect(vals).toEqual([['int', 0], ['int', -5], ['int', '9999999999'], ['numeric', '1.50']]);
+  });
+
+  it('desugars IN and BETWEEN', () => {
+    const s = parseSql('select a in (1, 2), a between 1 and 3 from t')[0]!.stmt;
+    if (s.kind !== 'select') throw new Error();
+    expect(s.targets.map((t) => t.kind === 'expr' && t.expr.kind)).toEqual(['or', 'and']);
+  });
+});

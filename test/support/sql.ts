@@ -1,0 +1,27 @@
+/** Helpers for SQL-layer tests: a Database over the in-memory engine, and error matchers. */
+import { DbError } from '../../src/errors/index.ts';
+import { Database } from '../../src/sql/database.ts';
+import type { Session } from '../../src/sql/session.ts';
+import { MemoryEngine } from './memory-engine.ts';
+
+export async function memoryDb(): Promise<{ db: Database; engine: MemoryEngine; s: Session }> {
+  const engine = new MemoryEngine();
+  const db = await Database.withEngine(engine);
+  return { db, engine, s: db.session() };
+}
+
+/** Runs `p` and returns the DbError it rejects with (fails if it resolves or throws something else). */
+export async function errorOf(p: Promise<unknown>): Promise<DbError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof DbError) return e;
+    throw e;
+  }
+  throw new Error('expected an error');
+}
+
+/** Rows of a result as strings, as psql would print them (null → null). */
+export function rowsOf(r: { rows: unknown[][] }): unknown[][] {
+  return r.rows;
+}

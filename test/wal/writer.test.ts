@@ -1,0 +1,205 @@
+/**
+ * The WAL writer (src/wal/writer.ts): group commit (W3), synchronous flushes,
+ * segment removal, and what a failing disk does to it (W5): a failed
+ * fdatasync breaks the writer for good; a full disk fails the statement.
+ */
+import { describe, expect, it } from 'vitest';
+import { nodeFileSystem, type FileHandle, type FileSystem } from '../../src/io/file.ts';
+import { DbError } from '../../src/errors/index.ts';
+import { Kind } from '../../src/wal/record.ts';
+import { WalWriter } from '../../src/wal/writer.ts';
+import { listSegments, segmentStart } from '../../src/wal/segments.ts';
+import { FIRST_LSN, SEG, insert, scanLog, walDir } from './fixture.ts';
+
+/** Errors to inject, by errno code; null means the operation works. Set them after setup. */
+interface Faults {
+  write: string | null;
+  syncAsync: string | null;
+}
+
+const ioError = (code: string): Error => Object.assign(new Error(`${code}: injected`), { code });
+
+/** nodeFileSystem, with writes and asynchronous fdatasyncs that fail on demand. */
+function faultyFs(): { fsys: FileSystem; faults: Faults } {
+  const faults: Faults = { write: null, syncAsync: null };
+  const wrap = (h: FileHandle): FileHandle => ({
+    path: h.path,
+    read: (buf, off) => h.read(buf, off),
+    write(buf, off) {
+      if (faults.write) throw ioError(faults.write);
+      h.write(buf, off);
+    },
+    sync: () => h.sync(),
+    syncAsync: () => (faults.syncAsync ? Promise.reject(ioError(faults.syncAsync)) : h.syncAsync()),
+    size: () => h.size(),
+    truncate: (n) => h.truncate(n),
+    close: () => h.close(),
+  });
+  return { fsys: { ...nodeFileSystem, open: (file, opts) => wrap(nodeFileSystem.open(file, opts)) }, faults };
+}
+
+function caught(fn: () => unknown): DbError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof DbError) return e;
+    throw e;
+  }
+  throw new Error('expected a DbError');
+}
+
+describe('WAL writer', () => {
+  it('assigns each record its byte position (W1)', () => {
+    const w = new WalWriter(nodeFileSystem, walDir(), SEG, FIRST_LSN);
+    const a = w.append({ kind: Kind.Begin }, 1, 0);
+    const b = w.append(insert(10), 1, a);
+    expect(a).toBe(FIRST_LSN);
+    expect(b).toBe(FIRST_LSN + 32);
+    expect(w.insertLsn).toBe(b + 32 + 8 + 10);
+    w.close();
+  });
+
+  it('group commit: 50 concurrent flushes share a few fdatasyncs, none resolving early (W3)', async () => {
+    const dir = walDir();
+    const w = new WalWriter(nodeFileSystem, dir, SEG, FIRST_LSN);
+    const early: number[] = [];
+    const flushes: Promise<void>[] = [];
+    for (let i = 0; i < 50; i++) {
+      w.append(insert(20, i), i + 1, 0);
+      const target = w.insertLsn;
+      flushes.push(w.flush(target).then(() => void (w.flushedLsn < target && early.push(i))));
+    }
+    await Promise.all(flushes);
+    expect(early).toEqual([]);
+    expect(w.stats.flushes).toBeGreaterThan(0);
+    expect(w.stats.flushes).toBeLessThanOrEqual(5);
+    expect(w.flushedLsn).toBe(w.insertLsn);
+    w.close();
+    expect(scanLog(dir).records).toHaveLength(50);
+  });
+
+  it('flushSync writes and syncs everything appended, once', () => {
+    const dir = walDir();
+    const w = new WalWriter(nodeFileSystem, dir, SEG, FIRST_LSN);
+    for (let i = 0; i < 10; i++) w.append(insert(100, i), 1, 0);
+    expect(scanLog(dir).records).toHaveLength(0); // buffered, not yet written
+    w.flushSync(w.insertLsn);
+    expect(w.flushedLsn).toBe(w.insertLsn);
+    expect(w.writtenLsn).toBe(w.insertLsn);
+    expect(w.stats.flushes).toBe(1);
+    w.flushSync(w.insertLsn); // nothing new: no fdatasync
+    expect(w.stats.flushes).toBe(1);
+    w.close();
+    expect(scanLog(dir).records).toHaveLength(10);
+  });
+
+  it('removeSegmentsBefore removes whole segments before the LSN, never the current one', () => {
+    const dir = walDir();
+    const w = new WalWriter(nodeFileSystem, dir, SEG, FIRST_LSN);
+    for (let i = 0; i < 300; i++) w.append(insert(1000, i), 1, 0);
+    w.flushSync(w.insertLsn);
+    const segs = listSegments(nodeFileSystem, dir);
+    const current = segmentStart(w.insertLsn, SEG);
+    expect(segs.length).toBeGreaterThanOrEqual(4);
+    expect(segs.at(-1)).toBe(current);
+
+    // Segments that end at or before the LSN go; the one containing it stays.
+    expect(w.removeSegmentsBefore(segs[2]! + 10)).toBe(2);
+    expect(listSegments(nodeFileSystem, dir)).toEqual(segs.slice(2));
+
+    expect(w.removeSegmentsBefore(Number.MAX_SAFE_INTEGER)).toBe(segs.length - 3);
+    expect(listSegments(nodeFileSystem, dir)).toEqual([current]);
+
+    // The writer goes on appending to the segment it kept.
+    const lsn = w.append(insert(5), 1, 0);
+    w.flushSync(w.insertLsn);
+    w.close();
+    expect(segmentStart(lsn, SEG)).toBe(current);
+    expect(listSegments(nodeFileSystem, dir)).toEqual([current]);
+  });
+
+  it('a failed fdatasync breaks the writer: PANIC now, and every later append or flush fails (W5)', async () => {
+    const { fsys, faults } = faultyFs();
+    const w = new WalWriter(fsys, walDir(), SEG, FIRST_LSN);
+    w.append(insert(10), 1, 0);
+    w.flushSync(w.insertLsn);
+    const durable = w.flushedLsn;
+
+    w.append(insert(10), 2, 0);
+    faults.syncAsync = 'EIO';
+    const first = w.flush(w.insertLsn);
+    const second = w.flush(w.insertLsn);
+    await expect(first).rejects.toMatchObject({ severity: 'PANIC', condition: 'io_error' });
+    await expect(second).rejects.toMatchObject({ severity: 'PANIC' });
+
+    // The disk works again, but the writer must not carry on as if nothing happened.
+    faults.syncAsync = null;
+    expect(w.isBroken).toBe(true);
+    expect(w.flushedLsn).toBe(durable);
+    expect(caught(() => w.append(insert(10), 3, 0)).severity).toBe('PANIC');
+    expect(caught(() => w.flushSync(w.insertLsn)).severity).toBe('PANIC');
+    await expect(w.flush(w.insertLsn)).rejects.toMatchObject({ severity: 'PANIC' });
+    expect(w.flushedLsn).toBe(durable);
+    w.close();
+  });
+
+  it('a failed WAL write (EIO) breaks the writer too', () => {
+    const { fsys, faults } = faultyFs();
+    const w = new WalWriter(fsys, walDir(), SEG, FIRST_LSN);
+    w.append(insert(10), 1, 0);
+    w.flushSync(w.insertLsn); // the segment exists: the next write goes into it
+    w.append(insert(10), 1, 0);
+    faults.write = 'EIO';
+    expect(caught(() => w.flushSync(w.insertLsn))).toMatchObject({ severity: 'PANIC', code: '58030' });
+    faults.write = null;
+    expect(() => w.append(insert(10), 1, 0)).toThrow(DbError);
+    w.close();
+  });
+
+  it('a full disk on write is disk_full (53100), for flushSync and flush', async () => {
+    const { fsys, faults } = faultyFs();
+    const w = new WalWriter(fsys, walDir(), SEG, FIRST_LSN);
+    w.append(insert(10), 1, 0);
+    w.flushSync(w.insertLsn);
+    w.append(insert(10), 1, 0);
+    faults.write = 'ENOSPC';
+    expect(caught(() => w.flushSync(w.insertLsn))).toMatchObject({ condition: 'disk_full', code: '53100', severity: 'ERROR' });
+    w.append(insert(10), 2, 0);
+    await expect(w.flush(w.insertLsn)).rejects.toMatchObject({ code: '53100' });
+    w.close();
+  });
+
+  // Regression test (found in review, fixed).
+  it('a failure while starting a new segment is reported like any WAL write failure', () => {
+    const { fsys, faults } = faultyFs();
+    const w = new WalWriter(fsys, walDir(), SEG, FIRST_LSN);
+    w.append(insert(10), 1, 0);
+    faults.write = 'ENOSPC'; // no segment yet: this write preallocates the first one
+    expect(caught(() => w.flushSync(w.insertLsn))).toMatchObject({ code: '53100' });
+    w.close();
+  });
+
+  // Regression test (found in review, fixed).
+  it('records acknowledged after an ENOSPC are readable by recovery', () => {
+    const { fsys, faults } = faultyFs();
+    const dir = walDir();
+    const w = new WalWriter(fsys, dir, SEG, FIRST_LSN);
+    w.append(insert(10, 1), 1, 0);
+    w.flushSync(w.insertLsn);
+    w.append(insert(10, 2), 2, 0);
+    faults.write = 'ENOSPC';
+    expect(() => w.flushSync(w.insertLsn)).toThrow(DbError);
+    faults.write = null;
+
+    const committed = w.append({ kind: Kind.Commit, timestamp: 1 }, 3, 0);
+    let acknowledged = false;
+    try {
+      w.flushSync(w.insertLsn);
+      acknowledged = true;
+    } catch {
+      // refusing is a correct answer too
+    }
+    w.close();
+    if (acknowledged) expect(scanLog(dir).records.map((r) => r.lsn)).toContain(committed);
+  });
+});
