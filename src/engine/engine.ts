@@ -148,7 +148,7 @@ export class Engine implements StorageEngine {
     // ended the last run): make them durable before any page they touched is written (B1).
     this.syncWalUpTo(a.end.lsn, ck.redoLsn, segSize);
     const replayed = redoPass(reader, this.pool, a, ck.redoLsn, hook);
-    this.wal = new WalWriter(this.fsys, this.walDir, segSize, a.end.lsn);
+    this.wal = new WalWriter(this.fsys, this.walDir, segSize, a.end.lsn, a.end.garbageBytes);
     this.bindAccess(a.nextXid);
     const losers = [...a.transactions.values()];
     const clrs = undoPass(reader, losers, this.undoLog(), hook);

@@ -16,11 +16,11 @@
  * redo and undo, and checkpoints when undo is done.
  */
 import type { BufferPool } from '../buffer/pool.ts';
-import { Kind, isUndoable, type TxnEntry, type WalRecord } from '../wal/record.ts';
+import { Kind, decodeRecord, isUndoable, rawPage, rawUndoNextLsn, type TxnEntry, type WalRecord } from '../wal/record.ts';
 import type { WalReader, WalEnd } from '../wal/reader.ts';
 import type { Lsn } from '../wal/lsn.ts';
 import { pageLsn, setPageLsn } from '../storage/page.ts';
-import { compensation, isPageRecord, redo } from '../access/redo.ts';
+import { compensation, redo } from '../access/redo.ts';
 import { DbError } from '../errors/index.ts';
 
 export interface AnalysisResult {
@@ -47,23 +47,27 @@ export function analysis(reader: WalReader, checkpoint: Extract<WalRecord, { kin
   }
   const dirtyPages = new Map<number, Lsn>();
   let recordsScanned = 0;
-  for (const r of reader.scan(startLsn)) {
+  for (const h of reader.scanHeaders(startLsn)) {
     recordsScanned++;
-    if (r.xid !== 0) {
-      nextXid = Math.max(nextXid, r.xid + 1);
-      let t = transactions.get(r.xid);
+    if (h.xid !== 0) {
+      nextXid = Math.max(nextXid, h.xid + 1);
+      let t = transactions.get(h.xid);
       if (!t) {
-        t = { xid: r.xid, lastLsn: r.lsn, firstLsn: r.lsn, undoNextLsn: r.lsn, aborting: false };
-        transactions.set(r.xid, t);
+        t = { xid: h.xid, lastLsn: h.lsn, firstLsn: h.lsn, undoNextLsn: h.lsn, aborting: false };
+        transactions.set(h.xid, t);
       }
-      t.lastLsn = r.lsn;
-      if (r.kind === Kind.Commit || r.kind === Kind.End) transactions.delete(r.xid);
-      else if (r.kind === Kind.Abort) t.aborting = true;
-      else if (r.kind === Kind.Clr) t.undoNextLsn = r.undoNextLsn;
-      else if (isUndoable(r)) t.undoNextLsn = r.lsn;
+      t.lastLsn = h.lsn;
+      if (h.kind === Kind.Commit || h.kind === Kind.End) transactions.delete(h.xid);
+      else if (h.kind === Kind.Abort) t.aborting = true;
+      else if (h.kind === Kind.Clr) t.undoNextLsn = rawUndoNextLsn(h);
+      else if (h.kind === Kind.HeapInsert || h.kind === Kind.HeapUpdate || h.kind === Kind.HeapDelete) t.undoNextLsn = h.lsn;
     }
-    if (r.kind === Kind.Checkpoint) nextXid = Math.max(nextXid, r.nextXid);
-    if (isPageRecord(r) && !dirtyPages.has(r.page)) dirtyPages.set(r.page, r.lsn);
+    if (h.kind === Kind.Checkpoint) {
+      const ck = decodeRecord(h.buf);
+      if (ck.kind === Kind.Checkpoint) nextXid = Math.max(nextXid, ck.nextXid);
+    }
+    const page = rawPage(h);
+    if (page !== undefined && !dirtyPages.has(page)) dirtyPages.set(page, h.lsn);
   }
   return { transactions, dirtyPages, nextXid, end: reader.end!, recordsScanned };
 }
@@ -71,16 +75,20 @@ export function analysis(reader: WalReader, checkpoint: Extract<WalRecord, { kin
 /** Repeats history from startLsn; returns how many records changed a page. */
 export function redoPass(reader: WalReader, pool: BufferPool, a: AnalysisResult, startLsn: Lsn, hook?: CrashHook): number {
   let replayed = 0;
-  for (const r of reader.scan(startLsn)) {
-    if (r.lsn >= a.end.lsn) break;
-    if (!isPageRecord(r)) continue;
-    const recLsn = a.dirtyPages.get(r.page);
-    if (recLsn === undefined || r.lsn < recLsn) continue;
-    pool.with(r.page, (page, f) => {
-      if (pageLsn(page) >= r.lsn) return; // R2: already there
+  for (const h of reader.scanHeaders(startLsn)) {
+    if (h.lsn >= a.end.lsn) break;
+    const pageNo = rawPage(h);
+    if (pageNo === undefined) continue;
+    const recLsn = a.dirtyPages.get(pageNo);
+    if (recLsn === undefined || h.lsn < recLsn) continue;
+    const lsn = h.lsn;
+    const buf = h.buf;
+    pool.with(pageNo, (page, f) => {
+      if (pageLsn(page) >= lsn) return; // R2: already there
+      const r = decodeRecord(buf);
       redo(page, r, r.xid);
-      setPageLsn(page, r.lsn);
-      pool.markDirty(f, r.lsn);
+      setPageLsn(page, lsn);
+      pool.markDirty(f, lsn);
       replayed++;
     });
     if (hook?.phase === 'redo' && replayed >= hook.after) hook.crash();

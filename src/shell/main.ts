@@ -20,7 +20,8 @@ const stdio: Io = {
 
 /** What the shell needs of src/sql's Database; tests may pass another opener. */
 export interface ShellDatabase {
-  session(): ShellSession & { close(): Promise<void> };
+  session(): ShellSession;
+  /** Closes every session (rolling back what is open) and writes the shutdown checkpoint. */
   close(): Promise<void>;
 }
 export type Opener = (dir: string, options: DatabaseOptions) => Promise<ShellDatabase>;
@@ -33,20 +34,14 @@ export async function shellCommand(argv: string[], openDb: Opener = openDatabase
     process.stdout.write(SHELL_HELP);
     return EXIT_SUCCESS;
   }
-  let db: ShellDatabase;
-  try {
-    db = await openDb(opts.dataDir, { settings: opts.settings });
-  } catch (e) {
-    // psql's status when it cannot connect.
-    process.stderr.write(`ariesdb: error: could not open data directory "${opts.dataDir}": ${(e as Error).message}\n`);
-    return EXIT_BADCONN;
-  }
-  const session = db.session();
-  let closing: Promise<void> | undefined;
-  const close = () => (closing ??= session.close().then(() => db.close()));
-
   const interactive = opts.actions.length === 0 && process.stdin.isTTY === true && process.stdout.isTTY === true;
-  // Closing waits for the running statement (there is no cancel); a second signal quits at once and leaves recovery to the next open.
+  // Signals are caught from before the open, so one arriving while the
+  // directory is being opened (or recovered) still ends in a clean close.
+  // Closing waits for the running statement (there is no cancel); a second
+  // signal quits at once and leaves recovery to the next open.
+  const opening = openDb(opts.dataDir, { settings: opts.settings });
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= opening.then((db) => db.close(), () => {}));
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals, code: number) => {
     if (signalled) process.exit(code);
@@ -56,11 +51,26 @@ export async function shellCommand(argv: string[], openDb: Opener = openDatabase
   };
   const onInt = () => onSignal('SIGINT', 130);
   const onTerm = () => onSignal('SIGTERM', 143);
+  // The reader went away (`| head`): psql dies of SIGPIPE; we close cleanly first, quietly, with the same status.
+  const onOutputError = (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    stdio.out = () => {};
+    signalled = true;
+    void close().finally(() => process.exit(141));
+  };
   if (!interactive) process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
-
-  const runner = new Runner(session, opts, stdio, interactive);
+  process.stdout.on('error', onOutputError);
   try {
+    let db: ShellDatabase;
+    try {
+      db = await opening;
+    } catch (e) {
+      // psql's status when it cannot connect.
+      process.stderr.write(`ariesdb: error: could not open data directory "${opts.dataDir}": ${(e as Error).message}\n`);
+      return EXIT_BADCONN;
+    }
+    const runner = new Runner(db.session(), opts, stdio, interactive);
     if (interactive) return await runInteractive(runner, basename(resolve(opts.dataDir)), version());
     if (opts.actions.length === 0) return finalStatus(await runner.runScript(lines(process.stdin)));
     return await runActions(runner);
@@ -68,6 +78,7 @@ export async function shellCommand(argv: string[], openDb: Opener = openDatabase
     await close();
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
+    process.stdout.off('error', onOutputError);
   }
 }
 

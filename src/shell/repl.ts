@@ -60,7 +60,10 @@ export async function runInteractive(runner: Runner, name: string, version: stri
     rl.setPrompt(prompt(name, scanner, runner));
     rl.prompt();
   };
+  let busy = false;
   rl.on('SIGINT', () => {
+    // A running statement cannot be cancelled (the engine has no cancel); it finishes and prints.
+    if (busy) return;
     // psql drops the unfinished statement too, not only the line being typed.
     scanner.reset();
     const state = rl as unknown as { line: string; cursor: number };
@@ -74,7 +77,9 @@ export async function runInteractive(runner: Runner, name: string, version: stri
   let status: number | undefined;
   for await (const line of rl) {
     for (const piece of scanner.push(line)) {
+      busy = true;
       const outcome = piece.kind === 'sql' ? await runner.runSql(piece.text) : await runner.runMeta(piece.text, scanner);
+      busy = false;
       // A FATAL error means the database is gone: like psql whose connection is lost, stop with 2.
       if (outcome === 'quit' || outcome === 'fatal') status = outcome === 'quit' ? 0 : 2;
       if (status !== undefined) break;

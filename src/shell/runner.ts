@@ -99,7 +99,12 @@ export class Runner {
       }
       case 'd':
       case 'dt':
-        return this.describe(cmd, args[0], where);
+        try {
+          return this.describe(cmd, args[0], where);
+        } catch (e) {
+          this.io.err(formatError(asDbError(e), undefined, this.prefix(where)));
+          return 'error';
+        }
       case 'set':
         if (args[0] !== undefined) {
           try {

@@ -47,6 +47,8 @@ function footersOf(t: Table): string[] {
 
 function aligned(t: Table, opts: PrintOptions): string {
   const ncols = t.headers.length;
+  // SELECT with no columns: psql prints a bare rule and the footer.
+  if (ncols === 0) return opts.tuplesOnly ? '\n' : `--\n${footersOf(t).map((f) => f + '\n').join('')}\n`;
   const heads = t.headers.map(displayLines);
   const cells = t.rows.map((r) => r.map((v) => displayLines(v ?? '')));
   const widths = heads.map((h) => Math.max(...h.map((l) => l.width)));
@@ -112,7 +114,8 @@ function unaligned(t: Table, opts: PrintOptions): string {
     if (t.title !== undefined) records.push(t.title);
     records.push(t.headers.join(opts.fieldSep));
   }
-  for (const r of t.rows) records.push(r.map((v) => v ?? '').join(opts.fieldSep));
+  // Rows print cell by cell, so rows without columns print nothing.
+  if (t.headers.length > 0) for (const r of t.rows) records.push(r.map((v) => v ?? '').join(opts.fieldSep));
   if (!opts.tuplesOnly) records.push(...footersOf(t));
   return records.length === 0 ? '' : records.join(opts.recordSep) + '\n';
 }

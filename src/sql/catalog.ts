@@ -114,7 +114,13 @@ export function pendingCatalogNames(engine: StorageEngine, txn: TxnHandle): { ri
 export function tableInfo(t: TableDef): TableInfo {
   const columns: ColumnInfo[] = t.columns.map((c) => ({
     name: c.name, type: typeDisplayName(c.type), typeOid: c.type.oid, notNull: c.notNull,
-    default: c.default ? exprToSql(c.default) : null,
+    default: c.default ? defaultText(c.default, c.type) : null,
   }));
   return { name: t.name, oid: t.oid, columns, primaryKey: t.primaryKey.map((i) => t.columns[i]!.name) };
+}
+
+/** A default as psql's \d shows it: PostgreSQL stores a string literal coerced, so it prints 'x'::text. */
+function defaultText(e: Expr, type: SqlType): string {
+  if (e.kind === 'const' && e.lit === 'string') return `${exprToSql(e)}::${typeDisplayName({ oid: type.oid, typmod: -1 })}`;
+  return exprToSql(e);
 }

@@ -8,7 +8,7 @@
  * pending catalog row through lockedRows() and waits (LockWait), then reruns
  * and finds the table committed (42P07) or gone (and creates it).
  */
-import { DbError } from '../errors/index.ts';
+import { DbError, type ConditionName } from '../errors/index.ts';
 import { LockWait } from '../engine/api.ts';
 import type { QueryResult } from './api.ts';
 import type { CreateTableStmt, DropTableStmt } from './ast.ts';
@@ -20,7 +20,8 @@ import { resolveType } from './types.ts';
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
 const MAX_COLUMNS = 1600;
 
-export type Notify = (severity: 'NOTICE' | 'WARNING', message: string) => void;
+/** Sends a NOTICE or WARNING to the client; `condition` is its SQLSTATE (PostgreSQL sends one with every notice). */
+export type Notify = (severity: 'NOTICE' | 'WARNING', message: string, condition?: ConditionName) => void;
 
 const done = (command: string): QueryResult => ({ command, rowCount: null, fields: [], rows: [], tag: command });
 
@@ -29,7 +30,7 @@ export function createTable(s: CreateTableStmt, catalog: Catalog, ctx: RunCtx, n
   for (const p of pendingCatalogNames(engine, txn)) if (p.name === s.name) throw new LockWait(p.holder);
   if (catalog.get(s.name)) {
     if (s.ifNotExists) {
-      notify('NOTICE', `relation "${s.name}" already exists, skipping`);
+      notify('NOTICE', `relation "${s.name}" already exists, skipping`, 'duplicate_table');
       return done('CREATE TABLE');
     }
     throw new DbError('duplicate_table', `relation "${s.name}" already exists`);

@@ -120,15 +120,20 @@ function exprPosOf(item: InsertItem): number {
 }
 
 /** Phase one of UPDATE/DELETE: the rows the WHERE clause selects, as [rid, old values]. */
-function collect(table: TableDef, where: Fn | null, ctx: RunCtx): { rid: RowId; row: Value[] }[] {
+function collect(table: TableDef, where: Fn | null, whereWidth: number, ctx: RunCtx, full: boolean): { rid: RowId; row: Value[] }[] {
   const n = table.columns.length;
+  const codec = table.codec;
   const out: { rid: RowId; row: Value[] }[] = [];
-  let buf: Value[] = new Array(n + 1);
+  // One buffer, reused for every row: only the columns WHERE reads are decoded
+  // to test it; a qualifying row is then decoded whole into its own array.
+  const buf: Value[] = new Array(n + 1);
   for (const [rid, bytes] of ctx.engine.scan(ctx.txn, table.heap)) {
-    table.codec.decode(bytes, buf);
-    buf[n] = rid;
-    // The decode buffer is reused until a row qualifies; then it is kept and a new one started.
-    if (where === null || where(buf, ctx) === true) { out.push({ rid, row: buf }); buf = new Array(n + 1); }
+    if (where !== null) {
+      codec.decode(bytes, buf, whereWidth);
+      buf[n] = rid;
+      if (where(buf, ctx) !== true) continue;
+    }
+    out.push({ rid, row: full ? codec.decode(bytes, new Array(n + 1)) : buf });
   }
   return out;
 }
@@ -136,8 +141,9 @@ function collect(table: TableDef, where: Fn | null, ctx: RunCtx): { rid: RowId; 
 export function prepareUpdate(s: UpdateStmt, catalog: Catalog): Prepared {
   const table = catalog.require(s.table.name, s.table.pos);
   const n = table.columns.length;
+  const whereScope = scopeOf(table, s.table.alias);
+  const where = s.where ? new Binder(whereScope, 'WHERE').compileCondition(s.where, 'WHERE').fn : null;
   const binder = new Binder(scopeOf(table, s.table.alias), 'UPDATE');
-  const where = s.where ? new Binder(binder.scope, 'WHERE').compileCondition(s.where, 'WHERE').fn : null;
   const setCols: number[] = [];
   const setFns: Fn[] = [];
   for (const set of s.sets) {
@@ -152,7 +158,7 @@ export function prepareUpdate(s: UpdateStmt, catalog: Catalog): Prepared {
 
   return {
     run(ctx) {
-      const targets = collect(table, where, ctx);
+      const targets = collect(table, where, whereScope.width, ctx, true);
       const unique = touchesKey ? new UniqueChecker(table, ctx) : null;
       const next: Value[] = new Array(n);
       for (const { rid, row } of targets) {
@@ -175,10 +181,11 @@ export function prepareUpdate(s: UpdateStmt, catalog: Catalog): Prepared {
 
 export function prepareDelete(s: DeleteStmt, catalog: Catalog): Prepared {
   const table = catalog.require(s.table.name, s.table.pos);
-  const where = s.where ? new Binder(scopeOf(table, s.table.alias), 'WHERE').compileCondition(s.where, 'WHERE').fn : null;
+  const scope = scopeOf(table, s.table.alias);
+  const where = s.where ? new Binder(scope, 'WHERE').compileCondition(s.where, 'WHERE').fn : null;
   return {
     run(ctx) {
-      const targets = collect(table, where, ctx);
+      const targets = collect(table, where, scope.width, ctx, false);
       for (const { rid } of targets) ctx.engine.delete(ctx.txn, table.heap, rid);
       return result('DELETE', targets.length, `DELETE ${targets.length}`);
     },

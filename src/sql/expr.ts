@@ -53,9 +53,12 @@ export interface ScopeColumn {
 }
 
 export class Scope {
+  /** 1 + the highest column index any expression resolved: how much of a row a scan must decode. */
+  width = 0;
+
   constructor(readonly columns: readonly ScopeColumn[]) {}
 
-  static empty = new Scope([]);
+  static get empty(): Scope { return new Scope([]); }
 
   resolve(table: string | null, name: string, pos: number): ScopeColumn {
     const position = pos >= 0 ? pos + 1 : undefined;
@@ -64,6 +67,7 @@ export class Scope {
     }
     const c = this.columns.find((c) => c.name === name && (table === null || c.table === table));
     if (!c) throw new DbError('undefined_column', table ? `column ${table}.${name} does not exist` : `column "${name}" does not exist`, { position });
+    if (c.index >= this.width) this.width = c.index + 1;
     return c;
   }
 }

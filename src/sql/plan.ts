@@ -24,16 +24,32 @@ export interface RunCtx extends ExecCtx {
 
 export type Plan = (ctx: RunCtx) => Iterable<Row>;
 
-export function seqScan(table: TableDef): Plan {
+/**
+ * Yields every visible row that passes `where` (if given), decoding columns
+ * [0, width) only — the rest stay undefined, as nothing reads them. With a
+ * filter, rows are decoded into one reused buffer and only qualifying rows
+ * are copied out, so a selective scan allocates almost nothing.
+ */
+export function seqScan(table: TableDef, width: number, where: Fn | null = null): Plan {
   const n = table.columns.length;
   const codec = table.codec;
   const heap = table.heap;
+  if (where === null) {
+    return function* (ctx) {
+      for (const [rid, bytes] of ctx.engine.scan(ctx.txn, heap)) {
+        const row: Row = new Array(n + 1);
+        codec.decode(bytes, row, width);
+        row[n] = rid;
+        yield row;
+      }
+    };
+  }
   return function* (ctx) {
+    const buf: Row = new Array(n + 1);
     for (const [rid, bytes] of ctx.engine.scan(ctx.txn, heap)) {
-      const row: Row = new Array(n + 1);
-      codec.decode(bytes, row);
-      row[n] = rid;
-      yield row;
+      codec.decode(bytes, buf, width);
+      buf[n] = rid;
+      if (where(buf, ctx) === true) yield buf.slice();
     }
   };
 }

@@ -33,18 +33,15 @@ export function scopeOf(table: { name: string; columns: readonly { name: string;
 }
 
 export function planSelect(s: SelectStmt, catalog: Catalog): PlannedSelect {
-  let plan: P.Plan;
-  let scope: Scope;
-  if (s.from) {
-    const table = catalog.require(s.from.name, s.from.pos);
-    plan = P.seqScan(table);
-    scope = scopeOf(table, s.from.alias);
-  } else {
-    plan = P.oneRow;
-    scope = Scope.empty;
-  }
+  const table = s.from ? catalog.require(s.from.name, s.from.pos) : null;
+  const scope = table ? scopeOf(table, s.from!.alias) : Scope.empty;
   const input = new Binder(scope, 'WHERE');
-  if (s.where) plan = P.filter(plan, input.compileCondition(s.where, 'WHERE').fn);
+  const where = s.where ? input.compileCondition(s.where, 'WHERE').fn : null;
+  // The scan is built after every expression is compiled, when scope.width is known.
+  const base = (): P.Plan => {
+    if (table) return P.seqScan(table, scope.width, where);
+    return where ? P.filter(P.oneRow, where) : P.oneRow;
+  };
 
   // Expand * and name the outputs.
   const outputs: { expr: Expr; name: string }[] = [];
@@ -78,12 +75,13 @@ export function planSelect(s: SelectStmt, catalog: Catalog): PlannedSelect {
     const compiledOut = outputs.map((o) => binder.compileValue(o.expr));
     const sortPart = planOrder(s, outputs, compiledOut, binder);
     const aggs: P.AggCall[] = grouping.aggs.map((a) => ({ arg: a.arg ? a.arg.fn : null, make: accumulatorFactory(a) }));
-    plan = P.aggregate(plan, keys.map((k) => k.compiled.fn), aggs, s.groupBy.length === 0);
+    let plan = P.aggregate(base(), keys.map((k) => k.compiled.fn), aggs, s.groupBy.length === 0);
     if (having) plan = P.filter(plan, having);
     return finish(s, plan, outputs, compiledOut, sortPart);
   }
   const compiledOut = outputs.map((o) => binder.compileValue(o.expr));
-  return finish(s, plan, outputs, compiledOut, planOrder(s, outputs, compiledOut, binder));
+  const sortPart = planOrder(s, outputs, compiledOut, binder);
+  return finish(s, base(), outputs, compiledOut, sortPart);
 }
 
 interface SortPart { extra: Fn[]; keys: P.SortKey[] }

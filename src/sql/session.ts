@@ -107,9 +107,8 @@ export class Session {
     this.host.forget(this);
   }
 
-  private notify: Notify = (severity, message) => {
-    const condition = severity === 'WARNING' ? 'warning' : 'successful_completion';
-    this.onNotice?.(new DbError(condition, message, { severity }));
+  private notify: Notify = (severity, message, condition) => {
+    this.onNotice?.(new DbError(condition ?? (severity === 'WARNING' ? 'warning' : 'successful_completion'), message, { severity }));
   };
 
   private catalog(txn: TxnHandle): Catalog {
@@ -143,17 +142,17 @@ export class Session {
     switch (s.kind) {
       case 'begin':
         if (this.failed) break;
-        if (this.inBlock) { this.notify('WARNING', 'there is already a transaction in progress'); return done('BEGIN'); }
+        if (this.inBlock) { this.notify('WARNING', 'there is already a transaction in progress', 'active_sql_transaction'); return done('BEGIN'); }
         this.beginTxn();
         this.inBlock = true;
         return done('BEGIN');
       case 'commit':
-        if (!this.inBlock) { this.notify('WARNING', 'there is no transaction in progress'); return done('COMMIT'); }
+        if (!this.inBlock) { this.notify('WARNING', 'there is no transaction in progress', 'no_active_sql_transaction'); return done('COMMIT'); }
         if (this.failed) { this.endTxn(false); return done('ROLLBACK'); }
         await this.endTxn(true);
         return done('COMMIT');
       case 'rollback':
-        if (!this.inBlock) { this.notify('WARNING', 'there is no transaction in progress'); return done('ROLLBACK'); }
+        if (!this.inBlock) { this.notify('WARNING', 'there is no transaction in progress', 'no_active_sql_transaction'); return done('ROLLBACK'); }
         this.endTxn(false);
         return done('ROLLBACK');
       default:

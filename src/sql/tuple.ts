@@ -81,10 +81,14 @@ export class TupleCodec {
     return new Uint8Array(b.subarray(0, o));
   }
 
-  /** Decodes into `out` (which may be longer than the column count: extra slots are left alone). */
-  decode(bytes: Uint8Array, out: Value[]): Value[] {
+  /**
+   * Decodes columns [0, upTo) into `out`; later slots are left alone. Scans
+   * pass the highest column their expressions read, so a filter on the first
+   * column does not pay for decoding the rest of every row.
+   */
+  decode(bytes: Uint8Array, out: Value[], upTo: number = this.kinds.length): Value[] {
     const kinds = this.kinds;
-    const n = kinds.length;
+    const n = upTo;
     let o = 0;
     let stored = 0;
     for (let shift = 0; ; shift += 7) {

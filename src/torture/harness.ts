@@ -21,6 +21,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
 import { Database } from '../sql/database.ts';
+import { readControl } from '../storage/control.ts';
+import { nodeFileSystem } from '../io/file.ts';
 import { decodeLegs, type Leg } from './legs.ts';
 import { rng, randInt } from './random.ts';
 
@@ -158,7 +160,7 @@ async function check(
   const where = `trial ${trial} (seed ${seed})`;
   const db = await Database.open(dir, { settings });
   try {
-    const rec = db.engine.controlData?.().lastRecovery;
+    const rec = readControl(nodeFileSystem, path.join(dir, 'control'))?.lastRecovery;
     if (rec) {
       result.transactionsRolledBackByRecovery += rec.transactionsRolledBack;
       result.recordsReplayed += rec.recordsReplayed;

@@ -9,9 +9,10 @@
  * from a torn or corrupt tail.
  */
 import type { FileSystem } from '../io/file.ts';
-import { Kind, RECORD_HEADER_SIZE, decodeRecord, recordChecksum, type WalRecord } from './record.ts';
+import { Kind, RECORD_HEADER_SIZE, decodeRecord, handlers, recordChecksum, type RawHeader, type WalRecord } from './record.ts';
 import type { Lsn } from './lsn.ts';
 import { segmentPath, segmentStart } from './segments.ts';
+
 
 export type EndReason =
   | 'end of log'
@@ -50,8 +51,8 @@ export class WalReader {
     return b;
   }
 
-  /** The record at lsn, or a reason why there is none. */
-  readAt(lsn: Lsn): WalRecord | EndReason {
+  /** The checked bytes of the record at lsn (a view into the segment), or a reason why there is none. */
+  private rawAt(lsn: Lsn): Buffer | EndReason {
     const start = segmentStart(lsn, this.segSize);
     const seg = this.segmentBytes(start);
     if (!seg) return 'missing segment';
@@ -63,6 +64,14 @@ export class WalReader {
     const rec = seg.subarray(pos, pos + len);
     if (recordChecksum(rec) !== rec.readUInt32LE(4)) return 'checksum mismatch';
     if (rec.readUInt32LE(8) + rec.readUInt32LE(12) * 0x1_0000_0000 !== lsn) return 'record lsn mismatch';
+    if (!(rec[28]! in handlers)) return 'undecodable record';
+    return rec;
+  }
+
+  /** The record at lsn, or a reason why there is none. */
+  readAt(lsn: Lsn): WalRecord | EndReason {
+    const rec = this.rawAt(lsn);
+    if (typeof rec === 'string') return rec;
     try {
       return decodeRecord(rec);
     } catch {
@@ -72,6 +81,19 @@ export class WalReader {
 
   /** Visits records from lsn to the end of the log; afterwards `end` says where and why it stopped. */
   *scan(from: Lsn): Generator<WalRecord> {
+    for (const h of this.scanHeaders(from)) {
+      try {
+        yield decodeRecord(h.buf);
+      } catch {
+        this.end = { lsn: h.lsn, reason: 'undecodable record', garbageBytes: this.garbageAfter(h.lsn) };
+        return;
+      }
+    }
+  }
+
+  /** Like scan, without decoding payloads: one reused header object per step (restart's analysis). */
+  *scanHeaders(from: Lsn): Generator<RawHeader> {
+    const h: RawHeader = { lsn: 0, prevLsn: 0, xid: 0, kind: Kind.Begin, length: 0, buf: Buffer.alloc(0) };
     let lsn = from;
     for (;;) {
       const start = segmentStart(lsn, this.segSize);
@@ -79,13 +101,19 @@ export class WalReader {
         lsn = start + this.segSize; // too little room for a header: the writer moved on (W4)
         continue;
       }
-      const r = this.readAt(lsn);
-      if (typeof r === 'string') {
-        this.end = { lsn, reason: r, garbageBytes: this.garbageAfter(lsn) };
+      const rec = this.rawAt(lsn);
+      if (typeof rec === 'string') {
+        this.end = { lsn, reason: rec, garbageBytes: this.garbageAfter(lsn) };
         return;
       }
-      yield r;
-      lsn = r.kind === Kind.Switch ? start + this.segSize : lsn + r.length;
+      h.lsn = lsn;
+      h.prevLsn = rec.readUInt32LE(16) + rec.readUInt32LE(20) * 0x1_0000_0000;
+      h.xid = rec.readUInt32LE(24);
+      h.kind = rec[28] as Kind;
+      h.length = rec.length;
+      h.buf = rec;
+      yield h;
+      lsn = h.kind === Kind.Switch ? start + this.segSize : lsn + rec.length;
     }
   }
 

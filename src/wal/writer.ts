@@ -43,18 +43,23 @@ export class WalWriter {
   private flushing = false;
   private broken: DbError | null = null;
 
-  /** Opens the log for appending at endLsn (the end recovery found): the torn tail after it is zeroed (invariant R1). */
+  /**
+   * Opens the log for appending at endLsn (the end recovery found). The torn
+   * tail after it is zeroed (invariant R1): garbageBytes of it, as the reader
+   * measured, or the whole rest of the segment when unknown.
+   */
   constructor(
     private readonly fsys: FileSystem,
     private readonly walDir: string,
     readonly segSize: number,
     endLsn: Lsn,
+    garbageBytes = Infinity,
   ) {
     this.insertLsn = this.writtenLsn = this.flushedLsn = endLsn;
-    this.prepareTail(endLsn);
+    this.prepareTail(endLsn, garbageBytes);
   }
 
-  private prepareTail(endLsn: Lsn): void {
+  private prepareTail(endLsn: Lsn, garbageBytes: number): void {
     const start = segmentStart(endLsn, this.segSize);
     for (const seg of listSegments(this.fsys, this.walDir)) {
       if (seg > start) this.fsys.unlink(segmentPath(this.walDir, seg));
@@ -64,8 +69,9 @@ export class WalWriter {
     // records are written in front of it: zero it for good.
     const h = this.segment(start);
     const from = endLsn - start;
-    if (from < this.segSize) {
-      h.write(Buffer.alloc(this.segSize - from), from);
+    const len = Math.min(this.segSize - from, garbageBytes);
+    if (len > 0) {
+      h.write(Buffer.alloc(len), from);
       h.sync();
     }
   }

@@ -4,7 +4,7 @@
  * (psql-goldens.json). Slower than the unit tests: each run starts Node.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,14 +83,15 @@ describe('ariesdb shell as a process', () => {
   });
   it('a data directory in use by another process gives exit status 2', async () => {
     const holder = spawn(bin, ['shell', '--data', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
-    await until(() => existsSync(join(dir, 'ariesdb.lock')));
+    const lock = join(dir, 'ariesdb.lock');
+    await until(() => existsSync(lock) && readFileSync(lock, 'utf8').trim() === String(holder.pid));
     const r = shell(['-c', 'select 1']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^ariesdb: error: could not open data directory .*in use/);
     const exited = new Promise<number | null>((res) => holder.on('exit', (code) => res(code)));
     holder.kill('SIGTERM'); // closes the database cleanly, then exits 143
     expect(await exited).toBe(143);
-    expect(existsSync(join(dir, 'ariesdb.lock'))).toBe(false);
+    expect(existsSync(lock)).toBe(false);
   });
   it('bad usage exits 2, --help 0', () => {
     const r = shell(['--bogus']);

@@ -98,3 +98,12 @@ describe('display width', () => {
     expect(out).toBe('a long title here\n a \n---\n(0 rows)\n\n');
   });
 });
+
+describe('results without columns (SELECT FROM t), as psql 15 prints them', () => {
+  const none = result([], [[], [], []]);
+  it('aligned, unaligned, tuples only', () => {
+    expect(print(none)).toBe('--\n(3 rows)\n\n');
+    expect(print(none, { format: 'unaligned' })).toBe('\n(3 rows)\n');
+    expect(print(none, { tuplesOnly: true })).toBe('\n');
+  });
+});

@@ -45,7 +45,7 @@ describe('DDL', () => {
       name: 'b_table', primaryKey: ['k'],
       columns: [
         { name: 'k', type: 'integer', typeOid: 23, notNull: true, default: null },
-        { name: 'v', type: 'character varying(20)', typeOid: 1043, notNull: false, default: "'hi'" },
+        { name: 'v', type: 'character varying(20)', typeOid: 1043, notNull: false, default: "'hi'::character varying" },
       ],
     });
   });

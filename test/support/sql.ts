@@ -20,8 +20,3 @@ export async function errorOf(p: Promise<unknown>): Promise<DbError> {
   }
   throw new Error('expected an error');
 }
-
-/** Rows of a result as strings, as psql would print them (null → null). */
-export function rowsOf(r: { rows: unknown[][] }): unknown[][] {
-  return r.rows;
-}
