@@ -12,6 +12,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   shell: { summary: 'psql-like shell on a data directory (-c, -f, or interactive)', load: async () => (await import('../shell/main.ts')).shellCommand },
   serve: { summary: 'PostgreSQL wire-protocol server (not yet available)', load: async () => serveCommand },
   waldump: { summary: 'print the records in the write-ahead log', load: async () => (await import('./waldump.ts')).waldumpCommand },
+  torture: { summary: 'kill -9 crash test: transfers, SIGKILL, restart, check against SQLite', load: async () => (await import('./torture.ts')).tortureCommand },
   controldata: { summary: 'print the control file (last checkpoint, page size, ...)', load: async () => (await import('./controldata.ts')).controldataCommand },
 };
 
