@@ -132,7 +132,7 @@ export async function runTorture(opts: TortureOptions): Promise<TortureResult> {
       }
       const every = opts.recoveryCrashEvery ?? 5;
       if (every > 0 && trial % every === 0) {
-        const phase = randInt(r, 0, 1) === 0 ? `redo:${randInt(r, 1, 200)}` : `undo:${randInt(r, 1, 6)}`;
+        const phase = randInt(r, 0, 1) === 0 ? `redo:${randInt(r, 1, 20)}` : `undo:${randInt(r, 1, 3)}`;
         const rc = await runChild([dir, '--open-only', JSON.stringify(settings)], { ARIESDB_CRASH_AT: phase }, null);
         if (rc.signal === 'SIGKILL') result.recoveryCrashes++;
         else if (rc.code !== 0) result.violations.push(`trial ${trial}: restart with ${phase} failed: ${rc.stderr.slice(0, 2000)}`);
