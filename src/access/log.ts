@@ -6,6 +6,9 @@
  *   3. append the WAL record (it gets its LSN);
  *   4. apply the change to the page and set pageLsn to that LSN;
  *   5. mark the frame dirty with recLsn; unpin.
+ * With full_page_writes on, step 3 is preceded by a FULL_PAGE record of the
+ * page's current image when this is its first change since the latest
+ * checkpoint's redo point (F1).
  * Node runs this without interruption, so no latch is needed; an exception
  * between 3 and 5 would leave the log ahead of the page, which redo repairs
  * after a restart, but never happens for a change checked in step 2.
@@ -14,7 +17,7 @@ import type { BufferPool, FrameId } from '../buffer/pool.ts';
 import type { WalWriter } from '../wal/writer.ts';
 import { Kind, isUndoable, type Body } from '../wal/record.ts';
 import type { Lsn } from '../wal/lsn.ts';
-import { setPageLsn } from '../storage/page.ts';
+import { pageLsn, setPageLsn } from '../storage/page.ts';
 import type { Txn, TxnManager } from '../txn/manager.ts';
 import { redo } from './redo.ts';
 
@@ -22,6 +25,12 @@ export interface AccessContext {
   pool: BufferPool;
   wal: WalWriter;
   txns: TxnManager;
+  /**
+   * Full-page writes (F1): while on, the first change to a page whose pageLsn
+   * is below the redo point of the latest checkpoint logs the page's image
+   * first, so redo can rebuild the page if its next write to disk is torn.
+   */
+  fullPageWrites: { on: boolean; redoLsn: Lsn };
 }
 
 /** Gives txn its xid and logs BEGIN, at its first write (T1). */
@@ -47,8 +56,12 @@ export function logTxnRecord(ctx: AccessContext, txn: Txn, body: Body): Lsn {
 export function logPageChange(ctx: AccessContext, txn: Txn | null, f: FrameId, body: Body, createdVersion: number | null = null): Lsn {
   const xid = txn ? txn.xid : 0;
   const prev = txn ? txn.lastLsn : 0;
-  const lsn = ctx.wal.append(body, xid, prev);
   const page = ctx.pool.page(f);
+  const fpw = ctx.fullPageWrites;
+  if (fpw.on && body.kind !== Kind.PageInit && 'page' in body && pageLsn(page) < fpw.redoLsn) {
+    ctx.wal.append({ kind: Kind.FullPageImage, page: body.page, image: Buffer.from(page) }, 0, 0);
+  }
+  const lsn = ctx.wal.append(body, xid, prev);
   redo(page, body, xid);
   setPageLsn(page, lsn);
   ctx.pool.markDirty(f, lsn);

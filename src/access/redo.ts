@@ -28,7 +28,8 @@ type PageKind =
   | Kind.HeapLink
   | Kind.HeapSetLast
   | Kind.Meta
-  | Kind.HeapPrune;
+  | Kind.HeapPrune
+  | Kind.FullPageImage;
 
 type RedoTable = { [K in PageKind]: (page: PageBuf, b: Extract<Body, { kind: K }>, xid: number) => void };
 
@@ -44,6 +45,7 @@ const redoTable: RedoTable = {
   [Kind.HeapPrune]: (p, b) => {
     for (const s of b.slots) clearSlot(p, s);
   },
+  [Kind.FullPageImage]: (p, b) => void p.set(b.image),
 };
 
 export function isPageRecord(b: Body): b is Extract<Body, { kind: PageKind }> {

@@ -34,6 +34,11 @@ export class BufferPool {
   private readonly referenced: boolean[] = [];
   private readonly table = new Map<number, FrameId>();
   private hand = 0;
+  /**
+   * During restart's redo, a page that fails its checksum may be torn (F2):
+   * it is noted here instead of failing, for a whole-page record to rebuild.
+   */
+  tornPages: Set<number> | null = null;
   readonly stats: BufferStats = { hits: 0, misses: 0, evictions: 0, writes: 0 };
 
   constructor(
@@ -59,8 +64,11 @@ export class BufferPool {
     try {
       this.file.readPage(pageNo, this.frames[f]!);
     } catch (e) {
-      this.pageIn[f] = -1;
-      throw e;
+      if (!this.tornPages || (e as { code?: string }).code !== 'XX001') {
+        this.pageIn[f] = -1;
+        throw e;
+      }
+      this.tornPages.add(pageNo);
     }
     this.pageIn[f] = pageNo;
     this.pins[f] = 1;

@@ -96,9 +96,13 @@ export class Engine implements StorageEngine {
     void segSize;
   }
 
+  /** F1: the redo point that decides which changes log a full-page image first. */
+  private readonly fullPageWrites = { on: true, redoLsn: 0 };
+
   private bindAccess(nextXid: number): void {
     this.txns = new TxnManager(nextXid);
-    this.ctx = { pool: this.pool, wal: this.wal, txns: this.txns };
+    this.fullPageWrites.on = this.settings.bool('full_page_writes');
+    this.ctx = { pool: this.pool, wal: this.wal, txns: this.txns, fullPageWrites: this.fullPageWrites };
     this.heaps = new HeapAccess(this.ctx);
   }
 
@@ -150,6 +154,7 @@ export class Engine implements StorageEngine {
     const replayed = redoPass(reader, this.pool, a, ck.redoLsn, hook);
     this.wal = new WalWriter(this.fsys, this.walDir, segSize, a.end.lsn, a.end.garbageBytes);
     this.bindAccess(a.nextXid);
+    this.fullPageWrites.redoLsn = ck.redoLsn;
     const losers = [...a.transactions.values()];
     const clrs = undoPass(reader, losers, this.undoLog(), hook);
     this.wal.flushSync(this.wal.insertLsn);
@@ -233,6 +238,7 @@ export class Engine implements StorageEngine {
     this.ckptRunning = true;
     try {
       const redoLsn = this.wal.insertLsn;
+      this.fullPageWrites.redoLsn = redoLsn; // F1: later first changes log an image
       // A transaction whose COMMIT precedes redoLsn is committed as far as restart is concerned:
       // that record is flushed below, before the checkpoint can complete.
       const transactions: TxnEntry[] = [...this.txns.active.values()].filter((t) => !t.committing).map((t) => ({
@@ -401,6 +407,7 @@ export class Engine implements StorageEngine {
 
   setSetting(name: string, value: string): void {
     this.settings.set(name, value, 'runtime');
+    if (name === 'full_page_writes') this.fullPageWrites.on = this.settings.bool('full_page_writes');
     if (name === 'checkpoint_timeout') {
       if (this.timer) clearInterval(this.timer);
       this.startTimers();

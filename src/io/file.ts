@@ -38,7 +38,7 @@ export interface FileSystem {
 }
 
 class NodeFile implements FileHandle {
-  constructor(readonly path: string, private fd: number) {}
+  constructor(readonly path: string, readonly fd: number) {}
 
   read(buf: Uint8Array, offset: number): number {
     let done = 0;

@@ -16,7 +16,8 @@
  * redo and undo, and checkpoints when undo is done.
  */
 import type { BufferPool } from '../buffer/pool.ts';
-import { Kind, decodeRecord, isUndoable, rawPage, rawUndoNextLsn, type TxnEntry, type WalRecord } from '../wal/record.ts';
+import { Kind, decodeRecord, isUndoable, isWholePage, rawPage, rawUndoNextLsn, type TxnEntry, type WalRecord } from '../wal/record.ts';
+import { formatLsn } from '../wal/lsn.ts';
 import type { WalReader, WalEnd } from '../wal/reader.ts';
 import type { Lsn } from '../wal/lsn.ts';
 import { pageLsn, setPageLsn } from '../storage/page.ts';
@@ -75,6 +76,17 @@ export function analysis(reader: WalReader, checkpoint: Extract<WalRecord, { kin
 /** Repeats history from startLsn; returns how many records changed a page. */
 export function redoPass(reader: WalReader, pool: BufferPool, a: AnalysisResult, startLsn: Lsn, hook?: CrashHook): number {
   let replayed = 0;
+  pool.tornPages = new Set();
+  try {
+    replayed = replay(reader, pool, a, startLsn, hook);
+  } finally {
+    pool.tornPages = null;
+  }
+  return replayed;
+}
+
+function replay(reader: WalReader, pool: BufferPool, a: AnalysisResult, startLsn: Lsn, hook?: CrashHook): number {
+  let replayed = 0;
   for (const h of reader.scanHeaders(startLsn)) {
     if (h.lsn >= a.end.lsn) break;
     const pageNo = rawPage(h);
@@ -83,12 +95,20 @@ export function redoPass(reader: WalReader, pool: BufferPool, a: AnalysisResult,
     if (recLsn === undefined || h.lsn < recLsn) continue;
     const lsn = h.lsn;
     const buf = h.buf;
+    const whole = isWholePage(h.kind);
     pool.with(pageNo, (page, f) => {
-      if (pageLsn(page) >= lsn) return; // R2: already there
+      const torn = pool.tornPages?.has(pageNo) ?? false;
+      if (torn && !whole) {
+        throw new DbError('data_corrupted', `page ${pageNo} fails its checksum and the WAL holds no full-page image ` +
+          `to rebuild it (record at ${formatLsn(lsn)}); was full_page_writes off?`);
+      }
+      // F2: a whole-page record rebuilds the page whatever it holds; the records after it replay on top.
+      if (!whole && pageLsn(page) >= lsn) return; // R2: already there
       const r = decodeRecord(buf);
       redo(page, r, r.xid);
       setPageLsn(page, lsn);
       pool.markDirty(f, lsn);
+      if (torn) pool.tornPages!.delete(pageNo);
       replayed++;
     });
     if (hook?.phase === 'redo' && replayed >= hook.after) hook.crash();

@@ -41,6 +41,7 @@ export const enum Kind {
   Meta = 13,
   HeapPrune = 14,
   Switch = 15,
+  FullPageImage = 16,
 }
 
 export interface TxnEntry {
@@ -84,7 +85,8 @@ export type Body =
   | { kind: Kind.HeapSetLast; page: number; last: number }
   | { kind: Kind.Meta; page: number; nextPageNo: number; nextOid: number; freeHead: number }
   | { kind: Kind.HeapPrune; page: number; slots: number[] }
-  | { kind: Kind.Switch };
+  | { kind: Kind.Switch }
+  | { kind: Kind.FullPageImage; page: number; image: Buffer };
 
 export type WalRecord = Body & { lsn: Lsn; prevLsn: Lsn; xid: number; length: number };
 
@@ -212,6 +214,12 @@ export const handlers: HandlerTable = {
     describe: (b) => `removed slots ${b.slots.join(',')}`,
   },
   [Kind.Switch]: { name: 'SWITCH', encode() {}, decode: () => ({ kind: Kind.Switch }), describe: () => 'end of segment' },
+  [Kind.FullPageImage]: {
+    name: 'FULL_PAGE',
+    encode: (b, w) => void w.u32(b.page).bytes(b.image),
+    decode: (r) => ({ kind: Kind.FullPageImage, page: r.u32(), image: r.bytes() }),
+    describe: (b) => `image of ${b.image.length} bytes (first change since the checkpoint)`,
+  },
 };
 
 /** The page a record changes, or undefined for records that change none. */
@@ -221,6 +229,11 @@ export function pageOf(b: Body): number | undefined {
 
 export function slotOf(b: Body): number | undefined {
   return 'slot' in b ? b.slot : undefined;
+}
+
+/** Records that rewrite their whole page: redo applies them whatever the page holds (even torn). */
+export function isWholePage(kind: Kind): boolean {
+  return kind === Kind.FullPageImage || kind === Kind.PageInit;
 }
 
 /** Records that a transaction's rollback must reverse. */
@@ -286,7 +299,7 @@ export function rawPage(h: RawHeader): number | undefined {
     case Kind.Clr:
       return h.buf.readUInt32LE(RECORD_HEADER_SIZE + 16);
     case Kind.HeapInsert: case Kind.HeapUpdate: case Kind.HeapDelete: case Kind.PageInit:
-    case Kind.HeapLink: case Kind.HeapSetLast: case Kind.Meta: case Kind.HeapPrune:
+    case Kind.HeapLink: case Kind.HeapSetLast: case Kind.Meta: case Kind.HeapPrune: case Kind.FullPageImage:
       return h.buf.readUInt32LE(RECORD_HEADER_SIZE);
     default:
       return undefined;
