@@ -80,8 +80,7 @@ export class Engine implements StorageEngine {
       if (existing) await e.restart(existing, opts.crashHook ?? crashHookFromEnv());
       else await e.bootstrap();
     } catch (err) {
-      e.lock.release();
-      e.lock = null;
+      e.abandon();
       throw err;
     }
     e.startTimers();
@@ -459,12 +458,17 @@ export class Engine implements StorageEngine {
 
   /** Simulates a crash for tests: drops the pool and the unwritten WAL, releases the lock, writes nothing. */
   crashForTest(): void {
+    this.abandon();
+  }
+
+  /** Lets go of everything without writing: after a failed open, or a simulated crash. */
+  private abandon(): void {
     if (this.timer) clearInterval(this.timer);
     if (this.asyncFlushTimer) clearTimeout(this.asyncFlushTimer);
     this.closed = true;
-    this.pool.discardAll();
-    this.wal.close();
-    this.dataFile.close();
+    this.pool?.discardAll();
+    this.wal?.close();
+    this.dataFile?.close();
     this.lock?.release();
     this.lock = null;
   }
