@@ -463,6 +463,7 @@ export class Engine implements StorageEngine {
 
   /** Lets go of everything without writing: after a failed open, or a simulated crash. */
   private abandon(): void {
+    this.txns?.failAllWaits(new DbError('admin_shutdown', 'terminating connection because the database stopped'));
     if (this.timer) clearInterval(this.timer);
     if (this.asyncFlushTimer) clearTimeout(this.asyncFlushTimer);
     this.closed = true;

@@ -49,6 +49,8 @@ export class FaultyFileSystem implements FileSystem {
   ops = 0;
   crashAfterOps = Infinity;
   dead = false;
+  /** Called once when the machine stops (crashAfterOps reached). */
+  onDeath: (() => void) | null = null;
   failSync = false;
   /** 'off', 'grow' (writes past a file's end fail), or 'all' (every write fails). */
   diskFull: 'off' | 'grow' | 'all' = 'off';
@@ -66,6 +68,8 @@ export class FaultyFileSystem implements FileSystem {
     if (this.dead) throw new PowerLoss();
     if (this.ops >= this.crashAfterOps) {
       this.dead = true;
+      const cb = this.onDeath;
+      if (cb) queueMicrotask(cb);
       throw new PowerLoss();
     }
     this.ops++;

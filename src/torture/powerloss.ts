@@ -65,12 +65,15 @@ export async function runPowerLoss(opts: PowerLossOptions): Promise<PowerLossRes
         result.crashesDuringRestart++;
       }
       if (engine) {
+        const e = engine;
+        // Sessions blocked on a lock must not wait for transactions that will never end.
+        faulty.onDeath = () => e.crashForTest();
         const db = await Database.withEngine(engine);
         const trialSeed = randInt(r, 1, 2 ** 30);
         const stopped = (): boolean => faulty.dead;
         await Promise.all(Array.from({ length: sessions }, (_, sid) =>
           transferSession(db, { run: trial, sid, accounts, rng: rng(trialSeed + sid), say: (l) => ledger.record(l), stopped })));
-        engine.crashForTest();
+        if (!faulty.dead) engine.crashForTest();
       }
       const lost = faulty.powerLoss(r);
       result.sectorsLost += lost.torn;

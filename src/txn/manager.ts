@@ -60,7 +60,7 @@ export class TxnManager {
   nextXid: number;
   readonly active = new Map<number, Txn>();
   readonly versions = new Map<number, PendingVersion>();
-  private readonly endWaiters = new Map<number, (() => void)[]>();
+  private readonly endWaiters = new Map<number, { wake: () => void; fail: (e: Error) => void }[]>();
   private readonly waitsFor = new Map<number, number>();
   /** heap → xid of the active transaction dropping it (T5). */
   readonly droppingHeaps = new Map<number, number>();
@@ -106,8 +106,15 @@ export class TxnManager {
     const ws = this.endWaiters.get(t.xid);
     if (ws) {
       this.endWaiters.delete(t.xid);
-      for (const w of ws) w();
+      for (const w of ws) w.wake();
     }
+  }
+
+  /** Fails every wait (the engine is going away without finishing its transactions). */
+  failAllWaits(e: Error): void {
+    const all = [...this.endWaiters.values()].flat();
+    this.endWaiters.clear();
+    for (const w of all) w.fail(e);
   }
 
   /** Waits until holder ends (T4). */
@@ -134,11 +141,12 @@ export class TxnManager {
         };
         let list = this.endWaiters.get(holder);
         if (!list) this.endWaiters.set(holder, (list = []));
-        list.push(done);
+        const entry = { wake: done, fail: (e: Error) => { if (timer) clearTimeout(timer); reject(e); } };
+        list.push(entry);
         if (timeoutMs > 0) {
           timer = setTimeout(() => {
             const l = this.endWaiters.get(holder);
-            if (l) l.splice(l.indexOf(done), 1);
+            if (l) l.splice(l.indexOf(entry), 1);
             reject(new DbError('lock_not_available', 'canceling statement due to lock timeout'));
           }, timeoutMs);
         }
