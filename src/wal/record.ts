@@ -42,6 +42,13 @@ export const enum Kind {
   HeapPrune = 14,
   Switch = 15,
   FullPageImage = 16,
+  // 20-29: B+tree records (src/access/BTREE.md)
+  BtreeInsert = 20,
+  BtreeDelete = 21,
+  BtreeFormat = 22,
+  BtreeSplitLeft = 23,
+  BtreeDownlink = 24,
+  BtreeClr = 25,
 }
 
 export interface TxnEntry {
@@ -62,6 +69,17 @@ export interface DirtyPageEntry {
 
 /** What a CLR does to its page when redone: put bytes back into a slot, or free the slot. */
 export type ClrAction = { op: 'write'; bytes: Buffer } | { op: 'clear' };
+
+/** A B+tree entry's identity: key (compared by memcmp), then the heap rid (page * 65536 + slot). */
+export interface BtreeItem {
+  key: Buffer;
+  rid: number;
+}
+
+/** An entry as stored: on inner pages, child is the page that holds entries >= (key, rid); 0 on leaves. */
+export interface BtreeEntry extends BtreeItem {
+  child: number;
+}
 
 export type Body =
   | { kind: Kind.Begin }
@@ -86,7 +104,22 @@ export type Body =
   | { kind: Kind.Meta; page: number; nextPageNo: number; nextOid: number; freeHead: number }
   | { kind: Kind.HeapPrune; page: number; slots: number[] }
   | { kind: Kind.Switch }
-  | { kind: Kind.FullPageImage; page: number; image: Buffer };
+  | { kind: Kind.FullPageImage; page: number; image: Buffer }
+  | { kind: Kind.BtreeInsert; page: number; root: number; key: Buffer; rid: number }
+  | { kind: Kind.BtreeDelete; page: number; key: Buffer; rid: number }
+  | {
+      kind: Kind.BtreeFormat;
+      page: number;
+      root: number;
+      level: number;
+      right: number;
+      leftmost: number;
+      high: BtreeItem | null;
+      entries: BtreeEntry[];
+    }
+  | { kind: Kind.BtreeSplitLeft; page: number; right: number; high: BtreeItem }
+  | { kind: Kind.BtreeDownlink; page: number; key: Buffer; rid: number; child: number }
+  | { kind: Kind.BtreeClr; undoNextLsn: Lsn; undoneLsn: Lsn; page: number; key: Buffer; rid: number };
 
 export type WalRecord = Body & { lsn: Lsn; prevLsn: Lsn; xid: number; length: number };
 
@@ -102,6 +135,13 @@ interface Handler<K extends Kind> {
 type HandlerTable = { [K in Kind]: Handler<K> };
 
 const tupleBrief = (t: Buffer): string => `${t.length} bytes`;
+
+/** A heap rid in B+tree records: page u32, slot u16. */
+const ridOut = (w: ByteWriter, rid: number): ByteWriter => w.u32(Math.floor(rid / 65536)).u16(rid % 65536);
+const ridIn = (r: ByteReader): number => r.u32() * 65536 + r.u16();
+const itemBrief = (e: BtreeItem): string =>
+  `key ${e.key.subarray(0, 16).toString('hex')}${e.key.length > 16 ? '…' : ''} (${e.key.length} bytes), ` +
+  `rid ${Math.floor(e.rid / 65536)}/${e.rid % 65536}`;
 
 export const handlers: HandlerTable = {
   [Kind.Begin]: { name: 'BEGIN', encode() {}, decode: () => ({ kind: Kind.Begin }), describe: () => '' },
@@ -220,6 +260,64 @@ export const handlers: HandlerTable = {
     decode: (r) => ({ kind: Kind.FullPageImage, page: r.u32(), image: r.bytes() }),
     describe: (b) => `image of ${b.image.length} bytes (first change since the checkpoint)`,
   },
+  [Kind.BtreeInsert]: {
+    name: 'BTREE_INSERT',
+    encode: (b, w) => void ridOut(w.u32(b.page).u32(b.root).bytes(b.key), b.rid),
+    decode: (r) => ({ kind: Kind.BtreeInsert, page: r.u32(), root: r.u32(), key: r.bytes(), rid: ridIn(r) }),
+    describe: (b) => `index ${b.root}, ${itemBrief(b)}`,
+  },
+  [Kind.BtreeDelete]: {
+    name: 'BTREE_DELETE',
+    encode: (b, w) => void ridOut(w.u32(b.page).bytes(b.key), b.rid),
+    decode: (r) => ({ kind: Kind.BtreeDelete, page: r.u32(), key: r.bytes(), rid: ridIn(r) }),
+    describe: (b) => itemBrief(b),
+  },
+  [Kind.BtreeFormat]: {
+    name: 'BTREE_FORMAT',
+    encode(b, w) {
+      w.u32(b.page).u32(b.root).u16(b.level).u32(b.right).u32(b.leftmost).u8(b.high ? 1 : 0);
+      if (b.high) ridOut(w.bytes(b.high.key), b.high.rid);
+      w.u16(b.entries.length);
+      for (const e of b.entries) {
+        ridOut(w.bytes(e.key), e.rid);
+        if (b.level > 0) w.u32(e.child);
+      }
+    },
+    decode(r) {
+      const page = r.u32();
+      const root = r.u32();
+      const level = r.u16();
+      const right = r.u32();
+      const leftmost = r.u32();
+      const high = r.u8() === 1 ? { key: r.bytes(), rid: ridIn(r) } : null;
+      const entries: BtreeEntry[] = [];
+      for (let n = r.u16(); n > 0; n--) entries.push({ key: r.bytes(), rid: ridIn(r), child: level > 0 ? r.u32() : 0 });
+      return { kind: Kind.BtreeFormat, page, root, level, right, leftmost, high, entries };
+    },
+    describe: (b) =>
+      `index ${b.root}, level ${b.level}, ${b.entries.length} entries, right ${b.right}` +
+      (b.level > 0 ? `, leftmost child ${b.leftmost}` : '') + `, high ${b.high ? itemBrief(b.high) : '+inf'}`,
+  },
+  [Kind.BtreeSplitLeft]: {
+    name: 'BTREE_SPLIT_LEFT',
+    encode: (b, w) => void ridOut(w.u32(b.page).u32(b.right).bytes(b.high.key), b.high.rid),
+    decode: (r) => ({ kind: Kind.BtreeSplitLeft, page: r.u32(), right: r.u32(), high: { key: r.bytes(), rid: ridIn(r) } }),
+    describe: (b) => `keep entries below ${itemBrief(b.high)}, right sibling ${b.right}`,
+  },
+  [Kind.BtreeDownlink]: {
+    name: 'BTREE_DOWNLINK',
+    encode: (b, w) => void ridOut(w.u32(b.page).bytes(b.key), b.rid).u32(b.child),
+    decode: (r) => ({ kind: Kind.BtreeDownlink, page: r.u32(), key: r.bytes(), rid: ridIn(r), child: r.u32() }),
+    describe: (b) => `${itemBrief(b)} -> page ${b.child}`,
+  },
+  [Kind.BtreeClr]: {
+    name: 'BTREE_CLR',
+    encode: (b, w) => void ridOut(w.u64(b.undoNextLsn).u64(b.undoneLsn).u32(b.page).bytes(b.key), b.rid),
+    decode: (r) => ({
+      kind: Kind.BtreeClr, undoNextLsn: r.u64(), undoneLsn: r.u64(), page: r.u32(), key: r.bytes(), rid: ridIn(r),
+    }),
+    describe: (b) => `undoes ${formatLsn(b.undoneLsn)}; undoNext ${formatLsn(b.undoNextLsn)}; remove ${itemBrief(b)}`,
+  },
 };
 
 /** The page a record changes, or undefined for records that change none. */
@@ -233,12 +331,12 @@ export function slotOf(b: Body): number | undefined {
 
 /** Records that rewrite their whole page: redo applies them whatever the page holds (even torn). */
 export function isWholePage(kind: Kind): boolean {
-  return kind === Kind.FullPageImage || kind === Kind.PageInit;
+  return kind === Kind.FullPageImage || kind === Kind.PageInit || kind === Kind.BtreeFormat;
 }
 
 /** Records that a transaction's rollback must reverse. */
 export function isUndoable(b: Body): boolean {
-  return b.kind === Kind.HeapInsert || b.kind === Kind.HeapUpdate || b.kind === Kind.HeapDelete;
+  return b.kind === Kind.HeapInsert || b.kind === Kind.HeapUpdate || b.kind === Kind.HeapDelete || b.kind === Kind.BtreeInsert;
 }
 
 export function kindName(kind: Kind): string {
@@ -296,10 +394,11 @@ export interface RawHeader {
 /** The page a raw page record changes (payload offset 0, or 16 for a CLR); undefined for others. */
 export function rawPage(h: RawHeader): number | undefined {
   switch (h.kind) {
-    case Kind.Clr:
+    case Kind.Clr: case Kind.BtreeClr:
       return h.buf.readUInt32LE(RECORD_HEADER_SIZE + 16);
     case Kind.HeapInsert: case Kind.HeapUpdate: case Kind.HeapDelete: case Kind.PageInit:
     case Kind.HeapLink: case Kind.HeapSetLast: case Kind.Meta: case Kind.HeapPrune: case Kind.FullPageImage:
+    case Kind.BtreeInsert: case Kind.BtreeDelete: case Kind.BtreeFormat: case Kind.BtreeSplitLeft: case Kind.BtreeDownlink:
       return h.buf.readUInt32LE(RECORD_HEADER_SIZE);
     default:
       return undefined;

@@ -11,6 +11,9 @@
  *  W5 A failed fdatasync is never retried as if nothing happened: the writer
  *     turns broken and every later append or flush fails (PostgreSQL's
  *     PANIC since 2018); restart and recovery decide what survived.
+ *  W6 A synchronous flush covers what an asynchronous one has written and
+ *     is still syncing: it syncs those files itself rather than take the
+ *     in-flight fdatasync as done.
  */
 import type { FileHandle, FileSystem } from '../io/file.ts';
 import { DbError } from '../errors/index.ts';
@@ -39,6 +42,8 @@ export class WalWriter {
   private pending: { lsn: Lsn; buf: Buffer }[] = [];
   private files = new Map<Lsn, FileHandle>();
   private dirty = new Set<FileHandle>();
+  /** Files an asynchronous flush is syncing right now: a synchronous flush must sync them too (W6). */
+  private inFlight = new Set<FileHandle>();
   private waiters: Waiter[] = [];
   private flushing = false;
   private broken: DbError | null = null;
@@ -153,7 +158,7 @@ export class WalWriter {
     if (lsn <= this.flushedLsn) return;
     const target = this.insertLsn;
     this.writeOut();
-    const files = [...this.dirty];
+    const files = new Set([...this.dirty, ...this.inFlight]);
     this.dirty.clear();
     try {
       for (const f of files) f.sync();
@@ -194,8 +199,10 @@ export class WalWriter {
       this.rejectAll(e);
       return;
     }
+    for (const f of files) this.inFlight.add(f);
     Promise.all(files.map((f) => f.syncAsync())).then(
       () => {
+        this.inFlight.clear();
         this.flushing = false;
         this.stats.flushes++;
         this.flushedLsn = Math.max(this.flushedLsn, target);
@@ -203,6 +210,7 @@ export class WalWriter {
         if (this.waiters.length > 0) this.kick();
       },
       (e) => {
+        this.inFlight.clear();
         this.flushing = false;
         this.rejectAll(this.fail(e, 'fdatasync'));
       },
