@@ -106,10 +106,11 @@ export class FaultyFileSystem implements FileSystem {
    * rng (0 = the write never reached the disk), unsynced directory entries
    * may vanish. Afterwards the real files hold the state that "reached the disk".
    */
-  powerLoss(rng: () => number, mode: 'random' | 'keep' | 'drop' = 'random'): { sectors: number; torn: number } {
+  powerLoss(rng: () => number, mode: 'random' | 'keep' | 'drop' = 'random'): { sectors: number; torn: number; dataFileTorn: number } {
     this.dead = true;
     let sectors = 0;
     let torn = 0;
+    let dataFileTorn = 0;
     for (const [file, s] of this.files) {
       if (!fs.existsSync(file)) continue;
       const fd = fs.openSync(file, 'r+');
@@ -117,7 +118,11 @@ export class FaultyFileSystem implements FileSystem {
         for (const [sec, versions] of s.pending) {
           sectors++;
           const pick = mode === 'keep' ? versions.length - 1 : mode === 'drop' ? 0 : Math.floor(rng() * versions.length);
-          if (pick !== versions.length - 1) torn++;
+          if (pick !== versions.length - 1) {
+            torn++;
+            if (path.basename(file) === 'data') dataFileTorn++;
+            if (process.env.ARIESDB_FAULTY_DEBUG) process.stderr.write(`power loss: ${file} sector ${sec} keeps version ${pick} of ${versions.length - 1}\n`);
+          }
           writeFully(fd, versions[pick]!, sec * SECTOR);
         }
         // The file keeps its current length: sectors that lost their write read as zeros, like never-written space.
@@ -132,7 +137,7 @@ export class FaultyFileSystem implements FileSystem {
       else if (op.kind === 'rename' && fs.existsSync(op.path)) fs.renameSync(op.path, op.from!);
     }
     this.pendingDirOps = [];
-    return { sectors, torn };
+    return { sectors, torn, dataFileTorn };
   }
 
   // ---- FileSystem ----

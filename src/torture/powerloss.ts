@@ -35,6 +35,8 @@ export interface PowerLossResult {
   inDoubtLost: number;
   rolledBack: number;
   sectorsLost: number;
+  /** Of those, sectors of the data file: pages torn or left old, for full-page images to repair. */
+  dataSectorsLost: number;
   crashesDuringRestart: number;
 }
 
@@ -48,7 +50,7 @@ export async function runPowerLoss(opts: PowerLossOptions): Promise<PowerLossRes
   const ledger = new Ledger(accounts);
   const result: PowerLossResult = {
     trials: 0, violations: [], seed: opts.seed, acknowledged: 0, inDoubtCommitted: 0, inDoubtLost: 0,
-    rolledBack: 0, sectorsLost: 0, crashesDuringRestart: 0,
+    rolledBack: 0, sectorsLost: 0, dataSectorsLost: 0, crashesDuringRestart: 0,
   };
   try {
     const db0 = await Database.open(dir, { settings });
@@ -77,6 +79,7 @@ export async function runPowerLoss(opts: PowerLossOptions): Promise<PowerLossRes
       }
       const lost = faulty.powerLoss(r);
       result.sectorsLost += lost.torn;
+      result.dataSectorsLost += lost.dataFileTorn;
       const check = await Database.open(dir, { settings });
       let v: string[];
       try {
