@@ -6,8 +6,9 @@
  */
 import { parseArgs } from 'node:util';
 import { runTorture } from '../torture/harness.ts';
+import { runPowerLoss } from '../torture/powerloss.ts';
 
-const usage = 'Usage: ariesdb torture [--crashes N] [--seed S] [--sessions N] [--accounts N] [--data DIR] [--quiet]';
+const usage = 'Usage: ariesdb torture [--power-loss] [--crashes N] [--seed S] [--sessions N] [--accounts N] [--data DIR] [--quiet]';
 
 export async function tortureCommand(argv: string[]): Promise<number> {
   let o;
@@ -21,6 +22,7 @@ export async function tortureCommand(argv: string[]): Promise<number> {
         accounts: { type: 'string', default: '40' },
         data: { type: 'string' },
         quiet: { type: 'boolean', short: 'q', default: false },
+        'power-loss': { type: 'boolean', default: false },
         help: { type: 'boolean' },
       },
     }).values;
@@ -34,6 +36,20 @@ export async function tortureCommand(argv: string[]): Promise<number> {
   }
   const seed = o.seed !== undefined ? Number(o.seed) : Math.floor(Math.random() * 2 ** 30);
   const started = Date.now();
+  const log = o.quiet ? undefined : (line: string) => process.stdout.write(`${line}\n`);
+  if (o['power-loss']) {
+    process.stdout.write(`torture: ${o.crashes} simulated power cuts, seed ${seed}\n`);
+    const p = await runPowerLoss({ trials: Number(o.crashes), seed, sessions: Number(o.sessions), accounts: Number(o.accounts), log });
+    process.stdout.write(
+      `trials: ${p.trials}, violations: ${p.violations.length}, seed: ${p.seed}\n` +
+        `acknowledged commits checked: ${p.acknowledged}; in-doubt commits found committed: ${p.inDoubtCommitted}, ` +
+        `found rolled back: ${p.inDoubtLost}; explicit rollbacks: ${p.rolledBack}\n` +
+        `unsynced sectors lost or torn: ${p.sectorsLost} (data file: ${p.dataSectorsLost}); ` +
+        `power cuts during restart: ${p.crashesDuringRestart}; ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    );
+    for (const v of p.violations) process.stdout.write(`VIOLATION: ${v}\n`);
+    return p.violations.length ? 1 : 0;
+  }
   process.stdout.write(`torture: ${o.crashes} crashes, seed ${seed}\n`);
   const r = await runTorture({
     crashes: Number(o.crashes),
@@ -41,7 +57,7 @@ export async function tortureCommand(argv: string[]): Promise<number> {
     sessions: Number(o.sessions),
     accounts: Number(o.accounts),
     dir: o.data,
-    log: o.quiet ? undefined : (line) => process.stdout.write(`${line}\n`),
+    log,
   });
   process.stdout.write(
     `trials: ${r.trials}, violations: ${r.violations.length}, seed: ${r.seed}\n` +
