@@ -56,6 +56,8 @@ export class FaultyFileSystem implements FileSystem {
   diskFull: 'off' | 'grow' | 'all' = 'off';
   readonly trace: string[] = [];
   private readonly files = new Map<string, FileState>();
+  /** The sectors the most recent write covered, for 'tear-last'. */
+  private lastWrite: { file: string; sectors: number[] } | null = null;
   /** Directory entries not yet made durable: created files and renames, newest last. */
   private pendingDirOps: { kind: 'create' | 'rename'; path: string; from?: string }[] = [];
 
@@ -95,6 +97,7 @@ export class FaultyFileSystem implements FileSystem {
     }
     writeFully(fd, data, offset);
     for (let sec = first; sec <= last; sec++) s.pending.get(sec)!.push(readSector(fd, sec));
+    this.lastWrite = { file, sectors: Array.from({ length: last - first + 1 }, (_, i) => first + i) };
   }
 
   synced(file: string): void {
@@ -106,7 +109,7 @@ export class FaultyFileSystem implements FileSystem {
    * rng (0 = the write never reached the disk), unsynced directory entries
    * may vanish. Afterwards the real files hold the state that "reached the disk".
    */
-  powerLoss(rng: () => number, mode: 'random' | 'keep' | 'drop' = 'random'): { sectors: number; torn: number; dataFileTorn: number } {
+  powerLoss(rng: () => number, mode: 'random' | 'keep' | 'drop' | 'tear-last' = 'random'): { sectors: number; torn: number; dataFileTorn: number } {
     this.dead = true;
     let sectors = 0;
     let torn = 0;
@@ -117,7 +120,12 @@ export class FaultyFileSystem implements FileSystem {
       try {
         for (const [sec, versions] of s.pending) {
           sectors++;
-          const pick = mode === 'keep' ? versions.length - 1 : mode === 'drop' ? 0 : Math.floor(rng() * versions.length);
+          const newest = versions.length - 1;
+          const inLast = this.lastWrite?.file === file && this.lastWrite.sectors.includes(sec);
+          // tear-last: everything written is kept, but the last write keeps only its first half.
+          const pick = mode === 'keep' ? newest : mode === 'drop' ? 0
+            : mode === 'tear-last' ? (inLast && sec > this.lastWrite!.sectors[0]! + (this.lastWrite!.sectors.length >> 1) - 1 ? newest - 1 : newest)
+            : Math.floor(rng() * versions.length);
           if (pick !== versions.length - 1) {
             torn++;
             if (path.basename(file) === 'data') dataFileTorn++;
@@ -132,7 +140,7 @@ export class FaultyFileSystem implements FileSystem {
       s.pending.clear();
     }
     for (const op of this.pendingDirOps.reverse()) {
-      if (mode === 'keep' || (mode === 'random' && rng() < 0.5)) continue;
+      if (mode === 'keep' || mode === 'tear-last' || (mode === 'random' && rng() < 0.5)) continue;
       if (op.kind === 'create') fs.rmSync(op.path, { force: true });
       else if (op.kind === 'rename' && fs.existsSync(op.path)) fs.renameSync(op.path, op.from!);
     }
