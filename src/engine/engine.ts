@@ -17,14 +17,16 @@ import { WalWriter } from '../wal/writer.ts';
 import { WalReader } from '../wal/reader.ts';
 import { Kind, type TxnEntry, type WalRecord } from '../wal/record.ts';
 import { listSegments, segmentPath, segmentStart } from '../wal/segments.ts';
-import type { Lsn } from '../wal/lsn.ts';
+import { formatLsn, type Lsn } from '../wal/lsn.ts';
+import type { WalEnd } from '../wal/reader.ts';
 import { Txn, TxnManager } from '../txn/manager.ts';
 import { HeapAccess } from '../access/heap.ts';
+import { BtreeAccess, undoIndexInsert } from '../access/btree.ts';
 import { logPageChange, logTxnRecord, type AccessContext } from '../access/log.ts';
 import { compensation } from '../access/redo.ts';
 import { analysis, redoPass, undoPass, type CrashHook } from '../recovery/aries.ts';
 import { Settings, isEngineSetting, parseSetting } from './settings.ts';
-import type { EngineStats, HeapId, LockWait, RowId, StorageEngine, TxnHandle } from './api.ts';
+import type { EngineStats, HeapId, IndexId, IndexScanOptions, IndexStats, LockWait, RowId, StorageEngine, TxnHandle } from './api.ts';
 
 export const CATALOG_HEAP = 1;
 const FIRST_OID = 16384;
@@ -36,6 +38,8 @@ export interface EngineOptions {
   crashHook?: CrashHook;
   /** Print recovery and checkpoint lines (the server's log). */
   log?: (line: string) => void;
+  /** `ariesdb resetwal`: treat a corrupt WAL record as the end of the log (R5), losing what follows it. */
+  resetWal?: boolean;
 }
 
 export class Engine implements StorageEngine {
@@ -48,6 +52,7 @@ export class Engine implements StorageEngine {
   wal!: WalWriter;
   txns!: TxnManager;
   private heaps!: HeapAccess;
+  private indexes!: BtreeAccess;
   private ctx!: AccessContext;
   private lock: DirLock | null = null;
   private ckptChain: Promise<void> = Promise.resolve();
@@ -77,7 +82,7 @@ export class Engine implements StorageEngine {
     e.lock = DirLock.acquire(e.dir);
     try {
       const existing = readControl(fsys, e.controlFile);
-      if (existing) await e.restart(existing, opts.crashHook ?? crashHookFromEnv());
+      if (existing) await e.restart(existing, opts.crashHook ?? crashHookFromEnv(), opts.resetWal ?? false);
       else await e.bootstrap();
     } catch (err) {
       e.abandon();
@@ -103,6 +108,7 @@ export class Engine implements StorageEngine {
     this.fullPageWrites.on = this.settings.bool('full_page_writes');
     this.ctx = { pool: this.pool, wal: this.wal, txns: this.txns, fullPageWrites: this.fullPageWrites };
     this.heaps = new HeapAccess(this.ctx);
+    this.indexes = new BtreeAccess(this.ctx);
   }
 
   /** A new data directory: meta page, catalog heap, first checkpoint. A crash before the control file exists restarts bootstrap. */
@@ -127,7 +133,7 @@ export class Engine implements StorageEngine {
   }
 
   /** ARIES restart from the control file's checkpoint (src/recovery/README.md). */
-  private async restart(control: ControlData, crashHook: CrashHook | undefined): Promise<void> {
+  private async restart(control: ControlData, crashHook: CrashHook | undefined, resetWal: boolean): Promise<void> {
     const started = performance.now();
     // The hook writes what undo logged to the OS first, so the next restart meets those CLRs.
     const hook = crashHook && { ...crashHook, crash: () => (this.wal?.writeNow(), crashHook.crash()) };
@@ -146,6 +152,7 @@ export class Engine implements StorageEngine {
       this.log(`database system was not properly shut down; automatic recovery in progress`);
     }
     const a = analysis(reader, ck, ck.redoLsn);
+    this.checkLogEnd(a.end, control, resetWal);
     this.openFiles(segSize, a.end.lsn);
     // Records read back from the OS cache may not be on disk yet (a kill, not a power cut,
     // ended the last run): make them durable before any page they touched is written (B1).
@@ -182,6 +189,23 @@ export class Engine implements StorageEngine {
     writeControl(this.fsys, this.controlFile, this.control);
   }
 
+  /** R5: a log that ends in corruption, not in a torn tail, stops the start unless resetwal asked otherwise. */
+  private checkLogEnd(end: WalEnd, control: ControlData, resetWal: boolean): void {
+    const beforeCheckpoint = end.lsn <= control.checkpointLsn;
+    if (!end.corruption && !beforeCheckpoint) return;
+    const why = end.corruption
+      ? `the record at ${formatLsn(end.corruption.validLsn)}, appended after ${formatLsn(end.lsn)} was on disk, is intact`
+      : `the checkpoint at ${formatLsn(control.checkpointLsn)} lies after it`;
+    const message = `WAL is corrupt at ${formatLsn(end.lsn)} (${end.reason}): ${why}, so committed work may follow it`;
+    if (resetWal) {
+      this.log(`resetwal: discarding the WAL from ${formatLsn(end.lsn)}: ${message}`);
+      return;
+    }
+    throw new DbError('data_corrupted', `${message}; refusing to start`, {
+      hint: 'Restore from a backup, or run "ariesdb resetwal --data DIR" to keep the log up to that point and discard the rest (committed transactions after it are lost).',
+    });
+  }
+
   private syncWalUpTo(end: Lsn, from: Lsn, segSize: number): void {
     for (const seg of listSegments(this.fsys, this.walDir)) {
       if (seg + segSize <= segmentStart(from, segSize) || seg > end) continue;
@@ -203,7 +227,14 @@ export class Engine implements StorageEngine {
     return {
       logAbort: (t: TxnEntry) => void append(t, { kind: Kind.Abort }),
       logEnd: (t: TxnEntry) => void append(t, { kind: Kind.End }),
-      logClr: (t: TxnEntry, r: Extract<WalRecord, { kind: Kind.HeapInsert | Kind.HeapUpdate | Kind.HeapDelete }>) => {
+      logClr: (t: TxnEntry, r: Extract<WalRecord, { kind: Kind.HeapInsert | Kind.HeapUpdate | Kind.HeapDelete | Kind.BtreeInsert }>) => {
+        if (r.kind === Kind.BtreeInsert) {
+          // Logical undo (src/access/BTREE.md, U1): the entry may have moved since.
+          const carrier = { xid: t.xid, lastLsn: t.lastLsn } as Txn;
+          undoIndexInsert(this.ctx, carrier, { lsn: r.lsn, prevLsn: r.prevLsn, body: r });
+          t.lastLsn = carrier.lastLsn;
+          return;
+        }
         this.pool.with(r.page, (_, f) => {
           const carrier = { xid: t.xid, lastLsn: t.lastLsn } as Txn;
           logPageChange(this.ctx, carrier, f, {
@@ -306,6 +337,7 @@ export class Engine implements StorageEngine {
     if (this.settings.get('synchronous_commit') === 'off') this.scheduleAsyncFlush();
     else await this.wal.flush(lsn + 1);
     for (const heap of txn.droppedHeaps) this.heaps.freeHeap(heap);
+    this.indexes.afterCommit(txn);
     this.txns.finish(txn);
     this.counters.commits++;
     this.maybeCheckpointForWal();
@@ -335,6 +367,7 @@ export class Engine implements StorageEngine {
   }
 
   rollbackTo(handle: TxnHandle, mark: number): void {
+    this.indexes.forgetFrom(handle as Txn, mark);
     this.undoTo(handle as Txn, mark);
   }
 
@@ -342,6 +375,10 @@ export class Engine implements StorageEngine {
   private undoTo(txn: Txn, mark: number): void {
     while (txn.undo.length > mark) {
       const e = txn.undo.pop()!;
+      if (e.body.kind === Kind.BtreeInsert) {
+        undoIndexInsert(this.ctx, txn, { lsn: e.lsn, prevLsn: e.prevLsn, body: e.body }); // logical (BTREE.md, U1)
+        continue;
+      }
       const b = e.body as Extract<WalRecord, { kind: Kind.HeapInsert | Kind.HeapUpdate | Kind.HeapDelete }>;
       this.pool.with(b.page, (_, f) =>
         logPageChange(this.ctx, txn, f, {
@@ -400,6 +437,34 @@ export class Engine implements StorageEngine {
 
   allocateOid(): number {
     return this.heaps.allocateOid();
+  }
+
+  // ---- B+tree indexes (src/access/btree.ts) ----
+
+  createIndex(_txn: TxnHandle): IndexId {
+    this.checkOpen();
+    return this.indexes.create();
+  }
+
+  dropIndex(txn: TxnHandle, index: IndexId): void {
+    this.indexes.markDropped(txn as Txn, index);
+  }
+
+  indexInsert(txn: TxnHandle, index: IndexId, key: Uint8Array, rid: RowId): void {
+    this.checkOpen();
+    this.indexes.insert(txn as Txn, index, key, rid);
+  }
+
+  indexDeleteAtCommit(txn: TxnHandle, index: IndexId, key: Uint8Array, rid: RowId): void {
+    this.indexes.deleteAtCommit(txn as Txn, index, key, rid);
+  }
+
+  indexScan(_txn: TxnHandle, index: IndexId, opts: IndexScanOptions = {}): Iterable<[Uint8Array, RowId]> {
+    return this.indexes.scan(index, opts);
+  }
+
+  indexStats(index: IndexId): IndexStats {
+    return this.indexes.stats(index);
   }
 
   // ---- settings, stats, shutdown ----

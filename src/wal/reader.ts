@@ -9,9 +9,9 @@
  * from a torn or corrupt tail.
  */
 import type { FileSystem } from '../io/file.ts';
-import { Kind, RECORD_HEADER_SIZE, decodeRecord, handlers, recordChecksum, type RawHeader, type WalRecord } from './record.ts';
+import { Kind, RECORD_HEADER_SIZE, decodeRecord, durableBefore, handlers, recordChecksum, type RawHeader, type WalRecord } from './record.ts';
 import type { Lsn } from './lsn.ts';
-import { segmentPath, segmentStart } from './segments.ts';
+import { listSegments, segmentPath, segmentStart } from './segments.ts';
 
 
 export type EndReason =
@@ -27,6 +27,11 @@ export interface WalEnd {
   reason: EndReason;
   /** Bytes after the end that are not zeros, up to the end of the segment (a torn tail's size). */
   garbageBytes: number;
+  /**
+   * Set when the end is not a torn tail but corruption (R5): a valid record
+   * lies beyond it that was appended after the end's bytes were durable.
+   */
+  corruption?: { validLsn: Lsn; durableBefore: Lsn };
 }
 
 export class WalReader {
@@ -85,7 +90,7 @@ export class WalReader {
       try {
         yield decodeRecord(h.buf);
       } catch {
-        this.end = { lsn: h.lsn, reason: 'undecodable record', garbageBytes: this.garbageAfter(h.lsn) };
+        this.end = this.endAt(h.lsn, 'undecodable record');
         return;
       }
     }
@@ -103,7 +108,7 @@ export class WalReader {
       }
       const rec = this.rawAt(lsn);
       if (typeof rec === 'string') {
-        this.end = { lsn, reason: rec, garbageBytes: this.garbageAfter(lsn) };
+        this.end = this.endAt(lsn, rec);
         return;
       }
       h.lsn = lsn;
@@ -115,6 +120,35 @@ export class WalReader {
       yield h;
       lsn = h.kind === Kind.Switch ? start + this.segSize : lsn + rec.length;
     }
+  }
+
+  private endAt(lsn: Lsn, reason: EndReason): WalEnd {
+    const garbageBytes = this.garbageAfter(lsn);
+    const corruption = this.durableRecordBeyond(lsn, garbageBytes);
+    return corruption ? { lsn, reason, garbageBytes, corruption } : { lsn, reason, garbageBytes };
+  }
+
+  /**
+   * R5: looks past the end at lsn for a valid record appended after lsn was
+   * durable. Only the non-zero tail of this segment and later segments can
+   * hold one; positions are tried where the LSN field names the position.
+   */
+  private durableRecordBeyond(lsn: Lsn, garbageBytes: number): WalEnd['corruption'] | undefined {
+    const start = segmentStart(lsn, this.segSize);
+    const ranges: [Lsn, Lsn][] = [[lsn + 1, lsn + garbageBytes]];
+    for (const seg of listSegments(this.fsys, this.walDir)) if (seg > start) ranges.push([seg, seg + this.segSize]);
+    for (const [from, to] of ranges) {
+      const segStart = segmentStart(from, this.segSize);
+      const bytes = this.segmentBytes(segStart);
+      if (!bytes) continue;
+      for (let q = from; q + RECORD_HEADER_SIZE <= Math.min(to, segStart + bytes.length); q++) {
+        const off = q - segStart;
+        if (bytes.readUInt32LE(off + 8) !== q % 0x1_0000_0000) continue;
+        const rec = this.rawAt(q);
+        if (typeof rec !== 'string' && durableBefore(rec, q) > lsn) return { validLsn: q, durableBefore: durableBefore(rec, q) };
+      }
+    }
+    return undefined;
   }
 
   private garbageAfter(lsn: Lsn): number {

@@ -17,13 +17,20 @@
  * | 24     | 4    | xid: 0 for records outside any transaction              |
  * | 28     | 1    | kind                                                    |
  * | 29     | 3    | reserved, 0                                             |
- * | 32     | ...  | payload                                                 |
+ * | 32     | 4    | durable distance: lsn minus the writer's flushedLsn when |
+ * |        |      | the record was appended (capped at 2^32-1)               |
+ * | 36     | ...  | payload                                                 |
+ *
+ * The durable distance tells corruption from a torn tail (R5): if a valid
+ * record lies beyond a bad one and was appended after the bad one's bytes had
+ * been fdatasync'ed (lsn - distance > bad LSN), the bad record had reached
+ * the disk intact once, so it is corruption, not an unfinished write.
  */
 import { ByteReader, ByteWriter } from './codec.ts';
 import { formatLsn, type Lsn } from './lsn.ts';
 import { crc32c } from '../storage/crc.ts';
 
-export const RECORD_HEADER_SIZE = 32;
+export const RECORD_HEADER_SIZE = 36;
 
 export const enum Kind {
   Begin = 1,
@@ -343,7 +350,7 @@ export function kindName(kind: Kind): string {
   return handlers[kind]?.name ?? `UNKNOWN(${kind})`;
 }
 
-export function encodeRecord(body: Body, lsn: Lsn, prevLsn: Lsn, xid: number): Buffer {
+export function encodeRecord(body: Body, lsn: Lsn, prevLsn: Lsn, xid: number, durableLsn: Lsn = lsn): Buffer {
   const w = new ByteWriter(RECORD_HEADER_SIZE + 64, RECORD_HEADER_SIZE);
   (handlers[body.kind] as Handler<Kind>).encode(body as never, w);
   const buf = w.finish();
@@ -355,6 +362,7 @@ export function encodeRecord(body: Body, lsn: Lsn, prevLsn: Lsn, xid: number): B
   buf.writeUInt32LE(xid >>> 0, 24);
   buf[28] = body.kind;
   buf[29] = buf[30] = buf[31] = 0;
+  buf.writeUInt32LE(Math.min(0xffff_ffff, Math.max(0, lsn - durableLsn)), 32);
   buf.writeUInt32LE(recordChecksum(buf), 4);
   return buf;
 }
@@ -379,6 +387,9 @@ export function decodeRecord(rec: Buffer): WalRecord {
   out.length = rec.length;
   return out;
 }
+
+/** The LSN below which the log was durable when the record at lsn was appended (R5). */
+export const durableBefore = (rec: Buffer, lsn: Lsn): Lsn => lsn - rec.readUInt32LE(32);
 
 /** The header fields of a raw record, for passes that need no payload (restart's analysis). */
 export interface RawHeader {

@@ -95,14 +95,14 @@ export class WalWriter {
   append(body: Body, xid: number, prevLsn: Lsn): Lsn {
     if (this.broken) throw this.broken;
     let lsn = this.insertLsn;
-    let buf = encodeRecord(body, lsn, prevLsn, xid);
+    let buf = encodeRecord(body, lsn, prevLsn, xid, this.flushedLsn);
     const segEnd = segmentStart(lsn, this.segSize) + this.segSize;
     if (lsn + buf.length > segEnd) {
       if (segEnd - lsn >= RECORD_HEADER_SIZE) {
-        this.pending.push({ lsn, buf: encodeRecord({ kind: Kind.Switch }, lsn, 0, 0) });
+        this.pending.push({ lsn, buf: encodeRecord({ kind: Kind.Switch }, lsn, 0, 0, this.flushedLsn) });
       }
       lsn = segEnd;
-      buf = encodeRecord(body, lsn, prevLsn, xid);
+      buf = encodeRecord(body, lsn, prevLsn, xid, this.flushedLsn);
     }
     this.pending.push({ lsn, buf });
     this.insertLsn = lsn + buf.length;
