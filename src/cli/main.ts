@@ -12,6 +12,8 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   shell: { summary: 'psql-like shell on a data directory (-c, -f, or interactive)', load: async () => (await import('../shell/main.ts')).shellCommand },
   serve: { summary: 'PostgreSQL wire-protocol server (not yet available)', load: async () => serveCommand },
   waldump: { summary: 'print the records in the write-ahead log', load: async () => (await import('./waldump.ts')).waldumpCommand },
+  verify: { summary: 'check every page checksum and every WAL record; exit 1 if anything is wrong', load: async () => (await import('./verify.ts')).verifyCommand },
+  resetwal: { summary: 'discard a corrupt WAL after its last good record (LOSES committed work)', load: async () => (await import('./resetwal.ts')).resetwalCommand },
   torture: { summary: 'kill -9 crash test: transfers, SIGKILL, restart, check against SQLite', load: async () => (await import('./torture.ts')).tortureCommand },
   controldata: { summary: 'print the control file (last checkpoint, page size, ...)', load: async () => (await import('./controldata.ts')).controldataCommand },
 };
