@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { nodeFileSystem, type FileHandle, type FileSystem } from '../../src/io/file.ts';
 import { DbError } from '../../src/errors/index.ts';
-import { Kind } from '../../src/wal/record.ts';
+import { Kind, RECORD_HEADER_SIZE } from '../../src/wal/record.ts';
 import { WalWriter } from '../../src/wal/writer.ts';
 import { listSegments, segmentStart } from '../../src/wal/segments.ts';
 import { FIRST_LSN, SEG, insert, scanLog, walDir } from './fixture.ts';
@@ -54,8 +54,8 @@ describe('WAL writer', () => {
     const a = w.append({ kind: Kind.Begin }, 1, 0);
     const b = w.append(insert(10), 1, a);
     expect(a).toBe(FIRST_LSN);
-    expect(b).toBe(FIRST_LSN + 32);
-    expect(w.insertLsn).toBe(b + 32 + 8 + 10);
+    expect(b).toBe(FIRST_LSN + RECORD_HEADER_SIZE);
+    expect(w.insertLsn).toBe(b + RECORD_HEADER_SIZE + 8 + 10);
     w.close();
   });
 
