@@ -30,6 +30,7 @@ import {
 } from '../storage/page.ts';
 import type { Txn } from '../txn/manager.ts';
 import { ensureBegun, logPageChange, type AccessContext } from './log.ts';
+import { allocatePage } from './alloc.ts';
 import { FLAG_DEAD, makeTuple, tupleIsDead, tupleRow, tupleXid, TUPLE_HEADER_SIZE } from './tuple.ts';
 
 /** The largest row (without the tuple header) a page can hold. */
@@ -42,23 +43,10 @@ export class HeapAccess {
 
   // ---- allocation (redo-only) ----
 
-  /** Takes a page from the free list or the end of the file, formatted as an empty heap page of owner. */
+  /** A page from the free list or the end of the file (alloc.ts), formatted as an empty heap page of owner. */
   allocatePage(owner: number): number {
-    const { pool } = this.ctx;
-    const page = pool.with(META_PAGE, (meta, mf) => {
-      const m = readMeta(meta);
-      let p: number;
-      if (m.freeHead !== 0) {
-        p = m.freeHead;
-        const next = pool.with(p, (fp) => nextPage(fp));
-        logPageChange(this.ctx, null, mf, { kind: Kind.Meta, page: META_PAGE, ...m, freeHead: next });
-      } else {
-        p = m.nextPageNo;
-        logPageChange(this.ctx, null, mf, { kind: Kind.Meta, page: META_PAGE, ...m, nextPageNo: p + 1 });
-      }
-      return p;
-    });
-    pool.with(page, (_, f) =>
+    const page = allocatePage(this.ctx);
+    this.ctx.pool.with(page, (_, f) =>
       logPageChange(this.ctx, null, f, { kind: Kind.PageInit, page, pageType: PageType.Heap, owner }),
     );
     return page;

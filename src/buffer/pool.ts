@@ -97,6 +97,20 @@ export class BufferPool {
     }
   }
 
+  /** Makes the data file long enough to hold pageNo (A1 in src/access/alloc.ts); ENOSPC surfaces here as 53100. */
+  reservePage(pageNo: number): void {
+    try {
+      this.file.reserve(pageNo);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ENOSPC') {
+        throw new DbError('disk_full', `could not extend the data file to page ${pageNo}: No space left on device`, {
+          hint: 'Check free disk space.',
+        });
+      }
+      throw e;
+    }
+  }
+
   /** Records that the record at lsn changed the page in frame f (B4). */
   markDirty(f: FrameId, lsn: number): void {
     if (!this.dirty[f]) {

@@ -61,6 +61,7 @@ export class Engine implements StorageEngine {
   private timer: NodeJS.Timeout | null = null;
   private asyncFlushTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private panicked: DbError | null = null;
   private readonly counters = { commits: 0, checkpoints: 0 };
   lastRecovery: RecoveryReport | null = null;
 
@@ -277,7 +278,11 @@ export class Engine implements StorageEngine {
       const nextXid = this.txns.nextXid;
       this.wal.flushSync(redoLsn);
       const written = this.pool.flushAll();
-      await this.dataFile.syncAsync();
+      try {
+        await this.dataFile.syncAsync();
+      } catch (e) {
+        throw this.panic(e, 'fsync the data file');
+      }
       const lsn = this.wal.append(
         { kind: Kind.Checkpoint, redoLsn, nextXid, timestamp: Date.now(), transactions, dirtyPages: this.pool.dirtyPageTable() }, 0, 0);
       await this.wal.flush(this.wal.insertLsn);
@@ -322,12 +327,26 @@ export class Engine implements StorageEngine {
   }
 
   private checkOpen(): void {
+    if (this.panicked) throw this.panicked;
     if (this.closed) throw new DbError('admin_shutdown', 'the database is shut down');
+  }
+
+  /**
+   * A failed fsync of the data file is not retried as if nothing happened
+   * (PostgreSQL's PANIC since 2018): the kernel may have dropped the dirty
+   * pages. The engine stops taking writes; a restart recovers from the WAL.
+   */
+  private panic(e: unknown, what: string): DbError {
+    this.panicked ??= new DbError('io_error', `could not ${what}: ${(e as Error).message}; the database must be restarted`, {
+      severity: 'PANIC',
+    });
+    return this.panicked;
   }
 
   async commit(handle: TxnHandle): Promise<void> {
     const txn = handle as Txn;
     if (txn.ended) return;
+    if (this.panicked && txn.xid !== 0) throw this.panicked;
     if (txn.xid === 0) {
       this.txns.finish(txn);
       return;
@@ -508,7 +527,7 @@ export class Engine implements StorageEngine {
     if (this.asyncFlushTimer) clearTimeout(this.asyncFlushTimer);
     try {
       await this.ckptChain;
-      if (!this.wal.isBroken) {
+      if (!this.wal.isBroken && !this.panicked) {
         for (const t of [...this.txns.active.values()]) this.rollback(t);
         await this.queueCheckpoint('shut down');
       }

@@ -51,7 +51,8 @@ export class FaultyFileSystem implements FileSystem {
   dead = false;
   /** Called once when the machine stops (crashAfterOps reached). */
   onDeath: (() => void) | null = null;
-  failSync = false;
+  /** Makes fdatasync fail with EIO: for every file, or for those the function picks. */
+  failSync: boolean | ((file: string) => boolean) = false;
   /** 'off', 'grow' (writes past a file's end fail), or 'all' (every write fails). */
   diskFull: 'off' | 'grow' | 'all' = 'off';
   readonly trace: string[] = [];
@@ -219,7 +220,9 @@ export class FaultyFileSystem implements FileSystem {
 
   checkSync(file: string): void {
     this.step(`sync ${path.basename(file)}`);
-    if (this.failSync) throw errno('EIO', `i/o error, fdatasync '${file}'`);
+    if (this.failSync === true || (typeof this.failSync === 'function' && this.failSync(file))) {
+      throw errno('EIO', `i/o error, fdatasync '${file}'`);
+    }
   }
 }
 

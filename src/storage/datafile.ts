@@ -6,8 +6,31 @@ import type { FileHandle } from '../io/file.ts';
 import { DbError } from '../errors/index.ts';
 import { PAGE_SIZE, stampChecksum, verifyChecksum, type PageBuf } from './page.ts';
 
+/** The file grows by at least this many pages at a time (A1). */
+const GROW_PAGES = 16;
+
 export class DataFile {
+  /** Pages below this are known to exist in the file. */
+  private reservedPages = 0;
+
   constructor(readonly file: FileHandle) {}
+
+  /**
+   * Extends the file with zero pages so that it holds pageNo (an all-zero page
+   * is a valid empty page). Only space past the file's current end is
+   * written: a page the buffer pool has already written there is never zeroed.
+   */
+  reserve(pageNo: number): void {
+    if (pageNo < this.reservedPages) return;
+    const end = this.pageCount();
+    if (pageNo < end) {
+      this.reservedPages = end;
+      return;
+    }
+    const upTo = Math.max(pageNo + 1, end + GROW_PAGES);
+    this.file.write(Buffer.alloc((upTo - end) * PAGE_SIZE), end * PAGE_SIZE);
+    this.reservedPages = upTo;
+  }
 
   /** Reads page pageNo into dest; a page past the end of the file reads as zeros. */
   readPage(pageNo: number, dest: PageBuf): void {

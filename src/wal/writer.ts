@@ -14,6 +14,7 @@
  *  W6 A synchronous flush covers what an asynchronous one has written and
  *     is still syncing: it syncs those files itself rather than take the
  *     in-flight fdatasync as done.
+ *  W7 The segment after the one being written always exists (reserve()).
  */
 import type { FileHandle, FileSystem } from '../io/file.ts';
 import { DbError } from '../errors/index.ts';
@@ -62,6 +63,33 @@ export class WalWriter {
   ) {
     this.insertLsn = this.writtenLsn = this.flushedLsn = endLsn;
     this.prepareTail(endLsn, garbageBytes);
+    this.reservedEnd = segmentStart(endLsn, segSize);
+    this.reserve(endLsn);
+  }
+
+  /** Segments exist (created, zero-filled, synced) for every LSN below this (W7). */
+  private reservedEnd: Lsn;
+
+  /**
+   * W7: before a record goes into a segment, the segment after it exists too.
+   * A full disk is then met while the current segment still has room, so the
+   * statement fails with 53100 before logging anything, and the rollback that
+   * follows finds space for its CLRs.
+   */
+  private reserve(lsn: Lsn): void {
+    const want = segmentStart(lsn, this.segSize) + 2 * this.segSize;
+    while (this.reservedEnd < want) {
+      const start = this.reservedEnd;
+      try {
+        if (!this.fsys.exists(segmentPath(this.walDir, start))) createSegment(this.fsys, this.walDir, start, this.segSize);
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ENOSPC') {
+          throw new DbError('disk_full', 'could not create a WAL segment: No space left on device', { hint: 'Check free disk space.' });
+        }
+        throw this.fail(e, 'create a segment of the');
+      }
+      this.reservedEnd += this.segSize;
+    }
   }
 
   private prepareTail(endLsn: Lsn, garbageBytes: number): void {
@@ -98,11 +126,12 @@ export class WalWriter {
     let buf = encodeRecord(body, lsn, prevLsn, xid, this.flushedLsn);
     const segEnd = segmentStart(lsn, this.segSize) + this.segSize;
     if (lsn + buf.length > segEnd) {
-      if (segEnd - lsn >= RECORD_HEADER_SIZE) {
-        this.pending.push({ lsn, buf: encodeRecord({ kind: Kind.Switch }, lsn, 0, 0, this.flushedLsn) });
-      }
       lsn = segEnd;
       buf = encodeRecord(body, lsn, prevLsn, xid, this.flushedLsn);
+    }
+    if (lsn + this.segSize >= this.reservedEnd) this.reserve(lsn); // W7, before anything is appended
+    if (lsn !== this.insertLsn && segEnd - this.insertLsn >= RECORD_HEADER_SIZE) {
+      this.pending.push({ lsn: this.insertLsn, buf: encodeRecord({ kind: Kind.Switch }, this.insertLsn, 0, 0, this.flushedLsn) });
     }
     this.pending.push({ lsn, buf });
     this.insertLsn = lsn + buf.length;
@@ -232,6 +261,7 @@ export class WalWriter {
 
   /** Removes segments that end at or before lsn (never the one being written). */
   removeSegmentsBefore(lsn: Lsn): number {
+    // Never below the segment being written; reserved segments after it stay.
     let removed = 0;
     const current = segmentStart(this.insertLsn, this.segSize);
     for (const seg of listSegments(this.fsys, this.walDir)) {
