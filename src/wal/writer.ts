@@ -64,7 +64,7 @@ export class WalWriter {
     this.insertLsn = this.writtenLsn = this.flushedLsn = endLsn;
     this.prepareTail(endLsn, garbageBytes);
     this.reservedEnd = segmentStart(endLsn, segSize);
-    this.reserve(endLsn);
+    this.reserve(this.reservedEnd + 2 * segSize);
   }
 
   /** Segments exist (created, zero-filled, synced) for every LSN below this (W7). */
@@ -76,8 +76,7 @@ export class WalWriter {
    * statement fails with 53100 before logging anything, and the rollback that
    * follows finds space for its CLRs.
    */
-  private reserve(lsn: Lsn): void {
-    const want = segmentStart(lsn, this.segSize) + 2 * this.segSize;
+  private reserve(want: Lsn): void {
     while (this.reservedEnd < want) {
       const start = this.reservedEnd;
       try {
@@ -129,7 +128,11 @@ export class WalWriter {
       lsn = segEnd;
       buf = encodeRecord(body, lsn, prevLsn, xid, this.flushedLsn);
     }
-    if (lsn + this.segSize >= this.reservedEnd) this.reserve(lsn); // W7, before anything is appended
+    // W7, before anything is appended. Rollback records (and the page images in
+    // front of them) only need their own segment: the space kept ahead is theirs.
+    const rollbackWork = body.kind === Kind.Clr || body.kind === Kind.Abort || body.kind === Kind.End || body.kind === Kind.FullPageImage;
+    const need = segmentStart(lsn, this.segSize) + (rollbackWork ? 1 : 2) * this.segSize;
+    if (need > this.reservedEnd) this.reserve(need);
     if (lsn !== this.insertLsn && segEnd - this.insertLsn >= RECORD_HEADER_SIZE) {
       this.pending.push({ lsn: this.insertLsn, buf: encodeRecord({ kind: Kind.Switch }, this.insertLsn, 0, 0, this.flushedLsn) });
     }

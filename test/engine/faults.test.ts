@@ -113,9 +113,10 @@ describe('a failed fsync', () => {
     e.insert(t, heap, Buffer.from('before the checkpoint'));
     await e.commit(t);
     fsys.failSync = (file) => path.basename(file) === 'data';
+    const open = e.begin();
     await expect(e.checkpoint()).rejects.toMatchObject({ severity: 'PANIC' });
-    const t2 = e.begin();
-    expect(() => e.insert(t2, heap, Buffer.from('refused'))).toThrow(expect.objectContaining({ severity: 'PANIC' }));
+    expect(() => e.insert(open, heap, Buffer.from('refused'))).toThrow(expect.objectContaining({ severity: 'PANIC' }));
+    expect(() => e.begin()).toThrow(expect.objectContaining({ severity: 'PANIC' }));
     e.crashForTest();
     const again = await Engine.open(dir, { settings });
     expect(rowsOf(again, heap)).toEqual(['before the checkpoint', 'committed']);
