@@ -15,6 +15,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   verify: { summary: 'check every page checksum and every WAL record; exit 1 if anything is wrong', load: async () => (await import('./verify.ts')).verifyCommand },
   resetwal: { summary: 'discard a corrupt WAL after its last good record (LOSES committed work)', load: async () => (await import('./resetwal.ts')).resetwalCommand },
   torture: { summary: 'kill -9 crash test: transfers, SIGKILL, restart, check against SQLite', load: async () => (await import('./torture.ts')).tortureCommand },
+  test: { summary: 'run sqllogictest scripts (*.test, *.slt) against ariesdb or SQLite', load: async () => (await import('./test.ts')).testCommand },
   controldata: { summary: 'print the control file (last checkpoint, page size, ...)', load: async () => (await import('./controldata.ts')).controldataCommand },
 };
 
