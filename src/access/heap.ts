@@ -131,9 +131,20 @@ export class HeapAccess {
     for (const t of this.ctx.txns.active.values()) {
       if (t !== txn && t.heapsWritten.has(heap)) throw new LockWait(t.xid);
     }
+    if (txn.droppedHeaps.includes(heap)) return;
     ensureBegun(this.ctx, txn);
     this.ctx.txns.droppingHeaps.set(heap, txn.xid);
     txn.droppedHeaps.push(heap);
+    // A marker in the undo log, so statement rollback and savepoints take the drop back.
+    const below = txn.undo.at(-1);
+    txn.undo.push({ lsn: below?.lsn ?? 0, prevLsn: below?.prevLsn ?? 0, body: { kind: Kind.Begin }, createdVersion: null, droppedHeap: heap });
+  }
+
+  /** Undoes a DROP marker (see UndoEntry.droppedHeap). */
+  unmarkDropped(txn: Txn, heap: number): void {
+    const i = txn.droppedHeaps.indexOf(heap);
+    if (i >= 0) txn.droppedHeaps.splice(i, 1);
+    if (this.ctx.txns.droppingHeaps.get(heap) === txn.xid) this.ctx.txns.droppingHeaps.delete(heap);
   }
 
   insert(txn: Txn, heap: number, row: Uint8Array): RowId {

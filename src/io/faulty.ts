@@ -176,6 +176,8 @@ export class FaultyFileSystem implements FileSystem {
     if (this.diskFull !== 'off') throw errno('ENOSPC', `no space left on device, write '${file}'`);
     nodeFileSystem.writeFileAtomic(file, data);
     this.files.delete(file);
+    // writeFileAtomic syncs the folder: every entry in it is durable now.
+    this.pendingDirOps = this.pendingDirOps.filter((op) => path.dirname(op.path) !== path.dirname(file));
   }
 
   unlink(file: string): void {

@@ -32,6 +32,12 @@ export interface UndoEntry {
   body: Body;
   /** The row whose versions entry this record created (T2), to drop it when the record is undone. */
   createdVersion: number | null;
+  /**
+   * Set on a marker entry for a DROP of this heap (T5): no WAL record, nothing
+   * to compensate; undoing it takes the heap off the list freed at commit.
+   * Its lsn/prevLsn repeat the entry below, so the newest undo LSN stays right.
+   */
+  droppedHeap?: number;
 }
 
 export class Txn implements TxnHandle {

@@ -287,7 +287,10 @@ export class WalWriter {
     return this.broken !== null;
   }
 
+  /** Closes the segment files; the writer refuses any later write (a crashed engine must not write). */
   close(): void {
+    this.broken ??= new DbError('admin_shutdown', 'the WAL writer is closed');
+    this.rejectAll(this.broken);
     for (const h of this.files.values()) h.close();
     this.files.clear();
   }

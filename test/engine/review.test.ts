@@ -1,7 +1,6 @@
 /**
- * Review findings in the storage engine, each pinned by a test. Tests marked
- * `it.fails` show a bug that is still there: they pass while the bug exists,
- * and start failing (so the marker must be removed) once it is fixed.
+ * Review findings in the storage engine, each pinned by a regression test
+ * (all fixed; the comment above each says what was wrong).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
@@ -96,13 +95,6 @@ class PowerCutFs implements FileSystem {
     };
   }
 
-  /** WAL bytes written but not durable. */
-  unsyncedWalWrites(): number {
-    let n = 0;
-    for (const l of this.unsynced.values()) n += l.length;
-    return n;
-  }
-
   /** The power goes: unsynced WAL writes are lost, and nothing more reaches the disk. */
   cutPower(): void {
     this.dead = true;
@@ -166,13 +158,13 @@ describe('review: WAL durability', () => {
 });
 
 describe('review: shutdown', () => {
-  // BUG (src/engine/engine.ts, close(), ~line 441): close() rolls back every transaction in
-  // txns.active, including one whose COMMIT record is already logged and whose commit() is
+  // Was a bug (src/engine/engine.ts, close(), the rollback loop at ~line 491): close() rolls back
+  // every transaction in txns.active, including one whose COMMIT record is already logged and whose commit() is
   // waiting for its fdatasync (txn.committing). It logs ABORT after COMMIT and undoes the rows
   // with CLRs; the commit() promise then resolves (or the client sees an error) although the
   // work is gone. Fix: in close(), skip transactions with `committing` set and wait for their
   // flush (e.g. await this.wal.flush(this.wal.insertLsn) before rolling back the others).
-  it.fails('does not roll back a transaction whose commit is in flight when close() is called', async () => {
+  it('does not roll back a transaction whose commit is in flight when close() is called', async () => {
     const dir = tmpdir();
     let e = await Engine.open(dir);
     const t0 = e.begin();
@@ -194,8 +186,8 @@ describe('review: shutdown', () => {
 });
 
 describe('review: dropHeap and statement rollback', () => {
-  // BUG (src/engine/engine.ts undoTo / src/access/heap.ts markDropped): dropHeap is not an undo
-  // log entry, so rollbackTo(mark) does not take it back: txn.droppedHeaps and
+  // Was a bug (src/engine/engine.ts undoTo ~line 354, commit ~line 318; src/access/heap.ts
+  // markDropped ~lines 140-148): dropHeap is not an undo log entry, so rollbackTo(mark) does not take it back: txn.droppedHeaps and
   // txns.droppingHeaps keep the heap. src/sql/session.ts attempt() rolls a statement back to
   // its mark on LockWait and runs it again: `DROP TABLE a, b` while another transaction has
   // written b drops a, meets LockWait on b, rolls back, waits, and drops a again. droppedHeaps
@@ -204,7 +196,7 @@ describe('review: dropHeap and statement rollback', () => {
   // Fix: record the drop in the undo log (or keep droppedHeaps as a stack with the undo length
   // at which each entry was pushed, truncate it in undoTo, and clear droppingHeaps for heaps
   // no longer dropped); and make markDropped idempotent for a heap already in droppedHeaps.
-  it.fails('DROP of two heaps retried after LockWait frees each heap once', async () => {
+  it('DROP of two heaps retried after LockWait frees each heap once', async () => {
     const dir = tmpdir();
     const e = await Engine.open(dir);
     const t0 = e.begin();
@@ -244,7 +236,7 @@ describe('review: dropHeap and statement rollback', () => {
 
   // The same root cause, without a retry: a drop taken back by rollbackTo still frees the heap at
   // commit, and its pages go to the next heap created.
-  it.fails('a drop undone by rollbackTo leaves the heap and its rows alone', async () => {
+  it('a drop undone by rollbackTo leaves the heap and its rows alone', async () => {
     const dir = tmpdir();
     const e = await Engine.open(dir);
     const t0 = e.begin();
@@ -305,8 +297,8 @@ describe('review: torn pages', () => {
 });
 
 describe('review: crash simulation', () => {
-  // BUG in the test hook (src/engine/engine.ts crashForTest, ~line 454): it promises to "write
-  // nothing", but a checkpoint queued or in flight keeps running after it: WalWriter.segment()
+  // Was a bug (src/engine/engine.ts crashForTest/abandon ~line 504, doCheckpoint
+  // ~line 246): it promises to "write nothing", but a checkpoint queued or in flight keeps running after it: WalWriter.segment()
   // reopens the closed segment, the WAL that the crash was to drop is written after all, and
   // writeControl() can point the control file at a new checkpoint, possibly while a new
   // Engine already owns the directory. Crash tests with background or unawaited checkpoints
@@ -314,7 +306,7 @@ describe('review: crash simulation', () => {
   // checkpoints before each crash for this reason. Fix: set a `crashed` flag that
   // doCheckpoint/WalWriter check after every await (and make WalWriter.close() refuse later
   // appends/writes), or reject the ckptChain.
-  it.fails('crashForTest stops a checkpoint that is queued', async () => {
+  it('crashForTest stops a checkpoint that is queued', async () => {
     const dir = tmpdir();
     const e = await Engine.open(dir);
     const t0 = e.begin();
