@@ -15,7 +15,7 @@
  */
 import type { BufferPool, FrameId } from '../buffer/pool.ts';
 import type { WalWriter } from '../wal/writer.ts';
-import { Kind, isUndoable, type Body } from '../wal/record.ts';
+import { Kind, isUndoable, isWholePage, type Body } from '../wal/record.ts';
 import type { Lsn } from '../wal/lsn.ts';
 import { pageLsn, setPageLsn } from '../storage/page.ts';
 import type { Txn, TxnManager } from '../txn/manager.ts';
@@ -58,7 +58,7 @@ export function logPageChange(ctx: AccessContext, txn: Txn | null, f: FrameId, b
   const prev = txn ? txn.lastLsn : 0;
   const page = ctx.pool.page(f);
   const fpw = ctx.fullPageWrites;
-  if (fpw.on && body.kind !== Kind.PageInit && 'page' in body && pageLsn(page) < fpw.redoLsn) {
+  if (fpw.on && !isWholePage(body.kind) && 'page' in body && pageLsn(page) < fpw.redoLsn) {
     ctx.wal.append({ kind: Kind.FullPageImage, page: body.page, image: Buffer.from(page) }, 0, 0);
   }
   const lsn = ctx.wal.append(body, xid, prev);

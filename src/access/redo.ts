@@ -18,6 +18,7 @@ import {
   type PageBuf,
 } from '../storage/page.ts';
 import { FLAG_DEAD, restamp } from './tuple.ts';
+import { formatBtreePage, redoBtreeDelete, redoBtreeDownlink, redoBtreeInsert, redoBtreeSplitLeft } from './btree-page.ts';
 
 type PageKind =
   | Kind.HeapInsert
@@ -29,7 +30,13 @@ type PageKind =
   | Kind.HeapSetLast
   | Kind.Meta
   | Kind.HeapPrune
-  | Kind.FullPageImage;
+  | Kind.FullPageImage
+  | Kind.BtreeInsert
+  | Kind.BtreeDelete
+  | Kind.BtreeFormat
+  | Kind.BtreeSplitLeft
+  | Kind.BtreeDownlink
+  | Kind.BtreeClr;
 
 type RedoTable = { [K in PageKind]: (page: PageBuf, b: Extract<Body, { kind: K }>, xid: number) => void };
 
@@ -46,6 +53,13 @@ const redoTable: RedoTable = {
     for (const s of b.slots) clearSlot(p, s);
   },
   [Kind.FullPageImage]: (p, b) => void p.set(b.image),
+  // B+tree records (src/access/btree-page.ts, BTREE.md)
+  [Kind.BtreeInsert]: (p, b) => redoBtreeInsert(p, b.key, b.rid),
+  [Kind.BtreeDelete]: (p, b) => redoBtreeDelete(p, b.key, b.rid),
+  [Kind.BtreeFormat]: (p, b) => formatBtreePage(p, b),
+  [Kind.BtreeSplitLeft]: (p, b) => redoBtreeSplitLeft(p, b.high, b.right),
+  [Kind.BtreeDownlink]: (p, b) => redoBtreeDownlink(p, b.key, b.rid, b.child),
+  [Kind.BtreeClr]: (p, b) => redoBtreeDelete(p, b.key, b.rid),
 };
 
 export function isPageRecord(b: Body): b is Extract<Body, { kind: PageKind }> {

@@ -22,6 +22,37 @@ export const slotOfRow = (rid: RowId): number => rid % 65536;
 /** A heap is named by its first page, which never changes for the heap's life. */
 export type HeapId = number;
 
+/**
+ * A B+tree index is named by its root page, which never changes for the
+ * index's life (src/access/BTREE.md). Entries are (key, rid): keys are byte
+ * strings compared by memcmp (src/sql encodes values so that byte order is
+ * value order), duplicates of a key are allowed, and (key, rid) is unique.
+ */
+export type IndexId = number;
+
+/** A key range for indexScan; bounds compare keys only. All fields may combine. */
+export interface IndexScanOptions {
+  low?: Uint8Array;
+  /** Default true. */
+  lowInclusive?: boolean;
+  high?: Uint8Array;
+  /** Default true. */
+  highInclusive?: boolean;
+  /** Only keys that start with these bytes. */
+  prefix?: Uint8Array;
+  /** Largest entry first. */
+  reverse?: boolean;
+}
+
+export interface IndexStats {
+  /** Levels, leaves included: 1 for an index that is a single leaf. */
+  height: number;
+  pages: number;
+  leafPages: number;
+  /** Entries in the leaves, stale ones included. */
+  entries: number;
+}
+
 export interface TxnHandle {
   /** 0 until the transaction first writes (read-only transactions never get one). */
   readonly xid: number;
@@ -79,6 +110,32 @@ export interface StorageEngine {
 
   /** A new object id, never reused (persisted on the meta page). */
   allocateOid(): number;
+
+  // ---- B+tree indexes (src/access/BTREE.md) ----
+  //
+  // Stale entries: an index entry is removed only after the transaction that
+  // deleted it (or changed its key) has committed, and a crash in between
+  // leaves it behind. An index lookup therefore never trusts an entry: the
+  // caller fetches the heap row and rechecks both its visibility and its key.
+
+  /** Creates an empty index (its root page); redo-only like createHeap (leaked if txn aborts). */
+  createIndex(txn: TxnHandle): IndexId;
+  /** Frees the index's pages once txn commits; waits (LockWait) while another active transaction has inserted into it. */
+  dropIndex(txn: TxnHandle, index: IndexId): void;
+  /** Adds (key, rid), undone if txn (or its statement) rolls back; throws 54000 for keys over 2000 bytes. A present entry is kept. */
+  indexInsert(txn: TxnHandle, index: IndexId, key: Uint8Array, rid: RowId): void;
+  /**
+   * Removes (key, rid) after txn's COMMIT is durable (never earlier: others may still need it).
+   * Forgotten if txn rolls back, or its statement rolls back past it; a later indexInsert of the same entry cancels it.
+   */
+  indexDeleteAtCommit(txn: TxnHandle, index: IndexId, key: Uint8Array, rid: RowId): void;
+  /**
+   * Entries in range in key order (then rid; reverse: descending), including stale ones and other
+   * transactions' uncommitted inserts: the caller fetches each row and rechecks visibility and key.
+   */
+  indexScan(txn: TxnHandle, index: IndexId, opts?: IndexScanOptions): Iterable<[Uint8Array, RowId]>;
+  /** Height, pages and entries, for EXPLAIN and benchmarks (walks every page: O(pages)). */
+  indexStats(index: IndexId): IndexStats;
 
   checkpoint(): Promise<void>;
   setSetting(name: string, value: string): void;

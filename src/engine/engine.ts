@@ -62,6 +62,9 @@ export class Engine implements StorageEngine {
   private asyncFlushTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private panicked: DbError | null = null;
+  /** Set by abandon(): a checkpoint still running must stop at its next step. */
+  private abandoned = false;
+  private readonly commitsInFlight = new Set<Promise<void>>();
   private readonly counters = { commits: 0, checkpoints: 0 };
   lastRecovery: RecoveryReport | null = null;
 
@@ -283,9 +286,11 @@ export class Engine implements StorageEngine {
       } catch (e) {
         throw this.panic(e, 'fsync the data file');
       }
+      this.checkNotAbandoned();
       const lsn = this.wal.append(
         { kind: Kind.Checkpoint, redoLsn, nextXid, timestamp: Date.now(), transactions, dirtyPages: this.pool.dirtyPageTable() }, 0, 0);
       await this.wal.flush(this.wal.insertLsn);
+      this.checkNotAbandoned();
       this.control = { ...this.control, state, checkpointLsn: lsn, redoLsn, nextXid, checkpointTime: new Date().toISOString() };
       writeControl(this.fsys, this.controlFile, this.control);
       this.lastRedoLsn = redoLsn;
@@ -299,6 +304,11 @@ export class Engine implements StorageEngine {
     } finally {
       this.ckptRunning = false;
     }
+  }
+
+  /** A checkpoint that outlives a simulated crash must not write anything after it (tests). */
+  private checkNotAbandoned(): void {
+    if (this.abandoned) throw new DbError('admin_shutdown', 'checkpoint stopped: the engine was abandoned');
   }
 
   private startTimers(): void {
@@ -353,8 +363,19 @@ export class Engine implements StorageEngine {
     }
     const lsn = logTxnRecord(this.ctx, txn, { kind: Kind.Commit, timestamp: Date.now() });
     txn.committing = true;
+    const done = this.finishCommit(txn, lsn);
+    this.commitsInFlight.add(done);
+    try {
+      await done;
+    } finally {
+      this.commitsInFlight.delete(done);
+    }
+  }
+
+  private async finishCommit(txn: Txn, lsn: Lsn): Promise<void> {
     if (this.settings.get('synchronous_commit') === 'off') this.scheduleAsyncFlush();
     else await this.wal.flush(lsn + 1);
+    if (this.abandoned) return;
     for (const heap of txn.droppedHeaps) this.heaps.freeHeap(heap);
     this.indexes.afterCommit(txn);
     this.txns.finish(txn);
@@ -386,7 +407,6 @@ export class Engine implements StorageEngine {
   }
 
   rollbackTo(handle: TxnHandle, mark: number): void {
-    this.indexes.forgetFrom(handle as Txn, mark);
     this.undoTo(handle as Txn, mark);
   }
 
@@ -394,8 +414,12 @@ export class Engine implements StorageEngine {
   private undoTo(txn: Txn, mark: number): void {
     while (txn.undo.length > mark) {
       const e = txn.undo.pop()!;
-      if (e.body.kind === Kind.BtreeInsert) {
-        undoIndexInsert(this.ctx, txn, { lsn: e.lsn, prevLsn: e.prevLsn, body: e.body }); // logical (BTREE.md, U1)
+      if (e.droppedHeap !== undefined) {
+        this.heaps.unmarkDropped(txn, e.droppedHeap);
+        continue;
+      }
+      if (e.body.kind === Kind.BtreeInsert || e.body.kind === Kind.BtreeDelete) {
+        this.indexes.undoEntry(txn, e); // logical undo of an insert (BTREE.md, U1), or a pending delete forgotten (D1)
         continue;
       }
       const b = e.body as Extract<WalRecord, { kind: Kind.HeapInsert | Kind.HeapUpdate | Kind.HeapDelete }>;
@@ -528,7 +552,9 @@ export class Engine implements StorageEngine {
     try {
       await this.ckptChain;
       if (!this.wal.isBroken && !this.panicked) {
-        for (const t of [...this.txns.active.values()]) this.rollback(t);
+        // A transaction whose COMMIT is logged is finishing: wait for it, never roll it back.
+        await Promise.allSettled([...this.commitsInFlight]);
+        for (const t of [...this.txns.active.values()]) if (!t.committing) this.rollback(t);
         await this.queueCheckpoint('shut down');
       }
     } finally {
@@ -547,6 +573,7 @@ export class Engine implements StorageEngine {
 
   /** Lets go of everything without writing: after a failed open, or a simulated crash. */
   private abandon(): void {
+    this.abandoned = true;
     this.txns?.failAllWaits(new DbError('admin_shutdown', 'terminating connection because the database stopped'));
     if (this.timer) clearInterval(this.timer);
     if (this.asyncFlushTimer) clearTimeout(this.asyncFlushTimer);

@@ -60,8 +60,8 @@ export function analysis(reader: WalReader, checkpoint: Extract<WalRecord, { kin
       t.lastLsn = h.lsn;
       if (h.kind === Kind.Commit || h.kind === Kind.End) transactions.delete(h.xid);
       else if (h.kind === Kind.Abort) t.aborting = true;
-      else if (h.kind === Kind.Clr) t.undoNextLsn = rawUndoNextLsn(h);
-      else if (h.kind === Kind.HeapInsert || h.kind === Kind.HeapUpdate || h.kind === Kind.HeapDelete) t.undoNextLsn = h.lsn;
+      else if (h.kind === Kind.Clr || h.kind === Kind.BtreeClr) t.undoNextLsn = rawUndoNextLsn(h);
+      else if (h.kind === Kind.HeapInsert || h.kind === Kind.HeapUpdate || h.kind === Kind.HeapDelete || h.kind === Kind.BtreeInsert) t.undoNextLsn = h.lsn;
     }
     if (h.kind === Kind.Checkpoint) {
       const ck = decodeRecord(h.buf);
@@ -118,7 +118,7 @@ function replay(reader: WalReader, pool: BufferPool, a: AnalysisResult, startLsn
 
 export interface UndoLog {
   /** Appends a record on xid's chain and applies it to its page; returns its LSN. */
-  logClr(entry: TxnEntry, r: Extract<WalRecord, { kind: Kind.HeapInsert | Kind.HeapUpdate | Kind.HeapDelete }>): void;
+  logClr(entry: TxnEntry, r: Extract<WalRecord, { kind: Kind.HeapInsert | Kind.HeapUpdate | Kind.HeapDelete | Kind.BtreeInsert }>): void;
   logAbort(entry: TxnEntry): void;
   logEnd(entry: TxnEntry): void;
 }
@@ -144,7 +144,7 @@ export function undoPass(reader: WalReader, losers: TxnEntry[], log: UndoLog, ho
     if (typeof r === 'string') {
       throw new DbError('data_corrupted', `could not read WAL record at ${t!.undoNextLsn} to undo transaction ${t!.xid}: ${r}`);
     }
-    if (r.kind === Kind.Clr) {
+    if (r.kind === Kind.Clr || r.kind === Kind.BtreeClr) {
       t!.undoNextLsn = r.undoNextLsn;
     } else if (isUndoable(r)) {
       log.logClr(t!, r as Parameters<UndoLog['logClr']>[1]);

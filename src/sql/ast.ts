@@ -31,7 +31,21 @@ export type Expr =
   | { readonly kind: 'func'; readonly name: string; readonly args: readonly Expr[]; readonly star: boolean; readonly distinct: boolean; readonly pos: number }
   | { readonly kind: 'cast'; readonly arg: Expr; readonly type: TypeName; readonly pos: number }
   | { readonly kind: 'coalesce'; readonly args: readonly Expr[]; readonly pos: number }
-  | { readonly kind: 'case'; readonly operand: Expr | null; readonly whens: readonly { readonly when: Expr; readonly then: Expr }[]; readonly otherwise: Expr | null; readonly pos: number };
+  /** GREATEST / LEAST. */
+  | { readonly kind: 'minmax'; readonly op: 'greatest' | 'least'; readonly args: readonly Expr[]; readonly pos: number }
+  | { readonly kind: 'nullif'; readonly left: Expr; readonly right: Expr; readonly pos: number }
+  | { readonly kind: 'case'; readonly operand: Expr | null; readonly whens: readonly { readonly when: Expr; readonly then: Expr }[]; readonly otherwise: Expr | null; readonly pos: number }
+  /** [NOT] LIKE / ILIKE, with an optional ESCAPE. */
+  | { readonly kind: 'like'; readonly arg: Expr; readonly pattern: Expr; readonly escape: Expr | null; readonly ci: boolean; readonly negated: boolean; readonly pos: number }
+  /** a [NOT] IN (x, y, ...). */
+  | { readonly kind: 'in_list'; readonly arg: Expr; readonly list: readonly Expr[]; readonly negated: boolean; readonly pos: number }
+  /** IS [NOT] DISTINCT FROM. */
+  | { readonly kind: 'distinct_from'; readonly left: Expr; readonly right: Expr; readonly negated: boolean; readonly pos: number }
+  /**
+   * A subquery: scalar `(SELECT …)`, EXISTS, `a [NOT] IN (SELECT …)` (test 'in'),
+   * or `a op ANY/ALL (SELECT …)`.
+   */
+  | { readonly kind: 'subquery'; readonly test: 'scalar' | 'exists' | 'in' | 'any' | 'all'; readonly arg: Expr | null; readonly op: string; readonly query: QueryStmt; readonly pos: number };
 
 export type ExprKind = Expr['kind'];
 
@@ -46,6 +60,22 @@ export interface TableRef {
   readonly pos: number;
 }
 
+/** AS name (col, ...). */
+export interface Alias {
+  readonly name: string;
+  readonly columns: readonly string[];
+}
+
+export type FromItem =
+  | { readonly kind: 'table'; readonly name: string; readonly alias: Alias | null; readonly pos: number }
+  | { readonly kind: 'subquery'; readonly query: QueryStmt; readonly alias: Alias | null; readonly pos: number }
+  | { readonly kind: 'function'; readonly name: string; readonly args: readonly Expr[]; readonly alias: Alias | null; readonly pos: number }
+  | {
+    readonly kind: 'join'; readonly type: 'inner' | 'left' | 'right' | 'full' | 'cross';
+    readonly left: FromItem; readonly right: FromItem; readonly on: Expr | null;
+    readonly using: readonly string[] | null; readonly natural: boolean; readonly alias: Alias | null; readonly pos: number;
+  };
+
 export interface OrderItem {
   readonly expr: Expr;
   readonly desc: boolean;
@@ -57,17 +87,52 @@ export interface SelectStmt {
   readonly kind: 'select';
   readonly distinct: boolean;
   readonly targets: readonly SelectTarget[];
-  readonly from: TableRef | null;
+  readonly from: readonly FromItem[];
   readonly where: Expr | null;
   readonly groupBy: readonly Expr[];
   readonly having: Expr | null;
   readonly orderBy: readonly OrderItem[];
   readonly limit: Expr | null;
   readonly offset: Expr | null;
+  readonly forUpdate: boolean;
 }
+
+export interface SetOpStmt {
+  readonly kind: 'setop';
+  readonly op: 'union' | 'intersect' | 'except';
+  readonly all: boolean;
+  readonly left: QueryStmt;
+  readonly right: QueryStmt;
+  readonly orderBy: readonly OrderItem[];
+  readonly limit: Expr | null;
+  readonly offset: Expr | null;
+}
+
+export interface ValuesStmt {
+  readonly kind: 'values';
+  readonly rows: readonly (readonly Expr[])[];
+  readonly orderBy: readonly OrderItem[];
+  readonly limit: Expr | null;
+  readonly offset: Expr | null;
+  readonly pos: number;
+}
+
+/** Anything that produces rows: SELECT, a set operation, VALUES. */
+export type QueryStmt = SelectStmt | SetOpStmt | ValuesStmt;
 
 /** A VALUES row item: an expression, or DEFAULT. */
 export type InsertItem = Expr | { readonly kind: 'default'; readonly pos: number };
+
+export interface SetClause { readonly column: string; readonly value: InsertItem; readonly pos: number }
+
+export interface OnConflict {
+  /** Conflict target columns, or null (DO NOTHING without a target: any unique constraint). */
+  readonly target: readonly string[] | null;
+  readonly action: 'nothing' | 'update';
+  readonly sets: readonly SetClause[];
+  readonly where: Expr | null;
+  readonly pos: number;
+}
 
 export interface InsertStmt {
   readonly kind: 'insert';
@@ -76,28 +141,42 @@ export interface InsertStmt {
   readonly columns: readonly { readonly name: string; readonly pos: number }[] | null;
   /** VALUES rows; an empty list with select === null means DEFAULT VALUES. */
   readonly rows: readonly (readonly InsertItem[])[];
-  readonly select: SelectStmt | null;
+  readonly select: QueryStmt | null;
+  readonly onConflict: OnConflict | null;
+  readonly returning: readonly SelectTarget[] | null;
 }
 
 export interface UpdateStmt {
   readonly kind: 'update';
   readonly table: TableRef;
-  readonly sets: readonly { readonly column: string; readonly value: InsertItem; readonly pos: number }[];
+  readonly sets: readonly SetClause[];
+  readonly from: readonly FromItem[];
   readonly where: Expr | null;
+  readonly returning: readonly SelectTarget[] | null;
 }
 
 export interface DeleteStmt {
   readonly kind: 'delete';
   readonly table: TableRef;
+  readonly using: readonly FromItem[];
   readonly where: Expr | null;
+  readonly returning: readonly SelectTarget[] | null;
 }
+
+/** A table constraint (or a column constraint turned into one). */
+export type ConstraintAst =
+  | { readonly kind: 'primary' | 'unique'; readonly name: string | null; readonly columns: readonly string[]; readonly pos: number }
+  | { readonly kind: 'check'; readonly name: string | null; readonly expr: Expr; readonly pos: number };
 
 export interface ColumnDefAst {
   readonly name: string;
   readonly type: TypeName;
   readonly notNull: boolean;
   readonly primaryKey: boolean;
+  readonly unique: boolean;
   readonly default: Expr | null;
+  /** CHECK constraints written on the column. */
+  readonly checks: readonly ConstraintAst[];
   readonly pos: number;
 }
 
@@ -106,8 +185,8 @@ export interface CreateTableStmt {
   readonly name: string;
   readonly ifNotExists: boolean;
   readonly columns: readonly ColumnDefAst[];
-  /** Table-level PRIMARY KEY (a, b), or null. */
-  readonly primaryKey: { readonly columns: readonly string[]; readonly pos: number } | null;
+  /** Table-level PRIMARY KEY, UNIQUE and CHECK constraints. */
+  readonly constraints: readonly ConstraintAst[];
   readonly pos: number;
 }
 
@@ -117,16 +196,52 @@ export interface DropTableStmt {
   readonly ifExists: boolean;
 }
 
+export type AlterAction =
+  | { readonly kind: 'add_column'; readonly column: ColumnDefAst; readonly ifNotExists: boolean }
+  | { readonly kind: 'drop_column'; readonly name: string; readonly ifExists: boolean; readonly pos: number }
+  | { readonly kind: 'add_constraint'; readonly constraint: ConstraintAst }
+  | { readonly kind: 'drop_constraint'; readonly name: string; readonly ifExists: boolean }
+  | { readonly kind: 'set_not_null' | 'drop_not_null'; readonly column: string; readonly pos: number }
+  | { readonly kind: 'set_default'; readonly column: string; readonly default: Expr | null; readonly pos: number }
+  | { readonly kind: 'rename_column'; readonly from: string; readonly to: string }
+  | { readonly kind: 'rename_table'; readonly to: string };
+
+export interface AlterTableStmt {
+  readonly kind: 'alter_table';
+  readonly table: TableRef;
+  readonly ifExists: boolean;
+  readonly actions: readonly AlterAction[];
+}
+
+export interface CreateIndexStmt {
+  readonly kind: 'create_index';
+  readonly name: string | null;
+  readonly table: TableRef;
+  readonly unique: boolean;
+  readonly ifNotExists: boolean;
+  readonly columns: readonly { readonly name: string; readonly desc: boolean; readonly pos: number }[];
+}
+
 export type Statement =
-  | SelectStmt
+  | QueryStmt
   | InsertStmt
   | UpdateStmt
   | DeleteStmt
   | CreateTableStmt
   | DropTableStmt
+  | AlterTableStmt
+  | CreateIndexStmt
+  | { readonly kind: 'drop_index'; readonly names: readonly string[]; readonly ifExists: boolean }
+  | { readonly kind: 'truncate'; readonly names: readonly string[]; readonly restartIdentity: boolean }
+  | { readonly kind: 'create_sequence'; readonly name: string; readonly ifNotExists: boolean; readonly start: number; readonly increment: number }
+  | { readonly kind: 'drop_sequence'; readonly names: readonly string[]; readonly ifExists: boolean }
+  | { readonly kind: 'explain'; readonly stmt: Statement; readonly analyze: boolean }
   | { readonly kind: 'begin' }
   | { readonly kind: 'commit' }
   | { readonly kind: 'rollback' }
+  | { readonly kind: 'savepoint'; readonly name: string }
+  | { readonly kind: 'release'; readonly name: string }
+  | { readonly kind: 'rollback_to'; readonly name: string }
   /** value null = DEFAULT / RESET. */
   | { readonly kind: 'set'; readonly name: string; readonly value: string | null }
   | { readonly kind: 'show'; readonly name: string }

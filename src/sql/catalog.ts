@@ -1,11 +1,18 @@
 /**
- * The catalog: one row per table in the engine's catalog heap, so that DDL is
- * logged, transactional and recovered exactly like data.
+ * The catalog: one row per table and one per sequence in the engine's
+ * catalog heap, so that DDL is logged, transactional and recovered exactly
+ * like data.
  *
  * A catalog row is UTF-8 JSON (format version 1):
- *   { v: 1, oid, name, heap, pk: [column index…],
- *     columns: [{ name, typeOid, typmod, notNull, default: Expr | null }] }
- * Column defaults are stored as JSON of our AST (ast.ts) — plain data.
+ *   table:    { v: 1, oid, name, heap, pk: [column index…],
+ *               columns: [{ name, typeOid, typmod, notNull, default: Expr | null }],
+ *               indexes?: [{ name, columns, desc, unique, primary, engineId }],
+ *               checks?: [{ name, expr }] }
+ *   sequence: { v: 1, kind: 'sequence', oid, name, heap, start, increment, ownedBy: table oid | null }
+ * Column defaults and CHECK expressions are stored as JSON of our AST
+ * (ast.ts) — plain data. Rows written before `indexes` existed get their
+ * primary key's index synthesized (without an engine index: uniqueness is
+ * then checked by scanning, constraints.ts).
  *
  * Visibility (invariants):
  *  C1. Database keeps one Catalog built from committed rows, shared by all
@@ -19,7 +26,7 @@
  *      identity to know a cached plan is still valid.
  */
 import { DbError } from '../errors/index.ts';
-import type { HeapId, RowId, StorageEngine, TxnHandle } from '../engine/api.ts';
+import type { HeapId, IndexId, RowId, StorageEngine, TxnHandle } from '../engine/api.ts';
 import type { ColumnInfo, TableInfo } from './api.ts';
 import type { Expr } from './ast.ts';
 import { exprToSql } from './deparse.ts';
@@ -33,46 +40,101 @@ export interface ColumnDef {
   readonly default: Expr | null;
 }
 
+export interface IndexDef {
+  readonly name: string;
+  /** Column indexes in key order. */
+  readonly columns: readonly number[];
+  readonly desc: readonly boolean[];
+  readonly unique: boolean;
+  readonly primary: boolean;
+  /** The engine's B+tree, or null for a key known only to the catalog (checked by scanning). */
+  readonly engineId: IndexId | null;
+}
+
+export interface CheckDef { readonly name: string; readonly expr: Expr }
+
 export interface TableDef {
+  readonly kind: 'table';
   readonly oid: number;
   readonly name: string;
   readonly heap: HeapId;
   readonly columns: readonly ColumnDef[];
   /** Primary key column indexes in key order; empty if none. */
   readonly primaryKey: readonly number[];
+  /** Every index, the primary key's and unique constraints' included. */
+  readonly indexes: readonly IndexDef[];
+  readonly checks: readonly CheckDef[];
   /** Where this definition lives in the catalog heap. */
   readonly catalogRid: RowId;
   readonly types: readonly SqlType[];
   readonly codec: TupleCodec;
 }
 
+export interface SequenceDef {
+  readonly kind: 'sequence';
+  readonly oid: number;
+  readonly name: string;
+  readonly heap: HeapId;
+  readonly start: number;
+  readonly increment: number;
+  /** The table whose serial column owns it (dropped with the table). */
+  readonly ownedBy: number | null;
+  readonly catalogRid: RowId;
+}
+
 interface StoredColumn { name: string; typeOid: number; typmod: number; notNull: boolean; default: Expr | null }
-interface StoredTable { v: 1; oid: number; name: string; heap: number; pk: number[]; columns: StoredColumn[] }
+interface StoredIndex { name: string; columns: number[]; desc: boolean[]; unique: boolean; primary: boolean; engineId: number | null }
+interface StoredTable {
+  v: 1; kind?: 'table'; oid: number; name: string; heap: number; pk: number[]; columns: StoredColumn[];
+  indexes?: StoredIndex[]; checks?: CheckDef[];
+}
+interface StoredSequence { v: 1; kind: 'sequence'; oid: number; name: string; heap: number; start: number; increment: number; ownedBy: number | null }
 
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
-export function encodeTableRow(t: Omit<TableDef, 'catalogRid' | 'types' | 'codec'>): Uint8Array {
+export type TableSpec = Omit<TableDef, 'kind' | 'catalogRid' | 'types' | 'codec'>;
+
+export function encodeTableRow(t: TableSpec): Uint8Array {
   const row: StoredTable = {
     v: 1, oid: t.oid, name: t.name, heap: t.heap, pk: [...t.primaryKey],
     columns: t.columns.map((c) => ({ name: c.name, typeOid: c.type.oid, typmod: c.type.typmod, notNull: c.notNull, default: c.default })),
+    indexes: t.indexes.map((i) => ({ ...i, columns: [...i.columns], desc: [...i.desc] })),
+    checks: [...t.checks],
   };
   return utf8.encode(JSON.stringify(row));
 }
 
-function decodeTableRow(rid: RowId, bytes: Uint8Array): TableDef {
-  const s = JSON.parse(fromUtf8.decode(bytes)) as StoredTable;
+export function encodeSequenceRow(s: Omit<SequenceDef, 'kind' | 'catalogRid'>): Uint8Array {
+  const row: StoredSequence = { v: 1, kind: 'sequence', ...s };
+  return utf8.encode(JSON.stringify(row));
+}
+
+export function decodeCatalogRow(rid: RowId, bytes: Uint8Array): TableDef | SequenceDef {
+  const s = JSON.parse(fromUtf8.decode(bytes)) as StoredTable | StoredSequence;
   if (s.v !== 1) throw new DbError('data_corrupted', `catalog row ${rid} has unknown format version ${String(s.v)}`);
+  if (s.kind === 'sequence') return { ...s, kind: 'sequence', catalogRid: rid };
   const columns = s.columns.map((c) => ({ name: c.name, type: { oid: c.typeOid, typmod: c.typmod }, notNull: c.notNull, default: c.default }));
   const types = columns.map((c) => c.type);
-  return { oid: s.oid, name: s.name, heap: s.heap, columns, primaryKey: s.pk, catalogRid: rid, types, codec: new TupleCodec(types) };
+  const indexes: IndexDef[] = s.indexes ?? (s.pk.length > 0
+    ? [{ name: `${s.name}_pkey`, columns: s.pk, desc: s.pk.map(() => false), unique: true, primary: true, engineId: null }] : []);
+  return {
+    kind: 'table', oid: s.oid, name: s.name, heap: s.heap, columns, primaryKey: s.pk, indexes, checks: s.checks ?? [],
+    catalogRid: rid, types, codec: new TupleCodec(types),
+  };
 }
 
 export class Catalog {
   private readonly byName = new Map<string, TableDef>();
+  private readonly sequences = new Map<string, SequenceDef>();
+  private readonly indexNames = new Map<string, TableDef>();
 
-  constructor(tables: Iterable<TableDef>) {
-    for (const t of tables) this.byName.set(t.name, t);
+  constructor(objects: Iterable<TableDef | SequenceDef>) {
+    for (const o of objects) {
+      if (o.kind === 'sequence') { this.sequences.set(o.name, o); continue; }
+      this.byName.set(o.name, o);
+      for (const i of o.indexes) this.indexNames.set(i.name, o);
+    }
   }
 
   get(name: string): TableDef | undefined {
@@ -86,6 +148,24 @@ export class Catalog {
     return t;
   }
 
+  sequence(name: string): SequenceDef | undefined {
+    return this.sequences.get(name);
+  }
+
+  allSequences(): SequenceDef[] {
+    return [...this.sequences.values()];
+  }
+
+  /** The table owning index `name`. */
+  tableOfIndex(name: string): TableDef | undefined {
+    return this.indexNames.get(name);
+  }
+
+  /** Whether any relation (table, index, sequence) has this name: they share one namespace. */
+  relationExists(name: string): boolean {
+    return this.byName.has(name) || this.sequences.has(name) || this.indexNames.has(name);
+  }
+
   all(): TableDef[] {
     return [...this.byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
@@ -93,20 +173,20 @@ export class Catalog {
 
 /** Builds the catalog as `txn` sees it. */
 export function loadCatalog(engine: StorageEngine, txn: TxnHandle): Catalog {
-  const tables: TableDef[] = [];
-  for (const [rid, bytes] of engine.scan(txn, engine.catalogHeap)) tables.push(decodeTableRow(rid, bytes));
-  return new Catalog(tables);
+  const objects: (TableDef | SequenceDef)[] = [];
+  for (const [rid, bytes] of engine.scan(txn, engine.catalogHeap)) objects.push(decodeCatalogRow(rid, bytes));
+  return new Catalog(objects);
 }
 
 /**
  * Rows of the catalog heap that another active transaction is changing, as
- * table names (null for a pending delete, whose committed row names the
- * table). CREATE/DROP use it to wait rather than race a concurrent DDL.
+ * relation names (null for a pending delete, whose committed row names the
+ * relation). DDL uses it to wait rather than race a concurrent DDL.
  */
 export function pendingCatalogNames(engine: StorageEngine, txn: TxnHandle): { rid: RowId; holder: number; name: string | null }[] {
   const out: { rid: RowId; holder: number; name: string | null }[] = [];
   for (const [rid, holder, pending] of engine.lockedRows(txn, engine.catalogHeap)) {
-    out.push({ rid, holder, name: pending ? decodeTableRow(rid, pending).name : null });
+    out.push({ rid, holder, name: pending ? decodeCatalogRow(rid, pending).name : null });
   }
   return out;
 }
@@ -122,5 +202,6 @@ export function tableInfo(t: TableDef): TableInfo {
 /** A default as psql's \d shows it: PostgreSQL stores a string literal coerced, so it prints 'x'::text. */
 function defaultText(e: Expr, type: SqlType): string {
   if (e.kind === 'const' && e.lit === 'string') return `${exprToSql(e)}::${typeDisplayName({ oid: type.oid, typmod: -1 })}`;
+  if (e.kind === 'func' && e.name === 'nextval' && e.args[0]?.kind === 'const') return `nextval('${String(e.args[0].value)}'::regclass)`;
   return exprToSql(e);
 }

@@ -1,22 +1,34 @@
 /**
- * NOT NULL and PRIMARY KEY checks.
+ * Writing rows of one table with its constraints and indexes kept: NOT
+ * NULL (23502), CHECK (23514), PRIMARY KEY and UNIQUE (23505), and index
+ * maintenance. Every INSERT, UPDATE and DELETE goes through a TableWriter.
  *
- * Primary-key uniqueness is checked against a key map built by one scan of
- * the heap per statement (a B+tree index replaces it later). Rows that other
- * active transactions are changing are not in our snapshot of committed
- * data, so the checker also asks the engine:
- *  U1. a pending version of another transaction with our key → LockWait on
- *      its holder (the session waits, then reruns the statement: if the
- *      holder committed, we then see the row and raise 23505; if it rolled
- *      back, we insert);
- *  U2. a visible row with our key that another transaction holds (it may be
- *      deleting it or changing its key) → checkLock throws LockWait;
- *  U3. otherwise a visible row with our key → 23505.
+ * Index maintenance (the engine's stale-entry rule, api.ts):
+ *  I1. A new row version gets an entry in every index (indexInsert).
+ *  I2. An updated row whose key and RowId are unchanged keeps its entries
+ *      (pgbench's UPDATE touches no index); otherwise the new entry is
+ *      inserted and the old one removed at commit (indexDeleteAtCommit).
+ *  I3. A deleted row's entries are removed at commit.
+ *  I4. Readers never trust an entry: they fetch the row and recheck it.
+ *
+ * Uniqueness through an index, for a key without NULLs (NULLs never
+ * conflict, as in PostgreSQL):
+ *  U1. for every entry with our key and another RowId, checkLock first: a
+ *      row another active transaction is inserting, deleting or changing
+ *      makes us wait (LockWait); the session reruns the statement after,
+ *      and sees its outcome;
+ *  U2. then, if the row is visible and still has our key → 23505;
+ *  U3. otherwise the entry is stale and ignored.
+ * A unique key without an engine index (tables from before indexes) is
+ * checked by scanning the heap, with the same U1–U3 through lockedRows.
  */
 import { DbError } from '../errors/index.ts';
 import { LockWait, type RowId } from '../engine/api.ts';
 import type { Value } from './api.ts';
-import type { TableDef } from './catalog.ts';
+import type { IndexDef, TableDef } from './catalog.ts';
+import { exprToSql } from './deparse.ts';
+import { Binder, Scope, type Fn } from './expr.ts';
+import { KeyCodec, startsWith } from './keys.ts';
 import type { RunCtx } from './plan.ts';
 import { formatValue } from './types.ts';
 
@@ -25,69 +37,154 @@ export function checkNotNull(table: TableDef, row: readonly Value[]): void {
   for (let i = 0; i < cols.length; i++) {
     if (row[i] === null && cols[i]!.notNull) {
       throw new DbError('not_null_violation', `null value in column "${cols[i]!.name}" of relation "${table.name}" violates not-null constraint`, {
-        detail: `Failing row contains (${row.slice(0, cols.length).map((v, j) => formatValue(v, cols[j]!.type.oid) ?? 'null').join(', ')}).`,
-        table: table.name, column: cols[i]!.name,
+        detail: `Failing row contains (${rowText(table, row)}).`, table: table.name, column: cols[i]!.name,
       });
     }
   }
 }
 
-export class UniqueChecker {
-  private readonly pk: readonly number[];
-  private visible: Map<unknown, RowId> | null = null;
-  private pending: Map<unknown, number> | null = null;
+const rowText = (table: TableDef, row: readonly Value[]): string =>
+  row.slice(0, table.columns.length).map((v, j) => formatValue(v, table.columns[j]!.type.oid) ?? 'null').join(', ');
 
-  constructor(private readonly table: TableDef, private readonly ctx: RunCtx) {
-    this.pk = table.primaryKey;
+/** An index with its key codec. */
+export class IndexKey {
+  readonly codec: KeyCodec;
+  constructor(readonly table: TableDef, readonly def: IndexDef) {
+    this.codec = new KeyCodec(def.columns.map((i) => table.columns[i]!.type), def.desc);
   }
 
-  get active(): boolean {
-    return this.pk.length > 0;
+  values(row: readonly Value[]): Value[] {
+    return this.def.columns.map((i) => row[i]!);
   }
 
-  key(row: readonly Value[]): unknown {
-    const pk = this.pk;
-    return pk.length === 1 ? row[pk[0]!] : JSON.stringify(pk.map((i) => row[i]));
+  key(row: readonly Value[]): Uint8Array {
+    return this.codec.encode(this.values(row));
   }
 
-  private load(): void {
-    const { engine, txn } = this.ctx;
+  hasNull(row: readonly Value[]): boolean {
+    return this.def.columns.some((i) => row[i] === null);
+  }
+
+  sameKey(a: readonly Value[], b: readonly Value[]): boolean {
+    const ka = this.key(a), kb = this.key(b);
+    return ka.length === kb.length && startsWith(ka, kb);
+  }
+
+  violation(row: readonly Value[]): DbError {
     const t = this.table;
-    this.visible = new Map();
-    const buf: Value[] = new Array(t.columns.length);
-    for (const [rid, bytes] of engine.scan(txn, t.heap)) this.visible.set(this.key(t.codec.decode(bytes, buf)), rid);
-    this.pending = new Map();
-    for (const [, holder, bytes] of engine.lockedRows(txn, t.heap)) {
-      if (bytes) this.pending.set(this.key(t.codec.decode(bytes, buf)), holder);
+    const names = this.def.columns.map((i) => t.columns[i]!.name).join(', ');
+    const values = this.def.columns.map((i) => formatValue(row[i]!, t.columns[i]!.type.oid) ?? 'null').join(', ');
+    return new DbError('unique_violation', `duplicate key value violates unique constraint "${this.def.name}"`, {
+      detail: `Key (${names})=(${values}) already exists.`, table: t.name, constraint: this.def.name,
+    });
+  }
+}
+
+/** What a statement prepares once per table it writes: compiled CHECKs and index codecs. */
+export interface WriterSpec {
+  readonly table: TableDef;
+  readonly checks: readonly { name: string; fn: Fn }[];
+  readonly indexes: readonly IndexKey[];
+}
+
+export function writerSpec(table: TableDef): WriterSpec {
+  const scope = new Scope(table.columns.map((c, index) => ({ table: table.name, name: c.name, type: c.type, index })), [table.name]);
+  const checks = table.checks.map((c) => ({ name: c.name, fn: new Binder(scope, 'CHECK').compileCondition(c.expr, 'CHECK').fn }));
+  return { table, checks, indexes: table.indexes.map((d) => new IndexKey(table, d)) };
+}
+
+export class TableWriter {
+  constructor(readonly spec: WriterSpec, private readonly ctx: RunCtx) {}
+
+  private validate(row: Value[]): void {
+    const t = this.spec.table;
+    checkNotNull(t, row);
+    for (const c of this.spec.checks) {
+      if (c.fn(row, this.ctx) === false) {
+        throw new DbError('check_violation', `new row for relation "${t.name}" violates check constraint "${c.name}"`, {
+          detail: `Failing row contains (${rowText(t, row)}).`, table: t.name, constraint: c.name,
+        });
+      }
     }
   }
 
-  /** Throws LockWait or 23505 if `row`'s key is taken (see U1–U3); `self` is the row being updated, if any. */
-  check(row: readonly Value[], self: RowId | null = null): void {
-    if (!this.visible) this.load();
-    const k = this.key(row);
-    const holder = this.pending!.get(k);
-    if (holder !== undefined) throw new LockWait(holder);
-    const rid = this.visible!.get(k);
-    if (rid === undefined || rid === self) return;
-    this.ctx.engine.checkLock(this.ctx.txn, this.table.heap, rid);
-    const t = this.table;
-    const names = this.pk.map((i) => t.columns[i]!.name).join(', ');
-    const values = this.pk.map((i) => formatValue(row[i]!, t.columns[i]!.type.oid) ?? 'null').join(', ');
-    throw new DbError('unique_violation', `duplicate key value violates unique constraint "${t.name}_pkey"`, {
-      detail: `Key (${names})=(${values}) already exists.`, table: t.name, constraint: `${t.name}_pkey`,
-    });
+  /** The visible row that holds `row`'s key in unique index `ix` (other than `self`), after U1; null if none. */
+  conflict(ix: IndexKey, row: readonly Value[], self: RowId | null): { rid: RowId; row: Value[] } | null {
+    if (ix.hasNull(row)) return null;
+    const { engine, txn } = this.ctx;
+    const t = this.spec.table;
+    if (ix.def.engineId === null) return this.scanConflict(ix, row, self);
+    const key = ix.key(row);
+    for (const [k, rid] of engine.indexScan(txn, ix.def.engineId, { prefix: key })) {
+      if (rid === self || k.length !== key.length) continue;
+      engine.checkLock(txn, t.heap, rid);
+      const bytes = engine.fetch(txn, t.heap, rid);
+      if (!bytes) continue;
+      const other = t.codec.decode(bytes, new Array(t.columns.length + 1));
+      if (ix.sameKey(other, row)) return { rid, row: other };
+    }
+    return null;
   }
 
-  /** Records that `row` now lives at `rid` (after insert or update). */
-  added(row: readonly Value[], rid: RowId): void {
-    this.visible?.set(this.key(row), rid);
+  private scanConflict(ix: IndexKey, row: readonly Value[], self: RowId | null): { rid: RowId; row: Value[] } | null {
+    const { engine, txn } = this.ctx;
+    const t = this.spec.table;
+    const k = keyText(ix, row);
+    for (const [, holder, bytes] of engine.lockedRows(txn, t.heap)) {
+      if (bytes && keyText(ix, t.codec.decode(bytes, new Array(t.columns.length))) === k) throw new LockWait(holder);
+    }
+    for (const [rid, bytes] of engine.scan(txn, t.heap)) {
+      if (rid === self) continue;
+      const other = t.codec.decode(bytes, new Array(t.columns.length + 1));
+      if (ix.hasNull(other) || keyText(ix, other) !== k) continue;
+      engine.checkLock(txn, t.heap, rid);
+      return { rid, row: other };
+    }
+    return null;
   }
 
-  /** Forgets `oldRow`'s key if it still points at `rid` (its row is being updated to a new key or deleted). */
-  removed(oldRow: readonly Value[], rid: RowId): void {
-    if (!this.visible) this.load();
-    const k = this.key(oldRow);
-    if (this.visible!.get(k) === rid) this.visible!.delete(k);
+  private checkUnique(row: readonly Value[], self: RowId | null, only: ((ix: IndexKey) => boolean) | null = null): void {
+    for (const ix of this.spec.indexes) {
+      if (!ix.def.unique || (only && !only(ix))) continue;
+      if (this.conflict(ix, row, self)) throw ix.violation(row);
+    }
+  }
+
+  insert(row: Value[]): RowId {
+    this.validate(row);
+    this.checkUnique(row, null);
+    const { engine, txn } = this.ctx;
+    const t = this.spec.table;
+    const rid = engine.insert(txn, t.heap, t.codec.encode(row));
+    for (const ix of this.spec.indexes) if (ix.def.engineId !== null) engine.indexInsert(txn, ix.def.engineId, ix.key(row), rid);
+    return rid;
+  }
+
+  update(rid: RowId, oldRow: readonly Value[], row: Value[]): RowId {
+    this.validate(row);
+    const changed = this.spec.indexes.filter((ix) => !ix.sameKey(oldRow, row));
+    this.checkUnique(row, rid, (ix) => changed.includes(ix));
+    const { engine, txn } = this.ctx;
+    const t = this.spec.table;
+    const newRid = engine.update(txn, t.heap, rid, t.codec.encode(row));
+    for (const ix of this.spec.indexes) {
+      const id = ix.def.engineId;
+      if (id === null || (newRid === rid && !changed.includes(ix))) continue;
+      engine.indexInsert(txn, id, ix.key(row), newRid);
+      engine.indexDeleteAtCommit(txn, id, ix.key(oldRow), rid);
+    }
+    return newRid;
+  }
+
+  delete(rid: RowId, oldRow: readonly Value[]): void {
+    const { engine, txn } = this.ctx;
+    const t = this.spec.table;
+    engine.delete(txn, t.heap, rid);
+    for (const ix of this.spec.indexes) if (ix.def.engineId !== null) engine.indexDeleteAtCommit(txn, ix.def.engineId, ix.key(oldRow), rid);
   }
 }
+
+const keyText = (ix: IndexKey, row: readonly Value[]): string => JSON.stringify(Array.from(ix.key(row)));
+
+/** CHECK constraint text as \d shows it. */
+export const checkText = (e: Parameters<typeof exprToSql>[0]): string => `CHECK (${exprToSql(e)})`;

@@ -8,13 +8,18 @@ import { openEngine } from '../engine/index.ts';
 import type { DatabaseOptions } from './api.ts';
 import { loadCatalog, type Catalog } from './catalog.ts';
 import { ensureParser } from './parse.ts';
+import { SequenceCache } from './sequences.ts';
 import { Session, type SessionHost } from './session.ts';
 
 export class Database implements SessionHost {
   private committedCatalog: Catalog | null = null;
   private readonly sessions = new Set<Session>();
 
-  private constructor(readonly engine: StorageEngine) {}
+  readonly sequences: SequenceCache;
+
+  private constructor(readonly engine: StorageEngine) {
+    this.sequences = new SequenceCache(engine);
+  }
 
   static async open(dir: string, opts: DatabaseOptions = {}): Promise<Database> {
     await ensureParser();

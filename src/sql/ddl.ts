@@ -1,21 +1,29 @@
 /**
- * CREATE TABLE and DROP TABLE: rows written to the catalog heap inside the
- * caller's transaction (see catalog.ts for visibility). Both set
+ * CREATE/DROP TABLE and SEQUENCE: rows written to the catalog heap inside
+ * the caller's transaction (see catalog.ts for visibility). Every DDL sets
  * txn.touchedCatalog, so the session reads its own catalog until the
  * transaction ends, and the shared cache is invalidated then.
  *
  * Two transactions creating the same name: the second sees the first's
  * pending catalog row through lockedRows() and waits (LockWait), then reruns
- * and finds the table committed (42P07) or gone (and creates it).
+ * and finds the relation committed (42P07) or gone (and creates it).
+ *
+ * PRIMARY KEY and UNIQUE constraints are indexes (catalog.ts IndexDef)
+ * with an engine B+tree each, named as PostgreSQL names them: t_pkey,
+ * t_a_key, t_a_b_key. A serial column gets a sequence t_col_seq owned by the
+ * table and the default nextval('t_col_seq').
  */
 import { DbError, type ConditionName } from '../errors/index.ts';
 import { LockWait } from '../engine/api.ts';
 import type { QueryResult } from './api.ts';
-import type { CreateTableStmt, DropTableStmt } from './ast.ts';
-import { encodeTableRow, pendingCatalogNames, type Catalog, type ColumnDef } from './catalog.ts';
+import type { ColumnDefAst, ConstraintAst, CreateTableStmt, DropTableStmt, Expr, Statement } from './ast.ts';
+import {
+  encodeSequenceRow, encodeTableRow, pendingCatalogNames, type Catalog, type CheckDef, type ColumnDef, type IndexDef, type TableSpec,
+} from './catalog.ts';
 import { Binder, Scope } from './expr.ts';
 import type { RunCtx } from './plan.ts';
-import { resolveType } from './types.ts';
+import { isSerialName, resolveType } from './types.ts';
+import { errorWithCode } from './sqlerror.ts';
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
 const MAX_COLUMNS = 1600;
@@ -23,12 +31,41 @@ const MAX_COLUMNS = 1600;
 /** Sends a NOTICE or WARNING to the client; `condition` is its SQLSTATE (PostgreSQL sends one with every notice). */
 export type Notify = (severity: 'NOTICE' | 'WARNING', message: string, condition?: ConditionName) => void;
 
-const done = (command: string): QueryResult => ({ command, rowCount: null, fields: [], rows: [], tag: command });
+export const done = (command: string): QueryResult => ({ command, rowCount: null, fields: [], rows: [], tag: command });
+
+/** Waits for another transaction's pending DDL on `name`. */
+export function waitForPendingDdl(ctx: RunCtx, name: string): void {
+  for (const p of pendingCatalogNames(ctx.engine, ctx.txn)) if (p.name === name) throw new LockWait(p.holder);
+}
+
+/** A name PostgreSQL would choose: table_cols_suffix, made unique in the catalog. */
+export function chooseName(catalog: Catalog, taken: Set<string>, parts: string[], suffix: string): string {
+  const base = parts.join('_').slice(0, 63 - suffix.length - 1);
+  let name = `${base}_${suffix}`;
+  for (let i = 1; catalog.relationExists(name) || taken.has(name); i++) name = `${base}_${suffix}${i}`;
+  taken.add(name);
+  return name;
+}
+
+/** Validates a column definition's type and default; the default must convert to the type and use no columns. */
+export function columnDef(c: ColumnDefAst, tableName: string, primary: boolean): { def: ColumnDef; serial: boolean } {
+  const type = resolveType(c.type);
+  const serial = isSerialName(c.type.name);
+  if (serial && c.default) throw new DbError('syntax_error', `multiple default values specified for column "${c.name}" of table "${tableName}"`);
+  if (c.default) new Binder(Scope.empty, 'DEFAULT').compileAs(c.default, type, 'assignment', () => `column "${c.name}"`);
+  return { def: { name: c.name, type, notNull: c.notNull || primary || serial, default: c.default }, serial };
+}
+
+/** Compiles a CHECK to validate it (boolean, no subqueries or aggregates). */
+export function validateCheck(columns: readonly ColumnDef[], tableName: string, e: Expr): void {
+  const scope = new Scope(columns.map((c, index) => ({ table: tableName, name: c.name, type: c.type, index })), [tableName]);
+  new Binder(scope, 'CHECK').compileCondition(e, 'CHECK');
+}
 
 export function createTable(s: CreateTableStmt, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
   const { engine, txn } = ctx;
-  for (const p of pendingCatalogNames(engine, txn)) if (p.name === s.name) throw new LockWait(p.holder);
-  if (catalog.get(s.name)) {
+  waitForPendingDdl(ctx, s.name);
+  if (catalog.relationExists(s.name)) {
     if (s.ifNotExists) {
       notify('NOTICE', `relation "${s.name}" already exists, skipping`, 'duplicate_table');
       return done('CREATE TABLE');
@@ -36,39 +73,106 @@ export function createTable(s: CreateTableStmt, catalog: Catalog, ctx: RunCtx, n
     throw new DbError('duplicate_table', `relation "${s.name}" already exists`);
   }
   if (s.columns.length > MAX_COLUMNS) throw new DbError('too_many_columns', `tables can have at most ${MAX_COLUMNS} columns`);
-
   const names = s.columns.map((c) => c.name);
   s.columns.forEach((c, i) => {
     if (names.indexOf(c.name) !== i) throw new DbError('duplicate_column', `column "${c.name}" specified more than once`, at(c.pos));
   });
-  const colPk = s.columns.filter((c) => c.primaryKey);
-  if (colPk.length > 1 || (colPk.length === 1 && s.primaryKey)) {
-    throw new DbError('invalid_table_definition', `multiple primary keys for table "${s.name}" are not allowed`, at(s.primaryKey?.pos ?? colPk[1]!.pos));
+  // Column constraints become table constraints, in PostgreSQL's order: the primary key first.
+  const constraints: ConstraintAst[] = [];
+  const columnChecks = new Map<ConstraintAst, string>();
+  for (const c of s.columns) {
+    if (c.primaryKey) constraints.push({ kind: 'primary', name: null, columns: [c.name], pos: c.pos });
+    if (c.unique) constraints.push({ kind: 'unique', name: null, columns: [c.name], pos: c.pos });
+    for (const k of c.checks) if (k.kind === 'check') columnChecks.set(k, c.name);
+    constraints.push(...c.checks);
   }
-  const pkNames = s.primaryKey ? s.primaryKey.columns : colPk.map((c) => c.name);
-  const primaryKey = pkNames.map((name) => {
-    const i = names.indexOf(name);
-    if (i < 0) throw new DbError('undefined_column', `column "${name}" named in key does not exist`, at(s.primaryKey?.pos ?? -1));
-    return i;
-  });
-  if (new Set(primaryKey).size !== primaryKey.length) {
-    throw new DbError('duplicate_column', `column "${pkNames.find((n, i) => pkNames.indexOf(n) !== i)}" appears twice in primary key constraint`, at(s.primaryKey?.pos ?? -1));
-  }
-
-  const columns: ColumnDef[] = s.columns.map((c, i) => {
-    const type = resolveType(c.type);
-    if (c.default) {
-      // Check the default now, as PostgreSQL does: it must convert to the column's type and use no columns.
-      new Binder(Scope.empty, 'DEFAULT').compileAs(c.default, type, 'assignment', () => `column "${c.name}"`);
+  constraints.push(...s.constraints);
+  const pks = constraints.filter((c) => c.kind === 'primary');
+  if (pks.length > 1) throw new DbError('invalid_table_definition', `multiple primary keys for table "${s.name}" are not allowed`, at(pks[1]!.pos));
+  const pkCols = pks[0] && pks[0].kind === 'primary' ? pks[0].columns : [];
+  const built = s.columns.map((c) => columnDef(c, s.name, pkCols.includes(c.name)));
+  const columns = built.map((b) => b.def);
+  const taken = new Set<string>();
+  const indexes: IndexDef[] = [];
+  const checks: CheckDef[] = [];
+  for (const c of constraints) {
+    if (c.kind === 'check') {
+      validateCheck(columns, s.name, c.expr);
+      const col = columnChecks.get(c);
+      checks.push({ name: c.name ?? chooseName(catalog, taken, col ? [s.name, col] : [s.name], 'check'), expr: c.expr });
+      continue;
     }
-    return { name: c.name, type, notNull: c.notNull || primaryKey.includes(i), default: c.default };
-  });
-
+    indexes.push(keyIndex(c, s.name, names, catalog, taken, ctx));
+  }
   const heap = engine.createHeap(txn);
   const oid = engine.allocateOid();
-  engine.insert(txn, engine.catalogHeap, encodeTableRow({ oid, name: s.name, heap, columns, primaryKey }));
+  const serials = built.map((b, i) => (b.serial ? i : -1)).filter((i) => i >= 0);
+  const finalColumns = columns.map((c, i) => {
+    if (!serials.includes(i)) return c;
+    const seq = chooseName(catalog, taken, [s.name, c.name], 'seq');
+    createSequenceRow(ctx, seq, 1, 1, oid);
+    return { ...c, default: { kind: 'func', name: 'nextval', args: [{ kind: 'const', lit: 'string', value: seq, pos: -1 }], star: false, distinct: false, pos: -1 } as Expr };
+  });
+  const spec: TableSpec = { oid, name: s.name, heap, columns: finalColumns, primaryKey: pkCols.map((n) => names.indexOf(n)), indexes, checks };
+  engine.insert(txn, engine.catalogHeap, encodeTableRow(spec));
   txn.touchedCatalog = true;
   return done('CREATE TABLE');
+}
+
+/** A PRIMARY KEY or UNIQUE constraint as an index with an engine B+tree. */
+export function keyIndex(c: Extract<ConstraintAst, { kind: 'primary' | 'unique' }>, table: string, names: readonly string[],
+  catalog: Catalog, taken: Set<string>, ctx: RunCtx): IndexDef {
+  const cols = c.columns.map((name) => {
+    const i = names.indexOf(name);
+    if (i < 0) throw new DbError('undefined_column', `column "${name}" named in key does not exist`, at(c.pos));
+    return i;
+  });
+  if (new Set(cols).size !== cols.length) {
+    const dup = c.columns.find((n, i) => c.columns.indexOf(n) !== i);
+    throw new DbError('duplicate_column', `column "${dup}" appears twice in ${c.kind === 'primary' ? 'primary key' : 'unique'} constraint`, at(c.pos));
+  }
+  const name = c.name ?? (c.kind === 'primary' ? chooseName(catalog, taken, [table], 'pkey') : chooseName(catalog, taken, [table, ...c.columns], 'key'));
+  if (c.name) {
+    if (catalog.relationExists(name) || taken.has(name)) throw new DbError('duplicate_table', `relation "${name}" already exists`);
+    taken.add(name);
+  }
+  return { name, columns: cols, desc: cols.map(() => false), unique: true, primary: c.kind === 'primary', engineId: ctx.engine.createIndex(ctx.txn) };
+}
+
+export function createSequenceRow(ctx: RunCtx, name: string, start: number, increment: number, ownedBy: number | null): void {
+  const { engine, txn } = ctx;
+  const heap = engine.createHeap(txn);
+  // The counter row: values up to `last` may have been handed out (sequences.ts).
+  engine.insert(txn, heap, new TextEncoder().encode(JSON.stringify({ last: start - increment })));
+  engine.insert(txn, engine.catalogHeap, encodeSequenceRow({ oid: engine.allocateOid(), name, heap, start, increment, ownedBy }));
+  txn.touchedCatalog = true;
+}
+
+export function createSequence(s: Extract<Statement, { kind: 'create_sequence' }>, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
+  waitForPendingDdl(ctx, s.name);
+  if (catalog.relationExists(s.name)) {
+    if (s.ifNotExists) { notify('NOTICE', `relation "${s.name}" already exists, skipping`, 'duplicate_table'); return done('CREATE SEQUENCE'); }
+    throw new DbError('duplicate_table', `relation "${s.name}" already exists`);
+  }
+  createSequenceRow(ctx, s.name, s.start, s.increment, null);
+  return done('CREATE SEQUENCE');
+}
+
+export function dropSequence(s: Extract<Statement, { kind: 'drop_sequence' }>, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
+  for (const name of s.names) {
+    const seq = catalog.sequence(name);
+    if (!seq) {
+      if (s.ifExists) { notify('NOTICE', `sequence "${name}" does not exist, skipping`); continue; }
+      throw new DbError('undefined_table', `sequence "${name}" does not exist`);
+    }
+    if (seq.ownedBy !== null) {
+      throw errorWithCode('2BP01', `cannot drop sequence ${name} because other objects depend on it`, { hint: 'Use DROP ... CASCADE to drop the dependent objects too.' });
+    }
+    ctx.engine.delete(ctx.txn, ctx.engine.catalogHeap, seq.catalogRid);
+    ctx.engine.dropHeap(ctx.txn, seq.heap);
+    ctx.txn.touchedCatalog = true;
+  }
+  return done('DROP SEQUENCE');
 }
 
 export function dropTable(s: DropTableStmt, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
@@ -84,6 +188,12 @@ export function dropTable(s: DropTableStmt, catalog: Catalog, ctx: RunCtx, notif
     }
     engine.delete(txn, engine.catalogHeap, t.catalogRid); // LockWait if another transaction is dropping it too
     engine.dropHeap(txn, t.heap);
+    for (const ix of t.indexes) if (ix.engineId !== null) engine.dropIndex(txn, ix.engineId);
+    for (const seq of catalog.allSequences()) {
+      if (seq.ownedBy !== t.oid) continue;
+      engine.delete(txn, engine.catalogHeap, seq.catalogRid);
+      engine.dropHeap(txn, seq.heap);
+    }
     txn.touchedCatalog = true;
   }
   return done('DROP TABLE');

@@ -26,6 +26,15 @@ export function exprToSql(e: Expr): string {
       return `${e.name}(${e.distinct ? 'DISTINCT ' : ''}${e.star ? '*' : e.args.map(exprToSql).join(', ')})`;
     case 'cast': return `(${exprToSql(e.arg)})::${e.type.name}${e.type.mods.length ? `(${e.type.mods.join(',')})` : ''}`;
     case 'coalesce': return `COALESCE(${e.args.map(exprToSql).join(', ')})`;
+    case 'minmax': return `${e.op.toUpperCase()}(${e.args.map(exprToSql).join(', ')})`;
+    case 'nullif': return `NULLIF(${exprToSql(e.left)}, ${exprToSql(e.right)})`;
+    case 'like': return `(${exprToSql(e.arg)} ${e.negated ? 'NOT ' : ''}${e.ci ? 'ILIKE' : 'LIKE'} ${exprToSql(e.pattern)}${e.escape ? ' ESCAPE ' + exprToSql(e.escape) : ''})`;
+    case 'in_list': return `(${exprToSql(e.arg)} ${e.negated ? 'NOT ' : ''}IN (${e.list.map(exprToSql).join(', ')}))`;
+    case 'distinct_from': return `(${exprToSql(e.left)} IS ${e.negated ? 'NOT ' : ''}DISTINCT FROM ${exprToSql(e.right)})`;
+    case 'subquery': {
+      const test = e.test === 'exists' ? 'EXISTS ' : e.test === 'in' ? `${exprToSql(e.arg!)} IN ` : e.test === 'scalar' ? '' : `${exprToSql(e.arg!)} ${e.op} ${e.test.toUpperCase()} `;
+      return `(${test}(SubPlan))`;
+    }
     case 'case': {
       const parts = ['CASE'];
       if (e.operand) parts.push(exprToSql(e.operand));

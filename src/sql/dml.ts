@@ -1,10 +1,14 @@
 /**
- * INSERT, UPDATE and DELETE.
+ * INSERT (with ON CONFLICT), UPDATE (with FROM) and DELETE (with USING),
+ * all with RETURNING.
  *
- * UPDATE and DELETE run in two phases: first collect the target rows (RowId
- * and old values) by scanning, then change them. Changing rows while the
- * scan runs could meet a moved row twice (the Halloween problem) and would
- * mutate a heap under its own iterator.
+ * UPDATE and DELETE run in two phases: first collect the target rows
+ * (RowId and old values) through the FROM planner — the target table is
+ * the first FROM item, so its columns and RowId are the first slots of
+ * every joined row — then change them. Changing rows while the scan runs
+ * could meet a moved row twice (the Halloween problem) and would mutate a
+ * heap under its own iterator. A target row joined to several FROM rows is
+ * changed once, with the first of them (PostgreSQL leaves it unspecified).
  *
  * Any engine call may throw LockWait; nothing here catches it. The session
  * rolls the statement back to its mark, waits, and reruns the whole
@@ -13,30 +17,38 @@
  */
 import { DbError } from '../errors/index.ts';
 import type { RowId } from '../engine/api.ts';
-import type { QueryResult, Value } from './api.ts';
-import type { Expr, InsertItem, InsertStmt, UpdateStmt, DeleteStmt } from './ast.ts';
+import type { Field, QueryResult, Value } from './api.ts';
+import type { DeleteStmt, Expr, InsertItem, InsertStmt, SelectTarget, SetClause, UpdateStmt } from './ast.ts';
 import type { Catalog, TableDef } from './catalog.ts';
-import { checkNotNull, UniqueChecker } from './constraints.ts';
-import { Binder, Scope, convert, type Fn } from './expr.ts';
-import type { RunCtx } from './plan.ts';
-import { planSelect, scopeOf } from './select.ts';
+import { TableWriter, writerSpec, type IndexKey, type WriterSpec } from './constraints.ts';
+import { Binder, Scope, convert, type Fn, type Row, type ScopeColumn } from './expr.ts';
+import { planFrom } from './from.ts';
+import type { ExplainNode, RunCtx } from './plan.ts';
+import { expandTargets, planQuery, rootBinder } from './select.ts';
 
 export interface Prepared {
   run(ctx: RunCtx): QueryResult;
+  /** The plan EXPLAIN shows, when there is one. */
+  readonly explain?: ExplainNode;
 }
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
 const NULL_FN: Fn = () => null;
 
-function result(command: string, n: number, tag: string): QueryResult {
+function result(command: string, n: number, tag: string, returning: { fields: Field[]; rows: Value[][] } | null): QueryResult {
+  if (returning) return { command, rowCount: n, fields: returning.fields, rows: returning.rows, tag };
   return { command, rowCount: n, fields: [], rows: [], tag };
 }
 
+export function tableScope(table: TableDef, range: string): ScopeColumn[] {
+  return table.columns.map((c, index) => ({ table: range, name: c.name, type: c.type, index }));
+}
+
 /** The DEFAULT of column i (NULL without one), converted to the column's type. */
-function defaultFn(table: TableDef, i: number): Fn {
+function defaultFn(binder: Binder, table: TableDef, i: number): Fn {
   const c = table.columns[i]!;
   if (!c.default) return NULL_FN;
-  return new Binder(Scope.empty, 'DEFAULT').compileAs(c.default, c.type, 'assignment', () => `column "${c.name}"`).fn;
+  return binder.derive('DEFAULT', null, Scope.empty).compileAs(c.default, c.type, 'assignment', () => `column "${c.name}"`).fn;
 }
 
 function columnIndex(table: TableDef, name: string, pos: number): number {
@@ -47,13 +59,34 @@ function columnIndex(table: TableDef, name: string, pos: number): number {
 
 /** Compiles a VALUES/SET item for column i: DEFAULT, or an expression assigned to the column's type. */
 function itemFn(binder: Binder, table: TableDef, i: number, item: InsertItem): Fn {
-  if (item.kind === 'default') return defaultFn(table, i);
+  if (item.kind === 'default') return defaultFn(binder, table, i);
   const c = table.columns[i]!;
   return binder.compileAs(item as Expr, c.type, 'assignment', () => `column "${c.name}"`).fn;
 }
 
+/** RETURNING: compiled output expressions over `scope`, and their fields. */
+function compileReturning(list: readonly SelectTarget[] | null, binder: Binder): { fns: Fn[]; fields: Field[] } | null {
+  if (!list) return null;
+  const outputs = expandTargets(list, binder.scope, true);
+  const compiled = outputs.map((o) => binder.compileValue(o.expr));
+  return { fns: compiled.map((c) => c.fn), fields: outputs.map((o, i) => ({ name: o.name, typeOid: compiled[i]!.type.oid, typmod: compiled[i]!.type.typmod })) };
+}
+
+/** SET clauses: target column indexes and their compiled values. */
+function compileSets(sets: readonly SetClause[], table: TableDef, binder: Binder): { cols: number[]; fns: Fn[] } {
+  const cols: number[] = [], fns: Fn[] = [];
+  for (const set of sets) {
+    const i = columnIndex(table, set.column, set.pos);
+    if (cols.includes(i)) throw new DbError('syntax_error', `multiple assignments to same column "${set.column}"`, at(set.pos));
+    cols.push(i);
+    fns.push(itemFn(binder, table, i, set.value));
+  }
+  return { cols, fns };
+}
+
 export function prepareInsert(s: InsertStmt, catalog: Catalog): Prepared {
   const table = catalog.require(s.table.name, s.table.pos);
+  const base = rootBinder(catalog, 'VALUES');
   const n = table.columns.length;
   let targets: number[];
   if (s.columns) {
@@ -63,12 +96,12 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog): Prepared {
   } else {
     targets = table.columns.map((_, i) => i);
   }
-  const defaults = table.columns.map((_, i) => defaultFn(table, i));
+  const defaults = table.columns.map((_, i) => defaultFn(base, table, i));
 
   // Each source yields complete rows of the table's width.
   let source: (ctx: RunCtx) => Iterable<Value[]>;
   if (s.select) {
-    const sel = planSelect(s.select, catalog);
+    const sel = planQuery(s.select, base);
     if (sel.fields.length > targets.length) throw new DbError('syntax_error', 'INSERT has more expressions than target columns');
     if (sel.fields.length < targets.length && s.columns) throw new DbError('syntax_error', 'INSERT has more target columns than expressions');
     const fill: Fn[] = defaults.slice();
@@ -82,12 +115,11 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog): Prepared {
       return rows.map((r) => fill.map((f) => f(r, ctx)));
     };
   } else {
-    const binder = new Binder(Scope.empty, 'VALUES');
     const rowFns = (s.rows.length ? s.rows : [[]]).map((items) => {
-      if (items.length > targets.length) throw new DbError('syntax_error', 'INSERT has more expressions than target columns', at(exprPosOf(items[targets.length]!)));
+      if (items.length > targets.length) throw new DbError('syntax_error', 'INSERT has more expressions than target columns', at(items[targets.length]!.pos));
       if (items.length < targets.length && s.columns) throw new DbError('syntax_error', 'INSERT has more target columns than expressions', at(s.columns?.[items.length]?.pos ?? -1));
       const fns = defaults.slice();
-      items.forEach((item, j) => { fns[targets[j]!] = itemFn(binder, table, targets[j]!, item); });
+      items.forEach((item, j) => { fns[targets[j]!] = itemFn(base, table, targets[j]!, item); });
       return fns;
     });
     source = function* (ctx) {
@@ -98,96 +130,156 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog): Prepared {
       }
     };
   }
+  const range = s.table.alias ?? table.name;
+  const retBinder = base.derive('RETURNING', null, new Scope(tableScope(table, range), [range]));
+  const returning = compileReturning(s.returning, retBinder);
+  const spec = writerSpec(table);
+  const onConflict = s.onConflict ? prepareOnConflict(s, table, spec, base, range) : null;
 
   return {
     run(ctx) {
-      const unique = new UniqueChecker(table, ctx);
+      const writer = new TableWriter(spec, ctx);
+      const out: Value[][] | null = returning ? [] : null;
+      const emit = (row: Row): void => { if (out) out.push(returning!.fns.map((f) => f(row, ctx))); };
       let count = 0;
+      const touched = new Set<RowId>();
       for (const row of source(ctx)) {
-        checkNotNull(table, row);
-        if (unique.active) unique.check(row);
-        const rid = ctx.engine.insert(ctx.txn, table.heap, table.codec.encode(row));
-        if (unique.active) unique.added(row, rid);
+        if (onConflict) {
+          const hit = onConflict.find(writer, row);
+          if (hit) {
+            if (onConflict.update) {
+              const updated = onConflict.update(writer, hit, row, ctx, touched);
+              if (updated) { count++; emit(updated); }
+            }
+            continue;
+          }
+        }
+        const rid = writer.insert(row);
+        touched.add(rid);
         count++;
+        emit(row);
       }
-      return result('INSERT', count, `INSERT 0 ${count}`);
+      return result('INSERT', count, `INSERT 0 ${count}`, out ? { fields: returning!.fields, rows: out } : null);
     },
   };
 }
 
-function exprPosOf(item: InsertItem): number {
-  return item.pos;
+interface OnConflictPlan {
+  find(writer: TableWriter, row: Value[]): { rid: RowId; row: Value[] } | null;
+  update: ((writer: TableWriter, hit: { rid: RowId; row: Value[] }, proposed: Value[], ctx: RunCtx, touched: Set<RowId>) => Value[] | null) | null;
 }
 
-/** Phase one of UPDATE/DELETE: the rows the WHERE clause selects, as [rid, old values]. */
-function collect(table: TableDef, where: Fn | null, whereWidth: number, ctx: RunCtx, full: boolean): { rid: RowId; row: Value[] }[] {
-  const n = table.columns.length;
-  const codec = table.codec;
-  const out: { rid: RowId; row: Value[] }[] = [];
-  // One buffer, reused for every row: only the columns WHERE reads are decoded
-  // to test it; a qualifying row is then decoded whole into its own array.
-  const buf: Value[] = new Array(n + 1);
-  for (const [rid, bytes] of ctx.engine.scan(ctx.txn, table.heap)) {
-    if (where !== null) {
-      codec.decode(bytes, buf, whereWidth);
-      buf[n] = rid;
-      if (where(buf, ctx) !== true) continue;
+function prepareOnConflict(s: InsertStmt, table: TableDef, spec: WriterSpec, base: Binder, range: string): OnConflictPlan {
+  const oc = s.onConflict!;
+  let arbiters: IndexKey[] = spec.indexes.filter((ix) => ix.def.unique);
+  if (oc.target) {
+    const cols = oc.target.map((name) => columnIndex(table, name, oc.pos));
+    arbiters = arbiters.filter((ix) => ix.def.columns.length === cols.length && ix.def.columns.every((c) => cols.includes(c)));
+    if (arbiters.length === 0) {
+      throw new DbError('invalid_column_reference', 'there is no unique or exclusion constraint matching the ON CONFLICT specification');
     }
-    out.push({ rid, row: full ? codec.decode(bytes, new Array(n + 1)) : buf });
   }
-  return out;
+  const find = (writer: TableWriter, row: Value[]): { rid: RowId; row: Value[] } | null => {
+    for (const ix of arbiters) { const hit = writer.conflict(ix, row, null); if (hit) return hit; }
+    return null;
+  };
+  if (oc.action === 'nothing') return { find, update: null };
+  // SET and WHERE see the existing row (by the table's name or alias) and the proposed one as EXCLUDED.
+  const n = table.columns.length;
+  const cols: ScopeColumn[] = [...tableScope(table, range), ...table.columns.map((c, i) => ({ table: 'excluded', name: c.name, type: c.type, index: n + 1 + i }))];
+  const binder = base.derive('UPDATE', null, new Scope(cols, [range, 'excluded']));
+  const sets = compileSets(oc.sets, table, binder);
+  const where = oc.where ? binder.compileCondition(oc.where, 'WHERE').fn : null;
+  return {
+    find,
+    update(writer, hit, proposed, ctx, touched) {
+      if (touched.has(hit.rid)) {
+        throw new DbError('cardinality_violation', 'ON CONFLICT DO UPDATE command cannot affect row a second time',
+          { hint: 'Ensure that no rows proposed for insertion within the same command have duplicate constrained values.' });
+      }
+      const joined: Row = [...hit.row.slice(0, n), hit.rid, ...proposed];
+      if (where && where(joined, ctx) !== true) return null;
+      const next = hit.row.slice(0, n);
+      for (let j = 0; j < sets.cols.length; j++) next[sets.cols[j]!] = sets.fns[j]!(joined, ctx);
+      const rid = writer.update(hit.rid, hit.row, next);
+      touched.add(rid);
+      return next;
+    },
+  };
+}
+
+/** Plans the target rows of UPDATE/DELETE: the target table first, then the FROM/USING items. */
+function planTargets(catalog: Catalog, s: UpdateStmt | DeleteStmt, extra: UpdateStmt['from']):
+  { binder: Binder; collect: (ctx: RunCtx) => { rid: RowId; row: Row }[]; table: TableDef; explain: ExplainNode | undefined } {
+  const table = catalog.require(s.table.name, s.table.pos);
+  const base = rootBinder(catalog, s.kind === 'update' ? 'UPDATE' : 'DELETE');
+  const from = planFrom([{ kind: 'table', name: table.name, alias: s.table.alias ? { name: s.table.alias, columns: [] } : null, pos: s.table.pos }, ...extra], s.where, base, planQuery);
+  const n = table.columns.length;
+  from.scope.use(n); // the whole target row and its RowId
+  const binder = base.derive(s.kind === 'update' ? 'UPDATE' : 'RETURNING', null, from.scope);
+  // Built now: the scope already covers the whole target row, so later expressions widen nothing.
+  const plan = from.build();
+  return {
+    binder, table, explain: plan.explain,
+    collect(ctx) {
+      const out: { rid: RowId; row: Row }[] = [];
+      const seen = extra.length > 0 ? new Set<RowId>() : null;
+      for (const row of plan(ctx)) {
+        const rid = row[n] as RowId;
+        if (seen) { if (seen.has(rid)) continue; seen.add(rid); }
+        out.push({ rid, row: extra.length > 0 ? row : row.slice() });
+      }
+      return out;
+    },
+  };
 }
 
 export function prepareUpdate(s: UpdateStmt, catalog: Catalog): Prepared {
-  const table = catalog.require(s.table.name, s.table.pos);
+  const t = planTargets(catalog, s, s.from);
+  const table = t.table;
   const n = table.columns.length;
-  const whereScope = scopeOf(table, s.table.alias);
-  const where = s.where ? new Binder(whereScope, 'WHERE').compileCondition(s.where, 'WHERE').fn : null;
-  const binder = new Binder(scopeOf(table, s.table.alias), 'UPDATE');
-  const setCols: number[] = [];
-  const setFns: Fn[] = [];
-  for (const set of s.sets) {
-    const i = columnIndex(table, set.column, set.pos);
-    if (setCols.includes(i)) throw new DbError('syntax_error', `multiple assignments to same column "${set.column}"`, at(set.pos));
-    setCols.push(i);
-    setFns.push(itemFn(binder, table, i, set.value));
-  }
-  const touchesKey = table.primaryKey.some((k) => setCols.includes(k));
-  const touchesNotNull = setCols.some((i) => table.columns[i]!.notNull);
-  const m = setCols.length;
-
+  const sets = compileSets(s.sets, table, t.binder);
+  const returning = compileReturning(s.returning, t.binder.derive('RETURNING'));
+  const spec = writerSpec(table);
+  const m = sets.cols.length;
   return {
+    explain: t.explain,
     run(ctx) {
-      const targets = collect(table, where, whereScope.width, ctx, true);
-      const unique = touchesKey ? new UniqueChecker(table, ctx) : null;
-      const next: Value[] = new Array(n);
+      const targets = t.collect(ctx);
+      const writer = new TableWriter(spec, ctx);
+      const out: Value[][] | null = returning ? [] : null;
       for (const { rid, row } of targets) {
-        for (let i = 0; i < n; i++) next[i] = row[i]!;
+        const next: Value[] = row.slice(0, n);
         // Every SET expression reads the old row, as SQL requires.
-        for (let j = 0; j < m; j++) next[setCols[j]!] = setFns[j]!(row, ctx);
-        if (touchesNotNull) checkNotNull(table, next);
-        let keyChanged = false;
-        if (unique) {
-          keyChanged = unique.key(next) !== unique.key(row);
-          if (keyChanged) { unique.removed(row, rid); unique.check(next, rid); }
+        for (let j = 0; j < m; j++) next[sets.cols[j]!] = sets.fns[j]!(row, ctx);
+        const newRid = writer.update(rid, row, next);
+        if (out) {
+          const after = row.slice();
+          for (let i = 0; i < n; i++) after[i] = next[i]!;
+          after[n] = newRid;
+          out.push(returning!.fns.map((f) => f(after, ctx)));
         }
-        const newRid = ctx.engine.update(ctx.txn, table.heap, rid, table.codec.encode(next));
-        if (unique && keyChanged) unique.added(next, newRid);
       }
-      return result('UPDATE', targets.length, `UPDATE ${targets.length}`);
+      return result('UPDATE', targets.length, `UPDATE ${targets.length}`, out ? { fields: returning!.fields, rows: out } : null);
     },
   };
 }
 
 export function prepareDelete(s: DeleteStmt, catalog: Catalog): Prepared {
-  const table = catalog.require(s.table.name, s.table.pos);
-  const scope = scopeOf(table, s.table.alias);
-  const where = s.where ? new Binder(scope, 'WHERE').compileCondition(s.where, 'WHERE').fn : null;
+  const t = planTargets(catalog, s, s.using);
+  const returning = compileReturning(s.returning, t.binder);
+  const spec = writerSpec(t.table);
   return {
+    explain: t.explain,
     run(ctx) {
-      const targets = collect(table, where, scope.width, ctx, false);
-      for (const { rid } of targets) ctx.engine.delete(ctx.txn, table.heap, rid);
-      return result('DELETE', targets.length, `DELETE ${targets.length}`);
+      const targets = t.collect(ctx);
+      const writer = new TableWriter(spec, ctx);
+      const out: Value[][] | null = returning ? [] : null;
+      for (const { rid, row } of targets) {
+        writer.delete(rid, row);
+        if (out) out.push(returning!.fns.map((f) => f(row, ctx)));
+      }
+      return result('DELETE', targets.length, `DELETE ${targets.length}`, out ? { fields: returning!.fields, rows: out } : null);
     },
   };
 }

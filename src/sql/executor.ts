@@ -1,7 +1,7 @@
 /**
  * Statement dispatch for everything that runs inside a transaction and
- * touches tables (SELECT, INSERT, UPDATE, DELETE, CREATE/DROP TABLE).
- * Transaction control, SET/SHOW and CHECKPOINT belong to session.ts.
+ * touches tables (queries, DML, DDL, EXPLAIN). Transaction control, SET/SHOW
+ * and CHECKPOINT belong to session.ts.
  *
  * Plan cache: parse.ts returns the same Statement object for the same query
  * text, so a WeakMap from Statement to its prepared form skips binding and
@@ -13,18 +13,21 @@ import { DbError } from '../errors/index.ts';
 import type { QueryResult } from './api.ts';
 import type { Statement } from './ast.ts';
 import type { Catalog } from './catalog.ts';
-import { createTable, dropTable, type Notify } from './ddl.ts';
+import { alterTable, createIndex, dropIndex, truncate } from './alter.ts';
+import { createSequence, createTable, dropSequence, dropTable, type Notify } from './ddl.ts';
 import { prepareDelete, prepareInsert, prepareUpdate, type Prepared } from './dml.ts';
-import type { RunCtx } from './plan.ts';
-import { planSelect } from './select.ts';
+import type { ExplainNode, RunCtx } from './plan.ts';
+import { planStatementQuery } from './select.ts';
+import { Oid } from './types.ts';
 
-type DataStatement = Extract<Statement, { kind: 'select' | 'insert' | 'update' | 'delete' }>;
+type DataStatement = Extract<Statement, { kind: 'select' | 'values' | 'setop' | 'insert' | 'update' | 'delete' }>;
 
 const planCache = new WeakMap<Statement, { catalog: Catalog; prepared: Prepared }>();
 
-function prepareSelect(s: Extract<Statement, { kind: 'select' }>, catalog: Catalog): Prepared {
-  const { plan, fields } = planSelect(s, catalog);
+function prepareQuery(s: Extract<Statement, { kind: 'select' | 'values' | 'setop' }>, catalog: Catalog): Prepared {
+  const { plan, fields } = planStatementQuery(s, catalog);
   return {
+    explain: plan.explain,
     run(ctx) {
       const rows = [...plan(ctx)];
       return { command: 'SELECT', rowCount: rows.length, fields: [...fields], rows, tag: `SELECT ${rows.length}` };
@@ -33,7 +36,9 @@ function prepareSelect(s: Extract<Statement, { kind: 'select' }>, catalog: Catal
 }
 
 const preparers: { [K in DataStatement['kind']]: (s: Extract<DataStatement, { kind: K }>, c: Catalog) => Prepared } = {
-  select: prepareSelect,
+  select: prepareQuery,
+  values: prepareQuery,
+  setop: prepareQuery,
   insert: prepareInsert,
   update: prepareUpdate,
   delete: prepareDelete,
@@ -47,13 +52,54 @@ export function prepare(s: DataStatement, catalog: Catalog): Prepared {
   return prepared;
 }
 
+/** Whether a statement changes the catalog (the session then drops its own catalog copy). */
+export const isDdl = (s: Statement): boolean =>
+  ['create_table', 'drop_table', 'alter_table', 'create_index', 'drop_index', 'truncate', 'create_sequence', 'drop_sequence'].includes(s.kind);
+
 /** Runs one table statement synchronously; may throw DbError or the engine's LockWait. */
 export function executeStatement(s: Statement, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
   switch (s.kind) {
-    case 'select': case 'insert': case 'update': case 'delete':
+    case 'select': case 'values': case 'setop': case 'insert': case 'update': case 'delete':
       return prepare(s, catalog).run(ctx);
     case 'create_table': return createTable(s, catalog, ctx, notify);
     case 'drop_table': return dropTable(s, catalog, ctx, notify);
+    case 'alter_table': return alterTable(s, catalog, ctx, notify);
+    case 'create_index': return createIndex(s, catalog, ctx, notify);
+    case 'drop_index': return dropIndex(s, catalog, ctx, notify);
+    case 'truncate': return truncate(s, catalog, ctx);
+    case 'create_sequence': return createSequence(s, catalog, ctx, notify);
+    case 'drop_sequence': return dropSequence(s, catalog, ctx, notify);
+    case 'explain': return explain(s.stmt, catalog);
     default: throw new DbError('internal_error', `statement ${s.kind} is not a table statement`);
   }
+}
+
+/** EXPLAIN: the chosen plan as text rows in PostgreSQL's layout (without costs). */
+function explain(s: Statement, catalog: Catalog): QueryResult {
+  let node: ExplainNode | undefined;
+  switch (s.kind) {
+    case 'select': case 'values': case 'setop': case 'insert': case 'update': case 'delete': {
+      const p = prepare(s, catalog);
+      node = p.explain;
+      if (s.kind !== 'select' && s.kind !== 'values' && s.kind !== 'setop') {
+        const verb = { insert: 'Insert', update: 'Update', delete: 'Delete' }[s.kind];
+        node = { label: `${verb} on ${s.table.name}${s.table.alias ? ' ' + s.table.alias : ''}`, details: [], children: node ? [node] : [] };
+      }
+      break;
+    }
+    default: throw new DbError('feature_not_supported', `EXPLAIN of ${s.kind} is not supported`);
+  }
+  const lines: string[] = [];
+  const walk = (n: ExplainNode, depth: number): void => {
+    const indent = depth === 0 ? '' : ' '.repeat(depth * 6 - 4) + '->  ';
+    lines.push(indent + n.label);
+    const pad = depth === 0 ? '  ' : ' '.repeat(depth * 6 + 2);
+    for (const d of n.details) lines.push(pad + d);
+    for (const c of n.children) walk(c, depth + 1);
+  };
+  walk(node ?? { label: 'Result', details: [], children: [] }, 0);
+  return {
+    command: 'EXPLAIN', rowCount: lines.length, fields: [{ name: 'QUERY PLAN', typeOid: Oid.TEXT, typmod: -1 }],
+    rows: lines.map((l) => [l]), tag: 'EXPLAIN',
+  };
 }

@@ -13,16 +13,28 @@
  * In a grouped query (GROUP BY or aggregates) the row is the aggregate
  * node's output, [group keys…, aggregate results…]; the binder maps each
  * grouped subexpression and aggregate call to its slot (see Grouping).
+ *
+ * Subqueries and outer references. Every query level has a number (the
+ * outermost query is 0). A column that is not in the current query's scope
+ * is looked up in the enclosing query's binder (`outer`), which compiles it
+ * by its own rules (a grouped outer query gives its group-key slot); the
+ * reference then reads `ctx.outer[level][slot]`. A subquery expression sets
+ * ctx.outer[its own level] to the current row while it runs its plan, and
+ * restores it after, so nested and repeated evaluations stay independent.
+ * A subquery without outer references runs once per execution (cached in
+ * ctx.cache); subquery.ts has the details.
  */
 import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
-import type { Expr } from './ast.ts';
-import { compileFunction, isAggregateName } from './functions.ts';
-import { compileBinary } from './operators.ts';
-import {
-  BOOL, INT4, INT8, NUMERIC, TEXT, UNKNOWN, Oid, castFn, coerceParam, parseNumeric, resolveType, typeDisplayName,
-  type CastContext, type SqlType,
-} from './types.ts';
+import type { Expr, QueryStmt } from './ast.ts';
+import { castFn, coerceParam, type CastContext } from './casts.ts';
+import type { Catalog } from './catalog.ts';
+import { compileSpecial } from './expr-special.ts';
+import { aggResultType, isAggregateName } from './aggregates.ts';
+import { compileFunction } from './functions.ts';
+import { compileBinary, compileNegate } from './operators.ts';
+import { parseNumeric } from './numeric.ts';
+import { BOOL, INT4, INT8, NUMERIC, TEXT, UNKNOWN, Oid, resolveType, typeDisplayName, type SqlType } from './types.ts';
 
 export type Row = Value[];
 
@@ -33,6 +45,14 @@ export interface ExecCtx {
   sleepMs: number;
   /** Transaction start time, for now(). */
   now: Date;
+  /** The current row of each enclosing query level, while a subquery runs (see the header). */
+  outer: Row[];
+  /** Per-execution results of uncorrelated subqueries and other run-once values. */
+  cache: Map<unknown, unknown>;
+  /** nextval() of a sequence, by name (the session provides it). */
+  nextval(name: string): number;
+  currval(name: string): number;
+  setval(name: string, value: number, called: boolean): number;
 }
 
 export type Fn = (row: Row, ctx: ExecCtx) => Value;
@@ -42,39 +62,62 @@ export interface Compiled {
   readonly fn: Fn;
   /** For type `unknown` only: this expression converted to a concrete type. */
   readonly retype?: (to: SqlType, context: CastContext) => Compiled;
+  /** Set when the value is a plain read of row slot `slot` (index scans and joins look for these). */
+  readonly slot?: number;
+  /** Set for constants, parameters and outer references: the value does not depend on the row. */
+  readonly rowFree?: boolean;
+  /** Set for literals: the value is known at compile time (fn may be called with any row and ctx). */
+  readonly constant?: boolean;
 }
 
 export interface ScopeColumn {
-  /** The table's name or alias, as column references qualify it. */
-  readonly table: string;
+  /** The range's name (table name or alias) that qualifies it; null for a merged USING column. */
+  readonly table: string | null;
   readonly name: string;
   readonly type: SqlType;
   readonly index: number;
+  /** Reachable only qualified (the two sides of a USING column). */
+  readonly hidden?: boolean;
+  /** Left out of `*` (the two sides of a USING column, hidden slots). */
+  readonly noStar?: boolean;
 }
 
 export class Scope {
   /** 1 + the highest column index any expression resolved: how much of a row a scan must decode. */
   width = 0;
 
-  constructor(readonly columns: readonly ScopeColumn[]) {}
+  constructor(readonly columns: readonly ScopeColumn[], readonly tables: readonly string[] = []) {}
 
   static get empty(): Scope { return new Scope([]); }
 
-  resolve(table: string | null, name: string, pos: number): ScopeColumn {
-    const position = pos >= 0 ? pos + 1 : undefined;
-    if (table !== null && !this.columns.some((c) => c.table === table)) {
-      throw new DbError('undefined_table', `missing FROM-clause entry for table "${table}"`, { position });
+  hasTable(name: string): boolean {
+    return this.tables.includes(name) || this.columns.some((c) => c.table === name);
+  }
+
+  /** Finds a column or returns null; throws 42702 when an unqualified name is ambiguous. */
+  find(table: string | null, name: string, pos: number): ScopeColumn | null {
+    let found: ScopeColumn | null = null;
+    for (const c of this.columns) {
+      if (c.name !== name) continue;
+      if (table === null ? c.hidden : c.table !== table) continue;
+      if (found) {
+        throw new DbError('ambiguous_column', `column reference "${table ? table + '.' : ''}${name}" is ambiguous`, at(pos));
+      }
+      found = c;
     }
-    const c = this.columns.find((c) => c.name === name && (table === null || c.table === table));
-    if (!c) throw new DbError('undefined_column', table ? `column ${table}.${name} does not exist` : `column "${name}" does not exist`, { position });
-    if (c.index >= this.width) this.width = c.index + 1;
-    return c;
+    if (found && found.index >= this.width) this.width = found.index + 1;
+    return found;
+  }
+
+  /** Marks a slot as read (for decode widths). */
+  use(index: number): void {
+    if (index >= this.width) this.width = index + 1;
   }
 }
 
 export interface AggSpec {
   readonly name: string;
-  readonly arg: Compiled | null;
+  readonly args: readonly Compiled[];
   readonly distinct: boolean;
   readonly type: SqlType;
 }
@@ -93,7 +136,17 @@ export class Grouping {
   }
 }
 
-const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
+/** What the binder needs from the planner (injected to keep the import graph acyclic). */
+export interface PlanEnv {
+  readonly catalog: Catalog;
+  /** Plans a subquery whose outer references resolve through `outer`. */
+  planSubquery(q: QueryStmt, outer: Binder): { run: (ctx: ExecCtx) => Iterable<Row>; types: readonly SqlType[]; correlated: boolean };
+}
+
+/** Shared by every binder of one query level: did anything reach outside it? */
+export interface QueryInfo { correlated: boolean }
+
+export const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
 
 /** Adds a position to a DbError raised while compiling a subexpression that has none. */
 export function withPosition<T>(pos: number, f: () => T): T {
@@ -108,7 +161,21 @@ export class Binder {
    * @param clause where the expression appears, for "aggregate functions are not allowed in WHERE".
    * @param grouping set when compiling over an aggregate node's output.
    */
-  constructor(readonly scope: Scope, readonly clause: string, readonly grouping: Grouping | null = null) {}
+  constructor(
+    readonly scope: Scope, readonly clause: string, readonly grouping: Grouping | null = null,
+    readonly env: PlanEnv | null = null, readonly outer: Binder | null = null,
+    readonly level = 0, readonly query: QueryInfo = { correlated: false },
+  ) {}
+
+  /** A binder for another clause of the same query level. */
+  derive(clause: string, grouping: Grouping | null = null, scope: Scope = this.scope): Binder {
+    return new Binder(scope, clause, grouping, this.env, this.outer, this.level, this.query);
+  }
+
+  /** A binder for a subquery nested in this one's expressions. */
+  nested(scope: Scope, clause: string): Binder {
+    return new Binder(scope, clause, null, this.env, this, this.level + 1, { correlated: false });
+  }
 
   /** Compiles and resolves `unknown` to text (what a SELECT list shows). */
   compileValue(e: Expr): Compiled {
@@ -143,22 +210,14 @@ export class Binder {
     }
     switch (e.kind) {
       case 'const': return constant(e);
-      case 'column': {
-        if (this.grouping) {
-          const c = this.grouping.input.scope.resolve(e.table, e.name, e.pos);
-          throw new DbError('grouping_error', `column "${c.table}.${c.name}" must appear in the GROUP BY clause or be used in an aggregate function`, at(e.pos));
-        }
-        const c = this.scope.resolve(e.table, e.name, e.pos);
-        return slot(c.index, c.type);
-      }
+      case 'column': return this.column(e);
       case 'param': return param(e.index, e.pos);
       case 'binary': return compileBinary(e.op, this.compile(e.left), this.compile(e.right), e.pos);
       case 'unary': {
         const a = this.compile(e.arg);
-        if (e.op === '+') return a;
-        return compileBinary('-', constant({ kind: 'const', lit: 'int', value: 0, pos: e.pos }), a, e.pos);
+        return e.op === '+' ? a : compileNegate(a, e.pos);
       }
-      case 'and': case 'or': return this.logical(e.kind, e.args.map((a) => this.compileCondition(a, e.kind.toUpperCase())));
+      case 'and': case 'or': return logical(e.kind, e.args.map((a) => this.compileCondition(a, e.kind.toUpperCase())));
       case 'not': {
         const f = this.compileCondition(e.arg, 'NOT').fn;
         return { type: BOOL, fn: (r, c) => { const v = f(r, c); return v === null ? null : !v; } };
@@ -177,89 +236,90 @@ export class Binder {
         const to = resolveType(e.type);
         return this.compileAs(e.arg, to, 'explicit', () => '');
       }
-      case 'coalesce': {
-        const args = unify(e.args.map((a) => this.compile(a)), 'COALESCE', e.args.map(exprPos));
-        const fns = args.map((a) => a.fn);
-        return { type: args[0]!.type, fn: (r, c) => { for (const f of fns) { const v = f(r, c); if (v !== null) return v; } return null; } };
-      }
-      case 'case': return this.caseExpr(e);
       case 'func': {
         if (isAggregateName(e.name)) return this.aggregate(e);
-        return compileFunction(e.name, e.args.map((a) => this.compile(a)), e.pos);
+        const args = e.args.map((a) => this.compile(a));
+        return compileFunction(e.name, args, e.pos);
       }
+      default: return compileSpecial(this, e);
     }
   }
 
-  private logical(kind: 'and' | 'or', args: Compiled[]): Compiled {
-    const fns = args.map((a) => a.fn);
-    // SQL three-valued logic: AND is false if any argument is false, else null if any is null.
-    const stop = kind === 'or';
-    if (fns.length === 2) {
-      const [a, b] = fns as [Fn, Fn];
-      return { type: BOOL, fn: (r, c) => {
-        const x = a(r, c);
-        if (x === stop) return stop;
-        const y = b(r, c);
-        if (y === stop) return stop;
-        return x === null || y === null ? null : !stop;
-      } };
+  private column(e: Extract<Expr, { kind: 'column' }>): Compiled {
+    const own = this.grouping ? this.grouping.input.scope : this.scope;
+    const c = own.find(e.table, e.name, e.pos);
+    if (c) {
+      if (this.grouping) {
+        throw new DbError('grouping_error', `column "${c.table ?? ''}${c.table ? '.' : ''}${c.name}" must appear in the GROUP BY clause or be used in an aggregate function`, at(e.pos));
+      }
+      return slot(c.index, c.type);
     }
-    return { type: BOOL, fn: (r, c) => {
-      let sawNull = false;
-      for (const f of fns) { const v = f(r, c); if (v === stop) return stop; if (v === null) sawNull = true; }
-      return sawNull ? null : !stop;
-    } };
-  }
-
-  private caseExpr(e: Extract<Expr, { kind: 'case' }>): Compiled {
-    const whens = e.whens.map((w) => {
-      if (e.operand) return this.compileCondition({ kind: 'binary', op: '=', left: e.operand, right: w.when, pos: exprPos(w.when) }, 'CASE/WHEN');
-      return this.compileCondition(w.when, 'CASE/WHEN');
-    }).map((c) => c.fn);
-    const resultExprs = [...e.whens.map((w) => w.then), ...(e.otherwise ? [e.otherwise] : [])];
-    const unified = unify(resultExprs.map((x) => this.compile(x)), 'CASE', resultExprs.map(exprPos));
-    const results = unified.map((c) => c.fn);
-    const otherwise = e.otherwise ? results[results.length - 1]! : null;
-    const type = unified[0]!.type;
-    return { type, fn: (r, c) => {
-      for (let i = 0; i < whens.length; i++) if (whens[i]!(r, c) === true) return results[i]!(r, c);
-      return otherwise ? otherwise(r, c) : null;
-    } };
+    if (e.table !== null && own.hasTable(e.table)) {
+      throw new DbError('undefined_column', `column ${e.table}.${e.name} does not exist`, at(e.pos));
+    }
+    if (this.outer) {
+      this.query.correlated = true;
+      const inner = this.outer.compile(e);
+      const level = this.outer.level;
+      if (inner.slot !== undefined) {
+        const i = inner.slot;
+        return { type: inner.type, fn: (_r, ctx) => ctx.outer[level]![i]!, rowFree: true };
+      }
+      const f = inner.fn;
+      return { type: inner.type, fn: (_r, ctx) => f(ctx.outer[level]!, ctx) };
+    }
+    if (e.table !== null) throw new DbError('undefined_table', `missing FROM-clause entry for table "${e.table}"`, at(e.pos));
+    throw new DbError('undefined_column', `column "${e.name}" does not exist`, at(e.pos));
   }
 
   private aggregate(e: Extract<Expr, { kind: 'func' }>): Compiled {
     const position = at(e.pos);
     if (!this.grouping) {
       if (this.clause === 'aggregate') throw new DbError('grouping_error', 'aggregate function calls cannot be nested', position);
+      if (this.outer && this.outer.grouping) {
+        // An aggregate of outer columns only belongs to the outer query (count(t1.x) in a subquery).
+        this.query.correlated = true;
+        const inner = this.outer.compile(e);
+        const level = this.outer.level;
+        return { type: inner.type, fn: (_r, ctx) => inner.fn(ctx.outer[level]!, ctx) };
+      }
       throw new DbError('grouping_error', `aggregate functions are not allowed in ${this.clause}`, position);
     }
     const input = this.grouping.input;
-    const arg = e.star ? null : e.args.length === 1 ? input.compile(e.args[0]!) : null;
-    if (!e.star && e.args.length !== 1) {
-      throw new DbError('undefined_function', `function ${e.name}(${e.args.map(() => '...').join(', ')}) does not exist`, position);
-    }
     if (e.star && e.name !== 'count') throw new DbError('wrong_object_type', `${e.name}(*) specified, but ${e.name} is not an aggregate function`, position);
-    const a = arg && arg.type.oid === Oid.UNKNOWN ? arg.retype!(TEXT, 'implicit') : arg;
-    const type = aggResultType(e.name, a, e.pos);
-    const idx = this.grouping.addAgg(input.keyOf(e), { name: e.name, arg: a, distinct: e.distinct, type });
+    const args = e.star ? [] : e.args.map((a) => {
+      const c = input.compile(a);
+      return c.type.oid === Oid.UNKNOWN ? c.retype!(TEXT, 'implicit') : c;
+    });
+    const type = aggResultType(e.name, args, e.star, e.pos);
+    const idx = this.grouping.addAgg(input.keyOf(e), { name: e.name, args, distinct: e.distinct, type });
     return slot(idx, type);
   }
 
   /** A structural key for an expression with columns resolved: `a` and `t.a` get the same key. */
   keyOf(e: Expr): string {
     switch (e.kind) {
-      case 'column': return `#${this.scope.resolve(e.table, e.name, e.pos).index}`;
+      case 'column': {
+        const c = this.scope.find(e.table, e.name, e.pos);
+        return c ? `#${c.index}` : `outer:${e.table ?? ''}.${e.name}`;
+      }
       case 'const': return `${e.lit}:${String(e.value)}`;
       case 'param': return `$${e.index}`;
       case 'binary': return `(${this.keyOf(e.left)}${e.op}${this.keyOf(e.right)})`;
       case 'unary': return `(${e.op}${this.keyOf(e.arg)})`;
-      case 'and': case 'or': case 'coalesce': return `${e.kind}(${e.args.map((a) => this.keyOf(a)).join(',')})`;
+      case 'and': case 'or': case 'coalesce': case 'minmax':
+        return `${e.kind}${e.kind === 'minmax' ? e.op : ''}(${e.args.map((a) => this.keyOf(a)).join(',')})`;
       case 'not': return `not(${this.keyOf(e.arg)})`;
       case 'isnull': return `isnull${e.negated}(${this.keyOf(e.arg)})`;
       case 'booltest': return `is${e.negated}${e.test}(${this.keyOf(e.arg)})`;
       case 'cast': return `cast(${this.keyOf(e.arg)},${e.type.name},${e.type.mods.join(',')})`;
       case 'func': return `${e.name}${e.distinct ? 'D' : ''}(${e.star ? '*' : e.args.map((a) => this.keyOf(a)).join(',')})`;
       case 'case': return `case(${e.operand ? this.keyOf(e.operand) : ''};${e.whens.map((w) => this.keyOf(w.when) + '=>' + this.keyOf(w.then)).join(';')};${e.otherwise ? this.keyOf(e.otherwise) : ''})`;
+      case 'nullif': return `nullif(${this.keyOf(e.left)},${this.keyOf(e.right)})`;
+      case 'distinct_from': return `distinct${e.negated}(${this.keyOf(e.left)},${this.keyOf(e.right)})`;
+      case 'like': return `like${e.ci}${e.negated}(${this.keyOf(e.arg)},${this.keyOf(e.pattern)},${e.escape ? this.keyOf(e.escape) : ''})`;
+      case 'in_list': return `in${e.negated}(${this.keyOf(e.arg)};${e.list.map((a) => this.keyOf(a)).join(',')})`;
+      case 'subquery': return `sub@${e.pos}:${e.test}`;
     }
   }
 }
@@ -269,37 +329,58 @@ export function exprPos(e: Expr): number {
   const min = (a: number, b: number): number => (a < 0 ? b : b < 0 ? a : Math.min(a, b));
   switch (e.kind) {
     case 'binary': return min(exprPos(e.left), e.pos);
-    case 'cast': case 'isnull': case 'booltest': return min(exprPos(e.arg), e.pos);
+    case 'cast': case 'isnull': case 'booltest': case 'like': case 'in_list': return min(exprPos(e.arg), e.pos);
     default: return e.pos;
   }
 }
 
-function slot(i: number, type: SqlType): Compiled {
-  return { type, fn: (r) => r[i]! };
+export function slot(i: number, type: SqlType): Compiled {
+  return { type, fn: (r) => r[i]!, slot: i };
 }
 
-function constant(e: Extract<Expr, { kind: 'const' }>): Compiled {
+function logical(kind: 'and' | 'or', args: Compiled[]): Compiled {
+  const fns = args.map((a) => a.fn);
+  // SQL three-valued logic: AND is false if any argument is false, else null if any is null.
+  const stop = kind === 'or';
+  if (fns.length === 2) {
+    const [a, b] = fns as [Fn, Fn];
+    return { type: BOOL, fn: (r, c) => {
+      const x = a(r, c);
+      if (x === stop) return stop;
+      const y = b(r, c);
+      if (y === stop) return stop;
+      return x === null || y === null ? null : !stop;
+    } };
+  }
+  return { type: BOOL, fn: (r, c) => {
+    let sawNull = false;
+    for (const f of fns) { const v = f(r, c); if (v === stop) return stop; if (v === null) sawNull = true; }
+    return sawNull ? null : !stop;
+  } };
+}
+
+export function constant(e: Extract<Expr, { kind: 'const' }>): Compiled {
   switch (e.lit) {
-    case 'null': return { type: UNKNOWN, fn: () => null, retype: (to) => ({ type: to, fn: () => null }) };
-    case 'bool': { const v = e.value as boolean; return { type: BOOL, fn: () => v }; }
+    case 'null': return { type: UNKNOWN, fn: () => null, retype: (to) => ({ type: to, fn: () => null, rowFree: true, constant: true }), rowFree: true, constant: true };
+    case 'bool': { const v = e.value as boolean; return { type: BOOL, fn: () => v, rowFree: true, constant: true }; }
     case 'int': {
       const v = Number(e.value);
       const big = BigInt(e.value as string | number);
       const type = v >= -2147483648 && v <= 2147483647 ? INT4
         : big >= -9223372036854775808n && big <= 9223372036854775807n ? INT8 : NUMERIC;
-      if (type === NUMERIC) { const s = parseNumeric(String(e.value)); return { type, fn: () => s }; }
-      return { type, fn: () => v };
+      if (type === NUMERIC) { const s = parseNumeric(String(e.value)); return { type, fn: () => s, rowFree: true, constant: true }; }
+      return { type, fn: () => v, rowFree: true, constant: true };
     }
-    case 'numeric': { const s = parseNumeric(e.value as string); return { type: NUMERIC, fn: () => s }; }
+    case 'numeric': { const s = parseNumeric(e.value as string); return { type: NUMERIC, fn: () => s, rowFree: true, constant: true }; }
     case 'string': {
       const s = e.value as string;
       return {
-        type: UNKNOWN, fn: () => s,
+        type: UNKNOWN, fn: () => s, rowFree: true, constant: true,
         retype: (to, context) => withPosition(e.pos, () => {
           const f = castFn(UNKNOWN, to, context === 'implicit' ? 'explicit' : context);
           if (!f) throw new DbError('datatype_mismatch', `cannot cast type unknown to ${typeDisplayName(to)}`);
           const v = f(s); // converted once, at compile time: a bad literal fails even on an empty table
-          return { type: to, fn: () => v };
+          return { type: to, fn: () => v, rowFree: true, constant: true };
         }),
       };
     }
@@ -313,9 +394,9 @@ function param(index: number, pos: number): Compiled {
     return c.params[i]!;
   };
   return {
-    type: UNKNOWN,
+    type: UNKNOWN, rowFree: true,
     fn: (_r, c) => { const v = get(c); return v === null ? null : typeof v === 'string' ? v : coerceParam(v, TEXT); },
-    retype: (to) => ({ type: to, fn: (_r, c) => coerceParam(get(c), to) }),
+    retype: (to) => ({ type: to, rowFree: true, fn: (_r, c) => coerceParam(get(c), to) }),
   };
 }
 
@@ -332,48 +413,6 @@ export function convert(c: Compiled, to: SqlType, context: CastContext, pos: num
   }
   if (c.type.oid === to.oid && c.type.typmod === to.typmod) return c;
   const g = c.fn;
-  return { type: to, fn: (r, x) => f(g(r, x)) };
+  if (c.constant) { const v = f(g([], null as unknown as ExecCtx)); return { type: to, fn: () => v, rowFree: true, constant: true }; }
+  return { type: to, fn: (r, x) => f(g(r, x)), rowFree: c.rowFree };
 }
-
-/** Resolves the common type of CASE/COALESCE branches as PostgreSQL's select_common_type does for our types. */
-function unify(args: Compiled[], what: string, positions: number[]): Compiled[] {
-  let target: SqlType | null = null;
-  for (let i = 0; i < args.length; i++) {
-    const t = args[i]!.type;
-    if (t.oid === Oid.UNKNOWN) continue;
-    if (target === null) { target = t; continue; }
-    const a = category(target.oid), b = category(t.oid);
-    if (a !== b) {
-      throw new DbError('datatype_mismatch', `${what} types ${typeDisplayName(target)} and ${typeDisplayName(t)} cannot be matched`, at(positions[i]!));
-    }
-    if (a === 'int' && rank(t.oid) > rank(target.oid)) target = t;
-    if (a === 'string' && t.oid === Oid.TEXT) target = TEXT;
-    if (a === 'string' && t.oid === Oid.VARCHAR && t.typmod !== target.typmod && target.oid === Oid.VARCHAR) target = { oid: Oid.VARCHAR, typmod: -1 };
-  }
-  const to = target ?? TEXT;
-  return args.map((c, i) => convert(c, to, 'implicit', positions[i]!, () => what));
-}
-
-const category = (oid: number): string =>
-  oid === Oid.INT2 || oid === Oid.INT4 || oid === Oid.INT8 || oid === Oid.NUMERIC ? 'int' : oid === Oid.TEXT || oid === Oid.VARCHAR ? 'string' : String(oid);
-const rank = (oid: number): number => (oid === Oid.INT2 ? 1 : oid === Oid.INT4 ? 2 : oid === Oid.INT8 ? 3 : 4);
-
-function aggResultType(name: string, arg: Compiled | null, pos: number): SqlType {
-  if (name === 'count') return INT8;
-  const t = arg!.type;
-  const bad = (): DbError => new DbError('undefined_function', `function ${name}(${typeDisplayName(t)}) does not exist`,
-    { ...at(pos), hint: 'No function matches the given name and argument types. You might need to add explicit type casts.' });
-  switch (name) {
-    case 'sum':
-      if (t.oid === Oid.INT2 || t.oid === Oid.INT4) return INT8;
-      if (t.oid === Oid.INT8 || t.oid === Oid.NUMERIC) return NUMERIC;
-      throw bad();
-    case 'avg':
-      if (category(t.oid) === 'int') return NUMERIC;
-      throw bad();
-    default: // min, max
-      if (t.oid === Oid.VOID || t.oid === Oid.BOOL) throw bad();
-      return t.oid === Oid.VARCHAR ? TEXT : t;
-  }
-}
-

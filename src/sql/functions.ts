@@ -1,15 +1,27 @@
 /**
- * Built-in functions: scalar ones compile to closures like operators do;
- * aggregates compile to accumulator factories used by the aggregate plan node.
+ * Built-in scalar functions. Each entry resolves its argument types as
+ * PostgreSQL's function resolution would for that name (an integer passed
+ * to round() becomes double precision, as PostgreSQL picks round(float8)
+ * for it; a numeric stays exact) and returns a compiled closure, or null
+ * when no overload fits, which becomes 42883 "function f(types) does not
+ * exist". Aggregates live in aggregates.ts; date/time ones in
+ * functions-datetime.ts.
  */
+import { createHash } from 'node:crypto';
 import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
-import type { AggSpec, Compiled } from './expr.ts';
-import { comparatorFor } from './operators.ts';
-import { INT4, NUMERIC, TEXT, TIMESTAMPTZ, VOID, Oid, checkInt, isInt, isString, typeDisplayName } from './types.ts';
-
-const AGGREGATES = new Set(['count', 'sum', 'min', 'max', 'avg']);
-export const isAggregateName = (name: string): boolean => AGGREGATES.has(name);
+import { castFn } from './casts.ts';
+import type { Compiled, ExecCtx, Fn } from './expr.ts';
+import { dateTimeFunction } from './functions-datetime.ts';
+import {
+  decAbs, decCeil, decFloor, decFromText, decMod, decRound, decSign, decToText, decTrunc, decTruncDiv, type Dec,
+} from './numeric.ts';
+import { roundHalfEven } from './casts.ts';
+import { errorWithCode } from './sqlerror.ts';
+import {
+  BOOL, FLOAT8, INT4, INT8, NUMERIC, TEXT, VOID, Oid, checkInt, formatValue, isFloat, isInt, isNumber, isString,
+  typeDisplayName, type SqlType,
+} from './types.ts';
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
 
@@ -21,55 +33,52 @@ function noFunction(name: string, args: readonly Compiled[], pos: number): DbErr
     { ...at(pos), hint: 'No function matches the given name and argument types. You might need to add explicit type casts.' });
 }
 
-/** Strings and untyped literals as text. */
-function textArg(a: Compiled): Compiled | null {
-  if (a.type.oid === Oid.UNKNOWN) return a.retype!(TEXT, 'implicit');
-  return isString(a.type.oid) ? a : null;
+/** Converts `a` to `to` implicitly, or null if PostgreSQL would not. */
+export function implicit(a: Compiled, to: SqlType): Compiled | null {
+  if (a.type.oid === Oid.UNKNOWN) return a.retype!(to, 'implicit');
+  if (a.type.oid === to.oid) return a;
+  const f = castFn(a.type, to, 'implicit');
+  if (!f) return null;
+  const g = a.fn;
+  return { type: to, fn: (r, c) => f(g(r, c)) };
 }
 
-export function compileFunction(name: string, args: readonly Compiled[], pos: number): Compiled {
-  const one = args.length === 1 ? args[0]! : null;
-  switch (name) {
-    case 'abs': {
-      if (!one || !isInt(one.type.oid)) break;
-      const f = one.fn, oid = one.type.oid;
-      return { type: one.type, fn: (r, c) => { const v = f(r, c); return v === null ? null : checkInt(Math.abs(v as number), oid); } };
-    }
-    case 'length': case 'char_length': case 'character_length': {
-      const a = one && textArg(one);
-      if (!a) break;
-      const f = a.fn;
-      return { type: INT4, fn: (r, c) => { const v = f(r, c); return v === null ? null : charLength(v as string); } };
-    }
-    case 'lower': case 'upper': {
-      const a = one && textArg(one);
-      if (!a) break;
-      const f = a.fn;
-      return name === 'lower'
-        ? { type: TEXT, fn: (r, c) => { const v = f(r, c); return v === null ? null : (v as string).toLowerCase(); } }
-        : { type: TEXT, fn: (r, c) => { const v = f(r, c); return v === null ? null : (v as string).toUpperCase(); } };
-    }
-    case 'pg_sleep': {
-      if (!one) break;
-      const a = one.type.oid === Oid.UNKNOWN ? one.retype!(NUMERIC, 'implicit') : one;
-      if (!isInt(a.type.oid) && a.type.oid !== Oid.NUMERIC) break;
-      const f = a.fn;
-      // Not a real sleep: the statement context accumulates it and the session
-      // awaits it after the statement, so the event loop stays free (invariant S4 in session.ts).
-      return { type: VOID, fn: (r, c) => {
-        const v = f(r, c);
-        if (v !== null) c.sleepMs += Math.max(0, Number(v) * 1000);
-        return '';
-      } };
-    }
-    case 'version':
-      if (args.length !== 0) break;
-      return { type: TEXT, fn: () => VERSION };
-    case 'now': case 'current_timestamp': case 'transaction_timestamp':
-      if (args.length !== 0) break;
-      return { type: TIMESTAMPTZ, fn: (_r, c) => formatTimestamp(c.now) };
+const textArg = (a: Compiled | undefined): Fn | null => (a && (isString(a.type.oid) || a.type.oid === Oid.UNKNOWN) ? implicit(a, TEXT)!.fn : null);
+const intArg = (a: Compiled | undefined): Fn | null => (a && (isInt(a.type.oid) || a.type.oid === Oid.UNKNOWN) ? implicit(a, isInt(a.type.oid) ? a.type : INT4)!.fn : null);
+
+/** Strict functions: NULL in, NULL out. */
+function strict(type: SqlType, fns: readonly Fn[], f: (...v: Value[]) => Value): Compiled {
+  if (fns.length === 1) {
+    const a = fns[0]!;
+    return { type, fn: (r, c) => { const v = a(r, c); return v === null ? null : f(v); } };
   }
-  throw noFunction(name, args, pos);
+  if (fns.length === 2) {
+    const [a, b] = fns as [Fn, Fn];
+    return { type, fn: (r, c) => { const x = a(r, c); if (x === null) return null; const y = b(r, c); return y === null ? null : f(x, y); } };
+  }
+  return { type, fn: (r, c) => {
+    const vs: Value[] = [];
+    for (const g of fns) { const v = g(r, c); if (v === null) return null; vs.push(v); }
+    return f(...vs);
+  } };
+}
+
+/** Numeric-category functions with numeric and double precision versions (integers go to double precision). */
+function mathFn(args: readonly Compiled[], onNumeric: ((d: Dec, ...rest: number[]) => Dec) | null, onFloat: ((x: number, ...rest: number[]) => number) | null, extraInt = 0): Compiled | null {
+  const a = args[0];
+  if (!a || args.length !== 1 + extraInt) return null;
+  const rest = args.slice(1).map(intArg);
+  if (rest.some((r) => r === null)) return null;
+  const restFns = rest as Fn[];
+  if ((a.type.oid === Oid.NUMERIC || (a.type.oid === Oid.UNKNOWN && extraInt > 0) || (isInt(a.type.oid) && extraInt > 0 && !onFloat)) && onNumeric) {
+    const n = implicit(a, NUMERIC)!;
+    return strict(NUMERIC, [n.fn, ...restFns], (v, ...r) => decToText(onNumeric(decFromText(v as string), ...(r as number[]))));
+  }
+  if ((isNumber(a.type.oid) || a.type.oid === Oid.UNKNOWN) && onFloat) {
+    const f = implicit(a, FLOAT8)!;
+    return strict(FLOAT8, [f.fn, ...restFns], (v, ...r) => onFloat(v as number, ...(r as number[])));
+  }
+  return null;
 }
 
 function charLength(s: string): number {
@@ -81,89 +90,256 @@ function charLength(s: string): number {
   return n;
 }
 
-/** timestamptz output in ISO style, time zone UTC: 2024-05-01 12:34:56.789+00. */
-export function formatTimestamp(d: Date): string {
-  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
-  const ms = d.getUTCMilliseconds();
-  const frac = ms === 0 ? '' : '.' + p(ms, 3).replace(/0+$/, '');
-  return `${p(d.getUTCFullYear(), 4)}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}${frac}+00`;
+const trimChars = (s: string, chars: string, left: boolean, right: boolean): string => {
+  const set = new Set(Array.from(chars));
+  const cs = Array.from(s);
+  let i = 0, j = cs.length;
+  if (left) while (i < j && set.has(cs[i]!)) i++;
+  if (right) while (j > i && set.has(cs[j - 1]!)) j--;
+  return cs.slice(i, j).join('');
+};
+
+function substring(s: string, start: number, len: number | null): string {
+  const cs = Array.from(s);
+  if (len !== null && len < 0) throw new DbError('invalid_parameter_value', 'negative substring length not allowed');
+  const from = Math.max(start, 1);
+  const end = len === null ? cs.length + 1 : start + len;
+  return end <= from ? '' : cs.slice(from - 1, end - 1).join('');
 }
 
-/** One group's running state for one aggregate call. */
-export interface Accumulator {
-  add(v: Value): void;
-  result(): Value;
+function pad(s: string, len: number, fill: string, left: boolean): string {
+  const cs = Array.from(s);
+  if (len <= cs.length) return cs.slice(0, Math.max(len, 0)).join('');
+  const f = Array.from(fill);
+  if (f.length === 0) return s;
+  const need = len - cs.length;
+  let p = '';
+  for (let i = 0; i < need; i++) p += f[i % f.length];
+  return left ? p + s : s + p;
 }
 
-/** Returns a factory of accumulators for `spec` (one per group). */
-export function accumulatorFactory(spec: AggSpec): () => Accumulator {
-  const inner = baseFactory(spec);
-  if (!spec.distinct) return inner;
-  return () => {
-    const seen = new Set<Value>();
-    const acc = inner();
-    return { add: (v) => { if (v !== null && !seen.has(v)) { seen.add(v); acc.add(v); } }, result: () => acc.result() };
-  };
-}
+type Impl = (args: readonly Compiled[], pos: number) => Compiled | null;
 
-function baseFactory(spec: AggSpec): () => Accumulator {
-  switch (spec.name) {
-    case 'count':
-      // count(*) has no argument: the node calls add(true) for every row.
-      return () => { let n = 0; return { add: (v) => { if (v !== null) n++; }, result: () => n }; };
-    case 'sum':
-      if (spec.type.oid === Oid.NUMERIC) {
-        return () => {
-          let s = 0n, any = false;
-          return { add: (v) => { if (v !== null) { s += BigInt(v as number); any = true; } }, result: () => (any ? s.toString() : null) };
-        };
-      }
-      return () => {
-        let s = 0, any = false;
-        return { add: (v) => { if (v !== null) { s += v as number; any = true; } }, result: () => (any ? checkInt(s, Oid.INT8) : null) };
-      };
-    case 'avg':
-      return () => {
-        let s = 0n, n = 0n;
-        return { add: (v) => { if (v !== null) { s += BigInt(v as number); n++; } }, result: () => (n === 0n ? null : numericDiv(s, n)) };
-      };
-    default: {
-      const cmp = comparatorFor(spec.type.oid);
-      const sign = spec.name === 'min' ? -1 : 1;
-      return () => {
-        let best: Value = null;
-        return { add: (v) => { if (v !== null && (best === null || cmp(v, best) * sign > 0)) best = v; }, result: () => best };
-      };
+const FUNCS: Record<string, Impl> = {
+  abs: (args) => {
+    const a = args[0];
+    if (args.length !== 1 || !a) return null;
+    if (isInt(a.type.oid)) { const oid = a.type.oid; return strict(a.type, [a.fn], (v) => checkInt(Math.abs(v as number), oid)); }
+    if (isFloat(a.type.oid)) return strict(a.type, [a.fn], (v) => Math.abs(v as number));
+    return mathFn(args, decAbs, Math.abs);
+  },
+  round: (args) => mathFn(args, (d, n = 0) => decRound(d, n), args.length === 1 ? roundHalfEven : null, args.length - 1),
+  trunc: (args) => mathFn(args, (d, n = 0) => decTrunc(d, n), args.length === 1 ? Math.trunc : null, args.length - 1),
+  ceil: (args) => mathFn(args, decCeil, Math.ceil),
+  ceiling: (args) => mathFn(args, decCeil, Math.ceil),
+  floor: (args) => mathFn(args, decFloor, Math.floor),
+  sign: (args) => mathFn(args, (d) => ({ u: BigInt(decSign(d)), s: 0 }), Math.sign),
+  sqrt: (args) => mathFn(args, null, (x) => {
+    if (x < 0) throw errorWithCode('2201F', 'cannot take square root of a negative number');
+    return Math.sqrt(x);
+  }),
+  cbrt: (args) => mathFn(args, null, Math.cbrt),
+  exp: (args) => mathFn(args, null, Math.exp),
+  ln: (args) => mathFn(args, null, (x) => {
+    if (x <= 0) throw new DbError('invalid_parameter_value', x === 0 ? 'cannot take logarithm of zero' : 'cannot take logarithm of a negative number');
+    return Math.log(x);
+  }),
+  log: (args) => (args.length === 1 ? mathFn(args, null, Math.log10) : null),
+  pi: (args) => (args.length === 0 ? { type: FLOAT8, fn: () => Math.PI } : null),
+  random: (args) => (args.length === 0 ? { type: FLOAT8, fn: () => Math.random() } : null),
+  power: (args) => powerFn(args),
+  pow: (args) => powerFn(args),
+  mod: (args) => {
+    if (args.length !== 2) return null;
+    const [a, b] = args as [Compiled, Compiled];
+    if ((isInt(a.type.oid) || a.type.oid === Oid.UNKNOWN) && (isInt(b.type.oid) || b.type.oid === Oid.UNKNOWN)) {
+      const type = a.type.oid === Oid.INT8 || b.type.oid === Oid.INT8 ? INT8 : INT4;
+      return strict(type, [implicit(a, type)!.fn, implicit(b, type)!.fn], (x, y) => {
+        if (y === 0) throw new DbError('division_by_zero', 'division by zero');
+        const v = (x as number) % (y as number); return v === 0 ? 0 : v;
+      });
     }
-  }
+    const x = implicit(a, NUMERIC), y = implicit(b, NUMERIC);
+    if (!x || !y) return null;
+    return strict(NUMERIC, [x.fn, y.fn], (p, q) => decToText(decMod(decFromText(p as string), decFromText(q as string))));
+  },
+  div: (args) => {
+    if (args.length !== 2) return null;
+    const x = implicit(args[0]!, NUMERIC), y = implicit(args[1]!, NUMERIC);
+    if (!x || !y) return null;
+    return strict(NUMERIC, [x.fn, y.fn], (p, q) => decToText(decTruncDiv(decFromText(p as string), decFromText(q as string))));
+  },
+  length: (args) => {
+    if (args.length !== 1) return null;
+    if (args[0]!.type.oid === Oid.BYTEA) return strict(INT4, [args[0]!.fn], (v) => (v as Uint8Array).length);
+    const a = textArg(args[0]);
+    return a && strict(INT4, [a], (v) => charLength(v as string));
+  },
+  char_length: (args) => FUNCS.length!(args, -1),
+  character_length: (args) => FUNCS.length!(args, -1),
+  octet_length: (args) => {
+    if (args.length !== 1) return null;
+    if (args[0]!.type.oid === Oid.BYTEA) return strict(INT4, [args[0]!.fn], (v) => (v as Uint8Array).length);
+    const a = textArg(args[0]);
+    return a && strict(INT4, [a], (v) => Buffer.byteLength(v as string));
+  },
+  lower: (args) => { const a = args.length === 1 && textArg(args[0]); return a ? strict(TEXT, [a], (v) => (v as string).toLowerCase()) : null; },
+  upper: (args) => { const a = args.length === 1 && textArg(args[0]); return a ? strict(TEXT, [a], (v) => (v as string).toUpperCase()) : null; },
+  initcap: (args) => {
+    const a = args.length === 1 && textArg(args[0]);
+    return a ? strict(TEXT, [a], (v) => (v as string).toLowerCase().replace(/(^|[^\p{L}\p{N}])(\p{L})/gu, (_m, p: string, c: string) => p + c.toUpperCase())) : null;
+  },
+  substr: (args) => substringFn(args),
+  substring: (args) => substringFn(args),
+  btrim: (args) => trimFn(args, true, true),
+  trim: (args) => trimFn(args, true, true),
+  ltrim: (args) => trimFn(args, true, false),
+  rtrim: (args) => trimFn(args, false, true),
+  replace: (args) => {
+    const fns = args.map(textArg);
+    if (args.length !== 3 || fns.some((f) => !f)) return null;
+    return strict(TEXT, fns as Fn[], (s, f, t) => ((f as string) === '' ? (s as string) : (s as string).split(f as string).join(t as string)));
+  },
+  position: (args) => strposFn(args),
+  strpos: (args) => strposFn(args),
+  concat: (args) => concatFn(args, false),
+  concat_ws: (args) => concatFn(args, true),
+  left: (args) => leftRight(args, true),
+  right: (args) => leftRight(args, false),
+  repeat: (args) => {
+    const s = textArg(args[0]), n = intArg(args[1]);
+    return args.length === 2 && s && n ? strict(TEXT, [s, n], (v, k) => (v as string).repeat(Math.max(0, k as number))) : null;
+  },
+  reverse: (args) => { const a = args.length === 1 && textArg(args[0]); return a ? strict(TEXT, [a], (v) => Array.from(v as string).reverse().join('')) : null; },
+  lpad: (args) => padFn(args, true),
+  rpad: (args) => padFn(args, false),
+  split_part: (args) => {
+    const s = textArg(args[0]), d = textArg(args[1]), n = intArg(args[2]);
+    if (args.length !== 3 || !s || !d || !n) return null;
+    return strict(TEXT, [s, d, n], (v, sep, k) => {
+      const i = k as number;
+      if (i === 0) throw new DbError('invalid_parameter_value', 'field position must not be zero');
+      const parts = (sep as string) === '' ? [v as string] : (v as string).split(sep as string);
+      return (i > 0 ? parts[i - 1] : parts[parts.length + i]) ?? '';
+    });
+  },
+  starts_with: (args) => {
+    const s = textArg(args[0]), p = textArg(args[1]);
+    return args.length === 2 && s && p ? strict(BOOL, [s, p], (v, q) => (v as string).startsWith(q as string)) : null;
+  },
+  chr: (args) => { const n = args.length === 1 && intArg(args[0]); return n ? strict(TEXT, [n], (v) => String.fromCodePoint(v as number)) : null; },
+  ascii: (args) => { const a = args.length === 1 && textArg(args[0]); return a ? strict(INT4, [a], (v) => (v as string).codePointAt(0) ?? 0) : null; },
+  md5: (args) => {
+    const a = args.length === 1 && textArg(args[0]);
+    return a ? strict(TEXT, [a], (v) => hash('md5', v as string)) : null;
+  },
+  pg_sleep: (args) => {
+    const a = args.length === 1 ? implicit(args[0]!, FLOAT8) : null;
+    if (!a) return null;
+    const f = a.fn;
+    // Not a real sleep: the statement context accumulates it and the session
+    // awaits it after the statement, so the event loop stays free (invariant S4 in session.ts).
+    return { type: VOID, fn: (r, c) => { const v = f(r, c); if (v !== null) c.sleepMs += Math.max(0, (v as number) * 1000); return ''; } };
+  },
+  version: (args) => (args.length === 0 ? { type: TEXT, fn: () => VERSION } : null),
+  current_database: (args) => (args.length === 0 ? { type: TEXT, fn: () => 'ariesdb' } : null),
+  current_user: (args) => (args.length === 0 ? { type: TEXT, fn: () => 'postgres' } : null),
+  current_schema: (args) => (args.length === 0 ? { type: TEXT, fn: () => 'public' } : null),
+  pg_typeof: (args) => {
+    if (args.length !== 1) return null;
+    const name = typeDisplayName(args[0]!.type);
+    return { type: TEXT, fn: () => name };
+  },
+  nextval: (args) => { const a = args.length === 1 && textArg(args[0]); return a ? { type: INT8, fn: (r, c) => { const v = a(r, c); return v === null ? null : c.nextval(v as string); } } : null; },
+  currval: (args) => { const a = args.length === 1 && textArg(args[0]); return a ? { type: INT8, fn: (r, c) => { const v = a(r, c); return v === null ? null : c.currval(v as string); } } : null; },
+  setval: (args) => {
+    const a = textArg(args[0]), n = args[1] ? implicit(args[1], INT8) : null, called = args[2] ? implicit(args[2], BOOL) : null;
+    if (!a || !n || (args.length === 3 && !called) || args.length < 2 || args.length > 3) return null;
+    return { type: INT8, fn: (r, c) => {
+      const name = a(r, c), v = n.fn(r, c), k = called ? called.fn(r, c) : true;
+      return name === null || v === null || k === null ? null : c.setval(name as string, v as number, k as boolean);
+    } };
+  },
+};
+
+function powerFn(args: readonly Compiled[]): Compiled | null {
+  if (args.length !== 2) return null;
+  const [a, b] = args as [Compiled, Compiled];
+  const x = implicit(a, FLOAT8), y = implicit(b, FLOAT8);
+  if (!x || !y) return null;
+  return strict(FLOAT8, [x.fn, y.fn], (p, q) => {
+    const v = Math.pow(p as number, q as number);
+    if (p === 0 && (q as number) < 0) throw new DbError('invalid_parameter_value', 'zero raised to a negative power is undefined');
+    if (Number.isNaN(v) && !Number.isNaN(p) && !Number.isNaN(q)) throw new DbError('invalid_parameter_value', 'a negative number raised to a non-integer power yields a complex result');
+    return v;
+  });
 }
 
-/**
- * a / b for integers as PostgreSQL's numeric division shows it: the result
- * scale comes from select_div_scale() (at least 16 significant digits) and
- * the last digit is rounded half away from zero.
- */
-export function numericDiv(a: bigint, b: bigint): string {
-  const weightAndFirst = (x: bigint): [number, number] => {
-    if (x === 0n) return [0, 0];
-    const d = (x < 0n ? -x : x).toString();
-    const w = Math.floor((d.length - 1) / 4);
-    return [w, Number(d.slice(0, d.length - w * 4))];
-  };
-  const [w1, f1] = weightAndFirst(a);
-  const [w2, f2] = weightAndFirst(b);
-  let qweight = w1 - w2;
-  if (f1 <= f2) qweight--;
-  const rscale = Math.min(1000, Math.max(0, 16 - qweight * 4));
-  const neg = (a < 0n) !== (b < 0n) && a !== 0n;
-  const num = (a < 0n ? -a : a) * 10n ** BigInt(rscale);
-  const den = b < 0n ? -b : b;
-  let q = num / den;
-  if ((num % den) * 2n >= den) q++;
-  let digits = q.toString();
-  if (rscale > 0) {
-    digits = digits.padStart(rscale + 1, '0');
-    digits = digits.slice(0, digits.length - rscale) + '.' + digits.slice(digits.length - rscale);
-  }
-  return (neg && q !== 0n ? '-' : '') + digits;
+function substringFn(args: readonly Compiled[]): Compiled | null {
+  const s = textArg(args[0]), start = intArg(args[1]), len = args[2] ? intArg(args[2]) : null;
+  if (!s || !start || (args.length === 3 && !len) || args.length < 2 || args.length > 3) return null;
+  return strict(TEXT, len ? [s, start, len] : [s, start], (v, st, l) => substring(v as string, st as number, l === undefined ? null : (l as number)));
 }
+
+function trimFn(args: readonly Compiled[], left: boolean, right: boolean): Compiled | null {
+  const s = textArg(args[0]), chars = args[1] ? textArg(args[1]) : null;
+  if (!s || (args.length === 2 && !chars) || args.length > 2) return null;
+  return strict(TEXT, chars ? [s, chars] : [s], (v, c) => trimChars(v as string, (c as string | undefined) ?? ' ', left, right));
+}
+
+function strposFn(args: readonly Compiled[]): Compiled | null {
+  const s = textArg(args[0]), sub = textArg(args[1]);
+  if (args.length !== 2 || !s || !sub) return null;
+  return strict(INT4, [s, sub], (v, p) => {
+    const i = (v as string).indexOf(p as string);
+    return i < 0 ? 0 : charLength((v as string).slice(0, i)) + 1;
+  });
+}
+
+function concatFn(args: readonly Compiled[], ws: boolean): Compiled | null {
+  if (args.length === 0 || (ws && args.length < 1)) return null;
+  const fns = args.map((a) => {
+    if (a.type.oid === Oid.UNKNOWN) return a.retype!(TEXT, 'implicit').fn;
+    if (a.type.oid === Oid.BPCHAR) return implicit(a, TEXT)!.fn;
+    if (isString(a.type.oid)) return a.fn;
+    const f = a.fn, oid = a.type.oid;
+    return (r: Value[], c: ExecCtx) => formatValue(f(r, c), oid);
+  });
+  if (!ws) return { type: TEXT, fn: (r, c) => { let out = ''; for (const f of fns) { const v = f(r, c); if (v !== null) out += v as string; } return out; } };
+  const [sep, ...rest] = fns as [Fn, ...Fn[]];
+  return { type: TEXT, fn: (r, c) => {
+    const s = sep(r, c);
+    if (s === null) return null;
+    const parts: string[] = [];
+    for (const f of rest) { const v = f(r, c); if (v !== null) parts.push(v as string); }
+    return parts.join(s as string);
+  } };
+}
+
+function leftRight(args: readonly Compiled[], left: boolean): Compiled | null {
+  const s = textArg(args[0]), n = intArg(args[1]);
+  if (args.length !== 2 || !s || !n) return null;
+  return strict(TEXT, [s, n], (v, k) => {
+    const cs = Array.from(v as string), i = k as number;
+    if (left) return (i >= 0 ? cs.slice(0, i) : cs.slice(0, Math.max(0, cs.length + i))).join('');
+    return (i >= 0 ? cs.slice(Math.max(0, cs.length - i)) : cs.slice(Math.min(cs.length, -i))).join('');
+  });
+}
+
+function padFn(args: readonly Compiled[], left: boolean): Compiled | null {
+  const s = textArg(args[0]), n = intArg(args[1]), f = args[2] ? textArg(args[2]) : null;
+  if (!s || !n || (args.length === 3 && !f) || args.length < 2 || args.length > 3) return null;
+  return strict(TEXT, f ? [s, n, f] : [s, n], (v, k, fill) => pad(v as string, k as number, (fill as string | undefined) ?? ' ', left));
+}
+
+function hash(algo: string, s: string): string {
+  return createHash(algo).update(s).digest('hex');
+}
+
+export function compileFunction(name: string, args: readonly Compiled[], pos: number): Compiled {
+  const impl = FUNCS[name];
+  const c = impl ? impl(args, pos) : dateTimeFunction(name, args);
+  if (c) return c;
+  throw noFunction(name, args, pos);
+}
+

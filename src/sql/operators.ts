@@ -1,24 +1,39 @@
 /**
- * Binary operators with PostgreSQL's typing and integer semantics:
- *  - int2/int4/int8 arithmetic yields the wider operand type and raises
- *    22003 "<type> out of range" on overflow; / truncates toward zero; / and %
- *    by zero raise 22012.
- *  - Comparisons need operands of one category (integers, strings, booleans);
- *    otherwise 42883 "operator does not exist: text = integer", as PostgreSQL.
- *  - || concatenates when at least one side is a string; the other side goes
- *    through its output function.
+ * Binary operators with PostgreSQL's typing:
+ *  - Arithmetic in the numeric category yields the wider operand type
+ *    (int2 < int4 < int8 < numeric < float4 < float8; an integer with a
+ *    float4 gives float8). Integer overflow raises 22003 "<type> out of
+ *    range"; / truncates toward zero for integers; / and % by zero raise
+ *    22012. numeric is exact (numeric.ts); floats follow IEEE.
+ *  - date ± integer → date, date - date → integer, date/timestamp ±
+ *    interval → timestamp, timestamp - timestamp → interval.
+ *  - Comparisons need operands of one category (numbers, strings,
+ *    booleans, date/times, bytea); otherwise 42883 "operator does not
+ *    exist: text = integer". char(n) compares without trailing blanks.
+ *  - || concatenates when at least one side is a string (the other goes
+ *    through its output function), or two byteas.
  * Every operator returns NULL when an operand is NULL.
  */
 import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
-import type { Compiled, Fn } from './expr.ts';
-import { BOOL, TEXT, Oid, formatValue, intRange, isInt, isString, typeDisplayName, type SqlType } from './types.ts';
+import {
+  dateDays, formatDate, parseInterval, timestampAddInterval, timestampDiff, dateToTimestamp,
+} from './datetime.ts';
+import type { Compiled, ExecCtx, Fn, Row } from './expr.ts';
+import {
+  decAdd, decCmp, decDiv, decFromText, decMod, decMul, decNeg, decSub, decToText, type Dec,
+} from './numeric.ts';
+import { castFn } from './casts.ts';
+import {
+  BOOL, DATE, FLOAT8, INT4, INTERVAL, NUMERIC, TEXT, TIMESTAMP, Oid, categoryOf, formatValue, intRange, isFloat, isInt,
+  isString, numericRank, typeDisplayName, type SqlType,
+} from './types.ts';
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
 const plain = (t: SqlType): string => typeDisplayName({ oid: t.oid, typmod: -1 });
 
-function noOperator(op: string, l: SqlType, r: SqlType, pos: number): DbError {
-  return new DbError('undefined_function', `operator does not exist: ${plain(l)} ${op} ${plain(r)}`,
+export function noOperator(op: string, l: SqlType | null, r: SqlType, pos: number): DbError {
+  return new DbError('undefined_function', `operator does not exist: ${l ? plain(l) + ' ' : ''}${op} ${plain(r)}`,
     { ...at(pos), hint: 'No operator matches the given name and argument types. You might need to add explicit type casts.' });
 }
 
@@ -29,12 +44,18 @@ function resolveUnknowns(op: string, l: Compiled, r: Compiled, pos: number, both
     if (!both) throw new DbError('undefined_function', `operator is not unique: unknown ${op} unknown`, at(pos));
     return [l.retype!(both, 'implicit'), r.retype!(both, 'implicit')];
   }
-  if (lu) return [l.retype!(r.type.oid === Oid.VARCHAR ? TEXT : r.type, 'implicit'), r];
-  if (ru) return [l, r.retype!(l.type.oid === Oid.VARCHAR ? TEXT : l.type, 'implicit')];
+  const other = (t: SqlType): SqlType => {
+    if (isString(t.oid)) return TEXT;
+    if (t.oid === Oid.NUMERIC) return NUMERIC;
+    // timestamp ± 'literal' means an interval; date + 'n' an integer; date - 'x' a date.
+    if ((op === '+' || op === '-') && (t.oid === Oid.TIMESTAMP || t.oid === Oid.TIMESTAMPTZ)) return INTERVAL;
+    if (op === '+' && t.oid === Oid.DATE) return INT4;
+    return t;
+  };
+  if (lu) return [l.retype!(other(r.type), 'implicit'), r];
+  if (ru) return [l, r.retype!(other(l.type), 'implicit')];
   return [l, r];
 }
-
-const rank = (oid: number): number => (oid === Oid.INT2 ? 1 : oid === Oid.INT4 ? 2 : 3);
 
 export function compileBinary(op: string, l: Compiled, r: Compiled, pos: number): Compiled {
   switch (op) {
@@ -48,109 +69,292 @@ export function compileBinary(op: string, l: Compiled, r: Compiled, pos: number)
   }
 }
 
+/** Wraps a two-argument value function with NULL propagation. */
+const strict2 = (a: Fn, b: Fn, f: (x: Value, y: Value) => Value): Fn => (row, c) => {
+  const x = a(row, c); if (x === null) return null;
+  const y = b(row, c); return y === null ? null : f(x, y);
+};
+
+const toType = (c: Compiled, to: SqlType): Fn => {
+  if (c.type.oid === to.oid) return c.fn;
+  const f = castFn(c.type, to, 'implicit')!;
+  const g = c.fn;
+  return (r, x) => f(g(r, x));
+};
+
 function arithmetic(op: string, l0: Compiled, r0: Compiled, pos: number): Compiled {
   const [l, r] = resolveUnknowns(op, l0, r0, pos, null);
-  if (!isInt(l.type.oid) || !isInt(r.type.oid)) {
-    if ((l.type.oid === Oid.NUMERIC || isInt(l.type.oid)) && (r.type.oid === Oid.NUMERIC || isInt(r.type.oid))) {
-      throw new DbError('feature_not_supported', 'arithmetic on numeric values is not supported yet', at(pos));
-    }
-    throw noOperator(op, l.type, r.type, pos);
+  const lo = l.type.oid, ro = r.type.oid;
+  const lr = numericRank(lo), rr = numericRank(ro);
+  if (lr > 0 && rr > 0) {
+    let type = lr >= rr ? l.type : r.type;
+    type = { oid: type.oid, typmod: -1 };
+    if ((lo === Oid.FLOAT4 && isInt(ro)) || (ro === Oid.FLOAT4 && isInt(lo))) type = FLOAT8;
+    const a = toType(l, type), b = toType(r, type);
+    if (isInt(type.oid)) return { type, fn: intArith(op, type.oid, a, b) };
+    if (isFloat(type.oid)) return { type, fn: floatArith(op, type.oid, a, b) };
+    return { type: NUMERIC, fn: numericArith(op, a, b) };
   }
-  const type = rank(l.type.oid) >= rank(r.type.oid) ? l.type : r.type;
-  const [lo, hi, name] = intRange(type.oid);
+  const dt = dateArith(op, l, r);
+  if (dt) return dt;
+  throw noOperator(op, l.type, r.type, pos);
+}
+
+function intArith(op: string, oid: number, a: Fn, b: Fn): Fn {
+  const [lo, hi, name] = intRange(oid);
   // hiExcl: int8's upper bound rounds to 2^63 as a float, so compare with >= 2^63.
-  const hiExcl = type.oid === Oid.INT8 ? 2 ** 63 : hi + 1;
+  const hiExcl = oid === Oid.INT8 ? 2 ** 63 : hi + 1;
   const range = (): DbError => new DbError('numeric_value_out_of_range', `${name} out of range`);
-  const a = l.fn, b = r.fn;
-  let fn: Fn;
   switch (op) {
-    case '+': fn = (row, c) => {
+    case '+': return (row, c) => {
       const x = a(row, c); if (x === null) return null;
       const y = b(row, c); if (y === null) return null;
       const v = (x as number) + (y as number);
       if (v < lo || v >= hiExcl) throw range();
       return v;
-    }; break;
-    case '-': fn = (row, c) => {
+    };
+    case '-': return (row, c) => {
       const x = a(row, c); if (x === null) return null;
       const y = b(row, c); if (y === null) return null;
       const v = (x as number) - (y as number);
       if (v < lo || v >= hiExcl) throw range();
       return v;
-    }; break;
-    case '*': fn = (row, c) => {
-      const x = a(row, c); if (x === null) return null;
-      const y = b(row, c); if (y === null) return null;
+    };
+    case '*': return strict2(a, b, (x, y) => {
       const v = (x as number) * (y as number);
       if (v < lo || v >= hiExcl) throw range();
       return v === 0 ? 0 : v;
-    }; break;
-    case '/': fn = (row, c) => {
-      const x = a(row, c); if (x === null) return null;
-      const y = b(row, c); if (y === null) return null;
+    });
+    case '/': return strict2(a, b, (x, y) => {
       if (y === 0) throw new DbError('division_by_zero', 'division by zero');
       const v = Math.trunc((x as number) / (y as number));
       if (v < lo || v >= hiExcl) throw range();
       return v === 0 ? 0 : v;
-    }; break;
-    default: fn = (row, c) => {
-      const x = a(row, c); if (x === null) return null;
-      const y = b(row, c); if (y === null) return null;
+    });
+    default: return strict2(a, b, (x, y) => {
       if (y === 0) throw new DbError('division_by_zero', 'division by zero');
       const v = (x as number) % (y as number);
       return v === 0 ? 0 : v;
-    };
+    });
   }
-  return { type, fn };
 }
 
-type Cat = 'num' | 'numeric' | 'str' | 'bool' | 'other';
-const cat = (oid: number): Cat =>
-  isInt(oid) ? 'num' : oid === Oid.NUMERIC ? 'numeric' : isString(oid) ? 'str' : oid === Oid.BOOL ? 'bool' : 'other';
+function floatArith(op: string, oid: number, a: Fn, b: Fn): Fn {
+  const name = oid === Oid.FLOAT4 ? 'real' : 'double precision';
+  const fit = oid === Oid.FLOAT4 ? Math.fround : (x: number): number => x;
+  const check = (v: number, x: number, y: number): number => {
+    if (!Number.isFinite(v) && Number.isFinite(x) && Number.isFinite(y)) throw new DbError('numeric_value_out_of_range', `value out of range: overflow`);
+    return v;
+  };
+  void name;
+  switch (op) {
+    case '+': return strict2(a, b, (x, y) => check(fit((x as number) + (y as number)), x as number, y as number));
+    case '-': return strict2(a, b, (x, y) => check(fit((x as number) - (y as number)), x as number, y as number));
+    case '*': return strict2(a, b, (x, y) => check(fit((x as number) * (y as number)), x as number, y as number));
+    case '/': return strict2(a, b, (x, y) => {
+      if (y === 0) throw new DbError('division_by_zero', 'division by zero');
+      return check(fit((x as number) / (y as number)), x as number, y as number);
+    });
+    default: throw new DbError('undefined_function', `operator does not exist: ${typeDisplayName({ oid, typmod: -1 })} % ${typeDisplayName({ oid, typmod: -1 })}`,
+      { hint: 'No operator matches the given name and argument types. You might need to add explicit type casts.' });
+  }
+}
 
+function numericArith(op: string, a: Fn, b: Fn): Fn {
+  const f: (x: Dec, y: Dec) => Dec = op === '+' ? decAdd : op === '-' ? decSub : op === '*' ? decMul : op === '/' ? decDiv : decMod;
+  return strict2(a, b, (x, y) => decToText(f(decFromText(x as string), decFromText(y as string))));
+}
+
+function dateArith(op: string, l: Compiled, r: Compiled): Compiled | null {
+  const lo = l.type.oid, ro = r.type.oid;
+  const isTs = (o: number): boolean => o === Oid.TIMESTAMP || o === Oid.TIMESTAMPTZ;
+  if (lo === Oid.DATE && isInt(ro) && (op === '+' || op === '-')) {
+    const s = op === '+' ? 1 : -1;
+    return { type: DATE, fn: strict2(l.fn, r.fn, (d, n) => formatDate(dateDays(d as string) + s * (n as number))) };
+  }
+  if (isInt(lo) && ro === Oid.DATE && op === '+') return { type: DATE, fn: strict2(l.fn, r.fn, (n, d) => formatDate(dateDays(d as string) + (n as number))) };
+  if (lo === Oid.DATE && ro === Oid.DATE && op === '-') return { type: INT4, fn: strict2(l.fn, r.fn, (x, y) => dateDays(x as string) - dateDays(y as string)) };
+  if ((isTs(lo) || lo === Oid.DATE) && ro === Oid.INTERVAL && (op === '+' || op === '-')) {
+    const s = op === '+' ? 1 : -1;
+    const type = lo === Oid.TIMESTAMPTZ ? l.type : TIMESTAMP;
+    const suffix = lo === Oid.TIMESTAMPTZ ? '+00' : '';
+    const base = lo === Oid.DATE ? (v: Value) => dateToTimestamp(v as string) : (v: Value) => (v as string).replace(/\+00$/, '');
+    return { type, fn: strict2(l.fn, r.fn, (t, iv) => timestampAddInterval(base(t), parseInterval(iv as string), s) + suffix) };
+  }
+  if (lo === Oid.INTERVAL && (isTs(ro) || ro === Oid.DATE) && op === '+') return dateArith('+', r, l);
+  if (isTs(lo) && isTs(ro) && op === '-') return { type: INTERVAL, fn: strict2(l.fn, r.fn, (x, y) => timestampDiff(x as string, y as string)) };
+  return null;
+}
+
+/** Unary minus. */
+export function compileNegate(a0: Compiled, pos: number): Compiled {
+  const a = a0.type.oid === Oid.UNKNOWN ? a0.retype!(NUMERIC, 'implicit') : a0;
+  const oid = a.type.oid, f = a.fn;
+  if (isInt(oid)) {
+    const [lo, , name] = intRange(oid);
+    return { type: a.type, fn: (r, c) => {
+      const v = f(r, c); if (v === null) return null;
+      if (v === lo) throw new DbError('numeric_value_out_of_range', `${name} out of range`);
+      return v === 0 ? 0 : -(v as number);
+    }, constant: a.constant, rowFree: a.rowFree };
+  }
+  if (isFloat(oid)) return { type: a.type, fn: (r, c) => { const v = f(r, c); return v === null ? null : -(v as number); } };
+  if (oid === Oid.NUMERIC) return { type: a.type, fn: (r, c) => { const v = f(r, c); return v === null ? null : decToText(decNeg(decFromText(v as string))); } };
+  if (oid === Oid.INTERVAL) return { type: a.type, fn: (r, c) => { const v = f(r, c); return v === null ? null : negInterval(v as string); } };
+  throw noOperator('-', null, a.type, pos);
+}
+
+function negInterval(v: string): string {
+  const iv = parseInterval(v);
+  return timestampDiff('2000-01-01 00:00:00', timestampAddInterval('2000-01-01 00:00:00', iv, 1));
+}
+
+/** The category two comparison operands share, after unknowns took the other side's type. */
 function comparison(op: string, l0: Compiled, r0: Compiled, pos: number): Compiled {
   const [l, r] = resolveUnknowns(op, l0, r0, pos, TEXT);
-  const lc = cat(l.type.oid), rc = cat(r.type.oid);
-  const numericMix = (lc === 'num' || lc === 'numeric') && (rc === 'num' || rc === 'numeric');
-  if (!(lc === rc && lc !== 'other') && !numericMix) throw noOperator(op, l.type, r.type, pos);
-  // numeric values are decimal strings; compare them as numbers (exact up to 2^53, see types.ts).
-  const toNum = (f: Fn): Fn => (row, c) => { const v = f(row, c); return v === null ? null : Number(v); };
-  const a = lc === 'numeric' ? toNum(l.fn) : l.fn;
-  const b = rc === 'numeric' ? toNum(r.fn) : r.fn;
+  const lc = categoryOf(l.type.oid), rc = categoryOf(r.type.oid);
+  if (lc !== rc || lc === 'other') throw noOperator(op, l.type, r.type, pos);
+  let type: SqlType = l.type;
+  let a = l.fn, b = r.fn;
+  if (l.type.oid !== r.type.oid) {
+    if (lc === 'N') {
+      type = numericRank(l.type.oid) >= numericRank(r.type.oid) ? l.type : r.type;
+      if (isInt(type.oid)) type = l.type; // integers compare as JS numbers whatever their width
+      else { a = toType(l, type); b = toType(r, type); }
+    } else if (lc === 'S') {
+      type = TEXT; a = toType(l, TEXT); b = toType(r, TEXT);
+    } else if (lc === 'D') {
+      type = TIMESTAMP;
+      const ts = (c: Compiled): Fn => (c.type.oid === Oid.DATE ? toType(c, TIMESTAMP) : c.fn);
+      a = ts(l); b = ts(r);
+    }
+  }
+  const cmp = comparatorFor(type);
+  const fast = isInt(type.oid) || isFloat(type.oid) || type.oid === Oid.TEXT || type.oid === Oid.VARCHAR || type.oid === Oid.BOOL
+    || type.oid === Oid.DATE || type.oid === Oid.TIMESTAMP;
   let fn: Fn;
-  // JS's operators order our representations as PostgreSQL does for numbers and
-  // booleans; strings compare by UTF-16 code unit (a "C" collation).
-  switch (op) {
-    case '=': fn = (row, c) => { const x = a(row, c); if (x === null) return null; const y = b(row, c); return y === null ? null : x === y; }; break;
-    case '<>': fn = (row, c) => { const x = a(row, c); if (x === null) return null; const y = b(row, c); return y === null ? null : x !== y; }; break;
-    case '<': fn = (row, c) => { const x = a(row, c); if (x === null) return null; const y = b(row, c); return y === null ? null : (x as number) < (y as number); }; break;
-    case '<=': fn = (row, c) => { const x = a(row, c); if (x === null) return null; const y = b(row, c); return y === null ? null : (x as number) <= (y as number); }; break;
-    case '>': fn = (row, c) => { const x = a(row, c); if (x === null) return null; const y = b(row, c); return y === null ? null : (x as number) > (y as number); }; break;
-    default: fn = (row, c) => { const x = a(row, c); if (x === null) return null; const y = b(row, c); return y === null ? null : (x as number) >= (y as number); };
+  if (fast) {
+    // JS's operators order these representations as PostgreSQL does (strings: "C" collation).
+    switch (op) {
+      case '=': fn = (row, c) => { const x = a(row, c); if (x === null) return null; const y = b(row, c); return y === null ? null : x === y; }; break;
+      case '<>': fn = (row, c) => { const x = a(row, c); if (x === null) return null; const y = b(row, c); return y === null ? null : x !== y; }; break;
+      case '<': fn = (row, c) => { const x = a(row, c); if (x === null) return null; const y = b(row, c); return y === null ? null : (x as number) < (y as number); }; break;
+      case '<=': fn = (row, c) => { const x = a(row, c); if (x === null) return null; const y = b(row, c); return y === null ? null : (x as number) <= (y as number); }; break;
+      case '>': fn = (row, c) => { const x = a(row, c); if (x === null) return null; const y = b(row, c); return y === null ? null : (x as number) > (y as number); }; break;
+      default: fn = (row, c) => { const x = a(row, c); if (x === null) return null; const y = b(row, c); return y === null ? null : (x as number) >= (y as number); };
+    }
+    if (isFloat(type.oid) && op === '=') fn = strict2(a, b, (x, y) => cmp(x, y) === 0); // NaN = NaN in PostgreSQL
+  } else {
+    const test: (c: number) => boolean = op === '=' ? (c) => c === 0 : op === '<>' ? (c) => c !== 0 : op === '<' ? (c) => c < 0
+      : op === '<=' ? (c) => c <= 0 : op === '>' ? (c) => c > 0 : (c) => c >= 0;
+    fn = strict2(a, b, (x, y) => test(cmp(x, y)));
   }
   return { type: BOOL, fn };
 }
 
 function concat(l0: Compiled, r0: Compiled, pos: number): Compiled {
+  if (l0.type.oid === Oid.BYTEA || r0.type.oid === Oid.BYTEA) {
+    const [l, r] = resolveUnknowns('||', l0, r0, pos, null);
+    if (l.type.oid !== Oid.BYTEA || r.type.oid !== Oid.BYTEA) throw noOperator('||', l.type, r.type, pos);
+    return { type: l.type, fn: strict2(l.fn, r.fn, (x, y) => {
+      const a = x as Uint8Array, b = y as Uint8Array;
+      const out = new Uint8Array(a.length + b.length); out.set(a); out.set(b, a.length); return out;
+    }) };
+  }
   const stringy = (t: SqlType): boolean => isString(t.oid) || t.oid === Oid.UNKNOWN;
   if (!stringy(l0.type) && !stringy(r0.type)) throw noOperator('||', l0.type, r0.type, pos);
   const asText = (c: Compiled): Fn => {
     if (c.type.oid === Oid.UNKNOWN) return c.retype!(TEXT, 'implicit').fn;
+    if (c.type.oid === Oid.BPCHAR) return toType(c, TEXT);
     if (isString(c.type.oid)) return c.fn;
     const f = c.fn, oid = c.type.oid;
     return (row, x) => formatValue(f(row, x), oid);
   };
-  const a = asText(l0), b = asText(r0);
-  return { type: TEXT, fn: (row, c) => {
-    const x = a(row, c); if (x === null) return null;
-    const y = b(row, c); return y === null ? null : (x as string) + (y as string);
-  } };
+  return { type: TEXT, fn: strict2(asText(l0), asText(r0), (x, y) => (x as string) + (y as string)) };
 }
 
 const cmpPrimitive = (x: Value, y: Value): number => ((x as number) < (y as number) ? -1 : (x as number) > (y as number) ? 1 : 0);
-const cmpNumeric = (x: Value, y: Value): number => cmpPrimitive(Number(x), Number(y));
+const cmpNumeric = (x: Value, y: Value): number => decCmp(decFromText(x as string), decFromText(y as string));
+const cmpBpchar = (x: Value, y: Value): number => cmpPrimitive((x as string).replace(/ +$/, ''), (y as string).replace(/ +$/, ''));
+/** Floats: NaN equals NaN and sorts above everything, as PostgreSQL orders them. */
+const cmpFloat = (x: Value, y: Value): number => {
+  const a = x as number, b = y as number;
+  if (Number.isNaN(a)) return Number.isNaN(b) ? 0 : 1;
+  if (Number.isNaN(b)) return -1;
+  return a < b ? -1 : a > b ? 1 : 0;
+};
+const cmpBytes = (x: Value, y: Value): number => Buffer.compare(x as Uint8Array, y as Uint8Array);
+const cmpInterval = (x: Value, y: Value): number => {
+  const f = (v: string): number => { const i = parseInterval(v); return (i.months * 30 + i.days) * 86_400_000_000 + i.usec; };
+  return cmpPrimitive(f(x as string), f(y as string));
+};
 
 /** Total order on non-NULL values of one type, for ORDER BY, MIN/MAX and DISTINCT (NULLs are the caller's). */
-export function comparatorFor(oid: number): (x: Value, y: Value) => number {
-  return oid === Oid.NUMERIC ? cmpNumeric : cmpPrimitive;
+export function comparatorFor(type: SqlType): (x: Value, y: Value) => number {
+  switch (type.oid) {
+    case Oid.NUMERIC: return cmpNumeric;
+    case Oid.BPCHAR: return cmpBpchar;
+    case Oid.FLOAT4: case Oid.FLOAT8: return cmpFloat;
+    case Oid.BYTEA: return cmpBytes;
+    case Oid.INTERVAL: return cmpInterval;
+    default: return cmpPrimitive;
+  }
 }
+
+/** A primitive that is equal for equal values of `type` (for hashing in GROUP BY, DISTINCT, set operations). */
+export function hashKeyFor(type: SqlType): ((v: Value) => unknown) | null {
+  switch (type.oid) {
+    case Oid.NUMERIC: return (v) => (v === null ? null : decToText(decFromText(v as string)).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, ''));
+    case Oid.BPCHAR: return (v) => (v === null ? null : (v as string).replace(/ +$/, ''));
+    case Oid.BYTEA: return (v) => (v === null ? null : 'x' + Buffer.from(v as Uint8Array).toString('hex'));
+    default: return null;
+  }
+}
+
+/**
+ * LIKE / ILIKE: % matches any run, _ one character, the escape character
+ * (default backslash; '' for none) makes the next one literal. A constant
+ * pattern is translated to a RegExp once; a varying one per row with a
+ * one-entry cache.
+ */
+export function likeMatcher(pattern: Fn, escape: Fn | null, ci: boolean, constant: boolean): (s: string, row: Row, ctx: ExecCtx) => boolean | null {
+  const build = (p: string, esc: string | null): RegExp => {
+    if (esc !== null && Array.from(esc).length > 1) {
+      throw new DbError('invalid_parameter_value', 'invalid escape string', { hint: 'Escape string must be empty or one character.' });
+    }
+    let re = '';
+    const chars = Array.from(p);
+    for (let i = 0; i < chars.length; i++) {
+      const ch = chars[i]!;
+      if (esc && ch === esc) {
+        if (i + 1 >= chars.length) throw new DbError('invalid_parameter_value', 'LIKE pattern must not end with escape character');
+        re += escapeRe(chars[++i]!);
+      } else if (ch === '%') re += '.*';
+      else if (ch === '_') re += '.';
+      else re += escapeRe(ch);
+    }
+    return new RegExp(`^${re}$`, ci ? 'isu' : 'su');
+  };
+  const escOf = (row: Row, ctx: ExecCtx): string | null | undefined => {
+    if (!escape) return '\\';
+    const e = escape(row, ctx);
+    return e === null ? undefined : (e as string) === '' ? null : (e as string);
+  };
+  if (constant) {
+    const p = pattern([], null as unknown as ExecCtx);
+    const e = escOf([], null as unknown as ExecCtx);
+    if (p === null || e === undefined) return () => null;
+    const re = build(p as string, e);
+    return (s) => re.test(s);
+  }
+  let lastP: string | null = null, lastE: string | null | undefined, lastRe: RegExp | null = null;
+  return (s, row, ctx) => {
+    const p = pattern(row, ctx);
+    const e = escOf(row, ctx);
+    if (p === null || e === undefined) return null;
+    if (p !== lastP || e !== lastE || !lastRe) { lastRe = build(p as string, e); lastP = p as string; lastE = e; }
+    return lastRe.test(s);
+  };
+}
+
+const escapeRe = (c: string): string => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

@@ -17,9 +17,7 @@
 import { loadModule, parseSync } from 'libpg-query';
 import { DbError } from '../errors/index.ts';
 import type * as A from './ast.ts';
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Raw = any;
+import { QueryTranslator, str, tagOf, unsupported, type Raw } from './parse-query.ts';
 
 let loaded: Promise<void> | null = null;
 let ready = false;
@@ -53,7 +51,7 @@ export function parseSql(sql: string): readonly A.ParsedStatement[] {
     const start = pos(startByte);
     const end = s.stmt_len ? pos(startByte + s.stmt_len) : sql.length;
     const text = sql.slice(start, end).trim();
-    out.push({ stmt: new Translator(pos).statement(s.stmt), text, start });
+    out.push({ stmt: new Translator(pos, sql).statement(s.stmt), text, start });
   }
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
   cache.set(sql, out);
@@ -75,31 +73,27 @@ function positionMap(sql: string): (byte: number) => number {
   return (b) => (b < 0 ? -1 : map[Math.min(b, map.length - 1)]!);
 }
 
-function unsupported(what: string, pos = -1): DbError {
-  return new DbError('feature_not_supported', `${what} is not supported`, pos >= 0 ? { position: pos + 1 } : {});
-}
-
-/** The single key of a libpg-query node wrapper, e.g. {ColumnRef: {...}} → 'ColumnRef'. */
-const tagOf = (n: Raw): string => Object.keys(n)[0]!;
-const str = (n: Raw): string => n.String.sval;
-
-class Translator {
-  constructor(private readonly pos: (byte: number) => number) {}
-
-  private loc(l: number | undefined): number {
-    return l === undefined || l < 0 ? -1 : this.pos(l);
-  }
-
+class Translator extends QueryTranslator {
   statement(n: Raw): A.Statement {
     const tag = tagOf(n);
     const s = n[tag];
     switch (tag) {
-      case 'SelectStmt': return this.select(s);
+      case 'SelectStmt': return this.query(s);
       case 'InsertStmt': return this.insert(s);
       case 'UpdateStmt': return this.update(s);
       case 'DeleteStmt': return this.del(s);
       case 'CreateStmt': return this.createTable(s);
       case 'DropStmt': return this.drop(s);
+      case 'AlterTableStmt': return this.alterTable(s);
+      case 'RenameStmt': return this.rename(s);
+      case 'IndexStmt': return this.createIndex(s);
+      case 'TruncateStmt': return { kind: 'truncate', names: (s.relations as Raw[]).map((r) => this.rangeVar(r.RangeVar).name), restartIdentity: !!s.restart_seqs };
+      case 'CreateSeqStmt': return this.createSequence(s);
+      case 'ExplainStmt': {
+        const opts = (s.options ?? []).map((o: Raw) => o.DefElem.defname as string);
+        if (opts.some((o: string) => o !== 'analyze' && o !== 'costs' && o !== 'verbose')) throw unsupported('these EXPLAIN options');
+        return { kind: 'explain', stmt: this.statement(s.query), analyze: opts.includes('analyze') };
+      }
       case 'TransactionStmt': return this.transaction(s);
       case 'VariableSetStmt': return this.set(s);
       case 'VariableShowStmt': return { kind: 'show', name: s.name };
@@ -108,90 +102,55 @@ class Translator {
     }
   }
 
-  private select(s: Raw): A.SelectStmt {
-    if (s.op && s.op !== 'SETOP_NONE') throw unsupported(s.op.replace('SETOP_', ''));
-    if (s.withClause) throw unsupported('WITH');
-    if (s.valuesLists) throw unsupported('VALUES as a query');
-    if (s.lockingClause) throw unsupported('FOR UPDATE/SHARE');
-    if (s.intoClause) throw unsupported('SELECT INTO');
-    if (s.windowClause) throw unsupported('WINDOW');
-    if (s.distinctClause && s.distinctClause.length > 0 && Object.keys(s.distinctClause[0]).length > 0) {
-      throw unsupported('DISTINCT ON');
-    }
-    if (s.limitOption === 'LIMIT_OPTION_WITH_TIES') throw unsupported('FETCH ... WITH TIES');
-    const from = s.fromClause ?? [];
-    if (from.length > 1) throw unsupported('a FROM list of several tables (joins)', this.loc(from[1][tagOf(from[1])].location));
-    return {
-      kind: 'select',
-      distinct: s.distinctClause !== undefined,
-      targets: (s.targetList ?? []).map((t: Raw) => this.target(t.ResTarget)),
-      from: from.length === 1 ? this.fromItem(from[0]) : null,
-      where: s.whereClause ? this.expr(s.whereClause) : null,
-      groupBy: (s.groupClause ?? []).map((g: Raw) => this.expr(g)),
-      having: s.havingClause ? this.expr(s.havingClause) : null,
-      orderBy: (s.sortClause ?? []).map((o: Raw) => this.orderItem(o.SortBy)),
-      limit: s.limitCount ? this.expr(s.limitCount) : null,
-      offset: s.limitOffset ? this.expr(s.limitOffset) : null,
-    };
+  private returning(s: Raw): readonly A.SelectTarget[] | null {
+    const list = s.returningClause?.exprs ?? s.returningList;
+    return list ? (list as Raw[]).map((t) => this.target(t.ResTarget)) : null;
   }
 
-  private fromItem(n: Raw): A.TableRef {
-    const tag = tagOf(n);
-    if (tag !== 'RangeVar') {
-      const what = tag === 'JoinExpr' ? 'JOIN' : tag === 'RangeSubselect' ? 'a subquery in FROM' : tag === 'RangeFunction' ? 'a function in FROM' : tag;
-      throw unsupported(what, this.loc(n[tag].location));
-    }
-    return this.rangeVar(n.RangeVar);
-  }
-
-  private rangeVar(r: Raw): A.TableRef {
-    const pos = this.loc(r.location);
-    if (r.catalogname || (r.schemaname && r.schemaname !== 'public')) {
-      const name = [r.catalogname, r.schemaname, r.relname].filter(Boolean).join('.');
-      throw new DbError('undefined_table', `relation "${name}" does not exist`, { position: pos + 1 });
-    }
-    return { name: r.relname, alias: r.alias?.aliasname ?? null, pos };
-  }
-
-  private target(t: Raw): A.SelectTarget {
-    const pos = this.loc(t.location);
-    const v = t.val;
-    if (v.ColumnRef) {
-      const fields = v.ColumnRef.fields as Raw[];
-      const last = fields[fields.length - 1];
-      if (last.A_Star) {
-        if (fields.length > 2) throw unsupported('a qualified name with more than two parts', pos);
-        return { kind: 'star', table: fields.length === 2 ? str(fields[0]) : null, pos };
-      }
-    }
-    return { kind: 'expr', expr: this.expr(v), alias: t.name ?? null, pos };
-  }
-
-  private orderItem(o: Raw): A.OrderItem {
-    if (o.useOp) throw unsupported('ORDER BY ... USING');
-    return {
-      expr: this.expr(o.node),
-      desc: o.sortby_dir === 'SORTBY_DESC',
-      nullsFirst: o.sortby_nulls === 'SORTBY_NULLS_FIRST' ? true : o.sortby_nulls === 'SORTBY_NULLS_LAST' ? false : null,
-    };
+  private setClauses(list: Raw[]): A.SetClause[] {
+    return list.map((t: Raw) => {
+      const r = t.ResTarget;
+      if (r.indirection) throw unsupported('assignment to a column subfield', this.loc(r.location));
+      if (r.val.MultiAssignRef) throw unsupported('SET (a, b) = ...', this.loc(r.location));
+      return { column: r.name as string, value: this.insertItem(r.val), pos: this.loc(r.location) };
+    });
   }
 
   private insert(s: Raw): A.InsertStmt {
-    if (s.returningList) throw unsupported('RETURNING');
-    if (s.onConflictClause) throw unsupported('ON CONFLICT');
     if (s.withClause) throw unsupported('WITH');
+    if (s.override && s.override !== 'OVERRIDING_NOT_SET') throw unsupported('OVERRIDING');
     const table = this.rangeVar(s.relation);
     const columns = s.cols ? s.cols.map((c: Raw) => {
       if (c.ResTarget.indirection) throw unsupported('INSERT into a column subfield', this.loc(c.ResTarget.location));
       return { name: c.ResTarget.name as string, pos: this.loc(c.ResTarget.location) };
     }) : null;
-    if (!s.selectStmt) return { kind: 'insert', table, columns, rows: [], select: null };
-    const sel = s.selectStmt.SelectStmt;
-    if (sel.valuesLists) {
-      const rows = sel.valuesLists.map((l: Raw) => (l.List.items ?? []).map((i: Raw) => this.insertItem(i)));
-      return { kind: 'insert', table, columns, rows, select: null };
+    let onConflict: A.OnConflict | null = null;
+    const oc = s.onConflictClause;
+    if (oc) {
+      if (oc.infer?.conname) throw unsupported('ON CONFLICT ON CONSTRAINT');
+      if (oc.infer?.whereClause) throw unsupported('ON CONFLICT ... WHERE (partial index)');
+      const target = oc.infer ? (oc.infer.indexElems as Raw[]).map((i) => {
+        if (!i.IndexElem.name) throw unsupported('an expression as ON CONFLICT target');
+        return i.IndexElem.name as string;
+      }) : null;
+      const action = oc.action === 'ONCONFLICT_UPDATE' ? 'update' : 'nothing';
+      if (action === 'update' && !target) {
+        throw new DbError('syntax_error', 'ON CONFLICT DO UPDATE requires inference specification or constraint name', { position: this.loc(oc.location) + 1 });
+      }
+      onConflict = {
+        target, action, sets: action === 'update' ? this.setClauses(oc.targetList ?? []) : [],
+        where: oc.whereClause ? this.expr(oc.whereClause) : null, pos: this.loc(oc.location),
+      };
     }
-    return { kind: 'insert', table, columns, rows: [], select: this.select(sel) };
+    const returning = this.returning(s);
+    const base = { kind: 'insert' as const, table, columns, onConflict, returning };
+    if (!s.selectStmt) return { ...base, rows: [], select: null };
+    const sel = s.selectStmt.SelectStmt;
+    if (sel.valuesLists && !sel.sortClause && !sel.limitCount && !sel.limitOffset && (!sel.op || sel.op === 'SETOP_NONE')) {
+      const rows = sel.valuesLists.map((l: Raw) => (l.List.items ?? []).map((i: Raw) => this.insertItem(i)));
+      return { ...base, rows, select: null };
+    }
+    return { ...base, rows: [], select: this.query(sel) };
   }
 
   private insertItem(n: Raw): A.InsertItem {
@@ -200,23 +159,38 @@ class Translator {
   }
 
   private update(s: Raw): A.UpdateStmt {
-    if (s.returningList) throw unsupported('RETURNING');
-    if (s.fromClause) throw unsupported('UPDATE ... FROM');
     if (s.withClause) throw unsupported('WITH');
-    const sets = (s.targetList ?? []).map((t: Raw) => {
-      const r = t.ResTarget;
-      if (r.indirection) throw unsupported('UPDATE of a column subfield', this.loc(r.location));
-      if (r.val.MultiAssignRef) throw unsupported('UPDATE SET (a, b) = ...', this.loc(r.location));
-      return { column: r.name as string, value: this.insertItem(r.val), pos: this.loc(r.location) };
-    });
-    return { kind: 'update', table: this.rangeVar(s.relation), sets, where: s.whereClause ? this.expr(s.whereClause) : null };
+    return {
+      kind: 'update', table: this.rangeVar(s.relation), sets: this.setClauses(s.targetList ?? []),
+      from: (s.fromClause ?? []).map((f: Raw) => this.fromItem(f)),
+      where: s.whereClause ? this.expr(s.whereClause) : null, returning: this.returning(s),
+    };
   }
 
   private del(s: Raw): A.DeleteStmt {
-    if (s.returningList) throw unsupported('RETURNING');
-    if (s.usingClause) throw unsupported('DELETE ... USING');
     if (s.withClause) throw unsupported('WITH');
-    return { kind: 'delete', table: this.rangeVar(s.relation), where: s.whereClause ? this.expr(s.whereClause) : null };
+    return {
+      kind: 'delete', table: this.rangeVar(s.relation), using: (s.usingClause ?? []).map((f: Raw) => this.fromItem(f)),
+      where: s.whereClause ? this.expr(s.whereClause) : null, returning: this.returning(s),
+    };
+  }
+
+  private constraint(c: Raw, column: string | null): A.ConstraintAst {
+    const pos = this.loc(c.location);
+    const name = (c.conname as string | undefined) ?? null;
+    switch (c.contype) {
+      case 'CONSTR_PRIMARY': case 'CONSTR_UNIQUE': {
+        if (c.including || c.options || c.indexspace || c.nulls_not_distinct) throw unsupported('these index options', pos);
+        const columns = column !== null ? [column] : (c.keys as Raw[]).map(str);
+        return { kind: c.contype === 'CONSTR_PRIMARY' ? 'primary' : 'unique', name, columns, pos };
+      }
+      case 'CONSTR_CHECK': {
+        if (c.is_no_inherit) throw unsupported('NO INHERIT', pos);
+        const expr = this.expr(c.raw_expr);
+        return { kind: 'check', name, expr, pos };
+      }
+      default: throw unsupported(constraintName(c.contype) + ' constraints', pos);
+    }
   }
 
   private createTable(s: Raw): A.CreateTableStmt {
@@ -225,66 +199,124 @@ class Translator {
     if (s.inhRelations) throw unsupported('INHERITS', rel.pos);
     if (s.partspec) throw unsupported('PARTITION BY', rel.pos);
     const columns: A.ColumnDefAst[] = [];
-    let primaryKey: A.CreateTableStmt['primaryKey'] = null;
+    const constraints: A.ConstraintAst[] = [];
     for (const e of s.tableElts ?? []) {
       if (e.ColumnDef) { columns.push(this.columnDef(e.ColumnDef)); continue; }
-      const c = e.Constraint;
-      if (!c) throw unsupported(tagOf(e));
-      if (c.contype !== 'CONSTR_PRIMARY') throw unsupported(constraintName(c.contype) + ' constraints', this.loc(c.location));
-      if (primaryKey) throw new DbError('invalid_table_definition', `multiple primary keys for table "${rel.name}" are not allowed`, { position: this.loc(c.location) + 1 });
-      primaryKey = { columns: (c.keys ?? []).map(str), pos: this.loc(c.location) };
+      if (!e.Constraint) throw unsupported(tagOf(e));
+      constraints.push(this.constraint(e.Constraint, null));
     }
-    return { kind: 'create_table', name: rel.name, ifNotExists: !!s.if_not_exists, columns, primaryKey, pos: rel.pos };
+    return { kind: 'create_table', name: rel.name, ifNotExists: !!s.if_not_exists, columns, constraints, pos: rel.pos };
   }
 
   private columnDef(d: Raw): A.ColumnDefAst {
-    let notNull = false;
-    let primaryKey = false;
+    let notNull = false, primaryKey = false, unique = false;
     let def: A.Expr | null = null;
+    const checks: A.ConstraintAst[] = [];
     for (const cw of d.constraints ?? []) {
       const c = cw.Constraint;
       switch (c.contype) {
         case 'CONSTR_NOTNULL': notNull = true; break;
         case 'CONSTR_NULL': break;
         case 'CONSTR_PRIMARY': primaryKey = true; break;
+        case 'CONSTR_UNIQUE': unique = true; break;
         case 'CONSTR_DEFAULT': def = this.expr(c.raw_expr); break;
+        case 'CONSTR_CHECK': checks.push(this.constraint(c, d.colname)); break;
         default: throw unsupported(constraintName(c.contype) + ' constraints', this.loc(c.location));
       }
     }
-    return { name: d.colname, type: this.typeName(d.typeName), notNull, primaryKey, default: def, pos: this.loc(d.location) };
+    if (d.collClause) throw unsupported('COLLATE', this.loc(d.location));
+    return { name: d.colname, type: this.typeName(d.typeName), notNull, primaryKey, unique, default: def, checks, pos: this.loc(d.location) };
   }
 
-  private typeName(t: Raw): A.TypeName {
-    const pos = this.loc(t.location);
-    if (t.arrayBounds) throw unsupported('array types', pos);
-    const names = t.names as Raw[];
-    const mods = (t.typmods ?? []).map((m: Raw) => {
-      if (!m.A_Const) throw unsupported('a type modifier that is not a constant', pos);
-      return m.A_Const.ival?.ival ?? 0;
+  private alterTable(s: Raw): A.AlterTableStmt {
+    if (s.objtype && s.objtype !== 'OBJECT_TABLE') throw unsupported('ALTER ' + String(s.objtype).replace('OBJECT_', ''));
+    const actions = (s.cmds as Raw[]).map((w): A.AlterAction => {
+      const c = w.AlterTableCmd;
+      switch (c.subtype) {
+        case 'AT_AddColumn': return { kind: 'add_column', column: this.columnDef(c.def.ColumnDef), ifNotExists: !!c.missing_ok };
+        case 'AT_DropColumn':
+          if (c.behavior === 'DROP_CASCADE') throw unsupported('DROP COLUMN ... CASCADE');
+          return { kind: 'drop_column', name: c.name, ifExists: !!c.missing_ok, pos: -1 };
+        case 'AT_AddConstraint': return { kind: 'add_constraint', constraint: this.constraint(c.def.Constraint, null) };
+        case 'AT_DropConstraint': return { kind: 'drop_constraint', name: c.name, ifExists: !!c.missing_ok };
+        case 'AT_SetNotNull': return { kind: 'set_not_null', column: c.name, pos: -1 };
+        case 'AT_DropNotNull': return { kind: 'drop_not_null', column: c.name, pos: -1 };
+        case 'AT_ColumnDefault': return { kind: 'set_default', column: c.name, default: c.def ? this.expr(c.def) : null, pos: -1 };
+        default: throw unsupported('ALTER TABLE ' + String(c.subtype).replace('AT_', ''));
+      }
     });
-    return { name: str(names[names.length - 1]), mods, pos };
+    return { kind: 'alter_table', table: this.rangeVar(s.relation), ifExists: !!s.missing_ok, actions };
   }
 
-  private drop(s: Raw): A.DropTableStmt {
-    if (s.removeType !== 'OBJECT_TABLE') throw unsupported('DROP ' + String(s.removeType).replace('OBJECT_', ''));
+  private rename(s: Raw): A.Statement {
+    const table = this.rangeVar(s.relation);
+    if (s.renameType === 'OBJECT_TABLE') return { kind: 'alter_table', table, ifExists: !!s.missing_ok, actions: [{ kind: 'rename_table', to: s.newname }] };
+    if (s.renameType === 'OBJECT_COLUMN') return { kind: 'alter_table', table, ifExists: !!s.missing_ok, actions: [{ kind: 'rename_column', from: s.subname, to: s.newname }] };
+    throw unsupported('ALTER ... RENAME of ' + String(s.renameType).replace('OBJECT_', ''));
+  }
+
+  private createIndex(s: Raw): A.CreateIndexStmt {
+    if (s.accessMethod && s.accessMethod !== 'btree') throw unsupported(`index method ${s.accessMethod}`);
+    if (s.whereClause) throw unsupported('partial indexes');
+    if (s.indexIncludingParams) throw unsupported('INCLUDE');
+    if (s.concurrent) throw unsupported('CREATE INDEX CONCURRENTLY');
+    const columns = (s.indexParams as Raw[]).map((p) => {
+      const e = p.IndexElem;
+      if (!e.name) throw unsupported('expression indexes');
+      if (e.nulls_ordering && e.nulls_ordering !== 'SORTBY_NULLS_DEFAULT') throw unsupported('NULLS FIRST/LAST in an index');
+      return { name: e.name as string, desc: e.ordering === 'SORTBY_DESC', pos: -1 };
+    });
+    return { kind: 'create_index', name: s.idxname ?? null, table: this.rangeVar(s.relation), unique: !!s.unique, ifNotExists: !!s.if_not_exists, columns };
+  }
+
+  private createSequence(s: Raw): A.Statement {
+    let start: number | null = null, increment = 1;
+    for (const o of s.options ?? []) {
+      const d = o.DefElem;
+      const v = d.arg?.Integer ? (d.arg.Integer.ival ?? 0) : d.arg?.Float ? Number(d.arg.Float.fval) : NaN;
+      if (d.defname === 'start') start = v;
+      else if (d.defname === 'increment') increment = v;
+      else throw unsupported(`sequence option ${String(d.defname).toUpperCase()}`);
+    }
+    if (increment === 0) throw new DbError('invalid_parameter_value', 'INCREMENT must not be zero');
+    return { kind: 'create_sequence', name: this.rangeVar(s.sequence).name, ifNotExists: !!s.if_not_exists, start: start ?? (increment > 0 ? 1 : -1), increment };
+  }
+
+  private drop(s: Raw): A.Statement {
     if (s.behavior === 'DROP_CASCADE') throw unsupported('DROP ... CASCADE');
     const names = (s.objects as Raw[]).map((o) => {
       const parts = (o.List.items as Raw[]).map(str);
       if (parts.length > 1 && !(parts.length === 2 && parts[0] === 'public')) {
-        throw new DbError('undefined_table', `table "${parts.join('.')}" does not exist`);
+        throw new DbError('undefined_table', `relation "${parts.join('.')}" does not exist`);
       }
       return parts[parts.length - 1]!;
     });
-    return { kind: 'drop_table', names, ifExists: !!s.missing_ok };
+    const ifExists = !!s.missing_ok;
+    switch (s.removeType) {
+      case 'OBJECT_TABLE': return { kind: 'drop_table', names, ifExists };
+      case 'OBJECT_INDEX': return { kind: 'drop_index', names, ifExists };
+      case 'OBJECT_SEQUENCE': return { kind: 'drop_sequence', names, ifExists };
+      default: throw unsupported('DROP ' + String(s.removeType).replace('OBJECT_', ''));
+    }
   }
 
   private transaction(s: Raw): A.Statement {
     switch (s.kind) {
-      case 'TRANS_STMT_BEGIN': case 'TRANS_STMT_START':
-        if (s.options) throw unsupported('transaction modes');
+      case 'TRANS_STMT_BEGIN': case 'TRANS_STMT_START': {
+        for (const o of s.options ?? []) {
+          const d = o.DefElem;
+          const v = d.arg?.A_Const?.sval?.sval ?? '';
+          if (d.defname === 'transaction_isolation' && (v === 'read committed' || v === 'read uncommitted')) continue;
+          if (d.defname === 'transaction_read_only' || d.defname === 'transaction_deferrable') continue;
+          throw unsupported('transaction modes other than READ COMMITTED');
+        }
         return { kind: 'begin' };
+      }
       case 'TRANS_STMT_COMMIT': return { kind: 'commit' };
       case 'TRANS_STMT_ROLLBACK': return { kind: 'rollback' };
+      case 'TRANS_STMT_SAVEPOINT': return { kind: 'savepoint', name: s.savepoint_name };
+      case 'TRANS_STMT_RELEASE': return { kind: 'release', name: s.savepoint_name };
+      case 'TRANS_STMT_ROLLBACK_TO': return { kind: 'rollback_to', name: s.savepoint_name };
       default: throw unsupported(String(s.kind).replace('TRANS_STMT_', '').replace(/_/g, ' '));
     }
   }
@@ -308,106 +340,6 @@ class Translator {
       default: throw unsupported(s.kind === 'VAR_SET_MULTI' ? 'SET ' + String(s.name).toUpperCase() : String(s.kind));
     }
   }
-
-  expr(n: Raw): A.Expr {
-    const tag = tagOf(n);
-    const e = n[tag];
-    const pos = this.loc(e.location);
-    switch (tag) {
-      case 'A_Const': return constant(e, pos);
-      case 'ColumnRef': {
-        const f = (e.fields as Raw[]);
-        if (f.some((x) => x.A_Star)) throw unsupported('* in an expression', pos);
-        if (f.length === 1) return { kind: 'column', table: null, name: str(f[0]), pos };
-        if (f.length === 2) return { kind: 'column', table: str(f[0]), name: str(f[1]), pos };
-        throw unsupported('a column name with more than two parts', pos);
-      }
-      case 'ParamRef': return { kind: 'param', index: e.number, pos };
-      case 'A_Expr': return this.aExpr(e, pos);
-      case 'BoolExpr': {
-        const args = (e.args as Raw[]).map((a) => this.expr(a));
-        if (e.boolop === 'NOT_EXPR') return { kind: 'not', arg: args[0]!, pos };
-        return { kind: e.boolop === 'AND_EXPR' ? 'and' : 'or', args, pos };
-      }
-      case 'NullTest': return { kind: 'isnull', arg: this.expr(e.arg), negated: e.nulltesttype === 'IS_NOT_NULL', pos };
-      case 'BooleanTest': {
-        const t = String(e.booltesttype);
-        const test = t.includes('TRUE') ? 'true' : t.includes('FALSE') ? 'false' : 'unknown';
-        return { kind: 'booltest', arg: this.expr(e.arg), test, negated: t.includes('NOT'), pos };
-      }
-      case 'TypeCast': return { kind: 'cast', arg: this.expr(e.arg), type: this.typeName(e.typeName), pos };
-      case 'FuncCall': {
-        const names = e.funcname as Raw[];
-        const name = str(names[names.length - 1]);
-        if (names.length > 1 && str(names[0]) !== 'pg_catalog') throw unsupported(`function ${names.map(str).join('.')}`, pos);
-        if (e.over) throw unsupported('window functions', pos);
-        if (e.agg_order) throw unsupported('ORDER BY in an aggregate', pos);
-        if (e.agg_filter) throw unsupported('FILTER in an aggregate', pos);
-        if (e.func_variadic) throw unsupported('VARIADIC', pos);
-        const args = (e.args ?? []).map((a: Raw) => this.expr(a));
-        return { kind: 'func', name, args, star: !!e.agg_star, distinct: !!e.agg_distinct, pos };
-      }
-      case 'CoalesceExpr': return { kind: 'coalesce', args: (e.args as Raw[]).map((a) => this.expr(a)), pos };
-      case 'CaseExpr': return {
-        kind: 'case',
-        operand: e.arg ? this.expr(e.arg) : null,
-        whens: (e.args as Raw[]).map((w) => ({ when: this.expr(w.CaseWhen.expr), then: this.expr(w.CaseWhen.result) })),
-        otherwise: e.defresult ? this.expr(e.defresult) : null,
-        pos,
-      };
-      case 'SubLink': throw unsupported('subqueries', pos);
-      case 'SQLValueFunction': throw unsupported(String(e.op).replace('SVFOP_', ''), pos);
-      default: throw unsupported(tag, pos);
-    }
-  }
-
-  private aExpr(e: Raw, pos: number): A.Expr {
-    const op = e.name ? str(e.name[e.name.length - 1]) : '';
-    switch (e.kind) {
-      case 'AEXPR_OP': {
-        if (!e.lexpr) {
-          if (op !== '-' && op !== '+') throw unsupported(`prefix operator ${op}`, pos);
-          return { kind: 'unary', op, arg: this.expr(e.rexpr), pos };
-        }
-        return { kind: 'binary', op: op === '!=' ? '<>' : op, left: this.expr(e.lexpr), right: this.expr(e.rexpr), pos };
-      }
-      case 'AEXPR_IN': {
-        // a IN (x, y) ≡ a = x OR a = y, with the same NULL semantics; NOT IN ≡ a <> x AND a <> y.
-        const left = this.expr(e.lexpr);
-        const items = (e.rexpr.List?.items ?? null) as Raw[] | null;
-        if (!items) throw unsupported('IN (subquery)', pos);
-        const negated = op === '<>';
-        const args = items.map((i) => ({ kind: 'binary' as const, op: negated ? '<>' : '=', left, right: this.expr(i), pos }));
-        return args.length === 1 ? args[0]! : { kind: negated ? 'and' : 'or', args, pos };
-      }
-      case 'AEXPR_BETWEEN': case 'AEXPR_NOT_BETWEEN': {
-        // a BETWEEN x AND y ≡ a >= x AND a <= y (PostgreSQL rewrites it the same way).
-        const a = this.expr(e.lexpr);
-        const [lo, hi] = (e.rexpr.List.items as Raw[]).map((i) => this.expr(i));
-        if (e.kind === 'AEXPR_BETWEEN') {
-          return { kind: 'and', args: [{ kind: 'binary', op: '>=', left: a, right: lo!, pos }, { kind: 'binary', op: '<=', left: a, right: hi!, pos }], pos };
-        }
-        return { kind: 'or', args: [{ kind: 'binary', op: '<', left: a, right: lo!, pos }, { kind: 'binary', op: '>', left: a, right: hi!, pos }], pos };
-      }
-      case 'AEXPR_LIKE': case 'AEXPR_ILIKE': throw unsupported(e.kind === 'AEXPR_LIKE' ? 'LIKE' : 'ILIKE', pos);
-      case 'AEXPR_DISTINCT': case 'AEXPR_NOT_DISTINCT': throw unsupported('IS [NOT] DISTINCT FROM', pos);
-      case 'AEXPR_NULLIF': throw unsupported('NULLIF', pos);
-      default: throw unsupported(String(e.kind).replace('AEXPR_', ''), pos);
-    }
-  }
-}
-
-function constant(c: Raw, pos: number): A.Expr {
-  if (c.isnull) return { kind: 'const', lit: 'null', value: null, pos };
-  if (c.ival) return { kind: 'const', lit: 'int', value: c.ival.ival ?? 0, pos };
-  if (c.fval) {
-    const text: string = c.fval.fval;
-    return { kind: 'const', lit: /^[+-]?\d+$/.test(text) ? 'int' : 'numeric', value: text, pos };
-  }
-  if (c.sval) return { kind: 'const', lit: 'string', value: c.sval.sval ?? '', pos };
-  if (c.boolval) return { kind: 'const', lit: 'bool', value: !!c.boolval.boolval, pos };
-  if (c.bsval) throw unsupported('bit-string constants', pos);
-  throw unsupported('this constant', pos);
 }
 
 function statementName(tag: string): string {

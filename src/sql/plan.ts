@@ -15,14 +15,27 @@ import type { StorageEngine, TxnHandle } from '../engine/api.ts';
 import type { Value } from './api.ts';
 import type { TableDef } from './catalog.ts';
 import type { ExecCtx, Fn, Row } from './expr.ts';
-import type { Accumulator } from './functions.ts';
+import type { Accumulator } from './aggregates.ts';
 
 export interface RunCtx extends ExecCtx {
   readonly engine: StorageEngine;
   readonly txn: TxnHandle;
 }
 
-export type Plan = (ctx: RunCtx) => Iterable<Row>;
+/** What EXPLAIN shows of a node: `Seq Scan on t`, its details (`Filter: …`) and children. */
+export interface ExplainNode {
+  readonly label: string;
+  readonly details: readonly string[];
+  readonly children: readonly ExplainNode[];
+}
+
+export type Plan = ((ctx: RunCtx) => Iterable<Row>) & { explain?: ExplainNode };
+
+/** Attaches an EXPLAIN description to a plan node. */
+export function describe(plan: Plan, label: string, children: readonly (Plan | null)[] = [], details: readonly string[] = []): Plan {
+  plan.explain = { label, details, children: children.filter((c): c is Plan => c !== null && c.explain !== undefined).map((c) => c.explain!) };
+  return plan;
+}
 
 /**
  * Yields every visible row that passes `where` (if given), decoding columns
@@ -35,7 +48,7 @@ export function seqScan(table: TableDef, width: number, where: Fn | null = null)
   const codec = table.codec;
   const heap = table.heap;
   if (where === null) {
-    return function* (ctx) {
+    return function* (ctx: RunCtx) {
       for (const [rid, bytes] of ctx.engine.scan(ctx.txn, heap)) {
         const row: Row = new Array(n + 1);
         codec.decode(bytes, row, width);
@@ -44,7 +57,7 @@ export function seqScan(table: TableDef, width: number, where: Fn | null = null)
       }
     };
   }
-  return function* (ctx) {
+  return function* (ctx: RunCtx) {
     const buf: Row = new Array(n + 1);
     for (const [rid, bytes] of ctx.engine.scan(ctx.txn, heap)) {
       codec.decode(bytes, buf, width);
@@ -77,6 +90,8 @@ export function project(input: Plan, fns: readonly Fn[]): Plan {
 export interface AggCall {
   /** null for count(*): every row counts. */
   readonly arg: Fn | null;
+  /** A second argument (string_agg's delimiter). */
+  readonly extra?: Fn | null;
   readonly make: () => Accumulator;
 }
 
@@ -85,7 +100,9 @@ export interface AggCall {
  * With no GROUP BY (`scalar`), exactly one row comes out even for empty
  * input — count(*) = 0, sum = NULL — as SQL requires.
  */
-export function aggregate(input: Plan, keys: readonly Fn[], aggs: readonly AggCall[], scalar: boolean): Plan {
+export function aggregate(input: Plan, keys: readonly Fn[], aggs: readonly AggCall[], scalar: boolean, hashKeys: readonly (((v: Value) => unknown) | null)[] = []): Plan {
+  const hk = keys.map((_, i) => hashKeys[i] ?? null);
+  const anyHash = hk.some((h) => h !== null);
   return function* (ctx) {
     const groups = new Map<unknown, { keys: Value[]; accs: Accumulator[] }>();
     const newGroup = (k: Value[]): { keys: Value[]; accs: Accumulator[] } => ({ keys: k, accs: aggs.map((a) => a.make()) });
@@ -96,13 +113,14 @@ export function aggregate(input: Plan, keys: readonly Fn[], aggs: readonly AggCa
       else {
         const kv = keys.map((k) => k(row, ctx));
         // One key: the value itself (Map compares numbers/strings/booleans/null by value).
-        const mk: unknown = kv.length === 1 ? kv[0] : JSON.stringify(kv);
+        const hv = anyHash ? kv.map((v, i) => (hk[i] ? hk[i]!(v) : v)) : kv;
+        const mk: unknown = hv.length === 1 ? hv[0] : JSON.stringify(hv);
         g = groups.get(mk);
         if (!g) { g = newGroup(kv); groups.set(mk, g); }
       }
       for (let i = 0; i < aggs.length; i++) {
         const a = aggs[i]!;
-        g.accs[i]!.add(a.arg ? a.arg(row, ctx) : true);
+        g.accs[i]!.add(a.arg ? a.arg(row, ctx) : true, a.extra ? a.extra(row, ctx) : undefined);
       }
     }
     for (const g of groups.values()) yield [...g.keys, ...g.accs.map((a) => a.result())];
@@ -111,6 +129,8 @@ export function aggregate(input: Plan, keys: readonly Fn[], aggs: readonly AggCa
 
 export interface SortKey {
   readonly index: number;
+  /** What EXPLAIN shows as the key. */
+  readonly label?: string;
   readonly desc: boolean;
   readonly nullsFirst: boolean;
   readonly cmp: (a: Value, b: Value) => number;
@@ -137,11 +157,23 @@ export function sort(input: Plan, keys: readonly SortKey[]): Plan {
   };
 }
 
-export function distinct(input: Plan, width: number): Plan {
+/** A function giving equal keys to rows equal in their first `width` slots (NULLs equal, as DISTINCT wants). */
+export function rowKey(width: number, hashKeys: readonly (((v: Value) => unknown) | null)[] = []): (row: Row) => unknown {
+  const hk = Array.from({ length: width }, (_, i) => hashKeys[i] ?? null);
+  const plain = hk.every((h) => h === null);
+  if (width === 1) { const h = hk[0]; return h ? (row) => h(row[0]!) : (row) => row[0]; }
+  if (plain) return (row) => JSON.stringify(row.slice(0, width), bigintSafe);
+  return (row) => JSON.stringify(row.slice(0, width).map((v, i) => (hk[i] ? hk[i]!(v) : v)), bigintSafe);
+}
+
+const bigintSafe = (_k: string, v: unknown): unknown => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v);
+
+export function distinct(input: Plan, width: number, hashKeys: readonly (((v: Value) => unknown) | null)[] = []): Plan {
+  const keyOf = rowKey(width, hashKeys);
   return function* (ctx) {
     const seen = new Set<unknown>();
     for (const row of input(ctx)) {
-      const k = width === 1 ? row[0] : JSON.stringify(row.slice(0, width));
+      const k = keyOf(row);
       if (!seen.has(k)) { seen.add(k); yield row; }
     }
   };
@@ -166,5 +198,145 @@ export function limit(input: Plan, count: ((ctx: RunCtx) => number | null) | nul
 export function truncate(input: Plan, width: number): Plan {
   return function* (ctx) {
     for (const row of input(ctx)) { row.length = width; yield row; }
+  };
+}
+
+/** Rows computed by `fns` over an empty row, one list per row (VALUES). */
+export function values(rows: readonly (readonly Fn[])[]): Plan {
+  return function* (ctx) {
+    for (const fns of rows) yield fns.map((f) => f([], ctx));
+  };
+}
+
+/** Materializes a plan's rows once per execution (the inner side of a nested loop). */
+export function materialize(input: Plan): (ctx: RunCtx) => Row[] {
+  return (ctx) => [...input(ctx)];
+}
+
+export type JoinType = 'inner' | 'left' | 'right' | 'full' | 'cross';
+
+/**
+ * Nested loop join. Rows are left slots then right slots; an outer join
+ * pads the missing side with NULLs. The right side is read once per
+ * execution and kept in memory.
+ */
+export function nestedLoop(left: Plan, right: Plan, lw: number, rw: number, cond: Fn | null, type: JoinType): Plan {
+  const inner = materialize(right);
+  const keepLeft = type === 'left' || type === 'full', keepRight = type === 'right' || type === 'full';
+  return function* (ctx) {
+    const rights = inner(ctx);
+    const matched = keepRight ? new Uint8Array(rights.length) : null;
+    for (const l of left(ctx)) {
+      let any = false;
+      for (let j = 0; j < rights.length; j++) {
+        const row = concat(l, rights[j]!, lw, rw);
+        if (cond !== null && cond(row, ctx) !== true) continue;
+        any = true;
+        if (matched) matched[j] = 1;
+        yield row;
+      }
+      if (!any && keepLeft) yield concat(l, null, lw, rw);
+    }
+    if (matched) for (let j = 0; j < rights.length; j++) if (!matched[j]) yield concat(null, rights[j]!, lw, rw);
+  };
+}
+
+/**
+ * Hash join on equality keys (NULL keys never match). The right side is
+ * hashed once per execution; `residual` checks the rest of the condition.
+ */
+export function hashJoin(left: Plan, right: Plan, lw: number, rw: number, leftKeys: readonly Fn[], rightKeys: readonly Fn[],
+  residual: Fn | null, type: JoinType, hashKeys: readonly (((v: Value) => unknown) | null)[]): Plan {
+  const keepLeft = type === 'left' || type === 'full', keepRight = type === 'right' || type === 'full';
+  const keyOf = (fns: readonly Fn[], row: Row, ctx: RunCtx): unknown => {
+    if (fns.length === 1) { const v = fns[0]!(row, ctx); return v === null ? null : hashKeys[0] ? hashKeys[0](v) : v; }
+    const vs: unknown[] = [];
+    for (let i = 0; i < fns.length; i++) {
+      const v = fns[i]!(row, ctx);
+      if (v === null) return null;
+      vs.push(hashKeys[i] ? hashKeys[i]!(v) : v);
+    }
+    return JSON.stringify(vs, bigintSafe);
+  };
+  return function* (ctx) {
+    const table = new Map<unknown, number[]>();
+    const rights: Row[] = [];
+    for (const r of right(ctx)) {
+      const i = rights.length;
+      rights.push(r);
+      const k = keyOf(rightKeys, r, ctx);
+      if (k === null) continue;
+      const list = table.get(k);
+      if (list) list.push(i); else table.set(k, [i]);
+    }
+    const matched = keepRight ? new Uint8Array(rights.length) : null;
+    for (const l of left(ctx)) {
+      const k = keyOf(leftKeys, l, ctx);
+      let any = false;
+      const list = k === null ? undefined : table.get(k);
+      if (list) {
+        for (const j of list) {
+          const row = concat(l, rights[j]!, lw, rw);
+          if (residual !== null && residual(row, ctx) !== true) continue;
+          any = true;
+          if (matched) matched[j] = 1;
+          yield row;
+        }
+      }
+      if (!any && keepLeft) yield concat(l, null, lw, rw);
+    }
+    if (matched) for (let j = 0; j < rights.length; j++) if (!matched[j]) yield concat(null, rights[j]!, lw, rw);
+  };
+}
+
+function concat(l: Row | null, r: Row | null, lw: number, rw: number): Row {
+  const out: Row = new Array(lw + rw);
+  for (let i = 0; i < lw; i++) out[i] = l ? l[i]! : null;
+  for (let i = 0; i < rw; i++) out[lw + i] = r ? r[i]! : null;
+  return out;
+}
+
+/** Appends computed slots to every row (merged USING columns). */
+export function extend(input: Plan, fns: readonly Fn[]): Plan {
+  return function* (ctx) {
+    for (const row of input(ctx)) {
+      const n = row.length;
+      for (let i = 0; i < fns.length; i++) row[n + i] = fns[i]!(row, ctx);
+      yield row;
+    }
+  };
+}
+
+/**
+ * UNION / INTERSECT / EXCEPT [ALL] over rows of `width` slots. Without ALL
+ * the result has no duplicates; with ALL, INTERSECT keeps min(m, n) copies
+ * and EXCEPT max(m - n, 0), as the standard says.
+ */
+export function setOp(op: 'union' | 'intersect' | 'except', all: boolean, left: Plan, right: Plan, width: number,
+  hashKeys: readonly (((v: Value) => unknown) | null)[]): Plan {
+  const keyOf = rowKey(width, hashKeys);
+  if (op === 'union') {
+    if (all) return function* (ctx) { yield* left(ctx); yield* right(ctx); };
+    return function* (ctx) {
+      const seen = new Set<unknown>();
+      for (const src of [left, right]) {
+        for (const row of src(ctx)) { const k = keyOf(row); if (!seen.has(k)) { seen.add(k); yield row; } }
+      }
+    };
+  }
+  return function* (ctx) {
+    const counts = new Map<unknown, number>();
+    for (const row of right(ctx)) { const k = keyOf(row); counts.set(k, (counts.get(k) ?? 0) + 1); }
+    const emitted = new Set<unknown>();
+    for (const row of left(ctx)) {
+      const k = keyOf(row);
+      const c = counts.get(k) ?? 0;
+      if (op === 'intersect') {
+        if (c === 0) continue;
+        if (all) { counts.set(k, c - 1); yield row; } else if (!emitted.has(k)) { emitted.add(k); yield row; }
+      } else if (all) {
+        if (c > 0) counts.set(k, c - 1); else yield row;
+      } else if (c === 0 && !emitted.has(k)) { emitted.add(k); yield row; }
+    }
   };
 }

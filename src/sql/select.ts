@@ -1,9 +1,10 @@
 /**
- * SELECT planning. The pipeline, bottom up:
+ * Query planning: SELECT, VALUES and set operations. A SELECT's pipeline,
+ * bottom up:
  *
- *   scan (or one empty row) → filter WHERE → [aggregate → filter HAVING]
- *   → project (select list, then hidden ORDER BY keys) → [distinct]
- *   → sort → limit/offset → drop hidden keys
+ *   FROM (from.ts: scans, joins, pushed-down WHERE) → filter WHERE rest
+ *   → [aggregate → filter HAVING] → project (select list, then hidden
+ *   ORDER BY keys) → [distinct] → sort → limit/offset → drop hidden keys
  *
  * Output column names follow PostgreSQL's FigureColname(): a column's name,
  * a function's name, a cast's type name when its argument has no name of its
@@ -11,147 +12,237 @@
  */
 import { DbError } from '../errors/index.ts';
 import type { Field } from './api.ts';
-import type { Expr, SelectStmt } from './ast.ts';
+import type { Expr, OrderItem, QueryStmt, SelectStmt, SetOpStmt, ValuesStmt } from './ast.ts';
 import type { Catalog } from './catalog.ts';
-import { Binder, Grouping, Scope, type Compiled, type Fn, type ScopeColumn } from './expr.ts';
-import { accumulatorFactory, isAggregateName } from './functions.ts';
-import { comparatorFor } from './operators.ts';
+import { exprToSql } from './deparse.ts';
+import { Binder, Grouping, Scope, type Compiled, type ExecCtx, type Fn, type PlanEnv, type Row } from './expr.ts';
+import { accumulatorFactory, isAggregateName } from './aggregates.ts';
+import { commonType, unify } from './expr-special.ts';
+import { planFrom } from './from.ts';
+import { convert } from './expr.ts';
+import { comparatorFor, hashKeyFor } from './operators.ts';
 import * as P from './plan.ts';
-import { INT8, Oid, TEXT, typeInternalName } from './types.ts';
+import { errorWithCode } from './sqlerror.ts';
+import { INT8, typeInternalName, resolveType, type SqlType } from './types.ts';
 
 export interface PlannedSelect {
   readonly plan: P.Plan;
   readonly fields: readonly Field[];
-  readonly types: readonly Compiled['type'][];
+  readonly types: readonly SqlType[];
 }
+
+export type PlanQuery = (q: QueryStmt, binder: Binder) => PlannedSelect;
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
 
-export function scopeOf(table: { name: string; columns: readonly { name: string; type: Compiled['type'] }[] }, alias: string | null): Scope {
-  const cols: ScopeColumn[] = table.columns.map((c, index) => ({ table: alias ?? table.name, name: c.name, type: c.type, index }));
-  return new Scope(cols);
+/** The planner environment for one statement: the catalog and how to plan subqueries. */
+export function planEnv(catalog: Catalog): PlanEnv {
+  const env: PlanEnv = {
+    catalog,
+    planSubquery(q, outer) {
+      const b = outer.nested(Scope.empty, 'SELECT');
+      const p = planQuery(q, b);
+      return { run: p.plan as unknown as (ctx: ExecCtx) => Iterable<Row>, types: p.types, correlated: b.query.correlated };
+    },
+  };
+  return env;
 }
 
-export function planSelect(s: SelectStmt, catalog: Catalog): PlannedSelect {
-  const table = s.from ? catalog.require(s.from.name, s.from.pos) : null;
-  const scope = table ? scopeOf(table, s.from!.alias) : Scope.empty;
-  const input = new Binder(scope, 'WHERE');
-  const where = s.where ? input.compileCondition(s.where, 'WHERE').fn : null;
-  // The scan is built after every expression is compiled, when scope.width is known.
-  const base = (): P.Plan => {
-    if (table) return P.seqScan(table, scope.width, where);
-    return where ? P.filter(P.oneRow, where) : P.oneRow;
-  };
+/** A binder for a statement's outermost query level. */
+export function rootBinder(catalog: Catalog, clause = 'SELECT'): Binder {
+  return new Binder(Scope.empty, clause, null, planEnv(catalog), null, 0);
+}
 
-  // Expand * and name the outputs.
-  const outputs: { expr: Expr; name: string }[] = [];
-  for (const t of s.targets) {
+export function planStatementQuery(q: QueryStmt, catalog: Catalog): PlannedSelect {
+  return planQuery(q, rootBinder(catalog));
+}
+
+export const planQuery: PlanQuery = (q, binder) => {
+  switch (q.kind) {
+    case 'select': return planSelect(q, binder);
+    case 'values': return planValues(q, binder);
+    case 'setop': return planSetOp(q, binder);
+  }
+};
+
+export interface Output { expr: Expr; name: string }
+
+/** Expands `*` and `t.*` and names the outputs. */
+export function expandTargets(targets: SelectStmt['targets'], scope: Scope, hasFrom: boolean): Output[] {
+  const outputs: Output[] = [];
+  for (const t of targets) {
     if (t.kind === 'star') {
-      if (t.table !== null && !scope.columns.some((c) => c.table === t.table)) {
+      if (t.table !== null && !scope.hasTable(t.table)) {
         throw new DbError('undefined_table', `missing FROM-clause entry for table "${t.table}"`, at(t.pos));
       }
-      if (!s.from) throw new DbError('syntax_error', 'SELECT * with no tables specified is not valid', at(t.pos));
+      if (!hasFrom) throw new DbError('syntax_error', 'SELECT * with no tables specified is not valid', at(t.pos));
       for (const c of scope.columns) {
-        if (t.table === null || c.table === t.table) outputs.push({ expr: { kind: 'column', table: c.table, name: c.name, pos: t.pos }, name: c.name });
+        if (t.table === null ? c.noStar : c.table !== t.table) continue;
+        if (c.table === null) outputs.push({ expr: { kind: 'column', table: null, name: c.name, pos: t.pos }, name: c.name });
+        else outputs.push({ expr: { kind: 'column', table: c.table, name: c.name, pos: t.pos }, name: c.name });
       }
     } else {
       outputs.push({ expr: t.expr, name: t.alias ?? figureName(t.expr)[0] });
     }
   }
+  return outputs;
+}
 
+function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
+  const from = planFrom(s.from, s.where, base, planQuery);
+  const scope = from.scope;
+  const outputs = expandTargets(s.targets, scope, s.from.length > 0);
   const grouped = s.groupBy.length > 0 || s.having !== null ||
     outputs.some((o) => hasAggregate(o.expr)) || s.orderBy.some((o) => hasAggregate(o.expr));
-  let binder = new Binder(scope, 'SELECT');
   if (grouped) {
-    const keyBinder = new Binder(scope, 'GROUP BY');
+    const keyBinder = base.derive('GROUP BY', null, scope);
     const keys = s.groupBy.map((g) => {
-      const e = groupByTarget(g, outputs);
-      return { key: input.keyOf(e), compiled: keyBinder.compileValue(e) };
+      const e = groupByTarget(g, outputs, scope);
+      return { key: keyBinder.keyOf(e), compiled: keyBinder.compileValue(e) };
     });
-    const grouping = new Grouping(new Binder(scope, 'aggregate'), keys);
-    binder = new Binder(scope, 'SELECT', grouping);
+    const grouping = new Grouping(base.derive('aggregate', null, scope), keys);
+    const binder = base.derive('SELECT', grouping, scope);
     // Compile everything that reads the aggregate's output before building the node: compiling registers the aggregates.
     const having = s.having ? binder.compileCondition(s.having, 'HAVING').fn : null;
     const compiledOut = outputs.map((o) => binder.compileValue(o.expr));
-    const sortPart = planOrder(s, outputs, compiledOut, binder);
-    const aggs: P.AggCall[] = grouping.aggs.map((a) => ({ arg: a.arg ? a.arg.fn : null, make: accumulatorFactory(a) }));
-    let plan = P.aggregate(base(), keys.map((k) => k.compiled.fn), aggs, s.groupBy.length === 0);
-    if (having) plan = P.filter(plan, having);
-    return finish(s, plan, outputs, compiledOut, sortPart);
+    const sortPart = planOrder(s.orderBy, outputs, compiledOut, binder, s.distinct);
+    const aggs: P.AggCall[] = grouping.aggs.map((a) => ({ arg: a.args[0] ? a.args[0].fn : null, extra: a.args[1]?.fn ?? null, make: accumulatorFactory(a) }));
+    const input = from.build();
+    let plan = P.describe(P.aggregate(input, keys.map((k) => k.compiled.fn), aggs, s.groupBy.length === 0, keys.map((k) => hashKeyFor(k.compiled.type))),
+      s.groupBy.length === 0 ? 'Aggregate' : 'HashAggregate', [input], keys.length ? [`Group Key: ${s.groupBy.map(exprToSql).join(', ')}`] : []);
+    if (having) plan = P.describe(P.filter(plan, having), 'Filter', [plan], [`Filter: ${exprToSql(s.having!)}`]);
+    return finish(s, plan, outputs, compiledOut, sortPart, base);
   }
+  const binder = base.derive('SELECT', null, scope);
   const compiledOut = outputs.map((o) => binder.compileValue(o.expr));
-  const sortPart = planOrder(s, outputs, compiledOut, binder);
-  return finish(s, base(), outputs, compiledOut, sortPart);
+  const sortPart = planOrder(s.orderBy, outputs, compiledOut, binder, s.distinct);
+  return finish(s, from.build(), outputs, compiledOut, sortPart, base);
 }
 
 interface SortPart { extra: Fn[]; keys: P.SortKey[] }
 
 /** Resolves ORDER BY items: an output name, an output position, or an expression (a hidden extra column). */
-function planOrder(s: SelectStmt, outputs: { expr: Expr; name: string }[], compiled: Compiled[], binder: Binder): SortPart {
+function planOrder(orderBy: readonly OrderItem[], outputs: Output[], compiled: Compiled[], binder: Binder | null, distinct: boolean): SortPart {
   const extra: Fn[] = [];
-  const keys = s.orderBy.map((o): P.SortKey => {
+  const keys = orderBy.map((o): P.SortKey => {
     const e = o.expr;
-    let index = -1;
-    let type = TEXT as Compiled['type'];
+    let index: number;
+    let type: SqlType;
     if (e.kind === 'const' && e.lit === 'int') {
       const k = Number(e.value);
       if (k < 1 || k > outputs.length) throw new DbError('invalid_column_reference', `ORDER BY position ${k} is not in select list`, at(e.pos));
       index = k - 1;
       type = compiled[index]!.type;
     } else if (e.kind === 'column' && e.table === null && outputs.some((x) => x.name === e.name)) {
-      index = outputs.findIndex((x) => x.name === e.name);
+      const matches = outputs.map((x, i) => (x.name === e.name ? i : -1)).filter((i) => i >= 0);
+      if (matches.length > 1 && !matches.every((i) => sameExpr(outputs[i]!.expr, outputs[matches[0]!]!.expr))) {
+        throw new DbError('ambiguous_column', `ORDER BY "${e.name}" is ambiguous`, at(e.pos));
+      }
+      index = matches[0]!;
       type = compiled[index]!.type;
     } else {
-      if (s.distinct) throw new DbError('invalid_column_reference', 'for SELECT DISTINCT, ORDER BY expressions must appear in select list', at(e.pos));
-      const c = binder.compileValue(e);
-      index = outputs.length + extra.length;
-      extra.push(c.fn);
-      type = c.type;
+      const same = outputs.findIndex((x) => sameExpr(x.expr, e));
+      if (same >= 0) { index = same; type = compiled[same]!.type; } else {
+        if (!binder) throw new DbError('feature_not_supported', 'ORDER BY on a UNION/INTERSECT/EXCEPT result must be on one of the result columns', at(e.pos));
+        if (distinct) throw new DbError('invalid_column_reference', 'for SELECT DISTINCT, ORDER BY expressions must appear in select list', at(e.pos));
+        const c = binder.compileValue(e);
+        index = outputs.length + extra.length;
+        extra.push(c.fn);
+        type = c.type;
+      }
     }
-    return { index, desc: o.desc, nullsFirst: o.nullsFirst ?? o.desc, cmp: comparatorFor(type.oid) };
+    return { index, desc: o.desc, nullsFirst: o.nullsFirst ?? o.desc, cmp: comparatorFor(type), label: exprToSql(e) + (o.desc ? ' DESC' : '') };
   });
   return { extra, keys };
 }
 
-function finish(s: SelectStmt, input: P.Plan, outputs: { expr: Expr; name: string }[], compiled: Compiled[], sortPart: SortPart): PlannedSelect {
+const sameExpr = (a: Expr, b: Expr): boolean => exprToSql(a) === exprToSql(b);
+
+function finish(s: { distinct?: boolean; limit: Expr | null; offset: Expr | null }, input: P.Plan, outputs: Output[], compiled: Compiled[],
+  sortPart: SortPart, base: Binder): PlannedSelect {
   let plan = P.project(input, [...compiled.map((c) => c.fn), ...sortPart.extra]);
-  if (s.distinct) plan = P.distinct(plan, outputs.length);
-  if (sortPart.keys.length > 0) plan = P.sort(plan, sortPart.keys);
-  if (s.limit || s.offset) plan = P.limit(plan, s.limit ? countExpr(s.limit, 'LIMIT') : null, s.offset ? countExpr(s.offset, 'OFFSET') as (c: P.RunCtx) => number : null);
-  if (sortPart.extra.length > 0) plan = P.truncate(plan, outputs.length);
+  plan.explain = input.explain;
+  if (s.distinct) plan = P.describe(P.distinct(plan, outputs.length, compiled.map((c) => hashKeyFor(c.type))), 'HashAggregate', [plan]);
+  if (sortPart.keys.length > 0) plan = P.describe(P.sort(plan, sortPart.keys), 'Sort', [plan], [`Sort Key: ${sortPart.keys.map((k) => k.label).join(', ')}`]);
+  if (s.limit || s.offset) {
+    plan = P.describe(P.limit(plan, s.limit ? countExpr(s.limit, 'LIMIT', base) : null, s.offset ? countExpr(s.offset, 'OFFSET', base) as (c: P.RunCtx) => number : null), 'Limit', [plan]);
+  }
+  if (sortPart.extra.length > 0) { const e = plan.explain; plan = P.truncate(plan, outputs.length); plan.explain = e; }
   const fields = outputs.map((o, i) => ({ name: o.name, typeOid: compiled[i]!.type.oid, typmod: compiled[i]!.type.typmod }));
   return { plan, fields, types: compiled.map((c) => c.type) };
 }
 
 /** LIMIT/OFFSET value: a constant or parameter, evaluated once per execution; NULL means no limit. */
-function countExpr(e: Expr, what: string): (ctx: P.RunCtx) => number | null {
-  const c = new Binder(Scope.empty, what).compileAs(e, INT8, 'implicit', () => what);
+function countExpr(e: Expr, what: string, base: Binder): (ctx: P.RunCtx) => number | null {
+  const c = base.derive(what, null, Scope.empty).compileAs(e, INT8, 'implicit', () => what);
   const f = c.fn;
   return (ctx) => {
     const v = f([], ctx);
     if (v === null) return what === 'LIMIT' ? null : 0;
-    if ((v as number) < 0) throw new DbError('invalid_parameter_value', `${what} must not be negative`);
+    if ((v as number) < 0) throw errorWithCode(what === 'LIMIT' ? '2201W' : '2201X', `${what} must not be negative`);
     return v as number;
   };
 }
 
-/** GROUP BY 1 and GROUP BY alias refer to select-list items, as in PostgreSQL. */
-function groupByTarget(g: Expr, outputs: { expr: Expr; name: string }[]): Expr {
+/** GROUP BY 1 and GROUP BY alias refer to select-list items, as in PostgreSQL (a FROM column wins over an alias). */
+function groupByTarget(g: Expr, outputs: Output[], scope: Scope): Expr {
   if (g.kind === 'const' && g.lit === 'int') {
     const k = Number(g.value);
     if (k < 1 || k > outputs.length) throw new DbError('invalid_column_reference', `GROUP BY position ${k} is not in select list`, at(g.pos));
     return outputs[k - 1]!.expr;
   }
+  if (g.kind === 'column' && g.table === null && !scope.columns.some((c) => c.name === g.name && !c.hidden)) {
+    const o = outputs.find((x) => x.name === g.name);
+    if (o) return o.expr;
+  }
   return g;
+}
+
+function planValues(q: ValuesStmt, base: Binder): PlannedSelect {
+  const width = q.rows[0]!.length;
+  for (const r of q.rows) if (r.length !== width) throw new DbError('syntax_error', 'VALUES lists must all be the same length', at(r[0] ? r[0].pos : -1));
+  const binder = base.derive('VALUES', null, Scope.empty);
+  const compiled = q.rows.map((r) => r.map((e) => binder.compile(e)));
+  const types: SqlType[] = [];
+  for (let j = 0; j < width; j++) {
+    const col = unify(compiled.map((r) => r[j]!), 'VALUES', q.rows.map((r) => r[j]!.pos));
+    compiled.forEach((r, i) => { r[j] = col[i]!; });
+    types.push(col[0]!.type);
+  }
+  const plan = P.describe(P.values(compiled.map((r) => r.map((c) => c.fn))), 'Values Scan on "*VALUES*"');
+  const outputs: Output[] = types.map((_, j) => ({ expr: { kind: 'column', table: null, name: `column${j + 1}`, pos: -1 }, name: `column${j + 1}` }));
+  const slots: Compiled[] = types.map((t, j) => ({ type: t, fn: (r: Row) => r[j]! }));
+  return finish(q, plan, outputs, slots, planOrder(q.orderBy, outputs, slots, null, false), base);
+}
+
+function planSetOp(q: SetOpStmt, base: Binder): PlannedSelect {
+  const l = planQuery(q.left, base), r = planQuery(q.right, base);
+  const op = q.op.toUpperCase();
+  if (l.types.length !== r.types.length) throw new DbError('syntax_error', `each ${op} query must have the same number of columns`);
+  const types = l.types.map((t, j) => commonType([t, r.types[j]!], op, [-1, -1]));
+  const conv = (p: PlannedSelect): P.Plan => {
+    if (p.types.every((t, j) => t.oid === types[j]!.oid && t.typmod === types[j]!.typmod)) return p.plan;
+    const fns = p.types.map((t, j) => convert({ type: t, fn: (row: Row) => row[j]! }, types[j]!, 'implicit', -1, () => op).fn);
+    return P.describe(P.project(p.plan, fns), 'Subquery Scan', [p.plan]);
+  };
+  const lp = conv(l), rp = conv(r);
+  const label = q.op === 'union' ? (q.all ? 'Append' : 'HashAggregate') : `HashSetOp ${q.op === 'intersect' ? 'Intersect' : 'Except'}${q.all ? ' All' : ''}`;
+  const plan = P.describe(P.setOp(q.op, q.all, lp, rp, types.length, types.map((t) => hashKeyFor(t))), label, [lp, rp]);
+  const outputs: Output[] = l.fields.map((f) => ({ expr: { kind: 'column', table: null, name: f.name, pos: -1 }, name: f.name }));
+  const slots: Compiled[] = types.map((t, j) => ({ type: t, fn: (row: Row) => row[j]! }));
+  return finish(q, plan, outputs, slots, planOrder(q.orderBy, outputs, slots, null, false), base);
 }
 
 export function hasAggregate(e: Expr): boolean {
   switch (e.kind) {
     case 'func': return isAggregateName(e.name) || e.args.some(hasAggregate);
-    case 'binary': return hasAggregate(e.left) || hasAggregate(e.right);
+    case 'binary': case 'nullif': case 'distinct_from': return hasAggregate(e.left) || hasAggregate(e.right);
     case 'unary': case 'not': case 'isnull': case 'booltest': case 'cast': return hasAggregate(e.arg);
-    case 'and': case 'or': case 'coalesce': return e.args.some(hasAggregate);
+    case 'and': case 'or': case 'coalesce': case 'minmax': return e.args.some(hasAggregate);
     case 'case': return (e.operand !== null && hasAggregate(e.operand)) || e.whens.some((w) => hasAggregate(w.when) || hasAggregate(w.then)) || (e.otherwise !== null && hasAggregate(e.otherwise));
+    case 'like': return hasAggregate(e.arg) || hasAggregate(e.pattern);
+    case 'in_list': return hasAggregate(e.arg) || e.list.some(hasAggregate);
+    case 'subquery': return e.arg !== null && hasAggregate(e.arg);
     default: return false;
   }
 }
@@ -160,20 +251,29 @@ export function hasAggregate(e: Expr): boolean {
 export function figureName(e: Expr): [string, number] {
   switch (e.kind) {
     case 'column': return [e.name, 2];
-    case 'func': return [e.name, 2];
+    case 'func': {
+      const names: Record<string, string> = { now: 'now', localtimestamp: 'localtimestamp', current_date: 'current_date', btrim: 'btrim' };
+      return [names[e.name] ?? e.name, 2];
+    }
     case 'coalesce': return ['coalesce', 2];
+    case 'minmax': return [e.op, 2];
+    case 'nullif': return ['nullif', 2];
     case 'case': return ['case', 1];
+    case 'subquery':
+      if (e.test === 'exists') return ['exists', 2];
+      if (e.test === 'scalar' && e.query.kind === 'select' && e.query.targets[0]?.kind === 'expr') {
+        const t = e.query.targets[0];
+        return t.alias ? [t.alias, 2] : figureName(t.expr);
+      }
+      return ['?column?', 0];
     case 'cast': {
       const inner = figureName(e.arg);
       if (inner[1] > 1) return inner;
-      return [typeInternalName(castOid(e.type.name)) === 'unknown' ? e.type.name : typeInternalName(castOid(e.type.name)), 1];
+      let name: string;
+      try { name = typeInternalName(resolveType(e.type).oid); } catch { name = e.type.name; }
+      return [name === 'unknown' ? e.type.name : name, 1];
     }
     case 'const': return e.lit === 'bool' ? ['bool', 1] : ['?column?', 0];
     default: return ['?column?', 0];
   }
-}
-
-function castOid(name: string): number {
-  const m: Record<string, number> = { int4: Oid.INT4, int: Oid.INT4, integer: Oid.INT4, int8: Oid.INT8, bigint: Oid.INT8, int2: Oid.INT2, smallint: Oid.INT2, text: Oid.TEXT, varchar: Oid.VARCHAR, bool: Oid.BOOL, boolean: Oid.BOOL };
-  return m[name] ?? -1;
 }

@@ -17,6 +17,14 @@
  *      other sessions while one sleeps or waits.
  *  S5. Calls on one Session are serialized: a second query() waits for the
  *      first to finish.
+ *  S6. A query string of several statements without transaction control
+ *      runs as one implicit transaction (PostgreSQL's simple-query rule):
+ *      all of it commits at the end, or none of it if a statement fails.
+ *  S7. SAVEPOINT takes engine.mark(txn); ROLLBACK TO undoes back to it
+ *      with CLRs (engine.rollbackTo), keeps the savepoint, and rescues a
+ *      failed block; RELEASE forgets it and the ones after it. A failed
+ *      statement inside a block is rolled back to its own mark at once, so
+ *      it holds no row locks while the block waits for ROLLBACK.
  *
  * Notices and warnings (BEGIN inside a block, DROP TABLE IF EXISTS of a
  * missing table, …) go to `onNotice` as DbErrors with severity NOTICE or
@@ -26,12 +34,14 @@ import { DbError, asDbError } from '../errors/index.ts';
 import { LockWait, type StorageEngine, type TxnHandle } from '../engine/api.ts';
 import type { QueryResult, TableInfo, TxnStatus, Value } from './api.ts';
 import type { ParsedStatement, Statement } from './ast.ts';
-import { loadCatalog, tableInfo, type Catalog } from './catalog.ts';
+import { loadCatalog, tableInfo, type Catalog, type SequenceDef } from './catalog.ts';
 import type { Notify } from './ddl.ts';
-import { executeStatement } from './executor.ts';
+import { executeStatement, isDdl } from './executor.ts';
 import { parseSql } from './parse.ts';
 import type { RunCtx } from './plan.ts';
+import type { SequenceCache } from './sequences.ts';
 import { SessionSettings } from './settings.ts';
+import { errorWithCode } from './sqlerror.ts';
 
 /** What a Session needs of its Database (kept narrow so tests can see the contract). */
 export interface SessionHost {
@@ -40,6 +50,8 @@ export interface SessionHost {
   sharedCatalog(txn: TxnHandle): Catalog;
   /** Drops the shared catalog (invariant C3). */
   invalidateCatalog(): void;
+  /** Sequence counters shared by all sessions (sequences.ts). */
+  readonly sequences: SequenceCache;
   forget(session: Session): void;
 }
 
@@ -59,6 +71,12 @@ export class Session {
   private readonly settings: SessionSettings;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Open savepoints, oldest first. */
+  private savepoints: { name: string; mark: number }[] = [];
+  /** The block is the implicit transaction of a multi-statement query string (S6). */
+  private implicitBlock = false;
+  /** currval(): the last value nextval() gave this session, per sequence. */
+  private readonly lastValues = new Map<string, number>();
 
   constructor(private readonly host: SessionHost) {
     this.settings = new SessionSettings(host.engine);
@@ -85,6 +103,23 @@ export class Session {
       if (this.closed) throw new DbError('connection_exception', 'the session is closed');
       const stmts = parseSql(sql);
       if (params.length > 0 && stmts.length > 1) throw new DbError('syntax_error', 'cannot insert multiple commands into a prepared statement');
+      const control = new Set(['begin', 'commit', 'rollback', 'savepoint', 'release', 'rollback_to']);
+      if (stmts.length > 1 && !this.inBlock && !stmts.some((p) => control.has(p.stmt.kind))) {
+        // S6: one implicit transaction for the whole string.
+        this.beginTxn();
+        this.inBlock = true;
+        this.implicitBlock = true;
+        try {
+          for (const p of stmts) onResult(await this.statement(p, params), p.text);
+        } catch (e) {
+          if (this.txn) this.endTxn(false);
+          throw e;
+        } finally {
+          this.implicitBlock = false;
+        }
+        if (this.txn) await this.endTxn(true);
+        return;
+      }
       for (const p of stmts) onResult(await this.statement(p, params), p.text);
     });
     this.queue = job.catch(() => {});
@@ -129,6 +164,7 @@ export class Session {
     this.txn = null;
     this.inBlock = false;
     this.failed = false;
+    this.savepoints = [];
     const finish = (): void => {
       this.localCatalog = null;
       if (txn.touchedCatalog) this.host.invalidateCatalog();
@@ -155,6 +191,8 @@ export class Session {
         if (!this.inBlock) { this.notify('WARNING', 'there is no transaction in progress', 'no_active_sql_transaction'); return done('ROLLBACK'); }
         this.endTxn(false);
         return done('ROLLBACK');
+      case 'savepoint': case 'release': case 'rollback_to':
+        return this.savepoint(s.kind, s.name);
       default:
     }
     if (this.failed) {
@@ -169,9 +207,11 @@ export class Session {
     const autocommit = !this.inBlock;
     const txn = autocommit ? this.beginTxn() : this.txn!;
     let result: QueryResult;
+    const mark = this.host.engine.mark(txn);
     try {
       result = await this.attempt(s, txn, params);
     } catch (e) {
+      if (!autocommit && this.txn) this.host.engine.rollbackTo(txn, mark); // S7
       this.fail(autocommit);
       throw asDbError(e);
     }
@@ -191,6 +231,36 @@ export class Session {
     }
   }
 
+  /** SAVEPOINT, RELEASE and ROLLBACK TO (S7). */
+  private savepoint(kind: 'savepoint' | 'release' | 'rollback_to', name: string): QueryResult {
+    const verb = kind === 'savepoint' ? 'SAVEPOINT' : kind === 'release' ? 'RELEASE' : 'ROLLBACK';
+    if (!this.inBlock || this.implicitBlock) {
+      throw new DbError('no_active_sql_transaction', `${kind === 'savepoint' ? 'SAVEPOINT' : kind === 'release' ? 'RELEASE SAVEPOINT' : 'ROLLBACK TO SAVEPOINT'} can only be used in transaction blocks`);
+    }
+    if (kind === 'savepoint') {
+      if (this.failed) throw new DbError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
+      this.savepoints.push({ name, mark: this.host.engine.mark(this.txn!) });
+      return done('SAVEPOINT');
+    }
+    let i = this.savepoints.length - 1;
+    while (i >= 0 && this.savepoints[i]!.name !== name) i--;
+    if (i < 0) {
+      if (kind === 'release' && this.failed) throw new DbError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
+      this.failed = true;
+      throw errorWithCode('3B001', `savepoint "${name}" does not exist`);
+    }
+    if (kind === 'release') {
+      if (this.failed) throw new DbError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
+      this.savepoints.length = i;
+      return done('RELEASE');
+    }
+    this.host.engine.rollbackTo(this.txn!, this.savepoints[i]!.mark);
+    this.savepoints.length = i + 1;
+    this.failed = false;
+    this.localCatalog = null; // DDL after the savepoint is undone
+    return done(verb);
+  }
+
   private fail(autocommit: boolean): void {
     this.localCatalog = null; // the failed statement may have changed the catalog partly
     if (autocommit) { if (this.txn) this.endTxn(false); } else this.failed = true;
@@ -201,10 +271,26 @@ export class Session {
     const engine = this.host.engine;
     for (;;) {
       const mark = engine.mark(txn);
-      const ctx: RunCtx = { engine, txn, params, sleepMs: 0, now: this.txnStart };
+      const catalog = this.catalog(txn);
+      const seq = (name: string): SequenceDef => {
+        const d = catalog.sequence(name);
+        if (!d) throw new DbError('undefined_table', `relation "${name}" does not exist`);
+        return d;
+      };
+      const ctx: RunCtx = {
+        engine, txn, params, sleepMs: 0, now: this.txnStart, outer: [], cache: new Map(),
+        nextval: (name) => { const v = this.host.sequences.nextval(seq(name), txn); this.lastValues.set(name, v); return v; },
+        currval: (name) => {
+          seq(name);
+          const v = this.lastValues.get(name);
+          if (v === undefined) throw new DbError('object_not_in_prerequisite_state', `currval of sequence "${name}" is not yet defined in this session`);
+          return v;
+        },
+        setval: (name, v, called) => this.host.sequences.setval(seq(name), v, called, txn),
+      };
       try {
-        const result = executeStatement(s, this.catalog(txn), ctx, this.notify);
-        if (s.kind === 'create_table' || s.kind === 'drop_table') this.localCatalog = null;
+        const result = executeStatement(s, catalog, ctx, this.notify);
+        if (isDdl(s)) this.localCatalog = null;
         if (ctx.sleepMs > 0) await new Promise((r) => setTimeout(r, ctx.sleepMs));
         return result;
       } catch (e) {

@@ -10,7 +10,11 @@
  *                           int4  4 bytes two's complement
  *                           int8  8 bytes IEEE-754 float64 (exact for |v| ≤ 2^53, see types.ts)
  *                           bool  1 byte, 0 or 1
- *                           text/varchar  varint byte length, then UTF-8
+ *                           float4 4 bytes IEEE-754 float32
+ *                           float8 8 bytes IEEE-754 float64
+ *                           text/varchar/char/numeric/date/timestamp/interval
+ *                                 varint byte length, then UTF-8 of the value's text
+ *                           bytea varint byte length, then the bytes
  *
  * The stored column count lets a later ALTER TABLE ADD COLUMN read old rows:
  * columns beyond n decode as NULL. A row must fit a page: encoded rows longer
@@ -22,7 +26,7 @@ import { Oid, type SqlType } from './types.ts';
 
 export const MAX_TUPLE = 8000;
 
-const enum K { I2, I4, I8, BOOL, TEXT }
+const enum K { I2, I4, I8, BOOL, TEXT, F4, F8, BYTES }
 
 function kindOf(ty: SqlType): K {
   switch (ty.oid) {
@@ -30,7 +34,11 @@ function kindOf(ty: SqlType): K {
     case Oid.INT4: return K.I4;
     case Oid.INT8: return K.I8;
     case Oid.BOOL: return K.BOOL;
-    case Oid.TEXT: case Oid.VARCHAR: return K.TEXT;
+    case Oid.FLOAT4: return K.F4;
+    case Oid.FLOAT8: return K.F8;
+    case Oid.BYTEA: return K.BYTES;
+    case Oid.TEXT: case Oid.VARCHAR: case Oid.BPCHAR: case Oid.NUMERIC: case Oid.DATE: case Oid.TIMESTAMP:
+    case Oid.TIMESTAMPTZ: case Oid.INTERVAL: return K.TEXT;
     default: throw new DbError('internal_error', `cannot store values of type ${ty.oid}`);
   }
 }
@@ -39,6 +47,8 @@ function kindOf(ty: SqlType): K {
 const scratch = Buffer.allocUnsafe(MAX_TUPLE + 16);
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
+const f32 = new Float32Array(1);
+const f32Bytes = new Uint8Array(f32.buffer);
 const decoder = new TextDecoder();
 
 const tooBig = (): DbError => new DbError('program_limit_exceeded', 'row is too big', { detail: `Row size exceeds the maximum of ${MAX_TUPLE} bytes.` });
@@ -66,7 +76,16 @@ export class TupleCodec {
       switch (kinds[i]) {
         case K.I2: b.writeInt16LE(v as number, o); o += 2; break;
         case K.I4: b.writeInt32LE(v as number, o); o += 4; break;
-        case K.I8: b.writeDoubleLE(v as number, o); o += 8; break;
+        case K.I8: case K.F8: b.writeDoubleLE(v as number, o); o += 8; break;
+        case K.F4: b.writeFloatLE(v as number, o); o += 4; break;
+        case K.BYTES: {
+          const bytes = v as Uint8Array;
+          if (o + 5 + bytes.length > MAX_TUPLE) throw tooBig();
+          o = writeVarint(b, o, bytes.length);
+          b.set(bytes, o);
+          o += bytes.length;
+          break;
+        }
         case K.BOOL: b[o++] = v ? 1 : 0; break;
         case K.TEXT: {
           const s = v as string;
@@ -103,18 +122,21 @@ export class TupleCodec {
       switch (kinds[i]) {
         case K.I2: out[i] = ((bytes[o]! | (bytes[o + 1]! << 8)) << 16) >> 16; o += 2; break;
         case K.I4: out[i] = bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | (bytes[o + 3]! << 24); o += 4; break;
-        case K.I8:
+        case K.I8: case K.F8:
           for (let k = 0; k < 8; k++) f64Bytes[k] = bytes[o + k]!;
           out[i] = f64[0]!; o += 8; break;
         case K.BOOL: out[i] = bytes[o++] === 1; break;
-        case K.TEXT: {
+        case K.F4:
+          for (let k = 0; k < 4; k++) f32Bytes[k] = bytes[o + k]!;
+          out[i] = f32[0]!; o += 4; break;
+        case K.TEXT: case K.BYTES: {
           let len = 0;
           for (let shift = 0; ; shift += 7) {
             const x = bytes[o++]!;
             len |= (x & 0x7f) << shift;
             if (x < 0x80) break;
           }
-          out[i] = readUtf8(bytes, o, len);
+          out[i] = kinds[i] === K.TEXT ? readUtf8(bytes, o, len) : bytes.slice(o, o + len);
           o += len;
           break;
         }

@@ -1,55 +1,110 @@
 /**
- * SQL types: identity (PostgreSQL OIDs and typmods), input from text, output
- * to text, and casts between them. Runtime representation of a value:
+ * SQL types: identity (PostgreSQL OIDs and typmods), names, and resolution of
+ * a type name from the AST. Runtime representation of a value of each type:
  *
- *   int2, int4, int8   JS number. int8 beyond ±2^53 loses precision (a later
- *                      issue brings exact numerics); range checks compare as
- *                      float64, so they are exact only up to 2^53 too.
- *   text, varchar      JS string
- *   bool               JS boolean
- *   numeric            canonical decimal string (only produced by literals,
- *                      avg() and sum(int8); no arithmetic yet)
- *   void               '' (pg_sleep's result; PostgreSQL prints void as empty)
- *   timestamptz        formatted string (now(); no arithmetic)
- *   unknown            string: an untyped literal or parameter before coercion
- *   NULL               null, for every type
+ *   int2, int4, int8     JS number. int8 beyond ±2^53 loses precision; range
+ *                        checks compare as float64 (exact up to 2^53).
+ *   float4, float8       JS number (float4 values are Math.fround'ed)
+ *   numeric              decimal string exactly as PostgreSQL prints it,
+ *                        scale included ('1.50'); arithmetic in numeric.ts
+ *   text, varchar        JS string
+ *   bpchar (char(n))     JS string, blank-padded to n on input
+ *   bool                 JS boolean
+ *   date                 'YYYY-MM-DD' (ISO output; see datetime.ts)
+ *   timestamp            'YYYY-MM-DD HH:MM:SS[.ffffff]'
+ *   timestamptz          the same with '+00' (the session time zone is UTC)
+ *   interval             PostgreSQL's output text ('1 day 02:00:00')
+ *   bytea                Uint8Array
+ *   void                 '' (pg_sleep's result; PostgreSQL prints void as empty)
+ *   unknown              string: an untyped literal or parameter before coercion
+ *   NULL                 null, for every type
+ *
+ * Strings for date and timestamp values make equality, hashing and (for
+ * years 1–9999) ordering plain string operations.
  */
 import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import type { TypeName } from './ast.ts';
+import { formatBytea, formatFloat4, formatFloat8 } from './format.ts';
 
 export const Oid = {
-  BOOL: 16, INT8: 20, INT2: 21, INT4: 23, TEXT: 25, UNKNOWN: 705,
-  VARCHAR: 1043, TIMESTAMPTZ: 1184, NUMERIC: 1700, VOID: 2278,
+  BOOL: 16, BYTEA: 17, INT8: 20, INT2: 21, INT4: 23, TEXT: 25, FLOAT4: 700, FLOAT8: 701, UNKNOWN: 705,
+  BPCHAR: 1042, VARCHAR: 1043, DATE: 1082, TIMESTAMP: 1114, TIMESTAMPTZ: 1184, INTERVAL: 1186,
+  NUMERIC: 1700, VOID: 2278,
 } as const;
 
 export interface SqlType {
   readonly oid: number;
-  /** -1, or varchar(n)'s n + 4 as PostgreSQL stores it. */
+  /** -1, or varchar(n)/char(n)'s n + 4, or numeric(p, s)'s ((p << 16) | s) + 4, as PostgreSQL stores it. */
   readonly typmod: number;
 }
 
 const t = (oid: number): SqlType => Object.freeze({ oid, typmod: -1 });
 export const BOOL = t(Oid.BOOL), INT2 = t(Oid.INT2), INT4 = t(Oid.INT4), INT8 = t(Oid.INT8),
-  TEXT = t(Oid.TEXT), VARCHAR = t(Oid.VARCHAR), NUMERIC = t(Oid.NUMERIC), UNKNOWN = t(Oid.UNKNOWN),
-  VOID = t(Oid.VOID), TIMESTAMPTZ = t(Oid.TIMESTAMPTZ);
+  TEXT = t(Oid.TEXT), VARCHAR = t(Oid.VARCHAR), BPCHAR = t(Oid.BPCHAR), NUMERIC = t(Oid.NUMERIC), UNKNOWN = t(Oid.UNKNOWN),
+  VOID = t(Oid.VOID), TIMESTAMPTZ = t(Oid.TIMESTAMPTZ), TIMESTAMP = t(Oid.TIMESTAMP), DATE = t(Oid.DATE),
+  FLOAT4 = t(Oid.FLOAT4), FLOAT8 = t(Oid.FLOAT8), BYTEA = t(Oid.BYTEA), INTERVAL = t(Oid.INTERVAL);
 
 export const isInt = (oid: number): boolean => oid === Oid.INT4 || oid === Oid.INT8 || oid === Oid.INT2;
-export const isString = (oid: number): boolean => oid === Oid.TEXT || oid === Oid.VARCHAR;
+export const isFloat = (oid: number): boolean => oid === Oid.FLOAT8 || oid === Oid.FLOAT4;
+export const isNumber = (oid: number): boolean => isInt(oid) || isFloat(oid) || oid === Oid.NUMERIC;
+export const isString = (oid: number): boolean => oid === Oid.TEXT || oid === Oid.VARCHAR || oid === Oid.BPCHAR;
+export const isDateTime = (oid: number): boolean => oid === Oid.DATE || oid === Oid.TIMESTAMP || oid === Oid.TIMESTAMPTZ;
+
+/** PostgreSQL's type categories (pg_type.typcategory), which decide common types and implicit casts. */
+export type Category = 'N' | 'S' | 'B' | 'D' | 'U' | 'T' | 'X' | 'other';
+export function categoryOf(oid: number): Category {
+  if (isNumber(oid)) return 'N';
+  if (isString(oid)) return 'S';
+  if (oid === Oid.BOOL) return 'B';
+  if (isDateTime(oid)) return 'D';
+  if (oid === Oid.INTERVAL) return 'T';
+  if (oid === Oid.BYTEA) return 'U';
+  if (oid === Oid.UNKNOWN) return 'X';
+  return 'other';
+}
+
+/** Order of preference inside the numeric category: the wider wins (int2 < int4 < int8 < numeric < float4 < float8). */
+export function numericRank(oid: number): number {
+  switch (oid) {
+    case Oid.INT2: return 1;
+    case Oid.INT4: return 2;
+    case Oid.INT8: return 3;
+    case Oid.NUMERIC: return 4;
+    case Oid.FLOAT4: return 5;
+    case Oid.FLOAT8: return 6;
+    default: return 0;
+  }
+}
+
+export const numericTypmod = (p: number, s: number): number => ((p << 16) | (s & 0xffff)) + 4;
+export const numericPrecision = (typmod: number): number => ((typmod - 4) >> 16) & 0xffff;
+export const numericScale = (typmod: number): number => {
+  const s = (typmod - 4) & 0xffff;
+  return s > 0x7fff ? s - 0x10000 : s;
+};
 
 /** SQL names, as format_type() and error messages print them. */
 export function typeDisplayName(ty: SqlType): string {
+  const len = ty.typmod >= 4 ? `(${ty.typmod - 4})` : '';
   switch (ty.oid) {
     case Oid.BOOL: return 'boolean';
     case Oid.INT2: return 'smallint';
     case Oid.INT4: return 'integer';
     case Oid.INT8: return 'bigint';
     case Oid.TEXT: return 'text';
-    case Oid.VARCHAR: return ty.typmod >= 4 ? `character varying(${ty.typmod - 4})` : 'character varying';
-    case Oid.NUMERIC: return 'numeric';
+    case Oid.VARCHAR: return `character varying${len}`;
+    case Oid.BPCHAR: return `character${len}`;
+    case Oid.NUMERIC: return ty.typmod >= 4 ? `numeric(${numericPrecision(ty.typmod)},${numericScale(ty.typmod)})` : 'numeric';
+    case Oid.FLOAT4: return 'real';
+    case Oid.FLOAT8: return 'double precision';
+    case Oid.DATE: return 'date';
+    case Oid.TIMESTAMP: return 'timestamp without time zone';
+    case Oid.TIMESTAMPTZ: return 'timestamp with time zone';
+    case Oid.INTERVAL: return 'interval';
+    case Oid.BYTEA: return 'bytea';
     case Oid.UNKNOWN: return 'unknown';
     case Oid.VOID: return 'void';
-    case Oid.TIMESTAMPTZ: return 'timestamp with time zone';
     default: return `type ${ty.oid}`;
   }
 }
@@ -58,16 +113,23 @@ export function typeDisplayName(ty: SqlType): string {
 export function typeInternalName(oid: number): string {
   const names: Record<number, string> = {
     [Oid.BOOL]: 'bool', [Oid.INT2]: 'int2', [Oid.INT4]: 'int4', [Oid.INT8]: 'int8', [Oid.TEXT]: 'text',
-    [Oid.VARCHAR]: 'varchar', [Oid.NUMERIC]: 'numeric', [Oid.VOID]: 'void', [Oid.TIMESTAMPTZ]: 'timestamptz',
+    [Oid.VARCHAR]: 'varchar', [Oid.BPCHAR]: 'bpchar', [Oid.NUMERIC]: 'numeric', [Oid.VOID]: 'void',
+    [Oid.TIMESTAMPTZ]: 'timestamptz', [Oid.TIMESTAMP]: 'timestamp', [Oid.DATE]: 'date', [Oid.FLOAT4]: 'float4',
+    [Oid.FLOAT8]: 'float8', [Oid.BYTEA]: 'bytea', [Oid.INTERVAL]: 'interval',
   };
   return names[oid] ?? 'unknown';
 }
 
 const TYPE_NAMES: Record<string, SqlType> = {
   int4: INT4, int: INT4, integer: INT4, int8: INT8, bigint: INT8, int2: INT2, smallint: INT2,
-  text: TEXT, varchar: VARCHAR, bool: BOOL, boolean: BOOL,
+  text: TEXT, varchar: VARCHAR, bool: BOOL, boolean: BOOL, bpchar: BPCHAR, char: BPCHAR, character: BPCHAR,
+  numeric: NUMERIC, decimal: NUMERIC, float4: FLOAT4, real: FLOAT4, float8: FLOAT8, float: FLOAT8,
+  date: DATE, timestamp: TIMESTAMP, timestamptz: TIMESTAMPTZ, bytea: BYTEA, interval: INTERVAL,
+  serial: INT4, serial4: INT4, bigserial: INT8, serial8: INT8, smallserial: INT2, serial2: INT2,
 };
-const KNOWN_UNSUPPORTED = new Set(['numeric', 'decimal', 'float4', 'float8', 'real', 'bpchar', 'char', 'date', 'timestamp', 'timestamptz', 'time', 'interval', 'bytea', 'json', 'jsonb', 'uuid', 'serial', 'bigserial', 'smallserial']);
+const KNOWN_UNSUPPORTED = new Set(['time', 'timetz', 'json', 'jsonb', 'uuid', 'money', 'inet', 'bit', 'varbit', 'xml']);
+const SERIALS = new Set(['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2']);
+export const isSerialName = (name: string): boolean => SERIALS.has(name);
 
 /** Resolves a type name from the AST; unknown names → 42704, known but unsupported → 0A000. */
 export function resolveType(tn: TypeName): SqlType {
@@ -77,14 +139,39 @@ export function resolveType(tn: TypeName): SqlType {
     if (KNOWN_UNSUPPORTED.has(tn.name)) throw new DbError('feature_not_supported', `type ${tn.name} is not supported yet`, { position });
     throw new DbError('undefined_object', `type "${tn.name}" does not exist`, { position });
   }
-  if (tn.mods.length === 0) return ty;
-  if (ty.oid !== Oid.VARCHAR || tn.mods.length !== 1) {
-    throw new DbError('syntax_error', `type modifier is not allowed for type "${typeInternalName(ty.oid)}"`, { position });
+  const mods = tn.mods;
+  if (ty.oid === Oid.BPCHAR && tn.name !== 'bpchar' && mods.length === 0) return { oid: Oid.BPCHAR, typmod: 5 }; // char = char(1)
+  if (mods.length === 0) return ty;
+  const noMods = (): DbError => new DbError('syntax_error', `type modifier is not allowed for type "${typeInternalName(ty.oid)}"`, { position });
+  switch (ty.oid) {
+    case Oid.VARCHAR: case Oid.BPCHAR: {
+      if (mods.length !== 1) throw noMods();
+      const n = mods[0]!;
+      const name = ty.oid === Oid.VARCHAR ? 'varchar' : 'char';
+      if (n < 1) throw new DbError('invalid_parameter_value', `length for type ${name} must be at least 1`, { position });
+      if (n > 10485760) throw new DbError('invalid_parameter_value', `length for type ${name} cannot exceed 10485760`, { position });
+      return { oid: ty.oid, typmod: n + 4 };
+    }
+    case Oid.NUMERIC: {
+      if (mods.length > 2) throw new DbError('invalid_parameter_value', 'invalid NUMERIC type modifier', { position });
+      const p = mods[0]!, s = mods[1] ?? 0;
+      if (p < 1 || p > 1000) throw new DbError('invalid_parameter_value', `NUMERIC precision ${p} must be between 1 and 1000`, { position });
+      if (s < 0 || s > p) throw new DbError('invalid_parameter_value', `NUMERIC scale ${s} must be between 0 and precision ${p}`, { position });
+      return { oid: Oid.NUMERIC, typmod: numericTypmod(p, s) };
+    }
+    case Oid.FLOAT8: {
+      // float(p): p ≤ 24 is real, up to 53 double precision (PostgreSQL's rule).
+      if (tn.name !== 'float' || mods.length !== 1) throw noMods();
+      const p = mods[0]!;
+      if (p < 1) throw new DbError('invalid_parameter_value', 'precision for type float must be at least 1 bit', { position });
+      if (p > 53) throw new DbError('invalid_parameter_value', 'precision for type float must be less than 54 bits', { position });
+      return p <= 24 ? FLOAT4 : FLOAT8;
+    }
+    case Oid.TIMESTAMP: case Oid.TIMESTAMPTZ:
+      if (mods.length !== 1 || mods[0]! < 0) throw noMods();
+      return ty; // precision is accepted; values keep microseconds
+    default: throw noMods();
   }
-  const n = tn.mods[0]!;
-  if (n < 1) throw new DbError('invalid_parameter_value', 'length for type varchar must be at least 1', { position });
-  if (n > 10485760) throw new DbError('invalid_parameter_value', 'length for type varchar cannot exceed 10485760', { position });
-  return { oid: Oid.VARCHAR, typmod: n + 4 };
 }
 
 export const INT2_MIN = -32768, INT2_MAX = 32767;
@@ -104,44 +191,7 @@ export function checkInt(v: number, oid: number): number {
   if (v < lo || v > hi || (oid === Oid.INT8 && v >= 9223372036854775807)) {
     throw new DbError('numeric_value_out_of_range', `${name} out of range`);
   }
-  return v;
-}
-
-const INT_TEXT = /^\s*[+-]?\d+\s*$/;
-
-/** PostgreSQL's int2in/int4in/int8in: surrounding blanks allowed; 22P02 or 22003 otherwise. */
-export function parseInt_(s: string, oid: number): number {
-  const [lo, hi, name] = intRange(oid);
-  if (!INT_TEXT.test(s)) throw new DbError('invalid_text_representation', `invalid input syntax for type ${name}: "${s}"`);
-  const v = Number(s.trim());
-  if (v < lo || v > hi || (oid === Oid.INT8 && v >= 9223372036854775807)) {
-    throw new DbError('numeric_value_out_of_range', `value "${s}" is out of range for type ${name}`);
-  }
-  return v === 0 ? 0 : v; // no -0
-}
-
-/** PostgreSQL's boolin: t/true/yes/on/1 and f/false/no/off/0, case-insensitive, unique prefixes. */
-export function parseBool(s: string): boolean {
-  const v = s.trim().toLowerCase();
-  if (v.length > 0) {
-    if ('true'.startsWith(v) || (v.length > 1 && 'yes'.startsWith(v)) || v === 'on' || v === '1' || v === 'y') return true;
-    if ('false'.startsWith(v) || 'no'.startsWith(v) || (v.length > 1 && 'off'.startsWith(v)) || v === '0') return false;
-  }
-  throw new DbError('invalid_text_representation', `invalid input syntax for type boolean: "${s}"`);
-}
-
-const NUMERIC_TEXT = /^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$/;
-
-/** Canonical numeric text (no exponent support yet). */
-export function parseNumeric(s: string): string {
-  if (!NUMERIC_TEXT.test(s)) throw new DbError('invalid_text_representation', `invalid input syntax for type numeric: "${s}"`);
-  let v = s.trim();
-  let sign = '';
-  if (v[0] === '-' || v[0] === '+') { sign = v[0] === '-' ? '-' : ''; v = v.slice(1); }
-  let [ip, fp] = v.split('.') as [string, string | undefined];
-  ip = ip.replace(/^0+(?=\d)/, '') || '0';
-  const out = fp === undefined || fp === '' ? ip : `${ip}.${fp}`;
-  return /^[0.]+$/.test(out) ? out : sign + out;
+  return v === 0 ? 0 : v;
 }
 
 /** A value's text form exactly as PostgreSQL prints it; null for SQL NULL. */
@@ -149,90 +199,12 @@ export function formatValue(v: Value, typeOid: number): string | null {
   if (v === null) return null;
   switch (typeof v) {
     case 'boolean': return v ? 't' : 'f';
-    case 'number': return String(v);
+    case 'number':
+      if (typeOid === Oid.FLOAT8) return formatFloat8(v);
+      if (typeOid === Oid.FLOAT4) return formatFloat4(v);
+      return String(v);
     case 'bigint': return v.toString();
     case 'string': return v;
-    default: return typeOid === Oid.VOID ? '' : '\\x' + Buffer.from(v).toString('hex');
+    default: return typeOid === Oid.VOID ? '' : formatBytea(v);
   }
-}
-
-export type CastContext = 'explicit' | 'assignment' | 'implicit';
-
-/**
- * Converts a value of type `from` to type `to`, or returns null when no such
- * cast exists in `context` (the caller reports the error with a position).
- * The returned function checks ranges and lengths at run time.
- */
-export function castFn(from: SqlType, to: SqlType, context: CastContext): ((v: Value) => Value) | null {
-  const f = from.oid, o = to.oid;
-  if (f === o && (o !== Oid.VARCHAR || to.typmod < 0 || to.typmod === from.typmod)) return (v) => v;
-  if (isInt(o)) {
-    if (isInt(f)) return (v) => (v === null ? null : checkInt(v as number, o));
-    if (f === Oid.UNKNOWN || (isString(f) && context === 'explicit')) return (v) => (v === null ? null : parseInt_(v as string, o));
-    if (f === Oid.NUMERIC && context !== 'implicit') return (v) => (v === null ? null : checkInt(roundHalfAway(v as string), o));
-    if (f === Oid.BOOL && o === Oid.INT4 && context === 'explicit') return (v) => (v === null ? null : v ? 1 : 0);
-    return null;
-  }
-  if (isString(o)) {
-    const limit = o === Oid.VARCHAR && to.typmod >= 4 ? to.typmod - 4 : -1;
-    // unknown and string types convert as they are; others through their output function,
-    // which PostgreSQL allows in assignment and explicit casts but not implicitly.
-    let toText: ((v: Value) => string) | null = null;
-    if (!(f === Oid.UNKNOWN || isString(f))) {
-      if (context === 'implicit') return null;
-      // bool → text is the one cast that differs from the output function: 'true', not 't'.
-      toText = f === Oid.BOOL ? (v) => (v ? 'true' : 'false') : (v) => formatValue(v, f)!;
-    }
-    if (limit < 0) return toText ? (v) => (v === null ? null : toText(v)) : (v) => v;
-    return (v) => {
-      if (v === null) return null;
-      const s = toText ? toText(v)! : (v as string);
-      return fitVarchar(s, limit, context === 'explicit');
-    };
-  }
-  if (o === Oid.BOOL) {
-    if (f === Oid.UNKNOWN || (isString(f) && context === 'explicit')) return (v) => (v === null ? null : parseBool(v as string));
-    if (f === Oid.INT4 && context === 'explicit') return (v) => (v === null ? null : v !== 0);
-    return null;
-  }
-  if (o === Oid.NUMERIC) {
-    if (isInt(f)) return (v) => (v === null ? null : String(v));
-    if (f === Oid.UNKNOWN || (isString(f) && context === 'explicit')) return (v) => (v === null ? null : parseNumeric(v as string));
-    return null;
-  }
-  return null;
-}
-
-/** varchar(n): an explicit cast truncates; assignment errors unless only blanks are cut (PostgreSQL's rule). */
-function fitVarchar(s: string, limit: number, truncate: boolean): string {
-  if (s.length <= limit) return s; // UTF-16 length ≥ character count, so this fast path is safe
-  const chars = Array.from(s);
-  if (chars.length <= limit) return s;
-  if (truncate || /^ *$/.test(chars.slice(limit).join(''))) return chars.slice(0, limit).join('');
-  throw new DbError('string_data_right_truncation', `value too long for type character varying(${limit})`);
-}
-
-/** numeric → integer rounds half away from zero, as PostgreSQL's numeric_int4. */
-function roundHalfAway(s: string): number {
-  const n = Number(s);
-  return n < 0 ? -Math.round(-n) : Math.round(n);
-}
-
-/** Converts a parameter value supplied by the client (JS value) to a value of type `to`. */
-export function coerceParam(v: Value, to: SqlType): Value {
-  if (v === null) return null;
-  if (typeof v === 'string') return castFn(UNKNOWN, to, 'explicit')!(v);
-  if (typeof v === 'bigint') v = Number(v);
-  if (typeof v === 'number') {
-    if (isInt(to.oid)) {
-      if (!Number.isInteger(v)) throw new DbError('invalid_text_representation', `invalid input syntax for type ${typeDisplayName(to)}: "${v}"`);
-      return checkInt(v, to.oid);
-    }
-    return castFn(UNKNOWN, to, 'explicit')!(String(v));
-  }
-  if (typeof v === 'boolean') {
-    if (to.oid === Oid.BOOL) return v;
-    return castFn(UNKNOWN, to, 'explicit')!(v ? 'true' : 'false');
-  }
-  throw new DbError('feature_not_supported', 'binary parameter values are not supported');
 }

@@ -41,6 +41,9 @@ export const enum PageType {
   Free = 0,
   Meta = 1,
   Heap = 2,
+  /** B+tree pages reinterpret some header fields: src/access/btree-page.ts, src/access/BTREE.md. */
+  BtreeLeaf = 3,
+  BtreeInner = 4,
 }
 
 const OFF_LSN = 0;

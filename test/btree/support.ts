@@ -79,11 +79,19 @@ export const entryId = (e: Entry): string => `${e[0].toString('hex')}/${e[1]}`;
 /** The model: a set of entries, sorted on demand. */
 export class Model {
   private readonly m = new Map<string, Entry>();
+  private list: Entry[] | null = null;
   add(e: Entry): void {
     this.m.set(entryId(e), e);
+    this.list = null;
   }
   remove(e: Entry): void {
     this.m.delete(entryId(e));
+    this.list = null;
+  }
+  /** Some entry, chosen by r (the model must not be empty). */
+  pick(r: () => number): Entry {
+    this.list ??= [...this.m.values()];
+    return this.list[Math.floor(r() * this.list.length)]!;
   }
   has(e: Entry): boolean {
     return this.m.has(entryId(e));
@@ -172,4 +180,13 @@ export function verifyIndex(pool: BufferPool, root: number): TreeReport {
     first = down;
   }
   return { height, pages, entries, missingDownlinks: missing };
+}
+
+/** Fast equality of two long lists (vitest's deep equality is slow on 100k elements); names the first difference. */
+export function sameList(got: string[], want: string[], label = ''): void {
+  if (got.length === want.length && got.every((g, i) => g === want[i])) return;
+  let i = 0;
+  while (i < got.length && i < want.length && got[i] === want[i]) i++;
+  throw new Error(`${label} lists differ at ${i} (lengths ${got.length} and ${want.length}): ` +
+    `got ${JSON.stringify(got.slice(i, i + 3))}, want ${JSON.stringify(want.slice(i, i + 3))}`);
 }

@@ -231,7 +231,7 @@ describe('SELECT', () => {
       ['select 1 and true', '42804', 'argument of AND must be type boolean, not type integer', 8],
       ['select foo(1)', '42883', 'function foo(integer) does not exist', 8],
       ["select coalesce(1, 'a'::text)", '42804', 'COALESCE types integer and text cannot be matched', 20],
-      ['select 1.5 + 1', '0A000', 'arithmetic on numeric values is not supported yet', 12],
+      ['select 1.5 + true', '42883', 'operator does not exist: numeric + boolean', 12],
     ];
     for (const [sql, code, message, position] of cases) {
       const e = await errorOf(s.query(sql));

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { DbError } from '../../src/errors/index.ts';
 import { TupleCodec, MAX_TUPLE } from '../../src/sql/tuple.ts';
-import { BOOL, INT2, INT4, INT8, TEXT, UNKNOWN, castFn, formatValue, parseBool, parseInt_, resolveType, typeDisplayName, Oid } from '../../src/sql/types.ts';
-import { numericDiv } from '../../src/sql/functions.ts';
+import { BOOL, INT2, INT4, INT8, TEXT, UNKNOWN, formatValue, resolveType, typeDisplayName, Oid } from '../../src/sql/types.ts';
+import { castFn, parseBool, parseInt_ } from '../../src/sql/casts.ts';
+import { decDiv, decToText } from '../../src/sql/numeric.ts';
+
+const numericDiv = (a: bigint, b: bigint): string => decToText(decDiv({ u: a, s: 0 }, { u: b, s: 0 }));
 
 function err(f: () => unknown): DbError {
   try { f(); } catch (e) { if (e instanceof DbError) return e; throw e; }

@@ -9,7 +9,7 @@
  * sees its pending one.
  */
 import { DbError } from '../../src/errors/index.ts';
-import { LockWait, type EngineStats, type HeapId, type RowId, type StorageEngine, type TxnHandle } from '../../src/engine/api.ts';
+import { LockWait, type EngineStats, type HeapId, type IndexId, type IndexScanOptions, type IndexStats, type RowId, type StorageEngine, type TxnHandle } from '../../src/engine/api.ts';
 
 interface MemRow {
   committed: Uint8Array | null;
@@ -17,10 +17,18 @@ interface MemRow {
   pending: Uint8Array | null;
 }
 
+/** An index entry; `owner` is the inserting transaction until it ends (for dropIndex's wait). */
+interface Entry { key: Uint8Array; rid: RowId; owner: number }
+
+type Undo =
+  | { heap: HeapId; rid: RowId; prev: { owner: number; pending: Uint8Array | null } }
+  | { index: IndexId; entry: Entry; op: 'insert' | 'delete' };
+
 interface Txn extends TxnHandle {
   xid: number;
   touchedCatalog: boolean;
-  undo: { heap: HeapId; rid: RowId; prev: { owner: number; pending: Uint8Array | null } }[];
+  undo: Undo[];
+  droppedIndexes: IndexId[];
   dropped: HeapId[];
   ended: boolean;
   waiters: (() => void)[];
@@ -46,7 +54,7 @@ export class MemoryEngine implements StorageEngine {
   commitDelay: (() => Promise<void>) | null = null;
 
   begin(): TxnHandle {
-    const t: Txn = { xid: 0, touchedCatalog: false, undo: [], dropped: [], ended: false, waiters: [], waitingFor: 0 };
+    const t: Txn = { xid: 0, touchedCatalog: false, undo: [], droppedIndexes: [], dropped: [], ended: false, waiters: [], waitingFor: 0 };
     return t;
   }
 
@@ -60,7 +68,13 @@ export class MemoryEngine implements StorageEngine {
   async commit(txn: TxnHandle): Promise<void> {
     const t = txn as Txn;
     if (this.commitDelay) await this.commitDelay();
-    for (const { heap, rid } of t.undo) {
+    for (const u of t.undo) {
+      if ('index' in u) {
+        if (u.op === 'delete') this.removeEntry(u.index, u.entry);
+        else u.entry.owner = 0;
+        continue;
+      }
+      const { heap, rid } = u;
       const row = this.heaps.get(heap)?.get(rid);
       if (!row || row.owner !== t.xid) continue;
       row.committed = row.pending;
@@ -69,6 +83,7 @@ export class MemoryEngine implements StorageEngine {
       if (row.committed === null) this.heaps.get(heap)!.delete(rid);
     }
     for (const h of t.dropped) this.heaps.delete(h);
+    for (const i of t.droppedIndexes) this.indexes.delete(i);
     this.counters.commits++;
     this.end(t);
   }
@@ -93,6 +108,10 @@ export class MemoryEngine implements StorageEngine {
     const t = txn as Txn;
     while (t.undo.length > mark) {
       const u = t.undo.pop()!;
+      if ('index' in u) {
+        if (u.op === 'insert') this.removeEntry(u.index, u.entry);
+        continue;
+      }
       const heap = this.heaps.get(u.heap);
       const row = heap?.get(u.rid);
       if (!row) continue;
@@ -190,6 +209,88 @@ export class MemoryEngine implements StorageEngine {
     for (const [rid, row] of this.heap(heap)) {
       if (row.owner !== 0 && row.owner !== xid) yield [rid, row.owner, row.pending];
     }
+  }
+
+  // ---- indexes: a sorted array of entries per index ----
+  private readonly indexes = new Map<IndexId, Entry[]>();
+  private nextIndex = 1_000_000;
+
+  createIndex(txn: TxnHandle): IndexId {
+    this.xidOf(txn);
+    const id = this.nextIndex++;
+    this.indexes.set(id, []);
+    return id;
+  }
+
+  dropIndex(txn: TxnHandle, index: IndexId): void {
+    const xid = this.xidOf(txn);
+    const holder = this.index(index).find((e) => e.owner !== 0 && e.owner !== xid && this.active.has(e.owner));
+    if (holder) throw new LockWait(holder.owner);
+    (txn as Txn).droppedIndexes.push(index);
+  }
+
+  private index(id: IndexId): Entry[] {
+    const ix = this.indexes.get(id);
+    if (!ix) throw new Error(`no index ${id}`);
+    return ix;
+  }
+
+  private position(entries: Entry[], key: Uint8Array, rid: RowId): number {
+    let lo = 0, hi = entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const e = entries[mid]!;
+      const c = Buffer.compare(e.key, key) || e.rid - rid;
+      if (c < 0) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  }
+
+  private removeEntry(index: IndexId, entry: Entry): void {
+    const entries = this.indexes.get(index);
+    if (!entries) return;
+    const i = this.position(entries, entry.key, entry.rid);
+    const e = entries[i];
+    if (e && e.rid === entry.rid && Buffer.compare(e.key, entry.key) === 0) entries.splice(i, 1);
+  }
+
+  indexInsert(txn: TxnHandle, index: IndexId, key: Uint8Array, rid: RowId): void {
+    const xid = this.xidOf(txn);
+    const entries = this.index(index);
+    const t = txn as Txn;
+    // A pending delete of the same entry is cancelled.
+    for (let k = t.undo.length - 1; k >= 0; k--) {
+      const u = t.undo[k]!;
+      if ('index' in u && u.op === 'delete' && u.index === index && u.entry.rid === rid && Buffer.compare(u.entry.key, key) === 0) { t.undo.splice(k, 1); break; }
+    }
+    const i = this.position(entries, key, rid);
+    const e = entries[i];
+    if (e && e.rid === rid && Buffer.compare(e.key, key) === 0) return;
+    const entry = { key: key.slice(), rid, owner: xid };
+    entries.splice(i, 0, entry);
+    t.undo.push({ index, entry, op: 'insert' });
+  }
+
+  indexDeleteAtCommit(txn: TxnHandle, index: IndexId, key: Uint8Array, rid: RowId): void {
+    this.xidOf(txn);
+    (txn as Txn).undo.push({ index, entry: { key: key.slice(), rid, owner: 0 }, op: 'delete' });
+  }
+
+  *indexScan(_txn: TxnHandle, index: IndexId, opts: IndexScanOptions = {}): Iterable<[Uint8Array, RowId]> {
+    const entries = this.index(index).slice();
+    const inRange = (k: Uint8Array): boolean => {
+      if (opts.prefix && (k.length < opts.prefix.length || Buffer.compare(k.subarray(0, opts.prefix.length), opts.prefix) !== 0)) return false;
+      if (opts.low) { const c = Buffer.compare(k, opts.low); if (c < 0 || (c === 0 && opts.lowInclusive === false)) return false; }
+      if (opts.high) { const c = Buffer.compare(k, opts.high); if (c > 0 || (c === 0 && opts.highInclusive === false)) return false; }
+      return true;
+    };
+    const list = opts.reverse ? entries.reverse() : entries;
+    for (const e of list) if (inRange(e.key)) yield [e.key, e.rid];
+  }
+
+  indexStats(index: IndexId): IndexStats {
+    const n = this.index(index).length;
+    return { height: 1, pages: 1, leafPages: 1, entries: n };
   }
 
   allocateOid(): number {

@@ -62,6 +62,12 @@ const everyKind: { [K in Kind]: BodyOf<K> } = {
   [Kind.HeapPrune]: { kind: Kind.HeapPrune, page: 12, slots: [0, 4, 65535] },
   [Kind.Switch]: { kind: Kind.Switch },
   [Kind.FullPageImage]: { kind: Kind.FullPageImage, page: 9, image: Buffer.alloc(8192, 7) },
+  [Kind.BtreeInsert]: { kind: Kind.BtreeInsert, page: 7, root: 5, key: Buffer.from('k'), rid: 2 ** 40 + 3 },
+  [Kind.BtreeDelete]: { kind: Kind.BtreeDelete, page: 7, key: Buffer.from('k'), rid: 3 },
+  [Kind.BtreeFormat]: { kind: Kind.BtreeFormat, page: 9, root: 5, level: 1, right: 0, leftmost: 7, high: null, entries: [{ key: Buffer.from('m'), rid: 1, child: 8 }] },
+  [Kind.BtreeSplitLeft]: { kind: Kind.BtreeSplitLeft, page: 7, right: 8, high: { key: Buffer.from('m'), rid: 1 } },
+  [Kind.BtreeDownlink]: { kind: Kind.BtreeDownlink, page: 9, key: Buffer.from('m'), rid: 1, child: 8 },
+  [Kind.BtreeClr]: { kind: Kind.BtreeClr, undoNextLsn: 0, undoneLsn: 77, page: 7, key: Buffer.from('k'), rid: 3 },
 };
 const bodies = Object.values(everyKind) as Body[];
 
@@ -221,7 +227,9 @@ describe('WAL reader', () => {
     for (const i of [99, 0, 50, 73]) expect(r.readAt(lsns[i]!)).toMatchObject({ ...appended[i], lsn: lsns[i] });
     expect(r.readAt(end)).toBe('end of log');
     expect(r.readAt(lsns[10]! + 1)).toBe('invalid record length'); // mid-record: the "length" is tuple bytes
-    expect(r.readAt(segmentStart(end, SEG) + SEG)).toBe('missing segment');
+    // The segment after the last one written exists, zero-filled (W7); the one after it does not.
+    expect(r.readAt(segmentStart(end, SEG) + SEG)).toBe('end of log');
+    expect(r.readAt(segmentStart(end, SEG) + 2 * SEG)).toBe('missing segment');
   });
 
   it('a writer reopened at the end zeroes what lies after it, so old records never reappear', () => {

@@ -100,22 +100,23 @@ describe('WAL writer', () => {
     w.flushSync(w.insertLsn);
     const segs = listSegments(nodeFileSystem, dir);
     const current = segmentStart(w.insertLsn, SEG);
-    expect(segs.length).toBeGreaterThanOrEqual(4);
-    expect(segs.at(-1)).toBe(current);
+    expect(segs.length).toBeGreaterThanOrEqual(5);
+    // The segment after the current one is created ahead (W7).
+    expect(segs.at(-1)).toBe(current + SEG);
 
     // Segments that end at or before the LSN go; the one containing it stays.
     expect(w.removeSegmentsBefore(segs[2]! + 10)).toBe(2);
     expect(listSegments(nodeFileSystem, dir)).toEqual(segs.slice(2));
 
-    expect(w.removeSegmentsBefore(Number.MAX_SAFE_INTEGER)).toBe(segs.length - 3);
-    expect(listSegments(nodeFileSystem, dir)).toEqual([current]);
+    expect(w.removeSegmentsBefore(Number.MAX_SAFE_INTEGER)).toBe(segs.length - 4);
+    expect(listSegments(nodeFileSystem, dir)).toEqual([current, current + SEG]);
 
     // The writer goes on appending to the segment it kept.
     const lsn = w.append(insert(5), 1, 0);
     w.flushSync(w.insertLsn);
     w.close();
     expect(segmentStart(lsn, SEG)).toBe(current);
-    expect(listSegments(nodeFileSystem, dir)).toEqual([current]);
+    expect(listSegments(nodeFileSystem, dir)).toEqual([current, current + SEG]);
   });
 
   it('a failed fdatasync breaks the writer: PANIC now, and every later append or flush fails (W5)', async () => {

@@ -1,0 +1,136 @@
+/**
+ * Aggregate functions: their result types (PostgreSQL's: count → bigint;
+ * sum(int2/int4) → bigint, sum(int8/numeric) → numeric, sum(float) → the
+ * float; avg(integers/numeric) → numeric, avg(float) → double precision;
+ * min/max → the argument's type) and accumulators, one per group.
+ * DISTINCT wraps an accumulator with a set of seen values (by hash key).
+ */
+import { DbError } from '../errors/index.ts';
+import type { Value } from './api.ts';
+import type { AggSpec, Compiled } from './expr.ts';
+import { decAdd, decDiv, decFromInt, decFromText, decToText, type Dec } from './numeric.ts';
+import { comparatorFor, hashKeyFor } from './operators.ts';
+import { BOOL, FLOAT8, INT8, NUMERIC, Oid, TEXT, checkInt, isFloat, isInt, isString, typeDisplayName, type SqlType } from './types.ts';
+
+const AGGREGATES = new Set(['count', 'sum', 'min', 'max', 'avg', 'bool_and', 'bool_or', 'every', 'string_agg']);
+export const isAggregateName = (name: string): boolean => AGGREGATES.has(name);
+
+const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
+
+export function aggResultType(name: string, args: readonly Compiled[], star: boolean, pos: number): SqlType {
+  const sig = args.map((a) => typeDisplayName({ oid: a.type.oid, typmod: -1 })).join(', ');
+  const bad = (): DbError => new DbError('undefined_function', `function ${name}(${sig}) does not exist`,
+    { ...at(pos), hint: 'No function matches the given name and argument types. You might need to add explicit type casts.' });
+  if (name === 'count') {
+    if (!star && args.length !== 1) throw bad();
+    return INT8;
+  }
+  if (name === 'string_agg') {
+    if (args.length !== 2 || !isString(args[0]!.type.oid) || !isString(args[1]!.type.oid)) throw bad();
+    return TEXT;
+  }
+  if (args.length !== 1) throw bad();
+  const t = args[0]!.type;
+  switch (name) {
+    case 'sum':
+      if (t.oid === Oid.INT2 || t.oid === Oid.INT4) return INT8;
+      if (t.oid === Oid.INT8 || t.oid === Oid.NUMERIC) return NUMERIC;
+      if (isFloat(t.oid) || t.oid === Oid.INTERVAL) return { oid: t.oid, typmod: -1 };
+      throw bad();
+    case 'avg':
+      if (isInt(t.oid) || t.oid === Oid.NUMERIC) return NUMERIC;
+      if (isFloat(t.oid)) return FLOAT8;
+      throw bad();
+    case 'bool_and': case 'bool_or': case 'every':
+      if (t.oid !== Oid.BOOL) throw bad();
+      return BOOL;
+    default: // min, max
+      if (t.oid === Oid.VOID || t.oid === Oid.BOOL) throw bad();
+      return t.oid === Oid.VARCHAR ? TEXT : { oid: t.oid, typmod: t.oid === Oid.BPCHAR ? -1 : t.typmod };
+  }
+}
+
+/** One group's running state for one aggregate call. */
+export interface Accumulator {
+  add(v: Value, extra?: Value): void;
+  result(): Value;
+}
+
+/** Returns a factory of accumulators for `spec` (one per group). */
+export function accumulatorFactory(spec: AggSpec): () => Accumulator {
+  const inner = baseFactory(spec);
+  if (!spec.distinct) return inner;
+  const key = spec.args[0] ? hashKeyFor(spec.args[0].type) : null;
+  return () => {
+    const seen = new Set<unknown>();
+    const acc = inner();
+    return {
+      add: (v, extra) => {
+        if (v === null) return;
+        const k = key ? key(v) : v;
+        if (!seen.has(k)) { seen.add(k); acc.add(v, extra); }
+      },
+      result: () => acc.result(),
+    };
+  };
+}
+
+function baseFactory(spec: AggSpec): () => Accumulator {
+  const argType = spec.args[0]?.type;
+  switch (spec.name) {
+    case 'count':
+      // count(*) has no argument: the node calls add(true) for every row.
+      return () => { let n = 0; return { add: (v) => { if (v !== null) n++; }, result: () => n }; };
+    case 'sum':
+      if (spec.type.oid === Oid.NUMERIC) return decimalSum(argType!, false);
+      if (isFloat(spec.type.oid)) {
+        return () => { let s = 0, any = false; return { add: (v) => { if (v !== null) { s += v as number; any = true; } }, result: () => (any ? s : null) }; };
+      }
+      return () => {
+        let s = 0, any = false;
+        return { add: (v) => { if (v !== null) { s += v as number; any = true; } }, result: () => (any ? checkInt(s, Oid.INT8) : null) };
+      };
+    case 'avg':
+      if (isFloat(argType!.oid)) {
+        return () => { let s = 0, n = 0; return { add: (v) => { if (v !== null) { s += v as number; n++; } }, result: () => (n === 0 ? null : s / n) }; };
+      }
+      return decimalSum(argType!, true);
+    case 'bool_and': case 'every':
+      return () => { let r: boolean | null = null; return { add: (v) => { if (v !== null) r = (r ?? true) && (v as boolean); }, result: () => r }; };
+    case 'bool_or':
+      return () => { let r: boolean | null = null; return { add: (v) => { if (v !== null) r = (r ?? false) || (v as boolean); }, result: () => r }; };
+    case 'string_agg':
+      return () => {
+        let s: string | null = null;
+        return { add: (v, sep) => { if (v !== null) s = s === null ? (v as string) : s + ((sep as string | null) ?? '') + (v as string); }, result: () => s };
+      };
+    default: {
+      const cmp = comparatorFor(spec.type);
+      const sign = spec.name === 'min' ? -1 : 1;
+      return () => {
+        let best: Value = null;
+        return { add: (v) => { if (v !== null && (best === null || cmp(v, best) * sign > 0)) best = v; }, result: () => best };
+      };
+    }
+  }
+}
+
+/** Exact sums (of integers in bigint arithmetic, of numerics as decimals); avg divides with numeric's scale rules. */
+function decimalSum(argType: SqlType, avg: boolean): () => Accumulator {
+  if (isInt(argType.oid)) {
+    return () => {
+      let s = 0n, n = 0;
+      return {
+        add: (v) => { if (v !== null) { s += BigInt(v as number); n++; } },
+        result: () => (n === 0 ? null : avg ? decToText(decDiv({ u: s, s: 0 }, decFromInt(n))) : s.toString()),
+      };
+    };
+  }
+  return () => {
+    let s: Dec = { u: 0n, s: 0 }, n = 0;
+    return {
+      add: (v) => { if (v !== null) { s = decAdd(s, decFromText(v as string)); n++; } },
+      result: () => (n === 0 ? null : decToText(avg ? decDiv(s, decFromInt(n)) : s)),
+    };
+  };
+}

@@ -1,0 +1,290 @@
+/**
+ * ALTER TABLE, CREATE/DROP INDEX and TRUNCATE. Each changes the table's
+ * catalog row (one engine.update of the catalog heap) and, where needed,
+ * its rows and indexes, all inside the caller's transaction:
+ *
+ *  - ADD COLUMN appends a column; old rows decode the missing trailing
+ *    column as NULL (tuple.ts), so only a non-NULL default rewrites them.
+ *  - DROP COLUMN rewrites every row without the column and drops the
+ *    indexes and CHECKs that use it (PostgreSQL drops them too).
+ *  - ADD PRIMARY KEY / UNIQUE / CREATE INDEX build a B+tree over the
+ *    existing rows (23505 on a duplicate); ADD CHECK and SET NOT NULL
+ *    verify the existing rows (23514, 23502).
+ *  - TRUNCATE gives the table a new empty heap and new empty indexes and
+ *    drops the old ones at commit, as PostgreSQL's relfilenode swap.
+ * A rewritten row may move (engine.update returns its new RowId); its index
+ * entries move with it (constraints.ts I2).
+ */
+import { DbError } from '../errors/index.ts';
+import type { RowId } from '../engine/api.ts';
+import type { QueryResult, Value } from './api.ts';
+import type { AlterAction, AlterTableStmt, CreateIndexStmt, Statement } from './ast.ts';
+import { encodeTableRow, type Catalog, type IndexDef, type TableDef, type TableSpec } from './catalog.ts';
+import { IndexKey } from './constraints.ts';
+import { chooseName, columnDef, createSequenceRow, done, keyIndex, validateCheck, waitForPendingDdl, type Notify } from './ddl.ts';
+import { Binder, Scope } from './expr.ts';
+import type { RunCtx } from './plan.ts';
+import { TupleCodec } from './tuple.ts';
+import { errorWithCode } from './sqlerror.ts';
+import { rootBinder } from './select.ts';
+
+const asDef = (spec: TableSpec, rid: RowId): TableDef => {
+  const types = spec.columns.map((c) => c.type);
+  return { ...spec, kind: 'table', catalogRid: rid, types, codec: new TupleCodec(types) };
+};
+
+/** Every row of the table as `def` decodes it. */
+function rowsOf(def: TableDef, ctx: RunCtx): { rid: RowId; row: Value[] }[] {
+  const out: { rid: RowId; row: Value[] }[] = [];
+  for (const [rid, bytes] of ctx.engine.scan(ctx.txn, def.heap)) out.push({ rid, row: def.codec.decode(bytes, new Array(def.columns.length)) });
+  return out;
+}
+
+/** Rewrites every row with `f`, moving index entries of rows that move. */
+function rewrite(oldDef: TableDef, newDef: TableDef, ctx: RunCtx, f: (row: Value[]) => Value[]): void {
+  const keys = newDef.indexes.filter((i) => i.engineId !== null).map((d) => new IndexKey(newDef, d));
+  for (const { rid, row } of rowsOf(oldDef, ctx)) {
+    const next = f(row);
+    const newRid = ctx.engine.update(ctx.txn, newDef.heap, rid, newDef.codec.encode(next));
+    if (newRid === rid) continue;
+    for (const k of keys) {
+      ctx.engine.indexInsert(ctx.txn, k.def.engineId!, k.key(next), newRid);
+      ctx.engine.indexDeleteAtCommit(ctx.txn, k.def.engineId!, k.key(next), rid);
+    }
+  }
+}
+
+/** Fills a new index from the table's rows; 23505 for a duplicate key of a unique index. */
+function buildIndex(def: TableDef, ix: IndexDef, ctx: RunCtx): void {
+  const k = new IndexKey(def, ix);
+  const seen = new Set<string>();
+  for (const { rid, row } of rowsOf(def, ctx)) {
+    if (ix.unique && !k.hasNull(row)) {
+      const text = Buffer.from(k.key(row)).toString('hex');
+      if (seen.has(text)) {
+        const names = ix.columns.map((i) => def.columns[i]!.name).join(', ');
+        const vals = k.values(row).map((v) => String(v)).join(', ');
+        throw new DbError('unique_violation', `could not create unique index "${ix.name}"`, { detail: `Key (${names})=(${vals}) is duplicated.`, table: def.name, constraint: ix.name });
+      }
+      seen.add(text);
+    }
+    ctx.engine.indexInsert(ctx.txn, ix.engineId!, k.key(row), rid);
+  }
+}
+
+function requireColumn(spec: TableSpec, name: string): number {
+  const i = spec.columns.findIndex((c) => c.name === name);
+  if (i < 0) throw new DbError('undefined_column', `column "${name}" of relation "${spec.name}" does not exist`);
+  return i;
+}
+
+function save(spec: TableSpec, t: TableDef, ctx: RunCtx): void {
+  ctx.engine.update(ctx.txn, ctx.engine.catalogHeap, t.catalogRid, encodeTableRow(spec));
+  ctx.txn.touchedCatalog = true;
+}
+
+export function alterTable(s: AlterTableStmt, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
+  const t = catalog.get(s.table.name);
+  if (!t) {
+    if (s.ifExists) { notify('NOTICE', `relation "${s.table.name}" does not exist, skipping`); return done('ALTER TABLE'); }
+    throw new DbError('undefined_table', `relation "${s.table.name}" does not exist`);
+  }
+  let spec: TableSpec = { ...t };
+  const taken = new Set<string>();
+  for (const a of s.actions) spec = applyAction(a, spec, t, catalog, taken, ctx, notify);
+  save(spec, t, ctx);
+  return done('ALTER TABLE');
+}
+
+function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Catalog, taken: Set<string>, ctx: RunCtx, notify: Notify): TableSpec {
+  const cur = asDef(spec, t.catalogRid);
+  switch (a.kind) {
+    case 'add_column': {
+      if (spec.columns.some((c) => c.name === a.column.name)) {
+        if (a.ifNotExists) { notify('NOTICE', `column "${a.column.name}" of relation "${spec.name}" already exists, skipping`); return spec; }
+        throw new DbError('duplicate_column', `column "${a.column.name}" of relation "${spec.name}" already exists`);
+      }
+      const { def, serial } = columnDef(a.column, spec.name, a.column.primaryKey);
+      let col = def;
+      if (serial) {
+        const seq = chooseName(catalog, taken, [spec.name, col.name], 'seq');
+        createSequenceRow(ctx, seq, 1, 1, spec.oid);
+        col = { ...col, default: { kind: 'func', name: 'nextval', args: [{ kind: 'const', lit: 'string', value: seq, pos: -1 }], star: false, distinct: false, pos: -1 } };
+      }
+      let next: TableSpec = { ...spec, columns: [...spec.columns, col] };
+      const nd = asDef(next, t.catalogRid);
+      if (col.default) {
+        const f = new Binder(Scope.empty, 'DEFAULT', null, rootBinder(catalog).env).compileAs(col.default, col.type, 'assignment', () => `column "${col.name}"`).fn;
+        rewrite(cur, nd, ctx, (row) => [...row, f([], ctx)]);
+      } else if (col.notNull && rowsOf(cur, ctx).length > 0) {
+        throw new DbError('not_null_violation', `column "${col.name}" of relation "${spec.name}" contains null values`, { table: spec.name, column: col.name });
+      }
+      for (const c of a.column.checks) if (c.kind === 'check') next = applyAction({ kind: 'add_constraint', constraint: c }, next, t, catalog, taken, ctx, notify);
+      if (a.column.primaryKey || a.column.unique) {
+        next = applyAction({ kind: 'add_constraint', constraint: { kind: a.column.primaryKey ? 'primary' : 'unique', name: null, columns: [col.name], pos: -1 } }, next, t, catalog, taken, ctx, notify);
+      }
+      return next;
+    }
+    case 'drop_column': {
+      const i = spec.columns.findIndex((c) => c.name === a.name);
+      if (i < 0) {
+        if (a.ifExists) { notify('NOTICE', `column "${a.name}" of relation "${spec.name}" does not exist, skipping`); return spec; }
+        throw new DbError('undefined_column', `column "${a.name}" of relation "${spec.name}" does not exist`);
+      }
+      if (spec.columns.length === 1) {
+        // PostgreSQL allows zero-column tables; we keep at least one column.
+        throw new DbError('feature_not_supported', 'dropping the last column of a table is not supported');
+      }
+      const shift = (j: number): number => (j > i ? j - 1 : j);
+      const dropped = spec.indexes.filter((x) => x.columns.includes(i));
+      for (const x of dropped) if (x.engineId !== null) ctx.engine.dropIndex(ctx.txn, x.engineId);
+      const usesColumn = (e: unknown): boolean => {
+        if (!e || typeof e !== 'object') return false;
+        const o = e as Record<string, unknown>;
+        return (o.kind === 'column' && o.name === a.name) || Object.values(o).some(usesColumn);
+      };
+      const next: TableSpec = {
+        ...spec,
+        columns: spec.columns.filter((_, j) => j !== i),
+        primaryKey: spec.primaryKey.includes(i) ? [] : spec.primaryKey.map(shift),
+        indexes: spec.indexes.filter((x) => !dropped.includes(x)).map((x) => ({ ...x, columns: x.columns.map(shift) })),
+        checks: spec.checks.filter((c) => !usesColumn(c.expr)),
+      };
+      rewrite(cur, asDef(next, t.catalogRid), ctx, (row) => row.filter((_, j) => j !== i));
+      return next;
+    }
+    case 'add_constraint': {
+      const c = a.constraint;
+      const names = spec.columns.map((x) => x.name);
+      if (c.kind === 'check') {
+        validateCheck(spec.columns, spec.name, c.expr);
+        const name = c.name ?? chooseName(catalog, taken, [spec.name], 'check');
+        const fn = new Binder(new Scope(spec.columns.map((x, index) => ({ table: spec.name, name: x.name, type: x.type, index })), [spec.name]), 'CHECK').compileCondition(c.expr, 'CHECK').fn;
+        for (const { row } of rowsOf(cur, ctx)) {
+          if (fn(row, ctx) === false) throw new DbError('check_violation', `check constraint "${name}" of relation "${spec.name}" is violated by some row`, { table: spec.name, constraint: name });
+        }
+        return { ...spec, checks: [...spec.checks, { name, expr: c.expr }] };
+      }
+      if (c.kind === 'primary' && spec.primaryKey.length > 0) {
+        throw new DbError('invalid_table_definition', `multiple primary keys for table "${spec.name}" are not allowed`);
+      }
+      const ix = keyIndex(c, spec.name, names, catalog, taken, ctx);
+      let next: TableSpec = { ...spec, indexes: [...spec.indexes, ix] };
+      if (c.kind === 'primary') {
+        for (const i of ix.columns) {
+          if (rowsOf(cur, ctx).some((r) => r.row[i] === null)) {
+            throw new DbError('not_null_violation', `column "${names[i]}" of relation "${spec.name}" contains null values`, { table: spec.name, column: names[i] });
+          }
+        }
+        next = { ...next, primaryKey: ix.columns, columns: next.columns.map((col, i) => (ix.columns.includes(i) ? { ...col, notNull: true } : col)) };
+      }
+      buildIndex(asDef(next, t.catalogRid), ix, ctx);
+      return next;
+    }
+    case 'drop_constraint': {
+      const check = spec.checks.find((c) => c.name === a.name);
+      if (check) return { ...spec, checks: spec.checks.filter((c) => c !== check) };
+      const ix = spec.indexes.find((x) => x.name === a.name && x.unique);
+      if (ix) {
+        if (ix.engineId !== null) ctx.engine.dropIndex(ctx.txn, ix.engineId);
+        return { ...spec, indexes: spec.indexes.filter((x) => x !== ix), primaryKey: ix.primary ? [] : spec.primaryKey };
+      }
+      if (a.ifExists) { notify('NOTICE', `constraint "${a.name}" of relation "${spec.name}" does not exist, skipping`); return spec; }
+      throw new DbError('undefined_object', `constraint "${a.name}" of relation "${spec.name}" does not exist`);
+    }
+    case 'set_not_null': {
+      const i = requireColumn(spec, a.column);
+      if (rowsOf(cur, ctx).some((r) => r.row[i] === null)) {
+        throw new DbError('not_null_violation', `column "${a.column}" of relation "${spec.name}" contains null values`, { table: spec.name, column: a.column });
+      }
+      return { ...spec, columns: spec.columns.map((c, j) => (j === i ? { ...c, notNull: true } : c)) };
+    }
+    case 'drop_not_null': {
+      const i = requireColumn(spec, a.column);
+      if (spec.primaryKey.includes(i)) throw new DbError('invalid_table_definition', `column "${a.column}" is in a primary key`);
+      return { ...spec, columns: spec.columns.map((c, j) => (j === i ? { ...c, notNull: false } : c)) };
+    }
+    case 'set_default': {
+      const i = requireColumn(spec, a.column);
+      if (a.default) new Binder(Scope.empty, 'DEFAULT').compileAs(a.default, spec.columns[i]!.type, 'assignment', () => `column "${a.column}"`);
+      return { ...spec, columns: spec.columns.map((c, j) => (j === i ? { ...c, default: a.default } : c)) };
+    }
+    case 'rename_column': {
+      const i = requireColumn(spec, a.from);
+      if (spec.columns.some((c) => c.name === a.to)) throw new DbError('duplicate_column', `column "${a.to}" of relation "${spec.name}" already exists`);
+      return { ...spec, columns: spec.columns.map((c, j) => (j === i ? { ...c, name: a.to } : c)) };
+    }
+    case 'rename_table': {
+      waitForPendingDdl(ctx, a.to);
+      if (catalog.relationExists(a.to)) throw new DbError('duplicate_table', `relation "${a.to}" already exists`);
+      return { ...spec, name: a.to };
+    }
+  }
+}
+
+export function createIndex(s: CreateIndexStmt, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
+  const t = catalog.require(s.table.name, s.table.pos);
+  const taken = new Set<string>();
+  const colNames = s.columns.map((c) => c.name);
+  if (s.name) {
+    waitForPendingDdl(ctx, s.name);
+    if (catalog.relationExists(s.name)) {
+      if (s.ifNotExists) { notify('NOTICE', `relation "${s.name}" already exists, skipping`, 'duplicate_table'); return done('CREATE INDEX'); }
+      throw new DbError('duplicate_table', `relation "${s.name}" already exists`);
+    }
+  }
+  const cols = s.columns.map((c) => {
+    const i = t.columns.findIndex((x) => x.name === c.name);
+    if (i < 0) throw new DbError('undefined_column', `column "${c.name}" does not exist`);
+    return i;
+  });
+  const name = s.name ?? chooseName(catalog, taken, [t.name, ...colNames], 'idx');
+  const ix: IndexDef = { name, columns: cols, desc: s.columns.map((c) => c.desc), unique: s.unique, primary: false, engineId: ctx.engine.createIndex(ctx.txn) };
+  const spec: TableSpec = { ...t, indexes: [...t.indexes, ix] };
+  buildIndex(asDef(spec, t.catalogRid), ix, ctx);
+  save(spec, t, ctx);
+  return done('CREATE INDEX');
+}
+
+export function dropIndex(s: Extract<Statement, { kind: 'drop_index' }>, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
+  for (const name of s.names) {
+    const t = catalog.tableOfIndex(name);
+    if (!t) {
+      if (s.ifExists) { notify('NOTICE', `index "${name}" does not exist, skipping`); continue; }
+      throw new DbError('undefined_object', `index "${name}" does not exist`);
+    }
+    const ix = t.indexes.find((x) => x.name === name)!;
+    if (ix.primary || isConstraint(ix, t)) {
+      throw errorWithCode('2BP01', `cannot drop index ${name} because constraint ${name} on table ${t.name} requires it`,
+        { hint: `You can drop constraint ${name} on table ${t.name} instead.` });
+    }
+    if (ix.engineId !== null) ctx.engine.dropIndex(ctx.txn, ix.engineId);
+    save({ ...t, indexes: t.indexes.filter((x) => x !== ix) }, t, ctx);
+  }
+  return done('DROP INDEX');
+}
+
+/** Unique constraints are named *_key by us; CREATE UNIQUE INDEX names are the user's (or *_idx). */
+const isConstraint = (ix: IndexDef, t: TableDef): boolean => ix.unique && ix.name.startsWith(t.name + '_') && /_key\d*$/.test(ix.name);
+
+export function truncate(s: Extract<Statement, { kind: 'truncate' }>, catalog: Catalog, ctx: RunCtx): QueryResult {
+  const { engine, txn } = ctx;
+  for (const name of s.names) {
+    const t = catalog.require(name, -1);
+    const heap = engine.createHeap(txn);
+    engine.dropHeap(txn, t.heap);
+    const indexes = t.indexes.map((ix) => {
+      if (ix.engineId === null) return ix;
+      engine.dropIndex(txn, ix.engineId);
+      return { ...ix, engineId: engine.createIndex(txn) };
+    });
+    save({ ...t, heap, indexes }, t, ctx);
+    if (s.restartIdentity) {
+      for (const seq of catalog.allSequences()) {
+        if (seq.ownedBy !== t.oid) continue;
+        ctx.setval(seq.name, seq.start, false);
+      }
+    }
+  }
+  return done('TRUNCATE TABLE');
+}

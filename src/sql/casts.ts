@@ -1,0 +1,262 @@
+/**
+ * Casts between SQL types with PostgreSQL's contexts (pg_cast.castcontext):
+ *
+ *   implicit    int2 → int4 → int8 → numeric → float4 → float8 (widening),
+ *               varchar/char → text, text → varchar/char, date → timestamp,
+ *               timestamp → timestamptz; and unknown literals to anything
+ *   assignment  narrowing numbers (22003 when out of range), any type to a
+ *               string type through its output function, timestamp → date
+ *   explicit    everything above, strings to other types through their input
+ *               function, int4 ⇄ bool
+ *
+ * castFn() returns null when no cast exists in the context; the caller
+ * reports 42804/42846 with a position. Input functions (text → type) raise
+ * 22P02/22007/22003 as PostgreSQL's do.
+ */
+import { DbError } from '../errors/index.ts';
+import type { Value } from './api.ts';
+import {
+  dateToTimestamp, formatInterval, parseDate, parseInterval, parseTimestamp, timestampToDate,
+} from './datetime.ts';
+import {
+  decApplyTypmod, decFromFloat, decFromInt, decFromText, decRound, decToNumber, decToText,
+} from './numeric.ts';
+import {
+  Oid, TEXT, UNKNOWN, checkInt, formatValue, intRange, isFloat, isInt, isString, numericPrecision,
+  numericRank, numericScale, typeDisplayName, type SqlType,
+} from './types.ts';
+
+export type CastContext = 'explicit' | 'assignment' | 'implicit';
+export type CastFn = (v: Value) => Value;
+
+const INT_TEXT = /^\s*[+-]?\d+\s*$/;
+
+/** PostgreSQL's int2in/int4in/int8in: surrounding blanks allowed; 22P02 or 22003 otherwise. */
+export function parseInt_(s: string, oid: number): number {
+  const [lo, hi, name] = intRange(oid);
+  if (!INT_TEXT.test(s)) throw new DbError('invalid_text_representation', `invalid input syntax for type ${name}: "${s}"`);
+  const v = Number(s.trim());
+  if (v < lo || v > hi || (oid === Oid.INT8 && v >= 9223372036854775807)) {
+    throw new DbError('numeric_value_out_of_range', `value "${s}" is out of range for type ${name}`);
+  }
+  return v === 0 ? 0 : v;
+}
+
+/** PostgreSQL's boolin: t/true/yes/on/1 and f/false/no/off/0, case-insensitive, unique prefixes. */
+export function parseBool(s: string): boolean {
+  const v = s.trim().toLowerCase();
+  if (v.length > 0) {
+    if ('true'.startsWith(v) || (v.length > 1 && 'yes'.startsWith(v)) || v === 'on' || v === '1' || v === 'y') return true;
+    if ('false'.startsWith(v) || 'no'.startsWith(v) || (v.length > 1 && 'off'.startsWith(v)) || v === '0') return false;
+  }
+  throw new DbError('invalid_text_representation', `invalid input syntax for type boolean: "${s}"`);
+}
+
+const FLOAT_TEXT = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+
+/** float4in/float8in: decimal text, NaN, [+-]Infinity/inf; 22003 when it overflows the type. */
+export function parseFloat_(s: string, oid: number): number {
+  const name = oid === Oid.FLOAT4 ? 'real' : 'double precision';
+  const t = s.trim().toLowerCase();
+  if (t === 'nan') return NaN;
+  if (/^[+]?inf(inity)?$/.test(t)) return Infinity;
+  if (/^-inf(inity)?$/.test(t)) return -Infinity;
+  if (!FLOAT_TEXT.test(s)) throw new DbError('invalid_text_representation', `invalid input syntax for type ${name}: "${s}"`);
+  const v = Number(t);
+  const r = oid === Oid.FLOAT4 ? Math.fround(v) : v;
+  if (!Number.isFinite(r)) throw new DbError('numeric_value_out_of_range', `"${s.trim()}" is out of range for type ${name}`);
+  if (r === 0 && /[1-9]/.test(t.replace(/e.*$/, ''))) throw new DbError('numeric_value_out_of_range', `"${s.trim()}" is out of range for type ${name}`);
+  return r;
+}
+
+/** byteain: \x hex format, or the escape format (\\ and \ooo octal). */
+export function parseBytea(s: string): Uint8Array {
+  const bad = (): DbError => new DbError('invalid_text_representation', 'invalid input syntax for type bytea');
+  if (s.startsWith('\\x')) {
+    const hex = s.slice(2).replace(/\s+/g, '');
+    if (hex.length % 2 !== 0) throw new DbError('invalid_text_representation', 'invalid hexadecimal data: odd number of digits');
+    if (!/^[0-9a-fA-F]*$/.test(hex)) throw new DbError('invalid_text_representation', `invalid hexadecimal digit: "${hex.replace(/[0-9a-fA-F]/g, '')[0]}"`);
+    return new Uint8Array(Buffer.from(hex, 'hex'));
+  }
+  const out: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c !== '\\') { for (const b of Buffer.from(c, 'utf8')) out.push(b); continue; }
+    if (s[i + 1] === '\\') { out.push(92); i++; continue; }
+    const oct = /^[0-3][0-7]{2}/.exec(s.slice(i + 1));
+    if (!oct) throw bad();
+    out.push(parseInt(oct[0], 8));
+    i += 3;
+  }
+  return new Uint8Array(out);
+}
+
+/** Input function of `to`: text → value. */
+export function inputFn(to: SqlType): (s: string) => Value {
+  const o = to.oid;
+  if (isInt(o)) return (s) => parseInt_(s, o);
+  if (isFloat(o)) return (s) => parseFloat_(s, o);
+  switch (o) {
+    case Oid.BOOL: return parseBool;
+    case Oid.NUMERIC: {
+      const apply = numericTypmodFn(to);
+      return (s) => decToText(apply(decFromText(s)));
+    }
+    case Oid.DATE: return parseDate;
+    case Oid.TIMESTAMP: return parseTimestamp;
+    case Oid.TIMESTAMPTZ: return (s) => parseTimestamp(s) + '+00';
+    case Oid.INTERVAL: return (s) => formatInterval(parseInterval(s));
+    case Oid.BYTEA: return parseBytea;
+    case Oid.TEXT: case Oid.VARCHAR: case Oid.BPCHAR: case Oid.UNKNOWN: {
+      const fit = stringFitter(to, false);
+      return fit ?? ((s) => s);
+    }
+    default: throw new DbError('feature_not_supported', `input of type ${typeDisplayName(to)} is not supported`);
+  }
+}
+
+function numericTypmodFn(to: SqlType): (d: ReturnType<typeof decFromText>) => ReturnType<typeof decFromText> {
+  if (to.typmod < 4) return (d) => d;
+  const p = numericPrecision(to.typmod), s = numericScale(to.typmod);
+  return (d) => decApplyTypmod(d, p, s);
+}
+
+/** Length checks of varchar(n)/char(n), padding of char(n); null when the target has no length. */
+function stringFitter(to: SqlType, truncate: boolean): ((s: string) => string) | null {
+  if (to.typmod < 4 || (to.oid !== Oid.VARCHAR && to.oid !== Oid.BPCHAR)) return null;
+  const limit = to.typmod - 4;
+  const name = to.oid === Oid.VARCHAR ? 'character varying' : 'character';
+  const pad = to.oid === Oid.BPCHAR;
+  return (s) => {
+    let n = s.length;
+    if (n > limit) {
+      const chars = Array.from(s);
+      n = chars.length;
+      if (n > limit) {
+        if (!truncate && !/^ *$/.test(chars.slice(limit).join(''))) {
+          throw new DbError('string_data_right_truncation', `value too long for type ${name}(${limit})`);
+        }
+        return chars.slice(0, limit).join('');
+      }
+    }
+    return pad && n < limit ? s + ' '.repeat(limit - n) : s;
+  };
+}
+
+const nullSafe = (f: (v: Value) => Value): CastFn => (v) => (v === null ? null : f(v));
+
+/** The cast from `from` to `to` in `context`, or null if PostgreSQL has none there. */
+export function castFn(from: SqlType, to: SqlType, context: CastContext): CastFn | null {
+  const f = from.oid, o = to.oid;
+  if (f === o && (to.typmod < 0 || to.typmod === from.typmod)) return (v) => v;
+  if (f === Oid.UNKNOWN) {
+    // An explicit cast truncates to varchar(n)/char(n); an assignment errors (22001).
+    const fit = stringFitter(to, context === 'explicit');
+    if (fit) return nullSafe((v) => fit(v as string));
+    const input = inputFn(to);
+    return nullSafe((v) => input(v as string));
+  }
+  const explicit = context === 'explicit';
+  const assign = context !== 'implicit';
+  if (isString(o)) {
+    const fit = stringFitter(to, explicit);
+    if (isString(f)) {
+      // char(n) loses its padding when it becomes text or varchar.
+      const base = f === Oid.BPCHAR && o !== Oid.BPCHAR ? (v: Value) => (v as string).replace(/ +$/, '') : (v: Value) => v as string;
+      return fit ? nullSafe((v) => fit(base(v) as string)) : nullSafe(base);
+    }
+    if (!assign) return null;
+    // bool → text is the one cast that differs from the output function: 'true', not 't'.
+    const out = f === Oid.BOOL ? (v: Value) => (v ? 'true' : 'false') : (v: Value) => formatValue(v, f)!;
+    return fit ? nullSafe((v) => fit(out(v))) : nullSafe(out);
+  }
+  if (isString(f)) {
+    if (!explicit) return null;
+    const input = inputFn(to);
+    const strip = f === Oid.BPCHAR ? (s: string) => s.replace(/ +$/, '') : (s: string) => s;
+    return nullSafe((v) => input(strip(v as string)));
+  }
+  const fr = numericRank(f), tr = numericRank(o);
+  if (fr > 0 && tr > 0) {
+    if (tr < fr && !assign) return null;
+    return numberCast(f, to);
+  }
+  if (o === Oid.BOOL && f === Oid.INT4 && explicit) return nullSafe((v) => v !== 0);
+  if (o === Oid.INT4 && f === Oid.BOOL && explicit) return nullSafe((v) => (v ? 1 : 0));
+  if (o === Oid.TIMESTAMP && f === Oid.DATE) return nullSafe((v) => dateToTimestamp(v as string));
+  if (o === Oid.TIMESTAMPTZ && f === Oid.DATE) return nullSafe((v) => dateToTimestamp(v as string) + '+00');
+  if (o === Oid.TIMESTAMPTZ && f === Oid.TIMESTAMP) return nullSafe((v) => (v as string) + '+00');
+  if (o === Oid.TIMESTAMP && f === Oid.TIMESTAMPTZ && assign) return nullSafe((v) => (v as string).replace(/\+00$/, ''));
+  if (o === Oid.DATE && (f === Oid.TIMESTAMP || f === Oid.TIMESTAMPTZ) && assign) return nullSafe((v) => timestampToDate(v as string));
+  return null;
+}
+
+/** Casts among int2/int4/int8/numeric/float4/float8. */
+function numberCast(f: number, to: SqlType): CastFn {
+  const o = to.oid;
+  if (isInt(o)) {
+    if (isInt(f)) return nullSafe((v) => checkInt(v as number, o));
+    if (isFloat(f)) {
+      return nullSafe((v) => {
+        const x = v as number;
+        if (!Number.isFinite(x)) throw new DbError('numeric_value_out_of_range', `${intRange(o)[2]} out of range`);
+        return checkInt(roundHalfEven(x), o);
+      });
+    }
+    // numeric → int rounds half away from zero (numeric_int4).
+    return nullSafe((v) => checkInt(decToNumber(decRound(decFromText(v as string), 0)), o));
+  }
+  if (isFloat(o)) {
+    const fit = o === Oid.FLOAT4 ? (x: number) => checkFloat4(x) : (x: number) => x;
+    if (f === Oid.NUMERIC) return nullSafe((v) => fit(Number(v as string)));
+    return nullSafe((v) => fit(v as number));
+  }
+  // → numeric
+  const apply = numericTypmodFn(to);
+  if (isInt(f)) return nullSafe((v) => decToText(apply(decFromInt(v as number))));
+  if (isFloat(f)) return nullSafe((v) => decToText(apply(decFromFloat(v as number))));
+  return nullSafe((v) => decToText(apply(decFromText(v as string))));
+}
+
+function checkFloat4(x: number): number {
+  const r = Math.fround(x);
+  if (!Number.isFinite(r) && Number.isFinite(x)) throw new DbError('numeric_value_out_of_range', 'value out of range: overflow');
+  if (r === 0 && x !== 0) throw new DbError('numeric_value_out_of_range', 'value out of range: underflow');
+  return r;
+}
+
+/** rint(): float → integer casts round half to even, as PostgreSQL's dtoi4. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Converts a parameter value supplied by the client (JS value) to a value of type `to`. */
+export function coerceParam(v: Value, to: SqlType): Value {
+  if (v === null) return null;
+  if (typeof v === 'string') return castFn(UNKNOWN, to, 'explicit')!(v);
+  if (typeof v === 'bigint') v = v >= -(2n ** 53n) && v <= 2n ** 53n ? Number(v) : v.toString();
+  if (typeof v === 'number') {
+    if (isInt(to.oid)) {
+      if (!Number.isInteger(v)) throw new DbError('invalid_text_representation', `invalid input syntax for type ${typeDisplayName(to)}: "${v}"`);
+      return checkInt(v, to.oid);
+    }
+    if (isFloat(to.oid)) return to.oid === Oid.FLOAT4 ? Math.fround(v) : v;
+    return castFn(UNKNOWN, to, 'explicit')!(String(v));
+  }
+  if (typeof v === 'boolean') {
+    if (to.oid === Oid.BOOL) return v;
+    return castFn(UNKNOWN, to, 'explicit')!(v ? 'true' : 'false');
+  }
+  if (v instanceof Uint8Array) {
+    if (to.oid === Oid.BYTEA) return v;
+    return castFn(TEXT, to, 'explicit')!(Buffer.from(v).toString('utf8'));
+  }
+  throw new DbError('feature_not_supported', 'this parameter value is not supported');
+}
+
+/** Whether `from` converts to `to` implicitly (for operator and function resolution). */
+export function canImplicit(from: SqlType, to: SqlType): boolean {
+  if (from.oid === to.oid || from.oid === Oid.UNKNOWN) return true;
+  return castFn(from, to, 'implicit') !== null;
+}

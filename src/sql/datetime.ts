@@ -1,0 +1,233 @@
+/**
+ * date, timestamp and interval: input, output and arithmetic.
+ *
+ * Values travel as PostgreSQL's ISO output text (types.ts). Arithmetic
+ * works on a day number (days since 1970-01-01, proleptic Gregorian) and
+ * microseconds within the day; intervals on { months, days, usec } as
+ * PostgreSQL keeps them.
+ *
+ * Input accepted: YYYY-MM-DD, YYYYMMDD, MM/DD/YYYY (DateStyle MDY),
+ * 'Mon DD YYYY' month names, the words epoch/today/tomorrow/yesterday; a
+ * time HH:MM[:SS[.ffffff]] after a blank or 'T'; a trailing time zone is
+ * ignored by timestamp (as timestamp without time zone does).
+ */
+import { DbError } from '../errors/index.ts';
+
+const US_PER_DAY = 86_400_000_000;
+const p2 = (n: number): string => String(n).padStart(2, '0');
+
+/** Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil). */
+export function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+export function civilFromDays(z: number): [number, number, number] {
+  z += 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp + (mp < 10 ? 3 : -9);
+  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
+}
+
+const daysInMonth = (y: number, m: number): number =>
+  m === 2 ? ((y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28) : [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1]!;
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+export function formatDate(days: number): string {
+  const [y, m, d] = civilFromDays(days);
+  if (y <= 0) return `${String(1 - y).padStart(4, '0')}-${p2(m)}-${p2(d)} BC`;
+  return `${String(y).padStart(4, '0')}-${p2(m)}-${p2(d)}`;
+}
+
+export function formatTime(usec: number): string {
+  const secs = Math.floor(usec / 1_000_000);
+  const frac = usec % 1_000_000;
+  const base = `${p2(Math.floor(secs / 3600))}:${p2(Math.floor(secs / 60) % 60)}:${p2(secs % 60)}`;
+  return frac === 0 ? base : `${base}.${String(frac).padStart(6, '0').replace(/0+$/, '')}`;
+}
+
+export function formatTimestamp(days: number, usec: number): string {
+  const d = formatDate(days);
+  const bc = d.endsWith(' BC');
+  return `${bc ? d.slice(0, -3) : d} ${formatTime(usec)}${bc ? ' BC' : ''}`;
+}
+
+/** Parses the date and time of a date/timestamp literal; `what` names the type in errors. */
+export function parseDateTime(text: string, what: 'date' | 'timestamp'): { days: number; usec: number } {
+  const badSyntax = (): DbError => new DbError('invalid_datetime_format', `invalid input syntax for type ${what === 'timestamp' ? 'timestamp' : 'date'}: "${text}"`);
+  const range = (): DbError => new DbError('datetime_field_overflow', `date/time field value out of range: "${text}"`);
+  const s = text.trim().toLowerCase();
+  const today = Math.floor(Date.now() / 86_400_000);
+  switch (s) {
+    case 'epoch': return { days: 0, usec: 0 };
+    case 'today': return { days: today, usec: 0 };
+    case 'tomorrow': return { days: today + 1, usec: 0 };
+    case 'yesterday': return { days: today - 1, usec: 0 };
+    default:
+  }
+  let rest = s;
+  let y: number, m: number, d: number;
+  let mt: RegExpExecArray | null;
+  if ((mt = /^(\d{1,})-(\d{1,2})-(\d{1,2})/.exec(rest)) && mt[1]!.length <= 7) {
+    [y, m, d] = [Number(mt[1]), Number(mt[2]), Number(mt[3])];
+    if (mt[1]!.length < 3 && Number(mt[1]) > 0 && mt[1]!.length !== 4) y = Number(mt[1]) < 70 ? 2000 + y : 1900 + y;
+  } else if ((mt = /^(\d{4})(\d{2})(\d{2})(?!\d)/.exec(rest))) {
+    [y, m, d] = [Number(mt[1]), Number(mt[2]), Number(mt[3])];
+  } else if ((mt = /^(\d{1,2})\/(\d{1,2})\/(\d{1,4})/.exec(rest))) {
+    [m, d, y] = [Number(mt[1]), Number(mt[2]), Number(mt[3])];
+  } else if ((mt = /^([a-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(\d{1,4})/.exec(rest)) && MONTHS.includes(mt[1]!)) {
+    [m, d, y] = [MONTHS.indexOf(mt[1]!) + 1, Number(mt[2]), Number(mt[3])];
+  } else {
+    throw badSyntax();
+  }
+  rest = rest.slice(mt[0].length);
+  let usec = 0;
+  const tm = /^(?:\s+|t)(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?/.exec(rest);
+  if (tm) {
+    const [hh, mi, ss] = [Number(tm[1]), Number(tm[2]), Number(tm[3] ?? 0)];
+    if (hh > 24 || mi > 59 || ss > 60 || (hh === 24 && (mi > 0 || ss > 0))) throw range();
+    const frac = tm[4] ? Math.round(Number('0.' + tm[4]) * 1_000_000) : 0;
+    usec = ((hh * 60 + mi) * 60 + ss) * 1_000_000 + frac;
+    rest = rest.slice(tm[0].length);
+  }
+  rest = rest.trim();
+  let bc = false;
+  if (rest.endsWith('bc')) { bc = true; rest = rest.slice(0, -2).trim(); } else if (rest.endsWith('ad')) rest = rest.slice(0, -2).trim();
+  // A time zone (Z, +hh[:mm], UTC) is accepted and ignored by timestamp without time zone.
+  if (rest !== '' && !/^(z|utc|gmt|[+-]\d{1,2}(:?\d{2})?)$/.test(rest)) throw badSyntax();
+  if (m < 1 || m > 12 || d < 1 || d > daysInMonth(bc ? 1 - y : y, m)) throw range();
+  if (y === 0) throw range();
+  let days = daysFromCivil(bc ? 1 - y : y, m, d);
+  if (usec >= US_PER_DAY) { days += 1; usec -= US_PER_DAY; }
+  return { days, usec };
+}
+
+export function parseDate(text: string): string {
+  return formatDate(parseDateTime(text, 'date').days);
+}
+
+export function parseTimestamp(text: string): string {
+  const { days, usec } = parseDateTime(text, 'timestamp');
+  return formatTimestamp(days, usec);
+}
+
+/** Our own canonical text back to numbers (no validation needed). */
+export function dateDays(v: string): number {
+  return parseDateTime(v, 'date').days;
+}
+
+export function timestampParts(v: string): { days: number; usec: number } {
+  return parseDateTime(v.replace(/\+00$/, ''), 'timestamp');
+}
+
+export function timestampToDate(v: string): string {
+  return formatDate(timestampParts(v).days);
+}
+
+export function dateToTimestamp(v: string): string {
+  return formatTimestamp(dateDays(v), 0);
+}
+
+export function jsDateToTimestamp(d: Date, withZone: boolean): string {
+  const ms = d.getTime();
+  const days = Math.floor(ms / 86_400_000);
+  const text = formatTimestamp(days, (ms - days * 86_400_000) * 1000);
+  return withZone ? text + '+00' : text;
+}
+
+// ---- intervals ----
+
+export interface Interval { months: number; days: number; usec: number }
+
+const UNITS: Record<string, [keyof Interval, number]> = {
+  microsecond: ['usec', 1], millisecond: ['usec', 1000], second: ['usec', 1_000_000], minute: ['usec', 60_000_000],
+  hour: ['usec', 3_600_000_000], day: ['days', 1], week: ['days', 7], month: ['months', 1], mon: ['months', 1],
+  year: ['months', 12], decade: ['months', 120], century: ['months', 1200],
+};
+const unitOf = (word: string): [keyof Interval, number] | undefined => {
+  const w = word.replace(/s$/, '');
+  const alias: Record<string, string> = { us: 'microsecond', ms: 'millisecond', sec: 'second', min: 'minute', hr: 'hour', h: 'hour', d: 'day', y: 'year', yr: 'year', m: 'minute' };
+  return UNITS[w] ?? UNITS[alias[w] ?? ''];
+};
+
+export function parseInterval(text: string): Interval {
+  const bad = (): DbError => new DbError('invalid_datetime_format', `invalid input syntax for type interval: "${text}"`);
+  const out: Interval = { months: 0, days: 0, usec: 0 };
+  let s = text.trim().toLowerCase().replace(/^@\s*/, '');
+  let ago = false;
+  if (s.endsWith(' ago')) { ago = true; s = s.slice(0, -4); }
+  if (s === '') throw bad();
+  const re = /\s*([+-]?\d+(?:\.\d+)?)\s*([a-z]+)|\s*([+-]?)(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?/y;
+  let pos = 0;
+  while (pos < s.length) {
+    re.lastIndex = pos;
+    const m = re.exec(s);
+    if (!m) { if (s.slice(pos).trim() === '') break; throw bad(); }
+    pos = re.lastIndex;
+    if (m[2] !== undefined) {
+      const unit = unitOf(m[2]);
+      if (!unit) throw bad();
+      const n = Number(m[1]);
+      const [field, mult] = unit;
+      if (field === 'months' && !Number.isInteger(n * mult)) { out.months += Math.trunc(n * mult); out.days += Math.round((n * mult % 1) * 30); }
+      else if (field === 'days' && !Number.isInteger(n * mult)) { out.days += Math.trunc(n * mult); out.usec += Math.round((n * mult % 1) * US_PER_DAY); }
+      else out[field] += Math.round(n * mult);
+    } else {
+      const sign = m[3] === '-' ? -1 : 1;
+      out.usec += sign * Math.round(((Number(m[4]) * 60 + Number(m[5])) * 60 + Number(m[6] ?? 0)) * 1_000_000);
+    }
+  }
+  if (ago) { out.months = -out.months; out.days = -out.days; out.usec = -out.usec; }
+  return out;
+}
+
+/** PostgreSQL's IntervalStyle postgres output: '1 year 2 mons 3 days 04:05:06'. */
+export function formatInterval(iv: Interval): string {
+  const parts: string[] = [];
+  const years = Math.trunc(iv.months / 12), mons = iv.months % 12;
+  const plural = (n: number, w: string): string => `${n} ${w}${Math.abs(n) === 1 ? '' : 's'}`;
+  if (years) parts.push(plural(years, 'year'));
+  if (mons) parts.push(plural(mons, 'mon'));
+  if (iv.days) parts.push(plural(iv.days, 'day'));
+  if (iv.usec !== 0 || parts.length === 0) {
+    const neg = iv.usec < 0;
+    const t = formatTime(Math.abs(iv.usec));
+    const sign = neg ? '-' : parts.length > 0 && (iv.days < 0 || iv.months < 0) ? '+' : '';
+    parts.push(sign + t);
+  }
+  return parts.join(' ');
+}
+
+export function timestampAddInterval(v: string, iv: Interval, sign: 1 | -1): string {
+  let { days, usec } = timestampParts(v);
+  if (iv.months) {
+    const [y, m, d] = civilFromDays(days);
+    const total = y * 12 + (m - 1) + sign * iv.months;
+    const ny = Math.floor(total / 12), nm = total - ny * 12 + 1;
+    days = daysFromCivil(ny, nm, Math.min(d, daysInMonth(ny, nm)));
+  }
+  days += sign * iv.days;
+  usec += sign * iv.usec;
+  const carry = Math.floor(usec / US_PER_DAY);
+  return formatTimestamp(days + carry, usec - carry * US_PER_DAY);
+}
+
+export function timestampDiff(a: string, b: string): string {
+  const x = timestampParts(a), y = timestampParts(b);
+  let usec = (x.days - y.days) * US_PER_DAY + (x.usec - y.usec);
+  const neg = usec < 0;
+  if (neg) usec = -usec;
+  const days = Math.floor(usec / US_PER_DAY);
+  const rest = usec - days * US_PER_DAY;
+  return formatInterval({ months: 0, days: neg ? -days : days, usec: neg ? -rest : rest });
+}

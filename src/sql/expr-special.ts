@@ -1,0 +1,239 @@
+/**
+ * The expression forms beyond operators and functions: CASE, COALESCE,
+ * NULLIF, GREATEST/LEAST, LIKE/ILIKE, IN lists, IS DISTINCT FROM and
+ * subqueries (scalar, EXISTS, IN, ANY/ALL). Each compiles to a closure over
+ * its compiled parts, as expr.ts does for the rest.
+ *
+ * Common types follow PostgreSQL's select_common_type(): unknowns take the
+ * type of the others (text if all are unknown); within the numeric
+ * category the widest wins; mixed string types become text; date and
+ * timestamp become timestamp; types of different categories are an error
+ * ("CASE types integer and text cannot be matched", 42804).
+ */
+import { DbError } from '../errors/index.ts';
+import type { Value } from './api.ts';
+import type { Expr } from './ast.ts';
+import { at, convert, exprPos, type Binder, type Compiled, type ExecCtx, type Fn, type Row } from './expr.ts';
+import { compileBinary, comparatorFor, likeMatcher } from './operators.ts';
+import { BOOL, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, categoryOf, numericRank, typeDisplayName, type SqlType } from './types.ts';
+
+type Special = Exclude<Expr, { kind: 'const' | 'column' | 'param' | 'binary' | 'unary' | 'and' | 'or' | 'not' | 'isnull' | 'booltest' | 'cast' | 'func' }>;
+
+export function compileSpecial(b: Binder, e: Special): Compiled {
+  switch (e.kind) {
+    case 'coalesce': {
+      const args = unify(e.args.map((a) => b.compile(a)), 'COALESCE', e.args.map(exprPos));
+      const fns = args.map((a) => a.fn);
+      return { type: args[0]!.type, fn: (r, c) => { for (const f of fns) { const v = f(r, c); if (v !== null) return v; } return null; } };
+    }
+    case 'minmax': {
+      const name = e.op.toUpperCase();
+      const args = unify(e.args.map((a) => b.compile(a)), name, e.args.map(exprPos));
+      const type = args[0]!.type;
+      const cmp = comparatorFor(type);
+      const fns = args.map((a) => a.fn);
+      const sign = e.op === 'greatest' ? 1 : -1;
+      return { type, fn: (r, c) => {
+        let best: Value = null;
+        for (const f of fns) { const v = f(r, c); if (v !== null && (best === null || cmp(v, best) * sign > 0)) best = v; }
+        return best;
+      } };
+    }
+    case 'nullif': {
+      const [l, rr] = unify([b.compile(e.left), b.compile(e.right)], 'NULLIF', [exprPos(e.left), exprPos(e.right)]);
+      const eq = compileBinary('=', l!, rr!, e.pos).fn;
+      const lf = l!.fn;
+      return { type: l!.type, fn: (r, c) => { const v = lf(r, c); return v !== null && eq(r, c) === true ? null : v; } };
+    }
+    case 'case': return caseExpr(b, e);
+    case 'like': {
+      const arg = b.compile(e.arg);
+      const a = arg.type.oid === Oid.UNKNOWN ? arg.retype!(TEXT, 'implicit') : arg;
+      const p0 = b.compile(e.pattern);
+      const p = p0.type.oid === Oid.UNKNOWN ? p0.retype!(a.type.oid === Oid.BYTEA ? a.type : TEXT, 'implicit') : p0;
+      const stringish = (t: SqlType): boolean => categoryOf(t.oid) === 'S';
+      if (!stringish(a.type) || !stringish(p.type)) {
+        const op = (e.negated ? '!' : '') + (e.ci ? '~~*' : '~~');
+        throw new DbError('undefined_function', `operator does not exist: ${typeDisplayName(a.type)} ${op} ${typeDisplayName(p.type)}`,
+          { ...at(e.pos), hint: 'No operator matches the given name and argument types. You might need to add explicit type casts.' });
+      }
+      const esc = e.escape ? b.compileValue(e.escape) : null;
+      const match = likeMatcher(p.fn, esc ? esc.fn : null, e.ci, p.constant === true && (!esc || esc.constant === true));
+      const af = a.type.oid === Oid.BPCHAR ? ((f: Fn): Fn => (r, c) => { const v = f(r, c); return v === null ? null : (v as string).replace(/ +$/, ''); })(a.fn) : a.fn;
+      const neg = e.negated;
+      return { type: BOOL, fn: (r, c) => {
+        const v = af(r, c);
+        if (v === null) return null;
+        const m = match(v as string, r, c);
+        return m === null ? null : m !== neg;
+      } };
+    }
+    case 'in_list': return inList(b, e);
+    case 'distinct_from': {
+      const eq = compileBinary('=', b.compile(e.left), b.compile(e.right), e.pos);
+      const [l, r] = [b.compile(e.left), b.compile(e.right)];
+      const lf = l.fn, rf = r.fn, ef = eq.fn, neg = e.negated;
+      return { type: BOOL, fn: (row, c) => {
+        const x = lf(row, c), y = rf(row, c);
+        const distinct = x === null || y === null ? x !== y : ef(row, c) !== true;
+        return distinct !== neg;
+      } };
+    }
+    case 'subquery': return subquery(b, e);
+  }
+}
+
+function caseExpr(b: Binder, e: Extract<Expr, { kind: 'case' }>): Compiled {
+  const whens = e.whens.map((w) => {
+    if (e.operand) return b.compileCondition({ kind: 'binary', op: '=', left: e.operand, right: w.when, pos: exprPos(w.when) }, 'CASE/WHEN');
+    return b.compileCondition(w.when, 'CASE/WHEN');
+  }).map((c) => c.fn);
+  const resultExprs = [...e.whens.map((w) => w.then), ...(e.otherwise ? [e.otherwise] : [])];
+  const unified = unify(resultExprs.map((x) => b.compile(x)), 'CASE', resultExprs.map(exprPos));
+  const results = unified.map((c) => c.fn);
+  const otherwise = e.otherwise ? results[results.length - 1]! : null;
+  const type = unified[0]!.type;
+  return { type, fn: (r, c) => {
+    for (let i = 0; i < whens.length; i++) if (whens[i]!(r, c) === true) return results[i]!(r, c);
+    return otherwise ? otherwise(r, c) : null;
+  } };
+}
+
+/** select_common_type() over the types of `args` (see the header). */
+export function commonType(types: readonly SqlType[], what: string, positions: readonly number[]): SqlType {
+  let target: SqlType | null = null;
+  for (let i = 0; i < types.length; i++) {
+    const t = types[i]!;
+    if (t.oid === Oid.UNKNOWN) continue;
+    if (target === null) { target = t; continue; }
+    if (t.oid === target.oid) {
+      if (t.typmod !== target.typmod) target = { oid: t.oid, typmod: -1 };
+      continue;
+    }
+    const a = categoryOf(target.oid), c = categoryOf(t.oid);
+    if (a !== c) {
+      throw new DbError('datatype_mismatch', `${what} types ${typeDisplayName(target)} and ${typeDisplayName(t)} cannot be matched`, at(positions[i] ?? -1));
+    }
+    if (a === 'N') { if (numericRank(t.oid) > numericRank(target.oid)) target = t; }
+    else if (a === 'S') target = TEXT;
+    else if (a === 'D') target = t.oid === Oid.TIMESTAMPTZ || target.oid === Oid.TIMESTAMPTZ ? TIMESTAMPTZ : TIMESTAMP;
+  }
+  return target ?? TEXT;
+}
+
+/** Converts every argument to the common type. */
+export function unify(args: Compiled[], what: string, positions: readonly number[]): Compiled[] {
+  const to = commonType(args.map((a) => a.type), what, positions);
+  return args.map((c, i) => convert(c, to, 'implicit', positions[i] ?? -1, () => what));
+}
+
+/** Hashable types: equal values are === (so a Set can test membership). */
+const hashable = (t: SqlType): boolean =>
+  [Oid.INT2, Oid.INT4, Oid.INT8, Oid.TEXT, Oid.VARCHAR, Oid.BOOL, Oid.DATE, Oid.TIMESTAMP, Oid.TIMESTAMPTZ].includes(t.oid as never);
+
+function inList(b: Binder, e: Extract<Expr, { kind: 'in_list' }>): Compiled {
+  const all = [b.compile(e.arg), ...e.list.map((x) => b.compile(x))];
+  const positions = [exprPos(e.arg), ...e.list.map(exprPos)];
+  let conv: Compiled[];
+  try {
+    conv = unify(all, 'IN', positions);
+  } catch {
+    // No common type: PostgreSQL then compares item by item, which reports the operator error.
+    for (let i = 1; i < all.length; i++) compileBinary('=', all[0]!, all[i]!, e.pos);
+    throw new DbError('datatype_mismatch', 'IN types cannot be matched', at(e.pos));
+  }
+  const [a, ...items] = conv as [Compiled, ...Compiled[]];
+  const type = a.type;
+  const neg = e.negated;
+  const af = a.fn;
+  if (hashable(type) && items.every((i) => i.constant === true)) {
+    const vals = items.map((i) => i.fn([], null as unknown as ExecCtx));
+    const hasNull = vals.includes(null);
+    const set = new Set(vals.filter((v) => v !== null));
+    return { type: BOOL, fn: (r, c) => {
+      const v = af(r, c);
+      if (v === null) return null;
+      if (set.has(v)) return !neg;
+      return hasNull ? null : neg;
+    } };
+  }
+  const cmp = comparatorFor(type);
+  const fns = items.map((i) => i.fn);
+  return { type: BOOL, fn: (r, c) => {
+    const v = af(r, c);
+    if (v === null) return null;
+    let sawNull = false;
+    for (const f of fns) {
+      const x = f(r, c);
+      if (x === null) { sawNull = true; continue; }
+      if (cmp(v, x) === 0) return !neg;
+    }
+    return sawNull ? null : neg;
+  } };
+}
+
+function subquery(b: Binder, e: Extract<Expr, { kind: 'subquery' }>): Compiled {
+  if (!b.env) throw new DbError('feature_not_supported', 'subqueries are not supported here', at(e.pos));
+  if (b.clause === 'DEFAULT' || b.clause === 'CHECK') {
+    throw new DbError('feature_not_supported', `cannot use subquery in ${b.clause === 'CHECK' ? 'check constraint' : 'DEFAULT expression'}`, at(e.pos));
+  }
+  const sub = b.env.planSubquery(e.query, b);
+  const level = b.level;
+  const key = {};
+  const correlated = sub.correlated;
+  /** Runs the subquery for `row` and hands its rows to `consume`. */
+  const withRows = <T>(row: Row, ctx: ExecCtx, consume: (rows: Iterable<Row>) => T): T => {
+    const saved = ctx.outer[level];
+    ctx.outer[level] = row;
+    try { return consume(sub.run(ctx)); } finally { ctx.outer[level] = saved!; }
+  };
+  const cached = <T>(row: Row, ctx: ExecCtx, consume: (rows: Iterable<Row>) => T): T => {
+    if (correlated) return withRows(row, ctx, consume);
+    if (ctx.cache.has(key)) return ctx.cache.get(key) as T;
+    const v = withRows(row, ctx, consume);
+    ctx.cache.set(key, v);
+    return v;
+  };
+  if (e.test === 'exists') {
+    return { type: BOOL, fn: (r, c) => cached(r, c, (rows) => { for (const _ of rows) return true; return false; }) };
+  }
+  if (sub.types.length !== 1) {
+    throw new DbError('syntax_error', sub.types.length > 1 ? 'subquery has too many columns' : 'subquery must return only one column', at(e.pos));
+  }
+  const colType = sub.types[0]!;
+  if (e.test === 'scalar') {
+    return { type: colType, fn: (r, c) => cached(r, c, (rows) => {
+      let v: Value = null, n = 0;
+      for (const row of rows) {
+        if (++n > 1) throw new DbError('cardinality_violation', 'more than one row returned by a subquery used as an expression');
+        v = row[0]!;
+      }
+      return v;
+    }) };
+  }
+  // IN / ANY / ALL: compare the left value with each row's value.
+  let left: Value = null, right: Value = null;
+  const argC = b.compile(e.arg!);
+  const lc: Compiled = { type: argC.type.oid === Oid.UNKNOWN ? colType : argC.type, fn: () => left };
+  const rc: Compiled = { type: colType, fn: () => right };
+  const argF = argC.type.oid === Oid.UNKNOWN ? argC.retype!(colType, 'implicit').fn : argC.fn;
+  const test = compileBinary(e.op, lc, rc, e.pos);
+  if (test.type.oid !== Oid.BOOL) throw new DbError('datatype_mismatch', 'op ANY/ALL (array) requires operator to yield boolean', at(e.pos));
+  const t = test.fn;
+  const all = e.test === 'all';
+  return { type: BOOL, fn: (r, c) => {
+    const v = argF(r, c);
+    const values = cached(r, c, (rows) => { const out: Value[] = []; for (const row of rows) out.push(row[0]!); return out; });
+    if (values.length === 0) return all;
+    if (v === null) return null;
+    let sawNull = false;
+    left = v;
+    for (const x of values) {
+      right = x;
+      const res = t([], c);
+      if (res === null) sawNull = true;
+      else if (res !== all) return !all;
+    }
+    return sawNull ? null : all;
+  } };
+}

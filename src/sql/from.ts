@@ -1,0 +1,322 @@
+/**
+ * FROM clause planning: base tables, subqueries, set-returning functions
+ * and joins, and the WHERE conjuncts that can move down into them.
+ *
+ * Row layout: the top-level FROM items' rows are concatenated left to
+ * right; a base table contributes its columns and one hidden slot holding
+ * the RowId; a USING/NATURAL join appends its merged columns after both
+ * sides. Every scope column records its slot.
+ *
+ * Steps (planFrom):
+ *  1. Inner and cross joins without USING/NATURAL are flattened into the
+ *     list of items, their ON conditions joining the WHERE conjuncts.
+ *  2. Each conjunct is classified by the items it references (outer
+ *     references count as constants; a conjunct holding a subquery stays
+ *     on top). Conjuncts on one base table become that scan's filter — or
+ *     an index condition (access.ts).
+ *  3. Items are joined left-deep in the order written. A conjunct joins
+ *     at the first point where all its items are present; an equality
+ *     between the two sides makes the join a hash join, else a nested loop.
+ *  4. What is left filters the joined rows.
+ * Outer joins keep their ON condition at the join (hash join when it has
+ * equalities between the sides) and receive no pushed-down conjuncts.
+ */
+import { DbError } from '../errors/index.ts';
+import type { Expr, FromItem } from './ast.ts';
+import { planBaseTable } from './access.ts';
+import { Binder, Scope, type Compiled, type Fn, type ScopeColumn } from './expr.ts';
+import { exprToSql } from './deparse.ts';
+import { compileBinary, hashKeyFor } from './operators.ts';
+import * as P from './plan.ts';
+import { planFunctionScan } from './srf.ts';
+import type { PlanQuery } from './select.ts';
+import { categoryOf, isInt } from './types.ts';
+import { errorWithCode } from './sqlerror.ts';
+
+/** A planned FROM item: its columns (slots relative to its own rows) and, once everything is compiled, its plan. */
+export interface Source {
+  readonly columns: ScopeColumn[];
+  readonly width: number;
+  readonly names: readonly string[];
+  /** Set for a base table: pushed-down conjuncts become its filter or index condition. */
+  readonly pushed: Expr[] | null;
+  /** @param fullRow decode every column (the rows feed expressions over a larger scope). */
+  build(scope: Scope, pushedBinder: Binder | null, fullRow: boolean): P.Plan;
+}
+
+export interface FromResult {
+  readonly scope: Scope;
+  /** Builds the plan; call after every expression over `scope` is compiled. */
+  build(): P.Plan;
+}
+
+export function splitAnd(e: Expr | null): Expr[] {
+  if (!e) return [];
+  if (e.kind === 'and') return e.args.flatMap(splitAnd);
+  return [e];
+}
+
+/** Column references of `e` outside subqueries; null when `e` holds a subquery (then it is not movable). */
+function columnRefs(e: Expr, out: { table: string | null; name: string; pos: number }[]): boolean {
+  switch (e.kind) {
+    case 'column': out.push(e); return true;
+    case 'const': case 'param': return true;
+    case 'subquery': return false;
+    case 'binary': case 'nullif': case 'distinct_from': return columnRefs(e.left, out) && columnRefs(e.right, out);
+    case 'unary': case 'not': case 'isnull': case 'booltest': case 'cast': return columnRefs(e.arg, out);
+    case 'and': case 'or': case 'coalesce': case 'minmax': return e.args.every((a) => columnRefs(a, out));
+    case 'func': return e.args.every((a) => columnRefs(a, out));
+    case 'case': return (e.operand === null || columnRefs(e.operand, out)) && e.whens.every((w) => columnRefs(w.when, out) && columnRefs(w.then, out)) && (e.otherwise === null || columnRefs(e.otherwise, out));
+    case 'like': return columnRefs(e.arg, out) && columnRefs(e.pattern, out) && (e.escape === null || columnRefs(e.escape, out));
+    case 'in_list': return columnRefs(e.arg, out) && e.list.every((a) => columnRefs(a, out));
+  }
+}
+
+/** Flattens inner/cross joins without USING/NATURAL into items plus ON conjuncts. */
+function flatten(items: readonly FromItem[], items2: FromItem[], conds: Expr[]): void {
+  for (const it of items) {
+    if (it.kind === 'join' && (it.type === 'inner' || it.type === 'cross') && !it.using && !it.natural && !it.alias) {
+      flatten([it.left], items2, conds);
+      flatten([it.right], items2, conds);
+      conds.push(...splitAnd(it.on));
+    } else {
+      items2.push(it);
+    }
+  }
+}
+
+export function planFrom(items: readonly FromItem[], where: Expr | null, base: Binder, planQuery: PlanQuery): FromResult {
+  const flat: FromItem[] = [];
+  const conds: Expr[] = [];
+  flatten(items, flat, conds);
+  conds.unshift(...splitAnd(where));
+  const sources = flat.map((it) => planItem(it, base, planQuery));
+  // The level's scope: every source's columns at their global slots.
+  const offsets: number[] = [];
+  const columns: ScopeColumn[] = [];
+  const names: string[] = [];
+  let width = 0;
+  for (const s of sources) {
+    for (const n of s.names) {
+      if (names.includes(n)) throw errorWithCode('42712', `table name "${n}" specified more than once`);
+      names.push(n);
+    }
+    offsets.push(width);
+    for (const c of s.columns) columns.push({ ...c, index: c.index + width });
+    width += s.width;
+  }
+  const scope = new Scope(columns, names);
+  const binder = base.derive('WHERE', null, scope);
+  const owner = (slot: number): number => { let i = 0; while (i + 1 < offsets.length && offsets[i + 1]! <= slot) i++; return i; };
+
+  // Classify conjuncts by the sources they reference.
+  const classified = conds.map((e) => {
+    const refs: { table: string | null; name: string; pos: number }[] = [];
+    if (!columnRefs(e, refs)) return { e, srcs: null as Set<number> | null };
+    const srcs = new Set<number>();
+    for (const r of refs) {
+      const c = scope.find(r.table, r.name, r.pos);
+      if (c) srcs.add(owner(c.index));
+    }
+    return { e, srcs };
+  });
+  const done = new Set<number>();
+  classified.forEach((c, i) => {
+    if (c.srcs && c.srcs.size === 1) {
+      const s = sources[[...c.srcs][0]!]!;
+      if (s.pushed) { s.pushed.push(c.e); done.add(i); }
+    }
+  });
+  // Compile join conditions now (before build) so the scope's width is complete.
+  interface Step { keysL: Fn[]; keysR: Fn[]; hk: (((v: unknown) => unknown) | null)[]; residual: Fn | null; labels: string[] }
+  const steps: Step[] = [];
+  for (let i = 1; i < sources.length; i++) {
+    const step: Step = { keysL: [], keysR: [], hk: [], residual: null, labels: [] };
+    const rest: Fn[] = [];
+    const local = new Scope(sources[i]!.columns, sources[i]!.names);
+    const localBinder = base.derive('WHERE', null, local);
+    classified.forEach((c, j) => {
+      if (done.has(j) || !c.srcs || !c.srcs.has(i) || [...c.srcs].some((x) => x > i)) return;
+      done.add(j);
+      const e = c.e;
+      if (e.kind === 'binary' && e.op === '=') {
+        const key = equiKey(e.left, e.right, binder, localBinder, scope, owner, i) ?? equiKey(e.right, e.left, binder, localBinder, scope, owner, i);
+        if (key) { step.keysL.push(key.l.fn); step.keysR.push(key.r.fn); step.hk.push(key.hash); step.labels.push(exprToSql(e)); return; }
+      }
+      rest.push(binder.compileCondition(e, 'WHERE').fn);
+    });
+    step.residual = andAll(rest);
+    steps.push(step);
+  }
+  const top = classified.filter((_, j) => !done.has(j)).map((c) => binder.compileCondition(c.e, 'WHERE').fn);
+  const topFilter = andAll(top);
+  const topLabels = classified.filter((_, j) => !done.has(j)).map((c) => exprToSql(c.e));
+
+  return {
+    scope,
+    build() {
+      // A single base table decodes only the columns the query reads.
+      const pushedScope = (i: number): Scope => (sources.length === 1 ? scope : new Scope(sources[i]!.columns.map((c) => c), sources[i]!.names));
+      let plan = sources.length === 0 ? P.describe(P.oneRow, 'Result') : sources[0]!.build(pushedScope(0), base.derive('WHERE', null, pushedScope(0)), sources.length > 1);
+      let accWidth = sources[0]?.width ?? 0;
+      for (let i = 1; i < sources.length; i++) {
+        const s = sources[i]!;
+        const ps = pushedScope(i);
+        const right = s.build(ps, base.derive('WHERE', null, ps), true);
+        const st = steps[i - 1]!;
+        const left = plan;
+        if (st.keysL.length > 0) {
+          plan = P.describe(P.hashJoin(left, right, accWidth, s.width, st.keysL, st.keysR, st.residual, 'inner', st.hk as never),
+            'Hash Join', [left, P.describe(() => [], 'Hash', [right])], [`Hash Cond: ${st.labels.join(' AND ')}`]);
+        } else {
+          plan = P.describe(P.nestedLoop(left, right, accWidth, s.width, st.residual, 'inner'), 'Nested Loop', [left, right]);
+        }
+        accWidth += s.width;
+      }
+      if (topFilter) plan = P.describe(P.filter(plan, topFilter), 'Filter', [plan], [`Filter: ${topLabels.join(' AND ')}`]);
+      return plan;
+    },
+  };
+}
+
+function andAll(fns: Fn[]): Fn | null {
+  if (fns.length === 0) return null;
+  if (fns.length === 1) return fns[0]!;
+  return (r, c) => { let sawNull = false; for (const f of fns) { const v = f(r, c); if (v === false) return false; if (v === null) sawNull = true; } return sawNull ? null : true; };
+}
+
+/** `l = r` with l on the joined-so-far side and r on source i: hash keys, if their types hash alike. */
+function equiKey(l: Expr, r: Expr, global: Binder, local: Binder, scope: Scope, owner: (slot: number) => number, i: number):
+  { l: Compiled; r: Compiled; hash: ((v: unknown) => unknown) | null } | null {
+  const lr: { table: string | null; name: string; pos: number }[] = [], rr: typeof lr = [];
+  if (!columnRefs(l, lr) || !columnRefs(r, rr) || lr.length === 0 || rr.length === 0) return null;
+  const side = (refs: typeof lr): Set<number> => new Set(refs.map((x) => scope.find(x.table, x.name, x.pos)).filter((c) => c !== null).map((c) => owner(c!.index)));
+  const ls = side(lr), rs = side(rr);
+  if ([...ls].some((x) => x >= i) || [...rs].some((x) => x !== i) || rs.size === 0) return null;
+  const lc = global.compileValue(l), rc = local.compileValue(r);
+  compileBinary('=', lc, rc, -1); // type check: raises 42883 as the plain condition would
+  if (lc.type.oid !== rc.type.oid && !(isInt(lc.type.oid) && isInt(rc.type.oid))) return null;
+  if (categoryOf(lc.type.oid) === 'other') return null;
+  return { l: lc, r: rc, hash: hashKeyFor(lc.type) as ((v: unknown) => unknown) | null };
+}
+
+function aliasColumns(cols: ScopeColumn[], alias: { columns: readonly string[] } | null, name: string): ScopeColumn[] {
+  if (!alias || alias.columns.length === 0) return cols;
+  const visible = cols.filter((c) => !c.noStar);
+  if (alias.columns.length > visible.length) {
+    throw new DbError('invalid_column_reference', `table "${name}" has ${visible.length} columns available but ${alias.columns.length} columns specified`);
+  }
+  let k = 0;
+  return cols.map((c) => (c.noStar || k >= alias.columns.length ? c : { ...c, name: alias.columns[k++]! }));
+}
+
+function planItem(it: FromItem, base: Binder, planQuery: PlanQuery): Source {
+  switch (it.kind) {
+    case 'table': {
+      const table = base.env!.catalog.require(it.name, it.pos);
+      const range = it.alias?.name ?? it.name;
+      let columns: ScopeColumn[] = table.columns.map((c, index) => ({ table: range, name: c.name, type: c.type, index }));
+      columns = aliasColumns(columns, it.alias, range);
+      const pushed: Expr[] = [];
+      return {
+        columns, width: table.columns.length + 1, names: [range], pushed,
+        build: (scope, binder, fullRow) => planBaseTable(table, range, scope, binder!, pushed, fullRow),
+      };
+    }
+    case 'subquery': {
+      const derived = new Binder(Scope.empty, 'FROM', null, base.env, base.outer, base.level + 1);
+      const q = planQuery(it.query, derived);
+      const range = it.alias!.name;
+      const columns = aliasColumns(q.fields.map((f, index) => ({ table: range, name: f.name, type: q.types[index]!, index })), it.alias, range);
+      return {
+        columns, width: q.fields.length, names: [range], pushed: null,
+        build: () => P.describe(q.plan, `Subquery Scan on ${range}`, [q.plan]),
+      };
+    }
+    case 'function': {
+      const f = planFunctionScan(it, base.derive('FROM', null, Scope.empty));
+      const range = it.alias?.name ?? it.name;
+      const cols = aliasColumns([{ table: range, name: it.alias?.columns[0] ?? (it.alias ? it.alias.name : it.name), type: f.type, index: 0 }], it.alias, range);
+      return { columns: cols, width: 1, names: [range], pushed: null, build: () => f.plan };
+    }
+    case 'join': return planJoin(it, base, planQuery);
+  }
+}
+
+function planJoin(it: Extract<FromItem, { kind: 'join' }>, base: Binder, planQuery: PlanQuery): Source {
+  if (it.alias) throw new DbError('feature_not_supported', 'an alias on a JOIN is not supported');
+  const left = planItem(it.left, base, planQuery);
+  const right = planItem(it.right, base, planQuery);
+  const lw = left.width;
+  for (const n of right.names) if (left.names.includes(n)) throw errorWithCode('42712', `table name "${n}" specified more than once`);
+  const cols: ScopeColumn[] = [...left.columns, ...right.columns.map((c) => ({ ...c, index: c.index + lw }))];
+  let usingNames: readonly string[] = it.using ?? [];
+  if (it.natural) {
+    const ln = left.columns.filter((c) => !c.hidden && !c.noStar).map((c) => c.name);
+    usingNames = right.columns.filter((c) => !c.hidden && !c.noStar && ln.includes(c.name)).map((c) => c.name);
+  }
+  const merged: ScopeColumn[] = [];
+  const mergeFns: Fn[] = [];
+  const conds: Fn[] = [];
+  const width0 = lw + right.width;
+  const hidden = new Set<ScopeColumn>();
+  for (const name of usingNames) {
+    const lcs = left.columns.filter((c) => c.name === name && !c.hidden);
+    const rcs = right.columns.filter((c) => c.name === name && !c.hidden);
+    if (lcs.length !== 1) throw new DbError('undefined_column', lcs.length === 0 ? `column "${name}" specified in USING clause does not exist in left table` : `common column name "${name}" appears more than once in left table`);
+    if (rcs.length !== 1) throw new DbError('undefined_column', rcs.length === 0 ? `column "${name}" specified in USING clause does not exist in right table` : `common column name "${name}" appears more than once in right table`);
+    const lc = lcs[0]!, rc = { ...rcs[0]!, index: rcs[0]!.index + lw };
+    const eq = compileBinary('=', { type: lc.type, fn: (r) => r[lc.index]! }, { type: rc.type, fn: (r) => r[rc.index]! }, -1);
+    conds.push(eq.fn);
+    const li = lc.index, ri = rc.index;
+    mergeFns.push(it.type === 'right' ? (r) => r[ri]! : it.type === 'full' ? (r) => (r[li] !== null ? r[li]! : r[ri]!) : (r) => r[li]!);
+    merged.push({ table: null, name, type: lc.type, index: width0 + merged.length });
+    hidden.add(cols.find((c) => c.index === li)!);
+    hidden.add(cols.find((c) => c.index === ri)!);
+  }
+  const columns: ScopeColumn[] = [...merged, ...cols.map((c) => (hidden.has(c) ? { ...c, hidden: true, noStar: true } : c))];
+  const local = new Scope(columns, [...left.names, ...right.names]);
+  const binder = base.derive('JOIN/ON', null, local);
+  let residual: Fn[] = [];
+  const keysL: Fn[] = [], keysR: Fn[] = [], hk: (((v: unknown) => unknown) | null)[] = [];
+  if (usingNames.length > 0) residual = conds;
+  else if (it.on) {
+    const lScope = new Scope(left.columns, left.names), rScope = new Scope(right.columns, right.names);
+    for (const e of splitAnd(it.on)) {
+      if (e.kind === 'binary' && e.op === '=') {
+        const k = sideKey(e.left, e.right, lScope, rScope, base) ?? sideKey(e.right, e.left, lScope, rScope, base);
+        if (k) { keysL.push(k.l); keysR.push(k.r); hk.push(k.hash); continue; }
+      }
+      residual.push(binder.compileCondition(e, 'JOIN/ON').fn);
+    }
+  }
+  const cond = andAll(residual);
+  const type = it.type;
+  return {
+    columns, width: width0 + merged.length, names: [...left.names, ...right.names], pushed: null,
+    build: () => {
+      const lp = left.build(new Scope(left.columns, left.names), base.derive('WHERE', null, new Scope(left.columns, left.names)), true);
+      const rp = right.build(new Scope(right.columns, right.names), base.derive('WHERE', null, new Scope(right.columns, right.names)), true);
+      const label = { inner: 'Inner', left: 'Left', right: 'Right', full: 'Full', cross: 'Inner' }[type];
+      let plan = keysL.length > 0
+        ? P.describe(P.hashJoin(lp, rp, lw, right.width, keysL, keysR, cond, type, hk as never), `Hash ${label === 'Inner' ? '' : label + ' '}Join`, [lp, P.describe(() => [], 'Hash', [rp])])
+        : P.describe(P.nestedLoop(lp, rp, lw, right.width, cond, type), `Nested Loop${label === 'Inner' ? '' : ' ' + label + ' Join'}`, [lp, rp]);
+      if (mergeFns.length > 0) plan = P.extend(plan, mergeFns);
+      return plan;
+    },
+  };
+}
+
+/** For an outer join's ON: `l = r` with l only on the left side and r only on the right. */
+function sideKey(l: Expr, r: Expr, ls: Scope, rs: Scope, base: Binder): { l: Fn; r: Fn; hash: ((v: unknown) => unknown) | null } | null {
+  const lr: { table: string | null; name: string; pos: number }[] = [], rr: typeof lr = [];
+  if (!columnRefs(l, lr) || !columnRefs(r, rr) || lr.length === 0 || rr.length === 0) return null;
+  if (!lr.every((x) => ls.find(x.table, x.name, x.pos)) || !rr.every((x) => rs.find(x.table, x.name, x.pos))) return null;
+  if (lr.some((x) => rs.find(x.table, x.name, -1) && !x.table) || rr.some((x) => ls.find(x.table, x.name, -1) && !x.table)) return null;
+  const lc = base.derive('JOIN/ON', null, ls).compileValue(l), rc = base.derive('JOIN/ON', null, rs).compileValue(r);
+  compileBinary('=', lc, rc, -1);
+  if (lc.type.oid !== rc.type.oid && !(isInt(lc.type.oid) && isInt(rc.type.oid))) return null;
+  if (categoryOf(lc.type.oid) === 'other') return null;
+  return { l: lc.fn, r: rc.fn, hash: hashKeyFor(lc.type) as ((v: unknown) => unknown) | null };
+}
+

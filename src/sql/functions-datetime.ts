@@ -1,0 +1,158 @@
+/**
+ * Date and time functions: now() and friends (fixed at the transaction's
+ * start, as PostgreSQL's are), current_date, extract/date_part,
+ * date_trunc, make_date, age. The session time zone is UTC.
+ */
+import { DbError } from '../errors/index.ts';
+import { castFn } from './casts.ts';
+import {
+  civilFromDays, dateDays, daysFromCivil, formatDate, formatTimestamp, jsDateToTimestamp, parseInterval, timestampDiff, timestampParts,
+} from './datetime.ts';
+import type { Compiled, Fn } from './expr.ts';
+import { decFromText, decToText, divScale, decFromInt } from './numeric.ts';
+import { DATE, INT4, INTERVAL, NUMERIC, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, type SqlType } from './types.ts';
+
+const US_PER_DAY = 86_400_000_000;
+
+function as(a: Compiled, to: SqlType): Fn | null {
+  if (a.type.oid === Oid.UNKNOWN) return a.retype!(to, 'implicit').fn;
+  if (a.type.oid === to.oid) return a.fn;
+  const f = castFn(a.type, to, 'implicit');
+  if (!f) return null;
+  const g = a.fn;
+  return (r, c) => f(g(r, c));
+}
+
+/** Parts of a timestamp or date value: [year, month, day, usec of day, day number]. */
+function parts(v: string, oid: number): [number, number, number, number, number] {
+  const { days, usec } = oid === Oid.DATE ? { days: dateDays(v), usec: 0 } : timestampParts(v);
+  const [y, m, d] = civilFromDays(days);
+  return [y, m, d, usec, days];
+}
+
+function extract(field: string, v: string, oid: number): string {
+  if (oid === Oid.INTERVAL) {
+    const iv = parseInterval(v);
+    const secs = iv.usec / 1_000_000;
+    const map: Record<string, number> = {
+      year: Math.trunc(iv.months / 12), month: iv.months % 12, day: iv.days, hour: Math.trunc(secs / 3600),
+      minute: Math.trunc(secs / 60) % 60, epoch: (iv.months * 30 + iv.days) * 86400 + secs,
+    };
+    if (field === 'second') return decToText(divScale(decFromInt(Math.round(iv.usec % 60_000_000)), decFromInt(1_000_000), 6));
+    if (!(field in map)) throw new DbError('feature_not_supported', `unit "${field}" not supported for type interval`);
+    return String(map[field]);
+  }
+  const [y, m, d, usec, days] = parts(v, oid);
+  const secOfDay = Math.floor(usec / 1_000_000);
+  switch (field) {
+    case 'year': return String(y);
+    case 'month': return String(m);
+    case 'day': return String(d);
+    case 'quarter': return String(Math.floor((m - 1) / 3) + 1);
+    case 'decade': return String(Math.floor(y / 10));
+    case 'century': return String(y > 0 ? Math.floor((y - 1) / 100) + 1 : -Math.floor((-y) / 100) - 1);
+    case 'millennium': return String(y > 0 ? Math.floor((y - 1) / 1000) + 1 : -Math.floor((-y) / 1000) - 1);
+    case 'dow': return String(((days % 7) + 11) % 7);
+    case 'isodow': return String(((days % 7) + 10) % 7 + 1);
+    case 'doy': return String(days - daysFromCivil(y, 1, 1) + 1);
+    case 'week': {
+      const dow = ((days % 7) + 10) % 7; // Monday = 0
+      const thursday = days - dow + 3;
+      const [ty] = civilFromDays(thursday);
+      return String(Math.floor((thursday - daysFromCivil(ty, 1, 1)) / 7) + 1);
+    }
+    case 'hour': return String(Math.floor(secOfDay / 3600));
+    case 'minute': return String(Math.floor(secOfDay / 60) % 60);
+    case 'second': return decToText(divScale(decFromInt(usec % 60_000_000), decFromInt(1_000_000), 6));
+    case 'milliseconds': return decToText(divScale(decFromInt(usec % 60_000_000), decFromInt(1000), 3));
+    case 'microseconds': return String(usec % 60_000_000);
+    case 'epoch': return decToText(divScale(decFromText(String(days * US_PER_DAY + usec)), decFromInt(1_000_000), 6)).replace(/\.?0+$/, '') || '0';
+    default:
+      throw new DbError('feature_not_supported', `unit "${field}" not supported for type ${oid === Oid.DATE ? 'date' : 'timestamp without time zone'}`);
+  }
+}
+
+function truncate(field: string, v: string, oid: number): string {
+  const [y, m, d, usec, days] = parts(v, oid);
+  const suffix = oid === Oid.TIMESTAMPTZ ? '+00' : '';
+  const ts = (dd: number, u = 0): string => formatTimestamp(dd, u) + suffix;
+  switch (field) {
+    case 'millennium': return ts(daysFromCivil(Math.floor((y - 1) / 1000) * 1000 + 1, 1, 1));
+    case 'century': return ts(daysFromCivil(Math.floor((y - 1) / 100) * 100 + 1, 1, 1));
+    case 'decade': return ts(daysFromCivil(Math.floor(y / 10) * 10, 1, 1));
+    case 'year': return ts(daysFromCivil(y, 1, 1));
+    case 'quarter': return ts(daysFromCivil(y, Math.floor((m - 1) / 3) * 3 + 1, 1));
+    case 'month': return ts(daysFromCivil(y, m, 1));
+    case 'week': return ts(days - (((days % 7) + 10) % 7));
+    case 'day': return ts(daysFromCivil(y, m, d));
+    case 'hour': return ts(days, Math.floor(usec / 3_600_000_000) * 3_600_000_000);
+    case 'minute': return ts(days, Math.floor(usec / 60_000_000) * 60_000_000);
+    case 'second': return ts(days, Math.floor(usec / 1_000_000) * 1_000_000);
+    case 'milliseconds': return ts(days, Math.floor(usec / 1000) * 1000);
+    case 'microseconds': return ts(days, usec);
+    default: throw new DbError('feature_not_supported', `unit "${field}" not recognized for type timestamp without time zone`);
+  }
+}
+
+/** The date/time function `name`, or null when there is no such function for these arguments. */
+export function dateTimeFunction(name: string, args: readonly Compiled[]): Compiled | null {
+  switch (name) {
+    case 'now': case 'transaction_timestamp': case 'statement_timestamp':
+      return args.length === 0 ? { type: TIMESTAMPTZ, fn: (_r, c) => jsDateToTimestamp(c.now, true) } : null;
+    case 'clock_timestamp':
+      return args.length === 0 ? { type: TIMESTAMPTZ, fn: () => jsDateToTimestamp(new Date(), true) } : null;
+    case 'localtimestamp':
+      return args.length === 0 ? { type: TIMESTAMP, fn: (_r, c) => jsDateToTimestamp(c.now, false) } : null;
+    case 'current_date':
+      return args.length === 0 ? { type: DATE, fn: (_r, c) => formatDate(Math.floor(c.now.getTime() / 86_400_000)) } : null;
+    case 'extract': case 'date_part': case 'date_trunc': {
+      if (args.length !== 2) return null;
+      const f = as(args[0]!, TEXT);
+      const src = args[1]!;
+      const srcOid = src.type.oid === Oid.UNKNOWN ? Oid.TIMESTAMP : src.type.oid;
+      const vf = src.type.oid === Oid.UNKNOWN ? src.retype!(TIMESTAMP, 'implicit').fn : src.fn;
+      if (!f || !(srcOid === Oid.DATE || srcOid === Oid.TIMESTAMP || srcOid === Oid.TIMESTAMPTZ || srcOid === Oid.INTERVAL)) return null;
+      if (name === 'date_trunc') {
+        if (srcOid === Oid.INTERVAL) return null;
+        const oid = srcOid === Oid.DATE ? Oid.TIMESTAMP : srcOid;
+        return { type: oid === Oid.TIMESTAMPTZ ? TIMESTAMPTZ : TIMESTAMP, fn: (r, c) => {
+          const u = f(r, c), v = vf(r, c);
+          return u === null || v === null ? null : truncate((u as string).toLowerCase(), v as string, srcOid);
+        } };
+      }
+      // extract() is numeric since PostgreSQL 14; date_part() stays double precision.
+      const numeric = name === 'extract';
+      return { type: numeric ? NUMERIC : { oid: Oid.FLOAT8, typmod: -1 }, fn: (r, c) => {
+        const u = f(r, c), v = vf(r, c);
+        if (u === null || v === null) return null;
+        const text = extract((u as string).toLowerCase().replace(/s$/, (x) => ((u as string).toLowerCase() === 'seconds' ? '' : x)), v as string, srcOid);
+        return numeric ? text : Number(text);
+      } };
+    }
+    case 'make_date': {
+      const fs = args.map((a) => as(a, INT4));
+      if (args.length !== 3 || fs.some((x) => !x)) return null;
+      const [yf, mf, df] = fs as [Fn, Fn, Fn];
+      return { type: DATE, fn: (r, c) => {
+        const y = yf(r, c), m = mf(r, c), d = df(r, c);
+        if (y === null || m === null || d === null) return null;
+        const [yy, mm, dd] = civilFromDays(daysFromCivil(y as number, m as number, d as number));
+        if (yy !== y || mm !== m || dd !== d) throw new DbError('datetime_field_overflow', `date field value out of range: ${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`);
+        return formatDate(daysFromCivil(y as number, m as number, d as number));
+      } };
+    }
+    case 'age': {
+      if (args.length !== 2) return null;
+      const a = as(args[0]!, TIMESTAMP), b = as(args[1]!, TIMESTAMP);
+      if (!a || !b) return null;
+      return { type: INTERVAL, fn: (r, c) => {
+        const x = a(r, c), y = b(r, c);
+        return x === null || y === null ? null : timestampDiff(x as string, y as string);
+      } };
+    }
+    case 'to_char': case 'to_date': case 'to_timestamp':
+      return null;
+    default: return null;
+  }
+}
+

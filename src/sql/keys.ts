@@ -1,0 +1,118 @@
+/**
+ * Order-preserving index keys: memcmp order of the encoded bytes is the
+ * order of the values (ascending; a DESC column's bytes are inverted).
+ * Every column encoding is prefix-free, so a composite key is the
+ * concatenation of its columns' encodings and a key's first k columns are
+ * a byte prefix of it.
+ *
+ *   NULL          0x02                 (after every value: NULLS LAST ascending,
+ *                                       NULLS FIRST descending, as PostgreSQL)
+ *   value         0x01, then:
+ *     integers    8 bytes big endian, sign bit flipped
+ *     floats      8 bytes big endian IEEE: positive → sign bit flipped,
+ *                 negative → all bits inverted; -0 as 0, NaN last
+ *     numeric     0x00 | 0x01 | 0x02 for negative / zero / positive, then for
+ *                 non-zero: the decimal exponent + 0x8000 (2 bytes), the digits
+ *                 (d + 1 each, trailing zeros dropped), terminator 0x00; all of
+ *                 it inverted for negative numbers (terminator 0xFF)
+ *     strings     UTF-8 with 0x00 escaped as 0x00 0xFF, terminator 0x00 0x00
+ *                 (char(n) without its trailing blanks; date and timestamp
+ *                 as their ISO text, which sorts as the values for years 1–9999)
+ *     bool        0x00 / 0x01
+ *     bytea       as strings
+ */
+import { DbError } from '../errors/index.ts';
+import type { Value } from './api.ts';
+import { decFromText, strip } from './numeric.ts';
+import { Oid, type SqlType } from './types.ts';
+
+type Enc = (v: Value, out: number[]) => void;
+
+const utf8 = new TextEncoder();
+const f64 = new Float64Array(1);
+const f64b = new Uint8Array(f64.buffer);
+
+function encodeInt(v: Value, out: number[]): void {
+  const u = BigInt.asUintN(64, BigInt(v as number)) ^ (1n << 63n);
+  for (let i = 7; i >= 0; i--) out.push(Number((u >> BigInt(i * 8)) & 0xffn));
+}
+
+function encodeFloat(v: Value, out: number[]): void {
+  let x = v as number;
+  if (x === 0) x = 0;
+  if (Number.isNaN(x)) { for (let i = 0; i < 8; i++) out.push(0xff); return; }
+  f64[0] = x;
+  const neg = (f64b[7]! & 0x80) !== 0;
+  for (let i = 7; i >= 0; i--) {
+    const b = f64b[i]!;
+    out.push(neg ? 0xff - b : i === 7 ? b ^ 0x80 : b);
+  }
+}
+
+function encodeBytes(bytes: Uint8Array, out: number[]): void {
+  for (const b of bytes) { out.push(b); if (b === 0) out.push(0xff); }
+  out.push(0, 0);
+}
+
+const encodeText: Enc = (v, out) => encodeBytes(utf8.encode(v as string), out);
+
+function encodeNumeric(v: Value, out: number[]): void {
+  const d = strip(decFromText(v as string));
+  if (d.u === 0n) { out.push(0x01); return; }
+  const neg = d.u < 0n;
+  const digits = (neg ? -d.u : d.u).toString().replace(/0+$/, '');
+  const exp = (neg ? -d.u : d.u).toString().length - d.s + 0x8000;
+  const body = [exp >> 8, exp & 0xff, ...Array.from(digits, (c) => c.charCodeAt(0) - 47), 0x00];
+  out.push(neg ? 0x00 : 0x02);
+  for (const b of body) out.push(neg ? 0xff - b : b);
+}
+
+function encoderFor(type: SqlType): Enc {
+  switch (type.oid) {
+    case Oid.INT2: case Oid.INT4: case Oid.INT8: return encodeInt;
+    case Oid.FLOAT4: case Oid.FLOAT8: return encodeFloat;
+    case Oid.NUMERIC: return encodeNumeric;
+    case Oid.BOOL: return (v, out) => { out.push(v ? 1 : 0); };
+    case Oid.BPCHAR: return (v, out) => encodeText((v as string).replace(/ +$/, ''), out);
+    case Oid.TEXT: case Oid.VARCHAR: case Oid.DATE: case Oid.TIMESTAMP: case Oid.TIMESTAMPTZ: return encodeText;
+    case Oid.BYTEA: return (v, out) => encodeBytes(v as Uint8Array, out);
+    default: throw new DbError('feature_not_supported', `indexes on type ${type.oid} are not supported`);
+  }
+}
+
+/** Encodes the values of one index's columns. */
+export class KeyCodec {
+  private readonly encs: Enc[];
+
+  constructor(types: readonly SqlType[], private readonly desc: readonly boolean[]) {
+    this.encs = types.map(encoderFor);
+  }
+
+  /** The key of `values` (the first values.length columns: a prefix for partial keys). */
+  encode(values: readonly Value[]): Uint8Array {
+    const out: number[] = [];
+    for (let i = 0; i < values.length; i++) this.column(i, values[i]!, out);
+    return Uint8Array.from(out);
+  }
+
+  /** Appends column i's encoding of v. */
+  column(i: number, v: Value, out: number[]): void {
+    const start = out.length;
+    if (v === null) out.push(0x02);
+    else { out.push(0x01); this.encs[i]!(v, out); }
+    if (this.desc[i]) for (let k = start; k < out.length; k++) out[k] = 0xff - out[k]!;
+  }
+}
+
+/** memcmp of two byte strings. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+export function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
+  if (key.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
+  return true;
+}

@@ -1,0 +1,294 @@
+/**
+ * The half of the libpg-query adapter that translates queries and
+ * expressions (SELECT, VALUES, set operations, FROM items, every
+ * expression node). parse.ts extends it with the other statements.
+ * Notes on libpg-query's JSON shapes are in parse.ts.
+ */
+import { DbError } from '../errors/index.ts';
+import type * as A from './ast.ts';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export type Raw = any;
+
+export function unsupported(what: string, pos = -1): DbError {
+  return new DbError('feature_not_supported', `${what} is not supported`, pos >= 0 ? { position: pos + 1 } : {});
+}
+
+/** The single key of a libpg-query node wrapper, e.g. {ColumnRef: {...}} → 'ColumnRef'. */
+export const tagOf = (n: Raw): string => Object.keys(n)[0]!;
+export const str = (n: Raw): string => n.String.sval;
+
+const SVF: Record<string, string> = {
+  SVFOP_CURRENT_TIMESTAMP: 'now', SVFOP_CURRENT_TIMESTAMP_N: 'now', SVFOP_LOCALTIMESTAMP: 'localtimestamp',
+  SVFOP_LOCALTIMESTAMP_N: 'localtimestamp', SVFOP_CURRENT_DATE: 'current_date', SVFOP_CURRENT_USER: 'current_user',
+  SVFOP_SESSION_USER: 'current_user', SVFOP_USER: 'current_user', SVFOP_CURRENT_CATALOG: 'current_database',
+  SVFOP_CURRENT_SCHEMA: 'current_schema',
+};
+
+export class QueryTranslator {
+  constructor(protected readonly pos: (byte: number) => number, protected readonly sql: string) {}
+
+  protected loc(l: number | undefined): number {
+    return l === undefined || l < 0 ? -1 : this.pos(l);
+  }
+
+  query(s: Raw): A.QueryStmt {
+    if (s.withClause) throw unsupported('WITH');
+    if (s.intoClause) throw unsupported('SELECT INTO');
+    const orderBy = (s.sortClause ?? []).map((o: Raw) => this.orderItem(o.SortBy));
+    const limit = s.limitCount ? this.expr(s.limitCount) : null;
+    const offset = s.limitOffset ? this.expr(s.limitOffset) : null;
+    if (s.limitOption === 'LIMIT_OPTION_WITH_TIES') throw unsupported('FETCH ... WITH TIES');
+    if (s.op && s.op !== 'SETOP_NONE') {
+      const op = String(s.op).replace('SETOP_', '').toLowerCase() as A.SetOpStmt['op'];
+      return { kind: 'setop', op, all: !!s.all, left: this.query(s.larg), right: this.query(s.rarg), orderBy, limit, offset };
+    }
+    if (s.valuesLists) {
+      const rows = (s.valuesLists as Raw[]).map((l) => (l.List.items ?? []).map((i: Raw) => this.expr(i)));
+      return { kind: 'values', rows, orderBy, limit, offset, pos: -1 };
+    }
+    if (s.windowClause) throw unsupported('WINDOW');
+    if (s.distinctClause && s.distinctClause.length > 0 && Object.keys(s.distinctClause[0]).length > 0) {
+      throw unsupported('DISTINCT ON');
+    }
+    if (s.groupingSets) throw unsupported('GROUPING SETS');
+    let forUpdate = false;
+    for (const l of s.lockingClause ?? []) {
+      if (l.LockingClause.waitPolicy && l.LockingClause.waitPolicy !== 'LockWaitBlock') throw unsupported('NOWAIT / SKIP LOCKED');
+      forUpdate = true;
+    }
+    return {
+      kind: 'select',
+      distinct: s.distinctClause !== undefined,
+      targets: (s.targetList ?? []).map((t: Raw) => this.target(t.ResTarget)),
+      from: (s.fromClause ?? []).map((f: Raw) => this.fromItem(f)),
+      where: s.whereClause ? this.expr(s.whereClause) : null,
+      groupBy: (s.groupClause ?? []).map((g: Raw) => {
+        if (g.GroupingSet) throw unsupported('GROUPING SETS / ROLLUP / CUBE');
+        return this.expr(g);
+      }),
+      having: s.havingClause ? this.expr(s.havingClause) : null,
+      orderBy, limit, offset, forUpdate,
+    };
+  }
+
+  protected alias(a: Raw): A.Alias | null {
+    if (!a) return null;
+    return { name: a.aliasname, columns: (a.colnames ?? []).map(str) };
+  }
+
+  fromItem(n: Raw): A.FromItem {
+    const tag = tagOf(n);
+    const e = n[tag];
+    switch (tag) {
+      case 'RangeVar': {
+        const r = this.rangeVar(e);
+        return { kind: 'table', name: r.name, alias: this.alias(e.alias), pos: r.pos };
+      }
+      case 'RangeSubselect':
+        if (e.lateral) throw unsupported('LATERAL');
+        if (!e.alias) throw new DbError('syntax_error', 'subquery in FROM must have an alias');
+        return { kind: 'subquery', query: this.query(e.subquery.SelectStmt), alias: this.alias(e.alias), pos: -1 };
+      case 'RangeFunction': {
+        if (e.lateral || e.ordinality || e.is_rowsfrom || (e.functions as Raw[]).length !== 1) throw unsupported('this function in FROM');
+        const call = e.functions[0].List.items[0];
+        if (!call.FuncCall) throw unsupported('this function in FROM');
+        const f = this.expr(call);
+        if (f.kind !== 'func') throw unsupported('this function in FROM');
+        return { kind: 'function', name: f.name, args: f.args, alias: this.alias(e.alias), pos: f.pos };
+      }
+      case 'JoinExpr': {
+        const types: Record<string, 'inner' | 'left' | 'right' | 'full'> = { JOIN_INNER: 'inner', JOIN_LEFT: 'left', JOIN_RIGHT: 'right', JOIN_FULL: 'full' };
+        const t = types[e.jointype];
+        if (!t) throw unsupported(String(e.jointype));
+        const natural = !!e.isNatural;
+        const type = t === 'inner' && !e.quals && !e.usingClause && !natural ? 'cross' : t;
+        if (e.join_using_alias) throw unsupported('USING ... AS');
+        return {
+          kind: 'join', type, natural, left: this.fromItem(e.larg), right: this.fromItem(e.rarg),
+          on: e.quals ? this.expr(e.quals) : null, using: e.usingClause ? (e.usingClause as Raw[]).map(str) : null,
+          alias: this.alias(e.alias), pos: -1,
+        };
+      }
+      default: throw unsupported(tag);
+    }
+  }
+
+  rangeVar(r: Raw): A.TableRef {
+    const pos = this.loc(r.location);
+    if (r.catalogname || (r.schemaname && r.schemaname !== 'public')) {
+      const name = [r.catalogname, r.schemaname, r.relname].filter(Boolean).join('.');
+      throw new DbError('undefined_table', `relation "${name}" does not exist`, { position: pos + 1 });
+    }
+    return { name: r.relname, alias: r.alias?.aliasname ?? null, pos };
+  }
+
+  target(t: Raw): A.SelectTarget {
+    const pos = this.loc(t.location);
+    const v = t.val;
+    if (v.ColumnRef) {
+      const fields = v.ColumnRef.fields as Raw[];
+      const last = fields[fields.length - 1];
+      if (last.A_Star) {
+        if (fields.length > 2) throw unsupported('a qualified name with more than two parts', pos);
+        return { kind: 'star', table: fields.length === 2 ? str(fields[0]) : null, pos };
+      }
+    }
+    return { kind: 'expr', expr: this.expr(v), alias: t.name ?? null, pos };
+  }
+
+  protected orderItem(o: Raw): A.OrderItem {
+    if (o.useOp) throw unsupported('ORDER BY ... USING');
+    return {
+      expr: this.expr(o.node),
+      desc: o.sortby_dir === 'SORTBY_DESC',
+      nullsFirst: o.sortby_nulls === 'SORTBY_NULLS_FIRST' ? true : o.sortby_nulls === 'SORTBY_NULLS_LAST' ? false : null,
+    };
+  }
+
+  typeName(t: Raw): A.TypeName {
+    const pos = this.loc(t.location);
+    if (t.arrayBounds) throw unsupported('array types', pos);
+    const names = t.names as Raw[];
+    const mods = (t.typmods ?? []).map((m: Raw) => {
+      if (!m.A_Const) throw unsupported('a type modifier that is not a constant', pos);
+      return m.A_Const.ival?.ival ?? 0;
+    });
+    let name = str(names[names.length - 1]);
+    // `timestamp with time zone` arrives as timestamptz; `double precision` as float8; `char` as bpchar.
+    if (name === 'bpchar' && !t.typmods && this.sql.slice(pos, pos + 4).toLowerCase() === 'char') name = 'char';
+    return { name, mods, pos };
+  }
+
+  expr(n: Raw): A.Expr {
+    const tag = tagOf(n);
+    const e = n[tag];
+    const pos = this.loc(e.location);
+    switch (tag) {
+      case 'A_Const': return constant(e, pos);
+      case 'ColumnRef': {
+        const f = (e.fields as Raw[]);
+        if (f.some((x) => x.A_Star)) throw unsupported('* in an expression', pos);
+        if (f.length === 1) return { kind: 'column', table: null, name: str(f[0]), pos };
+        if (f.length === 2) return { kind: 'column', table: str(f[0]), name: str(f[1]), pos };
+        if (f.length === 3 && str(f[0]) === 'public') return { kind: 'column', table: str(f[1]), name: str(f[2]), pos };
+        throw unsupported('a column name with more than two parts', pos);
+      }
+      case 'ParamRef': return { kind: 'param', index: e.number, pos };
+      case 'A_Expr': return this.aExpr(e, pos);
+      case 'BoolExpr': {
+        const args = (e.args as Raw[]).map((a) => this.expr(a));
+        if (e.boolop === 'NOT_EXPR') return { kind: 'not', arg: args[0]!, pos };
+        return { kind: e.boolop === 'AND_EXPR' ? 'and' : 'or', args, pos };
+      }
+      case 'NullTest': return { kind: 'isnull', arg: this.expr(e.arg), negated: e.nulltesttype === 'IS_NOT_NULL', pos };
+      case 'BooleanTest': {
+        const t = String(e.booltesttype);
+        const test = t.includes('TRUE') ? 'true' : t.includes('FALSE') ? 'false' : 'unknown';
+        return { kind: 'booltest', arg: this.expr(e.arg), test, negated: t.includes('NOT'), pos };
+      }
+      case 'TypeCast': return { kind: 'cast', arg: this.expr(e.arg), type: this.typeName(e.typeName), pos };
+      case 'FuncCall': {
+        const names = e.funcname as Raw[];
+        const name = str(names[names.length - 1]).toLowerCase();
+        if (names.length > 1 && str(names[0]) !== 'pg_catalog') throw unsupported(`function ${names.map(str).join('.')}`, pos);
+        if (e.over) throw unsupported('window functions', pos);
+        if (e.agg_order) throw unsupported('ORDER BY in an aggregate', pos);
+        if (e.agg_filter) throw unsupported('FILTER in an aggregate', pos);
+        if (e.func_variadic) throw unsupported('VARIADIC', pos);
+        const args = (e.args ?? []).map((a: Raw) => this.expr(a));
+        return { kind: 'func', name, args, star: !!e.agg_star, distinct: !!e.agg_distinct, pos };
+      }
+      case 'CoalesceExpr': return { kind: 'coalesce', args: (e.args as Raw[]).map((a) => this.expr(a)), pos };
+      case 'MinMaxExpr': return { kind: 'minmax', op: e.op === 'IS_GREATEST' ? 'greatest' : 'least', args: (e.args as Raw[]).map((a) => this.expr(a)), pos };
+      case 'CaseExpr': return {
+        kind: 'case',
+        operand: e.arg ? this.expr(e.arg) : null,
+        whens: (e.args as Raw[]).map((w) => ({ when: this.expr(w.CaseWhen.expr), then: this.expr(w.CaseWhen.result) })),
+        otherwise: e.defresult ? this.expr(e.defresult) : null,
+        pos,
+      };
+      case 'SubLink': return this.subLink(e, pos);
+      case 'SQLValueFunction': {
+        const name = SVF[e.op];
+        if (!name) throw unsupported(String(e.op).replace('SVFOP_', ''), pos);
+        return { kind: 'func', name, args: [], star: false, distinct: false, pos };
+      }
+      default: throw unsupported(tag, pos);
+    }
+  }
+
+  private subLink(e: Raw, pos: number): A.Expr {
+    const query = this.query(e.subselect.SelectStmt);
+    switch (e.subLinkType) {
+      case 'EXPR_SUBLINK': return { kind: 'subquery', test: 'scalar', arg: null, op: '', query, pos };
+      case 'EXISTS_SUBLINK': return { kind: 'subquery', test: 'exists', arg: null, op: '', query, pos };
+      case 'ANY_SUBLINK': case 'ALL_SUBLINK': {
+        const op = e.operName ? str(e.operName[e.operName.length - 1]) : '=';
+        const test = e.subLinkType === 'ALL_SUBLINK' ? 'all' : e.operName ? 'any' : 'in';
+        return { kind: 'subquery', test, arg: this.expr(e.testexpr), op: op === '!=' ? '<>' : op, query, pos };
+      }
+      default: throw unsupported(String(e.subLinkType).replace('_SUBLINK', ' subquery'), pos);
+    }
+  }
+
+  private aExpr(e: Raw, pos: number): A.Expr {
+    const op = e.name ? str(e.name[e.name.length - 1]) : '';
+    switch (e.kind) {
+      case 'AEXPR_OP': {
+        if (!e.lexpr) {
+          if (op === '-' || op === '+') return { kind: 'unary', op, arg: this.expr(e.rexpr), pos };
+          return { kind: 'func', name: 'prefix' + op, args: [this.expr(e.rexpr)], star: false, distinct: false, pos };
+        }
+        const mapped = op === '!=' ? '<>' : op === '~~' ? 'like' : op;
+        if (mapped === 'like' || op === '!~~' || op === '~~*' || op === '!~~*') {
+          return { kind: 'like', arg: this.expr(e.lexpr), pattern: this.expr(e.rexpr), escape: null, ci: op.includes('*'), negated: op.startsWith('!'), pos };
+        }
+        return { kind: 'binary', op: mapped, left: this.expr(e.lexpr), right: this.expr(e.rexpr), pos };
+      }
+      case 'AEXPR_OP_ANY': case 'AEXPR_OP_ALL': throw unsupported('ANY/ALL (array)', pos);
+      case 'AEXPR_IN': {
+        const items = (e.rexpr.List?.items ?? null) as Raw[] | null;
+        if (!items) throw unsupported('IN with this right-hand side', pos);
+        return { kind: 'in_list', arg: this.expr(e.lexpr), list: items.map((i) => this.expr(i)), negated: op === '<>', pos };
+      }
+      case 'AEXPR_BETWEEN': case 'AEXPR_NOT_BETWEEN': case 'AEXPR_BETWEEN_SYM': case 'AEXPR_NOT_BETWEEN_SYM': {
+        // a BETWEEN x AND y ≡ a >= x AND a <= y (PostgreSQL rewrites it the same way).
+        const a = this.expr(e.lexpr);
+        const [lo, hi] = (e.rexpr.List.items as Raw[]).map((i) => this.expr(i)) as [A.Expr, A.Expr];
+        const negated = e.kind.includes('NOT');
+        const range = (x: A.Expr, y: A.Expr): A.Expr => (negated
+          ? { kind: 'or', args: [{ kind: 'binary', op: '<', left: a, right: x, pos }, { kind: 'binary', op: '>', left: a, right: y, pos }], pos }
+          : { kind: 'and', args: [{ kind: 'binary', op: '>=', left: a, right: x, pos }, { kind: 'binary', op: '<=', left: a, right: y, pos }], pos });
+        if (!e.kind.includes('SYM')) return range(lo, hi);
+        return { kind: negated ? 'and' : 'or', args: [range(lo, hi), range(hi, lo)], pos };
+      }
+      case 'AEXPR_LIKE': case 'AEXPR_ILIKE': {
+        let pattern = e.rexpr;
+        let escape: A.Expr | null = null;
+        if (pattern.FuncCall && str(pattern.FuncCall.funcname[pattern.FuncCall.funcname.length - 1]) === 'like_escape') {
+          escape = this.expr(pattern.FuncCall.args[1]);
+          pattern = pattern.FuncCall.args[0];
+        }
+        return { kind: 'like', arg: this.expr(e.lexpr), pattern: this.expr(pattern), escape, ci: e.kind === 'AEXPR_ILIKE', negated: op.startsWith('!'), pos };
+      }
+      case 'AEXPR_DISTINCT': case 'AEXPR_NOT_DISTINCT':
+        return { kind: 'distinct_from', left: this.expr(e.lexpr), right: this.expr(e.rexpr), negated: e.kind === 'AEXPR_NOT_DISTINCT', pos };
+      case 'AEXPR_NULLIF': return { kind: 'nullif', left: this.expr(e.lexpr), right: this.expr(e.rexpr), pos };
+      default: throw unsupported(String(e.kind).replace('AEXPR_', ''), pos);
+    }
+  }
+}
+
+function constant(c: Raw, pos: number): A.Expr {
+  if (c.isnull) return { kind: 'const', lit: 'null', value: null, pos };
+  if (c.ival) return { kind: 'const', lit: 'int', value: c.ival.ival ?? 0, pos };
+  if (c.fval) {
+    const text: string = c.fval.fval;
+    return { kind: 'const', lit: /^[+-]?\d+$/.test(text) ? 'int' : 'numeric', value: text, pos };
+  }
+  if (c.sval) return { kind: 'const', lit: 'string', value: c.sval.sval ?? '', pos };
+  if (c.boolval) return { kind: 'const', lit: 'bool', value: !!c.boolval.boolval, pos };
+  if (c.bsval) throw unsupported('bit-string constants', pos);
+  throw unsupported('this constant', pos);
+}

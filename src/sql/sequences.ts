@@ -1,0 +1,100 @@
+/**
+ * Sequence values (serial columns, nextval). Like PostgreSQL's, they are not
+ * transactional: a value handed out stays used even if the transaction that
+ * took it rolls back, and values survive a restart.
+ *
+ * Storage: each sequence has a one-row heap holding { last }, the highest
+ * value that may have been handed out. The Database keeps the live counter
+ * in memory and reserves values in blocks of RESERVE (PostgreSQL's
+ * SEQ_LOG_VALS is 32 too): when the block is used up it writes the new
+ * `last` in a separate internal transaction and commits it at once, without
+ * waiting for the flush. Its COMMIT record is in the WAL before the COMMIT of
+ * any transaction that used one of the values, so no committed row can
+ * carry a value the sequence would hand out again after a crash; a crash
+ * can only skip up to RESERVE values (as PostgreSQL skips).
+ *
+ * Why not the catalog row: updating the catalog heap invalidates every
+ * session's cached catalog and plan; a heap per sequence does not. Why not
+ * the user's transaction: its rollback would hand the same values out again.
+ * Exception: a sequence created by the still-open transaction is not
+ * visible to an internal transaction, so its reservations go into the
+ * creating transaction (if that rolls back, the sequence is gone anyway).
+ */
+import { DbError } from '../errors/index.ts';
+import type { RowId, StorageEngine, TxnHandle } from '../engine/api.ts';
+import type { SequenceDef } from './catalog.ts';
+import { INT8_MAX } from './types.ts';
+
+const RESERVE = 32;
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+interface State { next: number; limit: number; rid: RowId }
+
+export class SequenceCache {
+  private readonly state = new Map<number, State>();
+
+  constructor(private readonly engine: StorageEngine) {}
+
+  private load(seq: SequenceDef, user: TxnHandle): State {
+    let st = this.state.get(seq.heap);
+    if (st) return st;
+    for (const [rid, bytes] of this.engine.scan(user, seq.heap)) {
+      const last = (JSON.parse(fromUtf8.decode(bytes)) as { last: number }).last;
+      st = { next: last + seq.increment, limit: last, rid };
+    }
+    if (!st) throw new DbError('data_corrupted', `sequence "${seq.name}" has no counter row`);
+    this.state.set(seq.heap, st);
+    return st;
+  }
+
+  /** Persists `last` outside the user's transaction (see the header). */
+  private persist(seq: SequenceDef, st: State, last: number, user: TxnHandle): void {
+    const bytes = utf8.encode(JSON.stringify({ last }));
+    const internal = this.engine.begin();
+    if (this.engine.fetch(internal, seq.heap, st.rid) === null) {
+      this.engine.rollback(internal);
+      st.rid = this.engine.update(user, seq.heap, st.rid, bytes);
+      return;
+    }
+    try {
+      st.rid = this.engine.update(internal, seq.heap, st.rid, bytes);
+    } catch (e) {
+      this.engine.rollback(internal);
+      throw e;
+    }
+    this.engine.commit(internal).catch(() => { this.state.delete(seq.heap); });
+  }
+
+  nextval(seq: SequenceDef, user: TxnHandle): number {
+    const st = this.load(seq, user);
+    const v = st.next;
+    if ((seq.increment > 0 && v >= INT8_MAX) || (seq.increment < 0 && v <= -INT8_MAX)) {
+      throw new DbError('object_not_in_prerequisite_state' as never, `nextval: reached maximum value of sequence "${seq.name}"`);
+    }
+    const beyond = seq.increment > 0 ? v > st.limit : v < st.limit;
+    if (beyond) {
+      const limit = v + (RESERVE - 1) * seq.increment;
+      this.persist(seq, st, limit, user);
+      st.limit = limit;
+    }
+    st.next = v + seq.increment;
+    return v;
+  }
+
+  /** setval(seq, v, called): the next nextval returns v + increment if called, else v. */
+  setval(seq: SequenceDef, v: number, called: boolean, user: TxnHandle): number {
+    const st = this.load(seq, user);
+    const next = called ? v + seq.increment : v;
+    const last = next - seq.increment;
+    this.persist(seq, st, last, user);
+    st.next = next;
+    st.limit = last;
+    return v;
+  }
+
+  /** Forgets cached counters (after a transaction that created sequences rolled back, their heaps are gone). */
+  forget(heap: number): void {
+    this.state.delete(heap);
+  }
+}
