@@ -67,7 +67,12 @@ export async function transferSession(db: Database, o: TransferOptions): Promise
     } catch (e) {
       if (o.stopped()) return;
       if (!(e instanceof DbError) || e.code !== '40P01') throw e;
-      await s.query('ROLLBACK');
+      try {
+        await s.query('ROLLBACK');
+      } catch (e2) {
+        if (o.stopped()) return; // the machine died during the rollback
+        throw e2;
+      }
       o.say(`R ${legs[0]!.id}`);
     }
   }

@@ -1,0 +1,108 @@
+/**
+ * Small helpers shared by the embedded benchmark (bench/embedded.ts):
+ * a seeded random generator, deadlines, order statistics, temp directories
+ * that are removed even when the run fails, and a plain-text table printer.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** mulberry32: a fast seeded generator of floats in [0, 1), so both engines see the same key sequence. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A uniform integer in [lo, hi], both ends included (pgbench's random(lo, hi)). */
+export function randint(next: () => number, lo: number, hi: number): number {
+  return lo + Math.floor(next() * (hi - lo + 1));
+}
+
+/** Seconds from now; `passed` is checked between operations, so work in flight finishes. */
+export class Deadline {
+  private readonly end: number;
+  constructor(seconds: number) {
+    this.end = performance.now() + seconds * 1000;
+  }
+  get passed(): boolean {
+    return performance.now() >= this.end;
+  }
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function mean(xs: readonly number[]): number {
+  return xs.length === 0 ? NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** Nearest-rank percentile, p in (0, 100]. */
+export function percentile(xs: readonly number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = Float64Array.from(xs).sort();
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+const liveDirs = new Set<string>();
+let exitHookInstalled = false;
+
+/** A fresh directory under os.tmpdir(); removed by removeTempDir, or at exit if the run dies first. */
+export function makeTempDir(prefix: string): string {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const d of liveDirs) fs.rmSync(d, { recursive: true, force: true });
+    });
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.on(sig, () => {
+        for (const d of liveDirs) fs.rmSync(d, { recursive: true, force: true });
+        process.exit(130);
+      });
+    }
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  liveDirs.add(dir);
+  return dir;
+}
+
+export function removeTempDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+  liveDirs.delete(dir);
+}
+
+/** A number with thousands separators and a fixed number of decimals; '-' for NaN. */
+export function num(x: number, decimals = 0): string {
+  if (!Number.isFinite(x)) return '-';
+  return x.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+}
+
+/** A ratio as "0.42×"; three significant figures below 0.1 so small ratios stay readable. */
+export function ratio(x: number): string {
+  if (!Number.isFinite(x)) return '-';
+  return `${x < 0.1 ? x.toPrecision(2) : x.toFixed(2)}×`;
+}
+
+/** Prints rows under headers; the first column is left-aligned, the rest right-aligned. */
+export function printTable(headers: string[], rows: string[][]): void {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  console.log(line(headers));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+}
+
+/** Awaits pending I/O callbacks so the next timed phase does not start with leftover work. */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
