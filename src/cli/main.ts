@@ -10,7 +10,7 @@ type Command = (argv: string[]) => Promise<number>;
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   shell: { summary: 'psql-like shell on a data directory (-c, -f, or interactive)', load: async () => (await import('../shell/main.ts')).shellCommand },
-  serve: { summary: 'PostgreSQL wire-protocol server (not yet available)', load: async () => serveCommand },
+  serve: { summary: 'PostgreSQL wire-protocol server for psql, pgbench and drivers', load: async () => (await import('./serve.ts')).serveCommand },
   waldump: { summary: 'print the records in the write-ahead log', load: async () => (await import('./waldump.ts')).waldumpCommand },
   verify: { summary: 'check every page checksum and every WAL record; exit 1 if anything is wrong', load: async () => (await import('./verify.ts')).verifyCommand },
   resetwal: { summary: 'discard a corrupt WAL after its last good record (LOSES committed work)', load: async () => (await import('./resetwal.ts')).resetwalCommand },
@@ -34,11 +34,6 @@ Options taken by every command that opens a data directory:
   ariesdb <command> --help    options of one command
   ariesdb --version           print the version
 `;
-
-async function serveCommand(): Promise<number> {
-  process.stderr.write('ariesdb serve: the wire-protocol server comes in a later issue\n');
-  return 1;
-}
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -1,0 +1,29 @@
+/**
+ * What the statement handlers (simple-query.ts, extended-query.ts, copy.ts)
+ * need of their connection: its session, the outgoing messages, the
+ * incoming ones (COPY FROM reads its data itself), and the cancel flag.
+ */
+import { DbError, asDbError } from '../errors/index.ts';
+import type { Session } from '../sql/session.ts';
+import { ProtocolError } from './errors.ts';
+import type { FrontendMessage } from './messages.ts';
+import { errorResponse } from './serializer.ts';
+
+export interface Backend {
+  readonly session: Session;
+  send(message: Buffer): void;
+  flush(): Promise<void>;
+  flushIfFull(): Promise<void>;
+  /** The next message from the client; null when it went away or the server is stopping. */
+  next(): Promise<FrontendMessage | null>;
+  /** Set by a CancelRequest naming this connection while it works (cleared before each message). */
+  readonly cancelRequested: boolean;
+}
+
+/** Sends an error to the client; a ProtocolError is not the client's statement failing, so it goes on up and ends the connection. */
+export function reportError(b: Backend, e: unknown): void {
+  if (e instanceof ProtocolError) throw e;
+  b.send(errorResponse(asDbError(e)));
+}
+
+export const canceled = (): DbError => new DbError('query_canceled', 'canceling statement due to user request');

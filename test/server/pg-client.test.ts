@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { startServer, type TestServer } from './support.ts';
+
+let t: TestServer;
+const config = () => ({ host: '127.0.0.1', port: t.port, user: 'tester', database: 'ariesdb', application_name: 'vitest' });
+
+beforeAll(async () => {
+  t = await startServer();
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+describe('node-postgres against the server', () => {
+  it('runs plain and parameterized queries', async () => {
+    const c = new pg.Client(config());
+    await c.connect();
+    try {
+      await c.query('CREATE TABLE kv (k int PRIMARY KEY, v text, n bigint, f float8, ok boolean)');
+      const ins = await c.query('INSERT INTO kv VALUES ($1, $2, $3, $4, $5), ($6, $7, $8, $9, $10)', [1, 'one', 10, 1.5, true, 2, null, null, null, false]);
+      expect(ins.command).toBe('INSERT');
+      expect(ins.rowCount).toBe(2);
+      const r = await c.query('SELECT k, v, n, f, ok FROM kv ORDER BY k');
+      expect(r.rows).toEqual([
+        { k: 1, v: 'one', n: '10', f: 1.5, ok: true },
+        { k: 2, v: null, n: null, f: null, ok: false },
+      ]);
+      expect(r.fields.map((f) => [f.name, f.dataTypeID])).toEqual([['k', 23], ['v', 25], ['n', 20], ['f', 701], ['ok', 16]]);
+      const p = await c.query({ text: 'SELECT v FROM kv WHERE k = $1', values: ['1'] });
+      expect(p.rows).toEqual([{ v: 'one' }]);
+      const named = { name: 'by-key', text: 'SELECT k, v FROM kv WHERE k >= $1 ORDER BY k', values: [1] };
+      expect((await c.query(named)).rowCount).toBe(2);
+      expect((await c.query({ ...named, values: [2] })).rows).toEqual([{ k: 2, v: null }]);
+      const arr = await c.query({ text: 'SELECT k, v FROM kv ORDER BY k', rowMode: 'array' });
+      expect(arr.rows).toEqual([[1, 'one'], [2, null]]);
+      expect((await c.query('SHOW application_name')).rows).toEqual([{ application_name: 'vitest' }]);
+      const multi = await c.query('SELECT 1 AS a; SELECT 2 AS b');
+      expect(Array.isArray(multi) && multi.map((m) => m.rows)).toEqual([[{ a: 1 }], [{ b: 2 }]]);
+      expect((await c.query('')).command).toBe(null);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('keeps a transaction to its connection and rolls back', async () => {
+    const a = new pg.Client(config()), b = new pg.Client(config());
+    await a.connect();
+    await b.connect();
+    try {
+      await a.query('CREATE TABLE acct (id int PRIMARY KEY, bal int)');
+      await a.query('INSERT INTO acct VALUES (1, 100)');
+      await a.query('BEGIN');
+      await a.query('UPDATE acct SET bal = bal - 30 WHERE id = 1');
+      expect((await a.query('SELECT bal FROM acct')).rows).toEqual([{ bal: 70 }]);
+      expect((await b.query('SELECT bal FROM acct')).rows).toEqual([{ bal: 100 }]);
+      await a.query('ROLLBACK');
+      expect((await b.query('SELECT bal FROM acct')).rows).toEqual([{ bal: 100 }]);
+      await a.query('BEGIN');
+      await a.query('UPDATE acct SET bal = bal + 1 WHERE id = 1');
+      await expect(a.query('SELECT nope FROM acct')).rejects.toMatchObject({ code: '42703' });
+      await expect(a.query('SELECT 1')).rejects.toMatchObject({ code: '25P02' });
+      await a.query('COMMIT'); // reported as ROLLBACK
+      expect((await b.query('SELECT bal FROM acct')).rows).toEqual([{ bal: 100 }]);
+    } finally {
+      await a.end();
+      await b.end();
+    }
+  });
+
+  it('reports an error with SQLSTATE, position and severity, and the connection goes on', async () => {
+    const c = new pg.Client(config());
+    await c.connect();
+    try {
+      const err = await c.query('SELECT missing_column FROM kv').catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: '42703', position: '8', severity: 'ERROR', message: 'column "missing_column" does not exist' });
+      await expect(c.query('SELEC 1')).rejects.toMatchObject({ code: '42601', position: '1' });
+      await expect(c.query('SELECT * FROM no_such_table WHERE x = $1', [1])).rejects.toMatchObject({ code: '42P01', position: '15' });
+      await expect(c.query('INSERT INTO kv (k) VALUES (1)')).rejects.toMatchObject({ code: '23505' });
+      expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('passes notices on', async () => {
+    const c = new pg.Client(config());
+    const notices: unknown[] = [];
+    c.on('notice', (n) => notices.push(n));
+    await c.connect();
+    try {
+      await c.query('COMMIT');
+      expect(notices).toEqual([expect.objectContaining({ severity: 'WARNING', code: '25P01', message: 'there is no transaction in progress' })]);
+    } finally {
+      await c.end();
+    }
+  });
+
+  it('serves a pool of 10 clients running concurrently, losing no increment', async () => {
+    const setup = new pg.Client(config());
+    await setup.connect();
+    await setup.query('CREATE TABLE counter (id int PRIMARY KEY, n int)');
+    await setup.query('INSERT INTO counter VALUES (1, 0)');
+    const pool = new pg.Pool({ ...config(), max: 10 });
+    try {
+      const rounds = 20;
+      await Promise.all(Array.from({ length: 10 }, async (_, w) => {
+        const c = await pool.connect();
+        try {
+          for (let i = 0; i < rounds; i++) {
+            if (i % 2 === 0) {
+              await c.query('UPDATE counter SET n = n + 1 WHERE id = $1', [1]);
+            } else {
+              await c.query('BEGIN');
+              await c.query('UPDATE counter SET n = n + 1 WHERE id = 1');
+              await c.query('SELECT n FROM counter WHERE id = 1');
+              await c.query('COMMIT');
+            }
+          }
+          return w;
+        } finally {
+          c.release();
+        }
+      }));
+      expect((await setup.query('SELECT n FROM counter')).rows).toEqual([{ n: 200 }]);
+      expect(t.server.connectionCount).toBe(11);
+    } finally {
+      await pool.end();
+      await setup.end();
+    }
+  });
+});

@@ -1,0 +1,278 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { names, RawClient, serialize, startServer, type Msg, type TestServer } from './support.ts';
+
+let t: TestServer;
+
+beforeAll(async () => {
+  t = await startServer();
+  const c = await RawClient.ready(t.port);
+  await c.query("CREATE TABLE items (id int PRIMARY KEY, name text); INSERT INTO items VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (5, 'e')");
+  c.end();
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+const field = (m: Msg, k: string): unknown => m[k];
+
+describe('startup', () => {
+  it('sends AuthenticationOk, the parameters clients look at, BackendKeyData and ReadyForQuery', async () => {
+    const c = await RawClient.connect(t.port);
+    c.send(serialize.startup({ user: 'u', database: 'd', application_name: 'raw' }));
+    const ms = await c.until('readyForQuery');
+    expect(ms[0]!.name).toBe('authenticationOk');
+    const params = Object.fromEntries(ms.filter((m) => m.name === 'parameterStatus').map((m) => [m.parameterName, m.parameterValue]));
+    expect(params).toMatchObject({
+      server_version: '15.0 (ariesdb)', server_encoding: 'UTF8', client_encoding: 'UTF8', DateStyle: 'ISO, MDY',
+      integer_datetimes: 'on', standard_conforming_strings: 'on', TimeZone: 'UTC', application_name: 'raw', is_superuser: 'on',
+    });
+    expect(ms.filter((m) => m.name === 'backendKeyData')).toHaveLength(1);
+    expect(field(ms.at(-1)!, 'status')).toBe('I');
+    c.end();
+  });
+
+  it("answers SSLRequest and GSSENCRequest with 'N' and goes on with the startup packet", async () => {
+    const c = await RawClient.connect(t.port);
+    c.expectSslAnswer();
+    c.send(serialize.requestSsl());
+    await new Promise((r) => setTimeout(r, 50));
+    expect(c.raw.map((b) => b.toString())).toEqual(['N']);
+    const gss = Buffer.alloc(8);
+    gss.writeInt32BE(8, 0);
+    gss.writeInt32BE(80877104, 4);
+    c.expectSslAnswer();
+    c.send(gss);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(c.raw.map((b) => b.toString())).toEqual(['N', 'N']);
+    c.send(serialize.startup({ user: 'u' }));
+    await c.until('readyForQuery');
+    c.end();
+  });
+
+  it('applies -c settings from the options parameter and refuses a bad one', async () => {
+    const c = await RawClient.ready(t.port, { options: '-c search_path=public --application-name=opt' });
+    const show = await c.query('SHOW application_name');
+    expect(field(show.find((m) => m.name === 'dataRow')!, 'fields')).toEqual(['opt']);
+    c.end();
+    const bad = await RawClient.connect(t.port);
+    bad.send(serialize.startup({ user: 'u', options: '-c no_such_setting=1' }));
+    const ms = await bad.untilClosed();
+    expect(ms.find((m) => m.name === 'error')).toMatchObject({ severity: 'FATAL', code: '42704' });
+  });
+});
+
+describe('simple query', () => {
+  it('answers each statement of a string, an empty string, and stops at the first error', async () => {
+    const c = await RawClient.ready(t.port);
+    expect(names(await c.query("SELECT id FROM items WHERE id < 3 ORDER BY id; UPDATE items SET name = name WHERE id = 1"))).toEqual([
+      'rowDescription', 'dataRow', 'dataRow', 'commandComplete', 'commandComplete', 'readyForQuery',
+    ]);
+    expect(names(await c.query('  ; -- nothing\n'))).toEqual(['emptyQuery', 'readyForQuery']);
+    const failed = await c.query('SELECT 1; SELECT 1/0; SELECT 3');
+    expect(names(failed)).toEqual(['rowDescription', 'dataRow', 'commandComplete', 'error', 'readyForQuery']);
+    expect(failed[3]).toMatchObject({ code: '22012', severity: 'ERROR' });
+    const pos = await c.query('SELECT 1;\nSELECT nope FROM items');
+    expect(pos.find((m) => m.name === 'error')).toMatchObject({ code: '42703', position: '18' });
+    c.end();
+  });
+
+  it('reports the transaction status in ReadyForQuery: I, T, E', async () => {
+    const c = await RawClient.ready(t.port);
+    const status = async (sql: string) => field((await c.query(sql)).at(-1)!, 'status');
+    expect(await status('BEGIN')).toBe('T');
+    expect(await status('SELECT 1')).toBe('T');
+    expect(await status('SELECT 1/0')).toBe('E');
+    expect(await status('SELECT 1')).toBe('E');
+    expect(await status('ROLLBACK')).toBe('I');
+    c.end();
+  });
+
+  it('reads messages split into single bytes and many messages in one packet', async () => {
+    const c = await RawClient.connect(t.port);
+    await c.sendSlowly(Buffer.concat([serialize.startup({ user: 'u' }), serialize.query('SELECT name FROM items WHERE id = 2')]));
+    await c.until('readyForQuery');
+    const ms = await c.until('readyForQuery');
+    expect(field(ms.find((m) => m.name === 'dataRow')!, 'fields')).toEqual(['b']);
+    c.send(...Array.from({ length: 50 }, (_, i) => serialize.query(`SELECT ${i} AS n`)));
+    for (let i = 0; i < 50; i++) {
+      const r = await c.until('readyForQuery');
+      expect(field(r.find((m) => m.name === 'dataRow')!, 'fields')).toEqual([String(i)]);
+    }
+    c.end();
+  });
+});
+
+describe('extended query', () => {
+  it('parses, binds, describes and executes, with row limits and PortalSuspended', async () => {
+    const c = await RawClient.ready(t.port);
+    c.send(
+      serialize.parse({ name: 'q', text: 'SELECT id, name FROM items WHERE id >= $1 ORDER BY id', types: [23] }),
+      serialize.describe({ type: 'S', name: 'q' }),
+      serialize.bind({ statement: 'q', portal: 'p', values: ['2'] }),
+      serialize.describe({ type: 'P', name: 'p' }),
+      serialize.execute({ portal: 'p', rows: 2 }),
+      serialize.execute({ portal: 'p', rows: 2 }),
+      serialize.execute({ portal: 'p', rows: 2 }),
+      serialize.sync(),
+    );
+    const ms = await c.until('readyForQuery');
+    expect(names(ms)).toEqual([
+      'parseComplete', 'parameterDescription', 'rowDescription', 'bindComplete', 'rowDescription',
+      'dataRow', 'dataRow', 'portalSuspended', 'dataRow', 'dataRow', 'portalSuspended', 'commandComplete', 'readyForQuery',
+    ]);
+    expect(field(ms[1]!, 'dataTypeIDs')).toEqual([23]);
+    expect((field(ms[2]!, 'fields') as { name: string; dataTypeID: number }[]).map((f) => [f.name, f.dataTypeID])).toEqual([['id', 23], ['name', 25]]);
+    expect(ms.filter((m) => m.name === 'dataRow').map((m) => field(m, 'fields'))).toEqual([['2', 'b'], ['3', 'c'], ['4', 'd'], ['5', 'e']]);
+    expect(field(ms[11]!, 'text')).toBe('SELECT 0');
+    c.end();
+  });
+
+  it('reuses a named statement, describes DML as NoData, and closes', async () => {
+    const c = await RawClient.ready(t.port);
+    c.send(
+      serialize.parse({ name: 'ins', text: 'INSERT INTO items VALUES ($1, $2)' }),
+      serialize.describe({ type: 'S', name: 'ins' }),
+      serialize.bind({ statement: 'ins', values: ['10', 'x'] }),
+      serialize.execute({}),
+      serialize.bind({ statement: 'ins', values: ['11', null] }),
+      serialize.describe({ type: 'P' }),
+      serialize.execute({}),
+      serialize.close({ type: 'S', name: 'ins' }),
+      serialize.sync(),
+    );
+    const ms = await c.until('readyForQuery');
+    expect(names(ms)).toEqual([
+      'parseComplete', 'parameterDescription', 'noData', 'bindComplete', 'commandComplete', 'bindComplete', 'noData',
+      'commandComplete', 'closeComplete', 'readyForQuery',
+    ]);
+    expect(field(ms[1]!, 'dataTypeIDs')).toEqual([25, 25]);
+    expect(field(ms[4]!, 'text')).toBe('INSERT 0 1');
+    c.send(serialize.bind({ statement: 'ins', values: ['12', 'y'] }), serialize.sync());
+    expect((await c.until('readyForQuery')).find((m) => m.name === 'error')).toMatchObject({ code: '26000' });
+    await c.query('DELETE FROM items WHERE id >= 10');
+    c.end();
+  });
+
+  it('after an error discards messages until Sync, then carries on', async () => {
+    const c = await RawClient.ready(t.port);
+    c.send(
+      serialize.parse({ text: 'SELECT 1/0' }),
+      serialize.bind({}),
+      serialize.execute({}),
+      serialize.parse({ name: 'never', text: 'SELECT 1' }),
+      serialize.bind({ statement: 'never' }),
+      serialize.execute({}),
+      serialize.sync(),
+      serialize.parse({ text: 'SELECT 2 AS two' }),
+      serialize.bind({}),
+      serialize.execute({}),
+      serialize.sync(),
+    );
+    const first = await c.until('readyForQuery');
+    expect(names(first)).toEqual(['parseComplete', 'bindComplete', 'error', 'readyForQuery']);
+    expect(first[2]).toMatchObject({ code: '22012' });
+    const second = await c.until('readyForQuery');
+    expect(names(second)).toEqual(['parseComplete', 'bindComplete', 'dataRow', 'commandComplete', 'readyForQuery']);
+    // "never" was discarded with the rest.
+    c.send(serialize.describe({ type: 'S', name: 'never' }), serialize.sync());
+    expect((await c.until('readyForQuery')).find((m) => m.name === 'error')).toMatchObject({ code: '26000' });
+    c.end();
+  });
+
+  it('checks parameter counts and duplicate names', async () => {
+    const c = await RawClient.ready(t.port);
+    c.send(serialize.parse({ name: 'two', text: 'SELECT $1::int + $2::int' }), serialize.bind({ statement: 'two', values: ['1'] }), serialize.sync());
+    expect((await c.until('readyForQuery')).find((m) => m.name === 'error')).toMatchObject({ code: '08P01' });
+    c.send(serialize.parse({ name: 'two', text: 'SELECT 1' }), serialize.sync());
+    expect((await c.until('readyForQuery')).find((m) => m.name === 'error')).toMatchObject({ code: '42P05' });
+    c.send(serialize.parse({ text: 'SELECT 1; SELECT 2' }), serialize.sync());
+    expect((await c.until('readyForQuery')).find((m) => m.name === 'error')).toMatchObject({ code: '42601' });
+    c.send(serialize.parse({ text: '' }), serialize.bind({}), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync());
+    expect(names(await c.until('readyForQuery'))).toEqual(['parseComplete', 'bindComplete', 'noData', 'emptyQuery', 'readyForQuery']);
+    c.end();
+  });
+
+  it('takes binary int4/int8/text parameters and returns binary columns when asked', async () => {
+    const c = await RawClient.ready(t.port);
+    const int4 = Buffer.alloc(4); int4.writeInt32BE(3);
+    const int8 = Buffer.alloc(8); int8.writeBigInt64BE(40n);
+    // Bind by hand: two binary parameters, one text; results: id binary, name text.
+    const body = Buffer.concat([
+      Buffer.from('\0s\0'), // portal '', statement 's'
+      Buffer.from([0, 3, 0, 1, 0, 1, 0, 0]),
+      Buffer.from([0, 3]),
+      Buffer.from([0, 0, 0, 4]), int4, Buffer.from([0, 0, 0, 8]), int8, Buffer.from([0, 0, 0, 1]), Buffer.from('c'),
+      Buffer.from([0, 3, 0, 1, 0, 0, 0, 0]),
+    ]);
+    const head = Buffer.alloc(5); head.write('B'); head.writeInt32BE(body.length + 4, 1);
+    c.send(
+      serialize.parse({ name: 's', text: 'SELECT id, name, $2::bigint AS big FROM items WHERE id = $1 AND name = $3', types: [23, 20, 25] }),
+      head, body,
+      serialize.describe({ type: 'P' }),
+      serialize.execute({}),
+      serialize.sync(),
+    );
+    const ms = await c.until('readyForQuery');
+    expect(names(ms)).toEqual(['parseComplete', 'bindComplete', 'rowDescription', 'dataRow', 'commandComplete', 'readyForQuery']);
+    expect((field(ms[2]!, 'fields') as { format: string }[]).map((f) => f.format)).toEqual(['binary', 'text', 'text']);
+    // pg-protocol's parser (text mode) hands every field over as a string: the int4 3 arrives as its four bytes.
+    expect(ms[3]).toMatchObject({ fields: ['\0\0\0\x03', 'c', '40'] });
+    c.end();
+  });
+});
+
+describe('COPY', () => {
+  it('COPY FROM STDIN in text and csv, then COPY TO STDOUT', async () => {
+    const c = await RawClient.ready(t.port);
+    await c.query('CREATE TABLE cp (a int, b text, c text)');
+    c.send(serialize.query('COPY cp FROM STDIN'));
+    await c.until('copyInResponse');
+    c.send(serialize.copyData(Buffer.from('1\tone\t\\N\n2\tt')), serialize.copyData(Buffer.from('wo\tx\\ty\n')), serialize.copyDone());
+    const done = await c.until('readyForQuery');
+    expect(done.map((m) => m.name === 'commandComplete' ? m.text : m.name)).toEqual(['COPY 2', 'readyForQuery']);
+    c.send(serialize.query("COPY cp (a, c) FROM STDIN WITH (FORMAT csv, HEADER)"));
+    await c.until('copyInResponse');
+    c.send(serialize.copyData(Buffer.from('a,c\n3,"quoted, ""x"""\n4,\n')), serialize.copyDone());
+    expect((await c.until('readyForQuery')).find((m) => m.name === 'commandComplete')).toMatchObject({ text: 'COPY 2' });
+    c.send(serialize.query('COPY (SELECT * FROM cp ORDER BY a) TO STDOUT WITH CSV'));
+    const out = await c.until('readyForQuery');
+    expect(names(out)).toEqual(['copyOutResponse', 'copyData', 'copyData', 'copyData', 'copyData', 'copyDone', 'commandComplete', 'readyForQuery']);
+    expect(out.filter((m) => m.name === 'copyData').map((m) => (m.chunk as Buffer).toString())).toEqual([
+      '1,one,\n', '2,two,x\ty\n', '3,,"quoted, ""x"""\n', '4,,\n',
+    ]);
+    c.end();
+  });
+
+  it('rolls the whole COPY back on bad data, CopyFail or a constraint violation', async () => {
+    const c = await RawClient.ready(t.port);
+    await c.query('CREATE TABLE cq (a int PRIMARY KEY, b text)');
+    c.send(serialize.query('COPY cq FROM STDIN'));
+    await c.until('copyInResponse');
+    c.send(serialize.copyData(Buffer.from('1\tx\n2\n')), serialize.copyDone());
+    const bad = await c.until('readyForQuery');
+    expect(bad.find((m) => m.name === 'error')).toMatchObject({ code: '22P04', message: 'missing data for column "b"', where: 'COPY cq, line 2' });
+    c.send(serialize.query('COPY cq FROM STDIN'));
+    await c.until('copyInResponse');
+    c.send(serialize.copyData(Buffer.from('1\tx\n')), serialize.copyFail('client gave up'));
+    expect((await c.until('readyForQuery')).find((m) => m.name === 'error')).toMatchObject({ code: '57014' });
+    c.send(serialize.query('COPY cq FROM STDIN'));
+    await c.until('copyInResponse');
+    c.send(serialize.copyData(Buffer.from('1\tx\n1\ty\n')), serialize.copyDone());
+    expect((await c.until('readyForQuery')).find((m) => m.name === 'error')).toMatchObject({ code: '23505' });
+    const count = await c.query('SELECT count(*) FROM cq');
+    expect(field(count.find((m) => m.name === 'dataRow')!, 'fields')).toEqual(['0']);
+    // Inside a block, a failed COPY fails the block.
+    await c.query('BEGIN');
+    c.send(serialize.query('COPY cq FROM STDIN'));
+    await c.until('copyInResponse');
+    c.send(serialize.copyData(Buffer.from('nope\tx\n')), serialize.copyDone());
+    const inBlock = await c.until('readyForQuery');
+    expect(inBlock.find((m) => m.name === 'error')).toMatchObject({ code: '22P02' });
+    expect(field(inBlock.at(-1)!, 'status')).toBe('E');
+    await c.query('ROLLBACK');
+    // An unknown table is reported before CopyInResponse; an error in COPY (query) points into the COPY statement.
+    expect(names(await c.query('COPY nowhere FROM STDIN'))).toEqual(['error', 'readyForQuery']);
+    expect((await c.query('SELECT 1; COPY ( SELECT nope FROM cq) TO STDOUT')).find((m) => m.name === 'error')).toMatchObject({ code: '42703', position: '25' });
+    c.end();
+  });
+});

@@ -1,0 +1,146 @@
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { names, RawClient, serialize, startServer, type TestServer } from './support.ts';
+
+let t: TestServer;
+
+beforeAll(async () => {
+  t = await startServer({ maxConnections: 5, maxMessageBytes: 64 * 1024, startupTimeoutMs: 1000 });
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+/** The server still answers a query on a fresh connection. */
+async function stillServing(): Promise<void> {
+  const c = await RawClient.ready(t.port);
+  const ms = await c.query('SELECT 41 + 1 AS answer');
+  expect(ms.find((m) => m.name === 'dataRow')).toMatchObject({ fields: ['42'] });
+  c.end();
+}
+
+describe('bad input ends that connection only', () => {
+  it('random bytes instead of a startup packet', async () => {
+    let seed = 12345;
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff;
+    for (let round = 0; round < 5; round++) {
+      const c = await RawClient.connect(t.port);
+      c.send(Buffer.from(Array.from({ length: 200 + round * 100 }, random)));
+      const ms = await c.untilClosed();
+      if (ms.length > 0) expect(ms.at(-1)).toMatchObject({ name: 'error', severity: 'FATAL' });
+    }
+    await stillServing();
+  });
+
+  it('a startup packet with a bad length or protocol version', async () => {
+    const c = await RawClient.connect(t.port);
+    c.send(Buffer.from([0, 0, 0, 2]));
+    expect((await c.untilClosed()).at(-1)).toMatchObject({ code: '08P01', message: 'invalid length of startup packet' });
+    const v2 = await RawClient.connect(t.port);
+    v2.send(Buffer.from([0, 0, 0, 9, 0, 2, 0, 0, 0]));
+    expect((await v2.untilClosed()).at(-1)).toMatchObject({ severity: 'FATAL', code: '0A000' });
+    const noUser = await RawClient.connect(t.port);
+    noUser.send(Buffer.from([0, 0, 0, 9, 0, 3, 0, 0, 0]));
+    expect((await noUser.untilClosed()).at(-1)).toMatchObject({ severity: 'FATAL', code: '28000' });
+    await stillServing();
+  });
+
+  it('an unknown message type after startup', async () => {
+    const c = await RawClient.ready(t.port);
+    c.send(Buffer.from([0x7a, 0, 0, 0, 4]));
+    const ms = await c.untilClosed();
+    expect(ms.at(-1)).toMatchObject({ name: 'error', severity: 'FATAL', code: '08P01', message: 'invalid frontend message type 122' });
+    await stillServing();
+  });
+
+  it('a message over the size limit, refused from its header alone', async () => {
+    const c = await RawClient.ready(t.port);
+    const head = Buffer.alloc(5);
+    head.write('Q');
+    head.writeInt32BE(1024 * 1024 * 1024, 1);
+    c.send(head);
+    expect((await c.untilClosed()).at(-1)).toMatchObject({ code: '08P01', severity: 'FATAL' });
+    await stillServing();
+  });
+
+  it('a truncated body inside a well-framed message', async () => {
+    const c = await RawClient.ready(t.port);
+    c.send(Buffer.from([0x42, 0, 0, 0, 8, 0, 0, 0, 1])); // Bind: portal '', then runs out
+    expect((await c.untilClosed()).at(-1)).toMatchObject({ code: '08P01' });
+    await stillServing();
+  });
+
+  it('a client that goes away in the middle of a transaction: its changes roll back', async () => {
+    const c = await RawClient.ready(t.port);
+    await c.query('CREATE TABLE gone (a int)');
+    await c.query('BEGIN; INSERT INTO gone VALUES (1)');
+    c.socket.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const d = await RawClient.ready(t.port);
+    expect((await d.query('SELECT count(*) FROM gone')).find((m) => m.name === 'dataRow')).toMatchObject({ fields: ['0'] });
+    d.end();
+  });
+
+  it('a silent connection is dropped after the startup timeout', async () => {
+    const s = connect(t.port, '127.0.0.1');
+    const closed = new Promise<number>((resolve) => { const t0 = Date.now(); s.on('close', () => resolve(Date.now() - t0)); });
+    s.on('error', () => {});
+    s.resume(); // read (and drop) the FATAL message, so the end of the stream is seen
+    expect(await closed).toBeLessThan(5000);
+  });
+});
+
+describe('limits', () => {
+  it('refuses connections over max_connections with 53300, and admits again after one leaves', async () => {
+    const clients = await Promise.all(Array.from({ length: 5 }, () => RawClient.ready(t.port)));
+    const extra = await RawClient.connect(t.port);
+    extra.send(serialize.startup({ user: 'u' }));
+    expect((await extra.untilClosed()).at(-1)).toMatchObject({ severity: 'FATAL', code: '53300', message: 'sorry, too many clients already' });
+    clients.pop()!.end();
+    await new Promise((r) => setTimeout(r, 100));
+    await stillServing();
+    for (const c of clients) c.end();
+  });
+});
+
+describe('CancelRequest', () => {
+  it('stops a multi-statement query between statements', async () => {
+    const c = await RawClient.ready(t.port);
+    const key = (c.messages.find((m) => m.name === 'backendKeyData') as unknown as { processID: number; secretKey: number });
+    c.send(serialize.query('SELECT pg_sleep(0.5); SELECT 2 AS never'));
+    await new Promise((r) => setTimeout(r, 100));
+    const canceller = await RawClient.connect(t.port);
+    canceller.send(serialize.cancel(key.processID, key.secretKey));
+    await canceller.untilClosed();
+    const ms = await c.until('readyForQuery');
+    expect(names(ms)).toEqual(['rowDescription', 'dataRow', 'commandComplete', 'error', 'readyForQuery']);
+    expect(ms[3]).toMatchObject({ code: '57014' });
+    // A cancel with the wrong key does nothing.
+    const wrong = await RawClient.connect(t.port);
+    wrong.send(serialize.cancel(key.processID, key.secretKey + 1));
+    await wrong.untilClosed();
+    c.send(serialize.query('SELECT pg_sleep(0.2); SELECT 2 AS two'));
+    expect(names(await c.until('readyForQuery')).filter((n) => n === 'error')).toEqual([]);
+    c.end();
+  });
+});
+
+describe('shutdown', () => {
+  it('ends connections with 57P01, rolls back open transactions and refuses new ones', async () => {
+    const own = await startServer();
+    const c = new pg.Client({ host: '127.0.0.1', port: own.port, user: 'u' });
+    await c.connect();
+    const ended = new Promise<unknown>((resolve) => c.on('error', resolve));
+    await c.query('CREATE TABLE s (a int)');
+    await c.query('BEGIN');
+    await c.query('INSERT INTO s VALUES (1)');
+    await own.server.close();
+    expect(await ended).toMatchObject({ code: '57P01' });
+    const s = own.db.session();
+    expect((await s.query('SELECT count(*) AS n FROM s')).rows).toEqual([[0]]);
+    await s.close();
+    await expect(RawClient.connect(own.port)).rejects.toThrow();
+    await own.stop();
+  });
+});
