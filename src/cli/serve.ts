@@ -17,7 +17,7 @@ Usage:
 Options:
   --data DIR              data directory, created if absent (default ${DEFAULT_DATA_DIR})
   --host HOST             address to listen on (default 127.0.0.1)
-  --port PORT             TCP port (default 5432)
+  --port PORT             TCP port (default 5433, beside a PostgreSQL on 5432)
   --set NAME=VALUE        database setting, repeatable; max_connections (default 100) is the server's
   --max-message-bytes N   refuse (08P01) a client message larger than N bytes (default 1 GB)
   --password-file FILE    require SCRAM-SHA-256 passwords: lines "user:password" ("*:password" for any user);
@@ -53,7 +53,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     delete settings.max_connections;
   }
   const host = values.host ?? '127.0.0.1';
-  const port = values.port === undefined ? 5432 : positiveInt(values.port, 'port', true);
+  const port = values.port === undefined ? 5433 : positiveInt(values.port, 'port', true);
   if (port > 65535) throw new UsageError(`invalid port: "${values.port}"`, 'serve');
   const maxMessageBytes = values['max-message-bytes'] === undefined ? undefined : positiveInt(values['max-message-bytes'], '--max-message-bytes');
   const dir = values.data ?? DEFAULT_DATA_DIR;

@@ -73,7 +73,7 @@ export class Server implements ConnectionHost {
     net.on('connection', (socket) => server.accept(socket));
     return new Promise((resolve, reject) => {
       net.once('error', reject);
-      net.listen(options.port ?? 5432, options.host ?? '127.0.0.1', () => {
+      net.listen(options.port ?? 5433, options.host ?? '127.0.0.1', () => {
         net.off('error', reject);
         net.on('error', () => {}); // errors after listening concern single sockets, handled by their connection
         resolve(server);
