@@ -136,7 +136,11 @@ export class WalReader {
   private durableRecordBeyond(lsn: Lsn, garbageBytes: number): WalEnd['corruption'] | undefined {
     const start = segmentStart(lsn, this.segSize);
     const ranges: [Lsn, Lsn][] = [[lsn + 1, lsn + garbageBytes]];
-    for (const seg of listSegments(this.fsys, this.walDir)) if (seg > start) ranges.push([seg, seg + this.segSize]);
+    for (const seg of listSegments(this.fsys, this.walDir)) {
+      const bytes = seg > start ? this.segmentBytes(seg) : null;
+      // A segment created ahead and never written is all zeros (W7): nothing to look at.
+      if (bytes) ranges.push([seg, seg + lastNonZero(bytes, 0) + 1]);
+    }
     for (const [from, to] of ranges) {
       const segStart = segmentStart(from, this.segSize);
       const bytes = this.segmentBytes(segStart);
@@ -155,8 +159,17 @@ export class WalReader {
     const start = segmentStart(lsn, this.segSize);
     const seg = this.segmentBytes(start);
     if (!seg) return 0;
-    let last = seg.length - 1;
-    while (last >= lsn - start && seg[last] === 0) last--;
-    return Math.max(0, last - (lsn - start) + 1);
+    return Math.max(0, lastNonZero(seg, lsn - start) - (lsn - start) + 1);
   }
+}
+
+const ZEROS = Buffer.alloc(64 * 1024);
+
+/** Index of the last non-zero byte of buf at or after from, or from - 1: memcmp by 64 kB chunks, then bytes. */
+function lastNonZero(buf: Buffer, from: number): number {
+  let end = buf.length;
+  while (end - from >= ZEROS.length && buf.subarray(end - ZEROS.length, end).equals(ZEROS)) end -= ZEROS.length;
+  let last = end - 1;
+  while (last >= from && buf[last] === 0) last--;
+  return last;
 }
