@@ -7,17 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-/** mulberry32: a fast seeded generator of floats in [0, 1), so both engines see the same key sequence. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded generator (mulberry32), so both engines see the same key sequence. */
+export { rng } from '../../src/util/random.ts';
 
 /** A uniform integer in [lo, hi], both ends included (pgbench's random(lo, hi)). */
 export function randint(next: () => number, lo: number, hi: number): number {

@@ -17,7 +17,7 @@ import { readControl } from '../storage/control.ts';
 import { nodeFileSystem } from '../io/file.ts';
 import { Ledger } from './ledger.ts';
 import { createAccounts } from './transfers.ts';
-import { rng, randInt } from './random.ts';
+import { rng, randInt } from '../util/random.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const workload = path.join(root, 'src/torture/workload.ts');

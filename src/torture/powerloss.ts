@@ -13,7 +13,7 @@ import { Engine } from '../engine/engine.ts';
 import { FaultyFileSystem } from '../io/faulty.ts';
 import { Database } from '../sql/database.ts';
 import { Ledger } from './ledger.ts';
-import { rng, randInt } from './random.ts';
+import { rng, randInt } from '../util/random.ts';
 import { createAccounts, transferSession } from './transfers.ts';
 import { TORTURE_SETTINGS } from './harness.ts';
 

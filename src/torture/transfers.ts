@@ -10,7 +10,7 @@
 import type { Database } from '../sql/database.ts';
 import { DbError } from '../errors/index.ts';
 import { encodeLegs, type Leg } from './legs.ts';
-import { randInt } from './random.ts';
+import { randInt } from '../util/random.ts';
 
 export const SCHEMA = [
   'CREATE TABLE accounts (id int PRIMARY KEY, balance bigint NOT NULL)',

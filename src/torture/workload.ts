@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import { Database } from '../sql/database.ts';
-import { rng } from './random.ts';
+import { rng } from '../util/random.ts';
 import { transferSession } from './transfers.ts';
 
 const say = (line: string): void => void fs.writeSync(1, `${line}\n`);

@@ -53,16 +53,7 @@ export const noSyncFs: FileSystem = {
 };
 
 /** A small seeded PRNG (mulberry32), so a failing run can be replayed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../../src/util/random.ts';
 
 export function randomKey(r: () => number, maxLen = 24, alphabet = 256): Buffer {
   const n = Math.floor(r() * (maxLen + 1));

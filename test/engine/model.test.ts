@@ -33,6 +33,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Engine } from '../../src/engine/index.ts';
+import { rng } from '../../src/util/random.ts';
 import { LockWait, type HeapId, type RowId, type TxnHandle } from '../../src/engine/api.ts';
 import { FaultyFileSystem } from '../../src/io/faulty.ts';
 
@@ -54,18 +55,12 @@ afterAll(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-// ---- a small seeded PRNG (mulberry32) ----
+// ---- seeded choices over the project's PRNG (src/util/random.ts) ----
 
 class Rng {
-  private s: number;
+  readonly next: () => number;
   constructor(seed: number) {
-    this.s = (seed * 0x9e3779b1) >>> 0 || 1;
-  }
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = rng((seed * 0x9e3779b1) >>> 0 || 1);
   }
   int(lo: number, hi: number): number {
     return lo + Math.floor(this.next() * (hi - lo + 1));
