@@ -63,7 +63,11 @@ export interface TxnHandle {
 /** Thrown by insert/update/delete/lockRow when another active transaction holds the row. */
 export class LockWait extends Error {
   constructor(readonly holderXid: number) {
+    // A control-flow signal thrown often under contention: no stack trace to capture.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`row is locked by transaction ${holderXid}`);
+    Error.stackTraceLimit = limit;
     this.name = 'LockWait';
   }
 }
