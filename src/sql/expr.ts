@@ -33,6 +33,7 @@ import { compileSpecial } from './expr-special.ts';
 import { aggResultType, isAggregateName } from './aggregates.ts';
 import { compileFunction } from './functions.ts';
 import { compileBinary, compileNegate } from './operators.ts';
+import { OID_TYPES, catalogFunction, regclassOid } from './pg-catalog.ts';
 import { parseNumeric } from './numeric.ts';
 import { BOOL, INT4, INT8, NUMERIC, TEXT, UNKNOWN, Oid, resolveType, typeDisplayName, type SqlType } from './types.ts';
 
@@ -53,6 +54,9 @@ export interface ExecCtx {
   nextval(name: string): number;
   currval(name: string): number;
   setval(name: string, value: number, called: boolean): number;
+  /** current_setting() / set_config(): the session's parameters (absent where there is no session). */
+  setting?(name: string): string;
+  setSetting?(name: string, value: string | null): void;
 }
 
 export type Fn = (row: Row, ctx: ExecCtx) => Value;
@@ -233,16 +237,29 @@ export class Binder {
         return { type: BOOL, fn: (r, c) => (f(r, c) === want) !== neg };
       }
       case 'cast': {
+        if (OID_TYPES.has(e.type.name)) return this.oidCast(e);
         const to = resolveType(e.type);
         return this.compileAs(e.arg, to, 'explicit', () => '');
       }
       case 'func': {
         if (isAggregateName(e.name)) return this.aggregate(e);
         const args = e.args.map((a) => this.compile(a));
+        const cf = this.env ? catalogFunction(e.name, args, this.env.catalog, e.pos) : null;
+        if (cf) return cf;
         return compileFunction(e.name, args, e.pos);
       }
       default: return compileSpecial(this, e);
     }
+  }
+
+  /** ::oid, ::regclass, ::regtype …: bigints here; a regclass literal names a relation, looked up when planned. */
+  private oidCast(e: Extract<Expr, { kind: 'cast' }>): Compiled {
+    const a = e.arg;
+    if (e.type.name === 'regclass' && a.kind === 'const' && a.lit === 'string' && this.env) {
+      const oid = regclassOid(String(a.value), this.env.catalog, a.pos);
+      return { type: INT8, fn: () => oid, rowFree: true, constant: true };
+    }
+    return this.compileAs(a, INT8, 'explicit', () => '');
   }
 
   private column(e: Extract<Expr, { kind: 'column' }>): Compiled {

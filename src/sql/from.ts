@@ -18,6 +18,8 @@
  *     at the first point where all its items are present; an equality
  *     between the two sides makes the join a hash join, else a nested loop.
  *  4. What is left filters the joined rows.
+ * A name that is no table of ours but a pg_catalog / information_schema
+ * relation (pg-catalog.ts) is a scan of rows computed from the catalog.
  * Outer joins keep their ON condition at the join (hash join when it has
  * equalities between the sides) and receive no pushed-down conjuncts.
  */
@@ -29,6 +31,7 @@ import { exprToSql } from './deparse.ts';
 import { compileBinary, hashKeyFor } from './operators.ts';
 import * as P from './plan.ts';
 import { planFunctionScan } from './srf.ts';
+import { virtualTable } from './pg-catalog.ts';
 import type { PlanQuery } from './select.ts';
 import { categoryOf, isInt } from './types.ts';
 import { errorWithCode } from './sqlerror.ts';
@@ -213,7 +216,16 @@ function aliasColumns(cols: ScopeColumn[], alias: { columns: readonly string[] }
 function planItem(it: FromItem, base: Binder, planQuery: PlanQuery): Source {
   switch (it.kind) {
     case 'table': {
-      const table = base.env!.catalog.require(it.name, it.pos);
+      const catalog = base.env!.catalog;
+      const virtual = catalog.get(it.name) ? null : virtualTable(it.name);
+      if (virtual) {
+        // pg_catalog / information_schema: rows computed from the catalog the statement was planned with.
+        const range = it.alias?.name ?? it.name.replace(/^information_schema\./, '');
+        const columns = aliasColumns(virtual.columns.map((c, index) => ({ table: range, name: c.name, type: c.type, index })), it.alias, range);
+        const plan: P.Plan = (ctx) => virtual.rows(catalog, ctx);
+        return { columns, width: virtual.columns.length, names: [range], pushed: null, build: () => P.describe(plan, `Seq Scan on ${it.name}`) };
+      }
+      const table = catalog.require(it.name, it.pos);
       const range = it.alias?.name ?? it.name;
       let columns: ScopeColumn[] = table.columns.map((c, index) => ({ table: range, name: c.name, type: c.type, index }));
       columns = aliasColumns(columns, it.alias, range);

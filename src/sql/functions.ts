@@ -25,7 +25,8 @@ import {
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
 
-export const VERSION = 'PostgreSQL 18.0 (ariesdb 0.1.0)';
+/** PostgreSQL 15's: psql and drivers pick their catalog queries by the server's version. */
+export const VERSION = 'PostgreSQL 15.0 (ariesdb 0.1.0)';
 
 function noFunction(name: string, args: readonly Compiled[], pos: number): DbError {
   const sig = args.map((a) => typeDisplayName({ oid: a.type.oid, typmod: -1 })).join(', ');
@@ -245,6 +246,57 @@ const FUNCS: Record<string, Impl> = {
   current_database: (args) => (args.length === 0 ? { type: TEXT, fn: () => 'ariesdb' } : null),
   current_user: (args) => (args.length === 0 ? { type: TEXT, fn: () => 'postgres' } : null),
   current_schema: (args) => (args.length === 0 ? { type: TEXT, fn: () => 'public' } : null),
+  current_setting: (args) => {
+    const a = (args.length === 1 || args.length === 2) && textArg(args[0]);
+    const missingOk = args[1] ? implicit(args[1], BOOL) : null;
+    if (!a || (args.length === 2 && !missingOk)) return null;
+    return { type: TEXT, fn: (r, c) => {
+      const n = a(r, c);
+      if (n === null) return null;
+      try { return settingOf(c, (n as string).toLowerCase()); } catch (e) {
+        if (missingOk && missingOk.fn(r, c) === true) return null;
+        throw e;
+      }
+    } };
+  },
+  set_config: (args) => {
+    const [n, v, l] = [textArg(args[0]), textArg(args[1]), args[2] ? implicit(args[2], BOOL) : null];
+    if (args.length !== 3 || !n || !v || !l) return null;
+    return { type: TEXT, fn: (r, c) => {
+      const name = n(r, c), value = v(r, c);
+      if (name === null) throw new DbError('null_value_not_allowed', 'SET requires parameter name');
+      if (!c.setSetting) throw new DbError('feature_not_supported', 'set_config is not supported here');
+      c.setSetting((name as string).toLowerCase(), value as string | null);
+      return settingOf(c, (name as string).toLowerCase());
+    } };
+  },
+  // Catalog helpers psql's meta-commands call (pg-catalog.ts has the ones that read the catalog).
+  format_type: (args) => {
+    const [t, m] = [intArg(args[0]) ?? anyInt(args[0]), args[1] ? intArg(args[1]) ?? anyInt(args[1]) : null];
+    if (args.length !== 2 || !t || !m) return null;
+    return { type: TEXT, fn: (r, c) => {
+      const oid = t(r, c);
+      if (oid === null) return null;
+      const mod = m(r, c);
+      const name = typeDisplayName({ oid: Number(oid), typmod: mod === null ? -1 : Number(mod) });
+      return name.startsWith('type ') ? '???' : name;
+    } };
+  },
+  pg_get_userbyid: (args) => (args.length === 1 ? strict(TEXT, [args[0]!.fn], () => 'postgres') : null),
+  pg_encoding_to_char: (args) => (args.length === 1 ? strict(TEXT, [args[0]!.fn], (v) => (Number(v) === 6 ? 'UTF8' : '')) : null),
+  obj_description: (args) => (args.length >= 1 && args.length <= 2 ? { type: TEXT, fn: () => null } : null),
+  col_description: (args) => (args.length === 2 ? { type: TEXT, fn: () => null } : null),
+  shobj_description: (args) => (args.length === 2 ? { type: TEXT, fn: () => null } : null),
+  pg_get_expr: (args) => (args.length >= 2 && args.length <= 3 ? strict(TEXT, [implicit(args[0]!, TEXT)?.fn ?? args[0]!.fn], (v) => String(v)) : null),
+  /** Arrays do not exist yet: an array-valued catalog column is text (and NULL). */
+  array_to_string: (args) => (args.length >= 2 && args.length <= 3 ? strict(TEXT, [args[0]!.fn], (v) => String(v)) : null),
+  pg_table_size: (args) => (args.length === 1 ? strict(INT8, [args[0]!.fn], () => 8192) : null),
+  pg_relation_size: (args) => (args.length >= 1 && args.length <= 2 ? strict(INT8, [args[0]!.fn], () => 8192) : null),
+  pg_total_relation_size: (args) => (args.length === 1 ? strict(INT8, [args[0]!.fn], () => 8192) : null),
+  pg_size_pretty: (args) => {
+    const a = args.length === 1 ? implicit(args[0]!, INT8) : null;
+    return a ? strict(TEXT, [a.fn], (v) => sizePretty(v as number)) : null;
+  },
   pg_typeof: (args) => {
     if (args.length !== 1) return null;
     const name = typeDisplayName(args[0]!.type);
@@ -330,6 +382,24 @@ function padFn(args: readonly Compiled[], left: boolean): Compiled | null {
   const s = textArg(args[0]), n = intArg(args[1]), f = args[2] ? textArg(args[2]) : null;
   if (!s || !n || (args.length === 3 && !f) || args.length < 2 || args.length > 3) return null;
   return strict(TEXT, f ? [s, n, f] : [s, n], (v, k, fill) => pad(v as string, k as number, (fill as string | undefined) ?? ' ', left));
+}
+
+/** A bigint or integer argument (oids are bigints here). */
+function anyInt(a: Compiled | undefined): Fn | null {
+  return a && (isInt(a.type.oid) || a.type.oid === Oid.UNKNOWN) ? implicit(a, INT8)!.fn : null;
+}
+
+function settingOf(c: ExecCtx, name: string): string {
+  if (!c.setting) throw new DbError('feature_not_supported', 'current_setting is not supported here');
+  return c.setting(name);
+}
+
+/** pg_size_pretty(bigint): bytes, then kB, MB, … once the value reaches 10240 of the unit below, rounded half up. */
+function sizePretty(n: number): string {
+  const units = ['bytes', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let v = n, u = 0;
+  while (u < units.length - 1 && Math.abs(v) >= 10 * 1024 - 0.5) { v = u === 0 ? Math.round(v / 1024) : Math.round(v / 1024); u++; }
+  return `${v} ${units[u]}`;
 }
 
 function hash(algo: string, s: string): string {

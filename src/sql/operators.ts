@@ -24,6 +24,7 @@ import {
   decAdd, decCmp, decDiv, decFromText, decMod, decMul, decNeg, decSub, decToText, type Dec,
 } from './numeric.ts';
 import { castFn } from './casts.ts';
+import { errorWithCode } from './sqlerror.ts';
 import {
   BOOL, DATE, FLOAT8, INT4, INTERVAL, NUMERIC, TEXT, TIMESTAMP, Oid, categoryOf, formatValue, intRange, isFloat, isInt,
   isString, numericRank, typeDisplayName, type SqlType,
@@ -62,6 +63,7 @@ export function compileBinary(op: string, l: Compiled, r: Compiled, pos: number)
     case '+': case '-': case '*': case '/': case '%': return arithmetic(op, l, r, pos);
     case '=': case '<>': case '<': case '<=': case '>': case '>=': return comparison(op, l, r, pos);
     case '||': return concat(l, r, pos);
+    case '~': case '!~': case '~*': case '!~*': return regexMatch(op, l, r, pos);
     default: {
       const [a, b] = resolveUnknowns(op, l, r, pos, TEXT);
       throw noOperator(op, a.type, b.type, pos);
@@ -358,3 +360,39 @@ export function likeMatcher(pattern: Fn, escape: Fn | null, ci: boolean, constan
 }
 
 const escapeRe = (c: string): string => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/**
+ * POSIX regular expression match (~, ~*, !~, !~*) on strings, approximated by
+ * JavaScript's RegExp: the common syntax (anchors, classes, groups,
+ * alternation, quantifiers) means the same in both; POSIX bracket classes
+ * ([[:alpha:]] and friends) are translated. An invalid pattern is 2201B.
+ */
+function regexMatch(op: string, l0: Compiled, r0: Compiled, pos: number): Compiled {
+  const stringy = (c: Compiled): boolean => isString(c.type.oid) || c.type.oid === Oid.UNKNOWN;
+  if (!stringy(l0) || !stringy(r0)) throw noOperator(op, l0.type, r0.type, pos);
+  const [l, r] = resolveUnknowns(op, l0, r0, pos, TEXT);
+  const flags = op.includes('*') ? 'iu' : 'u';
+  const negated = op.startsWith('!');
+  const cache = new Map<string, RegExp>();
+  const compile = (p: string): RegExp => {
+    let re = cache.get(p);
+    if (!re) {
+      try { re = new RegExp(posixToJs(p), flags); } catch (e) {
+        throw errorWithCode('2201B', `invalid regular expression: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      if (cache.size > 100) cache.clear();
+      cache.set(p, re);
+    }
+    return re;
+  };
+  return { type: BOOL, fn: strict2(l.fn, r.fn, (s, p) => compile(p as string).test(s as string) !== negated) };
+}
+
+const POSIX_CLASSES: Record<string, string> = {
+  alpha: '\\p{L}', digit: '0-9', alnum: '\\p{L}0-9', upper: '\\p{Lu}', lower: '\\p{Ll}', space: '\\s', punct: '\\p{P}',
+  xdigit: '0-9A-Fa-f', word: '\\w', blank: ' \\t', cntrl: '\\x00-\\x1f',
+};
+
+function posixToJs(p: string): string {
+  return p.replace(/\[:(\w+):\]/g, (m, name: string) => POSIX_CLASSES[name] ?? m);
+}

@@ -116,6 +116,9 @@ export class QueryTranslator {
 
   rangeVar(r: Raw): A.TableRef {
     const pos = this.loc(r.location);
+    // pg_catalog is on every search path; information_schema's views keep their qualified name.
+    if (!r.catalogname && r.schemaname === 'pg_catalog') return { name: r.relname, alias: r.alias?.aliasname ?? null, pos };
+    if (!r.catalogname && r.schemaname === 'information_schema') return { name: `information_schema.${String(r.relname)}`, alias: r.alias?.aliasname ?? null, pos };
     if (r.catalogname || (r.schemaname && r.schemaname !== 'public')) {
       const name = [r.catalogname, r.schemaname, r.relname].filter(Boolean).join('.');
       throw new DbError('undefined_table', `relation "${name}" does not exist`, { position: pos + 1 });
@@ -148,8 +151,9 @@ export class QueryTranslator {
 
   typeName(t: Raw): A.TypeName {
     const pos = this.loc(t.location);
-    if (t.arrayBounds) throw unsupported('array types', pos);
     const names = t.names as Raw[];
+    // An array type becomes PostgreSQL's internal name (_int2); no such type resolves, so it fails only if compiled.
+    if (t.arrayBounds) return { name: '_' + str(names[names.length - 1]), mods: [], pos };
     const mods = (t.typmods ?? []).map((m: Raw) => {
       if (!m.A_Const) throw unsupported('a type modifier that is not a constant', pos);
       return m.A_Const.ival?.ival ?? 0;
@@ -209,6 +213,16 @@ export class QueryTranslator {
         pos,
       };
       case 'SubLink': return this.subLink(e, pos);
+      // COLLATE is accepted and ignored: every comparison uses the code-point order.
+      case 'CollateClause': return this.expr(e.arg);
+      // Arrays do not exist yet: subscripts and ARRAY[...] become calls that no function matches, so they
+      // fail when compiled (catalog queries over always-empty tables are answered without compiling them).
+      case 'A_Indirection': {
+        const sub = (e.indirection as Raw[]).find((i) => i.A_Indices);
+        const idx = sub?.A_Indices.uidx ? [this.expr(sub.A_Indices.uidx)] : [];
+        return { kind: 'func', name: 'array_subscript', args: [this.expr(e.arg), ...idx], star: false, distinct: false, pos };
+      }
+      case 'A_ArrayExpr': return { kind: 'func', name: 'array', args: ((e.elements ?? []) as Raw[]).map((x) => this.expr(x)), star: false, distinct: false, pos };
       case 'SQLValueFunction': {
         const name = SVF[e.op];
         if (!name) throw unsupported(String(e.op).replace('SVFOP_', ''), pos);
@@ -228,6 +242,7 @@ export class QueryTranslator {
         const test = e.subLinkType === 'ALL_SUBLINK' ? 'all' : e.operName ? 'any' : 'in';
         return { kind: 'subquery', test, arg: this.expr(e.testexpr), op: op === '!=' ? '<>' : op, query, pos };
       }
+      case 'ARRAY_SUBLINK': return { kind: 'func', name: 'array', args: [{ kind: 'subquery', test: 'scalar', arg: null, op: '', query, pos }], star: false, distinct: false, pos };
       default: throw unsupported(String(e.subLinkType).replace('_SUBLINK', ' subquery'), pos);
     }
   }
@@ -246,7 +261,9 @@ export class QueryTranslator {
         }
         return { kind: 'binary', op: mapped, left: this.expr(e.lexpr), right: this.expr(e.rexpr), pos };
       }
-      case 'AEXPR_OP_ANY': case 'AEXPR_OP_ALL': throw unsupported('ANY/ALL (array)', pos);
+      case 'AEXPR_OP_ANY': case 'AEXPR_OP_ALL':
+        // x op ANY (array): arrays do not exist yet, so this is a call no function matches (see A_Indirection).
+        return { kind: 'func', name: e.kind === 'AEXPR_OP_ANY' ? 'array_any' : 'array_all', args: [this.expr(e.lexpr), { kind: 'const', lit: 'string', value: op, pos }, this.expr(e.rexpr)], star: false, distinct: false, pos };
       case 'AEXPR_IN': {
         const items = (e.rexpr.List?.items ?? null) as Raw[] | null;
         if (!items) throw unsupported('IN with this right-hand side', pos);

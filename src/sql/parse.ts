@@ -40,6 +40,8 @@ export function parseSql(sql: string): readonly A.ParsedStatement[] {
   try {
     tree = parseSync(sql);
   } catch (e) {
+    // A blank or comment-only string is no statement at all (libpg-query calls it an error).
+    if (isBlank(sql)) return [];
     const d = (e as { sqlDetails?: { message: string; cursorPosition: number } }).sqlDetails;
     const message = d?.message ?? (e instanceof Error ? e.message : String(e));
     throw new DbError('syntax_error', message, d ? { position: d.cursorPosition + 1 } : {});
@@ -56,6 +58,24 @@ export function parseSql(sql: string): readonly A.ParsedStatement[] {
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
   cache.set(sql, out);
   return out;
+}
+
+/** Whether `sql` holds only whitespace and comments (-- to end of line, nested /* … *\/). */
+function isBlank(sql: string): boolean {
+  let i = 0;
+  while (i < sql.length) {
+    if (/\s/.test(sql[i]!)) { i++; continue; }
+    if (sql.startsWith('--', i)) { const nl = sql.indexOf('\n', i); i = nl < 0 ? sql.length : nl + 1; continue; }
+    if (sql.startsWith('/*', i)) {
+      let depth = 0;
+      do {
+        if (sql.startsWith('/*', i)) { depth++; i += 2; } else if (sql.startsWith('*/', i)) { depth--; i += 2; } else if (i < sql.length) i++; else return false;
+      } while (depth > 0);
+      continue;
+    }
+    return false;
+  }
+  return true;
 }
 
 /** Maps libpg-query byte offsets to JS string indices. */

@@ -287,6 +287,8 @@ export class Session {
           return v;
         },
         setval: (name, v, called) => this.host.sequences.setval(seq(name), v, called, txn),
+        setting: (name) => this.settings.get(name),
+        setSetting: (name, value) => { this.settings.set(name, value); },
       };
       try {
         const result = executeStatement(s, catalog, ctx, this.notify);

@@ -23,8 +23,8 @@ const SESSION_DEFAULTS: Record<string, { value: string; readonly?: boolean; desc
   intervalstyle: { value: 'postgres', description: 'Sets the display format for interval values.' },
   search_path: { value: '"$user", public', description: 'Sets the schema search order for names that are not schema-qualified.' },
   server_encoding: { value: 'UTF8', readonly: true, description: 'Shows the server (database) character set encoding.' },
-  server_version: { value: '18.0', readonly: true, description: 'Shows the server version.' },
-  server_version_num: { value: '180000', readonly: true, description: 'Shows the server version as an integer.' },
+  server_version: { value: '15.0', readonly: true, description: 'Shows the server version.' },
+  server_version_num: { value: '150000', readonly: true, description: 'Shows the server version as an integer.' },
   standard_conforming_strings: { value: 'on', description: "Causes '...' strings to treat backslashes literally." },
   timezone: { value: 'UTC', description: 'Sets the time zone for displaying and interpreting time stamps.' },
   transaction_isolation: { value: 'read committed', description: 'Sets the current transaction\'s isolation level.' },
@@ -32,6 +32,11 @@ const SESSION_DEFAULTS: Record<string, { value: string; readonly?: boolean; desc
 
 /** PostgreSQL's canonical spelling, which SHOW uses as its column name. */
 const DISPLAY_NAMES: Record<string, string> = { datestyle: 'DateStyle', intervalstyle: 'IntervalStyle', timezone: 'TimeZone' };
+
+/** The session-level parameters with their defaults (pg_settings lists them). */
+export function sessionSettingList(): { name: string; value: string; readonly: boolean; description: string }[] {
+  return Object.entries(SESSION_DEFAULTS).map(([name, d]) => ({ name: DISPLAY_NAMES[name] ?? name, value: d.value, readonly: !!d.readonly, description: d.description }));
+}
 
 export class SessionSettings {
   private readonly values = new Map<string, string>();

@@ -1,0 +1,324 @@
+/**
+ * pg_catalog and information_schema: read-only virtual tables computed from
+ * our catalog (catalog.ts) when a query reads them, so that psql's
+ * meta-commands (\dt, \d t, \di, \l) and drivers' introspection work.
+ *
+ * Only the columns those queries use exist. Types follow PostgreSQL's except
+ * where ours has no such type: oid and the reg* types are bigint, "char" and
+ * name are text, arrays (datacl, relacl, …) are text and always NULL.
+ *
+ * Object ids: a table or sequence has its catalog oid; the objects
+ * PostgreSQL keeps as rows of their own but we keep inside a table's
+ * definition get ids derived from the table's: index k of table t is
+ * t.oid * 1000 + 100 + k, constraint k is t.oid * 1000 + 500 + k.
+ *
+ * Some relations are always empty here (policies, inheritance, publications,
+ * statistics objects, collations, …). psql's queries over them use arrays
+ * and other things we do not have; select.ts answers a query whose result is
+ * necessarily empty because it ranges over one of them (isAlwaysEmpty) with
+ * no rows instead of failing to compile it.
+ */
+import { DbError } from '../errors/index.ts';
+import type { Value } from './api.ts';
+import type { FromItem } from './ast.ts';
+import { tableInfo, type Catalog, type TableDef } from './catalog.ts';
+import { exprToSql } from './deparse.ts';
+import type { Compiled, ExecCtx } from './expr.ts';
+import { sessionSettingList } from './settings.ts';
+import {
+  BOOL, INT2, INT4, INT8, TEXT, Oid, numericPrecision, numericScale, typeDisplayName, typeInternalName, type SqlType,
+} from './types.ts';
+
+export const NS_PG_CATALOG = 11, NS_PUBLIC = 2200, NS_INFORMATION_SCHEMA = 13000;
+const OWNER = 10, AM_HEAP = 2, AM_BTREE = 403, DATABASE_OID = 5, COLLATION_DEFAULT = 100;
+export const DATABASE_NAME = 'ariesdb', USER_NAME = 'postgres';
+
+export const indexOid = (t: TableDef, k: number): number => t.oid * 1000 + 100 + k;
+export const constraintOid = (t: TableDef, k: number): number => t.oid * 1000 + 500 + k;
+
+const TYPES: Record<string, SqlType> = { oid: INT8, name: TEXT, char: TEXT, text: TEXT, bool: BOOL, int2: INT2, int4: INT4, int8: INT8 };
+
+type Rec = Record<string, Value>;
+
+interface VirtualTable {
+  readonly columns: readonly { readonly name: string; readonly type: SqlType }[];
+  rows(cat: Catalog, ctx: ExecCtx): Rec[];
+}
+
+/** "a:oid b:name …" → columns. */
+function cols(spec: string): VirtualTable['columns'] {
+  return spec.trim().split(/\s+/).map((p) => {
+    const [name, t] = p.split(':') as [string, string];
+    return { name, type: TYPES[t]! };
+  });
+}
+
+const empty = (): Rec[] => [];
+
+/** A table's constraints as pg_constraint has them: primary key, unique constraints (their `_key` indexes), checks. */
+interface ConstraintRow { oid: number; name: string; type: 'p' | 'u' | 'c'; table: TableDef; index: number | null; def: string }
+
+function constraintsOf(t: TableDef): ConstraintRow[] {
+  const out: ConstraintRow[] = [];
+  const colList = (cs: readonly number[]): string => cs.map((c) => quoteIdent(t.columns[c]!.name)).join(', ');
+  t.indexes.forEach((ix, k) => {
+    if (ix.primary) out.push({ oid: 0, name: ix.name, type: 'p', table: t, index: indexOid(t, k), def: `PRIMARY KEY (${colList(ix.columns)})` });
+    else if (ix.unique && ix.name.endsWith('_key')) out.push({ oid: 0, name: ix.name, type: 'u', table: t, index: indexOid(t, k), def: `UNIQUE (${colList(ix.columns)})` });
+  });
+  for (const c of t.checks) out.push({ oid: 0, name: c.name, type: 'c', table: t, index: null, def: `CHECK (${unwrap(exprToSql(c.expr))})` });
+  return out.map((c, k) => ({ ...c, oid: constraintOid(t, k) }));
+}
+
+/** `(a >= 0)` → `a >= 0`: the CHECK's own parentheses replace the expression's outermost ones. */
+function unwrap(sql: string): string {
+  if (!sql.startsWith('(') || !sql.endsWith(')')) return sql;
+  let depth = 0;
+  for (let i = 0; i < sql.length - 1; i++) {
+    if (sql[i] === '(') depth++;
+    else if (sql[i] === ')') depth--;
+    if (depth === 0) return sql; // the first parenthesis closes before the end: not one group
+  }
+  return sql.slice(1, -1);
+}
+
+export function quoteIdent(s: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(s) ? s : `"${s.replace(/"/g, '""')}"`;
+}
+
+function indexDef(t: TableDef, k: number): string {
+  const ix = t.indexes[k]!;
+  const keys = ix.columns.map((c, i) => quoteIdent(t.columns[c]!.name) + (ix.desc[i] ? ' DESC' : '')).join(', ');
+  return `CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(ix.name)} ON public.${quoteIdent(t.name)} USING btree (${keys})`;
+}
+
+const SUPPORTED_TYPES = [Oid.BOOL, Oid.BYTEA, Oid.INT8, Oid.INT2, Oid.INT4, Oid.TEXT, Oid.FLOAT4, Oid.FLOAT8, Oid.BPCHAR, Oid.VARCHAR,
+  Oid.DATE, Oid.TIMESTAMP, Oid.TIMESTAMPTZ, Oid.INTERVAL, Oid.NUMERIC];
+const TYPE_LEN: Record<number, number> = { [Oid.BOOL]: 1, [Oid.INT2]: 2, [Oid.INT4]: 4, [Oid.INT8]: 8, [Oid.FLOAT4]: 4, [Oid.FLOAT8]: 8, [Oid.DATE]: 4, [Oid.TIMESTAMP]: 8, [Oid.TIMESTAMPTZ]: 8, [Oid.INTERVAL]: 16 };
+const isCollatable = (oid: number): boolean => oid === Oid.TEXT || oid === Oid.VARCHAR || oid === Oid.BPCHAR;
+
+const VIRTUAL: Record<string, VirtualTable> = {
+  pg_namespace: {
+    columns: cols('oid:oid nspname:name nspowner:oid nspacl:text'),
+    rows: () => [
+      { oid: NS_PG_CATALOG, nspname: 'pg_catalog', nspowner: OWNER },
+      { oid: NS_PUBLIC, nspname: 'public', nspowner: OWNER },
+      { oid: NS_INFORMATION_SCHEMA, nspname: 'information_schema', nspowner: OWNER },
+    ],
+  },
+  pg_class: {
+    columns: cols(`oid:oid relname:name relnamespace:oid reltype:oid reloftype:oid relowner:oid relam:oid relfilenode:oid
+      reltablespace:oid relpages:int4 reltuples:int4 reltoastrelid:oid relhasindex:bool relisshared:bool relpersistence:char
+      relkind:char relnatts:int2 relchecks:int2 relhasrules:bool relhastriggers:bool relhassubclass:bool relrowsecurity:bool
+      relforcerowsecurity:bool relispopulated:bool relreplident:char relispartition:bool relacl:text reloptions:text relpartbound:text`),
+    rows: (cat) => {
+      const out: Rec[] = [];
+      const base = (oid: number, name: string, kind: string, am: number): Rec => ({
+        oid, relname: name, relnamespace: NS_PUBLIC, reltype: 0, reloftype: 0, relowner: OWNER, relam: am, relfilenode: oid,
+        reltablespace: 0, relpages: 0, reltuples: -1, reltoastrelid: 0, relhasindex: false, relisshared: false, relpersistence: 'p',
+        relkind: kind, relnatts: 0, relchecks: 0, relhasrules: false, relhastriggers: false, relhassubclass: false, relrowsecurity: false,
+        relforcerowsecurity: false, relispopulated: true, relreplident: 'd', relispartition: false,
+      });
+      for (const t of cat.all()) {
+        out.push({ ...base(t.oid, t.name, 'r', AM_HEAP), relhasindex: t.indexes.length > 0, relnatts: t.columns.length, relchecks: t.checks.length });
+        t.indexes.forEach((ix, k) => out.push({ ...base(indexOid(t, k), ix.name, 'i', AM_BTREE), relnatts: ix.columns.length }));
+      }
+      for (const s of cat.allSequences()) out.push({ ...base(s.oid, s.name, 'S', 0), relnatts: 3 });
+      return out;
+    },
+  },
+  pg_attribute: {
+    columns: cols(`attrelid:oid attname:name atttypid:oid attlen:int2 attnum:int2 atttypmod:int4 attnotnull:bool atthasdef:bool
+      attisdropped:bool attidentity:char attgenerated:char attcollation:oid attstattarget:int4 attislocal:bool`),
+    rows: (cat) => cat.all().flatMap((t) => t.columns.map((c, i) => ({
+      attrelid: t.oid, attname: c.name, atttypid: c.type.oid, attlen: TYPE_LEN[c.type.oid] ?? -1, attnum: i + 1, atttypmod: c.type.typmod,
+      attnotnull: c.notNull, atthasdef: c.default !== null, attisdropped: false, attidentity: '', attgenerated: '',
+      attcollation: isCollatable(c.type.oid) ? COLLATION_DEFAULT : 0, attstattarget: -1, attislocal: true,
+    }))),
+  },
+  pg_attrdef: {
+    columns: cols('oid:oid adrelid:oid adnum:int2 adbin:text'),
+    rows: (cat) => cat.all().flatMap((t) => {
+      const info = tableInfo(t);
+      return info.columns.flatMap((c, i) => (c.default === null ? [] : [{ oid: t.oid * 1000 + 900 + i, adrelid: t.oid, adnum: i + 1, adbin: c.default }]));
+    }),
+  },
+  pg_type: {
+    columns: cols(`oid:oid typname:name typnamespace:oid typowner:oid typlen:int2 typbyval:bool typtype:char typcategory:char
+      typisdefined:bool typrelid:oid typelem:oid typarray:oid typbasetype:oid typtypmod:int4 typnotnull:bool typcollation:oid`),
+    rows: () => SUPPORTED_TYPES.map((oid) => ({
+      oid, typname: typeInternalName(oid), typnamespace: NS_PG_CATALOG, typowner: OWNER, typlen: TYPE_LEN[oid] ?? -1,
+      typbyval: (TYPE_LEN[oid] ?? 16) <= 8, typtype: 'b', typcategory: categoryLetter(oid), typisdefined: true, typrelid: 0, typelem: 0,
+      typarray: 0, typbasetype: 0, typtypmod: -1, typnotnull: false, typcollation: isCollatable(oid) ? COLLATION_DEFAULT : 0,
+    })),
+  },
+  pg_index: {
+    columns: cols(`indexrelid:oid indrelid:oid indnatts:int2 indnkeyatts:int2 indisunique:bool indisprimary:bool indisexclusion:bool
+      indimmediate:bool indisclustered:bool indisvalid:bool indcheckxmin:bool indisready:bool indislive:bool indisreplident:bool
+      indkey:text indoption:text indexprs:text indpred:text`),
+    rows: (cat) => cat.all().flatMap((t) => t.indexes.map((ix, k) => ({
+      indexrelid: indexOid(t, k), indrelid: t.oid, indnatts: ix.columns.length, indnkeyatts: ix.columns.length, indisunique: ix.unique,
+      indisprimary: ix.primary, indisexclusion: false, indimmediate: true, indisclustered: false, indisvalid: true, indcheckxmin: false,
+      indisready: true, indislive: true, indisreplident: false, indkey: ix.columns.map((c) => c + 1).join(' '),
+      indoption: ix.desc.map((d) => (d ? 3 : 0)).join(' '),
+    }))),
+  },
+  pg_constraint: {
+    columns: cols(`oid:oid conname:name connamespace:oid contype:char condeferrable:bool condeferred:bool convalidated:bool
+      conrelid:oid contypid:oid conindid:oid conparentid:oid confrelid:oid conislocal:bool coninhcount:int4 connoinherit:bool conkey:text`),
+    rows: (cat) => cat.all().flatMap((t) => constraintsOf(t).map((c) => ({
+      oid: c.oid, conname: c.name, connamespace: NS_PUBLIC, contype: c.type, condeferrable: false, condeferred: false, convalidated: true,
+      conrelid: t.oid, contypid: 0, conindid: c.index ?? 0, conparentid: 0, confrelid: 0, conislocal: true, coninhcount: 0, connoinherit: false,
+    }))),
+  },
+  pg_am: {
+    columns: cols('oid:oid amname:name amhandler:text amtype:char'),
+    rows: () => [{ oid: AM_HEAP, amname: 'heap', amhandler: 'heap_tableam_handler', amtype: 't' }, { oid: AM_BTREE, amname: 'btree', amhandler: 'bthandler', amtype: 'i' }],
+  },
+  pg_database: {
+    columns: cols(`oid:oid datname:name datdba:oid encoding:int4 datlocprovider:char datistemplate:bool datallowconn:bool
+      datconnlimit:int4 datcollate:text datctype:text daticulocale:text datcollversion:text datacl:text dattablespace:oid`),
+    rows: () => [{
+      oid: DATABASE_OID, datname: DATABASE_NAME, datdba: OWNER, encoding: 6, datlocprovider: 'c', datistemplate: false, datallowconn: true,
+      datconnlimit: -1, datcollate: 'C', datctype: 'C', dattablespace: 1663,
+    }],
+  },
+  pg_roles: {
+    columns: cols(`oid:oid rolname:name rolsuper:bool rolinherit:bool rolcreaterole:bool rolcreatedb:bool rolcanlogin:bool
+      rolreplication:bool rolconnlimit:int4 rolpassword:text rolvaliduntil:text rolbypassrls:bool rolconfig:text`),
+    rows: () => [{
+      oid: OWNER, rolname: USER_NAME, rolsuper: true, rolinherit: true, rolcreaterole: true, rolcreatedb: true, rolcanlogin: true,
+      rolreplication: true, rolconnlimit: -1, rolpassword: '********', rolbypassrls: true,
+    }],
+  },
+  pg_settings: {
+    columns: cols(`name:text setting:text unit:text category:text short_desc:text extra_desc:text context:text vartype:text
+      source:text min_val:text max_val:text boot_val:text reset_val:text pending_restart:bool`),
+    rows: (_cat, ctx) => sessionSettingList().map((s) => ({
+      name: s.name, setting: ctx.setting ? ctx.setting(s.name.toLowerCase()) : s.value, category: 'Client Connection Defaults', short_desc: s.description, context: s.readonly ? 'internal' : 'user',
+      vartype: 'string', source: 'default', boot_val: s.value, reset_val: s.value, pending_restart: false,
+    })),
+  },
+  'information_schema.tables': {
+    columns: cols(`table_catalog:name table_schema:name table_name:name table_type:text self_referencing_column_name:name
+      reference_generation:text user_defined_type_catalog:name user_defined_type_schema:name user_defined_type_name:name
+      is_insertable_into:text is_typed:text commit_action:text`),
+    rows: (cat) => cat.all().map((t) => ({
+      table_catalog: DATABASE_NAME, table_schema: 'public', table_name: t.name, table_type: 'BASE TABLE', is_insertable_into: 'YES', is_typed: 'NO',
+    })),
+  },
+  'information_schema.columns': {
+    columns: cols(`table_catalog:name table_schema:name table_name:name column_name:name ordinal_position:int4 column_default:text
+      is_nullable:text data_type:text character_maximum_length:int4 character_octet_length:int4 numeric_precision:int4
+      numeric_precision_radix:int4 numeric_scale:int4 datetime_precision:int4 udt_catalog:name udt_schema:name udt_name:name
+      is_identity:text is_generated:text is_updatable:text`),
+    rows: (cat) => cat.all().flatMap((t) => tableInfo(t).columns.map((c, i) => {
+      const ty = t.columns[i]!.type;
+      const len = (ty.oid === Oid.VARCHAR || ty.oid === Oid.BPCHAR) && ty.typmod >= 4 ? ty.typmod - 4 : null;
+      const prec: Record<number, number> = { [Oid.INT2]: 16, [Oid.INT4]: 32, [Oid.INT8]: 64, [Oid.FLOAT4]: 24, [Oid.FLOAT8]: 53 };
+      const numeric = ty.oid === Oid.NUMERIC && ty.typmod >= 4;
+      return {
+        table_catalog: DATABASE_NAME, table_schema: 'public', table_name: t.name, column_name: c.name, ordinal_position: i + 1,
+        column_default: c.default, is_nullable: c.notNull ? 'NO' : 'YES', data_type: typeDisplayName({ oid: ty.oid, typmod: -1 }),
+        character_maximum_length: len, character_octet_length: len === null ? (isCollatable(ty.oid) ? 1073741824 : null) : len * 4,
+        numeric_precision: numeric ? numericPrecision(ty.typmod) : prec[ty.oid] ?? null,
+        numeric_precision_radix: numeric ? 10 : prec[ty.oid] !== undefined ? 2 : null,
+        numeric_scale: numeric ? numericScale(ty.typmod) : ty.oid === Oid.INT2 || ty.oid === Oid.INT4 || ty.oid === Oid.INT8 ? 0 : null,
+        datetime_precision: ty.oid === Oid.TIMESTAMP || ty.oid === Oid.TIMESTAMPTZ ? 6 : ty.oid === Oid.DATE ? 0 : null,
+        udt_catalog: DATABASE_NAME, udt_schema: 'pg_catalog', udt_name: typeInternalName(ty.oid), is_identity: 'NO', is_generated: 'NEVER', is_updatable: 'YES',
+      };
+    })),
+  },
+  // Always empty: we have none of these objects.
+  pg_collation: { columns: cols('oid:oid collname:name collnamespace:oid collprovider:char'), rows: empty },
+  pg_policy: { columns: cols('oid:oid polname:name polrelid:oid polcmd:char polpermissive:bool polroles:text polqual:text polwithcheck:text'), rows: empty },
+  pg_statistic_ext: { columns: cols('oid:oid stxrelid:oid stxname:name stxnamespace:oid stxowner:oid stxstattarget:int4 stxkeys:text stxkind:text'), rows: empty },
+  pg_publication: { columns: cols('oid:oid pubname:name pubowner:oid puballtables:bool pubinsert:bool pubupdate:bool pubdelete:bool pubtruncate:bool pubviaroot:bool'), rows: empty },
+  pg_publication_rel: { columns: cols('oid:oid prpubid:oid prrelid:oid prqual:text prattrs:text'), rows: empty },
+  pg_publication_namespace: { columns: cols('oid:oid pnpubid:oid pnnspid:oid'), rows: empty },
+  pg_inherits: { columns: cols('inhrelid:oid inhparent:oid inhseqno:int4 inhdetachpending:bool'), rows: empty },
+  pg_trigger: { columns: cols('oid:oid tgrelid:oid tgparentid:oid tgname:name tgfoid:oid tgtype:int2 tgenabled:char tgisinternal:bool'), rows: empty },
+  pg_rewrite: { columns: cols('oid:oid rulename:name ev_class:oid ev_type:char ev_enabled:char is_instead:bool'), rows: empty },
+  pg_description: { columns: cols('objoid:oid classoid:oid objsubid:int4 description:text'), rows: empty },
+  pg_foreign_table: { columns: cols('ftrelid:oid ftserver:oid ftoptions:text'), rows: empty },
+  pg_partitioned_table: { columns: cols('partrelid:oid partstrat:char partnatts:int2 partdefid:oid'), rows: empty },
+};
+VIRTUAL.pg_authid = VIRTUAL.pg_roles!;
+VIRTUAL.pg_user = {
+  columns: cols('usename:name usesysid:oid usecreatedb:bool usesuper:bool userepl:bool usebypassrls:bool passwd:text valuntil:text useconfig:text'),
+  rows: () => [{ usename: USER_NAME, usesysid: OWNER, usecreatedb: true, usesuper: true, userepl: true, usebypassrls: true, passwd: '********' }],
+};
+
+function categoryLetter(oid: number): string {
+  if (oid === Oid.INTERVAL) return 'T';
+  if (oid === Oid.BYTEA) return 'U';
+  if (oid === Oid.BOOL) return 'B';
+  if (oid === Oid.DATE || oid === Oid.TIMESTAMP || oid === Oid.TIMESTAMPTZ) return 'D';
+  return isCollatable(oid) ? 'S' : 'N';
+}
+
+const ALWAYS_EMPTY = new Set(Object.entries(VIRTUAL).filter(([, v]) => v.rows === empty).map(([k]) => k));
+
+/** The virtual table `name` (a user table of that name hides it; the caller checks). */
+export function virtualTable(name: string): { columns: VirtualTable['columns']; rows: (cat: Catalog, ctx: ExecCtx) => Value[][] } | null {
+  const v = VIRTUAL[name];
+  if (!v) return null;
+  return { columns: v.columns, rows: (cat, ctx) => v.rows(cat, ctx).map((r) => v.columns.map((c) => r[c.name] ?? null)) };
+}
+
+/** Whether a FROM list yields no rows whatever its conditions: it inner-joins an always-empty catalog relation. */
+export function isAlwaysEmpty(from: readonly FromItem[], cat: Catalog): boolean {
+  const empty = (it: FromItem): boolean => {
+    switch (it.kind) {
+      case 'table': return ALWAYS_EMPTY.has(it.name) && !cat.get(it.name);
+      case 'join':
+        if (it.type === 'inner' || it.type === 'cross') return empty(it.left) || empty(it.right);
+        if (it.type === 'left') return empty(it.left);
+        if (it.type === 'right') return empty(it.right);
+        return empty(it.left) && empty(it.right);
+      default: return false;
+    }
+  };
+  return from.some(empty);
+}
+
+/** Catalog-aware functions: they read the catalog the statement was planned with. Null if `name` is not one. */
+export function catalogFunction(name: string, args: readonly Compiled[], cat: Catalog, pos: number): Compiled | null {
+  switch (name) {
+    case 'pg_get_indexdef': {
+      if (args.length < 1 || args.length > 3) return null;
+      const f = args[0]!.fn;
+      const defs = new Map<number, string>();
+      for (const t of cat.all()) t.indexes.forEach((_, k) => defs.set(indexOid(t, k), indexDef(t, k)));
+      return { type: TEXT, fn: (r, c) => { const v = f(r, c); return v === null ? null : defs.get(Number(v)) ?? null; } };
+    }
+    case 'pg_get_constraintdef': {
+      if (args.length < 1 || args.length > 2) return null;
+      const f = args[0]!.fn;
+      const defs = new Map<number, string>();
+      for (const t of cat.all()) for (const c of constraintsOf(t)) defs.set(c.oid, c.def);
+      return { type: TEXT, fn: (r, c) => { const v = f(r, c); return v === null ? null : defs.get(Number(v)) ?? null; } };
+    }
+    case 'pg_table_is_visible': {
+      if (args.length !== 1) return null;
+      const f = args[0]!.fn;
+      return { type: BOOL, fn: (r, c) => (f(r, c) === null ? null : true) };
+    }
+    default: return null;
+  }
+}
+
+/** The relation oid a regclass literal names (`'accounts'::regclass`), or a number's own value. */
+export function regclassOid(text: string, cat: Catalog, pos: number): number {
+  if (/^\d+$/.test(text)) return Number(text);
+  const name = text.replace(/^(public|pg_catalog)\./, '').replace(/^"(.*)"$/, '$1');
+  const t = cat.get(name);
+  if (t) return t.oid;
+  const s = cat.sequence(name);
+  if (s) return s.oid;
+  const owner = cat.tableOfIndex(name);
+  if (owner) return indexOid(owner, owner.indexes.findIndex((i) => i.name === name));
+  throw new DbError('undefined_table', `relation "${text}" does not exist`, pos >= 0 ? { position: pos + 1 } : {});
+}
+
+/** Type names that are oids in PostgreSQL: values of these casts are bigints here. */
+export const OID_TYPES = new Set(['oid', 'regclass', 'regtype', 'regnamespace', 'regproc', 'regprocedure', 'regrole', 'regoper', 'regconfig']);

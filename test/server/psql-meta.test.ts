@@ -1,0 +1,64 @@
+/** psql 15's meta-commands (\dt, \d TABLE) against the server: they read pg_catalog (src/sql/pg-catalog.ts). */
+import { execFile, execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from './support.ts';
+
+let t: TestServer;
+
+const hasPsql = (() => {
+  try { execFileSync('psql', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; }
+})();
+
+function psql(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('psql', ['-X', '-h', '127.0.0.1', '-p', String(t.port), '-U', 'tester', '-d', 'ariesdb', ...args],
+      { env: { ...process.env, PGCONNECT_TIMEOUT: '10', LC_ALL: 'C' }, timeout: 30_000 },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
+  });
+}
+
+beforeAll(async () => {
+  t = await startServer();
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+describe.skipIf(!hasPsql)('psql meta-commands', () => {
+  it('\\dt lists the table and \\d accounts its columns, indexes and checks', async () => {
+    const setup = await psql(['-q', '-c', `CREATE TABLE accounts (id int PRIMARY KEY, owner text NOT NULL, balance numeric(12,2) DEFAULT 0,
+      CONSTRAINT positive CHECK (balance >= 0))`, '-c', 'CREATE INDEX accounts_owner ON accounts (owner)']);
+    expect(setup).toEqual({ code: 0, stdout: '', stderr: '' });
+
+    const dt = await psql(['-c', '\\dt']);
+    expect(dt.stderr).toBe('');
+    expect(dt.stdout).toBe([
+      '          List of relations',
+      ' Schema |   Name   | Type  |  Owner   ',
+      '--------+----------+-------+----------',
+      ' public | accounts | table | postgres',
+      '(1 row)',
+      '', '',
+    ].join('\n'));
+
+    const d = await psql(['-c', '\\d accounts']);
+    expect(d.stderr).toBe('');
+    expect(d.stdout).toBe([
+      '                 Table "public.accounts"',
+      ' Column  |     Type      | Collation | Nullable | Default ',
+      '---------+---------------+-----------+----------+---------',
+      ' id      | integer       |           | not null | ',
+      ' owner   | text          |           | not null | ',
+      ' balance | numeric(12,2) |           |          | 0',
+      'Indexes:',
+      '    "accounts_pkey" PRIMARY KEY, btree (id)',
+      '    "accounts_owner" btree (owner)',
+      'Check constraints:',
+      '    "positive" CHECK (balance >= 0)',
+      '', '',
+    ].join('\n'));
+
+    const missing = await psql(['-c', '\\d nosuch']);
+    expect(missing.stderr).toBe('Did not find any relation named "nosuch".\n');
+  });
+});
