@@ -17,6 +17,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   torture: { summary: 'kill -9 crash test: transfers, SIGKILL, restart, check against SQLite', load: async () => (await import('./torture.ts')).tortureCommand },
   test: { summary: 'run sqllogictest scripts (*.test, *.slt) against ariesdb or SQLite', load: async () => (await import('./test.ts')).testCommand },
   controldata: { summary: 'print the control file (last checkpoint, page size, ...)', load: async () => (await import('./controldata.ts')).controldataCommand },
+  fuzz: { summary: 'differential fuzzing of the SQL layer against SQLite; prints minimal scripts', load: async () => (await import('./fuzz.ts')).fuzzCommand },
 };
 
 const HELP = `ariesdb: a PostgreSQL-style SQL database built around ARIES crash recovery.
