@@ -1,6 +1,6 @@
 /** `ariesdb controldata --data DIR`: the control file, as pg_controldata prints it; --json for one object. */
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { DEFAULT_DATA_DIR, parseCommandArgs } from './args.ts';
 import { nodeFileSystem } from '../io/file.ts';
 import { readControl, type RecoveryReport } from '../storage/control.ts';
 import { formatLsn } from '../wal/lsn.ts';
@@ -25,20 +25,11 @@ function recoveryJson(r: RecoveryReport | null) {
 }
 
 export async function controldataCommand(argv: string[]): Promise<number> {
-  let opts;
-  try {
-    opts = parseArgs({
-      args: argv,
-      options: {
-        data: { type: 'string', short: 'D', default: 'ariesdb-data' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: '?' },
-      },
-    }).values;
-  } catch (e) {
-    process.stderr.write(`controldata: ${(e as Error).message}\n${usage}\n`);
-    return 2;
-  }
+  const opts = parseCommandArgs('controldata', argv, {
+    data: { type: 'string', short: 'D', default: DEFAULT_DATA_DIR },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: '?' },
+  }).values;
   if (opts.help) {
     process.stdout.write(`${usage}\n`);
     return 0;

@@ -7,20 +7,18 @@
  * transactions that were acknowledged as committed. Use it only when
  * restoring from a backup is not possible.
  */
-import { parseArgs } from 'node:util';
+import { DEFAULT_DATA_DIR, parseCommandArgs } from './args.ts';
 import { Engine } from '../engine/engine.ts';
 import { formatLsn } from '../wal/lsn.ts';
 
 const usage = 'Usage: ariesdb resetwal --data DIR --force   (discards the WAL after the first corrupt record: committed work after it is LOST)';
 
 export async function resetwalCommand(argv: string[]): Promise<number> {
-  let o;
-  try {
-    o = parseArgs({ args: argv, options: { data: { type: 'string', short: 'D', default: 'ariesdb-data' }, force: { type: 'boolean' }, help: { type: 'boolean' } } }).values;
-  } catch (e) {
-    process.stderr.write(`resetwal: ${(e as Error).message}\n${usage}\n`);
-    return 2;
-  }
+  const o = parseCommandArgs('resetwal', argv, {
+    data: { type: 'string', short: 'D', default: DEFAULT_DATA_DIR },
+    force: { type: 'boolean' },
+    help: { type: 'boolean' },
+  }).values;
   if (o.help || !o.force) {
     process.stdout.write(`${usage}\n`);
     return o.help ? 0 : 2;

@@ -6,7 +6,7 @@
  * one it tells which bad pages recovery can rebuild from full-page images).
  */
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { DEFAULT_DATA_DIR, parseCommandArgs } from './args.ts';
 import { nodeFileSystem } from '../io/file.ts';
 import { readControl } from '../storage/control.ts';
 import { PAGE_SIZE, verifyChecksum } from '../storage/page.ts';
@@ -18,13 +18,10 @@ import { formatLsn } from '../wal/lsn.ts';
 const usage = 'Usage: ariesdb verify --data DIR';
 
 export async function verifyCommand(argv: string[]): Promise<number> {
-  let o;
-  try {
-    o = parseArgs({ args: argv, options: { data: { type: 'string', short: 'D', default: 'ariesdb-data' }, help: { type: 'boolean' } } }).values;
-  } catch (e) {
-    process.stderr.write(`verify: ${(e as Error).message}\n${usage}\n`);
-    return 2;
-  }
+  const o = parseCommandArgs('verify', argv, {
+    data: { type: 'string', short: 'D', default: DEFAULT_DATA_DIR },
+    help: { type: 'boolean' },
+  }).values;
   if (o.help) {
     process.stdout.write(`${usage}\n`);
     return 0;

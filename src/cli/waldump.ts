@@ -4,7 +4,7 @@
  * a live or a crashed directory.
  */
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { DEFAULT_DATA_DIR, parseCommandArgs } from './args.ts';
 import { nodeFileSystem } from '../io/file.ts';
 import { readControl } from '../storage/control.ts';
 import { WalReader } from '../wal/reader.ts';
@@ -38,24 +38,15 @@ export function recordJson(r: WalRecord): Record<string, unknown> {
 }
 
 export async function waldumpCommand(argv: string[]): Promise<number> {
-  let opts;
-  try {
-    opts = parseArgs({
-      args: argv,
-      options: {
-        data: { type: 'string', short: 'D', default: 'ariesdb-data' },
-        json: { type: 'boolean', default: false },
-        start: { type: 'string', short: 's' },
-        end: { type: 'string', short: 'e' },
-        xid: { type: 'string', short: 'x' },
-        limit: { type: 'string', short: 'n' },
-        help: { type: 'boolean', short: '?' },
-      },
-    }).values;
-  } catch (e) {
-    process.stderr.write(`waldump: ${(e as Error).message}\n${usage}\n`);
-    return 2;
-  }
+  const opts = parseCommandArgs('waldump', argv, {
+    data: { type: 'string', short: 'D', default: DEFAULT_DATA_DIR },
+    json: { type: 'boolean', default: false },
+    start: { type: 'string', short: 's' },
+    end: { type: 'string', short: 'e' },
+    xid: { type: 'string', short: 'x' },
+    limit: { type: 'string', short: 'n' },
+    help: { type: 'boolean', short: '?' },
+  }).values;
   if (opts.help) {
     process.stdout.write(`${usage}\n`);
     return 0;
