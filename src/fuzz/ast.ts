@@ -80,7 +80,17 @@ export interface Query {
 
 export type ColType = 'INTEGER' | 'INT' | 'SMALLINT' | 'BIGINT' | 'BOOLEAN' | 'TEXT' | `VARCHAR(${number})`;
 
-export interface ColumnDef { name: string; type: ColType; t: Ty; notNull: boolean; unique?: boolean; default?: number | string }
+export interface ColumnDef {
+  name: string;
+  type: ColType;
+  t: Ty;
+  notNull: boolean;
+  unique?: boolean;
+  default?: number | string;
+  /** Generator-only, for a subquery's column: PostgreSQL's integer width (16: numeric) and a bound on |values|. */
+  w?: 2 | 4 | 8 | 16;
+  bound?: number;
+}
 export interface TableDef { name: string; cols: ColumnDef[]; pk: string[] }
 
 export type TxnOp = 'BEGIN' | 'COMMIT' | 'ROLLBACK' | 'SAVEPOINT sp' | 'ROLLBACK TO SAVEPOINT sp' | 'RELEASE SAVEPOINT sp';

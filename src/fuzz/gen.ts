@@ -113,7 +113,15 @@ const AGG_ROWS = 1e5;
 type W = 2 | 4 | 8 | 16;
 const CAP: Record<W, number> = { 2: 32767, 4: INT4_CAP, 8: INT8_CAP, 16: INT8_CAP };
 const maxW = (xs: readonly { w: W }[]): W => Math.max(...xs.map((x) => x.w)) as W;
-export const widthOf = (c: ColumnDef): W => (c.type === 'SMALLINT' ? 2 : c.type === 'BIGINT' ? 8 : 4);
+export const widthOf = (c: ColumnDef): W => c.w ?? (c.type === 'SMALLINT' ? 2 : c.type === 'BIGINT' ? 8 : 4);
+const INT4_MIN = -2147483648, INT4_MAX = 2147483647;
+const litWidth = (v: number): W => (v >= INT4_MIN && v <= INT4_MAX ? 4 : 8);
+
+/** Values around and beyond the int4 range, for BIGINT columns and literals (below 2^53: JavaScript numbers stay exact). */
+const BIG_VALUES = [2147483647, 2147483648, -2147483648, -2147483649, 4294967296, 5000000000, -5000000000];
+const BIG_BOUND = 5e9;
+/** |values| in a column: BIGINT columns also hold BIG_VALUES. */
+const colBound = (c: ColumnDef): number => c.bound ?? (widthOf(c) >= 8 ? BIG_BOUND : COL_BOUND);
 
 /** An integer expression with a bound on its magnitude and its PostgreSQL type. */
 interface IntX { e: Expr; bound: number; w: W }
@@ -145,6 +153,8 @@ export class Generator {
   readonly features: Features;
   readonly schema: TableDef[] = [];
   private aliasNo = 0;
+  /** The tables (or subquery column lists) behind this statement's aliases. */
+  private aliases = new Map<string, TableDef>();
   private indexNo = 0;
   /** Columns under a unique constraint or unique index, per table: UPDATE sets them only to literals. */
   private readonly uniqueCols = new Map<string, Set<string>>();
@@ -288,6 +298,7 @@ export class Generator {
     const r = this.rng;
     const nullable = !c.notNull || r.chance(violate);
     if (nullable && !key && r.chance(0.18)) return { k: 'lit', t: c.t, v: null };
+    if (c.t === 'int' && c.type === 'BIGINT' && r.chance(0.12)) return { k: 'lit', t: 'int', v: r.pick(BIG_VALUES) };
     if (c.t === 'int') return { k: 'lit', t: 'int', v: key ? r.int(-5, Math.max(30, 3 * (this.opts.rows ?? 0))) : this.intValue() };
     if (c.t === 'bool') return { k: 'lit', t: 'bool', v: r.chance(0.5) };
     return { k: 'lit', t: 'text', v: this.textValue() };
@@ -326,6 +337,7 @@ export class Generator {
     const f = this.features;
     const r = this.rng;
     this.aliasNo = 0;
+    this.aliases = new Map();
     if (f.transactions) {
       if (!this.inTxn && r.chance(0.025)) {
         this.inTxn = true;
@@ -438,8 +450,33 @@ export class Generator {
     const tables = this.schema.filter((t) => !avoid.includes(t.name));
     if (!tables.length) return [];
     const out: RelInfo[] = [];
-    for (let i = 0; i < n; i++) out.push({ alias: `a${this.aliasNo++}`, table: this.rng.pick(tables) });
+    for (let i = 0; i < n; i++) {
+      const rel = { alias: `a${this.aliasNo++}`, table: this.rng.pick(tables) };
+      this.aliases.set(rel.alias, rel.table);
+      out.push(rel);
+    }
     return out;
+  }
+
+  /** PostgreSQL's type of an integer expression of this statement (its aliases resolved through `aliases`). */
+  private pgWidth(e: Expr): W {
+    switch (e.k) {
+      case 'lit': return typeof e.v === 'number' ? litWidth(e.v) : 4;
+      case 'col': {
+        const c = (this.aliases.get(e.rel) ?? this.schema.find((t) => t.name === e.rel))?.cols.find((x) => x.name === e.col);
+        return c ? widthOf(c) : 8;
+      }
+      case 'neg': return this.pgWidth(e.a);
+      case 'bin': return Math.max(this.pgWidth(e.a), this.pgWidth(e.b)) as W;
+      case 'case': return Math.max(...[...e.whens.map((w) => w.then), ...(e.else ? [e.else] : [])].map((x) => this.pgWidth(x))) as W;
+      case 'fn': return e.name === 'length' ? 4 : (Math.max(...e.args.filter((x) => x.t === 'int').map((x) => this.pgWidth(x))) as W);
+      case 'agg':
+        if (e.name === 'count' || !e.arg) return 8;
+        if (e.name === 'sum') return this.pgWidth(e.arg) >= 8 ? 16 : 8;
+        return this.pgWidth(e.arg);
+      case 'sub': return e.q.body.items?.[0] ? this.pgWidth(e.q.body.items[0]) : 8;
+      default: return 4;
+    }
   }
 
   /** A FROM list over `rels`: one relation, a comma list, a chain of joins, or a chain followed by commas. */
@@ -580,7 +617,7 @@ export class Generator {
             const rel = r.pick(rels);
             const c = r.pick(rel.table.cols);
             const e: Expr = { k: 'col', t: c.t, rel: rel.alias, col: c.name };
-            if (!keys.some((k) => JSON.stringify(k.e) === JSON.stringify(e))) keys.push({ e, bound: COL_BOUND, w: widthOf(c) });
+            if (!keys.some((k) => JSON.stringify(k.e) === JSON.stringify(e))) keys.push({ e, bound: colBound(c), w: widthOf(c) });
           } else {
             const x = this.genInt(this.env(rels, [], { depth: 1, subq: 0 }));
             if (x.e.k !== 'lit' && !keys.some((k) => JSON.stringify(k.e) === JSON.stringify(x.e))) keys.push(x);
@@ -588,7 +625,7 @@ export class Generator {
         }
         if (!keys.length) {
           const c = rels[0]!.table.cols[0]!;
-          keys.push({ e: { k: 'col', t: c.t, rel: rels[0]!.alias, col: c.name }, bound: COL_BOUND, w: widthOf(c) });
+          keys.push({ e: { k: 'col', t: c.t, rel: rels[0]!.alias, col: c.name }, bound: colBound(c), w: widthOf(c) });
         }
         groupBy = keys.map((k) => k.e);
       }
@@ -617,6 +654,14 @@ export class Generator {
     const { core } = this.genCore([], types, false, 1);
     this.inDerived = false;
     const items = core.items!.map((e) => (e.t === 'int' && e.k !== 'col' && e.k !== 'lit' ? this.storable({ e, bound: Infinity, w: 8 }) : e));
+    // each integer column's PostgreSQL type and bound: wrapped items are below COL_BOUND, columns and literals keep theirs
+    const info = items.map((e): { w?: W; bound?: number } => {
+      if (e.t !== 'int') return {};
+      const w = this.pgWidth(e);
+      if (e.k === 'lit') return { w, bound: Math.abs((e.v as number | null) ?? 0) };
+      if (e.k === 'col') return { w, bound: w >= 8 ? BIG_BOUND : COL_BOUND };
+      return { w, bound: COL_BOUND };
+    });
     const names = items.map((_, i) => `x${i}`);
     const q: Query = { body: { ...core, items, names }, setops: [], orderBy: [], limit: null, offset: null };
     if (this.features.orderLimit && r.chance(0.25)) {
@@ -624,8 +669,10 @@ export class Generator {
       q.limit = r.int(0, 4);
     }
     const cols = names.map((name, i) => ({ name, t: types[i]! }));
-    const table: TableDef = { name: '', cols: cols.map((c) => ({ name: c.name, type: c.t === 'int' ? 'INTEGER' : 'TEXT', t: c.t, notNull: false })), pk: [] };
-    return { alias: `a${this.aliasNo++}`, table, sub: { q, cols } };
+    const table: TableDef = { name: '', cols: cols.map((c, i) => ({ name: c.name, type: c.t === 'int' ? 'BIGINT' : 'TEXT', t: c.t, notNull: false, ...info[i] })), pk: [] };
+    const alias = `a${this.aliasNo++}`;
+    this.aliases.set(alias, table);
+    return { alias, table, sub: { q, cols } };
   }
 
   /* -------------------------------------------------------------- expressions */
@@ -637,6 +684,10 @@ export class Generator {
   }
 
   private intLit(): IntX {
+    if (this.features.intTypes && this.rng.chance(0.03)) {
+      const big = this.rng.pick(BIG_VALUES);
+      return { e: { k: 'lit', t: 'int', v: big }, bound: Math.abs(big), w: litWidth(big) };
+    }
     const v = this.rng.weighted([[5, () => this.rng.int(-3, 10)], [2, () => this.rng.int(-100, 100)], [0.3, () => 0]] as const)();
     return { e: { k: 'lit', t: 'int', v }, bound: Math.abs(v), w: 4 };
   }
@@ -653,7 +704,7 @@ export class Generator {
     const cols = rels.flatMap((rel) => rel.table.cols.filter((c) => c.t === t).map((c) => ({ rel, c })));
     if (!cols.length || r.chance(0.12)) return null;
     const { rel, c } = r.pick(cols);
-    return { e: { k: 'col', t, rel: rel.alias, col: c.name }, bound: COL_BOUND, w: widthOf(c) };
+    return { e: { k: 'col', t, rel: rel.alias, col: c.name }, bound: colBound(c), w: widthOf(c) };
   }
 
   private leafInt(env: Env): IntX {
@@ -684,6 +735,7 @@ export class Generator {
       case 'null': return { e: { k: 'lit', t: 'int', v: null }, bound: 0, w: 4 };
       case 'neg': {
         const a = this.genInt(d);
+        if (a.bound > CAP[a.w]) return a; // -(-2147483648) overflows
         return { e: { k: 'neg', t: 'int', a: a.e }, bound: a.bound, w: a.w };
       }
       case 'addsub': {
@@ -704,8 +756,8 @@ export class Generator {
           const x = this.genInt(d);
           b = { e: { k: 'fn', t: 'int', name: 'NULLIF', args: [x.e, { k: 'lit', t: 'int', v: 0 }] }, bound: x.bound, w: x.w };
         }
-        // numeric / integer is not integer division
-        const op: BinOp = a.w === 16 || b.w === 16 ? '%' : r.pick(['/', '%'] as const);
+        // numeric / integer is not integer division; -2147483648 / -1 overflows
+        const op: BinOp = a.w === 16 || b.w === 16 || a.bound > CAP[a.w] ? '%' : r.pick(['/', '%'] as const);
         return { e: { k: 'bin', t: 'int', op, a: a.e, b: b.e }, bound: a.bound, w: maxW([a, b]) };
       }
       case 'case': return this.genCase(d, 'int') as IntX;
@@ -720,6 +772,7 @@ export class Generator {
       }
       case 'abs': {
         const a = this.genInt(d);
+        if (a.bound > CAP[a.w]) return a;
         return { e: { k: 'fn', t: 'int', name: 'abs', args: [a.e] }, bound: a.bound, w: a.w };
       }
       case 'length': {
@@ -873,7 +926,7 @@ export class Generator {
     const body: Core = { distinct: this.features.distinct && r.chance(0.15), items: [this.genExpr(inner, t)], from: this.genFrom(rels, outer), where, groupBy: [], having: null };
     if (this.features.groupBy && t !== 'bool' && r.chance(0.15)) {
       const c = r.pick(rels[0]!.table.cols);
-      const key: IntOrAny = { e: { k: 'col', t: c.t, rel: rels[0]!.alias, col: c.name }, bound: COL_BOUND, w: widthOf(c) };
+      const key: IntOrAny = { e: { k: 'col', t: c.t, rel: rels[0]!.alias, col: c.name }, bound: colBound(c), w: widthOf(c) };
       body.groupBy = [key.e];
       const genv: Env = { ...inner, keys: [key], aggOk: true, outer: [] };
       body.items = [t === 'int' && r.chance(0.6) ? (this.genAggInt(genv)?.e ?? key.e) : this.genExpr(genv, t)];
@@ -898,8 +951,8 @@ export class Generator {
     }
     if (r.chance(0.06)) return { k: 'lit', t, v: null };
     if (t === 'text') return { k: 'lit', t, v: this.textValue() };
-    const v = this.rng.chance(0.8) ? this.intValue() : (this.intLit().e as { v: number }).v;
-    if (r.chance(0.1)) return { k: 'bin', t: 'int', op: r.pick(['+', '-'] as const), a: { k: 'lit', t: 'int', v }, b: { k: 'lit', t: 'int', v: r.int(1, 5) } };
+    const v = this.features.intTypes && r.chance(0.08) ? r.pick(BIG_VALUES) : r.chance(0.8) ? this.intValue() : (this.intLit().e as { v: number }).v;
+    if (Math.abs(v) < 1e6 && r.chance(0.1)) return { k: 'bin', t: 'int', op: r.pick(['+', '-'] as const), a: { k: 'lit', t: 'int', v }, b: { k: 'lit', t: 'int', v: r.int(1, 5) } };
     return { k: 'lit', t, v };
   }
 
