@@ -222,8 +222,14 @@ export class HeapAccess {
     });
   }
 
+  /** Throws LockWait if another active transaction holds rid; a free slot or a deleted tuple holds nothing. */
   checkLock(txn: Txn, rid: RowId): void {
-    this.ctx.pool.with(pageOfRow(rid), (p) => void this.lockedTuple(txn, p, rid));
+    this.ctx.pool.with(pageOfRow(rid), (p) => {
+      const slot = slotOfRow(rid);
+      if (!isSlotUsed(p, slot)) return;
+      const holder = tupleXid(readSlot(p, slot));
+      if (holder !== txn.xid && this.ctx.txns.isActive(holder)) throw new LockWait(holder);
+    });
   }
 
   // ---- reads ----

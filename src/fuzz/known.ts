@@ -80,15 +80,6 @@ export const KNOWN: readonly KnownDifference[] = [
       + 'run (seed 7; seed 103 found one with an inner join inside a LEFT-joined subquery). The generator puts a single table in each subquery in FROM.',
     match: (_sql, d) => d.kind === 'error-sqlite' && !d.lite.ok && d.lite.message.includes('ON clause references tables to its right'),
   },
-  {
-    id: 'bug-txn-reinsert-unique-key',
-    kind: 'bug',
-    reason: 'ariesdb fails with XX000 "tuple 3/0 was already deleted" when a transaction deletes a row and then inserts the same '
-      + 'PRIMARY KEY / UNIQUE value: CREATE TABLE t(c INT UNIQUE); INSERT INTO t VALUES (2); BEGIN; DELETE FROM t; INSERT INTO t VALUES (2). '
-      + 'PostgreSQL and SQLite insert the row. (Autocommit is fine.)',
-    avoid: ['transactions'],
-    match: (_sql, d) => d.kind === 'crash' && !d.aries.ok && /tuple \d+\/\d+ was already deleted/.test(d.aries.message),
-  },
 ];
 
 export const AVOIDED: readonly { what: string; why: string }[] = [
