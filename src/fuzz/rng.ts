@@ -4,23 +4,18 @@
  * statements, on any machine, every time.
  */
 
+import { rng } from '../util/random.ts';
+
 export class Rng {
-  private s: number;
+  /** A float in [0, 1): the project's mulberry32 (src/util/random.ts) over the mixed seed. */
+  readonly next: () => number;
 
   constructor(seed: number, stream = 0) {
     // Mix the seed and the stream number so rounds of one campaign do not overlap.
     let h = (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul((stream + 1) | 0, 0x85ebca6b)) >>> 0;
     h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
     h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
-    this.s = (h ^ (h >>> 16)) >>> 0;
-  }
-
-  /** A float in [0, 1). */
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = rng((h ^ (h >>> 16)) >>> 0);
   }
 
   /** An integer in [lo, hi], both ends included. */
