@@ -31,7 +31,7 @@ import {
 import type { Txn } from '../txn/manager.ts';
 import { ensureBegun, logPageChange, type AccessContext } from './log.ts';
 import { allocatePage } from './alloc.ts';
-import { FLAG_DEAD, makeTuple, tupleIsDead, tupleRow, tupleXid, TUPLE_HEADER_SIZE } from './tuple.ts';
+import { makeTuple, tupleIsDead, tupleRow, tupleXid, TUPLE_HEADER_SIZE } from './tuple.ts';
 
 /** The largest row (without the tuple header) a page can hold. */
 export const MAX_ROW_SIZE = PAGE_SIZE - PAGE_HEADER_SIZE - SLOT_SIZE - TUPLE_HEADER_SIZE;
@@ -43,11 +43,11 @@ export class HeapAccess {
 
   // ---- allocation (redo-only) ----
 
-  /** A page from the free list or the end of the file (alloc.ts), formatted as an empty heap page of owner. */
-  allocatePage(owner: number): number {
+  /** A page from the free list or the end of the file (alloc.ts), formatted as an empty heap page of owner (null: itself, a heap's first page). */
+  allocatePage(owner: number | null): number {
     const page = allocatePage(this.ctx);
     this.ctx.pool.with(page, (_, f) =>
-      logPageChange(this.ctx, null, f, { kind: Kind.PageInit, page, pageType: PageType.Heap, owner }),
+      logPageChange(this.ctx, null, f, { kind: Kind.PageInit, page, pageType: PageType.Heap, owner: owner ?? page }),
     );
     return page;
   }
@@ -62,11 +62,7 @@ export class HeapAccess {
   }
 
   createHeap(): number {
-    const first = this.allocatePage(0);
-    // A heap's first page owns itself: fix the owner field written by allocatePage.
-    this.ctx.pool.with(first, (_, f) =>
-      logPageChange(this.ctx, null, f, { kind: Kind.PageInit, page: first, pageType: PageType.Heap, owner: first }),
-    );
+    const first = this.allocatePage(null);
     this.tail.set(first, first);
     return first;
   }
@@ -291,4 +287,3 @@ export class HeapAccess {
   }
 }
 
-export { FLAG_DEAD };

@@ -6,7 +6,7 @@
  * it is applied only where pageLsn < the record's LSN (invariant R2, which
  * makes redo idempotent: recovery may itself crash and run again).
  */
-import { Kind, type Body, type ClrAction, type WalRecord } from '../wal/record.ts';
+import { Kind, type Body, type ClrAction } from '../wal/record.ts';
 import {
   PageType,
   clearSlot,
@@ -62,10 +62,6 @@ const redoTable: RedoTable = {
   [Kind.BtreeClr]: (p, b) => redoBtreeDelete(p, b.key, b.rid),
 };
 
-export function isPageRecord(b: Body): b is Extract<Body, { kind: PageKind }> {
-  return b.kind in redoTable;
-}
-
 /** Applies a page record's change to its page (the caller sets pageLsn). */
 export function redo(page: PageBuf, b: Body, xid: number): void {
   const fn = (redoTable as Record<number, (p: PageBuf, b: Body, xid: number) => void>)[b.kind];
@@ -85,5 +81,3 @@ export function compensation(r: Body): ClrAction {
       throw new Error(`record kind ${r.kind} is not undoable`);
   }
 }
-
-export type UndoableRecord = Extract<WalRecord, { kind: Kind.HeapInsert | Kind.HeapUpdate | Kind.HeapDelete }>;

@@ -25,7 +25,7 @@ import { BtreeAccess, undoIndexInsert } from '../access/btree.ts';
 import { logPageChange, logTxnRecord, type AccessContext } from '../access/log.ts';
 import { compensation } from '../access/redo.ts';
 import { analysis, redoPass, undoPass, type CrashHook } from '../recovery/aries.ts';
-import { Settings, isEngineSetting, parseSetting } from './settings.ts';
+import { Settings } from './settings.ts';
 import type { EngineStats, HeapId, IndexId, IndexScanOptions, IndexStats, LockWait, RowId, StorageEngine, TxnHandle } from './api.ts';
 
 export const CATALOG_HEAP = 1;
@@ -96,12 +96,10 @@ export class Engine implements StorageEngine {
     return e;
   }
 
-  private openFiles(segSize: number, endLsn: Lsn): void {
+  private openFiles(): void {
     this.fsys.mkdir(this.walDir);
     this.dataFile = new DataFile(this.fsys.open(path.join(this.dir, 'data'), { create: true }));
     this.pool = new BufferPool(this.dataFile, this.settings.num('shared_buffers'), (lsn) => this.wal?.flushSync(lsn + 1));
-    void endLsn;
-    void segSize;
   }
 
   /** F1: the redo point that decides which changes log a full-page image first. */
@@ -120,7 +118,7 @@ export class Engine implements StorageEngine {
     const segSize = this.settings.num('wal_segment_size');
     for (const seg of listSegments(this.fsys, this.walDir)) this.fsys.unlink(segmentPath(this.walDir, seg));
     this.fsys.unlink(path.join(this.dir, 'data'));
-    this.openFiles(segSize, segSize);
+    this.openFiles();
     this.wal = new WalWriter(this.fsys, this.walDir, segSize, segSize);
     this.bindAccess(1);
     this.control = {
@@ -157,7 +155,7 @@ export class Engine implements StorageEngine {
     }
     const a = analysis(reader, ck, ck.redoLsn);
     this.checkLogEnd(a.end, control, resetWal);
-    this.openFiles(segSize, a.end.lsn);
+    this.openFiles();
     // Records read back from the OS cache may not be on disk yet (a kill, not a power cut,
     // ended the last run): make them durable before any page they touched is written (B1).
     this.syncWalUpTo(a.end.lsn, ck.redoLsn, segSize);
@@ -524,12 +522,6 @@ export class Engine implements StorageEngine {
   getSetting(name: string): string {
     return this.settings.get(name);
   }
-
-  static isSetting(name: string): boolean {
-    return isEngineSetting(name);
-  }
-
-  static parseSetting = parseSetting;
 
   stats(): EngineStats {
     return {

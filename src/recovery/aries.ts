@@ -21,7 +21,7 @@ import { formatLsn } from '../wal/lsn.ts';
 import type { WalReader, WalEnd } from '../wal/reader.ts';
 import type { Lsn } from '../wal/lsn.ts';
 import { pageLsn, setPageLsn } from '../storage/page.ts';
-import { compensation, redo } from '../access/redo.ts';
+import { redo } from '../access/redo.ts';
 import { DbError } from '../errors/index.ts';
 
 export interface AnalysisResult {
@@ -162,4 +162,3 @@ export function undoPass(reader: WalReader, losers: TxnEntry[], log: UndoLog, ho
   return clrs;
 }
 
-export { compensation };

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Database } from '../sql/database.ts';
 import { readControl } from '../storage/control.ts';
 import { nodeFileSystem } from '../io/file.ts';
-import { Ledger } from './ledger.ts';
+import { Ledger, type LedgerCounts } from './ledger.ts';
 import { createAccounts } from './transfers.ts';
 import { rng, randInt } from '../util/random.ts';
 
@@ -37,14 +37,10 @@ export interface TortureOptions {
   log?: (line: string) => void;
 }
 
-export interface TortureResult {
+export interface TortureResult extends LedgerCounts {
   trials: number;
   violations: string[];
   seed: number;
-  acknowledged: number;
-  inDoubtCommitted: number;
-  inDoubtLost: number;
-  rolledBack: number;
   recoveryCrashes: number;
   transactionsRolledBackByRecovery: number;
   recordsReplayed: number;

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { Engine } from '../engine/engine.ts';
 import { FaultyFileSystem } from '../io/faulty.ts';
 import { Database } from '../sql/database.ts';
-import { Ledger } from './ledger.ts';
+import { Ledger, type LedgerCounts } from './ledger.ts';
 import { rng, randInt } from '../util/random.ts';
 import { createAccounts, transferSession } from './transfers.ts';
 import { TORTURE_SETTINGS } from './harness.ts';
@@ -26,14 +26,10 @@ export interface PowerLossOptions {
   log?: (line: string) => void;
 }
 
-export interface PowerLossResult {
+export interface PowerLossResult extends LedgerCounts {
   trials: number;
   violations: string[];
   seed: number;
-  acknowledged: number;
-  inDoubtCommitted: number;
-  inDoubtLost: number;
-  rolledBack: number;
   sectorsLost: number;
   /** Of those, sectors of the data file: pages torn or left old, for full-page images to repair. */
   dataSectorsLost: number;

@@ -1,12 +1,4 @@
-import { expect, it } from 'vitest';
-import { runTorture } from '../../src/torture/harness.ts';
+import { killTrials } from './trials.ts';
 
-// The other half of the kill -9 crash points of `npm test`.
-it('survives SIGKILL at 25 seeded moments of concurrent money transfers (seed 2002)', async () => {
-  const r = await runTorture({ crashes: 25, seed: 2002 });
-  expect(r.violations).toEqual([]);
-  expect(r.trials).toBe(25);
-  expect(r.acknowledged).toBeGreaterThan(0);
-  // Restarts killed during redo/undo: only when that restart had work at the chosen point.
-  console.log(`kill -9 trials: ${r.trials}, restarts killed during recovery: ${r.recoveryCrashes}`);
-}, 240_000);
+// The other half of the kill -9 crash points of npm test.
+killTrials(2002, 25);

@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { heapRows, tempDirs } from '../support/engine.ts';
 import { Engine } from '../../src/engine/index.ts';
 import { WalReader } from '../../src/wal/reader.ts';
 import { nodeFileSystem } from '../../src/io/file.ts';
@@ -10,22 +10,9 @@ import { Kind, RECORD_HEADER_SIZE } from '../../src/wal/record.ts';
 import { segmentPath, segmentStart } from '../../src/wal/segments.ts';
 import { PAGE_SIZE } from '../../src/storage/page.ts';
 
-const dirs: string[] = [];
-const tmp = (): string => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ariesdb-corrupt-'));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('ariesdb-corrupt-');
 
-const rowsOf = (e: Engine, heap: number): string[] => {
-  const t = e.begin();
-  const out = [...e.scan(t, heap)].map(([, r]) => Buffer.from(r).toString()).sort();
-  e.rollback(t);
-  return out;
-};
+const rowsOf = heapRows;
 
 /** Ten transactions, each committed (and so fdatasync'ed) before the next; then a crash. */
 async function tenCommits(dir: string): Promise<{ heap: number; commitLsns: number[] }> {

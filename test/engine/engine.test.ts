@@ -1,27 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { heapRows, tempDirs } from '../support/engine.ts';
 import { Engine } from '../../src/engine/index.ts';
 import { LockWait } from '../../src/engine/api.ts';
 
-const dirs: string[] = [];
-function tmpdir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ariesdb-engine-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const tmpdir = tempDirs('ariesdb-engine-');
 
 const row = (s: string) => Buffer.from(s);
-const rows = (e: Engine, heap: number) => {
-  const t = e.begin();
-  const out = [...e.scan(t, heap)].map(([, r]) => Buffer.from(r).toString());
-  e.rollback(t);
-  return out.sort();
-};
+const rows = heapRows;
 
 describe('engine', () => {
   it('keeps committed rows across a clean restart', async () => {

@@ -1,28 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
+import { describe, expect, it } from 'vitest';
 import * as path from 'node:path';
+import { heapRows, tempDirs } from '../support/engine.ts';
 import { Engine } from '../../src/engine/index.ts';
 import { FaultyFileSystem } from '../../src/io/faulty.ts';
 import { DbError } from '../../src/errors/index.ts';
 
-const dirs: string[] = [];
-const tmp = (): string => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ariesdb-faults-'));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('ariesdb-faults-');
 
 const settings = { wal_segment_size: '64kB', shared_buffers: '16' };
-const rowsOf = (e: Engine, heap: number): string[] => {
-  const t = e.begin();
-  const out = [...e.scan(t, heap)].map(([, r]) => Buffer.from(r).toString()).sort();
-  e.rollback(t);
-  return out;
-};
+const rowsOf = heapRows;
 
 /** Runs fn until it throws; returns the error. */
 function untilError(fn: (i: number) => void): unknown {

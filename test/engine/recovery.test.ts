@@ -1,26 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { heapRows, tempDirs } from '../support/engine.ts';
 import { Engine } from '../../src/engine/index.ts';
 import { listSegments } from '../../src/wal/segments.ts';
 
-const dirs: string[] = [];
-function tmpdir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ariesdb-rec-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const tmpdir = tempDirs('ariesdb-rec-');
 
-const contents = (e: Engine, heap: number): string[] => {
-  const t = e.begin();
-  const out = [...e.scan(t, heap)].map(([, r]) => Buffer.from(r).toString()).sort();
-  e.rollback(t);
-  return out;
-};
+const contents = heapRows;
 
 class Crash extends Error {}
 

@@ -2,24 +2,16 @@
  * Review findings in the storage engine, each pinned by a regression test
  * (all fixed; the comment above each says what was wrong).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { tempDirs } from '../support/engine.ts';
 import { Engine } from '../../src/engine/index.ts';
 import { LockWait, pageOfRow, type HeapId } from '../../src/engine/api.ts';
 import { nodeFileSystem, type FileHandle, type FileSystem } from '../../src/io/file.ts';
 import { PAGE_SIZE } from '../../src/storage/page.ts';
 
-const dirs: string[] = [];
-function tmpdir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ariesdb-review-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const tmpdir = tempDirs('ariesdb-review-');
 
 const row = (s: string) => Buffer.from(s);
 const contents = (e: Engine, heap: HeapId): string[] => {
