@@ -19,7 +19,8 @@ export interface TypeName {
 }
 
 export type Expr =
-  | { readonly kind: 'const'; readonly lit: 'int' | 'numeric' | 'string' | 'bool' | 'null'; readonly value: string | number | boolean | null; readonly pos: number }
+  /** slot: a literal of a shared template (literals.ts); its value comes from ExecCtx.literals. */
+  | { readonly kind: 'const'; readonly lit: 'int' | 'numeric' | 'string' | 'bool' | 'null'; readonly value: string | number | boolean | null; readonly pos: number; readonly slot?: number; readonly slotClass?: 'i4' | 'i8' | 'num' | 'str' }
   | { readonly kind: 'column'; readonly table: string | null; readonly name: string; readonly pos: number }
   | { readonly kind: 'param'; readonly index: number; readonly pos: number }
   | { readonly kind: 'binary'; readonly op: string; readonly left: Expr; readonly right: Expr; readonly pos: number }
@@ -256,4 +257,18 @@ export interface ParsedStatement {
   readonly text: string;
   /** 0-based character offset of the statement in the query string. */
   readonly start: number;
+  /** Set when `stmt` is a shared literal template (literals.ts): this text's literals. */
+  readonly literals?: TemplateBinding;
+}
+
+/** One text's literals for a shared template statement. */
+export interface TemplateBinding {
+  /** Run-time value of each slot (literalRuntime). */
+  readonly values: readonly (string | number)[];
+  /** Source text of each slot, for the planning tripwire. */
+  readonly raw: readonly string[];
+  /** Maps an error position (0-based, in the template's text) to the client's text. */
+  mapPos(pos: number): number;
+  /** Drops the template after a plan turned out to depend on literal values (L3). */
+  discard(): void;
 }

@@ -10,6 +10,7 @@ const quoteIdent = (s: string): string => (/^[a-z_][a-z0-9_$]*$/.test(s) ? s : `
 export function exprToSql(e: Expr): string {
   switch (e.kind) {
     case 'const':
+      if (e.slot !== undefined) return `$${e.slot + 1}`; // a template's literal: its value is the execution's (literals.ts)
       if (e.lit === 'null') return 'NULL';
       if (e.lit === 'string') return quoteLiteral(e.value as string);
       if (e.lit === 'bool') return e.value ? 'true' : 'false';

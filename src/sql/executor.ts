@@ -8,6 +8,11 @@
  * planning on repeated statements (pgbench runs a handful, millions of
  * times). An entry is valid only for the Catalog object it was planned
  * against (catalog invariant C4); a different catalog re-plans.
+ *
+ * Statements of a shared literal template (literals.ts) are cached the
+ * same way, one plan for every text of the template; a plan that read a
+ * literal's value while being built is used once and the template dropped
+ * (L3).
  */
 import { DbError } from '../errors/index.ts';
 import type { QueryResult } from './api.ts';
@@ -18,6 +23,8 @@ import { createSequence, createTable, dropSequence, dropTable, type Notify } fro
 import { prepareDelete, prepareInsert, prepareUpdate, type Prepared } from './dml.ts';
 import type { ExplainNode, RunCtx } from './plan.ts';
 import { planStatementQuery } from './select.ts';
+import { slotChecks, slotPlanning } from './literals.ts';
+import type { TemplateBinding } from './ast.ts';
 import { Oid } from './types.ts';
 
 type DataStatement = Extract<Statement, { kind: 'select' | 'values' | 'setop' | 'insert' | 'update' | 'delete' }>;
@@ -44,10 +51,18 @@ const preparers: { [K in DataStatement['kind']]: (s: Extract<DataStatement, { ki
   delete: prepareDelete,
 };
 
-export function prepare(s: DataStatement, catalog: Catalog): Prepared {
+export function prepare(s: DataStatement, catalog: Catalog, template?: TemplateBinding): Prepared {
   const hit = planCache.get(s);
   if (hit && hit.catalog === catalog) return hit.prepared;
-  const prepared = (preparers[s.kind] as (s: DataStatement, c: Catalog) => Prepared)(s, catalog);
+  slotPlanning.tripped = false;
+  slotChecks.length = 0;
+  let prepared = (preparers[s.kind] as (s: DataStatement, c: Catalog) => Prepared)(s, catalog);
+  if (slotChecks.length > 0) {
+    const checks = slotChecks.splice(0);
+    const inner = prepared;
+    prepared = { explain: inner.explain, run(ctx) { for (const f of checks) f(ctx); return inner.run(ctx); } };
+  }
+  if (slotPlanning.tripped) { template?.discard(); return prepared; } // L3: this text's plan only
   planCache.set(s, { catalog, prepared });
   return prepared;
 }
@@ -60,7 +75,8 @@ export const isDdl = (s: Statement): boolean =>
 export function executeStatement(s: Statement, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
   switch (s.kind) {
     case 'select': case 'values': case 'setop': case 'insert': case 'update': case 'delete':
-      return prepare(s, catalog).run(ctx);
+      if (ctx.template) slotPlanning.active = ctx.template.raw;
+      return prepare(s, catalog, ctx.template).run(ctx);
     case 'create_table': return createTable(s, catalog, ctx, notify);
     case 'drop_table': return dropTable(s, catalog, ctx, notify);
     case 'alter_table': return alterTable(s, catalog, ctx, notify);

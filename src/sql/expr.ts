@@ -26,7 +26,7 @@
  */
 import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
-import type { Expr, QueryStmt } from './ast.ts';
+import type { Expr, QueryStmt, TemplateBinding } from './ast.ts';
 import { castFn, coerceParam, type CastContext } from './casts.ts';
 import type { Catalog } from './catalog.ts';
 import { compileSpecial } from './expr-special.ts';
@@ -35,6 +35,7 @@ import { compileFunction } from './functions.ts';
 import { compileBinary, compileNegate } from './operators.ts';
 import { OID_TYPES, catalogFunction, regclassOid } from './pg-catalog.ts';
 import { parseNumeric } from './numeric.ts';
+import { slotConstant } from './slot-const.ts';
 import { BOOL, INT4, INT8, NUMERIC, TEXT, UNKNOWN, Oid, resolveType, typeDisplayName, type SqlType } from './types.ts';
 
 export type Row = Value[];
@@ -57,6 +58,10 @@ export interface ExecCtx {
   /** current_setting() / set_config(): the session's parameters (absent where there is no session). */
   setting?(name: string): string;
   setSetting?(name: string, value: string | null): void;
+  /** The literals of this execution's text when the statement is a shared template (literals.ts). */
+  template?: TemplateBinding;
+  /** String slots converted to their types, once per execution (slot-const.ts). */
+  slotValues?: Map<number, Value>;
 }
 
 export type Fn = (row: Row, ctx: ExecCtx) => Value;
@@ -213,7 +218,7 @@ export class Binder {
       }
     }
     switch (e.kind) {
-      case 'const': return constant(e);
+      case 'const': return e.slot === undefined ? constant(e) : slotConstant(e);
       case 'column': return this.column(e);
       case 'param': return param(e.index, e.pos);
       case 'binary': return compileBinary(e.op, this.compile(e.left), this.compile(e.right), e.pos);

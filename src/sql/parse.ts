@@ -17,6 +17,7 @@
 import { loadModule, parseSync } from 'libpg-query';
 import { DbError } from '../errors/index.ts';
 import type * as A from './ast.ts';
+import { literalRuntime, mapPosition, slotPlanning, slotValue, templateOf, type LiteralClass, type Slotted } from './literals.ts';
 import { QueryTranslator, str, tagOf, unsupported, type Raw } from './parse-query.ts';
 
 let loaded: Promise<void> | null = null;
@@ -30,12 +31,21 @@ export function ensureParser(): Promise<void> {
 
 const CACHE_LIMIT = 512;
 const cache = new Map<string, readonly A.ParsedStatement[]>();
+/** Shared literal templates by key (literals.ts); null: this key gets none. */
+const templates = new Map<string, TemplateStatement[] | null>();
+
+interface TemplateStatement { readonly stmt: A.Statement; readonly start: number; readonly end: number }
 
 /** Parses a query string of zero or more statements. Throws DbError (42601, 0A000). */
 export function parseSql(sql: string): readonly A.ParsedStatement[] {
   const hit = cache.get(sql);
   if (hit !== undefined) return hit;
   if (!ready) throw new DbError('internal_error', 'SQL parser is not loaded (await ensureParser() first)');
+  const slotted = templateOf(sql);
+  if (slotted) {
+    const shared = fromTemplate(sql, slotted);
+    if (shared) return shared;
+  }
   let tree: Raw;
   try {
     tree = parseSync(sql);
@@ -58,6 +68,65 @@ export function parseSql(sql: string): readonly A.ParsedStatement[] {
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
   cache.set(sql, out);
   return out;
+}
+
+/** `sql` as an instance of its shared template, or null when its key has none. */
+function fromTemplate(sql: string, t: Slotted): readonly A.ParsedStatement[] | null {
+  let tpl = templates.get(t.key);
+  if (tpl === undefined) {
+    tpl = buildTemplate(t);
+    if (templates.size >= CACHE_LIMIT) templates.delete(templates.keys().next().value as string);
+    templates.set(t.key, tpl);
+  }
+  if (tpl === null) return null;
+  const binding: A.TemplateBinding = {
+    values: t.classes.map((c, i) => literalRuntime(c, t.raw[i]!) as string | number),
+    raw: t.raw,
+    mapPos: (p) => mapPosition(t.spans, p),
+    discard: () => { templates.set(t.key, null); },
+  };
+  return tpl.map((s) => {
+    const start = mapPosition(t.spans, s.start);
+    return { stmt: s.stmt, text: sql.slice(start, mapPosition(t.spans, s.end)).trim(), start, literals: binding };
+  });
+}
+
+/** Parses a slotted text once; null if it does not parse or a literal did not become a plain constant. */
+function buildTemplate(t: Slotted): TemplateStatement[] | null {
+  let tree: Raw;
+  try { tree = parseSync(t.text); } catch { return null; }
+  const pos = positionMap(t.text);
+  const out: TemplateStatement[] = [];
+  const seen = new Set<number>();
+  try {
+    for (const s of tree.stmts ?? []) {
+      const startByte: number = s.stmt_location ?? 0;
+      const start = pos(startByte);
+      const end = s.stmt_len ? pos(startByte + s.stmt_len) : t.text.length;
+      const stmt = toSlots(new Translator(pos, t.text).statement(s.stmt), t.classes, seen) as A.Statement;
+      out.push({ stmt, start, end });
+    }
+  } catch {
+    return null;
+  }
+  return seen.size === t.classes.length ? out : null;
+}
+
+/** Replaces $n parameters by slot constants (L1, L3); counts the slots found in `seen`. */
+function toSlots(n: unknown, classes: readonly LiteralClass[], seen: Set<number>): unknown {
+  if (Array.isArray(n)) return n.map((x) => toSlots(x, classes, seen));
+  if (n === null || typeof n !== 'object' || Object.getPrototypeOf(n) !== Object.prototype) return n;
+  const o = n as Record<string, unknown>;
+  if (o.kind === 'param') {
+    const slot = (o.index as number) - 1;
+    const cls = classes[slot]!;
+    seen.add(slot);
+    const node = { kind: 'const', lit: cls === 'str' ? 'string' : cls === 'num' ? 'numeric' : 'int', pos: o.pos, slot, slotClass: cls };
+    return Object.defineProperty(node, 'value', { enumerable: true, get: () => slotValue(cls, slotPlanning.active[slot] ?? '') });
+  }
+  const copy: Record<string, unknown> = {};
+  for (const k of Object.keys(o)) copy[k] = toSlots(o[k], classes, seen);
+  return copy;
 }
 
 /** Whether `sql` holds only whitespace and comments (-- to end of line, nested /* … *\/). */

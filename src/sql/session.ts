@@ -33,7 +33,7 @@
 import { DbError, asDbError } from '../errors/index.ts';
 import { LockWait, type StorageEngine, type TxnHandle } from '../engine/api.ts';
 import type { QueryResult, TableInfo, TxnStatus, Value } from './api.ts';
-import type { ParsedStatement, Statement } from './ast.ts';
+import type { ParsedStatement, Statement, TemplateBinding } from './ast.ts';
 import { loadCatalog, tableInfo, type Catalog, type SequenceDef } from './catalog.ts';
 import type { Notify } from './ddl.ts';
 import { executeStatement, isDdl } from './executor.ts';
@@ -209,11 +209,13 @@ export class Session {
     let result: QueryResult;
     const mark = this.host.engine.mark(txn);
     try {
-      result = await this.attempt(s, txn, params);
+      result = await this.attempt(s, txn, params, p.literals);
     } catch (e) {
       if (!autocommit && this.txn) this.host.engine.rollbackTo(txn, mark); // S7
       this.fail(autocommit);
-      throw asDbError(e);
+      const err = asDbError(e);
+      if (p.literals && err.position !== undefined) err.position = p.literals.mapPos(err.position - 1) + 1;
+      throw err;
     }
     if (autocommit) {
       try { await this.endTxn(true); } catch (e) { throw asDbError(e); }
@@ -267,7 +269,7 @@ export class Session {
   }
 
   /** One statement with LockWait retry (S3) and pg_sleep after its synchronous work (S4). */
-  private async attempt(s: Statement, txn: TxnHandle, params: Value[]): Promise<QueryResult> {
+  private async attempt(s: Statement, txn: TxnHandle, params: Value[], template?: TemplateBinding): Promise<QueryResult> {
     const engine = this.host.engine;
     for (;;) {
       const mark = engine.mark(txn);
@@ -278,7 +280,7 @@ export class Session {
         return d;
       };
       const ctx: RunCtx = {
-        engine, txn, params, sleepMs: 0, now: this.txnStart, outer: [], cache: new Map(),
+        engine, txn, params, sleepMs: 0, now: this.txnStart, outer: [], cache: new Map(), template,
         nextval: (name) => { const v = this.host.sequences.nextval(seq(name), txn); this.lastValues.set(name, v); return v; },
         currval: (name) => {
           seq(name);
