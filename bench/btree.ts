@@ -1,7 +1,7 @@
 /**
  * B+tree index cost against size (issue figures, not a timed test).
  *
- *   node --import tsx bench/btree.ts [--sizes 1000,100000,1000000] [--lookups 100000] [--shared-buffers 128MB]
+ *   node --import ./bin/register.mjs bench/btree.ts [--sizes 1000,100000,1000000] [--lookups 100000] [--shared-buffers 128MB]
  *
  * For each size N: insert N entries with random 8-byte keys (transactions
  * of 1000, synchronous_commit off, so the figure is the index's CPU and

@@ -3,7 +3,7 @@
  * run (issue figures, not a timed test).
  *
  *   npm run bench:embedded [-- --quick] [-- --seconds 10]
- *   node --import tsx bench/embedded.ts --quick --seconds 3      # CI-sized, well under 3 minutes
+ *   node --import ./bin/register.mjs bench/embedded.ts --quick --seconds 3      # CI-sized, well under 3 minutes
  *
  * 1. Bulk insert of N rows (10^6; --quick 10^4) into a table with an int
  *    primary key: ariesdb with multi-row INSERTs of --batch rows in one

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Database } from '../sql/database.ts';
 import { readControl } from '../storage/control.ts';
 import { nodeFileSystem } from '../io/file.ts';
@@ -55,7 +55,7 @@ interface ChildOutput {
 
 function runChild(args: string[], env: NodeJS.ProcessEnv, killAfterReadyMs: number | null): Promise<ChildOutput> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', workload, ...args], {
+    const child = spawn(process.execPath, ['--import', pathToFileURL(path.join(root, 'bin/register.mjs')).href, workload, ...args], {
       cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

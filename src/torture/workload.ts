@@ -3,8 +3,8 @@
  * SIGKILL (src/torture/harness.ts). Lines (see transfers.ts) are written
  * synchronously, so every line printed before the kill reaches the harness.
  *
- *   node --import tsx src/torture/workload.ts DIR SEED RUN SESSIONS ACCOUNTS SETTINGS_JSON
- *   node --import tsx src/torture/workload.ts DIR --open-only SETTINGS_JSON   (restart, then exit)
+ *   node --import ./bin/register.mjs src/torture/workload.ts DIR SEED RUN SESSIONS ACCOUNTS SETTINGS_JSON
+ *   node --import ./bin/register.mjs src/torture/workload.ts DIR --open-only SETTINGS_JSON   (restart, then exit)
  */
 import * as fs from 'node:fs';
 import { Database } from '../sql/database.ts';
