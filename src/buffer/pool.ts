@@ -18,6 +18,8 @@ import type { DataFile } from '../storage/datafile.ts';
 
 export type FrameId = number;
 
+const FRAMES_PER_CHUNK = 1024;
+
 export interface BufferStats {
   hits: number;
   misses: number;
@@ -34,6 +36,7 @@ export class BufferPool {
   private readonly referenced: boolean[] = [];
   private readonly table = new Map<number, FrameId>();
   private hand = 0;
+  private chunk = Buffer.alloc(0);
   /**
    * During restart's redo, a page that fails its checksum may be torn (F2):
    * it is noted here instead of failing, for a whole-page record to rebuild.
@@ -121,7 +124,11 @@ export class BufferPool {
 
   private freeFrame(): FrameId {
     if (this.frames.length < this.capacity) {
-      this.frames.push(Buffer.alloc(PAGE_SIZE));
+      // Frames come from zeroed chunks of up to 1,024 pages: one allocation
+      // instead of one per page read while the pool fills.
+      const i = this.frames.length % FRAMES_PER_CHUNK;
+      if (i === 0) this.chunk = Buffer.alloc(Math.min(FRAMES_PER_CHUNK, this.capacity - this.frames.length) * PAGE_SIZE);
+      this.frames.push(this.chunk.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
       this.pageIn.push(-1);
       this.pins.push(0);
       this.dirty.push(false);
