@@ -85,7 +85,7 @@ export interface StorageEngine {
 
   begin(): TxnHandle;
   /** Logs COMMIT and waits as synchronous_commit says; rows become visible to others after it resolves. */
-  commit(txn: TxnHandle): Promise<void>;
+  commit(txn: TxnHandle, opts?: CommitOptions): Promise<void>;
   /** Undoes everything the transaction did (writing CLRs) and ends it. */
   rollback(txn: TxnHandle): void;
   /** A position in the transaction's undo log, for statement rollback and savepoints. */
@@ -93,7 +93,7 @@ export interface StorageEngine {
   /** Undoes the transaction's changes made after mark (writing CLRs); the transaction stays open. */
   rollbackTo(txn: TxnHandle, mark: number): void;
   /** Waits until the holder of a LockWait ends; throws DbError deadlock_detected (40P01) if waiting would close a cycle. */
-  waitFor(txn: TxnHandle, wait: LockWait): Promise<void>;
+  waitFor(txn: TxnHandle, wait: LockWait, lockTimeoutMs?: number): Promise<void>;
 
   /** Creates an empty heap; the allocation is redo-only (not undone if txn aborts: the empty heap leaks). */
   createHeap(txn: TxnHandle): HeapId;
@@ -146,4 +146,9 @@ export interface StorageEngine {
   getSetting(name: string): string;
   stats(): EngineStats;
   close(): Promise<void>;
+}
+
+/** A session's own synchronous_commit (PostgreSQL lets every session choose); absent: the engine's setting. */
+export interface CommitOptions {
+  readonly synchronous?: boolean;
 }

@@ -26,7 +26,7 @@ import { logPageChange, logTxnRecord, type AccessContext } from '../access/log.t
 import { compensation } from '../access/redo.ts';
 import { analysis, redoPass, undoPass, type CrashHook } from '../recovery/aries.ts';
 import { Settings } from './settings.ts';
-import type { EngineStats, HeapId, IndexId, IndexScanOptions, IndexStats, LockWait, RowId, StorageEngine, TxnHandle } from './api.ts';
+import type { EngineStats, HeapId, IndexId, IndexScanOptions, IndexStats, CommitOptions, LockWait, RowId, StorageEngine, TxnHandle } from './api.ts';
 
 export const CATALOG_HEAP = 1;
 const FIRST_OID = 16384;
@@ -351,7 +351,7 @@ export class Engine implements StorageEngine {
     return this.panicked;
   }
 
-  async commit(handle: TxnHandle): Promise<void> {
+  async commit(handle: TxnHandle, opts: CommitOptions = {}): Promise<void> {
     const txn = handle as Txn;
     if (txn.ended) return;
     if (this.panicked && txn.xid !== 0) throw this.panicked;
@@ -361,7 +361,7 @@ export class Engine implements StorageEngine {
     }
     const lsn = logTxnRecord(this.ctx, txn, { kind: Kind.Commit, timestamp: Date.now() });
     txn.committing = true;
-    const done = this.finishCommit(txn, lsn);
+    const done = this.finishCommit(txn, lsn, opts.synchronous ?? this.settings.get('synchronous_commit') !== 'off');
     this.commitsInFlight.add(done);
     try {
       await done;
@@ -370,8 +370,8 @@ export class Engine implements StorageEngine {
     }
   }
 
-  private async finishCommit(txn: Txn, lsn: Lsn): Promise<void> {
-    if (this.settings.get('synchronous_commit') === 'off') this.scheduleAsyncFlush();
+  private async finishCommit(txn: Txn, lsn: Lsn, synchronous: boolean): Promise<void> {
+    if (!synchronous) this.scheduleAsyncFlush();
     else await this.wal.flush(lsn + 1);
     if (this.abandoned) return;
     for (const heap of txn.droppedHeaps) this.heaps.freeHeap(heap);
@@ -430,8 +430,8 @@ export class Engine implements StorageEngine {
     }
   }
 
-  waitFor(handle: TxnHandle, wait: LockWait): Promise<void> {
-    return this.txns.waitFor(handle as Txn, wait.holderXid, this.settings.num('lock_timeout'));
+  waitFor(handle: TxnHandle, wait: LockWait, lockTimeoutMs?: number): Promise<void> {
+    return this.txns.waitFor(handle as Txn, wait.holderXid, lockTimeoutMs ?? this.settings.num('lock_timeout'));
   }
 
   // ---- heaps ----

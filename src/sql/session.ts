@@ -170,7 +170,7 @@ export class Session {
       if (txn.touchedCatalog) this.host.invalidateCatalog();
     };
     if (!commit) { this.host.engine.rollback(txn); finish(); return; }
-    return this.host.engine.commit(txn).finally(finish);
+    return this.host.engine.commit(txn, { synchronous: this.settings.synchronousCommit() }).finally(finish);
   }
 
   private async statement(p: ParsedStatement, params: Value[]): Promise<QueryResult> {
@@ -301,7 +301,7 @@ export class Session {
         if (!(e instanceof LockWait)) throw e;
         engine.rollbackTo(txn, mark);
         this.localCatalog = null;
-        await engine.waitFor(txn, e);
+        await engine.waitFor(txn, e, this.settings.lockTimeoutMs());
       }
     }
   }

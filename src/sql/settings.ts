@@ -1,14 +1,17 @@
 /**
- * SET / SHOW. Engine settings (synchronous_commit, checkpoint_timeout, …) go
- * to the storage engine, which validates them and rejects unknown names with
- * 42704; note that they are engine-wide, not per session. A few
+ * SET / SHOW. Engine settings (checkpoint_timeout, max_wal_size, …) go to
+ * the storage engine, which validates them and rejects unknown names with
+ * 42704; they are engine-wide. The ones PostgreSQL lets each session choose
+ * (synchronous_commit, lock_timeout, statement_timeout) are validated by the
+ * engine's rules but kept here, per session, and passed to the engine with
+ * each commit or lock wait. A few
  * session-level parameters that clients and drivers set or read on connect
  * (client_encoding, DateStyle, application_name, server_version, …) are kept
  * per session here and have no effect beyond being shown.
  */
 import { DbError } from '../errors/index.ts';
 import type { StorageEngine } from '../engine/api.ts';
-import { settingDescription, settingNames } from '../engine/settings.ts';
+import { parseSetting, settingDescription, settingNames } from '../engine/settings.ts';
 import type { QueryResult } from './api.ts';
 import { Oid } from './types.ts';
 
@@ -30,6 +33,9 @@ const SESSION_DEFAULTS: Record<string, { value: string; readonly?: boolean; desc
   transaction_isolation: { value: 'read committed', description: 'Sets the current transaction\'s isolation level.' },
 };
 
+/** Engine settings each session may set for itself. */
+const PER_SESSION = new Set(['synchronous_commit', 'lock_timeout', 'statement_timeout']);
+
 /** PostgreSQL's canonical spelling, which SHOW uses as its column name. */
 const DISPLAY_NAMES: Record<string, string> = { datestyle: 'DateStyle', intervalstyle: 'IntervalStyle', timezone: 'TimeZone' };
 
@@ -50,6 +56,13 @@ export class SessionSettings {
     if (local) {
       if (local.readonly) throw new DbError('object_not_in_prerequisite_state', `parameter "${name}" cannot be changed`);
       if (value === null) this.values.delete(name); else this.values.set(name, value);
+    } else if (PER_SESSION.has(name)) {
+      this.engine.getSetting(name); // 42704 for names this engine does not have
+      if (value === null) this.values.delete(name);
+      else {
+        const parsed = parseSetting(name, value); // 22023 for a bad value
+        this.values.set(name, typeof parsed === 'boolean' ? (parsed ? 'on' : 'off') : value.trim());
+      }
     } else {
       if (value === null) {
         const d = this.engineDefaults.get(name);
@@ -66,7 +79,18 @@ export class SessionSettings {
   get(name: string): string {
     const local = SESSION_DEFAULTS[name];
     if (local) return this.values.get(name) ?? local.value;
+    if (PER_SESSION.has(name)) return this.values.get(name) ?? this.engine.getSetting(name);
     return this.engine.getSetting(name);
+  }
+
+  /** This session's synchronous_commit: whether COMMIT waits for the WAL flush. */
+  synchronousCommit(): boolean {
+    return this.get('synchronous_commit') !== 'off';
+  }
+
+  /** This session's lock_timeout in milliseconds (0: wait forever). */
+  lockTimeoutMs(): number {
+    return parseSetting('lock_timeout', this.get('lock_timeout')) as number;
   }
 
   show(name: string): QueryResult {

@@ -83,6 +83,32 @@ describe('SQL over the real engine', () => {
     expect((await s0.query('select n from k')).rows).toEqual([[50]]);
   });
 
+  it('synchronous_commit and lock_timeout belong to the session that sets them', async () => {
+    db = await Database.open(dir, { settings: { wal_writer_delay: '10s' } }); // no background flush during the test
+    const a = db.session();
+    const b = db.session();
+    await a.query('set synchronous_commit = off');
+    await a.query("set lock_timeout = '50ms'");
+    expect((await a.query('show synchronous_commit')).rows).toEqual([['off']]);
+    expect((await b.query('show synchronous_commit')).rows).toEqual([['on']]);
+    expect((await b.query('show lock_timeout')).rows).toEqual([['0']]);
+    await a.query('create table k (id int primary key, n int)');
+    await a.query('insert into k values (1, 0)');
+    const flushes = db.engine.stats().walFlushes;
+    for (let i = 0; i < 5; i++) await a.query('update k set n = n + 1 where id = 1');
+    expect(db.engine.stats().walFlushes).toBe(flushes); // a's commits do not wait for the disk
+    await b.query('update k set n = n + 1 where id = 1');
+    expect(db.engine.stats().walFlushes).toBeGreaterThan(flushes); // b's does
+    await b.query('begin');
+    await b.query('update k set n = 0 where id = 1');
+    const e = await errorOf(a.query('update k set n = 5 where id = 1'));
+    expect(e.code).toBe('55P03'); // a's 50 ms lock_timeout
+    await b.query('rollback');
+    await a.query('reset synchronous_commit');
+    expect((await a.query('show synchronous_commit')).rows).toEqual([['on']]);
+    expect((await errorOf(a.query("set synchronous_commit = 'maybe'"))).code).toBe('22023');
+  });
+
   it('SET, SHOW and CHECKPOINT reach the engine', async () => {
     db = await Database.open(dir);
     const s = db.session();
