@@ -84,7 +84,12 @@ export interface StorageEngine {
   readonly catalogHeap: HeapId;
 
   begin(): TxnHandle;
-  /** Logs COMMIT and waits as synchronous_commit says; rows become visible to others after it resolves. */
+  /**
+   * Logs COMMIT and waits as synchronous_commit says. Other transactions see
+   * its rows as committed, and may lock them, as soon as the record is logged
+   * (early lock release, T6 in src/txn/manager.ts); a read-only transaction's
+   * commit waits until every commit it may have seen is durable.
+   */
   commit(txn: TxnHandle, opts?: CommitOptions): Promise<void>;
   /** Undoes everything the transaction did (writing CLRs) and ends it. */
   rollback(txn: TxnHandle): void;

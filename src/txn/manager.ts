@@ -20,6 +20,12 @@
  *     active transaction has changed it; nobody changes a heap being dropped.
  *     Its pages are freed after the drop commits, so no undo ever lands on a
  *     page that another heap has reused.
+ *  T6 Early lock release: a transaction leaves the active set as soon as its
+ *     COMMIT record is in the log, before the flush that acknowledges it
+ *     (Engine.finishCommit), except a transaction that changed the catalog.
+ *     So "not active" means "committed in the log", durable once the log is
+ *     flushed that far; every later writer's commit comes after it in the
+ *     log, and a read-only commit waits for that flush.
  */
 import { DbError } from '../errors/index.ts';
 import type { TxnHandle } from '../engine/api.ts';
