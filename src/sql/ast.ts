@@ -28,7 +28,8 @@ export type Expr =
   | { readonly kind: 'not'; readonly arg: Expr; readonly pos: number }
   | { readonly kind: 'isnull'; readonly arg: Expr; readonly negated: boolean; readonly pos: number }
   | { readonly kind: 'booltest'; readonly arg: Expr; readonly test: 'true' | 'false' | 'unknown'; readonly negated: boolean; readonly pos: number }
-  | { readonly kind: 'func'; readonly name: string; readonly args: readonly Expr[]; readonly star: boolean; readonly distinct: boolean; readonly pos: number }
+  /** A function call; `filter` is an aggregate's FILTER (WHERE ...), absent when there is none. */
+  | { readonly kind: 'func'; readonly name: string; readonly args: readonly Expr[]; readonly star: boolean; readonly distinct: boolean; readonly filter?: Expr; readonly pos: number }
   | { readonly kind: 'cast'; readonly arg: Expr; readonly type: TypeName; readonly pos: number }
   | { readonly kind: 'coalesce'; readonly args: readonly Expr[]; readonly pos: number }
   /** GREATEST / LEAST. */

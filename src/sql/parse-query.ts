@@ -198,10 +198,10 @@ export class QueryTranslator {
         if (names.length > 1 && str(names[0]) !== 'pg_catalog') throw unsupported(`function ${names.map(str).join('.')}`, pos);
         if (e.over) throw unsupported('window functions', pos);
         if (e.agg_order) throw unsupported('ORDER BY in an aggregate', pos);
-        if (e.agg_filter) throw unsupported('FILTER in an aggregate', pos);
         if (e.func_variadic) throw unsupported('VARIADIC', pos);
         const args = (e.args ?? []).map((a: Raw) => this.expr(a));
-        return { kind: 'func', name, args, star: !!e.agg_star, distinct: !!e.agg_distinct, pos };
+        const call: A.Expr = { kind: 'func', name, args, star: !!e.agg_star, distinct: !!e.agg_distinct, pos };
+        return e.agg_filter ? { ...call, filter: this.expr(e.agg_filter) } : call;
       }
       case 'CoalesceExpr': return { kind: 'coalesce', args: (e.args as Raw[]).map((a) => this.expr(a)), pos };
       case 'MinMaxExpr': return { kind: 'minmax', op: e.op === 'IS_GREATEST' ? 'greatest' : 'least', args: (e.args as Raw[]).map((a) => this.expr(a)), pos };

@@ -92,6 +92,8 @@ export interface AggCall {
   readonly arg: Fn | null;
   /** A second argument (string_agg's delimiter). */
   readonly extra?: Fn | null;
+  /** FILTER (WHERE ...): a row counts only where this is true. */
+  readonly filter?: Fn | null;
   readonly make: () => Accumulator;
 }
 
@@ -120,6 +122,7 @@ export function aggregate(input: Plan, keys: readonly Fn[], aggs: readonly AggCa
       }
       for (let i = 0; i < aggs.length; i++) {
         const a = aggs[i]!;
+        if (a.filter && a.filter(row, ctx) !== true) continue;
         g.accs[i]!.add(a.arg ? a.arg(row, ctx) : true, a.extra ? a.extra(row, ctx) : undefined);
       }
     }
