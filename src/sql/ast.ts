@@ -86,7 +86,10 @@ export interface OrderItem {
 
 export interface SelectStmt {
   readonly kind: 'select';
+  /** Plain DISTINCT; false when distinctOn is set. */
   readonly distinct: boolean;
+  /** DISTINCT ON (exprs), or null. */
+  readonly distinctOn: readonly Expr[] | null;
   readonly targets: readonly SelectTarget[];
   readonly from: readonly FromItem[];
   readonly where: Expr | null;

@@ -48,9 +48,8 @@ export class QueryTranslator {
       return { kind: 'values', rows, orderBy, limit, offset, pos: -1 };
     }
     if (s.windowClause) throw unsupported('WINDOW');
-    if (s.distinctClause && s.distinctClause.length > 0 && Object.keys(s.distinctClause[0]).length > 0) {
-      throw unsupported('DISTINCT ON');
-    }
+    // Plain DISTINCT arrives as a list holding one empty node; DISTINCT ON as its expressions.
+    const on = s.distinctClause && Object.keys(s.distinctClause[0] ?? {}).length > 0 ? s.distinctClause as Raw[] : null;
     if (s.groupingSets) throw unsupported('GROUPING SETS');
     let forUpdate = false;
     for (const l of s.lockingClause ?? []) {
@@ -59,7 +58,8 @@ export class QueryTranslator {
     }
     return {
       kind: 'select',
-      distinct: s.distinctClause !== undefined,
+      distinct: s.distinctClause !== undefined && on === null,
+      distinctOn: on ? on.map((e) => this.expr(e)) : null,
       targets: (s.targetList ?? []).map((t: Raw) => this.target(t.ResTarget)),
       from: (s.fromClause ?? []).map((f: Raw) => this.fromItem(f)),
       where: s.whereClause ? this.expr(s.whereClause) : null,
