@@ -194,6 +194,20 @@ export interface CreateTableStmt {
   readonly pos: number;
 }
 
+/** CREATE TABLE name [(columns)] AS query [WITH [NO] DATA], and SELECT ... INTO name (selectInto). */
+export interface CreateTableAsStmt {
+  readonly kind: 'create_table_as';
+  readonly name: string;
+  readonly ifNotExists: boolean;
+  /** Names for the first output columns (fewer than the outputs is allowed); empty for none. */
+  readonly columns: readonly string[];
+  readonly query: QueryStmt;
+  /** false for WITH NO DATA: the table is created empty and the query does not run. */
+  readonly withData: boolean;
+  readonly selectInto: boolean;
+  readonly pos: number;
+}
+
 export interface DropTableStmt {
   readonly kind: 'drop_table';
   readonly names: readonly string[];
@@ -232,6 +246,7 @@ export type Statement =
   | UpdateStmt
   | DeleteStmt
   | CreateTableStmt
+  | CreateTableAsStmt
   | DropTableStmt
   | AlterTableStmt
   | CreateIndexStmt

@@ -34,7 +34,8 @@ export class QueryTranslator {
 
   query(s: Raw): A.QueryStmt {
     if (s.withClause) throw unsupported('WITH');
-    if (s.intoClause) throw unsupported('SELECT INTO');
+    // A statement's SELECT INTO is taken off by topSelect(); anywhere else it is PostgreSQL's syntax error.
+    if (s.intoClause) throw new DbError('syntax_error', 'SELECT ... INTO is not allowed here', { position: this.loc(s.intoClause.rel?.location) + 1 });
     const orderBy = (s.sortClause ?? []).map((o: Raw) => this.orderItem(o.SortBy));
     const limit = s.limitCount ? this.expr(s.limitCount) : null;
     const offset = s.limitOffset ? this.expr(s.limitOffset) : null;
@@ -69,6 +70,33 @@ export class QueryTranslator {
       }),
       having: s.havingClause ? this.expr(s.havingClause) : null,
       orderBy, limit, offset, forUpdate,
+    };
+  }
+
+  /** A SELECT statement: a query, or SELECT ... INTO, whose INTO sits on the leftmost SELECT of a set operation. */
+  topSelect(s: Raw): A.Statement {
+    let leaf = s;
+    while (leaf.op && leaf.op !== 'SETOP_NONE') leaf = leaf.larg;
+    if (!leaf.intoClause) return this.query(s);
+    const into = leaf.intoClause;
+    const strip = (n: Raw): Raw => (n === leaf ? { ...n, intoClause: undefined } : { ...n, larg: strip(n.larg) });
+    return this.tableAs(strip(s), into, false, true);
+  }
+
+  /** CREATE TABLE ... AS (also CREATE MATERIALIZED VIEW, which is refused). */
+  createTableAs(s: Raw): A.CreateTableAsStmt {
+    if (s.objtype !== 'OBJECT_TABLE') throw unsupported('CREATE MATERIALIZED VIEW');
+    if (!s.query.SelectStmt) throw unsupported(`CREATE TABLE AS ${tagOf(s.query).replace(/Stmt$/, '').toUpperCase()}`);
+    return this.tableAs(s.query.SelectStmt, s.into, !!s.if_not_exists, false);
+  }
+
+  private tableAs(query: Raw, into: Raw, ifNotExists: boolean, selectInto: boolean): A.CreateTableAsStmt {
+    const rel = this.rangeVar(into.rel);
+    if (into.rel.relpersistence === 't') throw unsupported('TEMPORARY tables', rel.pos);
+    if (into.options || into.tableSpaceName || into.accessMethod) throw unsupported('storage parameters', rel.pos);
+    return {
+      kind: 'create_table_as', name: rel.name, ifNotExists, columns: (into.colNames ?? []).map(str),
+      query: this.query(query), withData: !into.skipData, selectInto, pos: rel.pos,
     };
   }
 

@@ -98,7 +98,8 @@ class Translator extends QueryTranslator {
     const tag = tagOf(n);
     const s = n[tag];
     switch (tag) {
-      case 'SelectStmt': return this.query(s);
+      case 'SelectStmt': return this.topSelect(s);
+      case 'CreateTableAsStmt': return this.createTableAs(s);
       case 'InsertStmt': return this.insert(s);
       case 'UpdateStmt': return this.update(s);
       case 'DeleteStmt': return this.del(s);
