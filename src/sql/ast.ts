@@ -98,7 +98,8 @@ export interface SelectStmt {
   readonly orderBy: readonly OrderItem[];
   readonly limit: Expr | null;
   readonly offset: Expr | null;
-  readonly forUpdate: boolean;
+  /** FOR UPDATE / FOR SHARE …, as PostgreSQL names the command: 'SELECT FOR UPDATE', …; null for none. */
+  readonly locking: string | null;
 }
 
 export interface SetOpStmt {
@@ -255,7 +256,8 @@ export type Statement =
   | { readonly kind: 'create_sequence'; readonly name: string; readonly ifNotExists: boolean; readonly start: number; readonly increment: number }
   | { readonly kind: 'drop_sequence'; readonly names: readonly string[]; readonly ifExists: boolean }
   | { readonly kind: 'explain'; readonly stmt: Statement; readonly analyze: boolean }
-  | { readonly kind: 'begin' }
+  /** readOnly: BEGIN READ ONLY / READ WRITE; absent when BEGIN names no access mode. */
+  | { readonly kind: 'begin'; readonly readOnly?: boolean }
   | { readonly kind: 'commit' }
   | { readonly kind: 'rollback' }
   | { readonly kind: 'savepoint'; readonly name: string }
@@ -264,6 +266,8 @@ export type Statement =
   /** value null = DEFAULT / RESET. */
   | { readonly kind: 'set'; readonly name: string; readonly value: string | null }
   | { readonly kind: 'show'; readonly name: string }
+  /** SET TRANSACTION (session false) or SET SESSION CHARACTERISTICS AS TRANSACTION; null = not named. */
+  | { readonly kind: 'set_transaction'; readonly session: boolean; readonly readOnly: boolean | null; readonly isolation: string | null }
   | { readonly kind: 'checkpoint' };
 
 export type StatementKind = Statement['kind'];

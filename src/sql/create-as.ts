@@ -6,7 +6,7 @@
  * so the statement is logged, rolled back on abort and recovered alike.
  *
  * The order of checks is PostgreSQL's: the query is planned first (its
- * errors win), then IF NOT EXISTS may skip, then the column list is checked
+ * errors win), then a read-only transaction refuses, then IF NOT EXISTS may skip, then the column list is checked
  * (too many names, duplicates, pseudo-types), then the name (42P07). The
  * query is planned against the catalog from before the table exists, so it
  * can never read the table it fills.
@@ -19,6 +19,7 @@ import { TableWriter, writerSpec } from './constraints.ts';
 import { done, waitForPendingDdl, type Notify } from './ddl.ts';
 import type { RunCtx } from './plan.ts';
 import { planStatementQuery } from './select.ts';
+import { readOnlyError } from './txn-mode.ts';
 import { Oid, TEXT, typeDisplayName, type SqlType } from './types.ts';
 
 const MAX_COLUMNS = 1600;
@@ -39,6 +40,7 @@ function columnType(name: string, t: SqlType): SqlType {
 export function createTableAs(s: CreateTableAsStmt, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
   const { engine, txn } = ctx;
   const { plan, fields, types } = planStatementQuery(s.query, catalog);
+  if (ctx.readOnly) throw readOnlyError(s.selectInto ? 'SELECT INTO' : 'CREATE TABLE AS');
   waitForPendingDdl(ctx, s.name);
   const exists = catalog.relationExists(s.name);
   if (exists && s.ifNotExists) {

@@ -25,6 +25,10 @@ const SVF: Record<string, string> = {
   SVFOP_CURRENT_SCHEMA: 'current_schema',
 };
 
+const LOCKING: Record<string, string> = {
+  LCS_FORUPDATE: 'SELECT FOR UPDATE', LCS_FORNOKEYUPDATE: 'SELECT FOR NO KEY UPDATE', LCS_FORSHARE: 'SELECT FOR SHARE', LCS_FORKEYSHARE: 'SELECT FOR KEY SHARE',
+};
+
 export class QueryTranslator {
   constructor(protected readonly pos: (byte: number) => number, protected readonly sql: string) {}
 
@@ -52,10 +56,10 @@ export class QueryTranslator {
     // Plain DISTINCT arrives as a list holding one empty node; DISTINCT ON as its expressions.
     const on = s.distinctClause && Object.keys(s.distinctClause[0] ?? {}).length > 0 ? s.distinctClause as Raw[] : null;
     if (s.groupingSets) throw unsupported('GROUPING SETS');
-    let forUpdate = false;
+    let locking: string | null = null;
     for (const l of s.lockingClause ?? []) {
       if (l.LockingClause.waitPolicy && l.LockingClause.waitPolicy !== 'LockWaitBlock') throw unsupported('NOWAIT / SKIP LOCKED');
-      forUpdate = true;
+      locking ??= LOCKING[l.LockingClause.strength] ?? 'SELECT FOR UPDATE';
     }
     return {
       kind: 'select',
@@ -69,7 +73,7 @@ export class QueryTranslator {
         return this.expr(g);
       }),
       having: s.havingClause ? this.expr(s.havingClause) : null,
-      orderBy, limit, offset, forUpdate,
+      orderBy, limit, offset, locking,
     };
   }
 

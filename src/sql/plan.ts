@@ -20,6 +20,8 @@ import type { Accumulator } from './aggregates.ts';
 export interface RunCtx extends ExecCtx {
   readonly engine: StorageEngine;
   readonly txn: TxnHandle;
+  /** The transaction is READ ONLY: writing statements refuse to run (txn-mode.ts R4). */
+  readonly readOnly?: boolean;
 }
 
 /** What EXPLAIN shows of a node: `Seq Scan on t`, its details (`Filter: …`) and children. */

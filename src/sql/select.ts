@@ -23,6 +23,7 @@ import { planFrom } from './from.ts';
 import { convert } from './expr.ts';
 import { hashKeyFor } from './operators.ts';
 import { planDistinctOn, planOrder, unique, type Output, type SortPart } from './order.ts';
+import { readOnlyError } from './txn-mode.ts';
 import * as P from './plan.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { isAlwaysEmpty } from './pg-catalog.ts';
@@ -143,7 +144,7 @@ function selectOrder(s: SelectStmt, outputs: Output[], compiled: Compiled[], bin
   return part;
 }
 
-function finish(s: { distinct?: boolean; limit: Expr | null; offset: Expr | null }, input: P.Plan, outputs: Output[], compiled: Compiled[],
+function finish(s: { distinct?: boolean; locking?: string | null; limit: Expr | null; offset: Expr | null }, input: P.Plan, outputs: Output[], compiled: Compiled[],
   sortPart: SortPart, base: Binder): PlannedSelect {
   let plan = P.project(input, [...compiled.map((c) => c.fn), ...sortPart.extra]);
   plan.explain = input.explain;
@@ -154,8 +155,19 @@ function finish(s: { distinct?: boolean; limit: Expr | null; offset: Expr | null
     plan = P.describe(P.limit(plan, s.limit ? countExpr(s.limit, 'LIMIT', base) : null, s.offset ? countExpr(s.offset, 'OFFSET', base) as (c: P.RunCtx) => number : null), 'Limit', [plan]);
   }
   if (sortPart.extra.length > 0) { const e = plan.explain; plan = P.truncate(plan, outputs.length); plan.explain = e; }
+  if (s.locking) plan = refuseReadOnly(plan, s.locking);
   const fields = outputs.map((o, i) => ({ name: o.name, typeOid: compiled[i]!.type.oid, typmod: compiled[i]!.type.typmod }));
   return { plan, fields, types: compiled.map((c) => c.type) };
+}
+
+/** SELECT FOR UPDATE/SHARE locks rows, which a read-only transaction may not (checked when the plan starts, as PostgreSQL's executor does). */
+function refuseReadOnly(input: P.Plan, command: string): P.Plan {
+  const plan: P.Plan = (ctx) => {
+    if (ctx.readOnly) throw readOnlyError(command);
+    return input(ctx);
+  };
+  plan.explain = input.explain;
+  return plan;
 }
 
 /** LIMIT/OFFSET value: a constant or parameter, evaluated once per execution; NULL means no limit. */
