@@ -33,6 +33,7 @@ export const SqlState = {
   invalid_cursor_state: '24000',
   invalid_transaction_state: '25000',
   active_sql_transaction: '25001',
+  read_only_sql_transaction: '25006',
   no_active_sql_transaction: '25P01',
   in_failed_sql_transaction: '25P02',
   invalid_authorization_specification: '28000',

@@ -29,7 +29,8 @@ export type Expr =
   | { readonly kind: 'not'; readonly arg: Expr; readonly pos: number }
   | { readonly kind: 'isnull'; readonly arg: Expr; readonly negated: boolean; readonly pos: number }
   | { readonly kind: 'booltest'; readonly arg: Expr; readonly test: 'true' | 'false' | 'unknown'; readonly negated: boolean; readonly pos: number }
-  | { readonly kind: 'func'; readonly name: string; readonly args: readonly Expr[]; readonly star: boolean; readonly distinct: boolean; readonly pos: number }
+  /** A function call; `filter` is an aggregate's FILTER (WHERE ...), absent when there is none. */
+  | { readonly kind: 'func'; readonly name: string; readonly args: readonly Expr[]; readonly star: boolean; readonly distinct: boolean; readonly filter?: Expr; readonly pos: number }
   | { readonly kind: 'cast'; readonly arg: Expr; readonly type: TypeName; readonly pos: number }
   | { readonly kind: 'coalesce'; readonly args: readonly Expr[]; readonly pos: number }
   /** GREATEST / LEAST. */
@@ -86,7 +87,10 @@ export interface OrderItem {
 
 export interface SelectStmt {
   readonly kind: 'select';
+  /** Plain DISTINCT; false when distinctOn is set. */
   readonly distinct: boolean;
+  /** DISTINCT ON (exprs), or null. */
+  readonly distinctOn: readonly Expr[] | null;
   readonly targets: readonly SelectTarget[];
   readonly from: readonly FromItem[];
   readonly where: Expr | null;
@@ -95,7 +99,8 @@ export interface SelectStmt {
   readonly orderBy: readonly OrderItem[];
   readonly limit: Expr | null;
   readonly offset: Expr | null;
-  readonly forUpdate: boolean;
+  /** FOR UPDATE / FOR SHARE …, as PostgreSQL names the command: 'SELECT FOR UPDATE', …; null for none. */
+  readonly locking: string | null;
 }
 
 export interface SetOpStmt {
@@ -191,6 +196,20 @@ export interface CreateTableStmt {
   readonly pos: number;
 }
 
+/** CREATE TABLE name [(columns)] AS query [WITH [NO] DATA], and SELECT ... INTO name (selectInto). */
+export interface CreateTableAsStmt {
+  readonly kind: 'create_table_as';
+  readonly name: string;
+  readonly ifNotExists: boolean;
+  /** Names for the first output columns (fewer than the outputs is allowed); empty for none. */
+  readonly columns: readonly string[];
+  readonly query: QueryStmt;
+  /** false for WITH NO DATA: the table is created empty and the query does not run. */
+  readonly withData: boolean;
+  readonly selectInto: boolean;
+  readonly pos: number;
+}
+
 export interface DropTableStmt {
   readonly kind: 'drop_table';
   readonly names: readonly string[];
@@ -229,6 +248,7 @@ export type Statement =
   | UpdateStmt
   | DeleteStmt
   | CreateTableStmt
+  | CreateTableAsStmt
   | DropTableStmt
   | AlterTableStmt
   | CreateIndexStmt
@@ -237,7 +257,8 @@ export type Statement =
   | { readonly kind: 'create_sequence'; readonly name: string; readonly ifNotExists: boolean; readonly start: number; readonly increment: number }
   | { readonly kind: 'drop_sequence'; readonly names: readonly string[]; readonly ifExists: boolean }
   | { readonly kind: 'explain'; readonly stmt: Statement; readonly analyze: boolean }
-  | { readonly kind: 'begin' }
+  /** readOnly: BEGIN READ ONLY / READ WRITE; absent when BEGIN names no access mode. */
+  | { readonly kind: 'begin'; readonly readOnly?: boolean }
   | { readonly kind: 'commit' }
   | { readonly kind: 'rollback' }
   | { readonly kind: 'savepoint'; readonly name: string }
@@ -246,6 +267,8 @@ export type Statement =
   /** value null = DEFAULT / RESET. */
   | { readonly kind: 'set'; readonly name: string; readonly value: string | null }
   | { readonly kind: 'show'; readonly name: string }
+  /** SET TRANSACTION (session false) or SET SESSION CHARACTERISTICS AS TRANSACTION; null = not named. */
+  | { readonly kind: 'set_transaction'; readonly session: boolean; readonly readOnly: boolean | null; readonly isolation: string | null }
   | { readonly kind: 'checkpoint' };
 
 export type StatementKind = Statement['kind'];

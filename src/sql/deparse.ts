@@ -24,7 +24,7 @@ export function exprToSql(e: Expr): string {
     case 'isnull': return `(${exprToSql(e.arg)} IS ${e.negated ? 'NOT ' : ''}NULL)`;
     case 'booltest': return `(${exprToSql(e.arg)} IS ${e.negated ? 'NOT ' : ''}${e.test.toUpperCase()})`;
     case 'func':
-      return `${e.name}(${e.distinct ? 'DISTINCT ' : ''}${e.star ? '*' : e.args.map(exprToSql).join(', ')})`;
+      return `${e.name}(${e.distinct ? 'DISTINCT ' : ''}${e.star ? '*' : e.args.map(exprToSql).join(', ')})${e.filter ? ` FILTER (WHERE ${exprToSql(e.filter)})` : ''}`;
     case 'cast': return `(${exprToSql(e.arg)})::${e.type.name}${e.type.mods.length ? `(${e.type.mods.join(',')})` : ''}`;
     case 'coalesce': return `COALESCE(${e.args.map(exprToSql).join(', ')})`;
     case 'minmax': return `${e.op.toUpperCase()}(${e.args.map(exprToSql).join(', ')})`;

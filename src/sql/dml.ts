@@ -25,6 +25,7 @@ import { Binder, Scope, convert, type Fn, type Row, type ScopeColumn } from './e
 import { planFrom } from './from.ts';
 import type { ExplainNode, RunCtx } from './plan.ts';
 import { expandTargets, planQuery, rootBinder } from './select.ts';
+import { readOnlyError } from './txn-mode.ts';
 
 export interface Prepared {
   run(ctx: RunCtx): QueryResult;
@@ -138,6 +139,7 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog): Prepared {
 
   return {
     run(ctx) {
+      if (ctx.readOnly) throw readOnlyError('INSERT');
       const writer = new TableWriter(spec, ctx);
       const out: Value[][] | null = returning ? [] : null;
       const emit = (row: Row): void => { if (out) out.push(returning!.fns.map((f) => f(row, ctx))); };
@@ -245,6 +247,7 @@ export function prepareUpdate(s: UpdateStmt, catalog: Catalog): Prepared {
   return {
     explain: t.explain,
     run(ctx) {
+      if (ctx.readOnly) throw readOnlyError('UPDATE');
       const targets = t.collect(ctx);
       const writer = new TableWriter(spec, ctx);
       const out: Value[][] | null = returning ? [] : null;
@@ -272,6 +275,7 @@ export function prepareDelete(s: DeleteStmt, catalog: Catalog): Prepared {
   return {
     explain: t.explain,
     run(ctx) {
+      if (ctx.readOnly) throw readOnlyError('DELETE');
       const targets = t.collect(ctx);
       const writer = new TableWriter(spec, ctx);
       const out: Value[][] | null = returning ? [] : null;

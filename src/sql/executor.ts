@@ -19,6 +19,7 @@ import type { QueryResult } from './api.ts';
 import type { Statement } from './ast.ts';
 import type { Catalog } from './catalog.ts';
 import { alterTable, createIndex, dropIndex, truncate } from './alter.ts';
+import { createTableAs } from './create-as.ts';
 import { createSequence, createTable, dropSequence, dropTable, type Notify } from './ddl.ts';
 import { prepareDelete, prepareInsert, prepareUpdate, type Prepared } from './dml.ts';
 import type { ExplainNode, RunCtx } from './plan.ts';
@@ -69,7 +70,7 @@ export function prepare(s: DataStatement, catalog: Catalog, template?: TemplateB
 
 /** Whether a statement changes the catalog (the session then drops its own catalog copy). */
 export const isDdl = (s: Statement): boolean =>
-  ['create_table', 'drop_table', 'alter_table', 'create_index', 'drop_index', 'truncate', 'create_sequence', 'drop_sequence'].includes(s.kind);
+  ['create_table', 'create_table_as', 'drop_table', 'alter_table', 'create_index', 'drop_index', 'truncate', 'create_sequence', 'drop_sequence'].includes(s.kind);
 
 /** Runs one table statement synchronously; may throw DbError or the engine's LockWait. */
 export function executeStatement(s: Statement, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
@@ -78,6 +79,7 @@ export function executeStatement(s: Statement, catalog: Catalog, ctx: RunCtx, no
       if (ctx.template) slotPlanning.active = ctx.template.raw;
       return prepare(s, catalog, ctx.template).run(ctx);
     case 'create_table': return createTable(s, catalog, ctx, notify);
+    case 'create_table_as': return createTableAs(s, catalog, ctx, notify);
     case 'drop_table': return dropTable(s, catalog, ctx, notify);
     case 'alter_table': return alterTable(s, catalog, ctx, notify);
     case 'create_index': return createIndex(s, catalog, ctx, notify);

@@ -129,6 +129,8 @@ export interface AggSpec {
   readonly args: readonly Compiled[];
   readonly distinct: boolean;
   readonly type: SqlType;
+  /** FILTER (WHERE ...): only rows for which it is true reach the accumulator. */
+  readonly filter: Fn | null;
 }
 
 /** The shape of an aggregate node's output and how to reach it. */
@@ -248,6 +250,7 @@ export class Binder {
       }
       case 'func': {
         if (isAggregateName(e.name)) return this.aggregate(e);
+        if (e.filter) throw new DbError('wrong_object_type', `FILTER specified, but ${e.name} is not an aggregate function`, at(e.pos));
         const args = e.args.map((a) => this.compile(a));
         const cf = this.env ? catalogFunction(e.name, args, this.env.catalog, e.pos) : null;
         if (cf) return cf;
@@ -314,7 +317,9 @@ export class Binder {
       return c.type.oid === Oid.UNKNOWN ? c.retype!(TEXT, 'implicit') : c;
     });
     const type = aggResultType(e.name, args, e.star, e.pos);
-    const idx = this.grouping.addAgg(input.keyOf(e), { name: e.name, args, distinct: e.distinct, type });
+    // Over the input rows, like the arguments; an aggregate inside is "not allowed in FILTER".
+    const filter = e.filter ? input.derive('FILTER').compileCondition(e.filter, 'FILTER').fn : null;
+    const idx = this.grouping.addAgg(input.keyOf(e), { name: e.name, args, distinct: e.distinct, type, filter });
     return slot(idx, type);
   }
 
@@ -335,7 +340,7 @@ export class Binder {
       case 'isnull': return `isnull${e.negated}(${this.keyOf(e.arg)})`;
       case 'booltest': return `is${e.negated}${e.test}(${this.keyOf(e.arg)})`;
       case 'cast': return `cast(${this.keyOf(e.arg)},${e.type.name},${e.type.mods.join(',')})`;
-      case 'func': return `${e.name}${e.distinct ? 'D' : ''}(${e.star ? '*' : e.args.map((a) => this.keyOf(a)).join(',')})`;
+      case 'func': return `${e.name}${e.distinct ? 'D' : ''}(${e.star ? '*' : e.args.map((a) => this.keyOf(a)).join(',')})${e.filter ? `F(${this.keyOf(e.filter)})` : ''}`;
       case 'case': return `case(${e.operand ? this.keyOf(e.operand) : ''};${e.whens.map((w) => this.keyOf(w.when) + '=>' + this.keyOf(w.then)).join(';')};${e.otherwise ? this.keyOf(e.otherwise) : ''})`;
       case 'nullif': return `nullif(${this.keyOf(e.left)},${this.keyOf(e.right)})`;
       case 'distinct_from': return `distinct${e.negated}(${this.keyOf(e.left)},${this.keyOf(e.right)})`;

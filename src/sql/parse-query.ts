@@ -25,6 +25,10 @@ const SVF: Record<string, string> = {
   SVFOP_CURRENT_SCHEMA: 'current_schema',
 };
 
+const LOCKING: Record<string, string> = {
+  LCS_FORUPDATE: 'SELECT FOR UPDATE', LCS_FORNOKEYUPDATE: 'SELECT FOR NO KEY UPDATE', LCS_FORSHARE: 'SELECT FOR SHARE', LCS_FORKEYSHARE: 'SELECT FOR KEY SHARE',
+};
+
 export class QueryTranslator {
   constructor(protected readonly pos: (byte: number) => number, protected readonly sql: string) {}
 
@@ -34,7 +38,8 @@ export class QueryTranslator {
 
   query(s: Raw): A.QueryStmt {
     if (s.withClause) throw unsupported('WITH');
-    if (s.intoClause) throw unsupported('SELECT INTO');
+    // A statement's SELECT INTO is taken off by topSelect(); anywhere else it is PostgreSQL's syntax error.
+    if (s.intoClause) throw new DbError('syntax_error', 'SELECT ... INTO is not allowed here', { position: this.loc(s.intoClause.rel?.location) + 1 });
     const orderBy = (s.sortClause ?? []).map((o: Raw) => this.orderItem(o.SortBy));
     const limit = s.limitCount ? this.expr(s.limitCount) : null;
     const offset = s.limitOffset ? this.expr(s.limitOffset) : null;
@@ -48,18 +53,18 @@ export class QueryTranslator {
       return { kind: 'values', rows, orderBy, limit, offset, pos: -1 };
     }
     if (s.windowClause) throw unsupported('WINDOW');
-    if (s.distinctClause && s.distinctClause.length > 0 && Object.keys(s.distinctClause[0]).length > 0) {
-      throw unsupported('DISTINCT ON');
-    }
+    // Plain DISTINCT arrives as a list holding one empty node; DISTINCT ON as its expressions.
+    const on = s.distinctClause && Object.keys(s.distinctClause[0] ?? {}).length > 0 ? s.distinctClause as Raw[] : null;
     if (s.groupingSets) throw unsupported('GROUPING SETS');
-    let forUpdate = false;
+    let locking: string | null = null;
     for (const l of s.lockingClause ?? []) {
       if (l.LockingClause.waitPolicy && l.LockingClause.waitPolicy !== 'LockWaitBlock') throw unsupported('NOWAIT / SKIP LOCKED');
-      forUpdate = true;
+      locking ??= LOCKING[l.LockingClause.strength] ?? 'SELECT FOR UPDATE';
     }
     return {
       kind: 'select',
-      distinct: s.distinctClause !== undefined,
+      distinct: s.distinctClause !== undefined && on === null,
+      distinctOn: on ? on.map((e) => this.expr(e)) : null,
       targets: (s.targetList ?? []).map((t: Raw) => this.target(t.ResTarget)),
       from: (s.fromClause ?? []).map((f: Raw) => this.fromItem(f)),
       where: s.whereClause ? this.expr(s.whereClause) : null,
@@ -68,7 +73,34 @@ export class QueryTranslator {
         return this.expr(g);
       }),
       having: s.havingClause ? this.expr(s.havingClause) : null,
-      orderBy, limit, offset, forUpdate,
+      orderBy, limit, offset, locking,
+    };
+  }
+
+  /** A SELECT statement: a query, or SELECT ... INTO, whose INTO sits on the leftmost SELECT of a set operation. */
+  topSelect(s: Raw): A.Statement {
+    let leaf = s;
+    while (leaf.op && leaf.op !== 'SETOP_NONE') leaf = leaf.larg;
+    if (!leaf.intoClause) return this.query(s);
+    const into = leaf.intoClause;
+    const strip = (n: Raw): Raw => (n === leaf ? { ...n, intoClause: undefined } : { ...n, larg: strip(n.larg) });
+    return this.tableAs(strip(s), into, false, true);
+  }
+
+  /** CREATE TABLE ... AS (also CREATE MATERIALIZED VIEW, which is refused). */
+  createTableAs(s: Raw): A.CreateTableAsStmt {
+    if (s.objtype !== 'OBJECT_TABLE') throw unsupported('CREATE MATERIALIZED VIEW');
+    if (!s.query.SelectStmt) throw unsupported(`CREATE TABLE AS ${tagOf(s.query).replace(/Stmt$/, '').toUpperCase()}`);
+    return this.tableAs(s.query.SelectStmt, s.into, !!s.if_not_exists, false);
+  }
+
+  private tableAs(query: Raw, into: Raw, ifNotExists: boolean, selectInto: boolean): A.CreateTableAsStmt {
+    const rel = this.rangeVar(into.rel);
+    if (into.rel.relpersistence === 't') throw unsupported('TEMPORARY tables', rel.pos);
+    if (into.options || into.tableSpaceName || into.accessMethod) throw unsupported('storage parameters', rel.pos);
+    return {
+      kind: 'create_table_as', name: rel.name, ifNotExists, columns: (into.colNames ?? []).map(str),
+      query: this.query(query), withData: !into.skipData, selectInto, pos: rel.pos,
     };
   }
 
@@ -198,10 +230,10 @@ export class QueryTranslator {
         if (names.length > 1 && str(names[0]) !== 'pg_catalog') throw unsupported(`function ${names.map(str).join('.')}`, pos);
         if (e.over) throw unsupported('window functions', pos);
         if (e.agg_order) throw unsupported('ORDER BY in an aggregate', pos);
-        if (e.agg_filter) throw unsupported('FILTER in an aggregate', pos);
         if (e.func_variadic) throw unsupported('VARIADIC', pos);
         const args = (e.args ?? []).map((a: Raw) => this.expr(a));
-        return { kind: 'func', name, args, star: !!e.agg_star, distinct: !!e.agg_distinct, pos };
+        const call: A.Expr = { kind: 'func', name, args, star: !!e.agg_star, distinct: !!e.agg_distinct, pos };
+        return e.agg_filter ? { ...call, filter: this.expr(e.agg_filter) } : call;
       }
       case 'CoalesceExpr': return { kind: 'coalesce', args: (e.args as Raw[]).map((a) => this.expr(a)), pos };
       case 'MinMaxExpr': return { kind: 'minmax', op: e.op === 'IS_GREATEST' ? 'greatest' : 'least', args: (e.args as Raw[]).map((a) => this.expr(a)), pos };

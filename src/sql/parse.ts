@@ -36,12 +36,17 @@ const templates = new Map<string, TemplateStatement[] | null>();
 
 interface TemplateStatement { readonly stmt: A.Statement; readonly start: number; readonly end: number }
 
-/** Parses a query string of zero or more statements. Throws DbError (42601, 0A000). */
-export function parseSql(sql: string): readonly A.ParsedStatement[] {
+/**
+ * Parses a query string of zero or more statements. Throws DbError (42601, 0A000).
+ * With `shareLiterals` (the session's execution path) a statement may come
+ * back as a shared literal template whose constants are slots (literals.ts):
+ * only the executor, given the statement's binding, can read their values.
+ */
+export function parseSql(sql: string, opts: { shareLiterals?: boolean } = {}): readonly A.ParsedStatement[] {
   const hit = cache.get(sql);
   if (hit !== undefined) return hit;
   if (!ready) throw new DbError('internal_error', 'SQL parser is not loaded (await ensureParser() first)');
-  const slotted = templateOf(sql);
+  const slotted = opts.shareLiterals ? templateOf(sql) : null;
   if (slotted) {
     const shared = fromTemplate(sql, slotted);
     if (shared) return shared;
@@ -167,7 +172,8 @@ class Translator extends QueryTranslator {
     const tag = tagOf(n);
     const s = n[tag];
     switch (tag) {
-      case 'SelectStmt': return this.query(s);
+      case 'SelectStmt': return this.topSelect(s);
+      case 'CreateTableAsStmt': return this.createTableAs(s);
       case 'InsertStmt': return this.insert(s);
       case 'UpdateStmt': return this.update(s);
       case 'DeleteStmt': return this.del(s);
@@ -392,14 +398,8 @@ class Translator extends QueryTranslator {
   private transaction(s: Raw): A.Statement {
     switch (s.kind) {
       case 'TRANS_STMT_BEGIN': case 'TRANS_STMT_START': {
-        for (const o of s.options ?? []) {
-          const d = o.DefElem;
-          const v = d.arg?.A_Const?.sval?.sval ?? '';
-          if (d.defname === 'transaction_isolation' && (v === 'read committed' || v === 'read uncommitted')) continue;
-          if (d.defname === 'transaction_read_only' || d.defname === 'transaction_deferrable') continue;
-          throw unsupported('transaction modes other than READ COMMITTED');
-        }
-        return { kind: 'begin' };
+        const { readOnly } = transactionModes(s.options);
+        return readOnly === null ? { kind: 'begin' } : { kind: 'begin', readOnly };
       }
       case 'TRANS_STMT_COMMIT': return { kind: 'commit' };
       case 'TRANS_STMT_ROLLBACK': return { kind: 'rollback' };
@@ -426,9 +426,28 @@ class Translator extends QueryTranslator {
         return { kind: 'set', name: s.name, value: parts.join(', ') };
       }
       case 'VAR_SET_DEFAULT': case 'VAR_RESET': return { kind: 'set', name: s.name, value: null };
-      default: throw unsupported(s.kind === 'VAR_SET_MULTI' ? 'SET ' + String(s.name).toUpperCase() : String(s.kind));
+      case 'VAR_SET_MULTI':
+        if (s.name === 'TRANSACTION' || s.name === 'SESSION CHARACTERISTICS') {
+          return { kind: 'set_transaction', session: s.name !== 'TRANSACTION', ...transactionModes(s.args) };
+        }
+        throw unsupported('SET ' + String(s.name).toUpperCase());
+      default: throw unsupported(String(s.kind));
     }
   }
+}
+
+/** Transaction modes (BEGIN, SET TRANSACTION): the last access mode named wins, as in PostgreSQL; only READ COMMITTED isolation. */
+function transactionModes(options: Raw[] | undefined): { readOnly: boolean | null; isolation: string | null } {
+  let readOnly: boolean | null = null, isolation: string | null = null;
+  for (const o of options ?? []) {
+    const d = o.DefElem;
+    if (d.defname === 'transaction_read_only') readOnly = !!d.arg?.A_Const?.ival?.ival;
+    else if (d.defname === 'transaction_isolation') {
+      isolation = d.arg?.A_Const?.sval?.sval ?? '';
+      if (isolation !== 'read committed' && isolation !== 'read uncommitted') throw unsupported('transaction modes other than READ COMMITTED');
+    } else if (d.defname !== 'transaction_deferrable') throw unsupported(`transaction mode ${String(d.defname)}`);
+  }
+  return { readOnly, isolation };
 }
 
 function statementName(tag: string): string {

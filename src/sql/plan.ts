@@ -20,6 +20,8 @@ import type { Accumulator } from './aggregates.ts';
 export interface RunCtx extends ExecCtx {
   readonly engine: StorageEngine;
   readonly txn: TxnHandle;
+  /** The transaction is READ ONLY: writing statements refuse to run (txn-mode.ts R4). */
+  readonly readOnly?: boolean;
 }
 
 /** What EXPLAIN shows of a node: `Seq Scan on t`, its details (`Filter: …`) and children. */
@@ -92,6 +94,8 @@ export interface AggCall {
   readonly arg: Fn | null;
   /** A second argument (string_agg's delimiter). */
   readonly extra?: Fn | null;
+  /** FILTER (WHERE ...): a row counts only where this is true. */
+  readonly filter?: Fn | null;
   readonly make: () => Accumulator;
 }
 
@@ -120,6 +124,7 @@ export function aggregate(input: Plan, keys: readonly Fn[], aggs: readonly AggCa
       }
       for (let i = 0; i < aggs.length; i++) {
         const a = aggs[i]!;
+        if (a.filter && a.filter(row, ctx) !== true) continue;
         g.accs[i]!.add(a.arg ? a.arg(row, ctx) : true, a.extra ? a.extra(row, ctx) : undefined);
       }
     }

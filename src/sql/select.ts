@@ -4,7 +4,8 @@
  *
  *   FROM (from.ts: scans, joins, pushed-down WHERE) → filter WHERE rest
  *   → [aggregate → filter HAVING] → project (select list, then hidden
- *   ORDER BY keys) → [distinct] → sort → limit/offset → drop hidden keys
+ *   ORDER BY keys) → [distinct] → sort → [unique: DISTINCT ON] → limit/offset
+ *   → drop hidden keys
  *
  * Output column names follow PostgreSQL's FigureColname(): a column's name,
  * a function's name, a cast's type name when its argument has no name of its
@@ -12,15 +13,17 @@
  */
 import { DbError } from '../errors/index.ts';
 import type { Field } from './api.ts';
-import type { Expr, OrderItem, QueryStmt, SelectStmt, SetOpStmt, ValuesStmt } from './ast.ts';
+import type { Expr, QueryStmt, SelectStmt, SetOpStmt, ValuesStmt } from './ast.ts';
 import type { Catalog } from './catalog.ts';
 import { exprToSql } from './deparse.ts';
-import { Binder, Grouping, Scope, type Compiled, type ExecCtx, type Fn, type PlanEnv, type Row } from './expr.ts';
+import { Binder, Grouping, Scope, type Compiled, type ExecCtx, type PlanEnv, type Row } from './expr.ts';
 import { accumulatorFactory, isAggregateName } from './aggregates.ts';
 import { commonType, unify } from './expr-special.ts';
 import { planFrom } from './from.ts';
 import { convert } from './expr.ts';
-import { comparatorFor, hashKeyFor } from './operators.ts';
+import { hashKeyFor } from './operators.ts';
+import { planDistinctOn, planOrder, unique, type Output, type SortPart } from './order.ts';
+import { readOnlyError } from './txn-mode.ts';
 import * as P from './plan.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { isAlwaysEmpty } from './pg-catalog.ts';
@@ -82,8 +85,6 @@ function emptySelect(s: SelectStmt): PlannedSelect {
   return { plan: P.describe(() => [], 'Result', [], ['One-Time Filter: false']), fields, types: fields.map(() => TEXT) };
 }
 
-export interface Output { expr: Expr; name: string }
-
 /** Expands `*` and `t.*` and names the outputs. */
 export function expandTargets(targets: SelectStmt['targets'], scope: Scope, hasFrom: boolean): Output[] {
   const outputs: Output[] = [];
@@ -122,8 +123,8 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
     // Compile everything that reads the aggregate's output before building the node: compiling registers the aggregates.
     const having = s.having ? binder.compileCondition(s.having, 'HAVING').fn : null;
     const compiledOut = outputs.map((o) => binder.compileValue(o.expr));
-    const sortPart = planOrder(s.orderBy, outputs, compiledOut, binder, s.distinct);
-    const aggs: P.AggCall[] = grouping.aggs.map((a) => ({ arg: a.args[0] ? a.args[0].fn : null, extra: a.args[1]?.fn ?? null, make: accumulatorFactory(a) }));
+    const sortPart = selectOrder(s, outputs, compiledOut, binder);
+    const aggs: P.AggCall[] = grouping.aggs.map((a) => ({ arg: a.args[0] ? a.args[0].fn : null, extra: a.args[1]?.fn ?? null, filter: a.filter, make: accumulatorFactory(a) }));
     const input = from.build();
     let plan = P.describe(P.aggregate(input, keys.map((k) => k.compiled.fn), aggs, s.groupBy.length === 0, keys.map((k) => hashKeyFor(k.compiled.type))),
       s.groupBy.length === 0 ? 'Aggregate' : 'HashAggregate', [input], keys.length ? [`Group Key: ${s.groupBy.map(exprToSql).join(', ')}`] : []);
@@ -132,61 +133,41 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
   }
   const binder = base.derive('SELECT', null, scope);
   const compiledOut = outputs.map((o) => binder.compileValue(o.expr));
-  const sortPart = planOrder(s.orderBy, outputs, compiledOut, binder, s.distinct);
+  const sortPart = selectOrder(s, outputs, compiledOut, binder);
   return finish(s, from.build(), outputs, compiledOut, sortPart, base);
 }
 
-interface SortPart { extra: Fn[]; keys: P.SortKey[] }
-
-/** Resolves ORDER BY items: an output name, an output position, or an expression (a hidden extra column). */
-function planOrder(orderBy: readonly OrderItem[], outputs: Output[], compiled: Compiled[], binder: Binder | null, distinct: boolean): SortPart {
-  const extra: Fn[] = [];
-  const keys = orderBy.map((o): P.SortKey => {
-    const e = o.expr;
-    let index: number;
-    let type: SqlType;
-    if (e.kind === 'const' && e.lit === 'int') {
-      const k = Number(e.value);
-      if (k < 1 || k > outputs.length) throw new DbError('invalid_column_reference', `ORDER BY position ${k} is not in select list`, at(e.pos));
-      index = k - 1;
-      type = compiled[index]!.type;
-    } else if (e.kind === 'column' && e.table === null && outputs.some((x) => x.name === e.name)) {
-      const matches = outputs.map((x, i) => (x.name === e.name ? i : -1)).filter((i) => i >= 0);
-      if (matches.length > 1 && !matches.every((i) => sameExpr(outputs[i]!.expr, outputs[matches[0]!]!.expr))) {
-        throw new DbError('ambiguous_column', `ORDER BY "${e.name}" is ambiguous`, at(e.pos));
-      }
-      index = matches[0]!;
-      type = compiled[index]!.type;
-    } else {
-      const same = outputs.findIndex((x) => sameExpr(x.expr, e));
-      if (same >= 0) { index = same; type = compiled[same]!.type; } else {
-        if (!binder) throw new DbError('feature_not_supported', 'ORDER BY on a UNION/INTERSECT/EXCEPT result must be on one of the result columns', at(e.pos));
-        if (distinct) throw new DbError('invalid_column_reference', 'for SELECT DISTINCT, ORDER BY expressions must appear in select list', at(e.pos));
-        const c = binder.compileValue(e);
-        index = outputs.length + extra.length;
-        extra.push(c.fn);
-        type = c.type;
-      }
-    }
-    return { index, desc: o.desc, nullsFirst: o.nullsFirst ?? o.desc, cmp: comparatorFor(type), label: exprToSql(e) + (o.desc ? ' DESC' : '') };
-  });
-  return { extra, keys };
+/** A SELECT's ORDER BY, and its DISTINCT ON, which must agree with it (order.ts). */
+function selectOrder(s: SelectStmt, outputs: Output[], compiled: Compiled[], binder: Binder): SortPart {
+  const part = planOrder(s.orderBy, outputs, compiled, binder, s.distinct);
+  if (s.distinctOn) planDistinctOn(s.distinctOn, part, outputs, compiled, binder);
+  return part;
 }
 
-const sameExpr = (a: Expr, b: Expr): boolean => exprToSql(a) === exprToSql(b);
-
-function finish(s: { distinct?: boolean; limit: Expr | null; offset: Expr | null }, input: P.Plan, outputs: Output[], compiled: Compiled[],
+function finish(s: { distinct?: boolean; locking?: string | null; limit: Expr | null; offset: Expr | null }, input: P.Plan, outputs: Output[], compiled: Compiled[],
   sortPart: SortPart, base: Binder): PlannedSelect {
   let plan = P.project(input, [...compiled.map((c) => c.fn), ...sortPart.extra]);
   plan.explain = input.explain;
   if (s.distinct) plan = P.describe(P.distinct(plan, outputs.length, compiled.map((c) => hashKeyFor(c.type))), 'HashAggregate', [plan]);
   if (sortPart.keys.length > 0) plan = P.describe(P.sort(plan, sortPart.keys), 'Sort', [plan], [`Sort Key: ${sortPart.keys.map((k) => k.label).join(', ')}`]);
+  if (sortPart.unique) plan = P.describe(unique(plan, sortPart.unique.slots, sortPart.unique.hashKeys), 'Unique', [plan]);
   if (s.limit || s.offset) {
     plan = P.describe(P.limit(plan, s.limit ? countExpr(s.limit, 'LIMIT', base) : null, s.offset ? countExpr(s.offset, 'OFFSET', base) as (c: P.RunCtx) => number : null), 'Limit', [plan]);
   }
   if (sortPart.extra.length > 0) { const e = plan.explain; plan = P.truncate(plan, outputs.length); plan.explain = e; }
+  if (s.locking) plan = refuseReadOnly(plan, s.locking);
   const fields = outputs.map((o, i) => ({ name: o.name, typeOid: compiled[i]!.type.oid, typmod: compiled[i]!.type.typmod }));
   return { plan, fields, types: compiled.map((c) => c.type) };
+}
+
+/** SELECT FOR UPDATE/SHARE locks rows, which a read-only transaction may not (checked when the plan starts, as PostgreSQL's executor does). */
+function refuseReadOnly(input: P.Plan, command: string): P.Plan {
+  const plan: P.Plan = (ctx) => {
+    if (ctx.readOnly) throw readOnlyError(command);
+    return input(ctx);
+  };
+  plan.explain = input.explain;
+  return plan;
 }
 
 /** LIMIT/OFFSET value: a constant or parameter, evaluated once per execution; NULL means no limit. */

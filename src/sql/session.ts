@@ -42,6 +42,7 @@ import type { RunCtx } from './plan.ts';
 import type { SequenceCache } from './sequences.ts';
 import { SessionSettings } from './settings.ts';
 import { errorWithCode } from './sqlerror.ts';
+import { TxnMode, parseBool, readOnlyError } from './txn-mode.ts';
 
 /** What a Session needs of its Database (kept narrow so tests can see the contract). */
 export interface SessionHost {
@@ -71,8 +72,9 @@ export class Session {
   private readonly settings: SessionSettings;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
-  /** Open savepoints, oldest first. */
-  private savepoints: { name: string; mark: number }[] = [];
+  /** Open savepoints, oldest first, with the access mode to restore when one ends (txn-mode.ts R3). */
+  private savepoints: { name: string; mark: number; readOnly: boolean }[] = [];
+  private readonly mode = new TxnMode();
   /** The block is the implicit transaction of a multi-statement query string (S6). */
   private implicitBlock = false;
   /** currval(): the last value nextval() gave this session, per sequence. */
@@ -80,6 +82,18 @@ export class Session {
 
   constructor(private readonly host: SessionHost) {
     this.settings = new SessionSettings(host.engine);
+    this.settings.define('transaction_read_only', {
+      description: "Sets the current transaction's read-only status.",
+      get: () => (this.txn ? this.mode.readOnly : this.defaultReadOnly()) ? 'on' : 'off',
+      set: (v) => {
+        const readOnly = v === null ? this.defaultReadOnly() : parseBool('transaction_read_only', v);
+        if (this.inBlock) this.mode.set(readOnly, this.savepoints.length > 0); // R1: no block, no transaction to change
+      },
+    });
+  }
+
+  private defaultReadOnly(): boolean {
+    return this.settings.get('default_transaction_read_only') === 'on';
   }
 
   get status(): TxnStatus {
@@ -101,7 +115,7 @@ export class Session {
   private run(sql: string, params: Value[], onResult: (r: QueryResult, text: string) => void): Promise<void> {
     const job = this.queue.then(async () => {
       if (this.closed) throw new DbError('connection_exception', 'the session is closed');
-      const stmts = parseSql(sql);
+      const stmts = parseSql(sql, { shareLiterals: true });
       if (params.length > 0 && stmts.length > 1) throw new DbError('syntax_error', 'cannot insert multiple commands into a prepared statement');
       const control = new Set(['begin', 'commit', 'rollback', 'savepoint', 'release', 'rollback_to']);
       if (stmts.length > 1 && !this.inBlock && !stmts.some((p) => control.has(p.stmt.kind))) {
@@ -154,6 +168,7 @@ export class Session {
   private beginTxn(): TxnHandle {
     this.txn = this.host.engine.begin();
     this.txnStart = new Date();
+    this.mode.begin(this.defaultReadOnly());
     return this.txn;
   }
 
@@ -178,9 +193,15 @@ export class Session {
     switch (s.kind) {
       case 'begin':
         if (this.failed) break;
-        if (this.inBlock) { this.notify('WARNING', 'there is already a transaction in progress', 'active_sql_transaction'); return done('BEGIN'); }
+        if (this.inBlock) {
+          this.notify('WARNING', 'there is already a transaction in progress', 'active_sql_transaction');
+          // PostgreSQL still applies the modes to the open transaction.
+          const readOnly = s.readOnly;
+          return readOnly === undefined ? done('BEGIN') : this.guard(() => { this.mode.set(readOnly, this.savepoints.length > 0); return done('BEGIN'); });
+        }
         this.beginTxn();
         this.inBlock = true;
+        if (s.readOnly !== undefined) this.mode.readOnly = s.readOnly;
         return done('BEGIN');
       case 'commit':
         if (!this.inBlock) { this.notify('WARNING', 'there is no transaction in progress', 'no_active_sql_transaction'); return done('COMMIT'); }
@@ -201,6 +222,7 @@ export class Session {
     switch (s.kind) {
       case 'set': return this.guard(() => this.settings.set(s.name, s.value));
       case 'show': return this.guard(() => this.settings.show(s.name));
+      case 'set_transaction': return this.guard(() => this.setTransaction(s));
       case 'checkpoint': return this.guard(() => this.host.engine.checkpoint().then(() => done('CHECKPOINT')));
       default:
     }
@@ -241,7 +263,7 @@ export class Session {
     }
     if (kind === 'savepoint') {
       if (this.failed) throw new DbError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
-      this.savepoints.push({ name, mark: this.host.engine.mark(this.txn!) });
+      this.savepoints.push({ name, mark: this.host.engine.mark(this.txn!), readOnly: this.mode.readOnly });
       return done('SAVEPOINT');
     }
     let i = this.savepoints.length - 1;
@@ -253,14 +275,29 @@ export class Session {
     }
     if (kind === 'release') {
       if (this.failed) throw new DbError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
+      this.mode.readOnly = this.savepoints[i]!.readOnly;
       this.savepoints.length = i;
       return done('RELEASE');
     }
     this.host.engine.rollbackTo(this.txn!, this.savepoints[i]!.mark);
     this.savepoints.length = i + 1;
+    this.mode.readOnly = this.savepoints[i]!.readOnly;
     this.failed = false;
     this.localCatalog = null; // DDL after the savepoint is undone
     return done(verb);
+  }
+
+  /** SET TRANSACTION / SET SESSION CHARACTERISTICS AS TRANSACTION (txn-mode.ts R1, R2). */
+  private setTransaction(s: Extract<Statement, { kind: 'set_transaction' }>): QueryResult {
+    if (s.session) {
+      if (s.readOnly !== null) this.settings.set('default_transaction_read_only', s.readOnly ? 'on' : 'off');
+      if (s.isolation !== null) this.settings.set('default_transaction_isolation', s.isolation);
+    } else if (!this.inBlock) {
+      this.notify('WARNING', 'SET TRANSACTION can only be used in transaction blocks', 'no_active_sql_transaction');
+    } else if (s.readOnly !== null) {
+      this.mode.set(s.readOnly, this.savepoints.length > 0);
+    }
+    return done('SET');
   }
 
   private fail(autocommit: boolean): void {
@@ -271,6 +308,8 @@ export class Session {
   /** One statement with LockWait retry (S3) and pg_sleep after its synchronous work (S4). */
   private async attempt(s: Statement, txn: TxnHandle, params: Value[], template?: TemplateBinding): Promise<QueryResult> {
     const engine = this.host.engine;
+    this.mode.beforeStatement(s);
+    const readOnly = this.mode.readOnly;
     for (;;) {
       const mark = engine.mark(txn);
       const catalog = this.catalog(txn);
@@ -280,15 +319,25 @@ export class Session {
         return d;
       };
       const ctx: RunCtx = {
-        engine, txn, params, sleepMs: 0, now: this.txnStart, outer: [], cache: new Map(), template,
-        nextval: (name) => { const v = this.host.sequences.nextval(seq(name), txn); this.lastValues.set(name, v); return v; },
+        engine, txn, params, sleepMs: 0, now: this.txnStart, outer: [], cache: new Map(), readOnly, template,
+        nextval: (name) => {
+          const d = seq(name);
+          if (readOnly) throw readOnlyError('nextval()');
+          const v = this.host.sequences.nextval(d, txn);
+          this.lastValues.set(name, v);
+          return v;
+        },
         currval: (name) => {
           seq(name);
           const v = this.lastValues.get(name);
           if (v === undefined) throw new DbError('object_not_in_prerequisite_state', `currval of sequence "${name}" is not yet defined in this session`);
           return v;
         },
-        setval: (name, v, called) => this.host.sequences.setval(seq(name), v, called, txn),
+        setval: (name, v, called) => {
+          const d = seq(name);
+          if (readOnly) throw readOnlyError('setval()');
+          return this.host.sequences.setval(d, v, called, txn);
+        },
         setting: (name) => this.settings.get(name),
         setSetting: (name, value) => { this.settings.set(name, value); },
       };

@@ -13,14 +13,16 @@ import { DbError } from '../errors/index.ts';
 import type { StorageEngine } from '../engine/api.ts';
 import { parseSetting, settingDescription, settingNames } from '../engine/settings.ts';
 import type { QueryResult } from './api.ts';
+import { parseBool } from './txn-mode.ts';
 import { Oid } from './types.ts';
 
-const SESSION_DEFAULTS: Record<string, { value: string; readonly?: boolean; description: string }> = {
+const SESSION_DEFAULTS: Record<string, { value: string; readonly?: boolean; bool?: boolean; description: string }> = {
   application_name: { value: '', description: 'Sets the application name to be reported in statistics and logs.' },
   client_encoding: { value: 'UTF8', description: "Sets the client's character set encoding." },
   client_min_messages: { value: 'notice', description: 'Sets the message levels that are sent to the client.' },
   datestyle: { value: 'ISO, MDY', description: 'Sets the display format for date and time values.' },
   default_transaction_isolation: { value: 'read committed', description: 'Sets the transaction isolation level of each new transaction.' },
+  default_transaction_read_only: { value: 'off', bool: true, description: 'Sets the default read-only status of new transactions.' },
   extra_float_digits: { value: '1', description: 'Sets the number of digits displayed for floating-point values.' },
   integer_datetimes: { value: 'on', readonly: true, description: 'Shows whether datetimes are integer based.' },
   intervalstyle: { value: 'postgres', description: 'Sets the display format for interval values.' },
@@ -48,14 +50,24 @@ export class SessionSettings {
   private readonly values = new Map<string, string>();
   /** Engine values when the session first changed them, for RESET. */
   private readonly engineDefaults = new Map<string, string>();
+  /** Parameters whose value the session keeps elsewhere (transaction_read_only: its transaction's mode). */
+  private readonly dynamic = new Map<string, { get(): string; set(value: string | null): void; description: string }>();
 
   constructor(private readonly engine: StorageEngine) {}
 
+  define(name: string, p: { get(): string; set(value: string | null): void; description: string }): void {
+    this.dynamic.set(name, p);
+  }
+
   set(name: string, value: string | null): QueryResult {
     const local = SESSION_DEFAULTS[name];
-    if (local) {
+    const dynamic = this.dynamic.get(name);
+    if (dynamic) {
+      dynamic.set(value);
+    } else if (local) {
       if (local.readonly) throw new DbError('object_not_in_prerequisite_state', `parameter "${name}" cannot be changed`);
-      if (value === null) this.values.delete(name); else this.values.set(name, value);
+      if (value === null) this.values.delete(name);
+      else this.values.set(name, local.bool ? (parseBool(name, value) ? 'on' : 'off') : value);
     } else if (PER_SESSION.has(name)) {
       this.engine.getSetting(name); // 42704 for names this engine does not have
       if (value === null) this.values.delete(name);
@@ -77,6 +89,8 @@ export class SessionSettings {
   }
 
   get(name: string): string {
+    const dynamic = this.dynamic.get(name);
+    if (dynamic) return dynamic.get();
     const local = SESSION_DEFAULTS[name];
     if (local) return this.values.get(name) ?? local.value;
     if (PER_SESSION.has(name)) return this.values.get(name) ?? this.engine.getSetting(name);
@@ -95,12 +109,12 @@ export class SessionSettings {
 
   show(name: string): QueryResult {
     if (name === 'all') {
-      const names = [...new Set([...Object.keys(SESSION_DEFAULTS), ...settingNames()])].sort();
+      const names = [...new Set([...Object.keys(SESSION_DEFAULTS), ...this.dynamic.keys(), ...settingNames()])].sort();
       const rows: string[][] = [];
       for (const n of names) {
         let value: string;
         try { value = this.get(n); } catch { continue; } // a setting this engine does not have
-        rows.push([DISPLAY_NAMES[n] ?? n, value, SESSION_DEFAULTS[n]?.description ?? settingDescription(n)]);
+        rows.push([DISPLAY_NAMES[n] ?? n, value, SESSION_DEFAULTS[n]?.description ?? this.dynamic.get(n)?.description ?? settingDescription(n)]);
       }
       const text = (name: string): { name: string; typeOid: number; typmod: number } => ({ name, typeOid: Oid.TEXT, typmod: -1 });
       return { command: 'SHOW', rowCount: rows.length, fields: [text('name'), text('setting'), text('description')], rows, tag: 'SHOW' };

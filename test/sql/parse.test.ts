@@ -60,4 +60,34 @@ describe('parseSql', () => {
     if (s.kind !== 'select') throw new Error();
     expect(s.targets.map((t) => t.kind === 'expr' && t.expr.kind)).toEqual(['in_list', 'and']);
   });
+
+  it('reads FILTER, DISTINCT ON and locking clauses', () => {
+    const s = parseSql('select distinct on (a, 2) a, count(*) filter (where b > 1) from t for share')[0]!.stmt;
+    if (s.kind !== 'select') throw new Error();
+    expect([s.distinct, s.distinctOn?.map((e) => e.kind), s.locking]).toEqual([false, ['column', 'const'], 'SELECT FOR SHARE']);
+    const count = s.targets[1]!.kind === 'expr' ? s.targets[1]!.expr : null;
+    expect(count?.kind === 'func' && count.filter?.kind).toBe('binary');
+    const d = parseSql('select distinct a from t')[0]!.stmt;
+    expect(d.kind === 'select' && [d.distinct, d.distinctOn]).toEqual([true, null]);
+  });
+
+  it('reads CREATE TABLE AS and SELECT INTO, INTO only at the top', () => {
+    const c = parseSql('create table if not exists x (a, b) as select 1, 2, 3 with no data')[0]!.stmt;
+    expect(c.kind === 'create_table_as' && [c.name, c.ifNotExists, c.columns, c.withData, c.selectInto]).toEqual(['x', true, ['a', 'b'], false, false]);
+    const i = parseSql('select 1 into y union select 2')[0]!.stmt;
+    expect(i.kind === 'create_table_as' && [i.name, i.selectInto, i.query.kind]).toEqual(['y', true, 'setop']);
+    expect(parseError('select * from (select 1 into z) s').code).toBe('42601');
+    expect(parseError('create materialized view v as select 1').code).toBe('0A000');
+  });
+
+  it('reads transaction access modes (the last one named wins)', () => {
+    const kinds = parseSql('begin read only; begin; start transaction read only, read write; set transaction read only; set session characteristics as transaction read write')
+      .map((p) => p.stmt);
+    expect(kinds).toEqual([
+      { kind: 'begin', readOnly: true }, { kind: 'begin' }, { kind: 'begin', readOnly: false },
+      { kind: 'set_transaction', session: false, readOnly: true, isolation: null },
+      { kind: 'set_transaction', session: true, readOnly: false, isolation: null },
+    ]);
+    expect(parseError('set transaction isolation level serializable').code).toBe('0A000');
+  });
 });
