@@ -82,6 +82,12 @@ export interface EngineStats {
 export interface StorageEngine {
   /** The heap holding the catalog (its rows are src/sql's business). */
   readonly catalogHeap: HeapId;
+  /**
+   * Counts committed transactions that changed the catalog, incremented at
+   * the moment their changes become visible to others: a cached catalog
+   * loaded at another count is stale.
+   */
+  readonly catalogVersion: number;
 
   begin(): TxnHandle;
   /**

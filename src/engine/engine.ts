@@ -60,6 +60,7 @@ export class Engine implements StorageEngine {
   private lastRedoLsn: Lsn = 0;
   private timer: NodeJS.Timeout | null = null;
   private asyncFlushTimer: NodeJS.Timeout | null = null;
+  catalogVersion = 0;
   /** Highest COMMIT released before its flush (T6); read-only commits wait until it is durable. */
   private releasedUpTo: Lsn = -1;
   private closed = false;
@@ -403,6 +404,7 @@ export class Engine implements StorageEngine {
     if (!early) {
       for (const heap of txn.droppedHeaps) this.heaps.freeHeap(heap);
       this.indexes.afterCommit(txn);
+      this.catalogVersion++;
       this.txns.finish(txn);
     }
     this.counters.commits++;

@@ -45,8 +45,17 @@ export class Database implements SessionHost {
   }
 
   sharedCatalog(txn: TxnHandle): Catalog {
-    return (this.committedCatalog ??= loadCatalog(this.engine, txn));
+    // A DDL commit is visible to other transactions before its session hears
+    // that commit() resolved, so staleness is judged by the engine's count.
+    if (this.committedCatalog && this.catalogVersion !== this.engine.catalogVersion) this.committedCatalog = null;
+    if (!this.committedCatalog) {
+      this.catalogVersion = this.engine.catalogVersion;
+      this.committedCatalog = loadCatalog(this.engine, txn);
+    }
+    return this.committedCatalog;
   }
+
+  private catalogVersion = -1;
 
   invalidateCatalog(): void {
     this.committedCatalog = null;

@@ -59,6 +59,8 @@ export interface SessionHost {
 const done = (command: string): QueryResult => ({ command, rowCount: null, fields: [], rows: [], tag: command });
 const EMPTY: QueryResult = { command: '', rowCount: null, fields: [], rows: [], tag: '' };
 
+const CONTROL = new Set(['begin', 'commit', 'rollback', 'savepoint', 'release', 'rollback_to']);
+
 export class Session {
   /** Receives NOTICE and WARNING messages. */
   onNotice: ((notice: DbError) => void) | null = null;
@@ -115,10 +117,15 @@ export class Session {
   private run(sql: string, params: Value[], onResult: (r: QueryResult, text: string) => void): Promise<void> {
     const job = this.queue.then(async () => {
       if (this.closed) throw new DbError('connection_exception', 'the session is closed');
-      const stmts = parseSql(sql, { shareLiterals: true });
-      if (params.length > 0 && stmts.length > 1) throw new DbError('syntax_error', 'cannot insert multiple commands into a prepared statement');
-      const control = new Set(['begin', 'commit', 'rollback', 'savepoint', 'release', 'rollback_to']);
-      if (stmts.length > 1 && !this.inBlock && !stmts.some((p) => control.has(p.stmt.kind))) {
+      let stmts: readonly ParsedStatement[];
+      try {
+        stmts = parseSql(sql, { shareLiterals: true });
+        if (params.length > 0 && stmts.length > 1) throw new DbError('syntax_error', 'cannot insert multiple commands into a prepared statement');
+      } catch (e) {
+        if (this.inBlock) this.failed = true; // a statement that does not parse aborts the block too (S2)
+        throw e;
+      }
+      if (stmts.length > 1 && !this.inBlock && !stmts.some((p) => CONTROL.has(p.stmt.kind))) {
         // S6: one implicit transaction for the whole string.
         this.beginTxn();
         this.inBlock = true;

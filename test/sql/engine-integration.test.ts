@@ -109,6 +109,20 @@ describe('SQL over the real engine', () => {
     expect((await errorOf(a.query("set synchronous_commit = 'maybe'"))).code).toBe('22023');
   });
 
+  it('a CREATE TABLE that waited for another one of the same name fails with 42P07', async () => {
+    db = await Database.open(dir);
+    const a = db.session();
+    const b = db.session();
+    await a.query('begin');
+    await a.query('create table dup (x int)');
+    const second = errorOf(b.query('create table dup (y int)'));
+    await new Promise((r) => setTimeout(r, 20));
+    await a.query('commit');
+    expect((await second).code).toBe('42P07');
+    expect((await b.query("select count(*) from pg_class where relname = 'dup'")).rows).toEqual([[1]]);
+    expect((await b.query('insert into dup values (1)')).rowCount).toBe(1);
+  });
+
   it('SET, SHOW and CHECKPOINT reach the engine', async () => {
     db = await Database.open(dir);
     const s = db.session();

@@ -47,6 +47,16 @@ describe('transaction blocks', () => {
     ]);
   });
 
+  it('fails a block on a statement that does not parse, as on any other error', async () => {
+    await a.query('begin');
+    expect((await errorOf(a.query('selec 1'))).code).toBe('42601');
+    expect(a.status).toBe('failed');
+    expect((await errorOf(a.query('select 1'))).code).toBe('25P02');
+    expect((await a.query('rollback')).tag).toBe('ROLLBACK');
+    expect((await errorOf(a.query('selec 1'))).code).toBe('42601'); // outside a block: nothing to fail
+    expect(a.status).toBe('idle');
+  });
+
   it('fails a block on error until ROLLBACK (25P02); COMMIT then rolls back', async () => {
     await a.query('begin');
     await a.query('update acc set n = 5 where id = 1');

@@ -50,6 +50,7 @@ export class MemoryEngine implements StorageEngine {
   private readonly active = new Map<number, Txn>();
   private readonly settings = new Map(Object.entries(KNOWN_SETTINGS));
   readonly counters: EngineStats = { commits: 0, walFlushes: 0, walBytes: 0, checkpoints: 0 };
+  catalogVersion = 0;
   /** Test hook: awaited inside commit() before the changes become visible. */
   commitDelay: (() => Promise<void>) | null = null;
 
@@ -85,6 +86,7 @@ export class MemoryEngine implements StorageEngine {
     for (const h of t.dropped) this.heaps.delete(h);
     for (const i of t.droppedIndexes) this.indexes.delete(i);
     this.counters.commits++;
+    if (t.touchedCatalog) this.catalogVersion++;
     this.end(t);
   }
 
