@@ -22,7 +22,7 @@ interface SettingDef {
 }
 
 const defs: Record<string, SettingDef> = {
-  shared_buffers: { context: 'restart', unit: 'pages', default: '128MB', min: 16, max: 1 << 22, description: 'Buffer pool size.' },
+  shared_buffers: { context: 'restart', unit: 'pages', default: '512MB', min: 16, max: 1 << 22, description: 'Buffer pool size.' },
   synchronous_commit: {
     context: 'runtime', unit: 'enum', default: 'on',
     values: ['on', 'off', 'local', 'remote_write', 'remote_apply'],
