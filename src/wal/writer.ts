@@ -20,7 +20,7 @@ import type { FileHandle, FileSystem } from '../io/file.ts';
 import { DbError } from '../errors/index.ts';
 import { Kind, RECORD_HEADER_SIZE, encodeRecord, type Body } from './record.ts';
 import type { Lsn } from './lsn.ts';
-import { createSegment, listSegments, segmentPath, segmentStart } from './segments.ts';
+import { createSegment, createSegmentAhead, listSegments, segmentPath, segmentStart } from './segments.ts';
 
 interface Waiter {
   lsn: Lsn;
@@ -139,7 +139,30 @@ export class WalWriter {
     this.pending.push({ lsn, buf });
     this.insertLsn = lsn + buf.length;
     this.stats.records++;
+    if (this.insertLsn - segmentStart(this.insertLsn, this.segSize) > this.segSize / 2) this.createAhead();
     return lsn;
+  }
+
+  /** A segment being created in the background (createAhead), by start LSN. */
+  private creating: Lsn | null = null;
+
+  /**
+   * Once the current segment is half full, creates the one after the reserved
+   * ones in the background, so that reserve() rarely has to create one
+   * synchronously (a commit would wait for its 16 MB fdatasync). W7 does not
+   * rest on this: reserve() still creates whatever is missing.
+   */
+  private createAhead(): void {
+    const start = this.reservedEnd;
+    if (this.creating !== null || this.broken || start > segmentStart(this.insertLsn, this.segSize) + 2 * this.segSize) return;
+    this.creating = start;
+    createSegmentAhead(this.fsys, this.walDir, start, this.segSize).then(
+      () => {
+        this.creating = null;
+        if (this.reservedEnd === start) this.reservedEnd += this.segSize;
+      },
+      () => { this.creating = null; }, // reserve() will try again, and report what fails
+    );
   }
 
   /** Writes buffered records to their segments (to the OS, not yet durable). */
