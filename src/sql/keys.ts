@@ -83,6 +83,7 @@ function encoderFor(type: SqlType): Enc {
 /** Encodes the values of one index's columns. */
 export class KeyCodec {
   private readonly encs: Enc[];
+  private readonly scratch: number[] = [];
 
   constructor(types: readonly SqlType[], private readonly desc: readonly boolean[]) {
     this.encs = types.map(encoderFor);
@@ -93,6 +94,20 @@ export class KeyCodec {
     const out: number[] = [];
     for (let i = 0; i < values.length; i++) this.column(i, values[i]!, out);
     return Uint8Array.from(out);
+  }
+
+  /**
+   * True when `key` is exactly the encoding of the row's values at `slots`:
+   * how a reader tells a live entry from a stale one (BTREE.md D2). No
+   * allocation beyond the scratch array, reused across calls.
+   */
+  matchesRow(row: readonly Value[], slots: readonly number[], key: Uint8Array): boolean {
+    const out = this.scratch;
+    out.length = 0;
+    for (let i = 0; i < slots.length; i++) this.column(i, row[slots[i]!]!, out);
+    if (out.length !== key.length) return false;
+    for (let i = 0; i < out.length; i++) if (out[i] !== key[i]) return false;
+    return true;
   }
 
   /** Appends column i's encoding of v. */
@@ -115,4 +130,19 @@ export function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
   if (key.length < prefix.length) return false;
   for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
   return true;
+}
+
+/**
+ * The smallest byte string above every key that starts with `prefix` (the
+ * prefix with its last non-0xff byte raised and the rest cut), or null when
+ * there is none. With prefix-free column encodings, `col > v` is
+ * `key >= keyAfter(enc(v))` and `col <= v` is `key < keyAfter(enc(v))`.
+ */
+export function keyAfter(prefix: Uint8Array): Uint8Array | null {
+  let n = prefix.length;
+  while (n > 0 && prefix[n - 1] === 0xff) n--;
+  if (n === 0) return null;
+  const out = prefix.slice(0, n);
+  out[n - 1]!++;
+  return out;
 }

@@ -18,6 +18,7 @@ import { exprToSql } from './deparse.ts';
 import { Binder, Grouping, Scope, type Compiled, type ExecCtx, type Fn, type PlanEnv, type Row } from './expr.ts';
 import { accumulatorFactory, isAggregateName } from './aggregates.ts';
 import { commonType, unify } from './expr-special.ts';
+import type { OrderRequest } from './access.ts';
 import { planFrom } from './from.ts';
 import { convert } from './expr.ts';
 import { comparatorFor, hashKeyFor } from './operators.ts';
@@ -133,7 +134,20 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
   const binder = base.derive('SELECT', null, scope);
   const compiledOut = outputs.map((o) => binder.compileValue(o.expr));
   const sortPart = planOrder(s.orderBy, outputs, compiledOut, binder, s.distinct);
-  return finish(s, from.build(), outputs, compiledOut, sortPart, base);
+  // DISTINCT is a hash aggregate, which PostgreSQL does not count on to keep an order: sort after it as before.
+  const input = from.build(s.distinct ? null : orderRequest(s.orderBy, outputs));
+  return finish(s, input, outputs, compiledOut, input.ordered ? { extra: sortPart.extra, keys: [] } : sortPart, base);
+}
+
+/** ORDER BY items with output names and positions replaced by the expressions they name (as planOrder resolves them). */
+function orderRequest(orderBy: readonly OrderItem[], outputs: Output[]): OrderRequest[] {
+  return orderBy.map((o) => {
+    const e = o.expr;
+    let expr = e;
+    if (e.kind === 'const' && e.lit === 'int') expr = outputs[Number(e.value) - 1]?.expr ?? e;
+    else if (e.kind === 'column' && e.table === null) expr = outputs.find((x) => x.name === e.name)?.expr ?? e;
+    return { expr, desc: o.desc, nullsFirst: o.nullsFirst ?? o.desc };
+  });
 }
 
 interface SortPart { extra: Fn[]; keys: P.SortKey[] }
