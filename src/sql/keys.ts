@@ -33,7 +33,16 @@ const f64 = new Float64Array(1);
 const f64b = new Uint8Array(f64.buffer);
 
 function encodeInt(v: Value, out: number[]): void {
-  const u = BigInt.asUintN(64, BigInt(v as number)) ^ (1n << 63n);
+  const x = v as number;
+  if (Number.isSafeInteger(x)) {
+    // Two 32-bit halves without BigInt: hi is the signed high word (|hi| < 2^21), lo the unsigned low word.
+    const hi = Math.floor(x / 0x1_0000_0000);
+    const lo = x - hi * 0x1_0000_0000;
+    const h = ((hi | 0) ^ 0x8000_0000) >>> 0;
+    out.push(h >>> 24, (h >>> 16) & 0xff, (h >>> 8) & 0xff, h & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff);
+    return;
+  }
+  const u = BigInt.asUintN(64, BigInt(x)) ^ (1n << 63n);
   for (let i = 7; i >= 0; i--) out.push(Number((u >> BigInt(i * 8)) & 0xffn));
 }
 
@@ -142,7 +151,7 @@ export function keyAfter(prefix: Uint8Array): Uint8Array | null {
   let n = prefix.length;
   while (n > 0 && prefix[n - 1] === 0xff) n--;
   if (n === 0) return null;
-  const out = prefix.slice(0, n);
+  const out = Uint8Array.prototype.slice.call(prefix, 0, n); // a copy even when prefix is a Buffer (whose slice is a view)
   out[n - 1]!++;
   return out;
 }
