@@ -35,7 +35,7 @@ import type { Expr, FromItem } from './ast.ts';
 import { planBaseTable, type OrderRequest } from './access.ts';
 import type { TableDef } from './catalog.ts';
 import { outerLabel, planIndexJoin, type JoinPair } from './index-join.ts';
-import { Binder, Scope, type Fn, type ScopeColumn } from './expr.ts';
+import { Binder, Scope, type Fn, type Row, type ScopeColumn } from './expr.ts';
 import { exprToSql } from './deparse.ts';
 import { compileBinary } from './operators.ts';
 import { andAll, columnRefs, equiKey, onlyIn, sideKey, splitAnd } from './join-conds.ts';
@@ -266,6 +266,10 @@ function planJoin(it: Extract<FromItem, { kind: 'join' }>, base: Binder, planQue
   const conds: Fn[] = [];
   const width0 = lw + right.width;
   const hidden = new Set<ScopeColumn>();
+  // For an index nested loop: the key equalities (USING columns, or ON equalities between the sides), the ON
+  // conjuncts on the right side alone (they filter the inner rows), and the rest.
+  const pairs: JoinPair[] = [], rightOnly: Expr[] = [], other: Fn[] = [], otherLabels: string[] = [];
+  const colSql = (c: ScopeColumn): string => exprToSql({ kind: 'column', table: c.table, name: c.name, pos: -1 });
   for (const name of usingNames) {
     const lcs = left.columns.filter((c) => c.name === name && !c.hidden);
     const rcs = right.columns.filter((c) => c.name === name && !c.hidden);
@@ -275,6 +279,8 @@ function planJoin(it: Extract<FromItem, { kind: 'join' }>, base: Binder, planQue
     const eq = compileBinary('=', { type: lc.type, fn: (r) => r[lc.index]! }, { type: rc.type, fn: (r) => r[rc.index]! }, -1);
     conds.push(eq.fn);
     const li = lc.index, ri = rc.index;
+    const key = { slot: rcs[0]!.index, value: { type: lc.type, fn: (r: Row) => r[li]!, slot: li }, label: colSql(lc) };
+    pairs.push({ key, check: eq.fn, label: `(${colSql(lc)} = ${colSql(rc)})` });
     mergeFns.push(it.type === 'right' ? (r) => r[ri]! : it.type === 'full' ? (r) => (r[li] !== null ? r[li]! : r[ri]!) : (r) => r[li]!);
     merged.push({ table: null, name, type: lc.type, index: width0 + merged.length });
     hidden.add(cols.find((c) => c.index === li)!);
@@ -285,9 +291,6 @@ function planJoin(it: Extract<FromItem, { kind: 'join' }>, base: Binder, planQue
   const binder = base.derive('JOIN/ON', null, local);
   let residual: Fn[] = [];
   const keysL: Fn[] = [], keysR: Fn[] = [], hk: (((v: unknown) => unknown) | null)[] = [];
-  // For an index nested loop: the key equalities, the ON conjuncts on the right side alone (they filter the
-  // inner rows), and the rest.
-  const pairs: JoinPair[] = [], rightOnly: Expr[] = [], other: Fn[] = [], otherLabels: string[] = [];
   const lScope = new Scope(left.columns, left.names), rScope = new Scope(right.columns, right.names);
   if (usingNames.length > 0) residual = conds;
   else if (it.on) {
@@ -313,20 +316,26 @@ function planJoin(it: Extract<FromItem, { kind: 'join' }>, base: Binder, planQue
     columns, width: width0 + merged.length, names: [...left.names, ...right.names], pushed: null,
     build: () => {
       const lp = left.build(lScope, base.derive('WHERE', null, lScope), true);
+      // Merged USING columns are computed slots appended to the joined rows; EXPLAIN shows the join itself.
+      const withMerged = (p: P.Plan): P.Plan => {
+        if (mergeFns.length === 0) return p;
+        const q = P.extend(p, mergeFns);
+        q.explain = p.explain;
+        return q;
+      };
       if ((type === 'inner' || type === 'left') && right.base) {
         const nl = planIndexJoin({
           left: lp, lw, table: right.base.table, range: right.base.range, rw: right.width, scope: rScope, binder: base.derive('JOIN/ON', null, rScope),
           pushed: rightOnly, pairs, residual: andAll(other), residualLabels: otherLabels, type,
         });
-        if (nl) return mergeFns.length > 0 ? P.extend(nl, mergeFns) : nl;
+        if (nl) return withMerged(nl);
       }
       const rp = right.build(rScope, base.derive('WHERE', null, rScope), true);
       const label = { inner: 'Inner', left: 'Left', right: 'Right', full: 'Full', cross: 'Inner' }[type];
-      let plan = keysL.length > 0
+      const plan = keysL.length > 0
         ? P.describe(P.hashJoin(lp, rp, lw, right.width, keysL, keysR, cond, type, hk as never), `Hash ${label === 'Inner' ? '' : label + ' '}Join`, [lp, P.describe(() => [], 'Hash', [rp])])
         : P.describe(P.nestedLoop(lp, rp, lw, right.width, cond, type), `Nested Loop${label === 'Inner' ? '' : ' ' + label + ' Join'}`, [lp, rp]);
-      if (mergeFns.length > 0) plan = P.extend(plan, mergeFns);
-      return plan;
+      return withMerged(plan);
     },
   };
 }

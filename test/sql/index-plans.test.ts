@@ -136,6 +136,18 @@ describe('index nested loop joins', () => {
     await sameAsUnindexed('select o.k, t.id from o join t on t.a = o.y and t.b = 5 order by 1, 2');
   });
 
+  it('probes for USING and NATURAL joins too, merged columns included', async () => {
+    await s.query('create table p (id int, note text)');
+    await s.query("insert into p values (1, 'one'), (3, 'three'), (null, 'none'), (42, 'missing')");
+    expect(await plan('select * from p join t using (id)')).toEqual([
+      'Nested Loop', '  ->  Seq Scan on p', '  ->  Index Scan using t_pkey on t', '        Index Cond: (id = p.id)']);
+    expect(await plan('select * from p natural left join t')).toEqual([
+      'Nested Loop Left Join', '  ->  Seq Scan on p', '  ->  Index Scan using t_pkey on t', '        Index Cond: (id = p.id)']);
+    expect(await sameAsUnindexed('select * from p join t using (id) order by id')).toEqual([[1, 'one', 1, 10, 'x'], [3, 'three', 2, 5, 'z']]);
+    expect(await sameAsUnindexed('select id, note, c from p left join t using (id) order by note'))
+      .toEqual([[42, 'missing', null], [null, 'none', null], [1, 'one', 'x'], [3, 'three', 'z']]);
+  });
+
   it('keeps a hash join when the inner conditions alone are as good', async () => {
     expect((await plan('select * from o join t on t.a = o.y where t.a = 2'))[0]).toBe('Hash Join');
     expect((await plan('select * from o join t on t.b = o.y'))[0]).toBe('Hash Join');
