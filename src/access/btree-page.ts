@@ -88,10 +88,27 @@ export const cellChild = (p: PageBuf, off: number): number => p.readUInt32LE(off
 const cellSize = (p: PageBuf, off: number, leaf: boolean): number =>
   keyLength(p, off) + (leaf ? LEAF_CELL_OVERHEAD : INNER_CELL_OVERHEAD);
 
+/**
+ * Keys up to this many bytes are compared by a loop here: for them the
+ * argument checks of Buffer.compare cost more than the comparison (most
+ * keys are short: an int key is 9 bytes).
+ */
+const SHORT_KEY = 32;
+
+/** Sign of bytes p[at, at + len) - key, compared as memcmp then by length. */
+function compareShort(p: PageBuf, at: number, len: number, key: Uint8Array): number {
+  const n = len < key.length ? len : key.length;
+  for (let i = 0; i < n; i++) {
+    const d = p[at + i]! - key[i]!;
+    if (d !== 0) return d;
+  }
+  return len - key.length;
+}
+
 /** Sign of (cell at off) - (key, rid). rid may be -1 or Infinity, to stand before or after every rid of key. */
 export function compareCell(p: PageBuf, off: number, key: Uint8Array, rid: number): number {
   const k = keyLength(p, off);
-  const c = p.compare(key, 0, key.length, off + 2, off + 2 + k);
+  const c = k <= SHORT_KEY && key.length <= SHORT_KEY ? compareShort(p, off + 2, k, key) : p.compare(key, 0, key.length, off + 2, off + 2 + k);
   if (c !== 0) return c;
   const r = cellRid(p, off);
   return r < rid ? -1 : r > rid ? 1 : 0;

@@ -508,12 +508,18 @@ export class BtreeAccess {
     let pageNo = descend(this.ctx, root, start, 'ge').path[0]!;
     let after: BtreeItem | null = null;
     const batch: [Buffer, RowId][] = [];
+    let limit = FIRST_BATCH;
     while (pageNo !== 0) {
       let stop = false;
-      pageNo = this.ctx.pool.with(pageNo, (p) => {
+      let full = false;
+      const right = this.ctx.pool.with(pageNo, (p) => {
         const n = btCount(p);
         let i = after ? upperBound(p, after.key, after.rid) : start.key ? lowerBound(p, start.key, start.rid) : 0;
         for (; i < n; i++) {
+          if (batch.length === limit) {
+            full = true;
+            break;
+          }
           const off = cellOffset(p, i);
           if (b.high && beyondHigh(p, off, b.high, b.highInclusive)) {
             stop = true;
@@ -523,6 +529,9 @@ export class BtreeAccess {
         }
         return btRight(p);
       });
+      // A full batch resumes on the same leaf after its last entry: a split meanwhile only moves entries right.
+      if (!full) pageNo = right;
+      limit = grow(limit);
       if (batch.length > 0) {
         const last = batch[batch.length - 1]!;
         after = { key: Buffer.from(last[0]), rid: last[1] };
@@ -533,17 +542,27 @@ export class BtreeAccess {
     }
   }
 
-  /** Leaf by leaf from the right: each next leaf is found from the root, as the one holding what lies below this one's low fence. */
+  /**
+   * Leaf by leaf from the right: each next leaf is found from the root, as
+   * the one holding what lies below this one's low fence (or below the last
+   * entry yielded, when a batch filled up inside a leaf).
+   */
   private *backward(root: IndexId, b: Range): Generator<[Uint8Array, RowId]> {
     let below: Target = b.high ? { key: b.high, rid: b.highInclusive ? Infinity : -1 } : { key: null, rid: Infinity };
     const batch: [Buffer, RowId][] = [];
+    let limit = FIRST_BATCH;
     for (;;) {
       const d = descend(this.ctx, root, below, 'lt', 0, true);
       let stop = false;
+      let full = false;
       const t = below;
       this.ctx.pool.with(d.path[0]!, (p) => {
         let i = (t.key ? lowerBound(p, t.key, t.rid) : btCount(p)) - 1;
         for (; i >= 0; i--) {
+          if (batch.length === limit) {
+            full = true;
+            break;
+          }
           const off = cellOffset(p, i);
           if (b.low && belowLow(p, off, b.low, b.lowInclusive)) {
             stop = true;
@@ -552,13 +571,27 @@ export class BtreeAccess {
           batch.push([Buffer.from(cellKey(p, off)), cellRid(p, off)]);
         }
       });
+      limit = grow(limit);
+      const last = batch[batch.length - 1];
       yield* batch;
       batch.length = 0;
+      if (full) {
+        below = { key: Buffer.from(last![0]), rid: last![1] };
+        continue;
+      }
       if (stop || d.low === null) return;
       below = d.low;
     }
   }
 }
+
+/**
+ * Entries copied per pin: a scan starts with a small batch, so that
+ * `ORDER BY k LIMIT 10` copies a few entries and not a whole leaf, and
+ * doubles it up to whole leaves for long scans.
+ */
+const FIRST_BATCH = 16;
+const grow = (limit: number): number => (limit >= 512 ? Infinity : limit * 2);
 
 interface Range {
   low: Uint8Array | null;
@@ -572,7 +605,7 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array | null {
   let n = prefix.length;
   while (n > 0 && prefix[n - 1] === 0xff) n--;
   if (n === 0) return null;
-  const out = Buffer.from(prefix.subarray(0, n));
+  const out = Uint8Array.prototype.slice.call(prefix, 0, n); // a copy even when prefix is a Buffer (whose slice is a view)
   out[n - 1]!++;
   return out;
 }

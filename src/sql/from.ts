@@ -15,25 +15,34 @@
  *     on top). Conjuncts on one base table become that scan's filter — or
  *     an index condition (access.ts).
  *  3. Items are joined left-deep in the order written. A conjunct joins
- *     at the first point where all its items are present; an equality
- *     between the two sides makes the join a hash join, else a nested loop.
+ *     at the first point where all its items are present. Equalities
+ *     between the two sides make the join an index nested loop when they
+ *     cover the leading columns of an index of a base table on the right
+ *     (index-join.ts has the rule), else a hash join; no equality: a
+ *     nested loop.
  *  4. What is left filters the joined rows.
+ * A lone base table may serve the ORDER BY from an index (build(order)).
+ *
  * A name that is no table of ours but a pg_catalog / information_schema
  * relation (pg-catalog.ts) is a scan of rows computed from the catalog.
- * Outer joins keep their ON condition at the join (hash join when it has
- * equalities between the sides) and receive no pushed-down conjuncts.
+ * Outer joins keep their ON condition at the join (index nested loop or
+ * hash join when it has equalities between the sides; a left join's ON
+ * conjuncts on the right table alone filter the probed rows) and receive
+ * no pushed-down conjuncts.
  */
 import { DbError } from '../errors/index.ts';
 import type { Expr, FromItem } from './ast.ts';
-import { planBaseTable } from './access.ts';
-import { Binder, Scope, type Compiled, type Fn, type ScopeColumn } from './expr.ts';
+import { planBaseTable, type OrderRequest } from './access.ts';
+import type { TableDef } from './catalog.ts';
+import { outerLabel, planIndexJoin, type JoinPair } from './index-join.ts';
+import { Binder, Scope, type Fn, type Row, type ScopeColumn } from './expr.ts';
 import { exprToSql } from './deparse.ts';
-import { compileBinary, hashKeyFor } from './operators.ts';
+import { compileBinary } from './operators.ts';
+import { andAll, columnRefs, equiKey, onlyIn, sideKey, splitAnd } from './join-conds.ts';
 import * as P from './plan.ts';
 import { planFunctionScan } from './srf.ts';
 import { virtualTable } from './pg-catalog.ts';
 import type { PlanQuery } from './select.ts';
-import { categoryOf, isInt } from './types.ts';
 import { errorWithCode } from './sqlerror.ts';
 
 /** A planned FROM item: its columns (slots relative to its own rows) and, once everything is compiled, its plan. */
@@ -43,36 +52,23 @@ export interface Source {
   readonly names: readonly string[];
   /** Set for a base table: pushed-down conjuncts become its filter or index condition. */
   readonly pushed: Expr[] | null;
-  /** @param fullRow decode every column (the rows feed expressions over a larger scope). */
-  build(scope: Scope, pushedBinder: Binder | null, fullRow: boolean): P.Plan;
+  /** Set for a base table: it may be the inner side of an index nested loop (index-join.ts). */
+  readonly base?: { readonly table: TableDef; readonly range: string };
+  /**
+   * @param fullRow decode every column (the rows feed expressions over a larger scope).
+   * @param order an ORDER BY a base table may serve from an index (the plan's `ordered` tells).
+   */
+  build(scope: Scope, pushedBinder: Binder | null, fullRow: boolean, order?: readonly OrderRequest[] | null): P.Plan;
 }
 
 export interface FromResult {
   readonly scope: Scope;
-  /** Builds the plan; call after every expression over `scope` is compiled. */
-  build(): P.Plan;
-}
-
-export function splitAnd(e: Expr | null): Expr[] {
-  if (!e) return [];
-  if (e.kind === 'and') return e.args.flatMap(splitAnd);
-  return [e];
-}
-
-/** Column references of `e` outside subqueries; null when `e` holds a subquery (then it is not movable). */
-function columnRefs(e: Expr, out: { table: string | null; name: string; pos: number }[]): boolean {
-  switch (e.kind) {
-    case 'column': out.push(e); return true;
-    case 'const': case 'param': return true;
-    case 'subquery': return false;
-    case 'binary': case 'nullif': case 'distinct_from': return columnRefs(e.left, out) && columnRefs(e.right, out);
-    case 'unary': case 'not': case 'isnull': case 'booltest': case 'cast': return columnRefs(e.arg, out);
-    case 'and': case 'or': case 'coalesce': case 'minmax': return e.args.every((a) => columnRefs(a, out));
-    case 'func': return e.args.every((a) => columnRefs(a, out));
-    case 'case': return (e.operand === null || columnRefs(e.operand, out)) && e.whens.every((w) => columnRefs(w.when, out) && columnRefs(w.then, out)) && (e.otherwise === null || columnRefs(e.otherwise, out));
-    case 'like': return columnRefs(e.arg, out) && columnRefs(e.pattern, out) && (e.escape === null || columnRefs(e.escape, out));
-    case 'in_list': return columnRefs(e.arg, out) && e.list.every((a) => columnRefs(a, out));
-  }
+  /**
+   * Builds the plan; call after every expression over `scope` is compiled.
+   * With `order`, a single base table may come in that order through an
+   * index: then the plan's `ordered` is set and no Sort is needed.
+   */
+  build(order?: readonly OrderRequest[] | null): P.Plan;
 }
 
 /** Flattens inner/cross joins without USING/NATURAL into items plus ON conjuncts. */
@@ -131,10 +127,11 @@ export function planFrom(items: readonly FromItem[], where: Expr | null, base: B
     }
   });
   // Compile join conditions now (before build) so the scope's width is complete.
-  interface Step { keysL: Fn[]; keysR: Fn[]; hk: (((v: unknown) => unknown) | null)[]; residual: Fn | null; labels: string[] }
+  // pairs/restLabels serve an index nested loop (index-join.ts), the rest a hash join or plain nested loop.
+  interface Step { keysL: Fn[]; keysR: Fn[]; hk: (((v: unknown) => unknown) | null)[]; residual: Fn | null; labels: string[]; pairs: JoinPair[]; restLabels: string[] }
   const steps: Step[] = [];
   for (let i = 1; i < sources.length; i++) {
-    const step: Step = { keysL: [], keysR: [], hk: [], residual: null, labels: [] };
+    const step: Step = { keysL: [], keysR: [], hk: [], residual: null, labels: [], pairs: [], restLabels: [] };
     const rest: Fn[] = [];
     const local = new Scope(sources[i]!.columns, sources[i]!.names);
     const localBinder = base.derive('WHERE', null, local);
@@ -144,9 +141,15 @@ export function planFrom(items: readonly FromItem[], where: Expr | null, base: B
       const e = c.e;
       if (e.kind === 'binary' && e.op === '=') {
         const key = equiKey(e.left, e.right, binder, localBinder, scope, owner, i) ?? equiKey(e.right, e.left, binder, localBinder, scope, owner, i);
-        if (key) { step.keysL.push(key.l.fn); step.keysR.push(key.r.fn); step.hk.push(key.hash); step.labels.push(exprToSql(e)); return; }
+        if (key) {
+          step.keysL.push(key.l.fn); step.keysR.push(key.r.fn); step.hk.push(key.hash); step.labels.push(exprToSql(e));
+          const k = key.r.slot !== undefined ? { slot: key.r.slot, value: key.l, label: outerLabel(key.lExpr, scope) } : null;
+          step.pairs.push({ key: k, check: binder.compileCondition(e, 'WHERE').fn, label: exprToSql(e) });
+          return;
+        }
       }
       rest.push(binder.compileCondition(e, 'WHERE').fn);
+      step.restLabels.push(exprToSql(e));
     });
     step.residual = andAll(rest);
     steps.push(step);
@@ -157,17 +160,28 @@ export function planFrom(items: readonly FromItem[], where: Expr | null, base: B
 
   return {
     scope,
-    build() {
+    build(order) {
       // A single base table decodes only the columns the query reads.
       const pushedScope = (i: number): Scope => (sources.length === 1 ? scope : new Scope(sources[i]!.columns.map((c) => c), sources[i]!.names));
-      let plan = sources.length === 0 ? P.describe(P.oneRow, 'Result') : sources[0]!.build(pushedScope(0), base.derive('WHERE', null, pushedScope(0)), sources.length > 1);
+      let plan = sources.length === 0 ? P.describe(P.oneRow, 'Result')
+        : sources[0]!.build(pushedScope(0), base.derive('WHERE', null, pushedScope(0)), sources.length > 1, sources.length === 1 ? order : null);
+      const ordered = sources.length === 1 && plan.ordered === true;
       let accWidth = sources[0]?.width ?? 0;
       for (let i = 1; i < sources.length; i++) {
         const s = sources[i]!;
         const ps = pushedScope(i);
-        const right = s.build(ps, base.derive('WHERE', null, ps), true);
         const st = steps[i - 1]!;
         const left = plan;
+        const nl = s.base ? planIndexJoin({
+          left, lw: accWidth, table: s.base.table, range: s.base.range, rw: s.width, scope: ps, binder: base.derive('WHERE', null, ps),
+          pushed: s.pushed!, pairs: st.pairs, residual: st.residual, residualLabels: st.restLabels, type: 'inner',
+        }) : null;
+        if (nl) {
+          plan = nl;
+          accWidth += s.width;
+          continue;
+        }
+        const right = s.build(ps, base.derive('WHERE', null, ps), true);
         if (st.keysL.length > 0) {
           plan = P.describe(P.hashJoin(left, right, accWidth, s.width, st.keysL, st.keysR, st.residual, 'inner', st.hk as never),
             'Hash Join', [left, P.describe(() => [], 'Hash', [right])], [`Hash Cond: ${st.labels.join(' AND ')}`]);
@@ -177,30 +191,10 @@ export function planFrom(items: readonly FromItem[], where: Expr | null, base: B
         accWidth += s.width;
       }
       if (topFilter) plan = P.describe(P.filter(plan, topFilter), 'Filter', [plan], [`Filter: ${topLabels.join(' AND ')}`]);
+      if (ordered) plan.ordered = true; // a filter keeps the order
       return plan;
     },
   };
-}
-
-function andAll(fns: Fn[]): Fn | null {
-  if (fns.length === 0) return null;
-  if (fns.length === 1) return fns[0]!;
-  return (r, c) => { let sawNull = false; for (const f of fns) { const v = f(r, c); if (v === false) return false; if (v === null) sawNull = true; } return sawNull ? null : true; };
-}
-
-/** `l = r` with l on the joined-so-far side and r on source i: hash keys, if their types hash alike. */
-function equiKey(l: Expr, r: Expr, global: Binder, local: Binder, scope: Scope, owner: (slot: number) => number, i: number):
-  { l: Compiled; r: Compiled; hash: ((v: unknown) => unknown) | null } | null {
-  const lr: { table: string | null; name: string; pos: number }[] = [], rr: typeof lr = [];
-  if (!columnRefs(l, lr) || !columnRefs(r, rr) || lr.length === 0 || rr.length === 0) return null;
-  const side = (refs: typeof lr): Set<number> => new Set(refs.map((x) => scope.find(x.table, x.name, x.pos)).filter((c) => c !== null).map((c) => owner(c!.index)));
-  const ls = side(lr), rs = side(rr);
-  if ([...ls].some((x) => x >= i) || [...rs].some((x) => x !== i) || rs.size === 0) return null;
-  const lc = global.compileValue(l), rc = local.compileValue(r);
-  compileBinary('=', lc, rc, -1); // type check: raises 42883 as the plain condition would
-  if (lc.type.oid !== rc.type.oid && !(isInt(lc.type.oid) && isInt(rc.type.oid))) return null;
-  if (categoryOf(lc.type.oid) === 'other') return null;
-  return { l: lc, r: rc, hash: hashKeyFor(lc.type) as ((v: unknown) => unknown) | null };
 }
 
 function aliasColumns(cols: ScopeColumn[], alias: { columns: readonly string[] } | null, name: string): ScopeColumn[] {
@@ -231,8 +225,8 @@ function planItem(it: FromItem, base: Binder, planQuery: PlanQuery): Source {
       columns = aliasColumns(columns, it.alias, range);
       const pushed: Expr[] = [];
       return {
-        columns, width: table.columns.length + 1, names: [range], pushed,
-        build: (scope, binder, fullRow) => planBaseTable(table, range, scope, binder!, pushed, fullRow),
+        columns, width: table.columns.length + 1, names: [range], pushed, base: { table, range },
+        build: (scope, binder, fullRow, order) => planBaseTable(table, range, scope, binder!, pushed, fullRow, order ?? null),
       };
     }
     case 'subquery': {
@@ -272,6 +266,10 @@ function planJoin(it: Extract<FromItem, { kind: 'join' }>, base: Binder, planQue
   const conds: Fn[] = [];
   const width0 = lw + right.width;
   const hidden = new Set<ScopeColumn>();
+  // For an index nested loop: the key equalities (USING columns, or ON equalities between the sides), the ON
+  // conjuncts on the right side alone (they filter the inner rows), and the rest.
+  const pairs: JoinPair[] = [], rightOnly: Expr[] = [], other: Fn[] = [], otherLabels: string[] = [];
+  const colSql = (c: ScopeColumn): string => exprToSql({ kind: 'column', table: c.table, name: c.name, pos: -1 });
   for (const name of usingNames) {
     const lcs = left.columns.filter((c) => c.name === name && !c.hidden);
     const rcs = right.columns.filter((c) => c.name === name && !c.hidden);
@@ -281,6 +279,8 @@ function planJoin(it: Extract<FromItem, { kind: 'join' }>, base: Binder, planQue
     const eq = compileBinary('=', { type: lc.type, fn: (r) => r[lc.index]! }, { type: rc.type, fn: (r) => r[rc.index]! }, -1);
     conds.push(eq.fn);
     const li = lc.index, ri = rc.index;
+    const key = { slot: rcs[0]!.index, value: { type: lc.type, fn: (r: Row) => r[li]!, slot: li }, label: colSql(lc) };
+    pairs.push({ key, check: eq.fn, label: `(${colSql(lc)} = ${colSql(rc)})` });
     mergeFns.push(it.type === 'right' ? (r) => r[ri]! : it.type === 'full' ? (r) => (r[li] !== null ? r[li]! : r[ri]!) : (r) => r[li]!);
     merged.push({ table: null, name, type: lc.type, index: width0 + merged.length });
     hidden.add(cols.find((c) => c.index === li)!);
@@ -291,15 +291,23 @@ function planJoin(it: Extract<FromItem, { kind: 'join' }>, base: Binder, planQue
   const binder = base.derive('JOIN/ON', null, local);
   let residual: Fn[] = [];
   const keysL: Fn[] = [], keysR: Fn[] = [], hk: (((v: unknown) => unknown) | null)[] = [];
+  const lScope = new Scope(left.columns, left.names), rScope = new Scope(right.columns, right.names);
   if (usingNames.length > 0) residual = conds;
   else if (it.on) {
-    const lScope = new Scope(left.columns, left.names), rScope = new Scope(right.columns, right.names);
     for (const e of splitAnd(it.on)) {
       if (e.kind === 'binary' && e.op === '=') {
         const k = sideKey(e.left, e.right, lScope, rScope, base) ?? sideKey(e.right, e.left, lScope, rScope, base);
-        if (k) { keysL.push(k.l); keysR.push(k.r); hk.push(k.hash); continue; }
+        if (k) {
+          keysL.push(k.l.fn); keysR.push(k.r.fn); hk.push(k.hash);
+          const key = k.r.slot !== undefined ? { slot: k.r.slot, value: k.l, label: outerLabel(k.lExpr, lScope) } : null;
+          pairs.push({ key, check: binder.compileCondition(e, 'JOIN/ON').fn, label: exprToSql(e) });
+          continue;
+        }
       }
-      residual.push(binder.compileCondition(e, 'JOIN/ON').fn);
+      const f = binder.compileCondition(e, 'JOIN/ON').fn;
+      residual.push(f);
+      if (onlyIn(e, rScope, lScope)) rightOnly.push(e);
+      else { other.push(f); otherLabels.push(exprToSql(e)); }
     }
   }
   const cond = andAll(residual);
@@ -307,28 +315,28 @@ function planJoin(it: Extract<FromItem, { kind: 'join' }>, base: Binder, planQue
   return {
     columns, width: width0 + merged.length, names: [...left.names, ...right.names], pushed: null,
     build: () => {
-      const lp = left.build(new Scope(left.columns, left.names), base.derive('WHERE', null, new Scope(left.columns, left.names)), true);
-      const rp = right.build(new Scope(right.columns, right.names), base.derive('WHERE', null, new Scope(right.columns, right.names)), true);
+      const lp = left.build(lScope, base.derive('WHERE', null, lScope), true);
+      // Merged USING columns are computed slots appended to the joined rows; EXPLAIN shows the join itself.
+      const withMerged = (p: P.Plan): P.Plan => {
+        if (mergeFns.length === 0) return p;
+        const q = P.extend(p, mergeFns);
+        q.explain = p.explain;
+        return q;
+      };
+      if ((type === 'inner' || type === 'left') && right.base) {
+        const nl = planIndexJoin({
+          left: lp, lw, table: right.base.table, range: right.base.range, rw: right.width, scope: rScope, binder: base.derive('JOIN/ON', null, rScope),
+          pushed: rightOnly, pairs, residual: andAll(other), residualLabels: otherLabels, type,
+        });
+        if (nl) return withMerged(nl);
+      }
+      const rp = right.build(rScope, base.derive('WHERE', null, rScope), true);
       const label = { inner: 'Inner', left: 'Left', right: 'Right', full: 'Full', cross: 'Inner' }[type];
-      let plan = keysL.length > 0
+      const plan = keysL.length > 0
         ? P.describe(P.hashJoin(lp, rp, lw, right.width, keysL, keysR, cond, type, hk as never), `Hash ${label === 'Inner' ? '' : label + ' '}Join`, [lp, P.describe(() => [], 'Hash', [rp])])
         : P.describe(P.nestedLoop(lp, rp, lw, right.width, cond, type), `Nested Loop${label === 'Inner' ? '' : ' ' + label + ' Join'}`, [lp, rp]);
-      if (mergeFns.length > 0) plan = P.extend(plan, mergeFns);
-      return plan;
+      return withMerged(plan);
     },
   };
-}
-
-/** For an outer join's ON: `l = r` with l only on the left side and r only on the right. */
-function sideKey(l: Expr, r: Expr, ls: Scope, rs: Scope, base: Binder): { l: Fn; r: Fn; hash: ((v: unknown) => unknown) | null } | null {
-  const lr: { table: string | null; name: string; pos: number }[] = [], rr: typeof lr = [];
-  if (!columnRefs(l, lr) || !columnRefs(r, rr) || lr.length === 0 || rr.length === 0) return null;
-  if (!lr.every((x) => ls.find(x.table, x.name, x.pos)) || !rr.every((x) => rs.find(x.table, x.name, x.pos))) return null;
-  if (lr.some((x) => rs.find(x.table, x.name, -1) && !x.table) || rr.some((x) => ls.find(x.table, x.name, -1) && !x.table)) return null;
-  const lc = base.derive('JOIN/ON', null, ls).compileValue(l), rc = base.derive('JOIN/ON', null, rs).compileValue(r);
-  compileBinary('=', lc, rc, -1);
-  if (lc.type.oid !== rc.type.oid && !(isInt(lc.type.oid) && isInt(rc.type.oid))) return null;
-  if (categoryOf(lc.type.oid) === 'other') return null;
-  return { l: lc.fn, r: rc.fn, hash: hashKeyFor(lc.type) as ((v: unknown) => unknown) | null };
 }
 

@@ -33,7 +33,16 @@ const f64 = new Float64Array(1);
 const f64b = new Uint8Array(f64.buffer);
 
 function encodeInt(v: Value, out: number[]): void {
-  const u = BigInt.asUintN(64, BigInt(v as number)) ^ (1n << 63n);
+  const x = v as number;
+  if (Number.isSafeInteger(x)) {
+    // Two 32-bit halves without BigInt: hi is the signed high word (|hi| < 2^21), lo the unsigned low word.
+    const hi = Math.floor(x / 0x1_0000_0000);
+    const lo = x - hi * 0x1_0000_0000;
+    const h = ((hi | 0) ^ 0x8000_0000) >>> 0;
+    out.push(h >>> 24, (h >>> 16) & 0xff, (h >>> 8) & 0xff, h & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff);
+    return;
+  }
+  const u = BigInt.asUintN(64, BigInt(x)) ^ (1n << 63n);
   for (let i = 7; i >= 0; i--) out.push(Number((u >> BigInt(i * 8)) & 0xffn));
 }
 
@@ -83,6 +92,7 @@ function encoderFor(type: SqlType): Enc {
 /** Encodes the values of one index's columns. */
 export class KeyCodec {
   private readonly encs: Enc[];
+  private readonly scratch: number[] = [];
 
   constructor(types: readonly SqlType[], private readonly desc: readonly boolean[]) {
     this.encs = types.map(encoderFor);
@@ -93,6 +103,20 @@ export class KeyCodec {
     const out: number[] = [];
     for (let i = 0; i < values.length; i++) this.column(i, values[i]!, out);
     return Uint8Array.from(out);
+  }
+
+  /**
+   * True when `key` is exactly the encoding of the row's values at `slots`:
+   * how a reader tells a live entry from a stale one (BTREE.md D2). No
+   * allocation beyond the scratch array, reused across calls.
+   */
+  matchesRow(row: readonly Value[], slots: readonly number[], key: Uint8Array): boolean {
+    const out = this.scratch;
+    out.length = 0;
+    for (let i = 0; i < slots.length; i++) this.column(i, row[slots[i]!]!, out);
+    if (out.length !== key.length) return false;
+    for (let i = 0; i < out.length; i++) if (out[i] !== key[i]) return false;
+    return true;
   }
 
   /** Appends column i's encoding of v. */
@@ -115,4 +139,19 @@ export function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
   if (key.length < prefix.length) return false;
   for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
   return true;
+}
+
+/**
+ * The smallest byte string above every key that starts with `prefix` (the
+ * prefix with its last non-0xff byte raised and the rest cut), or null when
+ * there is none. With prefix-free column encodings, `col > v` is
+ * `key >= keyAfter(enc(v))` and `col <= v` is `key < keyAfter(enc(v))`.
+ */
+export function keyAfter(prefix: Uint8Array): Uint8Array | null {
+  let n = prefix.length;
+  while (n > 0 && prefix[n - 1] === 0xff) n--;
+  if (n === 0) return null;
+  const out = Uint8Array.prototype.slice.call(prefix, 0, n); // a copy even when prefix is a Buffer (whose slice is a view)
+  out[n - 1]!++;
+  return out;
 }

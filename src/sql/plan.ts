@@ -31,7 +31,11 @@ export interface ExplainNode {
   readonly children: readonly ExplainNode[];
 }
 
-export type Plan = ((ctx: RunCtx) => Iterable<Row>) & { explain?: ExplainNode };
+/**
+ * `ordered`: set on a FROM plan whose rows already come in the ORDER BY its
+ * builder was asked for (an index scan in key order), so no Sort is needed.
+ */
+export type Plan = ((ctx: RunCtx) => Iterable<Row>) & { explain?: ExplainNode; ordered?: boolean };
 
 /** Attaches an EXPLAIN description to a plan node. */
 export function describe(plan: Plan, label: string, children: readonly (Plan | null)[] = [], details: readonly string[] = []): Plan {
@@ -294,7 +298,8 @@ export function hashJoin(left: Plan, right: Plan, lw: number, rw: number, leftKe
   };
 }
 
-function concat(l: Row | null, r: Row | null, lw: number, rw: number): Row {
+/** A joined row: l's lw slots, then r's rw slots; a missing side is NULLs. */
+export function concat(l: Row | null, r: Row | null, lw: number, rw: number): Row {
   const out: Row = new Array(lw + rw);
   for (let i = 0; i < lw; i++) out[i] = l ? l[i]! : null;
   for (let i = 0; i < rw; i++) out[lw + i] = r ? r[i]! : null;

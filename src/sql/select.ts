@@ -13,12 +13,13 @@
  */
 import { DbError } from '../errors/index.ts';
 import type { Field } from './api.ts';
-import type { Expr, QueryStmt, SelectStmt, SetOpStmt, ValuesStmt } from './ast.ts';
+import type { Expr, OrderItem, QueryStmt, SelectStmt, SetOpStmt, ValuesStmt } from './ast.ts';
 import type { Catalog } from './catalog.ts';
 import { exprToSql } from './deparse.ts';
 import { Binder, Grouping, Scope, type Compiled, type ExecCtx, type PlanEnv, type Row } from './expr.ts';
 import { accumulatorFactory, isAggregateName } from './aggregates.ts';
 import { commonType, unify } from './expr-special.ts';
+import type { OrderRequest } from './access.ts';
 import { planFrom } from './from.ts';
 import { convert } from './expr.ts';
 import { hashKeyFor } from './operators.ts';
@@ -134,7 +135,21 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
   const binder = base.derive('SELECT', null, scope);
   const compiledOut = outputs.map((o) => binder.compileValue(o.expr));
   const sortPart = selectOrder(s, outputs, compiledOut, binder);
-  return finish(s, from.build(), outputs, compiledOut, sortPart, base);
+  // DISTINCT is a hash aggregate, which PostgreSQL does not count on to keep an order, and DISTINCT ON
+  // sorts for its Unique step: both sort after as before.
+  const input = from.build(s.distinct || s.distinctOn ? null : orderRequest(s.orderBy, outputs));
+  return finish(s, input, outputs, compiledOut, input.ordered ? { ...sortPart, keys: [] } : sortPart, base);
+}
+
+/** ORDER BY items with output names and positions replaced by the expressions they name (as planOrder resolves them). */
+function orderRequest(orderBy: readonly OrderItem[], outputs: Output[]): OrderRequest[] {
+  return orderBy.map((o) => {
+    const e = o.expr;
+    let expr = e;
+    if (e.kind === 'const' && e.lit === 'int') expr = outputs[Number(e.value) - 1]?.expr ?? e;
+    else if (e.kind === 'column' && e.table === null) expr = outputs.find((x) => x.name === e.name)?.expr ?? e;
+    return { expr, desc: o.desc, nullsFirst: o.nullsFirst ?? o.desc };
+  });
 }
 
 /** A SELECT's ORDER BY, and its DISTINCT ON, which must agree with it (order.ts). */

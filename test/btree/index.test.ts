@@ -191,6 +191,25 @@ describe('B+tree index', () => {
     await e.close();
   });
 
+  it('lets the consumer of a reverse scan insert into the same index (each entry seen once)', async () => {
+    const e = await open(tmpdir());
+    const t = e.begin();
+    const ix = e.createIndex(t);
+    for (let i = 0; i < 5000; i++) e.indexInsert(t, ix, Buffer.from(`k${String(i * 2).padStart(6, '0')}`), i);
+    const seen: string[] = [];
+    let n = 5000;
+    for (const [k] of e.indexScan(t, ix, { reverse: true })) {
+      seen.push(Buffer.from(k).toString());
+      // Each entry added lies just above the one visited, where the scan has been: never seen, but it
+      // splits the leaves the scan resumes in (batches of 16, 32, … entries end inside leaves).
+      e.indexInsert(t, ix, Buffer.concat([Buffer.from(k), Buffer.from('+')]), n++);
+    }
+    expect(seen).toEqual(Array.from({ length: 5000 }, (_, i) => `k${String((4999 - i) * 2).padStart(6, '0')}`));
+    await e.commit(t);
+    expect(verifyIndex(e.pool, ix).entries).toBe(10_000);
+    await e.close();
+  });
+
   it('computes prefix ends', () => {
     expect(prefixEnd(Buffer.from([1, 2]))).toEqual(Buffer.from([1, 3]));
     expect(prefixEnd(Buffer.from([1, 0xff, 0xff]))).toEqual(Buffer.from([2]));

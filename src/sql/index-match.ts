@@ -1,0 +1,177 @@
+/**
+ * Matching conditions and ORDER BY against one index (index-scan.ts uses
+ * the result). Only plain columns of the table are matched: an index key
+ * is the encoding of column values (keys.ts), nothing computed.
+ */
+import type { Expr } from './ast.ts';
+import { castFn } from './casts.ts';
+import type { IndexDef, TableDef } from './catalog.ts';
+import { exprToSql } from './deparse.ts';
+import type { Binder, Compiled, Fn, Scope } from './expr.ts';
+import { categoryOf, Oid, type SqlType } from './types.ts';
+
+/** A column `slot` of the table equal to `value`, computed from the outer row of an index nested loop. */
+export interface JoinKey {
+  readonly slot: number;
+  readonly value: Compiled;
+  /** The outer side as EXPLAIN shows it (`o.y`). */
+  readonly label: string;
+}
+
+/** One ORDER BY item as a column of the table: PostgreSQL's default NULL placement is nullsFirst === desc. */
+export interface OrderWish {
+  readonly slot: number;
+  readonly desc: boolean;
+  readonly nullsFirst: boolean;
+}
+
+export interface EqValue {
+  /** Evaluated on the outer row (row-free values ignore it). */
+  readonly fn: Fn;
+  readonly label: string;
+  /** The pushed conjunct it came from; null for a join key. */
+  readonly expr: Expr | null;
+  /** The index into the join keys; null for a pushed conjunct. */
+  readonly key: number | null;
+}
+
+export interface Bound {
+  readonly op: '<' | '<=' | '>' | '>=';
+  readonly fn: Fn;
+  readonly label: string;
+  readonly expr: Expr;
+}
+
+export interface IndexPath {
+  readonly ix: IndexDef;
+  /** Values for the index's first eq.length columns. */
+  readonly eq: EqValue[];
+  /** Bounds on column eq.length (ascending columns only). */
+  readonly range: Bound[];
+  readonly score: number;
+  /** Scan from the largest key down. */
+  readonly backward: boolean;
+}
+
+export interface Sargable { e: Expr; slot: number; op: string; value: Expr }
+
+const flip: Record<string, Bound['op']> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
+
+/** The pushed conjuncts of the form `column op value` (value free of the table's columns), column on the left. */
+export function sargables(pushed: readonly Expr[], scope: Scope): Sargable[] {
+  const out: Sargable[] = [];
+  for (const e of pushed) {
+    const s = sargable(e, scope);
+    if (s) out.push({ e, ...s });
+  }
+  return out;
+}
+
+function sargable(e: Expr, scope: Scope): { slot: number; op: string; value: Expr } | null {
+  if (e.kind !== 'binary' || !['=', '<', '<=', '>', '>='].includes(e.op)) return null;
+  const local = (x: Expr): number | null => {
+    if (x.kind !== 'column') return null;
+    const c = scope.find(x.table, x.name, x.pos);
+    return c ? c.index : null;
+  };
+  const free = (x: Expr): boolean => {
+    switch (x.kind) {
+      case 'const': case 'param': return true;
+      case 'column': return scope.find(x.table, x.name, x.pos) === null;
+      case 'cast': case 'unary': return free(x.arg);
+      case 'binary': return free(x.left) && free(x.right);
+      default: return false;
+    }
+  };
+  const l = local(e.left), r = local(e.right);
+  if (l !== null && free(e.right)) return { slot: l, op: e.op, value: e.right };
+  if (r !== null && free(e.left)) return { slot: r, op: e.op === '=' ? '=' : flip[e.op]!, value: e.left };
+  return null;
+}
+
+const INTS: readonly number[] = [Oid.INT2, Oid.INT4, Oid.INT8];
+
+/** The value converted to the column's type, or null when the types do not meet in one category. */
+export function valueAs(c: Compiled, type: SqlType): Compiled | null {
+  if (c.type.oid === Oid.UNKNOWN) return c.retype!(type, 'implicit');
+  if (categoryOf(c.type.oid) !== categoryOf(type.oid) || categoryOf(type.oid) === 'other') return null;
+  // Integers of another width compare fine as numbers (one key encoding); anything else must convert exactly.
+  if (c.type.oid === type.oid || (INTS.includes(c.type.oid) && INTS.includes(type.oid))) return c;
+  if (type.oid === Oid.TEXT || type.oid === Oid.VARCHAR) {
+    const f = castFn(c.type, type, 'implicit');
+    if (!f) return null;
+    return { type, fn: (r, x) => f(c.fn(r, x)) };
+  }
+  return null;
+}
+
+/** `col op value` as EXPLAIN prints an index condition: the index column (unqualified) on the left. */
+function condLabel(table: TableDef, slot: number, op: string, value: string): string {
+  return `(${exprToSql({ kind: 'column', table: null, name: table.columns[slot]!.name, pos: -1 })} ${op} ${value})`;
+}
+
+/**
+ * How far `ix` serves the conditions: an equality prefix, from pushed
+ * conjuncts first, then from join keys; then a range on the next column.
+ * Score: equality columns + 0.5 for a range + 0.25 when a unique index is
+ * fully matched (at most one row).
+ */
+export function matchIndex(table: TableDef, ix: IndexDef, conds: readonly Sargable[], binder: Binder, keys: readonly JoinKey[]): IndexPath {
+  const eq: EqValue[] = [];
+  const range: Bound[] = [];
+  for (let k = 0; k < ix.columns.length; k++) {
+    const col = ix.columns[k]!;
+    const type = table.columns[col]!.type;
+    let found: EqValue | null = null;
+    for (const c of conds) {
+      if (c.slot !== col || c.op !== '=') continue;
+      const v = valueAs(binder.compile(c.value), type);
+      if (v) { found = { fn: v.fn, label: condLabel(table, col, '=', exprToSql(c.value)), expr: c.e, key: null }; break; }
+    }
+    for (let j = 0; !found && j < keys.length; j++) {
+      if (keys[j]!.slot !== col) continue;
+      const v = valueAs(keys[j]!.value, type);
+      if (v) found = { fn: v.fn, label: condLabel(table, col, '=', keys[j]!.label), expr: null, key: j };
+    }
+    if (found) { eq.push(found); continue; }
+    if (!ix.desc[k]) {
+      for (const c of conds) {
+        if (c.slot !== col || c.op === '=') continue;
+        const v = valueAs(binder.compile(c.value), type);
+        if (v) range.push({ op: c.op as Bound['op'], fn: v.fn, label: condLabel(table, col, c.op, exprToSql(c.value)), expr: c.e });
+      }
+    }
+    break;
+  }
+  const score = eq.length + (range.length > 0 ? 0.5 : 0) + (ix.unique && eq.length === ix.columns.length ? 0.25 : 0);
+  return { ix, eq, range, score, backward: false };
+}
+
+/**
+ * Whether scanning `p` yields rows in the order `wish` asks: null if not,
+ * else true for a backward scan. ORDER BY items on equality columns are
+ * constant and skipped; the others must be the next index columns in turn,
+ * each ASC/DESC relative to its column's direction the same way (all
+ * forward or all backward). Keys put NULL after every value (keys.ts), so
+ * a forward scan of an ascending column gives ASC NULLS LAST and, whatever
+ * the direction, the scan gives PostgreSQL's default placement
+ * (NULLS FIRST exactly for DESC); another placement is served only for a
+ * NOT NULL column.
+ */
+export function orderDirection(table: TableDef, p: IndexPath, wish: readonly OrderWish[]): boolean | null {
+  const { ix } = p;
+  const fixed = new Set(ix.columns.slice(0, p.eq.length));
+  let j = p.eq.length;
+  let backward: boolean | null = null;
+  for (const w of wish) {
+    if (fixed.has(w.slot)) continue;
+    if (j >= ix.columns.length || ix.columns[j] !== w.slot) return null;
+    const back = w.desc !== ix.desc[j];
+    if (backward !== null && backward !== back) return null;
+    if (w.nullsFirst !== w.desc && !table.columns[w.slot]!.notNull) return null;
+    backward = back;
+    fixed.add(w.slot); // a repeated ORDER BY item adds nothing
+    j++;
+  }
+  return backward ?? false;
+}
