@@ -277,7 +277,7 @@ export function figureName(e: Expr): [string, number] {
     case 'nullif': return ['nullif', 2];
     case 'case': return ['case', 1];
     case 'subquery':
-      if (e.test === 'exists') return ['exists', 2];
+      if (e.test === 'exists' || e.test === 'array') return [e.test, 2];
       if (e.test === 'scalar' && e.query.kind === 'select' && e.query.targets[0]?.kind === 'expr') {
         const t = e.query.targets[0];
         return t.alias ? [t.alias, 2] : figureName(t.expr);
