@@ -114,8 +114,8 @@ Options:
   --set NAME=VALUE         database setting, e.g. --set shared_buffers=1000 (repeatable)
   -h, --host=HOST          connect to the PostgreSQL-protocol server on HOST instead
   -p, --port=PORT          server port (default $PGPORT or 5432)
-  -U, --username=USER      user name (default $PGUSER or the login name); the password comes from $PGPASSWORD
-  -d, --dbname=DBNAME      database name (default: the user name)
+  -U, --username=USER      user name (default $PGUSER or the login name); password from $PGPASSWORD or asked for
+  -d, --dbname=DBNAME      database name (default: the user name), or a postgres://user:password@host:port/db URI
   -c, --command=COMMAND    run one command string (SQL or one meta-command) and exit (repeatable)
   -f, --file=FILE          run commands from FILE ("-" is stdin), then exit (repeatable)
   -v, --variable=NAME=VALUE  set a shell variable; ON_ERROR_STOP=1 stops a script at its first error

@@ -139,9 +139,16 @@ export class RemoteSession implements ShellSession {
 
   /** Connects; rejects with what psql would print after "connection to server at ... failed: ". */
   static async connect(o: RemoteOptions): Promise<RemoteSession> {
-    // As psql, the user defaults to the login name (node-postgres would take $USER, which may be unset).
+    // As psql, the user defaults to the login name (node-postgres would take $USER, which may be unset),
+    // and -d may be a postgres:// URI (whose parts then win over the other options).
     const user = o.user ?? process.env['PGUSER'] ?? process.env['USER'] ?? userInfo().username;
-    const client = new pg.Client({ host: o.host, port: o.port, user, database: o.database, application_name: 'ariesdb shell' });
+    const uri = o.database !== undefined && /^postgres(ql)?:\/\//.test(o.database) ? o.database : undefined;
+    // The password: $PGPASSWORD (node-postgres reads it), else asked for on a terminal when the server wants one, as psql does.
+    const ask = process.env['PGPASSWORD'] === undefined && process.stdin.isTTY === true;
+    const client = new pg.Client({
+      host: o.host, port: o.port, user, database: uri ? undefined : o.database, connectionString: uri, application_name: 'ariesdb shell',
+      ...(ask ? { password: () => promptPassword(`Password for user ${user}: `) } : {}),
+    });
     try {
       await client.connect();
     } catch (e) {
@@ -172,9 +179,36 @@ export class RemoteSession implements ShellSession {
   }
 }
 
+/** Reads a line from the terminal without echoing it. */
+function promptPassword(prompt: string): Promise<string> {
+  const input = process.stdin;
+  return new Promise((resolve, reject) => {
+    let typed = '';
+    const finish = (): void => {
+      input.off('data', onData);
+      input.setRawMode(false);
+      input.pause();
+      process.stderr.write('\n');
+    };
+    const onData = (chunk: Buffer): void => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') { finish(); resolve(typed); return; }
+        if (ch === '\u0003' || ch === '\u0004') { finish(); reject(new Error('no password supplied')); return; }
+        typed = ch === '\u007f' || ch === '\b' ? typed.slice(0, -1) : typed + ch;
+      }
+    };
+    process.stderr.write(prompt);
+    input.setRawMode(true);
+    input.on('data', onData);
+    input.resume();
+  });
+}
+
 function connectFailure(e: unknown): string {
   const m = e as Partial<NoticeMessage> & { code?: string; message?: string };
   if (typeof m.severity === 'string') return `${m.severity}:  ${m.message}`;
+  // node-postgres's words for a server that wants a password nobody gave; libpq's are psql's.
+  if (/client password must be a string|no password supplied/.test(m.message ?? '')) return 'fe_sendauth: no password supplied';
   if (m.code === 'ECONNREFUSED') return 'Connection refused\n\tIs the server running on that host and accepting TCP/IP connections?';
   if (m.code === 'ENOTFOUND' || m.code === 'EAI_AGAIN') return 'could not translate host name to address: Name or service not known';
   return m.message ?? String(e);
