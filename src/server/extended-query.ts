@@ -28,7 +28,7 @@
 import { DbError } from '../errors/index.ts';
 import type { Field, QueryResult, Value } from '../sql/api.ts';
 import { reportError, type Backend } from './backend.ts';
-import { withCode } from './errors.ts';
+import { inCharacters, withCode } from './errors.ts';
 import type { FormatCode, FrontendMessage } from './messages.ts';
 import { readyStatus, serverStatement } from './server-statements.ts';
 import {
@@ -43,7 +43,8 @@ const TEXT_OID = 25;
 
 interface Prepared {
   readonly sql: string;
-  /** Where `sql` starts in Parse's string (error positions count from there). */
+  /** Parse's whole string, and where `sql` starts in it (error positions count from its start). */
+  readonly source: string;
   readonly start: number;
   readonly tokens: readonly Token[];
   /** As Parse declared them, else as inferred (X2); 0 where nothing decides; one per parameter the statement uses. */
@@ -107,19 +108,19 @@ export class ExtendedQuery {
     if (isCopy(tokens)) throw new DbError('feature_not_supported', 'COPY is supported only in the simple query protocol');
     const sql = pieces[0]?.text ?? '', start = pieces[0]?.start ?? 0;
     const own = serverStatement(sql, tokens) !== null;
-    const inferred = own ? [] : (await this.describeSql(sql, start, m.paramTypes)).paramTypes;
+    const inferred = own ? [] : (await this.describeSql({ sql, source: m.sql, start }, m.paramTypes)).paramTypes;
     const n = Math.max(m.paramTypes.length, parameterCount(tokens), inferred.length);
     const paramTypes = Array.from({ length: n }, (_, i) => m.paramTypes[i] || inferred[i] || 0);
-    this.statements.set(m.name, { sql, start, tokens, paramTypes });
+    this.statements.set(m.name, { sql, source: m.sql, start, tokens, paramTypes });
     this.b.send(parseComplete());
   }
 
   /** session.describe with error positions counted from the start of Parse's string (X2). */
-  private async describeSql(sql: string, start: number, paramTypes: readonly number[]) {
+  private async describeSql(stmt: Pick<Prepared, 'sql' | 'source' | 'start'>, paramTypes: readonly number[]) {
     try {
-      return await this.b.session.describe(sql, paramTypes);
+      return await this.b.session.describe(stmt.sql, paramTypes);
     } catch (e) {
-      throw shifted(e, start);
+      throw shifted(e, stmt);
     }
   }
 
@@ -168,7 +169,7 @@ export class ExtendedQuery {
   /** X4: the result columns a statement has now; null for none. */
   private async columns(stmt: Prepared): Promise<readonly Field[] | null> {
     if (stmt.tokens.length === 0 || serverStatement(stmt.sql, stmt.tokens)) return null;
-    return (await this.describeSql(stmt.sql, stmt.start, stmt.paramTypes)).fields;
+    return (await this.describeSql(stmt, stmt.paramTypes)).fields;
   }
 
   /** Runs a portal's statement once (X3); null for an empty query. */
@@ -182,7 +183,7 @@ export class ExtendedQuery {
         ? { command: '', rowCount: null, fields: [], rows: [], tag: await own(this.b) }
         : await this.b.session.query(p.stmt.sql, [...p.params]);
     } catch (e) {
-      throw shifted(e, p.stmt.start);
+      throw shifted(e, p.stmt);
     }
     const formats = expandFormats(p.resultFormats, r.fields.length);
     checkResultFormats(r.fields.map((f) => f.typeOid), formats);
@@ -217,8 +218,8 @@ export class ExtendedQuery {
 
 const returnsRows = (r: QueryResult): boolean => r.fields.length > 0 || r.command === 'SELECT';
 
-/** An error from a statement that starts at `start` in the client's string, its position counted from the string's start. */
-function shifted(e: unknown, start: number): unknown {
-  if (e instanceof DbError && e.position !== undefined) e.position += start;
-  return e;
+/** An error from a statement that starts at `start` in the client's string, its position counted in characters from the string's start. */
+function shifted(e: unknown, stmt: Pick<Prepared, 'source' | 'start'>): unknown {
+  if (e instanceof DbError && e.position !== undefined) e.position += stmt.start;
+  return inCharacters(e, stmt.source);
 }

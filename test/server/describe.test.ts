@@ -73,6 +73,10 @@ describe('Describe plans, it does not run', () => {
       error: '42703', message: 'column "nosuch" does not exist', position: '10', before: [],
     });
     expect(await describeSql('SELECT * FROM nosuch')).toMatchObject({ error: '42P01', before: [] });
+    // Positions count characters, not UTF-16 units: '😀' is one.
+    expect(await describeSql("SELECT '😀', nosuch")).toMatchObject({ error: '42703', position: '13' });
+    const simple = await c.query("SELECT '😀😀', nosuch");
+    expect(simple.find((m) => m.name === 'error')).toMatchObject({ code: '42703', position: '14' });
   });
   it('a failed transaction block refuses Parse of anything but its end', async () => {
     await c.query('BEGIN');
