@@ -18,7 +18,7 @@ import type { Connection, Submittable } from 'pg';
 import type {
   CommandCompleteMessage, CopyDataMessage, DataRowMessage, NoticeMessage, RowDescriptionMessage,
 } from 'pg-protocol/dist/messages.js';
-import type { DbError, Severity } from '../errors/index.ts';
+import { asDbError, type DbError, type Severity } from '../errors/index.ts';
 import type { TxnStatus } from '../sql/api.ts';
 import { errorWithCode } from '../sql/sqlerror.ts';
 import type { ShellField, ShellResult, ShellSession } from './session.ts';
@@ -100,7 +100,7 @@ class SimpleQuery implements Submittable {
     try {
       this.onResult(r);
     } catch (e) {
-      this.error ??= e as DbError;
+      this.error ??= asDbError(e);
     }
   }
 
