@@ -19,6 +19,16 @@ export class ProtocolError extends Error {
   }
 }
 
+/**
+ * The SQL layer counts an error position in JS string units (UTF-16); the
+ * protocol counts characters. Converts it against `text`, the string the
+ * position points into; they differ after characters outside the BMP.
+ */
+export function inCharacters(e: unknown, text: string): unknown {
+  if (e instanceof DbError && e.position !== undefined && e.position > 1) e.position = Array.from(text.slice(0, e.position - 1)).length + 1;
+  return e;
+}
+
 /** A DbError with a CONTEXT line (ErrorResponse field W), as COPY reports the line at fault. */
 export interface ErrorWithContext extends DbError {
   where?: string;

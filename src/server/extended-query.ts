@@ -5,28 +5,30 @@
  *
  * X1. After an error, every message up to the next Sync is discarded; Sync
  *     answers ReadyForQuery with the session's transaction status.
- * X2. Parse only checks what the server can check (one statement, not COPY);
- *     the SQL layer has no parse-only entry, so syntax errors surface at
- *     Execute (or at Describe).
- * X3. A portal runs the first time it is described or executed, all of it:
- *     session.query returns every row, and the portal keeps them. Execute
- *     with a row limit hands them out in slices with PortalSuspended between.
- *     Describe of a portal therefore runs it (its side effects happen then,
- *     not at Execute; clients describe a portal only right before executing).
- * X4. Describe of a statement cannot run it: for a query (SELECT, VALUES,
- *     TABLE, WITH) the columns come from running it wrapped as
- *     `SELECT * FROM (query) LIMIT 0` with NULL parameters; SHOW runs as is;
- *     anything else is described as NoData — wrong for INSERT … RETURNING.
- *     Parameter types are those Parse declared, or text where it left them 0.
+ * X2. Parse plans the statement without running it (session.describe, as
+ *     PostgreSQL's Parse analyzes it): syntax errors, unknown tables and
+ *     columns, and a failed transaction block are reported at Parse, and
+ *     undeclared parameter types are inferred there from their use. The
+ *     statements the server answers itself (server-statements.ts) are not
+ *     planned. Error positions count from the start of Parse's string.
+ * X3. A portal runs the first time it is executed, all of it: session.query
+ *     returns every row, and the portal keeps them. Execute with a row limit
+ *     hands them out in slices with PortalSuspended between.
+ * X4. Describe runs nothing: a statement is described with the parameter
+ *     types fixed at Parse (text where nothing decided one) and the result
+ *     columns session.describe plans now (the catalog may have changed since
+ *     Parse; the SQL layer caches descriptions per statement and catalog); a
+ *     portal with those columns in the formats Bind asked for, or with the
+ *     columns of its result once it has run. No rows: NoData.
  * X5. Each statement runs in its own transaction outside a block (the
  *     session's autocommit), not in one implicit transaction per Sync as in
  *     PostgreSQL. At a Sync that finds the session idle, portals are dropped
  *     (PostgreSQL drops them when their transaction ends).
  */
-import { DbError, asDbError } from '../errors/index.ts';
+import { DbError } from '../errors/index.ts';
 import type { Field, QueryResult, Value } from '../sql/api.ts';
 import { reportError, type Backend } from './backend.ts';
-import { withCode } from './errors.ts';
+import { inCharacters, withCode } from './errors.ts';
 import type { FormatCode, FrontendMessage } from './messages.ts';
 import { readyStatus, serverStatement } from './server-statements.ts';
 import {
@@ -34,19 +36,19 @@ import {
   parseComplete, portalSuspended, readyForQuery, rowDescription,
 } from './serializer.ts';
 import { isCopy } from './copy-statement.ts';
-import { hasTopLevelWord, parameterCount, splitStatements, type Token } from './sql-text.ts';
+import { parameterCount, splitStatements, type Token } from './sql-text.ts';
 import { checkResultFormats, decodeParam, encodeValue, expandFormats } from './values.ts';
 
 const TEXT_OID = 25;
-const DESCRIBE_PREFIX = 'SELECT * FROM (';
 
 interface Prepared {
   readonly sql: string;
+  /** Parse's whole string, and where `sql` starts in it (error positions count from its start). */
+  readonly source: string;
+  readonly start: number;
   readonly tokens: readonly Token[];
-  /** Declared by Parse (0 = unspecified), padded to the number the statement uses. */
+  /** As Parse declared them, else as inferred (X2); 0 where nothing decides; one per parameter the statement uses. */
   readonly paramTypes: readonly number[];
-  /** Columns, once described (X4); null = no rows. */
-  fields?: readonly Field[] | null;
 }
 
 interface Portal {
@@ -78,7 +80,7 @@ export class ExtendedQuery {
     if (this.skipping) return;
     try {
       switch (m.kind) {
-        case 'parse': this.parse(m); break;
+        case 'parse': await this.parse(m); break;
         case 'bind': this.bind(m); break;
         case 'describe': await this.describe(m.target, m.name); break;
         case 'execute': await this.execute(m.portal, m.maxRows); break;
@@ -98,16 +100,28 @@ export class ExtendedQuery {
     await this.b.flush();
   }
 
-  private parse(m: Extract<FrontendMessage, { kind: 'parse' }>): void {
+  private async parse(m: Extract<FrontendMessage, { kind: 'parse' }>): Promise<void> {
     if (m.name !== '' && this.statements.has(m.name)) throw withCode('duplicate_prepared_statement', `prepared statement "${m.name}" already exists`);
     const pieces = splitStatements(m.sql);
     if (pieces.length > 1) throw new DbError('syntax_error', 'cannot insert multiple commands into a prepared statement');
     const tokens = pieces[0]?.tokens ?? [];
     if (isCopy(tokens)) throw new DbError('feature_not_supported', 'COPY is supported only in the simple query protocol');
-    const n = Math.max(m.paramTypes.length, parameterCount(tokens));
-    const paramTypes = Array.from({ length: n }, (_, i) => m.paramTypes[i] ?? 0);
-    this.statements.set(m.name, { sql: pieces[0]?.text ?? '', tokens, paramTypes });
+    const sql = pieces[0]?.text ?? '', start = pieces[0]?.start ?? 0;
+    const own = serverStatement(sql, tokens) !== null;
+    const inferred = own ? [] : (await this.describeSql({ sql, source: m.sql, start }, m.paramTypes)).paramTypes;
+    const n = Math.max(m.paramTypes.length, parameterCount(tokens), inferred.length);
+    const paramTypes = Array.from({ length: n }, (_, i) => m.paramTypes[i] || inferred[i] || 0);
+    this.statements.set(m.name, { sql, source: m.sql, start, tokens, paramTypes });
     this.b.send(parseComplete());
+  }
+
+  /** session.describe with error positions counted from the start of Parse's string (X2). */
+  private async describeSql(stmt: Pick<Prepared, 'sql' | 'source' | 'start'>, paramTypes: readonly number[]) {
+    try {
+      return await this.b.session.describe(stmt.sql, paramTypes);
+    } catch (e) {
+      throw shifted(e, stmt);
+    }
   }
 
   private statement(name: string): Prepared {
@@ -140,34 +154,22 @@ export class ExtendedQuery {
     if (target === 'S') {
       const stmt = this.statement(name);
       this.b.send(parameterDescription(stmt.paramTypes.map((t) => (t === 0 ? TEXT_OID : t))));
-      const fields = await this.describeStatement(stmt);
+      const fields = await this.columns(stmt);
       this.b.send(fields ? rowDescription(fields, []) : noData());
       return;
     }
     const portal = this.portal(name);
-    const r = await this.run(portal);
-    this.b.send(r && returnsRows(r) ? rowDescription(r.fields, portal.formats) : noData());
+    const fields = portal.result ? (returnsRows(portal.result) ? portal.result.fields : null) : await this.columns(portal.stmt);
+    if (!fields) { this.b.send(noData()); return; }
+    const formats = expandFormats(portal.resultFormats, fields.length);
+    checkResultFormats(fields.map((f) => f.typeOid), formats);
+    this.b.send(rowDescription(fields, formats));
   }
 
-  /** X4. */
-  private async describeStatement(stmt: Prepared): Promise<readonly Field[] | null> {
-    if (stmt.fields !== undefined) return stmt.fields;
-    const first = stmt.tokens[0]?.kind === 'word' ? stmt.tokens[0].value : '';
-    const nulls = stmt.paramTypes.map(() => null);
-    let fields: readonly Field[] | null = null;
-    try {
-      if (['select', 'values', 'table', 'with'].includes(first) && !hasTopLevelWord(stmt.tokens, 'into')) {
-        fields = (await this.b.session.query(`${DESCRIBE_PREFIX}${stmt.sql}) AS ariesdb_describe LIMIT 0`, nulls)).fields;
-      } else if (first === 'show') {
-        fields = (await this.b.session.query(stmt.sql)).fields;
-      }
-    } catch (e) {
-      const err = asDbError(e);
-      if (err.position !== undefined) err.position = Math.max(1, err.position - DESCRIBE_PREFIX.length);
-      throw err;
-    }
-    stmt.fields = fields;
-    return fields;
+  /** X4: the result columns a statement has now; null for none. */
+  private async columns(stmt: Prepared): Promise<readonly Field[] | null> {
+    if (stmt.tokens.length === 0 || serverStatement(stmt.sql, stmt.tokens)) return null;
+    return (await this.describeSql(stmt, stmt.paramTypes)).fields;
   }
 
   /** Runs a portal's statement once (X3); null for an empty query. */
@@ -175,9 +177,14 @@ export class ExtendedQuery {
     if (p.result) return p.result;
     if (p.stmt.tokens.length === 0) return null;
     const own = serverStatement(p.stmt.sql, p.stmt.tokens);
-    const r: QueryResult = own
-      ? { command: '', rowCount: null, fields: [], rows: [], tag: await own(this.b) }
-      : await this.b.session.query(p.stmt.sql, [...p.params]);
+    let r: QueryResult;
+    try {
+      r = own
+        ? { command: '', rowCount: null, fields: [], rows: [], tag: await own(this.b) }
+        : await this.b.session.query(p.stmt.sql, [...p.params]);
+    } catch (e) {
+      throw shifted(e, p.stmt);
+    }
     const formats = expandFormats(p.resultFormats, r.fields.length);
     checkResultFormats(r.fields.map((f) => f.typeOid), formats);
     p.formats = formats;
@@ -210,3 +217,9 @@ export class ExtendedQuery {
 }
 
 const returnsRows = (r: QueryResult): boolean => r.fields.length > 0 || r.command === 'SELECT';
+
+/** An error from a statement that starts at `start` in the client's string, its position counted in characters from the string's start. */
+function shifted(e: unknown, stmt: Pick<Prepared, 'source' | 'start'>): unknown {
+  if (e instanceof DbError && e.position !== undefined) e.position += stmt.start;
+  return inCharacters(e, stmt.source);
+}

@@ -15,6 +15,7 @@ import type { QueryResult } from '../sql/api.ts';
 import { asDbError } from '../errors/index.ts';
 import { canceled, reportError, type Backend } from './backend.ts';
 import { readyStatus, serverStatement } from './server-statements.ts';
+import { inCharacters } from './errors.ts';
 import { commandComplete, dataRow, emptyQueryResponse, readyForQuery, rowDescription } from './serializer.ts';
 import { splitStatements } from './sql-text.ts';
 import { encodeText } from './values.ts';
@@ -23,7 +24,7 @@ export async function simpleQuery(b: Backend, sql: string): Promise<void> {
   try {
     await run(b, sql);
   } catch (e) {
-    reportError(b, e);
+    reportError(b, inCharacters(e, sql));
   }
   b.send(readyForQuery(readyStatus(b.session.status)));
   await b.flush();

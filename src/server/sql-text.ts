@@ -141,17 +141,6 @@ export function parameterCount(tokens: readonly Token[]): number {
   return max;
 }
 
-/** Whether a word appears outside parentheses (e.g. RETURNING of an INSERT). */
-export function hasTopLevelWord(tokens: readonly Token[], word: string): boolean {
-  let depth = 0;
-  for (const t of tokens) {
-    if (t.kind === 'op' && t.value === '(') depth++;
-    else if (t.kind === 'op' && t.value === ')') depth--;
-    else if (depth === 0 && t.kind === 'word' && t.value === word) return true;
-  }
-  return false;
-}
-
 /** An identifier quoted for SQL text. */
 export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 /** A string literal for SQL text (standard_conforming_strings on). */

@@ -1,34 +1,55 @@
 /**
- * `ariesdb shell`: opens the data directory in this process and runs the -c
- * and -f actions in order, or reads stdin (interactively on a terminal).
- * The database is always closed before the process ends — that writes the
- * shutdown checkpoint — also when a script is stopped by SIGINT or SIGTERM.
+ * `ariesdb shell`: opens the data directory in this process, or connects to
+ * a server with -h/-p/-U/-d, and runs the -c and -f actions in order, or
+ * reads stdin (interactively on a terminal). The backend is always closed
+ * before the process ends — for a data directory that writes the shutdown
+ * checkpoint — also when a script is stopped by SIGINT or SIGTERM.
  */
 import { open } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { version } from '../cli/version.ts';
-import { parseShellArgs, SHELL_HELP } from './options.ts';
+import { parseShellArgs, SHELL_HELP, type Remote, type ShellOptions } from './options.ts';
 import { runInteractive } from './repl.ts';
-import type { DatabaseOptions } from '../sql/api.ts';
-import { EXIT_BADCONN, EXIT_FAILURE, EXIT_SUCCESS, Runner, type Io, type ShellSession } from './runner.ts';
+import { EXIT_BADCONN, EXIT_FAILURE, EXIT_SUCCESS, Runner, type Io } from './runner.ts';
+import type { ShellSession } from './session.ts';
 
 const stdio: Io = {
   out: (s) => void process.stdout.write(s),
   err: (s) => void process.stderr.write(s),
 };
 
-/** What the shell needs of src/sql's Database; tests may pass another opener. */
-export interface ShellDatabase {
-  session(): ShellSession;
-  /** Closes every session (rolling back what is open) and writes the shutdown checkpoint. */
+/** An open backend: its session, the name the prompt shows, and how to let go of it. */
+interface Backend {
+  session: ShellSession;
+  name: string;
   close(): Promise<void>;
 }
-export type Opener = (dir: string, options: DatabaseOptions) => Promise<ShellDatabase>;
 
-const openDatabase: Opener = async (dir, options) => (await import('../sql/database.ts')).Database.open(dir, options);
+async function openEmbedded(opts: ShellOptions): Promise<Backend> {
+  const [{ Database }, { EmbeddedSession }] = await Promise.all([import('../sql/database.ts'), import('./session.ts')]);
+  let db;
+  try {
+    db = await Database.open(opts.dataDir, { settings: opts.settings });
+  } catch (e) {
+    throw new Error(`could not open data directory "${opts.dataDir}": ${(e as Error).message}`);
+  }
+  return { session: new EmbeddedSession(db.session()), name: basename(resolve(opts.dataDir)), close: () => db.close() };
+}
 
-export async function shellCommand(argv: string[], openDb: Opener = openDatabase): Promise<number> {
+async function openRemote(r: Remote): Promise<Backend> {
+  const { RemoteSession } = await import('./remote.ts');
+  try {
+    const session = await RemoteSession.connect(r);
+    return { session, name: session.database, close: () => session.close() };
+  } catch (e) {
+    const host = r.host ?? process.env['PGHOST'] ?? 'localhost';
+    const port = r.port ?? process.env['PGPORT'] ?? 5432;
+    throw new Error(`connection to server at "${host}", port ${port} failed: ${(e as Error).message}`);
+  }
+}
+
+export async function shellCommand(argv: string[]): Promise<number> {
   const opts = parseShellArgs(argv);
   if (opts.help) {
     process.stdout.write(SHELL_HELP);
@@ -39,14 +60,15 @@ export async function shellCommand(argv: string[], openDb: Opener = openDatabase
   // directory is being opened (or recovered) still ends in a clean close.
   // Closing waits for the running statement (there is no cancel); a second
   // signal quits at once and leaves recovery to the next open.
-  const opening = openDb(opts.dataDir, { settings: opts.settings });
+  const opening = opts.remote ? openRemote(opts.remote) : openEmbedded(opts);
   let closing: Promise<void> | undefined;
-  const close = () => (closing ??= opening.then((db) => db.close(), () => {}));
+  const close = () => (closing ??= opening.then((b) => b.close(), () => {}));
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals, code: number) => {
     if (signalled) process.exit(code);
     signalled = true;
-    process.stderr.write(`ariesdb: ${signal} received, closing the database after the running statement (repeat to quit at once)\n`);
+    const what = opts.remote ? 'the connection' : 'the database';
+    process.stderr.write(`ariesdb: ${signal} received, closing ${what} after the running statement (repeat to quit at once)\n`);
     void close().finally(() => process.exit(code));
   };
   const onInt = () => onSignal('SIGINT', 130);
@@ -62,16 +84,16 @@ export async function shellCommand(argv: string[], openDb: Opener = openDatabase
   process.on('SIGTERM', onTerm);
   process.stdout.on('error', onOutputError);
   try {
-    let db: ShellDatabase;
+    let backend: Backend;
     try {
-      db = await opening;
+      backend = await opening;
     } catch (e) {
       // psql's status when it cannot connect.
-      process.stderr.write(`ariesdb: error: could not open data directory "${opts.dataDir}": ${(e as Error).message}\n`);
+      process.stderr.write(`ariesdb: error: ${(e as Error).message}\n`);
       return EXIT_BADCONN;
     }
-    const runner = new Runner(db.session(), opts, stdio, interactive);
-    if (interactive) return await runInteractive(runner, basename(resolve(opts.dataDir)), version());
+    const runner = new Runner(backend.session, opts, stdio, interactive);
+    if (interactive) return await runInteractive(runner, backend.name, version());
     if (opts.actions.length === 0) return finalStatus(await runner.runScript(lines(process.stdin)));
     return await runActions(runner);
   } finally {

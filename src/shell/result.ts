@@ -4,8 +4,7 @@
  * it was a plain SELECT. INSERT/UPDATE/DELETE ... RETURNING print both, as
  * psql does; -q hides the tag but never the table.
  */
-import type { QueryResult } from '../sql/api.ts';
-import { formatValue } from '../sql/types.ts';
+import type { ShellResult } from './session.ts';
 import { printTable, type Align, type PrintOptions } from './table.ts';
 
 // psql right-aligns the numeric types: int2, int4, int8, oid, xid, cid, float4, float8, money, numeric, xid8.
@@ -13,18 +12,12 @@ const NUMERIC_OIDS = new Set([20, 21, 23, 26, 28, 29, 700, 701, 790, 1700, 5069]
 
 export const alignOf = (typeOid: number): Align => (NUMERIC_OIDS.has(typeOid) ? 'right' : 'left');
 
-export function returnsRows(r: QueryResult): boolean {
-  return r.fields.length > 0 || r.rows.length > 0;
-}
-
-export function formatResult(r: QueryResult, opts: PrintOptions & { quiet: boolean }): string {
+export function formatResult(r: ShellResult, opts: PrintOptions & { quiet: boolean }): string {
+  // psql prints the data of COPY TO STDOUT and no COPY tag after it (the tag would read as data).
+  if (r.copyData !== undefined) return r.copyData;
   let out = '';
-  if (returnsRows(r)) {
-    out += printTable({
-      headers: r.fields.map((f) => f.name),
-      aligns: r.fields.map((f) => alignOf(f.typeOid)),
-      rows: r.rows.map((row) => row.map((v, j) => formatValue(v, r.fields[j]?.typeOid ?? 25))),
-    }, opts);
+  if (r.fields !== null) {
+    out += printTable({ headers: r.fields.map((f) => f.name), aligns: r.fields.map((f) => alignOf(f.typeOid)), rows: r.rows }, opts);
     if (!/^(INSERT|UPDATE|DELETE)\b/.test(r.tag)) return out;
   }
   if (!opts.quiet && r.tag !== '') out += r.tag + '\n';

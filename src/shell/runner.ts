@@ -5,26 +5,19 @@
  * shows its progress.
  *
  * Outcomes feed psql's exit statuses: a failed -c gives 1, a script stopped
- * by ON_ERROR_STOP gives 3, and a FATAL/PANIC from the engine (the database
- * is gone, as a lost connection is for psql) gives 2.
+ * by ON_ERROR_STOP gives 3, and a FATAL/PANIC (the engine is gone, or the
+ * connection to the server is lost) gives 2.
  */
-import { asDbError, type DbError } from '../errors/index.ts';
-import type { QueryResult, TableInfo, TxnStatus } from '../sql/api.ts';
-import { matchTables, relationList, tableDescription } from './describe.ts';
+import { asDbError } from '../errors/index.ts';
+import { describeTable, listRelations, relationList } from './describe.ts';
 import { formatError } from './errors.ts';
 import { setVariable, parseBool, type ShellOptions } from './options.ts';
 import { formatResult } from './result.ts';
 import { Scanner } from './scanner.ts';
+import type { ShellSession } from './session.ts';
 import { printTable } from './table.ts';
 
-/** What the shell needs of a Session (src/sql/database.ts); a fake can stand in for tests. */
-export interface ShellSession {
-  queryEach(sql: string, onResult: (r: QueryResult, statementText: string) => void): Promise<void>;
-  readonly status: TxnStatus;
-  tables(): TableInfo[];
-  /** NOTICE and WARNING messages; psql prints them on stderr as they arrive. */
-  onNotice?: ((notice: DbError) => void) | null;
-}
+export type { ShellSession } from './session.ts';
 
 export interface Io {
   out(s: string): void;
@@ -100,10 +93,11 @@ export class Runner {
       case 'd':
       case 'dt':
         try {
-          return this.describe(cmd, args[0], where);
+          return await this.describe(cmd, args[0], where);
         } catch (e) {
-          this.io.err(formatError(asDbError(e), undefined, this.prefix(where)));
-          return 'error';
+          const err = asDbError(e);
+          this.io.err(formatError(err, undefined, this.prefix(where)));
+          return err.severity === 'FATAL' || err.severity === 'PANIC' ? 'fatal' : 'error';
         }
       case 'set':
         if (args[0] !== undefined) {
@@ -140,17 +134,17 @@ export class Runner {
     this.io.err(where?.file !== undefined ? `${this.prefix(where)}error: ${msg}\n` : `${msg}\n`);
   }
 
-  private describe(cmd: string, pattern: string | undefined, where?: Where): Outcome {
-    const tables = matchTables(this.session.tables(), pattern);
+  private async describe(cmd: string, pattern: string | undefined, where?: Where): Promise<Outcome> {
+    const describing = cmd === 'd' && pattern !== undefined;
+    const rels = await listRelations(this.session, pattern, cmd === 'dt' || describing);
     // psql says nothing about an empty match under -q; \d NAME still fails then.
     const notFound = pattern === undefined ? 'Did not find any relations.' : `Did not find any relation named "${pattern}".`;
-    if (tables.length === 0 && !this.opts.quiet) this.complain(notFound, where);
-    if (cmd === 'd' && pattern !== undefined) {
-      for (const t of tables) this.io.out(printTable(tableDescription(t), this.opts));
-      return tables.length === 0 ? 'error' : 'ok';
+    if (rels.length === 0 && !this.opts.quiet) this.complain(notFound, where);
+    if (describing) {
+      for (const r of rels) this.io.out(printTable(await describeTable(this.session, r), this.opts));
+      return rels.length === 0 ? 'error' : 'ok';
     }
-    if (tables.length === 0) return 'ok';
-    this.io.out(printTable(relationList(tables), this.opts));
+    if (rels.length > 0) this.io.out(printTable(relationList(rels), this.opts));
     return 'ok';
   }
 
@@ -216,8 +210,8 @@ Query buffer
   \\r                     reset (clear) the query buffer
 
 Informational
-  \\d                     list tables
-  \\d NAME                describe table (columns, types, defaults, primary key)
+  \\d                     list tables, views and sequences
+  \\d NAME                describe table (columns, types, defaults, indexes, constraints)
   \\dt [PATTERN]          list tables, optionally only those matching PATTERN (* and ? wildcards)
 
 Formatting and variables

@@ -26,6 +26,14 @@ export interface QueryResult {
   tag: string;
 }
 
+/** What Session.describe finds by planning a statement without running it (the extended protocol's Describe). */
+export interface Description {
+  /** Type OID of $1..$n: the declared type where one was given (non-zero), else the one inferred from use, else 0 (nothing decides it). */
+  paramTypes: number[];
+  /** The result columns; null when the statement returns no rows (NoData). */
+  fields: Field[] | null;
+}
+
 export type TxnStatus = 'idle' | 'in-transaction' | 'failed';
 
 export interface ColumnInfo {

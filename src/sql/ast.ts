@@ -45,9 +45,9 @@ export type Expr =
   | { readonly kind: 'distinct_from'; readonly left: Expr; readonly right: Expr; readonly negated: boolean; readonly pos: number }
   /**
    * A subquery: scalar `(SELECT …)`, EXISTS, `a [NOT] IN (SELECT …)` (test 'in'),
-   * or `a op ANY/ALL (SELECT …)`.
+   * `a op ANY/ALL (SELECT …)`, or ARRAY(SELECT …) (text-array.ts).
    */
-  | { readonly kind: 'subquery'; readonly test: 'scalar' | 'exists' | 'in' | 'any' | 'all'; readonly arg: Expr | null; readonly op: string; readonly query: QueryStmt; readonly pos: number };
+  | { readonly kind: 'subquery'; readonly test: 'scalar' | 'exists' | 'in' | 'any' | 'all' | 'array'; readonly arg: Expr | null; readonly op: string; readonly query: QueryStmt; readonly pos: number };
 
 export type ExprKind = Expr['kind'];
 

@@ -33,7 +33,7 @@ export function exprToSql(e: Expr): string {
     case 'in_list': return `(${exprToSql(e.arg)} ${e.negated ? 'NOT ' : ''}IN (${e.list.map(exprToSql).join(', ')}))`;
     case 'distinct_from': return `(${exprToSql(e.left)} IS ${e.negated ? 'NOT ' : ''}DISTINCT FROM ${exprToSql(e.right)})`;
     case 'subquery': {
-      const test = e.test === 'exists' ? 'EXISTS ' : e.test === 'in' ? `${exprToSql(e.arg!)} IN ` : e.test === 'scalar' ? '' : `${exprToSql(e.arg!)} ${e.op} ${e.test.toUpperCase()} `;
+      const test = e.test === 'exists' ? 'EXISTS ' : e.test === 'array' ? 'ARRAY' : e.test === 'in' ? `${exprToSql(e.arg!)} IN ` : e.test === 'scalar' ? '' : `${exprToSql(e.arg!)} ${e.op} ${e.test.toUpperCase()} `;
       return `(${test}(SubPlan))`;
     }
     case 'case': {

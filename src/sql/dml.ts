@@ -21,7 +21,7 @@ import type { Field, QueryResult, Value } from './api.ts';
 import type { DeleteStmt, Expr, InsertItem, InsertStmt, SelectTarget, SetClause, UpdateStmt } from './ast.ts';
 import type { Catalog, TableDef } from './catalog.ts';
 import { TableWriter, writerSpec, type IndexKey, type WriterSpec } from './constraints.ts';
-import { Binder, Scope, convert, type Fn, type Row, type ScopeColumn } from './expr.ts';
+import { Binder, Scope, convert, type Fn, type ParamTypes, type Row, type ScopeColumn } from './expr.ts';
 import { planFrom } from './from.ts';
 import type { ExplainNode, RunCtx } from './plan.ts';
 import { expandTargets, planQuery, rootBinder } from './select.ts';
@@ -29,6 +29,8 @@ import { readOnlyError } from './txn-mode.ts';
 
 export interface Prepared {
   run(ctx: RunCtx): QueryResult;
+  /** The result columns (RETURNING's for DML); absent when the statement returns no rows. */
+  readonly fields?: readonly Field[];
   /** The plan EXPLAIN shows, when there is one. */
   readonly explain?: ExplainNode;
 }
@@ -85,9 +87,9 @@ function compileSets(sets: readonly SetClause[], table: TableDef, binder: Binder
   return { cols, fns };
 }
 
-export function prepareInsert(s: InsertStmt, catalog: Catalog): Prepared {
+export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTypes): Prepared {
   const table = catalog.require(s.table.name, s.table.pos);
-  const base = rootBinder(catalog, 'VALUES');
+  const base = rootBinder(catalog, 'VALUES', params);
   const n = table.columns.length;
   let targets: number[];
   if (s.columns) {
@@ -138,6 +140,7 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog): Prepared {
   const onConflict = s.onConflict ? prepareOnConflict(s, table, spec, base, range) : null;
 
   return {
+    fields: returning?.fields,
     run(ctx) {
       if (ctx.readOnly) throw readOnlyError('INSERT');
       const writer = new TableWriter(spec, ctx);
@@ -211,10 +214,10 @@ function prepareOnConflict(s: InsertStmt, table: TableDef, spec: WriterSpec, bas
 }
 
 /** Plans the target rows of UPDATE/DELETE: the target table first, then the FROM/USING items. */
-function planTargets(catalog: Catalog, s: UpdateStmt | DeleteStmt, extra: UpdateStmt['from']):
+function planTargets(catalog: Catalog, s: UpdateStmt | DeleteStmt, extra: UpdateStmt['from'], params?: ParamTypes):
   { binder: Binder; collect: (ctx: RunCtx) => { rid: RowId; row: Row }[]; table: TableDef; explain: ExplainNode | undefined } {
   const table = catalog.require(s.table.name, s.table.pos);
-  const base = rootBinder(catalog, s.kind === 'update' ? 'UPDATE' : 'DELETE');
+  const base = rootBinder(catalog, s.kind === 'update' ? 'UPDATE' : 'DELETE', params);
   const from = planFrom([{ kind: 'table', name: table.name, alias: s.table.alias ? { name: s.table.alias, columns: [] } : null, pos: s.table.pos }, ...extra], s.where, base, planQuery);
   const n = table.columns.length;
   from.scope.use(n); // the whole target row and its RowId
@@ -236,8 +239,8 @@ function planTargets(catalog: Catalog, s: UpdateStmt | DeleteStmt, extra: Update
   };
 }
 
-export function prepareUpdate(s: UpdateStmt, catalog: Catalog): Prepared {
-  const t = planTargets(catalog, s, s.from);
+export function prepareUpdate(s: UpdateStmt, catalog: Catalog, params?: ParamTypes): Prepared {
+  const t = planTargets(catalog, s, s.from, params);
   const table = t.table;
   const n = table.columns.length;
   const sets = compileSets(s.sets, table, t.binder);
@@ -246,6 +249,7 @@ export function prepareUpdate(s: UpdateStmt, catalog: Catalog): Prepared {
   const m = sets.cols.length;
   return {
     explain: t.explain,
+    fields: returning?.fields,
     run(ctx) {
       if (ctx.readOnly) throw readOnlyError('UPDATE');
       const targets = t.collect(ctx);
@@ -268,12 +272,13 @@ export function prepareUpdate(s: UpdateStmt, catalog: Catalog): Prepared {
   };
 }
 
-export function prepareDelete(s: DeleteStmt, catalog: Catalog): Prepared {
-  const t = planTargets(catalog, s, s.using);
+export function prepareDelete(s: DeleteStmt, catalog: Catalog, params?: ParamTypes): Prepared {
+  const t = planTargets(catalog, s, s.using, params);
   const returning = compileReturning(s.returning, t.binder);
   const spec = writerSpec(t.table);
   return {
     explain: t.explain,
+    fields: returning?.fields,
     run(ctx) {
       if (ctx.readOnly) throw readOnlyError('DELETE');
       const targets = t.collect(ctx);

@@ -15,7 +15,8 @@ import type { Value } from './api.ts';
 import type { Expr } from './ast.ts';
 import { at, convert, exprPos, type Binder, type Compiled, type ExecCtx, type Fn, type Row } from './expr.ts';
 import { compileBinary, comparatorFor, likeMatcher } from './operators.ts';
-import { BOOL, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, categoryOf, numericRank, typeDisplayName, type SqlType } from './types.ts';
+import { formatArray } from './text-array.ts';
+import { BOOL, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, categoryOf, formatValue, numericRank, typeDisplayName, type SqlType } from './types.ts';
 
 type Special = Exclude<Expr, { kind: 'const' | 'column' | 'param' | 'binary' | 'unary' | 'and' | 'or' | 'not' | 'isnull' | 'booltest' | 'cast' | 'func' }>;
 
@@ -201,6 +202,9 @@ function subquery(b: Binder, e: Extract<Expr, { kind: 'subquery' }>): Compiled {
     throw new DbError('syntax_error', sub.types.length > 1 ? 'subquery has too many columns' : 'subquery must return only one column', at(e.pos));
   }
   const colType = sub.types[0]!;
+  if (e.test === 'array') {
+    return { type: TEXT, fn: (r, c) => cached(r, c, (rows) => formatArray([...rows].map((row) => formatValue(row[0]!, colType.oid)))) };
+  }
   if (e.test === 'scalar') {
     return { type: colType, fn: (r, c) => cached(r, c, (rows) => {
       let v: Value = null, n = 0;

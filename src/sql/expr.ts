@@ -147,9 +147,14 @@ export class Grouping {
   }
 }
 
+/** Filled in while planning for Describe: index n-1 holds the type $n was first given; its length reaches the highest $n seen. */
+export type ParamTypes = (SqlType | undefined)[];
+
 /** What the binder needs from the planner (injected to keep the import graph acyclic). */
 export interface PlanEnv {
   readonly catalog: Catalog;
+  /** Set only when describing (describe.ts); execution plans leave it out. */
+  readonly params?: ParamTypes;
   /** Plans a subquery whose outer references resolve through `outer`. */
   planSubquery(q: QueryStmt, outer: Binder): { run: (ctx: ExecCtx) => Iterable<Row>; types: readonly SqlType[]; correlated: boolean };
 }
@@ -222,7 +227,7 @@ export class Binder {
     switch (e.kind) {
       case 'const': return e.slot === undefined ? constant(e) : slotConstant(e);
       case 'column': return this.column(e);
-      case 'param': return param(e.index, e.pos);
+      case 'param': return param(e.index, e.pos, this.env?.params);
       case 'binary': return compileBinary(e.op, this.compile(e.left), this.compile(e.right), e.pos);
       case 'unary': {
         const a = this.compile(e.arg);
@@ -414,8 +419,9 @@ export function constant(e: Extract<Expr, { kind: 'const' }>): Compiled {
   }
 }
 
-function param(index: number, pos: number): Compiled {
+function param(index: number, pos: number, seen?: ParamTypes): Compiled {
   const i = index - 1;
+  if (seen && seen.length < index) seen.length = index;
   const get = (c: ExecCtx): Value => {
     if (i >= c.params.length) throw new DbError('undefined_parameter', `there is no parameter $${index}`, at(pos));
     return c.params[i]!;
@@ -423,7 +429,10 @@ function param(index: number, pos: number): Compiled {
   return {
     type: UNKNOWN, rowFree: true,
     fn: (_r, c) => { const v = get(c); return v === null ? null : typeof v === 'string' ? v : coerceParam(v, TEXT); },
-    retype: (to) => ({ type: to, rowFree: true, fn: (_r, c) => coerceParam(get(c), to) }),
+    retype: (to) => {
+      if (seen && seen[i] === undefined) seen[i] = to; // as PostgreSQL: the first context to type $n decides
+      return { type: to, rowFree: true, fn: (_r, c) => coerceParam(get(c), to) };
+    },
   };
 }
 

@@ -18,6 +18,7 @@ import {
 } from './numeric.ts';
 import { roundHalfEven } from './casts.ts';
 import { errorWithCode } from './sqlerror.ts';
+import { parseArray } from './text-array.ts';
 import {
   BOOL, FLOAT8, INT4, INT8, NUMERIC, TEXT, VOID, Oid, checkInt, formatValue, isFloat, isInt, isNumber, isString,
   typeDisplayName, type SqlType,
@@ -288,8 +289,17 @@ const FUNCS: Record<string, Impl> = {
   col_description: (args) => (args.length === 2 ? { type: TEXT, fn: () => null } : null),
   shobj_description: (args) => (args.length === 2 ? { type: TEXT, fn: () => null } : null),
   pg_get_expr: (args) => (args.length >= 2 && args.length <= 3 ? strict(TEXT, [implicit(args[0]!, TEXT)?.fn ?? args[0]!.fn], (v) => String(v)) : null),
-  /** Arrays do not exist yet: an array-valued catalog column is text (and NULL). */
-  array_to_string: (args) => (args.length >= 2 && args.length <= 3 ? strict(TEXT, [args[0]!.fn], (v) => String(v)) : null),
+  /** Arrays are their text form here (text-array.ts): the elements joined, NULLs left out or shown as the third argument. */
+  array_to_string: (args) => {
+    const [a, sep, nul] = [textArg(args[0]), textArg(args[1]), args[2] ? textArg(args[2]) : null];
+    if (args.length < 2 || args.length > 3 || !a || !sep || (args[2] && !nul)) return null;
+    return { type: TEXT, fn: (r, c) => {
+      const v = a(r, c), d = sep(r, c);
+      if (v === null || d === null) return null;
+      const n = nul ? nul(r, c) : null;
+      return parseArray(v as string).flatMap((e) => (e !== null ? [e] : n !== null ? [n as string] : [])).join(d as string);
+    } };
+  },
   pg_table_size: (args) => (args.length === 1 ? strict(INT8, [args[0]!.fn], () => 8192) : null),
   pg_relation_size: (args) => (args.length >= 1 && args.length <= 2 ? strict(INT8, [args[0]!.fn], () => 8192) : null),
   pg_total_relation_size: (args) => (args.length === 1 ? strict(INT8, [args[0]!.fn], () => 8192) : null),

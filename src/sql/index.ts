@@ -2,4 +2,4 @@
 export { Database } from './database.ts';
 export { Session } from './session.ts';
 export { formatValue } from './types.ts';
-export type { QueryResult, Field, Value, TableInfo, ColumnInfo, DatabaseOptions, TxnStatus } from './api.ts';
+export type { QueryResult, Field, Value, TableInfo, ColumnInfo, DatabaseOptions, TxnStatus, Description } from './api.ts';

@@ -274,7 +274,7 @@ export class QueryTranslator {
         const test = e.subLinkType === 'ALL_SUBLINK' ? 'all' : e.operName ? 'any' : 'in';
         return { kind: 'subquery', test, arg: this.expr(e.testexpr), op: op === '!=' ? '<>' : op, query, pos };
       }
-      case 'ARRAY_SUBLINK': return { kind: 'func', name: 'array', args: [{ kind: 'subquery', test: 'scalar', arg: null, op: '', query, pos }], star: false, distinct: false, pos };
+      case 'ARRAY_SUBLINK': return { kind: 'subquery', test: 'array', arg: null, op: '', query, pos };
       default: throw unsupported(String(e.subLinkType).replace('_SUBLINK', ' subquery'), pos);
     }
   }

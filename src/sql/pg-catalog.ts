@@ -1,7 +1,8 @@
 /**
  * pg_catalog and information_schema: read-only virtual tables computed from
  * our catalog (catalog.ts) when a query reads them, so that psql's
- * meta-commands (\dt, \d t, \di, \l) and drivers' introspection work.
+ * meta-commands (\dt, \d t, \d+ t, \di, \l, \du, \df) and drivers'
+ * introspection work.
  *
  * Only the columns those queries use exist. Types follow PostgreSQL's except
  * where ours has no such type: oid and the reg* types are bigint, "char" and
@@ -13,7 +14,8 @@
  * t.oid * 1000 + 100 + k, constraint k is t.oid * 1000 + 500 + k.
  *
  * Some relations are always empty here (policies, inheritance, publications,
- * statistics objects, collations, …). psql's queries over them use arrays
+ * statistics objects, collations, role memberships, functions: the built-in
+ * ones are not listed in pg_proc, …). psql's queries over them use arrays
  * and other things we do not have; select.ts answers a query whose result is
  * necessarily empty because it ranges over one of them (isAlwaysEmpty) with
  * no rows instead of failing to compile it.
@@ -128,11 +130,13 @@ const VIRTUAL: Record<string, VirtualTable> = {
   },
   pg_attribute: {
     columns: cols(`attrelid:oid attname:name atttypid:oid attlen:int2 attnum:int2 atttypmod:int4 attnotnull:bool atthasdef:bool
-      attisdropped:bool attidentity:char attgenerated:char attcollation:oid attstattarget:int4 attislocal:bool`),
+      attisdropped:bool attidentity:char attgenerated:char attcollation:oid attstattarget:int4 attislocal:bool attstorage:char
+      attcompression:char`),
     rows: (cat) => cat.all().flatMap((t) => t.columns.map((c, i) => ({
       attrelid: t.oid, attname: c.name, atttypid: c.type.oid, attlen: TYPE_LEN[c.type.oid] ?? -1, attnum: i + 1, atttypmod: c.type.typmod,
       attnotnull: c.notNull, atthasdef: c.default !== null, attisdropped: false, attidentity: '', attgenerated: '',
-      attcollation: isCollatable(c.type.oid) ? COLLATION_DEFAULT : 0, attstattarget: -1, attislocal: true,
+      attcollation: isCollatable(c.type.oid) ? COLLATION_DEFAULT : 0, attstattarget: -1, attislocal: true, attstorage: storageOf(c.type.oid),
+      attcompression: '',
     }))),
   },
   pg_attrdef: {
@@ -239,6 +243,15 @@ const VIRTUAL: Record<string, VirtualTable> = {
   pg_trigger: { columns: cols('oid:oid tgrelid:oid tgparentid:oid tgname:name tgfoid:oid tgtype:int2 tgenabled:char tgisinternal:bool'), rows: empty },
   pg_rewrite: { columns: cols('oid:oid rulename:name ev_class:oid ev_type:char ev_enabled:char is_instead:bool'), rows: empty },
   pg_description: { columns: cols('objoid:oid classoid:oid objsubid:int4 description:text'), rows: empty },
+  pg_auth_members: { columns: cols('oid:oid roleid:oid member:oid grantor:oid admin_option:bool'), rows: empty },
+  // Functions are built in and not listed (psql's \df hides pg_catalog's anyway).
+  pg_proc: {
+    columns: cols(`oid:oid proname:name pronamespace:oid proowner:oid prolang:oid prokind:char prosecdef:bool proretset:bool
+      provolatile:char proparallel:char pronargs:int2 prorettype:oid proargtypes:text proallargtypes:text proargmodes:text
+      proargnames:text prosrc:text proacl:text`),
+    rows: empty,
+  },
+  pg_language: { columns: cols('oid:oid lanname:name lanowner:oid lanispl:bool lanpltrusted:bool'), rows: empty },
   pg_foreign_table: { columns: cols('ftrelid:oid ftserver:oid ftoptions:text'), rows: empty },
   pg_partitioned_table: { columns: cols('partrelid:oid partstrat:char partnatts:int2 partdefid:oid'), rows: empty },
 };
@@ -247,6 +260,12 @@ VIRTUAL.pg_user = {
   columns: cols('usename:name usesysid:oid usecreatedb:bool usesuper:bool userepl:bool usebypassrls:bool passwd:text valuntil:text useconfig:text'),
   rows: () => [{ usename: USER_NAME, usesysid: OWNER, usecreatedb: true, usesuper: true, userepl: true, usebypassrls: true, passwd: '********' }],
 };
+
+/** pg_type.typstorage, which a column inherits: fixed-size types are plain, numeric main, the other varlenas extended. */
+function storageOf(oid: number): string {
+  if (TYPE_LEN[oid] !== undefined) return 'p';
+  return oid === Oid.NUMERIC ? 'm' : 'x';
+}
 
 function categoryLetter(oid: number): string {
   if (oid === Oid.INTERVAL) return 'T';

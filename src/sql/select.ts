@@ -16,7 +16,7 @@ import type { Field } from './api.ts';
 import type { Expr, OrderItem, QueryStmt, SelectStmt, SetOpStmt, ValuesStmt } from './ast.ts';
 import type { Catalog } from './catalog.ts';
 import { exprToSql } from './deparse.ts';
-import { Binder, Grouping, Scope, type Compiled, type ExecCtx, type PlanEnv, type Row } from './expr.ts';
+import { Binder, Grouping, Scope, type Compiled, type ExecCtx, type ParamTypes, type PlanEnv, type Row } from './expr.ts';
 import { accumulatorFactory, isAggregateName } from './aggregates.ts';
 import { commonType, unify } from './expr-special.ts';
 import type { OrderRequest } from './access.ts';
@@ -40,10 +40,10 @@ export type PlanQuery = (q: QueryStmt, binder: Binder) => PlannedSelect;
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
 
-/** The planner environment for one statement: the catalog and how to plan subqueries. */
-export function planEnv(catalog: Catalog): PlanEnv {
+/** The planner environment for one statement: the catalog, how to plan subqueries, and Describe's parameter record. */
+export function planEnv(catalog: Catalog, params?: ParamTypes): PlanEnv {
   const env: PlanEnv = {
-    catalog,
+    catalog, params,
     planSubquery(q, outer) {
       const b = outer.nested(Scope.empty, 'SELECT');
       const p = planQuery(q, b);
@@ -54,12 +54,12 @@ export function planEnv(catalog: Catalog): PlanEnv {
 }
 
 /** A binder for a statement's outermost query level. */
-export function rootBinder(catalog: Catalog, clause = 'SELECT'): Binder {
-  return new Binder(Scope.empty, clause, null, planEnv(catalog), null, 0);
+export function rootBinder(catalog: Catalog, clause = 'SELECT', params?: ParamTypes): Binder {
+  return new Binder(Scope.empty, clause, null, planEnv(catalog, params), null, 0);
 }
 
-export function planStatementQuery(q: QueryStmt, catalog: Catalog): PlannedSelect {
-  return planQuery(q, rootBinder(catalog));
+export function planStatementQuery(q: QueryStmt, catalog: Catalog, params?: ParamTypes): PlannedSelect {
+  return planQuery(q, rootBinder(catalog, 'SELECT', params));
 }
 
 export const planQuery: PlanQuery = (q, binder) => {
@@ -273,7 +273,7 @@ export function figureName(e: Expr): [string, number] {
     case 'nullif': return ['nullif', 2];
     case 'case': return ['case', 1];
     case 'subquery':
-      if (e.test === 'exists') return ['exists', 2];
+      if (e.test === 'exists' || e.test === 'array') return [e.test, 2];
       if (e.test === 'scalar' && e.query.kind === 'select' && e.query.targets[0]?.kind === 'expr') {
         const t = e.query.targets[0];
         return t.alias ? [t.alias, 2] : figureName(t.expr);

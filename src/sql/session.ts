@@ -32,10 +32,11 @@
  */
 import { DbError, asDbError } from '../errors/index.ts';
 import { LockWait, type StorageEngine, type TxnHandle } from '../engine/api.ts';
-import type { QueryResult, TableInfo, TxnStatus, Value } from './api.ts';
+import type { Description, QueryResult, TableInfo, TxnStatus, Value } from './api.ts';
 import type { ParsedStatement, Statement, TemplateBinding } from './ast.ts';
 import { loadCatalog, tableInfo, type Catalog, type SequenceDef } from './catalog.ts';
 import type { Notify } from './ddl.ts';
+import { describeStatement } from './describe.ts';
 import { executeStatement, isDdl } from './executor.ts';
 import { parseSql } from './parse.ts';
 import type { RunCtx } from './plan.ts';
@@ -149,10 +150,37 @@ export class Session {
 
   /** Tables this session can see, sorted by name (for \dt and \d). */
   tables(): TableInfo[] {
-    if (this.txn) return this.catalog(this.txn).all().map(tableInfo);
+    return this.withCatalog((c) => c.all().map(tableInfo));
+  }
+
+  /** Plans the one statement in `sql` without running it: parameter types and result columns (describe.ts). */
+  describe(sql: string, paramTypes: readonly number[] = []): Promise<Description> {
+    const job = this.queue.then(() => {
+      if (this.closed) throw new DbError('connection_exception', 'the session is closed');
+      const stmts = parseSql(sql);
+      if (stmts.length > 1) throw new DbError('syntax_error', 'cannot insert multiple commands into a prepared statement');
+      const s = stmts[0]?.stmt ?? null;
+      // As PostgreSQL's Parse: a failed block takes nothing but the statements that end it (S2).
+      if (this.failed && s && !['commit', 'rollback', 'rollback_to'].includes(s.kind)) {
+        throw new DbError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
+      }
+      try {
+        return describeStatement(s, paramTypes, (f) => this.withCatalog(f), (name) => this.settings.show(name).fields);
+      } catch (e) {
+        if (this.inBlock) this.failed = true; // an error at Parse fails the block too (S2)
+        throw asDbError(e);
+      }
+    });
+    this.queue = job.catch(() => {});
+    return job;
+  }
+
+  /** Runs `f` on the catalog this session's next statement would see. */
+  private withCatalog<T>(f: (catalog: Catalog) => T): T {
+    if (this.txn) return f(this.catalog(this.txn));
     const engine = this.host.engine;
     const t = engine.begin();
-    try { return this.host.sharedCatalog(t).all().map(tableInfo); } finally { engine.rollback(t); }
+    try { return f(this.host.sharedCatalog(t)); } finally { engine.rollback(t); }
   }
 
   /** Rolls back an open transaction; the session cannot be used afterwards. */

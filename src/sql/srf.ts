@@ -2,7 +2,7 @@
  * Set-returning functions in FROM: generate_series(start, stop [, step])
  * over integers, numerics and timestamps (with an interval step), as
  * PostgreSQL's: an empty result when the range runs the other way, 22023
- * when the step is zero.
+ * when the step is zero; and unnest() of an array in its text form.
  */
 import { DbError } from '../errors/index.ts';
 import type { FromItem } from './ast.ts';
@@ -11,13 +11,23 @@ import type { Binder, Compiled } from './expr.ts';
 import { implicit } from './functions.ts';
 import { decAdd, decCmp, decFromText, decToText } from './numeric.ts';
 import * as P from './plan.ts';
-import { INT4, INT8, INTERVAL, NUMERIC, Oid, TIMESTAMP, TIMESTAMPTZ, typeDisplayName, type SqlType } from './types.ts';
+import { parseArray } from './text-array.ts';
+import { INT4, INT8, INTERVAL, NUMERIC, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, typeDisplayName, type SqlType } from './types.ts';
 
 export function planFunctionScan(it: Extract<FromItem, { kind: 'function' }>, binder: Binder): { plan: P.Plan; type: SqlType } {
   const args = it.args.map((a) => binder.compile(a));
   const sig = (): string => args.map((a) => typeDisplayName({ oid: a.type.oid, typmod: -1 })).join(', ');
   const none = (): DbError => new DbError('undefined_function', `function ${it.name}(${sig()}) does not exist`,
     { position: it.pos + 1, hint: 'No function matches the given name and argument types. You might need to add explicit type casts.' });
+  if (it.name === 'unnest' && args.length === 1 && (args[0]!.type.oid === Oid.TEXT || args[0]!.type.oid === Oid.UNKNOWN)) {
+    // Arrays are their text form here (text-array.ts): one text row per element.
+    const a = implicit(args[0]!, TEXT)!.fn;
+    const plan: P.Plan = function* (ctx) {
+      const v = a([], ctx);
+      if (v !== null) for (const e of parseArray(v as string)) yield [e];
+    };
+    return { plan: P.describe(plan, 'Function Scan on unnest'), type: TEXT };
+  }
   if (it.name !== 'generate_series') {
     throw new DbError('feature_not_supported', `function ${it.name} in FROM is not supported`, { position: it.pos + 1 });
   }

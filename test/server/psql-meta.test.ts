@@ -61,4 +61,64 @@ describe.skipIf(!hasPsql)('psql meta-commands', () => {
     const missing = await psql(['-c', '\\d nosuch']);
     expect(missing.stderr).toBe('Did not find any relation named "nosuch".\n');
   });
+
+  it('\\d+ adds storage, compression, statistics target, description and the access method', async () => {
+    const setup = await psql(['-q', '-c', `CREATE TABLE wide (a smallint, b bigint NOT NULL DEFAULT 7, c boolean, d date, e timestamp,
+      f timestamptz, g bytea, h float8, i real, j char(3), k interval, l text DEFAULT 'x', m serial, n varchar, o numeric,
+      CONSTRAINT ck CHECK (a > 0))`]);
+    expect(setup).toEqual({ code: 0, stdout: '', stderr: '' });
+    const d = await psql(['-c', '\\d+ wide']);
+    expect(d.stderr).toBe('');
+    expect(d.stdout).toBe([
+      '                                                                 Table "public.wide"',
+      ' Column |            Type             | Collation | Nullable |             Default             | Storage  | Compression | Stats target | Description ',
+      '--------+-----------------------------+-----------+----------+---------------------------------+----------+-------------+--------------+-------------',
+      ' a      | smallint                    |           |          |                                 | plain    |             |              | ',
+      ' b      | bigint                      |           | not null | 7                               | plain    |             |              | ',
+      ' c      | boolean                     |           |          |                                 | plain    |             |              | ',
+      ' d      | date                        |           |          |                                 | plain    |             |              | ',
+      ' e      | timestamp without time zone |           |          |                                 | plain    |             |              | ',
+      ' f      | timestamp with time zone    |           |          |                                 | plain    |             |              | ',
+      ' g      | bytea                       |           |          |                                 | extended |             |              | ',
+      ' h      | double precision            |           |          |                                 | plain    |             |              | ',
+      ' i      | real                        |           |          |                                 | plain    |             |              | ',
+      ' j      | character(3)                |           |          |                                 | extended |             |              | ',
+      ' k      | interval                    |           |          |                                 | plain    |             |              | ',
+      " l      | text                        |           |          | 'x'::text                       | extended |             |              | ",
+      " m      | integer                     |           | not null | nextval('wide_m_seq'::regclass) | plain    |             |              | ",
+      ' n      | character varying           |           |          |                                 | extended |             |              | ',
+      ' o      | numeric                     |           |          |                                 | main     |             |              | ',
+      'Check constraints:',
+      '    "ck" CHECK (a > 0)',
+      'Access method: heap',
+      '', '',
+    ].join('\n'));
+  });
+
+  it('\\du lists the one role; \\df and \\df+ list no functions (the built-in ones are in pg_catalog)', async () => {
+    const du = await psql(['-c', '\\du']);
+    expect(du).toEqual({
+      code: 0, stderr: '', stdout: [
+        '                                   List of roles',
+        ' Role name |                         Attributes                         | Member of ',
+        '-----------+------------------------------------------------------------+-----------',
+        ' postgres  | Superuser, Create role, Create DB, Replication, Bypass RLS | {}',
+        '', '',
+      ].join('\n'),
+    });
+    const df = await psql(['-c', '\\df']);
+    expect(df).toEqual({
+      code: 0, stderr: '', stdout: [
+        '                       List of functions',
+        ' Schema | Name | Result data type | Argument data types | Type ',
+        '--------+------+------------------+---------------------+------',
+        '(0 rows)',
+        '', '',
+      ].join('\n'),
+    });
+    const dfPlus = await psql(['-c', '\\df+']);
+    expect(dfPlus.stderr).toBe('');
+    expect(dfPlus.stdout.split('\n')[1]).toBe(
+      ' Schema | Name | Result data type | Argument data types | Type | Volatility | Parallel | Owner | Security | Access privileges | Language | Source code | Description ');
+  });
 });

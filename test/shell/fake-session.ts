@@ -5,41 +5,22 @@
  * queryEach.
  */
 import { DbError } from '../../src/errors/index.ts';
-import type { QueryResult, TableInfo, TxnStatus } from '../../src/sql/api.ts';
-import type { ShellSession } from '../../src/shell/runner.ts';
+import type { QueryResult, TxnStatus } from '../../src/sql/api.ts';
+import { shellResult, type ShellResult, type ShellSession } from '../../src/shell/session.ts';
 import { splitStatements } from '../../src/shell/scanner.ts';
-
-export const accountsInfo: TableInfo = {
-  name: 'accounts',
-  oid: 16384,
-  columns: [
-    { name: 'id', type: 'integer', typeOid: 23, notNull: true, default: null },
-    { name: 'name', type: 'text', typeOid: 25, notNull: true, default: null },
-    { name: 'balance', type: 'bigint', typeOid: 20, notNull: false, default: '0' },
-    { name: 'active', type: 'boolean', typeOid: 16, notNull: false, default: null },
-    { name: 'note', type: 'character varying(20)', typeOid: 1043, notNull: false, default: null },
-  ],
-  primaryKey: ['id'],
-};
 
 export class FakeSession implements ShellSession {
   status: TxnStatus = 'idle';
   onNotice: ((notice: DbError) => void) | null = null;
   statements: string[] = [];
 
-  constructor(private readonly tableList: TableInfo[] = [accountsInfo]) {}
-
-  tables(): TableInfo[] {
-    return this.tableList;
-  }
-
-  async queryEach(sql: string, onResult: (r: QueryResult, statementText: string) => void): Promise<void> {
+  async queryEach(sql: string, onResult: (r: ShellResult) => void): Promise<void> {
     let from = 0;
     for (const stmt of splitStatements(sql)) {
       const start = sql.indexOf(stmt, from);
       from = start + stmt.length;
       this.statements.push(stmt);
-      onResult(this.run(stmt.replace(/;$/, '').trim(), start), stmt);
+      onResult(shellResult(this.run(stmt.replace(/;$/, '').trim(), start)));
     }
   }
 

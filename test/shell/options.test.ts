@@ -32,7 +32,20 @@ describe('shell arguments', () => {
     expect(parseShellArgs(['-v', 'ON_ERROR_STOP']).onErrorStop).toBe(false);
     expect(parseShellArgs(['-v', 'OTHER=1']).onErrorStop).toBe(false);
   });
+  it('-h, -p, -U, -d connect to a server; none of them opens the data directory', () => {
+    expect(parseShellArgs([]).remote).toBeNull();
+    expect(parseShellArgs(['-h', 'db.example', '-p', '5433', '-U', 'ann', '-d', 'shop', '-c', 'select 1'])).toMatchObject({
+      remote: { host: 'db.example', port: 5433, user: 'ann', database: 'shop' },
+      actions: [{ kind: 'command', text: 'select 1' }],
+    });
+    expect(parseShellArgs(['-p', '5433']).remote).toEqual({ host: undefined, port: 5433, user: undefined, database: undefined });
+    expect(parseShellArgs(['-?']).help).toBe(true);
+    expect(parseShellArgs(['--help']).help).toBe(true);
+  });
   it('bad usage is a UsageError', () => {
+    for (const argv of [['-p', 'x'], ['-p', '70000'], ['-h', 'x', '--data', 'd'], ['-U', 'u', '--set', 'a=b']]) {
+      expect(() => parseShellArgs(argv), argv.join(' ')).toThrow(UsageError);
+    }
     for (const argv of [['-Z'], ['--bogus'], ['-c'], ['stray'], ['--set', 'novalue'], ['-v', 'ON_ERROR_STOP=maybe']]) {
       expect(() => parseShellArgs(argv), argv.join(' ')).toThrow(UsageError);
     }

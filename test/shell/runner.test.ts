@@ -86,17 +86,8 @@ describe('scripts as psql 15 runs them', () => {
 });
 
 describe('meta-commands', () => {
-  it('\\d lists tables and \\d NAME describes one', async () => {
+  it('an unknown meta-command fails; in a script with the file prefix', async () => {
     const { io, runner } = setup();
-    await runner.runMeta('\\d', new Scanner());
-    await runner.runMeta('\\d accounts', new Scanner());
-    expect(io.stdout).toContain(' public | accounts | table | ariesdb\n(1 row)\n\n');
-    expect(io.stdout).toContain('Indexes:\n    "accounts_pkey" PRIMARY KEY, btree (id)\n\n');
-  });
-  it('\\d of a missing table fails as psql does; in a script with the file prefix', async () => {
-    const { io, runner } = setup();
-    expect(await runner.runMeta('\\d nosuch', new Scanner())).toBe('error');
-    expect(io.stderr).toBe(golden('describeMissing').stderr);
     expect(await runner.runMeta('\\foo', new Scanner(), { file: 'x.sql', line: 4 })).toBe('error');
     expect(io.stderr).toContain('ariesdb:x.sql:4: error: invalid command \\foo\n');
   });

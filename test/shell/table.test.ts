@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Field, QueryResult, Value } from '../../src/sql/api.ts';
 import { formatResult } from '../../src/shell/result.ts';
+import { shellResult } from '../../src/shell/session.ts';
 import { defaultPrintOptions, printTable, type PrintOptions } from '../../src/shell/table.ts';
 import { displayLines, textWidth } from '../../src/shell/width.ts';
 import { golden } from './goldens.ts';
@@ -22,7 +23,7 @@ const accounts = result(
 );
 const empty = result(accounts.fields.map((f) => [f.name, f.typeOid]), []);
 
-const print = (r: QueryResult, o: Partial<PrintOptions & { quiet: boolean }> = {}) => formatResult(r, { ...defaultPrintOptions, quiet: false, ...o });
+const print = (r: QueryResult, o: Partial<PrintOptions & { quiet: boolean }> = {}) => formatResult(shellResult(r), { ...defaultPrintOptions, quiet: false, ...o });
 
 describe('result tables match psql 15', () => {
   it('aligned: numbers right, text left, NULL empty, booleans t/f, wide characters, multi-line value', () => {

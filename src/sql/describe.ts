@@ -1,0 +1,66 @@
+/**
+ * Describe: a statement's parameter types and result columns, found by
+ * planning it as execution would, without running it.
+ *
+ * D1. Parameters are planned untyped, as execution plans them (a declared
+ *     type does not change the plan), so Describe and Execute always agree
+ *     on the result columns. A declared type is reported as declared; an
+ *     undeclared $n gets the type of the first context that decides it
+ *     (`id = $1` → id's type, a VALUES item → its column's type, `$1::int`
+ *     → int4, a bare select-list $1 → text), or 0 if none does.
+ * D2. Only queries, INSERT/UPDATE/DELETE, EXPLAIN and SHOW are planned; the
+ *     other statements return no rows and are not looked at until they run.
+ * D3. A description is a pure function of the Statement (parse.ts hands out
+ *     one object per query text), the Catalog object it was planned against
+ *     (catalog invariant C4) and the declared types, so it is cached on
+ *     those: clients describe the same statement before every execution.
+ */
+import type { Description, Field } from './api.ts';
+import type { Statement } from './ast.ts';
+import type { Catalog } from './catalog.ts';
+import { prepareDelete, prepareInsert, prepareUpdate } from './dml.ts';
+import type { ParamTypes } from './expr.ts';
+import { planStatementQuery } from './select.ts';
+import { Oid } from './types.ts';
+
+const cache = new WeakMap<Statement, { catalog: Catalog; declared: string; description: Description }>();
+
+/** The result columns of a statement that needs the catalog (D2); planning records the parameters' types in `params`. */
+function plan(s: Statement, catalog: Catalog, params: ParamTypes): Field[] | null {
+  switch (s.kind) {
+    case 'select': case 'values': case 'setop': return [...planStatementQuery(s, catalog, params).fields];
+    case 'insert': return prepareInsert(s, catalog, params).fields?.slice() ?? null;
+    case 'update': return prepareUpdate(s, catalog, params).fields?.slice() ?? null;
+    case 'delete': return prepareDelete(s, catalog, params).fields?.slice() ?? null;
+    case 'explain':
+      plan(s.stmt, catalog, params);
+      return [{ name: 'QUERY PLAN', typeOid: Oid.TEXT, typmod: -1 }];
+    default: return null;
+  }
+}
+
+const needsCatalog = (s: Statement): boolean => ['select', 'values', 'setop', 'insert', 'update', 'delete', 'explain'].includes(s.kind);
+
+/**
+ * Describes `s` (null: the empty statement). `withCatalog` runs its callback
+ * with the catalog the session's next statement would see; `show` gives
+ * SHOW's columns.
+ */
+export function describeStatement(s: Statement | null, declared: readonly number[],
+  withCatalog: <T>(f: (catalog: Catalog) => T) => T, show: (name: string) => Field[]): Description {
+  const types = (inferred: ParamTypes): number[] =>
+    Array.from({ length: Math.max(declared.length, inferred.length) }, (_, i) => declared[i] || inferred[i]?.oid || 0);
+  if (s === null) return { paramTypes: types([]), fields: null };
+  if (s.kind === 'show') return { paramTypes: types([]), fields: show(s.name) };
+  if (!needsCatalog(s)) return { paramTypes: types([]), fields: null };
+  return withCatalog((catalog) => {
+    const key = declared.join(',');
+    const hit = cache.get(s);
+    if (hit && hit.catalog === catalog && hit.declared === key) return hit.description;
+    const inferred: ParamTypes = [];
+    const fields = plan(s, catalog, inferred);
+    const description = { paramTypes: types(inferred), fields };
+    cache.set(s, { catalog, declared: key, description });
+    return description;
+  });
+}
