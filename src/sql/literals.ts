@@ -40,6 +40,7 @@ export interface Slotted {
 }
 
 const FIRST_WORDS = new Set(['select', 'insert', 'update', 'delete']);
+/** Every one is 4 to 9 letters long (the lexer relies on it). */
 const BANNED_WORDS = new Set([
   'order', 'group', 'having', 'distinct', 'limit', 'offset', 'fetch', 'window', 'over',
   'union', 'intersect', 'except', 'interval', 'collate', 'similar',
@@ -83,8 +84,11 @@ export function templateOf(sql: string): Slotted | null {
       let j = i + 1;
       while (j < n && isIdentChar(sql.charCodeAt(j))) j++;
       if (sql.charCodeAt(j) === 39) return null; // E'..', B'..', X'..', U&'..': not plain strings
-      const w = sql.slice(i, j).toLowerCase();
-      if (firstWord) { if (!FIRST_WORDS.has(w)) return null; firstWord = false; } else if (BANNED_WORDS.has(w)) return null;
+      // Lower-casing every word costs more than the rest of the lexer: only words of a banned length are looked up.
+      if (firstWord) {
+        if (j - i !== 6 || !FIRST_WORDS.has(sql.slice(i, j).toLowerCase())) return null;
+        firstWord = false;
+      } else if (j - i >= 4 && j - i <= 9 && BANNED_WORDS.has(sql.slice(i, j).toLowerCase())) return null;
       prevSignificant = 97; i = j; continue;
     }
     if (c === 34) { // quoted identifier

@@ -92,7 +92,8 @@ function fromTemplate(sql: string, t: Slotted): readonly A.ParsedStatement[] | n
   };
   return tpl.map((s) => {
     const start = mapPosition(t.spans, s.start);
-    return { stmt: s.stmt, text: sql.slice(start, mapPosition(t.spans, s.end)).trim(), start, literals: binding };
+    // The text is for callers that print it; most never read it, so it is cut on demand.
+    return { stmt: s.stmt, get text() { return sql.slice(start, mapPosition(t.spans, s.end)).trim(); }, start, literals: binding };
   });
 }
 
