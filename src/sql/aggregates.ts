@@ -10,7 +10,7 @@ import type { Value } from './api.ts';
 import type { AggSpec, Compiled } from './expr.ts';
 import { decAdd, decDiv, decFromInt, decFromText, decToText, type Dec } from './numeric.ts';
 import { comparatorFor, hashKeyFor } from './operators.ts';
-import { BOOL, FLOAT8, INT8, NUMERIC, Oid, TEXT, checkInt, isFloat, isInt, isString, typeDisplayName, type SqlType } from './types.ts';
+import { BOOL, FLOAT8, INT8, NUMERIC, Oid, TEXT, int8Of, isFloat, isInt, isString, toBig, typeDisplayName, type SqlType } from './types.ts';
 
 const AGGREGATES = new Set(['count', 'sum', 'min', 'max', 'avg', 'bool_and', 'bool_or', 'every', 'string_agg']);
 export const isAggregateName = (name: string): boolean => AGGREGATES.has(name);
@@ -86,9 +86,17 @@ function baseFactory(spec: AggSpec): () => Accumulator {
       if (isFloat(spec.type.oid)) {
         return () => { let s = 0, any = false; return { add: (v) => { if (v !== null) { s += v as number; any = true; } }, result: () => (any ? s : null) }; };
       }
+      // sum(int2/int4): a number while below 2^52, where adding an int4 stays exact; then moved into a bigint.
       return () => {
-        let s = 0, any = false;
-        return { add: (v) => { if (v !== null) { s += v as number; any = true; } }, result: () => (any ? checkInt(s, Oid.INT8) : null) };
+        let s = 0, big = 0n, any = false;
+        return {
+          add: (v) => {
+            if (v === null) return;
+            s += v as number; any = true;
+            if (s > 2 ** 52 || s < -(2 ** 52)) { big += BigInt(s); s = 0; }
+          },
+          result: () => (any ? int8Of(big + BigInt(s)) : null),
+        };
       };
     case 'avg':
       if (isFloat(argType!.oid)) {
@@ -121,7 +129,7 @@ function decimalSum(argType: SqlType, avg: boolean): () => Accumulator {
     return () => {
       let s = 0n, n = 0;
       return {
-        add: (v) => { if (v !== null) { s += BigInt(v as number); n++; } },
+        add: (v) => { if (v !== null) { s += toBig(v); n++; } },
         result: () => (n === 0 ? null : avg ? decToText(decDiv({ u: s, s: 0 }, decFromInt(n))) : s.toString()),
       };
     };

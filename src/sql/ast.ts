@@ -287,7 +287,7 @@ export interface ParsedStatement {
 /** One text's literals for a shared template statement. */
 export interface TemplateBinding {
   /** Run-time value of each slot (literalRuntime). */
-  readonly values: readonly (string | number)[];
+  readonly values: readonly (string | number | bigint)[];
   /** Source text of each slot, for the planning tripwire. */
   readonly raw: readonly string[];
   /** Maps an error position (0-based, in the template's text) to the client's text. */

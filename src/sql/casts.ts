@@ -19,10 +19,10 @@ import {
   dateToTimestamp, formatInterval, parseDate, parseInterval, parseTimestamp, timestampToDate,
 } from './datetime.ts';
 import {
-  decApplyTypmod, decFromFloat, decFromInt, decFromText, decRound, decToNumber, decToText,
+  decApplyTypmod, decFromFloat, decFromInt, decFromText, decRound, decToText,
 } from './numeric.ts';
 import {
-  Oid, TEXT, UNKNOWN, checkInt, formatValue, intRange, isFloat, isInt, isString, numericPrecision,
+  INT8_MAX, INT8_MIN, Oid, TEXT, UNKNOWN, checkInt, formatValue, int8Of, intRange, isFloat, isInt, isString, numericPrecision,
   numericRank, numericScale, typeDisplayName, type SqlType,
 } from './types.ts';
 
@@ -32,14 +32,17 @@ export type CastFn = (v: Value) => Value;
 const INT_TEXT = /^\s*[+-]?\d+\s*$/;
 
 /** PostgreSQL's int2in/int4in/int8in: surrounding blanks allowed; 22P02 or 22003 otherwise. */
-export function parseInt_(s: string, oid: number): number {
-  const [lo, hi, name] = intRange(oid);
+export function parseInt_(s: string, oid: number): number | bigint {
+  const name = intRange(oid)[2];
   if (!INT_TEXT.test(s)) throw new DbError('invalid_text_representation', `invalid input syntax for type ${name}: "${s}"`);
-  const v = Number(s.trim());
-  if (v < lo || v > hi || (oid === Oid.INT8 && v >= 9223372036854775807)) {
-    throw new DbError('numeric_value_out_of_range', `value "${s}" is out of range for type ${name}`);
+  const t = s.trim();
+  const n = Number(t);
+  // A safe Number(t) is exact (longer text rounds to at least 2^53); otherwise parse exactly.
+  const v = Number.isSafeInteger(n) ? (n === 0 ? 0 : n) : BigInt(t);
+  if (oid === Oid.INT8 ? v >= INT8_MIN && v <= INT8_MAX : v >= intRange(oid)[0] && v <= intRange(oid)[1]) {
+    return typeof v === 'bigint' ? int8Of(v) : v;
   }
-  return v === 0 ? 0 : v;
+  throw new DbError('numeric_value_out_of_range', `value "${s}" is out of range for type ${name}`);
 }
 
 /** PostgreSQL's boolin: t/true/yes/on/1 and f/false/no/off/0, case-insensitive, unique prefixes. */
@@ -195,7 +198,7 @@ export function castFn(from: SqlType, to: SqlType, context: CastContext): CastFn
 function numberCast(f: number, to: SqlType): CastFn {
   const o = to.oid;
   if (isInt(o)) {
-    if (isInt(f)) return nullSafe((v) => checkInt(v as number, o));
+    if (isInt(f)) return nullSafe((v) => checkInt(v as number | bigint, o));
     if (isFloat(f)) {
       return nullSafe((v) => {
         const x = v as number;
@@ -204,16 +207,20 @@ function numberCast(f: number, to: SqlType): CastFn {
       });
     }
     // numeric → int rounds half away from zero (numeric_int4).
-    return nullSafe((v) => checkInt(decToNumber(decRound(decFromText(v as string), 0)), o));
+    return nullSafe((v) => {
+      const d = decRound(decFromText(v as string), 0);
+      if (d.u < INT8_MIN || d.u > INT8_MAX) throw new DbError('numeric_value_out_of_range', `${intRange(o)[2]} out of range`);
+      return checkInt(int8Of(d.u), o);
+    });
   }
   if (isFloat(o)) {
     const fit = o === Oid.FLOAT4 ? (x: number) => checkFloat4(x) : (x: number) => x;
     if (f === Oid.NUMERIC) return nullSafe((v) => fit(Number(v as string)));
-    return nullSafe((v) => fit(v as number));
+    return nullSafe((v) => fit(Number(v)));
   }
   // → numeric
   const apply = numericTypmodFn(to);
-  if (isInt(f)) return nullSafe((v) => decToText(apply(decFromInt(v as number))));
+  if (isInt(f)) return nullSafe((v) => decToText(apply(decFromInt(v as number | bigint))));
   if (isFloat(f)) return nullSafe((v) => decToText(apply(decFromFloat(v as number))));
   return nullSafe((v) => decToText(apply(decFromText(v as string))));
 }

@@ -52,9 +52,9 @@ export interface ExecCtx {
   /** Per-execution results of uncorrelated subqueries and other run-once values. */
   cache: Map<unknown, unknown>;
   /** nextval() of a sequence, by name (the session provides it). */
-  nextval(name: string): number;
-  currval(name: string): number;
-  setval(name: string, value: number, called: boolean): number;
+  nextval(name: string): number | bigint;
+  currval(name: string): number | bigint;
+  setval(name: string, value: number | bigint, called: boolean): number | bigint;
   /** current_setting() / set_config(): the session's parameters (absent where there is no session). */
   setting?(name: string): string;
   setSetting?(name: string, value: string | null): void;
@@ -401,7 +401,8 @@ export function constant(e: Extract<Expr, { kind: 'const' }>): Compiled {
       const type = v >= -2147483648 && v <= 2147483647 ? INT4
         : big >= -9223372036854775808n && big <= 9223372036854775807n ? INT8 : NUMERIC;
       if (type === NUMERIC) { const s = parseNumeric(String(e.value)); return { type, fn: () => s, rowFree: true, constant: true }; }
-      return { type, fn: () => v, rowFree: true, constant: true };
+      const x = Number.isSafeInteger(v) ? v : big; // canonical int8 (types.ts)
+      return { type, fn: () => x, rowFree: true, constant: true };
     }
     case 'numeric': { const s = parseNumeric(e.value as string); return { type: NUMERIC, fn: () => s, rowFree: true, constant: true }; }
     case 'string': {

@@ -20,7 +20,7 @@ import { roundHalfEven } from './casts.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { parseArray } from './text-array.ts';
 import {
-  BOOL, FLOAT8, INT4, INT8, NUMERIC, TEXT, VOID, Oid, checkInt, formatValue, isFloat, isInt, isNumber, isString,
+  BOOL, FLOAT8, INT4, INT8, NUMERIC, TEXT, VOID, Oid, checkInt, formatValue, int8Of, isFloat, isInt, isNumber, isString, toBig,
   typeDisplayName, type SqlType,
 } from './types.ts';
 
@@ -126,7 +126,10 @@ const FUNCS: Record<string, Impl> = {
   abs: (args) => {
     const a = args[0];
     if (args.length !== 1 || !a) return null;
-    if (isInt(a.type.oid)) { const oid = a.type.oid; return strict(a.type, [a.fn], (v) => checkInt(Math.abs(v as number), oid)); }
+    if (isInt(a.type.oid)) {
+      const oid = a.type.oid;
+      return strict(a.type, [a.fn], (v) => checkInt(typeof v === 'bigint' ? (v < 0n ? -v : v) : Math.abs(v as number), oid));
+    }
     if (isFloat(a.type.oid)) return strict(a.type, [a.fn], (v) => Math.abs(v as number));
     return mathFn(args, decAbs, Math.abs);
   },
@@ -158,6 +161,7 @@ const FUNCS: Record<string, Impl> = {
       const type = a.type.oid === Oid.INT8 || b.type.oid === Oid.INT8 ? INT8 : INT4;
       return strict(type, [implicit(a, type)!.fn, implicit(b, type)!.fn], (x, y) => {
         if (y === 0) throw new DbError('division_by_zero', 'division by zero');
+        if (typeof x === 'bigint' || typeof y === 'bigint') return int8Of(toBig(x) % toBig(y));
         const v = (x as number) % (y as number); return v === 0 ? 0 : v;
       });
     }
@@ -305,7 +309,7 @@ const FUNCS: Record<string, Impl> = {
   pg_total_relation_size: (args) => (args.length === 1 ? strict(INT8, [args[0]!.fn], () => 8192) : null),
   pg_size_pretty: (args) => {
     const a = args.length === 1 ? implicit(args[0]!, INT8) : null;
-    return a ? strict(TEXT, [a.fn], (v) => sizePretty(v as number)) : null;
+    return a ? strict(TEXT, [a.fn], (v) => sizePretty(Number(v))) : null;
   },
   pg_typeof: (args) => {
     if (args.length !== 1) return null;
@@ -319,7 +323,7 @@ const FUNCS: Record<string, Impl> = {
     if (!a || !n || (args.length === 3 && !called) || args.length < 2 || args.length > 3) return null;
     return { type: INT8, fn: (r, c) => {
       const name = a(r, c), v = n.fn(r, c), k = called ? called.fn(r, c) : true;
-      return name === null || v === null || k === null ? null : c.setval(name as string, v as number, k as boolean);
+      return name === null || v === null || k === null ? null : c.setval(name as string, v as number | bigint, k as boolean);
     } };
   },
 };

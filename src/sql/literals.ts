@@ -184,7 +184,13 @@ export function slotValue(cls: LiteralClass, raw: string): string | number {
   return cls === 'i4' ? Number(raw) : raw;
 }
 
+/** An i8 literal's canonical int8 value (types.ts): a number when safe, else a bigint. */
+const int8Literal = (raw: string): number | bigint => {
+  const n = Number(raw);
+  return Number.isSafeInteger(n) ? n : BigInt(raw);
+};
+
 /** A literal's run-time value for its class (L1); numbers of class num stay text for the numeric parser. */
 export function literalRuntime(cls: LiteralClass, raw: string): Value {
-  return cls === 'i4' || cls === 'i8' ? Number(raw) : raw;
+  return cls === 'i4' ? Number(raw) : cls === 'i8' ? int8Literal(raw) : raw;
 }

@@ -50,7 +50,7 @@ export function decToText(d: Dec): string {
 /** Canonical text of numeric input (keeps the scale as written: '1.50' stays '1.50'). */
 export const parseNumeric = (text: string): string => decToText(decFromText(text));
 
-export function decFromInt(n: number): Dec {
+export function decFromInt(n: number | bigint): Dec {
   return { u: BigInt(n), s: 0 };
 }
 

@@ -26,8 +26,8 @@ import {
 import { castFn } from './casts.ts';
 import { errorWithCode } from './sqlerror.ts';
 import {
-  BOOL, DATE, FLOAT8, INT4, INTERVAL, NUMERIC, TEXT, TIMESTAMP, Oid, categoryOf, formatValue, intRange, isFloat, isInt,
-  isString, numericRank, typeDisplayName, type SqlType,
+  BOOL, DATE, FLOAT8, INT4, INTERVAL, NUMERIC, TEXT, TIMESTAMP, Oid, categoryOf, formatValue, int8Of, intRange, isFloat, isInt,
+  isString, numericRank, toBig, typeDisplayName, type SqlType,
 } from './types.ts';
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
@@ -103,34 +103,33 @@ function arithmetic(op: string, l0: Compiled, r0: Compiled, pos: number): Compil
 }
 
 function intArith(op: string, oid: number, a: Fn, b: Fn): Fn {
+  if (oid === Oid.INT8) return int8Arith(op, a, b);
   const [lo, hi, name] = intRange(oid);
-  // hiExcl: int8's upper bound rounds to 2^63 as a float, so compare with >= 2^63.
-  const hiExcl = oid === Oid.INT8 ? 2 ** 63 : hi + 1;
   const range = (): DbError => new DbError('numeric_value_out_of_range', `${name} out of range`);
   switch (op) {
     case '+': return (row, c) => {
       const x = a(row, c); if (x === null) return null;
       const y = b(row, c); if (y === null) return null;
       const v = (x as number) + (y as number);
-      if (v < lo || v >= hiExcl) throw range();
+      if (v < lo || v > hi) throw range();
       return v;
     };
     case '-': return (row, c) => {
       const x = a(row, c); if (x === null) return null;
       const y = b(row, c); if (y === null) return null;
       const v = (x as number) - (y as number);
-      if (v < lo || v >= hiExcl) throw range();
+      if (v < lo || v > hi) throw range();
       return v;
     };
     case '*': return strict2(a, b, (x, y) => {
       const v = (x as number) * (y as number);
-      if (v < lo || v >= hiExcl) throw range();
+      if (v < lo || v > hi) throw range();
       return v === 0 ? 0 : v;
     });
     case '/': return strict2(a, b, (x, y) => {
       if (y === 0) throw new DbError('division_by_zero', 'division by zero');
       const v = Math.trunc((x as number) / (y as number));
-      if (v < lo || v >= hiExcl) throw range();
+      if (v < lo || v > hi) throw range();
       return v === 0 ? 0 : v;
     });
     default: return strict2(a, b, (x, y) => {
@@ -138,6 +137,58 @@ function intArith(op: string, oid: number, a: Fn, b: Fn): Fn {
       const v = (x as number) % (y as number);
       return v === 0 ? 0 : v;
     });
+  }
+}
+
+/**
+ * int8 arithmetic. Two safe-integer operands are computed as numbers: a
+ * result that is still a safe integer is exact (rounding is monotonic, so an
+ * exact result beyond 2^53 − 1 never rounds back into the safe range), and
+ * no safe result can overflow int8. Anything else is redone in bigint and
+ * range-checked by int8Of (22003 "bigint out of range").
+ */
+function int8Arith(op: string, a: Fn, b: Fn): Fn {
+  const slow = (f: (x: bigint, y: bigint) => bigint) => (x: Value, y: Value): Value => int8Of(f(toBig(x), toBig(y)));
+  const divZero = (): DbError => new DbError('division_by_zero', 'division by zero');
+  switch (op) {
+    case '+': {
+      const big = slow((x, y) => x + y);
+      return strict2(a, b, (x, y) => {
+        if (typeof x === 'number' && typeof y === 'number') { const v = x + y; if (Number.isSafeInteger(v)) return v; }
+        return big(x, y);
+      });
+    }
+    case '-': {
+      const big = slow((x, y) => x - y);
+      return strict2(a, b, (x, y) => {
+        if (typeof x === 'number' && typeof y === 'number') { const v = x - y; if (Number.isSafeInteger(v)) return v; }
+        return big(x, y);
+      });
+    }
+    case '*': {
+      const big = slow((x, y) => x * y);
+      return strict2(a, b, (x, y) => {
+        if (typeof x === 'number' && typeof y === 'number') { const v = x * y; if (Number.isSafeInteger(v)) return v === 0 ? 0 : v; }
+        return big(x, y);
+      });
+    }
+    case '/': {
+      const big = slow((x, y) => x / y); // bigint / truncates toward zero; -2^63 / -1 overflows in int8Of
+      return strict2(a, b, (x, y) => {
+        if (y === 0) throw divZero();
+        // x - x % y is an exact multiple of y, so the float quotient is exact.
+        if (typeof x === 'number' && typeof y === 'number') return ((x - (x % y)) / y) || 0;
+        return big(x, y);
+      });
+    }
+    default: {
+      const big = slow((x, y) => x % y);
+      return strict2(a, b, (x, y) => {
+        if (y === 0) throw divZero();
+        if (typeof x === 'number' && typeof y === 'number') return (x % y) || 0;
+        return big(x, y);
+      });
+    }
   }
 }
 
@@ -196,7 +247,8 @@ export function compileNegate(a0: Compiled, pos: number): Compiled {
     const [lo, , name] = intRange(oid);
     return { type: a.type, fn: (r, c) => {
       const v = f(r, c); if (v === null) return null;
-      if (v === lo) throw new DbError('numeric_value_out_of_range', `${name} out of range`);
+      if (typeof v === 'bigint') return int8Of(-v); // only -(-2^63) is out of range
+      if (v === lo && oid !== Oid.INT8) throw new DbError('numeric_value_out_of_range', `${name} out of range`);
       return v === 0 ? 0 : -(v as number);
     }, constant: a.constant, rowFree: a.rowFree };
   }

@@ -85,7 +85,7 @@ function fromTemplate(sql: string, t: Slotted): readonly A.ParsedStatement[] | n
   }
   if (tpl === null) return null;
   const binding: A.TemplateBinding = {
-    values: t.classes.map((c, i) => literalRuntime(c, t.raw[i]!) as string | number),
+    values: t.classes.map((c, i) => literalRuntime(c, t.raw[i]!) as string | number | bigint),
     raw: t.raw,
     mapPos: (p) => mapPosition(t.spans, p),
     discard: () => { templates.set(t.key, null); },

@@ -122,7 +122,7 @@ export function aggregate(input: Plan, keys: readonly Fn[], aggs: readonly AggCa
         const kv = keys.map((k) => k(row, ctx));
         // One key: the value itself (Map compares numbers/strings/booleans/null by value).
         const hv = anyHash ? kv.map((v, i) => (hk[i] ? hk[i]!(v) : v)) : kv;
-        const mk: unknown = hv.length === 1 ? hv[0] : JSON.stringify(hv);
+        const mk: unknown = hv.length === 1 ? hv[0] : JSON.stringify(hv, bigintSafe);
         g = groups.get(mk);
         if (!g) { g = newGroup(kv); groups.set(mk, g); }
       }

@@ -193,7 +193,7 @@ function countExpr(e: Expr, what: string, base: Binder): (ctx: P.RunCtx) => numb
     const v = f([], ctx);
     if (v === null) return what === 'LIMIT' ? null : 0;
     if ((v as number) < 0) throw errorWithCode(what === 'LIMIT' ? '2201W' : '2201X', `${what} must not be negative`);
-    return v as number;
+    return Number(v); // an int8 beyond 2^53 is a bigint; as a count it may round
   };
 }
 

@@ -23,13 +23,19 @@
 import { DbError } from '../errors/index.ts';
 import type { RowId, StorageEngine, TxnHandle } from '../engine/api.ts';
 import type { SequenceDef } from './catalog.ts';
-import { INT8_MAX } from './types.ts';
+import { errorWithCode } from './sqlerror.ts';
+import { INT8_MAX, INT8_MIN, int8Of } from './types.ts';
 
 const RESERVE = 32;
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
 
-interface State { next: number; limit: number; rid: RowId }
+/** Counters are bigints, so values near the int8 limits stay exact; they leave as canonical int8 values. */
+interface State { next: bigint; limit: bigint; rid: RowId }
+
+/** `last` is stored as a JSON number while safe, else as its decimal text. */
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const encodeLast = (last: bigint): string => JSON.stringify({ last: last >= -SAFE && last <= SAFE ? Number(last) : last.toString() });
 
 export class SequenceCache {
   private readonly state = new Map<number, State>();
@@ -40,8 +46,8 @@ export class SequenceCache {
     let st = this.state.get(seq.heap);
     if (st) return st;
     for (const [rid, bytes] of this.engine.scan(user, seq.heap)) {
-      const last = (JSON.parse(fromUtf8.decode(bytes)) as { last: number }).last;
-      st = { next: last + seq.increment, limit: last, rid };
+      const last = BigInt((JSON.parse(fromUtf8.decode(bytes)) as { last: number | string }).last);
+      st = { next: last + BigInt(seq.increment), limit: last, rid };
     }
     if (!st) throw new DbError('data_corrupted', `sequence "${seq.name}" has no counter row`);
     this.state.set(seq.heap, st);
@@ -49,8 +55,8 @@ export class SequenceCache {
   }
 
   /** Persists `last` outside the user's transaction (see the header). */
-  private persist(seq: SequenceDef, st: State, last: number, user: TxnHandle): void {
-    const bytes = utf8.encode(JSON.stringify({ last }));
+  private persist(seq: SequenceDef, st: State, last: bigint, user: TxnHandle): void {
+    const bytes = utf8.encode(encodeLast(last));
     const internal = this.engine.begin();
     if (this.engine.fetch(internal, seq.heap, st.rid) === null) {
       this.engine.rollback(internal);
@@ -66,31 +72,33 @@ export class SequenceCache {
     this.engine.commit(internal).catch(() => { this.state.delete(seq.heap); });
   }
 
-  nextval(seq: SequenceDef, user: TxnHandle): number {
+  nextval(seq: SequenceDef, user: TxnHandle): number | bigint {
     const st = this.load(seq, user);
-    const v = st.next;
-    if ((seq.increment > 0 && v >= INT8_MAX) || (seq.increment < 0 && v <= -INT8_MAX)) {
-      throw new DbError('object_not_in_prerequisite_state' as never, `nextval: reached maximum value of sequence "${seq.name}"`);
+    const v = st.next, inc = BigInt(seq.increment);
+    if (v > INT8_MAX || v < INT8_MIN) {
+      const bound = inc > 0n ? `maximum value of sequence "${seq.name}" (${INT8_MAX})` : `minimum value of sequence "${seq.name}" (${INT8_MIN})`;
+      throw errorWithCode('2200H', `nextval: reached ${bound}`);
     }
-    const beyond = seq.increment > 0 ? v > st.limit : v < st.limit;
+    const beyond = inc > 0n ? v > st.limit : v < st.limit;
     if (beyond) {
-      const limit = v + (RESERVE - 1) * seq.increment;
+      const limit = v + BigInt(RESERVE - 1) * inc;
       this.persist(seq, st, limit, user);
       st.limit = limit;
     }
-    st.next = v + seq.increment;
-    return v;
+    st.next = v + inc;
+    return int8Of(v);
   }
 
   /** setval(seq, v, called): the next nextval returns v + increment if called, else v. */
-  setval(seq: SequenceDef, v: number, called: boolean, user: TxnHandle): number {
+  setval(seq: SequenceDef, value: number | bigint, called: boolean, user: TxnHandle): number | bigint {
     const st = this.load(seq, user);
-    const next = called ? v + seq.increment : v;
-    const last = next - seq.increment;
+    const v = BigInt(value), inc = BigInt(seq.increment);
+    const next = called ? v + inc : v;
+    const last = next - inc;
     this.persist(seq, st, last, user);
     st.next = next;
     st.limit = last;
-    return v;
+    return value;
   }
 
   /** Forgets cached counters (after a transaction that created sequences rolled back, their heaps are gone). */

@@ -81,7 +81,7 @@ export class Session {
   /** The block is the implicit transaction of a multi-statement query string (S6). */
   private implicitBlock = false;
   /** currval(): the last value nextval() gave this session, per sequence. */
-  private readonly lastValues = new Map<string, number>();
+  private readonly lastValues = new Map<string, number | bigint>();
 
   constructor(private readonly host: SessionHost) {
     this.settings = new SessionSettings(host.engine);

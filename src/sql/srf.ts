@@ -12,7 +12,7 @@ import { implicit } from './functions.ts';
 import { decAdd, decCmp, decFromText, decToText } from './numeric.ts';
 import * as P from './plan.ts';
 import { parseArray } from './text-array.ts';
-import { INT4, INT8, INTERVAL, NUMERIC, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, typeDisplayName, type SqlType } from './types.ts';
+import { INT4, INT8, INT8_MAX, INT8_MIN, INTERVAL, NUMERIC, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, int8Of, toBig, typeDisplayName, type SqlType } from './types.ts';
 
 export function planFunctionScan(it: Extract<FromItem, { kind: 'function' }>, binder: Binder): { plan: P.Plan; type: SqlType } {
   const args = it.args.map((a) => binder.compile(a));
@@ -48,9 +48,14 @@ export function planFunctionScan(it: Extract<FromItem, { kind: 'function' }>, bi
     const a = start.fn([], ctx), b = stop.fn([], ctx), s = step ? step.fn([], ctx) : 1;
     if (a === null || b === null || s === null) return;
     if (type.oid === Oid.INT4 || type.oid === Oid.INT8) {
-      const inc = s as number;
-      if (inc === 0) throw new DbError('invalid_parameter_value', 'step size cannot equal zero');
-      for (let v = a as number; inc > 0 ? v <= (b as number) : v >= (b as number); v += inc) yield [v];
+      if (s === 0) throw new DbError('invalid_parameter_value', 'step size cannot equal zero');
+      if (typeof a === 'number' && typeof b === 'number' && typeof s === 'number' && Number.isSafeInteger(Math.abs(b) + Math.abs(s))) {
+        for (let v = a; s > 0 ? v <= b : v >= b; v += s) yield [v];
+      } else {
+        // int8 near its limits: exact, and like PostgreSQL it stops where the next value would overflow.
+        const inc = toBig(s), end = toBig(b);
+        for (let v = toBig(a); (inc > 0n ? v <= end : v >= end) && v >= INT8_MIN && v <= INT8_MAX; v += inc) yield [int8Of(v)];
+      }
     } else if (type.oid === Oid.NUMERIC) {
       const inc = decFromText(String(s));
       if (inc.u === 0n) throw new DbError('invalid_parameter_value', 'step size cannot equal zero');

@@ -8,7 +8,8 @@
  *   …       …             the non-null values, in column order:
  *                           int2  2 bytes two's complement
  *                           int4  4 bytes two's complement
- *                           int8  8 bytes IEEE-754 float64 (exact for |v| ≤ 2^53, see types.ts)
+ *                           int8  8 bytes two's complement (format change: until
+ *                                 exact int8, these 8 bytes were a float64)
  *                           bool  1 byte, 0 or 1
  *                           float4 4 bytes IEEE-754 float32
  *                           float8 8 bytes IEEE-754 float64
@@ -76,7 +77,14 @@ export class TupleCodec {
       switch (kinds[i]) {
         case K.I2: b.writeInt16LE(v as number, o); o += 2; break;
         case K.I4: b.writeInt32LE(v as number, o); o += 4; break;
-        case K.I8: case K.F8: b.writeDoubleLE(v as number, o); o += 8; break;
+        case K.I8:
+          if (typeof v === 'number') {
+            // A safe integer splits exactly into a signed high and an unsigned low word.
+            const hi = Math.floor(v / 4294967296);
+            b.writeUInt32LE(v - hi * 4294967296, o); b.writeInt32LE(hi, o + 4);
+          } else b.writeBigInt64LE(v as bigint, o);
+          o += 8; break;
+        case K.F8: b.writeDoubleLE(v as number, o); o += 8; break;
         case K.F4: b.writeFloatLE(v as number, o); o += 4; break;
         case K.BYTES: {
           const bytes = v as Uint8Array;
@@ -122,7 +130,16 @@ export class TupleCodec {
       switch (kinds[i]) {
         case K.I2: out[i] = ((bytes[o]! | (bytes[o + 1]! << 8)) << 16) >> 16; o += 2; break;
         case K.I4: out[i] = bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | (bytes[o + 3]! << 24); o += 4; break;
-        case K.I8: case K.F8:
+        case K.I8: {
+          const lo = (bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | (bytes[o + 3]! << 24)) >>> 0;
+          const hi = bytes[o + 4]! | (bytes[o + 5]! << 8) | (bytes[o + 6]! << 16) | (bytes[o + 7]! << 24);
+          // |hi| < 2^21 is a value within ±2^53, exact as a number; beyond that the
+          // float is inexact but still outside the safe range, so the bigint is read.
+          const v = hi * 4294967296 + lo;
+          out[i] = Number.isSafeInteger(v) ? v : Buffer.from(bytes.buffer, bytes.byteOffset + o, 8).readBigInt64LE(0);
+          o += 8; break;
+        }
+        case K.F8:
           for (let k = 0; k < 8; k++) f64Bytes[k] = bytes[o + k]!;
           out[i] = f64[0]!; o += 8; break;
         case K.BOOL: out[i] = bytes[o++] === 1; break;

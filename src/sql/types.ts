@@ -2,8 +2,12 @@
  * SQL types: identity (PostgreSQL OIDs and typmods), names, and resolution of
  * a type name from the AST. Runtime representation of a value of each type:
  *
- *   int2, int4, int8     JS number. int8 beyond ±2^53 loses precision; range
- *                        checks compare as float64 (exact up to 2^53).
+ *   int2, int4           JS number
+ *   int8                 JS number when |v| ≤ 2^53 − 1 (a safe integer), JS
+ *                        bigint otherwise, never both: each int8 value has one
+ *                        representation (int8Of), so ===, Map keys and the
+ *                        hash keys of GROUP BY/DISTINCT/joins stay correct.
+ *                        JS's < and > compare a number with a bigint exactly.
  *   float4, float8       JS number (float4 values are Math.fround'ed)
  *   numeric              decimal string exactly as PostgreSQL prints it,
  *                        scale included ('1.50'); arithmetic in numeric.ts
@@ -176,22 +180,42 @@ export function resolveType(tn: TypeName): SqlType {
 
 export const INT2_MIN = -32768, INT2_MAX = 32767;
 export const INT4_MIN = -2147483648, INT4_MAX = 2147483647;
-export const INT8_MIN = -9223372036854775808, INT8_MAX = 9223372036854775807;
+export const INT8_MIN = -9223372036854775808n, INT8_MAX = 9223372036854775807n;
+const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
 export function intRange(oid: number): [number, number, string] {
   if (oid === Oid.INT2) return [INT2_MIN, INT2_MAX, 'smallint'];
   if (oid === Oid.INT4) return [INT4_MIN, INT4_MAX, 'integer'];
-  return [INT8_MIN, INT8_MAX, 'bigint'];
+  return [-(2 ** 63), 2 ** 63, 'bigint'];
 }
 
-/** Range-checks an integer result of arithmetic or a cast: 22003 "integer out of range". */
-export function checkInt(v: number, oid: number): number {
-  const [lo, hi, name] = intRange(oid);
-  // INT8_MAX rounds up to 2^63 as a float, so the int8 upper bound must be exclusive.
-  if (v < lo || v > hi || (oid === Oid.INT8 && v >= 9223372036854775807)) {
-    throw new DbError('numeric_value_out_of_range', `${name} out of range`);
+const outOfRange = (name: string): DbError => new DbError('numeric_value_out_of_range', `${name} out of range`);
+
+/** The canonical int8 value of an exact integer (see the header); 22003 "bigint out of range" beyond int8. */
+export function int8Of(b: bigint): number | bigint {
+  if (b >= -SAFE_BIG && b <= SAFE_BIG) return Number(b);
+  if (b < INT8_MIN || b > INT8_MAX) throw outOfRange('bigint');
+  return b;
+}
+
+/** An integer value (number or bigint) as a bigint, for exact int8 arithmetic. */
+export const toBig = (v: Value): bigint => (typeof v === 'bigint' ? v : BigInt(v as number));
+
+/**
+ * Range-checks an integer result of arithmetic or a cast: 22003 "<type> out
+ * of range". `v` is an exact integer: a bigint, or a number that is a safe
+ * integer or an integral float (a rounded float8) that only int8 may accept.
+ */
+export function checkInt(v: number | bigint, oid: number): number | bigint {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) {
+    if (oid === Oid.INT8) return v === 0 ? 0 : v;
+    const [lo, hi, name] = intRange(oid);
+    if (v < lo || v > hi) throw outOfRange(name);
+    return v === 0 ? 0 : v;
   }
-  return v === 0 ? 0 : v;
+  // 2^63 is a float, but not an int8; -2^63 is both.
+  if (oid !== Oid.INT8 || (typeof v === 'number' && (v >= 2 ** 63 || v < -(2 ** 63)))) throw outOfRange(intRange(oid)[2]);
+  return int8Of(typeof v === 'number' ? BigInt(v) : v);
 }
 
 /** A value's text form exactly as PostgreSQL prints it; null for SQL NULL. */

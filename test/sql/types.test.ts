@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DbError } from '../../src/errors/index.ts';
 import { TupleCodec, MAX_TUPLE } from '../../src/sql/tuple.ts';
+import { KeyCodec, compareBytes } from '../../src/sql/keys.ts';
 import { BOOL, INT2, INT4, INT8, TEXT, UNKNOWN, formatValue, resolveType, typeDisplayName, Oid } from '../../src/sql/types.ts';
 import { castFn, parseBool, parseInt_ } from '../../src/sql/casts.ts';
 import { decDiv, decToText } from '../../src/sql/numeric.ts';
@@ -16,6 +17,11 @@ describe('types', () => {
   it('parses integers as PostgreSQL does', () => {
     expect(parseInt_(' 12 ', Oid.INT4)).toBe(12);
     expect(parseInt_('-32768', Oid.INT2)).toBe(-32768);
+    expect(parseInt_('9007199254740991', Oid.INT8)).toBe(9007199254740991);
+    expect(parseInt_('9007199254740993', Oid.INT8)).toBe(9007199254740993n);
+    expect(parseInt_(' -9223372036854775808', Oid.INT8)).toBe(-9223372036854775808n);
+    expect(err(() => parseInt_('9223372036854775808', Oid.INT8)).code).toBe('22003');
+    expect(err(() => parseInt_('99999999999999999999', Oid.INT4)).code).toBe('22003');
     const e = err(() => parseInt_('abc', Oid.INT4));
     expect([e.code, e.message]).toEqual(['22P02', 'invalid input syntax for type integer: "abc"']);
     const f = err(() => parseInt_('99999999999', Oid.INT4));
@@ -77,6 +83,19 @@ describe('tuple encoding', () => {
       [1, 2, 3, 'x'.repeat(300), true, ''],
     ];
     for (const r of rows) expect(codec.decode(codec.encode(r), [])).toEqual(r);
+  });
+
+  it('stores int8 exactly, as a number while safe and a bigint beyond', () => {
+    const i8 = new TupleCodec([INT8]);
+    const values = [0, -1, 2 ** 32, -(2 ** 32) - 1, 2 ** 53 - 1, -(2 ** 53) + 1, 2n ** 53n, -(2n ** 53n), 2n ** 63n - 1n, -(2n ** 63n), 9007199254740993n];
+    for (const v of values) expect(i8.decode(i8.encode([v]), [])).toEqual([v]);
+  });
+
+  it('orders int8 index keys exactly', () => {
+    const keys = new KeyCodec([INT8], [false]);
+    const sorted = [-(2n ** 63n), -(2n ** 53n), -(2 ** 53) + 1, -1, 0, 2 ** 53 - 1, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n - 1n];
+    const enc = sorted.map((v) => keys.encode([v]));
+    for (let i = 1; i < enc.length; i++) expect(compareBytes(enc[i - 1]!, enc[i]!)).toBeLessThan(0);
   });
 
   it('is compact', () => {
