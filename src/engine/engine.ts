@@ -10,7 +10,7 @@ import { nodeFileSystem, type FileSystem } from '../io/file.ts';
 import { DbError } from '../errors/index.ts';
 import { DirLock } from '../storage/lock.ts';
 import { DataFile } from '../storage/datafile.ts';
-import { readControl, writeControl, type ControlData, type RecoveryReport } from '../storage/control.ts';
+import { CONTROL_VERSION, readControl, writeControl, type ControlData, type RecoveryReport } from '../storage/control.ts';
 import { META_PAGE, PAGE_SIZE, PageType } from '../storage/page.ts';
 import { BufferPool } from '../buffer/pool.ts';
 import { WalWriter } from '../wal/writer.ts';
@@ -125,7 +125,7 @@ export class Engine implements StorageEngine {
     this.wal = new WalWriter(this.fsys, this.walDir, segSize, segSize);
     this.bindAccess(1);
     this.control = {
-      version: 1, pageSize: PAGE_SIZE, walSegmentSize: segSize, state: 'in production',
+      version: CONTROL_VERSION, pageSize: PAGE_SIZE, walSegmentSize: segSize, state: 'in production',
       checkpointLsn: 0, redoLsn: 0, nextXid: 1, checkpointTime: new Date().toISOString(), lastRecovery: null,
     };
     this.pool.with(META_PAGE, (_, f) =>

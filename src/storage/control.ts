@@ -16,7 +16,12 @@ import type { FileSystem } from '../io/file.ts';
 import { DbError } from '../errors/index.ts';
 import { crc32c } from './crc.ts';
 
-export const CONTROL_VERSION = 1;
+/**
+ * The version of everything on disk (control file, pages, tuples, WAL):
+ * bumped with any change an older server could misread. 2: 36-byte WAL
+ * record headers, int8 stored as an exact 8-byte integer.
+ */
+export const CONTROL_VERSION = 2;
 const MAGIC = Buffer.from('ARIESCTL');
 
 export type DbState = 'shut down' | 'in production' | 'in crash recovery';
@@ -62,7 +67,13 @@ export function readControl(fsys: FileSystem, file: string): ControlData | null 
   if (body.length !== len || crc32c(body) !== buf.readUInt32LE(8)) {
     throw new DbError('data_corrupted', `control file "${file}" fails its checksum`);
   }
-  return JSON.parse(body.toString('utf8')) as ControlData;
+  const data = JSON.parse(body.toString('utf8')) as ControlData;
+  if (data.version !== CONTROL_VERSION) {
+    throw new DbError('object_not_in_prerequisite_state', 'database files are incompatible with server', {
+      detail: `The data directory was initialized with format version ${data.version}, but the server needs version ${CONTROL_VERSION}.`,
+    });
+  }
+  return data;
 }
 
 export function writeControl(fsys: FileSystem, file: string, data: ControlData): void {

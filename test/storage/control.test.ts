@@ -62,6 +62,17 @@ describe('control file', () => {
     expect(readControl(nodeFileSystem, file)).toEqual(sample);
   });
 
+  it('refuses a data directory of another format version (55000), naming both versions', () => {
+    const file = path.join(tmpdir(), 'control');
+    writeControl(nodeFileSystem, file, { ...sample, version: CONTROL_VERSION - 1 });
+    let err: unknown;
+    try { readControl(nodeFileSystem, file); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(DbError);
+    expect((err as DbError).code).toBe('55000');
+    expect((err as DbError).message).toBe('database files are incompatible with server');
+    expect((err as DbError).detail).toContain(`format version ${CONTROL_VERSION - 1}`);
+  });
+
   it('reads as null when absent', () => {
     expect(readControl(nodeFileSystem, path.join(tmpdir(), 'control'))).toBeNull();
   });
