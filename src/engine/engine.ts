@@ -430,8 +430,8 @@ export class Engine implements StorageEngine {
     }
   }
 
-  waitFor(handle: TxnHandle, wait: LockWait): Promise<void> {
-    return this.txns.waitFor(handle as Txn, wait.holderXid, this.settings.num('lock_timeout'));
+  waitFor(handle: TxnHandle, wait: LockWait, signal?: AbortSignal): Promise<void> {
+    return this.txns.waitFor(handle as Txn, wait.holderXid, this.settings.num('lock_timeout'), signal);
   }
 
   // ---- heaps ----
