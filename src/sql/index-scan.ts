@@ -13,6 +13,7 @@
  * reached twice through two entries of one scan is returned once.
  */
 import type { RowId } from '../engine/api.ts';
+import { tick } from './interrupt.ts';
 import type { Value } from './api.ts';
 import type { Expr } from './ast.ts';
 import { castFn } from './casts.ts';
@@ -130,6 +131,7 @@ function indexScan(table: TableDef, label: string, c: Candidate, recheck: readon
     const seen = uniqueHit ? null : new Set<RowId>();
     const opts = { prefix, ...(low ? { low } : {}) };
     for (const [key, rid] of ctx.engine.indexScan(ctx.txn, id, opts)) {
+      tick();
       if (low && !lowIncl && startsWithKey(key, low)) continue;
       if (high) {
         const head = key.subarray(0, high.length);

@@ -342,7 +342,7 @@ class Translator extends QueryTranslator {
   }
 
   private set(s: Raw): A.Statement {
-    if (s.is_local) throw unsupported('SET LOCAL');
+    const local = s.is_local === true;
     switch (s.kind) {
       case 'VAR_SET_VALUE': {
         const parts = (s.args as Raw[]).map((a) => {
@@ -354,9 +354,9 @@ class Translator extends QueryTranslator {
           if (c.boolval) return c.boolval.boolval ? 'on' : 'off';
           throw unsupported('this SET value');
         });
-        return { kind: 'set', name: s.name, value: parts.join(', ') };
+        return { kind: 'set', name: s.name, value: parts.join(', '), local };
       }
-      case 'VAR_SET_DEFAULT': case 'VAR_RESET': return { kind: 'set', name: s.name, value: null };
+      case 'VAR_SET_DEFAULT': case 'VAR_RESET': return { kind: 'set', name: s.name, value: null, local };
       default: throw unsupported(s.kind === 'VAR_SET_MULTI' ? 'SET ' + String(s.name).toUpperCase() : String(s.kind));
     }
   }

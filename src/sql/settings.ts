@@ -5,10 +5,15 @@
  * session-level parameters that clients and drivers set or read on connect
  * (client_encoding, DateStyle, application_name, server_version, …) are kept
  * per session here and have no effect beyond being shown.
+ *
+ * statement_timeout is an engine setting only for its default (`--set`):
+ * SET keeps it per session, as one client's limit must not stop another's
+ * statements. SET LOCAL works for the per-session parameters only; the
+ * values it replaced come back when the transaction ends.
  */
 import { DbError } from '../errors/index.ts';
 import type { StorageEngine } from '../engine/api.ts';
-import { settingDescription, settingNames } from '../engine/settings.ts';
+import { parseSetting, settingDescription, settingNames } from '../engine/settings.ts';
 import type { QueryResult } from './api.ts';
 import { Oid } from './types.ts';
 
@@ -38,18 +43,39 @@ export function sessionSettingList(): { name: string; value: string; readonly: b
   return Object.entries(SESSION_DEFAULTS).map(([name, d]) => ({ name: DISPLAY_NAMES[name] ?? name, value: d.value, readonly: !!d.readonly, description: d.description }));
 }
 
+/** Engine settings whose SET value is kept per session (the engine's value is the default). */
+const PER_SESSION = new Set(['statement_timeout']);
+
 export class SessionSettings {
   private readonly values = new Map<string, string>();
   /** Engine values when the session first changed them, for RESET. */
   private readonly engineDefaults = new Map<string, string>();
+  /** Per-session values before this transaction's first SET LOCAL of each (undefined: the default). */
+  private readonly beforeLocal = new Map<string, string | undefined>();
+  /** statement_timeout in ms, parsed once per change rather than per statement. */
+  private timeoutMs: number;
 
-  constructor(private readonly engine: StorageEngine) {}
+  constructor(private readonly engine: StorageEngine) {
+    this.timeoutMs = parseSetting('statement_timeout', this.get('statement_timeout')) as number;
+  }
 
-  set(name: string, value: string | null): QueryResult {
-    const local = SESSION_DEFAULTS[name];
-    if (local) {
-      if (local.readonly) throw new DbError('object_not_in_prerequisite_state', `parameter "${name}" cannot be changed`);
+  /** statement_timeout in milliseconds (0: none). */
+  get statementTimeoutMs(): number {
+    return this.timeoutMs;
+  }
+
+  set(name: string, value: string | null, local = false): QueryResult {
+    const own = SESSION_DEFAULTS[name];
+    if (own || PER_SESSION.has(name)) {
+      if (own?.readonly) throw new DbError('object_not_in_prerequisite_state', `parameter "${name}" cannot be changed`);
+      if (!own && value !== null) parseSetting(name, value); // 22023 before anything changes
+      // A plain SET after SET LOCAL in one transaction outlasts it, as in PostgreSQL.
+      if (!local) this.beforeLocal.delete(name);
+      else if (!this.beforeLocal.has(name)) this.beforeLocal.set(name, this.values.get(name));
       if (value === null) this.values.delete(name); else this.values.set(name, value);
+      if (name === 'statement_timeout') this.timeoutMs = parseSetting(name, this.get(name)) as number;
+    } else if (local) {
+      throw new DbError('feature_not_supported', `SET LOCAL of "${name}" is not supported: the parameter is engine-wide`);
     } else {
       if (value === null) {
         const d = this.engineDefaults.get(name);
@@ -64,9 +90,22 @@ export class SessionSettings {
   }
 
   get(name: string): string {
-    const local = SESSION_DEFAULTS[name];
-    if (local) return this.values.get(name) ?? local.value;
+    const own = SESSION_DEFAULTS[name];
+    if (own) return this.values.get(name) ?? own.value;
+    if (PER_SESSION.has(name)) return this.values.get(name) ?? this.engineDefault(name);
     return this.engine.getSetting(name);
+  }
+
+  /** The end of a transaction: what SET LOCAL replaced comes back. */
+  endTransaction(): void {
+    if (this.beforeLocal.size === 0) return;
+    for (const [name, v] of this.beforeLocal) this.set(name, v ?? null);
+    this.beforeLocal.clear();
+  }
+
+  /** The engine's value of a per-session setting ('0', off, from an engine that lacks it). */
+  private engineDefault(name: string): string {
+    try { return this.engine.getSetting(name); } catch { return '0'; }
   }
 
   show(name: string): QueryResult {

@@ -9,6 +9,7 @@ import type { FromItem } from './ast.ts';
 import { parseInterval, timestampAddInterval } from './datetime.ts';
 import type { Binder, Compiled } from './expr.ts';
 import { implicit } from './functions.ts';
+import { tick } from './interrupt.ts';
 import { decAdd, decCmp, decFromText, decToText } from './numeric.ts';
 import * as P from './plan.ts';
 import { INT4, INT8, INTERVAL, NUMERIC, Oid, TIMESTAMP, TIMESTAMPTZ, typeDisplayName, type SqlType } from './types.ts';
@@ -40,12 +41,12 @@ export function planFunctionScan(it: Extract<FromItem, { kind: 'function' }>, bi
     if (type.oid === Oid.INT4 || type.oid === Oid.INT8) {
       const inc = s as number;
       if (inc === 0) throw new DbError('invalid_parameter_value', 'step size cannot equal zero');
-      for (let v = a as number; inc > 0 ? v <= (b as number) : v >= (b as number); v += inc) yield [v];
+      for (let v = a as number; inc > 0 ? v <= (b as number) : v >= (b as number); v += inc) { tick(); yield [v]; }
     } else if (type.oid === Oid.NUMERIC) {
       const inc = decFromText(String(s));
       if (inc.u === 0n) throw new DbError('invalid_parameter_value', 'step size cannot equal zero');
       const end = decFromText(b as string);
-      for (let v = decFromText(a as string); inc.u > 0n ? decCmp(v, end) <= 0 : decCmp(v, end) >= 0; v = decAdd(v, inc)) yield [decToText(v)];
+      for (let v = decFromText(a as string); inc.u > 0n ? decCmp(v, end) <= 0 : decCmp(v, end) >= 0; v = decAdd(v, inc)) { tick(); yield [decToText(v)]; }
     } else {
       const iv = parseInterval(s as string);
       if (iv.months === 0 && iv.days === 0 && iv.usec === 0) throw new DbError('invalid_parameter_value', 'step size cannot equal zero');
@@ -53,7 +54,7 @@ export function planFunctionScan(it: Extract<FromItem, { kind: 'function' }>, bi
       const strip = (v: string): string => v.replace(/\+00$/, '');
       const forward = iv.months > 0 || iv.days > 0 || iv.usec > 0;
       const end = strip(b as string);
-      for (let v = strip(a as string); forward ? v <= end : v >= end; v = timestampAddInterval(v, iv, 1)) yield [v + suffix];
+      for (let v = strip(a as string); forward ? v <= end : v >= end; v = timestampAddInterval(v, iv, 1)) { tick(); yield [v + suffix]; }
     }
   };
   return { plan: P.describe(plan, `Function Scan on ${it.name}`), type };

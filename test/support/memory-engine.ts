@@ -37,7 +37,7 @@ interface Txn extends TxnHandle {
 
 const KNOWN_SETTINGS: Record<string, string> = {
   synchronous_commit: 'on', checkpoint_timeout: '5min', max_wal_size: '1GB', full_page_writes: 'on',
-  shared_buffers: '128MB', wal_writer_delay: '200ms', lock_timeout: '0',
+  shared_buffers: '128MB', wal_writer_delay: '200ms', lock_timeout: '0', statement_timeout: '0',
 };
 
 export class MemoryEngine implements StorageEngine {
