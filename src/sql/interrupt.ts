@@ -39,31 +39,58 @@ function checkDeadline(): void {
   if (deadline !== Infinity && performance.now() >= deadline) throw timeoutError();
 }
 
-/** One statement's interruption state: its deadline, its timer, its abort signal. */
+/**
+ * One statement's interruption state. Most statements never wait, so the
+ * AbortController and the timeout's timer are made only when the first wait
+ * asks for the signal; before that, the deadline alone (I2) and `reason` say
+ * whether the statement is stopped.
+ */
 export class StatementInterrupt {
-  private readonly ctl = new AbortController();
-  private readonly timer: NodeJS.Timeout | undefined;
   private readonly deadline: number;
+  private reason: DbError | null = null;
+  private ctl: AbortController | null = null;
+  private timer: NodeJS.Timeout | undefined;
 
   /** timeoutMs 0: no timeout, only cancel(). */
   constructor(timeoutMs: number) {
     this.deadline = timeoutMs > 0 ? performance.now() + timeoutMs : Infinity;
-    if (timeoutMs > 0) this.timer = setTimeout(() => this.ctl.abort(timeoutError()), timeoutMs);
   }
 
+  /** Aborted when the statement is stopped (I1); made on first use, with the timer for what is left of the timeout. */
   get signal(): AbortSignal {
+    if (this.ctl) return this.ctl.signal;
+    this.ctl = new AbortController();
+    if (this.reason) this.ctl.abort(this.reason);
+    else if (this.deadline !== Infinity) this.timer = setTimeout(() => this.stop(timeoutError()), Math.max(0, this.deadline - performance.now()));
     return this.ctl.signal;
   }
 
-  /** A client's cancel; the first reason given sticks. */
+  /** A client's cancel. */
   cancel(): void {
-    this.ctl.abort(cancelError());
+    this.stop(cancelError());
   }
 
-  /** Runs synchronous work with the deadline armed (I2); throws first if the statement is already stopped. */
+  /** The first reason given sticks. */
+  private stop(e: DbError): void {
+    if (this.reason) return;
+    this.reason = e;
+    this.ctl?.abort(e);
+  }
+
+  /** Throws if the statement is stopped: cancelled, or past its deadline (a timer may not have run yet). */
+  private check(): void {
+    if (this.reason) throw this.reason;
+    if (this.deadline !== Infinity && performance.now() >= this.deadline) this.stop(timeoutError());
+    if (this.reason) throw this.reason;
+  }
+
+  /**
+   * Runs synchronous work with the deadline armed (I2); throws first if the
+   * statement is stopped. The clock is left to tick(): a statement too short
+   * to reach a check may finish a little past its deadline.
+   */
   runSync<T>(work: () => T): T {
-    this.ctl.signal.throwIfAborted();
-    if (performance.now() >= this.deadline) throw timeoutError();
+    if (this.reason) throw this.reason;
     const outer = deadline;
     deadline = this.deadline;
     try {
@@ -75,16 +102,16 @@ export class StatementInterrupt {
 
   /** pg_sleep: resolves after ms, or rejects with the reason as soon as the statement is stopped (I1). */
   sleep(ms: number): Promise<void> {
-    const s = this.ctl.signal;
+    this.check();
+    const s = this.signal;
     return new Promise((resolve, reject) => {
-      if (s.aborted) { reject(s.reason); return; }
       const stop = (): void => { clearTimeout(t); reject(s.reason); };
       const t = setTimeout(() => { s.removeEventListener('abort', stop); resolve(); }, ms);
       s.addEventListener('abort', stop, { once: true });
     });
   }
 
-  /** Ends the statement's timer; the signal is not needed after. */
+  /** Ends the statement's timer, if one was made. */
   dispose(): void {
     clearTimeout(this.timer);
   }
