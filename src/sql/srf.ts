@@ -41,7 +41,12 @@ export function planFunctionScan(it: Extract<FromItem, { kind: 'function' }>, bi
     if (type.oid === Oid.INT4 || type.oid === Oid.INT8) {
       const inc = s as number;
       if (inc === 0) throw new DbError('invalid_parameter_value', 'step size cannot equal zero');
-      for (let v = a as number; inc > 0 ? v <= (b as number) : v >= (b as number); v += inc) { tick(); yield [v]; }
+      // The cheapest rows there are: tick() only every 64th, a local count being cheaper still (interrupt.ts, I2).
+      let n = 0;
+      for (let v = a as number; inc > 0 ? v <= (b as number) : v >= (b as number); v += inc) {
+        if (++n === 64) { n = 0; tick(); }
+        yield [v];
+      }
     } else if (type.oid === Oid.NUMERIC) {
       const inc = decFromText(String(s));
       if (inc.u === 0n) throw new DbError('invalid_parameter_value', 'step size cannot equal zero');
