@@ -2,8 +2,8 @@
  * Index paths of the planner against SQLite (better-sqlite3), in the same
  * process and run (issue figures, not a timed test).
  *
- *   node --import tsx bench/index-plans.ts [--rows 1000000] [--outer 1000] [--rounds 3] [--seconds 2]
- *   node --import tsx bench/index-plans.ts --rows 20000          # a quick check that it works
+ *   node --import ./bin/register.mjs bench/index-plans.ts [--rows 1000000] [--outer 1000] [--rounds 3] [--seconds 2]
+ *   node --import ./bin/register.mjs bench/index-plans.ts --rows 20000          # a quick check that it works
  *
  * Tables, the same in both engines: big (id int PRIMARY KEY, g int, v text)
  * with --rows rows, and outer_rows (k int, ref int) with --outer rows whose

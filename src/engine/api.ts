@@ -103,8 +103,12 @@ export interface StorageEngine {
   mark(txn: TxnHandle): number;
   /** Undoes the transaction's changes made after mark (writing CLRs); the transaction stays open. */
   rollbackTo(txn: TxnHandle, mark: number): void;
-  /** Waits until the holder of a LockWait ends; throws DbError deadlock_detected (40P01) if waiting would close a cycle. */
-  waitFor(txn: TxnHandle, wait: LockWait, lockTimeoutMs?: number): Promise<void>;
+  /**
+   * Waits until the holder of a LockWait ends; throws DbError deadlock_detected (40P01) if waiting would close a cycle,
+   * lock_not_available (55P03) after the lock timeout (the session's, else the engine's lock_timeout), and the
+   * signal's reason as soon as `signal` is aborted.
+   */
+  waitFor(txn: TxnHandle, wait: LockWait, lockTimeoutMs?: number, signal?: AbortSignal): Promise<void>;
 
   /** Creates an empty heap; the allocation is redo-only (not undone if txn aborts: the empty heap leaks). */
   createHeap(txn: TxnHandle): HeapId;

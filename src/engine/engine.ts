@@ -460,8 +460,8 @@ export class Engine implements StorageEngine {
     }
   }
 
-  waitFor(handle: TxnHandle, wait: LockWait, lockTimeoutMs?: number): Promise<void> {
-    return this.txns.waitFor(handle as Txn, wait.holderXid, lockTimeoutMs ?? this.settings.num('lock_timeout'));
+  waitFor(handle: TxnHandle, wait: LockWait, lockTimeoutMs?: number, signal?: AbortSignal): Promise<void> {
+    return this.txns.waitFor(handle as Txn, wait.holderXid, lockTimeoutMs ?? this.settings.num('lock_timeout'), signal);
   }
 
   // ---- heaps ----

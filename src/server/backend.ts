@@ -3,7 +3,7 @@
  * need of their connection: its session, the outgoing messages, the
  * incoming ones (COPY FROM reads its data itself), and the cancel flag.
  */
-import { DbError, asDbError } from '../errors/index.ts';
+import { asDbError } from '../errors/index.ts';
 import type { Session } from '../sql/session.ts';
 import { ProtocolError } from './errors.ts';
 import type { FrontendMessage } from './messages.ts';
@@ -26,4 +26,5 @@ export function reportError(b: Backend, e: unknown): void {
   b.send(errorResponse(asDbError(e)));
 }
 
-export const canceled = (): DbError => new DbError('query_canceled', 'canceling statement due to user request');
+/** 57014 for a cancel seen between statements; the same error a running statement gets (sql/interrupt.ts). */
+export { cancelError as canceled } from '../sql/interrupt.ts';

@@ -94,9 +94,15 @@ export class Connection implements Backend {
     return this.cancelFlag;
   }
 
-  /** CancelRequest for this connection: honoured only while it works on a message. */
+  /**
+   * CancelRequest for this connection: honoured only while it works on a
+   * message. The statement running now fails with 57014 at its next wait
+   * (session.cancel); the flag stops the rest of the message after it.
+   */
   requestCancel(): void {
-    if (this.busy) this.cancelFlag = true;
+    if (!this.busy) return;
+    this.cancelFlag = true;
+    this.sessionOrNull?.cancel();
   }
 
   /** Server shutdown: finish the message in hand, then say goodbye (57P01). */

@@ -265,7 +265,7 @@ export type Statement =
   | { readonly kind: 'release'; readonly name: string }
   | { readonly kind: 'rollback_to'; readonly name: string }
   /** value null = DEFAULT / RESET. */
-  | { readonly kind: 'set'; readonly name: string; readonly value: string | null }
+  | { readonly kind: 'set'; readonly name: string; readonly value: string | null; readonly local?: boolean }
   | { readonly kind: 'show'; readonly name: string }
   /** SET TRANSACTION (session false) or SET SESSION CHARACTERISTICS AS TRANSACTION; null = not named. */
   | { readonly kind: 'set_transaction'; readonly session: boolean; readonly readOnly: boolean | null; readonly isolation: string | null }

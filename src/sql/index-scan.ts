@@ -21,6 +21,7 @@
  * statement a row's visible version does not change (engine api.ts).
  */
 import type { IndexScanOptions } from '../engine/api.ts';
+import { tick } from './interrupt.ts';
 import type { Expr } from './ast.ts';
 import type { TableDef } from './catalog.ts';
 import { exprToSql } from './deparse.ts';
@@ -149,6 +150,7 @@ function makeProbe(table: TableDef, p: IndexPath, recheck: readonly Fn[]): Probe
     if (low) opts.low = low;
     if (high) opts.high = high;
     for (const [key, rid] of ctx.engine.indexScan(ctx.txn, id, opts)) {
+      tick();
       const bytes = ctx.engine.fetch(ctx.txn, table.heap, rid);
       if (!bytes) continue;
       const row: Row = new Array(n + 1);

@@ -412,7 +412,7 @@ class Translator extends QueryTranslator {
   }
 
   private set(s: Raw): A.Statement {
-    if (s.is_local) throw unsupported('SET LOCAL');
+    const local = s.is_local === true;
     switch (s.kind) {
       case 'VAR_SET_VALUE': {
         const parts = (s.args as Raw[]).map((a) => {
@@ -424,9 +424,9 @@ class Translator extends QueryTranslator {
           if (c.boolval) return c.boolval.boolval ? 'on' : 'off';
           throw unsupported('this SET value');
         });
-        return { kind: 'set', name: s.name, value: parts.join(', ') };
+        return { kind: 'set', name: s.name, value: parts.join(', '), local };
       }
-      case 'VAR_SET_DEFAULT': case 'VAR_RESET': return { kind: 'set', name: s.name, value: null };
+      case 'VAR_SET_DEFAULT': case 'VAR_RESET': return { kind: 'set', name: s.name, value: null, local };
       case 'VAR_SET_MULTI':
         if (s.name === 'TRANSACTION' || s.name === 'SESSION CHARACTERISTICS') {
           return { kind: 'set_transaction', session: s.name !== 'TRANSACTION', ...transactionModes(s.args) };

@@ -10,12 +10,16 @@
  *
  * Plans are built once per (statement, catalog) and shared between
  * executions; all per-execution state lives in RunCtx or in generator locals.
+ *
+ * Scans and joins call tick() per row they look at (interrupt.ts, I2), so
+ * statement_timeout stops any statement that reads or pairs many rows.
  */
 import type { StorageEngine, TxnHandle } from '../engine/api.ts';
 import type { Value } from './api.ts';
 import type { TableDef } from './catalog.ts';
 import type { ExecCtx, Fn, Row } from './expr.ts';
 import type { Accumulator } from './aggregates.ts';
+import { tick } from './interrupt.ts';
 
 export interface RunCtx extends ExecCtx {
   readonly engine: StorageEngine;
@@ -56,6 +60,7 @@ export function seqScan(table: TableDef, width: number, where: Fn | null = null)
   if (where === null) {
     return function* (ctx: RunCtx) {
       for (const [rid, bytes] of ctx.engine.scan(ctx.txn, heap)) {
+        tick();
         const row: Row = new Array(n + 1);
         codec.decode(bytes, row, width);
         row[n] = rid;
@@ -66,6 +71,7 @@ export function seqScan(table: TableDef, width: number, where: Fn | null = null)
   return function* (ctx: RunCtx) {
     const buf: Row = new Array(n + 1);
     for (const [rid, bytes] of ctx.engine.scan(ctx.txn, heap)) {
+      tick();
       codec.decode(bytes, buf, width);
       buf[n] = rid;
       if (where(buf, ctx) === true) yield buf.slice();
@@ -238,6 +244,7 @@ export function nestedLoop(left: Plan, right: Plan, lw: number, rw: number, cond
     for (const l of left(ctx)) {
       let any = false;
       for (let j = 0; j < rights.length; j++) {
+        tick();
         const row = concat(l, rights[j]!, lw, rw);
         if (cond !== null && cond(row, ctx) !== true) continue;
         any = true;
@@ -280,11 +287,13 @@ export function hashJoin(left: Plan, right: Plan, lw: number, rw: number, leftKe
     }
     const matched = keepRight ? new Uint8Array(rights.length) : null;
     for (const l of left(ctx)) {
+      tick();
       const k = keyOf(leftKeys, l, ctx);
       let any = false;
       const list = k === null ? undefined : table.get(k);
       if (list) {
         for (const j of list) {
+          tick();
           const row = concat(l, rights[j]!, lw, rw);
           if (residual !== null && residual(row, ctx) !== true) continue;
           any = true;

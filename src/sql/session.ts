@@ -25,6 +25,9 @@
  *      failed block; RELEASE forgets it and the ones after it. A failed
  *      statement inside a block is rolled back to its own mark at once, so
  *      it holds no row locks while the block waits for ROLLBACK.
+ *  S8. statement_timeout and cancel() stop a statement with 57014
+ *      (interrupt.ts): its waits end at once, its synchronous work at the
+ *      next check; it then fails like any other error (S1, S2).
  *
  * Notices and warnings (BEGIN inside a block, DROP TABLE IF EXISTS of a
  * missing table, …) go to `onNotice` as DbErrors with severity NOTICE or
@@ -38,6 +41,7 @@ import { loadCatalog, tableInfo, type Catalog, type SequenceDef } from './catalo
 import type { Notify } from './ddl.ts';
 import { describeStatement } from './describe.ts';
 import { executeStatement, isDdl } from './executor.ts';
+import { StatementInterrupt } from './interrupt.ts';
 import { parseSql } from './parse.ts';
 import type { RunCtx } from './plan.ts';
 import type { SequenceCache } from './sequences.ts';
@@ -82,6 +86,8 @@ export class Session {
   private implicitBlock = false;
   /** currval(): the last value nextval() gave this session, per sequence. */
   private readonly lastValues = new Map<string, number | bigint>();
+  /** The statement running now, for cancel() (S8). */
+  private running: StatementInterrupt | null = null;
 
   constructor(private readonly host: SessionHost) {
     this.settings = new SessionSettings(host.engine);
@@ -183,6 +189,11 @@ export class Session {
     try { return f(this.host.sharedCatalog(t)); } finally { engine.rollback(t); }
   }
 
+  /** A client's cancel: the statement running now, if any, fails with 57014 (S8). */
+  cancel(): void {
+    this.running?.cancel();
+  }
+
   /** Rolls back an open transaction; the session cannot be used afterwards. */
   async close(): Promise<void> {
     await this.queue;
@@ -215,6 +226,7 @@ export class Session {
     this.inBlock = false;
     this.failed = false;
     this.savepoints = [];
+    this.settings.endTransaction();
     const finish = (): void => {
       this.localCatalog = null;
       if (txn.touchedCatalog) this.host.invalidateCatalog();
@@ -255,7 +267,9 @@ export class Session {
       throw new DbError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
     }
     switch (s.kind) {
-      case 'set': return this.guard(() => this.settings.set(s.name, s.value));
+      case 'set':
+        if (s.local && !this.inBlock) { this.notify('WARNING', 'SET LOCAL can only be used in transaction blocks', 'no_active_sql_transaction'); return done('SET'); }
+        return this.guard(() => this.settings.set(s.name, s.value, s.local));
       case 'show': return this.guard(() => this.settings.show(s.name));
       case 'set_transaction': return this.guard(() => this.setTransaction(s));
       case 'checkpoint': return this.guard(() => this.host.engine.checkpoint().then(() => done('CHECKPOINT')));
@@ -265,14 +279,18 @@ export class Session {
     const txn = autocommit ? this.beginTxn() : this.txn!;
     let result: QueryResult;
     const mark = this.host.engine.mark(txn);
+    const interrupt = (this.running = new StatementInterrupt(this.settings.statementTimeoutMs));
     try {
-      result = await this.attempt(s, txn, params, p.literals);
+      result = await this.attempt(s, txn, params, interrupt, p.literals);
     } catch (e) {
       if (!autocommit && this.txn) this.host.engine.rollbackTo(txn, mark); // S7
       this.fail(autocommit);
       const err = asDbError(e);
       if (p.literals && err.position !== undefined) err.position = p.literals.mapPos(err.position - 1) + 1;
       throw err;
+    } finally {
+      interrupt.dispose();
+      this.running = null;
     }
     if (autocommit) {
       try { await this.endTxn(true); } catch (e) { throw asDbError(e); }
@@ -340,8 +358,8 @@ export class Session {
     if (autocommit) { if (this.txn) this.endTxn(false); } else this.failed = true;
   }
 
-  /** One statement with LockWait retry (S3) and pg_sleep after its synchronous work (S4). */
-  private async attempt(s: Statement, txn: TxnHandle, params: Value[], template?: TemplateBinding): Promise<QueryResult> {
+  /** One statement with LockWait retry (S3), pg_sleep after its synchronous work (S4), both interruptible (S8). */
+  private async attempt(s: Statement, txn: TxnHandle, params: Value[], interrupt: StatementInterrupt, template?: TemplateBinding): Promise<QueryResult> {
     const engine = this.host.engine;
     this.mode.beforeStatement(s);
     const readOnly = this.mode.readOnly;
@@ -377,15 +395,15 @@ export class Session {
         setSetting: (name, value) => { this.settings.set(name, value); },
       };
       try {
-        const result = executeStatement(s, catalog, ctx, this.notify);
+        const result = interrupt.runSync(() => executeStatement(s, catalog, ctx, this.notify));
         if (isDdl(s)) this.localCatalog = null;
-        if (ctx.sleepMs > 0) await new Promise((r) => setTimeout(r, ctx.sleepMs));
+        if (ctx.sleepMs > 0) await interrupt.sleep(ctx.sleepMs);
         return result;
       } catch (e) {
         if (!(e instanceof LockWait)) throw e;
         engine.rollbackTo(txn, mark);
         this.localCatalog = null;
-        await engine.waitFor(txn, e, this.settings.lockTimeoutMs());
+        await engine.waitFor(txn, e, this.settings.lockTimeoutMs(), interrupt.signal);
       }
     }
   }

@@ -8,6 +8,10 @@
  * session-level parameters that clients and drivers set or read on connect
  * (client_encoding, DateStyle, application_name, server_version, …) are kept
  * per session here and have no effect beyond being shown.
+ *
+ * Their engine value is only the default (`--set`): one client's limit must
+ * not stop another's statements. SET LOCAL works for the per-session parameters only; the
+ * values it replaced come back when the transaction ends.
  */
 import { DbError } from '../errors/index.ts';
 import type { StorageEngine } from '../engine/api.ts';
@@ -35,7 +39,7 @@ const SESSION_DEFAULTS: Record<string, { value: string; readonly?: boolean; bool
   transaction_isolation: { value: 'read committed', description: 'Sets the current transaction\'s isolation level.' },
 };
 
-/** Engine settings each session may set for itself. */
+/** Engine settings each session may set for itself (the engine's value is the default). */
 const PER_SESSION = new Set(['synchronous_commit', 'lock_timeout', 'statement_timeout']);
 
 /** PostgreSQL's canonical spelling, which SHOW uses as its column name. */
@@ -46,35 +50,51 @@ export function sessionSettingList(): { name: string; value: string; readonly: b
   return Object.entries(SESSION_DEFAULTS).map(([name, d]) => ({ name: DISPLAY_NAMES[name] ?? name, value: d.value, readonly: !!d.readonly, description: d.description }));
 }
 
+
 export class SessionSettings {
   private readonly values = new Map<string, string>();
   /** Engine values when the session first changed them, for RESET. */
   private readonly engineDefaults = new Map<string, string>();
   /** Parameters whose value the session keeps elsewhere (transaction_read_only: its transaction's mode). */
   private readonly dynamic = new Map<string, { get(): string; set(value: string | null): void; description: string }>();
+  /** Per-session values before this transaction's first SET LOCAL of each (undefined: the default). */
+  private readonly beforeLocal = new Map<string, string | undefined>();
+  /** statement_timeout in ms, parsed once per change rather than per statement. */
+  private timeoutMs: number;
 
-  constructor(private readonly engine: StorageEngine) {}
+  constructor(private readonly engine: StorageEngine) {
+    this.timeoutMs = parseSetting('statement_timeout', this.get('statement_timeout')) as number;
+  }
 
   define(name: string, p: { get(): string; set(value: string | null): void; description: string }): void {
     this.dynamic.set(name, p);
   }
 
-  set(name: string, value: string | null): QueryResult {
-    const local = SESSION_DEFAULTS[name];
+  /** statement_timeout in milliseconds (0: none). */
+  get statementTimeoutMs(): number {
+    return this.timeoutMs;
+  }
+
+  set(name: string, value: string | null, local = false): QueryResult {
+    const own = SESSION_DEFAULTS[name];
     const dynamic = this.dynamic.get(name);
     if (dynamic) {
       dynamic.set(value);
-    } else if (local) {
-      if (local.readonly) throw new DbError('object_not_in_prerequisite_state', `parameter "${name}" cannot be changed`);
-      if (value === null) this.values.delete(name);
-      else this.values.set(name, local.bool ? (parseBool(name, value) ? 'on' : 'off') : value);
-    } else if (PER_SESSION.has(name)) {
-      this.engine.getSetting(name); // 42704 for names this engine does not have
-      if (value === null) this.values.delete(name);
-      else {
-        const parsed = parseSetting(name, value); // 22023 for a bad value
-        this.values.set(name, typeof parsed === 'boolean' ? (parsed ? 'on' : 'off') : value.trim());
+    } else if (own || PER_SESSION.has(name)) {
+      if (own?.readonly) throw new DbError('object_not_in_prerequisite_state', `parameter "${name}" cannot be changed`);
+      let canonical = value;
+      if (value !== null && own?.bool) canonical = parseBool(name, value) ? 'on' : 'off';
+      else if (value !== null && !own) {
+        const parsed = parseSetting(name, value); // 22023 before anything changes
+        canonical = typeof parsed === 'boolean' ? (parsed ? 'on' : 'off') : typeof parsed === 'string' ? parsed : value.trim();
       }
+      // A plain SET after SET LOCAL in one transaction outlasts it, as in PostgreSQL.
+      if (!local) this.beforeLocal.delete(name);
+      else if (!this.beforeLocal.has(name)) this.beforeLocal.set(name, this.values.get(name));
+      if (canonical === null) this.values.delete(name); else this.values.set(name, canonical);
+      if (name === 'statement_timeout') this.timeoutMs = parseSetting(name, this.get(name)) as number;
+    } else if (local) {
+      throw new DbError('feature_not_supported', `SET LOCAL of "${name}" is not supported: the parameter is engine-wide`);
     } else {
       if (value === null) {
         const d = this.engineDefaults.get(name);
@@ -91,9 +111,9 @@ export class SessionSettings {
   get(name: string): string {
     const dynamic = this.dynamic.get(name);
     if (dynamic) return dynamic.get();
-    const local = SESSION_DEFAULTS[name];
-    if (local) return this.values.get(name) ?? local.value;
-    if (PER_SESSION.has(name)) return this.values.get(name) ?? this.engine.getSetting(name);
+    const own = SESSION_DEFAULTS[name];
+    if (own) return this.values.get(name) ?? own.value;
+    if (PER_SESSION.has(name)) return this.values.get(name) ?? this.engineDefault(name);
     return this.engine.getSetting(name);
   }
 
@@ -105,6 +125,18 @@ export class SessionSettings {
   /** This session's lock_timeout in milliseconds (0: wait forever). */
   lockTimeoutMs(): number {
     return parseSetting('lock_timeout', this.get('lock_timeout')) as number;
+  }
+
+  /** The end of a transaction: what SET LOCAL replaced comes back. */
+  endTransaction(): void {
+    if (this.beforeLocal.size === 0) return;
+    for (const [name, v] of this.beforeLocal) this.set(name, v ?? null);
+    this.beforeLocal.clear();
+  }
+
+  /** The engine's value of a per-session setting ('0', off, from an engine that lacks it). */
+  private engineDefault(name: string): string {
+    try { return this.engine.getSetting(name); } catch { return '0'; }
   }
 
   show(name: string): QueryResult {

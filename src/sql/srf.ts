@@ -9,6 +9,7 @@ import type { FromItem } from './ast.ts';
 import { parseInterval, timestampAddInterval } from './datetime.ts';
 import type { Binder, Compiled } from './expr.ts';
 import { implicit } from './functions.ts';
+import { tick } from './interrupt.ts';
 import { decAdd, decCmp, decFromText, decToText } from './numeric.ts';
 import * as P from './plan.ts';
 import { parseArray } from './text-array.ts';
@@ -50,17 +51,22 @@ export function planFunctionScan(it: Extract<FromItem, { kind: 'function' }>, bi
     if (type.oid === Oid.INT4 || type.oid === Oid.INT8) {
       if (s === 0) throw new DbError('invalid_parameter_value', 'step size cannot equal zero');
       if (typeof a === 'number' && typeof b === 'number' && typeof s === 'number' && Number.isSafeInteger(Math.abs(b) + Math.abs(s))) {
-        for (let v = a; s > 0 ? v <= b : v >= b; v += s) yield [v];
+        // The cheapest rows there are: tick() only every 64th, a local count being cheaper still (interrupt.ts, I2).
+        let n = 0;
+        for (let v = a; s > 0 ? v <= b : v >= b; v += s) {
+          if (++n === 64) { n = 0; tick(); }
+          yield [v];
+        }
       } else {
         // int8 near its limits: exact, and like PostgreSQL it stops where the next value would overflow.
         const inc = toBig(s), end = toBig(b);
-        for (let v = toBig(a); (inc > 0n ? v <= end : v >= end) && v >= INT8_MIN && v <= INT8_MAX; v += inc) yield [int8Of(v)];
+        for (let v = toBig(a); (inc > 0n ? v <= end : v >= end) && v >= INT8_MIN && v <= INT8_MAX; v += inc) { tick(); yield [int8Of(v)]; }
       }
     } else if (type.oid === Oid.NUMERIC) {
       const inc = decFromText(String(s));
       if (inc.u === 0n) throw new DbError('invalid_parameter_value', 'step size cannot equal zero');
       const end = decFromText(b as string);
-      for (let v = decFromText(a as string); inc.u > 0n ? decCmp(v, end) <= 0 : decCmp(v, end) >= 0; v = decAdd(v, inc)) yield [decToText(v)];
+      for (let v = decFromText(a as string); inc.u > 0n ? decCmp(v, end) <= 0 : decCmp(v, end) >= 0; v = decAdd(v, inc)) { tick(); yield [decToText(v)]; }
     } else {
       const iv = parseInterval(s as string);
       if (iv.months === 0 && iv.days === 0 && iv.usec === 0) throw new DbError('invalid_parameter_value', 'step size cannot equal zero');
@@ -68,7 +74,7 @@ export function planFunctionScan(it: Extract<FromItem, { kind: 'function' }>, bi
       const strip = (v: string): string => v.replace(/\+00$/, '');
       const forward = iv.months > 0 || iv.days > 0 || iv.usec > 0;
       const end = strip(b as string);
-      for (let v = strip(a as string); forward ? v <= end : v >= end; v = timestampAddInterval(v, iv, 1)) yield [v + suffix];
+      for (let v = strip(a as string); forward ? v <= end : v >= end; v = timestampAddInterval(v, iv, 1)) { tick(); yield [v + suffix]; }
     }
   };
   return { plan: P.describe(plan, `Function Scan on ${it.name}`), type };

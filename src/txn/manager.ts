@@ -129,9 +129,14 @@ export class TxnManager {
     for (const w of all) w.fail(e);
   }
 
-  /** Waits until holder ends (T4). */
-  async waitFor(t: Txn, holder: number, timeoutMs = 0): Promise<void> {
+  /**
+   * Waits until holder ends (T4). A lock timeout or an aborted signal
+   * (statement timeout, cancel) ends the wait early with its error; either
+   * way the wait leaves no waiter entry and no wait-for edge behind.
+   */
+  async waitFor(t: Txn, holder: number, timeoutMs = 0, signal?: AbortSignal): Promise<void> {
     if (!this.active.has(holder)) return;
+    signal?.throwIfAborted();
     if (t.xid !== 0) {
       for (let x: number | undefined = holder, hops = 0; x !== undefined && hops <= this.active.size; hops++) {
         if (x === t.xid) {
@@ -147,21 +152,24 @@ export class TxnManager {
     try {
       await new Promise<void>((resolve, reject) => {
         let timer: NodeJS.Timeout | undefined;
-        const done = (): void => {
+        const settle = (): void => {
           if (timer) clearTimeout(timer);
-          resolve();
+          signal?.removeEventListener('abort', aborted);
         };
+        const giveUp = (e: unknown): void => {
+          const l = this.endWaiters.get(holder);
+          const i = l ? l.indexOf(entry) : -1;
+          if (i >= 0) l!.splice(i, 1);
+          settle();
+          reject(e);
+        };
+        const aborted = (): void => giveUp(signal!.reason);
+        const entry = { wake: () => { settle(); resolve(); }, fail: (e: Error) => { settle(); reject(e); } };
         let list = this.endWaiters.get(holder);
         if (!list) this.endWaiters.set(holder, (list = []));
-        const entry = { wake: done, fail: (e: Error) => { if (timer) clearTimeout(timer); reject(e); } };
         list.push(entry);
-        if (timeoutMs > 0) {
-          timer = setTimeout(() => {
-            const l = this.endWaiters.get(holder);
-            if (l) l.splice(l.indexOf(entry), 1);
-            reject(new DbError('lock_not_available', 'canceling statement due to lock timeout'));
-          }, timeoutMs);
-        }
+        if (timeoutMs > 0) timer = setTimeout(() => giveUp(new DbError('lock_not_available', 'canceling statement due to lock timeout')), timeoutMs);
+        signal?.addEventListener('abort', aborted, { once: true });
       });
     } finally {
       if (t.xid !== 0) this.waitsFor.delete(t.xid);

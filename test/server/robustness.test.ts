@@ -105,23 +105,47 @@ describe('limits', () => {
 });
 
 describe('CancelRequest', () => {
-  it('stops a multi-statement query between statements', async () => {
-    const c = await RawClient.ready(t.port);
-    const key = (c.messages.find((m) => m.name === 'backendKeyData') as unknown as { processID: number; secretKey: number });
-    c.send(serialize.query('SELECT pg_sleep(0.5); SELECT 2 AS never'));
-    await new Promise((r) => setTimeout(r, 100));
+  const keyOf = (c: RawClient) => c.messages.find((m) => m.name === 'backendKeyData') as unknown as { processID: number; secretKey: number };
+  const cancel = async (key: { processID: number; secretKey: number }): Promise<void> => {
     const canceller = await RawClient.connect(t.port);
     canceller.send(serialize.cancel(key.processID, key.secretKey));
     await canceller.untilClosed();
+  };
+
+  it('stops the running statement (57014) and the rest of the string; a wrong key does nothing', async () => {
+    const c = await RawClient.ready(t.port);
+    const key = keyOf(c);
+    const t0 = Date.now();
+    c.send(serialize.query('SELECT pg_sleep(10); SELECT 2 AS never'));
+    await new Promise((r) => setTimeout(r, 100));
+    await cancel(key);
     const ms = await c.until('readyForQuery');
-    expect(names(ms)).toEqual(['rowDescription', 'dataRow', 'commandComplete', 'error', 'readyForQuery']);
-    expect(ms[3]).toMatchObject({ code: '57014' });
-    // A cancel with the wrong key does nothing.
-    const wrong = await RawClient.connect(t.port);
-    wrong.send(serialize.cancel(key.processID, key.secretKey + 1));
-    await wrong.untilClosed();
+    expect(names(ms)).toEqual(['error', 'readyForQuery']);
+    expect(ms[0]).toMatchObject({ code: '57014', message: 'canceling statement due to user request' });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    await cancel({ ...key, secretKey: key.secretKey + 1 });
     c.send(serialize.query('SELECT pg_sleep(0.2); SELECT 2 AS two'));
     expect(names(await c.until('readyForQuery')).filter((n) => n === 'error')).toEqual([]);
+    c.end();
+  });
+
+  it('stops a row lock wait inside a block, which then fails (25P02) until ROLLBACK', async () => {
+    const holder = await RawClient.ready(t.port);
+    await holder.query('CREATE TABLE cancel_lock (id int PRIMARY KEY, n int); INSERT INTO cancel_lock VALUES (1, 0)');
+    await holder.query('BEGIN; UPDATE cancel_lock SET n = 1 WHERE id = 1');
+    const c = await RawClient.ready(t.port);
+    await c.query('BEGIN');
+    c.send(serialize.query('UPDATE cancel_lock SET n = 2 WHERE id = 1'));
+    await new Promise((r) => setTimeout(r, 100));
+    await cancel(keyOf(c));
+    const ms = await c.until('readyForQuery');
+    expect(ms[0]).toMatchObject({ name: 'error', code: '57014' });
+    expect(ms.at(-1)).toMatchObject({ status: 'E' });
+    expect((await c.query('SELECT 1')).find((m) => m.name === 'error')).toMatchObject({ code: '25P02' });
+    await c.query('ROLLBACK');
+    await holder.query('COMMIT');
+    expect((await c.query('SELECT n FROM cancel_lock')).find((m) => m.name === 'dataRow')).toMatchObject({ fields: ['1'] });
+    holder.end();
     c.end();
   });
 });

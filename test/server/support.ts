@@ -19,9 +19,10 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(options: ServerOptions = {}): Promise<TestServer> {
+/** `settings` are the engine's, as `--set` gives them. */
+export async function startServer(options: ServerOptions = {}, settings: Record<string, string> = {}): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'ariesdb-server-'));
-  const db = await Database.open(dir);
+  const db = await Database.open(dir, { settings });
   const server = await Server.listen(db, { host: '127.0.0.1', port: 0, ...options });
   return {
     db, server, port: server.port, dir,

@@ -37,7 +37,7 @@ interface Txn extends TxnHandle {
 
 const KNOWN_SETTINGS: Record<string, string> = {
   synchronous_commit: 'on', checkpoint_timeout: '5min', max_wal_size: '1GB', full_page_writes: 'on',
-  shared_buffers: '128MB', wal_writer_delay: '200ms', lock_timeout: '0',
+  shared_buffers: '128MB', wal_writer_delay: '200ms', lock_timeout: '0', statement_timeout: '0',
 };
 
 export class MemoryEngine implements StorageEngine {
@@ -123,17 +123,26 @@ export class MemoryEngine implements StorageEngine {
     }
   }
 
-  async waitFor(txn: TxnHandle, wait: LockWait): Promise<void> {
+  async waitFor(txn: TxnHandle, wait: LockWait, _lockTimeoutMs?: number, signal?: AbortSignal): Promise<void> {
     const t = txn as Txn;
     const holder = this.active.get(wait.holderXid);
     if (!holder) return;
+    signal?.throwIfAborted();
     // Deadlock: the holder (transitively) waits for us.
     for (let x: Txn | undefined = holder; x && x.waitingFor !== 0; x = this.active.get(x.waitingFor)) {
       if (x.waitingFor === t.xid) throw new DbError('deadlock_detected', 'deadlock detected');
     }
     t.waitingFor = holder.xid;
-    await new Promise<void>((resolve) => holder.waiters.push(resolve));
-    t.waitingFor = 0;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const stop = (): void => { holder.waiters.splice(holder.waiters.indexOf(wake), 1); reject(signal!.reason); };
+        const wake = (): void => { signal?.removeEventListener('abort', stop); resolve(); };
+        holder.waiters.push(wake);
+        signal?.addEventListener('abort', stop, { once: true });
+      });
+    } finally {
+      t.waitingFor = 0;
+    }
   }
 
   createHeap(txn: TxnHandle): HeapId {

@@ -101,6 +101,25 @@ describe('transaction manager', () => {
     await patient;
   });
 
+  it('an aborted signal ends a wait with its reason, leaving no edge or waiter behind', async () => {
+    const m = new TxnManager(1);
+    const [holder, waiter, other] = started(m, 3);
+    const patient = m.waitFor(other!, holder!.xid);
+    const ctl = new AbortController();
+    const wait = m.waitFor(waiter!, holder!.xid, 0, ctl.signal);
+    expect(await settled(wait)).toBe(false);
+    ctl.abort(new Error('stopped'));
+    await expect(wait).rejects.toThrow('stopped');
+    await expect(m.waitFor(waiter!, holder!.xid, 0, ctl.signal)).rejects.toThrow('stopped'); // already aborted: no wait at all
+    const back = m.waitFor(holder!, waiter!.xid);
+    expect(await settled(back)).toBe(false);
+    m.finish(waiter!);
+    await back;
+    expect(await settled(patient)).toBe(false);
+    m.finish(holder!);
+    await patient;
+  });
+
   it('versions are removed when their owner finishes (T2)', () => {
     const m = new TxnManager(1);
     const [t1, t2] = started(m, 2);
