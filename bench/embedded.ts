@@ -21,14 +21,11 @@
  * Results go to stdout and to bench/results/embedded-<date>[-quick].json.
  */
 import { execSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Sqlite from 'better-sqlite3';
 import { microAriesdb, microSqlite, type MicroOptions, type MicroResult } from './lib/micro.ts';
-import { median, num, printTable, ratio, settle } from './lib/measure.ts';
+import { median, num, printTable, ratio, settle, writeResults } from './lib/measure.ts';
 import { AriesTpcb, SqliteTpcb, type Consistency, type TpcbRun } from './lib/tpcb.ts';
 
 const { values: a } = parseArgs({
@@ -264,24 +261,9 @@ if (tpcbRuns.length > 0 && tpcbShape) {
   }
 }
 
-const date = new Date().toISOString().slice(0, 10);
-const here = path.dirname(fileURLToPath(import.meta.url));
-const out = a.out ?? path.join(here, 'results', `embedded-${date}${quick ? '-quick' : ''}.json`);
-fs.mkdirSync(path.dirname(out), { recursive: true });
-fs.writeFileSync(
-  out,
-  JSON.stringify(
-    {
-      date: new Date().toISOString(),
-      mode: quick ? 'quick' : 'full',
-      args: a,
-      machine,
-      settings,
-      micro: { options: micro, runs: microRuns, figures },
-      tpcb: tpcbShape && { ...tpcbShape, seconds, clients, runs: tpcbRuns, targets, checks },
-    },
-    null,
-    2,
-  ) + '\n',
-);
-console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
+writeResults('embedded', quick, a.out, a, {
+  machine,
+  settings,
+  micro: { options: micro, runs: microRuns, figures },
+  tpcb: tpcbShape && { ...tpcbShape, seconds, clients, runs: tpcbRuns, targets, checks },
+});

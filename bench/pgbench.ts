@@ -24,12 +24,9 @@
  * state `on` too rather than rely on the default.
  */
 import { execSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { median, num, printTable, ratio } from './lib/measure.ts';
+import { median, num, printTable, ratio, writeResults } from './lib/measure.ts';
 import {
   balances, historySums, initPgbench, pgbenchArgs, pgOptions, runPgbench,
   type Balances, type PgbenchResult, type SyncCommit,
@@ -297,40 +294,14 @@ if (runs.length > 0) {
   }
 }
 
-const date = new Date().toISOString().slice(0, 10);
-const here = path.dirname(fileURLToPath(import.meta.url));
-const out = a.out ?? path.join(here, 'results', `pgbench-${date}${quick ? '-quick' : ''}.json`);
 if (runs.length > 0) {
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(
-    out,
-    JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        mode: quick ? 'quick' : 'full',
-        args: a,
-        scale,
-        seconds,
-        rounds,
-        warmupSeconds: warmup,
-        machine,
-        synchronousCommit:
-          "PGOPTIONS='-c synchronous_commit=on|off' on every connection of every run, both systems; on ariesdb the setting is engine-wide and outlives the connection",
-        postgresqlSetup: 'initdb -A trust -U postgres -E UTF8 --locale=C; postgres -D DIR -k DIR -h 127.0.0.1 -p PORT, default configuration',
-        configs,
-        init,
-        runs,
-        summary,
-        targets,
-        checks,
-        lostCommits,
-        error: failure ? String((failure as Error).message ?? failure) : undefined,
-      },
-      null,
-      2,
-    ) + '\n',
-  );
-  console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
+  writeResults('pgbench', quick, a.out, a, {
+    scale, seconds, rounds, warmupSeconds: warmup, machine,
+    synchronousCommit: "PGOPTIONS='-c synchronous_commit=on|off' on every connection of every run, both systems (a per-session setting on both)",
+    postgresqlSetup: 'initdb -A trust -U postgres -E UTF8 --locale=C; postgres -D DIR -k DIR -h 127.0.0.1 -p PORT, default configuration',
+    configs, init, runs, summary, targets, checks, lostCommits,
+    error: failure ? String((failure as Error).message ?? failure) : undefined,
+  });
 }
 
 if (failure) {

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Seeded generator (mulberry32), so both engines see the same key sequence. */
 export { rng } from '../../src/util/random.ts';
@@ -96,4 +97,17 @@ export function printTable(headers: string[], rows: string[][]): void {
 /** Awaits pending I/O callbacks so the next timed phase does not start with leftover work. */
 export function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Writes a benchmark's results as JSON, with its date, mode and options, to
+ * `explicit` or to bench/results/<name>-<date>[-quick].json; prints the path.
+ */
+export function writeResults(name: string, quick: boolean, explicit: string | undefined, args: object, data: object): void {
+  const date = new Date().toISOString().slice(0, 10);
+  const out = explicit ?? path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'results', `${name}-${date}${quick ? '-quick' : ''}.json`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const body = { date: new Date().toISOString(), mode: quick ? 'quick' : 'full', args, ...data };
+  fs.writeFileSync(out, JSON.stringify(body, null, 2) + '\n');
+  console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
 }

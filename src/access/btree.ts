@@ -24,6 +24,7 @@ import { META_PAGE, readMeta, type PageBuf } from '../storage/page.ts';
 import type { Txn, UndoEntry } from '../txn/manager.ts';
 import { allocatePage } from './alloc.ts';
 import { ensureBegun, logPageChange, type AccessContext } from './log.ts';
+import { prefixEnd } from '../util/bytes.ts';
 import {
   BTREE_PAGE_ROOM,
   btCount,
@@ -600,15 +601,6 @@ interface Range {
   highInclusive: boolean;
 }
 
-/** The smallest key greater than every key starting with prefix, or null if there is none (all 0xff). */
-export function prefixEnd(prefix: Uint8Array): Uint8Array | null {
-  let n = prefix.length;
-  while (n > 0 && prefix[n - 1] === 0xff) n--;
-  if (n === 0) return null;
-  const out = Uint8Array.prototype.slice.call(prefix, 0, n); // a copy even when prefix is a Buffer (whose slice is a view)
-  out[n - 1]!++;
-  return out;
-}
 
 /** Folds low/high/prefix into one key range; null when it is empty. */
 function rangeOf(o: IndexScanOptions): Range | null {

@@ -25,6 +25,7 @@ import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import { decFromText, strip } from './numeric.ts';
 import { Oid, type SqlType } from './types.ts';
+import { prefixEnd } from '../util/bytes.ts';
 
 type Enc = (v: Value, out: number[]) => void;
 
@@ -147,11 +148,4 @@ export function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
  * there is none. With prefix-free column encodings, `col > v` is
  * `key >= keyAfter(enc(v))` and `col <= v` is `key < keyAfter(enc(v))`.
  */
-export function keyAfter(prefix: Uint8Array): Uint8Array | null {
-  let n = prefix.length;
-  while (n > 0 && prefix[n - 1] === 0xff) n--;
-  if (n === 0) return null;
-  const out = Uint8Array.prototype.slice.call(prefix, 0, n); // a copy even when prefix is a Buffer (whose slice is a view)
-  out[n - 1]!++;
-  return out;
-}
+export const keyAfter = prefixEnd;

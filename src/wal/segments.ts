@@ -9,7 +9,7 @@
  * segment starts at LSN walSegmentSize, so that LSN 0 is never valid.
  */
 import * as path from 'node:path';
-import type { FileSystem } from '../io/file.ts';
+import type { FileHandle, FileSystem } from '../io/file.ts';
 import type { Lsn } from './lsn.ts';
 
 export function segmentName(start: Lsn): string {
@@ -33,14 +33,19 @@ export function listSegments(fsys: FileSystem, walDir: string): Lsn[] {
     .sort((a, b) => a - b);
 }
 
+/** Fills a new segment file with zeros, 1 MiB at a time (to the OS; not yet durable). */
+function writeZeros(h: FileHandle, segSize: number): void {
+  const zeros = Buffer.alloc(Math.min(segSize, 1 << 20));
+  for (let off = 0; off < segSize; off += zeros.length) h.write(zeros.subarray(0, Math.min(zeros.length, segSize - off)), off);
+}
+
 /** Creates a zero-filled segment durably (file and directory entry). */
 export function createSegment(fsys: FileSystem, walDir: string, start: Lsn, segSize: number): void {
   const file = segmentPath(walDir, start);
   const tmp = `${file}.tmp`;
   const h = fsys.open(tmp, { create: true });
   try {
-    const zeros = Buffer.alloc(Math.min(segSize, 1 << 20));
-    for (let off = 0; off < segSize; off += zeros.length) h.write(zeros.subarray(0, Math.min(zeros.length, segSize - off)), off);
+    writeZeros(h, segSize);
     h.sync();
   } finally {
     h.close();
@@ -61,8 +66,7 @@ export async function createSegmentAhead(fsys: FileSystem, walDir: string, start
   const tmp = `${file}.ahead`;
   const h = fsys.open(tmp, { create: true });
   try {
-    const zeros = Buffer.alloc(Math.min(segSize, 1 << 20));
-    for (let off = 0; off < segSize; off += zeros.length) h.write(zeros.subarray(0, Math.min(zeros.length, segSize - off)), off);
+    writeZeros(h, segSize);
     await h.syncAsync();
   } finally {
     h.close();

@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.ts';
 import { DbError } from '../../src/errors/index.ts';
-import { MAX_INDEX_KEY_SIZE, prefixEnd } from '../../src/access/btree.ts';
+import { MAX_INDEX_KEY_SIZE } from '../../src/access/btree.ts';
+import { prefixEnd } from '../../src/util/bytes.ts';
 import type { IndexScanOptions } from '../../src/engine/api.ts';
 import { Model, cmpEntry, noSyncFs, randomKey, removeTmpdirs, rng, sameList, show, tmpdir, verifyIndex, type Entry } from './support.ts';
 

@@ -1,0 +1,18 @@
+/**
+ * Byte-string helpers shared by the B+tree (src/access) and the SQL layer's
+ * key encoding (src/sql/keys.ts), which must agree on key order.
+ */
+
+/**
+ * The smallest byte string above every string that starts with `prefix`
+ * (the prefix with its last non-0xff byte raised and the rest cut), or null
+ * when there is none (all 0xff, or empty). Always a copy.
+ */
+export function prefixEnd(prefix: Uint8Array): Uint8Array | null {
+  let n = prefix.length;
+  while (n > 0 && prefix[n - 1] === 0xff) n--;
+  if (n === 0) return null;
+  const out = Uint8Array.prototype.slice.call(prefix, 0, n); // a copy even when prefix is a Buffer (whose slice is a view)
+  out[n - 1]!++;
+  return out;
+}
