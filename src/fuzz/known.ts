@@ -52,6 +52,12 @@ export const KNOWN: readonly KnownDifference[] = [
     match: (_sql, d) => d.kind === 'error-ariesdb' && ariesCode(d) === '22001',
   },
   {
+    id: 'non-integer-position',
+    kind: 'semantics',
+    reason: 'A constant in ORDER BY, GROUP BY or DISTINCT ON is a select-list position to PostgreSQL and must be an int4 literal (42601 "non-integer constant in GROUP BY"; `- -5000000000` folds to one such constant); SQLite orders or groups by the constant. The generator writes positions as small integers and expressions with a column in them.',
+    match: (_sql, d) => d.kind === 'error-ariesdb' && ariesCode(d) === '42601' && !d.aries.ok && d.aries.message.includes('non-integer constant in'),
+  },
+  {
     id: 'scalar-subquery-rows',
     kind: 'semantics',
     reason: 'PostgreSQL raises 21000 when a scalar subquery returns more than one row; SQLite takes the first. Generated scalar subqueries are aggregates or end in LIMIT 1.',

@@ -45,10 +45,21 @@ export const sameExpr = (a: Expr, b: Expr): boolean => exprToSql(a) === exprToSq
  * hidden slots are possible (set operations, VALUES); `distinct` (plain
  * SELECT DISTINCT) forbids them, as PostgreSQL does.
  */
+/**
+ * A constant in ORDER BY, GROUP BY or DISTINCT ON is a select-list position,
+ * and must be an integer constant (an int4 literal to PostgreSQL's grammar:
+ * 5000000000, 1.5, 'a', true and NULL are refused, 42601).
+ */
+export function positionOf(e: Extract<Expr, { kind: 'const' }>, clause: string): number {
+  const k = e.lit === 'int' ? Number(e.value) : NaN;
+  if (!(k >= -2147483648 && k <= 2147483647)) throw new DbError('syntax_error', `non-integer constant in ${clause}`, at(e.pos));
+  return k;
+}
+
 function resolveItem(e: Expr, clause: string, outputs: Output[], compiled: Compiled[], binder: Binder | null,
   part: SortPart, distinct: boolean): { index: number; type: SqlType } {
-  if (e.kind === 'const' && e.lit === 'int') {
-    const k = Number(e.value);
+  if (e.kind === 'const') {
+    const k = positionOf(e, clause);
     if (k < 1 || k > outputs.length) throw new DbError('invalid_column_reference', `${clause} position ${k} is not in select list`, at(e.pos));
     return { index: k - 1, type: compiled[k - 1]!.type };
   }

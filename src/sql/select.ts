@@ -23,7 +23,7 @@ import type { OrderRequest } from './access.ts';
 import { planFrom } from './from.ts';
 import { convert } from './expr.ts';
 import { hashKeyFor } from './operators.ts';
-import { planDistinctOn, planOrder, unique, type Output, type SortPart } from './order.ts';
+import { planDistinctOn, planOrder, positionOf, unique, type Output, type SortPart } from './order.ts';
 import { readOnlyError } from './txn-mode.ts';
 import * as P from './plan.ts';
 import { errorWithCode } from './sqlerror.ts';
@@ -199,8 +199,8 @@ function countExpr(e: Expr, what: string, base: Binder): (ctx: P.RunCtx) => numb
 
 /** GROUP BY 1 and GROUP BY alias refer to select-list items, as in PostgreSQL (a FROM column wins over an alias). */
 function groupByTarget(g: Expr, outputs: Output[], scope: Scope): Expr {
-  if (g.kind === 'const' && g.lit === 'int') {
-    const k = Number(g.value);
+  if (g.kind === 'const') {
+    const k = positionOf(g, 'GROUP BY');
     if (k < 1 || k > outputs.length) throw new DbError('invalid_column_reference', `GROUP BY position ${k} is not in select list`, at(g.pos));
     return outputs[k - 1]!.expr;
   }
