@@ -20,12 +20,10 @@
  * the median. Every phase is capped by time and reports what it actually did.
  * Results go to stdout and to bench/results/embedded-<date>[-quick].json.
  */
-import { execSync } from 'node:child_process';
-import * as os from 'node:os';
 import { parseArgs } from 'node:util';
 import Sqlite from 'better-sqlite3';
 import { microAriesdb, microSqlite, type MicroOptions, type MicroResult } from './lib/micro.ts';
-import { median, num, printTable, ratio, settle, writeResults } from './lib/measure.ts';
+import { median, num, printTable, ratio, settle, machineInfo, writeResults } from './lib/measure.ts';
 import { AriesTpcb, SqliteTpcb, type Consistency, type TpcbRun } from './lib/tpcb.ts';
 
 const { values: a } = parseArgs({
@@ -72,30 +70,13 @@ if (!['all', 'micro', 'tpcb'].includes(a.only)) throw new Error(`--only must be 
 const runMicro = a.only === 'all' || a.only === 'micro';
 const runTpcb = a.only === 'all' || a.only === 'tpcb';
 
-function git(cmd: string): string {
-  try {
-    return execSync(`git ${cmd}`, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-  } catch {
-    return '';
-  }
-}
-
 const sqliteVersion = (() => {
   const d = new Sqlite(':memory:');
   const v = d.prepare('SELECT sqlite_version()').pluck().get() as string;
   d.close();
   return v;
 })();
-const machine = {
-  node: process.version,
-  platform: `${os.type()} ${os.release()} ${os.arch()}`,
-  cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
-  memoryGb: Math.round(os.totalmem() / 2 ** 30),
-  tmpdir: os.tmpdir(),
-  sqlite: sqliteVersion,
-  commit: git('rev-parse --short HEAD'),
-  dirty: git('status --porcelain --untracked-files=no') !== '',
-};
+const machine = { ...machineInfo(), sqlite: sqliteVersion };
 
 console.log(`# ariesdb embedded vs SQLite ${sqliteVersion}${quick ? ' — QUICK MODE (CI-sized, not the full benchmark)' : ''}`);
 console.log(

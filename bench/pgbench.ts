@@ -23,10 +23,9 @@
  * engine-wide and stays after the connection closes, so the sync-on runs
  * state `on` too rather than rely on the default.
  */
-import { execSync } from 'node:child_process';
 import * as os from 'node:os';
 import { parseArgs } from 'node:util';
-import { median, num, printTable, ratio, writeResults } from './lib/measure.ts';
+import { median, num, printTable, ratio, machineInfo, shell, writeResults } from './lib/measure.ts';
 import {
   balances, historySums, initPgbench, pgbenchArgs, pgOptions, runPgbench,
   type Balances, type PgbenchResult, type SyncCommit,
@@ -92,26 +91,11 @@ const configs = (() => {
   return CONFIGS.filter((c) => names.includes(c.name));
 })();
 
-function sh(cmd: string): string {
-  try {
-    return execSync(cmd, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-  } catch {
-    return '';
-  }
-}
-
 const machine = {
-  node: process.version,
-  platform: `${os.type()} ${os.release()} ${os.arch()}`,
-  cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
-  memoryGb: Math.round(os.totalmem() / 2 ** 30),
-  tmpdir: os.tmpdir(),
-  loadAverageAtStart: os.loadavg().map((x) => Number(x.toFixed(2))),
+  ...machineInfo(),
   loadAverageAtEnd: [] as number[],
-  pgbench: sh('pgbench --version'),
+  pgbench: shell('pgbench --version'),
   postgres: '',
-  commit: sh('git rev-parse --short HEAD'),
-  dirty: sh('git status --porcelain --untracked-files=no') !== '',
 };
 
 type System = 'ariesdb' | 'postgresql';

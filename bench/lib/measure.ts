@@ -3,6 +3,7 @@
  * a seeded random generator, deadlines, order statistics, temp directories
  * that are removed even when the run fails, and a plain-text table printer.
  */
+import { execSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -110,4 +111,30 @@ export function writeResults(name: string, quick: boolean, explicit: string | un
   const body = { date: new Date().toISOString(), mode: quick ? 'quick' : 'full', args, ...data };
   fs.writeFileSync(out, JSON.stringify(body, null, 2) + '\n');
   console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
+}
+
+/** A shell command's output, trimmed; '' when it fails (versions and git state for the results). */
+export function shell(cmd: string): string {
+  try {
+    return execSync(cmd, { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  } catch {
+    return '';
+  }
+}
+
+/** The machine and the ariesdb commit, recorded with every benchmark's results. */
+export function machineInfo(): {
+  node: string; platform: string; cpus: string; memoryGb: number; tmpdir: string;
+  loadAverageAtStart: number[]; commit: string; dirty: boolean;
+} {
+  return {
+    node: process.version,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpus: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    tmpdir: os.tmpdir(),
+    loadAverageAtStart: os.loadavg().map((x) => Number(x.toFixed(2))),
+    commit: shell('git rev-parse --short HEAD'),
+    dirty: shell('git status --porcelain --untracked-files=no') !== '',
+  };
 }

@@ -27,7 +27,8 @@ import type { TableDef } from './catalog.ts';
 import { exprToSql } from './deparse.ts';
 import type { Binder, Fn, Row, Scope } from './expr.ts';
 import { matchIndex, orderDirection, sargables, type IndexPath, type JoinKey, type OrderWish } from './index-match.ts';
-import { KeyCodec, compareBytes, keyAfter } from './keys.ts';
+import { KeyCodec, compareBytes } from './keys.ts';
+import { prefixEnd } from '../util/bytes.ts';
 import * as P from './plan.ts';
 
 export type { JoinKey, OrderWish } from './index-match.ts';
@@ -107,7 +108,7 @@ export function andLabel(parts: readonly string[]): string {
 /**
  * The scan itself. Keys: the equality values encoded as a prefix; range
  * bounds become low (inclusive) and high (exclusive) keys of one more
- * column (`> v` is `>= keyAfter(v)`, `<= v` is `< keyAfter(v)`). A NULL
+ * column (with prefix-free column encodings `> v` is `>= prefixEnd(v)` and `<= v` is `< prefixEnd(v)`). A NULL
  * value matches nothing.
  */
 function makeProbe(table: TableDef, p: IndexPath, recheck: readonly Fn[]): Probe {
@@ -135,11 +136,11 @@ function makeProbe(table: TableDef, p: IndexPath, recheck: readonly Fn[]): Probe
       codec.column(k, v, enc);
       const key = Uint8Array.from(enc);
       if (b.op === '>=' || b.op === '>') {
-        const lo = b.op === '>=' ? key : keyAfter(key);
+        const lo = b.op === '>=' ? key : prefixEnd(key);
         if (!lo) return;
         if (!low || compareBytes(lo, low) > 0) low = lo;
       } else {
-        const hi = b.op === '<' ? key : keyAfter(key);
+        const hi = b.op === '<' ? key : prefixEnd(key);
         if (hi && (!high || compareBytes(hi, high) < 0)) high = hi;
       }
     }

@@ -25,7 +25,6 @@ import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import { decFromText, strip } from './numeric.ts';
 import { Oid, type SqlType } from './types.ts';
-import { prefixEnd } from '../util/bytes.ts';
 
 type Enc = (v: Value, out: number[]) => void;
 
@@ -142,10 +141,3 @@ export function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
   return true;
 }
 
-/**
- * The smallest byte string above every key that starts with `prefix` (the
- * prefix with its last non-0xff byte raised and the rest cut), or null when
- * there is none. With prefix-free column encodings, `col > v` is
- * `key >= keyAfter(enc(v))` and `col <= v` is `key < keyAfter(enc(v))`.
- */
-export const keyAfter = prefixEnd;

@@ -170,11 +170,17 @@ describe('B+tree index', () => {
     await e.close();
   });
 
-  it('lets the consumer of a scan insert into the same index (each entry seen once)', async () => {
+  /** An index of 5,000 keys k000000, k000002, … k009998 (rids 0…4999) in an open transaction. */
+  const evenKeys = async () => {
     const e = await open(tmpdir());
     const t = e.begin();
     const ix = e.createIndex(t);
     for (let i = 0; i < 5000; i++) e.indexInsert(t, ix, Buffer.from(`k${String(i * 2).padStart(6, '0')}`), i);
+    return { e, t, ix };
+  };
+
+  it('lets the consumer of a scan insert into the same index (each entry seen once)', async () => {
+    const { e, t, ix } = await evenKeys();
     const seen: string[] = [];
     let n = 5000;
     for (const [k] of e.indexScan(t, ix)) {
@@ -193,10 +199,7 @@ describe('B+tree index', () => {
   });
 
   it('lets the consumer of a reverse scan insert into the same index (each entry seen once)', async () => {
-    const e = await open(tmpdir());
-    const t = e.begin();
-    const ix = e.createIndex(t);
-    for (let i = 0; i < 5000; i++) e.indexInsert(t, ix, Buffer.from(`k${String(i * 2).padStart(6, '0')}`), i);
+    const { e, t, ix } = await evenKeys();
     const seen: string[] = [];
     let n = 5000;
     for (const [k] of e.indexScan(t, ix, { reverse: true })) {
