@@ -398,7 +398,7 @@ export class Engine implements StorageEngine {
     if (!synchronous) this.scheduleAsyncFlush();
     else {
       if (early) this.releasedUpTo = Math.max(this.releasedUpTo, lsn);
-      await this.wal.flush(lsn + 1);
+      await this.wal.flushCommit(lsn + 1, this.txns.active.size === (early ? 0 : 1));
     }
     if (this.abandoned) return;
     if (!early) {

@@ -15,12 +15,18 @@
  *     is still syncing: it syncs those files itself rather than take the
  *     in-flight fdatasync as done.
  *  W7 The segment after the one being written always exists (reserve()).
+ *  W8 A commit flushed synchronously (flushCommit) is one nobody could have
+ *     shared: no other writer active, no flush in flight or waited for,
+ *     and the last asynchronous flush served that commit alone.
  */
 import type { FileHandle, FileSystem } from '../io/file.ts';
 import { DbError } from '../errors/index.ts';
 import { Kind, RECORD_HEADER_SIZE, encodeRecord, type Body } from './record.ts';
 import type { Lsn } from './lsn.ts';
 import { createSegment, createSegmentAhead, listSegments, segmentPath, segmentStart } from './segments.ts';
+
+/** W8: one lone commit in this many takes the asynchronous path, to notice other committers. */
+const PROBE_EVERY = 16;
 
 interface Waiter {
   lsn: Lsn;
@@ -48,6 +54,12 @@ export class WalWriter {
   private waiters: Waiter[] = [];
   private flushing = false;
   private broken: DbError | null = null;
+  /** W8: whether the last asynchronous flush was shared (served several waiters, or found more queued). */
+  private shared = true;
+  /** W8: lone commits flushed synchronously since the last asynchronous commit flush. */
+  private syncRun = 0;
+  /** W8 may flush a lone commit synchronously (tests that gate the thread pool's fdatasync turn it off). */
+  syncWhenAlone = true;
 
   /**
    * Opens the log for appending at endLsn (the end recovery found). The torn
@@ -235,6 +247,34 @@ export class WalWriter {
     });
   }
 
+  /**
+   * A commit's flush (W8). `alone`: the caller saw no other writer active.
+   * A lone committer in a single stream of commits flushes synchronously:
+   * nobody could share its fdatasync, and the thread pool's round trip is
+   * a fifth of a commit. Every PROBE_EVERY-th lone commit, and every commit
+   * after a group flush that was shared, takes the asynchronous path, which
+   * shows whether others commit meanwhile; if they do, commits stay grouped
+   * (W3) until a flush serves a single waiter again.
+   */
+  flushCommit(lsn: Lsn, alone: boolean): Promise<void> {
+    if (alone && this.syncWhenAlone && !this.shared && this.syncRun < PROBE_EVERY && this.idle && !this.broken) {
+      this.syncRun++;
+      try {
+        this.flushSync(lsn);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return Promise.resolve();
+    }
+    this.syncRun = 0;
+    return this.flush(lsn);
+  }
+
+  /** No flush in flight and nobody waiting for one. */
+  get idle(): boolean {
+    return !this.flushing && this.waiters.length === 0;
+  }
+
   /** Writes to the OS without waiting for the disk (synchronous_commit = off). */
   writeNow(): void {
     this.writeOut();
@@ -261,7 +301,9 @@ export class WalWriter {
         this.flushing = false;
         this.stats.flushes++;
         this.flushedLsn = Math.max(this.flushedLsn, target);
+        const waiting = this.waiters.length;
         this.wakeWaiters();
+        this.shared = waiting > 1 || this.waiters.length > 0;
         if (this.waiters.length > 0) this.kick();
       },
       (e) => {
