@@ -4,14 +4,31 @@
  * CopyInResponse, authentication requests) or when much has piled up; a
  * write the socket cannot take at once is awaited ('drain'), so a slow
  * client slows its own connection and nobody else's.
+ *
+ * The writes of all connections wait for the end of the event loop's poll
+ * phase (setImmediate) and then go out back to back: every statement whose
+ * message arrived in this turn runs first, and a client woken by one write
+ * is often still awake for the next (on loopback the writer pays the
+ * reader's wake-up inside its write syscall).
  */
 import type { Socket } from 'node:net';
 
 const FLUSH_AT = 64 * 1024;
 
+const due = new Set<Output>();
+let scheduled = false;
+
+function writeDue(): void {
+  scheduled = false;
+  const outs = [...due];
+  due.clear();
+  for (const o of outs) o.writeNow();
+}
+
 export class Output {
   private chunks: Buffer[] = [];
   private size = 0;
+  private written: (() => void)[] = [];
 
   constructor(private readonly socket: Socket) {}
 
@@ -21,19 +38,32 @@ export class Output {
   }
 
   /** Writes whatever is collected; resolves once the socket has taken it (or is gone). */
-  async flush(): Promise<void> {
-    if (this.size === 0) return;
+  flush(): Promise<void> {
+    if (this.size === 0 && this.written.length === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.written.push(resolve);
+      due.add(this);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(writeDue);
+      }
+    });
+  }
+
+  /** Part of writeDue: one write of everything collected, then the waiters resolve (after 'drain' if the socket is full). */
+  writeNow(): void {
+    const waiters = this.written;
+    this.written = [];
+    const wake = (): void => { for (const w of waiters) w(); };
+    if (this.size === 0) return wake();
     const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
     this.chunks = [];
     this.size = 0;
     const s = this.socket;
-    if (s.destroyed || !s.writable) return;
-    if (s.write(data)) return;
-    await new Promise<void>((resolve) => {
-      const done = (): void => { s.off('drain', done); s.off('close', done); resolve(); };
-      s.on('drain', done);
-      s.on('close', done);
-    });
+    if (s.destroyed || !s.writable || s.write(data)) return wake();
+    const done = (): void => { s.off('drain', done); s.off('close', done); wake(); };
+    s.on('drain', done);
+    s.on('close', done);
   }
 
   /** Flushes only when enough has piled up (large results). */
