@@ -535,7 +535,7 @@ export class BtreeAccess {
       limit = grow(limit);
       if (batch.length > 0) {
         const last = batch[batch.length - 1]!;
-        after = { key: Buffer.from(last[0]), rid: last[1] };
+        after = { key: last[0], rid: last[1] }; // the batch holds copies, which nobody changes
         yield* batch;
         batch.length = 0;
       }

@@ -102,6 +102,8 @@ export function parseSetting(name: string, value: string): number | string | boo
 
 export class Settings {
   private readonly values = new Map<string, string>();
+  /** Parsed values, dropped on set (num() runs on every commit). */
+  private readonly parsed = new Map<string, number | string | boolean>();
 
   constructor(initial: Record<string, string> = {}) {
     for (const [k, d] of Object.entries(defs)) this.values.set(k, d.default);
@@ -116,6 +118,16 @@ export class Settings {
       throw new DbError('cant_change_runtime_param', `parameter "${name}" cannot be changed without restarting the server`);
     }
     this.values.set(name, d.unit === 'bool' ? ((parseSetting(name, value) as boolean) ? 'on' : 'off') : value.trim());
+    this.parsed.delete(name);
+  }
+
+  private parsedValue(name: string): number | string | boolean {
+    let v = this.parsed.get(name);
+    if (v === undefined) {
+      v = parseSetting(name, this.get(name));
+      this.parsed.set(name, v);
+    }
+    return v;
   }
 
   get(name: string): string {
@@ -125,10 +137,10 @@ export class Settings {
   }
 
   num(name: string): number {
-    return parseSetting(name, this.get(name)) as number;
+    return this.parsedValue(name) as number;
   }
 
   bool(name: string): boolean {
-    return parseSetting(name, this.get(name)) as boolean;
+    return this.parsedValue(name) as boolean;
   }
 }

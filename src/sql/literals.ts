@@ -136,7 +136,8 @@ export function templateOf(sql: string): Slotted | null {
       if (firstWord) return null;
       const text = sql.slice(i, j);
       let cls: LiteralClass = 'num';
-      if (integer) {
+      if (integer && text.length <= 9) cls = 'i4'; // below 10^9 < 2^31: no BigInt needed
+      else if (integer) {
         const v = BigInt(text);
         // -2147483648 is one int4 constant to PostgreSQL, but -$1 with $1 int8 here.
         if (prevSignificant === 45 && (v === INT4_MAX + 1n || v === INT8_MAX + 1n)) return null;

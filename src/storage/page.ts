@@ -141,6 +141,7 @@ export function freeSlot(p: PageBuf): number {
 
 /** Whether a tuple of len bytes can be placed in slot (a new slot costs SLOT_SIZE more). */
 export function fitsInSlot(p: PageBuf, slot: number, len: number): boolean {
+  if (slot < slotCount(p) && len <= slotCapacity(p, slot)) return true; // in place (the common update)
   const extraSlot = slot >= slotCount(p) ? (slot - slotCount(p) + 1) * SLOT_SIZE : 0;
   const have = freeSpace(p) + (slot < slotCount(p) ? slotCapacity(p, slot) : 0);
   return len + extraSlot <= have;

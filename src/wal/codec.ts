@@ -62,6 +62,14 @@ export class ByteWriter {
   finish(): Buffer {
     return this.buf.subarray(0, this.pos);
   }
+
+  /** What was written, copied out; the writer starts over at `start` (a scratch writer reused for every record). */
+  take(start = 0): Buffer {
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    this.pos = start;
+    return out;
+  }
 }
 
 export class ByteReader {

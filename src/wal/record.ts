@@ -350,10 +350,16 @@ export function kindName(kind: Kind): string {
   return handlers[kind]?.name ?? `UNKNOWN(${kind})`;
 }
 
+/** Every record is encoded here first (it grows to the largest record once), then copied out at its exact size. */
+const scratch = new ByteWriter(16 * 1024, RECORD_HEADER_SIZE);
+
 export function encodeRecord(body: Body, lsn: Lsn, prevLsn: Lsn, xid: number, durableLsn: Lsn = lsn): Buffer {
-  const w = new ByteWriter(RECORD_HEADER_SIZE + 64, RECORD_HEADER_SIZE);
-  (handlers[body.kind] as Handler<Kind>).encode(body as never, w);
-  const buf = w.finish();
+  let buf: Buffer;
+  try {
+    (handlers[body.kind] as Handler<Kind>).encode(body as never, scratch);
+  } finally {
+    buf = scratch.take(RECORD_HEADER_SIZE);
+  }
   buf.writeUInt32LE(buf.length, 0);
   buf.writeUInt32LE(lsn % 0x1_0000_0000, 8);
   buf.writeUInt32LE(Math.floor(lsn / 0x1_0000_0000), 12);
