@@ -19,7 +19,7 @@ import {
   PageType,
   SLOT_SIZE,
   fitsInSlot,
-  freeSlot,
+  insertSlot,
   isSlotUsed,
   lastPageHint,
   nextPage,
@@ -153,11 +153,11 @@ export class HeapAccess {
     let pageNo = this.tailOf(heap);
     for (;;) {
       const placed = this.ctx.pool.with(pageNo, (p, f) => {
-        let slot = freeSlot(p);
-        if (!fitsInSlot(p, slot, tuple.length)) {
+        let slot = insertSlot(p, tuple.length);
+        if (slot < 0) {
           if (!this.prune(f, pageNo)) return -1;
-          slot = freeSlot(p);
-          if (!fitsInSlot(p, slot, tuple.length)) return -1;
+          slot = insertSlot(p, tuple.length);
+          if (slot < 0) return -1;
         }
         const rid = rowIdOf(pageNo, slot);
         const created = this.ctx.txns.rememberVersion(txn, rid, null) ? rid : null;

@@ -138,11 +138,18 @@ export function dateToTimestamp(v: string): string {
   return formatTimestamp(dateDays(v), 0);
 }
 
+/** The last instant formatted: a transaction's now() is asked for once per row and statement. */
+let lastMs = NaN;
+let lastText = '';
+
 export function jsDateToTimestamp(d: Date, withZone: boolean): string {
   const ms = d.getTime();
-  const days = Math.floor(ms / 86_400_000);
-  const text = formatTimestamp(days, (ms - days * 86_400_000) * 1000);
-  return withZone ? text + '+00' : text;
+  if (ms !== lastMs) {
+    const days = Math.floor(ms / 86_400_000);
+    lastText = formatTimestamp(days, (ms - days * 86_400_000) * 1000);
+    lastMs = ms;
+  }
+  return withZone ? lastText + '+00' : lastText;
 }
 
 // ---- intervals ----

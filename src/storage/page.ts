@@ -139,6 +139,25 @@ export function freeSlot(p: PageBuf): number {
   return n;
 }
 
+/**
+ * freeSlot() and fitsInSlot() in one pass over the slot array (an insert's
+ * question): the slot a tuple of len bytes would take, or -1 if it does not
+ * fit on the page.
+ */
+export function insertSlot(p: PageBuf, len: number): number {
+  const n = slotCount(p);
+  let free = -1;
+  let used = PAGE_HEADER_SIZE + n * SLOT_SIZE;
+  for (let s = 0; s < n; s++) {
+    const pos = slotPos(s);
+    used += p.readUInt16LE(pos + 4);
+    if (free < 0 && p.readUInt16LE(pos + 2) === 0) free = s;
+  }
+  const have = PAGE_SIZE - used;
+  if (free >= 0) return len <= have + slotCapacity(p, free) ? free : -1;
+  return len + SLOT_SIZE <= have ? n : -1;
+}
+
 /** Whether a tuple of len bytes can be placed in slot (a new slot costs SLOT_SIZE more). */
 export function fitsInSlot(p: PageBuf, slot: number, len: number): boolean {
   if (slot < slotCount(p) && len <= slotCapacity(p, slot)) return true; // in place (the common update)

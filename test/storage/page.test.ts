@@ -15,6 +15,7 @@ import {
   freeSlot,
   freeSpace,
   initPage,
+  insertSlot,
   isSlotUsed,
   pageLsn,
   pageOwner,
@@ -151,6 +152,25 @@ describe('slots', () => {
     expect(readSlot(p, 2)).toEqual(big);
     expect(slots(p).filter((s) => s.slot !== 2 && s.length > 0)).toEqual(kept);
     expect(freeSpace(p)).toBe(0);
+  });
+
+  it('insertSlot answers as freeSlot then fitsInSlot do, on pages filled and emptied at random', () => {
+    let seed = 11;
+    const next = (): number => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    for (let trial = 0; trial < 40; trial++) {
+      const p = heapPage();
+      for (let op = 0; op < 200; op++) {
+        const len = 1 + Math.floor(next() * 300);
+        const slot = freeSlot(p);
+        const expected = fitsInSlot(p, slot, len) ? slot : -1;
+        expect(insertSlot(p, len)).toBe(expected);
+        if (expected >= 0 && next() < 0.8) writeSlot(p, expected, tuple(len, op));
+        else if (slotCount(p) > 0) {
+          const victim = Math.floor(next() * slotCount(p));
+          if (isSlotUsed(p, victim)) clearSlot(p, victim);
+        }
+      }
+    }
   });
 
   it('fitsInSlot is exact at the boundary, for a new slot and an existing one', () => {
