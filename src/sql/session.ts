@@ -22,7 +22,9 @@
  *      all of it commits at the end, or none of it if a statement fails.
  *  S7. SAVEPOINT takes engine.mark(txn); ROLLBACK TO undoes back to it
  *      with CLRs (engine.rollbackTo), keeps the savepoint, and rescues a
- *      failed block; RELEASE forgets it and the ones after it. A failed
+ *      failed block; RELEASE forgets it and the ones after it. Each
+ *      savepoint also marks the session's settings: ROLLBACK TO undoes the
+ *      SETs made after it (settings.ts G1). A failed
  *      statement inside a block is rolled back to its own mark at once, so
  *      it holds no row locks while the block waits for ROLLBACK.
  *  S8. statement_timeout and cancel() stop a statement with 57014
@@ -80,7 +82,7 @@ export class Session {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   /** Open savepoints, oldest first, with the access mode to restore when one ends (txn-mode.ts R3). */
-  private savepoints: { name: string; mark: number; readOnly: boolean }[] = [];
+  private savepoints: { name: string; mark: number; settingsMark: number; readOnly: boolean }[] = [];
   private readonly mode = new TxnMode();
   /** The block is the implicit transaction of a multi-statement query string (S6). */
   private implicitBlock = false;
@@ -215,6 +217,7 @@ export class Session {
     this.txn = this.host.engine.begin();
     this.txnStart = new Date();
     this.mode.begin(this.defaultReadOnly());
+    this.settings.beginTransaction();
     return this.txn;
   }
 
@@ -226,7 +229,7 @@ export class Session {
     this.inBlock = false;
     this.failed = false;
     this.savepoints = [];
-    this.settings.endTransaction();
+    this.settings.endTransaction(commit);
     const finish = (): void => {
       this.localCatalog = null;
       if (txn.touchedCatalog) this.host.invalidateCatalog();
@@ -316,7 +319,7 @@ export class Session {
     }
     if (kind === 'savepoint') {
       if (this.failed) throw new DbError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
-      this.savepoints.push({ name, mark: this.host.engine.mark(this.txn!), readOnly: this.mode.readOnly });
+      this.savepoints.push({ name, mark: this.host.engine.mark(this.txn!), settingsMark: this.settings.mark(), readOnly: this.mode.readOnly });
       return done('SAVEPOINT');
     }
     let i = this.savepoints.length - 1;
@@ -333,6 +336,7 @@ export class Session {
       return done('RELEASE');
     }
     this.host.engine.rollbackTo(this.txn!, this.savepoints[i]!.mark);
+    this.settings.rollbackTo(this.savepoints[i]!.settingsMark);
     this.savepoints.length = i + 1;
     this.mode.readOnly = this.savepoints[i]!.readOnly;
     this.failed = false;
@@ -365,6 +369,7 @@ export class Session {
     const readOnly = this.mode.readOnly;
     for (;;) {
       const mark = engine.mark(txn);
+      const settingsMark = this.settings.mark();
       const catalog = this.catalog(txn);
       const seq = (name: string): SequenceDef => {
         const d = catalog.sequence(name);
@@ -402,6 +407,7 @@ export class Session {
       } catch (e) {
         if (!(e instanceof LockWait)) throw e;
         engine.rollbackTo(txn, mark);
+        this.settings.rollbackTo(settingsMark); // a set_config() runs again too (S3)
         this.localCatalog = null;
         await engine.waitFor(txn, e, this.settings.lockTimeoutMs(), interrupt.signal);
       }

@@ -10,8 +10,29 @@
  * per session here and have no effect beyond being shown.
  *
  * Their engine value is only the default (`--set`): one client's limit must
- * not stop another's statements. SET LOCAL works for the per-session parameters only; the
- * values it replaced come back when the transaction ends.
+ * not stop another's statements.
+ *
+ * The per-session values are transactional, as in PostgreSQL:
+ *
+ *  G1. A change made while a transaction is open (SET, SET LOCAL, RESET,
+ *      set_config(), SET SESSION CHARACTERISTICS) is undone if the
+ *      transaction rolls back — ROLLBACK, COMMIT of a failed block, an
+ *      autocommit or implicit transaction that fails — and by ROLLBACK TO a
+ *      savepoint taken before it. RELEASE keeps it. Outside a transaction
+ *      (an autocommit SET) there is nothing to undo it: it just takes effect.
+ *  G2. At commit, each parameter changed in the transaction ends at the value
+ *      of its last plain SET, or, if it was only SET LOCAL, at its value
+ *      before the transaction: SET LOCAL never outlasts its transaction, and
+ *      a plain SET after it does. PostgreSQL's GUC stack merges savepoint
+ *      levels on RELEASE to the same result, so one flat log with a mark per
+ *      savepoint suffices.
+ *  G3. Parameters the session keeps elsewhere (`define`: transaction_read_only
+ *      is its transaction's mode, txn-mode.ts R3) follow their own rules and
+ *      are not logged here.
+ *  G4. Engine-wide settings a session SETs are not per-session in ariesdb
+ *      (every session shares the engine's value at once), so their SET is not
+ *      transactional: rolling back one session's transaction must not change
+ *      what the others already run with. SET LOCAL of them is refused.
  */
 import { DbError } from '../errors/index.ts';
 import type { StorageEngine } from '../engine/api.ts';
@@ -50,6 +71,13 @@ export function sessionSettingList(): { name: string; value: string; readonly: b
   return Object.entries(SESSION_DEFAULTS).map(([name, d]) => ({ name: DISPLAY_NAMES[name] ?? name, value: d.value, readonly: !!d.readonly, description: d.description }));
 }
 
+/** One change of a per-session value inside a transaction (undefined: the default). */
+interface Change {
+  name: string;
+  prev: string | undefined;
+  value: string | undefined;
+  local: boolean;
+}
 
 export class SessionSettings {
   private readonly values = new Map<string, string>();
@@ -57,8 +85,10 @@ export class SessionSettings {
   private readonly engineDefaults = new Map<string, string>();
   /** Parameters whose value the session keeps elsewhere (transaction_read_only: its transaction's mode). */
   private readonly dynamic = new Map<string, { get(): string; set(value: string | null): void; description: string }>();
-  /** Per-session values before this transaction's first SET LOCAL of each (undefined: the default). */
-  private readonly beforeLocal = new Map<string, string | undefined>();
+  /** A transaction is open: changes go to `undo` (G1). */
+  private inTransaction = false;
+  /** This transaction's changes of per-session values, oldest first (G1, G2); a savepoint is a length of it. */
+  private undo: Change[] = [];
   /** statement_timeout in ms, parsed once per change rather than per statement. */
   private timeoutMs: number;
 
@@ -88,14 +118,12 @@ export class SessionSettings {
         const parsed = parseSetting(name, value); // 22023 before anything changes
         canonical = typeof parsed === 'boolean' ? (parsed ? 'on' : 'off') : typeof parsed === 'string' ? parsed : value.trim();
       }
-      // A plain SET after SET LOCAL in one transaction outlasts it, as in PostgreSQL.
-      if (!local) this.beforeLocal.delete(name);
-      else if (!this.beforeLocal.has(name)) this.beforeLocal.set(name, this.values.get(name));
-      if (canonical === null) this.values.delete(name); else this.values.set(name, canonical);
-      if (name === 'statement_timeout') this.timeoutMs = parseSetting(name, this.get(name)) as number;
+      const next = canonical ?? undefined;
+      if (this.inTransaction) this.undo.push({ name, prev: this.values.get(name), value: next, local });
+      this.assign(name, next);
     } else if (local) {
       throw new DbError('feature_not_supported', `SET LOCAL of "${name}" is not supported: the parameter is engine-wide`);
-    } else {
+    } else { // engine-wide: not undone by a rollback (G4)
       if (value === null) {
         const d = this.engineDefaults.get(name);
         this.engine.getSetting(name); // 42704 for unknown names
@@ -127,11 +155,40 @@ export class SessionSettings {
     return parseSetting('lock_timeout', this.get('lock_timeout')) as number;
   }
 
-  /** The end of a transaction: what SET LOCAL replaced comes back. */
-  endTransaction(): void {
-    if (this.beforeLocal.size === 0) return;
-    for (const [name, v] of this.beforeLocal) this.set(name, v ?? null);
-    this.beforeLocal.clear();
+  /** A transaction begins: changes from now on can be undone (G1). */
+  beginTransaction(): void {
+    this.inTransaction = true;
+  }
+
+  /** A position in this transaction's changes, for a savepoint. */
+  mark(): number {
+    return this.undo.length;
+  }
+
+  /** ROLLBACK TO (or a statement run again): the changes made after `mark` are undone, newest first (G1). */
+  rollbackTo(mark: number): void {
+    for (let i = this.undo.length - 1; i >= mark; i--) this.assign(this.undo[i]!.name, this.undo[i]!.prev);
+    this.undo.length = mark;
+  }
+
+  /** The end of a transaction: a rollback undoes its changes (G1); a commit keeps them but SET LOCAL's (G2). */
+  endTransaction(commit: boolean): void {
+    this.inTransaction = false;
+    if (this.undo.length === 0) return;
+    if (!commit) return this.rollbackTo(0);
+    const final = new Map<string, string | undefined>();
+    for (const c of this.undo) {
+      if (!final.has(c.name)) final.set(c.name, c.prev);
+      if (!c.local) final.set(c.name, c.value);
+    }
+    for (const [name, value] of final) this.assign(name, value);
+    this.undo = [];
+  }
+
+  /** Stores a validated value (undefined: back to the default). */
+  private assign(name: string, value: string | undefined): void {
+    if (value === undefined) this.values.delete(name); else this.values.set(name, value);
+    if (name === 'statement_timeout') this.timeoutMs = parseSetting(name, this.get(name)) as number;
   }
 
   /** The engine's value of a per-session setting ('0', off, from an engine that lacks it). */
