@@ -57,7 +57,7 @@ export interface ExecCtx {
   setval(name: string, value: number | bigint, called: boolean): number | bigint;
   /** current_setting() / set_config(): the session's parameters (absent where there is no session). */
   setting?(name: string): string;
-  setSetting?(name: string, value: string | null): void;
+  setSetting?(name: string, value: string | null, local: boolean): void;
   /** The literals of this execution's text when the statement is a shared template (literals.ts). */
   template?: TemplateBinding;
   /** String slots converted to their types, once per execution (slot-const.ts). */

@@ -271,7 +271,7 @@ const FUNCS: Record<string, Impl> = {
       const name = n(r, c), value = v(r, c);
       if (name === null) throw new DbError('null_value_not_allowed', 'SET requires parameter name');
       if (!c.setSetting) throw new DbError('feature_not_supported', 'set_config is not supported here');
-      c.setSetting((name as string).toLowerCase(), value as string | null);
+      c.setSetting((name as string).toLowerCase(), value as string | null, l.fn(r, c) === true); // is_local: SET LOCAL (NULL: false, as PostgreSQL)
       return settingOf(c, (name as string).toLowerCase());
     } };
   },

@@ -397,7 +397,7 @@ export class Session {
           return this.host.sequences.setval(d, v, called, txn);
         },
         setting: (name) => this.settings.get(name),
-        setSetting: (name, value) => { this.settings.set(name, value); },
+        setSetting: (name, value, local) => { this.settings.set(name, value, local); },
       };
       try {
         const result = interrupt.runSync(() => executeStatement(s, catalog, ctx, this.notify));
