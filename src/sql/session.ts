@@ -229,13 +229,15 @@ export class Session {
     this.inBlock = false;
     this.failed = false;
     this.savepoints = [];
+    // Read before SET LOCAL ends: SET LOCAL synchronous_commit = off is for this very commit.
+    const synchronous = commit && this.settings.synchronousCommit();
     this.settings.endTransaction(commit);
     const finish = (): void => {
       this.localCatalog = null;
       if (txn.touchedCatalog) this.host.invalidateCatalog();
     };
     if (!commit) { this.host.engine.rollback(txn); finish(); return; }
-    return this.host.engine.commit(txn, { synchronous: this.settings.synchronousCommit() }).finally(finish);
+    return this.host.engine.commit(txn, { synchronous }).finally(finish);
   }
 
   private async statement(p: ParsedStatement, params: Value[]): Promise<QueryResult> {

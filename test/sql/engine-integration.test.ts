@@ -109,6 +109,23 @@ describe('SQL over the real engine', () => {
     expect((await errorOf(a.query("set synchronous_commit = 'maybe'"))).code).toBe('22023');
   });
 
+  it('SET LOCAL synchronous_commit = off applies to the commit of its own transaction', async () => {
+    db = await Database.open(dir, { settings: { wal_writer_delay: '10s' } }); // no background flush during the test
+    const s = db.session();
+    await s.query('create table k (id int primary key, n int)');
+    await s.query('insert into k values (1, 0)');
+    const flushes = db.engine.stats().walFlushes;
+    await s.query('begin');
+    await s.query('set local synchronous_commit = off');
+    await s.query('update k set n = n + 1 where id = 1');
+    await s.query('commit');
+    await s.query("update k set n = n + 1 where id = 1 returning set_config('synchronous_commit', 'off', true)");
+    expect(db.engine.stats().walFlushes).toBe(flushes); // neither commit waited for the disk
+    expect((await s.query('show synchronous_commit')).rows).toEqual([['on']]);
+    await s.query('update k set n = n + 1 where id = 1');
+    expect(db.engine.stats().walFlushes).toBeGreaterThan(flushes);
+  });
+
   it('a CREATE TABLE that waited for another one of the same name fails with 42P07', async () => {
     db = await Database.open(dir);
     const a = db.session();
