@@ -41,6 +41,7 @@
  */
 import { PAGE_SIZE, PageType, pageLsn, setPageLsn, type PageBuf } from '../storage/page.ts';
 import type { BtreeEntry, BtreeItem } from '../wal/record.ts';
+import { u16le, u32le } from '../util/bytes.ts';
 
 export const BTREE_HEADER_SIZE = 44;
 const OFF_TYPE = 12;
@@ -68,23 +69,23 @@ export const highKeyCost = (keyLength: number): number => keyLength + LEAF_CELL_
 export const BTREE_PAGE_ROOM = PAGE_SIZE - BTREE_HEADER_SIZE;
 
 export const isBtreePage = (p: PageBuf): boolean => p[OFF_TYPE] === PageType.BtreeLeaf || p[OFF_TYPE] === PageType.BtreeInner;
-export const btCount = (p: PageBuf): number => p.readUInt16LE(OFF_COUNT);
-export const btLevel = (p: PageBuf): number => p.readUInt16LE(OFF_LEVEL);
-export const btRight = (p: PageBuf): number => p.readUInt32LE(OFF_RIGHT);
-export const btLeftmost = (p: PageBuf): number => p.readUInt32LE(OFF_LEFTMOST);
-export const btRoot = (p: PageBuf): number => p.readUInt32LE(OFF_OWNER);
-export const btHighOffset = (p: PageBuf): number => p.readUInt16LE(OFF_HIGH);
+export const btCount = (p: PageBuf): number => u16le(p, OFF_COUNT);
+export const btLevel = (p: PageBuf): number => u16le(p, OFF_LEVEL);
+export const btRight = (p: PageBuf): number => u32le(p, OFF_RIGHT);
+export const btLeftmost = (p: PageBuf): number => u32le(p, OFF_LEFTMOST);
+export const btRoot = (p: PageBuf): number => u32le(p, OFF_OWNER);
+export const btHighOffset = (p: PageBuf): number => u16le(p, OFF_HIGH);
 
 /** Offset of the cell of entry i. */
-export const cellOffset = (p: PageBuf, i: number): number => p.readUInt16LE(BTREE_HEADER_SIZE + i * PTR_SIZE);
-const keyLength = (p: PageBuf, off: number): number => p.readUInt16LE(off);
+export const cellOffset = (p: PageBuf, i: number): number => u16le(p, BTREE_HEADER_SIZE + i * PTR_SIZE);
+const keyLength = (p: PageBuf, off: number): number => u16le(p, off);
 /** The key of the cell at off: a view into the page (copy before the page can change). */
 export const cellKey = (p: PageBuf, off: number): Buffer => p.subarray(off + 2, off + 2 + keyLength(p, off));
 export function cellRid(p: PageBuf, off: number): number {
   const k = keyLength(p, off);
-  return p.readUInt32LE(off + 2 + k) * 65536 + p.readUInt16LE(off + 6 + k);
+  return u32le(p, off + 2 + k) * 65536 + u16le(p, off + 6 + k);
 }
-export const cellChild = (p: PageBuf, off: number): number => p.readUInt32LE(off + 8 + keyLength(p, off));
+export const cellChild = (p: PageBuf, off: number): number => u32le(p, off + 8 + keyLength(p, off));
 const cellSize = (p: PageBuf, off: number, leaf: boolean): number =>
   keyLength(p, off) + (leaf ? LEAF_CELL_OVERHEAD : INNER_CELL_OVERHEAD);
 
@@ -157,9 +158,9 @@ export function readEntries(p: PageBuf): BtreeEntry[] {
   return out;
 }
 
-const contiguousFree = (p: PageBuf): number => p.readUInt16LE(OFF_UPPER) - (BTREE_HEADER_SIZE + btCount(p) * PTR_SIZE);
+const contiguousFree = (p: PageBuf): number => u16le(p, OFF_UPPER) - (BTREE_HEADER_SIZE + btCount(p) * PTR_SIZE);
 /** Bytes available to new entries, counting what a compaction would reclaim. */
-export const freeBytes = (p: PageBuf): number => contiguousFree(p) + p.readUInt16LE(OFF_GARBAGE);
+export const freeBytes = (p: PageBuf): number => contiguousFree(p) + u16le(p, OFF_GARBAGE);
 
 function writeCell(p: PageBuf, off: number, key: Uint8Array, rid: number, child: number | null): void {
   p.writeUInt16LE(key.length, off);
@@ -198,7 +199,7 @@ function insertCell(p: PageBuf, i: number, key: Uint8Array, rid: number, child: 
   if (freeBytes(p) < size + PTR_SIZE) throw new Error(`B+tree page overflow inserting a ${key.length}-byte key`);
   if (contiguousFree(p) < size + PTR_SIZE) compact(p);
   const n = btCount(p);
-  const upper = p.readUInt16LE(OFF_UPPER) - size;
+  const upper = u16le(p, OFF_UPPER) - size;
   writeCell(p, upper, key, rid, child);
   const at = BTREE_HEADER_SIZE + i * PTR_SIZE;
   p.copyWithin(at + PTR_SIZE, at, BTREE_HEADER_SIZE + n * PTR_SIZE);
@@ -213,7 +214,7 @@ function removeCell(p: PageBuf, i: number): void {
   const size = cellSize(p, cellOffset(p, i), btLevel(p) === 0);
   p.copyWithin(at, at + PTR_SIZE, BTREE_HEADER_SIZE + n * PTR_SIZE);
   p.writeUInt16LE(n - 1, OFF_COUNT);
-  p.writeUInt16LE(p.readUInt16LE(OFF_GARBAGE) + size, OFF_GARBAGE);
+  p.writeUInt16LE(u16le(p, OFF_GARBAGE) + size, OFF_GARBAGE);
 }
 
 export interface BtreePageSpec {

@@ -16,3 +16,11 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array | null {
   out[n - 1]!++;
   return out;
 }
+
+/*
+ * Little-endian reads by byte arithmetic: on the page layouts' hot paths
+ * (slot arrays, B+tree cells) they measured faster than Buffer's
+ * readUInt16LE/readUInt32LE, whose argument checks run on every call.
+ */
+export const u16le = (b: Uint8Array, at: number): number => b[at]! | (b[at + 1]! << 8);
+export const u32le = (b: Uint8Array, at: number): number => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x100_0000;
