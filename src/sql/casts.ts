@@ -189,7 +189,7 @@ export function castFn(from: SqlType, to: SqlType, context: CastContext): CastFn
   if (o === Oid.TIMESTAMP && f === Oid.DATE) return nullSafe((v) => dateToTimestamp(v as string));
   if (o === Oid.TIMESTAMPTZ && f === Oid.DATE) return nullSafe((v) => dateToTimestamp(v as string) + '+00');
   if (o === Oid.TIMESTAMPTZ && f === Oid.TIMESTAMP) return nullSafe((v) => (v as string) + '+00');
-  if (o === Oid.TIMESTAMP && f === Oid.TIMESTAMPTZ && assign) return nullSafe((v) => (v as string).replace(/\+00$/, ''));
+  if (o === Oid.TIMESTAMP && f === Oid.TIMESTAMPTZ && assign) return nullSafe((v) => ((v as string).endsWith('+00') ? (v as string).slice(0, -3) : v));
   if (o === Oid.DATE && (f === Oid.TIMESTAMP || f === Oid.TIMESTAMPTZ) && assign) return nullSafe((v) => timestampToDate(v as string));
   return null;
 }
