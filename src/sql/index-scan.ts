@@ -134,7 +134,7 @@ function makeProbe(table: TableDef, p: IndexPath, recheck: readonly Fn[]): Probe
       if (v === null) return;
       const enc = out.slice();
       codec.column(k, v, enc);
-      const key = Uint8Array.from(enc);
+      const key = Buffer.from(enc);
       if (b.op === '>=' || b.op === '>') {
         const lo = b.op === '>=' ? key : prefixEnd(key);
         if (!lo) return;
@@ -145,9 +145,9 @@ function makeProbe(table: TableDef, p: IndexPath, recheck: readonly Fn[]): Probe
       }
     }
     // NULLs (0x02) sort after every value (0x01 …) of an ascending column: a range stops before them.
-    if (bounds.length > 0 && !high) high = Uint8Array.from([...out, 0x02]);
+    if (bounds.length > 0 && !high) high = Buffer.from([...out, 0x02]);
     const opts: IndexScanOptions = { reverse, highInclusive: false };
-    if (k > 0) opts.prefix = Uint8Array.from(out);
+    if (k > 0) opts.prefix = Buffer.from(out);
     if (low) opts.low = low;
     if (high) opts.high = high;
     for (const [key, rid] of ctx.engine.indexScan(ctx.txn, id, opts)) {

@@ -102,7 +102,7 @@ export class KeyCodec {
   encode(values: readonly Value[]): Uint8Array {
     const out: number[] = [];
     for (let i = 0; i < values.length; i++) this.column(i, values[i]!, out);
-    return Uint8Array.from(out);
+    return Buffer.from(out); // pooled: Uint8Array.from allocates an ArrayBuffer per key
   }
 
   /**

@@ -105,7 +105,8 @@ export class TupleCodec {
         }
       }
     }
-    return new Uint8Array(b.subarray(0, o));
+    // Buffer.from copies into Node's pooled slab; a new Uint8Array would allocate an ArrayBuffer per tuple (most of encode's time).
+    return Buffer.from(b.subarray(0, o));
   }
 
   /**

@@ -12,7 +12,7 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array | null {
   let n = prefix.length;
   while (n > 0 && prefix[n - 1] === 0xff) n--;
   if (n === 0) return null;
-  const out = Uint8Array.prototype.slice.call(prefix, 0, n); // a copy even when prefix is a Buffer (whose slice is a view)
+  const out = Buffer.from(prefix.subarray(0, n)); // a copy (from Node's pooled slab), even when prefix is a Buffer
   out[n - 1]!++;
   return out;
 }
