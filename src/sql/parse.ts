@@ -90,11 +90,24 @@ function fromTemplate(sql: string, t: Slotted): readonly A.ParsedStatement[] | n
     mapPos: (p) => mapPosition(t.spans, p),
     discard: () => { templates.set(t.key, null); },
   };
-  return tpl.map((s) => {
-    const start = mapPosition(t.spans, s.start);
-    // The text is for callers that print it; most never read it, so it is cut on demand.
-    return { stmt: s.stmt, get text() { return sql.slice(start, mapPosition(t.spans, s.end)).trim(); }, start, literals: binding };
-  });
+  return tpl.map((s) => new TemplateInstance(s.stmt, mapPosition(t.spans, s.start), binding, sql, t.spans, s.end));
+}
+
+/** One statement of a text, as an instance of its template (a class: an object literal with a getter is slow to make). */
+class TemplateInstance implements A.ParsedStatement {
+  constructor(
+    readonly stmt: A.Statement,
+    readonly start: number,
+    readonly literals: A.TemplateBinding,
+    private readonly sql: string,
+    private readonly spans: Slotted['spans'],
+    private readonly end: number,
+  ) {}
+
+  /** For callers that print it; most never read it, so it is cut on demand. */
+  get text(): string {
+    return this.sql.slice(this.start, mapPosition(this.spans, this.end)).trim();
+  }
 }
 
 /** Parses a slotted text once; null if it does not parse or a literal did not become a plain constant. */

@@ -119,11 +119,12 @@ export class Session {
   }
 
   /** Runs the statements of `sql` one by one, reporting each result; stops at and throws the first error. */
-  queryEach(sql: string, onResult: (r: QueryResult, statementText: string) => void): Promise<void> {
+  /** `statement.text` is the statement's own text, cut only when read (the server never reads it). */
+  queryEach(sql: string, onResult: (r: QueryResult, statement: { readonly text: string }) => void): Promise<void> {
     return this.run(sql, [], onResult);
   }
 
-  private run(sql: string, params: Value[], onResult: (r: QueryResult, text: string) => void): Promise<void> {
+  private run(sql: string, params: Value[], onResult: (r: QueryResult, statement: { readonly text: string }) => void): Promise<void> {
     const job = this.queue.then(async () => {
       if (this.closed) throw new DbError('connection_exception', 'the session is closed');
       let stmts: readonly ParsedStatement[];
@@ -140,7 +141,7 @@ export class Session {
         this.inBlock = true;
         this.implicitBlock = true;
         try {
-          for (const p of stmts) onResult(await this.statement(p, params), p.text);
+          for (const p of stmts) onResult(await this.statement(p, params), p);
         } catch (e) {
           if (this.txn) this.endTxn(false);
           throw e;
@@ -150,7 +151,7 @@ export class Session {
         if (this.txn) await this.endTxn(true);
         return;
       }
-      for (const p of stmts) onResult(await this.statement(p, params), p.text);
+      for (const p of stmts) onResult(await this.statement(p, params), p);
     });
     this.queue = job.catch(() => {});
     return job;

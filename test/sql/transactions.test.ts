@@ -84,7 +84,7 @@ describe('transaction blocks', () => {
 
   it('queryEach reports each statement, stops at the first error, and rolls the implicit transaction back', async () => {
     const seen: [string, string][] = [];
-    const e = await errorOf(a.queryEach("select 1; insert into acc values (9, 9); select 1/0; select 2", (r: QueryResult, t) => seen.push([r.tag, t])));
+    const e = await errorOf(a.queryEach("select 1; insert into acc values (9, 9); select 1/0; select 2", (r: QueryResult, t) => seen.push([r.tag, t.text])));
     expect(e.code).toBe('22012');
     expect(seen).toEqual([['SELECT 1', 'select 1'], ['INSERT 0 1', 'insert into acc values (9, 9)']]);
     // PostgreSQL runs a multi-statement simple query as one implicit transaction: the INSERT is undone.
