@@ -142,8 +142,8 @@ export function dateToTimestamp(v: string): string {
 let lastMs = NaN;
 let lastText = '';
 
-export function jsDateToTimestamp(d: Date, withZone: boolean): string {
-  const ms = d.getTime();
+/** A JavaScript time (ms since 1970, UTC) as timestamp text, with +00 for timestamptz. */
+export function msToTimestamp(ms: number, withZone: boolean): string {
   if (ms !== lastMs) {
     const days = Math.floor(ms / 86_400_000);
     lastText = formatTimestamp(days, (ms - days * 86_400_000) * 1000);

@@ -45,8 +45,8 @@ export interface ExecCtx {
   params: readonly Value[];
   /** Milliseconds pg_sleep() asked for; the session awaits them after the statement's synchronous work. */
   sleepMs: number;
-  /** Transaction start time, for now(). */
-  now: Date;
+  /** Transaction start time (ms since 1970, UTC), for now(). */
+  now: number;
   /** The current row of each enclosing query level, while a subquery runs (see the header). */
   outer: Row[];
   /** Per-execution results of uncorrelated subqueries and other run-once values. */

@@ -6,7 +6,7 @@
 import { DbError } from '../errors/index.ts';
 import { castFn } from './casts.ts';
 import {
-  civilFromDays, dateDays, daysFromCivil, formatDate, formatTimestamp, jsDateToTimestamp, parseInterval, timestampDiff, timestampParts,
+  civilFromDays, dateDays, daysFromCivil, formatDate, formatTimestamp, msToTimestamp, parseInterval, timestampDiff, timestampParts,
 } from './datetime.ts';
 import type { Compiled, Fn } from './expr.ts';
 import { decFromText, decToText, divScale, decFromInt } from './numeric.ts';
@@ -98,13 +98,13 @@ function truncate(field: string, v: string, oid: number): string {
 export function dateTimeFunction(name: string, args: readonly Compiled[]): Compiled | null {
   switch (name) {
     case 'now': case 'transaction_timestamp': case 'statement_timestamp':
-      return args.length === 0 ? { type: TIMESTAMPTZ, fn: (_r, c) => jsDateToTimestamp(c.now, true) } : null;
+      return args.length === 0 ? { type: TIMESTAMPTZ, fn: (_r, c) => msToTimestamp(c.now, true) } : null;
     case 'clock_timestamp':
-      return args.length === 0 ? { type: TIMESTAMPTZ, fn: () => jsDateToTimestamp(new Date(), true) } : null;
+      return args.length === 0 ? { type: TIMESTAMPTZ, fn: () => msToTimestamp(Date.now(), true) } : null;
     case 'localtimestamp':
-      return args.length === 0 ? { type: TIMESTAMP, fn: (_r, c) => jsDateToTimestamp(c.now, false) } : null;
+      return args.length === 0 ? { type: TIMESTAMP, fn: (_r, c) => msToTimestamp(c.now, false) } : null;
     case 'current_date':
-      return args.length === 0 ? { type: DATE, fn: (_r, c) => formatDate(Math.floor(c.now.getTime() / 86_400_000)) } : null;
+      return args.length === 0 ? { type: DATE, fn: (_r, c) => formatDate(Math.floor(c.now / 86_400_000)) } : null;
     case 'extract': case 'date_part': case 'date_trunc': {
       if (args.length !== 2) return null;
       const f = as(args[0]!, TEXT);

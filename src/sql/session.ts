@@ -75,7 +75,7 @@ export class Session {
   private txn: TxnHandle | null = null;
   private inBlock = false;
   private failed = false;
-  private txnStart = new Date();
+  private txnStart = Date.now();
   /** This transaction's own catalog, when it has changed the catalog (invariant C2). */
   private localCatalog: Catalog | null = null;
   private readonly settings: SessionSettings;
@@ -216,7 +216,7 @@ export class Session {
 
   private beginTxn(): TxnHandle {
     this.txn = this.host.engine.begin();
-    this.txnStart = new Date();
+    this.txnStart = Date.now();
     this.mode.begin(this.defaultReadOnly());
     this.settings.beginTransaction();
     return this.txn;
