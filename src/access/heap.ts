@@ -26,12 +26,15 @@ import {
   readMeta,
   readSlot,
   slotCount,
+  slotLength,
+  slotOffset,
   type PageBuf,
 } from '../storage/page.ts';
 import type { Txn } from '../txn/manager.ts';
 import { ensureBegun, logPageChange, type AccessContext } from './log.ts';
 import { allocatePage } from './alloc.ts';
-import { makeTuple, tupleIsDead, tupleRow, tupleXid, TUPLE_HEADER_SIZE } from './tuple.ts';
+import { FLAG_DEAD, makeTuple, tupleIsDead, tupleRow, tupleXid, TUPLE_HEADER_SIZE } from './tuple.ts';
+import { u32le } from '../util/bytes.ts';
 
 /** The largest row (without the tuple header) a page can hold. */
 export const MAX_ROW_SIZE = PAGE_SIZE - PAGE_HEADER_SIZE - SLOT_SIZE - TUPLE_HEADER_SIZE;
@@ -242,13 +245,22 @@ export class HeapAccess {
 
   *scan(txn: Txn, heap: number): Generator<[RowId, Uint8Array]> {
     const batch: [RowId, Uint8Array][] = [];
+    const txns = this.ctx.txns;
     for (let pageNo = heap; pageNo !== 0; ) {
       // Copy a page's visible rows, then unpin before yielding: the consumer may change pages.
       pageNo = this.ctx.pool.with(pageNo, (p) => {
         const base = rowIdOf(pageNo, 0);
         for (let s = 0, n = slotCount(p); s < n; s++) {
-          if (!isSlotUsed(p, s)) continue;
-          const row = this.visible(txn.xid, base + s, readSlot(p, s));
+          const len = slotLength(p, s);
+          if (len === 0) continue;
+          const off = slotOffset(p, s);
+          const owner = u32le(p, off);
+          if (owner === txn.xid || !txns.isActive(owner)) {
+            // visible() without its views, for the common case (committed, T3, or our own): one copy of the row.
+            if ((p[off + 4]! & FLAG_DEAD) === 0) batch.push([base + s, Buffer.from(p.subarray(off + TUPLE_HEADER_SIZE, off + len))]);
+            continue;
+          }
+          const row = this.visible(txn.xid, base + s, p.subarray(off, off + len));
           if (row) batch.push([base + s, Buffer.from(row)]);
         }
         return nextPage(p);

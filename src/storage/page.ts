@@ -112,7 +112,7 @@ export function verifyChecksum(p: PageBuf, pageNo: number): boolean {
 const slotPos = (slot: number): number => PAGE_HEADER_SIZE + slot * SLOT_SIZE;
 export const slotLength = (p: PageBuf, slot: number): number =>
   slot < slotCount(p) ? u16le(p, slotPos(slot) + 2) : 0;
-const slotOffset = (p: PageBuf, slot: number): number => u16le(p, slotPos(slot));
+export const slotOffset = (p: PageBuf, slot: number): number => u16le(p, slotPos(slot));
 export const slotCapacity = (p: PageBuf, slot: number): number => u16le(p, slotPos(slot) + 4);
 
 export function isSlotUsed(p: PageBuf, slot: number): boolean {
