@@ -271,7 +271,7 @@ export class WalWriter {
   }
 
   /** No flush in flight and nobody waiting for one. */
-  get idle(): boolean {
+  private get idle(): boolean {
     return !this.flushing && this.waiters.length === 0;
   }
 
