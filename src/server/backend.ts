@@ -18,6 +18,8 @@ export interface Backend {
   next(): Promise<FrontendMessage | null>;
   /** Set by a CancelRequest naming this connection while it works (cleared before each message). */
   readonly cancelRequested: boolean;
+  /** ParameterStatus for each reported parameter whose value changed since last said; called before each ReadyForQuery. */
+  reportParameterChanges(): void;
 }
 
 /** Sends an error to the client; a ProtocolError is not the client's statement failing, so it goes on up and ends the connection. */

@@ -39,6 +39,18 @@ import { quoteIdent, quoteLiteral } from './sql-text.ts';
 
 const HIGH_WATER = 1024 * 1024;
 
+/**
+ * The parameters a client is told about (ParameterStatus) that a session can
+ * change, by the name on the wire and the session's name for them. As in
+ * PostgreSQL 14+, a change is reported just before the next ReadyForQuery,
+ * once, with the value then current (a SET rolled back in the same message
+ * may report nothing).
+ */
+const REPORTED: readonly (readonly [wire: string, setting: string])[] = [
+  ['application_name', 'application_name'], ['client_encoding', 'client_encoding'], ['DateStyle', 'datestyle'],
+  ['IntervalStyle', 'intervalstyle'], ['standard_conforming_strings', 'standard_conforming_strings'], ['TimeZone', 'timezone'],
+];
+
 /** What a connection needs of its server. */
 export interface ConnectionHost {
   readonly maxMessageBytes: number;
@@ -66,6 +78,9 @@ export class Connection implements Backend {
   private cancelFlag = false;
   /** Counted against max_connections (released at the end). */
   private admitted = false;
+  /** The REPORTED values the client was last told, and the session's settingsVersion then. */
+  private readonly reported = new Map<string, string>();
+  private reportedVersion = -1;
   /** Settles when the connection is closed and its session released. */
   readonly done: Promise<void>;
 
@@ -112,6 +127,18 @@ export class Connection implements Backend {
   }
 
   send(message: Buffer): void { this.out.send(message); }
+
+  reportParameterChanges(): void {
+    const s = this.session;
+    if (s.settingsVersion === this.reportedVersion) return;
+    this.reportedVersion = s.settingsVersion;
+    for (const [wire, setting] of REPORTED) {
+      const v = s.setting(setting);
+      if (this.reported.get(wire) === v) continue;
+      this.reported.set(wire, v);
+      this.out.send(parameterStatus(wire, v));
+    }
+  }
   flush(): Promise<void> { return this.out.flush(); }
   flushIfFull(): Promise<void> { return this.out.flushIfFull(); }
 
@@ -250,12 +277,10 @@ export class Connection implements Backend {
       this.out.send(errorResponse(asDbError(e), 'FATAL'));
       return false;
     }
-    const params: Record<string, string> = {
-      ...this.host.serverParameters,
-      application_name: packet.params.get('application_name') ?? '',
-      is_superuser: 'on',
-      session_authorization: user,
-    };
+    const params: Record<string, string> = { ...this.host.serverParameters, is_superuser: 'on', session_authorization: user };
+    // The session's own values, after the startup packet's and -c options' SETs.
+    for (const [wire, setting] of REPORTED) this.reported.set(wire, (params[wire] = this.session.setting(setting)));
+    this.reportedVersion = this.session.settingsVersion;
     for (const [name, value] of Object.entries(params)) this.out.send(parameterStatus(name, value));
     this.out.send(backendKeyData(this.processId, this.secretKey));
     this.out.send(readyForQuery('I'));

@@ -96,6 +96,7 @@ export class ExtendedQuery {
   private async sync(): Promise<void> {
     this.skipping = false;
     if (this.b.session.status === 'idle') this.portals.clear();
+    this.b.reportParameterChanges();
     this.b.send(readyForQuery(readyStatus(this.b.session.status)));
     await this.b.flush();
   }

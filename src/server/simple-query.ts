@@ -26,6 +26,7 @@ export async function simpleQuery(b: Backend, sql: string): Promise<void> {
   } catch (e) {
     reportError(b, inCharacters(e, sql));
   }
+  b.reportParameterChanges();
   b.send(readyForQuery(readyStatus(b.session.status)));
   await b.flush();
 }

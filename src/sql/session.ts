@@ -192,6 +192,16 @@ export class Session {
     try { return f(this.host.sharedCatalog(t)); } finally { engine.rollback(t); }
   }
 
+  /** A parameter's value as SHOW gives it (the server reports some to its client). */
+  setting(name: string): string {
+    return this.settings.get(name);
+  }
+
+  /** Moves whenever a per-session parameter changes (a SET, or a rollback undoing one). */
+  get settingsVersion(): number {
+    return this.settings.version;
+  }
+
   /** A client's cancel: the statement running now, if any, fails with 57014 (S8). */
   cancel(): void {
     this.running?.cancel();

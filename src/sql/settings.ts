@@ -91,6 +91,8 @@ export class SessionSettings {
   private undo: Change[] = [];
   /** statement_timeout in ms, parsed once per change rather than per statement. */
   private timeoutMs: number;
+  /** Moves whenever a per-session value changes, restores included: the server then reports what changed (ParameterStatus). */
+  version = 0;
 
   constructor(private readonly engine: StorageEngine) {
     this.timeoutMs = parseSetting('statement_timeout', this.get('statement_timeout')) as number;
@@ -187,6 +189,7 @@ export class SessionSettings {
 
   /** Stores a validated value (undefined: back to the default). */
   private assign(name: string, value: string | undefined): void {
+    this.version++;
     if (value === undefined) this.values.delete(name); else this.values.set(name, value);
     if (name === 'statement_timeout') this.timeoutMs = parseSetting(name, this.get(name)) as number;
   }

@@ -50,6 +50,13 @@ describe('startup', () => {
   });
 
   it('applies -c settings from the options parameter and refuses a bad one', async () => {
+    const start = await RawClient.connect(t.port);
+    start.send(serialize.startup({ user: 'u', options: '--application-name=opt -c DateStyle=ISO,\\ DMY' }));
+    const reported = (await start.until('readyForQuery')).filter((m) => m.name === 'parameterStatus');
+    // What the client is told at startup is the session's value after the options.
+    expect(reported.find((m) => m.parameterName === 'application_name')?.parameterValue).toBe('opt');
+    expect(reported.find((m) => m.parameterName === 'DateStyle')?.parameterValue).toBe('ISO, DMY');
+    start.end();
     const c = await RawClient.ready(t.port, { options: '-c search_path=public --application-name=opt' });
     const show = await c.query('SHOW application_name');
     expect(field(show.find((m) => m.name === 'dataRow')!, 'fields')).toEqual(['opt']);
@@ -98,6 +105,42 @@ describe('simple query', () => {
       const r = await c.until('readyForQuery');
       expect(field(r.find((m) => m.name === 'dataRow')!, 'fields')).toEqual([String(i)]);
     }
+    c.end();
+  });
+});
+
+describe('ParameterStatus after SET', () => {
+  const statuses = (ms: readonly Msg[]): [unknown, unknown][] =>
+    ms.filter((m) => m.name === 'parameterStatus').map((m) => [m.parameterName, m.parameterValue]);
+
+  it('reports a changed parameter once, before ReadyForQuery, and again when a rollback restores it', async () => {
+    const c = await RawClient.ready(t.port, { application_name: 'start' });
+    let ms = await c.query("SET application_name = 'x'");
+    expect(statuses(ms)).toEqual([['application_name', 'x']]);
+    expect(names(ms).slice(-2)).toEqual(['parameterStatus', 'readyForQuery']);
+    expect(statuses(await c.query("SET application_name = 'x'"))).toEqual([]); // unchanged: nothing to say
+    expect(statuses(await c.query('SELECT 1'))).toEqual([]);
+    await c.query('BEGIN');
+    expect(statuses(await c.query("SET DateStyle = 'ISO, DMY'"))).toEqual([['DateStyle', 'ISO, DMY']]);
+    expect(statuses(await c.query('ROLLBACK'))).toEqual([['DateStyle', 'ISO, MDY']]);
+    // Set and undone within one message: the client never saw it change.
+    expect(statuses(await c.query("BEGIN; SET application_name = 'gone'; ROLLBACK"))).toEqual([]);
+    ms = await c.query("SET application_name = 'y'; SET TimeZone = 'Europe/Paris'");
+    expect(statuses(ms)).toEqual([['application_name', 'y'], ['TimeZone', 'Europe/Paris']]);
+    c.end();
+  });
+
+  it('reports at Sync in the extended protocol', async () => {
+    const c = await RawClient.ready(t.port);
+    c.send(
+      serialize.parse({ text: "SET application_name = 'ext'" }),
+      serialize.bind({}),
+      serialize.execute({}),
+      serialize.sync(),
+    );
+    const ms = await c.until('readyForQuery');
+    expect(names(ms)).toEqual(['parseComplete', 'bindComplete', 'commandComplete', 'parameterStatus', 'readyForQuery']);
+    expect(statuses(ms)).toEqual([['application_name', 'ext']]);
     c.end();
   });
 });
