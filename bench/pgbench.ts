@@ -111,6 +111,8 @@ interface Run extends PgbenchResult {
   /** pgbench_history after the run (pgbench truncates it when the next run starts). */
   historyRows: number;
   historyDelta: number;
+  /** Server CPU (user + system, every process and thread of it) per transaction, µs; null without /proc. */
+  serverCpuUsPerTxn: number | null;
 }
 
 const runs: Run[] = [];
@@ -180,11 +182,14 @@ try {
         server.assertAlive();
         const env = { ...process.env, PGOPTIONS: pgOptions(c.sync) };
         const seen = await psql(server.port, 'SHOW synchronous_commit', env);
+        const cpu0 = server.cpuSeconds();
         const r = await runPgbench({ ...shape, port: server.port });
+        const cpu1 = server.cpuSeconds();
+        const serverCpuUsPerTxn = cpu0 !== null && cpu1 !== null && r.processed > 0 ? ((cpu1 - cpu0) * 1e6) / r.processed : null;
         checkInterrupted();
         const h = await historySums(server.port);
         historyTotal[system] += h.delta;
-        const run: Run = { system, config: c.name, round, synchronousCommitSeen: seen, historyRows: h.rows, historyDelta: h.delta, ...r };
+        const run: Run = { system, config: c.name, round, synchronousCommitSeen: seen, historyRows: h.rows, historyDelta: h.delta, serverCpuUsPerTxn, ...r };
         runs.push(run);
         if (!c.selectOnly && Number.isFinite(r.processed) && h.rows < r.processed) {
           lostCommits.push(`${NAME[system]} ${c.name} round ${round}: pgbench counted ${r.processed} transactions, pgbench_history has ${h.rows} rows`);
@@ -192,6 +197,7 @@ try {
         console.log(
           `  round ${round} ${NAME[system].padEnd(10)}: ${num(r.tps).padStart(6)} TPS, ${num(r.latencyMs, 3)} ms avg, ` +
             `${num(r.processed)} transactions, ${Number.isFinite(r.failed) ? r.failed : '?'} failed` +
+            `${serverCpuUsPerTxn !== null ? `, server CPU ${num(serverCpuUsPerTxn)} µs/txn` : ''}` +
             `${seen !== c.sync ? ` (synchronous_commit was ${seen}, not ${c.sync}!)` : ''}`,
         );
         if (r.error) console.log(`    ERROR: ${r.error.replaceAll('\n', '\n    ')}`);
@@ -222,6 +228,10 @@ try {
 const of = (system: System, config: string) => runs.filter((r) => r.system === system && r.config === config && !r.error);
 const medTps = (system: System, config: string) => median(of(system, config).map((r) => r.tps));
 const medLat = (system: System, config: string) => median(of(system, config).map((r) => r.latencyMs));
+const medCpu = (system: System, config: string) => {
+  const xs = of(system, config).flatMap((r) => (r.serverCpuUsPerTxn === null ? [] : [r.serverCpuUsPerTxn]));
+  return xs.length > 0 ? median(xs) : NaN;
+};
 const roundsCell = (system: System, config: string) =>
   runs.filter((r) => r.system === system && r.config === config).map((r) => (r.error ? 'ERR' : num(r.tps))).join(' / ');
 const failedCell = (config: string) =>
@@ -230,8 +240,8 @@ const failedCell = (config: string) =>
 const summary = configs.map((c) => ({
   config: c.name,
   description: c.description,
-  ariesdb: { tps: medTps('ariesdb', c.name), latencyMs: medLat('ariesdb', c.name) },
-  postgresql: { tps: medTps('postgresql', c.name), latencyMs: medLat('postgresql', c.name) },
+  ariesdb: { tps: medTps('ariesdb', c.name), latencyMs: medLat('ariesdb', c.name), serverCpuUsPerTxn: medCpu('ariesdb', c.name) },
+  postgresql: { tps: medTps('postgresql', c.name), latencyMs: medLat('postgresql', c.name), serverCpuUsPerTxn: medCpu('postgresql', c.name) },
   ratio: medTps('ariesdb', c.name) / medTps('postgresql', c.name),
 }));
 const targets = TARGETS.map((t) => {
@@ -258,6 +268,12 @@ if (runs.length > 0) {
       ratio(s.ratio),
       failedCell(s.config),
     ]),
+  );
+  console.log('');
+  // Where ariesdb's time goes starts here: its server's CPU (all threads, from /proc) for each transaction.
+  printTable(
+    ['configuration', 'ariesdb server CPU µs/txn (median)'],
+    summary.map((s) => [s.config, num(s.ariesdb.serverCpuUsPerTxn)]),
   );
   console.log('');
   for (const t of targets) console.log(`target: ${t.text}: ${ratio(t.ratio)} — ${t.status}`);

@@ -147,7 +147,25 @@ export interface BenchServer {
   readonly dir: string;
   /** Throws, with the end of the server's log, if the server has exited. */
   assertAlive(): void;
+  /** CPU seconds (user + system, all threads) the server has used so far; null where it cannot be told. */
+  cpuSeconds(): number | null;
   stop(): Promise<void>;
+}
+
+/** Linux's USER_HZ: /proc reports times in these ticks (100 on every mainstream kernel). */
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds (utime + stime, all threads) of a process from /proc/PID/stat; null if it is gone or there is no /proc. */
+function processCpuSeconds(pid: number): number | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // Fields after the command name, which is in parentheses and may hold spaces: state(3) … utime(14) stime(15).
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND;
 }
 
 // ------------------------------------------------------------ ariesdb
@@ -196,6 +214,10 @@ export class AriesServer implements BenchServer, Resource {
       if (performance.now() > until) throw new Error(`ariesdb serve did not start within 60 s:\n${tail(log)}`);
       await sleep(100);
     }
+  }
+
+  cpuSeconds(): number | null {
+    return this.child.pid === undefined ? null : processCpuSeconds(this.child.pid);
   }
 
   assertAlive(): void {
@@ -289,6 +311,15 @@ export class PostgresServer implements BenchServer, Resource {
       }
       await sleep(200);
     }
+  }
+
+  /**
+   * Not measured: PostgreSQL forks a backend per connection, and a sum over
+   * the postmaster's children and their reaped times (cutime/cstime) did not
+   * come out right (0 for a whole run, or more CPU than the machine had).
+   */
+  cpuSeconds(): number | null {
+    return null;
   }
 
   assertAlive(): void {
