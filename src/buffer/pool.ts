@@ -162,16 +162,30 @@ export class BufferPool {
     this.stats.writes++;
   }
 
-  /** Writes every dirty page (the checkpoint's work); returns how many. The data file is not synced here. */
+  /** Writes every dirty page; returns how many. The data file is not synced here. */
   flushAll(): number {
+    return this.flushSome(0, Infinity).written;
+  }
+
+  /**
+   * Writes dirty frames from frame `from` on, at most `max` of them; `next`
+   * is where to go on, `done` once every frame was seen (frames added
+   * meanwhile hold pages read after the start). A checkpoint goes through all
+   * frames in such steps and lets statements run in between: a page dirty
+   * when it started (recLsn below its redo point) cannot slip past it, since
+   * leaving its frame means being written by eviction first, and whatever is
+   * dirtied meanwhile has a recLsn past the redo point.
+   */
+  flushSome(from: FrameId, max: number): { next: FrameId; written: number; done: boolean } {
     let n = 0;
-    for (let f = 0; f < this.frames.length; f++) {
+    let f = from;
+    for (; f < this.frames.length && n < max; f++) {
       if (this.dirty[f] && this.pageIn[f]! >= 0) {
         this.writeFrame(f);
         n++;
       }
     }
-    return n;
+    return { next: f, written: n, done: f >= this.frames.length };
   }
 
   dirtyPageTable(): { page: number; recLsn: number }[] {

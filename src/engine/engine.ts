@@ -30,6 +30,8 @@ import type { EngineStats, HeapId, IndexId, IndexScanOptions, IndexStats, Commit
 
 export const CATALOG_HEAP = 1;
 const FIRST_OID = 16384;
+/** Dirty pages a checkpoint writes before it lets statements run again (a few milliseconds of writes). */
+const CHECKPOINT_STEP_PAGES = 256;
 
 export interface EngineOptions {
   settings?: Record<string, string>;
@@ -281,7 +283,18 @@ export class Engine implements StorageEngine {
       }));
       const nextXid = this.txns.nextXid;
       this.wal.flushSync(redoLsn);
-      const written = this.pool.flushAll();
+      // The pages go out in steps with the event loop free in between, so a
+      // checkpoint of many dirty pages does not stall every session for its
+      // whole length (pool.flushSome says why no page dirty at redoLsn is missed).
+      let written = 0;
+      for (let f = 0; ; ) {
+        const step = this.pool.flushSome(f, CHECKPOINT_STEP_PAGES);
+        written += step.written;
+        if (step.done) break;
+        f = step.next;
+        await new Promise((resolve) => setImmediate(resolve));
+        this.checkNotAbandoned();
+      }
       try {
         await this.dataFile.syncAsync();
       } catch (e) {
