@@ -30,8 +30,12 @@ import type { EngineStats, HeapId, IndexId, IndexScanOptions, IndexStats, Commit
 
 export const CATALOG_HEAP = 1;
 const FIRST_OID = 16384;
-/** Dirty pages a checkpoint writes before it lets statements run again (a few milliseconds of writes). */
-const CHECKPOINT_STEP_PAGES = 256;
+/**
+ * Dirty pages a checkpoint writes before it lets statements run again: 256
+ * (a few milliseconds of writes), fewer in a small pool, so that the crash
+ * tests' 16-page pools take this path too.
+ */
+const checkpointStep = (poolPages: number): number => Math.min(256, Math.max(4, poolPages >> 2));
 
 export interface EngineOptions {
   settings?: Record<string, string>;
@@ -288,7 +292,7 @@ export class Engine implements StorageEngine {
       // whole length (pool.flushSome says why no page dirty at redoLsn is missed).
       let written = 0;
       for (let f = 0; ; ) {
-        const step = this.pool.flushSome(f, CHECKPOINT_STEP_PAGES);
+        const step = this.pool.flushSome(f, checkpointStep(this.pool.capacity));
         written += step.written;
         if (step.done) break;
         f = step.next;
