@@ -243,25 +243,33 @@ export class HeapAccess {
     return tupleIsDead(t) ? null : tupleRow(t);
   }
 
+  /**
+   * A copy of what txn may see of the tuple in slot of page p (at rid), or
+   * null. The common case — committed (T3) or txn's own — is read by offsets
+   * and copied once; a row another active transaction holds goes through
+   * visible() for its committed before-image.
+   */
+  private visibleCopy(xid: number, rid: RowId, p: PageBuf, slot: number): Uint8Array | null {
+    const len = slotLength(p, slot);
+    if (len === 0) return null;
+    const off = slotOffset(p, slot);
+    const owner = u32le(p, off);
+    if (owner === xid || !this.ctx.txns.isActive(owner)) {
+      return (p[off + 4]! & FLAG_DEAD) === 0 ? Buffer.from(p.subarray(off + TUPLE_HEADER_SIZE, off + len)) : null;
+    }
+    const row = this.visible(xid, rid, p.subarray(off, off + len));
+    return row ? Buffer.from(row) : null;
+  }
+
   *scan(txn: Txn, heap: number): Generator<[RowId, Uint8Array]> {
     const batch: [RowId, Uint8Array][] = [];
-    const txns = this.ctx.txns;
     for (let pageNo = heap; pageNo !== 0; ) {
       // Copy a page's visible rows, then unpin before yielding: the consumer may change pages.
       pageNo = this.ctx.pool.with(pageNo, (p) => {
         const base = rowIdOf(pageNo, 0);
         for (let s = 0, n = slotCount(p); s < n; s++) {
-          const len = slotLength(p, s);
-          if (len === 0) continue;
-          const off = slotOffset(p, s);
-          const owner = u32le(p, off);
-          if (owner === txn.xid || !txns.isActive(owner)) {
-            // visible() without its views, for the common case (committed, T3, or our own): one copy of the row.
-            if ((p[off + 4]! & FLAG_DEAD) === 0) batch.push([base + s, Buffer.from(p.subarray(off + TUPLE_HEADER_SIZE, off + len))]);
-            continue;
-          }
-          const row = this.visible(txn.xid, base + s, p.subarray(off, off + len));
-          if (row) batch.push([base + s, Buffer.from(row)]);
+          const row = this.visibleCopy(txn.xid, base + s, p, s);
+          if (row) batch.push([base + s, row]);
         }
         return nextPage(p);
       });
@@ -271,12 +279,7 @@ export class HeapAccess {
   }
 
   fetch(txn: Txn, rid: RowId): Uint8Array | null {
-    return this.ctx.pool.with(pageOfRow(rid), (p) => {
-      const slot = slotOfRow(rid);
-      if (!isSlotUsed(p, slot)) return null;
-      const row = this.visible(txn.xid, rid, readSlot(p, slot));
-      return row ? Buffer.from(row) : null;
-    });
+    return this.ctx.pool.with(pageOfRow(rid), (p) => this.visibleCopy(txn.xid, rid, p, slotOfRow(rid)));
   }
 
   /** Rows held by other active transactions, with their pending bytes (null when deleted). */

@@ -92,7 +92,7 @@ export class SessionSettings {
   /** statement_timeout in ms, parsed once per change rather than per statement. */
   private timeoutMs: number;
   /** Moves whenever a per-session value changes, restores included: the server then reports what changed (ParameterStatus). */
-  version = 0;
+  private changes = 0;
 
   constructor(private readonly engine: StorageEngine) {
     this.timeoutMs = parseSetting('statement_timeout', this.get('statement_timeout')) as number;
@@ -100,6 +100,11 @@ export class SessionSettings {
 
   define(name: string, p: { get(): string; set(value: string | null): void; description: string }): void {
     this.dynamic.set(name, p);
+  }
+
+  /** See `changes`. */
+  get version(): number {
+    return this.changes;
   }
 
   /** statement_timeout in milliseconds (0: none). */
@@ -189,7 +194,7 @@ export class SessionSettings {
 
   /** Stores a validated value (undefined: back to the default). */
   private assign(name: string, value: string | undefined): void {
-    this.version++;
+    this.changes++;
     if (value === undefined) this.values.delete(name); else this.values.set(name, value);
     if (name === 'statement_timeout') this.timeoutMs = parseSetting(name, this.get(name)) as number;
   }
