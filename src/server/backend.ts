@@ -8,10 +8,13 @@ import type { Session } from '../sql/session.ts';
 import { ProtocolError } from './errors.ts';
 import type { FrontendMessage } from './messages.ts';
 import { errorResponse } from './serializer.ts';
+import type { Writer } from './writer.ts';
 
 export interface Backend {
   readonly session: Session;
   send(message: Buffer): void;
+  /** The output the hot messages are written into directly (serializer.ts put*); send() copies into it too. */
+  readonly writer: Writer;
   flush(): Promise<void>;
   flushIfFull(): Promise<void>;
   /** The next message from the client; null when it went away or the server is stopping. */

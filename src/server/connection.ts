@@ -36,6 +36,7 @@ import {
 } from './serializer.ts';
 import { simpleQuery } from './simple-query.ts';
 import { quoteIdent, quoteLiteral } from './sql-text.ts';
+import type { Writer } from './writer.ts';
 
 const HIGH_WATER = 1024 * 1024;
 
@@ -127,6 +128,7 @@ export class Connection implements Backend {
   }
 
   send(message: Buffer): void { this.out.send(message); }
+  get writer(): Writer { return this.out.w; }
 
   reportParameterChanges(): void {
     const s = this.session;

@@ -32,12 +32,12 @@ import { inCharacters, withCode } from './errors.ts';
 import type { FormatCode, FrontendMessage } from './messages.ts';
 import { readyStatus, serverStatement } from './server-statements.ts';
 import {
-  bindComplete, closeComplete, commandComplete, dataRow, emptyQueryResponse, noData, parameterDescription,
-  parseComplete, portalSuspended, readyForQuery, rowDescription,
+  bindComplete, closeComplete, emptyQueryResponse, noData, parameterDescription, parseComplete, portalSuspended,
+  putCommandComplete, putDataRow, putReadyForQuery, putRowDescription, putTextRow,
 } from './serializer.ts';
 import { isCopy } from './copy-statement.ts';
 import { parameterCount, splitStatements, type Token } from './sql-text.ts';
-import { checkResultFormats, decodeParam, encodeValue, expandFormats } from './values.ts';
+import { checkResultFormats, decodeParam, encodeValue, expandFormats, textValues } from './values.ts';
 
 const TEXT_OID = 25;
 
@@ -97,7 +97,7 @@ export class ExtendedQuery {
     this.skipping = false;
     if (this.b.session.status === 'idle') this.portals.clear();
     this.b.reportParameterChanges();
-    this.b.send(readyForQuery(readyStatus(this.b.session.status)));
+    putReadyForQuery(this.b.writer, readyStatus(this.b.session.status));
     await this.b.flush();
   }
 
@@ -156,7 +156,7 @@ export class ExtendedQuery {
       const stmt = this.statement(name);
       this.b.send(parameterDescription(stmt.paramTypes.map((t) => (t === 0 ? TEXT_OID : t))));
       const fields = await this.columns(stmt);
-      this.b.send(fields ? rowDescription(fields, []) : noData());
+      if (fields) putRowDescription(this.b.writer, fields, []); else this.b.send(noData());
       return;
     }
     const portal = this.portal(name);
@@ -164,7 +164,7 @@ export class ExtendedQuery {
     if (!fields) { this.b.send(noData()); return; }
     const formats = expandFormats(portal.resultFormats, fields.length);
     checkResultFormats(fields.map((f) => f.typeOid), formats);
-    this.b.send(rowDescription(fields, formats));
+    putRowDescription(this.b.writer, fields, formats);
   }
 
   /** X4: the result columns a statement has now; null for none. */
@@ -199,16 +199,19 @@ export class ExtendedQuery {
     if (r === null) { this.b.send(emptyQueryResponse()); return; }
     const end = maxRows > 0 ? Math.min(r.rows.length, p.sent + maxRows) : r.rows.length;
     const oids = r.fields.map((f) => f.typeOid);
+    const text = p.formats.every((f) => f === 0);
     const from = p.sent;
     for (let i = from; i < end; i++) {
-      this.b.send(dataRow(r.rows[i]!.map((v, k) => encodeValue(v, oids[k]!, p.formats[k]!))));
+      const row = r.rows[i]!;
+      if (text) putTextRow(this.b.writer, textValues(row, oids));
+      else putDataRow(this.b.writer, row.map((v, k) => encodeValue(v, oids[k]!, p.formats[k]!)));
       await this.b.flushIfFull();
     }
     p.sent = end;
     // As PostgreSQL's executor: a fetch that filled its limit cannot know it reached the end, so it suspends.
     if (maxRows > 0 && end - from === maxRows) { this.b.send(portalSuspended()); return; }
     // A portal fetched in slices reports the rows of the last slice, as PostgreSQL does.
-    this.b.send(commandComplete(r.command === 'SELECT' && from > 0 ? `SELECT ${end - from}` : r.tag));
+    putCommandComplete(this.b.writer, r.command === 'SELECT' && from > 0 ? `SELECT ${end - from}` : r.tag);
   }
 
   private close(target: 'S' | 'P', name: string): void {

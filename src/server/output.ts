@@ -12,6 +12,7 @@
  * reader's wake-up inside its write syscall).
  */
 import type { Socket } from 'node:net';
+import { Writer } from './writer.ts';
 
 const FLUSH_AT = 64 * 1024;
 
@@ -26,20 +27,23 @@ function writeDue(): void {
 }
 
 export class Output {
-  private chunks: Buffer[] = [];
-  private size = 0;
+  /**
+   * The messages collected, back to back: the hot ones (serializer.ts
+   * put*) are written here directly, others are copied in by send(). Its
+   * memory is reused once the socket has taken a write whole.
+   */
+  readonly w = new Writer(16 * 1024, false);
   private written: (() => void)[] = [];
 
   constructor(private readonly socket: Socket) {}
 
   send(message: Buffer): void {
-    this.chunks.push(message);
-    this.size += message.length;
+    this.w.bytes(message);
   }
 
   /** Writes whatever is collected; resolves once the socket has taken it (or is gone). */
   flush(): Promise<void> {
-    if (this.size === 0 && this.written.length === 0) return Promise.resolve();
+    if (this.w.length === 0 && this.written.length === 0) return Promise.resolve();
     return new Promise((resolve) => {
       this.written.push(resolve);
       due.add(this);
@@ -55,12 +59,14 @@ export class Output {
     const waiters = this.written;
     this.written = [];
     const wake = (): void => { for (const w of waiters) w(); };
-    if (this.size === 0) return wake();
-    const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
-    this.chunks = [];
-    this.size = 0;
+    if (this.w.length === 0) return wake();
+    const data = this.w.take();
     const s = this.socket;
-    if (s.destroyed || !s.writable || s.write(data)) return wake();
+    if (s.destroyed || !s.writable) return wake();
+    const all = s.write(data);
+    // Bytes the socket did not hand to the kernel at once are still referenced by it.
+    if (s.writableLength > 0) this.w.detach();
+    if (all) return wake();
     const done = (): void => { s.off('drain', done); s.off('close', done); wake(); };
     s.on('drain', done);
     s.on('close', done);
@@ -68,6 +74,6 @@ export class Output {
 
   /** Flushes only when enough has piled up (large results). */
   flushIfFull(): Promise<void> {
-    return this.size >= FLUSH_AT ? this.flush() : Promise.resolve();
+    return this.w.length >= FLUSH_AT ? this.flush() : Promise.resolve();
   }
 }

@@ -51,13 +51,17 @@ function typeLength(oid: number): number {
   }
 }
 
-export function rowDescription(fields: readonly Field[], formats: readonly FormatCode[]): Buffer {
-  const w = new Writer(32 + fields.length * 32).int16(fields.length);
-  fields.forEach((f, i) => {
+function rowDescriptionBody(w: Writer, fields: readonly Field[], formats: readonly FormatCode[]): Writer {
+  w.int16(fields.length);
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
     w.cstring(f.name).int32(0).int16(0).int32(f.typeOid).int16(typeLength(f.typeOid)).int32(f.typmod).int16(formats[i] ?? 0);
-  });
-  return w.finish('T');
+  }
+  return w;
 }
+
+export const rowDescription = (fields: readonly Field[], formats: readonly FormatCode[]): Buffer =>
+  rowDescriptionBody(new Writer(32 + fields.length * 32), fields, formats).finish('T');
 
 export function parameterDescription(typeOids: readonly number[]): Buffer {
   const w = new Writer(8 + typeOids.length * 4).int16(typeOids.length);
@@ -65,21 +69,39 @@ export function parameterDescription(typeOids: readonly number[]): Buffer {
   return w.finish('t');
 }
 
-export function dataRow(values: readonly (Uint8Array | null)[]): Buffer {
-  let size = 8;
-  for (const v of values) size += 4 + (v?.length ?? 0);
-  const w = new Writer(size).int16(values.length);
-  for (const v of values) w.field(v);
-  return w.finish('D');
+export const commandComplete = (tag: string): Buffer => new Writer().cstring(tag).finish('C');
+
+// The messages of every statement's response, appended straight to the
+// connection's output (output.ts) rather than built apart and copied.
+
+export function putRowDescription(w: Writer, fields: readonly Field[], formats: readonly FormatCode[]): void {
+  rowDescriptionBody(w.begin('T'), fields, formats).end();
 }
 
-export const commandComplete = (tag: string): Buffer => new Writer().cstring(tag).finish('C');
-export const emptyQueryResponse = (): Buffer => empty('I');
-export const parseComplete = (): Buffer => empty('1');
-export const bindComplete = (): Buffer => empty('2');
-export const closeComplete = (): Buffer => empty('3');
-export const noData = (): Buffer => empty('n');
-export const portalSuspended = (): Buffer => empty('s');
+/** A DataRow of values already in text format (null: NULL). */
+export function putTextRow(w: Writer, values: readonly (string | null)[]): void {
+  w.begin('D').int16(values.length);
+  for (let i = 0; i < values.length; i++) w.textField(values[i]!);
+  w.end();
+}
+
+export function putDataRow(w: Writer, values: readonly (Uint8Array | null)[]): void {
+  w.begin('D').int16(values.length);
+  for (let i = 0; i < values.length; i++) w.field(values[i]!);
+  w.end();
+}
+
+export const putCommandComplete = (w: Writer, tag: string): void => w.begin('C').cstring(tag).end();
+export const putReadyForQuery = (w: Writer, status: ReadyStatus): void => w.begin('Z').int8(status.charCodeAt(0)).end();
+// Messages without a body are the same bytes every time; they are only ever copied out.
+const EMPTY_QUERY = empty('I'), PARSE_COMPLETE = empty('1'), BIND_COMPLETE = empty('2'), CLOSE_COMPLETE = empty('3'),
+  NO_DATA = empty('n'), PORTAL_SUSPENDED = empty('s');
+export const emptyQueryResponse = (): Buffer => EMPTY_QUERY;
+export const parseComplete = (): Buffer => PARSE_COMPLETE;
+export const bindComplete = (): Buffer => BIND_COMPLETE;
+export const closeComplete = (): Buffer => CLOSE_COMPLETE;
+export const noData = (): Buffer => NO_DATA;
+export const portalSuspended = (): Buffer => PORTAL_SUSPENDED;
 
 function copyResponse(type: string, format: FormatCode, columns: number): Buffer {
   const w = new Writer().int8(format).int16(columns);
@@ -89,7 +111,8 @@ function copyResponse(type: string, format: FormatCode, columns: number): Buffer
 export const copyInResponse = (format: FormatCode, columns: number): Buffer => copyResponse('G', format, columns);
 export const copyOutResponse = (format: FormatCode, columns: number): Buffer => copyResponse('H', format, columns);
 export const copyData = (data: Uint8Array): Buffer => new Writer(data.length + 8).bytes(data).finish('d');
-export const copyDone = (): Buffer => empty('c');
+const COPY_DONE = empty('c');
+export const copyDone = (): Buffer => COPY_DONE;
 
 /**
  * ErrorResponse ('E') or NoticeResponse ('N') from a DbError: fields S and V

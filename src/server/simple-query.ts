@@ -16,9 +16,9 @@ import { asDbError } from '../errors/index.ts';
 import { canceled, reportError, type Backend } from './backend.ts';
 import { readyStatus, serverStatement } from './server-statements.ts';
 import { inCharacters } from './errors.ts';
-import { commandComplete, dataRow, emptyQueryResponse, readyForQuery, rowDescription } from './serializer.ts';
+import { commandComplete, emptyQueryResponse, putCommandComplete, putReadyForQuery, putRowDescription, putTextRow } from './serializer.ts';
 import { splitStatements } from './sql-text.ts';
-import { encodeText } from './values.ts';
+import { textValues } from './values.ts';
 
 export async function simpleQuery(b: Backend, sql: string): Promise<void> {
   try {
@@ -27,18 +27,19 @@ export async function simpleQuery(b: Backend, sql: string): Promise<void> {
     reportError(b, inCharacters(e, sql));
   }
   b.reportParameterChanges();
-  b.send(readyForQuery(readyStatus(b.session.status)));
+  putReadyForQuery(b.writer, readyStatus(b.session.status));
   await b.flush();
 }
 
 /** RowDescription, DataRows and CommandComplete of one statement, all columns in text. */
 export function sendTextResult(b: Backend, r: QueryResult): void {
+  const w = b.writer;
   if (r.fields.length > 0 || r.command === 'SELECT') {
-    b.send(rowDescription(r.fields, []));
+    putRowDescription(w, r.fields, []);
     const oids = r.fields.map((f) => f.typeOid);
-    for (const row of r.rows) b.send(dataRow(row.map((v, i) => encodeText(v, oids[i]!))));
+    for (const row of r.rows) putTextRow(w, textValues(row, oids));
   }
-  b.send(commandComplete(r.tag));
+  putCommandComplete(w, r.tag);
 }
 
 /** A string of nothing but blanks, semicolons and comments (the SQL layer's parser refuses an empty string). */

@@ -35,7 +35,14 @@ export function expandFormats(formats: readonly FormatCode[], n: number): Format
   return [...formats];
 }
 
-export function encodeText(v: Value, typeOid: number): Buffer | null {
+/** A row's values in text format (null: NULL). */
+export function textValues(row: readonly Value[], typeOids: readonly number[]): (string | null)[] {
+  const out = new Array<string | null>(row.length);
+  for (let i = 0; i < row.length; i++) out[i] = formatValue(row[i]!, typeOids[i]!);
+  return out;
+}
+
+function encodeText(v: Value, typeOid: number): Buffer | null {
   const s = formatValue(v, typeOid);
   return s === null ? null : Buffer.from(s, 'utf8');
 }

@@ -6,6 +6,7 @@ import { ProtocolError } from '../../src/server/errors.ts';
 import type { FrontendMessage, StartupPacket } from '../../src/server/messages.ts';
 import * as S from '../../src/server/serializer.ts';
 import { DbError } from '../../src/errors/index.ts';
+import { Writer } from '../../src/server/writer.ts';
 
 /** One of every frontend message, as node-postgres's serializer writes them. */
 const stream: Buffer[] = [
@@ -145,13 +146,17 @@ describe('FrontendParser', () => {
 describe('serializer', () => {
   it('writes messages node-postgres reads back, split at every byte boundary', () => {
     const err = new DbError('undefined_column', 'column "x" does not exist', { position: 8, hint: 'Perhaps…', detail: 'd' });
+    // The hot messages go straight into the connection's output, a Writer that starts small here so it must grow mid-message.
+    const w = new Writer(16, false);
+    S.putRowDescription(w, [{ name: 'a', typeOid: 23, typmod: -1 }, { name: 'ü', typeOid: 25, typmod: -1 }], [0, 1]);
+    S.putDataRow(w, [Buffer.from('1'), null]);
+    S.putTextRow(w, ['ä€😀'.repeat(20), null, '']);
+    S.putCommandComplete(w, 'SELECT 1');
     const out = Buffer.concat([
       S.authenticationOk(),
       S.parameterStatus('server_version', '15.0 (ariesdb)'),
       S.backendKeyData(12, 34),
-      S.rowDescription([{ name: 'a', typeOid: 23, typmod: -1 }, { name: 'ü', typeOid: 25, typmod: -1 }], [0, 1]),
-      S.dataRow([Buffer.from('1'), null]),
-      S.commandComplete('SELECT 1'),
+      w.take(),
       S.errorResponse(err),
       S.noticeResponse(new DbError('warning', 'careful', { severity: 'WARNING' })),
       S.parameterDescription([23, 25]),
@@ -163,12 +168,15 @@ describe('serializer', () => {
     const reference: unknown[] = [];
     new Parser().parse(out, (m) => reference.push(m));
     expect(reference.map((m) => (m as { name: string }).name)).toEqual([
-      'authenticationOk', 'parameterStatus', 'backendKeyData', 'rowDescription', 'dataRow', 'commandComplete',
+      'authenticationOk', 'parameterStatus', 'backendKeyData', 'rowDescription', 'dataRow', 'dataRow', 'commandComplete',
       'error', 'notice', 'parameterDescription', 'copyInResponse', 'emptyQuery', 'portalSuspended', 'readyForQuery',
     ]);
-    const e = reference[6] as Record<string, unknown>;
+    expect((reference[4] as { fields: unknown[] }).fields).toEqual(['1', null]);
+    expect((reference[5] as { fields: unknown[] }).fields).toEqual(['ä€😀'.repeat(20), null, '']);
+    expect((reference[6] as { text: string }).text).toBe('SELECT 1');
+    const e = reference[7] as Record<string, unknown>;
     expect([e.severity, e.code, e.message, e.position, e.hint, e.detail]).toEqual(['ERROR', '42703', 'column "x" does not exist', '8', 'Perhaps…', 'd']);
-    expect((reference[7] as Record<string, unknown>).severity).toBe('WARNING');
+    expect((reference[8] as Record<string, unknown>).severity).toBe('WARNING');
     expect((reference[3] as { fields: { name: string; format: string }[] }).fields.map((f) => [f.name, f.format])).toEqual([['a', 'text'], ['ü', 'binary']]);
     for (let cut = 1; cut < out.length; cut++) {
       const got: unknown[] = [];
