@@ -42,8 +42,9 @@ export class FrontendParser {
 
   /** The next normal-phase message, or null until it is complete. */
   next(): FrontendMessage | null {
-    const head = this.peek(5);
-    if (!head) return null;
+    if (this.total < 5) return null;
+    if (this.chunks[0]!.length < 5) this.chunks = [Buffer.concat(this.chunks)];
+    const head = this.chunks[0]!; // the header is its first 5 bytes
     const type = String.fromCharCode(head[0]!);
     const kind = Object.hasOwn(FRONTEND_TYPES, type) ? FRONTEND_TYPES[type]! : undefined;
     if (kind === undefined) throw new ProtocolError(`invalid frontend message type ${head[0]}`);
@@ -53,8 +54,7 @@ export class FrontendParser {
       throw new ProtocolError(`message of ${len - 4} bytes exceeds the limit of ${this.maxMessageBytes} bytes`);
     }
     if (this.total < len + 1) return null;
-    const body = this.take(len + 1).subarray(5);
-    return decodeMessage(kind, new Reader(body));
+    return decodeMessage(kind, new Reader(this.take(len + 1, 5)));
   }
 
   /** The first n bytes without consuming them, or null if fewer have arrived. */
@@ -64,12 +64,13 @@ export class FrontendParser {
     return this.chunks[0]!.subarray(0, n);
   }
 
-  private take(n: number): Buffer {
+  /** Consumes the next n bytes and returns them from `skip` on. */
+  private take(n: number, skip = 0): Buffer {
     const first = this.chunks[0]!;
     this.total -= n;
     if (first.length >= n) {
       if (first.length === n) this.chunks.shift(); else this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
+      return first.subarray(skip, n);
     }
     const out = Buffer.allocUnsafe(n);
     let o = 0;
@@ -80,7 +81,7 @@ export class FrontendParser {
       o += k;
       if (k === c.length) this.chunks.shift(); else this.chunks[0] = c.subarray(k);
     }
-    return out;
+    return skip === 0 ? out : out.subarray(skip);
   }
 }
 
