@@ -18,9 +18,9 @@
  */
 import { DbError } from '../errors/index.ts';
 import { LockWait, type IndexId, type IndexScanOptions, type IndexStats, type RowId } from '../engine/api.ts';
-import { Kind, type BtreeItem } from '../wal/record.ts';
+import { Kind, type BtreeItem, type FreeRun } from '../wal/record.ts';
 import type { Lsn } from '../wal/lsn.ts';
-import { META_PAGE, readMeta, type PageBuf } from '../storage/page.ts';
+import type { PageBuf } from '../storage/page.ts';
 import type { Txn, UndoEntry } from '../txn/manager.ts';
 import { allocatePage } from './alloc.ts';
 import { ensureBegun, logPageChange, type AccessContext } from './log.ts';
@@ -449,7 +449,13 @@ export class BtreeAccess {
     });
   }
 
-  /** After txn's COMMIT is durable: remove the entries it deleted (D1), free the indexes it dropped. */
+  /** Every page of each index txn drops, one run each, for its COMMIT record (freeRuns frees them). */
+  dropRuns(txn: Txn): FreeRun[] {
+    const drops = this.work.get(txn)?.drops ?? [];
+    return drops.flatMap((root) => [...this.levels(root)].flat().map((page) => ({ first: page, last: page })));
+  }
+
+  /** After txn's COMMIT is durable: remove the entries it deleted (D1); the indexes it dropped are gone (their pages freed by the engine). */
   afterCommit(txn: Txn): void {
     const w = this.work.get(txn);
     if (!w) return;
@@ -457,7 +463,6 @@ export class BtreeAccess {
     const dropped = new Set(w.drops);
     for (const d of w.deletes.values()) if (!dropped.has(d.index)) this.removeEntry(d.index, d.key, d.rid);
     for (const index of w.drops) {
-      this.free(index);
       this.dropping.delete(index);
       this.writers.delete(index);
     }
@@ -471,21 +476,6 @@ export class BtreeAccess {
       if (i < btCount(p) && compareCell(p, cellOffset(p, i), key, rid) === 0) {
         logPageChange(this.ctx, null, f, { kind: Kind.BtreeDelete, page: leaf, key, rid });
       }
-    });
-  }
-
-  /** Chains every page of the index and puts the chain on the free list: links first, META last (as freeHeap). */
-  private free(root: IndexId): void {
-    const pages = [...this.levels(root)].flat();
-    const { pool } = this.ctx;
-    pool.with(META_PAGE, (meta, mf) => {
-      const m = readMeta(meta);
-      for (let i = 0; i < pages.length; i++) {
-        const page = pages[i]!;
-        const next = i + 1 < pages.length ? pages[i + 1]! : m.freeHead;
-        pool.with(page, (_, f) => logPageChange(this.ctx, null, f, { kind: Kind.HeapLink, page, next }));
-      }
-      logPageChange(this.ctx, null, mf, { kind: Kind.Meta, page: META_PAGE, ...m, freeHead: pages[0]! });
     });
   }
 

@@ -11,7 +11,7 @@
  */
 import { DbError } from '../errors/index.ts';
 import { LockWait, rowIdOf, pageOfRow, slotOfRow, type RowId } from '../engine/api.ts';
-import { Kind } from '../wal/record.ts';
+import { Kind, type FreeRun } from '../wal/record.ts';
 import {
   META_PAGE,
   PAGE_HEADER_SIZE,
@@ -70,16 +70,16 @@ export class HeapAccess {
     return first;
   }
 
-  /** Puts every page of heap on the free list (after the dropping transaction committed). */
-  freeHeap(heap: number): void {
-    const { pool } = this.ctx;
-    let last = heap;
-    for (let p = heap; p !== 0; p = pool.with(p, (pg) => nextPage(pg))) last = p;
-    pool.with(META_PAGE, (meta, mf) => {
-      const m = readMeta(meta);
-      pool.with(last, (_, lf) => logPageChange(this.ctx, null, lf, { kind: Kind.HeapLink, page: last, next: m.freeHead }));
-      logPageChange(this.ctx, null, mf, { kind: Kind.Meta, page: META_PAGE, ...m, freeHead: heap });
-    });
+  /** The pages of a dropped heap, for its transaction's COMMIT record (freeRuns puts them on the free list). */
+  dropRun(heap: number): FreeRun {
+    // The hint is kept by HEAP_SET_LAST; following nextPage from it costs nothing when it is exact.
+    let last = this.tailOf(heap);
+    for (let next = this.ctx.pool.with(last, (p) => nextPage(p)); next !== 0; next = this.ctx.pool.with(last, (p) => nextPage(p))) last = next;
+    return { first: heap, last };
+  }
+
+  /** The heap's pages went to the free list. */
+  forget(heap: number): void {
     this.tail.delete(heap);
   }
 

@@ -15,7 +15,7 @@ import { META_PAGE, PAGE_SIZE, PageType } from '../storage/page.ts';
 import { BufferPool } from '../buffer/pool.ts';
 import { WalWriter } from '../wal/writer.ts';
 import { WalReader } from '../wal/reader.ts';
-import { Kind, type TxnEntry, type WalRecord } from '../wal/record.ts';
+import { Kind, type FreeRun, type TxnEntry, type WalRecord } from '../wal/record.ts';
 import { listSegments, segmentPath, segmentStart } from '../wal/segments.ts';
 import { formatLsn, type Lsn } from '../wal/lsn.ts';
 import type { WalEnd } from '../wal/reader.ts';
@@ -23,6 +23,7 @@ import { Txn, TxnManager } from '../txn/manager.ts';
 import { HeapAccess } from '../access/heap.ts';
 import { BtreeAccess, undoIndexInsert } from '../access/btree.ts';
 import { logPageChange, logTxnRecord, type AccessContext } from '../access/log.ts';
+import { freeRuns } from '../access/alloc.ts';
 import { compensation } from '../access/redo.ts';
 import { analysis, redoPass, undoPass, type CrashHook } from '../recovery/aries.ts';
 import { Settings } from './settings.ts';
@@ -74,6 +75,8 @@ export class Engine implements StorageEngine {
   /** Set by abandon(): a checkpoint still running must stop at its next step. */
   private abandoned = false;
   private readonly commitsInFlight = new Set<Promise<void>>();
+  /** Commits that free pages once durable: a checkpoint waits for them (R6: its redo point must not fall between COMMIT and the free). */
+  private readonly freesInFlight = new Set<Promise<void>>();
   private readonly counters = { commits: 0, checkpoints: 0 };
   lastRecovery: RecoveryReport | null = null;
 
@@ -172,6 +175,11 @@ export class Engine implements StorageEngine {
     this.wal = new WalWriter(this.fsys, this.walDir, segSize, a.end.lsn, a.end.garbageBytes);
     this.bindAccess(a.nextXid);
     this.fullPageWrites.redoLsn = ck.redoLsn;
+    // R6: drops whose COMMIT survived but whose pages never reached the free list.
+    for (const runs of a.pendingFrees) freeRuns(this.ctx, runs);
+    if (a.pendingFrees.length > 0) {
+      this.log(`recovery: freed the pages of ${a.pendingFrees.length} committed drop(s) the crash interrupted`);
+    }
     const losers = [...a.transactions.values()];
     const clrs = undoPass(reader, losers, this.undoLog(), hook);
     this.wal.flushSync(this.wal.insertLsn);
@@ -278,6 +286,8 @@ export class Engine implements StorageEngine {
   private async doCheckpoint(state: ControlData['state']): Promise<void> {
     this.ckptRunning = true;
     try {
+      while (this.freesInFlight.size > 0) await Promise.allSettled([...this.freesInFlight]);
+      this.checkNotAbandoned();
       const redoLsn = this.wal.insertLsn;
       this.fullPageWrites.redoLsn = redoLsn; // F1: later first changes log an image
       // A transaction whose COMMIT precedes redoLsn is committed as far as restart is concerned:
@@ -381,14 +391,18 @@ export class Engine implements StorageEngine {
       if (this.releasedUpTo >= this.wal.flushedLsn) await this.wal.flush(this.releasedUpTo + 1);
       return;
     }
-    const lsn = logTxnRecord(this.ctx, txn, { kind: Kind.Commit, timestamp: Date.now() });
+    // R6: the pages the transaction drops go into its COMMIT record, freed once it is durable.
+    const frees = txn.droppedHeaps.map((h) => this.heaps.dropRun(h)).concat(this.indexes.dropRuns(txn));
+    const lsn = logTxnRecord(this.ctx, txn, { kind: Kind.Commit, timestamp: Date.now(), ...(frees.length > 0 ? { frees } : {}) });
     txn.committing = true;
-    const done = this.finishCommit(txn, lsn, opts.synchronous ?? this.settings.get('synchronous_commit') !== 'off');
+    const done = this.finishCommit(txn, lsn, opts.synchronous ?? this.settings.get('synchronous_commit') !== 'off', frees);
     this.commitsInFlight.add(done);
+    if (frees.length > 0) this.freesInFlight.add(done);
     try {
       await done;
     } finally {
       this.commitsInFlight.delete(done);
+      this.freesInFlight.delete(done);
     }
   }
 
@@ -404,10 +418,11 @@ export class Engine implements StorageEngine {
    * hot row (pgbench's branches) no longer run one per disk flush, and more
    * commits share each flush.
    */
-  private async finishCommit(txn: Txn, lsn: Lsn, synchronous: boolean): Promise<void> {
+  private async finishCommit(txn: Txn, lsn: Lsn, synchronous: boolean, frees: readonly FreeRun[]): Promise<void> {
     // DDL keeps the old order: sessions switch to a new catalog only when
-    // commit() resolves, so until then nobody may treat it as committed.
-    const early = !txn.touchedCatalog;
+    // commit() resolves, so until then nobody may treat it as committed
+    // (nor reuse the pages it drops: a reader may still scan them).
+    const early = !txn.touchedCatalog && frees.length === 0;
     if (early) {
       this.indexes.afterCommit(txn);
       this.txns.finish(txn);
@@ -419,7 +434,8 @@ export class Engine implements StorageEngine {
     }
     if (this.abandoned) return;
     if (!early) {
-      for (const heap of txn.droppedHeaps) this.heaps.freeHeap(heap);
+      freeRuns(this.ctx, frees);
+      for (const heap of txn.droppedHeaps) this.heaps.forget(heap);
       this.indexes.afterCommit(txn);
       this.catalogVersion++;
       this.txns.finish(txn);

@@ -13,10 +13,11 @@
  *     skips what is already undone, so a crash during undo loses no work (R3).
  *
  * The caller opens the WAL writer at the end found by analysis between
- * redo and undo, and checkpoints when undo is done.
+ * redo and undo, finishes the frees analysis found interrupted (R6), and
+ * checkpoints when undo is done.
  */
 import type { BufferPool } from '../buffer/pool.ts';
-import { Kind, decodeRecord, isUndoable, isWholePage, rawPage, rawUndoNextLsn, type TxnEntry, type WalRecord } from '../wal/record.ts';
+import { Kind, RECORD_HEADER_SIZE, decodeRecord, isUndoable, isWholePage, rawPage, rawUndoNextLsn, type FreeRun, type TxnEntry, type WalRecord } from '../wal/record.ts';
 import { formatLsn } from '../wal/lsn.ts';
 import type { WalReader, WalEnd } from '../wal/reader.ts';
 import type { Lsn } from '../wal/lsn.ts';
@@ -26,6 +27,8 @@ import { DbError } from '../errors/index.ts';
 
 export interface AnalysisResult {
   transactions: Map<number, TxnEntry>;
+  /** R6: the free lists of committed drops whose closing META record is not in the log, oldest first. */
+  pendingFrees: FreeRun[][];
   dirtyPages: Map<number, Lsn>;
   nextXid: number;
   end: WalEnd;
@@ -47,9 +50,18 @@ export function analysis(reader: WalReader, checkpoint: Extract<WalRecord, { kin
     nextXid = checkpoint.nextXid;
   }
   const dirtyPages = new Map<number, Lsn>();
+  const frees = new Map<Lsn, FreeRun[]>();
   let recordsScanned = 0;
   for (const h of reader.scanHeaders(startLsn)) {
     recordsScanned++;
+    // R6: a COMMIT that frees pages (more than its timestamp), and the META record that ends the free.
+    if (h.kind === Kind.Commit && h.length > RECORD_HEADER_SIZE + 8) {
+      const c = decodeRecord(h.buf);
+      if (c.kind === Kind.Commit && c.frees?.length) frees.set(h.lsn, c.frees);
+    } else if (h.kind === Kind.Meta && frees.size > 0) {
+      const m = decodeRecord(h.buf);
+      for (const [lsn, runs] of frees) if (m.kind === Kind.Meta && m.freeHead === runs[0]!.first) frees.delete(lsn);
+    }
     if (h.xid !== 0) {
       nextXid = Math.max(nextXid, h.xid + 1);
       let t = transactions.get(h.xid);
@@ -70,7 +82,7 @@ export function analysis(reader: WalReader, checkpoint: Extract<WalRecord, { kin
     const page = rawPage(h);
     if (page !== undefined && !dirtyPages.has(page)) dirtyPages.set(page, h.lsn);
   }
-  return { transactions, dirtyPages, nextXid, end: reader.end!, recordsScanned };
+  return { transactions, pendingFrees: [...frees.values()], dirtyPages, nextXid, end: reader.end!, recordsScanned };
 }
 
 /** Repeats history from startLsn; returns how many records changed a page. */

@@ -74,6 +74,18 @@ export interface DirtyPageEntry {
   recLsn: Lsn;
 }
 
+/**
+ * Pages a committed transaction gives back (its dropped heaps and indexes):
+ * a chain already linked by nextPage from `first` to `last`; a single page
+ * has first = last. The COMMIT record carries them so that restart can
+ * finish freeing them when the crash came before the free was logged (R6
+ * in src/recovery/README.md).
+ */
+export interface FreeRun {
+  first: number;
+  last: number;
+}
+
 /** What a CLR does to its page when redone: put bytes back into a slot, or free the slot. */
 export type ClrAction = { op: 'write'; bytes: Buffer } | { op: 'clear' };
 
@@ -90,7 +102,7 @@ export interface BtreeEntry extends BtreeItem {
 
 export type Body =
   | { kind: Kind.Begin }
-  | { kind: Kind.Commit; timestamp: number }
+  | { kind: Kind.Commit; timestamp: number; frees?: FreeRun[] }
   | { kind: Kind.Abort }
   | { kind: Kind.End }
   | {
@@ -154,9 +166,21 @@ export const handlers: HandlerTable = {
   [Kind.Begin]: { name: 'BEGIN', encode() {}, decode: () => ({ kind: Kind.Begin }), describe: () => '' },
   [Kind.Commit]: {
     name: 'COMMIT',
-    encode: (b, w) => void w.f64(b.timestamp),
-    decode: (r) => ({ kind: Kind.Commit, timestamp: r.f64() }),
-    describe: (b) => new Date(b.timestamp).toISOString(),
+    encode: (b, w) => {
+      w.f64(b.timestamp);
+      if (!b.frees?.length) return;
+      w.u32(b.frees.length);
+      for (const run of b.frees) w.u32(run.first).u32(run.last);
+    },
+    decode: (r) => {
+      const timestamp = r.f64();
+      if (r.pos === r.end) return { kind: Kind.Commit, timestamp };
+      const frees: FreeRun[] = [];
+      for (let n = r.u32(); n > 0; n--) frees.push({ first: r.u32(), last: r.u32() });
+      return { kind: Kind.Commit, timestamp, frees };
+    },
+    describe: (b) => new Date(b.timestamp).toISOString() +
+      (b.frees?.length ? `; frees ${b.frees.map((f) => (f.first === f.last ? `${f.first}` : `${f.first}..${f.last}`)).join(' ')}` : ''),
   },
   [Kind.Abort]: { name: 'ABORT', encode() {}, decode: () => ({ kind: Kind.Abort }), describe: () => '' },
   [Kind.End]: { name: 'END', encode() {}, decode: () => ({ kind: Kind.End }), describe: () => '' },

@@ -6,29 +6,10 @@
  */
 import { expect, it } from 'vitest';
 import { Engine } from '../../src/engine/index.ts';
-import { nodeFileSystem, type FileSystem } from '../../src/io/file.ts';
 import { FaultyFileSystem } from '../../src/io/faulty.ts';
-import { tempDirs } from '../support/engine.ts';
+import { gatedFs, tempDirs } from '../support/engine.ts';
 
 const make = tempDirs('ariesdb-elr-');
-
-/** `base` with its asynchronous fdatasyncs (group commit's) held while the gate is closed; patched in place. */
-function gatedFs(base: FileSystem = { ...nodeFileSystem }): { fs: FileSystem; close(): void; open(): void } {
-  let gate: Promise<void> = Promise.resolve();
-  let release = (): void => {};
-  const open = base.open.bind(base);
-  base.open = (file, opts) => {
-    const h = open(file, opts);
-    const sync = h.syncAsync.bind(h);
-    h.syncAsync = async () => { await gate; return sync(); };
-    return h;
-  };
-  return {
-    fs: base,
-    close() { gate = new Promise((r) => { release = r; }); },
-    open() { release(); },
-  };
-}
 
 const settled = async (p: Promise<unknown>): Promise<boolean> => {
   let done = false;
