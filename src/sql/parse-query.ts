@@ -14,6 +14,20 @@ export function unsupported(what: string, pos = -1): DbError {
   return new DbError('feature_not_supported', `${what} is not supported`, pos >= 0 ? { position: pos + 1 } : {});
 }
 
+const VOLATILE = new Set(['random', 'nextval', 'setval', 'clock_timestamp', 'timeofday', 'gen_random_uuid']);
+
+/** Whether a raw expression calls a function whose value changes from call to call. */
+function hasVolatileCall(n: unknown): boolean {
+  if (Array.isArray(n)) return n.some(hasVolatileCall);
+  if (n === null || typeof n !== 'object') return false;
+  const o = n as Raw;
+  if (o.FuncCall) {
+    const names = o.FuncCall.funcname as Raw[];
+    if (VOLATILE.has(str(names[names.length - 1]).toLowerCase())) return true;
+  }
+  return Object.values(o).some(hasVolatileCall);
+}
+
 /** The single key of a libpg-query node wrapper, e.g. {ColumnRef: {...}} → 'ColumnRef'. */
 export const tagOf = (n: Raw): string => Object.keys(n)[0]!;
 export const str = (n: Raw): string => n.String.sval;
@@ -217,7 +231,12 @@ export class QueryTranslator {
         if (e.boolop === 'NOT_EXPR') return { kind: 'not', arg: args[0]!, pos };
         return { kind: e.boolop === 'AND_EXPR' ? 'and' : 'or', args, pos };
       }
-      case 'NullTest': return { kind: 'isnull', arg: this.expr(e.arg), negated: e.nulltesttype === 'IS_NOT_NULL', pos };
+      case 'NullTest': {
+        const negated = e.nulltesttype === 'IS_NOT_NULL';
+        // A row IS NULL when every field is, IS NOT NULL when none is (so a row can be neither).
+        if (e.arg.RowExpr) return { kind: 'and', args: this.rowItems(e.arg).map((a) => ({ kind: 'isnull', arg: a, negated, pos })), pos };
+        return { kind: 'isnull', arg: this.expr(e.arg), negated, pos };
+      }
       case 'BooleanTest': {
         const t = String(e.booltesttype);
         const test = t.includes('TRUE') ? 'true' : t.includes('FALSE') ? 'false' : 'unknown';
@@ -279,6 +298,40 @@ export class QueryTranslator {
     }
   }
 
+  private rowItems(n: Raw): A.Expr[] {
+    return ((n.RowExpr.args ?? []) as Raw[]).map((a) => this.expr(a));
+  }
+
+  /**
+   * `(a1, …, an) op (b1, …, bn)`, rewritten as PostgreSQL's parser does for
+   * = and <> (AND of a_i = b_i; OR of a_i <> b_i). The orderings compare the
+   * first unequal pair: (a1 < b1) OR (a1 = b1 AND (…)), NULL as soon as a
+   * pair holds a NULL, like PostgreSQL's RowCompareExpr. That form reads a
+   * field twice, so a volatile call in one is refused.
+   */
+  private rowComparison(op: string, lraw: Raw, rraw: Raw, pos: number): A.Expr {
+    if (!lraw.RowExpr || !rraw.RowExpr) {
+      if ((rraw.SubLink ?? lraw.SubLink) !== undefined) throw unsupported('a row comparison with a subquery', pos);
+      throw new DbError('undefined_function', `operator does not exist: a row ${op} a single value`, { position: pos + 1 });
+    }
+    const ls = this.rowItems(lraw), rs = this.rowItems(rraw);
+    if (ls.length !== rs.length) throw new DbError('syntax_error', 'unequal number of entries in row expressions', { position: pos + 1 });
+    const pair = (o: string, i: number): A.Expr => ({ kind: 'binary', op: o, left: ls[i]!, right: rs[i]!, pos });
+    const all = (kind: 'and' | 'or', o: string): A.Expr => (ls.length === 1 ? pair(o, 0) : { kind, args: ls.map((_, i) => pair(o, i)), pos });
+    if (op === '=') return all('and', '=');
+    if (op === '<>') return all('or', '<>');
+    if (!['<', '<=', '>', '>='].includes(op)) {
+      throw new DbError('undefined_function', `could not determine interpretation of row comparison operator ${op}`, { position: pos + 1 });
+    }
+    if (ls.length > 1 && [lraw, rraw].some(hasVolatileCall)) throw unsupported('a row ordering comparison with a volatile function', pos);
+    const strict = op[0]!;
+    let out = pair(op, ls.length - 1);
+    for (let i = ls.length - 2; i >= 0; i--) {
+      out = { kind: 'or', args: [pair(strict, i), { kind: 'and', args: [pair('=', i), out], pos }], pos };
+    }
+    return out;
+  }
+
   private aExpr(e: Raw, pos: number): A.Expr {
     const op = e.name ? str(e.name[e.name.length - 1]) : '';
     switch (e.kind) {
@@ -288,6 +341,7 @@ export class QueryTranslator {
           return { kind: 'func', name: 'prefix' + op, args: [this.expr(e.rexpr)], star: false, distinct: false, pos };
         }
         const mapped = op === '!=' ? '<>' : op === '~~' ? 'like' : op;
+        if (e.lexpr.RowExpr || e.rexpr.RowExpr) return this.rowComparison(op === '!=' ? '<>' : op, e.lexpr, e.rexpr, pos);
         if (mapped === 'like' || op === '!~~' || op === '~~*' || op === '!~~*') {
           return { kind: 'like', arg: this.expr(e.lexpr), pattern: this.expr(e.rexpr), escape: null, ci: op.includes('*'), negated: op.startsWith('!'), pos };
         }
@@ -299,6 +353,11 @@ export class QueryTranslator {
       case 'AEXPR_IN': {
         const items = (e.rexpr.List?.items ?? null) as Raw[] | null;
         if (!items) throw unsupported('IN with this right-hand side', pos);
+        if (e.lexpr.RowExpr) {
+          // (a, b) IN ((1, 2), (3, 4)) is (a, b) = (1, 2) OR (a, b) = (3, 4); NOT IN: <> and AND.
+          const each = items.map((i) => this.rowComparison(op === '<>' ? '<>' : '=', e.lexpr, i, pos));
+          return each.length === 1 ? each[0]! : { kind: op === '<>' ? 'and' : 'or', args: each, pos };
+        }
         return { kind: 'in_list', arg: this.expr(e.lexpr), list: items.map((i) => this.expr(i)), negated: op === '<>', pos };
       }
       case 'AEXPR_BETWEEN': case 'AEXPR_NOT_BETWEEN': case 'AEXPR_BETWEEN_SYM': case 'AEXPR_NOT_BETWEEN_SYM': {
