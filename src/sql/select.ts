@@ -28,7 +28,7 @@ import { readOnlyError } from './txn-mode.ts';
 import * as P from './plan.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { isAlwaysEmpty } from './pg-catalog.ts';
-import { INT8, TEXT, typeInternalName, resolveType, type SqlType } from './types.ts';
+import { INT8, TEXT, UNKNOWN, typeInternalName, resolveType, type SqlType } from './types.ts';
 
 export interface PlannedSelect {
   readonly plan: P.Plan;
@@ -228,17 +228,31 @@ function planValues(q: ValuesStmt, base: Binder): PlannedSelect {
   return finish(q, plan, outputs, slots, planOrder(q.orderBy, outputs, slots, null, false), base);
 }
 
+/**
+ * The columns of a set operation's branch that are bare string or NULL
+ * literals: PostgreSQL leaves their type unknown until the set operation
+ * picks one (`SELECT 1 UNION SELECT NULL`, `... UNION SELECT '2'`); the
+ * branch itself has made them text. Their positions, else -1.
+ */
+function untypedLiterals(q: QueryStmt, n: number): number[] {
+  if (q.kind !== 'select' || q.targets.length !== n || q.targets.some((t) => t.kind !== 'expr')) return new Array<number>(n).fill(-1);
+  return q.targets.map((t) => (t.kind === 'expr' && t.expr.kind === 'const' && (t.expr.lit === 'string' || t.expr.lit === 'null') ? t.expr.pos : -1));
+}
+
 function planSetOp(q: SetOpStmt, base: Binder): PlannedSelect {
   const l = planQuery(q.left, base), r = planQuery(q.right, base);
   const op = q.op.toUpperCase();
   if (l.types.length !== r.types.length) throw new DbError('syntax_error', `each ${op} query must have the same number of columns`);
-  const types = l.types.map((t, j) => commonType([t, r.types[j]!], op, [-1, -1]));
-  const conv = (p: PlannedSelect): P.Plan => {
+  const lu = untypedLiterals(q.left, l.types.length), ru = untypedLiterals(q.right, r.types.length);
+  const typeOf = (p: PlannedSelect, u: number[], j: number): SqlType => (u[j]! >= 0 ? UNKNOWN : p.types[j]!);
+  const types = l.types.map((_, j) => commonType([typeOf(l, lu, j), typeOf(r, ru, j)], op, [-1, -1]));
+  const conv = (p: PlannedSelect, u: number[]): P.Plan => {
     if (p.types.every((t, j) => t.oid === types[j]!.oid && t.typmod === types[j]!.typmod)) return p.plan;
-    const fns = p.types.map((t, j) => convert({ type: t, fn: (row: Row) => row[j]! }, types[j]!, 'implicit', -1, () => op).fn);
+    // A literal's text is read as the chosen type (22P02 if it is not one), as a cast of it would.
+    const fns = p.types.map((t, j) => convert({ type: t, fn: (row: Row) => row[j]! }, types[j]!, u[j]! >= 0 ? 'explicit' : 'implicit', u[j]!, () => op).fn);
     return P.describe(P.project(p.plan, fns), 'Subquery Scan', [p.plan]);
   };
-  const lp = conv(l), rp = conv(r);
+  const lp = conv(l, lu), rp = conv(r, ru);
   const label = q.op === 'union' ? (q.all ? 'Append' : 'HashAggregate') : `HashSetOp ${q.op === 'intersect' ? 'Intersect' : 'Except'}${q.all ? ' All' : ''}`;
   const plan = P.describe(P.setOp(q.op, q.all, lp, rp, types.length, types.map((t) => hashKeyFor(t))), label, [lp, rp]);
   const outputs: Output[] = l.fields.map((f) => ({ expr: { kind: 'column', table: null, name: f.name, pos: -1 }, name: f.name }));
