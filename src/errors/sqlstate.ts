@@ -55,6 +55,7 @@ export const SqlState = {
   datatype_mismatch: '42804',
   wrong_object_type: '42809',
   invalid_column_reference: '42P10',
+  invalid_recursion: '42P19',
   grouping_error: '42803',
   invalid_table_definition: '42P16',
   indeterminate_datatype: '42P18',

@@ -72,6 +72,13 @@ export type FromItem =
   | { readonly kind: 'table'; readonly name: string; readonly alias: Alias | null; readonly pos: number }
   | { readonly kind: 'subquery'; readonly query: QueryStmt; readonly alias: Alias | null; readonly pos: number }
   | { readonly kind: 'function'; readonly name: string; readonly args: readonly Expr[]; readonly alias: Alias | null; readonly pos: number }
+  /** A reference to a WITH RECURSIVE query: `base` once, then `step` until it adds no rows; UNION (all: false) drops repeats. */
+  | {
+    readonly kind: 'recursive'; readonly name: string; readonly columns: readonly string[]; readonly base: QueryStmt;
+    readonly step: QueryStmt; readonly all: boolean; readonly alias: Alias; readonly pos: number;
+  }
+  /** The recursive query's own name inside its step: the rows the previous round added. */
+  | { readonly kind: 'worktable'; readonly name: string; readonly alias: Alias | null; readonly pos: number }
   | {
     readonly kind: 'join'; readonly type: 'inner' | 'left' | 'right' | 'full' | 'cross';
     readonly left: FromItem; readonly right: FromItem; readonly on: Expr | null;

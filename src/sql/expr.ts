@@ -27,6 +27,7 @@
 import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import type { Expr, QueryStmt, TemplateBinding } from './ast.ts';
+import type { WorkTable } from './recursive.ts';
 import { castFn, coerceParam, type CastContext } from './casts.ts';
 import type { Catalog } from './catalog.ts';
 import { compileSpecial } from './expr-special.ts';
@@ -157,6 +158,8 @@ export interface PlanEnv {
   readonly params?: ParamTypes;
   /** Plans a subquery whose outer references resolve through `outer`. */
   planSubquery(q: QueryStmt, outer: Binder): { run: (ctx: ExecCtx) => Iterable<Row>; types: readonly SqlType[]; correlated: boolean };
+  /** WITH RECURSIVE work tables bound while their step is planned (recursive.ts K2). */
+  worktables?: Map<string, WorkTable>;
 }
 
 /** Shared by every binder of one query level: did anything reach outside it? */

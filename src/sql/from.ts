@@ -44,6 +44,7 @@ import { planFunctionScan } from './srf.ts';
 import { virtualTable } from './pg-catalog.ts';
 import type { PlanQuery } from './select.ts';
 import { errorWithCode } from './sqlerror.ts';
+import { planRecursive, planWorkTable } from './recursive.ts';
 
 /** A planned FROM item: its columns (slots relative to its own rows) and, once everything is compiled, its plan. */
 export interface Source {
@@ -246,6 +247,8 @@ function planItem(it: FromItem, base: Binder, planQuery: PlanQuery): Source {
       return { columns: cols, width: 1, names: [range], pushed: null, build: () => f.plan };
     }
     case 'join': return planJoin(it, base, planQuery);
+    case 'recursive': return planRecursive(it, base, planQuery, aliasColumns);
+    case 'worktable': return planWorkTable(it, base, aliasColumns);
   }
 }
 

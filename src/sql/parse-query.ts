@@ -14,6 +14,15 @@ export function unsupported(what: string, pos = -1): DbError {
   return new DbError('feature_not_supported', `${what} is not supported`, pos >= 0 ? { position: pos + 1 } : {});
 }
 
+/** Whether a raw statement names the relation `name` (unqualified) anywhere, subqueries included. */
+function refersTo(n: unknown, name: string): boolean {
+  if (Array.isArray(n)) return n.some((x) => refersTo(x, name));
+  if (n === null || typeof n !== 'object') return false;
+  const o = n as Raw;
+  if (o.RangeVar && !o.RangeVar.schemaname && o.RangeVar.relname === name) return true;
+  return Object.values(o).some((x) => refersTo(x, name));
+}
+
 const VOLATILE = new Set(['random', 'nextval', 'setval', 'clock_timestamp', 'timeofday', 'gen_random_uuid']);
 
 /** Whether a raw expression calls a function whose value changes from call to call. */
@@ -43,15 +52,76 @@ const LOCKING: Record<string, string> = {
   LCS_FORUPDATE: 'SELECT FOR UPDATE', LCS_FORNOKEYUPDATE: 'SELECT FOR NO KEY UPDATE', LCS_FORSHARE: 'SELECT FOR SHARE', LCS_FORKEYSHARE: 'SELECT FOR KEY SHARE',
 };
 
+/** A WITH query as its references see it: a query, a recursive one, or (inside its own step) the work table. */
+type Cte =
+  | { readonly kind: 'query'; readonly query: A.QueryStmt; readonly columns: readonly string[] }
+  | { readonly kind: 'recursive'; readonly base: A.QueryStmt; readonly step: A.QueryStmt; readonly all: boolean; readonly columns: readonly string[] }
+  | { readonly kind: 'work' };
+
 export class QueryTranslator {
+  /** The WITH queries in scope, innermost last (a nested WITH may hide an outer name). */
+  private readonly ctes: Map<string, Cte>[] = [];
+
   constructor(protected readonly pos: (byte: number) => number, protected readonly sql: string) {}
+
+  /**
+   * Runs `f` with the WITH clause's queries in scope. A reference to one in
+   * FROM becomes a subquery in FROM (PostgreSQL 12+ inlines a WITH query
+   * that is referenced once and has no side effects; one referenced twice
+   * is run twice here, which differs only for volatile functions in it).
+   * Each query sees the ones before it.
+   */
+  protected withCtes<T>(w: Raw | undefined, f: () => T): T {
+    if (!w) return f();
+    const scope = new Map<string, Cte>();
+    this.ctes.push(scope);
+    try {
+      for (const c of (w.ctes ?? []) as Raw[]) {
+        const cte = c.CommonTableExpr;
+        const name = cte.ctename as string;
+        const pos = this.loc(cte.location);
+        const q = cte.ctequery.SelectStmt;
+        if (!q) throw unsupported('a data-modifying statement in WITH', pos);
+        if (scope.has(name)) throw new DbError('duplicate_alias', `WITH query name "${name}" specified more than once`, { position: pos + 1 });
+        const columns = ((cte.aliascolnames ?? []) as Raw[]).map(str);
+        if (w.recursive && refersTo(q, name)) scope.set(name, this.recursive(name, q, columns, scope, pos));
+        else scope.set(name, { kind: 'query', query: this.query(q), columns });
+      }
+      return f();
+    } finally {
+      this.ctes.pop();
+    }
+  }
+
+  /** `base UNION [ALL] step`, where only step names the query itself (PostgreSQL's rules for a recursive WITH query). */
+  private recursive(name: string, q: Raw, columns: string[], scope: Map<string, Cte>, pos: number): Cte {
+    if (q.op !== 'SETOP_UNION') {
+      throw new DbError('invalid_recursion', `recursive query "${name}" does not have the form non-recursive-term UNION [ALL] recursive-term`, { position: pos + 1 });
+    }
+    if (q.sortClause || q.limitCount || q.limitOffset || q.withClause) throw unsupported('ORDER BY, LIMIT or WITH in a recursive query', pos);
+    if (refersTo(q.larg, name)) {
+      throw new DbError('invalid_recursion', `recursive reference to query "${name}" must not appear within its non-recursive term`, { position: pos + 1 });
+    }
+    const base = this.query(q.larg);
+    scope.set(name, { kind: 'work' });
+    const step = this.query(q.rarg);
+    return { kind: 'recursive', base, step, all: !!q.all, columns };
+  }
+
+  private cte(name: string): Cte | null {
+    for (let i = this.ctes.length - 1; i >= 0; i--) {
+      const c = this.ctes[i]!.get(name);
+      if (c) return c;
+    }
+    return null;
+  }
 
   protected loc(l: number | undefined): number {
     return l === undefined || l < 0 ? -1 : this.pos(l);
   }
 
   query(s: Raw): A.QueryStmt {
-    if (s.withClause) throw unsupported('WITH');
+    if (s.withClause) return this.withCtes(s.withClause, () => this.query({ ...s, withClause: undefined }));
     // A statement's SELECT INTO is taken off by topSelect(); anywhere else it is PostgreSQL's syntax error.
     if (s.intoClause) throw new DbError('syntax_error', 'SELECT ... INTO is not allowed here', { position: this.loc(s.intoClause.rel?.location) + 1 });
     const orderBy = (s.sortClause ?? []).map((o: Raw) => this.orderItem(o.SortBy));
@@ -129,6 +199,14 @@ export class QueryTranslator {
     switch (tag) {
       case 'RangeVar': {
         const r = this.rangeVar(e);
+        const cte = !e.schemaname && !e.catalogname ? this.cte(r.name) : null;
+        if (cte) {
+          const alias = this.alias(e.alias);
+          if (cte.kind === 'work') return { kind: 'worktable', name: r.name, alias, pos: r.pos };
+          const as = { name: alias?.name ?? r.name, columns: alias?.columns.length ? alias.columns : [...cte.columns] };
+          if (cte.kind === 'recursive') return { kind: 'recursive', name: r.name, columns: cte.columns, base: cte.base, step: cte.step, all: cte.all, alias: as, pos: r.pos };
+          return { kind: 'subquery', query: cte.query, alias: as, pos: r.pos };
+        }
         return { kind: 'table', name: r.name, alias: this.alias(e.alias), pos: r.pos };
       }
       case 'RangeSubselect':

@@ -226,7 +226,7 @@ class Translator extends QueryTranslator {
   }
 
   private insert(s: Raw): A.InsertStmt {
-    if (s.withClause) throw unsupported('WITH');
+    if (s.withClause) return this.withCtes(s.withClause, () => this.insert({ ...s, withClause: undefined }));
     if (s.override && s.override !== 'OVERRIDING_NOT_SET') throw unsupported('OVERRIDING');
     const table = this.rangeVar(s.relation);
     const columns = s.cols ? s.cols.map((c: Raw) => {
@@ -268,7 +268,7 @@ class Translator extends QueryTranslator {
   }
 
   private update(s: Raw): A.UpdateStmt {
-    if (s.withClause) throw unsupported('WITH');
+    if (s.withClause) return this.withCtes(s.withClause, () => this.update({ ...s, withClause: undefined }));
     return {
       kind: 'update', table: this.rangeVar(s.relation), sets: this.setClauses(s.targetList ?? []),
       from: (s.fromClause ?? []).map((f: Raw) => this.fromItem(f)),
@@ -277,7 +277,7 @@ class Translator extends QueryTranslator {
   }
 
   private del(s: Raw): A.DeleteStmt {
-    if (s.withClause) throw unsupported('WITH');
+    if (s.withClause) return this.withCtes(s.withClause, () => this.del({ ...s, withClause: undefined }));
     return {
       kind: 'delete', table: this.rangeVar(s.relation), using: (s.usingClause ?? []).map((f: Raw) => this.fromItem(f)),
       where: s.whereClause ? this.expr(s.whereClause) : null, returning: this.returning(s),
