@@ -31,6 +31,16 @@ export type Expr =
   | { readonly kind: 'booltest'; readonly arg: Expr; readonly test: 'true' | 'false' | 'unknown'; readonly negated: boolean; readonly pos: number }
   /** A function call; `filter` is an aggregate's FILTER (WHERE ...), absent when there is none. */
   | { readonly kind: 'func'; readonly name: string; readonly args: readonly Expr[]; readonly star: boolean; readonly distinct: boolean; readonly filter?: Expr; readonly pos: number }
+  /**
+   * `name(args) OVER (PARTITION BY … ORDER BY … frame)` (window.ts). `frame`
+   * holds PostgreSQL's FRAMEOPTION_* bits; the offsets of `n PRECEDING` /
+   * `n FOLLOWING` bounds are startOffset / endOffset.
+   */
+  | {
+    readonly kind: 'window'; readonly name: string; readonly args: readonly Expr[]; readonly star: boolean;
+    readonly partition: readonly Expr[]; readonly order: readonly OrderItem[]; readonly frame: number;
+    readonly startOffset: Expr | null; readonly endOffset: Expr | null; readonly pos: number;
+  }
   | { readonly kind: 'cast'; readonly arg: Expr; readonly type: TypeName; readonly pos: number }
   | { readonly kind: 'coalesce'; readonly args: readonly Expr[]; readonly pos: number }
   /** GREATEST / LEAST. */

@@ -32,6 +32,13 @@ export function exprToSql(e: Expr): string {
     case 'like': return `(${exprToSql(e.arg)} ${e.negated ? 'NOT ' : ''}${e.ci ? 'ILIKE' : 'LIKE'} ${exprToSql(e.pattern)}${e.escape ? ' ESCAPE ' + exprToSql(e.escape) : ''})`;
     case 'in_list': return `(${exprToSql(e.arg)} ${e.negated ? 'NOT ' : ''}IN (${e.list.map(exprToSql).join(', ')}))`;
     case 'distinct_from': return `(${exprToSql(e.left)} IS ${e.negated ? 'NOT ' : ''}DISTINCT FROM ${exprToSql(e.right)})`;
+    case 'window': {
+      const parts = [
+        e.partition.length ? `PARTITION BY ${e.partition.map(exprToSql).join(', ')}` : '',
+        e.order.length ? `ORDER BY ${e.order.map((o) => exprToSql(o.expr) + (o.desc ? ' DESC' : '')).join(', ')}` : '',
+      ].filter(Boolean);
+      return `${e.name}(${e.star ? '*' : e.args.map(exprToSql).join(', ')}) OVER (${parts.join(' ')})`;
+    }
     case 'subquery': {
       const test = e.test === 'exists' ? 'EXISTS ' : e.test === 'array' ? 'ARRAY' : e.test === 'in' ? `${exprToSql(e.arg!)} IN ` : e.test === 'scalar' ? '' : `${exprToSql(e.arg!)} ${e.op} ${e.test.toUpperCase()} `;
       return `(${test}(SubPlan))`;

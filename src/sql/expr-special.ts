@@ -18,7 +18,7 @@ import { compileBinary, comparatorFor, likeMatcher } from './operators.ts';
 import { formatArray } from './text-array.ts';
 import { BOOL, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, categoryOf, formatValue, numericRank, typeDisplayName, type SqlType } from './types.ts';
 
-type Special = Exclude<Expr, { kind: 'const' | 'column' | 'param' | 'binary' | 'unary' | 'and' | 'or' | 'not' | 'isnull' | 'booltest' | 'cast' | 'func' }>;
+type Special = Exclude<Expr, { kind: 'const' | 'column' | 'param' | 'binary' | 'unary' | 'and' | 'or' | 'not' | 'isnull' | 'booltest' | 'cast' | 'func' | 'window' }>;
 
 export function compileSpecial(b: Binder, e: Special): Compiled {
   switch (e.kind) {

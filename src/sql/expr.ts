@@ -28,6 +28,7 @@ import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import type { Expr, QueryStmt, TemplateBinding } from './ast.ts';
 import type { WorkTable } from './recursive.ts';
+import type { Windows } from './window.ts';
 import { castFn, coerceParam, type CastContext } from './casts.ts';
 import type { Catalog } from './catalog.ts';
 import { compileSpecial } from './expr-special.ts';
@@ -186,6 +187,9 @@ export class Binder {
     readonly level = 0, readonly query: QueryInfo = { correlated: false },
   ) {}
 
+  /** Set on a SELECT list's binder (and its ORDER BY's): where window calls go (window.ts); null elsewhere (42P20). */
+  windows: Windows | null = null;
+
   /** A binder for another clause of the same query level. */
   derive(clause: string, grouping: Grouping | null = null, scope: Scope = this.scope): Binder {
     return new Binder(scope, clause, grouping, this.env, this.outer, this.level, this.query);
@@ -256,6 +260,9 @@ export class Binder {
         const to = resolveType(e.type);
         return this.compileAs(e.arg, to, 'explicit', () => '');
       }
+      case 'window':
+        if (!this.windows) throw new DbError('windowing_error', `window functions are not allowed in ${this.clause}`, at(e.pos));
+        return this.windows.add(e, this);
       case 'func': {
         if (isAggregateName(e.name)) return this.aggregate(e);
         if (e.filter) throw new DbError('wrong_object_type', `FILTER specified, but ${e.name} is not an aggregate function`, at(e.pos));
@@ -355,6 +362,8 @@ export class Binder {
       case 'like': return `like${e.ci}${e.negated}(${this.keyOf(e.arg)},${this.keyOf(e.pattern)},${e.escape ? this.keyOf(e.escape) : ''})`;
       case 'in_list': return `in${e.negated}(${this.keyOf(e.arg)};${e.list.map((a) => this.keyOf(a)).join(',')})`;
       case 'subquery': return `sub@${e.pos}:${e.test}`;
+      case 'window': return `${e.name}(${e.star ? '*' : e.args.map((a) => this.keyOf(a)).join(',')}) over(${e.partition.map((p) => this.keyOf(p)).join(',')};` +
+        `${e.order.map((o) => `${this.keyOf(o.expr)}${o.desc ? 'D' : ''}${o.nullsFirst ?? ''}`).join(',')};${e.frame};${e.startOffset ? this.keyOf(e.startOffset) : ''};${e.endOffset ? this.keyOf(e.endOffset) : ''})`;
     }
   }
 }

@@ -19,7 +19,7 @@ export function columnRefs(e: Expr, out: { table: string | null; name: string; p
   switch (e.kind) {
     case 'column': out.push(e); return true;
     case 'const': case 'param': return true;
-    case 'subquery': return false;
+    case 'subquery': case 'window': return false;
     case 'binary': case 'nullif': case 'distinct_from': return columnRefs(e.left, out) && columnRefs(e.right, out);
     case 'unary': case 'not': case 'isnull': case 'booltest': case 'cast': return columnRefs(e.arg, out);
     case 'and': case 'or': case 'coalesce': case 'minmax': return e.args.every((a) => columnRefs(a, out));

@@ -59,6 +59,21 @@ type Cte =
   | { readonly kind: 'work' };
 
 export class QueryTranslator {
+  /** WINDOW clauses of the SELECTs being translated, innermost last. */
+  private readonly windowDefs: Map<string, Raw>[] = [];
+
+  /** A window definition with the named window it refers to (OVER w, OVER (w ORDER BY ...)) filled in, as PostgreSQL copies it. */
+  private windowDef(w: Raw, pos: number): Raw {
+    const ref = w.name ?? w.refname;
+    if (!ref) return w;
+    const base = this.windowDefs.at(-1)?.get(ref);
+    if (!base) throw new DbError('undefined_object', `window "${ref}" does not exist`, { position: pos + 1 });
+    if (w.name) return base;
+    if (w.partitionClause) throw new DbError('windowing_error', `cannot override PARTITION BY clause of window "${ref}"`, { position: pos + 1 });
+    if (w.orderClause && base.orderClause) throw new DbError('windowing_error', `cannot override ORDER BY clause of window "${ref}"`, { position: pos + 1 });
+    return { ...w, partitionClause: base.partitionClause, orderClause: w.orderClause ?? base.orderClause };
+  }
+
   /** The WITH queries in scope, innermost last (a nested WITH may hide an outer name). */
   private readonly ctes: Map<string, Cte>[] = [];
 
@@ -136,7 +151,13 @@ export class QueryTranslator {
       const rows = (s.valuesLists as Raw[]).map((l) => (l.List.items ?? []).map((i: Raw) => this.expr(i)));
       return { kind: 'values', rows, orderBy, limit, offset, pos: -1 };
     }
-    if (s.windowClause) throw unsupported('WINDOW');
+    if (s.windowClause) {
+      // WINDOW w AS (...): OVER w and OVER (w ...) read it while this SELECT is translated.
+      const named = new Map<string, Raw>();
+      for (const w of s.windowClause as Raw[]) named.set(w.WindowDef.name, w.WindowDef);
+      this.windowDefs.push(named);
+      try { return this.query({ ...s, windowClause: undefined }); } finally { this.windowDefs.pop(); }
+    }
     // Plain DISTINCT arrives as a list holding one empty node; DISTINCT ON as its expressions.
     const on = s.distinctClause && Object.keys(s.distinctClause[0] ?? {}).length > 0 ? s.distinctClause as Raw[] : null;
     if (s.groupingSets) throw unsupported('GROUPING SETS');
@@ -325,8 +346,18 @@ export class QueryTranslator {
         const names = e.funcname as Raw[];
         const name = str(names[names.length - 1]).toLowerCase();
         if (names.length > 1 && str(names[0]) !== 'pg_catalog') throw unsupported(`function ${names.map(str).join('.')}`, pos);
-        if (e.over) throw unsupported('window functions', pos);
         if (e.agg_order) throw unsupported('ORDER BY in an aggregate', pos);
+        if (e.over) {
+          const w = this.windowDef(e.over, pos);
+          if (e.agg_distinct || e.agg_filter || e.func_variadic) throw unsupported('DISTINCT, FILTER or VARIADIC in a window function', pos);
+          return {
+            kind: 'window', name, args: (e.args ?? []).map((a: Raw) => this.expr(a)), star: !!e.agg_star,
+            partition: ((w.partitionClause ?? []) as Raw[]).map((p) => this.expr(p)),
+            order: ((w.orderClause ?? []) as Raw[]).map((o) => this.orderItem(o.SortBy)),
+            frame: w.frameOptions as number, startOffset: w.startOffset ? this.expr(w.startOffset) : null,
+            endOffset: w.endOffset ? this.expr(w.endOffset) : null, pos,
+          };
+        }
         if (e.func_variadic) throw unsupported('VARIADIC', pos);
         const args = (e.args ?? []).map((a: Raw) => this.expr(a));
         const call: A.Expr = { kind: 'func', name, args, star: !!e.agg_star, distinct: !!e.agg_distinct, pos };

@@ -25,6 +25,7 @@ import { convert } from './expr.ts';
 import { hashKeyFor } from './operators.ts';
 import { planDistinctOn, planOrder, positionOf, unique, type Output, type SortPart } from './order.ts';
 import { readOnlyError } from './txn-mode.ts';
+import { Windows } from './window.ts';
 import * as P from './plan.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { isAlwaysEmpty } from './pg-catalog.ts';
@@ -122,7 +123,8 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
     const grouping = new Grouping(base.derive('aggregate', null, scope), keys);
     const binder = base.derive('SELECT', grouping, scope);
     // Compile everything that reads the aggregate's output before building the node: compiling registers the aggregates.
-    const having = s.having ? binder.compileCondition(s.having, 'HAVING').fn : null;
+    const having = s.having ? base.derive('HAVING', grouping, scope).compileCondition(s.having, 'HAVING').fn : null;
+    const windows = (binder.windows = new Windows());
     const compiledOut = outputs.map((o) => binder.compileValue(o.expr));
     const sortPart = selectOrder(s, outputs, compiledOut, binder);
     const aggs: P.AggCall[] = grouping.aggs.map((a) => ({ arg: a.args[0] ? a.args[0].fn : null, extra: a.args[1]?.fn ?? null, filter: a.filter, make: accumulatorFactory(a) }));
@@ -130,15 +132,21 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
     let plan = P.describe(P.aggregate(input, keys.map((k) => k.compiled.fn), aggs, s.groupBy.length === 0, keys.map((k) => hashKeyFor(k.compiled.type))),
       s.groupBy.length === 0 ? 'Aggregate' : 'HashAggregate', [input], keys.length ? [`Group Key: ${s.groupBy.map(exprToSql).join(', ')}`] : []);
     if (having) plan = P.describe(P.filter(plan, having), 'Filter', [plan], [`Filter: ${exprToSql(s.having!)}`]);
-    return finish(s, plan, outputs, compiledOut, sortPart, base);
+    return finish(s, withWindows(plan, windows), outputs, compiledOut, sortPart, base);
   }
   const binder = base.derive('SELECT', null, scope);
+  const windows = (binder.windows = new Windows());
   const compiledOut = outputs.map((o) => binder.compileValue(o.expr));
   const sortPart = selectOrder(s, outputs, compiledOut, binder);
   // DISTINCT is a hash aggregate, which PostgreSQL does not count on to keep an order, and DISTINCT ON
-  // sorts for its Unique step: both sort after as before.
-  const input = from.build(s.distinct || s.distinctOn ? null : orderRequest(s.orderBy, outputs));
-  return finish(s, input, outputs, compiledOut, input.ordered ? { ...sortPart, keys: [] } : sortPart, base);
+  // sorts for its Unique step: both sort after as before. Window calls read the rows in any order.
+  const input = from.build(s.distinct || s.distinctOn || windows.count > 0 ? null : orderRequest(s.orderBy, outputs));
+  return finish(s, withWindows(input, windows), outputs, compiledOut, input.ordered ? { ...sortPart, keys: [] } : sortPart, base);
+}
+
+/** The window node (window.ts) over `input` when the SELECT has window calls. */
+function withWindows(input: P.Plan, windows: Windows): P.Plan {
+  return windows.count === 0 ? input : P.describe(windows.plan(input), 'WindowAgg', [input]);
 }
 
 /** ORDER BY items with output names and positions replaced by the expressions they name (as planOrder resolves them). */
@@ -270,6 +278,8 @@ export function hasAggregate(e: Expr): boolean {
     case 'like': return hasAggregate(e.arg) || hasAggregate(e.pattern);
     case 'in_list': return hasAggregate(e.arg) || e.list.some(hasAggregate);
     case 'subquery': return e.arg !== null && hasAggregate(e.arg);
+    // The window's own function is not an aggregate of the query; aggregates in its arguments are.
+    case 'window': return e.args.some(hasAggregate) || e.partition.some(hasAggregate) || e.order.some((o) => hasAggregate(o.expr));
     default: return false;
   }
 }
@@ -283,6 +293,7 @@ export function figureName(e: Expr): [string, number] {
       return [names[e.name] ?? e.name, 2];
     }
     case 'coalesce': return ['coalesce', 2];
+    case 'window': return [e.name, 2];
     case 'minmax': return [e.op, 2];
     case 'nullif': return ['nullif', 2];
     case 'case': return ['case', 1];
