@@ -10,9 +10,10 @@ import type { Value } from './api.ts';
 import type { AggSpec, Compiled } from './expr.ts';
 import { decAdd, decDiv, decFromInt, decFromText, decToText, type Dec } from './numeric.ts';
 import { comparatorFor, hashKeyFor } from './operators.ts';
-import { BOOL, FLOAT8, INT8, NUMERIC, Oid, TEXT, int8Of, isFloat, isInt, isString, toBig, typeDisplayName, type SqlType } from './types.ts';
+import { BOOL, FLOAT8, INT8, NUMERIC, Oid, TEXT, int8Of, isFloat, isInt, isString, toBig, typeDisplayName, formatValue, type SqlType } from './types.ts';
+import { formatArray } from './text-array.ts';
 
-const AGGREGATES = new Set(['count', 'sum', 'min', 'max', 'avg', 'bool_and', 'bool_or', 'every', 'string_agg']);
+const AGGREGATES = new Set(['count', 'sum', 'min', 'max', 'avg', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg']);
 export const isAggregateName = (name: string): boolean => AGGREGATES.has(name);
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
@@ -44,6 +45,8 @@ export function aggResultType(name: string, args: readonly Compiled[], star: boo
     case 'bool_and': case 'bool_or': case 'every':
       if (t.oid !== Oid.BOOL) throw bad();
       return BOOL;
+    case 'array_agg': // arrays are their text form here (text-array.ts), as ARRAY(SELECT ...) is
+      return TEXT;
     default: // min, max
       if (t.oid === Oid.VOID || t.oid === Oid.BOOL) throw bad();
       return t.oid === Oid.VARCHAR ? TEXT : { oid: t.oid, typmod: t.oid === Oid.BPCHAR ? -1 : t.typmod };
@@ -52,12 +55,43 @@ export function aggResultType(name: string, args: readonly Compiled[], star: boo
 
 /** One group's running state for one aggregate call. */
 export interface Accumulator {
-  add(v: Value, extra?: Value): void;
+  /** `keys`: the values of the call's ORDER BY for this row (AggSpec.order). */
+  add(v: Value, extra?: Value, keys?: Value[]): void;
   result(): Value;
 }
 
 /** Returns a factory of accumulators for `spec` (one per group). */
 export function accumulatorFactory(spec: AggSpec): () => Accumulator {
+  const plain = distinctFactory(spec);
+  const order = spec.order;
+  if (!order?.length) return plain;
+  // ORDER BY inside the call: keep the rows, feed them in order when the result is asked for (ties in arrival order).
+  const compare = (a: Value[], b: Value[]): number => {
+    for (let i = 0; i < order.length; i++) {
+      const x = a[i]!, y = b[i]!, k = order[i]!;
+      if (x === null || y === null) {
+        if (x === y) continue;
+        return (x === null) === k.nullsFirst ? -1 : 1;
+      }
+      const c = k.cmp(x, y);
+      if (c !== 0) return k.desc ? -c : c;
+    }
+    return 0;
+  };
+  return () => {
+    const rows: { v: Value; extra: Value | undefined; keys: Value[] }[] = [];
+    return {
+      add: (v, extra, keys) => { rows.push({ v, extra, keys: keys ?? [] }); },
+      result: () => {
+        const acc = plain();
+        for (const r of [...rows].sort((a, b) => compare(a.keys, b.keys))) acc.add(r.v, r.extra);
+        return acc.result();
+      },
+    };
+  };
+}
+
+function distinctFactory(spec: AggSpec): () => Accumulator {
   const inner = baseFactory(spec);
   if (!spec.distinct) return inner;
   const key = spec.args[0] ? hashKeyFor(spec.args[0].type) : null;
@@ -107,6 +141,14 @@ function baseFactory(spec: AggSpec): () => Accumulator {
       return () => { let r: boolean | null = null; return { add: (v) => { if (v !== null) r = (r ?? true) && (v as boolean); }, result: () => r }; };
     case 'bool_or':
       return () => { let r: boolean | null = null; return { add: (v) => { if (v !== null) r = (r ?? false) || (v as boolean); }, result: () => r }; };
+    case 'array_agg': {
+      const oid = argType!.oid;
+      return () => {
+        const items: (string | null)[] = [];
+        let any = false;
+        return { add: (v) => { any = true; items.push(formatValue(v, oid)); }, result: () => (any ? formatArray(items) : null) };
+      };
+    }
     case 'string_agg':
       return () => {
         let s: string | null = null;

@@ -30,7 +30,11 @@ export type Expr =
   | { readonly kind: 'isnull'; readonly arg: Expr; readonly negated: boolean; readonly pos: number }
   | { readonly kind: 'booltest'; readonly arg: Expr; readonly test: 'true' | 'false' | 'unknown'; readonly negated: boolean; readonly pos: number }
   /** A function call; `filter` is an aggregate's FILTER (WHERE ...), absent when there is none. */
-  | { readonly kind: 'func'; readonly name: string; readonly args: readonly Expr[]; readonly star: boolean; readonly distinct: boolean; readonly filter?: Expr; readonly pos: number }
+  | {
+    readonly kind: 'func'; readonly name: string; readonly args: readonly Expr[]; readonly star: boolean; readonly distinct: boolean;
+    readonly filter?: Expr; /** An aggregate's ORDER BY: the order its rows are fed in (string_agg(x, ',' ORDER BY y)). */ readonly order?: readonly OrderItem[];
+    readonly pos: number;
+  }
   /**
    * `name(args) OVER (PARTITION BY … ORDER BY … frame)` (window.ts). `frame`
    * holds PostgreSQL's FRAMEOPTION_* bits; the offsets of `n PRECEDING` /

@@ -34,7 +34,7 @@ import type { Catalog } from './catalog.ts';
 import { compileSpecial } from './expr-special.ts';
 import { aggResultType, isAggregateName } from './aggregates.ts';
 import { compileFunction } from './functions.ts';
-import { compileBinary, compileNegate } from './operators.ts';
+import { compileBinary, compileNegate, comparatorFor } from './operators.ts';
 import { OID_TYPES, catalogFunction, regclassOid } from './pg-catalog.ts';
 import { parseNumeric } from './numeric.ts';
 import { slotConstant } from './slot-const.ts';
@@ -133,6 +133,15 @@ export interface AggSpec {
   readonly type: SqlType;
   /** FILTER (WHERE ...): only rows for which it is true reach the accumulator. */
   readonly filter: Fn | null;
+  /** ORDER BY inside the call: the accumulator sees its rows in this order. */
+  readonly order?: readonly AggOrderKey[];
+}
+
+export interface AggOrderKey {
+  readonly fn: Fn;
+  readonly cmp: (a: Value, b: Value) => number;
+  readonly desc: boolean;
+  readonly nullsFirst: boolean;
 }
 
 /** The shape of an aggregate node's output and how to reach it. */
@@ -334,7 +343,14 @@ export class Binder {
     const type = aggResultType(e.name, args, e.star, e.pos);
     // Over the input rows, like the arguments; an aggregate inside is "not allowed in FILTER".
     const filter = e.filter ? input.derive('FILTER').compileCondition(e.filter, 'FILTER').fn : null;
-    const idx = this.grouping.addAgg(input.keyOf(e), { name: e.name, args, distinct: e.distinct, type, filter });
+    const order = e.order?.map((o): AggOrderKey => {
+      const c = input.compileValue(o.expr);
+      return { fn: c.fn, cmp: comparatorFor(c.type), desc: o.desc, nullsFirst: o.nullsFirst ?? o.desc };
+    });
+    if (order && e.distinct && e.order!.some((o) => !e.args.some((a) => input.keyOf(a) === input.keyOf(o.expr)))) {
+      throw new DbError('invalid_column_reference', 'in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list', position);
+    }
+    const idx = this.grouping.addAgg(input.keyOf(e), { name: e.name, args, distinct: e.distinct, type, filter, ...(order ? { order } : {}) });
     return slot(idx, type);
   }
 
@@ -355,7 +371,8 @@ export class Binder {
       case 'isnull': return `isnull${e.negated}(${this.keyOf(e.arg)})`;
       case 'booltest': return `is${e.negated}${e.test}(${this.keyOf(e.arg)})`;
       case 'cast': return `cast(${this.keyOf(e.arg)},${e.type.name},${e.type.mods.join(',')})`;
-      case 'func': return `${e.name}${e.distinct ? 'D' : ''}(${e.star ? '*' : e.args.map((a) => this.keyOf(a)).join(',')})${e.filter ? `F(${this.keyOf(e.filter)})` : ''}`;
+      case 'func': return `${e.name}${e.distinct ? 'D' : ''}(${e.star ? '*' : e.args.map((a) => this.keyOf(a)).join(',')})${e.filter ? `F(${this.keyOf(e.filter)})` : ''}` +
+        (e.order ? `O(${e.order.map((o) => `${this.keyOf(o.expr)}${o.desc ? 'D' : ''}${o.nullsFirst ?? ''}`).join(',')})` : '');
       case 'case': return `case(${e.operand ? this.keyOf(e.operand) : ''};${e.whens.map((w) => this.keyOf(w.when) + '=>' + this.keyOf(w.then)).join(';')};${e.otherwise ? this.keyOf(e.otherwise) : ''})`;
       case 'nullif': return `nullif(${this.keyOf(e.left)},${this.keyOf(e.right)})`;
       case 'distinct_from': return `distinct${e.negated}(${this.keyOf(e.left)},${this.keyOf(e.right)})`;

@@ -346,8 +346,9 @@ export class QueryTranslator {
         const names = e.funcname as Raw[];
         const name = str(names[names.length - 1]).toLowerCase();
         if (names.length > 1 && str(names[0]) !== 'pg_catalog') throw unsupported(`function ${names.map(str).join('.')}`, pos);
-        if (e.agg_order) throw unsupported('ORDER BY in an aggregate', pos);
+        if (e.agg_within_group) throw unsupported('WITHIN GROUP', pos);
         if (e.over) {
+          if (e.agg_order) throw unsupported('ORDER BY in a window function\'s arguments', pos);
           const w = this.windowDef(e.over, pos);
           if (e.agg_distinct || e.agg_filter || e.func_variadic) throw unsupported('DISTINCT, FILTER or VARIADIC in a window function', pos);
           return {
@@ -361,7 +362,8 @@ export class QueryTranslator {
         if (e.func_variadic) throw unsupported('VARIADIC', pos);
         const args = (e.args ?? []).map((a: Raw) => this.expr(a));
         const call: A.Expr = { kind: 'func', name, args, star: !!e.agg_star, distinct: !!e.agg_distinct, pos };
-        return e.agg_filter ? { ...call, filter: this.expr(e.agg_filter) } : call;
+        const order = e.agg_order ? { order: (e.agg_order as Raw[]).map((o) => this.orderItem(o.SortBy)) } : {};
+        return { ...call, ...order, ...(e.agg_filter ? { filter: this.expr(e.agg_filter) } : {}) };
       }
       case 'CoalesceExpr': return { kind: 'coalesce', args: (e.args as Raw[]).map((a) => this.expr(a)), pos };
       case 'MinMaxExpr': return { kind: 'minmax', op: e.op === 'IS_GREATEST' ? 'greatest' : 'least', args: (e.args as Raw[]).map((a) => this.expr(a)), pos };

@@ -106,6 +106,8 @@ export interface AggCall {
   readonly extra?: Fn | null;
   /** FILTER (WHERE ...): a row counts only where this is true. */
   readonly filter?: Fn | null;
+  /** ORDER BY inside the call: its keys, handed to the accumulator with each row. */
+  readonly order?: readonly Fn[] | null;
   readonly make: () => Accumulator;
 }
 
@@ -135,7 +137,7 @@ export function aggregate(input: Plan, keys: readonly Fn[], aggs: readonly AggCa
       for (let i = 0; i < aggs.length; i++) {
         const a = aggs[i]!;
         if (a.filter && a.filter(row, ctx) !== true) continue;
-        g.accs[i]!.add(a.arg ? a.arg(row, ctx) : true, a.extra ? a.extra(row, ctx) : undefined);
+        g.accs[i]!.add(a.arg ? a.arg(row, ctx) : true, a.extra ? a.extra(row, ctx) : undefined, a.order ? a.order.map((k) => k(row, ctx)) : undefined);
       }
     }
     for (const g of groups.values()) yield [...g.keys, ...g.accs.map((a) => a.result())];

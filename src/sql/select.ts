@@ -127,7 +127,9 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
     const windows = (binder.windows = new Windows());
     const compiledOut = outputs.map((o) => binder.compileValue(o.expr));
     const sortPart = selectOrder(s, outputs, compiledOut, binder);
-    const aggs: P.AggCall[] = grouping.aggs.map((a) => ({ arg: a.args[0] ? a.args[0].fn : null, extra: a.args[1]?.fn ?? null, filter: a.filter, make: accumulatorFactory(a) }));
+    const aggs: P.AggCall[] = grouping.aggs.map((a) => ({
+      arg: a.args[0] ? a.args[0].fn : null, extra: a.args[1]?.fn ?? null, filter: a.filter, order: a.order?.map((k) => k.fn) ?? null, make: accumulatorFactory(a),
+    }));
     const input = from.build();
     let plan = P.describe(P.aggregate(input, keys.map((k) => k.compiled.fn), aggs, s.groupBy.length === 0, keys.map((k) => hashKeyFor(k.compiled.type))),
       s.groupBy.length === 0 ? 'Aggregate' : 'HashAggregate', [input], keys.length ? [`Group Key: ${s.groupBy.map(exprToSql).join(', ')}`] : []);
