@@ -202,7 +202,7 @@ export function parseInterval(text: string): Interval {
 export function formatInterval(iv: Interval): string {
   const parts: string[] = [];
   const years = Math.trunc(iv.months / 12), mons = iv.months % 12;
-  const plural = (n: number, w: string): string => `${n} ${w}${Math.abs(n) === 1 ? '' : 's'}`;
+  const plural = (n: number, w: string): string => `${n} ${w}${n === 1 ? '' : 's'}`; // PostgreSQL writes -1 days
   if (years) parts.push(plural(years, 'year'));
   if (mons) parts.push(plural(mons, 'mon'));
   if (iv.days) parts.push(plural(iv.days, 'day'));
@@ -237,4 +237,63 @@ export function timestampDiff(a: string, b: string): string {
   const days = Math.floor(usec / US_PER_DAY);
   const rest = usec - days * US_PER_DAY;
   return formatInterval({ months: 0, days: neg ? -days : days, usec: neg ? -rest : rest });
+}
+
+/** interval ± interval: field by field, as PostgreSQL adds them (no normalization). */
+export function addIntervals(a: Interval, b: Interval, sign: 1 | -1): Interval {
+  return { months: a.months + sign * b.months, days: a.days + sign * b.days, usec: a.usec + sign * b.usec };
+}
+
+/**
+ * interval * factor (and / factor as * 1/factor), as PostgreSQL's
+ * interval_mul: a fraction of a month goes to days at 30 days a month, a
+ * fraction of a day to time at 24 hours a day.
+ */
+export function scaleInterval(iv: Interval, f: number): Interval {
+  const m = iv.months * f;
+  const months = Math.trunc(m);
+  const d = iv.days * f + (m - months) * 30;
+  const days = Math.trunc(d);
+  const usec = Math.round(iv.usec * f + (d - days) * US_PER_DAY);
+  if (!Number.isFinite(m) || !Number.isFinite(d) || Math.abs(months) > 2 ** 31 - 1 || Math.abs(days) > 2 ** 31 - 1 || !Number.isSafeInteger(usec)) {
+    throw new DbError('datetime_field_overflow', 'interval out of range');
+  }
+  return { months: months || 0, days: days || 0, usec: usec || 0 };
+}
+
+/**
+ * age(a, b): a - b in years, months and days as a calendar counts them
+ * (PostgreSQL's timestamp_age): field differences, a negative field
+ * borrowing from the next, days from the length of the earlier value's month.
+ */
+export function symbolicAge(a: string, b: string): string {
+  const x = timestampParts(a), y = timestampParts(b);
+  const neg = x.days < y.days || (x.days === y.days && x.usec < y.usec);
+  const [hi, lo] = neg ? [y, x] : [x, y];
+  const [y1, m1, d1] = civilFromDays(hi.days), [y2, m2, d2] = civilFromDays(lo.days);
+  let usec = hi.usec - lo.usec, day = d1 - d2, mon = m1 - m2, year = y1 - y2;
+  if (usec < 0) { usec += US_PER_DAY; day--; }
+  if (day < 0) { day += daysInMonth(y2, m2); mon--; }
+  if (mon < 0) { mon += 12; year--; }
+  const s = neg ? -1 : 1;
+  return formatInterval({ months: s * (year * 12 + mon) || 0, days: s * day || 0, usec: s * usec || 0 });
+}
+
+/** justify_hours / justify_days / justify_interval: 24 hours make a day, 30 days a month, then signs are made to agree (PostgreSQL's order). */
+export function justifyInterval(iv: Interval, hours: boolean, days: boolean): Interval {
+  let { months, days: d, usec } = iv;
+  if (hours) {
+    const carry = Math.trunc(usec / US_PER_DAY);
+    d += carry; usec -= carry * US_PER_DAY;
+  }
+  if (days) {
+    const carry = Math.trunc(d / 30);
+    months += carry; d -= carry * 30;
+    if (months > 0 && (d < 0 || (hours && d === 0 && usec < 0))) { d += 30; months--; }
+    else if (months < 0 && (d > 0 || (hours && d === 0 && usec > 0))) { d -= 30; months++; }
+  }
+  if (hours) {
+    if (d > 0 && usec < 0) { usec += US_PER_DAY; d--; } else if (d < 0 && usec > 0) { usec -= US_PER_DAY; d++; }
+  }
+  return { months, days: d, usec };
 }

@@ -6,8 +6,10 @@
 import { DbError } from '../errors/index.ts';
 import { castFn } from './casts.ts';
 import {
-  civilFromDays, dateDays, daysFromCivil, formatDate, formatTimestamp, msToTimestamp, parseInterval, timestampDiff, timestampParts,
+  civilFromDays, dateDays, daysFromCivil, formatDate, formatInterval, formatTimestamp, justifyInterval, msToTimestamp, parseInterval,
+  symbolicAge, timestampParts,
 } from './datetime.ts';
+import { formatDateTime } from './to-char.ts';
 import type { Compiled, Fn } from './expr.ts';
 import { decFromText, decToText, divScale, decFromInt } from './numeric.ts';
 import { DATE, INT4, INTERVAL, NUMERIC, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, type SqlType } from './types.ts';
@@ -142,15 +144,35 @@ export function dateTimeFunction(name: string, args: readonly Compiled[]): Compi
       } };
     }
     case 'age': {
-      if (args.length !== 2) return null;
-      const a = as(args[0]!, TIMESTAMP), b = as(args[1]!, TIMESTAMP);
-      if (!a || !b) return null;
+      // age(a, b) in years, months and days; age(b) counts from today's midnight (current_date).
+      if (args.length !== 1 && args.length !== 2) return null;
+      const a = args.length === 2 ? as(args[0]!, TIMESTAMP) : null, b = as(args[args.length - 1]!, TIMESTAMP);
+      if ((args.length === 2 && !a) || !b) return null;
       return { type: INTERVAL, fn: (r, c) => {
-        const x = a(r, c), y = b(r, c);
-        return x === null || y === null ? null : timestampDiff(x as string, y as string);
+        const x = a ? a(r, c) : formatTimestamp(Math.floor(c.now / 86_400_000), 0), y = b(r, c);
+        return x === null || y === null ? null : symbolicAge(x as string, y as string);
       } };
     }
-    case 'to_char': case 'to_date': case 'to_timestamp':
+    case 'justify_hours': case 'justify_days': case 'justify_interval': {
+      const a = args.length === 1 ? as(args[0]!, INTERVAL) : null;
+      if (!a) return null;
+      const hours = name !== 'justify_days', days = name !== 'justify_hours';
+      return { type: INTERVAL, fn: (r, c) => { const v = a(r, c); return v === null ? null : formatInterval(justifyInterval(parseInterval(v as string), hours, days)); } };
+    }
+    case 'to_char': {
+      if (args.length !== 2) return null;
+      const t = args[0]!.type.oid;
+      const fmt = as(args[1]!, TEXT);
+      if (!fmt || !(t === Oid.DATE || t === Oid.TIMESTAMP || t === Oid.TIMESTAMPTZ)) return null;
+      const v = args[0]!.fn;
+      return { type: TEXT, fn: (r, c) => {
+        const x = v(r, c), f = fmt(r, c);
+        if (x === null || f === null) return null;
+        const { days, usec } = t === Oid.DATE ? { days: dateDays(x as string), usec: 0 } : timestampParts(x as string);
+        return formatDateTime(days, usec, f as string, t === Oid.TIMESTAMPTZ);
+      } };
+    }
+    case 'to_date': case 'to_timestamp':
       return null;
     default: return null;
   }

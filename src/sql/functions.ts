@@ -18,7 +18,9 @@ import {
 } from './numeric.ts';
 import { roundHalfEven } from './casts.ts';
 import { errorWithCode } from './sqlerror.ts';
-import { parseArray } from './text-array.ts';
+import { formatArray, parseArray } from './text-array.ts';
+import { jsReplacement, regexCache, regexFlags } from './regex.ts';
+import { formatNumber } from './to-char.ts';
 import {
   BOOL, FLOAT8, INT4, INT8, NUMERIC, TEXT, VOID, Oid, checkInt, formatValue, int8Of, isFloat, isInt, isNumber, isString, toBig,
   typeDisplayName, type SqlType,
@@ -152,8 +154,8 @@ const FUNCS: Record<string, Impl> = {
   log: (args) => (args.length === 1 ? mathFn(args, null, Math.log10) : null),
   pi: (args) => (args.length === 0 ? { type: FLOAT8, fn: () => Math.PI } : null),
   random: (args) => (args.length === 0 ? { type: FLOAT8, fn: () => Math.random() } : null),
-  power: (args) => powerFn(args),
-  pow: (args) => powerFn(args),
+  power: (args) => powerOf(args),
+  pow: (args) => powerOf(args),
   mod: (args) => {
     if (args.length !== 2) return null;
     const [a, b] = args as [Compiled, Compiled];
@@ -235,6 +237,63 @@ const FUNCS: Record<string, Impl> = {
   },
   chr: (args) => { const n = args.length === 1 && intArg(args[0]); return n ? strict(TEXT, [n], (v) => String.fromCodePoint(v as number)) : null; },
   ascii: (args) => { const a = args.length === 1 && textArg(args[0]); return a ? strict(INT4, [a], (v) => (v as string).codePointAt(0) ?? 0) : null; },
+  regexp_replace: (args) => {
+    const [src, pat, rep, fl] = args.map(textArg);
+    if ((args.length !== 3 && args.length !== 4) || !src || !pat || !rep || (args.length === 4 && !fl)) return null;
+    const compiled = new Map<string, (p: string) => RegExp>();
+    return strict(TEXT, fl ? [src, pat, rep, fl] : [src, pat, rep], (v, p, r, f) => {
+      const { js, global } = regexFlags((f as string | undefined) ?? '');
+      let compile = compiled.get(js + (global ? 'g' : ''));
+      if (!compile) compiled.set(js + (global ? 'g' : ''), (compile = regexCache(global ? js + 'g' : js)));
+      return (v as string).replace(compile(p as string), jsReplacement(r as string));
+    });
+  },
+  regexp_match: (args) => {
+    const [src, pat, fl] = args.map(textArg);
+    if ((args.length !== 2 && args.length !== 3) || !src || !pat || (args.length === 3 && !fl)) return null;
+    return strict(TEXT, fl ? [src, pat, fl] : [src, pat], (v, p, f) => {
+      const { js, global } = regexFlags((f as string | undefined) ?? '');
+      if (global) throw errorWithCode('22023', 'regexp_match() does not support the "global" option');
+      const m = regexCache(js)(p as string).exec(v as string);
+      if (!m) return null;
+      return formatArray(m.length > 1 ? m.slice(1).map((x) => x ?? null) : [m[0]]);
+    });
+  },
+  encode: (args) => {
+    const f = textArg(args[1]);
+    if (args.length !== 2 || args[0]!.type.oid !== Oid.BYTEA || !f) return null;
+    return strict(TEXT, [args[0]!.fn, f], (b, fmt) => {
+      const buf = Buffer.from(b as Uint8Array);
+      switch ((fmt as string).toLowerCase()) {
+        case 'hex': return buf.toString('hex');
+        case 'base64': return buf.toString('base64').replace(/(.{76})(?=.)/g, '$1\n');
+        case 'escape': return [...buf].map((c) => (c === 92 ? '\\\\' : c < 32 || c > 126 ? '\\' + c.toString(8).padStart(3, '0') : String.fromCharCode(c))).join('');
+        default: throw errorWithCode('22023', `unrecognized encoding: "${fmt as string}"`);
+      }
+    });
+  },
+  decode: (args) => {
+    const [a, f] = args.map(textArg);
+    if (args.length !== 2 || !a || !f) return null;
+    return strict({ oid: Oid.BYTEA, typmod: -1 }, [a, f], (v, fmt) => {
+      const t = v as string;
+      switch ((fmt as string).toLowerCase()) {
+        case 'hex':
+          if (!/^([0-9a-fA-F]{2}|\s)*$/.test(t)) throw errorWithCode('22023', 'invalid hexadecimal data');
+          return new Uint8Array(Buffer.from(t.replace(/\s/g, ''), 'hex'));
+        case 'base64':
+          if (!/^[A-Za-z0-9+/=\s]*$/.test(t)) throw errorWithCode('22023', 'invalid symbol found while decoding base64 sequence');
+          return new Uint8Array(Buffer.from(t, 'base64'));
+        default: throw errorWithCode('22023', `unrecognized encoding: "${fmt as string}"`);
+      }
+    });
+  },
+  to_char: (args) => {
+    const f = textArg(args[1]);
+    const oid = args[0]?.type.oid ?? 0;
+    if (args.length !== 2 || !f || !(isInt(oid) || isFloat(oid) || oid === Oid.NUMERIC)) return null; // dates: functions-datetime.ts
+    return strict(TEXT, [args[0]!.fn, f], (v, fmt) => formatNumber(formatValue(v, oid)!, fmt as string));
+  },
   md5: (args) => {
     const a = args.length === 1 && textArg(args[0]);
     return a ? strict(TEXT, [a], (v) => hash('md5', v as string)) : null;
@@ -328,15 +387,16 @@ const FUNCS: Record<string, Impl> = {
   },
 };
 
-function powerFn(args: readonly Compiled[]): Compiled | null {
+/** power(x, y), also the ^ operator. */
+export function powerOf(args: readonly Compiled[]): Compiled | null {
   if (args.length !== 2) return null;
   const [a, b] = args as [Compiled, Compiled];
   const x = implicit(a, FLOAT8), y = implicit(b, FLOAT8);
   if (!x || !y) return null;
   return strict(FLOAT8, [x.fn, y.fn], (p, q) => {
     const v = Math.pow(p as number, q as number);
-    if (p === 0 && (q as number) < 0) throw new DbError('invalid_parameter_value', 'zero raised to a negative power is undefined');
-    if (Number.isNaN(v) && !Number.isNaN(p) && !Number.isNaN(q)) throw new DbError('invalid_parameter_value', 'a negative number raised to a non-integer power yields a complex result');
+    if (p === 0 && (q as number) < 0) throw new DbError('invalid_argument_for_power_function', 'zero raised to a negative power is undefined');
+    if (Number.isNaN(v) && !Number.isNaN(p) && !Number.isNaN(q)) throw new DbError('invalid_argument_for_power_function', 'a negative number raised to a non-integer power yields a complex result');
     return v;
   });
 }
@@ -422,7 +482,7 @@ function hash(algo: string, s: string): string {
 
 export function compileFunction(name: string, args: readonly Compiled[], pos: number): Compiled {
   const impl = FUNCS[name];
-  const c = impl ? impl(args, pos) : dateTimeFunction(name, args);
+  const c = (impl ? impl(args, pos) : null) ?? dateTimeFunction(name, args);
   if (c) return c;
   throw noFunction(name, args, pos);
 }

@@ -17,14 +17,15 @@
 import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import {
-  dateDays, formatDate, parseInterval, timestampAddInterval, timestampDiff, dateToTimestamp,
+  addIntervals, dateDays, formatDate, formatInterval, parseInterval, scaleInterval, timestampAddInterval, timestampDiff, dateToTimestamp,
 } from './datetime.ts';
+import { powerOf } from './functions.ts';
 import type { Compiled, ExecCtx, Fn, Row } from './expr.ts';
 import {
   decAdd, decCmp, decDiv, decFromText, decMod, decMul, decNeg, decSub, decToText, type Dec,
 } from './numeric.ts';
 import { castFn } from './casts.ts';
-import { errorWithCode } from './sqlerror.ts';
+import { regexCache } from './regex.ts';
 import {
   BOOL, DATE, FLOAT8, INT4, INTERVAL, NUMERIC, TEXT, TIMESTAMP, Oid, categoryOf, formatValue, int8Of, intRange, isFloat, isInt,
   isString, numericRank, toBig, typeDisplayName, type SqlType,
@@ -64,6 +65,12 @@ export function compileBinary(op: string, l: Compiled, r: Compiled, pos: number)
     case '=': case '<>': case '<': case '<=': case '>': case '>=': return comparison(op, l, r, pos);
     case '||': return concat(l, r, pos);
     case '~': case '!~': case '~*': case '!~*': return regexMatch(op, l, r, pos);
+    case '^': { // PostgreSQL's dpow / numeric_power; here always double precision
+      const p = powerOf([l, r]);
+      if (p) return p;
+      const [a, b] = resolveUnknowns(op, l, r, pos, FLOAT8);
+      throw noOperator(op, a.type, b.type, pos);
+    }
     default: {
       const [a, b] = resolveUnknowns(op, l, r, pos, TEXT);
       throw noOperator(op, a.type, b.type, pos);
@@ -236,6 +243,21 @@ function dateArith(op: string, l: Compiled, r: Compiled): Compiled | null {
   }
   if (lo === Oid.INTERVAL && (isTs(ro) || ro === Oid.DATE) && op === '+') return dateArith('+', r, l);
   if (isTs(lo) && isTs(ro) && op === '-') return { type: INTERVAL, fn: strict2(l.fn, r.fn, (x, y) => timestampDiff(x as string, y as string)) };
+  if (lo === Oid.INTERVAL && ro === Oid.INTERVAL && (op === '+' || op === '-')) {
+    const s = op === '+' ? 1 : -1;
+    return { type: INTERVAL, fn: strict2(l.fn, r.fn, (x, y) => formatInterval(addIntervals(parseInterval(x as string), parseInterval(y as string), s))) };
+  }
+  // interval * number, number * interval, interval / number (interval_mul, interval_div)
+  const num = (o: number): boolean => numericRank(o) > 0;
+  if ((lo === Oid.INTERVAL && num(ro) && (op === '*' || op === '/')) || (num(lo) && ro === Oid.INTERVAL && op === '*')) {
+    const [iv, n] = lo === Oid.INTERVAL ? [l, r] : [r, l];
+    const f = toType(n, FLOAT8);
+    const div = op === '/';
+    return { type: INTERVAL, fn: strict2(iv.fn, f, (x, k) => {
+      if (div && k === 0) throw new DbError('division_by_zero', 'division by zero');
+      return formatInterval(scaleInterval(parseInterval(x as string), div ? 1 / (k as number) : (k as number)));
+    }) };
+  }
   return null;
 }
 
@@ -413,38 +435,12 @@ export function likeMatcher(pattern: Fn, escape: Fn | null, ci: boolean, constan
 
 const escapeRe = (c: string): string => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
-/**
- * POSIX regular expression match (~, ~*, !~, !~*) on strings, approximated by
- * JavaScript's RegExp: the common syntax (anchors, classes, groups,
- * alternation, quantifiers) means the same in both; POSIX bracket classes
- * ([[:alpha:]] and friends) are translated. An invalid pattern is 2201B.
- */
+/** POSIX regular expression match (~, ~*, !~, !~*) on strings (regex.ts). */
 function regexMatch(op: string, l0: Compiled, r0: Compiled, pos: number): Compiled {
   const stringy = (c: Compiled): boolean => isString(c.type.oid) || c.type.oid === Oid.UNKNOWN;
   if (!stringy(l0) || !stringy(r0)) throw noOperator(op, l0.type, r0.type, pos);
   const [l, r] = resolveUnknowns(op, l0, r0, pos, TEXT);
-  const flags = op.includes('*') ? 'iu' : 'u';
+  const compile = regexCache(op.includes('*') ? 'iu' : 'u');
   const negated = op.startsWith('!');
-  const cache = new Map<string, RegExp>();
-  const compile = (p: string): RegExp => {
-    let re = cache.get(p);
-    if (!re) {
-      try { re = new RegExp(posixToJs(p), flags); } catch (e) {
-        throw errorWithCode('2201B', `invalid regular expression: ${e instanceof Error ? e.message : String(e)}`);
-      }
-      if (cache.size > 100) cache.clear();
-      cache.set(p, re);
-    }
-    return re;
-  };
   return { type: BOOL, fn: strict2(l.fn, r.fn, (s, p) => compile(p as string).test(s as string) !== negated) };
-}
-
-const POSIX_CLASSES: Record<string, string> = {
-  alpha: '\\p{L}', digit: '0-9', alnum: '\\p{L}0-9', upper: '\\p{Lu}', lower: '\\p{Ll}', space: '\\s', punct: '\\p{P}',
-  xdigit: '0-9A-Fa-f', word: '\\w', blank: ' \\t', cntrl: '\\x00-\\x1f',
-};
-
-function posixToJs(p: string): string {
-  return p.replace(/\[:(\w+):\]/g, (m, name: string) => POSIX_CLASSES[name] ?? m);
 }
