@@ -19,7 +19,7 @@ import {
 import { roundHalfEven } from './casts.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { formatArray, parseArray } from './text-array.ts';
-import { jsReplacement, regexCache, regexFlags } from './regex.ts';
+import { jsReplacement, regexCache, regexFlags, similarToRegex } from './regex.ts';
 import { formatNumber } from './to-char.ts';
 import {
   BOOL, FLOAT8, INT4, INT8, NUMERIC, TEXT, VOID, Oid, checkInt, formatValue, int8Of, isFloat, isInt, isNumber, isString, toBig,
@@ -191,8 +191,8 @@ const FUNCS: Record<string, Impl> = {
     const a = textArg(args[0]);
     return a && strict(INT4, [a], (v) => Buffer.byteLength(v as string));
   },
-  lower: (args) => { const a = args.length === 1 && textArg(args[0]); return a ? strict(TEXT, [a], (v) => (v as string).toLowerCase()) : null; },
-  upper: (args) => { const a = args.length === 1 && textArg(args[0]); return a ? strict(TEXT, [a], (v) => (v as string).toUpperCase()) : null; },
+  lower: (args) => { const a = args.length === 1 && textArg(args[0]); return a ? strict(TEXT, [a], (v) => caseMap(v as string, false)) : null; },
+  upper: (args) => { const a = args.length === 1 && textArg(args[0]); return a ? strict(TEXT, [a], (v) => caseMap(v as string, true)) : null; },
   initcap: (args) => {
     const a = args.length === 1 && textArg(args[0]);
     return a ? strict(TEXT, [a], (v) => (v as string).toLowerCase().replace(/(^|[^\p{L}\p{N}])(\p{L})/gu, (_m, p: string, c: string) => p + c.toUpperCase())) : null;
@@ -237,6 +237,45 @@ const FUNCS: Record<string, Impl> = {
   },
   chr: (args) => { const n = args.length === 1 && intArg(args[0]); return n ? strict(TEXT, [n], (v) => String.fromCodePoint(v as number)) : null; },
   ascii: (args) => { const a = args.length === 1 && textArg(args[0]); return a ? strict(INT4, [a], (v) => (v as string).codePointAt(0) ?? 0) : null; },
+  similar_to_escape: (args) => {
+    const [p, e] = args.map(textArg);
+    if ((args.length !== 1 && args.length !== 2) || !p || (args.length === 2 && !e)) return null;
+    // similar_to_escape(p, NULL) is NULL, as in PostgreSQL; the one-argument form escapes with \.
+    return strict(TEXT, e ? [p, e] : [p], (v, esc) => similarToRegex(v as string, esc === undefined ? '\\' : (esc as string) || null));
+  },
+  translate: (args) => {
+    const [a, f, t] = args.map(textArg);
+    if (args.length !== 3 || !a || !f || !t) return null;
+    return strict(TEXT, [a, f, t], (v, from, to) => {
+      const src = [...(from as string)], dst = [...(to as string)];
+      return [...(v as string)].map((c) => { const i = src.indexOf(c); return i < 0 ? c : (dst[i] ?? ''); }).join('');
+    });
+  },
+  overlay: (args) => {
+    const [a, r] = [textArg(args[0]), textArg(args[1])];
+    const from = intArg(args[2]), len = args[3] ? intArg(args[3]) : null;
+    if ((args.length !== 3 && args.length !== 4) || !a || !r || !from || (args.length === 4 && !len)) return null;
+    return strict(TEXT, len ? [a, r, from, len] : [a, r, from], (v, p, n, m) => {
+      const cs = [...(v as string)], start = (n as number) - 1, count = m === undefined ? [...(p as string)].length : (m as number);
+      if (start < 0 || count < 0) throw errorWithCode('22011', 'negative substring length not allowed');
+      return cs.slice(0, start).join('') + (p as string) + cs.slice(start + count).join('');
+    });
+  },
+  bit_length: (args) => {
+    const a = args.length === 1 && textArg(args[0]);
+    if (a) return strict(INT4, [a], (v) => Buffer.byteLength(v as string) * 8);
+    return args.length === 1 && args[0]!.type.oid === Oid.BYTEA ? strict(INT4, [args[0]!.fn], (v) => (v as Uint8Array).length * 8) : null;
+  },
+  format: (args) => {
+    const f = textArg(args[0]);
+    if (args.length === 0 || !f) return null;
+    const vals = args.slice(1).map((a) => ({ fn: a.type.oid === Oid.UNKNOWN ? a.retype!(TEXT, 'implicit').fn : a.fn, oid: a.type.oid === Oid.UNKNOWN ? Oid.TEXT : a.type.oid }));
+    return { type: TEXT, fn: (r, c) => {
+      const fmt = f(r, c);
+      if (fmt === null) return null;
+      return formatString(fmt as string, vals.map((v) => formatValue(v.fn(r, c), v.oid)));
+    } };
+  },
   regexp_replace: (args) => {
     const [src, pat, rep, fl] = args.map(textArg);
     if ((args.length !== 3 && args.length !== 4) || !src || !pat || !rep || (args.length === 4 && !fl)) return null;
@@ -487,3 +526,35 @@ export function compileFunction(name: string, args: readonly Compiled[], pos: nu
   throw noFunction(name, args, pos);
 }
 
+
+/** PostgreSQL's format(): %s, %I (an identifier, quoted when needed), %L (a literal), %%; with n$ positions and a width, - for left alignment. */
+function formatString(fmt: string, args: readonly (string | null)[]): string {
+  let next = 0;
+  return fmt.replace(/%(?:(\d+)\$)?(-)?(\d+)?([sIL%])|%(.?)/g, (m, posn: string | undefined, minus: string | undefined, width: string | undefined, type: string | undefined, bad: string | undefined) => {
+    if (type === undefined) throw errorWithCode('22023', bad ? `unrecognized format() type specifier "${bad}"` : 'unterminated format() type specifier');
+    if (type === '%') return '%';
+    const i = posn ? Number(posn) - 1 : next;
+    next = i + 1;
+    if (i < 0 || i >= args.length) throw errorWithCode('22023', 'too few arguments for format()');
+    const v = args[i]!;
+    let s: string;
+    if (type === 's') s = v ?? '';
+    else if (type === 'I') {
+      if (v === null) throw errorWithCode('22004', 'null values cannot be formatted as an SQL identifier');
+      s = /^[a-z_][a-z0-9_$]*$/.test(v) ? v : `"${v.replace(/"/g, '""')}"`;
+    } else s = v === null ? 'NULL' : `'${v.replace(/'/g, "''")}'`;
+    const w = width ? Number(width) : 0;
+    return s.length >= w ? s : minus ? s.padEnd(w) : s.padStart(w);
+  });
+}
+
+/** upper()/lower() a character at a time, as PostgreSQL does in a UTF-8 locale: ß stays ß (JavaScript would make it SS). */
+function caseMap(s: string, up: boolean): string {
+  if (/^[\x00-\x7f]*$/.test(s)) return up ? s.toUpperCase() : s.toLowerCase();
+  let out = '';
+  for (const c of s) {
+    const m = up ? c.toUpperCase() : c.toLowerCase();
+    out += m.length === c.length || [...m].length === 1 ? m : c;
+  }
+  return out;
+}

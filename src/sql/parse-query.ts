@@ -494,6 +494,8 @@ export class QueryTranslator {
       case 'AEXPR_DISTINCT': case 'AEXPR_NOT_DISTINCT':
         return { kind: 'distinct_from', left: this.expr(e.lexpr), right: this.expr(e.rexpr), negated: e.kind === 'AEXPR_NOT_DISTINCT', pos };
       case 'AEXPR_NULLIF': return { kind: 'nullif', left: this.expr(e.lexpr), right: this.expr(e.rexpr), pos };
+      // x [NOT] SIMILAR TO p [ESCAPE e] is x ~ similar_to_escape(p, e), as PostgreSQL's grammar writes it.
+      case 'AEXPR_SIMILAR': return { kind: 'binary', op: op === '!~' ? '!~' : '~', left: this.expr(e.lexpr), right: this.expr(e.rexpr), pos };
       default: throw unsupported(String(e.kind).replace('AEXPR_', ''), pos);
     }
   }

@@ -49,3 +49,33 @@ export function regexFlags(flags: string): { js: string; global: boolean } {
 export function jsReplacement(r: string): string {
   return r.replace(/\$/g, '$$$$').replace(/\\(\d|&|\\)/g, (_m, c: string) => (c === '&' ? '$&' : c === '\\' ? '\\' : `$${c}`));
 }
+
+/**
+ * SIMILAR TO's pattern as a POSIX regular expression (PostgreSQL's
+ * similar_to_escape): % is .*, _ is ., the escape character (\ unless
+ * given) quotes the next one, the regex operators | * + ? ( ) { } and
+ * bracket expressions keep their meaning, and the whole string must match.
+ */
+export function similarToRegex(pattern: string, escape: string | null = '\\'): string {
+  if (escape !== null && [...escape].length > 1) throw errorWithCode('22025', 'invalid escape string');
+  let out = '';
+  let inBracket = false;
+  const chars = [...pattern];
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i]!;
+    if (escape && c === escape) {
+      const next = chars[++i];
+      if (next === undefined) throw errorWithCode('2201B', 'invalid regular expression: trailing escape');
+      out += /[\\^$.|?*+()[\]{}]/.test(next) ? '\\' + next : next;
+      continue;
+    }
+    if (inBracket) { out += c === '\\' ? '\\\\' : c; if (c === ']') inBracket = false; continue; }
+    if (c === '[') { inBracket = true; out += c; if (chars[i + 1] === '^') { out += '^'; i++; } if (chars[i + 1] === ']') { out += '\\]'; i++; } continue; }
+    if (c === '%') out += '.*';
+    else if (c === '_') out += '.';
+    else if (c === '(') out += '(?:';
+    else if ('.^$\\'.includes(c)) out += '\\' + c;
+    else out += c;
+  }
+  return `^(?:${out})$`;
+}
