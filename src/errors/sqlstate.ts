@@ -60,6 +60,7 @@ export const SqlState = {
   invalid_column_reference: '42P10',
   invalid_recursion: '42P19',
   windowing_error: '42P20',
+  invalid_object_definition: '42P17',
   grouping_error: '42803',
   invalid_table_definition: '42P16',
   indeterminate_datatype: '42P18',

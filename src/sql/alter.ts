@@ -85,6 +85,7 @@ function save(spec: TableSpec, t: TableDef, ctx: RunCtx): void {
 
 export function alterTable(s: AlterTableStmt, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
   const t = catalog.get(s.table.name);
+  if (!t && catalog.view(s.table.name)) catalog.require(s.table.name, s.table.pos); // a view: 42809 (views.ts V1)
   if (!t) {
     if (s.ifExists) { notify('NOTICE', `relation "${s.table.name}" does not exist, skipping`); return done('ALTER TABLE'); }
     throw new DbError('undefined_table', `relation "${s.table.name}" does not exist`);

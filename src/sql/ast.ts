@@ -231,8 +231,20 @@ export interface CreateTableAsStmt {
   readonly pos: number;
 }
 
+export interface CreateViewStmt {
+  readonly kind: 'create_view';
+  readonly name: string;
+  /** The column list after the name; empty: the query's own names. */
+  readonly columns: readonly string[];
+  readonly query: QueryStmt;
+  readonly replace: boolean;
+  /** The query as written (after AS), for pg_get_viewdef. */
+  readonly text: string;
+  readonly pos: number;
+}
+
 export interface DropTableStmt {
-  readonly kind: 'drop_table';
+  readonly kind: 'drop_table' | 'drop_view';
   readonly names: readonly string[];
   readonly ifExists: boolean;
 }
@@ -271,6 +283,7 @@ export type Statement =
   | CreateTableStmt
   | CreateTableAsStmt
   | DropTableStmt
+  | CreateViewStmt
   | AlterTableStmt
   | CreateIndexStmt
   | { readonly kind: 'drop_index'; readonly names: readonly string[]; readonly ifExists: boolean }

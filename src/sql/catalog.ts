@@ -9,6 +9,7 @@
  *               indexes?: [{ name, columns, desc, unique, primary, engineId }],
  *               checks?: [{ name, expr }] }
  *   sequence: { v: 1, kind: 'sequence', oid, name, heap, start, increment, ownedBy: table oid | null }
+ *   view:     { v: 1, kind: 'view', oid, name, columns: [name…], types: [{ oid, typmod }…], query: QueryStmt, text }
  * Column defaults and CHECK expressions are stored as JSON of our AST
  * (ast.ts) — plain data. Rows written before `indexes` existed get their
  * primary key's index synthesized (without an engine index: uniqueness is
@@ -28,7 +29,7 @@
 import { DbError } from '../errors/index.ts';
 import type { HeapId, IndexId, RowId, StorageEngine, TxnHandle } from '../engine/api.ts';
 import type { ColumnInfo, TableInfo } from './api.ts';
-import type { Expr } from './ast.ts';
+import type { Expr, QueryStmt } from './ast.ts';
 import { exprToSql } from './deparse.ts';
 import { TupleCodec } from './tuple.ts';
 import { typeDisplayName, type SqlType } from './types.ts';
@@ -82,6 +83,24 @@ export interface SequenceDef {
   readonly catalogRid: RowId;
 }
 
+/**
+ * A view: its query, stored as our AST (positions dropped) and planned
+ * afresh where a query names it, as a subquery in FROM; `text` is its
+ * definition as written, for pg_get_viewdef and \d+.
+ */
+export interface ViewDef {
+  readonly kind: 'view';
+  readonly oid: number;
+  readonly name: string;
+  /** Output column names, as the definition (or its column list) gave them. */
+  readonly columns: readonly string[];
+  /** Their types when the view was defined (what pg_attribute shows). */
+  readonly types: readonly SqlType[];
+  readonly query: QueryStmt;
+  readonly text: string;
+  readonly catalogRid: RowId;
+}
+
 interface StoredColumn { name: string; typeOid: number; typmod: number; notNull: boolean; default: Expr | null }
 interface StoredIndex { name: string; columns: number[]; desc: boolean[]; unique: boolean; primary: boolean; engineId: number | null }
 interface StoredTable {
@@ -89,6 +108,7 @@ interface StoredTable {
   indexes?: StoredIndex[]; checks?: CheckDef[];
 }
 interface StoredSequence { v: 1; kind: 'sequence'; oid: number; name: string; heap: number; start: number; increment: number; ownedBy: number | null }
+interface StoredView { v: 1; kind: 'view'; oid: number; name: string; columns: string[]; types: SqlType[]; query: QueryStmt; text: string }
 
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
@@ -110,10 +130,19 @@ export function encodeSequenceRow(s: Omit<SequenceDef, 'kind' | 'catalogRid'>): 
   return utf8.encode(JSON.stringify(row));
 }
 
-export function decodeCatalogRow(rid: RowId, bytes: Uint8Array): TableDef | SequenceDef {
-  const s = JSON.parse(fromUtf8.decode(bytes)) as StoredTable | StoredSequence;
+export function encodeViewRow(v: Omit<ViewDef, 'kind' | 'catalogRid'>): Uint8Array {
+  const row: StoredView = { v: 1, kind: 'view', oid: v.oid, name: v.name, columns: [...v.columns], types: [...v.types], query: v.query, text: v.text };
+  // Positions point into the CREATE VIEW text, not into a query that names the view.
+  return utf8.encode(JSON.stringify(row, (k, x: unknown) => (k === 'pos' ? -1 : x)));
+}
+
+export type CatalogObject = TableDef | SequenceDef | ViewDef;
+
+export function decodeCatalogRow(rid: RowId, bytes: Uint8Array): CatalogObject {
+  const s = JSON.parse(fromUtf8.decode(bytes)) as StoredTable | StoredSequence | StoredView;
   if (s.v !== 1) throw new DbError('data_corrupted', `catalog row ${rid} has unknown format version ${String(s.v)}`);
   if (s.kind === 'sequence') return { ...s, kind: 'sequence', catalogRid: rid };
+  if (s.kind === 'view') return { kind: 'view', oid: s.oid, name: s.name, columns: s.columns, types: s.types, query: s.query, text: s.text, catalogRid: rid };
   const columns = s.columns.map((c) => ({ name: c.name, type: { oid: c.typeOid, typmod: c.typmod }, notNull: c.notNull, default: c.default }));
   const types = columns.map((c) => c.type);
   const indexes: IndexDef[] = s.indexes ?? (s.pk.length > 0
@@ -128,10 +157,12 @@ export class Catalog {
   private readonly byName = new Map<string, TableDef>();
   private readonly sequences = new Map<string, SequenceDef>();
   private readonly indexNames = new Map<string, TableDef>();
+  private readonly views = new Map<string, ViewDef>();
 
-  constructor(objects: Iterable<TableDef | SequenceDef>) {
+  constructor(objects: Iterable<CatalogObject>) {
     for (const o of objects) {
       if (o.kind === 'sequence') { this.sequences.set(o.name, o); continue; }
+      if (o.kind === 'view') { this.views.set(o.name, o); continue; }
       this.byName.set(o.name, o);
       for (const i of o.indexes) this.indexNames.set(i.name, o);
     }
@@ -144,6 +175,8 @@ export class Catalog {
   /** Looks a table up or throws 42P01 `relation "x" does not exist`. */
   require(name: string, pos: number): TableDef {
     const t = this.byName.get(name);
+    // V1 (views.ts): a view is read-only here.
+    if (!t && this.views.has(name)) throw new DbError('wrong_object_type', `"${name}" is a view, and views are read-only in ariesdb`, pos >= 0 ? { position: pos + 1 } : {});
     if (!t) throw new DbError('undefined_table', `relation "${name}" does not exist`, pos >= 0 ? { position: pos + 1 } : {});
     return t;
   }
@@ -161,9 +194,17 @@ export class Catalog {
     return this.indexNames.get(name);
   }
 
-  /** Whether any relation (table, index, sequence) has this name: they share one namespace. */
+  view(name: string): ViewDef | undefined {
+    return this.views.get(name);
+  }
+
+  allViews(): ViewDef[] {
+    return [...this.views.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Whether any relation (table, index, sequence, view) has this name: they share one namespace. */
   relationExists(name: string): boolean {
-    return this.byName.has(name) || this.sequences.has(name) || this.indexNames.has(name);
+    return this.byName.has(name) || this.sequences.has(name) || this.indexNames.has(name) || this.views.has(name);
   }
 
   all(): TableDef[] {
@@ -173,7 +214,7 @@ export class Catalog {
 
 /** Builds the catalog as `txn` sees it. */
 export function loadCatalog(engine: StorageEngine, txn: TxnHandle): Catalog {
-  const objects: (TableDef | SequenceDef)[] = [];
+  const objects: CatalogObject[] = [];
   for (const [rid, bytes] of engine.scan(txn, engine.catalogHeap)) objects.push(decodeCatalogRow(rid, bytes));
   return new Catalog(objects);
 }

@@ -180,6 +180,7 @@ export function dropTable(s: DropTableStmt, catalog: Catalog, ctx: RunCtx, notif
   const pending = pendingCatalogNames(engine, txn);
   for (const name of s.names) {
     const t = catalog.get(name);
+    if (!t && catalog.view(name)) throw new DbError('wrong_object_type', `"${name}" is not a table`, { hint: 'Use DROP VIEW to remove a view.' });
     if (!t) {
       const p = pending.find((x) => x.name === name);
       if (p) throw new LockWait(p.holder); // being created by another transaction: wait for its outcome

@@ -27,6 +27,7 @@ import { planStatementQuery } from './select.ts';
 import { slotChecks, slotPlanning } from './literals.ts';
 import type { TemplateBinding } from './ast.ts';
 import { Oid } from './types.ts';
+import { createView, dropView } from './views.ts';
 
 type DataStatement = Extract<Statement, { kind: 'select' | 'values' | 'setop' | 'insert' | 'update' | 'delete' }>;
 
@@ -70,7 +71,7 @@ export function prepare(s: DataStatement, catalog: Catalog, template?: TemplateB
 
 /** Whether a statement changes the catalog (the session then drops its own catalog copy). */
 export const isDdl = (s: Statement): boolean =>
-  ['create_table', 'create_table_as', 'drop_table', 'alter_table', 'create_index', 'drop_index', 'truncate', 'create_sequence', 'drop_sequence'].includes(s.kind);
+  ['create_table', 'create_table_as', 'drop_table', 'alter_table', 'create_index', 'drop_index', 'truncate', 'create_sequence', 'drop_sequence', 'create_view', 'drop_view'].includes(s.kind);
 
 /** Runs one table statement synchronously; may throw DbError or the engine's LockWait. */
 export function executeStatement(s: Statement, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
@@ -87,6 +88,8 @@ export function executeStatement(s: Statement, catalog: Catalog, ctx: RunCtx, no
     case 'truncate': return truncate(s, catalog, ctx);
     case 'create_sequence': return createSequence(s, catalog, ctx, notify);
     case 'drop_sequence': return dropSequence(s, catalog, ctx, notify);
+    case 'create_view': return createView(s, catalog, ctx);
+    case 'drop_view': return dropView(s, catalog, ctx, notify);
     case 'explain': return explain(s.stmt, catalog);
     default: throw new DbError('internal_error', `statement ${s.kind} is not a table statement`);
   }

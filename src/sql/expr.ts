@@ -170,6 +170,8 @@ export interface PlanEnv {
   planSubquery(q: QueryStmt, outer: Binder): { run: (ctx: ExecCtx) => Iterable<Row>; types: readonly SqlType[]; correlated: boolean };
   /** WITH RECURSIVE work tables bound while their step is planned (recursive.ts K2). */
   worktables?: Map<string, WorkTable>;
+  /** Views being planned in place (from.ts): one that reaches itself is refused. */
+  expandingViews?: Set<string>;
 }
 
 /** Shared by every binder of one query level: did anything reach outside it? */

@@ -33,7 +33,7 @@
 import { DbError } from '../errors/index.ts';
 import type { Expr, FromItem } from './ast.ts';
 import { planBaseTable, type OrderRequest } from './access.ts';
-import type { TableDef } from './catalog.ts';
+import type { TableDef, ViewDef } from './catalog.ts';
 import { outerLabel, planIndexJoin, type JoinPair } from './index-join.ts';
 import { Binder, Scope, type Fn, type Row, type ScopeColumn } from './expr.ts';
 import { exprToSql } from './deparse.ts';
@@ -212,6 +212,8 @@ function planItem(it: FromItem, base: Binder, planQuery: PlanQuery): Source {
   switch (it.kind) {
     case 'table': {
       const catalog = base.env!.catalog;
+      const view = catalog.get(it.name) ? undefined : catalog.view(it.name);
+      if (view) return planView(view, it, base, planQuery);
       const virtual = catalog.get(it.name) ? null : virtualTable(it.name);
       if (virtual) {
         // pg_catalog / information_schema: rows computed from the catalog the statement was planned with.
@@ -249,6 +251,20 @@ function planItem(it: FromItem, base: Binder, planQuery: PlanQuery): Source {
     case 'join': return planJoin(it, base, planQuery);
     case 'recursive': return planRecursive(it, base, planQuery, aliasColumns);
     case 'worktable': return planWorkTable(it, base, aliasColumns);
+  }
+}
+
+/** A view named in FROM: its query, planned here as a subquery (views.ts); a view that reaches itself is refused. */
+function planView(view: ViewDef, it: Extract<FromItem, { kind: 'table' }>, base: Binder, planQuery: PlanQuery): Source {
+  const env = base.env!;
+  const expanding = (env.expandingViews ??= new Set());
+  if (expanding.has(view.name)) throw new DbError('invalid_object_definition', `infinite recursion detected in rules for relation "${view.name}"`);
+  expanding.add(view.name);
+  try {
+    const alias = { name: it.alias?.name ?? view.name, columns: it.alias?.columns.length ? it.alias.columns : view.columns };
+    return planItem({ kind: 'subquery', query: view.query, alias, pos: it.pos }, base, planQuery);
+  } finally {
+    expanding.delete(view.name);
   }
 }
 

@@ -68,7 +68,7 @@ export function parseSql(sql: string, opts: { shareLiterals?: boolean } = {}): r
     const start = pos(startByte);
     const end = s.stmt_len ? pos(startByte + s.stmt_len) : sql.length;
     const text = sql.slice(start, end).trim();
-    out.push({ stmt: new Translator(pos, sql).statement(s.stmt), text, start });
+    out.push({ stmt: new Translator(pos, sql, text).statement(s.stmt), text, start });
   }
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
   cache.set(sql, out);
@@ -182,6 +182,11 @@ function positionMap(sql: string): (byte: number) => number {
 }
 
 class Translator extends QueryTranslator {
+  /** `text`: the statement's own text (CREATE VIEW keeps its query as written). */
+  constructor(pos: (byte: number) => number, sql: string, private readonly text = '') {
+    super(pos, sql);
+  }
+
   statement(n: Raw): A.Statement {
     const tag = tagOf(n);
     const s = n[tag];
@@ -198,6 +203,7 @@ class Translator extends QueryTranslator {
       case 'IndexStmt': return this.createIndex(s);
       case 'TruncateStmt': return { kind: 'truncate', names: (s.relations as Raw[]).map((r) => this.rangeVar(r.RangeVar).name), restartIdentity: !!s.restart_seqs };
       case 'CreateSeqStmt': return this.createSequence(s);
+      case 'ViewStmt': return this.createView(s);
       case 'ExplainStmt': {
         const opts = (s.options ?? []).map((o: Raw) => o.DefElem.defname as string);
         if (opts.some((o: string) => o !== 'analyze' && o !== 'costs' && o !== 'verbose')) throw unsupported('these EXPLAIN options');
@@ -378,6 +384,20 @@ class Translator extends QueryTranslator {
     return { kind: 'create_index', name: s.idxname ?? null, table: this.rangeVar(s.relation), unique: !!s.unique, ifNotExists: !!s.if_not_exists, columns };
   }
 
+  private createView(s: Raw): A.CreateViewStmt {
+    const rel = this.rangeVar(s.view);
+    if (s.view.relpersistence === 't') throw unsupported('TEMPORARY views', rel.pos);
+    if (s.withCheckOption && s.withCheckOption !== 'NO_CHECK_OPTION') throw unsupported('WITH CHECK OPTION', rel.pos);
+    if (s.options) throw unsupported('view options', rel.pos);
+    if (!s.query.SelectStmt) throw unsupported('this query in a view', rel.pos);
+    // The query as written: what follows the first AS after the name and column list.
+    const m = /^[\s\S]*?\bview\b[\s\S]*?\bas\b\s*([\s\S]*?)\s*;?\s*$/i.exec(this.text);
+    return {
+      kind: 'create_view', name: rel.name, columns: ((s.aliases ?? []) as Raw[]).map(str), query: this.query(s.query.SelectStmt),
+      replace: !!s.replace, text: m?.[1] ?? '', pos: rel.pos,
+    };
+  }
+
   private createSequence(s: Raw): A.Statement {
     let start: number | null = null, increment = 1;
     for (const o of s.options ?? []) {
@@ -405,6 +425,7 @@ class Translator extends QueryTranslator {
       case 'OBJECT_TABLE': return { kind: 'drop_table', names, ifExists };
       case 'OBJECT_INDEX': return { kind: 'drop_index', names, ifExists };
       case 'OBJECT_SEQUENCE': return { kind: 'drop_sequence', names, ifExists };
+      case 'OBJECT_VIEW': return { kind: 'drop_view', names, ifExists };
       default: throw unsupported('DROP ' + String(s.removeType).replace('OBJECT_', ''));
     }
   }

@@ -125,6 +125,7 @@ const VIRTUAL: Record<string, VirtualTable> = {
         t.indexes.forEach((ix, k) => out.push({ ...base(indexOid(t, k), ix.name, 'i', AM_BTREE), relnatts: ix.columns.length }));
       }
       for (const s of cat.allSequences()) out.push({ ...base(s.oid, s.name, 'S', 0), relnatts: 3 });
+      for (const v of cat.allViews()) out.push({ ...base(v.oid, v.name, 'v', 0), relnatts: v.columns.length });
       return out;
     },
   },
@@ -132,7 +133,10 @@ const VIRTUAL: Record<string, VirtualTable> = {
     columns: cols(`attrelid:oid attname:name atttypid:oid attlen:int2 attnum:int2 atttypmod:int4 attnotnull:bool atthasdef:bool
       attisdropped:bool attidentity:char attgenerated:char attcollation:oid attstattarget:int4 attislocal:bool attstorage:char
       attcompression:char`),
-    rows: (cat) => cat.all().flatMap((t) => t.columns.map((c, i) => ({
+    rows: (cat) => [
+      ...cat.all().map((t) => ({ oid: t.oid, columns: t.columns })),
+      ...cat.allViews().map((v) => ({ oid: v.oid, columns: v.columns.map((name, i) => ({ name, type: v.types[i]!, notNull: false, default: null })) })),
+    ].flatMap((t) => t.columns.map((c, i) => ({
       attrelid: t.oid, attname: c.name, atttypid: c.type.oid, attlen: TYPE_LEN[c.type.oid] ?? -1, attnum: i + 1, atttypmod: c.type.typmod,
       attnotnull: c.notNull, atthasdef: c.default !== null, attisdropped: false, attidentity: '', attgenerated: '',
       attcollation: isCollatable(c.type.oid) ? COLLATION_DEFAULT : 0, attstattarget: -1, attislocal: true, attstorage: storageOf(c.type.oid),
@@ -206,8 +210,21 @@ const VIRTUAL: Record<string, VirtualTable> = {
     columns: cols(`table_catalog:name table_schema:name table_name:name table_type:text self_referencing_column_name:name
       reference_generation:text user_defined_type_catalog:name user_defined_type_schema:name user_defined_type_name:name
       is_insertable_into:text is_typed:text commit_action:text`),
-    rows: (cat) => cat.all().map((t) => ({
-      table_catalog: DATABASE_NAME, table_schema: 'public', table_name: t.name, table_type: 'BASE TABLE', is_insertable_into: 'YES', is_typed: 'NO',
+    rows: (cat) => [
+      ...cat.all().map((t) => ({
+        table_catalog: DATABASE_NAME, table_schema: 'public', table_name: t.name, table_type: 'BASE TABLE', is_insertable_into: 'YES', is_typed: 'NO',
+      })),
+      ...cat.allViews().map((v) => ({
+        table_catalog: DATABASE_NAME, table_schema: 'public', table_name: v.name, table_type: 'VIEW', is_insertable_into: 'NO', is_typed: 'NO',
+      })),
+    ],
+  },
+  'information_schema.views': {
+    columns: cols(`table_catalog:name table_schema:name table_name:name view_definition:text check_option:text is_updatable:text
+      is_insertable_into:text is_trigger_updatable:text is_trigger_deletable:text is_trigger_insertable_into:text`),
+    rows: (cat) => cat.allViews().map((v) => ({
+      table_catalog: DATABASE_NAME, table_schema: 'public', table_name: v.name, view_definition: v.text, check_option: 'NONE', is_updatable: 'NO',
+      is_insertable_into: 'NO', is_trigger_updatable: 'NO', is_trigger_deletable: 'NO', is_trigger_insertable_into: 'NO',
     })),
   },
   'information_schema.columns': {
@@ -317,6 +334,14 @@ export function catalogFunction(name: string, args: readonly Compiled[], cat: Ca
       for (const t of cat.all()) for (const c of constraintsOf(t)) defs.set(c.oid, c.def);
       return { type: TEXT, fn: (r, c) => { const v = f(r, c); return v === null ? null : defs.get(Number(v)) ?? null; } };
     }
+    case 'pg_get_viewdef': {
+      // By oid or by name (pg_get_viewdef('v')); the query as it was written.
+      if (args.length < 1 || args.length > 2) return null;
+      const f = args[0]!.fn;
+      const defs = new Map<string, string>();
+      for (const v of cat.allViews()) { defs.set(String(v.oid), v.text); defs.set(v.name, v.text); }
+      return { type: TEXT, fn: (r, c) => { const v = f(r, c); return v === null ? null : defs.get(String(v)) ?? null; } };
+    }
     case 'pg_table_is_visible': {
       if (args.length !== 1) return null;
       const f = args[0]!.fn;
@@ -332,7 +357,7 @@ export function regclassOid(text: string, cat: Catalog, pos: number): number {
   const name = text.replace(/^(public|pg_catalog)\./, '').replace(/^"(.*)"$/, '$1');
   const t = cat.get(name);
   if (t) return t.oid;
-  const s = cat.sequence(name);
+  const s = cat.sequence(name) ?? cat.view(name);
   if (s) return s.oid;
   const owner = cat.tableOfIndex(name);
   if (owner) return indexOid(owner, owner.indexes.findIndex((i) => i.name === name));

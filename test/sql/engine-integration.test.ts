@@ -40,6 +40,26 @@ describe('SQL over the real engine', () => {
     expect((await t.query('select count(*), sum(balance) from accounts')).rows).toEqual([[2, '35']]);
   });
 
+  it('keeps views across a reopen, refuses to change one, and refuses a view that reaches itself', async () => {
+    db = await Database.open(dir);
+    const s = db.session();
+    await s.query('create table t (id int primary key, v text)');
+    await s.query("insert into t values (1, 'a'), (2, 'b')");
+    await s.query('create view a1 as select id, v from t where id > 1');
+    await s.query('create view b1 as select id from a1');
+    await db.close();
+    db = await Database.open(dir);
+    const t = db.session();
+    expect((await t.query('select * from b1')).rows).toEqual([[2]]);
+    expect((await t.query("select relkind from pg_class where relname = 'a1'")).rows).toEqual([['v']]);
+    for (const dml of ["insert into a1 values (3, 'c')", "update a1 set v = 'x'", 'delete from a1', 'alter table a1 add column z int']) {
+      expect((await errorOf(t.query(dml))).code).toBe('42809');
+    }
+    // a1 through b1 back to a1: PostgreSQL's "infinite recursion detected in rules"
+    await t.query('create or replace view a1 as select id, v from t where id in (select id from b1)');
+    expect((await errorOf(t.query('select * from a1'))).code).toBe('42P17');
+  });
+
   it('rolls back DDL and data with the block', async () => {
     db = await Database.open(dir);
     const s = db.session();

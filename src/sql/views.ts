@@ -1,0 +1,65 @@
+/**
+ * Views: CREATE [OR REPLACE] VIEW and DROP VIEW. A view is a catalog row
+ * holding its query (catalog.ts ViewDef); a query that names it plans that
+ * query in its place, as a subquery in FROM (from.ts), against the catalog
+ * of the moment, so it always reads what its tables hold now.
+ *
+ * V1. Views are read-only here (PostgreSQL updates simple views through
+ *     them): INSERT, UPDATE, DELETE and ALTER TABLE of one give 42809.
+ * V2. CREATE OR REPLACE keeps the columns it had, in order (42P16
+ *     otherwise, as PostgreSQL); new ones may follow.
+ * V3. Nothing records what a view depends on: dropping or changing a
+ *     table it reads breaks it (an error when it is next used), where
+ *     PostgreSQL refuses the DROP without CASCADE.
+ */
+import { DbError } from '../errors/index.ts';
+import type { QueryResult } from './api.ts';
+import type { CreateViewStmt, DropTableStmt } from './ast.ts';
+import { encodeViewRow, type Catalog } from './catalog.ts';
+import { done, waitForPendingDdl, type Notify } from './ddl.ts';
+import type { RunCtx } from './plan.ts';
+import { planStatementQuery } from './select.ts';
+import { errorWithCode } from './sqlerror.ts';
+
+export function createView(s: CreateViewStmt, catalog: Catalog, ctx: RunCtx): QueryResult {
+  const { engine, txn } = ctx;
+  waitForPendingDdl(ctx, s.name);
+  const old = catalog.view(s.name);
+  if (!old && catalog.relationExists(s.name)) {
+    if (s.replace) throw new DbError('wrong_object_type', `"${s.name}" is not a view`);
+    throw new DbError('duplicate_table', `relation "${s.name}" already exists`);
+  }
+  if (old && !s.replace) throw new DbError('duplicate_table', `relation "${s.name}" already exists`);
+  const planned = planStatementQuery(s.query, catalog);
+  if (s.columns.length > planned.fields.length) throw new DbError('syntax_error', 'CREATE VIEW specifies more column names than columns');
+  const columns = planned.fields.map((f, i) => s.columns[i] ?? f.name);
+  const seen = new Set<string>();
+  for (const c of columns) {
+    if (seen.has(c)) throw errorWithCode('42701', `column "${c}" specified more than once`);
+    seen.add(c);
+  }
+  if (old) {
+    if (columns.length < old.columns.length) throw errorWithCode('42P16', 'cannot drop columns from view');
+    old.columns.forEach((c, i) => {
+      if (columns[i] !== c) throw errorWithCode('42P16', `cannot change name of view column "${c}" to "${columns[i]!}"`);
+    });
+    engine.delete(txn, engine.catalogHeap, old.catalogRid);
+  }
+  engine.insert(txn, engine.catalogHeap, encodeViewRow({ oid: old?.oid ?? engine.allocateOid(), name: s.name, columns, types: planned.types, query: s.query, text: s.text }));
+  txn.touchedCatalog = true;
+  return done('CREATE VIEW');
+}
+
+export function dropView(s: DropTableStmt, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
+  for (const name of s.names) {
+    const v = catalog.view(name);
+    if (!v) {
+      if (catalog.get(name)) throw new DbError('wrong_object_type', `"${name}" is not a view`, { hint: 'Use DROP TABLE to remove a table.' });
+      if (s.ifExists) { notify('NOTICE', `view "${name}" does not exist, skipping`); continue; }
+      throw new DbError('undefined_table', `view "${name}" does not exist`);
+    }
+    ctx.engine.delete(ctx.txn, ctx.engine.catalogHeap, v.catalogRid);
+    ctx.txn.touchedCatalog = true;
+  }
+  return done('DROP VIEW');
+}
