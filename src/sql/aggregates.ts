@@ -12,6 +12,7 @@ import { decAdd, decDiv, decFromInt, decFromText, decToText, type Dec } from './
 import { comparatorFor, hashKeyFor } from './operators.ts';
 import { BOOL, FLOAT8, INT8, NUMERIC, Oid, TEXT, int8Of, isFloat, isInt, isString, toBig, typeDisplayName, formatValue, type SqlType } from './types.ts';
 import { formatArray } from './text-array.ts';
+import { compareKeys } from './plan.ts';
 
 const AGGREGATES = new Set(['count', 'sum', 'min', 'max', 'avg', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg']);
 export const isAggregateName = (name: string): boolean => AGGREGATES.has(name);
@@ -66,25 +67,13 @@ export function accumulatorFactory(spec: AggSpec): () => Accumulator {
   const order = spec.order;
   if (!order?.length) return plain;
   // ORDER BY inside the call: keep the rows, feed them in order when the result is asked for (ties in arrival order).
-  const compare = (a: Value[], b: Value[]): number => {
-    for (let i = 0; i < order.length; i++) {
-      const x = a[i]!, y = b[i]!, k = order[i]!;
-      if (x === null || y === null) {
-        if (x === y) continue;
-        return (x === null) === k.nullsFirst ? -1 : 1;
-      }
-      const c = k.cmp(x, y);
-      if (c !== 0) return k.desc ? -c : c;
-    }
-    return 0;
-  };
   return () => {
     const rows: { v: Value; extra: Value | undefined; keys: Value[] }[] = [];
     return {
       add: (v, extra, keys) => { rows.push({ v, extra, keys: keys ?? [] }); },
       result: () => {
         const acc = plain();
-        for (const r of [...rows].sort((a, b) => compare(a.keys, b.keys))) acc.add(r.v, r.extra);
+        for (const r of [...rows].sort((a, b) => compareKeys(order, a.keys, b.keys))) acc.add(r.v, r.extra);
         return acc.result();
       },
     };

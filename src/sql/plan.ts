@@ -153,24 +153,31 @@ export interface SortKey {
   readonly cmp: (a: Value, b: Value) => number;
 }
 
+/** How one ORDER BY key orders two values. */
+export type KeyOrder = Pick<SortKey, 'desc' | 'nullsFirst' | 'cmp'>;
+
+/** Compares two rows of key values, key by key (ORDER BY's rules: NULLs where nullsFirst puts them, DESC reversed). */
+export function compareKeys(keys: readonly KeyOrder[], a: readonly Value[], b: readonly Value[]): number {
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!, x = a[i]!, y = b[i]!;
+    if (x === null || y === null) {
+      if (x === y) continue;
+      return (x === null) === k.nullsFirst ? -1 : 1;
+    }
+    const c = k.cmp(x, y);
+    if (c !== 0) return k.desc ? -c : c;
+  }
+  return 0;
+}
+
 /** Sorts on row slots (the projection computed the keys); stable, as Array.prototype.sort is. */
 export function sort(input: Plan, keys: readonly SortKey[]): Plan {
-  const compare = (a: Row, b: Row): number => {
-    for (const k of keys) {
-      const x = a[k.index]!, y = b[k.index]!;
-      if (x === null || y === null) {
-        if (x === y) continue;
-        return (x === null) === k.nullsFirst ? -1 : 1;
-      }
-      const c = k.cmp(x, y);
-      if (c !== 0) return k.desc ? -c : c;
-    }
-    return 0;
-  };
+  const slots = keys.map((k) => k.index);
   return function* (ctx) {
-    const rows = [...input(ctx)];
-    rows.sort(compare);
-    yield* rows;
+    // Each row's key values are read out once, not at every comparison.
+    const rows = [...input(ctx)].map((row) => ({ row, k: slots.map((i) => row[i]!) }));
+    rows.sort((a, b) => compareKeys(keys, a.k, b.k));
+    for (const r of rows) yield r.row;
   };
 }
 

@@ -24,7 +24,7 @@ import { accumulatorFactory, aggResultType, isAggregateName, type Accumulator } 
 import { at, convert, type Binder, type Compiled, type ExecCtx, type Fn, type Row } from './expr.ts';
 import { comparatorFor } from './operators.ts';
 import { tick } from './interrupt.ts';
-import type * as P from './plan.ts';
+import { compareKeys, type Plan } from './plan.ts';
 import { FLOAT8, INT4, INT8, Oid, TEXT } from './types.ts';
 
 type WindowExpr = Extract<Expr, { kind: 'window' }>;
@@ -78,7 +78,7 @@ export class Windows {
   }
 
   /** The node that appends every call's value to each input row. */
-  plan(input: P.Plan): P.Plan {
+  plan(input: Plan): Plan {
     const calls = this.calls;
     return function* (ctx) {
       const rows = [...input(ctx)];
@@ -93,35 +93,22 @@ function sortKey(b: Binder, e: Expr, desc: boolean, nullsFirst: boolean): Key {
   return { fn: c.fn, cmp: comparatorFor(c.type), desc, nullsFirst };
 }
 
-function compare(keys: readonly Key[], a: Value[], b: Value[]): number {
-  for (let i = 0; i < keys.length; i++) {
-    const x = a[i]!, y = b[i]!;
-    if (x === null || y === null) {
-      if (x === y) continue;
-      return (x === null) === keys[i]!.nullsFirst ? -1 : 1;
-    }
-    const c = keys[i]!.cmp(x, y);
-    if (c !== 0) return keys[i]!.desc ? -c : c;
-  }
-  return 0;
-}
-
 /** W1: every row's value of one call, by input index. */
 function computeCall(call: Call, rows: readonly Row[], ctx: ExecCtx): Value[] {
   const n = rows.length;
   const pk = rows.map((r) => call.partition.map((k) => k.fn(r, ctx)));
   const ok = rows.map((r) => call.order.map((k) => k.fn(r, ctx)));
   const idx = Array.from({ length: n }, (_, i) => i);
-  idx.sort((a, b) => compare(call.partition, pk[a]!, pk[b]!) || compare(call.order, ok[a]!, ok[b]!) || a - b);
+  idx.sort((a, b) => compareKeys(call.partition, pk[a]!, pk[b]!) || compareKeys(call.order, ok[a]!, ok[b]!) || a - b);
   const out = new Array<Value>(n);
   for (let s = 0; s < n; ) {
     let e = s + 1;
-    while (e < n && compare(call.partition, pk[idx[s]!]!, pk[idx[e]!]!) === 0) e++;
+    while (e < n && compareKeys(call.partition, pk[idx[s]!]!, pk[idx[e]!]!) === 0) e++;
     const members = idx.slice(s, e);
     // peersEnd[k]: one past the last peer of the k-th row
     const peersEnd = new Array<number>(members.length);
     for (let k = members.length - 1; k >= 0; k--) {
-      const next = k + 1 < members.length && compare(call.order, ok[members[k]!]!, ok[members[k + 1]!]!) === 0 ? peersEnd[k + 1]! : k + 1;
+      const next = k + 1 < members.length && compareKeys(call.order, ok[members[k]!]!, ok[members[k + 1]!]!) === 0 ? peersEnd[k + 1]! : k + 1;
       peersEnd[k] = next;
     }
     const vals = new Array<Value>(members.length);
