@@ -10,6 +10,7 @@ import {
   symbolicAge, timestampParts,
 } from './datetime.ts';
 import { formatDateTime } from './to-char.ts';
+import { instantToZone, zoneToInstant } from './timezone.ts';
 import type { Compiled, Fn } from './expr.ts';
 import { decFromText, decToText, divScale, decFromInt } from './numeric.ts';
 import { DATE, INT4, INTERVAL, NUMERIC, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, type SqlType } from './types.ts';
@@ -170,6 +171,21 @@ export function dateTimeFunction(name: string, args: readonly Compiled[]): Compi
         if (x === null || f === null) return null;
         const { days, usec } = t === Oid.DATE ? { days: dateDays(x as string), usec: 0 } : timestampParts(x as string);
         return formatDateTime(days, usec, f as string, t === Oid.TIMESTAMPTZ);
+      } };
+    }
+    case 'timezone': {
+      // value AT TIME ZONE zone (timezone.ts)
+      if (args.length !== 2) return null;
+      const z = as(args[0]!, TEXT);
+      const t = args[1]!.type.oid === Oid.UNKNOWN ? Oid.TIMESTAMPTZ : args[1]!.type.oid;
+      if (!z || !(t === Oid.TIMESTAMP || t === Oid.TIMESTAMPTZ || t === Oid.DATE)) return null;
+      const v = as(args[1]!, t === Oid.DATE ? TIMESTAMPTZ : { oid: t, typmod: -1 })!;
+      const toWall = t !== Oid.TIMESTAMP;
+      return { type: toWall ? TIMESTAMP : TIMESTAMPTZ, fn: (r, c) => {
+        const zone = z(r, c), x = v(r, c);
+        if (zone === null || x === null) return null;
+        const { days, usec } = timestampParts(x as string);
+        return toWall ? instantToZone(days, usec, zone as string) : zoneToInstant(days, usec, zone as string);
       } };
     }
     case 'to_date': case 'to_timestamp':
