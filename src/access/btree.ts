@@ -451,7 +451,8 @@ export class BtreeAccess {
 
   /** Every page of each index txn drops, one run each, for its COMMIT record (freeRuns frees them). */
   dropRuns(txn: Txn): FreeRun[] {
-    const drops = this.work.get(txn)?.drops ?? [];
+    const drops = this.work.get(txn)?.drops;
+    if (!drops?.length) return []; // every commit asks
     return drops.flatMap((root) => [...this.levels(root)].flat().map((page) => ({ first: page, last: page })));
   }
 

@@ -392,7 +392,8 @@ export class Engine implements StorageEngine {
       return;
     }
     // R6: the pages the transaction drops go into its COMMIT record, freed once it is durable.
-    const frees = txn.droppedHeaps.map((h) => this.heaps.dropRun(h)).concat(this.indexes.dropRuns(txn));
+    const indexRuns = this.indexes.dropRuns(txn);
+    const frees = txn.droppedHeaps.length === 0 ? indexRuns : txn.droppedHeaps.map((h) => this.heaps.dropRun(h)).concat(indexRuns);
     const lsn = logTxnRecord(this.ctx, txn, { kind: Kind.Commit, timestamp: Date.now(), ...(frees.length > 0 ? { frees } : {}) });
     txn.committing = true;
     const done = this.finishCommit(txn, lsn, opts.synchronous ?? this.settings.get('synchronous_commit') !== 'off', frees);

@@ -243,10 +243,13 @@ function frameOf(e: WindowExpr, b: Binder): (p: readonly Row[], pe: readonly num
     const rows = (f & ROWS) !== 0;
     const n = p.length;
     const clamp = (x: number): number => Math.max(0, Math.min(n, x));
+    // The first peer of each row (peers are contiguous; pe[k] is one past the last).
+    const firstPeer = new Array<number>(n);
+    for (let k = 0; k < n; k++) firstPeer[k] = k > 0 && pe[k - 1] === pe[k] ? firstPeer[k - 1]! : k;
     return (k) => {
       let start: number, end: number;
       if (f & START_UNBOUNDED_PRECEDING) start = 0;
-      else if (f & START_CURRENT_ROW) start = rows ? k : peerStart(pe, k);
+      else if (f & START_CURRENT_ROW) start = rows ? k : firstPeer[k]!;
       else if (f & START_OFFSET_PRECEDING) start = clamp(k - s);
       else start = clamp(k + s);
       if (f & END_UNBOUNDED_FOLLOWING) end = n;
@@ -256,11 +259,4 @@ function frameOf(e: WindowExpr, b: Binder): (p: readonly Row[], pe: readonly num
       return [start, Math.max(start, end)];
     };
   };
-}
-
-/** The first peer of the k-th row (peers are contiguous, pe[k] is one past the last). */
-function peerStart(pe: readonly number[], k: number): number {
-  let j = k;
-  while (j > 0 && pe[j - 1] === pe[k]) j--;
-  return j;
 }
