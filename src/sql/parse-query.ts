@@ -14,28 +14,22 @@ export function unsupported(what: string, pos = -1): DbError {
   return new DbError('feature_not_supported', `${what} is not supported`, pos >= 0 ? { position: pos + 1 } : {});
 }
 
-/** Whether a raw statement names the relation `name` (unqualified) anywhere, subqueries included. */
-function refersTo(n: unknown, name: string): boolean {
-  if (Array.isArray(n)) return n.some((x) => refersTo(x, name));
+/** Whether any node of a raw libpg-query tree (arrays and objects, depth first) satisfies `test`. */
+function rawSome(n: unknown, test: (node: Raw) => boolean): boolean {
+  if (Array.isArray(n)) return n.some((x) => rawSome(x, test));
   if (n === null || typeof n !== 'object') return false;
-  const o = n as Raw;
-  if (o.RangeVar && !o.RangeVar.schemaname && o.RangeVar.relname === name) return true;
-  return Object.values(o).some((x) => refersTo(x, name));
+  return test(n as Raw) || Object.values(n as Raw).some((x) => rawSome(x, test));
 }
+
+/** Whether a raw statement names the relation `name` (unqualified) anywhere, subqueries included. */
+const refersTo = (n: unknown, name: string): boolean =>
+  rawSome(n, (o) => !!o.RangeVar && !o.RangeVar.schemaname && o.RangeVar.relname === name);
 
 const VOLATILE = new Set(['random', 'nextval', 'setval', 'clock_timestamp', 'timeofday', 'gen_random_uuid']);
 
 /** Whether a raw expression calls a function whose value changes from call to call. */
-function hasVolatileCall(n: unknown): boolean {
-  if (Array.isArray(n)) return n.some(hasVolatileCall);
-  if (n === null || typeof n !== 'object') return false;
-  const o = n as Raw;
-  if (o.FuncCall) {
-    const names = o.FuncCall.funcname as Raw[];
-    if (VOLATILE.has(str(names[names.length - 1]).toLowerCase())) return true;
-  }
-  return Object.values(o).some(hasVolatileCall);
-}
+const hasVolatileCall = (n: unknown): boolean =>
+  rawSome(n, (o) => !!o.FuncCall && VOLATILE.has(str((o.FuncCall.funcname as Raw[]).at(-1)).toLowerCase()));
 
 /** The single key of a libpg-query node wrapper, e.g. {ColumnRef: {...}} → 'ColumnRef'. */
 export const tagOf = (n: Raw): string => Object.keys(n)[0]!;
