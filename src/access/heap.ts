@@ -176,18 +176,26 @@ export class HeapAccess {
     }
   }
 
-  /** Reads the tuple at rid for a write by txn: throws LockWait if another active transaction holds it (T2). */
-  private lockedTuple(txn: Txn, p: PageBuf, rid: RowId): Buffer {
+  /**
+   * Reads the tuple at rid for a write by txn: throws LockWait if another
+   * active transaction holds it (T2), or holds a key-share lock on it and
+   * the write may change its key (T7).
+   */
+  private lockedTuple(txn: Txn, p: PageBuf, rid: RowId, keepsKey: boolean): Buffer {
     const slot = slotOfRow(rid);
     if (!isSlotUsed(p, slot)) throw new DbError('internal_error', `tuple ${pageOfRow(rid)}/${slot} does not exist`);
     const cur = readSlot(p, slot);
     const holder = tupleXid(cur);
     if (holder !== txn.xid && this.ctx.txns.isActive(holder)) throw new LockWait(holder);
+    if (!keepsKey) {
+      const sharer = this.ctx.txns.keyShareHolder(txn, rid);
+      if (sharer !== 0) throw new LockWait(sharer);
+    }
     if (tupleIsDead(cur)) throw new DbError('internal_error', `tuple ${pageOfRow(rid)}/${slot} was already deleted`);
     return Buffer.from(cur);
   }
 
-  update(txn: Txn, heap: number, rid: RowId, row: Uint8Array): RowId {
+  update(txn: Txn, heap: number, rid: RowId, row: Uint8Array, keepsKey = false): RowId {
     if (row.length > MAX_ROW_SIZE) {
       throw new DbError('program_limit_exceeded', `row is too big: size ${row.length}, maximum size ${MAX_ROW_SIZE}`);
     }
@@ -195,7 +203,7 @@ export class HeapAccess {
     const pageNo = pageOfRow(rid);
     const slot = slotOfRow(rid);
     const inPlace = this.ctx.pool.with(pageNo, (p, f) => {
-      const before = this.lockedTuple(txn, p, rid);
+      const before = this.lockedTuple(txn, p, rid, keepsKey);
       ensureBegun(this.ctx, txn);
       const after = makeTuple(txn.xid, 0, row);
       if (!fitsInSlot(p, slot, after.length)) return false;
@@ -205,20 +213,29 @@ export class HeapAccess {
     });
     if (inPlace) return rid;
     // The new version does not fit this page: the row moves.
-    this.delete(txn, heap, rid);
-    return this.insert(txn, heap, row);
+    this.delete(txn, heap, rid, keepsKey);
+    const moved = this.insert(txn, heap, row);
+    if (keepsKey) this.ctx.txns.copyKeyShares(rid, moved);
+    return moved;
   }
 
-  delete(txn: Txn, heap: number, rid: RowId): void {
+  delete(txn: Txn, heap: number, rid: RowId, keepsKey = false): void {
     this.claimHeap(txn, heap);
     const pageNo = pageOfRow(rid);
     const slot = slotOfRow(rid);
     this.ctx.pool.with(pageNo, (p, f) => {
-      const before = this.lockedTuple(txn, p, rid);
+      const before = this.lockedTuple(txn, p, rid, keepsKey);
       ensureBegun(this.ctx, txn);
       const created = this.ctx.txns.rememberVersion(txn, rid, before) ? rid : null;
       logPageChange(this.ctx, txn, f, { kind: Kind.HeapDelete, page: pageNo, slot, before }, created);
     });
+  }
+
+  /** Registers txn's key-share lock on a live row (T7), first waiting for a writer that holds it. */
+  keyShare(txn: Txn, rid: RowId): void {
+    this.checkLock(txn, rid);
+    ensureBegun(this.ctx, txn);
+    this.ctx.txns.keyShare(txn, rid);
   }
 
   /** Throws LockWait if another active transaction holds rid; a free slot or a deleted tuple holds nothing. */

@@ -60,7 +60,7 @@ export interface TxnHandle {
   touchedCatalog: boolean;
 }
 
-/** Thrown by insert/update/delete/lockRow when another active transaction holds the row. */
+/** Thrown by insert/update/delete/keyShare when another active transaction holds the row. */
 export class LockWait extends Error {
   constructor(readonly holderXid: number) {
     // A control-flow signal thrown often under contention: no stack trace to capture.
@@ -115,8 +115,11 @@ export interface StorageEngine {
   /** Marks a dropped heap's pages reusable once txn commits. */
   dropHeap(txn: TxnHandle, heap: HeapId): void;
   insert(txn: TxnHandle, heap: HeapId, tuple: Uint8Array): RowId;
-  /** Replaces a row; returns its new RowId (the row moves when it no longer fits its page). */
-  update(txn: TxnHandle, heap: HeapId, rid: RowId, tuple: Uint8Array): RowId;
+  /**
+   * Replaces a row; returns its new RowId (the row moves when it no longer fits its page).
+   * `keepsKey`: the new version has the same unique keys, so key-share locks do not stand in its way (T7 in txn/manager.ts).
+   */
+  update(txn: TxnHandle, heap: HeapId, rid: RowId, tuple: Uint8Array, opts?: { keepsKey?: boolean }): RowId;
   delete(txn: TxnHandle, heap: HeapId, rid: RowId): void;
   /** Visits the rows visible to txn (own changes, and the committed state of others' rows). */
   scan(txn: TxnHandle, heap: HeapId): Iterable<[RowId, Uint8Array]>;
@@ -124,6 +127,11 @@ export interface StorageEngine {
   fetch(txn: TxnHandle, heap: HeapId, rid: RowId): Uint8Array | null;
   /** Throws LockWait if rid is held by another active transaction (for unique checks and SELECT FOR UPDATE). */
   checkLock(txn: TxnHandle, heap: HeapId, rid: RowId): void;
+  /**
+   * A key-share lock on a live row, held until txn ends (a foreign key's referenced row): others' deletes and
+   * key-changing updates of it wait; throws LockWait while another active transaction holds the row.
+   */
+  keyShare(txn: TxnHandle, heap: HeapId, rid: RowId): void;
   /** Rows held by other active transactions whose pending version differs from the committed one, as [rid, holderXid]. */
   lockedRows(txn: TxnHandle, heap: HeapId): Iterable<[RowId, number, Uint8Array | null]>;
 

@@ -514,9 +514,9 @@ export class Engine implements StorageEngine {
     return this.heaps.insert(txn as Txn, heap, tuple);
   }
 
-  update(txn: TxnHandle, heap: HeapId, rid: RowId, tuple: Uint8Array): RowId {
+  update(txn: TxnHandle, heap: HeapId, rid: RowId, tuple: Uint8Array, opts?: { keepsKey?: boolean }): RowId {
     this.checkOpen();
-    return this.heaps.update(txn as Txn, heap, rid, tuple);
+    return this.heaps.update(txn as Txn, heap, rid, tuple, opts?.keepsKey ?? false);
   }
 
   delete(txn: TxnHandle, heap: HeapId, rid: RowId): void {
@@ -534,6 +534,11 @@ export class Engine implements StorageEngine {
 
   checkLock(txn: TxnHandle, _heap: HeapId, rid: RowId): void {
     this.heaps.checkLock(txn as Txn, rid);
+  }
+
+  keyShare(txn: TxnHandle, _heap: HeapId, rid: RowId): void {
+    this.checkOpen();
+    this.heaps.keyShare(txn as Txn, rid);
   }
 
   lockedRows(txn: TxnHandle, heap: HeapId): Iterable<[RowId, number, Uint8Array | null]> {

@@ -57,6 +57,7 @@ export const SqlState = {
   ambiguous_column: '42702',
   datatype_mismatch: '42804',
   wrong_object_type: '42809',
+  invalid_foreign_key: '42830',
   invalid_column_reference: '42P10',
   invalid_recursion: '42P19',
   windowing_error: '42P20',

@@ -8,8 +8,11 @@
  *  - DROP COLUMN rewrites every row without the column and drops the
  *    indexes and CHECKs that use it (PostgreSQL drops them too).
  *  - ADD PRIMARY KEY / UNIQUE / CREATE INDEX build a B+tree over the
- *    existing rows (23505 on a duplicate); ADD CHECK and SET NOT NULL
- *    verify the existing rows (23514, 23502).
+ *    existing rows (23505 on a duplicate); ADD CHECK, ADD FOREIGN KEY and
+ *    SET NOT NULL verify the existing rows (23514, 23503, 23502).
+ *  - An index a foreign key relies on (foreign-keys.ts K1) is not dropped,
+ *    by DROP INDEX, DROP CONSTRAINT or DROP COLUMN (2BP01), and a table
+ *    others reference is truncated only together with them (CASCADE).
  *  - TRUNCATE gives the table a new empty heap and new empty indexes and
  *    drops the old ones at commit, as PostgreSQL's relfilenode swap.
  * A rewritten row may move (engine.update returns its new RowId); its index
@@ -20,6 +23,7 @@ import type { RowId } from '../engine/api.ts';
 import type { QueryResult, Value } from './api.ts';
 import type { AlterAction, AlterTableStmt, CreateIndexStmt, Statement } from './ast.ts';
 import { encodeTableRow, type Catalog, type IndexDef, type TableDef, type TableSpec } from './catalog.ts';
+import { ResolvedFk, defineForeignKey, validateExistingRows } from './foreign-keys.ts';
 import { IndexKey } from './constraints.ts';
 import { chooseName, columnDef, createSequenceRow, done, keyIndex, validateCheck, waitForPendingDdl, type Notify } from './ddl.ts';
 import { Binder, Scope } from './expr.ts';
@@ -69,6 +73,23 @@ function buildIndex(def: TableDef, ix: IndexDef, ctx: RunCtx): void {
       seen.add(text);
     }
     ctx.engine.indexInsert(ctx.txn, ix.engineId!, k.key(row), rid);
+  }
+}
+
+/**
+ * 2BP01 when a foreign key (other than those named in `alsoGone`) relies on
+ * one of `indexes` of table t (K1). `subject` is what the statement drops;
+ * `dependsOn` how the error names the index the key needs.
+ */
+function checkNoReferrer(catalog: Catalog, t: TableSpec, indexes: readonly IndexDef[], subject: string,
+  dependsOn: (ix: IndexDef) => string, alsoGone: readonly string[] = []): void {
+  for (const r of catalog.referencing(t.oid)) {
+    const ix = indexes.find((x) => x.name === r.fk.refIndex);
+    if (!ix || alsoGone.includes(r.fk.name)) continue;
+    throw errorWithCode('2BP01', `cannot drop ${subject} because other objects depend on it`, {
+      detail: `constraint ${r.fk.name} on table ${r.table.name} depends on ${dependsOn(ix)}`,
+      hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
+    });
   }
 }
 
@@ -138,6 +159,10 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
       }
       const shift = (j: number): number => (j > i ? j - 1 : j);
       const dropped = spec.indexes.filter((x) => x.columns.includes(i));
+      // A foreign key of this table on the column goes with it, as its indexes do; one that needs a dropped index is in the way.
+      const goneFks = spec.foreignKeys.filter((fk) => fk.columns.includes(i));
+      const what = `column ${a.name} of table ${spec.name}`;
+      checkNoReferrer(catalog, spec, dropped, what, () => what, goneFks.map((fk) => fk.name));
       for (const x of dropped) if (x.engineId !== null) ctx.engine.dropIndex(ctx.txn, x.engineId);
       const usesColumn = (e: unknown): boolean => {
         if (!e || typeof e !== 'object') return false;
@@ -150,6 +175,7 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
         primaryKey: spec.primaryKey.includes(i) ? [] : spec.primaryKey.map(shift),
         indexes: spec.indexes.filter((x) => !dropped.includes(x)).map((x) => ({ ...x, columns: x.columns.map(shift) })),
         checks: spec.checks.filter((c) => !usesColumn(c.expr)),
+        foreignKeys: spec.foreignKeys.filter((fk) => !goneFks.includes(fk)).map((fk) => ({ ...fk, columns: fk.columns.map(shift) })),
       };
       rewrite(cur, asDef(next, t.catalogRid), ctx, (row) => row.filter((_, j) => j !== i));
       return next;
@@ -165,6 +191,13 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
           if (fn(row, ctx) === false) throw new DbError('check_violation', `check constraint "${name}" of relation "${spec.name}" is violated by some row`, { table: spec.name, constraint: name });
         }
         return { ...spec, checks: [...spec.checks, { name, expr: c.expr }] };
+      }
+      if (c.kind === 'foreign') {
+        if (c.refTable !== spec.name) waitForPendingDdl(ctx, c.refTable);
+        const fk = defineForeignKey(c, spec, catalog, (parts) => chooseName(catalog, taken, parts, 'fkey'));
+        const self = asDef({ ...spec, foreignKeys: [...spec.foreignKeys, fk] }, t.catalogRid);
+        validateExistingRows(new ResolvedFk(fk, self, { table: (oid) => (oid === spec.oid ? self : catalog.table(oid)) }), ctx);
+        return { ...spec, foreignKeys: [...spec.foreignKeys, fk] };
       }
       if (c.kind === 'primary' && spec.primaryKey.length > 0) {
         throw new DbError('invalid_table_definition', `multiple primary keys for table "${spec.name}" are not allowed`);
@@ -185,8 +218,11 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
     case 'drop_constraint': {
       const check = spec.checks.find((c) => c.name === a.name);
       if (check) return { ...spec, checks: spec.checks.filter((c) => c !== check) };
+      const fk = spec.foreignKeys.find((f) => f.name === a.name);
+      if (fk) return { ...spec, foreignKeys: spec.foreignKeys.filter((f) => f !== fk) };
       const ix = spec.indexes.find((x) => x.name === a.name && x.unique);
       if (ix) {
+        checkNoReferrer(catalog, spec, [ix], `constraint ${ix.name} on table ${spec.name}`, (x) => `index ${x.name}`);
         if (ix.engineId !== null) ctx.engine.dropIndex(ctx.txn, ix.engineId);
         return { ...spec, indexes: spec.indexes.filter((x) => x !== ix), primaryKey: ix.primary ? [] : spec.primaryKey };
       }
@@ -259,6 +295,7 @@ export function dropIndex(s: Extract<Statement, { kind: 'drop_index' }>, catalog
       throw errorWithCode('2BP01', `cannot drop index ${name} because constraint ${name} on table ${t.name} requires it`,
         { hint: `You can drop constraint ${name} on table ${t.name} instead.` });
     }
+    checkNoReferrer(catalog, t, [ix], `index ${name}`, (x) => `index ${x.name}`);
     if (ix.engineId !== null) ctx.engine.dropIndex(ctx.txn, ix.engineId);
     save({ ...t, indexes: t.indexes.filter((x) => x !== ix) }, t, ctx);
   }
@@ -268,10 +305,28 @@ export function dropIndex(s: Extract<Statement, { kind: 'drop_index' }>, catalog
 /** Unique constraints are named *_key by us; CREATE UNIQUE INDEX names are the user's (or *_idx). */
 const isConstraint = (ix: IndexDef, t: TableDef): boolean => ix.unique && ix.name.startsWith(t.name + '_') && /_key\d*$/.test(ix.name);
 
-export function truncate(s: Extract<Statement, { kind: 'truncate' }>, catalog: Catalog, ctx: RunCtx): QueryResult {
+/** TRUNCATE's tables: those named, and with CASCADE every table referencing one of them; 0A000 for a referrer left out. */
+function truncatedTables(s: Extract<Statement, { kind: 'truncate' }>, catalog: Catalog, notify: Notify): TableDef[] {
+  const tables = s.names.map((n) => catalog.require(n, -1));
+  for (let i = 0; i < tables.length; i++) {
+    for (const r of catalog.referencing(tables[i]!.oid)) {
+      if (tables.some((t) => t.oid === r.table.oid)) continue;
+      if (!s.cascade) {
+        throw new DbError('feature_not_supported', 'cannot truncate a table referenced in a foreign key constraint', {
+          detail: `Table "${r.table.name}" references "${tables[i]!.name}".`,
+          hint: `Truncate table "${r.table.name}" at the same time, or use TRUNCATE ... CASCADE.`,
+        });
+      }
+      notify('NOTICE', `truncate cascades to table "${r.table.name}"`);
+      tables.push(r.table);
+    }
+  }
+  return tables;
+}
+
+export function truncate(s: Extract<Statement, { kind: 'truncate' }>, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
   const { engine, txn } = ctx;
-  for (const name of s.names) {
-    const t = catalog.require(name, -1);
+  for (const t of truncatedTables(s, catalog, notify)) {
     const heap = engine.createHeap(txn);
     engine.dropHeap(txn, t.heap);
     const indexes = t.indexes.map((ix) => {

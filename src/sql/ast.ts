@@ -193,7 +193,25 @@ export interface DeleteStmt {
 /** A table constraint (or a column constraint turned into one). */
 export type ConstraintAst =
   | { readonly kind: 'primary' | 'unique'; readonly name: string | null; readonly columns: readonly string[]; readonly pos: number }
-  | { readonly kind: 'check'; readonly name: string | null; readonly expr: Expr; readonly pos: number };
+  | { readonly kind: 'check'; readonly name: string | null; readonly expr: Expr; readonly pos: number }
+  | ForeignKeyAst;
+
+/** PostgreSQL's codes for a referential action: NO ACTION, RESTRICT, CASCADE, SET NULL, SET DEFAULT. */
+export type FkAction = 'a' | 'r' | 'c' | 'n' | 'd';
+
+/** FOREIGN KEY (columns) REFERENCES table [(refColumns)] …; on a column, `columns` is that column. */
+export interface ForeignKeyAst {
+  readonly kind: 'foreign';
+  readonly name: string | null;
+  readonly columns: readonly string[];
+  readonly refTable: string;
+  /** Empty: the referenced table's primary key. */
+  readonly refColumns: readonly string[];
+  readonly onDelete: FkAction;
+  readonly onUpdate: FkAction;
+  readonly matchFull: boolean;
+  readonly pos: number;
+}
 
 export interface ColumnDefAst {
   readonly name: string;
@@ -202,7 +220,7 @@ export interface ColumnDefAst {
   readonly primaryKey: boolean;
   readonly unique: boolean;
   readonly default: Expr | null;
-  /** CHECK constraints written on the column. */
+  /** CHECK and REFERENCES constraints written on the column. */
   readonly checks: readonly ConstraintAst[];
   readonly pos: number;
 }
@@ -247,6 +265,8 @@ export interface DropTableStmt {
   readonly kind: 'drop_table' | 'drop_view';
   readonly names: readonly string[];
   readonly ifExists: boolean;
+  /** DROP TABLE … CASCADE: foreign keys of other tables that reference a dropped table go with it. */
+  readonly cascade?: boolean;
 }
 
 export type AlterAction =
@@ -287,7 +307,7 @@ export type Statement =
   | AlterTableStmt
   | CreateIndexStmt
   | { readonly kind: 'drop_index'; readonly names: readonly string[]; readonly ifExists: boolean }
-  | { readonly kind: 'truncate'; readonly names: readonly string[]; readonly restartIdentity: boolean }
+  | { readonly kind: 'truncate'; readonly names: readonly string[]; readonly restartIdentity: boolean; readonly cascade?: boolean }
   | { readonly kind: 'create_sequence'; readonly name: string; readonly ifNotExists: boolean; readonly start: number; readonly increment: number }
   | { readonly kind: 'drop_sequence'; readonly names: readonly string[]; readonly ifExists: boolean }
   | { readonly kind: 'explain'; readonly stmt: Statement; readonly analyze: boolean }

@@ -7,7 +7,8 @@
  *   table:    { v: 1, oid, name, heap, pk: [column index…],
  *               columns: [{ name, typeOid, typmod, notNull, default: Expr | null }],
  *               indexes?: [{ name, columns, desc, unique, primary, engineId }],
- *               checks?: [{ name, expr }] }
+ *               checks?: [{ name, expr }],
+ *               fks?: [{ name, columns, refTable: oid, refIndex: index name, refOrder, onDelete, onUpdate, matchFull }] }
  *   sequence: { v: 1, kind: 'sequence', oid, name, heap, start, increment, ownedBy: table oid | null }
  *   view:     { v: 1, kind: 'view', oid, name, columns: [name…], types: [{ oid, typmod }…], query: QueryStmt, text }
  * Column defaults and CHECK expressions are stored as JSON of our AST
@@ -29,7 +30,7 @@
 import { DbError } from '../errors/index.ts';
 import type { HeapId, IndexId, RowId, StorageEngine, TxnHandle } from '../engine/api.ts';
 import type { ColumnInfo, TableInfo } from './api.ts';
-import type { Expr, QueryStmt } from './ast.ts';
+import type { Expr, FkAction, QueryStmt } from './ast.ts';
 import { exprToSql } from './deparse.ts';
 import { TupleCodec } from './tuple.ts';
 import { typeDisplayName, type SqlType } from './types.ts';
@@ -54,6 +55,23 @@ export interface IndexDef {
 
 export interface CheckDef { readonly name: string; readonly expr: Expr }
 
+/**
+ * A FOREIGN KEY of this table (foreign-keys.ts). The referenced table is
+ * named by oid and its unique index by name, both stable across renames,
+ * TRUNCATE and the parent's column drops (which remap the index's
+ * columns): fk column j matches the index's column refOrder[j].
+ */
+export interface ForeignKeyDef {
+  readonly name: string;
+  readonly columns: readonly number[];
+  readonly refTable: number;
+  readonly refIndex: string;
+  readonly refOrder: readonly number[];
+  readonly onDelete: FkAction;
+  readonly onUpdate: FkAction;
+  readonly matchFull: boolean;
+}
+
 export interface TableDef {
   readonly kind: 'table';
   readonly oid: number;
@@ -65,6 +83,7 @@ export interface TableDef {
   /** Every index, the primary key's and unique constraints' included. */
   readonly indexes: readonly IndexDef[];
   readonly checks: readonly CheckDef[];
+  readonly foreignKeys: readonly ForeignKeyDef[];
   /** Where this definition lives in the catalog heap. */
   readonly catalogRid: RowId;
   readonly types: readonly SqlType[];
@@ -105,7 +124,7 @@ interface StoredColumn { name: string; typeOid: number; typmod: number; notNull:
 interface StoredIndex { name: string; columns: number[]; desc: boolean[]; unique: boolean; primary: boolean; engineId: number | null }
 interface StoredTable {
   v: 1; kind?: 'table'; oid: number; name: string; heap: number; pk: number[]; columns: StoredColumn[];
-  indexes?: StoredIndex[]; checks?: CheckDef[];
+  indexes?: StoredIndex[]; checks?: CheckDef[]; fks?: ForeignKeyDef[];
 }
 interface StoredSequence { v: 1; kind: 'sequence'; oid: number; name: string; heap: number; start: number; increment: number; ownedBy: number | null }
 interface StoredView { v: 1; kind: 'view'; oid: number; name: string; columns: string[]; types: SqlType[]; query: QueryStmt; text: string }
@@ -121,6 +140,7 @@ export function encodeTableRow(t: TableSpec): Uint8Array {
     columns: t.columns.map((c) => ({ name: c.name, typeOid: c.type.oid, typmod: c.type.typmod, notNull: c.notNull, default: c.default })),
     indexes: t.indexes.map((i) => ({ ...i, columns: [...i.columns], desc: [...i.desc] })),
     checks: [...t.checks],
+    ...(t.foreignKeys.length > 0 ? { fks: [...t.foreignKeys] } : {}),
   };
   return utf8.encode(JSON.stringify(row));
 }
@@ -149,7 +169,7 @@ export function decodeCatalogRow(rid: RowId, bytes: Uint8Array): CatalogObject {
     ? [{ name: `${s.name}_pkey`, columns: s.pk, desc: s.pk.map(() => false), unique: true, primary: true, engineId: null }] : []);
   return {
     kind: 'table', oid: s.oid, name: s.name, heap: s.heap, columns, primaryKey: s.pk, indexes, checks: s.checks ?? [],
-    catalogRid: rid, types, codec: new TupleCodec(types),
+    foreignKeys: s.fks ?? [], catalogRid: rid, types, codec: new TupleCodec(types),
   };
 }
 
@@ -158,18 +178,36 @@ export class Catalog {
   private readonly sequences = new Map<string, SequenceDef>();
   private readonly indexNames = new Map<string, TableDef>();
   private readonly views = new Map<string, ViewDef>();
+  private readonly byOid = new Map<number, TableDef>();
+  /** Referenced table oid → the foreign keys that reference it. */
+  private readonly referrers = new Map<number, { table: TableDef; fk: ForeignKeyDef }[]>();
 
   constructor(objects: Iterable<CatalogObject>) {
     for (const o of objects) {
       if (o.kind === 'sequence') { this.sequences.set(o.name, o); continue; }
       if (o.kind === 'view') { this.views.set(o.name, o); continue; }
       this.byName.set(o.name, o);
+      this.byOid.set(o.oid, o);
       for (const i of o.indexes) this.indexNames.set(i.name, o);
+      for (const fk of o.foreignKeys) {
+        const list = this.referrers.get(fk.refTable) ?? [];
+        list.push({ table: o, fk });
+        this.referrers.set(fk.refTable, list);
+      }
     }
   }
 
   get(name: string): TableDef | undefined {
     return this.byName.get(name);
+  }
+
+  table(oid: number): TableDef | undefined {
+    return this.byOid.get(oid);
+  }
+
+  /** The foreign keys (of any table, this one included) that reference table `oid`. */
+  referencing(oid: number): readonly { table: TableDef; fk: ForeignKeyDef }[] {
+    return this.referrers.get(oid) ?? [];
   }
 
   /** Looks a table up or throws 42P01 `relation "x" does not exist`. */

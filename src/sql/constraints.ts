@@ -1,7 +1,9 @@
 /**
  * Writing rows of one table with its constraints and indexes kept: NOT
- * NULL (23502), CHECK (23514), PRIMARY KEY and UNIQUE (23505), and index
- * maintenance. Every INSERT, UPDATE and DELETE goes through a TableWriter.
+ * NULL (23502), CHECK (23514), PRIMARY KEY and UNIQUE (23505), FOREIGN KEY
+ * (23503, queued to the end of the statement: foreign-keys.ts), and index
+ * maintenance. Every INSERT, UPDATE and DELETE goes through a TableWriter,
+ * and calls finish() once its rows are written.
  *
  * Index maintenance (the engine's stale-entry rule, api.ts):
  *  I1. A new row version gets an entry in every index (indexInsert).
@@ -25,12 +27,14 @@
 import { DbError } from '../errors/index.ts';
 import { LockWait, type RowId } from '../engine/api.ts';
 import type { Value } from './api.ts';
-import type { IndexDef, TableDef } from './catalog.ts';
+import type { Catalog, IndexDef, TableDef } from './catalog.ts';
 import { exprToSql } from './deparse.ts';
 import { Binder, Scope, type Fn } from './expr.ts';
 import { KeyCodec, startsWith } from './keys.ts';
 import type { RunCtx } from './plan.ts';
 import { formatValue } from './types.ts';
+import { FkQueue, resolveForeignKeys, type ChildWriter, type ResolvedFk } from './foreign-keys.ts';
+import { rootBinder } from './select.ts';
 
 export function checkNotNull(table: TableDef, row: readonly Value[]): void {
   const cols = table.columns;
@@ -80,21 +84,71 @@ export class IndexKey {
   }
 }
 
-/** What a statement prepares once per table it writes: compiled CHECKs and index codecs. */
+/** What a statement prepares once per table it writes: compiled CHECKs, index codecs, foreign keys. */
 export interface WriterSpec {
   readonly table: TableDef;
   readonly checks: readonly { name: string; fn: Fn }[];
   readonly indexes: readonly IndexKey[];
+  /** This table's foreign keys, and those of tables referencing it. */
+  readonly outgoing: readonly ResolvedFk[];
+  readonly incoming: readonly ResolvedFk[];
+  /** For the tables a referential action writes (null: the table takes part in no foreign key). */
+  readonly catalog: Catalog | null;
 }
 
-export function writerSpec(table: TableDef): WriterSpec {
+/** Specs of tables written by referential actions, per catalog (immutable, catalog.ts C4). */
+const actionSpecs = new WeakMap<Catalog, Map<number, WriterSpec>>();
+
+export function writerSpec(table: TableDef, catalog: Catalog | null = null): WriterSpec {
   const scope = new Scope(table.columns.map((c, index) => ({ table: table.name, name: c.name, type: c.type, index })), [table.name]);
   const checks = table.checks.map((c) => ({ name: c.name, fn: new Binder(scope, 'CHECK').compileCondition(c.expr, 'CHECK').fn }));
-  return { table, checks, indexes: table.indexes.map((d) => new IndexKey(table, d)) };
+  const fks = catalog ? resolveForeignKeys(table, catalog) : { outgoing: [], incoming: [] };
+  return { table, checks, indexes: table.indexes.map((d) => new IndexKey(table, d)), ...fks, catalog: fks.outgoing.length + fks.incoming.length > 0 ? catalog : null };
 }
 
-export class TableWriter {
-  constructor(readonly spec: WriterSpec, private readonly ctx: RunCtx) {}
+function actionSpec(table: TableDef, catalog: Catalog): WriterSpec {
+  let m = actionSpecs.get(catalog);
+  if (!m) actionSpecs.set(catalog, (m = new Map()));
+  let spec = m.get(table.oid);
+  if (!spec) m.set(table.oid, (spec = writerSpec(table, catalog)));
+  return spec;
+}
+
+export class TableWriter implements ChildWriter {
+  private queue: FkQueue | null;
+  private defaultFns: Fn[] | null = null;
+
+  /** `queue`: the statement's foreign-key queue, when this writer carries out a referential action. */
+  constructor(readonly spec: WriterSpec, private readonly ctx: RunCtx, queue: FkQueue | null = null) {
+    this.queue = queue;
+  }
+
+  /** Runs the statement's queued foreign-key checks and actions (foreign-keys.ts K2); call once all rows are written. */
+  finish(): void {
+    this.queue?.finish();
+  }
+
+  get defaults(): readonly Fn[] {
+    if (!this.defaultFns) {
+      const t = this.spec.table;
+      const b = rootBinder(this.spec.catalog!, 'DEFAULT');
+      this.defaultFns = t.columns.map((c) => (c.default ? b.compileAs(c.default, c.type, 'assignment', () => `column "${c.name}"`).fn : () => null));
+    }
+    return this.defaultFns;
+  }
+
+  private fkQueue(): FkQueue {
+    if (!this.queue) {
+      const writers = new Map<number, TableWriter>();
+      const q: FkQueue = new FkQueue(this.ctx, (t) => {
+        let w = writers.get(t.oid);
+        if (!w) writers.set(t.oid, (w = new TableWriter(actionSpec(t, this.spec.catalog!), this.ctx, q)));
+        return w;
+      });
+      this.queue = q;
+    }
+    return this.queue;
+  }
 
   private validate(row: Value[]): void {
     const t = this.spec.table;
@@ -157,6 +211,7 @@ export class TableWriter {
     const t = this.spec.table;
     const rid = engine.insert(txn, t.heap, t.codec.encode(row));
     for (const ix of this.spec.indexes) if (ix.def.engineId !== null) engine.indexInsert(txn, ix.def.engineId, ix.key(row), rid);
+    for (const fk of this.spec.outgoing) this.fkQueue().childWritten(fk, rid);
     return rid;
   }
 
@@ -166,12 +221,19 @@ export class TableWriter {
     this.checkUnique(row, rid, (ix) => changed.includes(ix));
     const { engine, txn } = this.ctx;
     const t = this.spec.table;
-    const newRid = engine.update(txn, t.heap, rid, t.codec.encode(row));
+    // Key-share locks (foreign keys) stand only in the way of a change of some unique key.
+    const keepsKey = !changed.some((ix) => ix.def.unique);
+    const newRid = engine.update(txn, t.heap, rid, t.codec.encode(row), keepsKey ? { keepsKey } : undefined);
     for (const ix of this.spec.indexes) {
       const id = ix.def.engineId;
       if (id === null || (newRid === rid && !changed.includes(ix))) continue;
       engine.indexInsert(txn, id, ix.key(row), newRid);
       engine.indexDeleteAtCommit(txn, id, ix.key(oldRow), rid);
+    }
+    for (const fk of this.spec.outgoing) if (!fk.sameChildKey(fk.childKey(oldRow), fk.childKey(row))) this.fkQueue().childWritten(fk, newRid);
+    for (const fk of this.spec.incoming) {
+      if (!changed.some((ix) => ix.def === fk.index)) continue;
+      this.fkQueue().parentChanged(fk, oldRow.slice(0, t.columns.length), row);
     }
     return newRid;
   }
@@ -181,6 +243,7 @@ export class TableWriter {
     const t = this.spec.table;
     engine.delete(txn, t.heap, rid);
     for (const ix of this.spec.indexes) if (ix.def.engineId !== null) engine.indexDeleteAtCommit(txn, ix.def.engineId, ix.key(oldRow), rid);
+    for (const fk of this.spec.incoming) this.fkQueue().parentChanged(fk, oldRow.slice(0, t.columns.length), null);
   }
 }
 

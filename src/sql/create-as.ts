@@ -58,7 +58,7 @@ export function createTableAs(s: CreateTableAsStmt, catalog: Catalog, ctx: RunCt
   });
   if (exists) throw new DbError('duplicate_table', `relation "${s.name}" already exists`);
 
-  const spec: TableSpec = { oid: engine.allocateOid(), name: s.name, heap: engine.createHeap(txn), columns, primaryKey: [], indexes: [], checks: [] };
+  const spec: TableSpec = { oid: engine.allocateOid(), name: s.name, heap: engine.createHeap(txn), columns, primaryKey: [], indexes: [], checks: [], foreignKeys: [] };
   const row = encodeTableRow(spec);
   const rid = engine.insert(txn, engine.catalogHeap, row);
   txn.touchedCatalog = true;

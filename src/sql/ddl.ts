@@ -11,15 +11,19 @@
  * PRIMARY KEY and UNIQUE constraints are indexes (catalog.ts IndexDef)
  * with an engine B+tree each, named as PostgreSQL names them: t_pkey,
  * t_a_key, t_a_b_key. A serial column gets a sequence t_col_seq owned by the
- * table and the default nextval('t_col_seq').
+ * table and the default nextval('t_col_seq'). FOREIGN KEYs are validated
+ * by foreign-keys.ts and kept in the table's catalog row; a table that
+ * others reference is dropped only with CASCADE, which drops their keys.
  */
 import { DbError, type ConditionName } from '../errors/index.ts';
 import { LockWait } from '../engine/api.ts';
 import type { QueryResult } from './api.ts';
 import type { ColumnDefAst, ConstraintAst, CreateTableStmt, DropTableStmt, Expr, Statement } from './ast.ts';
 import {
-  encodeSequenceRow, encodeTableRow, pendingCatalogNames, type Catalog, type CheckDef, type ColumnDef, type IndexDef, type TableSpec,
+  encodeSequenceRow, encodeTableRow, pendingCatalogNames, type Catalog, type CheckDef, type ColumnDef, type ForeignKeyDef, type IndexDef,
+  type TableDef, type TableSpec,
 } from './catalog.ts';
+import { defineForeignKey } from './foreign-keys.ts';
 import { Binder, Scope } from './expr.ts';
 import type { RunCtx } from './plan.ts';
 import { isSerialName, resolveType } from './types.ts';
@@ -29,7 +33,7 @@ const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos +
 const MAX_COLUMNS = 1600;
 
 /** Sends a NOTICE or WARNING to the client; `condition` is its SQLSTATE (PostgreSQL sends one with every notice). */
-export type Notify = (severity: 'NOTICE' | 'WARNING', message: string, condition?: ConditionName) => void;
+export type Notify = (severity: 'NOTICE' | 'WARNING', message: string, condition?: ConditionName, detail?: string) => void;
 
 export const done = (command: string): QueryResult => ({ command, rowCount: null, fields: [], rows: [], tag: command });
 
@@ -102,10 +106,17 @@ export function createTable(s: CreateTableStmt, catalog: Catalog, ctx: RunCtx, n
       checks.push({ name: c.name ?? chooseName(catalog, taken, col ? [s.name, col] : [s.name], 'check'), expr: c.expr });
       continue;
     }
-    indexes.push(keyIndex(c, s.name, names, catalog, taken, ctx));
+    if (c.kind !== 'foreign') indexes.push(keyIndex(c, s.name, names, catalog, taken, ctx));
+  }
+  const oid = engine.allocateOid();
+  const primaryKey = pkCols.map((n) => names.indexOf(n));
+  const foreignKeys: ForeignKeyDef[] = [];
+  for (const c of constraints) {
+    if (c.kind !== 'foreign') continue;
+    if (c.refTable !== s.name) waitForPendingDdl(ctx, c.refTable);
+    foreignKeys.push(defineForeignKey(c, { oid, name: s.name, columns, primaryKey, indexes }, catalog, (parts) => chooseName(catalog, taken, parts, 'fkey')));
   }
   const heap = engine.createHeap(txn);
-  const oid = engine.allocateOid();
   const serials = built.map((b, i) => (b.serial ? i : -1)).filter((i) => i >= 0);
   const finalColumns = columns.map((c, i) => {
     if (!serials.includes(i)) return c;
@@ -113,7 +124,7 @@ export function createTable(s: CreateTableStmt, catalog: Catalog, ctx: RunCtx, n
     createSequenceRow(ctx, seq, 1, 1, oid);
     return { ...c, default: { kind: 'func', name: 'nextval', args: [{ kind: 'const', lit: 'string', value: seq, pos: -1 }], star: false, distinct: false, pos: -1 } as Expr };
   });
-  const spec: TableSpec = { oid, name: s.name, heap, columns: finalColumns, primaryKey: pkCols.map((n) => names.indexOf(n)), indexes, checks };
+  const spec: TableSpec = { oid, name: s.name, heap, columns: finalColumns, primaryKey, indexes, checks, foreignKeys };
   engine.insert(txn, engine.catalogHeap, encodeTableRow(spec));
   txn.touchedCatalog = true;
   return done('CREATE TABLE');
@@ -175,9 +186,39 @@ export function dropSequence(s: Extract<Statement, { kind: 'drop_sequence' }>, c
   return done('DROP SEQUENCE');
 }
 
+/**
+ * Foreign keys of tables outside `dropped` that reference one of them:
+ * 2BP01 without CASCADE; with it, each such key is dropped from its table.
+ */
+function dropReferencingKeys(dropped: readonly TableDef[], cascade: boolean, catalog: Catalog, ctx: RunCtx, notify: Notify): void {
+  const gone = new Set(dropped.map((t) => t.oid));
+  const deps = dropped.flatMap((t) => catalog.referencing(t.oid).filter((r) => !gone.has(r.table.oid)).map((r) => ({ ...r, parent: t })));
+  if (deps.length === 0) return;
+  const lines = deps.map((d) => `constraint ${d.fk.name} on table ${d.table.name} depends on table ${d.parent.name}`);
+  if (!cascade) {
+    throw errorWithCode('2BP01', `cannot drop table ${dropped[0]!.name} because other objects depend on it`,
+      { detail: lines.join('\n'), hint: 'Use DROP ... CASCADE to drop the dependent objects too.' });
+  }
+  const cascades = deps.map((d) => `drop cascades to constraint ${d.fk.name} on table ${d.table.name}`);
+  if (cascades.length === 1) notify('NOTICE', cascades[0]!);
+  else notify('NOTICE', `drop cascades to ${cascades.length} other objects`, undefined, cascades.join('\n'));
+  const byTable = new Map<number, { table: TableDef; fks: Set<ForeignKeyDef> }>();
+  for (const d of deps) {
+    const e = byTable.get(d.table.oid) ?? { table: d.table, fks: new Set<ForeignKeyDef>() };
+    e.fks.add(d.fk);
+    byTable.set(d.table.oid, e);
+  }
+  for (const { table, fks } of byTable.values()) {
+    ctx.engine.update(ctx.txn, ctx.engine.catalogHeap, table.catalogRid, encodeTableRow({ ...table, foreignKeys: table.foreignKeys.filter((f) => !fks.has(f)) }));
+  }
+  ctx.txn.touchedCatalog = true;
+}
+
 export function dropTable(s: DropTableStmt, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
   const { engine, txn } = ctx;
   const pending = pendingCatalogNames(engine, txn);
+  const tables = s.names.map((n) => catalog.get(n)).filter((t): t is TableDef => t !== undefined);
+  dropReferencingKeys(tables, s.cascade === true, catalog, ctx, notify);
   for (const name of s.names) {
     const t = catalog.get(name);
     if (!t && catalog.view(name)) throw new DbError('wrong_object_type', `"${name}" is not a table`, { hint: 'Use DROP VIEW to remove a view.' });

@@ -136,7 +136,7 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
   const range = s.table.alias ?? table.name;
   const retBinder = base.derive('RETURNING', null, new Scope(tableScope(table, range), [range]));
   const returning = compileReturning(s.returning, retBinder);
-  const spec = writerSpec(table);
+  const spec = writerSpec(table, catalog);
   const onConflict = s.onConflict ? prepareOnConflict(s, table, spec, base, range) : null;
 
   return {
@@ -164,6 +164,7 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
         count++;
         emit(row);
       }
+      writer.finish();
       return result('INSERT', count, `INSERT 0 ${count}`, out ? { fields: returning!.fields, rows: out } : null);
     },
   };
@@ -245,7 +246,7 @@ export function prepareUpdate(s: UpdateStmt, catalog: Catalog, params?: ParamTyp
   const n = table.columns.length;
   const sets = compileSets(s.sets, table, t.binder);
   const returning = compileReturning(s.returning, t.binder.derive('RETURNING'));
-  const spec = writerSpec(table);
+  const spec = writerSpec(table, catalog);
   const m = sets.cols.length;
   return {
     explain: t.explain,
@@ -267,6 +268,7 @@ export function prepareUpdate(s: UpdateStmt, catalog: Catalog, params?: ParamTyp
           out.push(returning!.fns.map((f) => f(after, ctx)));
         }
       }
+      writer.finish();
       return result('UPDATE', targets.length, `UPDATE ${targets.length}`, out ? { fields: returning!.fields, rows: out } : null);
     },
   };
@@ -275,7 +277,7 @@ export function prepareUpdate(s: UpdateStmt, catalog: Catalog, params?: ParamTyp
 export function prepareDelete(s: DeleteStmt, catalog: Catalog, params?: ParamTypes): Prepared {
   const t = planTargets(catalog, s, s.using, params);
   const returning = compileReturning(s.returning, t.binder);
-  const spec = writerSpec(t.table);
+  const spec = writerSpec(t.table, catalog);
   return {
     explain: t.explain,
     fields: returning?.fields,
@@ -288,6 +290,7 @@ export function prepareDelete(s: DeleteStmt, catalog: Catalog, params?: ParamTyp
         writer.delete(rid, row);
         if (out) out.push(returning!.fns.map((f) => f(row, ctx)));
       }
+      writer.finish();
       return result('DELETE', targets.length, `DELETE ${targets.length}`, out ? { fields: returning!.fields, rows: out } : null);
     },
   };

@@ -85,7 +85,7 @@ export function executeStatement(s: Statement, catalog: Catalog, ctx: RunCtx, no
     case 'alter_table': return alterTable(s, catalog, ctx, notify);
     case 'create_index': return createIndex(s, catalog, ctx, notify);
     case 'drop_index': return dropIndex(s, catalog, ctx, notify);
-    case 'truncate': return truncate(s, catalog, ctx);
+    case 'truncate': return truncate(s, catalog, ctx, notify);
     case 'create_sequence': return createSequence(s, catalog, ctx, notify);
     case 'drop_sequence': return dropSequence(s, catalog, ctx, notify);
     case 'create_view': return createView(s, catalog, ctx);

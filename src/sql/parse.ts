@@ -201,7 +201,10 @@ class Translator extends QueryTranslator {
       case 'AlterTableStmt': return this.alterTable(s);
       case 'RenameStmt': return this.rename(s);
       case 'IndexStmt': return this.createIndex(s);
-      case 'TruncateStmt': return { kind: 'truncate', names: (s.relations as Raw[]).map((r) => this.rangeVar(r.RangeVar).name), restartIdentity: !!s.restart_seqs };
+      case 'TruncateStmt': return {
+        kind: 'truncate', names: (s.relations as Raw[]).map((r) => this.rangeVar(r.RangeVar).name), restartIdentity: !!s.restart_seqs,
+        ...(s.behavior === 'DROP_CASCADE' ? { cascade: true } : {}),
+      };
       case 'CreateSeqStmt': return this.createSequence(s);
       case 'ViewStmt': return this.createView(s);
       case 'ExplainStmt': {
@@ -304,6 +307,17 @@ class Translator extends QueryTranslator {
         const expr = this.expr(c.raw_expr);
         return { kind: 'check', name, expr, pos };
       }
+      case 'CONSTR_FOREIGN': {
+        if (c.deferrable || c.initdeferred) throw unsupported('DEFERRABLE foreign keys', pos);
+        if (c.skip_validation) throw unsupported('NOT VALID', pos);
+        if (c.fk_matchtype === 'p') throw unsupported('MATCH PARTIAL', pos);
+        if (c.fk_del_set_cols) throw unsupported('ON DELETE SET NULL (columns)', pos);
+        const columns = column !== null ? [column] : ((c.fk_attrs ?? []) as Raw[]).map(str);
+        return {
+          kind: 'foreign', name, columns, refTable: this.rangeVar(c.pktable).name, refColumns: ((c.pk_attrs ?? []) as Raw[]).map(str),
+          onDelete: c.fk_del_action ?? 'a', onUpdate: c.fk_upd_action ?? 'a', matchFull: c.fk_matchtype === 'f', pos,
+        };
+      }
       default: throw unsupported(constraintName(c.contype) + ' constraints', pos);
     }
   }
@@ -335,7 +349,7 @@ class Translator extends QueryTranslator {
         case 'CONSTR_PRIMARY': primaryKey = true; break;
         case 'CONSTR_UNIQUE': unique = true; break;
         case 'CONSTR_DEFAULT': def = this.expr(c.raw_expr); break;
-        case 'CONSTR_CHECK': checks.push(this.constraint(c, d.colname)); break;
+        case 'CONSTR_CHECK': case 'CONSTR_FOREIGN': checks.push(this.constraint(c, d.colname)); break;
         default: throw unsupported(constraintName(c.contype) + ' constraints', this.loc(c.location));
       }
     }
@@ -412,7 +426,8 @@ class Translator extends QueryTranslator {
   }
 
   private drop(s: Raw): A.Statement {
-    if (s.behavior === 'DROP_CASCADE') throw unsupported('DROP ... CASCADE');
+    const cascade = s.behavior === 'DROP_CASCADE';
+    if (cascade && s.removeType !== 'OBJECT_TABLE') throw unsupported('DROP ... CASCADE');
     const names = (s.objects as Raw[]).map((o) => {
       const parts = (o.List.items as Raw[]).map(str);
       if (parts.length > 1 && !(parts.length === 2 && parts[0] === 'public')) {
@@ -422,7 +437,7 @@ class Translator extends QueryTranslator {
     });
     const ifExists = !!s.missing_ok;
     switch (s.removeType) {
-      case 'OBJECT_TABLE': return { kind: 'drop_table', names, ifExists };
+      case 'OBJECT_TABLE': return cascade ? { kind: 'drop_table', names, ifExists, cascade } : { kind: 'drop_table', names, ifExists };
       case 'OBJECT_INDEX': return { kind: 'drop_index', names, ifExists };
       case 'OBJECT_SEQUENCE': return { kind: 'drop_sequence', names, ifExists };
       case 'OBJECT_VIEW': return { kind: 'drop_view', names, ifExists };

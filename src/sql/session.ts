@@ -215,8 +215,8 @@ export class Session {
     this.host.forget(this);
   }
 
-  private notify: Notify = (severity, message, condition) => {
-    this.onNotice?.(new DbError(condition ?? (severity === 'WARNING' ? 'warning' : 'successful_completion'), message, { severity }));
+  private notify: Notify = (severity, message, condition, detail) => {
+    this.onNotice?.(new DbError(condition ?? (severity === 'WARNING' ? 'warning' : 'successful_completion'), message, detail ? { severity, detail } : { severity }));
   };
 
   private catalog(txn: TxnHandle): Catalog {

@@ -26,6 +26,15 @@
  *     So "not active" means "committed in the log", durable once the log is
  *     flushed that far; every later writer's commit comes after it in the
  *     log, and a read-only commit waits for that flush.
+ *  T7 Key-share locks (foreign keys): a transaction whose new row relies
+ *     on a referenced row registers in keyShares[rid] until it ends. Any
+ *     delete of that row, and any update that may change its key, waits
+ *     for the other registered transactions (LockWait); an update that
+ *     keeps every unique key does not, and if it moves the row the
+ *     registrations are copied to the new RowId (copied, not moved: a
+ *     statement rollback puts the row back). Registering waits for a
+ *     writer holding the row (T2). In memory only: a crash ends every
+ *     holder anyway.
  */
 import { DbError } from '../errors/index.ts';
 import type { TxnHandle } from '../engine/api.ts';
@@ -56,6 +65,8 @@ export class Txn implements TxnHandle {
   readonly versionKeys: number[] = [];
   /** Heaps dropped by this transaction, freed when it commits. */
   readonly droppedHeaps: number[] = [];
+  /** Rows this transaction holds key-share locks on (T7). */
+  readonly keyShared: number[] = [];
   /** Heaps this transaction has changed: a DROP by another must wait for it (T5). */
   readonly heapsWritten = new Set<number>();
   /** Its COMMIT record is in the log: a checkpoint must not list it as active (C2). */
@@ -76,6 +87,8 @@ export class TxnManager {
   private readonly waitsFor = new Map<number, number>();
   /** heap → xid of the active transaction dropping it (T5). */
   readonly droppingHeaps = new Map<number, number>();
+  /** rid → xids holding a key-share lock on it (T7). */
+  private readonly keyShares = new Map<number, number[]>();
 
   constructor(nextXid: number) {
     this.nextXid = Math.max(1, nextXid);
@@ -103,6 +116,33 @@ export class TxnManager {
     this.versions.delete(rid);
   }
 
+  /** Registers t's key-share lock on rid (T7); the caller has checked that no writer holds the row. */
+  keyShare(t: Txn, rid: number): void {
+    let xids = this.keyShares.get(rid);
+    if (!xids) this.keyShares.set(rid, (xids = []));
+    if (xids.includes(t.xid)) return;
+    xids.push(t.xid);
+    t.keyShared.push(rid);
+  }
+
+  /** Another active transaction with a key-share lock on rid, or 0 (T7). */
+  keyShareHolder(t: Txn, rid: number): number {
+    const xids = this.keyShares.get(rid);
+    if (!xids) return 0;
+    for (const x of xids) if (x !== t.xid && this.active.has(x)) return x;
+    return 0;
+  }
+
+  /** A row kept its keys but moved: its key-share locks hold at the new RowId too (T7). */
+  copyKeyShares(from: number, to: number): void {
+    const xids = this.keyShares.get(from);
+    if (!xids) return;
+    for (const x of xids) {
+      const t = this.active.get(x);
+      if (t) this.keyShare(t, to);
+    }
+  }
+
   /** Removes a finished transaction: its versions go, its waiters wake (T2, T4). */
   finish(t: Txn): void {
     t.ended = true;
@@ -112,6 +152,14 @@ export class TxnManager {
     }
     t.versionKeys.length = 0;
     if (t.xid === 0) return;
+    for (const rid of t.keyShared) {
+      const xids = this.keyShares.get(rid);
+      if (!xids) continue;
+      const i = xids.indexOf(t.xid);
+      if (i >= 0) xids.splice(i, 1);
+      if (xids.length === 0) this.keyShares.delete(rid);
+    }
+    t.keyShared.length = 0;
     for (const h of t.droppedHeaps) if (this.droppingHeaps.get(h) === t.xid) this.droppingHeaps.delete(h);
     this.active.delete(t.xid);
     this.waitsFor.delete(t.xid);

@@ -215,6 +215,11 @@ export class MemoryEngine implements StorageEngine {
     if (row && row.owner !== 0 && row.owner !== xid) throw new LockWait(row.owner);
   }
 
+  /** Waits for a writer only: this engine keeps no key-share locks, so it suits single-session foreign-key tests. */
+  keyShare(txn: TxnHandle, heap: HeapId, rid: RowId): void {
+    this.checkLock(txn, heap, rid);
+  }
+
   *lockedRows(txn: TxnHandle, heap: HeapId): Iterable<[RowId, number, Uint8Array | null]> {
     const xid = (txn as Txn).xid;
     for (const [rid, row] of this.heap(heap)) {
