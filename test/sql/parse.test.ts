@@ -44,7 +44,7 @@ describe('parseSql', () => {
     expect(parseError('with x as (delete from t returning *) select * from x').message).toBe('a data-modifying statement in WITH is not supported');
     expect(parseError('select * from a, lateral (select 1) s').message).toMatch(/LATERAL/);
     expect(parseError('select count(distinct a) over () from t').code).toBe('0A000');
-    expect(parseError('create table t (a int references u deferrable)').message).toMatch(/DEFERRABLE foreign keys/);
+    expect(parseError('create table t (a int references u deferrable)').message).toMatch(/DEFERRABLE/);
   });
 
   it('reads integer zero, negative and large literals', () => {
