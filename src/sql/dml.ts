@@ -24,7 +24,7 @@ import { TableWriter, writerSpec, type IndexKey, type WriterSpec } from './const
 import { Binder, Scope, convert, type Fn, type ParamTypes, type Row, type ScopeColumn } from './expr.ts';
 import { planFrom } from './from.ts';
 import type { ExplainNode, RunCtx } from './plan.ts';
-import { expandTargets, planQuery, rootBinder } from './select.ts';
+import { expandTargets, planQuery, rootBinder, untypedLiterals } from './select.ts';
 import { readOnlyError } from './txn-mode.ts';
 
 export interface Prepared {
@@ -108,10 +108,13 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
     if (sel.fields.length > targets.length) throw new DbError('syntax_error', 'INSERT has more expressions than target columns');
     if (sel.fields.length < targets.length && s.columns) throw new DbError('syntax_error', 'INSERT has more target columns than expressions');
     const fill: Fn[] = defaults.slice();
+    // A bare NULL or string literal in the select list takes the column's type, as in PostgreSQL.
+    const untyped = untypedLiterals(s.select, sel.types.length);
     sel.types.forEach((ty, j) => {
       const i = targets[j]!;
       const col = table.columns[i]!;
-      fill[i] = convert({ type: ty, fn: (r) => r[j]! }, col.type, 'assignment', -1, () => `column "${col.name}"`).fn;
+      const u = untyped[j]!;
+      fill[i] = convert({ type: ty, fn: (r) => r[j]! }, col.type, u >= 0 ? 'explicit' : 'assignment', u, () => `column "${col.name}"`).fn;
     });
     source = (ctx) => {
       const rows = [...sel.plan(ctx)]; // read everything first: INSERT INTO t SELECT … FROM t must not see its own rows

@@ -75,7 +75,7 @@ export function defineForeignKey(c: ForeignKeyAst, child: FkChild, catalog: Cata
   let refCols: number[];
   if (c.refColumns.length === 0) {
     index = parent.indexes.find((x) => x.primary);
-    if (!index) throw new DbError('invalid_foreign_key', `there is no primary key for referenced table "${parent.name}"`);
+    if (!index) throw new DbError('undefined_object', `there is no primary key for referenced table "${parent.name}"`);
     refCols = [...index.columns];
   } else {
     refCols = c.refColumns.map((n) => columnOf(parent!, n));

@@ -241,10 +241,11 @@ function planValues(q: ValuesStmt, base: Binder): PlannedSelect {
 /**
  * The columns of a set operation's branch that are bare string or NULL
  * literals: PostgreSQL leaves their type unknown until the set operation
- * picks one (`SELECT 1 UNION SELECT NULL`, `... UNION SELECT '2'`); the
- * branch itself has made them text. Their positions, else -1.
+ * picks one (`SELECT 1 UNION SELECT NULL`, `... UNION SELECT '2'`), or
+ * INSERT … SELECT its target column does; the branch itself has made them
+ * text. Their positions, else -1.
  */
-function untypedLiterals(q: QueryStmt, n: number): number[] {
+export function untypedLiterals(q: QueryStmt, n: number): number[] {
   if (q.kind !== 'select' || q.targets.length !== n || q.targets.some((t) => t.kind !== 'expr')) return new Array<number>(n).fill(-1);
   return q.targets.map((t) => (t.kind === 'expr' && t.expr.kind === 'const' && (t.expr.lit === 'string' || t.expr.lit === 'null') ? t.expr.pos : -1));
 }
