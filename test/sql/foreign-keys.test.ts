@@ -1,0 +1,106 @@
+/**
+ * Foreign keys under concurrency, over the real engine (foreign-keys.ts K3,
+ * txn/manager.ts T7): a child being inserted holds a key-share lock on its
+ * parent row, so the parent's delete waits for it and then sees the child;
+ * a parent being deleted makes a new child wait for the outcome; changes
+ * that keep the parent's key wait for nobody. The single-session rules are
+ * in sql-tests/constraints/foreign_keys.test.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Database } from '../../src/sql/database.ts';
+import type { Session } from '../../src/sql/session.ts';
+import { errorOf } from '../support/sql.ts';
+
+let dir: string;
+let db: Database;
+let a: Session;
+let b: Session;
+
+beforeEach(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'ariesdb-fk-'));
+  db = await Database.open(dir);
+  a = db.session();
+  b = db.session();
+  await a.query('create table parent (id int primary key, name text)');
+  await a.query('create table child (id int primary key, pid int references parent)');
+  await a.query("insert into parent values (1, 'one'), (2, 'two')");
+});
+afterEach(async () => {
+  await db.close().catch(() => {});
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Whether p is still pending after the other session has had time to run. */
+async function pending(p: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  p.then(() => { settled = true; }, () => { settled = true; });
+  await new Promise((r) => setTimeout(r, 50));
+  return !settled;
+}
+
+describe('foreign keys with two sessions', () => {
+  it('a parent delete waits for an uncommitted child, then fails', async () => {
+    await a.query('begin');
+    await a.query('insert into child values (10, 1)');
+    const del = b.query('delete from parent where id = 1');
+    expect(await pending(del)).toBe(true);
+    await a.query('commit');
+    expect((await errorOf(del)).code).toBe('23503');
+    expect((await b.query('select count(*) from parent')).rows).toEqual([[2]]);
+  });
+
+  it('a parent delete goes ahead once the child rolls back', async () => {
+    await a.query('begin');
+    await a.query('insert into child values (10, 1)');
+    const del = b.query('delete from parent where id = 1');
+    expect(await pending(del)).toBe(true);
+    await a.query('rollback');
+    expect((await del).tag).toBe('DELETE 1');
+  });
+
+  it('a new child waits for an uncommitted parent delete and fails once it commits', async () => {
+    await a.query('begin');
+    await a.query('delete from parent where id = 2');
+    const ins = b.query('insert into child values (20, 2)');
+    expect(await pending(ins)).toBe(true);
+    await a.query('commit');
+    expect((await errorOf(ins)).code).toBe('23503');
+  });
+
+  it('a new child goes ahead once the parent delete rolls back', async () => {
+    await a.query('begin');
+    await a.query('delete from parent where id = 2');
+    const ins = b.query('insert into child values (20, 2)');
+    expect(await pending(ins)).toBe(true);
+    await a.query('rollback');
+    expect((await ins).tag).toBe('INSERT 0 1');
+  });
+
+  it('children of one parent do not wait for each other, and a change that keeps the key waits for nobody', async () => {
+    await a.query('begin');
+    await a.query('insert into child values (10, 1)');
+    await b.query('begin');
+    expect((await b.query('insert into child values (11, 1)')).tag).toBe('INSERT 0 1');
+    await b.query('commit');
+    expect((await b.query("update parent set name = 'uno' where id = 1")).tag).toBe('UPDATE 1');
+    // a change of the key still waits for the uncommitted child
+    const upd = b.query('update parent set id = 100 where id = 1');
+    expect(await pending(upd)).toBe(true);
+    await a.query('commit');
+    expect((await errorOf(upd)).code).toBe('23503');
+    expect((await b.query('select id, pid from child order by id')).rows).toEqual([[10, 1], [11, 1]]);
+  });
+
+  it('a child committed in a transaction survives a reopen with its key, and the key is still enforced', async () => {
+    await a.query('insert into child values (10, 1)');
+    await db.close();
+    db = await Database.open(dir);
+    const s = db.session();
+    expect((await errorOf(s.query('delete from parent where id = 1'))).code).toBe('23503');
+    expect((await errorOf(s.query('insert into child values (11, 3)'))).code).toBe('23503');
+    expect((await s.query('delete from parent where id = 2')).tag).toBe('DELETE 1');
+  });
+});
