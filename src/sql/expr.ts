@@ -35,7 +35,7 @@ import { compileSpecial } from './expr-special.ts';
 import { aggResultType, isAggregateName } from './aggregates.ts';
 import { compileFunction } from './functions.ts';
 import { compileBinary, compileNegate, comparatorFor } from './operators.ts';
-import { OID_TYPES, catalogFunction, regclassOid } from './pg-catalog.ts';
+import { OID_TYPES, catalogFunction, regclassOid, relationNames } from './pg-catalog.ts';
 import { parseNumeric } from './numeric.ts';
 import { slotConstant } from './slot-const.ts';
 import { BOOL, INT4, INT8, NUMERIC, TEXT, UNKNOWN, Oid, resolveType, typeDisplayName, type SqlType } from './types.ts';
@@ -286,14 +286,22 @@ export class Binder {
     }
   }
 
-  /** ::oid, ::regclass, ::regtype …: bigints here; a regclass literal names a relation, looked up when planned. */
+  /**
+   * ::oid, ::regclass, ::regtype …: bigints here; a regclass literal names a
+   * relation, looked up when planned. A select-list `x::regclass` of an oid
+   * shows the relation's name, as PostgreSQL prints a regclass (psql's \d
+   * reads `conrelid::regclass`); elsewhere it stays the number, to compare.
+   */
   private oidCast(e: Extract<Expr, { kind: 'cast' }>): Compiled {
     const a = e.arg;
     if (e.type.name === 'regclass' && a.kind === 'const' && a.lit === 'string' && this.env) {
       const oid = regclassOid(String(a.value), this.env.catalog, a.pos);
       return { type: INT8, fn: () => oid, rowFree: true, constant: true };
     }
-    return this.compileAs(a, INT8, 'explicit', () => '');
+    const n = this.compileAs(a, INT8, 'explicit', () => '');
+    if (e.type.name !== 'regclass' || this.clause !== 'SELECT' || !this.env || a.kind === 'const') return n;
+    const names = relationNames(this.env.catalog);
+    return { type: TEXT, fn: (r, c) => { const v = n.fn(r, c); return v === null ? null : names.get(Number(v)) ?? String(v); } };
   }
 
   private column(e: Extract<Expr, { kind: 'column' }>): Compiled {

@@ -44,6 +44,7 @@ import { planFunctionScan } from './srf.ts';
 import { virtualTable } from './pg-catalog.ts';
 import type { PlanQuery } from './select.ts';
 import { errorWithCode } from './sqlerror.ts';
+import { INT8 } from './types.ts';
 import { planRecursive, planWorkTable } from './recursive.ts';
 
 /** A planned FROM item: its columns (slots relative to its own rows) and, once everything is compiled, its plan. */
@@ -245,8 +246,12 @@ function planItem(it: FromItem, base: Binder, planQuery: PlanQuery): Source {
     case 'function': {
       const f = planFunctionScan(it, base.derive('FROM', null, Scope.empty));
       const range = it.alias?.name ?? it.name;
-      const cols = aliasColumns([{ table: range, name: it.alias?.columns[0] ?? (it.alias ? it.alias.name : it.name), type: f.type, index: 0 }], it.alias, range);
-      return { columns: cols, width: 1, names: [range], pushed: null, build: () => f.plan };
+      const own = [{ table: range, name: it.alias?.columns[0] ?? (it.alias ? it.alias.name : it.name), type: f.type, index: 0 }];
+      if (!it.ordinality) return { columns: aliasColumns(own, it.alias, range), width: 1, names: [range], pushed: null, build: () => f.plan };
+      // WITH ORDINALITY: a bigint column numbering the rows from 1.
+      own.push({ table: range, name: it.alias?.columns[1] ?? 'ordinality', type: INT8, index: 1 });
+      const numbered: P.Plan = function* (ctx) { let n = 0; for (const r of f.plan(ctx)) yield [r[0]!, ++n]; };
+      return { columns: aliasColumns(own, it.alias, range), width: 2, names: [range], pushed: null, build: () => P.describe(numbered, f.plan.explain?.label ?? 'Function Scan') };
     }
     case 'join': return planJoin(it, base, planQuery);
     case 'recursive': return planRecursive(it, base, planQuery, aliasColumns);

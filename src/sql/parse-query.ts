@@ -42,6 +42,9 @@ const SVF: Record<string, string> = {
   SVFOP_CURRENT_SCHEMA: 'current_schema',
 };
 
+/** Set-returning functions a SELECT without FROM may call as its only output (srf.ts plans them as a function scan). */
+const SELECT_LIST_SRFS = new Set(['generate_series', 'unnest', 'pg_partition_ancestors']);
+
 const LOCKING: Record<string, string> = {
   LCS_FORUPDATE: 'SELECT FOR UPDATE', LCS_FORNOKEYUPDATE: 'SELECT FOR NO KEY UPDATE', LCS_FORSHARE: 'SELECT FOR SHARE', LCS_FORKEYSHARE: 'SELECT FOR KEY SHARE',
 };
@@ -160,12 +163,21 @@ export class QueryTranslator {
       if (l.LockingClause.waitPolicy && l.LockingClause.waitPolicy !== 'LockWaitBlock') throw unsupported('NOWAIT / SKIP LOCKED');
       locking ??= LOCKING[l.LockingClause.strength] ?? 'SELECT FOR UPDATE';
     }
+    let targets: A.SelectTarget[] = (s.targetList ?? []).map((t: Raw) => this.target(t.ResTarget));
+    let from: A.FromItem[] = (s.fromClause ?? []).map((f: Raw) => this.fromItem(f));
+    const only = targets[0];
+    if (from.length === 0 && targets.length === 1 && only?.kind === 'expr' && only.expr.kind === 'func' && SELECT_LIST_SRFS.has(only.expr.name)) {
+      // `SELECT generate_series(1, 3)`: the one set-returning call of a SELECT without FROM is a function scan.
+      const f = only.expr;
+      from = [{ kind: 'function', name: f.name, args: f.args, alias: { name: f.name, columns: [] }, pos: f.pos }];
+      targets = [{ kind: 'expr', expr: { kind: 'column', table: null, name: f.name, pos: f.pos }, alias: only.alias ?? f.name, pos: only.pos }];
+    }
     return {
       kind: 'select',
       distinct: s.distinctClause !== undefined && on === null,
       distinctOn: on ? on.map((e) => this.expr(e)) : null,
-      targets: (s.targetList ?? []).map((t: Raw) => this.target(t.ResTarget)),
-      from: (s.fromClause ?? []).map((f: Raw) => this.fromItem(f)),
+      targets,
+      from,
       where: s.whereClause ? this.expr(s.whereClause) : null,
       groupBy: (s.groupClause ?? []).map((g: Raw) => {
         if (g.GroupingSet) throw unsupported('GROUPING SETS / ROLLUP / CUBE');
@@ -229,12 +241,12 @@ export class QueryTranslator {
         if (!e.alias) throw new DbError('syntax_error', 'subquery in FROM must have an alias');
         return { kind: 'subquery', query: this.query(e.subquery.SelectStmt), alias: this.alias(e.alias), pos: -1 };
       case 'RangeFunction': {
-        if (e.lateral || e.ordinality || e.is_rowsfrom || (e.functions as Raw[]).length !== 1) throw unsupported('this function in FROM');
+        if (e.lateral || e.is_rowsfrom || (e.functions as Raw[]).length !== 1) throw unsupported('this function in FROM');
         const call = e.functions[0].List.items[0];
         if (!call.FuncCall) throw unsupported('this function in FROM');
         const f = this.expr(call);
         if (f.kind !== 'func') throw unsupported('this function in FROM');
-        return { kind: 'function', name: f.name, args: f.args, alias: this.alias(e.alias), pos: f.pos };
+        return { kind: 'function', name: f.name, args: f.args, alias: this.alias(e.alias), pos: f.pos, ...(e.ordinality ? { ordinality: true } : {}) };
       }
       case 'JoinExpr': {
         const types: Record<string, 'inner' | 'left' | 'right' | 'full'> = { JOIN_INNER: 'inner', JOIN_LEFT: 'left', JOIN_RIGHT: 'right', JOIN_FULL: 'full' };

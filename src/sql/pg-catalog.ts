@@ -25,6 +25,7 @@ import type { Value } from './api.ts';
 import type { FromItem } from './ast.ts';
 import { tableInfo, type Catalog, type TableDef } from './catalog.ts';
 import { exprToSql } from './deparse.ts';
+import { foreignKeyText } from './foreign-keys.ts';
 import type { Compiled, ExecCtx } from './expr.ts';
 import { sessionSettingList } from './settings.ts';
 import {
@@ -57,17 +58,23 @@ function cols(spec: string): VirtualTable['columns'] {
 
 const empty = (): Rec[] => [];
 
-/** A table's constraints as pg_constraint has them: primary key, unique constraints (their `_key` indexes), checks. */
-interface ConstraintRow { oid: number; name: string; type: 'p' | 'u' | 'c'; table: TableDef; index: number | null; def: string }
+/** A table's constraints as pg_constraint has them: primary key, unique constraints (their `_key` indexes), checks, foreign keys. */
+interface ConstraintRow { oid: number; name: string; type: 'p' | 'u' | 'c' | 'f'; table: TableDef; index: number | null; def: string; refTable: number }
 
-function constraintsOf(t: TableDef): ConstraintRow[] {
+function constraintsOf(t: TableDef, cat: Catalog): ConstraintRow[] {
   const out: ConstraintRow[] = [];
   const colList = (cs: readonly number[]): string => cs.map((c) => quoteIdent(t.columns[c]!.name)).join(', ');
   t.indexes.forEach((ix, k) => {
-    if (ix.primary) out.push({ oid: 0, name: ix.name, type: 'p', table: t, index: indexOid(t, k), def: `PRIMARY KEY (${colList(ix.columns)})` });
-    else if (ix.unique && ix.name.endsWith('_key')) out.push({ oid: 0, name: ix.name, type: 'u', table: t, index: indexOid(t, k), def: `UNIQUE (${colList(ix.columns)})` });
+    if (ix.primary) out.push({ oid: 0, name: ix.name, type: 'p', table: t, index: indexOid(t, k), def: `PRIMARY KEY (${colList(ix.columns)})`, refTable: 0 });
+    else if (ix.unique && ix.name.endsWith('_key')) out.push({ oid: 0, name: ix.name, type: 'u', table: t, index: indexOid(t, k), def: `UNIQUE (${colList(ix.columns)})`, refTable: 0 });
   });
-  for (const c of t.checks) out.push({ oid: 0, name: c.name, type: 'c', table: t, index: null, def: `CHECK (${unwrap(exprToSql(c.expr))})` });
+  for (const c of t.checks) out.push({ oid: 0, name: c.name, type: 'c', table: t, index: null, def: `CHECK (${unwrap(exprToSql(c.expr))})`, refTable: 0 });
+  for (const fk of t.foreignKeys) {
+    const parent = cat.table(fk.refTable);
+    if (!parent) continue;
+    const k = parent.indexes.findIndex((x) => x.name === fk.refIndex);
+    out.push({ oid: 0, name: fk.name, type: 'f', table: t, index: k >= 0 ? indexOid(parent, k) : null, def: foreignKeyText(fk, t, parent), refTable: parent.oid });
+  }
   return out.map((c, k) => ({ ...c, oid: constraintOid(t, k) }));
 }
 
@@ -121,7 +128,9 @@ const VIRTUAL: Record<string, VirtualTable> = {
         relforcerowsecurity: false, relispopulated: true, relreplident: 'd', relispartition: false,
       });
       for (const t of cat.all()) {
-        out.push({ ...base(t.oid, t.name, 'r', AM_HEAP), relhasindex: t.indexes.length > 0, relnatts: t.columns.length, relchecks: t.checks.length });
+        // PostgreSQL's foreign keys are triggers on both tables; psql shows them only where relhastriggers is set.
+        const triggers = t.foreignKeys.length > 0 || cat.referencing(t.oid).length > 0;
+        out.push({ ...base(t.oid, t.name, 'r', AM_HEAP), relhasindex: t.indexes.length > 0, relnatts: t.columns.length, relchecks: t.checks.length, relhastriggers: triggers });
         t.indexes.forEach((ix, k) => out.push({ ...base(indexOid(t, k), ix.name, 'i', AM_BTREE), relnatts: ix.columns.length }));
       }
       for (const s of cat.allSequences()) out.push({ ...base(s.oid, s.name, 'S', 0), relnatts: 3 });
@@ -173,9 +182,9 @@ const VIRTUAL: Record<string, VirtualTable> = {
   pg_constraint: {
     columns: cols(`oid:oid conname:name connamespace:oid contype:char condeferrable:bool condeferred:bool convalidated:bool
       conrelid:oid contypid:oid conindid:oid conparentid:oid confrelid:oid conislocal:bool coninhcount:int4 connoinherit:bool conkey:text`),
-    rows: (cat) => cat.all().flatMap((t) => constraintsOf(t).map((c) => ({
+    rows: (cat) => cat.all().flatMap((t) => constraintsOf(t, cat).map((c) => ({
       oid: c.oid, conname: c.name, connamespace: NS_PUBLIC, contype: c.type, condeferrable: false, condeferred: false, convalidated: true,
-      conrelid: t.oid, contypid: 0, conindid: c.index ?? 0, conparentid: 0, confrelid: 0, conislocal: true, coninhcount: 0, connoinherit: false,
+      conrelid: t.oid, contypid: 0, conindid: c.index ?? 0, conparentid: 0, confrelid: c.refTable, conislocal: true, coninhcount: 0, connoinherit: false,
     }))),
   },
   pg_am: {
@@ -331,7 +340,7 @@ export function catalogFunction(name: string, args: readonly Compiled[], cat: Ca
       if (args.length < 1 || args.length > 2) return null;
       const f = args[0]!.fn;
       const defs = new Map<number, string>();
-      for (const t of cat.all()) for (const c of constraintsOf(t)) defs.set(c.oid, c.def);
+      for (const t of cat.all()) for (const c of constraintsOf(t, cat)) defs.set(c.oid, c.def);
       return { type: TEXT, fn: (r, c) => { const v = f(r, c); return v === null ? null : defs.get(Number(v)) ?? null; } };
     }
     case 'pg_get_viewdef': {
@@ -362,6 +371,18 @@ export function regclassOid(text: string, cat: Catalog, pos: number): number {
   const owner = cat.tableOfIndex(name);
   if (owner) return indexOid(owner, owner.indexes.findIndex((i) => i.name === name));
   throw new DbError('undefined_table', `relation "${text}" does not exist`, pos >= 0 ? { position: pos + 1 } : {});
+}
+
+/** oid → relation name, as regclass prints (quoted where needed); null for an oid that names nothing. */
+export function relationNames(cat: Catalog): Map<number, string> {
+  const m = new Map<number, string>();
+  for (const t of cat.all()) {
+    m.set(t.oid, quoteIdent(t.name));
+    t.indexes.forEach((ix, k) => m.set(indexOid(t, k), quoteIdent(ix.name)));
+  }
+  for (const s of cat.allSequences()) m.set(s.oid, quoteIdent(s.name));
+  for (const v of cat.allViews()) m.set(v.oid, quoteIdent(v.name));
+  return m;
 }
 
 /** Type names that are oids in PostgreSQL: values of these casts are bigints here. */

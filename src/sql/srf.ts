@@ -2,7 +2,9 @@
  * Set-returning functions in FROM: generate_series(start, stop [, step])
  * over integers, numerics and timestamps (with an interval step), as
  * PostgreSQL's: an empty result when the range runs the other way, 22023
- * when the step is zero; and unnest() of an array in its text form.
+ * when the step is zero; unnest() of an array in its text form; and
+ * pg_partition_ancestors(), empty (no partitioned tables). A SELECT without
+ * FROM whose only output is one of these calls is planned as this scan.
  */
 import { DbError } from '../errors/index.ts';
 import type { FromItem } from './ast.ts';
@@ -28,6 +30,10 @@ export function planFunctionScan(it: Extract<FromItem, { kind: 'function' }>, bi
       if (v !== null) for (const e of parseArray(v as string)) yield [e];
     };
     return { plan: P.describe(plan, 'Function Scan on unnest'), type: TEXT };
+  }
+  if (it.name === 'pg_partition_ancestors' && args.length === 1) {
+    // No partitioned tables here: no relation has ancestors, and psql's \d asks only to union them with the table itself.
+    return { plan: P.describe(() => [], 'Function Scan on pg_partition_ancestors'), type: INT8 };
   }
   if (it.name !== 'generate_series') {
     throw new DbError('feature_not_supported', `function ${it.name} in FROM is not supported`, { position: it.pos + 1 });

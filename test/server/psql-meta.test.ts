@@ -62,6 +62,28 @@ describe.skipIf(!hasPsql)('psql meta-commands', () => {
     expect(missing.stderr).toBe('Did not find any relation named "nosuch".\n');
   });
 
+  it('\\d shows a table\'s foreign keys and the keys that reference it, as PostgreSQL 15 prints them', async () => {
+    const setup = await psql(['-q', '-c', 'CREATE TABLE fk_parent (id int PRIMARY KEY, name text UNIQUE)', '-c',
+      'CREATE TABLE fk_child (id int PRIMARY KEY, pid int REFERENCES fk_parent ON DELETE CASCADE, pname text REFERENCES fk_parent (name))']);
+    expect(setup).toEqual({ code: 0, stdout: '', stderr: '' });
+    const child = await psql(['-c', '\\d fk_child']);
+    expect(child.stderr).toBe('');
+    expect(child.stdout.split('\n').slice(-5)).toEqual([
+      'Foreign-key constraints:',
+      '    "fk_child_pid_fkey" FOREIGN KEY (pid) REFERENCES fk_parent(id) ON DELETE CASCADE',
+      '    "fk_child_pname_fkey" FOREIGN KEY (pname) REFERENCES fk_parent(name)',
+      '', '',
+    ]);
+    const parent = await psql(['-c', '\\d fk_parent']);
+    expect(parent.stderr).toBe('');
+    expect(parent.stdout.split('\n').slice(-5)).toEqual([
+      'Referenced by:',
+      '    TABLE "fk_child" CONSTRAINT "fk_child_pid_fkey" FOREIGN KEY (pid) REFERENCES fk_parent(id) ON DELETE CASCADE',
+      '    TABLE "fk_child" CONSTRAINT "fk_child_pname_fkey" FOREIGN KEY (pname) REFERENCES fk_parent(name)',
+      '', '',
+    ]);
+  });
+
   it('\\d+ adds storage, compression, statistics target, description and the access method', async () => {
     const setup = await psql(['-q', '-c', `CREATE TABLE wide (a smallint, b bigint NOT NULL DEFAULT 7, c boolean, d date, e timestamp,
       f timestamptz, g bytea, h float8, i real, j char(3), k interval, l text DEFAULT 'x', m serial, n varchar, o numeric,
