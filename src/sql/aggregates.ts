@@ -2,19 +2,22 @@
  * Aggregate functions: their result types (PostgreSQL's: count → bigint;
  * sum(int2/int4) → bigint, sum(int8/numeric) → numeric, sum(float) → the
  * float; avg(integers/numeric) → numeric, avg(float) → double precision;
- * min/max → the argument's type) and accumulators, one per group.
+ * min/max → the argument's type; variance/stddev and their _samp/_pop
+ * forms → numeric, or double precision for floats) and accumulators, one
+ * per group.
  * DISTINCT wraps an accumulator with a set of seen values (by hash key).
  */
 import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import type { AggSpec, Compiled } from './expr.ts';
-import { decAdd, decDiv, decFromInt, decFromText, decToText, type Dec } from './numeric.ts';
+import { decAdd, decDiv, decFromInt, decFromText, decMul, decSqrtScale, decSub, decToText, type Dec } from './numeric.ts';
 import { comparatorFor, hashKeyFor } from './operators.ts';
 import { BOOL, FLOAT8, INT8, NUMERIC, Oid, TEXT, int8Of, isFloat, isInt, isString, toBig, typeDisplayName, formatValue, type SqlType } from './types.ts';
 import { formatArray } from './text-array.ts';
 import { compareKeys } from './plan.ts';
 
-const AGGREGATES = new Set(['count', 'sum', 'min', 'max', 'avg', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg']);
+const SPREAD = new Set(['variance', 'var_samp', 'var_pop', 'stddev', 'stddev_samp', 'stddev_pop']);
+const AGGREGATES = new Set(['count', 'sum', 'min', 'max', 'avg', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', ...SPREAD]);
 export const isAggregateName = (name: string): boolean => AGGREGATES.has(name);
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
@@ -39,7 +42,7 @@ export function aggResultType(name: string, args: readonly Compiled[], star: boo
       if (t.oid === Oid.INT8 || t.oid === Oid.NUMERIC) return NUMERIC;
       if (isFloat(t.oid) || t.oid === Oid.INTERVAL) return { oid: t.oid, typmod: -1 };
       throw bad();
-    case 'avg':
+    case 'avg': case 'variance': case 'var_samp': case 'var_pop': case 'stddev': case 'stddev_samp': case 'stddev_pop':
       if (isInt(t.oid) || t.oid === Oid.NUMERIC) return NUMERIC;
       if (isFloat(t.oid)) return FLOAT8;
       throw bad();
@@ -126,6 +129,8 @@ function baseFactory(spec: AggSpec): () => Accumulator {
         return () => { let s = 0, n = 0; return { add: (v) => { if (v !== null) { s += v as number; n++; } }, result: () => (n === 0 ? null : s / n) }; };
       }
       return decimalSum(argType!, true);
+    case 'variance': case 'var_samp': case 'var_pop': case 'stddev': case 'stddev_samp': case 'stddev_pop':
+      return spread(spec.name, isFloat(argType!.oid));
     case 'bool_and': case 'every':
       return () => { let r: boolean | null = null; return { add: (v) => { if (v !== null) r = (r ?? true) && (v as boolean); }, result: () => r }; };
     case 'bool_or':
@@ -152,6 +157,53 @@ function baseFactory(spec: AggSpec): () => Accumulator {
       };
     }
   }
+}
+
+/**
+ * Variance and standard deviation, computed as PostgreSQL computes them: for
+ * floats by the Youngs–Cramer update (float8_accum), for integers and
+ * numerics exactly, (n·Σx² − (Σx)²) / (n·(n−1)) (or n² for the population
+ * forms) at numeric division's scale, the root at that same scale. One row
+ * has no sample variance (NULL); the population one is 0.
+ */
+function spread(name: string, float: boolean): () => Accumulator {
+  const sample = !name.endsWith('_pop');
+  const root = name.startsWith('stddev');
+  if (float) {
+    return () => {
+      let n = 0, sx = 0, sxx = 0;
+      return {
+        add: (v) => {
+          if (v === null) return;
+          const x = v as number;
+          n++; sx += x;
+          if (n > 1) { const d = x * n - sx; sxx += (d * d) / (n * (n - 1)); }
+        },
+        result: () => {
+          if (n === 0 || (sample && n === 1)) return null;
+          const r = sxx / (sample ? n - 1 : n);
+          return root ? Math.sqrt(r) : r;
+        },
+      };
+    };
+  }
+  return () => {
+    let n = 0, sx: Dec = { u: 0n, s: 0 }, sxx: Dec = { u: 0n, s: 0 };
+    return {
+      add: (v) => {
+        if (v === null) return;
+        const x = typeof v === 'string' ? decFromText(v) : decFromInt(v as number | bigint);
+        n++; sx = decAdd(sx, x); sxx = decAdd(sxx, decMul(x, x));
+      },
+      result: () => {
+        if (n === 0 || (sample && n === 1)) return null;
+        const num = decSub(decMul(decFromInt(n), sxx), decMul(sx, sx));
+        if (num.u <= 0n) return '0';
+        const q = decDiv(num, decFromInt(sample ? n * (n - 1) : n * n));
+        return decToText(root ? decSqrtScale(q, q.s) : q);
+      },
+    };
+  };
 }
 
 /** Exact sums (of integers in bigint arithmetic, of numerics as decimals); avg divides with numeric's scale rules. */

@@ -277,12 +277,29 @@ export class Binder {
       case 'func': {
         if (isAggregateName(e.name)) return this.aggregate(e);
         if (e.filter) throw new DbError('wrong_object_type', `FILTER specified, but ${e.name} is not an aggregate function`, at(e.pos));
-        const args = e.args.map((a) => this.compile(a));
+        const args = this.functionArgs(e);
         const cf = this.env ? catalogFunction(e.name, args, this.env.catalog, e.pos) : null;
         if (cf) return cf;
         return compileFunction(e.name, args, e.pos);
       }
       default: return compileSpecial(this, e);
+    }
+  }
+
+  /**
+   * A call's arguments. An ungrouped column in them (42803) is reported only
+   * for a function that exists: `stddev_x(col)` in a grouped query is 42883,
+   * as in PostgreSQL, which looks the function up before checking grouping.
+   */
+  private functionArgs(e: Extract<Expr, { kind: 'func' }>): Compiled[] {
+    try {
+      return e.args.map((a) => this.compile(a));
+    } catch (err) {
+      if (!(err instanceof DbError) || err.code !== '42803' || !this.grouping) throw err;
+      const loose = this.derive(this.clause, null, this.grouping.input.scope);
+      const args = e.args.map((a) => loose.compile(a));
+      if (!(this.env && catalogFunction(e.name, args, this.env.catalog, e.pos))) compileFunction(e.name, args, e.pos); // 42883 if there is none
+      throw err;
     }
   }
 

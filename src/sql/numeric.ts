@@ -125,6 +125,25 @@ export function divScale(a: Dec, b: Dec, rscale: number): Dec {
   return { u: divRound(n, d), s: rscale };
 }
 
+/** The square root of a non-negative `a`, rounded half up to `rscale` digits after the point. */
+export function decSqrtScale(a: Dec, rscale: number): Dec {
+  // sqrt(a.u / 10^a.s) * 10^(rscale+1) = sqrt(a.u * 10^(2*rscale + 2 - a.s)): one extra digit to round on.
+  const e = 2 * rscale + 2 - a.s;
+  const n = e >= 0 ? a.u * pow10(e) : a.u / pow10(-e);
+  return { u: (isqrt(n) + 5n) / 10n, s: rscale };
+}
+
+/** floor(sqrt(n)) by Newton's method from a power of two above the root. */
+function isqrt(n: bigint): bigint {
+  if (n < 2n) return n;
+  let x = 1n << BigInt(Math.ceil(n.toString(2).length / 2));
+  for (;;) {
+    const y = (x + n / x) >> 1n;
+    if (y >= x) return x;
+    x = y;
+  }
+}
+
 export function decMod(a: Dec, b: Dec): Dec {
   if (b.u === 0n) throw divByZero();
   const [x, y, s] = align(a, b);
