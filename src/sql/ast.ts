@@ -59,9 +59,14 @@ export type Expr =
   | { readonly kind: 'distinct_from'; readonly left: Expr; readonly right: Expr; readonly negated: boolean; readonly pos: number }
   /**
    * A subquery: scalar `(SELECT …)`, EXISTS, `a [NOT] IN (SELECT …)` (test 'in'),
-   * `a op ANY/ALL (SELECT …)`, or ARRAY(SELECT …) (text-array.ts).
+   * `a op ANY/ALL (SELECT …)`, ARRAY(SELECT …) (text-array.ts), or `(a, b) op
+   * (SELECT x, y …)` (test 'rowcompare'). With `row`, the left side is that row
+   * (`(a, b) IN (SELECT x, y …)`) and `arg` is null.
    */
-  | { readonly kind: 'subquery'; readonly test: 'scalar' | 'exists' | 'in' | 'any' | 'all' | 'array'; readonly arg: Expr | null; readonly op: string; readonly query: QueryStmt; readonly pos: number };
+  | {
+    readonly kind: 'subquery'; readonly test: 'scalar' | 'exists' | 'in' | 'any' | 'all' | 'array' | 'rowcompare'; readonly arg: Expr | null;
+    readonly row?: readonly Expr[]; readonly op: string; readonly query: QueryStmt; readonly pos: number;
+  };
 
 export type ExprKind = Expr['kind'];
 

@@ -40,6 +40,8 @@ export function exprToSql(e: Expr): string {
       return `${e.name}(${e.star ? '*' : e.args.map(exprToSql).join(', ')}) OVER (${parts.join(' ')})`;
     }
     case 'subquery': {
+      const left = e.row ? `ROW(${e.row.map(exprToSql).join(', ')})` : e.arg ? exprToSql(e.arg) : '';
+      if (e.row) return `(${left} ${e.test === 'in' ? '=' : e.op} ${e.test === 'rowcompare' ? '' : e.test === 'in' ? 'ANY ' : e.test.toUpperCase() + ' '}(SubPlan))`;
       const test = e.test === 'exists' ? 'EXISTS ' : e.test === 'array' ? 'ARRAY' : e.test === 'in' ? `${exprToSql(e.arg!)} IN ` : e.test === 'scalar' ? '' : `${exprToSql(e.arg!)} ${e.op} ${e.test.toUpperCase()} `;
       return `(${test}(SubPlan))`;
     }

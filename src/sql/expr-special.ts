@@ -173,6 +173,80 @@ function inList(b: Binder, e: Extract<Expr, { kind: 'in_list' }>): Compiled {
   } };
 }
 
+type RunRows = <T>(row: Row, ctx: ExecCtx, consume: (rows: Iterable<Row>) => T) => T;
+
+/**
+ * A row against a subquery's rows: `(a, b) [NOT] IN (SELECT x, y …)`, `… op
+ * ANY/ALL (…)`, `(a, b) op (SELECT x, y …)`. Rows compare as PostgreSQL's
+ * RowCompareExpr: = is the AND of the fields' =, <> the OR of their <>, an
+ * ordering decided by the first unequal pair, NULL where a NULL decides.
+ */
+function rowSubquery(b: Binder, e: Extract<Expr, { kind: 'subquery' }>, row: readonly Expr[], types: readonly SqlType[], cached: RunRows): Compiled {
+  if (types.length !== row.length) throw new DbError('syntax_error', `subquery has too ${types.length > row.length ? 'many' : 'few'} columns`, at(e.pos));
+  const n = row.length;
+  const op = e.test === 'in' ? '=' : e.op;
+  const ordering = ['<', '<=', '>', '>='].includes(op);
+  if (!ordering && op !== '=' && op !== '<>') {
+    throw new DbError('undefined_function', `could not determine interpretation of row comparison operator ${op}`, at(e.pos));
+  }
+  const left: Value[] = new Array(row.length), right: Value[] = new Array(row.length);
+  const args = row.map((x, i) => {
+    const c = b.compile(x);
+    return c.type.oid === Oid.UNKNOWN ? c.retype!(types[i]!, 'implicit') : c;
+  });
+  const pair = (o: string, i: number): Fn => {
+    const t = compileBinary(o, { type: args[i]!.type, fn: () => left[i]! }, { type: types[i]!, fn: () => right[i]! }, e.pos);
+    if (t.type.oid !== Oid.BOOL) throw new DbError('datatype_mismatch', `row comparison operator must yield type boolean, not type ${typeDisplayName(t.type)}`, at(e.pos));
+    return t.fn;
+  };
+  const eq = row.map((_, i) => pair('=', i));
+  const strict = ordering ? row.map((_, i) => pair(op[0]!, i)) : [];
+  const last = ordering ? pair(op, row.length - 1) : null;
+  const compare = (ctx: ExecCtx): boolean | null => {
+    if (op === '=' || op === '<>') {
+      let sawNull = false;
+      for (const f of eq) {
+        const v = f([], ctx);
+        if (v === null) sawNull = true;
+        else if (v === false) return op === '<>';
+      }
+      return sawNull ? null : op === '=';
+    }
+    for (let i = 0; i < row.length - 1; i++) {
+      const v = eq[i]!([], ctx);
+      if (v === null) return null;
+      if (v === false) return strict[i]!([], ctx) as boolean | null;
+    }
+    return last!([], ctx) as boolean | null;
+  };
+  const argFns = args.map((a) => a.fn);
+  const load = (r: Row, c: ExecCtx): void => { for (let i = 0; i < argFns.length; i++) left[i] = argFns[i]!(r, c); };
+  const take = (x: Row): void => { for (let i = 0; i < right.length; i++) right[i] = x[i]!; };
+  if (e.test === 'rowcompare') {
+    return { type: BOOL, fn: (r, c) => {
+      const rows = cached(r, c, (it) => { const out: Row[] = []; for (const x of it) { out.push(x.slice(0, n)); if (out.length > 1) throw new DbError('cardinality_violation', 'more than one row returned by a subquery used as an expression'); } return out; });
+      if (rows.length === 0) return null;
+      load(r, c);
+      take(rows[0]!);
+      return compare(c);
+    } };
+  }
+  const all = e.test === 'all';
+  return { type: BOOL, fn: (r, c) => {
+    const rows = cached(r, c, (it) => { const out: Row[] = []; for (const x of it) out.push(x.slice(0, n)); return out; }); // plans may reuse a row array
+    if (rows.length === 0) return all;
+    load(r, c);
+    let sawNull = false;
+    for (const x of rows) {
+      take(x);
+      const res = compare(c);
+      if (res === null) sawNull = true;
+      else if (res !== all) return !all;
+    }
+    return sawNull ? null : all;
+  } };
+}
+
 function subquery(b: Binder, e: Extract<Expr, { kind: 'subquery' }>): Compiled {
   if (!b.env) throw new DbError('feature_not_supported', 'subqueries are not supported here', at(e.pos));
   if (b.clause === 'DEFAULT' || b.clause === 'CHECK') {
@@ -188,7 +262,7 @@ function subquery(b: Binder, e: Extract<Expr, { kind: 'subquery' }>): Compiled {
     ctx.outer[level] = row;
     try { return consume(sub.run(ctx)); } finally { ctx.outer[level] = saved!; }
   };
-  const cached = <T>(row: Row, ctx: ExecCtx, consume: (rows: Iterable<Row>) => T): T => {
+  const cached: RunRows = <T>(row: Row, ctx: ExecCtx, consume: (rows: Iterable<Row>) => T): T => {
     if (correlated) return withRows(row, ctx, consume);
     if (ctx.cache.has(key)) return ctx.cache.get(key) as T;
     const v = withRows(row, ctx, consume);
@@ -198,6 +272,7 @@ function subquery(b: Binder, e: Extract<Expr, { kind: 'subquery' }>): Compiled {
   if (e.test === 'exists') {
     return { type: BOOL, fn: (r, c) => cached(r, c, (rows) => { for (const _ of rows) return true; return false; }) };
   }
+  if (e.row) return rowSubquery(b, e, e.row, sub.types, cached);
   if (sub.types.length !== 1) {
     throw new DbError('syntax_error', sub.types.length > 1 ? 'subquery has too many columns' : 'subquery must return only one column', at(e.pos));
   }

@@ -408,6 +408,7 @@ export class QueryTranslator {
       case 'ANY_SUBLINK': case 'ALL_SUBLINK': {
         const op = e.operName ? str(e.operName[e.operName.length - 1]) : '=';
         const test = e.subLinkType === 'ALL_SUBLINK' ? 'all' : e.operName ? 'any' : 'in';
+        if (e.testexpr.RowExpr) return { kind: 'subquery', test, arg: null, row: this.rowItems(e.testexpr), op: op === '!=' ? '<>' : op, query, pos };
         return { kind: 'subquery', test, arg: this.expr(e.testexpr), op: op === '!=' ? '<>' : op, query, pos };
       }
       case 'ARRAY_SUBLINK': return { kind: 'subquery', test: 'array', arg: null, op: '', query, pos };
@@ -427,6 +428,13 @@ export class QueryTranslator {
    * field twice, so a volatile call in one is refused.
    */
   private rowComparison(op: string, lraw: Raw, rraw: Raw, pos: number): A.Expr {
+    if (lraw.RowExpr && rraw.SubLink?.subLinkType === 'EXPR_SUBLINK') {
+      // (a, b) op (SELECT x, y …): one row compared field by field (expr-special.ts).
+      if (!['=', '<>', '<', '<=', '>', '>='].includes(op)) {
+        throw new DbError('undefined_function', `could not determine interpretation of row comparison operator ${op}`, { position: pos + 1 });
+      }
+      return { kind: 'subquery', test: 'rowcompare', arg: null, row: this.rowItems(lraw), op, query: this.query(rraw.SubLink.subselect.SelectStmt), pos };
+    }
     if (!lraw.RowExpr || !rraw.RowExpr) {
       if ((rraw.SubLink ?? lraw.SubLink) !== undefined) throw unsupported('a row comparison with a subquery', pos);
       throw new DbError('undefined_function', `operator does not exist: a row ${op} a single value`, { position: pos + 1 });

@@ -280,7 +280,7 @@ export function hasAggregate(e: Expr): boolean {
     case 'case': return (e.operand !== null && hasAggregate(e.operand)) || e.whens.some((w) => hasAggregate(w.when) || hasAggregate(w.then)) || (e.otherwise !== null && hasAggregate(e.otherwise));
     case 'like': return hasAggregate(e.arg) || hasAggregate(e.pattern);
     case 'in_list': return hasAggregate(e.arg) || e.list.some(hasAggregate);
-    case 'subquery': return e.arg !== null && hasAggregate(e.arg);
+    case 'subquery': return (e.arg !== null && hasAggregate(e.arg)) || (e.row ?? []).some(hasAggregate);
     // The window's own function is not an aggregate of the query; aggregates in its arguments are.
     case 'window': return e.args.some(hasAggregate) || e.partition.some(hasAggregate) || e.order.some((o) => hasAggregate(o.expr));
     default: return false;
