@@ -121,6 +121,11 @@ export interface SelectStmt {
   readonly from: readonly FromItem[];
   readonly where: Expr | null;
   readonly groupBy: readonly Expr[];
+  /**
+   * GROUPING SETS / ROLLUP / CUBE, expanded: each set lists indexes into
+   * groupBy (the empty set groups everything). Absent for a plain GROUP BY.
+   */
+  readonly groupingSets?: readonly (readonly number[])[];
   readonly having: Expr | null;
   readonly orderBy: readonly OrderItem[];
   readonly limit: Expr | null;

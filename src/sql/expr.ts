@@ -36,6 +36,7 @@ import { aggResultType, isAggregateName } from './aggregates.ts';
 import { compileFunction } from './functions.ts';
 import { compileBinary, compileNegate, comparatorFor } from './operators.ts';
 import { OID_TYPES, catalogFunction, regclassOid, relationNames } from './pg-catalog.ts';
+import { errorWithCode } from './sqlerror.ts';
 import { parseNumeric } from './numeric.ts';
 import { slotConstant } from './slot-const.ts';
 import { BOOL, INT4, INT8, NUMERIC, TEXT, UNKNOWN, Oid, resolveType, typeDisplayName, type SqlType } from './types.ts';
@@ -148,7 +149,16 @@ export interface AggOrderKey {
 export class Grouping {
   readonly aggs: AggSpec[] = [];
   private readonly aggKeys: string[] = [];
-  constructor(readonly input: Binder, readonly keys: readonly { key: string; compiled: Compiled }[]) {}
+  /**
+   * `sets`: with GROUPING SETS, each set's key indexes; the grouped row then
+   * holds the number of its set at `setSlot` (the last key), for GROUPING().
+   */
+  constructor(readonly input: Binder, readonly keys: readonly { key: string; compiled: Compiled }[],
+    readonly sets: readonly (readonly number[])[] | null = null) {}
+
+  get setSlot(): number {
+    return this.keys.length - 1;
+  }
 
   /** Registers an aggregate call (deduplicated) and returns its output slot. */
   addAgg(key: string, spec: AggSpec): number {
@@ -276,6 +286,7 @@ export class Binder {
         return this.windows.add(e, this);
       case 'func': {
         if (isAggregateName(e.name)) return this.aggregate(e);
+        if (e.name === 'grouping') return this.groupingCall(e);
         if (e.filter) throw new DbError('wrong_object_type', `FILTER specified, but ${e.name} is not an aggregate function`, at(e.pos));
         const args = this.functionArgs(e);
         const cf = this.env ? catalogFunction(e.name, args, this.env.catalog, e.pos) : null;
@@ -346,6 +357,24 @@ export class Binder {
     }
     if (e.table !== null) throw new DbError('undefined_table', `missing FROM-clause entry for table "${e.table}"`, at(e.pos));
     throw new DbError('undefined_column', `column "${e.name}" does not exist`, at(e.pos));
+  }
+
+  /** GROUPING(a, b, …): a bit per argument, most significant first, set where the row's grouping set leaves it out. */
+  private groupingCall(e: Extract<Expr, { kind: 'func' }>): Compiled {
+    const g = this.grouping;
+    const bad = (pos: number): DbError => new DbError('grouping_error', 'arguments to GROUPING must be grouping expressions of the associated query level', at(pos));
+    if (!g || e.args.length === 0) throw bad(exprPos(e.args[0] ?? e));
+    if (e.args.length > 31) throw errorWithCode('54023', 'GROUPING must have fewer than 32 arguments', at(e.pos));
+    const idxs = e.args.map((a) => {
+      const i = g.keys.findIndex((x) => x.key === g.input.keyOf(a));
+      if (i < 0) throw bad(exprPos(a));
+      return i;
+    });
+    const sets = g.sets;
+    if (!sets) return { type: INT4, fn: () => 0 };
+    const slotIx = g.setSlot;
+    const masks = sets.map((set) => idxs.reduce((m, i) => (m << 1) | (set.includes(i) ? 0 : 1), 0));
+    return { type: INT4, fn: (r) => masks[r[slotIx] as number]! };
   }
 
   private aggregate(e: Extract<Expr, { kind: 'func' }>): Compiled {

@@ -157,7 +157,6 @@ export class QueryTranslator {
     }
     // Plain DISTINCT arrives as a list holding one empty node; DISTINCT ON as its expressions.
     const on = s.distinctClause && Object.keys(s.distinctClause[0] ?? {}).length > 0 ? s.distinctClause as Raw[] : null;
-    if (s.groupingSets) throw unsupported('GROUPING SETS');
     let locking: string | null = null;
     for (const l of s.lockingClause ?? []) {
       if (l.LockingClause.waitPolicy && l.LockingClause.waitPolicy !== 'LockWaitBlock') throw unsupported('NOWAIT / SKIP LOCKED');
@@ -179,13 +178,52 @@ export class QueryTranslator {
       targets,
       from,
       where: s.whereClause ? this.expr(s.whereClause) : null,
-      groupBy: (s.groupClause ?? []).map((g: Raw) => {
-        if (g.GroupingSet) throw unsupported('GROUPING SETS / ROLLUP / CUBE');
-        return this.expr(g);
-      }),
+      ...this.groupClause(s.groupClause ?? []),
       having: s.havingClause ? this.expr(s.havingClause) : null,
       orderBy, limit, offset, locking,
     };
+  }
+
+  /**
+   * GROUP BY: plain expressions, or grouping sets expanded as PostgreSQL
+   * does: the list is the cross product of its items; an expression is one
+   * set of itself, ROLLUP(e1, …, en) the n+1 prefixes (longest first), CUBE
+   * every subset, GROUPING SETS the union of its items' sets, () the empty
+   * set; a parenthesised list is one element of several expressions.
+   */
+  private groupClause(items: Raw[]): { groupBy: A.Expr[]; groupingSets?: number[][] } {
+    const groupBy: A.Expr[] = [];
+    const add = (n: Raw): number[] => (n.RowExpr ? this.rowItems(n) : [this.expr(n)]).map((e) => groupBy.push(e) - 1);
+    const setsOf = (n: Raw): number[][] => {
+      const g = n.GroupingSet;
+      if (!g) return [add(n)];
+      const content = (g.content ?? []) as Raw[];
+      switch (g.kind) {
+        case 'GROUPING_SET_EMPTY': return [[]];
+        case 'GROUPING_SET_SIMPLE': return [content.flatMap(add)];
+        case 'GROUPING_SET_SETS': return content.flatMap(setsOf);
+        case 'GROUPING_SET_ROLLUP': {
+          const els = content.map(add);
+          return els.map((_, i) => els.slice(0, els.length - i).flat()).concat([[]]);
+        }
+        case 'GROUPING_SET_CUBE': {
+          const els = content.map(add);
+          if (els.length > 12) throw new DbError('program_limit_exceeded', 'CUBE is limited to 12 elements', { position: this.loc(g.location) + 1 });
+          const out: number[][] = [];
+          for (let mask = (1 << els.length) - 1; mask >= 0; mask--) out.push(els.filter((_, i) => mask & (1 << (els.length - 1 - i))).flat());
+          return out;
+        }
+        default: throw unsupported(String(g.kind));
+      }
+    };
+    if (!items.some((g) => g.GroupingSet)) return { groupBy: items.map((g) => this.expr(g)) };
+    let sets: number[][] = [[]];
+    for (const item of items) {
+      const mine = setsOf(item);
+      sets = sets.flatMap((a) => mine.map((b) => [...a, ...b]));
+    }
+    if (sets.length > 4096) throw new DbError('program_limit_exceeded', 'too many grouping sets present (maximum 4096)');
+    return { groupBy, groupingSets: sets };
   }
 
   /** A SELECT statement: a query, or SELECT ... INTO, whose INTO sits on the leftmost SELECT of a set operation. */
@@ -348,6 +386,7 @@ export class QueryTranslator {
         return { kind: 'booltest', arg: this.expr(e.arg), test, negated: t.includes('NOT'), pos };
       }
       case 'TypeCast': return { kind: 'cast', arg: this.expr(e.arg), type: this.typeName(e.typeName), pos };
+      case 'GroupingFunc': return { kind: 'func', name: 'grouping', args: ((e.args ?? []) as Raw[]).map((a) => this.expr(a)), star: false, distinct: false, pos };
       case 'FuncCall': {
         const names = e.funcname as Raw[];
         const name = str(names[names.length - 1]).toLowerCase();

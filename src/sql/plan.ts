@@ -144,6 +144,40 @@ export function aggregate(input: Plan, keys: readonly Fn[], aggs: readonly AggCa
   };
 }
 
+/**
+ * GROUP BY GROUPING SETS: every input row goes to one group per set, its
+ * keys outside the set read as NULL; a group's row is its keys, then the
+ * set's number, then the aggregates. An empty set makes its one group even
+ * from no rows, as a plain aggregate does.
+ */
+export function groupingSetsAggregate(input: Plan, keys: readonly Fn[], sets: readonly (readonly number[])[], aggs: readonly AggCall[],
+  hashKeys: readonly (((v: Value) => unknown) | null)[]): Plan {
+  const masks = sets.map((set) => keys.map((_, i) => set.includes(i)));
+  return function* (ctx) {
+    const groups = new Map<string, { keys: Value[]; accs: Accumulator[] }>();
+    const group = (si: number, kv: Value[]): { keys: Value[]; accs: Accumulator[] } => {
+      const own = kv.map((v, i) => (masks[si]![i] ? v : null));
+      const mk = JSON.stringify([si, ...own.map((v, i) => (v !== null && hashKeys[i] ? hashKeys[i]!(v) : v))], bigintSafe);
+      let g = groups.get(mk);
+      if (!g) { g = { keys: [...own, si], accs: aggs.map((a) => a.make()) }; groups.set(mk, g); }
+      return g;
+    };
+    sets.forEach((set, si) => { if (set.length === 0) group(si, keys.map(() => null)); });
+    for (const row of input(ctx)) {
+      const kv = keys.map((k) => k(row, ctx));
+      for (let si = 0; si < sets.length; si++) {
+        const g = group(si, kv);
+        for (let i = 0; i < aggs.length; i++) {
+          const a = aggs[i]!;
+          if (a.filter && a.filter(row, ctx) !== true) continue;
+          g.accs[i]!.add(a.arg ? a.arg(row, ctx) : true, a.extra ? a.extra(row, ctx) : undefined, a.order ? a.order.map((k) => k(row, ctx)) : undefined);
+        }
+      }
+    }
+    for (const g of groups.values()) yield [...g.keys, ...g.accs.map((a) => a.result())];
+  };
+}
+
 export interface SortKey {
   readonly index: number;
   /** What EXPLAIN shows as the key. */

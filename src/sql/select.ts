@@ -29,7 +29,7 @@ import { Windows } from './window.ts';
 import * as P from './plan.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { isAlwaysEmpty } from './pg-catalog.ts';
-import { INT8, TEXT, UNKNOWN, typeInternalName, resolveType, type SqlType } from './types.ts';
+import { INT4, INT8, TEXT, UNKNOWN, typeInternalName, resolveType, type SqlType } from './types.ts';
 
 export interface PlannedSelect {
   readonly plan: P.Plan;
@@ -112,15 +112,23 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
   const from = planFrom(s.from, s.where, base, planQuery);
   const scope = from.scope;
   const outputs = expandTargets(s.targets, scope, s.from.length > 0);
-  const grouped = s.groupBy.length > 0 || s.having !== null ||
+  const grouped = s.groupBy.length > 0 || s.having !== null || s.groupingSets !== undefined ||
     outputs.some((o) => hasAggregate(o.expr)) || s.orderBy.some((o) => hasAggregate(o.expr));
   if (grouped) {
     const keyBinder = base.derive('GROUP BY', null, scope);
-    const keys = s.groupBy.map((g) => {
+    let keys = s.groupBy.map((g) => {
       const e = groupByTarget(g, outputs, scope);
       return { key: keyBinder.keyOf(e), compiled: keyBinder.compileValue(e) };
     });
-    const grouping = new Grouping(base.derive('aggregate', null, scope), keys);
+    // Grouping sets: one key per distinct expression, and a last key slot for the set's number (expr.ts Grouping).
+    let sets: number[][] | null = null;
+    if (s.groupingSets) {
+      const unique = keys.filter((k, i) => keys.findIndex((x) => x.key === k.key) === i);
+      const at = (i: number): number => unique.findIndex((u) => u.key === keys[i]!.key);
+      sets = s.groupingSets.map((set) => [...new Set(set.map(at))]);
+      keys = [...unique, { key: '\u0000grouping set', compiled: { type: INT4, fn: () => 0 } }];
+    }
+    const grouping = new Grouping(base.derive('aggregate', null, scope), keys, sets);
     const binder = base.derive('SELECT', grouping, scope);
     // Compile everything that reads the aggregate's output before building the node: compiling registers the aggregates.
     const having = s.having ? base.derive('HAVING', grouping, scope).compileCondition(s.having, 'HAVING').fn : null;
@@ -131,8 +139,11 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
       arg: a.args[0] ? a.args[0].fn : null, extra: a.args[1]?.fn ?? null, filter: a.filter, order: a.order?.map((k) => k.fn) ?? null, make: accumulatorFactory(a),
     }));
     const input = from.build();
-    let plan = P.describe(P.aggregate(input, keys.map((k) => k.compiled.fn), aggs, s.groupBy.length === 0, keys.map((k) => hashKeyFor(k.compiled.type))),
-      s.groupBy.length === 0 ? 'Aggregate' : 'HashAggregate', [input], keys.length ? [`Group Key: ${s.groupBy.map(exprToSql).join(', ')}`] : []);
+    let plan = sets
+      ? P.describe(P.groupingSetsAggregate(input, keys.slice(0, -1).map((k) => k.compiled.fn), sets, aggs, keys.slice(0, -1).map((k) => hashKeyFor(k.compiled.type))),
+        'MixedAggregate', [input], s.groupingSets!.map((set) => (set.length ? `Hash Key: ${[...new Set(set.map((i) => exprToSql(s.groupBy[i]!)))].join(', ')}` : 'Group Key: ()')))
+      : P.describe(P.aggregate(input, keys.map((k) => k.compiled.fn), aggs, s.groupBy.length === 0, keys.map((k) => hashKeyFor(k.compiled.type))),
+        s.groupBy.length === 0 ? 'Aggregate' : 'HashAggregate', [input], keys.length ? [`Group Key: ${s.groupBy.map(exprToSql).join(', ')}`] : []);
     if (having) plan = P.describe(P.filter(plan, having), 'Filter', [plan], [`Filter: ${exprToSql(s.having!)}`]);
     return finish(s, withWindows(plan, windows), outputs, compiledOut, sortPart, base);
   }
