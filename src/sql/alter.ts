@@ -7,6 +7,7 @@
  *    column as NULL (tuple.ts), so only a non-NULL default rewrites them.
  *  - DROP COLUMN rewrites every row without the column and drops the
  *    indexes and CHECKs that use it (PostgreSQL drops them too).
+ *  - ALTER COLUMN TYPE: alter-type.ts.
  *  - ADD PRIMARY KEY / UNIQUE / CREATE INDEX build a B+tree over the
  *    existing rows (23505 on a duplicate); ADD CHECK, ADD FOREIGN KEY and
  *    SET NOT NULL verify the existing rows (23514, 23503, 23502).
@@ -19,62 +20,17 @@
  * entries move with it (constraints.ts I2).
  */
 import { DbError } from '../errors/index.ts';
-import type { RowId } from '../engine/api.ts';
-import type { QueryResult, Value } from './api.ts';
+import type { QueryResult } from './api.ts';
 import type { AlterAction, AlterTableStmt, CreateIndexStmt, Statement } from './ast.ts';
 import { encodeTableRow, type Catalog, type IndexDef, type TableDef, type TableSpec } from './catalog.ts';
 import { ResolvedFk, defineForeignKey, validateExistingRows } from './foreign-keys.ts';
-import { IndexKey } from './constraints.ts';
-import { chooseName, columnDef, createSequenceRow, done, keyIndex, validateCheck, waitForPendingDdl, type Notify } from './ddl.ts';
+import { checkNameParts, chooseName, columnDef, createSequenceRow, done, keyIndex, validateCheck, waitForPendingDdl, type Notify } from './ddl.ts';
 import { Binder, Scope } from './expr.ts';
+import { alterType } from './alter-type.ts';
+import { asDef, buildIndex, requireColumn, rewrite, rowsOf } from './table-rewrite.ts';
 import type { RunCtx } from './plan.ts';
-import { TupleCodec } from './tuple.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { rootBinder } from './select.ts';
-
-const asDef = (spec: TableSpec, rid: RowId): TableDef => {
-  const types = spec.columns.map((c) => c.type);
-  return { ...spec, kind: 'table', catalogRid: rid, types, codec: new TupleCodec(types) };
-};
-
-/** Every row of the table as `def` decodes it. */
-function rowsOf(def: TableDef, ctx: RunCtx): { rid: RowId; row: Value[] }[] {
-  const out: { rid: RowId; row: Value[] }[] = [];
-  for (const [rid, bytes] of ctx.engine.scan(ctx.txn, def.heap)) out.push({ rid, row: def.codec.decode(bytes, new Array(def.columns.length)) });
-  return out;
-}
-
-/** Rewrites every row with `f`, moving index entries of rows that move. */
-function rewrite(oldDef: TableDef, newDef: TableDef, ctx: RunCtx, f: (row: Value[]) => Value[]): void {
-  const keys = newDef.indexes.filter((i) => i.engineId !== null).map((d) => new IndexKey(newDef, d));
-  for (const { rid, row } of rowsOf(oldDef, ctx)) {
-    const next = f(row);
-    const newRid = ctx.engine.update(ctx.txn, newDef.heap, rid, newDef.codec.encode(next));
-    if (newRid === rid) continue;
-    for (const k of keys) {
-      ctx.engine.indexInsert(ctx.txn, k.def.engineId!, k.key(next), newRid);
-      ctx.engine.indexDeleteAtCommit(ctx.txn, k.def.engineId!, k.key(next), rid);
-    }
-  }
-}
-
-/** Fills a new index from the table's rows; 23505 for a duplicate key of a unique index. */
-function buildIndex(def: TableDef, ix: IndexDef, ctx: RunCtx): void {
-  const k = new IndexKey(def, ix);
-  const seen = new Set<string>();
-  for (const { rid, row } of rowsOf(def, ctx)) {
-    if (ix.unique && !k.hasNull(row)) {
-      const text = Buffer.from(k.key(row)).toString('hex');
-      if (seen.has(text)) {
-        const names = ix.columns.map((i) => def.columns[i]!.name).join(', ');
-        const vals = k.values(row).map((v) => String(v)).join(', ');
-        throw new DbError('unique_violation', `could not create unique index "${ix.name}"`, { detail: `Key (${names})=(${vals}) is duplicated.`, table: def.name, constraint: ix.name });
-      }
-      seen.add(text);
-    }
-    ctx.engine.indexInsert(ctx.txn, ix.engineId!, k.key(row), rid);
-  }
-}
 
 /**
  * 2BP01 when a foreign key (other than those named in `alsoGone`) relies on
@@ -93,12 +49,6 @@ function checkNoReferrer(catalog: Catalog, t: TableSpec, indexes: readonly Index
   }
 }
 
-function requireColumn(spec: TableSpec, name: string): number {
-  const i = spec.columns.findIndex((c) => c.name === name);
-  if (i < 0) throw new DbError('undefined_column', `column "${name}" of relation "${spec.name}" does not exist`);
-  return i;
-}
-
 function save(spec: TableSpec, t: TableDef, ctx: RunCtx): void {
   ctx.engine.update(ctx.txn, ctx.engine.catalogHeap, t.catalogRid, encodeTableRow(spec));
   ctx.txn.touchedCatalog = true;
@@ -112,7 +62,8 @@ export function alterTable(s: AlterTableStmt, catalog: Catalog, ctx: RunCtx, not
     throw new DbError('undefined_table', `relation "${s.table.name}" does not exist`);
   }
   let spec: TableSpec = { ...t };
-  const taken = new Set<string>();
+  // A new constraint's name must not repeat one of the table's (they are not relations, so the catalog does not know them).
+  const taken = new Set<string>([...t.checks.map((c) => c.name), ...t.foreignKeys.map((f) => f.name)]);
   for (const a of s.actions) spec = applyAction(a, spec, t, catalog, taken, ctx, notify);
   save(spec, t, ctx);
   return done('ALTER TABLE');
@@ -185,7 +136,7 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
       const names = spec.columns.map((x) => x.name);
       if (c.kind === 'check') {
         validateCheck(spec.columns, spec.name, c.expr);
-        const name = c.name ?? chooseName(catalog, taken, [spec.name], 'check');
+        const name = c.name ?? chooseName(catalog, taken, checkNameParts(spec.name, c.expr), 'check');
         const fn = new Binder(new Scope(spec.columns.map((x, index) => ({ table: spec.name, name: x.name, type: x.type, index })), [spec.name]), 'CHECK').compileCondition(c.expr, 'CHECK').fn;
         for (const { row } of rowsOf(cur, ctx)) {
           if (fn(row, ctx) === false) throw new DbError('check_violation', `check constraint "${name}" of relation "${spec.name}" is violated by some row`, { table: spec.name, constraint: name });
@@ -251,6 +202,7 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
       if (spec.columns.some((c) => c.name === a.to)) throw new DbError('duplicate_column', `column "${a.to}" of relation "${spec.name}" already exists`);
       return { ...spec, columns: spec.columns.map((c, j) => (j === i ? { ...c, name: a.to } : c)) };
     }
+    case 'alter_type': return alterType(a, spec, cur, catalog, ctx);
     case 'rename_table': {
       waitForPendingDdl(ctx, a.to);
       if (catalog.relationExists(a.to)) throw new DbError('duplicate_table', `relation "${a.to}" already exists`);

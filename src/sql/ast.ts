@@ -287,6 +287,7 @@ export type AlterAction =
   | { readonly kind: 'set_not_null' | 'drop_not_null'; readonly column: string; readonly pos: number }
   | { readonly kind: 'set_default'; readonly column: string; readonly default: Expr | null; readonly pos: number }
   | { readonly kind: 'rename_column'; readonly from: string; readonly to: string }
+  | { readonly kind: 'alter_type'; readonly column: string; readonly type: TypeName; readonly using: Expr | null }
   | { readonly kind: 'rename_table'; readonly to: string };
 
 export interface AlterTableStmt {

@@ -51,6 +51,24 @@ export function chooseName(catalog: Catalog, taken: Set<string>, parts: string[]
   return name;
 }
 
+/**
+ * How PostgreSQL names a CHECK: table_col_check when it reads exactly one
+ * column (it no longer knows whether the constraint was written on the
+ * column), else table_check.
+ */
+export function checkNameParts(table: string, e: Expr): string[] {
+  const cols = new Set<string>();
+  const walk = (x: unknown): void => {
+    if (!x || typeof x !== 'object') return;
+    const o = x as Record<string, unknown>;
+    if (o.kind === 'column' && typeof o.name === 'string') cols.add(o.name);
+    else if (o.kind === 'subquery') return;
+    for (const v of Object.values(o)) walk(v);
+  };
+  walk(e);
+  return cols.size === 1 ? [table, ...cols] : [table];
+}
+
 /** Validates a column definition's type and default; the default must convert to the type and use no columns. */
 export function columnDef(c: ColumnDefAst, tableName: string, primary: boolean): { def: ColumnDef; serial: boolean } {
   const type = resolveType(c.type);
@@ -83,11 +101,9 @@ export function createTable(s: CreateTableStmt, catalog: Catalog, ctx: RunCtx, n
   });
   // Column constraints become table constraints, in PostgreSQL's order: the primary key first.
   const constraints: ConstraintAst[] = [];
-  const columnChecks = new Map<ConstraintAst, string>();
   for (const c of s.columns) {
     if (c.primaryKey) constraints.push({ kind: 'primary', name: null, columns: [c.name], pos: c.pos });
     if (c.unique) constraints.push({ kind: 'unique', name: null, columns: [c.name], pos: c.pos });
-    for (const k of c.checks) if (k.kind === 'check') columnChecks.set(k, c.name);
     constraints.push(...c.checks);
   }
   constraints.push(...s.constraints);
@@ -99,14 +115,12 @@ export function createTable(s: CreateTableStmt, catalog: Catalog, ctx: RunCtx, n
   const taken = new Set<string>();
   const indexes: IndexDef[] = [];
   const checks: CheckDef[] = [];
-  for (const c of constraints) {
-    if (c.kind === 'check') {
-      validateCheck(columns, s.name, c.expr);
-      const col = columnChecks.get(c);
-      checks.push({ name: c.name ?? chooseName(catalog, taken, col ? [s.name, col] : [s.name], 'check'), expr: c.expr });
-      continue;
-    }
-    if (c.kind !== 'foreign') indexes.push(keyIndex(c, s.name, names, catalog, taken, ctx));
+  for (const c of constraints) if (c.kind === 'primary' || c.kind === 'unique') indexes.push(keyIndex(c, s.name, names, catalog, taken, ctx));
+  // CHECKs are named in the order they are written, on columns or not (PostgreSQL's numbering follows it).
+  for (const c of constraints.filter((x) => x.kind === 'check').sort((x, y) => x.pos - y.pos)) {
+    if (c.kind !== 'check') continue;
+    validateCheck(columns, s.name, c.expr);
+    checks.push({ name: c.name ?? chooseName(catalog, taken, checkNameParts(s.name, c.expr), 'check'), expr: c.expr });
   }
   const oid = engine.allocateOid();
   const primaryKey = pkCols.map((n) => names.indexOf(n));

@@ -89,18 +89,26 @@ export function defineForeignKey(c: ForeignKeyAst, child: FkChild, catalog: Cata
   }
   if (index.engineId === null) throw new DbError('feature_not_supported', `the key "${index.name}" of table "${parent.name}" has no index: recreate it to reference it`);
   const name = c.name ?? chooseName([child.name, ...c.columns]);
-  columns.forEach((ci, j) => {
-    const a = child.columns[ci]!, b = parent!.columns[refCols[j]!]!;
+  const def: ForeignKeyDef = {
+    name, columns, refTable: parent.oid, refIndex: index.name, refOrder: refCols.map((r) => index!.columns.indexOf(r)),
+    onDelete: c.onDelete, onUpdate: c.onUpdate, matchFull: c.matchFull,
+  };
+  checkForeignKeyTypes(def, child, parent);
+  return def;
+}
+
+/** 42804 unless each key column and the column it references have comparable types. */
+export function checkForeignKeyTypes(fk: ForeignKeyDef, child: Pick<FkChild, 'columns'>, parent: Pick<FkChild, 'columns' | 'indexes'>): void {
+  const index = parent.indexes.find((x) => x.name === fk.refIndex);
+  if (!index) return;
+  fk.columns.forEach((ci, j) => {
+    const a = child.columns[ci]!, b = parent.columns[index.columns[fk.refOrder[j]!]!]!;
     if (!comparable(a.type, b.type)) {
-      throw new DbError('datatype_mismatch', `foreign key constraint "${name}" cannot be implemented`, {
+      throw new DbError('datatype_mismatch', `foreign key constraint "${fk.name}" cannot be implemented`, {
         detail: `Key columns "${a.name}" and "${b.name}" are of incompatible types: ${typeDisplayName(a.type)} and ${typeDisplayName(b.type)}.`,
       });
     }
   });
-  return {
-    name, columns, refTable: parent.oid, refIndex: index.name, refOrder: refCols.map((r) => index!.columns.indexOf(r)),
-    onDelete: c.onDelete, onUpdate: c.onUpdate, matchFull: c.matchFull,
-  };
 }
 
 /** How a foreign key's rule reads in \d and pg_get_constraintdef. */

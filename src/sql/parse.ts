@@ -371,6 +371,11 @@ class Translator extends QueryTranslator {
         case 'AT_SetNotNull': return { kind: 'set_not_null', column: c.name, pos: -1 };
         case 'AT_DropNotNull': return { kind: 'drop_not_null', column: c.name, pos: -1 };
         case 'AT_ColumnDefault': return { kind: 'set_default', column: c.name, default: c.def ? this.expr(c.def) : null, pos: -1 };
+        case 'AT_AlterColumnType': {
+          const d = c.def.ColumnDef;
+          if (d.collClause) throw unsupported('COLLATE');
+          return { kind: 'alter_type', column: c.name, type: this.typeName(d.typeName), using: d.raw_default ? this.expr(d.raw_default) : null };
+        }
         default: throw unsupported('ALTER TABLE ' + String(c.subtype).replace('AT_', ''));
       }
     });

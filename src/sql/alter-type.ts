@@ -1,0 +1,69 @@
+/**
+ * ALTER TABLE … ALTER COLUMN … TYPE: every row is rewritten with the value
+ * converted (an assignment cast, or USING; 42804 where no assignment cast
+ * exists), the indexes on the column get new B+trees (their keys are
+ * encoded by type), and CHECKs and uniqueness are checked again.
+ */
+import { DbError } from '../errors/index.ts';
+import type { AlterAction } from './ast.ts';
+import type { Catalog, TableDef, TableSpec } from './catalog.ts';
+import { castFn } from './casts.ts';
+import { IndexKey } from './constraints.ts';
+import { Binder, Scope, convert, type Fn } from './expr.ts';
+import { checkForeignKeyTypes } from './foreign-keys.ts';
+import type { RunCtx } from './plan.ts';
+import { rootBinder } from './select.ts';
+import { asDef, buildIndex, requireColumn, rowsOf } from './table-rewrite.ts';
+import { resolveType, typeDisplayName } from './types.ts';
+
+/** ALTER COLUMN … TYPE: see the header. A foreign key on the column keeps working only between comparable types (42804). */
+export function alterType(a: Extract<AlterAction, { kind: 'alter_type' }>, spec: TableSpec, cur: TableDef, catalog: Catalog, ctx: RunCtx): TableSpec {
+  const i = requireColumn(spec, a.column);
+  const col = spec.columns[i]!;
+  const type = resolveType(a.type);
+  const scope = new Scope(spec.columns.map((x, index) => ({ table: spec.name, name: x.name, type: x.type, index })), [spec.name]);
+  const binder = new Binder(scope, 'USING', null, rootBinder(catalog).env);
+  const what = (): string => `column "${col.name}"`;
+  let conv: Fn;
+  if (a.using) conv = binder.compileAs(a.using, type, 'assignment', what).fn;
+  else {
+    if (!castFn(col.type, type, 'assignment')) {
+      throw new DbError('datatype_mismatch', `column "${col.name}" cannot be cast automatically to type ${typeDisplayName(type)}`,
+        { hint: `You might need to specify "USING ${col.name}::${typeDisplayName(type)}".` });
+    }
+    conv = convert({ type: col.type, fn: (r) => r[i]! }, type, 'assignment', -1, what).fn;
+  }
+  if (col.default) new Binder(Scope.empty, 'DEFAULT').compileAs(col.default, type, 'assignment', what);
+  const next: TableSpec = { ...spec, columns: spec.columns.map((c, j) => (j === i ? { ...c, type } : c)) };
+  // Foreign keys from and to this table must still join comparable types (K1).
+  for (const fk of next.foreignKeys) checkForeignKeyTypes(fk, next, fk.refTable === next.oid ? next : catalog.table(fk.refTable)!);
+  for (const r of catalog.referencing(spec.oid)) if (r.table.oid !== spec.oid) checkForeignKeyTypes(r.fk, r.table, next);
+  // The indexes on the column get new B+trees: their keys are encoded by type.
+  const rebuilt = next.indexes.map((ix) => {
+    if (!ix.columns.includes(i) || ix.engineId === null) return ix;
+    ctx.engine.dropIndex(ctx.txn, ix.engineId);
+    return { ...ix, engineId: ctx.engine.createIndex(ctx.txn) };
+  });
+  const done: TableSpec = { ...next, indexes: rebuilt };
+  const nd = asDef(done, cur.catalogRid);
+  const kept = nd.indexes.filter((ix) => !ix.columns.includes(i) && ix.engineId !== null).map((d) => new IndexKey(nd, d));
+  for (const { rid, row } of rowsOf(cur, ctx)) {
+    const after = row.slice();
+    after[i] = conv(row, ctx);
+    const newRid = ctx.engine.update(ctx.txn, nd.heap, rid, nd.codec.encode(after));
+    if (newRid === rid) continue;
+    for (const k of kept) {
+      ctx.engine.indexInsert(ctx.txn, k.def.engineId!, k.key(after), newRid);
+      ctx.engine.indexDeleteAtCommit(ctx.txn, k.def.engineId!, k.key(after), rid);
+    }
+  }
+  for (const ix of rebuilt) if (ix.columns.includes(i) && ix.engineId !== null) buildIndex(nd, ix, ctx);
+  const newScope = new Scope(nd.columns.map((x, index) => ({ table: nd.name, name: x.name, type: x.type, index })), [nd.name]);
+  for (const c of nd.checks) {
+    const fn = new Binder(newScope, 'CHECK').compileCondition(c.expr, 'CHECK').fn;
+    for (const { row } of rowsOf(nd, ctx)) {
+      if (fn(row, ctx) === false) throw new DbError('check_violation', `check constraint "${c.name}" of relation "${nd.name}" is violated by some row`, { table: nd.name, constraint: c.name });
+    }
+  }
+  return done;
+}

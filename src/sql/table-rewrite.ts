@@ -1,0 +1,65 @@
+/**
+ * What ALTER TABLE's actions share: a table definition from a changed spec,
+ * the rows as a definition decodes them, rewriting every row, and filling a
+ * new index. All of it runs inside the caller's transaction, so a failure
+ * part way rolls everything back with the statement.
+ */
+import { DbError } from '../errors/index.ts';
+import type { RowId } from '../engine/api.ts';
+import type { Value } from './api.ts';
+import type { IndexDef, TableDef, TableSpec } from './catalog.ts';
+import { IndexKey } from './constraints.ts';
+import type { RunCtx } from './plan.ts';
+import { TupleCodec } from './tuple.ts';
+
+/** The definition a spec gives, at the catalog row `rid`. */
+export const asDef = (spec: TableSpec, rid: RowId): TableDef => {
+  const types = spec.columns.map((c) => c.type);
+  return { ...spec, kind: 'table', catalogRid: rid, types, codec: new TupleCodec(types) };
+};
+
+/** Every row of the table as `def` decodes it. */
+export function rowsOf(def: TableDef, ctx: RunCtx): { rid: RowId; row: Value[] }[] {
+  const out: { rid: RowId; row: Value[] }[] = [];
+  for (const [rid, bytes] of ctx.engine.scan(ctx.txn, def.heap)) out.push({ rid, row: def.codec.decode(bytes, new Array(def.columns.length)) });
+  return out;
+}
+
+/** Rewrites every row with `f`, moving index entries of rows that move. */
+export function rewrite(oldDef: TableDef, newDef: TableDef, ctx: RunCtx, f: (row: Value[]) => Value[]): void {
+  const keys = newDef.indexes.filter((i) => i.engineId !== null).map((d) => new IndexKey(newDef, d));
+  for (const { rid, row } of rowsOf(oldDef, ctx)) {
+    const next = f(row);
+    const newRid = ctx.engine.update(ctx.txn, newDef.heap, rid, newDef.codec.encode(next));
+    if (newRid === rid) continue;
+    for (const k of keys) {
+      ctx.engine.indexInsert(ctx.txn, k.def.engineId!, k.key(next), newRid);
+      ctx.engine.indexDeleteAtCommit(ctx.txn, k.def.engineId!, k.key(next), rid);
+    }
+  }
+}
+
+/** Fills a new index from the table's rows; 23505 for a duplicate key of a unique index. */
+export function buildIndex(def: TableDef, ix: IndexDef, ctx: RunCtx): void {
+  const k = new IndexKey(def, ix);
+  const seen = new Set<string>();
+  for (const { rid, row } of rowsOf(def, ctx)) {
+    if (ix.unique && !k.hasNull(row)) {
+      const text = Buffer.from(k.key(row)).toString('hex');
+      if (seen.has(text)) {
+        const names = ix.columns.map((i) => def.columns[i]!.name).join(', ');
+        const vals = k.values(row).map((v) => String(v)).join(', ');
+        throw new DbError('unique_violation', `could not create unique index "${ix.name}"`, { detail: `Key (${names})=(${vals}) is duplicated.`, table: def.name, constraint: ix.name });
+      }
+      seen.add(text);
+    }
+    ctx.engine.indexInsert(ctx.txn, ix.engineId!, k.key(row), rid);
+  }
+}
+
+/** The index of column `name`, or 42703. */
+export function requireColumn(spec: TableSpec, name: string): number {
+  const i = spec.columns.findIndex((c) => c.name === name);
+  if (i < 0) throw new DbError('undefined_column', `column "${name}" of relation "${spec.name}" does not exist`);
+  return i;
+}
