@@ -46,6 +46,11 @@ export function settingNames(): string[] {
   return Object.keys(defs).sort();
 }
 
+/** Whether a setting can change while the engine runs (else only at start, or at initdb). */
+export function changesAtRuntime(name: string): boolean {
+  return defs[name]?.context === 'runtime';
+}
+
 export function settingDescription(name: string): string {
   return defs[name]?.description ?? '';
 }

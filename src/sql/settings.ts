@@ -29,14 +29,15 @@
  *  G3. Parameters the session keeps elsewhere (`define`: transaction_read_only
  *      is its transaction's mode, txn-mode.ts R3) follow their own rules and
  *      are not logged here.
- *  G4. Engine-wide settings a session SETs are not per-session in ariesdb
- *      (every session shares the engine's value at once), so their SET is not
- *      transactional: rolling back one session's transaction must not change
- *      what the others already run with. SET LOCAL of them is refused.
+ *  G4. Engine-wide settings (checkpoint_timeout, full_page_writes, …) are
+ *      not a session's to change: SET of one fails with 55P02, as in
+ *      PostgreSQL, where they are read from the configuration (here
+ *      `--set` at start, or the embedding program's engine.setSetting).
+ *      One client must not switch off full_page_writes for all the others.
  */
 import { DbError } from '../errors/index.ts';
 import type { StorageEngine } from '../engine/api.ts';
-import { parseSetting, settingDescription, settingNames } from '../engine/settings.ts';
+import { changesAtRuntime, parseSetting, settingDescription, settingNames } from '../engine/settings.ts';
 import type { QueryResult } from './api.ts';
 import { parseBool } from './txn-mode.ts';
 import { Oid } from './types.ts';
@@ -81,8 +82,6 @@ interface Change {
 
 export class SessionSettings {
   private readonly values = new Map<string, string>();
-  /** Engine values when the session first changed them, for RESET. */
-  private readonly engineDefaults = new Map<string, string>();
   /** Parameters whose value the session keeps elsewhere (transaction_read_only: its transaction's mode). */
   private readonly dynamic = new Map<string, { get(): string; set(value: string | null): void; description: string }>();
   /** A transaction is open: changes go to `undo` (G1). */
@@ -128,17 +127,10 @@ export class SessionSettings {
       const next = canonical ?? undefined;
       if (this.inTransaction) this.undo.push({ name, prev: this.values.get(name), value: next, local });
       this.assign(name, next);
-    } else if (local) {
-      throw new DbError('feature_not_supported', `SET LOCAL of "${name}" is not supported: the parameter is engine-wide`);
-    } else { // engine-wide: not undone by a rollback (G4)
-      if (value === null) {
-        const d = this.engineDefaults.get(name);
-        this.engine.getSetting(name); // 42704 for unknown names
-        if (d !== undefined) this.engine.setSetting(name, d);
-      } else {
-        if (!this.engineDefaults.has(name)) this.engineDefaults.set(name, this.engine.getSetting(name));
-        this.engine.setSetting(name, value);
-      }
+    } else {
+      this.engine.getSetting(name); // 42704 for unknown names
+      const when = changesAtRuntime(name) ? 'now' : 'without restarting the server';
+      throw new DbError('cant_change_runtime_param', `parameter "${name}" cannot be changed ${when}`); // G4
     }
     return { command: 'SET', rowCount: null, fields: [], rows: [], tag: 'SET' };
   }
