@@ -19,9 +19,7 @@
  *
  * synchronous_commit is passed per connection as PGOPTIONS='-c
  * synchronous_commit=on|off' (the `options` startup parameter) on every run
- * and on both systems. ariesdb's server accepts it, but there the value is
- * engine-wide and stays after the connection closes, so the sync-on runs
- * state `on` too rather than rely on the default.
+ * and on both systems, the sync-on runs too rather than rely on the default.
  */
 import * as os from 'node:os';
 import { parseArgs } from 'node:util';

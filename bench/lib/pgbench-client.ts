@@ -36,9 +36,9 @@ export interface PgbenchResult {
 }
 
 /**
- * The per-connection setting, as the `options` startup parameter. Both
- * PostgreSQL and ariesdb's server take it; on ariesdb the value is
- * engine-wide and outlives the connection, so every run states it.
+ * The per-connection setting, as the `options` startup parameter, which
+ * both PostgreSQL and ariesdb's server take (a per-session setting on both);
+ * every run states it rather than rely on the default.
  */
 export function pgOptions(sync: SyncCommit): string {
   return `-c synchronous_commit=${sync}`;
