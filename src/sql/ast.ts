@@ -89,7 +89,7 @@ export interface Alias {
 
 export type FromItem =
   | { readonly kind: 'table'; readonly name: string; readonly alias: Alias | null; readonly pos: number }
-  | { readonly kind: 'subquery'; readonly query: QueryStmt; readonly alias: Alias | null; readonly pos: number }
+  | { readonly kind: 'subquery'; readonly query: QueryStmt; readonly alias: Alias | null; readonly pos: number; readonly lateral?: boolean }
   | { readonly kind: 'function'; readonly name: string; readonly args: readonly Expr[]; readonly alias: Alias | null; readonly pos: number; readonly ordinality?: boolean }
   /** A reference to a WITH RECURSIVE query: `base` once, then `step` until it adds no rows; UNION (all: false) drops repeats. */
   | {

@@ -57,6 +57,12 @@ export interface Source {
   /** Set for a base table: it may be the inner side of an index nested loop (index-join.ts). */
   readonly base?: { readonly table: TableDef; readonly range: string };
   /**
+   * Set for a LATERAL subquery: its rows for one row of the items to its
+   * left, which it reads as outer references at `level` (lateralJoin runs it
+   * once per left row with ctx.outer[level] set to that row).
+   */
+  readonly lateral?: { readonly run: P.Plan; readonly level: number };
+  /**
    * @param fullRow decode every column (the rows feed expressions over a larger scope).
    * @param order an ORDER BY a base table may serve from an index (the plan's `ordered` tells).
    */
@@ -91,13 +97,15 @@ export function planFrom(items: readonly FromItem[], where: Expr | null, base: B
   const conds: Expr[] = [];
   flatten(items, flat, conds);
   conds.unshift(...splitAnd(where));
-  const sources = flat.map((it) => planItem(it, base, planQuery));
-  // The level's scope: every source's columns at their global slots.
+  // The level's scope: every source's columns at their global slots. A LATERAL item sees those to its left.
   const offsets: number[] = [];
   const columns: ScopeColumn[] = [];
   const names: string[] = [];
+  const sources: Source[] = [];
   let width = 0;
-  for (const s of sources) {
+  for (const it of flat) {
+    const s = planItem(it, base, planQuery, new Scope(columns.slice(), names.slice()));
+    sources.push(s);
     for (const n of s.names) {
       if (names.includes(n)) throw errorWithCode('42712', `table name "${n}" specified more than once`);
       names.push(n);
@@ -141,7 +149,8 @@ export function planFrom(items: readonly FromItem[], where: Expr | null, base: B
       if (done.has(j) || !c.srcs || !c.srcs.has(i) || [...c.srcs].some((x) => x > i)) return;
       done.add(j);
       const e = c.e;
-      if (e.kind === 'binary' && e.op === '=') {
+      // A lateral item is run per left row: its conditions filter the joined rows.
+      if (e.kind === 'binary' && e.op === '=' && !sources[i]!.lateral) {
         const key = equiKey(e.left, e.right, binder, localBinder, scope, owner, i) ?? equiKey(e.right, e.left, binder, localBinder, scope, owner, i);
         if (key) {
           step.keysL.push(key.l.fn); step.keysR.push(key.r.fn); step.hk.push(key.hash); step.labels.push(exprToSql(e));
@@ -174,6 +183,11 @@ export function planFrom(items: readonly FromItem[], where: Expr | null, base: B
         const ps = pushedScope(i);
         const st = steps[i - 1]!;
         const left = plan;
+        if (s.lateral) {
+          plan = lateralPlan(left, s, accWidth, st.residual, 'inner');
+          accWidth += s.width;
+          continue;
+        }
         const nl = s.base ? planIndexJoin({
           left, lw: accWidth, table: s.base.table, range: s.base.range, rw: s.width, scope: ps, binder: base.derive('WHERE', null, ps),
           pushed: s.pushed!, pairs: st.pairs, residual: st.residual, residualLabels: st.restLabels, type: 'inner',
@@ -209,7 +223,32 @@ function aliasColumns(cols: ScopeColumn[], alias: { columns: readonly string[] }
   return cols.map((c) => (c.noStar || k >= alias.columns.length ? c : { ...c, name: alias.columns[k++]! }));
 }
 
-function planItem(it: FromItem, base: Binder, planQuery: PlanQuery): Source {
+/** The nested loop that runs a LATERAL item once per left row (its rows are kept for that row only). */
+function lateralPlan(left: P.Plan, s: Source, lw: number, cond: Fn | null, type: 'inner' | 'left'): P.Plan {
+  const { run, level } = s.lateral!;
+  const rw = s.width;
+  const plan: P.Plan = function* (ctx) {
+    for (const l of left(ctx)) {
+      const saved = ctx.outer[level];
+      ctx.outer[level] = l;
+      const rows: Row[] = [];
+      try {
+        for (const r of run(ctx)) {
+          const row = [...l.slice(0, lw), ...r.slice(0, rw)];
+          if (cond === null || cond(row, ctx) === true) rows.push(row);
+        }
+      } finally {
+        ctx.outer[level] = saved!;
+      }
+      yield* rows;
+      if (rows.length === 0 && type === 'left') yield [...l.slice(0, lw), ...new Array<null>(rw).fill(null)];
+    }
+  };
+  return P.describe(plan, `Nested Loop${type === 'left' ? ' Left Join' : ''}`, [left, run]);
+}
+
+/** `left`: the items before this one, which a LATERAL item may read. */
+function planItem(it: FromItem, base: Binder, planQuery: PlanQuery, left: Scope = Scope.empty): Source {
   switch (it.kind) {
     case 'table': {
       const catalog = base.env!.catalog;
@@ -234,13 +273,19 @@ function planItem(it: FromItem, base: Binder, planQuery: PlanQuery): Source {
       };
     }
     case 'subquery': {
-      const derived = new Binder(Scope.empty, 'FROM', null, base.env, base.outer, base.level + 1);
+      // LATERAL: the items to the left are an outer level to the subquery (read through ctx.outer[base.level]).
+      const lateral = it.lateral === true && left.columns.length > 0;
+      // A derived table's reference to an enclosing query makes this level correlated too (its query info is shared):
+      // a subquery expression holding it must not reuse its result across rows.
+      const derived = lateral ? base.derive('FROM', null, left).nested(Scope.empty, 'FROM')
+        : new Binder(Scope.empty, 'FROM', null, base.env, base.outer, base.level + 1, base.query);
       const q = planQuery(it.query, derived);
       const range = it.alias!.name;
       const columns = aliasColumns(q.fields.map((f, index) => ({ table: range, name: f.name, type: q.types[index]!, index })), it.alias, range);
+      const scan = P.describe(q.plan, `Subquery Scan on ${range}`, [q.plan]);
       return {
-        columns, width: q.fields.length, names: [range], pushed: null,
-        build: () => P.describe(q.plan, `Subquery Scan on ${range}`, [q.plan]),
+        columns, width: q.fields.length, names: [range], pushed: null, build: () => scan,
+        ...(lateral ? { lateral: { run: scan, level: base.level } } : {}),
       };
     }
     case 'function': {
@@ -276,8 +321,13 @@ function planView(view: ViewDef, it: Extract<FromItem, { kind: 'table' }>, base:
 function planJoin(it: Extract<FromItem, { kind: 'join' }>, base: Binder, planQuery: PlanQuery): Source {
   if (it.alias) throw new DbError('feature_not_supported', 'an alias on a JOIN is not supported');
   const left = planItem(it.left, base, planQuery);
-  const right = planItem(it.right, base, planQuery);
+  const right = planItem(it.right, base, planQuery, new Scope(left.columns, left.names));
   const lw = left.width;
+  if (right.lateral && (it.type === 'right' || it.type === 'full')) {
+    throw new DbError('invalid_column_reference', 'invalid reference to FROM-clause entry in a LATERAL item', {
+      detail: 'The combining JOIN type must be INNER or LEFT for a LATERAL reference.',
+    });
+  }
   for (const n of right.names) if (left.names.includes(n)) throw errorWithCode('42712', `table name "${n}" specified more than once`);
   const cols: ScopeColumn[] = [...left.columns, ...right.columns.map((c) => ({ ...c, index: c.index + lw }))];
   let usingNames: readonly string[] = it.using ?? [];
@@ -319,7 +369,7 @@ function planJoin(it: Extract<FromItem, { kind: 'join' }>, base: Binder, planQue
   if (usingNames.length > 0) residual = conds;
   else if (it.on) {
     for (const e of splitAnd(it.on)) {
-      if (e.kind === 'binary' && e.op === '=') {
+      if (e.kind === 'binary' && e.op === '=' && !right.lateral) {
         const k = sideKey(e.left, e.right, lScope, rScope, base) ?? sideKey(e.right, e.left, lScope, rScope, base);
         if (k) {
           keysL.push(k.l.fn); keysR.push(k.r.fn); hk.push(k.hash);
@@ -340,6 +390,13 @@ function planJoin(it: Extract<FromItem, { kind: 'join' }>, base: Binder, planQue
     columns, width: width0 + merged.length, names: [...left.names, ...right.names], pushed: null,
     build: () => {
       const lp = left.build(lScope, base.derive('WHERE', null, lScope), true);
+      if (right.lateral) {
+        const q = lateralPlan(lp, right, lw, cond, type === 'left' ? 'left' : 'inner');
+        if (mergeFns.length === 0) return q;
+        const m = P.extend(q, mergeFns);
+        m.explain = q.explain;
+        return m;
+      }
       // Merged USING columns are computed slots appended to the joined rows; EXPLAIN shows the join itself.
       const withMerged = (p: P.Plan): P.Plan => {
         if (mergeFns.length === 0) return p;

@@ -275,16 +275,24 @@ export class QueryTranslator {
         return { kind: 'table', name: r.name, alias: this.alias(e.alias), pos: r.pos };
       }
       case 'RangeSubselect':
-        if (e.lateral) throw unsupported('LATERAL');
         if (!e.alias) throw new DbError('syntax_error', 'subquery in FROM must have an alias');
-        return { kind: 'subquery', query: this.query(e.subquery.SelectStmt), alias: this.alias(e.alias), pos: -1 };
+        return { kind: 'subquery', query: this.query(e.subquery.SelectStmt), alias: this.alias(e.alias), pos: -1, ...(e.lateral ? { lateral: true } : {}) };
       case 'RangeFunction': {
-        if (e.lateral || e.is_rowsfrom || (e.functions as Raw[]).length !== 1) throw unsupported('this function in FROM');
+        if (e.is_rowsfrom || (e.functions as Raw[]).length !== 1) throw unsupported('this function in FROM');
         const call = e.functions[0].List.items[0];
         if (!call.FuncCall) throw unsupported('this function in FROM');
         const f = this.expr(call);
         if (f.kind !== 'func') throw unsupported('this function in FROM');
-        return { kind: 'function', name: f.name, args: f.args, alias: this.alias(e.alias), pos: f.pos, ...(e.ordinality ? { ordinality: true } : {}) };
+        const fn: A.FromItem = { kind: 'function', name: f.name, args: f.args, alias: this.alias(e.alias), pos: f.pos, ...(e.ordinality ? { ordinality: true } : {}) };
+        if (!e.lateral) return fn;
+        // LATERAL f(t.x): a lateral subquery around the call, which may read the items to its left.
+        const alias = fn.alias ?? { name: f.name, columns: [] };
+        const inner: A.FromItem = { ...fn, alias: { name: alias.name, columns: [] } };
+        const query: A.SelectStmt = {
+          kind: 'select', distinct: false, distinctOn: null, targets: [{ kind: 'star', table: null, pos: f.pos }], from: [inner], where: null,
+          groupBy: [], having: null, orderBy: [], limit: null, offset: null, locking: null,
+        };
+        return { kind: 'subquery', query, alias, pos: f.pos, lateral: true };
       }
       case 'JoinExpr': {
         const types: Record<string, 'inner' | 'left' | 'right' | 'full'> = { JOIN_INNER: 'inner', JOIN_LEFT: 'left', JOIN_RIGHT: 'right', JOIN_FULL: 'full' };
