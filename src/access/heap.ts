@@ -178,8 +178,8 @@ export class HeapAccess {
 
   /**
    * Reads the tuple at rid for a write by txn: throws LockWait if another
-   * active transaction holds it (T2), or holds a key-share lock on it and
-   * the write may change its key (T7).
+   * active transaction holds it (T2), or a shared lock on it that the write
+   * conflicts with (T7).
    */
   private lockedTuple(txn: Txn, p: PageBuf, rid: RowId, keepsKey: boolean): Buffer {
     const slot = slotOfRow(rid);
@@ -187,10 +187,8 @@ export class HeapAccess {
     const cur = readSlot(p, slot);
     const holder = tupleXid(cur);
     if (holder !== txn.xid && this.ctx.txns.isActive(holder)) throw new LockWait(holder);
-    if (!keepsKey) {
-      const sharer = this.ctx.txns.keyShareHolder(txn, rid);
-      if (sharer !== 0) throw new LockWait(sharer);
-    }
+    const sharer = this.ctx.txns.keyShareHolder(txn, rid, keepsKey);
+    if (sharer !== 0) throw new LockWait(sharer);
     if (tupleIsDead(cur)) throw new DbError('internal_error', `tuple ${pageOfRow(rid)}/${slot} was already deleted`);
     return Buffer.from(cur);
   }
@@ -231,11 +229,11 @@ export class HeapAccess {
     });
   }
 
-  /** Registers txn's key-share lock on a live row (T7), first waiting for a writer that holds it. */
-  keyShare(txn: Txn, rid: RowId): void {
+  /** Registers txn's shared lock on a live row (T7), first waiting for a writer that holds it. */
+  keyShare(txn: Txn, rid: RowId, share: boolean): void {
     this.checkLock(txn, rid);
     ensureBegun(this.ctx, txn);
-    this.ctx.txns.keyShare(txn, rid);
+    this.ctx.txns.keyShare(txn, rid, share);
   }
 
   /** Throws LockWait if another active transaction holds rid; a free slot or a deleted tuple holds nothing. */

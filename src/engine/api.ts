@@ -128,10 +128,11 @@ export interface StorageEngine {
   /** Throws LockWait if rid is held by another active transaction (for unique checks and SELECT FOR UPDATE). */
   checkLock(txn: TxnHandle, heap: HeapId, rid: RowId): void;
   /**
-   * A key-share lock on a live row, held until txn ends (a foreign key's referenced row): others' deletes and
-   * key-changing updates of it wait; throws LockWait while another active transaction holds the row.
+   * A shared lock on a live row, held until txn ends: 'key' (a foreign key's referenced row, FOR KEY SHARE) makes
+   * others' deletes and key-changing updates of it wait, 'share' (FOR SHARE) every write of it; throws LockWait
+   * while another active transaction holds the row (T7 in txn/manager.ts).
    */
-  keyShare(txn: TxnHandle, heap: HeapId, rid: RowId): void;
+  keyShare(txn: TxnHandle, heap: HeapId, rid: RowId, mode?: 'key' | 'share'): void;
   /** Rows held by other active transactions whose pending version differs from the committed one, as [rid, holderXid]. */
   lockedRows(txn: TxnHandle, heap: HeapId): Iterable<[RowId, number, Uint8Array | null]>;
 

@@ -536,9 +536,9 @@ export class Engine implements StorageEngine {
     this.heaps.checkLock(txn as Txn, rid);
   }
 
-  keyShare(txn: TxnHandle, _heap: HeapId, rid: RowId): void {
+  keyShare(txn: TxnHandle, _heap: HeapId, rid: RowId, mode: 'key' | 'share' = 'key'): void {
     this.checkOpen();
-    this.heaps.keyShare(txn as Txn, rid);
+    this.heaps.keyShare(txn as Txn, rid, mode === 'share');
   }
 
   lockedRows(txn: TxnHandle, heap: HeapId): Iterable<[RowId, number, Uint8Array | null]> {

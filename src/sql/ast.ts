@@ -132,6 +132,8 @@ export interface SelectStmt {
   readonly offset: Expr | null;
   /** FOR UPDATE / FOR SHARE …, as PostgreSQL names the command: 'SELECT FOR UPDATE', …; null for none. */
   readonly locking: string | null;
+  /** FOR UPDATE OF a, b: the FROM items whose rows are locked (absent: all of them). */
+  readonly lockingOf?: readonly string[];
 }
 
 export interface SetOpStmt {
@@ -143,6 +145,8 @@ export interface SetOpStmt {
   readonly orderBy: readonly OrderItem[];
   readonly limit: Expr | null;
   readonly offset: Expr | null;
+  /** A locking clause on the whole set operation: refused when planned (as PostgreSQL's analysis refuses it). */
+  readonly locking?: string;
 }
 
 export interface ValuesStmt {

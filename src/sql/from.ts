@@ -69,8 +69,17 @@ export interface Source {
   build(scope: Scope, pushedBinder: Binder | null, fullRow: boolean, order?: readonly OrderRequest[] | null): P.Plan;
 }
 
+/** A base table of the FROM list whose rows SELECT … FOR UPDATE may lock: its RowId is at `slot` of the joined rows. */
+export interface Lockable {
+  readonly range: string;
+  readonly table: TableDef;
+  readonly slot: number;
+}
+
 export interface FromResult {
   readonly scope: Scope;
+  /** The FROM list's items by range name: base tables as Lockable, anything else (subquery, function, join) null. */
+  readonly items: ReadonlyMap<string, Lockable | null>;
   /**
    * Builds the plan; call after every expression over `scope` is compiled.
    * With `order`, a single base table may come in that order through an
@@ -169,8 +178,13 @@ export function planFrom(items: readonly FromItem[], where: Expr | null, base: B
   const topFilter = andAll(top);
   const topLabels = classified.filter((_, j) => !done.has(j)).map((c) => exprToSql(c.e));
 
+  const byName = new Map<string, Lockable | null>();
+  sources.forEach((src, i) => {
+    for (const n of src.names) byName.set(n, src.base ? { range: n, table: src.base.table, slot: offsets[i]! + src.base.table.columns.length } : null);
+  });
   return {
     scope,
+    items: byName,
     build(order) {
       // A single base table decodes only the columns the query reads.
       const pushedScope = (i: number): Scope => (sources.length === 1 ? scope : new Scope(sources[i]!.columns.map((c) => c), sources[i]!.names));

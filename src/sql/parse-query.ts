@@ -142,7 +142,8 @@ export class QueryTranslator {
     if (s.limitOption === 'LIMIT_OPTION_WITH_TIES') throw unsupported('FETCH ... WITH TIES');
     if (s.op && s.op !== 'SETOP_NONE') {
       const op = String(s.op).replace('SETOP_', '').toLowerCase() as A.SetOpStmt['op'];
-      return { kind: 'setop', op, all: !!s.all, left: this.query(s.larg), right: this.query(s.rarg), orderBy, limit, offset };
+      const locking = s.lockingClause ? LOCKING[s.lockingClause[0].LockingClause.strength] ?? 'SELECT FOR UPDATE' : null;
+      return { kind: 'setop', op, all: !!s.all, left: this.query(s.larg), right: this.query(s.rarg), orderBy, limit, offset, ...(locking ? { locking } : {}) };
     }
     if (s.valuesLists) {
       const rows = (s.valuesLists as Raw[]).map((l) => (l.List.items ?? []).map((i: Raw) => this.expr(i)));
@@ -158,9 +159,14 @@ export class QueryTranslator {
     // Plain DISTINCT arrives as a list holding one empty node; DISTINCT ON as its expressions.
     const on = s.distinctClause && Object.keys(s.distinctClause[0] ?? {}).length > 0 ? s.distinctClause as Raw[] : null;
     let locking: string | null = null;
+    let lockingOf: string[] | undefined;
     for (const l of s.lockingClause ?? []) {
       if (l.LockingClause.waitPolicy && l.LockingClause.waitPolicy !== 'LockWaitBlock') throw unsupported('NOWAIT / SKIP LOCKED');
-      locking ??= LOCKING[l.LockingClause.strength] ?? 'SELECT FOR UPDATE';
+      const strength = LOCKING[l.LockingClause.strength] ?? 'SELECT FOR UPDATE';
+      if (locking !== null && strength !== locking) throw unsupported('locking clauses of different strengths');
+      locking = strength;
+      const rels = ((l.LockingClause.lockedRels ?? []) as Raw[]).map((r) => this.rangeVar(r.RangeVar).name);
+      if (rels.length > 0) lockingOf = [...(lockingOf ?? []), ...rels];
     }
     let targets: A.SelectTarget[] = (s.targetList ?? []).map((t: Raw) => this.target(t.ResTarget));
     let from: A.FromItem[] = (s.fromClause ?? []).map((f: Raw) => this.fromItem(f));
@@ -180,7 +186,7 @@ export class QueryTranslator {
       where: s.whereClause ? this.expr(s.whereClause) : null,
       ...this.groupClause(s.groupClause ?? []),
       having: s.havingClause ? this.expr(s.havingClause) : null,
-      orderBy, limit, offset, locking,
+      orderBy, limit, offset, locking, ...(lockingOf ? { lockingOf } : {}),
     };
   }
 

@@ -28,6 +28,8 @@ import { readOnlyError } from './txn-mode.ts';
 import { Windows } from './window.ts';
 import * as P from './plan.ts';
 import { errorWithCode } from './sqlerror.ts';
+import { lockRows, lockTargets } from './row-locks.ts';
+import type { TableDef } from './catalog.ts';
 import { isAlwaysEmpty } from './pg-catalog.ts';
 import { INT4, INT8, TEXT, UNKNOWN, typeInternalName, resolveType, type SqlType } from './types.ts';
 
@@ -115,6 +117,9 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
   const grouped = s.groupBy.length > 0 || s.having !== null || s.groupingSets !== undefined ||
     outputs.some((o) => hasAggregate(o.expr)) || s.orderBy.some((o) => hasAggregate(o.expr));
   if (grouped) {
+    if (s.locking) {
+      throw new DbError('feature_not_supported', `${s.locking.slice(7)} is not allowed with ${s.groupBy.length || s.groupingSets ? 'GROUP BY clause' : s.having ? 'HAVING clause' : 'aggregate functions'}`);
+    }
     const keyBinder = base.derive('GROUP BY', null, scope);
     let keys = s.groupBy.map((g) => {
       const e = groupByTarget(g, outputs, scope);
@@ -151,10 +156,25 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
   const windows = (binder.windows = new Windows());
   const compiledOut = outputs.map((o) => binder.compileValue(o.expr));
   const sortPart = selectOrder(s, outputs, compiledOut, binder);
+  let locks: { slots: number[]; tables: TableDef[] } | undefined;
+  if (s.locking) {
+    const what = s.locking.slice(7);
+    if (s.distinct || s.distinctOn) throw new DbError('feature_not_supported', `${what} is not allowed with DISTINCT clause`);
+    if (windows.count > 0) throw new DbError('feature_not_supported', `${what} is not allowed with window functions`);
+    // Each table's RowId rides along as a hidden output through ORDER BY and LIMIT (row-locks.ts).
+    const targets = lockTargets(s.locking, from.items, s.lockingOf);
+    locks = { slots: [], tables: [] };
+    for (const t of targets) {
+      scope.use(t.slot);
+      locks.slots.push(outputs.length + sortPart.extra.length);
+      locks.tables.push(t.table);
+      sortPart.extra.push((row) => row[t.slot]!);
+    }
+  }
   // DISTINCT is a hash aggregate, which PostgreSQL does not count on to keep an order, and DISTINCT ON
   // sorts for its Unique step: both sort after as before. Window calls read the rows in any order.
   const input = from.build(s.distinct || s.distinctOn || windows.count > 0 ? null : orderRequest(s.orderBy, outputs));
-  return finish(s, withWindows(input, windows), outputs, compiledOut, input.ordered ? { ...sortPart, keys: [] } : sortPart, base);
+  return finish(s, withWindows(input, windows), outputs, compiledOut, input.ordered ? { ...sortPart, keys: [] } : sortPart, base, locks);
 }
 
 /** The window node (window.ts) over `input` when the SELECT has window calls. */
@@ -181,7 +201,7 @@ function selectOrder(s: SelectStmt, outputs: Output[], compiled: Compiled[], bin
 }
 
 function finish(s: { distinct?: boolean; locking?: string | null; limit: Expr | null; offset: Expr | null }, input: P.Plan, outputs: Output[], compiled: Compiled[],
-  sortPart: SortPart, base: Binder): PlannedSelect {
+  sortPart: SortPart, base: Binder, locks?: { slots: number[]; tables: TableDef[] }): PlannedSelect {
   let plan = P.project(input, [...compiled.map((c) => c.fn), ...sortPart.extra]);
   plan.explain = input.explain;
   if (s.distinct) plan = P.describe(P.distinct(plan, outputs.length, compiled.map((c) => hashKeyFor(c.type))), 'HashAggregate', [plan]);
@@ -190,6 +210,7 @@ function finish(s: { distinct?: boolean; locking?: string | null; limit: Expr | 
   if (s.limit || s.offset) {
     plan = P.describe(P.limit(plan, s.limit ? countExpr(s.limit, 'LIMIT', base) : null, s.offset ? countExpr(s.offset, 'OFFSET', base) as (c: P.RunCtx) => number : null), 'Limit', [plan]);
   }
+  if (locks && s.locking) plan = lockRows(plan, locks.slots, locks.tables, s.locking);
   if (sortPart.extra.length > 0) { const e = plan.explain; plan = P.truncate(plan, outputs.length); plan.explain = e; }
   if (s.locking) plan = refuseReadOnly(plan, s.locking);
   const fields = outputs.map((o, i) => ({ name: o.name, typeOid: compiled[i]!.type.oid, typmod: compiled[i]!.type.typmod }));
@@ -262,6 +283,7 @@ export function untypedLiterals(q: QueryStmt, n: number): number[] {
 }
 
 function planSetOp(q: SetOpStmt, base: Binder): PlannedSelect {
+  if (q.locking) throw new DbError('feature_not_supported', `${q.locking.slice(7)} is not allowed with UNION/INTERSECT/EXCEPT`);
   const l = planQuery(q.left, base), r = planQuery(q.right, base);
   const op = q.op.toUpperCase();
   if (l.types.length !== r.types.length) throw new DbError('syntax_error', `each ${op} query must have the same number of columns`);

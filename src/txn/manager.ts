@@ -26,15 +26,15 @@
  *     So "not active" means "committed in the log", durable once the log is
  *     flushed that far; every later writer's commit comes after it in the
  *     log, and a read-only commit waits for that flush.
- *  T7 Key-share locks (foreign keys): a transaction whose new row relies
- *     on a referenced row registers in keyShares[rid] until it ends. Any
- *     delete of that row, and any update that may change its key, waits
- *     for the other registered transactions (LockWait); an update that
- *     keeps every unique key does not, and if it moves the row the
- *     registrations are copied to the new RowId (copied, not moved: a
- *     statement rollback puts the row back). Registering waits for a
- *     writer holding the row (T2). In memory only: a crash ends every
- *     holder anyway.
+ *  T7 Shared row locks: key-share (a foreign key's referenced row, SELECT
+ *     FOR KEY SHARE) and share (SELECT FOR SHARE), held until the holder
+ *     ends, in memory only (a crash ends every holder). Any delete of the
+ *     row, and any update that may change its key, waits for the other
+ *     holders of either kind (LockWait); an update that keeps every unique
+ *     key waits only for share holders. If such an update moves the row,
+ *     the locks are copied to the new RowId (copied, not moved: a statement
+ *     rollback puts the row back). Taking one waits for a writer holding
+ *     the row (T2); shared locks never wait for each other.
  */
 import { DbError } from '../errors/index.ts';
 import type { TxnHandle } from '../engine/api.ts';
@@ -65,7 +65,7 @@ export class Txn implements TxnHandle {
   readonly versionKeys: number[] = [];
   /** Heaps dropped by this transaction, freed when it commits. */
   readonly droppedHeaps: number[] = [];
-  /** Rows this transaction holds key-share locks on (T7). */
+  /** Rows this transaction holds shared locks on (T7). */
   readonly keyShared: number[] = [];
   /** Heaps this transaction has changed: a DROP by another must wait for it (T5). */
   readonly heapsWritten = new Set<number>();
@@ -87,8 +87,9 @@ export class TxnManager {
   private readonly waitsFor = new Map<number, number>();
   /** heap → xid of the active transaction dropping it (T5). */
   readonly droppingHeaps = new Map<number, number>();
-  /** rid → xids holding a key-share lock on it (T7). */
+  /** rid → xids holding a key-share lock on it, and a share lock (T7). */
   private readonly keyShares = new Map<number, number[]>();
+  private readonly shares = new Map<number, number[]>();
 
   constructor(nextXid: number) {
     this.nextXid = Math.max(1, nextXid);
@@ -116,30 +117,32 @@ export class TxnManager {
     this.versions.delete(rid);
   }
 
-  /** Registers t's key-share lock on rid (T7); the caller has checked that no writer holds the row. */
-  keyShare(t: Txn, rid: number): void {
-    let xids = this.keyShares.get(rid);
-    if (!xids) this.keyShares.set(rid, (xids = []));
+  /** Registers t's shared lock on rid (T7); the caller has checked that no writer holds the row. */
+  keyShare(t: Txn, rid: number, share = false): void {
+    const m = share ? this.shares : this.keyShares;
+    let xids = m.get(rid);
+    if (!xids) m.set(rid, (xids = []));
     if (xids.includes(t.xid)) return;
     xids.push(t.xid);
     t.keyShared.push(rid);
   }
 
-  /** Another active transaction with a key-share lock on rid, or 0 (T7). */
-  keyShareHolder(t: Txn, rid: number): number {
-    const xids = this.keyShares.get(rid);
-    if (!xids) return 0;
-    for (const x of xids) if (x !== t.xid && this.active.has(x)) return x;
+  /** Another active transaction with a shared lock on rid that a write must wait for, or 0 (T7). */
+  keyShareHolder(t: Txn, rid: number, keepsKey: boolean): number {
+    for (const m of keepsKey ? [this.shares] : [this.shares, this.keyShares]) {
+      const xids = m.get(rid);
+      if (xids) for (const x of xids) if (x !== t.xid && this.active.has(x)) return x;
+    }
     return 0;
   }
 
-  /** A row kept its keys but moved: its key-share locks hold at the new RowId too (T7). */
+  /** A row kept its keys but moved: its shared locks hold at the new RowId too (T7). */
   copyKeyShares(from: number, to: number): void {
-    const xids = this.keyShares.get(from);
-    if (!xids) return;
-    for (const x of xids) {
-      const t = this.active.get(x);
-      if (t) this.keyShare(t, to);
+    for (const [m, share] of [[this.keyShares, false], [this.shares, true]] as const) {
+      for (const x of m.get(from) ?? []) {
+        const t = this.active.get(x);
+        if (t) this.keyShare(t, to, share);
+      }
     }
   }
 
@@ -153,11 +156,13 @@ export class TxnManager {
     t.versionKeys.length = 0;
     if (t.xid === 0) return;
     for (const rid of t.keyShared) {
-      const xids = this.keyShares.get(rid);
-      if (!xids) continue;
-      const i = xids.indexOf(t.xid);
-      if (i >= 0) xids.splice(i, 1);
-      if (xids.length === 0) this.keyShares.delete(rid);
+      for (const m of [this.keyShares, this.shares]) {
+        const xids = m.get(rid);
+        if (!xids) continue;
+        const i = xids.indexOf(t.xid);
+        if (i >= 0) xids.splice(i, 1);
+        if (xids.length === 0) m.delete(rid);
+      }
     }
     t.keyShared.length = 0;
     for (const h of t.droppedHeaps) if (this.droppingHeaps.get(h) === t.xid) this.droppingHeaps.delete(h);

@@ -1,0 +1,60 @@
+/**
+ * SELECT … FOR UPDATE / FOR NO KEY UPDATE / FOR SHARE / FOR KEY SHARE: the
+ * rows a query returns are locked as they come out (after its ORDER BY and
+ * LIMIT, as PostgreSQL's LockRows node sits under Limit), one lock per base
+ * table of the FROM list (or those named by OF).
+ *
+ *  K1. FOR UPDATE and FOR NO KEY UPDATE take the writer's lock (T2 in
+ *      txn/manager.ts) by rewriting the row with its own bytes: logged, so a
+ *      rollback restores the row as it was, and held to the end of the
+ *      transaction. FOR NO KEY UPDATE keeps the key (key-share holders do not
+ *      stand in its way); FOR UPDATE waits for them.
+ *  K2. FOR SHARE and FOR KEY SHARE take the engine's shared locks (T7),
+ *      which never wait for each other.
+ *  K3. A row another transaction holds makes the statement wait and run
+ *      again (LockWait, session.ts S3): it then sees the row as that
+ *      transaction left it, and re-evaluates WHERE on it, which is what
+ *      PostgreSQL's re-check of the updated row gives in read committed.
+ */
+import { DbError } from '../errors/index.ts';
+import type { RowId } from '../engine/api.ts';
+import type { TableDef } from './catalog.ts';
+import type { Lockable } from './from.ts';
+import * as P from './plan.ts';
+
+/** What each locked row gets, from the SELECT's locking clause. */
+export function lockMode(command: string): 'update' | 'no key update' | 'share' | 'key share' {
+  return command === 'SELECT FOR NO KEY UPDATE' ? 'no key update' : command === 'SELECT FOR SHARE' ? 'share'
+    : command === 'SELECT FOR KEY SHARE' ? 'key share' : 'update';
+}
+
+/** The tables to lock: those OF names, else every item of FROM; 42P01 for a name not in FROM, 0A000 for an item that is no table. */
+export function lockTargets(command: string, items: ReadonlyMap<string, Lockable | null>, of: readonly string[] | undefined): Lockable[] {
+  const what = command.replace(/^SELECT /, '');
+  return (of ?? [...items.keys()]).map((name) => {
+    if (!items.has(name)) throw new DbError('undefined_table', `relation "${name}" in ${what} clause not found in FROM clause`);
+    const t = items.get(name);
+    if (!t) throw new DbError('feature_not_supported', `${what} of a subquery, function or join in FROM is not supported (name a table with OF)`);
+    return t;
+  });
+}
+
+/** Locks each row's rows (K1–K3) as it passes; `slots[k]` holds the RowId of `tables[k]` (NULL: the outer side of nothing). */
+export function lockRows(input: P.Plan, slots: readonly number[], tables: readonly TableDef[], command: string): P.Plan {
+  const mode = lockMode(command);
+  const plan: P.Plan = function* (ctx) {
+    const { engine, txn } = ctx;
+    for (const row of input(ctx)) {
+      for (let k = 0; k < slots.length; k++) {
+        const rid = row[slots[k]!] as RowId | null | undefined;
+        if (rid === null || rid === undefined) continue;
+        const t = tables[k]!;
+        if (mode === 'share' || mode === 'key share') { engine.keyShare(txn, t.heap, rid, mode === 'share' ? 'share' : 'key'); continue; }
+        const bytes = engine.fetch(txn, t.heap, rid);
+        if (bytes) engine.update(txn, t.heap, rid, bytes, mode === 'no key update' ? { keepsKey: true } : undefined);
+      }
+      yield row;
+    }
+  };
+  return P.describe(plan, 'LockRows', [input]);
+}

@@ -1,0 +1,115 @@
+/**
+ * SELECT … FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE with two sessions
+ * over the real engine (src/sql/row-locks.ts): who waits for whom, that a
+ * waiting statement sees the holder's outcome, and the job-queue pattern
+ * (ORDER BY … LIMIT 1 FOR UPDATE locks only the row it returns).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Database } from '../../src/sql/database.ts';
+import type { Session } from '../../src/sql/session.ts';
+
+let dir: string;
+let db: Database;
+let a: Session;
+let b: Session;
+
+beforeEach(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'ariesdb-locks-'));
+  db = await Database.open(dir);
+  a = db.session();
+  b = db.session();
+  await a.query('create table acct (id int primary key, balance int)');
+  await a.query('insert into acct values (1, 100), (2, 100), (3, 100)');
+});
+afterEach(async () => {
+  await db.close().catch(() => {});
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Whether p is still pending once the other session has had time to run. */
+async function pending(p: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  p.then(() => { settled = true; }, () => { settled = true; });
+  await new Promise((r) => setTimeout(r, 50));
+  return !settled;
+}
+
+describe('SELECT … FOR UPDATE and friends', () => {
+  it('FOR UPDATE makes a writer wait, and read-modify-write loses no update', async () => {
+    await a.query('begin');
+    const [[bal]] = (await a.query('select balance from acct where id = 1 for update')).rows as [[number]];
+    await b.query('begin');
+    const other = b.query('select balance from acct where id = 1 for update');
+    expect(await pending(other)).toBe(true);
+    await a.query('update acct set balance = $1 where id = 1', [bal + 10]);
+    await a.query('commit');
+    const [[seen]] = (await other).rows as [[number]];
+    expect(seen).toBe(110); // the waiting statement ran again and read the committed value
+    await b.query('update acct set balance = $1 where id = 1', [seen + 5]);
+    await b.query('commit');
+    expect((await a.query('select balance from acct where id = 1')).rows).toEqual([[115]]);
+  });
+
+  it('a rolled-back FOR UPDATE leaves the row as it was and lets the writer go', async () => {
+    await a.query('begin');
+    await a.query('select * from acct where id = 2 for update');
+    const upd = b.query('update acct set balance = balance - 1 where id = 2');
+    expect(await pending(upd)).toBe(true);
+    await a.query('rollback');
+    expect((await upd).tag).toBe('UPDATE 1');
+    expect((await a.query('select balance from acct where id = 2')).rows).toEqual([[99]]);
+  });
+
+  it('FOR SHARE holders share, and a writer waits for all of them', async () => {
+    await a.query('begin');
+    await b.query('begin');
+    await a.query('select * from acct where id = 1 for share');
+    expect((await b.query('select * from acct where id = 1 for share')).rows).toEqual([[1, 100]]);
+    const c = db.session();
+    const upd = c.query('update acct set balance = 0 where id = 1');
+    expect(await pending(upd)).toBe(true);
+    await a.query('commit');
+    expect(await pending(upd)).toBe(true);
+    await b.query('commit');
+    expect((await upd).tag).toBe('UPDATE 1');
+    await c.close();
+  });
+
+  it('FOR KEY SHARE lets a change that keeps the key through, not a delete', async () => {
+    await a.query('begin');
+    await a.query('select * from acct where id = 3 for key share');
+    expect((await b.query('update acct set balance = 1 where id = 3')).tag).toBe('UPDATE 1');
+    const del = b.query('delete from acct where id = 3');
+    expect(await pending(del)).toBe(true);
+    await a.query('commit');
+    expect((await del).tag).toBe('DELETE 1');
+  });
+
+  it('FOR NO KEY UPDATE does not wait for a key-share holder; FOR UPDATE does', async () => {
+    await a.query('begin');
+    await a.query('select * from acct where id = 1 for key share');
+    await b.query('begin');
+    expect((await b.query('select id from acct where id = 1 for no key update')).rows).toEqual([[1]]);
+    await b.query('rollback');
+    const strong = b.query('select id from acct where id = 1 for update');
+    expect(await pending(strong)).toBe(true);
+    await a.query('commit');
+    expect((await strong).rows).toEqual([[1]]);
+  });
+
+  it('ORDER BY … LIMIT 1 FOR UPDATE locks only the row it returns (a job queue)', async () => {
+    await a.query('create table jobs (id int primary key, state text)');
+    await a.query("insert into jobs values (1, 'new'), (2, 'new'), (3, 'new')");
+    await a.query('begin');
+    expect((await a.query("select id from jobs where state = 'new' order by id limit 1 for update")).rows).toEqual([[1]]);
+    await b.query('begin');
+    // Row 2 is free: another worker can take it at once.
+    expect((await b.query("select id from jobs where state = 'new' and id > 1 order by id limit 1 for update")).rows).toEqual([[2]]);
+    await a.query("update jobs set state = 'done' where id = 1");
+    await a.query('commit');
+    await b.query('commit');
+  });
+});
