@@ -23,7 +23,7 @@
 import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import type { FromItem } from './ast.ts';
-import { tableInfo, type Catalog, type TableDef } from './catalog.ts';
+import { tableInfo, type Catalog, type ForeignKeyDef, type TableDef } from './catalog.ts';
 import { exprToSql } from './deparse.ts';
 import { foreignKeyText } from './foreign-keys.ts';
 import type { Compiled, ExecCtx } from './expr.ts';
@@ -59,21 +59,30 @@ function cols(spec: string): VirtualTable['columns'] {
 const empty = (): Rec[] => [];
 
 /** A table's constraints as pg_constraint has them: primary key, unique constraints (their `_key` indexes), checks, foreign keys. */
-interface ConstraintRow { oid: number; name: string; type: 'p' | 'u' | 'c' | 'f'; table: TableDef; index: number | null; def: string; refTable: number }
+interface ConstraintRow {
+  oid: number; name: string; type: 'p' | 'u' | 'c' | 'f'; table: TableDef; index: number | null; def: string; refTable: number;
+  /** Key columns (none for a CHECK); for a foreign key, the referenced key's name and columns, and its rules. */
+  columns: readonly number[];
+  ref?: { index: string; columns: readonly number[]; fk: ForeignKeyDef };
+}
 
 function constraintsOf(t: TableDef, cat: Catalog): ConstraintRow[] {
   const out: ConstraintRow[] = [];
   const colList = (cs: readonly number[]): string => cs.map((c) => quoteIdent(t.columns[c]!.name)).join(', ');
   t.indexes.forEach((ix, k) => {
-    if (ix.primary) out.push({ oid: 0, name: ix.name, type: 'p', table: t, index: indexOid(t, k), def: `PRIMARY KEY (${colList(ix.columns)})`, refTable: 0 });
-    else if (ix.unique && ix.name.endsWith('_key')) out.push({ oid: 0, name: ix.name, type: 'u', table: t, index: indexOid(t, k), def: `UNIQUE (${colList(ix.columns)})`, refTable: 0 });
+    const key = { table: t, index: indexOid(t, k), refTable: 0, columns: ix.columns };
+    if (ix.primary) out.push({ ...key, oid: 0, name: ix.name, type: 'p', def: `PRIMARY KEY (${colList(ix.columns)})` });
+    else if (ix.unique && ix.name.endsWith('_key')) out.push({ ...key, oid: 0, name: ix.name, type: 'u', def: `UNIQUE (${colList(ix.columns)})` });
   });
-  for (const c of t.checks) out.push({ oid: 0, name: c.name, type: 'c', table: t, index: null, def: `CHECK (${unwrap(exprToSql(c.expr))})`, refTable: 0 });
+  for (const c of t.checks) out.push({ oid: 0, name: c.name, type: 'c', table: t, index: null, def: `CHECK (${unwrap(exprToSql(c.expr))})`, refTable: 0, columns: [] });
   for (const fk of t.foreignKeys) {
     const parent = cat.table(fk.refTable);
-    if (!parent) continue;
-    const k = parent.indexes.findIndex((x) => x.name === fk.refIndex);
-    out.push({ oid: 0, name: fk.name, type: 'f', table: t, index: k >= 0 ? indexOid(parent, k) : null, def: foreignKeyText(fk, t, parent), refTable: parent.oid });
+    const k = parent ? parent.indexes.findIndex((x) => x.name === fk.refIndex) : -1;
+    if (!parent || k < 0) continue;
+    out.push({
+      oid: 0, name: fk.name, type: 'f', table: t, index: indexOid(parent, k), def: foreignKeyText(fk, t, parent), refTable: parent.oid,
+      columns: fk.columns, ref: { index: fk.refIndex, columns: fk.refOrder.map((o) => parent.indexes[k]!.columns[o]!), fk },
+    });
   }
   return out.map((c, k) => ({ ...c, oid: constraintOid(t, k) }));
 }
@@ -255,6 +264,36 @@ const VIRTUAL: Record<string, VirtualTable> = {
         numeric_scale: numeric ? numericScale(ty.typmod) : ty.oid === Oid.INT2 || ty.oid === Oid.INT4 || ty.oid === Oid.INT8 ? 0 : null,
         datetime_precision: ty.oid === Oid.TIMESTAMP || ty.oid === Oid.TIMESTAMPTZ ? 6 : ty.oid === Oid.DATE ? 0 : null,
         udt_catalog: DATABASE_NAME, udt_schema: 'pg_catalog', udt_name: typeInternalName(ty.oid), is_identity: 'NO', is_generated: 'NEVER', is_updatable: 'YES',
+      };
+    })),
+  },
+  'information_schema.table_constraints': {
+    columns: cols(`constraint_catalog:name constraint_schema:name constraint_name:name table_catalog:name table_schema:name
+      table_name:name constraint_type:text is_deferrable:text initially_deferred:text enforced:text nulls_distinct:text`),
+    rows: (cat) => cat.all().flatMap((t) => constraintsOf(t, cat).map((c) => ({
+      constraint_catalog: DATABASE_NAME, constraint_schema: 'public', constraint_name: c.name, table_catalog: DATABASE_NAME, table_schema: 'public',
+      table_name: t.name, constraint_type: { p: 'PRIMARY KEY', u: 'UNIQUE', c: 'CHECK', f: 'FOREIGN KEY' }[c.type], is_deferrable: 'NO',
+      initially_deferred: 'NO', enforced: 'YES', nulls_distinct: c.type === 'u' ? 'YES' : null,
+    }))),
+  },
+  'information_schema.key_column_usage': {
+    columns: cols(`constraint_catalog:name constraint_schema:name constraint_name:name table_catalog:name table_schema:name
+      table_name:name column_name:name ordinal_position:int4 position_in_unique_constraint:int4`),
+    rows: (cat) => cat.all().flatMap((t) => constraintsOf(t, cat).flatMap((c) => c.columns.map((col, i) => ({
+      constraint_catalog: DATABASE_NAME, constraint_schema: 'public', constraint_name: c.name, table_catalog: DATABASE_NAME, table_schema: 'public',
+      table_name: t.name, column_name: t.columns[col]!.name, ordinal_position: i + 1,
+      position_in_unique_constraint: c.ref ? c.ref.fk.refOrder[i]! + 1 : null,
+    })))),
+  },
+  'information_schema.referential_constraints': {
+    columns: cols(`constraint_catalog:name constraint_schema:name constraint_name:name unique_constraint_catalog:name
+      unique_constraint_schema:name unique_constraint_name:name match_option:text update_rule:text delete_rule:text`),
+    rows: (cat) => cat.all().flatMap((t) => constraintsOf(t, cat).filter((c) => c.ref).map((c) => {
+      const rule = { a: 'NO ACTION', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' };
+      return {
+        constraint_catalog: DATABASE_NAME, constraint_schema: 'public', constraint_name: c.name, unique_constraint_catalog: DATABASE_NAME,
+        unique_constraint_schema: 'public', unique_constraint_name: c.ref!.index, match_option: c.ref!.fk.matchFull ? 'FULL' : 'NONE',
+        update_rule: rule[c.ref!.fk.onUpdate], delete_rule: rule[c.ref!.fk.onDelete],
       };
     })),
   },
