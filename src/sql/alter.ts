@@ -24,7 +24,7 @@ import type { QueryResult } from './api.ts';
 import type { AlterAction, AlterTableStmt, CreateIndexStmt, Statement } from './ast.ts';
 import { encodeTableRow, type Catalog, type IndexDef, type TableDef, type TableSpec } from './catalog.ts';
 import { ResolvedFk, defineForeignKey, validateExistingRows } from './foreign-keys.ts';
-import { checkNameParts, chooseName, columnDef, createSequenceRow, done, keyIndex, validateCheck, waitForPendingDdl, type Notify } from './ddl.ts';
+import { checkNameParts, chooseName, columnDef, createSequenceRow, nextvalOf, done, keyIndex, validateCheck, waitForPendingDdl, type Notify } from './ddl.ts';
 import { Binder, Scope } from './expr.ts';
 import { alterType } from './alter-type.ts';
 import { asDef, buildIndex, requireColumn, rewrite, rowsOf } from './table-rewrite.ts';
@@ -77,12 +77,12 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
         if (a.ifNotExists) { notify('NOTICE', `column "${a.column.name}" of relation "${spec.name}" already exists, skipping`); return spec; }
         throw new DbError('duplicate_column', `column "${a.column.name}" of relation "${spec.name}" already exists`);
       }
-      const { def, serial } = columnDef(a.column, spec.name, a.column.primaryKey);
+      const { def, sequence } = columnDef(a.column, spec.name, a.column.primaryKey);
       let col = def;
-      if (serial) {
+      if (sequence) {
         const seq = chooseName(catalog, taken, [spec.name, col.name], 'seq');
-        createSequenceRow(ctx, seq, 1, 1, spec.oid);
-        col = { ...col, default: { kind: 'func', name: 'nextval', args: [{ kind: 'const', lit: 'string', value: seq, pos: -1 }], star: false, distinct: false, pos: -1 } };
+        createSequenceRow(ctx, seq, sequence.start, sequence.increment, spec.oid);
+        col = { ...col, default: nextvalOf(seq) };
       }
       let next: TableSpec = { ...spec, columns: [...spec.columns, col] };
       const nd = asDef(next, t.catalogRid);

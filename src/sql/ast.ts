@@ -185,6 +185,8 @@ export interface InsertStmt {
   readonly select: QueryStmt | null;
   readonly onConflict: OnConflict | null;
   readonly returning: readonly SelectTarget[] | null;
+  /** OVERRIDING SYSTEM VALUE (explicit values for GENERATED ALWAYS columns) or USER VALUE (identity columns ignore them). */
+  readonly override?: 'system' | 'user';
 }
 
 export interface UpdateStmt {
@@ -236,6 +238,8 @@ export interface ColumnDefAst {
   readonly default: Expr | null;
   /** CHECK and REFERENCES constraints written on the column. */
   readonly checks: readonly ConstraintAst[];
+  /** GENERATED ALWAYS / BY DEFAULT AS IDENTITY [(START WITH … INCREMENT BY …)]. */
+  readonly identity?: { readonly always: boolean; readonly start: number | null; readonly increment: number };
   readonly pos: number;
 }
 

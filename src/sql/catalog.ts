@@ -39,7 +39,10 @@ export interface ColumnDef {
   readonly name: string;
   readonly type: SqlType;
   readonly notNull: boolean;
+  /** For an identity column, nextval of its sequence (shown as the identity, not as a default). */
   readonly default: Expr | null;
+  /** GENERATED ALWAYS ('a') or BY DEFAULT ('d') AS IDENTITY, as pg_attribute.attidentity says it. */
+  readonly identity?: 'a' | 'd';
 }
 
 export interface IndexDef {
@@ -120,7 +123,7 @@ export interface ViewDef {
   readonly catalogRid: RowId;
 }
 
-interface StoredColumn { name: string; typeOid: number; typmod: number; notNull: boolean; default: Expr | null }
+interface StoredColumn { name: string; typeOid: number; typmod: number; notNull: boolean; default: Expr | null; identity?: 'a' | 'd' }
 interface StoredIndex { name: string; columns: number[]; desc: boolean[]; unique: boolean; primary: boolean; engineId: number | null }
 interface StoredTable {
   v: 1; kind?: 'table'; oid: number; name: string; heap: number; pk: number[]; columns: StoredColumn[];
@@ -137,7 +140,9 @@ export type TableSpec = Omit<TableDef, 'kind' | 'catalogRid' | 'types' | 'codec'
 export function encodeTableRow(t: TableSpec): Uint8Array {
   const row: StoredTable = {
     v: 1, oid: t.oid, name: t.name, heap: t.heap, pk: [...t.primaryKey],
-    columns: t.columns.map((c) => ({ name: c.name, typeOid: c.type.oid, typmod: c.type.typmod, notNull: c.notNull, default: c.default })),
+    columns: t.columns.map((c) => ({
+      name: c.name, typeOid: c.type.oid, typmod: c.type.typmod, notNull: c.notNull, default: c.default, ...(c.identity ? { identity: c.identity } : {}),
+    })),
     indexes: t.indexes.map((i) => ({ ...i, columns: [...i.columns], desc: [...i.desc] })),
     checks: [...t.checks],
     ...(t.foreignKeys.length > 0 ? { fks: [...t.foreignKeys] } : {}),
@@ -163,7 +168,9 @@ export function decodeCatalogRow(rid: RowId, bytes: Uint8Array): CatalogObject {
   if (s.v !== 1) throw new DbError('data_corrupted', `catalog row ${rid} has unknown format version ${String(s.v)}`);
   if (s.kind === 'sequence') return { ...s, kind: 'sequence', catalogRid: rid };
   if (s.kind === 'view') return { kind: 'view', oid: s.oid, name: s.name, columns: s.columns, types: s.types, query: s.query, text: s.text, catalogRid: rid };
-  const columns = s.columns.map((c) => ({ name: c.name, type: { oid: c.typeOid, typmod: c.typmod }, notNull: c.notNull, default: c.default }));
+  const columns = s.columns.map((c) => ({
+    name: c.name, type: { oid: c.typeOid, typmod: c.typmod }, notNull: c.notNull, default: c.default, ...(c.identity ? { identity: c.identity } : {}),
+  }));
   const types = columns.map((c) => c.type);
   const indexes: IndexDef[] = s.indexes ?? (s.pk.length > 0
     ? [{ name: `${s.name}_pkey`, columns: s.pk, desc: s.pk.map(() => false), unique: true, primary: true, engineId: null }] : []);
@@ -273,7 +280,7 @@ export function pendingCatalogNames(engine: StorageEngine, txn: TxnHandle): { ri
 export function tableInfo(t: TableDef): TableInfo {
   const columns: ColumnInfo[] = t.columns.map((c) => ({
     name: c.name, type: typeDisplayName(c.type), typeOid: c.type.oid, notNull: c.notNull,
-    default: c.default ? defaultText(c.default, c.type) : null,
+    default: c.default && !c.identity ? defaultText(c.default, c.type) : null,
   }));
   return { name: t.name, oid: t.oid, columns, primaryKey: t.primaryKey.map((i) => t.columns[i]!.name) };
 }

@@ -26,7 +26,7 @@ import {
 import { defineForeignKey } from './foreign-keys.ts';
 import { Binder, Scope } from './expr.ts';
 import type { RunCtx } from './plan.ts';
-import { isSerialName, resolveType } from './types.ts';
+import { isInt, isSerialName, resolveType } from './types.ts';
 import { errorWithCode } from './sqlerror.ts';
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
@@ -70,12 +70,20 @@ export function checkNameParts(table: string, e: Expr): string[] {
 }
 
 /** Validates a column definition's type and default; the default must convert to the type and use no columns. */
-export function columnDef(c: ColumnDefAst, tableName: string, primary: boolean): { def: ColumnDef; serial: boolean } {
+export function columnDef(c: ColumnDefAst, tableName: string, primary: boolean): { def: ColumnDef; sequence: { start: number; increment: number } | null } {
   const type = resolveType(c.type);
   const serial = isSerialName(c.type.name);
   if (serial && c.default) throw new DbError('syntax_error', `multiple default values specified for column "${c.name}" of table "${tableName}"`);
+  if (c.identity) {
+    if (!isInt(type.oid)) throw new DbError('invalid_parameter_value', 'identity column type must be smallint, integer, or bigint');
+    if (c.default || serial) throw new DbError('syntax_error', `both default and identity specified for column "${c.name}" of table "${tableName}"`);
+  }
   if (c.default) new Binder(Scope.empty, 'DEFAULT').compileAs(c.default, type, 'assignment', () => `column "${c.name}"`);
-  return { def: { name: c.name, type, notNull: c.notNull || primary || serial, default: c.default }, serial };
+  // serial and identity columns draw from a sequence the table owns (t_col_seq).
+  const inc = c.identity?.increment ?? 1;
+  const sequence = serial ? { start: 1, increment: 1 } : c.identity ? { start: c.identity.start ?? (inc > 0 ? 1 : -1), increment: inc } : null;
+  const identity = c.identity ? { identity: c.identity.always ? 'a' as const : 'd' as const } : {};
+  return { def: { name: c.name, type, notNull: c.notNull || primary || sequence !== null, default: c.default, ...identity }, sequence };
 }
 
 /** Compiles a CHECK to validate it (boolean, no subqueries or aggregates). */
@@ -131,12 +139,12 @@ export function createTable(s: CreateTableStmt, catalog: Catalog, ctx: RunCtx, n
     foreignKeys.push(defineForeignKey(c, { oid, name: s.name, columns, primaryKey, indexes }, catalog, (parts) => chooseName(catalog, taken, parts, 'fkey')));
   }
   const heap = engine.createHeap(txn);
-  const serials = built.map((b, i) => (b.serial ? i : -1)).filter((i) => i >= 0);
   const finalColumns = columns.map((c, i) => {
-    if (!serials.includes(i)) return c;
+    const sq = built[i]!.sequence;
+    if (!sq) return c;
     const seq = chooseName(catalog, taken, [s.name, c.name], 'seq');
-    createSequenceRow(ctx, seq, 1, 1, oid);
-    return { ...c, default: { kind: 'func', name: 'nextval', args: [{ kind: 'const', lit: 'string', value: seq, pos: -1 }], star: false, distinct: false, pos: -1 } as Expr };
+    createSequenceRow(ctx, seq, sq.start, sq.increment, oid);
+    return { ...c, default: nextvalOf(seq) };
   });
   const spec: TableSpec = { oid, name: s.name, heap, columns: finalColumns, primaryKey, indexes, checks, foreignKeys };
   engine.insert(txn, engine.catalogHeap, encodeTableRow(spec));
@@ -163,6 +171,10 @@ export function keyIndex(c: Extract<ConstraintAst, { kind: 'primary' | 'unique' 
   }
   return { name, columns: cols, desc: cols.map(() => false), unique: true, primary: c.kind === 'primary', engineId: ctx.engine.createIndex(ctx.txn) };
 }
+
+/** The default of a serial or identity column: nextval('seq'). */
+export const nextvalOf = (seq: string): Expr =>
+  ({ kind: 'func', name: 'nextval', args: [{ kind: 'const', lit: 'string', value: seq, pos: -1 }], star: false, distinct: false, pos: -1 });
 
 export function createSequenceRow(ctx: RunCtx, name: string, start: number, increment: number, ownedBy: number | null): void {
   const { engine, txn } = ctx;

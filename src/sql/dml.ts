@@ -26,6 +26,7 @@ import { planFrom } from './from.ts';
 import type { ExplainNode, RunCtx } from './plan.ts';
 import { expandTargets, planQuery, rootBinder, untypedLiterals } from './select.ts';
 import { readOnlyError } from './txn-mode.ts';
+import { errorWithCode } from './sqlerror.ts';
 
 export interface Prepared {
   run(ctx: RunCtx): QueryResult;
@@ -75,12 +76,23 @@ function compileReturning(list: readonly SelectTarget[] | null, binder: Binder):
   return { fns: compiled.map((c) => c.fn), fields: outputs.map((o, i) => ({ name: o.name, typeOid: compiled[i]!.type.oid, typmod: compiled[i]!.type.typmod })) };
 }
 
+const alwaysDetail = (c: string): string => `Column "${c}" is an identity column defined as GENERATED ALWAYS.`;
+
+/** 428C9: a value given for a GENERATED ALWAYS identity column without OVERRIDING SYSTEM VALUE. */
+function identityInsertError(column: string): DbError {
+  return errorWithCode('428C9', `cannot insert a non-DEFAULT value into column "${column}"`,
+    { detail: alwaysDetail(column), hint: 'Use OVERRIDING SYSTEM VALUE to override.' });
+}
+
 /** SET clauses: target column indexes and their compiled values. */
 function compileSets(sets: readonly SetClause[], table: TableDef, binder: Binder): { cols: number[]; fns: Fn[] } {
   const cols: number[] = [], fns: Fn[] = [];
   for (const set of sets) {
     const i = columnIndex(table, set.column, set.pos);
     if (cols.includes(i)) throw new DbError('syntax_error', `multiple assignments to same column "${set.column}"`, at(set.pos));
+    if (table.columns[i]!.identity === 'a' && set.value.kind !== 'default') {
+      throw errorWithCode('428C9', `column "${set.column}" can only be updated to DEFAULT`, { detail: alwaysDetail(set.column) });
+    }
     cols.push(i);
     fns.push(itemFn(binder, table, i, set.value));
   }
@@ -100,6 +112,10 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
     targets = table.columns.map((_, i) => i);
   }
   const defaults = table.columns.map((_, i) => defaultFn(base, table, i));
+  // Identity columns: GENERATED ALWAYS takes no value without OVERRIDING SYSTEM VALUE; OVERRIDING USER VALUE ignores the values given.
+  const identity = (i: number): 'a' | 'd' | undefined => table.columns[i]!.identity;
+  const refused = (i: number): boolean => identity(i) === 'a' && s.override === undefined;
+  const ignored = (i: number): boolean => identity(i) !== undefined && s.override === 'user';
 
   // Each source yields complete rows of the table's width.
   let source: (ctx: RunCtx) => Iterable<Value[]>;
@@ -114,6 +130,8 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
       const i = targets[j]!;
       const col = table.columns[i]!;
       const u = untyped[j]!;
+      if (refused(i)) throw identityInsertError(col.name);
+      if (ignored(i)) return;
       fill[i] = convert({ type: ty, fn: (r) => r[j]! }, col.type, u >= 0 ? 'explicit' : 'assignment', u, () => `column "${col.name}"`).fn;
     });
     source = (ctx) => {
@@ -125,7 +143,11 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
       if (items.length > targets.length) throw new DbError('syntax_error', 'INSERT has more expressions than target columns', at(items[targets.length]!.pos));
       if (items.length < targets.length && s.columns) throw new DbError('syntax_error', 'INSERT has more target columns than expressions', at(s.columns?.[items.length]?.pos ?? -1));
       const fns = defaults.slice();
-      items.forEach((item, j) => { fns[targets[j]!] = itemFn(base, table, targets[j]!, item); });
+      items.forEach((item, j) => {
+        const i = targets[j]!;
+        if (item.kind !== 'default' && refused(i)) throw identityInsertError(table.columns[i]!.name);
+        if (!ignored(i)) fns[i] = itemFn(base, table, i, item);
+      });
       return fns;
     });
     source = function* (ctx) {

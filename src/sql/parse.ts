@@ -236,7 +236,6 @@ class Translator extends QueryTranslator {
 
   private insert(s: Raw): A.InsertStmt {
     if (s.withClause) return this.withCtes(s.withClause, () => this.insert({ ...s, withClause: undefined }));
-    if (s.override && s.override !== 'OVERRIDING_NOT_SET') throw unsupported('OVERRIDING');
     const table = this.rangeVar(s.relation);
     const columns = s.cols ? s.cols.map((c: Raw) => {
       if (c.ResTarget.indirection) throw unsupported('INSERT into a column subfield', this.loc(c.ResTarget.location));
@@ -261,7 +260,8 @@ class Translator extends QueryTranslator {
       };
     }
     const returning = this.returning(s);
-    const base = { kind: 'insert' as const, table, columns, onConflict, returning };
+    const override = s.override === 'OVERRIDING_SYSTEM_VALUE' ? 'system' as const : s.override === 'OVERRIDING_USER_VALUE' ? 'user' as const : undefined;
+    const base = { kind: 'insert' as const, table, columns, onConflict, returning, ...(override ? { override } : {}) };
     if (!s.selectStmt) return { ...base, rows: [], select: null };
     const sel = s.selectStmt.SelectStmt;
     if (sel.valuesLists && !sel.sortClause && !sel.limitCount && !sel.limitOffset && (!sel.op || sel.op === 'SETOP_NONE')) {
@@ -339,6 +339,7 @@ class Translator extends QueryTranslator {
 
   private columnDef(d: Raw): A.ColumnDefAst {
     let notNull = false, primaryKey = false, unique = false;
+    let identity: A.ColumnDefAst['identity'];
     let def: A.Expr | null = null;
     const checks: A.ConstraintAst[] = [];
     for (const cw of d.constraints ?? []) {
@@ -350,11 +351,12 @@ class Translator extends QueryTranslator {
         case 'CONSTR_UNIQUE': unique = true; break;
         case 'CONSTR_DEFAULT': def = this.expr(c.raw_expr); break;
         case 'CONSTR_CHECK': case 'CONSTR_FOREIGN': checks.push(this.constraint(c, d.colname)); break;
+        case 'CONSTR_IDENTITY': identity = { always: c.generated_when === 'a', ...sequenceOptions(c.options) }; break;
         default: throw unsupported(constraintName(c.contype) + ' constraints', this.loc(c.location));
       }
     }
     if (d.collClause) throw unsupported('COLLATE', this.loc(d.location));
-    return { name: d.colname, type: this.typeName(d.typeName), notNull, primaryKey, unique, default: def, checks, pos: this.loc(d.location) };
+    return { name: d.colname, type: this.typeName(d.typeName), notNull, primaryKey, unique, default: def, checks, ...(identity ? { identity } : {}), pos: this.loc(d.location) };
   }
 
   private alterTable(s: Raw): A.AlterTableStmt {
@@ -418,15 +420,7 @@ class Translator extends QueryTranslator {
   }
 
   private createSequence(s: Raw): A.Statement {
-    let start: number | null = null, increment = 1;
-    for (const o of s.options ?? []) {
-      const d = o.DefElem;
-      const v = d.arg?.Integer ? (d.arg.Integer.ival ?? 0) : d.arg?.Float ? Number(d.arg.Float.fval) : NaN;
-      if (d.defname === 'start') start = v;
-      else if (d.defname === 'increment') increment = v;
-      else throw unsupported(`sequence option ${String(d.defname).toUpperCase()}`);
-    }
-    if (increment === 0) throw new DbError('invalid_parameter_value', 'INCREMENT must not be zero');
+    const { start, increment } = sequenceOptions(s.options);
     return { kind: 'create_sequence', name: this.rangeVar(s.sequence).name, ifNotExists: !!s.if_not_exists, start: start ?? (increment > 0 ? 1 : -1), increment };
   }
 
@@ -514,6 +508,20 @@ function statementName(tag: string): string {
     DoStmt: 'DO', LockStmt: 'LOCK', GrantStmt: 'GRANT', RenameStmt: 'ALTER ... RENAME',
   };
   return known[tag] ?? tag.replace(/Stmt$/, ' statement');
+}
+
+/** START WITH / INCREMENT BY of CREATE SEQUENCE or an identity column; 0A000 for the other options. */
+function sequenceOptions(options: Raw[] | undefined): { start: number | null; increment: number } {
+  let start: number | null = null, increment = 1;
+  for (const o of options ?? []) {
+    const d = o.DefElem;
+    const v = d.arg?.Integer ? (d.arg.Integer.ival ?? 0) : d.arg?.Float ? Number(d.arg.Float.fval) : NaN;
+    if (d.defname === 'start') start = v;
+    else if (d.defname === 'increment') increment = v;
+    else throw unsupported(`sequence option ${String(d.defname).toUpperCase()}`);
+  }
+  if (increment === 0) throw new DbError('invalid_parameter_value', 'INCREMENT must not be zero');
+  return { start, increment };
 }
 
 function constraintName(contype: string): string {

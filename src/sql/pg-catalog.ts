@@ -23,7 +23,7 @@
 import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import type { FromItem } from './ast.ts';
-import { tableInfo, type Catalog, type ForeignKeyDef, type TableDef } from './catalog.ts';
+import { tableInfo, type Catalog, type ColumnDef, type ForeignKeyDef, type TableDef } from './catalog.ts';
 import { exprToSql } from './deparse.ts';
 import { foreignKeyText } from './foreign-keys.ts';
 import type { Compiled, ExecCtx } from './expr.ts';
@@ -99,6 +99,8 @@ function unwrap(sql: string): string {
   return sql.slice(1, -1);
 }
 
+const identityGeneration = (g: 'a' | 'd' | undefined): string | null => (g === 'a' ? 'ALWAYS' : g === 'd' ? 'BY DEFAULT' : null);
+
 export function quoteIdent(s: string): string {
   return /^[a-z_][a-z0-9_$]*$/.test(s) ? s : `"${s.replace(/"/g, '""')}"`;
 }
@@ -152,11 +154,11 @@ const VIRTUAL: Record<string, VirtualTable> = {
       attisdropped:bool attidentity:char attgenerated:char attcollation:oid attstattarget:int4 attislocal:bool attstorage:char
       attcompression:char`),
     rows: (cat) => [
-      ...cat.all().map((t) => ({ oid: t.oid, columns: t.columns })),
-      ...cat.allViews().map((v) => ({ oid: v.oid, columns: v.columns.map((name, i) => ({ name, type: v.types[i]!, notNull: false, default: null })) })),
+      ...cat.all().map((t) => ({ oid: t.oid, columns: t.columns as readonly ColumnDef[] })),
+      ...cat.allViews().map((v) => ({ oid: v.oid, columns: v.columns.map((name, i): ColumnDef => ({ name, type: v.types[i]!, notNull: false, default: null })) })),
     ].flatMap((t) => t.columns.map((c, i) => ({
       attrelid: t.oid, attname: c.name, atttypid: c.type.oid, attlen: TYPE_LEN[c.type.oid] ?? -1, attnum: i + 1, atttypmod: c.type.typmod,
-      attnotnull: c.notNull, atthasdef: c.default !== null, attisdropped: false, attidentity: '', attgenerated: '',
+      attnotnull: c.notNull, atthasdef: c.default !== null && !c.identity, attisdropped: false, attidentity: c.identity ?? '', attgenerated: '',
       attcollation: isCollatable(c.type.oid) ? COLLATION_DEFAULT : 0, attstattarget: -1, attislocal: true, attstorage: storageOf(c.type.oid),
       attcompression: '',
     }))),
@@ -249,7 +251,7 @@ const VIRTUAL: Record<string, VirtualTable> = {
     columns: cols(`table_catalog:name table_schema:name table_name:name column_name:name ordinal_position:int4 column_default:text
       is_nullable:text data_type:text character_maximum_length:int4 character_octet_length:int4 numeric_precision:int4
       numeric_precision_radix:int4 numeric_scale:int4 datetime_precision:int4 udt_catalog:name udt_schema:name udt_name:name
-      is_identity:text is_generated:text is_updatable:text`),
+      is_identity:text identity_generation:text is_generated:text is_updatable:text`),
     rows: (cat) => cat.all().flatMap((t) => tableInfo(t).columns.map((c, i) => {
       const ty = t.columns[i]!.type;
       const len = (ty.oid === Oid.VARCHAR || ty.oid === Oid.BPCHAR) && ty.typmod >= 4 ? ty.typmod - 4 : null;
@@ -263,7 +265,9 @@ const VIRTUAL: Record<string, VirtualTable> = {
         numeric_precision_radix: numeric ? 10 : prec[ty.oid] !== undefined ? 2 : null,
         numeric_scale: numeric ? numericScale(ty.typmod) : ty.oid === Oid.INT2 || ty.oid === Oid.INT4 || ty.oid === Oid.INT8 ? 0 : null,
         datetime_precision: ty.oid === Oid.TIMESTAMP || ty.oid === Oid.TIMESTAMPTZ ? 6 : ty.oid === Oid.DATE ? 0 : null,
-        udt_catalog: DATABASE_NAME, udt_schema: 'pg_catalog', udt_name: typeInternalName(ty.oid), is_identity: 'NO', is_generated: 'NEVER', is_updatable: 'YES',
+        udt_catalog: DATABASE_NAME, udt_schema: 'pg_catalog', udt_name: typeInternalName(ty.oid),
+        is_identity: t.columns[i]!.identity ? 'YES' : 'NO', identity_generation: identityGeneration(t.columns[i]!.identity),
+        is_generated: 'NEVER', is_updatable: 'YES',
       };
     })),
   },

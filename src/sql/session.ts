@@ -385,7 +385,8 @@ export class Session {
       const settingsMark = this.settings.mark();
       const catalog = this.catalog(txn);
       const seq = (name: string): SequenceDef => {
-        const d = catalog.sequence(name);
+        // A sequence this very statement created (ALTER TABLE … ADD COLUMN serial fills the rows) is not in the catalog it started with.
+        const d = catalog.sequence(name) ?? (txn.touchedCatalog ? loadCatalog(engine, txn).sequence(name) : undefined);
         if (!d) throw new DbError('undefined_table', `relation "${name}" does not exist`);
         return d;
       };
