@@ -328,6 +328,11 @@ export type Statement =
   | { readonly kind: 'drop_index'; readonly names: readonly string[]; readonly ifExists: boolean }
   | { readonly kind: 'truncate'; readonly names: readonly string[]; readonly restartIdentity: boolean; readonly cascade?: boolean }
   | { readonly kind: 'create_sequence'; readonly name: string; readonly ifNotExists: boolean; readonly start: number; readonly increment: number }
+  /** ALTER SEQUENCE: a new START WITH / INCREMENT BY (null: unchanged); RESTART [WITH n] (restart.with null: the start value). */
+  | {
+    readonly kind: 'alter_sequence'; readonly name: string; readonly ifExists: boolean; readonly start: number | null;
+    readonly increment: number | null; readonly restart: { readonly with: number | null } | null;
+  }
   | { readonly kind: 'drop_sequence'; readonly names: readonly string[]; readonly ifExists: boolean }
   | { readonly kind: 'explain'; readonly stmt: Statement; readonly analyze: boolean }
   /** readOnly: BEGIN READ ONLY / READ WRITE; absent when BEGIN names no access mode. */

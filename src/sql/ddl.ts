@@ -195,6 +195,24 @@ export function createSequence(s: Extract<Statement, { kind: 'create_sequence' }
   return done('CREATE SEQUENCE');
 }
 
+/** ALTER SEQUENCE: a new START WITH / INCREMENT BY goes into the catalog row; RESTART is setval(…, false). */
+export function alterSequence(s: Extract<Statement, { kind: 'alter_sequence' }>, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
+  const seq = catalog.sequence(s.name);
+  if (!seq) {
+    if (s.ifExists) { notify('NOTICE', `relation "${s.name}" does not exist, skipping`); return done('ALTER SEQUENCE'); }
+    throw new DbError('undefined_table', `relation "${s.name}" does not exist`);
+  }
+  const start = s.start ?? seq.start, increment = s.increment ?? seq.increment;
+  if (increment !== seq.increment && !s.restart) ctx.reincrement?.(seq.name, increment);
+  if (start !== seq.start || increment !== seq.increment) {
+    ctx.engine.update(ctx.txn, ctx.engine.catalogHeap, seq.catalogRid,
+      encodeSequenceRow({ oid: seq.oid, name: seq.name, heap: seq.heap, start, increment, ownedBy: seq.ownedBy }));
+    ctx.txn.touchedCatalog = true;
+  }
+  if (s.restart) ctx.setval(seq.name, s.restart.with ?? start, false);
+  return done('ALTER SEQUENCE');
+}
+
 export function dropSequence(s: Extract<Statement, { kind: 'drop_sequence' }>, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
   for (const name of s.names) {
     const seq = catalog.sequence(name);

@@ -20,7 +20,7 @@ import type { Statement } from './ast.ts';
 import type { Catalog } from './catalog.ts';
 import { alterTable, createIndex, dropIndex, truncate } from './alter.ts';
 import { createTableAs } from './create-as.ts';
-import { createSequence, createTable, dropSequence, dropTable, type Notify } from './ddl.ts';
+import { alterSequence, createSequence, createTable, dropSequence, dropTable, type Notify } from './ddl.ts';
 import { prepareDelete, prepareInsert, prepareUpdate, type Prepared } from './dml.ts';
 import type { ExplainNode, RunCtx } from './plan.ts';
 import { planStatementQuery } from './select.ts';
@@ -71,7 +71,7 @@ export function prepare(s: DataStatement, catalog: Catalog, template?: TemplateB
 
 /** Whether a statement changes the catalog (the session then drops its own catalog copy). */
 export const isDdl = (s: Statement): boolean =>
-  ['create_table', 'create_table_as', 'drop_table', 'alter_table', 'create_index', 'drop_index', 'truncate', 'create_sequence', 'drop_sequence', 'create_view', 'drop_view'].includes(s.kind);
+  ['create_table', 'create_table_as', 'drop_table', 'alter_table', 'create_index', 'drop_index', 'truncate', 'create_sequence', 'alter_sequence', 'drop_sequence', 'create_view', 'drop_view'].includes(s.kind);
 
 /** Runs one table statement synchronously; may throw DbError or the engine's LockWait. */
 export function executeStatement(s: Statement, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
@@ -87,6 +87,7 @@ export function executeStatement(s: Statement, catalog: Catalog, ctx: RunCtx, no
     case 'drop_index': return dropIndex(s, catalog, ctx, notify);
     case 'truncate': return truncate(s, catalog, ctx, notify);
     case 'create_sequence': return createSequence(s, catalog, ctx, notify);
+    case 'alter_sequence': return alterSequence(s, catalog, ctx, notify);
     case 'drop_sequence': return dropSequence(s, catalog, ctx, notify);
     case 'create_view': return createView(s, catalog, ctx);
     case 'drop_view': return dropView(s, catalog, ctx, notify);

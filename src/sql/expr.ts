@@ -57,6 +57,10 @@ export interface ExecCtx {
   /** nextval() of a sequence, by name (the session provides it). */
   nextval(name: string): number | bigint;
   currval(name: string): number | bigint;
+  /** ALTER SEQUENCE … INCREMENT BY: moves the sequence's next value to its last one plus `increment`. */
+  reincrement?(name: string, increment: number): void;
+  /** lastval(): the value of this session's latest nextval(), of any sequence. */
+  lastval?(): number | bigint | undefined;
   setval(name: string, value: number | bigint, called: boolean): number | bigint;
   /** current_setting() / set_config(): the session's parameters (absent where there is no session). */
   setting?(name: string): string;

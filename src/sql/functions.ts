@@ -415,6 +415,11 @@ const FUNCS: Record<string, Impl> = {
     return { type: TEXT, fn: () => name };
   },
   nextval: (args) => { const a = args.length === 1 && textArg(args[0]); return a ? { type: INT8, fn: (r, c) => { const v = a(r, c); return v === null ? null : c.nextval(v as string); } } : null; },
+  lastval: (args) => (args.length === 0 ? { type: INT8, fn: (_r, c) => {
+    const v = c.lastval?.();
+    if (v === undefined) throw new DbError('object_not_in_prerequisite_state', 'lastval is not yet defined in this session');
+    return v;
+  } } : null),
   currval: (args) => { const a = args.length === 1 && textArg(args[0]); return a ? { type: INT8, fn: (r, c) => { const v = a(r, c); return v === null ? null : c.currval(v as string); } } : null; },
   setval: (args) => {
     const a = textArg(args[0]), n = args[1] ? implicit(args[1], INT8) : null, called = args[2] ? implicit(args[2], BOOL) : null;

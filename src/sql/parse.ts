@@ -206,6 +206,7 @@ class Translator extends QueryTranslator {
         ...(s.behavior === 'DROP_CASCADE' ? { cascade: true } : {}),
       };
       case 'CreateSeqStmt': return this.createSequence(s);
+      case 'AlterSeqStmt': return this.alterSequence(s);
       case 'ViewStmt': return this.createView(s);
       case 'ExplainStmt': {
         const opts = (s.options ?? []).map((o: Raw) => o.DefElem.defname as string);
@@ -416,6 +417,21 @@ class Translator extends QueryTranslator {
     return {
       kind: 'create_view', name: rel.name, columns: ((s.aliases ?? []) as Raw[]).map(str), query: this.query(s.query.SelectStmt),
       replace: !!s.replace, text: m?.[1] ?? '', pos: rel.pos,
+    };
+  }
+
+  private alterSequence(s: Raw): A.Statement {
+    let restart: { with: number | null } | null = null;
+    const rest = ((s.options ?? []) as Raw[]).filter((o) => {
+      if (o.DefElem.defname !== 'restart') return true;
+      const a = o.DefElem.arg;
+      restart = { with: a?.Integer ? (a.Integer.ival ?? 0) : a?.Float ? Number(a.Float.fval) : null };
+      return false;
+    });
+    const given = new Set(rest.map((o) => o.DefElem.defname as string));
+    const { start, increment } = sequenceOptions(rest);
+    return {
+      kind: 'alter_sequence', name: this.rangeVar(s.sequence).name, ifExists: !!s.missing_ok, start, increment: given.has('increment') ? increment : null, restart,
     };
   }
 

@@ -101,6 +101,15 @@ export class SequenceCache {
     return value;
   }
 
+  /** ALTER SEQUENCE … INCREMENT BY: the next value is the last one handed out plus the new increment, as in PostgreSQL. */
+  reincrement(seq: SequenceDef, increment: number, user: TxnHandle): void {
+    const st = this.load(seq, user);
+    const last = st.next - BigInt(seq.increment);
+    this.persist(seq, st, last, user);
+    st.next = last + BigInt(increment);
+    st.limit = last;
+  }
+
   /** Forgets cached counters (after a transaction that created sequences rolled back, their heaps are gone). */
   forget(heap: number): void {
     this.state.delete(heap);

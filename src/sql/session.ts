@@ -88,6 +88,8 @@ export class Session {
   private implicitBlock = false;
   /** currval(): the last value nextval() gave this session, per sequence. */
   private readonly lastValues = new Map<string, number | bigint>();
+  /** lastval(): the latest of them. */
+  private lastValue: number | bigint | undefined;
   /** The statement running now, for cancel() (S8). */
   private running: StatementInterrupt | null = null;
 
@@ -397,8 +399,11 @@ export class Session {
           if (readOnly) throw readOnlyError('nextval()');
           const v = this.host.sequences.nextval(d, txn);
           this.lastValues.set(name, v);
+          this.lastValue = v;
           return v;
         },
+        lastval: () => this.lastValue,
+        reincrement: (name, increment) => { this.host.sequences.reincrement(seq(name), increment, txn); },
         currval: (name) => {
           seq(name);
           const v = this.lastValues.get(name);

@@ -36,6 +36,7 @@ export function ddlCommand(s: Statement): string | null {
     case 'drop_index': return 'DROP INDEX';
     case 'truncate': return 'TRUNCATE TABLE';
     case 'create_sequence': return 'CREATE SEQUENCE';
+    case 'alter_sequence': return 'ALTER SEQUENCE';
     case 'drop_sequence': return 'DROP SEQUENCE';
     default: return null;
   }
