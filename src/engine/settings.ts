@@ -46,9 +46,9 @@ export function settingNames(): string[] {
   return Object.keys(defs).sort();
 }
 
-/** Whether a setting can change while the engine runs (else only at start, or at initdb). */
-export function changesAtRuntime(name: string): boolean {
-  return defs[name]?.context === 'runtime';
+/** When a setting can change: while the engine runs, at start, or only when the data directory is made. */
+export function settingContext(name: string): Context | undefined {
+  return defs[name]?.context;
 }
 
 export function settingDescription(name: string): string {

@@ -27,7 +27,7 @@ import { ResolvedFk, defineForeignKey, validateExistingRows } from './foreign-ke
 import { checkNameParts, chooseName, columnDef, createSequenceRow, nextvalOf, done, keyIndex, validateCheck, waitForPendingDdl, type Notify } from './ddl.ts';
 import { Binder, Scope } from './expr.ts';
 import { alterType } from './alter-type.ts';
-import { asDef, buildIndex, requireColumn, rewrite, rowsOf } from './table-rewrite.ts';
+import { asDef, buildIndex, checkRows, requireColumn, rewrite, rowsOf } from './table-rewrite.ts';
 import type { RunCtx } from './plan.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { rootBinder } from './select.ts';
@@ -137,10 +137,7 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
       if (c.kind === 'check') {
         validateCheck(spec.columns, spec.name, c.expr);
         const name = c.name ?? chooseName(catalog, taken, checkNameParts(spec.name, c.expr), 'check');
-        const fn = new Binder(new Scope(spec.columns.map((x, index) => ({ table: spec.name, name: x.name, type: x.type, index })), [spec.name]), 'CHECK').compileCondition(c.expr, 'CHECK').fn;
-        for (const { row } of rowsOf(cur, ctx)) {
-          if (fn(row, ctx) === false) throw new DbError('check_violation', `check constraint "${name}" of relation "${spec.name}" is violated by some row`, { table: spec.name, constraint: name });
-        }
+        checkRows(cur, [{ name, expr: c.expr }], ctx);
         return { ...spec, checks: [...spec.checks, { name, expr: c.expr }] };
       }
       if (c.kind === 'foreign') {

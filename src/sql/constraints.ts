@@ -221,7 +221,7 @@ export class TableWriter implements ChildWriter {
     this.checkUnique(row, rid, (ix) => changed.includes(ix));
     const { engine, txn } = this.ctx;
     const t = this.spec.table;
-    // Key-share locks (foreign keys) stand only in the way of a change of some unique key.
+    // Key-share locks (foreign keys, FOR KEY SHARE) stand only in the way of a change of some unique key; share locks of any write (T7).
     const keepsKey = !changed.some((ix) => ix.def.unique);
     const newRid = engine.update(txn, t.heap, rid, t.codec.encode(row), keepsKey ? { keepsKey } : undefined);
     for (const ix of this.spec.indexes) {
@@ -230,7 +230,10 @@ export class TableWriter implements ChildWriter {
       engine.indexInsert(txn, id, ix.key(row), newRid);
       engine.indexDeleteAtCommit(txn, id, ix.key(oldRow), rid);
     }
-    for (const fk of this.spec.outgoing) if (!fk.sameChildKey(fk.childKey(oldRow), fk.childKey(row))) this.fkQueue().childWritten(fk, newRid);
+    // A row that moved is checked again under its new RowId: a check queued for the old one finds nothing there.
+    for (const fk of this.spec.outgoing) {
+      if (newRid !== rid || !fk.sameChildKey(fk.childKey(oldRow), fk.childKey(row))) this.fkQueue().childWritten(fk, newRid);
+    }
     for (const fk of this.spec.incoming) {
       if (!changed.some((ix) => ix.def === fk.index)) continue;
       this.fkQueue().parentChanged(fk, oldRow.slice(0, t.columns.length), row);

@@ -27,6 +27,7 @@ import type { ExplainNode, RunCtx } from './plan.ts';
 import { expandTargets, planQuery, rootBinder, untypedLiterals } from './select.ts';
 import { readOnlyError } from './txn-mode.ts';
 import { errorWithCode } from './sqlerror.ts';
+import { isString } from './types.ts';
 
 export interface Prepared {
   run(ctx: RunCtx): QueryResult;
@@ -132,7 +133,9 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
       const u = untyped[j]!;
       if (refused(i)) throw identityInsertError(col.name);
       if (ignored(i)) return;
-      fill[i] = convert({ type: ty, fn: (r) => r[j]! }, col.type, u >= 0 ? 'explicit' : 'assignment', u, () => `column "${col.name}"`).fn;
+      // Read as the column's type (explicit: text does not become int by assignment), but too long for varchar(n) is 22001, not cut.
+      const context = u >= 0 && !isString(col.type.oid) ? 'explicit' : 'assignment';
+      fill[i] = convert({ type: ty, fn: (r) => r[j]! }, col.type, context, u, () => `column "${col.name}"`).fn;
     });
     source = (ctx) => {
       const rows = [...sel.plan(ctx)]; // read everything first: INSERT INTO t SELECT … FROM t must not see its own rows

@@ -35,7 +35,7 @@ import { compileSpecial } from './expr-special.ts';
 import { aggResultType, isAggregateName } from './aggregates.ts';
 import { compileFunction } from './functions.ts';
 import { compileBinary, compileNegate, comparatorFor } from './operators.ts';
-import { OID_TYPES, catalogFunction, regclassOid, relationNames } from './pg-catalog.ts';
+import { OID_TYPES, catalogFunction, regclassOid } from './pg-catalog.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { parseNumeric } from './numeric.ts';
 import { slotConstant } from './slot-const.ts';
@@ -320,9 +320,8 @@ export class Binder {
 
   /**
    * ::oid, ::regclass, ::regtype …: bigints here; a regclass literal names a
-   * relation, looked up when planned. A select-list `x::regclass` of an oid
-   * shows the relation's name, as PostgreSQL prints a regclass (psql's \d
-   * reads `conrelid::regclass`); elsewhere it stays the number, to compare.
+   * relation, looked up when planned (select.ts shows a select list's
+   * regclass as the relation's name).
    */
   private oidCast(e: Extract<Expr, { kind: 'cast' }>): Compiled {
     const a = e.arg;
@@ -330,10 +329,7 @@ export class Binder {
       const oid = regclassOid(String(a.value), this.env.catalog, a.pos);
       return { type: INT8, fn: () => oid, rowFree: true, constant: true };
     }
-    const n = this.compileAs(a, INT8, 'explicit', () => '');
-    if (e.type.name !== 'regclass' || this.clause !== 'SELECT' || !this.env || a.kind === 'const') return n;
-    const names = relationNames(this.env.catalog);
-    return { type: TEXT, fn: (r, c) => { const v = n.fn(r, c); return v === null ? null : names.get(Number(v)) ?? String(v); } };
+    return this.compileAs(a, INT8, 'explicit', () => '');
   }
 
   private column(e: Extract<Expr, { kind: 'column' }>): Compiled {
@@ -367,6 +363,9 @@ export class Binder {
   private groupingCall(e: Extract<Expr, { kind: 'func' }>): Compiled {
     const g = this.grouping;
     const bad = (pos: number): DbError => new DbError('grouping_error', 'arguments to GROUPING must be grouping expressions of the associated query level', at(pos));
+    if (!g && ['WHERE', 'JOIN/ON', 'GROUP BY'].includes(this.clause)) {
+      throw new DbError('grouping_error', `grouping operations are not allowed in ${this.clause}`, at(e.pos));
+    }
     if (!g || e.args.length === 0) throw bad(exprPos(e.args[0] ?? e));
     if (e.args.length > 31) throw errorWithCode('54023', 'GROUPING must have fewer than 32 arguments', at(e.pos));
     const idxs = e.args.map((a) => {

@@ -18,17 +18,19 @@
  *      inserted concurrently holds the share, so the parent's delete waits
  *      for it (LockWait) and then sees the child.
  *  K4. When a referenced row is deleted or its key changes, the referencing
- *      rows are found (through a child index whose leading columns are the
- *      key, else by scanning) and the action runs: RESTRICT fails at once;
- *      NO ACTION fails at the end of the statement unless a row with the old
- *      key exists again by then; CASCADE, SET NULL and SET DEFAULT change the
- *      child rows through their own TableWriter, so their constraints,
- *      indexes and foreign keys (further cascades) hold too.
+ *      rows are found at the end of the statement (through a child index
+ *      whose leading columns are the key, else by scanning) and the action
+ *      runs: RESTRICT fails if any is left; NO ACTION too, unless a row with
+ *      the old key exists again by then; CASCADE, SET NULL and SET DEFAULT
+ *      change the child rows through their own TableWriter, so their
+ *      constraints, indexes and foreign keys (further cascades) hold too,
+ *      and the changed rows are checked again. As PostgreSQL orders its
+ *      triggers, every queued action runs before the queued checks.
  */
 import { DbError } from '../errors/index.ts';
 import type { RowId } from '../engine/api.ts';
 import type { Value } from './api.ts';
-import type { ForeignKeyAst } from './ast.ts';
+import type { FkAction, ForeignKeyAst } from './ast.ts';
 import type { Catalog, ColumnDef, ForeignKeyDef, IndexDef, TableDef } from './catalog.ts';
 import { castFn, type CastFn } from './casts.ts';
 import type { Fn } from './expr.ts';
@@ -114,15 +116,17 @@ export function checkForeignKeyTypes(fk: ForeignKeyDef, child: Pick<FkChild, 'co
 /** How a foreign key's rule reads in \d and pg_get_constraintdef. */
 export function foreignKeyText(fk: ForeignKeyDef, child: TableDef, parent: TableDef): string {
   const names = (t: TableDef, cols: readonly number[]): string => cols.map((i) => t.columns[i]!.name).join(', ');
-  const action = { a: '', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' };
   const index = parent.indexes.find((x) => x.name === fk.refIndex);
   const refCols = index ? fk.refOrder.map((k) => index.columns[k]!) : [];
   let s = `FOREIGN KEY (${names(child, fk.columns)}) REFERENCES ${parent.name}(${names(parent, refCols)})`;
   if (fk.matchFull) s += ' MATCH FULL';
-  if (fk.onUpdate !== 'a') s += ` ON UPDATE ${action[fk.onUpdate]}`;
-  if (fk.onDelete !== 'a') s += ` ON DELETE ${action[fk.onDelete]}`;
+  if (fk.onUpdate !== 'a') s += ` ON UPDATE ${actionName(fk.onUpdate)}`;
+  if (fk.onDelete !== 'a') s += ` ON DELETE ${actionName(fk.onDelete)}`;
   return s;
 }
+
+/** A referential action as SQL writes it. */
+export const actionName = (a: FkAction): string => ({ a: 'NO ACTION', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' })[a];
 
 // ---- enforcement ----
 
@@ -283,23 +287,21 @@ export class FkQueue {
     this.pending.push({ kind: 'check', fk, rid });
   }
 
-  /** A parent row was deleted (row null) or its referenced key changed. RESTRICT is checked now. */
+  /** A parent row was deleted (row null) or its referenced key changed. */
   parentChanged(fk: ResolvedFk, old: Value[], row: Value[] | null): void {
-    const key = fk.parentKey(old);
-    if (key.some((v) => v === null)) return;
-    const action = row === null ? fk.def.onDelete : fk.def.onUpdate;
-    if (action === 'r' && fk.children(this.ctx, key).length > 0) throw fk.stillReferenced(fk.parentCols.map((i) => old[i]!));
+    if (fk.parentKey(old).some((v) => v === null)) return;
     this.pending.push({ kind: 'parent', fk, old, row });
   }
 
-  /** Runs everything queued, and whatever the actions queue in turn. */
+  /** Runs everything queued, and whatever the actions queue in turn: the actions first, then the checks (K4). */
   finish(): void {
-    for (let i = 0; i < this.pending.length; i++) {
-      const p = this.pending[i]!;
+    for (;;) {
+      const i = this.pending.findIndex((p) => p.kind === 'parent');
+      const p = i >= 0 ? this.pending.splice(i, 1)[0]! : this.pending.shift();
+      if (!p) return;
       if (p.kind === 'check') this.check(p.fk, p.rid);
       else this.act(p.fk, p.old, p.row);
     }
-    this.pending.length = 0;
   }
 
   private check(fk: ResolvedFk, rid: RowId): void {
@@ -338,7 +340,8 @@ export class FkQueue {
       fk.def.columns.forEach((ci, j) => {
         changed[ci] = next ? next[j]! : action === 'n' ? null : w.defaults[ci]!(changed, this.ctx);
       });
-      w.update(c.rid, c.row, changed);
+      // Checked again even when the key did not change: SET DEFAULT may put back the very key that is gone.
+      this.childWritten(fk, w.update(c.rid, c.row, changed));
     }
   }
 }

@@ -25,7 +25,7 @@ import type { Value } from './api.ts';
 import type { FromItem } from './ast.ts';
 import { tableInfo, type Catalog, type ColumnDef, type ForeignKeyDef, type TableDef } from './catalog.ts';
 import { exprToSql } from './deparse.ts';
-import { foreignKeyText } from './foreign-keys.ts';
+import { actionName, foreignKeyText } from './foreign-keys.ts';
 import type { Compiled, ExecCtx } from './expr.ts';
 import { sessionSettingList } from './settings.ts';
 import {
@@ -293,11 +293,11 @@ const VIRTUAL: Record<string, VirtualTable> = {
     columns: cols(`constraint_catalog:name constraint_schema:name constraint_name:name unique_constraint_catalog:name
       unique_constraint_schema:name unique_constraint_name:name match_option:text update_rule:text delete_rule:text`),
     rows: (cat) => cat.all().flatMap((t) => constraintsOf(t, cat).filter((c) => c.ref).map((c) => {
-      const rule = { a: 'NO ACTION', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT' };
+      const rule = actionName;
       return {
         constraint_catalog: DATABASE_NAME, constraint_schema: 'public', constraint_name: c.name, unique_constraint_catalog: DATABASE_NAME,
         unique_constraint_schema: 'public', unique_constraint_name: c.ref!.index, match_option: c.ref!.fk.matchFull ? 'FULL' : 'NONE',
-        update_rule: rule[c.ref!.fk.onUpdate], delete_rule: rule[c.ref!.fk.onDelete],
+        update_rule: rule(c.ref!.fk.onUpdate), delete_rule: rule(c.ref!.fk.onDelete),
       };
     })),
   },

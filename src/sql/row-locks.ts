@@ -4,14 +4,14 @@
  * LIMIT, as PostgreSQL's LockRows node sits under Limit), one lock per base
  * table of the FROM list (or those named by OF).
  *
- *  K1. FOR UPDATE and FOR NO KEY UPDATE take the writer's lock (T2 in
+ *  RL1. FOR UPDATE and FOR NO KEY UPDATE take the writer's lock (T2 in
  *      txn/manager.ts) by rewriting the row with its own bytes: logged, so a
  *      rollback restores the row as it was, and held to the end of the
  *      transaction. FOR NO KEY UPDATE keeps the key (key-share holders do not
  *      stand in its way); FOR UPDATE waits for them.
- *  K2. FOR SHARE and FOR KEY SHARE take the engine's shared locks (T7),
+ *  RL2. FOR SHARE and FOR KEY SHARE take the engine's shared locks (T7),
  *      which never wait for each other.
- *  K3. A row another transaction holds makes the statement wait and run
+ *  RL3. A row another transaction holds makes the statement wait and run
  *      again (LockWait, session.ts S3): it then sees the row as that
  *      transaction left it, and re-evaluates WHERE on it, which is what
  *      PostgreSQL's re-check of the updated row gives in read committed.
@@ -39,7 +39,7 @@ export function lockTargets(command: string, items: ReadonlyMap<string, Lockable
   });
 }
 
-/** Locks each row's rows (K1–K3) as it passes; `slots[k]` holds the RowId of `tables[k]` (NULL: the outer side of nothing). */
+/** Locks each row's rows (RL1–RL3) as it passes; `slots[k]` holds the RowId of `tables[k]` (NULL: the outer side of nothing). */
 export function lockRows(input: P.Plan, slots: readonly number[], tables: readonly TableDef[], command: string): P.Plan {
   const mode = lockMode(command);
   const plan: P.Plan = function* (ctx) {

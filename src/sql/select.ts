@@ -30,7 +30,7 @@ import * as P from './plan.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { lockRows, lockTargets } from './row-locks.ts';
 import type { TableDef } from './catalog.ts';
-import { isAlwaysEmpty } from './pg-catalog.ts';
+import { isAlwaysEmpty, relationNames } from './pg-catalog.ts';
 import { INT4, INT8, TEXT, UNKNOWN, typeInternalName, resolveType, type SqlType } from './types.ts';
 
 export interface PlannedSelect {
@@ -138,7 +138,7 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
     // Compile everything that reads the aggregate's output before building the node: compiling registers the aggregates.
     const having = s.having ? base.derive('HAVING', grouping, scope).compileCondition(s.having, 'HAVING').fn : null;
     const windows = (binder.windows = new Windows());
-    const compiledOut = outputs.map((o) => binder.compileValue(o.expr));
+    const compiledOut = outputs.map((o) => shown(o.expr, binder.compileValue(o.expr), base));
     const sortPart = selectOrder(s, outputs, compiledOut, binder);
     const aggs: P.AggCall[] = grouping.aggs.map((a) => ({
       arg: a.args[0] ? a.args[0].fn : null, extra: a.args[1]?.fn ?? null, filter: a.filter, order: a.order?.map((k) => k.fn) ?? null, make: accumulatorFactory(a),
@@ -154,7 +154,7 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
   }
   const binder = base.derive('SELECT', null, scope);
   const windows = (binder.windows = new Windows());
-  const compiledOut = outputs.map((o) => binder.compileValue(o.expr));
+  const compiledOut = outputs.map((o) => shown(o.expr, binder.compileValue(o.expr), base));
   const sortPart = selectOrder(s, outputs, compiledOut, binder);
   let locks: { slots: number[]; tables: TableDef[] } | undefined;
   if (s.locking) {
@@ -175,6 +175,17 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
   // sorts for its Unique step: both sort after as before. Window calls read the rows in any order.
   const input = from.build(s.distinct || s.distinctOn || windows.count > 0 ? null : orderRequest(s.orderBy, outputs));
   return finish(s, withWindows(input, windows), outputs, compiledOut, input.ordered ? { ...sortPart, keys: [] } : sortPart, base, locks);
+}
+
+/**
+ * A select-list `x::regclass` shows the relation's name, as PostgreSQL
+ * prints a regclass (psql's \d reads `conrelid::regclass`); inside an
+ * expression it stays the oid, so comparisons work.
+ */
+function shown(e: Expr, c: Compiled, base: Binder): Compiled {
+  if (e.kind !== 'cast' || e.type.name !== 'regclass' || !base.env) return c;
+  const names = relationNames(base.env.catalog);
+  return { type: TEXT, fn: (r, ctx) => { const v = c.fn(r, ctx); return v === null ? null : names.get(Number(v)) ?? String(v); } };
 }
 
 /** The window node (window.ts) over `input` when the SELECT has window calls. */

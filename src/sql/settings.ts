@@ -37,7 +37,7 @@
  */
 import { DbError } from '../errors/index.ts';
 import type { StorageEngine } from '../engine/api.ts';
-import { changesAtRuntime, parseSetting, settingDescription, settingNames } from '../engine/settings.ts';
+import { parseSetting, settingContext, settingDescription, settingNames } from '../engine/settings.ts';
 import type { QueryResult } from './api.ts';
 import { parseBool } from './txn-mode.ts';
 import { Oid } from './types.ts';
@@ -129,8 +129,8 @@ export class SessionSettings {
       this.assign(name, next);
     } else {
       this.engine.getSetting(name); // 42704 for unknown names
-      const when = changesAtRuntime(name) ? 'now' : 'without restarting the server';
-      throw new DbError('cant_change_runtime_param', `parameter "${name}" cannot be changed ${when}`); // G4
+      const when = { runtime: ' now', restart: ' without restarting the server', init: '' }[settingContext(name) ?? 'init'];
+      throw new DbError('cant_change_runtime_param', `parameter "${name}" cannot be changed${when}`); // G4
     }
     return { command: 'SET', rowCount: null, fields: [], rows: [], tag: 'SET' };
   }

@@ -7,8 +7,9 @@
 import { DbError } from '../errors/index.ts';
 import type { RowId } from '../engine/api.ts';
 import type { Value } from './api.ts';
-import type { IndexDef, TableDef, TableSpec } from './catalog.ts';
+import type { CheckDef, IndexDef, TableDef, TableSpec } from './catalog.ts';
 import { IndexKey } from './constraints.ts';
+import { Binder, Scope } from './expr.ts';
 import type { RunCtx } from './plan.ts';
 import { TupleCodec } from './tuple.ts';
 
@@ -54,6 +55,19 @@ export function buildIndex(def: TableDef, ix: IndexDef, ctx: RunCtx): void {
       seen.add(text);
     }
     ctx.engine.indexInsert(ctx.txn, ix.engineId!, k.key(row), rid);
+  }
+}
+
+/** 23514 unless every row satisfies every CHECK in `checks`. */
+export function checkRows(def: TableDef, checks: readonly CheckDef[], ctx: RunCtx): void {
+  const scope = new Scope(def.columns.map((x, index) => ({ table: def.name, name: x.name, type: x.type, index })), [def.name]);
+  for (const c of checks) {
+    const fn = new Binder(scope, 'CHECK').compileCondition(c.expr, 'CHECK').fn;
+    for (const { row } of rowsOf(def, ctx)) {
+      if (fn(row, ctx) === false) {
+        throw new DbError('check_violation', `check constraint "${c.name}" of relation "${def.name}" is violated by some row`, { table: def.name, constraint: c.name });
+      }
+    }
   }
 }
 

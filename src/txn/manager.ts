@@ -129,10 +129,11 @@ export class TxnManager {
 
   /** Another active transaction with a shared lock on rid that a write must wait for, or 0 (T7). */
   keyShareHolder(t: Txn, rid: number, keepsKey: boolean): number {
-    for (const m of keepsKey ? [this.shares] : [this.shares, this.keyShares]) {
-      const xids = m.get(rid);
-      if (xids) for (const x of xids) if (x !== t.xid && this.active.has(x)) return x;
-    }
+    // Every write asks: no allocation, and nothing to look up while no shared lock exists.
+    const a = this.shares.size > 0 ? this.shares.get(rid) : undefined;
+    if (a) for (const x of a) if (x !== t.xid && this.active.has(x)) return x;
+    const b = !keepsKey && this.keyShares.size > 0 ? this.keyShares.get(rid) : undefined;
+    if (b) for (const x of b) if (x !== t.xid && this.active.has(x)) return x;
     return 0;
   }
 

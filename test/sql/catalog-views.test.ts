@@ -14,7 +14,7 @@ beforeEach(async () => {
 });
 
 const rows = async (sql: string): Promise<unknown[][]> => (await s.query(sql)).rows;
-const oid = async (name: string): Promise<number> => (await rows(`select '${name}'::regclass`))[0]![0] as number;
+const oid = async (name: string): Promise<number> => (await rows(`select '${name}'::regclass::oid`))[0]![0] as number;
 
 describe('psql meta-command queries', () => {
   it('\\dt lists tables (LEFT JOINs, CASE, !~, schema-qualified names and functions)', async () => {
