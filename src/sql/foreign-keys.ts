@@ -26,6 +26,17 @@
  *      constraints, indexes and foreign keys (further cascades) hold too,
  *      and the changed rows are checked again. As PostgreSQL orders its
  *      triggers, every queued action runs before the queued checks.
+ *
+ * Known differences from PostgreSQL (all err on the side of waiting or
+ * failing, never of a lost check, except the first): ALTER TABLE … ADD
+ * FOREIGN KEY validates the rows it sees but takes no table lock, so a
+ * concurrent transaction's uncommitted child row can slip past it (ADD CHECK
+ * has the same gap; DDL here does not lock tables against DML); a key-share
+ * lock waits for a writer that keeps the parent's key (PostgreSQL's does
+ * not); shared locks taken by a statement that is rolled back (statement
+ * retry, ROLLBACK TO SAVEPOINT) stay until the transaction ends; finding
+ * the children ignores their row locks, so deleting a parent while another
+ * session moves its last child away fails (23503) rather than waits.
  */
 import { DbError } from '../errors/index.ts';
 import type { RowId } from '../engine/api.ts';

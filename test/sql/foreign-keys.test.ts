@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Database } from '../../src/sql/database.ts';
 import type { Session } from '../../src/sql/session.ts';
-import { errorOf } from '../support/sql.ts';
+import { errorOf, stillPending } from '../support/sql.ts';
 
 let dir: string;
 let db: Database;
@@ -33,20 +33,13 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Whether p is still pending after the other session has had time to run. */
-async function pending(p: Promise<unknown>): Promise<boolean> {
-  let settled = false;
-  p.then(() => { settled = true; }, () => { settled = true; });
-  await new Promise((r) => setTimeout(r, 50));
-  return !settled;
-}
 
 describe('foreign keys with two sessions', () => {
   it('a parent delete waits for an uncommitted child, then fails', async () => {
     await a.query('begin');
     await a.query('insert into child values (10, 1)');
     const del = b.query('delete from parent where id = 1');
-    expect(await pending(del)).toBe(true);
+    expect(await stillPending(del)).toBe(true);
     await a.query('commit');
     expect((await errorOf(del)).code).toBe('23503');
     expect((await b.query('select count(*) from parent')).rows).toEqual([[2]]);
@@ -56,7 +49,7 @@ describe('foreign keys with two sessions', () => {
     await a.query('begin');
     await a.query('insert into child values (10, 1)');
     const del = b.query('delete from parent where id = 1');
-    expect(await pending(del)).toBe(true);
+    expect(await stillPending(del)).toBe(true);
     await a.query('rollback');
     expect((await del).tag).toBe('DELETE 1');
   });
@@ -65,7 +58,7 @@ describe('foreign keys with two sessions', () => {
     await a.query('begin');
     await a.query('delete from parent where id = 2');
     const ins = b.query('insert into child values (20, 2)');
-    expect(await pending(ins)).toBe(true);
+    expect(await stillPending(ins)).toBe(true);
     await a.query('commit');
     expect((await errorOf(ins)).code).toBe('23503');
   });
@@ -74,7 +67,7 @@ describe('foreign keys with two sessions', () => {
     await a.query('begin');
     await a.query('delete from parent where id = 2');
     const ins = b.query('insert into child values (20, 2)');
-    expect(await pending(ins)).toBe(true);
+    expect(await stillPending(ins)).toBe(true);
     await a.query('rollback');
     expect((await ins).tag).toBe('INSERT 0 1');
   });
@@ -88,7 +81,7 @@ describe('foreign keys with two sessions', () => {
     expect((await b.query("update parent set name = 'uno' where id = 1")).tag).toBe('UPDATE 1');
     // a change of the key still waits for the uncommitted child
     const upd = b.query('update parent set id = 100 where id = 1');
-    expect(await pending(upd)).toBe(true);
+    expect(await stillPending(upd)).toBe(true);
     await a.query('commit');
     expect((await errorOf(upd)).code).toBe('23503');
     expect((await b.query('select id, pid from child order by id')).rows).toEqual([[10, 1], [11, 1]]);

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Database } from '../../src/sql/database.ts';
 import type { Session } from '../../src/sql/session.ts';
+import { stillPending } from '../support/sql.ts';
 
 let dir: string;
 let db: Database;
@@ -29,13 +30,6 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Whether p is still pending once the other session has had time to run. */
-async function pending(p: Promise<unknown>): Promise<boolean> {
-  let settled = false;
-  p.then(() => { settled = true; }, () => { settled = true; });
-  await new Promise((r) => setTimeout(r, 50));
-  return !settled;
-}
 
 describe('SELECT … FOR UPDATE and friends', () => {
   it('FOR UPDATE makes a writer wait, and read-modify-write loses no update', async () => {
@@ -43,7 +37,7 @@ describe('SELECT … FOR UPDATE and friends', () => {
     const [[bal]] = (await a.query('select balance from acct where id = 1 for update')).rows as [[number]];
     await b.query('begin');
     const other = b.query('select balance from acct where id = 1 for update');
-    expect(await pending(other)).toBe(true);
+    expect(await stillPending(other)).toBe(true);
     await a.query('update acct set balance = $1 where id = 1', [bal + 10]);
     await a.query('commit');
     const [[seen]] = (await other).rows as [[number]];
@@ -57,7 +51,7 @@ describe('SELECT … FOR UPDATE and friends', () => {
     await a.query('begin');
     await a.query('select * from acct where id = 2 for update');
     const upd = b.query('update acct set balance = balance - 1 where id = 2');
-    expect(await pending(upd)).toBe(true);
+    expect(await stillPending(upd)).toBe(true);
     await a.query('rollback');
     expect((await upd).tag).toBe('UPDATE 1');
     expect((await a.query('select balance from acct where id = 2')).rows).toEqual([[99]]);
@@ -70,9 +64,9 @@ describe('SELECT … FOR UPDATE and friends', () => {
     expect((await b.query('select * from acct where id = 1 for share')).rows).toEqual([[1, 100]]);
     const c = db.session();
     const upd = c.query('update acct set balance = 0 where id = 1');
-    expect(await pending(upd)).toBe(true);
+    expect(await stillPending(upd)).toBe(true);
     await a.query('commit');
-    expect(await pending(upd)).toBe(true);
+    expect(await stillPending(upd)).toBe(true);
     await b.query('commit');
     expect((await upd).tag).toBe('UPDATE 1');
     await c.close();
@@ -83,7 +77,7 @@ describe('SELECT … FOR UPDATE and friends', () => {
     await a.query('select * from acct where id = 3 for key share');
     expect((await b.query('update acct set balance = 1 where id = 3')).tag).toBe('UPDATE 1');
     const del = b.query('delete from acct where id = 3');
-    expect(await pending(del)).toBe(true);
+    expect(await stillPending(del)).toBe(true);
     await a.query('commit');
     expect((await del).tag).toBe('DELETE 1');
   });
@@ -95,7 +89,7 @@ describe('SELECT … FOR UPDATE and friends', () => {
     expect((await b.query('select id from acct where id = 1 for no key update')).rows).toEqual([[1]]);
     await b.query('rollback');
     const strong = b.query('select id from acct where id = 1 for update');
-    expect(await pending(strong)).toBe(true);
+    expect(await stillPending(strong)).toBe(true);
     await a.query('commit');
     expect((await strong).rows).toEqual([[1]]);
   });

@@ -20,3 +20,11 @@ export async function errorOf(p: Promise<unknown>): Promise<DbError> {
   }
   throw new Error('expected an error');
 }
+
+/** Whether `p` is still pending once other sessions have had time to run (a statement waiting for a lock). */
+export async function stillPending(p: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  p.then(() => { settled = true; }, () => { settled = true; });
+  await new Promise((r) => setTimeout(r, 50));
+  return !settled;
+}
