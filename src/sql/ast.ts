@@ -347,7 +347,11 @@ export type Statement =
   | { readonly kind: 'show'; readonly name: string }
   /** SET TRANSACTION (session false) or SET SESSION CHARACTERISTICS AS TRANSACTION; null = not named. */
   | { readonly kind: 'set_transaction'; readonly session: boolean; readonly readOnly: boolean | null; readonly isolation: string | null }
-  | { readonly kind: 'checkpoint' };
+  | { readonly kind: 'checkpoint' }
+  /** PREPARE name [(types)] AS statement; EXECUTE name [(args)]; DEALLOCATE [PREPARE] name | ALL (name null). */
+  | { readonly kind: 'prepare'; readonly name: string; readonly types: readonly TypeName[]; readonly stmt: Statement; readonly pos: number }
+  | { readonly kind: 'execute'; readonly name: string; readonly args: readonly Expr[]; readonly pos: number }
+  | { readonly kind: 'deallocate'; readonly name: string | null };
 
 export type StatementKind = Statement['kind'];
 

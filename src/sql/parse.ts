@@ -217,6 +217,10 @@ class Translator extends QueryTranslator {
       case 'VariableSetStmt': return this.set(s);
       case 'VariableShowStmt': return { kind: 'show', name: s.name };
       case 'CheckPointStmt': return { kind: 'checkpoint' };
+      case 'PrepareStmt':
+        return { kind: 'prepare', name: s.name, types: ((s.argtypes ?? []) as Raw[]).map((t) => this.typeName(t.TypeName)), stmt: this.statement(s.query), pos: -1 };
+      case 'ExecuteStmt': return { kind: 'execute', name: s.name, args: ((s.params ?? []) as Raw[]).map((a) => this.expr(a)), pos: -1 };
+      case 'DeallocateStmt': return { kind: 'deallocate', name: s.isall ? null : (s.name ?? null) };
       default: throw unsupported(statementName(tag));
     }
   }

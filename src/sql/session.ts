@@ -43,6 +43,7 @@ import { loadCatalog, tableInfo, type Catalog, type SequenceDef } from './catalo
 import type { Notify } from './ddl.ts';
 import { describeStatement } from './describe.ts';
 import { executeStatement, isDdl } from './executor.ts';
+import { PreparedStatements } from './prepared.ts';
 import { StatementInterrupt } from './interrupt.ts';
 import { parseSql } from './parse.ts';
 import type { RunCtx } from './plan.ts';
@@ -88,6 +89,8 @@ export class Session {
   private implicitBlock = false;
   /** currval(): the last value nextval() gave this session, per sequence. */
   private readonly lastValues = new Map<string, number | bigint>();
+  /** PREPARE'd statements by name (prepared.ts). */
+  private readonly prepared = new PreparedStatements();
   /** lastval(): the latest of them. */
   private lastValue: number | bigint | undefined;
   /** The statement running now, for cancel() (S8). */
@@ -291,6 +294,19 @@ export class Session {
       case 'show': return this.guard(() => this.settings.show(s.name));
       case 'set_transaction': return this.guard(() => this.setTransaction(s));
       case 'checkpoint': return this.guard(() => this.host.engine.checkpoint().then(() => done('CHECKPOINT')));
+      case 'prepare': return this.guard(() => { this.prepared.prepare(s); return done('PREPARE'); });
+      case 'deallocate': return this.guard(() => { this.prepared.deallocate(s.name); return done(s.name === null ? 'DEALLOCATE ALL' : 'DEALLOCATE'); });
+      case 'execute': {
+        let target: ReturnType<PreparedStatements['resolve']>;
+        try {
+          target = this.prepared.resolve(s);
+        } catch (e) {
+          if (this.inBlock) this.failed = true; // as guard() does
+          throw e;
+        }
+        const values = target.args ? (await this.statement({ stmt: target.args, text: p.text, start: p.start }, params)).rows[0]! : [];
+        return this.statement({ stmt: target.stmt, text: p.text, start: p.start }, values.slice());
+      }
       default:
     }
     const autocommit = !this.inBlock;
