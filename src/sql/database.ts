@@ -10,15 +10,18 @@ import { loadCatalog, type Catalog } from './catalog.ts';
 import { ensureParser } from './parse.ts';
 import { SequenceCache } from './sequences.ts';
 import { Session, type SessionHost } from './session.ts';
+import { AdvisoryLocks } from './advisory.ts';
 
 export class Database implements SessionHost {
   private committedCatalog: Catalog | null = null;
   private readonly sessions = new Set<Session>();
 
   readonly sequences: SequenceCache;
+  readonly advisory: AdvisoryLocks;
 
   private constructor(readonly engine: StorageEngine) {
     this.sequences = new SequenceCache(engine);
+    this.advisory = new AdvisoryLocks();
   }
 
   static async open(dir: string, opts: DatabaseOptions = {}): Promise<Database> {

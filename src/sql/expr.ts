@@ -57,6 +57,8 @@ export interface ExecCtx {
   /** nextval() of a sequence, by name (the session provides it). */
   nextval(name: string): number | bigint;
   currval(name: string): number | bigint;
+  /** The session's advisory locks (advisory.ts); keys as advisoryKey makes them. */
+  advisory?: { lock(key: string, xact: boolean): void; tryLock(key: string, xact: boolean): boolean; unlock(key: string): boolean; unlockAll(): void };
   /** ALTER SEQUENCE … INCREMENT BY: moves the sequence's next value to its last one plus `increment`. */
   reincrement?(name: string, increment: number): void;
   /** lastval(): the value of this session's latest nextval(), of any sequence. */

@@ -18,6 +18,7 @@ import {
 } from './numeric.ts';
 import { roundHalfEven } from './casts.ts';
 import { errorWithCode } from './sqlerror.ts';
+import { advisoryKey } from './advisory.ts';
 import { formatArray, parseArray } from './text-array.ts';
 import { jsReplacement, regexCache, regexFlags, similarToRegex } from './regex.ts';
 import { formatNumber } from './to-char.ts';
@@ -337,6 +338,12 @@ const FUNCS: Record<string, Impl> = {
     const a = args.length === 1 && textArg(args[0]);
     return a ? strict(TEXT, [a], (v) => hash('md5', v as string)) : null;
   },
+  pg_advisory_lock: advisoryCall('lock', false),
+  pg_advisory_xact_lock: advisoryCall('lock', true),
+  pg_try_advisory_lock: advisoryCall('try', false),
+  pg_try_advisory_xact_lock: advisoryCall('try', true),
+  pg_advisory_unlock: advisoryCall('unlock', false),
+  pg_advisory_unlock_all: (args) => (args.length === 0 ? { type: VOID, fn: (_r, c) => { advisoryOf(c).unlockAll(); return ''; } } : null),
   pg_sleep: (args) => {
     const a = args.length === 1 ? implicit(args[0]!, FLOAT8) : null;
     if (!a) return null;
@@ -522,6 +529,30 @@ function sizePretty(n: number): string {
 
 function hash(algo: string, s: string): string {
   return createHash(algo).update(s).digest('hex');
+}
+
+const advisoryOf = (c: ExecCtx): NonNullable<ExecCtx['advisory']> => {
+  if (!c.advisory) throw new DbError('feature_not_supported', 'advisory locks need a session');
+  return c.advisory;
+};
+
+/** pg_[try_]advisory_[xact_]lock and pg_advisory_unlock of (bigint) or (int, int) (advisory.ts). */
+function advisoryCall(kind: 'lock' | 'try' | 'unlock', xact: boolean): (args: readonly Compiled[]) => Compiled | null {
+  return (args) => {
+    if (args.length !== 1 && args.length !== 2) return null;
+    const fns = args.map((a) => implicit(a, args.length === 1 ? INT8 : INT4));
+    if (fns.some((f) => !f)) return null;
+    return {
+      type: kind === 'lock' ? VOID : BOOL,
+      fn: (r, c) => {
+        const key = advisoryKey(fns.map((f) => f!.fn(r, c)));
+        if (key === null) return null;
+        const a = advisoryOf(c);
+        if (kind === 'lock') { a.lock(key, xact); return ''; }
+        return kind === 'try' ? a.tryLock(key, xact) : a.unlock(key);
+      },
+    };
+  };
 }
 
 export function compileFunction(name: string, args: readonly Compiled[], pos: number): Compiled {

@@ -44,6 +44,7 @@ import type { Notify } from './ddl.ts';
 import { describeStatement } from './describe.ts';
 import { executeStatement, isDdl } from './executor.ts';
 import { PreparedStatements } from './prepared.ts';
+import { AdvisoryLocks, AdvisoryWait } from './advisory.ts';
 import { StatementInterrupt } from './interrupt.ts';
 import { parseSql } from './parse.ts';
 import type { RunCtx } from './plan.ts';
@@ -61,6 +62,8 @@ export interface SessionHost {
   invalidateCatalog(): void;
   /** Sequence counters shared by all sessions (sequences.ts). */
   readonly sequences: SequenceCache;
+  /** Advisory locks shared by all sessions (advisory.ts). */
+  readonly advisory: AdvisoryLocks;
   forget(session: Session): void;
 }
 
@@ -217,6 +220,7 @@ export class Session {
     await this.queue;
     this.closed = true;
     if (this.txn) this.endTxn(false);
+    this.host.advisory.release(this, false);
     this.host.forget(this);
   }
 
@@ -252,6 +256,7 @@ export class Session {
       this.localCatalog = null;
       if (txn.touchedCatalog) this.host.invalidateCatalog();
     };
+    this.host.advisory.release(this, true); // _xact_ advisory locks end with the transaction (A1)
     if (!commit) { this.host.engine.rollback(txn); finish(); return; }
     return this.host.engine.commit(txn, { synchronous }).finally(finish);
   }
@@ -433,6 +438,12 @@ export class Session {
         },
         setting: (name) => this.settings.get(name),
         setSetting: (name, value, local) => { this.settings.set(name, value, local); },
+        advisory: {
+          lock: (key, xact) => this.host.advisory.lock(this, key, xact),
+          tryLock: (key, xact) => this.host.advisory.tryLock(this, key, xact),
+          unlock: (key) => this.host.advisory.unlock(this, key),
+          unlockAll: () => this.host.advisory.release(this, false),
+        },
       };
       try {
         const result = interrupt.runSync(() => executeStatement(s, catalog, ctx, this.notify));
@@ -440,12 +451,25 @@ export class Session {
         if (ctx.sleepMs > 0) await interrupt.sleep(ctx.sleepMs);
         return result;
       } catch (e) {
-        if (!(e instanceof LockWait)) throw e;
+        if (!(e instanceof LockWait) && !(e instanceof AdvisoryWait)) throw e;
         engine.rollbackTo(txn, mark);
         this.settings.rollbackTo(settingsMark); // a set_config() runs again too (S3)
         this.localCatalog = null;
-        await engine.waitFor(txn, e, this.settings.lockTimeoutMs(), interrupt.signal);
+        if (e instanceof LockWait) await engine.waitFor(txn, e, this.settings.lockTimeoutMs(), interrupt.signal);
+        else await untilFree(e.free, this.settings.lockTimeoutMs(), interrupt.signal); // advisory.ts A2
       }
     }
   }
+}
+
+/** Waits for an advisory lock's key to be free, within lock_timeout and until the statement is cancelled (advisory.ts A2). */
+function untilFree(free: Promise<void>, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const stop = (): void => { done(); reject(signal.reason); };
+    const timer = timeoutMs > 0 ? setTimeout(() => { done(); reject(new DbError('lock_not_available', 'canceling statement due to lock timeout')); }, timeoutMs) : null;
+    const done = (): void => { if (timer) clearTimeout(timer); signal.removeEventListener('abort', stop); };
+    signal.addEventListener('abort', stop);
+    free.then(() => { done(); resolve(); }, () => {});
+  });
 }

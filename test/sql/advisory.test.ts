@@ -1,0 +1,54 @@
+/**
+ * Advisory locks between two sessions (src/sql/advisory.ts): a held key
+ * makes pg_try_advisory_lock answer false and pg_advisory_lock wait until
+ * every hold of it is unlocked; _xact_ locks end with the transaction,
+ * session locks with the session; lock_timeout bounds the wait.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Database } from '../../src/sql/database.ts';
+import type { Session } from '../../src/sql/session.ts';
+import { errorOf, stillPending } from '../support/sql.ts';
+
+let dir: string;
+let db: Database;
+let a: Session;
+let b: Session;
+
+beforeEach(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'ariesdb-adv-'));
+  db = await Database.open(dir);
+  a = db.session();
+  b = db.session();
+});
+afterEach(async () => {
+  await db.close().catch(() => {});
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('advisory locks', () => {
+  it('a held key: try answers false, lock waits for the last unlock; (int, int) keys are another space', async () => {
+    expect((await a.query('select pg_try_advisory_lock(42), pg_try_advisory_lock(42)')).rows).toEqual([[true, true]]);
+    expect((await b.query('select pg_try_advisory_lock(42), pg_try_advisory_lock(0, 42)')).rows).toEqual([[false, true]]);
+    const wait = b.query('select pg_advisory_lock(42)');
+    expect(await stillPending(wait)).toBe(true);
+    expect((await a.query('select pg_advisory_unlock(42)')).rows).toEqual([[true]]);
+    expect(await stillPending(wait)).toBe(true); // held twice, unlocked once
+    expect((await a.query('select pg_advisory_unlock(42), pg_advisory_unlock(42)')).rows).toEqual([[true, false]]);
+    expect((await wait).rows).toEqual([['']]);
+    expect((await a.query('select pg_try_advisory_lock(42)')).rows).toEqual([[false]]);
+  });
+
+  it('an _xact_ lock ends with its transaction, a session lock with the session; lock_timeout bounds the wait', async () => {
+    await b.query("set lock_timeout = '100ms'");
+    await a.query('begin');
+    await a.query('select pg_advisory_xact_lock(7)');
+    expect((await errorOf(b.query('select pg_advisory_lock(7)'))).code).toBe('55P03');
+    await a.query('commit');
+    expect((await b.query('select pg_try_advisory_lock(7)')).rows).toEqual([[true]]);
+    await b.close();
+    expect((await a.query('select pg_try_advisory_lock(7)')).rows).toEqual([[true]]);
+  });
+});
