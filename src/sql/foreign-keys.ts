@@ -34,9 +34,7 @@
  * has the same gap; DDL here does not lock tables against DML); a key-share
  * lock waits for a writer that keeps the parent's key (PostgreSQL's does
  * not); shared locks taken by a statement that is rolled back (statement
- * retry, ROLLBACK TO SAVEPOINT) stay until the transaction ends; finding
- * the children ignores their row locks, so deleting a parent while another
- * session moves its last child away fails (23503) rather than waits.
+ * retry, ROLLBACK TO SAVEPOINT) stay until the transaction ends.
  */
 import { DbError } from '../errors/index.ts';
 import type { RowId } from '../engine/api.ts';
@@ -211,7 +209,11 @@ export class ResolvedFk {
     return null;
   }
 
-  /** Visible child rows whose key is `key` (child-typed, fk order). */
+  /**
+   * Visible child rows whose key is `key` (child-typed, fk order). One that
+   * another transaction is changing makes us wait for its outcome
+   * (LockWait), as PostgreSQL's check would: it may be moving away.
+   */
   children(ctx: RunCtx, key: readonly Value[]): { rid: RowId; row: Value[] }[] {
     const { engine, txn } = ctx;
     const c = this.child;
@@ -219,7 +221,9 @@ export class ResolvedFk {
     const out: { rid: RowId; row: Value[] }[] = [];
     const take = (rid: RowId, bytes: Uint8Array): void => {
       const row = c.codec.decode(bytes, new Array(c.columns.length));
-      if (Buffer.compare(this.childCodec.encode(this.childKey(row)), want) === 0) out.push({ rid, row });
+      if (Buffer.compare(this.childCodec.encode(this.childKey(row)), want) !== 0) return;
+      engine.checkLock(txn, c.heap, rid);
+      out.push({ rid, row });
     };
     if (this.childIndex) {
       const ix = this.childIndex;

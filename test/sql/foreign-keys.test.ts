@@ -87,6 +87,16 @@ describe('foreign keys with two sessions', () => {
     expect((await b.query('select id, pid from child order by id')).rows).toEqual([[10, 1], [11, 1]]);
   });
 
+  it('a parent delete waits for a child another transaction is moving away, then goes ahead', async () => {
+    await a.query('insert into child values (10, 1)');
+    await a.query('begin');
+    await a.query('update child set pid = 2 where id = 10');
+    const del = b.query('delete from parent where id = 1');
+    expect(await stillPending(del)).toBe(true);
+    await a.query('commit');
+    expect((await del).tag).toBe('DELETE 1');
+  });
+
   it('a child committed in a transaction survives a reopen with its key, and the key is still enforced', async () => {
     await a.query('insert into child values (10, 1)');
     await db.close();
