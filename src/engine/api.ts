@@ -72,6 +72,9 @@ export class LockWait extends Error {
   }
 }
 
+/** The update option of a write that keeps every unique key (one object: pgbench's UPDATE passes it on every call). */
+export const KEEPS_KEY: { readonly keepsKey: true } = { keepsKey: true };
+
 export interface EngineStats {
   commits: number;
   walFlushes: number;

@@ -377,3 +377,8 @@ export interface TemplateBinding {
   /** Drops the template after a plan turned out to depend on literal values (L3). */
   discard(): void;
 }
+
+/** A plain `SELECT targets FROM from` with no other clause, for statements the translator and the session build themselves. */
+export const simpleSelect = (targets: readonly SelectTarget[], from: readonly FromItem[]): SelectStmt => ({
+  kind: 'select', distinct: false, distinctOn: null, targets, from, where: null, groupBy: [], having: null, orderBy: [], limit: null, offset: null, locking: null,
+});

@@ -287,36 +287,39 @@ export interface ChildWriter {
   readonly defaults: readonly Fn[];
 }
 
-type Pending =
-  | { kind: 'check'; fk: ResolvedFk; rid: RowId }
-  | { kind: 'parent'; fk: ResolvedFk; old: Value[]; row: Value[] | null };
-
 /** The checks and actions of one statement, queued until its end (K2). */
 export class FkQueue {
-  private readonly pending: Pending[] = [];
+  /** Queued actions and checks, each consumed from `next`: a DELETE of many parent rows queues one action per row. */
+  private readonly actions: { fk: ResolvedFk; old: Value[]; row: Value[] | null }[] = [];
+  private readonly checks: { fk: ResolvedFk; rid: RowId }[] = [];
+  private nextAction = 0;
+  private nextCheck = 0;
 
   constructor(private readonly ctx: RunCtx, private readonly writerFor: (t: TableDef) => ChildWriter) {}
 
   /** A child row was written with (possibly) a new key. */
   childWritten(fk: ResolvedFk, rid: RowId): void {
-    this.pending.push({ kind: 'check', fk, rid });
+    this.checks.push({ fk, rid });
   }
 
   /** A parent row was deleted (row null) or its referenced key changed. */
   parentChanged(fk: ResolvedFk, old: Value[], row: Value[] | null): void {
     if (fk.parentKey(old).some((v) => v === null)) return;
-    this.pending.push({ kind: 'parent', fk, old, row });
+    this.actions.push({ fk, old, row });
   }
 
   /** Runs everything queued, and whatever the actions queue in turn: the actions first, then the checks (K4). */
   finish(): void {
     for (;;) {
-      const i = this.pending.findIndex((p) => p.kind === 'parent');
-      const p = i >= 0 ? this.pending.splice(i, 1)[0]! : this.pending.shift();
-      if (!p) return;
-      if (p.kind === 'check') this.check(p.fk, p.rid);
-      else this.act(p.fk, p.old, p.row);
+      if (this.nextAction < this.actions.length) {
+        const a = this.actions[this.nextAction++]!;
+        this.act(a.fk, a.old, a.row);
+      } else if (this.nextCheck < this.checks.length) {
+        const c = this.checks[this.nextCheck++]!;
+        this.check(c.fk, c.rid);
+      } else break;
     }
+    this.actions.length = this.checks.length = this.nextAction = this.nextCheck = 0;
   }
 
   private check(fk: ResolvedFk, rid: RowId): void {

@@ -6,6 +6,7 @@
  */
 import { DbError } from '../errors/index.ts';
 import type * as A from './ast.ts';
+import { simpleSelect } from './ast.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type Raw = any;
@@ -294,11 +295,7 @@ export class QueryTranslator {
         // LATERAL f(t.x): a lateral subquery around the call, which may read the items to its left.
         const alias = fn.alias ?? { name: f.name, columns: [] };
         const inner: A.FromItem = { ...fn, alias: { name: alias.name, columns: [] } };
-        const query: A.SelectStmt = {
-          kind: 'select', distinct: false, distinctOn: null, targets: [{ kind: 'star', table: null, pos: f.pos }], from: [inner], where: null,
-          groupBy: [], having: null, orderBy: [], limit: null, offset: null, locking: null,
-        };
-        return { kind: 'subquery', query, alias, pos: f.pos, lateral: true };
+        return { kind: 'subquery', query: simpleSelect([{ kind: 'star', table: null, pos: f.pos }], [inner]), alias, pos: f.pos, lateral: true };
       }
       case 'JoinExpr': {
         const types: Record<string, 'inner' | 'left' | 'right' | 'full'> = { JOIN_INNER: 'inner', JOIN_LEFT: 'left', JOIN_RIGHT: 'right', JOIN_FULL: 'full' };

@@ -7,7 +7,7 @@
  * PostgreSQL's does), then runs the statement with them as $1, $2, ….
  */
 import { DbError } from '../errors/index.ts';
-import type { Expr, Statement, TypeName } from './ast.ts';
+import { simpleSelect, type Expr, type Statement, type TypeName } from './ast.ts';
 import { errorWithCode } from './sqlerror.ts';
 
 type Named = Extract<Statement, { kind: 'prepare' }>;
@@ -40,10 +40,7 @@ export class PreparedStatements {
     }
     if (s.args.length === 0) return { stmt: p.stmt, args: null };
     const cast = (e: Expr, t: TypeName | undefined): Expr => (t ? { kind: 'cast', arg: e, type: t, pos: -1 } : e);
-    const args: Statement = {
-      kind: 'select', distinct: false, distinctOn: null, targets: s.args.map((e, i) => ({ kind: 'expr', expr: cast(e, p.types[i]), alias: null, pos: -1 })),
-      from: [], where: null, groupBy: [], having: null, orderBy: [], limit: null, offset: null, locking: null,
-    };
+    const args = simpleSelect(s.args.map((e, i) => ({ kind: 'expr', expr: cast(e, p.types[i]), alias: null, pos: -1 })), []);
     return { stmt: p.stmt, args };
   }
 }

@@ -17,7 +17,7 @@
  *      PostgreSQL's re-check of the updated row gives in read committed.
  */
 import { DbError } from '../errors/index.ts';
-import type { RowId } from '../engine/api.ts';
+import { KEEPS_KEY, type RowId } from '../engine/api.ts';
 import type { TableDef } from './catalog.ts';
 import type { Lockable } from './from.ts';
 import * as P from './plan.ts';
@@ -51,7 +51,7 @@ export function lockRows(input: P.Plan, slots: readonly number[], tables: readon
         const t = tables[k]!;
         if (mode === 'share' || mode === 'key share') { engine.keyShare(txn, t.heap, rid, mode === 'share' ? 'share' : 'key'); continue; }
         const bytes = engine.fetch(txn, t.heap, rid);
-        if (bytes) engine.update(txn, t.heap, rid, bytes, mode === 'no key update' ? { keepsKey: true } : undefined);
+        if (bytes) engine.update(txn, t.heap, rid, bytes, mode === 'no key update' ? KEEPS_KEY : undefined);
       }
       yield row;
     }

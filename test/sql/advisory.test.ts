@@ -4,13 +4,10 @@
  * every hold of it is unlocked; _xact_ locks end with the transaction,
  * session locks with the session; lock_timeout bounds the wait.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Database } from '../../src/sql/database.ts';
+import type { Database } from '../../src/sql/database.ts';
 import type { Session } from '../../src/sql/session.ts';
-import { errorOf, stillPending } from '../support/sql.ts';
+import { closeTemporary, errorOf, stillPending, twoSessions } from '../support/sql.ts';
 
 let dir: string;
 let db: Database;
@@ -18,15 +15,9 @@ let a: Session;
 let b: Session;
 
 beforeEach(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'ariesdb-adv-'));
-  db = await Database.open(dir);
-  a = db.session();
-  b = db.session();
+  ({ dir, db, a, b } = await twoSessions('ariesdb-adv-'));
 });
-afterEach(async () => {
-  await db.close().catch(() => {});
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => closeTemporary(db, dir));
 
 describe('advisory locks', () => {
   it('a held key: try answers false, lock waits for the last unlock; (int, int) keys are another space', async () => {

@@ -6,13 +6,10 @@
  * that keep the parent's key wait for nobody. The single-session rules are
  * in sql-tests/constraints/foreign_keys.test.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Database } from '../../src/sql/database.ts';
 import type { Session } from '../../src/sql/session.ts';
-import { errorOf, stillPending } from '../support/sql.ts';
+import { closeTemporary, errorOf, stillPending, twoSessions } from '../support/sql.ts';
 
 let dir: string;
 let db: Database;
@@ -20,19 +17,12 @@ let a: Session;
 let b: Session;
 
 beforeEach(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'ariesdb-fk-'));
-  db = await Database.open(dir);
-  a = db.session();
-  b = db.session();
+  ({ dir, db, a, b } = await twoSessions('ariesdb-fk-'));
   await a.query('create table parent (id int primary key, name text)');
   await a.query('create table child (id int primary key, pid int references parent)');
   await a.query("insert into parent values (1, 'one'), (2, 'two')");
 });
-afterEach(async () => {
-  await db.close().catch(() => {});
-  rmSync(dir, { recursive: true, force: true });
-});
-
+afterEach(() => closeTemporary(db, dir));
 
 describe('foreign keys with two sessions', () => {
   it('a parent delete waits for an uncommitted child, then fails', async () => {

@@ -4,13 +4,10 @@
  * waiting statement sees the holder's outcome, and the job-queue pattern
  * (ORDER BY … LIMIT 1 FOR UPDATE locks only the row it returns).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Database } from '../../src/sql/database.ts';
+import type { Database } from '../../src/sql/database.ts';
 import type { Session } from '../../src/sql/session.ts';
-import { stillPending } from '../support/sql.ts';
+import { closeTemporary, stillPending, twoSessions } from '../support/sql.ts';
 
 let dir: string;
 let db: Database;
@@ -18,18 +15,11 @@ let a: Session;
 let b: Session;
 
 beforeEach(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'ariesdb-locks-'));
-  db = await Database.open(dir);
-  a = db.session();
-  b = db.session();
+  ({ dir, db, a, b } = await twoSessions('ariesdb-locks-'));
   await a.query('create table acct (id int primary key, balance int)');
   await a.query('insert into acct values (1, 100), (2, 100), (3, 100)');
 });
-afterEach(async () => {
-  await db.close().catch(() => {});
-  rmSync(dir, { recursive: true, force: true });
-});
-
+afterEach(() => closeTemporary(db, dir));
 
 describe('SELECT … FOR UPDATE and friends', () => {
   it('FOR UPDATE makes a writer wait, and read-modify-write loses no update', async () => {

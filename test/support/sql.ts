@@ -1,4 +1,7 @@
 /** Helpers for SQL-layer tests: a Database over the in-memory engine, and error matchers. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { DbError } from '../../src/errors/index.ts';
 import { Database } from '../../src/sql/database.ts';
 import type { Session } from '../../src/sql/session.ts';
@@ -27,4 +30,17 @@ export async function stillPending(p: Promise<unknown>): Promise<boolean> {
   p.then(() => { settled = true; }, () => { settled = true; });
   await new Promise((r) => setTimeout(r, 50));
   return !settled;
+}
+
+/** A Database over the real engine in a fresh temporary directory, with two sessions (tests of waits between sessions). */
+export async function twoSessions(prefix: string): Promise<{ dir: string; db: Database; a: Session; b: Session }> {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  const db = await Database.open(dir);
+  return { dir, db, a: db.session(), b: db.session() };
+}
+
+/** Closes what twoSessions opened (or a Database reopened in its directory) and removes the directory. */
+export async function closeTemporary(db: Database, dir: string): Promise<void> {
+  await db.close().catch(() => {});
+  rmSync(dir, { recursive: true, force: true });
 }
