@@ -18,13 +18,14 @@
  */
 import { DbError } from '../errors/index.ts';
 import { LockWait, type IndexId, type IndexScanOptions, type IndexStats, type RowId } from '../engine/api.ts';
-import { Kind, type BtreeItem, type FreeRun } from '../wal/record.ts';
+import { Kind, type BtreeEntry, type BtreeItem, type FreeRun } from '../wal/record.ts';
 import type { Lsn } from '../wal/lsn.ts';
 import type { PageBuf } from '../storage/page.ts';
 import type { Txn, UndoEntry } from '../txn/manager.ts';
 import { allocatePage } from './alloc.ts';
 import { ensureBegun, logPageChange, type AccessContext } from './log.ts';
 import { prefixEnd } from '../util/bytes.ts';
+import { packLevel } from './btree-build.ts';
 import {
   BTREE_PAGE_ROOM,
   btCount,
@@ -385,6 +386,50 @@ export class BtreeAccess {
       });
       if (done) return;
       this.split(index, leaf, { key: k, rid });
+    }
+  }
+
+  /**
+   * Fills a new, empty index with entries sorted by (key, rid), no two
+   * equal (B1): the leaves left to right, then each level above them, every
+   * page written once with BTREE_FORMAT (redo-only, xid 0); the root page
+   * is written last and keeps its number (S4). Nothing goes on txn's undo
+   * list: an index is built only in the transaction that created it, which
+   * nobody else can see, so a rollback leaves its pages unreferenced
+   * (leaked, as create() leaks the root). An index that is not empty gets
+   * the entries one by one (insert).
+   */
+  build(txn: Txn, root: IndexId, entries: readonly (readonly [Uint8Array, RowId])[]): void {
+    for (const [k] of entries) this.checkKey(k);
+    const empty = this.ctx.pool.with(root, (p) => btLevel(p) === 0 && btCount(p) === 0 && btRight(p) === 0 && btHighOffset(p) === 0);
+    if (!empty || entries.length === 0) {
+      for (const [k, rid] of entries) this.insert(txn, root, k, rid);
+      return;
+    }
+    ensureBegun(this.ctx, txn);
+    this.claim(txn, root);
+    // Views, not copies: the keys are read only while this call formats the pages.
+    let items: BtreeEntry[] = entries.map(([k, rid]) => ({ key: Buffer.from(k.buffer, k.byteOffset, k.length), rid, child: 0 }));
+    for (let i = 1; i < items.length; i++) {
+      const a = items[i - 1]!, b = items[i]!;
+      if ((Buffer.compare(a.key, b.key) || a.rid - b.rid) >= 0) throw new DbError('internal_error', 'index build: entries not in strictly ascending order');
+    }
+    let level = 0;
+    let leftmost = 0;
+    for (;;) {
+      const pages = packLevel(items, level === 0, leftmost);
+      if (pages.length === 1) {
+        const only = pages[0]!;
+        this.format(root, { root, level, right: 0, leftmost: only.leftmost, high: null, entries: only.entries });
+        return;
+      }
+      const numbers = pages.map(() => this.allocatePage());
+      pages.forEach((pg, i) => {
+        this.format(numbers[i]!, { root, level, right: numbers[i + 1] ?? 0, leftmost: pg.leftmost, high: pg.high, entries: pg.entries });
+      });
+      items = pages.slice(1).map((_, i) => ({ key: pages[i]!.high!.key, rid: pages[i]!.high!.rid, child: numbers[i + 1]! }));
+      leftmost = numbers[0]!;
+      level++;
     }
   }
 

@@ -153,6 +153,14 @@ export interface StorageEngine {
   createIndex(txn: TxnHandle): IndexId;
   /** Frees the index's pages once txn commits; waits (LockWait) while another active transaction has inserted into it. */
   dropIndex(txn: TxnHandle, index: IndexId): void;
+  /**
+   * Fills an index that txn created and nothing has been inserted into, from
+   * entries sorted by key then rid with no two equal: bottom up, each page
+   * written once (BTREE.md B1). Not undone entry by entry: a rollback leaves
+   * the index's pages unreferenced, as createIndex does. An index that is not
+   * empty gets the entries as indexInsert would. 54000 for a key over 2000 bytes.
+   */
+  indexBuild(txn: TxnHandle, index: IndexId, entries: readonly (readonly [Uint8Array, RowId])[]): void;
   /** Adds (key, rid), undone if txn (or its statement) rolls back; throws 54000 for keys over 2000 bytes. A present entry is kept. */
   indexInsert(txn: TxnHandle, index: IndexId, key: Uint8Array, rid: RowId): void;
   /**

@@ -565,6 +565,11 @@ export class Engine implements StorageEngine {
     this.indexes.insert(txn as Txn, index, key, rid);
   }
 
+  indexBuild(txn: TxnHandle, index: IndexId, entries: readonly (readonly [Uint8Array, RowId])[]): void {
+    this.checkOpen();
+    this.indexes.build(txn as Txn, index, entries);
+  }
+
   indexDeleteAtCommit(txn: TxnHandle, index: IndexId, key: Uint8Array, rid: RowId): void {
     this.indexes.deleteAtCommit(txn as Txn, index, key, rid);
   }

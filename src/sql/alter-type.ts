@@ -13,7 +13,7 @@ import { Binder, Scope, convert, type Fn } from './expr.ts';
 import { ResolvedFk, checkForeignKeyTypes, validateExistingRows } from './foreign-keys.ts';
 import type { RunCtx } from './plan.ts';
 import { rootBinder } from './select.ts';
-import { asDef, buildIndex, checkRows, requireColumn, rewrite, rowsOf } from './table-rewrite.ts';
+import { asDef, buildIndex, checkRows, requireColumn, rewrite, someRow } from './table-rewrite.ts';
 import { resolveType, typeDisplayName } from './types.ts';
 
 /** ALTER COLUMN … TYPE: see the header. A foreign key on the column keeps working only between comparable types (42804). */
@@ -50,7 +50,7 @@ export function alterType(a: Extract<AlterAction, { kind: 'alter_type' }>, spec:
   rewrite(cur, nd, ctx, (row) => { const after = row.slice(); after[i] = conv(row, ctx); return after; });
   for (const ix of rebuilt) if (ix.columns.includes(i) && ix.engineId !== null) buildIndex(nd, ix, ctx);
   // Every constraint holds for the converted values: NOT NULL, CHECK, and the foreign keys from and to the column.
-  if (col.notNull && rowsOf(nd, ctx).some((r) => r.row[i] === null)) {
+  if (col.notNull && someRow(nd, ctx, (row) => row[i] === null, i + 1)) {
     throw new DbError('not_null_violation', `column "${col.name}" of relation "${nd.name}" contains null values`, { table: nd.name, column: col.name });
   }
   checkRows(nd, nd.checks, ctx);

@@ -27,7 +27,7 @@ import { ResolvedFk, defineForeignKey, validateExistingRows } from './foreign-ke
 import { checkNameParts, chooseName, columnDef, createSequenceRow, nextvalOf, done, keyIndex, validateCheck, waitForPendingDdl, type Notify } from './ddl.ts';
 import { Binder, Scope } from './expr.ts';
 import { alterType } from './alter-type.ts';
-import { asDef, buildIndex, checkRows, requireColumn, rewrite, rowsOf } from './table-rewrite.ts';
+import { asDef, buildIndex, checkRows, requireColumn, rewrite, someRow } from './table-rewrite.ts';
 import type { RunCtx } from './plan.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { rootBinder } from './select.ts';
@@ -89,7 +89,7 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
       if (col.default) {
         const f = new Binder(Scope.empty, 'DEFAULT', null, rootBinder(catalog).env).compileAs(col.default, col.type, 'assignment', () => `column "${col.name}"`).fn;
         rewrite(cur, nd, ctx, (row) => [...row, f([], ctx)]);
-      } else if (col.notNull && rowsOf(cur, ctx).length > 0) {
+      } else if (col.notNull && someRow(cur, ctx, () => true, 0)) {
         throw new DbError('not_null_violation', `column "${col.name}" of relation "${spec.name}" contains null values`, { table: spec.name, column: col.name });
       }
       for (const c of a.column.checks) if (c.kind === 'check') next = applyAction({ kind: 'add_constraint', constraint: c }, next, t, catalog, taken, ctx, notify);
@@ -154,7 +154,7 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
       let next: TableSpec = { ...spec, indexes: [...spec.indexes, ix] };
       if (c.kind === 'primary') {
         for (const i of ix.columns) {
-          if (rowsOf(cur, ctx).some((r) => r.row[i] === null)) {
+          if (someRow(cur, ctx, (row) => row[i] === null, i + 1)) {
             throw new DbError('not_null_violation', `column "${names[i]}" of relation "${spec.name}" contains null values`, { table: spec.name, column: names[i] });
           }
         }
@@ -179,7 +179,7 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
     }
     case 'set_not_null': {
       const i = requireColumn(spec, a.column);
-      if (rowsOf(cur, ctx).some((r) => r.row[i] === null)) {
+      if (someRow(cur, ctx, (row) => row[i] === null, i + 1)) {
         throw new DbError('not_null_violation', `column "${a.column}" of relation "${spec.name}" contains null values`, { table: spec.name, column: a.column });
       }
       return { ...spec, columns: spec.columns.map((c, j) => (j === i ? { ...c, notNull: true } : c)) };

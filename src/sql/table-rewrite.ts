@@ -9,6 +9,7 @@ import type { RowId } from '../engine/api.ts';
 import type { Value } from './api.ts';
 import type { CheckDef, IndexDef, TableDef, TableSpec } from './catalog.ts';
 import { IndexKey } from './constraints.ts';
+import { compareBytes } from './keys.ts';
 import { Binder, Scope } from './expr.ts';
 import type { RunCtx } from './plan.ts';
 import { TupleCodec } from './tuple.ts';
@@ -20,10 +21,17 @@ export const asDef = (spec: TableSpec, rid: RowId): TableDef => {
 };
 
 /** Every row of the table as `def` decodes it. */
-export function rowsOf(def: TableDef, ctx: RunCtx): { rid: RowId; row: Value[] }[] {
+function rowsOf(def: TableDef, ctx: RunCtx): { rid: RowId; row: Value[] }[] {
   const out: { rid: RowId; row: Value[] }[] = [];
   for (const [rid, bytes] of ctx.engine.scan(ctx.txn, def.heap)) out.push({ rid, row: def.codec.decode(bytes, new Array(def.columns.length)) });
   return out;
+}
+
+/** Whether some row satisfies `test`, streamed (no row kept); columns from `upTo` on are not decoded. */
+export function someRow(def: TableDef, ctx: RunCtx, test: (row: Value[]) => boolean, upTo = def.columns.length): boolean {
+  const row: Value[] = new Array(def.columns.length).fill(null);
+  for (const [, bytes] of ctx.engine.scan(ctx.txn, def.heap)) if (test(def.codec.decode(bytes, row, upTo))) return true;
+  return false;
 }
 
 /** Rewrites every row with `f`, moving index entries of rows that move. */
@@ -40,22 +48,39 @@ export function rewrite(oldDef: TableDef, newDef: TableDef, ctx: RunCtx, f: (row
   }
 }
 
-/** Fills a new index from the table's rows; 23505 for a duplicate key of a unique index. */
+/**
+ * Fills a new index from the table's rows: every entry made first, sorted
+ * by key then rid, and handed to the engine's bottom-up build
+ * (indexBuild); 23505 for a duplicate key of a unique index.
+ */
 export function buildIndex(def: TableDef, ix: IndexDef, ctx: RunCtx): void {
   const k = new IndexKey(def, ix);
-  const seen = new Set<string>();
-  for (const { rid, row } of rowsOf(def, ctx)) {
-    if (ix.unique && !k.hasNull(row)) {
-      const text = Buffer.from(k.key(row)).toString('hex');
-      if (seen.has(text)) {
-        const names = ix.columns.map((i) => def.columns[i]!.name).join(', ');
-        const vals = k.values(row).map((v) => String(v)).join(', ');
-        throw new DbError('unique_violation', `could not create unique index "${ix.name}"`, { detail: `Key (${names})=(${vals}) is duplicated.`, table: def.name, constraint: ix.name });
-      }
-      seen.add(text);
-    }
-    ctx.engine.indexInsert(ctx.txn, ix.engineId!, k.key(row), rid);
+  const entries: [Uint8Array, RowId][] = [];
+  /** Rows whose key has a NULL: a unique index takes any number of them. */
+  const withNull = new Set<RowId>();
+  const upTo = Math.max(...ix.columns) + 1;
+  const row: Value[] = new Array(def.columns.length).fill(null);
+  for (const [rid, bytes] of ctx.engine.scan(ctx.txn, def.heap)) {
+    def.codec.decode(bytes, row, upTo);
+    if (ix.unique && k.hasNull(row)) withNull.add(rid);
+    entries.push([k.key(row), rid]);
   }
+  const order = (a: readonly [Uint8Array, RowId], b: readonly [Uint8Array, RowId]): number => compareBytes(a[0], b[0]) || a[1] - b[1];
+  // Rows loaded in key order (COPY of sorted data, then ADD PRIMARY KEY) need no sort.
+  let sorted = true;
+  for (let i = 1; i < entries.length && sorted; i++) sorted = order(entries[i - 1]!, entries[i]!) < 0;
+  if (!sorted) entries.sort(order);
+  if (ix.unique) {
+    for (let i = 1; i < entries.length; i++) {
+      const [key, rid] = entries[i]!;
+      if (compareBytes(entries[i - 1]![0], key) !== 0 || withNull.has(rid)) continue;
+      const row = def.codec.decode(ctx.engine.fetch(ctx.txn, def.heap, rid)!, new Array(def.columns.length));
+      const names = ix.columns.map((c) => def.columns[c]!.name).join(', ');
+      const vals = k.values(row).map((v) => String(v)).join(', ');
+      throw new DbError('unique_violation', `could not create unique index "${ix.name}"`, { detail: `Key (${names})=(${vals}) is duplicated.`, table: def.name, constraint: ix.name });
+    }
+  }
+  ctx.engine.indexBuild(ctx.txn, ix.engineId!, entries);
 }
 
 /** 23514 unless every row satisfies every CHECK in `checks`. */
@@ -63,10 +88,8 @@ export function checkRows(def: TableDef, checks: readonly CheckDef[], ctx: RunCt
   const scope = new Scope(def.columns.map((x, index) => ({ table: def.name, name: x.name, type: x.type, index })), [def.name]);
   for (const c of checks) {
     const fn = new Binder(scope, 'CHECK').compileCondition(c.expr, 'CHECK').fn;
-    for (const { row } of rowsOf(def, ctx)) {
-      if (fn(row, ctx) === false) {
-        throw new DbError('check_violation', `check constraint "${c.name}" of relation "${def.name}" is violated by some row`, { table: def.name, constraint: c.name });
-      }
+    if (someRow(def, ctx, (row) => fn(row, ctx) === false)) {
+      throw new DbError('check_violation', `check constraint "${c.name}" of relation "${def.name}" is violated by some row`, { table: def.name, constraint: c.name });
     }
   }
 }

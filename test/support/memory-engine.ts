@@ -270,6 +270,10 @@ export class MemoryEngine implements StorageEngine {
     if (e && e.rid === entry.rid && Buffer.compare(e.key, entry.key) === 0) entries.splice(i, 1);
   }
 
+  indexBuild(txn: TxnHandle, index: IndexId, entries: readonly (readonly [Uint8Array, RowId])[]): void {
+    for (const [key, rid] of entries) this.indexInsert(txn, index, key, rid);
+  }
+
   indexInsert(txn: TxnHandle, index: IndexId, key: Uint8Array, rid: RowId): void {
     const xid = this.xidOf(txn);
     const entries = this.index(index);
