@@ -99,20 +99,31 @@ async function copyFrom(b: Backend, c: CopyStatement): Promise<string> {
   let count = 0;
   let firstLine = 1 + (c.options.header ? 1 : 0);
 
+  // Every full batch is the same statement text: built once (the SQL layer then finds its parse by that text).
+  const texts = new Map<number, string>();
+  const insertText = (n: number): string => {
+    let t = texts.get(n);
+    if (t === undefined) {
+      const tuples: string[] = [];
+      for (let k = 0; k < n; k++) tuples.push(`(${names.map((_, i) => `$${k * names.length + i + 1}`).join(', ')})`);
+      texts.set(n, (t = insertHead + tuples.join(', ')));
+    }
+    return t;
+  };
+
   const insert = async (rows: CopyRow[]): Promise<void> => {
     const params: Value[] = [];
-    const tuples: string[] = [];
-    rows.forEach((row, k) => {
+    for (let k = 0; k < rows.length; k++) {
+      const row = rows[k]!;
       const line = firstLine + k;
       if (row.length < names.length) {
         throw context(withCode('bad_copy_file_format', `missing data for column "${names[row.length]}"`), c, line);
       }
       if (row.length > names.length) throw context(withCode('bad_copy_file_format', 'extra data after last expected column'), c, line);
-      tuples.push(`(${row.map((_, i) => `$${params.length + i + 1}`).join(', ')})`);
-      params.push(...row);
-    });
+      for (const v of row) params.push(v);
+    }
     try {
-      await internalQuery(b, insertHead + tuples.join(', '), params);
+      await internalQuery(b, insertText(rows.length), params);
     } catch (e) {
       const lines = rows.length === 1 ? `line ${firstLine}` : `lines ${firstLine}-${firstLine + rows.length - 1}`;
       throw context(asDbError(e), c, lines);
