@@ -149,7 +149,7 @@ try {
   for (const system of SYSTEMS) {
     checkInterrupted();
     const server = servers[system]!;
-    console.log(`\n## pgbench -i -s ${scale} on ${NAME[system]}${system === 'ariesdb' ? ` (about ${Math.max(6, 6 * scale)} s)` : ''}`);
+    console.log(`\n## pgbench -i -s ${scale} on ${NAME[system]}${system === 'ariesdb' ? ` (about ${Math.max(3, Math.ceil(2.5 * scale))} s)` : ''}`);
     const r = await initPgbench(server.port, scale, (line) => console.log(`  ${NAME[system]}: ${line}`));
     init[system] = r;
     console.log(`  ${NAME[system]}: loaded in ${r.seconds.toFixed(1)} s`);
