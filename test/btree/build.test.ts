@@ -6,7 +6,13 @@
  * its commit (redo of its BTREE_FORMAT records) and a rollback.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Engine } from '../../src/engine/engine.ts';
+import { nodeFileSystem } from '../../src/io/file.ts';
+import { WalReader } from '../../src/wal/reader.ts';
+import { Kind } from '../../src/wal/record.ts';
+import { segmentPath, segmentStart } from '../../src/wal/segments.ts';
 import { DbError } from '../../src/errors/index.ts';
 import { Model, cmpEntry, noSyncFs, randomKey, removeTmpdirs, rng, sameList, show, tmpdir, verifyIndex, type Entry } from './support.ts';
 
@@ -121,4 +127,57 @@ describe('index bulk build', () => {
     check(e, ix2, m);
     await e.close();
   });
+
+  it('a WAL cut at any record boundary of a build leaves a valid index: empty before the root is written, whole after', async () => {
+    const dir = tmpdir();
+    // A pool big enough that no page is written after the checkpoint: the data file is the checkpoint's.
+    const big = { shared_buffers: '2000' };
+    const e = await Engine.open(dir, { fs: noSyncFs, settings: big });
+    const t0 = e.begin();
+    const ix = e.createIndex(t0);
+    await e.commit(t0);
+    await e.checkpoint();
+    const all = entries(9, 6_000, 24);
+    const t = e.begin();
+    e.indexBuild(t, ix, all);
+    await e.commit(t);
+    e.wal.flushSync(e.wal.insertLsn);
+    const segSize = e.controlData().walSegmentSize;
+    const redoLsn = e.controlData().redoLsn;
+    e.crashForTest();
+
+    const recs = [...new WalReader(nodeFileSystem, path.join(dir, 'wal'), segSize).scan(redoLsn)];
+    const formats = recs.filter((x) => x.kind === Kind.BtreeFormat).length;
+    expect(formats).toBeGreaterThanOrEqual(20);
+    const rootWritten = recs.findIndex((x) => x.kind === Kind.BtreeFormat && x.page === ix);
+    const commit = recs.findIndex((x) => x.kind === Kind.Commit);
+    expect(rootWritten).toBeGreaterThan(0);
+    expect(commit).toBeGreaterThan(rootWritten);
+    const whole = new Model();
+    for (const x of all) whole.add(x);
+    for (let cut = 1; cut <= recs.length; cut++) {
+      const copy = tmpdir();
+      fs.cpSync(dir, copy, { recursive: true });
+      fs.rmSync(path.join(copy, 'ariesdb.lock'), { force: true });
+      if (cut < recs.length) {
+        const cutLsn = recs[cut]!.lsn;
+        const seg = segmentPath(path.join(copy, 'wal'), segmentStart(cutLsn, segSize));
+        const bytes = fs.readFileSync(seg);
+        bytes.fill(0, cutLsn - segmentStart(cutLsn, segSize));
+        fs.writeFileSync(seg, bytes);
+        for (const later of fs.readdirSync(path.join(copy, 'wal'))) {
+          if (parseInt(later, 16) > segmentStart(cutLsn, segSize)) fs.rmSync(path.join(copy, 'wal', later));
+        }
+      }
+      const c = await Engine.open(copy, { fs: noSyncFs, settings: big });
+      // The root is the last page written: before it, the index is the empty leaf it was; from it on, all of it.
+      check(c, ix, cut <= rootWritten ? new Model() : whole);
+      const w = c.begin();
+      c.indexInsert(w, ix, Buffer.from('after'), 1_000_000);
+      await c.commit(w);
+      expect(verifyIndex(c.pool, ix).missingDownlinks).toBe(0);
+      await c.close();
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
