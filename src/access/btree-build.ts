@@ -55,6 +55,13 @@ export function packLevel(items: readonly BtreeEntry[], leaf: boolean, leftmost:
     const end = items[j];
     pages.push({ leftmost: first, entries: items.slice(i, j), high: end ? { key: end.key, rid: end.rid } : null });
     if (!end) return pages;
+    // An inner level's last item alone would make a page with no entries: it stays on this page if the page has room.
+    if (!leaf && j === items.length - 1 && used + entryCost(end.key.length, false) <= BTREE_PAGE_ROOM) {
+      const last = pages[pages.length - 1]!;
+      last.entries.push(end);
+      last.high = null;
+      return pages;
+    }
     if (leaf) {
       i = j;
     } else {

@@ -123,13 +123,18 @@ export class HeapAccess {
     txn.heapsWritten.add(heap);
   }
 
-  /** T5: waits out every other transaction that changed heap, then claims it for the drop. */
-  markDropped(txn: Txn, heap: number): void {
+  /** LockWait while another active transaction has changed heap or is dropping it (T5). */
+  waitForWriters(txn: Txn, heap: number): void {
     const dropper = this.ctx.txns.droppingHeaps.get(heap);
     if (dropper !== undefined && dropper !== txn.xid) throw new LockWait(dropper);
     for (const t of this.ctx.txns.active.values()) {
       if (t !== txn && t.heapsWritten.has(heap)) throw new LockWait(t.xid);
     }
+  }
+
+  /** T5: waits out every other transaction that changed heap, then claims it for the drop. */
+  markDropped(txn: Txn, heap: number): void {
+    this.waitForWriters(txn, heap);
     if (txn.droppedHeaps.includes(heap)) return;
     ensureBegun(this.ctx, txn);
     this.ctx.txns.droppingHeaps.set(heap, txn.xid);

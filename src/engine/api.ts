@@ -129,6 +129,12 @@ export interface StorageEngine {
   /** The version of one row visible to txn, or null. */
   fetch(txn: TxnHandle, heap: HeapId, rid: RowId): Uint8Array | null;
   /** Throws LockWait if rid is held by another active transaction (for unique checks and SELECT FOR UPDATE). */
+  /**
+   * Throws LockWait while another active transaction has changed heap (any
+   * insert, update, delete or row lock, until it ends): DDL that reads
+   * every row (CREATE INDEX, ALTER TABLE) must not miss rows it cannot see yet.
+   */
+  waitForWriters(txn: TxnHandle, heap: HeapId): void;
   checkLock(txn: TxnHandle, heap: HeapId, rid: RowId): void;
   /**
    * A shared lock on a live row, held until txn ends: 'key' (a foreign key's referenced row, FOR KEY SHARE) makes

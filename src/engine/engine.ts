@@ -532,6 +532,11 @@ export class Engine implements StorageEngine {
     return this.heaps.fetch(txn as Txn, rid);
   }
 
+  waitForWriters(txn: TxnHandle, heap: HeapId): void {
+    this.checkOpen();
+    this.heaps.waitForWriters(txn as Txn, heap);
+  }
+
   checkLock(txn: TxnHandle, _heap: HeapId, rid: RowId): void {
     this.heaps.checkLock(txn as Txn, rid);
   }

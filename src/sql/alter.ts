@@ -49,6 +49,20 @@ function checkNoReferrer(catalog: Catalog, t: TableSpec, indexes: readonly Index
   }
 }
 
+/**
+ * W1 (with TableWriter): DDL that changes table t waits for another
+ * transaction's change of t's definition, and for every transaction that
+ * has written t's rows: it reads all of them (to build an index, to check
+ * a constraint, to convert a column) and must not miss rows it cannot see
+ * yet. The statement ends having updated t's catalog row, which its
+ * transaction then holds: writers that come later wait for it to end and
+ * then use the new definition.
+ */
+function claimTable(t: TableDef, ctx: RunCtx): void {
+  ctx.engine.checkLock(ctx.txn, ctx.engine.catalogHeap, t.catalogRid);
+  ctx.engine.waitForWriters(ctx.txn, t.heap);
+}
+
 function save(spec: TableSpec, t: TableDef, ctx: RunCtx): void {
   ctx.engine.update(ctx.txn, ctx.engine.catalogHeap, t.catalogRid, encodeTableRow(spec));
   ctx.txn.touchedCatalog = true;
@@ -61,6 +75,7 @@ export function alterTable(s: AlterTableStmt, catalog: Catalog, ctx: RunCtx, not
     if (s.ifExists) { notify('NOTICE', `relation "${s.table.name}" does not exist, skipping`); return done('ALTER TABLE'); }
     throw new DbError('undefined_table', `relation "${s.table.name}" does not exist`);
   }
+  claimTable(t, ctx);
   let spec: TableSpec = { ...t };
   // A new constraint's name must not repeat one of the table's (they are not relations, so the catalog does not know them).
   const taken = new Set<string>([...t.checks.map((c) => c.name), ...t.foreignKeys.map((f) => f.name)]);
@@ -210,6 +225,7 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
 
 export function createIndex(s: CreateIndexStmt, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
   const t = catalog.require(s.table.name, s.table.pos);
+  claimTable(t, ctx);
   const taken = new Set<string>();
   const colNames = s.columns.map((c) => c.name);
   if (s.name) {

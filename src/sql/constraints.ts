@@ -121,6 +121,8 @@ export class TableWriter implements ChildWriter {
   /** `queue`: the statement's foreign-key queue, when this writer carries out a referential action. */
   constructor(readonly spec: WriterSpec, private readonly ctx: RunCtx, queue: FkQueue | null = null) {
     this.queue = queue;
+    // W1: a transaction changing the table's definition (CREATE INDEX, ALTER TABLE) holds its catalog row; writers wait for it and then plan again with its outcome.
+    ctx.engine.checkLock(ctx.txn, ctx.engine.catalogHeap, spec.table.catalogRid);
   }
 
   /** Runs the statement's queued foreign-key checks and actions (foreign-keys.ts K2); call once all rows are written. */

@@ -401,6 +401,7 @@ class Translator extends QueryTranslator {
     if (s.whereClause) throw unsupported('partial indexes');
     if (s.indexIncludingParams) throw unsupported('INCLUDE');
     if (s.concurrent) throw unsupported('CREATE INDEX CONCURRENTLY');
+    if (s.nulls_not_distinct) throw unsupported('NULLS NOT DISTINCT');
     const columns = (s.indexParams as Raw[]).map((p) => {
       const e = p.IndexElem;
       if (!e.name) throw unsupported('expression indexes');

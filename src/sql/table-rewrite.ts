@@ -10,6 +10,7 @@ import type { Value } from './api.ts';
 import type { CheckDef, IndexDef, TableDef, TableSpec } from './catalog.ts';
 import { IndexKey } from './constraints.ts';
 import { compareBytes } from './keys.ts';
+import { formatValue } from './types.ts';
 import { Binder, Scope } from './expr.ts';
 import type { RunCtx } from './plan.ts';
 import { TupleCodec } from './tuple.ts';
@@ -76,7 +77,7 @@ export function buildIndex(def: TableDef, ix: IndexDef, ctx: RunCtx): void {
       if (compareBytes(entries[i - 1]![0], key) !== 0 || withNull.has(rid)) continue;
       const row = def.codec.decode(ctx.engine.fetch(ctx.txn, def.heap, rid)!, new Array(def.columns.length));
       const names = ix.columns.map((c) => def.columns[c]!.name).join(', ');
-      const vals = k.values(row).map((v) => String(v)).join(', ');
+      const vals = ix.columns.map((c) => formatValue(row[c]!, def.columns[c]!.type.oid) ?? 'null').join(', ');
       throw new DbError('unique_violation', `could not create unique index "${ix.name}"`, { detail: `Key (${names})=(${vals}) is duplicated.`, table: def.name, constraint: ix.name });
     }
   }

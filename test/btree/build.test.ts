@@ -25,7 +25,9 @@ function check(e: Engine, ix: number, m: Model): void {
   const want = m.sorted().map(([k, r]) => `${k.toString('hex')}/${r}`);
   sameList(show(e.indexScan(rd, ix)), want, 'forward');
   sameList(show(e.indexScan(rd, ix, { reverse: true })), want.slice().reverse(), 'reverse');
-  expect(verifyIndex(e.pool, ix).entries).toBe(m.size);
+  const report = verifyIndex(e.pool, ix);
+  expect(report.entries).toBe(m.size);
+  expect(report.missingDownlinks).toBe(0);
   e.rollback(rd);
 }
 

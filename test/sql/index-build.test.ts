@@ -2,11 +2,13 @@
  * Indexes built over existing rows (table-rewrite.ts buildIndex, BTREE.md
  * B1) on the real engine: PostgreSQL's error for a duplicate, and a
  * primary key added after a load that survives a restart without a
- * checkpoint (its pages come back from the WAL).
+ * checkpoint (its pages come back from the WAL); and W1 (alter.ts): a
+ * build waits for the table's writers, and writers wait for the build's
+ * transaction, so no row is left out of the index.
  */
 import { describe, expect, it } from 'vitest';
 import { Database } from '../../src/sql/database.ts';
-import { closeTemporary, errorOf, twoSessions } from '../support/sql.ts';
+import { closeTemporary, errorOf, stillPending, twoSessions } from '../support/sql.ts';
 
 describe('building an index over existing rows', () => {
   it('names the duplicated key as PostgreSQL does, and creates nothing', async () => {
@@ -18,6 +20,9 @@ describe('building an index over existing rows', () => {
     expect(e.message).toBe('could not create unique index "t_g"');
     expect(e.detail).toMatch(/^Key \(g\)=\(k\d+\) is duplicated\.$/);
     expect((await a.query("SELECT count(*) FROM pg_class WHERE relname = 't_g'")).rows).toEqual([[0]]);
+    await a.query('CREATE TABLE f (c boolean, d date)');
+    await a.query("INSERT INTO f VALUES (false, '2024-02-29'), (true, '2024-03-01'), (false, '2024-02-29')");
+    expect((await errorOf(a.query('CREATE UNIQUE INDEX f_c_d ON f (c, d)'))).detail).toBe('Key (c, d)=(f, 2024-02-29) is duplicated.');
     await closeTemporary(db, dir);
   });
 
@@ -34,5 +39,36 @@ describe('building an index over existing rows', () => {
     expect((await s.query('SELECT count(*) FROM acc WHERE aid BETWEEN 100 AND 20099')).rows).toEqual([[20000]]);
     expect((await errorOf(s.query('INSERT INTO acc VALUES (30000, 1, \'\')'))).code).toBe('23505');
     await closeTemporary(db2, dir);
+  });
+
+  it('a writer waits for the transaction that built an index, then keeps it whole and unique (W1)', async () => {
+    const { dir, db, a, b } = await twoSessions('ariesdb-ixbuild-');
+    await a.query('CREATE TABLE t (a int, b int)');
+    await a.query('INSERT INTO t SELECT x, x FROM generate_series(1, 1000) x');
+    await a.query('BEGIN');
+    await a.query('CREATE UNIQUE INDEX t_a ON t (a)');
+    const dup = b.query('INSERT INTO t VALUES (5000, 1), (7, 7)');
+    expect(await stillPending(dup)).toBe(true);
+    await a.query('COMMIT');
+    expect((await errorOf(dup)).code).toBe('23505');
+    await b.query('INSERT INTO t VALUES (5000, 1)');
+    expect((await a.query('SELECT b FROM t WHERE a = 5000')).rows).toEqual([[1]]);
+    expect((await a.query('EXPLAIN SELECT b FROM t WHERE a = 5000')).rows.flat().join('\n')).toContain('Index Scan using t_a');
+    await closeTemporary(db, dir);
+  });
+
+  it('a build waits for the transactions that have written the table (W1)', async () => {
+    const { dir, db, a, b } = await twoSessions('ariesdb-ixbuild-');
+    await a.query('CREATE TABLE t (a int, b int)');
+    await a.query('INSERT INTO t SELECT x, x FROM generate_series(1, 1000) x');
+    await a.query('BEGIN');
+    await a.query('INSERT INTO t VALUES (7, 7)');
+    const build = b.query('CREATE UNIQUE INDEX t_a ON t (a)');
+    expect(await stillPending(build)).toBe(true);
+    await a.query('COMMIT');
+    const e = await errorOf(build);
+    expect(e.code).toBe('23505');
+    expect(e.detail).toBe('Key (a)=(7) is duplicated.');
+    await closeTemporary(db, dir);
   });
 });

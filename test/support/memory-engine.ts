@@ -209,6 +209,11 @@ export class MemoryEngine implements StorageEngine {
     return xid !== 0 && row.owner === xid ? row.pending : row.committed;
   }
 
+  waitForWriters(txn: TxnHandle, heap: HeapId): void {
+    const xid = (txn as Txn).xid;
+    for (const row of this.heap(heap).values()) if (row.owner !== 0 && row.owner !== xid) throw new LockWait(row.owner);
+  }
+
   checkLock(txn: TxnHandle, heap: HeapId, rid: RowId): void {
     const row = this.heap(heap).get(rid);
     const xid = (txn as Txn).xid;
