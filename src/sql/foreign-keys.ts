@@ -29,9 +29,10 @@
  *
  * Known differences from PostgreSQL (all err on the side of waiting or
  * failing, never of a lost check, except the first): ALTER TABLE … ADD
- * FOREIGN KEY validates the rows it sees but takes no table lock, so a
- * concurrent transaction's uncommitted child row can slip past it (ADD CHECK
- * has the same gap; DDL here does not lock tables against DML); a key-share
+ * FOREIGN KEY waits for the child table's writers (alter.ts W1) but not
+ * for the parent's, so a parent row that a concurrent, still uncommitted
+ * transaction deletes can pass validation (PostgreSQL locks the parent
+ * too); a key-share
  * lock waits for a writer that keeps the parent's key (PostgreSQL's does
  * not); shared locks taken by a statement that is rolled back (statement
  * retry, ROLLBACK TO SAVEPOINT) stay until the transaction ends.
