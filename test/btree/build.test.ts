@@ -12,9 +12,8 @@ import { Engine } from '../../src/engine/engine.ts';
 import { nodeFileSystem } from '../../src/io/file.ts';
 import { WalReader } from '../../src/wal/reader.ts';
 import { Kind } from '../../src/wal/record.ts';
-import { segmentPath, segmentStart } from '../../src/wal/segments.ts';
 import { DbError } from '../../src/errors/index.ts';
-import { Model, cmpEntry, noSyncFs, randomKey, removeTmpdirs, rng, sameList, show, tmpdir, verifyIndex, type Entry } from './support.ts';
+import { Model, cmpEntry, copyWithWalCut, noSyncFs, randomKey, removeTmpdirs, rng, sameList, show, tmpdir, verifyIndex, type Entry } from './support.ts';
 
 afterEach(removeTmpdirs);
 
@@ -158,19 +157,7 @@ describe('index bulk build', () => {
     const whole = new Model();
     for (const x of all) whole.add(x);
     for (let cut = 1; cut <= recs.length; cut++) {
-      const copy = tmpdir();
-      fs.cpSync(dir, copy, { recursive: true });
-      fs.rmSync(path.join(copy, 'ariesdb.lock'), { force: true });
-      if (cut < recs.length) {
-        const cutLsn = recs[cut]!.lsn;
-        const seg = segmentPath(path.join(copy, 'wal'), segmentStart(cutLsn, segSize));
-        const bytes = fs.readFileSync(seg);
-        bytes.fill(0, cutLsn - segmentStart(cutLsn, segSize));
-        fs.writeFileSync(seg, bytes);
-        for (const later of fs.readdirSync(path.join(copy, 'wal'))) {
-          if (parseInt(later, 16) > segmentStart(cutLsn, segSize)) fs.rmSync(path.join(copy, 'wal', later));
-        }
-      }
+      const copy = copyWithWalCut(dir, cut < recs.length ? recs[cut]!.lsn : null, segSize);
       const c = await Engine.open(copy, { fs: noSyncFs, settings: big });
       // The root is the last page written: before it, the index is the empty leaf it was; from it on, all of it.
       check(c, ix, cut <= rootWritten ? new Model() : whole);

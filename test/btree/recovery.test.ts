@@ -5,15 +5,13 @@
  * its records must stay readable, and be repaired by the next writer).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Engine } from '../../src/engine/engine.ts';
 import type { TxnHandle } from '../../src/engine/api.ts';
 import { Kind } from '../../src/wal/record.ts';
 import { WalReader } from '../../src/wal/reader.ts';
-import { segmentPath, segmentStart } from '../../src/wal/segments.ts';
 import { nodeFileSystem } from '../../src/io/file.ts';
-import { Model, entryId, noSyncFs, randomKey, removeTmpdirs, rng, sameList, show, tmpdir, verifyIndex, type Entry } from './support.ts';
+import { Model, copyWithWalCut, entryId, noSyncFs, randomKey, removeTmpdirs, rng, sameList, show, tmpdir, verifyIndex, type Entry } from './support.ts';
 
 afterEach(removeTmpdirs);
 
@@ -205,17 +203,7 @@ describe('index recovery', () => {
     for (let k = 0; k < 10; k++) cuts.add(Math.floor(r() * recs.length));
     let sawMissing = 0;
     for (const cut of [...cuts].filter((c) => c > 0).sort((a, b) => a - b)) {
-      const copy = tmpdir();
-      fs.cpSync(dir, copy, { recursive: true });
-      fs.rmSync(path.join(copy, 'ariesdb.lock'), { force: true });
-      const cutLsn = recs[cut]!.lsn;
-      const seg = segmentPath(path.join(copy, 'wal'), segmentStart(cutLsn, segSize));
-      const bytes = fs.readFileSync(seg);
-      bytes.fill(0, cutLsn - segmentStart(cutLsn, segSize));
-      fs.writeFileSync(seg, bytes);
-      for (const later of fs.readdirSync(path.join(copy, 'wal'))) {
-        if (parseInt(later, 16) > segmentStart(cutLsn, segSize)) fs.rmSync(path.join(copy, 'wal', later));
-      }
+      const copy = copyWithWalCut(dir, recs[cut]!.lsn, segSize);
 
       const model = base.clone();
       const commits = recs.slice(0, cut).filter((x) => x.kind === Kind.Commit).length;

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { nodeFileSystem, type FileHandle, type FileSystem } from '../../src/io/file.ts';
+import { segmentPath, segmentStart } from '../../src/wal/segments.ts';
 import type { RowId } from '../../src/engine/api.ts';
 import type { BufferPool } from '../../src/buffer/pool.ts';
 import type { BtreeItem } from '../../src/wal/record.ts';
@@ -51,6 +52,27 @@ export const noSyncFs: FileSystem = {
   mkdir: (d) => nodeFileSystem.mkdir(d),
   syncDir: () => {},
 };
+
+/**
+ * A copy of the data directory `dir` (of a crashed engine) whose WAL ends
+ * just before `cutLsn` (null: whole): the segment is zeroed from there and
+ * later segments are removed, as if the process had died before writing them.
+ */
+export function copyWithWalCut(dir: string, cutLsn: number | null, segSize: number): string {
+  const copy = tmpdir();
+  fs.cpSync(dir, copy, { recursive: true });
+  fs.rmSync(path.join(copy, 'ariesdb.lock'), { force: true });
+  if (cutLsn === null) return copy;
+  const start = segmentStart(cutLsn, segSize);
+  const seg = segmentPath(path.join(copy, 'wal'), start);
+  const bytes = fs.readFileSync(seg);
+  bytes.fill(0, cutLsn - start);
+  fs.writeFileSync(seg, bytes);
+  for (const later of fs.readdirSync(path.join(copy, 'wal'))) {
+    if (parseInt(later, 16) > start) fs.rmSync(path.join(copy, 'wal', later));
+  }
+  return copy;
+}
 
 /** A small seeded PRNG (mulberry32), so a failing run can be replayed. */
 export { rng } from '../../src/util/random.ts';
