@@ -283,13 +283,25 @@ export class HeapAccess {
 
   *scan(txn: Txn, heap: number): Generator<[RowId, Uint8Array]> {
     const batch: [RowId, Uint8Array][] = [];
+    const xid = txn.xid;
     for (let pageNo = heap; pageNo !== 0; ) {
-      // Copy a page's visible rows, then unpin before yielding: the consumer may change pages.
+      // The page's visible rows are taken from one copy of it, made before unpinning and yielding: the consumer may change pages.
       pageNo = this.ctx.pool.with(pageNo, (p) => {
         const base = rowIdOf(pageNo, 0);
+        let copy: Buffer | null = null;
         for (let s = 0, n = slotCount(p); s < n; s++) {
-          const row = this.visibleCopy(txn.xid, base + s, p, s);
-          if (row) batch.push([base + s, row]);
+          const len = slotLength(p, s);
+          if (len === 0) continue;
+          const off = slotOffset(p, s);
+          const owner = u32le(p, off);
+          if (owner === xid || !this.ctx.txns.isActive(owner)) {
+            if ((p[off + 4]! & FLAG_DEAD) !== 0) continue;
+            copy ??= Buffer.from(p);
+            batch.push([base + s, copy.subarray(off + TUPLE_HEADER_SIZE, off + len)]);
+            continue;
+          }
+          const row = this.visible(xid, base + s, p.subarray(off, off + len));
+          if (row) batch.push([base + s, Buffer.from(row)]);
         }
         return nextPage(p);
       });

@@ -154,7 +154,8 @@ export class TupleCodec {
             len |= (x & 0x7f) << shift;
             if (x < 0x80) break;
           }
-          out[i] = kinds[i] === K.TEXT ? readUtf8(bytes, o, len) : bytes.slice(o, o + len);
+          // bytea gets its own copy: the bytes may be a view of a whole page (heap scans).
+          out[i] = kinds[i] === K.TEXT ? readUtf8(bytes, o, len) : Buffer.from(bytes.subarray(o, o + len));
           o += len;
           break;
         }
