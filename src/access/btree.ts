@@ -396,13 +396,15 @@ export class BtreeAccess {
    * is written last and keeps its number (S4). Nothing goes on txn's undo
    * list: an index is built only in the transaction that created it, which
    * nobody else can see, so a rollback leaves its pages unreferenced
-   * (leaked, as create() leaks the root). An index that is not empty gets
-   * the entries one by one (insert).
+   * (leaked, as create() leaks the root). An index that is not empty, or
+   * that another active transaction has written, gets the entries one by
+   * one (insert).
    */
   build(txn: Txn, root: IndexId, entries: readonly (readonly [Uint8Array, RowId])[]): void {
     for (const [k] of entries) this.checkKey(k);
     const empty = this.ctx.pool.with(root, (p) => btLevel(p) === 0 && btCount(p) === 0 && btRight(p) === 0 && btHighOffset(p) === 0);
-    if (!empty || entries.length === 0) {
+    const shared = [...(this.writers.get(root) ?? [])].some((x) => x !== txn.xid && this.ctx.txns.isActive(x));
+    if (!empty || shared || entries.length === 0) {
       for (const [k, rid] of entries) this.insert(txn, root, k, rid);
       return;
     }
