@@ -24,7 +24,7 @@ import type { PageBuf } from '../storage/page.ts';
 import type { Txn, UndoEntry } from '../txn/manager.ts';
 import { allocatePage } from './alloc.ts';
 import { ensureBegun, logPageChange, type AccessContext } from './log.ts';
-import { prefixEnd } from '../util/bytes.ts';
+import { compareBytes, prefixEnd } from '../util/bytes.ts';
 import { packLevel } from './btree-build.ts';
 import {
   BTREE_PAGE_ROOM,
@@ -410,11 +410,11 @@ export class BtreeAccess {
     }
     ensureBegun(this.ctx, txn);
     this.claim(txn, root);
-    // Views, not copies: the keys are read only while this call formats the pages.
-    let items: BtreeEntry[] = entries.map(([k, rid]) => ({ key: Buffer.from(k.buffer, k.byteOffset, k.length), rid, child: 0 }));
+    // The keys themselves (or views), not copies: they are read only while this call formats the pages.
+    let items: BtreeEntry[] = entries.map(([k, rid]) => ({ key: Buffer.isBuffer(k) ? k : Buffer.from(k.buffer, k.byteOffset, k.length), rid, child: 0 }));
     for (let i = 1; i < items.length; i++) {
       const a = items[i - 1]!, b = items[i]!;
-      if ((Buffer.compare(a.key, b.key) || a.rid - b.rid) >= 0) throw new DbError('internal_error', 'index build: entries not in strictly ascending order');
+      if ((compareBytes(a.key, b.key) || a.rid - b.rid) >= 0) throw new DbError('internal_error', 'index build: entries not in strictly ascending order');
     }
     let level = 0;
     let leftmost = 0;

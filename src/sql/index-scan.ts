@@ -27,7 +27,8 @@ import type { TableDef } from './catalog.ts';
 import { exprToSql } from './deparse.ts';
 import type { Binder, Fn, Row, Scope } from './expr.ts';
 import { matchIndex, orderDirection, sargables, type IndexPath, type JoinKey, type OrderWish } from './index-match.ts';
-import { KeyCodec, compareBytes } from './keys.ts';
+import { KeyCodec } from './keys.ts';
+import { compareBytes } from '../util/bytes.ts';
 import { prefixEnd } from '../util/bytes.ts';
 import * as P from './plan.ts';
 

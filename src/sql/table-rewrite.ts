@@ -9,7 +9,7 @@ import type { RowId } from '../engine/api.ts';
 import type { Value } from './api.ts';
 import type { CheckDef, IndexDef, TableDef, TableSpec } from './catalog.ts';
 import { IndexKey } from './constraints.ts';
-import { compareBytes } from './keys.ts';
+import { compareBytes } from '../util/bytes.ts';
 import { formatValue } from './types.ts';
 import { Binder, Scope } from './expr.ts';
 import type { RunCtx } from './plan.ts';

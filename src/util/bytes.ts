@@ -24,3 +24,10 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array | null {
  */
 export const u16le = (b: Uint8Array, at: number): number => b[at]! | (b[at + 1]! << 8);
 export const u32le = (b: Uint8Array, at: number): number => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x100_0000;
+
+/** memcmp of two byte strings (a loop: cheaper than Buffer.compare's native call for the short keys of indexes). */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DbError } from '../../src/errors/index.ts';
 import { TupleCodec, MAX_TUPLE } from '../../src/sql/tuple.ts';
-import { KeyCodec, compareBytes } from '../../src/sql/keys.ts';
+import { KeyCodec } from '../../src/sql/keys.ts';
+import { compareBytes } from '../../src/util/bytes.ts';
 import { BOOL, INT2, INT4, INT8, TEXT, UNKNOWN, formatValue, resolveType, typeDisplayName, Oid } from '../../src/sql/types.ts';
 import { castFn, parseBool, parseInt_ } from '../../src/sql/casts.ts';
 import { decDiv, decToText } from '../../src/sql/numeric.ts';
