@@ -283,6 +283,8 @@ export class HeapAccess {
 
   *scan(txn: Txn, heap: number): Generator<[RowId, Uint8Array]> {
     const batch: [RowId, Uint8Array][] = [];
+    // Read once: a transaction whose first write comes during its own scan (FOR UPDATE rewriting rows with their
+    // own bytes) then meets its rows as another's, and visible() gives the same bytes from their before-image.
     const xid = txn.xid;
     for (let pageNo = heap; pageNo !== 0; ) {
       // The page's visible rows are taken from one copy of it, made before unpinning and yielding: the consumer may change pages.

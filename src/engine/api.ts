@@ -129,13 +129,14 @@ export interface StorageEngine {
   /** The version of one row visible to txn, or null. */
   fetch(txn: TxnHandle, heap: HeapId, rid: RowId): Uint8Array | null;
   /** Throws LockWait if rid is held by another active transaction (for unique checks and SELECT FOR UPDATE). */
+  checkLock(txn: TxnHandle, heap: HeapId, rid: RowId): void;
   /**
-   * Throws LockWait while another active transaction has changed heap (any
-   * insert, update, delete or row lock, until it ends): DDL that reads
-   * every row (CREATE INDEX, ALTER TABLE) must not miss rows it cannot see yet.
+   * Throws LockWait while another active transaction has changed heap (an
+   * insert, update or delete, or a FOR UPDATE lock, which rewrites the row;
+   * counted until it ends, even if rolled back to a savepoint): DDL that
+   * reads every row (CREATE INDEX, ALTER TABLE) must not miss rows it cannot see yet.
    */
   waitForWriters(txn: TxnHandle, heap: HeapId): void;
-  checkLock(txn: TxnHandle, heap: HeapId, rid: RowId): void;
   /**
    * A shared lock on a live row, held until txn ends: 'key' (a foreign key's referenced row, FOR KEY SHARE) makes
    * others' deletes and key-changing updates of it wait, 'share' (FOR SHARE) every write of it; throws LockWait

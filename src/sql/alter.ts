@@ -291,7 +291,10 @@ function truncatedTables(s: Extract<Statement, { kind: 'truncate' }>, catalog: C
 
 export function truncate(s: Extract<Statement, { kind: 'truncate' }>, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
   const { engine, txn } = ctx;
-  for (const t of truncatedTables(s, catalog, notify)) {
+  const tables = truncatedTables(s, catalog, notify);
+  // Every wait first (W1): a retry after one would leak the heaps and indexes made before it.
+  for (const t of tables) claimTable(t, ctx);
+  for (const t of tables) {
     const heap = engine.createHeap(txn);
     engine.dropHeap(txn, t.heap);
     const indexes = t.indexes.map((ix) => {

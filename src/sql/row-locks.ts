@@ -44,6 +44,8 @@ export function lockRows(input: P.Plan, slots: readonly number[], tables: readon
   const mode = lockMode(command);
   const plan: P.Plan = function* (ctx) {
     const { engine, txn } = ctx;
+    // A row lock counts as a write of the table (alter.ts W1): wait, as writers do, for a transaction changing its definition.
+    if (mode === 'update' || mode === 'no key update') for (const t of tables) engine.checkLock(txn, engine.catalogHeap, t.catalogRid);
     for (const row of input(ctx)) {
       for (let k = 0; k < slots.length; k++) {
         const rid = row[slots[k]!] as RowId | null | undefined;

@@ -82,6 +82,8 @@ export class Session {
   private txnStart = Date.now();
   /** This transaction's own catalog, when it has changed the catalog (invariant C2). */
   private localCatalog: Catalog | null = null;
+  /** engine.catalogVersion when localCatalog was read. */
+  private localVersion = -1;
   private readonly settings: SessionSettings;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -229,7 +231,16 @@ export class Session {
   };
 
   private catalog(txn: TxnHandle): Catalog {
-    if (txn.touchedCatalog) return (this.localCatalog ??= loadCatalog(this.host.engine, txn));
+    if (txn.touchedCatalog) {
+      // Another session's DDL committed since this copy was read: read it again (it merges their change with ours).
+      const version = this.host.engine.catalogVersion;
+      if (this.localCatalog && this.localVersion !== version) this.localCatalog = null;
+      if (!this.localCatalog) {
+        this.localVersion = version;
+        this.localCatalog = loadCatalog(this.host.engine, txn);
+      }
+      return this.localCatalog;
+    }
     return this.host.sharedCatalog(txn);
   }
 

@@ -71,4 +71,35 @@ describe('building an index over existing rows', () => {
     expect(e.detail).toBe('Key (a)=(7) is duplicated.');
     await closeTemporary(db, dir);
   });
+
+  it('a transaction with its own catalog changes sees DDL that another session committed meanwhile (W1)', async () => {
+    const { dir, db, a, b } = await twoSessions('ariesdb-ixbuild-');
+    await a.query('CREATE TABLE t (k int, v int)');
+    await a.query('INSERT INTO t SELECT x, x FROM generate_series(1, 100) x');
+    await a.query('BEGIN');
+    await a.query('CREATE TABLE x (i int)');
+    await a.query('SELECT count(*) FROM t');
+    await b.query('CREATE UNIQUE INDEX t_v ON t (v)');
+    expect((await errorOf(a.query('INSERT INTO t VALUES (1000, 5)'))).code).toBe('23505');
+    await a.query('ROLLBACK');
+    await closeTemporary(db, dir);
+  });
+
+  it('SELECT FOR UPDATE waits for a transaction changing the table definition, as a writer does (W1)', async () => {
+    const { dir, db, a, b } = await twoSessions('ariesdb-ixbuild-');
+    await a.query('CREATE TABLE t (id int PRIMARY KEY, v int)');
+    await a.query('INSERT INTO t VALUES (1, 1), (2, 2)');
+    await a.query('BEGIN');
+    await a.query('ALTER TABLE t ADD COLUMN c int');
+    await b.query('BEGIN');
+    const locked = b.query('SELECT id, v FROM t WHERE id = 1 FOR UPDATE');
+    expect(await stillPending(locked)).toBe(true);
+    await a.query('CREATE INDEX t_c ON t (c)');
+    await a.query('COMMIT');
+    expect((await locked).rows).toEqual([[1, 1]]);
+    await b.query('INSERT INTO t VALUES (3, 3, 3)');
+    await b.query('COMMIT');
+    expect((await a.query('SELECT id FROM t WHERE c = 3')).rows).toEqual([[3]]);
+    await closeTemporary(db, dir);
+  });
 });
