@@ -264,21 +264,20 @@ export class HeapAccess {
   }
 
   /**
-   * A copy of what txn may see of the tuple in slot of page p (at rid), or
-   * null. The common case — committed (T3) or txn's own — is read by offsets
-   * and copied once; a row another active transaction holds goes through
-   * visible() for its committed before-image.
+   * What txn may see of the tuple in slot of page p (at rid), or null: a
+   * view into p, or into the row's committed before-image when another
+   * active transaction holds it (visible(), T2). The common case — committed
+   * (T3) or txn's own — is read by offsets.
    */
-  private visibleCopy(xid: number, rid: RowId, p: PageBuf, slot: number): Uint8Array | null {
+  private visibleView(xid: number, rid: RowId, p: PageBuf, slot: number): Uint8Array | null {
     const len = slotLength(p, slot);
     if (len === 0) return null;
     const off = slotOffset(p, slot);
     const owner = u32le(p, off);
     if (owner === xid || !this.ctx.txns.isActive(owner)) {
-      return (p[off + 4]! & FLAG_DEAD) === 0 ? Buffer.from(p.subarray(off + TUPLE_HEADER_SIZE, off + len)) : null;
+      return (p[off + 4]! & FLAG_DEAD) === 0 ? p.subarray(off + TUPLE_HEADER_SIZE, off + len) : null;
     }
-    const row = this.visible(xid, rid, p.subarray(off, off + len));
-    return row ? Buffer.from(row) : null;
+    return this.visible(xid, rid, p.subarray(off, off + len));
   }
 
   *scan(txn: Txn, heap: number): Generator<[RowId, Uint8Array]> {
@@ -287,23 +286,14 @@ export class HeapAccess {
     // own bytes) then meets its rows as another's, and visible() gives the same bytes from their before-image.
     const xid = txn.xid;
     for (let pageNo = heap; pageNo !== 0; ) {
-      // The page's visible rows are taken from one copy of it, made before unpinning and yielding: the consumer may change pages.
+      // Rows are views of one copy of the page, made before unpinning and yielding: the consumer may change pages.
       pageNo = this.ctx.pool.with(pageNo, (p) => {
         const base = rowIdOf(pageNo, 0);
-        let copy: Buffer | null = null;
-        for (let s = 0, n = slotCount(p); s < n; s++) {
-          const len = slotLength(p, s);
-          if (len === 0) continue;
-          const off = slotOffset(p, s);
-          const owner = u32le(p, off);
-          if (owner === xid || !this.ctx.txns.isActive(owner)) {
-            if ((p[off + 4]! & FLAG_DEAD) !== 0) continue;
-            copy ??= Buffer.from(p);
-            batch.push([base + s, copy.subarray(off + TUPLE_HEADER_SIZE, off + len)]);
-            continue;
-          }
-          const row = this.visible(xid, base + s, p.subarray(off, off + len));
-          if (row) batch.push([base + s, Buffer.from(row)]);
+        const n = slotCount(p);
+        const copy = n > 0 ? Buffer.from(p) : p;
+        for (let s = 0; s < n; s++) {
+          const row = this.visibleView(xid, base + s, copy, s);
+          if (row) batch.push([base + s, row]);
         }
         return nextPage(p);
       });
@@ -313,7 +303,10 @@ export class HeapAccess {
   }
 
   fetch(txn: Txn, rid: RowId): Uint8Array | null {
-    return this.ctx.pool.with(pageOfRow(rid), (p) => this.visibleCopy(txn.xid, rid, p, slotOfRow(rid)));
+    return this.ctx.pool.with(pageOfRow(rid), (p) => {
+      const row = this.visibleView(txn.xid, rid, p, slotOfRow(rid));
+      return row && Buffer.from(row);
+    });
   }
 
   /** Rows held by other active transactions, with their pending bytes (null when deleted). */
