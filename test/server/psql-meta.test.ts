@@ -66,17 +66,19 @@ describe.skipIf(!hasPsql)('psql meta-commands', () => {
     const setup = await psql(['-q', '-c', 'CREATE TABLE fk_parent (id int PRIMARY KEY, name text UNIQUE)', '-c',
       'CREATE TABLE fk_child (id int PRIMARY KEY, pid int REFERENCES fk_parent ON DELETE CASCADE, pname text REFERENCES fk_parent (name))']);
     expect(setup).toEqual({ code: 0, stdout: '', stderr: '' });
-    const child = await psql(['-c', '\\d fk_child']);
-    expect(child.stderr).toBe('');
-    expect(child.stdout.split('\n').slice(-5)).toEqual([
+    /** The last lines of psql's \d output for a table (its footers). */
+    const footer = async (table: string): Promise<string[]> => {
+      const r = await psql(['-c', `\\d ${table}`]);
+      expect(r.stderr).toBe('');
+      return r.stdout.split('\n').slice(-5);
+    };
+    expect(await footer('fk_child')).toEqual([
       'Foreign-key constraints:',
       '    "fk_child_pid_fkey" FOREIGN KEY (pid) REFERENCES fk_parent(id) ON DELETE CASCADE',
       '    "fk_child_pname_fkey" FOREIGN KEY (pname) REFERENCES fk_parent(name)',
       '', '',
     ]);
-    const parent = await psql(['-c', '\\d fk_parent']);
-    expect(parent.stderr).toBe('');
-    expect(parent.stdout.split('\n').slice(-5)).toEqual([
+    expect(await footer('fk_parent')).toEqual([
       'Referenced by:',
       '    TABLE "fk_child" CONSTRAINT "fk_child_pid_fkey" FOREIGN KEY (pid) REFERENCES fk_parent(id) ON DELETE CASCADE',
       '    TABLE "fk_child" CONSTRAINT "fk_child_pname_fkey" FOREIGN KEY (pname) REFERENCES fk_parent(name)',

@@ -9,7 +9,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Database } from '../../src/sql/database.ts';
 import type { Session } from '../../src/sql/session.ts';
-import { closeTemporary, errorOf, stillPending, twoSessions } from '../support/sql.ts';
+import { closeTemporary, errorOf, stillPending, twoSessions, waitingBehind } from '../support/sql.ts';
 
 let dir: string;
 let db: Database;
@@ -26,38 +26,26 @@ afterEach(() => closeTemporary(db, dir));
 
 describe('foreign keys with two sessions', () => {
   it('a parent delete waits for an uncommitted child, then fails', async () => {
-    await a.query('begin');
-    await a.query('insert into child values (10, 1)');
-    const del = b.query('delete from parent where id = 1');
-    expect(await stillPending(del)).toBe(true);
+    const { waiting: del } = await waitingBehind(a, 'insert into child values (10, 1)', b, 'delete from parent where id = 1');
     await a.query('commit');
     expect((await errorOf(del)).code).toBe('23503');
     expect((await b.query('select count(*) from parent')).rows).toEqual([[2]]);
   });
 
   it('a parent delete goes ahead once the child rolls back', async () => {
-    await a.query('begin');
-    await a.query('insert into child values (10, 1)');
-    const del = b.query('delete from parent where id = 1');
-    expect(await stillPending(del)).toBe(true);
+    const { waiting: del } = await waitingBehind(a, 'insert into child values (10, 1)', b, 'delete from parent where id = 1');
     await a.query('rollback');
     expect((await del).tag).toBe('DELETE 1');
   });
 
   it('a new child waits for an uncommitted parent delete and fails once it commits', async () => {
-    await a.query('begin');
-    await a.query('delete from parent where id = 2');
-    const ins = b.query('insert into child values (20, 2)');
-    expect(await stillPending(ins)).toBe(true);
+    const { waiting: ins } = await waitingBehind(a, 'delete from parent where id = 2', b, 'insert into child values (20, 2)');
     await a.query('commit');
     expect((await errorOf(ins)).code).toBe('23503');
   });
 
   it('a new child goes ahead once the parent delete rolls back', async () => {
-    await a.query('begin');
-    await a.query('delete from parent where id = 2');
-    const ins = b.query('insert into child values (20, 2)');
-    expect(await stillPending(ins)).toBe(true);
+    const { waiting: ins } = await waitingBehind(a, 'delete from parent where id = 2', b, 'insert into child values (20, 2)');
     await a.query('rollback');
     expect((await ins).tag).toBe('INSERT 0 1');
   });
@@ -79,10 +67,7 @@ describe('foreign keys with two sessions', () => {
 
   it('a parent delete waits for a child another transaction is moving away, then goes ahead', async () => {
     await a.query('insert into child values (10, 1)');
-    await a.query('begin');
-    await a.query('update child set pid = 2 where id = 10');
-    const del = b.query('delete from parent where id = 1');
-    expect(await stillPending(del)).toBe(true);
+    const { waiting: del } = await waitingBehind(a, 'update child set pid = 2 where id = 10', b, 'delete from parent where id = 1');
     await a.query('commit');
     expect((await del).tag).toBe('DELETE 1');
   });

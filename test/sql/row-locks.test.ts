@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/sql/database.ts';
 import type { Session } from '../../src/sql/session.ts';
-import { closeTemporary, stillPending, twoSessions } from '../support/sql.ts';
+import { closeTemporary, stillPending, twoSessions, waitingBehind } from '../support/sql.ts';
 
 let dir: string;
 let db: Database;
@@ -38,10 +38,7 @@ describe('SELECT … FOR UPDATE and friends', () => {
   });
 
   it('a rolled-back FOR UPDATE leaves the row as it was and lets the writer go', async () => {
-    await a.query('begin');
-    await a.query('select * from acct where id = 2 for update');
-    const upd = b.query('update acct set balance = balance - 1 where id = 2');
-    expect(await stillPending(upd)).toBe(true);
+    const { waiting: upd } = await waitingBehind(a, 'select * from acct where id = 2 for update', b, 'update acct set balance = balance - 1 where id = 2');
     await a.query('rollback');
     expect((await upd).tag).toBe('UPDATE 1');
     expect((await a.query('select balance from acct where id = 2')).rows).toEqual([[99]]);

@@ -1,9 +1,11 @@
 /** Helpers for SQL-layer tests: a Database over the in-memory engine, and error matchers. */
+import { expect } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DbError } from '../../src/errors/index.ts';
 import { Database } from '../../src/sql/database.ts';
+import type { QueryResult } from '../../src/sql/api.ts';
 import type { Session } from '../../src/sql/session.ts';
 import { MemoryEngine } from './memory-engine.ts';
 
@@ -30,6 +32,19 @@ export async function stillPending(p: Promise<unknown>): Promise<boolean> {
   p.then(() => { settled = true; }, () => { settled = true; });
   await new Promise((r) => setTimeout(r, 50));
   return !settled;
+}
+
+/**
+ * `holder` begins a transaction and runs `holding`; then `waiter` starts
+ * `sql`, which must be left waiting for it. The statement comes back
+ * wrapped (an async function would wait for a promise it returns).
+ */
+export async function waitingBehind(holder: Session, holding: string, waiter: Session, sql: string): Promise<{ waiting: Promise<QueryResult> }> {
+  await holder.query('begin');
+  await holder.query(holding);
+  const waiting = waiter.query(sql);
+  expect(await stillPending(waiting)).toBe(true);
+  return { waiting };
 }
 
 /** A Database over the real engine in a fresh temporary directory, with two sessions (tests of waits between sessions). */
