@@ -13,6 +13,9 @@
  *      (or lock_timeout, statement_timeout, a cancel), and runs it again,
  *      as it does for a row lock (session.ts S3). No deadlock detection:
  *      two sessions waiting for each other's keys wait until a timeout.
+ *  A3. A statement run again gives back first what its earlier attempt
+ *      took and takes again what it gave back (mark, rollbackTo), as its
+ *      settings are.
  */
 import type { Value } from './api.ts';
 
@@ -25,17 +28,31 @@ export class AdvisoryWait extends Error {
 
 interface Holder { owner: object; session: number; xact: number }
 
+/** What an owner held at a statement's start (A3), by key; null: nothing. */
+export type AdvisoryMark = Map<string, { session: number; xact: number }> | null;
+
 export class AdvisoryLocks {
   private readonly held = new Map<string, Holder>();
+  /** The same holders by owner, so one session's holds are found without a walk over everyone's. */
+  private readonly byOwner = new Map<object, Map<string, Holder>>();
   private readonly waiters = new Map<string, (() => void)[]>();
 
   /** Takes key for owner (A1); false if another owner holds it. */
   tryLock(owner: object, key: string, xact: boolean): boolean {
     let h = this.held.get(key);
     if (h && h.owner !== owner) return false;
-    if (!h) this.held.set(key, (h = { owner, session: 0, xact: 0 }));
+    h ??= this.holder(owner, key);
     if (xact) h.xact++; else h.session++;
     return true;
+  }
+
+  private holder(owner: object, key: string): Holder {
+    const h: Holder = { owner, session: 0, xact: 0 };
+    this.held.set(key, h);
+    let mine = this.byOwner.get(owner);
+    if (!mine) this.byOwner.set(owner, (mine = new Map()));
+    mine.set(key, h);
+    return h;
   }
 
   /** pg_advisory_lock (A2). */
@@ -57,19 +74,50 @@ export class AdvisoryLocks {
     return true;
   }
 
-  /** At the end of owner's transaction (xactOnly) or session: its holds go. */
-  release(owner: object, xactOnly: boolean): void {
-    for (const [key, h] of this.held) {
-      if (h.owner !== owner) continue;
-      h.xact = 0;
-      if (!xactOnly) h.session = 0;
+  /**
+   * Owner's holds of a kind go: 'xact' at the end of its transaction,
+   * 'session' for pg_advisory_unlock_all (PostgreSQL keeps the _xact_ ones),
+   * 'all' when the session ends (A1).
+   */
+  release(owner: object, which: 'xact' | 'session' | 'all'): void {
+    for (const [key, h] of this.byOwner.get(owner) ?? []) {
+      if (which !== 'session') h.xact = 0;
+      if (which !== 'xact') h.session = 0;
       this.settle(key, h);
+    }
+  }
+
+  /** A3: owner's holds now, for rollbackTo. */
+  mark(owner: object): AdvisoryMark {
+    const mine = this.byOwner.get(owner);
+    if (!mine) return null;
+    return new Map([...mine].map(([key, h]) => [key, { session: h.session, xact: h.xact }]));
+  }
+
+  /**
+   * A3: owner's holds as they were at `mark`. A statement that is run again
+   * (session.ts S3) must not keep what its first attempt took or gave back.
+   * Synchronous with the attempt's end, so no other owner took a key meanwhile.
+   */
+  rollbackTo(owner: object, mark: AdvisoryMark): void {
+    for (const [key, h] of this.byOwner.get(owner) ?? []) {
+      if (mark?.has(key)) continue;
+      h.session = h.xact = 0;
+      this.settle(key, h);
+    }
+    for (const [key, m] of mark ?? []) {
+      const h = this.held.get(key) ?? this.holder(owner, key);
+      h.session = m.session;
+      h.xact = m.xact;
     }
   }
 
   private settle(key: string, h: Holder): void {
     if (h.session > 0 || h.xact > 0) return;
     this.held.delete(key);
+    const mine = this.byOwner.get(h.owner)!;
+    mine.delete(key);
+    if (mine.size === 0) this.byOwner.delete(h.owner);
     const list = this.waiters.get(key);
     this.waiters.delete(key);
     for (const wake of list ?? []) wake();

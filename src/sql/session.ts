@@ -222,7 +222,7 @@ export class Session {
     await this.queue;
     this.closed = true;
     if (this.txn) this.endTxn(false);
-    this.host.advisory.release(this, false);
+    this.host.advisory.release(this, 'all');
     this.host.forget(this);
   }
 
@@ -267,7 +267,7 @@ export class Session {
       this.localCatalog = null;
       if (txn.touchedCatalog) this.host.invalidateCatalog();
     };
-    this.host.advisory.release(this, true); // _xact_ advisory locks end with the transaction (A1)
+    this.host.advisory.release(this, 'xact'); // _xact_ advisory locks end with the transaction (A1)
     if (!commit) { this.host.engine.rollback(txn); finish(); return; }
     return this.host.engine.commit(txn, { synchronous }).finally(finish);
   }
@@ -417,6 +417,7 @@ export class Session {
     for (;;) {
       const mark = engine.mark(txn);
       const settingsMark = this.settings.mark();
+      const advisoryMark = this.host.advisory.mark(this);
       const catalog = this.catalog(txn);
       const seq = (name: string): SequenceDef => {
         // A sequence this very statement created (ALTER TABLE … ADD COLUMN serial fills the rows) is not in the catalog it started with.
@@ -453,7 +454,7 @@ export class Session {
           lock: (key, xact) => this.host.advisory.lock(this, key, xact),
           tryLock: (key, xact) => this.host.advisory.tryLock(this, key, xact),
           unlock: (key) => this.host.advisory.unlock(this, key),
-          unlockAll: () => this.host.advisory.release(this, false),
+          unlockAll: () => this.host.advisory.release(this, 'session'),
         },
       };
       try {
@@ -465,6 +466,7 @@ export class Session {
         if (!(e instanceof LockWait) && !(e instanceof AdvisoryWait)) throw e;
         engine.rollbackTo(txn, mark);
         this.settings.rollbackTo(settingsMark); // a set_config() runs again too (S3)
+        this.host.advisory.rollbackTo(this, advisoryMark); // and so does pg_advisory_lock() (advisory.ts A3)
         this.localCatalog = null;
         if (e instanceof LockWait) await engine.waitFor(txn, e, this.settings.lockTimeoutMs(), interrupt.signal);
         else await untilFree(e.free, this.settings.lockTimeoutMs(), interrupt.signal); // advisory.ts A2

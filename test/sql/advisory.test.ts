@@ -42,4 +42,23 @@ describe('advisory locks', () => {
     await b.close();
     expect((await a.query('select pg_try_advisory_lock(7)')).rows).toEqual([[true]]);
   });
+
+  it('a statement that waited and ran again holds each of its locks once (A3)', async () => {
+    expect((await a.query('select pg_advisory_lock(42)')).rows).toEqual([['']]);
+    const both = b.query('select pg_advisory_lock(1), pg_advisory_lock(42)');
+    expect(await stillPending(both)).toBe(true);
+    await a.query('select pg_advisory_unlock(42)');
+    await both;
+    expect((await b.query('select pg_advisory_unlock(1), pg_advisory_unlock(42)')).rows).toEqual([[true, true]]);
+    expect((await a.query('select pg_try_advisory_lock(1), pg_try_advisory_lock(42)')).rows).toEqual([[true, true]]);
+  });
+
+  it('pg_advisory_unlock_all releases the session-level locks and keeps the _xact_ ones, as PostgreSQL does', async () => {
+    await a.query('begin');
+    await a.query('select pg_advisory_xact_lock(5), pg_advisory_lock(6)');
+    await a.query('select pg_advisory_unlock_all()');
+    expect((await b.query('select pg_try_advisory_lock(5), pg_try_advisory_lock(6)')).rows).toEqual([[false, true]]);
+    await a.query('commit');
+    expect((await b.query('select pg_try_advisory_lock(5)')).rows).toEqual([[true]]);
+  });
 });
