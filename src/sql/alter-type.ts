@@ -7,7 +7,7 @@
  */
 import { DbError } from '../errors/index.ts';
 import type { AlterAction } from './ast.ts';
-import type { Catalog, TableDef, TableSpec } from './catalog.ts';
+import type { Catalog, IndexDef, TableDef, TableSpec } from './catalog.ts';
 import { castFn } from './casts.ts';
 import { Binder, Scope, convert, type Fn } from './expr.ts';
 import { ResolvedFk, checkForeignKeyTypes, validateExistingRows } from './foreign-keys.ts';
@@ -39,16 +39,17 @@ export function alterType(a: Extract<AlterAction, { kind: 'alter_type' }>, spec:
   for (const fk of next.foreignKeys) checkForeignKeyTypes(fk, next, fk.refTable === next.oid ? next : catalog.table(fk.refTable)!);
   for (const r of catalog.referencing(spec.oid)) if (r.table.oid !== spec.oid) checkForeignKeyTypes(r.fk, r.table, next);
   // The indexes on the column get new B+trees: their keys are encoded by type.
+  const onColumn = (ix: IndexDef): boolean => ix.columns.includes(i) && ix.engineId !== null;
   const rebuilt = next.indexes.map((ix) => {
-    if (!ix.columns.includes(i) || ix.engineId === null) return ix;
-    ctx.engine.dropIndex(ctx.txn, ix.engineId);
+    if (!onColumn(ix)) return ix;
+    ctx.engine.dropIndex(ctx.txn, ix.engineId!);
     return { ...ix, engineId: ctx.engine.createIndex(ctx.txn) };
   });
   const done: TableSpec = { ...next, indexes: rebuilt };
   const nd = asDef(done, cur.catalogRid);
-  // A moved row's entries in the new B+trees are made again by buildIndex; a present entry is kept (api.ts).
-  rewrite(cur, nd, ctx, (row) => { const after = row.slice(); after[i] = conv(row, ctx); return after; });
-  for (const ix of rebuilt) if (ix.columns.includes(i) && ix.engineId !== null) buildIndex(nd, ix, ctx);
+  // Moved rows take their entries along in the other indexes; the new B+trees stay empty until built from every row, bottom up (BTREE.md B1).
+  rewrite(cur, asDef({ ...done, indexes: rebuilt.filter((ix) => !onColumn(ix)) }, cur.catalogRid), ctx, (row) => { const after = row.slice(); after[i] = conv(row, ctx); return after; });
+  for (const ix of rebuilt) if (onColumn(ix)) buildIndex(nd, ix, ctx);
   // Every constraint holds for the converted values: NOT NULL, CHECK, and the foreign keys from and to the column.
   if (col.notNull && someRow(nd, ctx, (row) => row[i] === null, i + 1)) {
     throw new DbError('not_null_violation', `column "${col.name}" of relation "${nd.name}" contains null values`, { table: nd.name, column: col.name });

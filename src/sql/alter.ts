@@ -28,6 +28,7 @@ import { checkNameParts, chooseName, columnDef, createSequenceRow, nextvalOf, do
 import { Binder, Scope } from './expr.ts';
 import { alterType } from './alter-type.ts';
 import { asDef, buildIndex, checkRows, requireColumn, rewrite, someRow } from './table-rewrite.ts';
+import { waitForDefinition } from './constraints.ts';
 import type { RunCtx } from './plan.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { rootBinder } from './select.ts';
@@ -59,7 +60,7 @@ function checkNoReferrer(catalog: Catalog, t: TableSpec, indexes: readonly Index
  * then use the new definition.
  */
 function claimTable(t: TableDef, ctx: RunCtx): void {
-  ctx.engine.checkLock(ctx.txn, ctx.engine.catalogHeap, t.catalogRid);
+  waitForDefinition(t, ctx);
   ctx.engine.waitForWriters(ctx.txn, t.heap);
 }
 

@@ -114,6 +114,15 @@ function actionSpec(table: TableDef, catalog: Catalog): WriterSpec {
   return spec;
 }
 
+/**
+ * W1 (alter.ts): a transaction changing t's definition (CREATE INDEX, ALTER
+ * TABLE) holds t's catalog row; a writer of t waits for it, then plans again
+ * with its outcome.
+ */
+export function waitForDefinition(t: TableDef, ctx: RunCtx): void {
+  ctx.engine.checkLock(ctx.txn, ctx.engine.catalogHeap, t.catalogRid);
+}
+
 export class TableWriter implements ChildWriter {
   private queue: FkQueue | null;
   private defaultFns: Fn[] | null = null;
@@ -121,8 +130,7 @@ export class TableWriter implements ChildWriter {
   /** `queue`: the statement's foreign-key queue, when this writer carries out a referential action. */
   constructor(readonly spec: WriterSpec, private readonly ctx: RunCtx, queue: FkQueue | null = null) {
     this.queue = queue;
-    // W1: a transaction changing the table's definition (CREATE INDEX, ALTER TABLE) holds its catalog row; writers wait for it and then plan again with its outcome.
-    ctx.engine.checkLock(ctx.txn, ctx.engine.catalogHeap, spec.table.catalogRid);
+    waitForDefinition(spec.table, ctx);
   }
 
   /** Runs the statement's queued foreign-key checks and actions (foreign-keys.ts K2); call once all rows are written. */

@@ -20,6 +20,7 @@ import { DbError } from '../errors/index.ts';
 import { KEEPS_KEY, type RowId } from '../engine/api.ts';
 import type { TableDef } from './catalog.ts';
 import type { Lockable } from './from.ts';
+import { waitForDefinition } from './constraints.ts';
 import * as P from './plan.ts';
 
 /** What each locked row gets, from the SELECT's locking clause. */
@@ -45,7 +46,7 @@ export function lockRows(input: P.Plan, slots: readonly number[], tables: readon
   const plan: P.Plan = function* (ctx) {
     const { engine, txn } = ctx;
     // A row lock counts as a write of the table (alter.ts W1): wait, as writers do, for a transaction changing its definition.
-    if (mode === 'update' || mode === 'no key update') for (const t of tables) engine.checkLock(txn, engine.catalogHeap, t.catalogRid);
+    if (mode === 'update' || mode === 'no key update') for (const t of tables) waitForDefinition(t, ctx);
     for (const row of input(ctx)) {
       for (let k = 0; k < slots.length; k++) {
         const rid = row[slots[k]!] as RowId | null | undefined;

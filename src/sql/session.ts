@@ -419,9 +419,12 @@ export class Session {
       const settingsMark = this.settings.mark();
       const advisoryMark = this.host.advisory.mark(this);
       const catalog = this.catalog(txn);
+      // A sequence this very statement created (ALTER TABLE … ADD COLUMN serial fills the rows) is not in the catalog it
+      // started with: the catalog is read again, once per sequence missing from the last read, not once per row.
+      let reread: Catalog | null = null;
       const seq = (name: string): SequenceDef => {
-        // A sequence this very statement created (ALTER TABLE … ADD COLUMN serial fills the rows) is not in the catalog it started with.
-        const d = catalog.sequence(name) ?? (txn.touchedCatalog ? loadCatalog(engine, txn).sequence(name) : undefined);
+        let d = catalog.sequence(name) ?? reread?.sequence(name);
+        if (!d && txn.touchedCatalog) d = (reread = loadCatalog(engine, txn)).sequence(name);
         if (!d) throw new DbError('undefined_table', `relation "${name}" does not exist`);
         return d;
       };
