@@ -123,6 +123,7 @@ export function aggregate(input: Plan, keys: readonly Fn[], aggs: readonly AggCa
     const groups = new Map<unknown, { keys: Value[]; accs: Accumulator[] }>();
     const newGroup = (k: Value[]): { keys: Value[]; accs: Accumulator[] } => ({ keys: k, accs: aggs.map((a) => a.make()) });
     if (scalar) groups.set('', newGroup([]));
+    const inputs = new AggInputs(aggs);
     for (const row of input(ctx)) {
       let g;
       if (scalar) g = groups.get('')!;
@@ -134,14 +135,47 @@ export function aggregate(input: Plan, keys: readonly Fn[], aggs: readonly AggCa
         g = groups.get(mk);
         if (!g) { g = newGroup(kv); groups.set(mk, g); }
       }
-      for (let i = 0; i < aggs.length; i++) {
-        const a = aggs[i]!;
-        if (a.filter && a.filter(row, ctx) !== true) continue;
-        g.accs[i]!.add(a.arg ? a.arg(row, ctx) : true, a.extra ? a.extra(row, ctx) : undefined, a.order ? a.order.map((k) => k(row, ctx)) : undefined);
-      }
+      inputs.read(row, ctx);
+      inputs.addTo(g.accs);
     }
     for (const g of groups.values()) yield [...g.keys, ...g.accs.map((a) => a.result())];
   };
+}
+
+/**
+ * One input row's arguments to each aggregate call, read once however many
+ * groups the row goes to (grouping sets): a volatile argument is evaluated
+ * once per row, as in PostgreSQL. `skip[i]`: the call's FILTER rejected it.
+ */
+class AggInputs {
+  private readonly skip: boolean[];
+  private readonly args: (Value | true)[];
+  private readonly extras: (Value | undefined)[];
+  private readonly orders: (Value[] | undefined)[];
+
+  constructor(private readonly aggs: readonly AggCall[]) {
+    const n = aggs.length;
+    this.skip = new Array<boolean>(n).fill(false);
+    this.args = new Array<Value | true>(n).fill(null);
+    this.extras = new Array<Value | undefined>(n).fill(undefined);
+    this.orders = new Array<Value[] | undefined>(n).fill(undefined);
+  }
+
+  read(row: Row, ctx: RunCtx): void {
+    const aggs = this.aggs;
+    for (let i = 0; i < aggs.length; i++) {
+      const a = aggs[i]!;
+      this.skip[i] = a.filter ? a.filter(row, ctx) !== true : false;
+      if (this.skip[i]) continue;
+      this.args[i] = a.arg ? a.arg(row, ctx) : true;
+      this.extras[i] = a.extra ? a.extra(row, ctx) : undefined;
+      this.orders[i] = a.order ? a.order.map((k) => k(row, ctx)) : undefined;
+    }
+  }
+
+  addTo(accs: readonly Accumulator[]): void {
+    for (let i = 0; i < accs.length; i++) if (!this.skip[i]) accs[i]!.add(this.args[i]!, this.extras[i], this.orders[i]);
+  }
 }
 
 /**
@@ -163,16 +197,11 @@ export function groupingSetsAggregate(input: Plan, keys: readonly Fn[], sets: re
       return g;
     };
     sets.forEach((set, si) => { if (set.length === 0) group(si, keys.map(() => null)); });
+    const inputs = new AggInputs(aggs);
     for (const row of input(ctx)) {
       const kv = keys.map((k) => k(row, ctx));
-      for (let si = 0; si < sets.length; si++) {
-        const g = group(si, kv);
-        for (let i = 0; i < aggs.length; i++) {
-          const a = aggs[i]!;
-          if (a.filter && a.filter(row, ctx) !== true) continue;
-          g.accs[i]!.add(a.arg ? a.arg(row, ctx) : true, a.extra ? a.extra(row, ctx) : undefined, a.order ? a.order.map((k) => k(row, ctx)) : undefined);
-        }
-      }
+      inputs.read(row, ctx);
+      for (let si = 0; si < sets.length; si++) inputs.addTo(group(si, kv).accs);
     }
     for (const g of groups.values()) yield [...g.keys, ...g.accs.map((a) => a.result())];
   };
