@@ -77,12 +77,11 @@ export function defineForeignKey(c: ForeignKeyAst, child: FkChild, catalog: Cata
     return i;
   };
   const columns = c.columns.map((n) => columnOf(child, n));
-  let parent: FkChild | undefined = c.refTable === child.name ? child : catalog.get(c.refTable);
+  const parent: FkChild | undefined = c.refTable === child.name ? child : catalog.get(c.refTable);
   if (!parent) {
     if (catalog.view(c.refTable)) throw new DbError('wrong_object_type', `referenced relation "${c.refTable}" is not a table`);
     throw new DbError('undefined_table', `relation "${c.refTable}" does not exist`);
   }
-  parent = parent as FkChild;
   let index: IndexDef | undefined;
   let refCols: number[];
   if (c.refColumns.length === 0) {

@@ -61,9 +61,10 @@ const empty = (): Rec[] => [];
 /** A table's constraints as pg_constraint has them: primary key, unique constraints (their `_key` indexes), checks, foreign keys. */
 interface ConstraintRow {
   oid: number; name: string; type: 'p' | 'u' | 'c' | 'f'; table: TableDef; index: number | null; def: string; refTable: number;
-  /** Key columns (none for a CHECK); for a foreign key, the referenced key's name and columns, and its rules. */
+  /** Key columns (none for a CHECK). */
   columns: readonly number[];
-  ref?: { index: string; columns: readonly number[]; fk: ForeignKeyDef };
+  /** A foreign key's definition (the referenced key, its rules). */
+  fk?: ForeignKeyDef;
 }
 
 function constraintsOf(t: TableDef, cat: Catalog): ConstraintRow[] {
@@ -81,7 +82,7 @@ function constraintsOf(t: TableDef, cat: Catalog): ConstraintRow[] {
     if (!parent || k < 0) continue;
     out.push({
       oid: 0, name: fk.name, type: 'f', table: t, index: indexOid(parent, k), def: foreignKeyText(fk, t, parent), refTable: parent.oid,
-      columns: fk.columns, ref: { index: fk.refIndex, columns: fk.refOrder.map((o) => parent.indexes[k]!.columns[o]!), fk },
+      columns: fk.columns, fk,
     });
   }
   return out.map((c, k) => ({ ...c, oid: constraintOid(t, k) }));
@@ -286,20 +287,17 @@ const VIRTUAL: Record<string, VirtualTable> = {
     rows: (cat) => cat.all().flatMap((t) => constraintsOf(t, cat).flatMap((c) => c.columns.map((col, i) => ({
       constraint_catalog: DATABASE_NAME, constraint_schema: 'public', constraint_name: c.name, table_catalog: DATABASE_NAME, table_schema: 'public',
       table_name: t.name, column_name: t.columns[col]!.name, ordinal_position: i + 1,
-      position_in_unique_constraint: c.ref ? c.ref.fk.refOrder[i]! + 1 : null,
+      position_in_unique_constraint: c.fk ? c.fk.refOrder[i]! + 1 : null,
     })))),
   },
   'information_schema.referential_constraints': {
     columns: cols(`constraint_catalog:name constraint_schema:name constraint_name:name unique_constraint_catalog:name
       unique_constraint_schema:name unique_constraint_name:name match_option:text update_rule:text delete_rule:text`),
-    rows: (cat) => cat.all().flatMap((t) => constraintsOf(t, cat).filter((c) => c.ref).map((c) => {
-      const rule = actionName;
-      return {
-        constraint_catalog: DATABASE_NAME, constraint_schema: 'public', constraint_name: c.name, unique_constraint_catalog: DATABASE_NAME,
-        unique_constraint_schema: 'public', unique_constraint_name: c.ref!.index, match_option: c.ref!.fk.matchFull ? 'FULL' : 'NONE',
-        update_rule: rule(c.ref!.fk.onUpdate), delete_rule: rule(c.ref!.fk.onDelete),
-      };
-    })),
+    rows: (cat) => cat.all().flatMap((t) => constraintsOf(t, cat).flatMap(({ name, fk }) => (fk ? [{
+      constraint_catalog: DATABASE_NAME, constraint_schema: 'public', constraint_name: name, unique_constraint_catalog: DATABASE_NAME,
+      unique_constraint_schema: 'public', unique_constraint_name: fk.refIndex, match_option: fk.matchFull ? 'FULL' : 'NONE',
+      update_rule: actionName(fk.onUpdate), delete_rule: actionName(fk.onDelete),
+    }] : []))),
   },
   // Always empty: we have none of these objects.
   pg_collation: { columns: cols('oid:oid collname:name collnamespace:oid collprovider:char'), rows: empty },

@@ -24,7 +24,7 @@ import { waitForDefinition } from './constraints.ts';
 import * as P from './plan.ts';
 
 /** What each locked row gets, from the SELECT's locking clause. */
-export function lockMode(command: string): 'update' | 'no key update' | 'share' | 'key share' {
+function lockMode(command: string): 'update' | 'no key update' | 'share' | 'key share' {
   return command === 'SELECT FOR NO KEY UPDATE' ? 'no key update' : command === 'SELECT FOR SHARE' ? 'share'
     : command === 'SELECT FOR KEY SHARE' ? 'key share' : 'update';
 }
