@@ -221,7 +221,7 @@ export class ResolvedFk {
     const out: { rid: RowId; row: Value[] }[] = [];
     const take = (rid: RowId, bytes: Uint8Array): void => {
       const row = c.codec.decode(bytes, new Array(c.columns.length));
-      if (Buffer.compare(this.childCodec.encode(this.childKey(row)), want) !== 0) return;
+      if (!this.childCodec.matchesRow(row, this.def.columns, want)) return;
       engine.checkLock(txn, c.heap, rid);
       out.push({ rid, row });
     };
@@ -255,6 +255,21 @@ export class ResolvedFk {
   }
 
   /** 23503 for a parent key that child rows still reference. */
+  /** 23503 unless the child row's key is NULL (as its MATCH allows) or has its parent row, which is then key-share locked (K3). */
+  checkRow(ctx: RunCtx, row: readonly Value[]): void {
+    const key = this.childKey(row);
+    const nulls = key.filter((v) => v === null).length;
+    if (nulls > 0) {
+      if (this.def.matchFull && nulls < key.length) {
+        throw new DbError('foreign_key_violation', `insert or update on table "${this.child.name}" violates foreign key constraint "${this.def.name}"`, {
+          detail: 'MATCH FULL does not allow mixing of null and nonnull key values.', table: this.child.name, constraint: this.def.name,
+        });
+      }
+      return;
+    }
+    if (this.findParent(ctx, key) === null) throw this.missingParent(key);
+  }
+
   stillReferenced(parentValues: readonly Value[]): DbError {
     return new DbError('foreign_key_violation',
       `update or delete on table "${this.parent.name}" violates foreign key constraint "${this.def.name}" on table "${this.child.name}"`, {
@@ -266,9 +281,8 @@ export class ResolvedFk {
 
 /** ALTER TABLE … ADD FOREIGN KEY: every existing row of `child` must have its parent (23503 otherwise). */
 export function validateExistingRows(fk: ResolvedFk, ctx: RunCtx): void {
-  const q = new FkQueue(ctx, () => { throw new DbError('internal_error', 'a check ran a referential action'); });
-  for (const [rid] of ctx.engine.scan(ctx.txn, fk.child.heap)) q.childWritten(fk, rid);
-  q.finish();
+  const c = fk.child;
+  for (const [, bytes] of ctx.engine.scan(ctx.txn, c.heap)) fk.checkRow(ctx, c.codec.decode(bytes, new Array(c.columns.length)));
 }
 
 /** The foreign keys a table's writes must honour: its own (outgoing) and those referencing it (incoming). */
@@ -326,18 +340,7 @@ export class FkQueue {
     const { engine, txn } = this.ctx;
     const bytes = engine.fetch(txn, fk.child.heap, rid);
     if (!bytes) return; // deleted later in the statement
-    const row = fk.child.codec.decode(bytes, new Array(fk.child.columns.length));
-    const key = fk.childKey(row);
-    const nulls = key.filter((v) => v === null).length;
-    if (nulls > 0) {
-      if (fk.def.matchFull && nulls < key.length) {
-        throw new DbError('foreign_key_violation', `insert or update on table "${fk.child.name}" violates foreign key constraint "${fk.def.name}"`, {
-          detail: 'MATCH FULL does not allow mixing of null and nonnull key values.', table: fk.child.name, constraint: fk.def.name,
-        });
-      }
-      return;
-    }
-    if (fk.findParent(this.ctx, key) === null) throw fk.missingParent(key);
+    fk.checkRow(this.ctx, fk.child.codec.decode(bytes, new Array(fk.child.columns.length)));
   }
 
   private act(fk: ResolvedFk, old: Value[], row: Value[] | null): void {
@@ -358,8 +361,9 @@ export class FkQueue {
       fk.def.columns.forEach((ci, j) => {
         changed[ci] = next ? next[j]! : action === 'n' ? null : w.defaults[ci]!(changed, this.ctx);
       });
-      // Checked again even when the key did not change: SET DEFAULT may put back the very key that is gone.
-      this.childWritten(fk, w.update(c.rid, c.row, changed));
+      const rid = w.update(c.rid, c.row, changed);
+      // The writer queued a check if the key changed or the row moved; SET DEFAULT may also put back the very key that is gone.
+      if (rid === c.rid && fk.sameChildKey(fk.childKey(c.row), fk.childKey(changed))) this.childWritten(fk, rid);
     }
   }
 }
