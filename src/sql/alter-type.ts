@@ -9,6 +9,7 @@ import { DbError } from '../errors/index.ts';
 import type { AlterAction } from './ast.ts';
 import type { Catalog, IndexDef, TableDef, TableSpec } from './catalog.ts';
 import { castFn } from './casts.ts';
+import { checkIdentityType } from './ddl.ts';
 import { Binder, Scope, convert, type Fn } from './expr.ts';
 import { ResolvedFk, checkForeignKeyTypes, validateExistingRows } from './foreign-keys.ts';
 import type { RunCtx } from './plan.ts';
@@ -21,6 +22,7 @@ export function alterType(a: Extract<AlterAction, { kind: 'alter_type' }>, spec:
   const i = requireColumn(spec, a.column);
   const col = spec.columns[i]!;
   const type = resolveType(a.type);
+  if (col.identity) checkIdentityType(type);
   const scope = new Scope(spec.columns.map((x, index) => ({ table: spec.name, name: x.name, type: x.type, index })), [spec.name]);
   const binder = new Binder(scope, 'USING', null, rootBinder(catalog).env);
   const what = (): string => `column "${col.name}"`;

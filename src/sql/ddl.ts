@@ -26,7 +26,7 @@ import {
 import { defineForeignKey } from './foreign-keys.ts';
 import { Binder, Scope } from './expr.ts';
 import type { RunCtx } from './plan.ts';
-import { isInt, isSerialName, resolveType } from './types.ts';
+import { isInt, isSerialName, resolveType, type SqlType } from './types.ts';
 import { errorWithCode } from './sqlerror.ts';
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
@@ -69,13 +69,18 @@ export function checkNameParts(table: string, e: Expr): string[] {
   return cols.size === 1 ? [table, ...cols] : [table];
 }
 
+/** An identity column draws from a sequence: 22023 for any type but the integers (CREATE TABLE, ALTER COLUMN TYPE). */
+export function checkIdentityType(type: SqlType): void {
+  if (!isInt(type.oid)) throw new DbError('invalid_parameter_value', 'identity column type must be smallint, integer, or bigint');
+}
+
 /** Validates a column definition's type and default; the default must convert to the type and use no columns. */
 export function columnDef(c: ColumnDefAst, tableName: string, primary: boolean): { def: ColumnDef; sequence: { start: number; increment: number } | null } {
   const type = resolveType(c.type);
   const serial = isSerialName(c.type.name);
   if (serial && c.default) throw new DbError('syntax_error', `multiple default values specified for column "${c.name}" of table "${tableName}"`);
   if (c.identity) {
-    if (!isInt(type.oid)) throw new DbError('invalid_parameter_value', 'identity column type must be smallint, integer, or bigint');
+    checkIdentityType(type);
     if (c.default || serial) throw new DbError('syntax_error', `both default and identity specified for column "${c.name}" of table "${tableName}"`);
   }
   if (c.default) new Binder(Scope.empty, 'DEFAULT').compileAs(c.default, type, 'assignment', () => `column "${c.name}"`);
