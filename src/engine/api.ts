@@ -72,9 +72,6 @@ export class LockWait extends Error {
   }
 }
 
-/** The update option of a write that keeps every unique key (one object: pgbench's UPDATE passes it on every call). */
-export const KEEPS_KEY: { readonly keepsKey: true } = { keepsKey: true };
-
 export interface EngineStats {
   commits: number;
   walFlushes: number;
@@ -122,7 +119,7 @@ export interface StorageEngine {
    * Replaces a row; returns its new RowId (the row moves when it no longer fits its page).
    * `keepsKey`: the new version has the same unique keys, so key-share locks do not stand in its way (T7 in txn/manager.ts).
    */
-  update(txn: TxnHandle, heap: HeapId, rid: RowId, tuple: Uint8Array, opts?: { keepsKey?: boolean }): RowId;
+  update(txn: TxnHandle, heap: HeapId, rid: RowId, tuple: Uint8Array, keepsKey?: boolean): RowId;
   delete(txn: TxnHandle, heap: HeapId, rid: RowId): void;
   /** Visits the rows visible to txn (own changes, and the committed state of others' rows). */
   scan(txn: TxnHandle, heap: HeapId): Iterable<[RowId, Uint8Array]>;

@@ -514,9 +514,9 @@ export class Engine implements StorageEngine {
     return this.heaps.insert(txn as Txn, heap, tuple);
   }
 
-  update(txn: TxnHandle, heap: HeapId, rid: RowId, tuple: Uint8Array, opts?: { keepsKey?: boolean }): RowId {
+  update(txn: TxnHandle, heap: HeapId, rid: RowId, tuple: Uint8Array, keepsKey = false): RowId {
     this.checkOpen();
-    return this.heaps.update(txn as Txn, heap, rid, tuple, opts?.keepsKey ?? false);
+    return this.heaps.update(txn as Txn, heap, rid, tuple, keepsKey);
   }
 
   delete(txn: TxnHandle, heap: HeapId, rid: RowId): void {

@@ -265,6 +265,30 @@ export function loadCatalog(engine: StorageEngine, txn: TxnHandle): Catalog {
 }
 
 /**
+ * A catalog read as a transaction sees it and kept until dropped (clear) or
+ * until some transaction's DDL commits (engine.catalogVersion moves): a DDL
+ * commit is visible to other transactions before its session hears that
+ * its commit resolved, so staleness is judged by the engine's count.
+ */
+export class CatalogCache {
+  private catalog: Catalog | null = null;
+  private version = -1;
+
+  get(engine: StorageEngine, txn: TxnHandle): Catalog {
+    if (this.catalog && this.version !== engine.catalogVersion) this.catalog = null;
+    if (!this.catalog) {
+      this.version = engine.catalogVersion;
+      this.catalog = loadCatalog(engine, txn);
+    }
+    return this.catalog;
+  }
+
+  clear(): void {
+    this.catalog = null;
+  }
+}
+
+/**
  * Rows of the catalog heap that another active transaction is changing, as
  * relation names (null for a pending delete, whose committed row names the
  * relation). DDL uses it to wait rather than race a concurrent DDL.

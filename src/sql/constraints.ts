@@ -25,7 +25,7 @@
  * checked by scanning the heap, with the same U1–U3 through lockedRows.
  */
 import { DbError } from '../errors/index.ts';
-import { KEEPS_KEY, LockWait, type RowId } from '../engine/api.ts';
+import { LockWait, type RowId } from '../engine/api.ts';
 import type { Value } from './api.ts';
 import type { Catalog, IndexDef, TableDef } from './catalog.ts';
 import { exprToSql } from './deparse.ts';
@@ -232,7 +232,7 @@ export class TableWriter implements ChildWriter {
     const { engine, txn } = this.ctx;
     const t = this.spec.table;
     // Key-share locks (foreign keys, FOR KEY SHARE) stand only in the way of a change of some unique key; share locks of any write (T7).
-    const newRid = engine.update(txn, t.heap, rid, t.codec.encode(row), changed.some((ix) => ix.def.unique) ? undefined : KEEPS_KEY);
+    const newRid = engine.update(txn, t.heap, rid, t.codec.encode(row), !changed.some((ix) => ix.def.unique));
     for (const ix of this.spec.indexes) {
       const id = ix.def.engineId;
       if (id === null || (newRid === rid && !changed.includes(ix))) continue;

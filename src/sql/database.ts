@@ -6,14 +6,14 @@
 import type { StorageEngine, TxnHandle } from '../engine/api.ts';
 import { openEngine } from '../engine/index.ts';
 import type { DatabaseOptions } from './api.ts';
-import { loadCatalog, type Catalog } from './catalog.ts';
+import { CatalogCache, type Catalog } from './catalog.ts';
 import { ensureParser } from './parse.ts';
 import { SequenceCache } from './sequences.ts';
 import { Session, type SessionHost } from './session.ts';
 import { AdvisoryLocks } from './advisory.ts';
 
 export class Database implements SessionHost {
-  private committedCatalog: Catalog | null = null;
+  private readonly committed = new CatalogCache();
   private readonly sessions = new Set<Session>();
 
   readonly sequences: SequenceCache;
@@ -48,20 +48,11 @@ export class Database implements SessionHost {
   }
 
   sharedCatalog(txn: TxnHandle): Catalog {
-    // A DDL commit is visible to other transactions before its session hears
-    // that commit() resolved, so staleness is judged by the engine's count.
-    if (this.committedCatalog && this.catalogVersion !== this.engine.catalogVersion) this.committedCatalog = null;
-    if (!this.committedCatalog) {
-      this.catalogVersion = this.engine.catalogVersion;
-      this.committedCatalog = loadCatalog(this.engine, txn);
-    }
-    return this.committedCatalog;
+    return this.committed.get(this.engine, txn);
   }
 
-  private catalogVersion = -1;
-
   invalidateCatalog(): void {
-    this.committedCatalog = null;
+    this.committed.clear();
   }
 
   forget(session: Session): void {

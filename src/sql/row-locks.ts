@@ -17,7 +17,7 @@
  *      PostgreSQL's re-check of the updated row gives in read committed.
  */
 import { DbError } from '../errors/index.ts';
-import { KEEPS_KEY, type RowId } from '../engine/api.ts';
+import type { RowId } from '../engine/api.ts';
 import type { TableDef } from './catalog.ts';
 import type { Lockable } from './from.ts';
 import { waitForDefinition } from './constraints.ts';
@@ -54,7 +54,7 @@ export function lockRows(input: P.Plan, slots: readonly number[], tables: readon
         const t = tables[k]!;
         if (mode === 'share' || mode === 'key share') { engine.keyShare(txn, t.heap, rid, mode === 'share' ? 'share' : 'key'); continue; }
         const bytes = engine.fetch(txn, t.heap, rid);
-        if (bytes) engine.update(txn, t.heap, rid, bytes, mode === 'no key update' ? KEEPS_KEY : undefined);
+        if (bytes) engine.update(txn, t.heap, rid, bytes, mode === 'no key update');
       }
       yield row;
     }

@@ -39,7 +39,7 @@ import { DbError, asDbError } from '../errors/index.ts';
 import { LockWait, type StorageEngine, type TxnHandle } from '../engine/api.ts';
 import type { Description, QueryResult, TableInfo, TxnStatus, Value } from './api.ts';
 import type { ParsedStatement, Statement, TemplateBinding } from './ast.ts';
-import { loadCatalog, tableInfo, type Catalog, type SequenceDef } from './catalog.ts';
+import { CatalogCache, loadCatalog, tableInfo, type Catalog, type SequenceDef } from './catalog.ts';
 import type { Notify } from './ddl.ts';
 import { describeStatement } from './describe.ts';
 import { executeStatement, isDdl } from './executor.ts';
@@ -81,9 +81,7 @@ export class Session {
   private failed = false;
   private txnStart = Date.now();
   /** This transaction's own catalog, when it has changed the catalog (invariant C2). */
-  private localCatalog: Catalog | null = null;
-  /** engine.catalogVersion when localCatalog was read. */
-  private localVersion = -1;
+  private readonly localCatalog = new CatalogCache();
   private readonly settings: SessionSettings;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -231,17 +229,8 @@ export class Session {
   };
 
   private catalog(txn: TxnHandle): Catalog {
-    if (txn.touchedCatalog) {
-      // Another session's DDL committed since this copy was read: read it again (it merges their change with ours).
-      const version = this.host.engine.catalogVersion;
-      if (this.localCatalog && this.localVersion !== version) this.localCatalog = null;
-      if (!this.localCatalog) {
-        this.localVersion = version;
-        this.localCatalog = loadCatalog(this.host.engine, txn);
-      }
-      return this.localCatalog;
-    }
-    return this.host.sharedCatalog(txn);
+    // Read again when another session's DDL commits meanwhile: it merges their change with ours.
+    return txn.touchedCatalog ? this.localCatalog.get(this.host.engine, txn) : this.host.sharedCatalog(txn);
   }
 
   private beginTxn(): TxnHandle {
@@ -264,7 +253,7 @@ export class Session {
     const synchronous = commit && this.settings.synchronousCommit();
     this.settings.endTransaction(commit);
     const finish = (): void => {
-      this.localCatalog = null;
+      this.localCatalog.clear();
       if (txn.touchedCatalog) this.host.invalidateCatalog();
     };
     this.host.advisory.release(this, 'xact'); // _xact_ advisory locks end with the transaction (A1)
@@ -387,7 +376,7 @@ export class Session {
     this.savepoints.length = i + 1;
     this.mode.readOnly = this.savepoints[i]!.readOnly;
     this.failed = false;
-    this.localCatalog = null; // DDL after the savepoint is undone
+    this.localCatalog.clear(); // DDL after the savepoint is undone
     return done(verb);
   }
 
@@ -405,7 +394,7 @@ export class Session {
   }
 
   private fail(autocommit: boolean): void {
-    this.localCatalog = null; // the failed statement may have changed the catalog partly
+    this.localCatalog.clear(); // the failed statement may have changed the catalog partly
     if (autocommit) { if (this.txn) this.endTxn(false); } else this.failed = true;
   }
 
@@ -462,7 +451,7 @@ export class Session {
       };
       try {
         const result = interrupt.runSync(() => executeStatement(s, catalog, ctx, this.notify));
-        if (isDdl(s)) this.localCatalog = null;
+        if (isDdl(s)) this.localCatalog.clear();
         if (ctx.sleepMs > 0) await interrupt.sleep(ctx.sleepMs);
         return result;
       } catch (e) {
@@ -470,7 +459,7 @@ export class Session {
         engine.rollbackTo(txn, mark);
         this.settings.rollbackTo(settingsMark); // a set_config() runs again too (S3)
         this.host.advisory.rollbackTo(this, advisoryMark); // and so does pg_advisory_lock() (advisory.ts A3)
-        this.localCatalog = null;
+        this.localCatalog.clear();
         if (e instanceof LockWait) await engine.waitFor(txn, e, this.settings.lockTimeoutMs(), interrupt.signal);
         else await untilFree(e.free, this.settings.lockTimeoutMs(), interrupt.signal); // advisory.ts A2
       }
