@@ -240,25 +240,7 @@ function aliasColumns(cols: ScopeColumn[], alias: { columns: readonly string[] }
 /** The nested loop that runs a LATERAL item once per left row (its rows are kept for that row only). */
 function lateralPlan(left: P.Plan, s: Source, lw: number, cond: Fn | null, type: 'inner' | 'left'): P.Plan {
   const { run, level } = s.lateral!;
-  const rw = s.width;
-  const plan: P.Plan = function* (ctx) {
-    for (const l of left(ctx)) {
-      const saved = ctx.outer[level];
-      ctx.outer[level] = l;
-      const rows: Row[] = [];
-      try {
-        for (const r of run(ctx)) {
-          const row = [...l.slice(0, lw), ...r.slice(0, rw)];
-          if (cond === null || cond(row, ctx) === true) rows.push(row);
-        }
-      } finally {
-        ctx.outer[level] = saved!;
-      }
-      yield* rows;
-      if (rows.length === 0 && type === 'left') yield [...l.slice(0, lw), ...new Array<null>(rw).fill(null)];
-    }
-  };
-  return P.describe(plan, `Nested Loop${type === 'left' ? ' Left Join' : ''}`, [left, run]);
+  return P.describe(P.lateralLoop(left, run, level, lw, s.width, cond, type), `Nested Loop${type === 'left' ? ' Left Join' : ''}`, [left, run]);
 }
 
 /** `left`: the items before this one, which a LATERAL item may read. */

@@ -399,6 +399,31 @@ export function extend(input: Plan, fns: readonly Fn[]): Plan {
 }
 
 /**
+ * A nested loop whose inner side reads the outer row (LATERAL): `right`
+ * runs again for each left row, which it finds at ctx.outer[level].
+ */
+export function lateralLoop(left: Plan, right: Plan, level: number, lw: number, rw: number, cond: Fn | null, type: 'inner' | 'left'): Plan {
+  return function* (ctx) {
+    for (const l of left(ctx)) {
+      const saved = ctx.outer[level];
+      ctx.outer[level] = l;
+      const rows: Row[] = [];
+      try {
+        for (const r of right(ctx)) {
+          tick();
+          const row = concat(l, r, lw, rw);
+          if (cond === null || cond(row, ctx) === true) rows.push(row);
+        }
+      } finally {
+        ctx.outer[level] = saved!;
+      }
+      yield* rows;
+      if (rows.length === 0 && type === 'left') yield concat(l, null, lw, rw);
+    }
+  };
+}
+
+/**
  * UNION / INTERSECT / EXCEPT [ALL] over rows of `width` slots. Without ALL
  * the result has no duplicates; with ALL, INTERSECT keeps min(m, n) copies
  * and EXCEPT max(m - n, 0), as the standard says.
