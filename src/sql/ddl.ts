@@ -208,7 +208,7 @@ export function alterSequence(s: Extract<Statement, { kind: 'alter_sequence' }>,
     throw new DbError('undefined_table', `relation "${s.name}" does not exist`);
   }
   const start = s.start ?? seq.start, increment = s.increment ?? seq.increment;
-  if (increment !== seq.increment && !s.restart) ctx.reincrement?.(seq.name, increment);
+  if (increment !== seq.increment && !s.restart) ctx.reincrement(seq.name, increment);
   if (start !== seq.start || increment !== seq.increment) {
     ctx.engine.update(ctx.txn, ctx.engine.catalogHeap, seq.catalogRid,
       encodeSequenceRow({ oid: seq.oid, name: seq.name, heap: seq.heap, start, increment, ownedBy: seq.ownedBy }));

@@ -58,11 +58,11 @@ export interface ExecCtx {
   nextval(name: string): number | bigint;
   currval(name: string): number | bigint;
   /** The session's advisory locks (advisory.ts); keys as advisoryKey makes them. */
-  advisory?: { lock(key: string, xact: boolean): void; tryLock(key: string, xact: boolean): boolean; unlock(key: string): boolean; unlockAll(): void };
+  advisory: { lock(key: string, xact: boolean): void; tryLock(key: string, xact: boolean): boolean; unlock(key: string): boolean; unlockAll(): void };
   /** ALTER SEQUENCE … INCREMENT BY: moves the sequence's next value to its last one plus `increment`. */
-  reincrement?(name: string, increment: number): void;
+  reincrement(name: string, increment: number): void;
   /** lastval(): the value of this session's latest nextval(), of any sequence. */
-  lastval?(): number | bigint | undefined;
+  lastval(): number | bigint | undefined;
   setval(name: string, value: number | bigint, called: boolean): number | bigint;
   /** current_setting() / set_config(): the session's parameters (absent where there is no session). */
   setting?(name: string): string;

@@ -343,7 +343,7 @@ const FUNCS: Record<string, Impl> = {
   pg_try_advisory_lock: advisoryCall('try', false),
   pg_try_advisory_xact_lock: advisoryCall('try', true),
   pg_advisory_unlock: advisoryCall('unlock', false),
-  pg_advisory_unlock_all: (args) => (args.length === 0 ? { type: VOID, fn: (_r, c) => { advisoryOf(c).unlockAll(); return ''; } } : null),
+  pg_advisory_unlock_all: (args) => (args.length === 0 ? { type: VOID, fn: (_r, c) => { c.advisory.unlockAll(); return ''; } } : null),
   pg_sleep: (args) => {
     const a = args.length === 1 ? implicit(args[0]!, FLOAT8) : null;
     if (!a) return null;
@@ -423,7 +423,7 @@ const FUNCS: Record<string, Impl> = {
   },
   nextval: (args) => { const a = args.length === 1 && textArg(args[0]); return a ? { type: INT8, fn: (r, c) => { const v = a(r, c); return v === null ? null : c.nextval(v as string); } } : null; },
   lastval: (args) => (args.length === 0 ? { type: INT8, fn: (_r, c) => {
-    const v = c.lastval?.();
+    const v = c.lastval();
     if (v === undefined) throw new DbError('object_not_in_prerequisite_state', 'lastval is not yet defined in this session');
     return v;
   } } : null),
@@ -531,11 +531,6 @@ function hash(algo: string, s: string): string {
   return createHash(algo).update(s).digest('hex');
 }
 
-const advisoryOf = (c: ExecCtx): NonNullable<ExecCtx['advisory']> => {
-  if (!c.advisory) throw new DbError('feature_not_supported', 'advisory locks need a session');
-  return c.advisory;
-};
-
 /** pg_[try_]advisory_[xact_]lock and pg_advisory_unlock of (bigint) or (int, int) (advisory.ts). */
 function advisoryCall(kind: 'lock' | 'try' | 'unlock', xact: boolean): (args: readonly Compiled[]) => Compiled | null {
   return (args) => {
@@ -547,7 +542,7 @@ function advisoryCall(kind: 'lock' | 'try' | 'unlock', xact: boolean): (args: re
       fn: (r, c) => {
         const key = advisoryKey(fns.map((f) => f!.fn(r, c)));
         if (key === null) return null;
-        const a = advisoryOf(c);
+        const a = c.advisory;
         if (kind === 'lock') { a.lock(key, xact); return ''; }
         return kind === 'try' ? a.tryLock(key, xact) : a.unlock(key);
       },

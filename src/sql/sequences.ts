@@ -94,10 +94,7 @@ export class SequenceCache {
     const st = this.load(seq, user);
     const v = BigInt(value), inc = BigInt(seq.increment);
     const next = called ? v + inc : v;
-    const last = next - inc;
-    this.persist(seq, st, last, user);
-    st.next = next;
-    st.limit = last;
+    this.moveTo(seq, st, next - inc, next, user);
     return value;
   }
 
@@ -105,8 +102,13 @@ export class SequenceCache {
   reincrement(seq: SequenceDef, increment: number, user: TxnHandle): void {
     const st = this.load(seq, user);
     const last = st.next - BigInt(seq.increment);
+    this.moveTo(seq, st, last, last + BigInt(increment), user);
+  }
+
+  /** `last` is stored as the value handed out last (nothing reserved beyond it); `next` comes next. */
+  private moveTo(seq: SequenceDef, st: State, last: bigint, next: bigint, user: TxnHandle): void {
     this.persist(seq, st, last, user);
-    st.next = last + BigInt(increment);
+    st.next = next;
     st.limit = last;
   }
 
