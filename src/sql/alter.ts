@@ -28,7 +28,7 @@ import { checkNameParts, chooseName, columnDef, createSequenceRow, nextvalOf, do
 import { Binder, Scope } from './expr.ts';
 import { alterType } from './alter-type.ts';
 import { asDef, buildIndex, checkRows, requireColumn, rewrite, someRow } from './table-rewrite.ts';
-import { waitForDefinition } from './constraints.ts';
+import { defaultFn, waitForDefinition } from './constraints.ts';
 import type { RunCtx } from './plan.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { rootBinder } from './select.ts';
@@ -103,7 +103,7 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
       let next: TableSpec = { ...spec, columns: [...spec.columns, col] };
       const nd = asDef(next, t.catalogRid);
       if (col.default) {
-        const f = new Binder(Scope.empty, 'DEFAULT', null, rootBinder(catalog).env).compileAs(col.default, col.type, 'assignment', () => `column "${col.name}"`).fn;
+        const f = defaultFn(rootBinder(catalog), nd, nd.columns.length - 1);
         rewrite(cur, nd, ctx, (row) => [...row, f([], ctx)]);
       } else if (col.notNull && someRow(cur, ctx, () => true, 0)) {
         throw new DbError('not_null_violation', `column "${col.name}" of relation "${spec.name}" contains null values`, { table: spec.name, column: col.name });

@@ -114,6 +114,15 @@ function actionSpec(table: TableDef, catalog: Catalog): WriterSpec {
   return spec;
 }
 
+const NULL_FN: Fn = () => null;
+
+/** The DEFAULT of column i (NULL without one), converted to the column's type. */
+export function defaultFn(binder: Binder, table: TableDef, i: number): Fn {
+  const c = table.columns[i]!;
+  if (!c.default) return NULL_FN;
+  return binder.derive('DEFAULT', null, Scope.empty).compileAs(c.default, c.type, 'assignment', () => `column "${c.name}"`).fn;
+}
+
 /**
  * W1 (alter.ts): a transaction changing t's definition (CREATE INDEX, ALTER
  * TABLE) holds t's catalog row; a writer of t waits for it, then plans again
@@ -141,8 +150,8 @@ export class TableWriter implements ChildWriter {
   get defaults(): readonly Fn[] {
     if (!this.defaultFns) {
       const t = this.spec.table;
-      const b = rootBinder(this.spec.catalog!, 'DEFAULT');
-      this.defaultFns = t.columns.map((c) => (c.default ? b.compileAs(c.default, c.type, 'assignment', () => `column "${c.name}"`).fn : () => null));
+      const b = rootBinder(this.spec.catalog!);
+      this.defaultFns = t.columns.map((_, i) => defaultFn(b, t, i));
     }
     return this.defaultFns;
   }

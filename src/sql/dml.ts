@@ -20,7 +20,7 @@ import type { RowId } from '../engine/api.ts';
 import type { Field, QueryResult, Value } from './api.ts';
 import type { DeleteStmt, Expr, InsertItem, InsertStmt, SelectTarget, SetClause, UpdateStmt } from './ast.ts';
 import type { Catalog, TableDef } from './catalog.ts';
-import { TableWriter, writerSpec, type IndexKey, type WriterSpec } from './constraints.ts';
+import { TableWriter, defaultFn, writerSpec, type IndexKey, type WriterSpec } from './constraints.ts';
 import { Binder, Scope, convert, type Fn, type ParamTypes, type Row, type ScopeColumn } from './expr.ts';
 import { planFrom } from './from.ts';
 import type { ExplainNode, RunCtx } from './plan.ts';
@@ -38,7 +38,6 @@ export interface Prepared {
 }
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
-const NULL_FN: Fn = () => null;
 
 function result(command: string, n: number, tag: string, returning: { fields: Field[]; rows: Value[][] } | null): QueryResult {
   if (returning) return { command, rowCount: n, fields: returning.fields, rows: returning.rows, tag };
@@ -47,13 +46,6 @@ function result(command: string, n: number, tag: string, returning: { fields: Fi
 
 export function tableScope(table: TableDef, range: string): ScopeColumn[] {
   return table.columns.map((c, index) => ({ table: range, name: c.name, type: c.type, index }));
-}
-
-/** The DEFAULT of column i (NULL without one), converted to the column's type. */
-function defaultFn(binder: Binder, table: TableDef, i: number): Fn {
-  const c = table.columns[i]!;
-  if (!c.default) return NULL_FN;
-  return binder.derive('DEFAULT', null, Scope.empty).compileAs(c.default, c.type, 'assignment', () => `column "${c.name}"`).fn;
 }
 
 function columnIndex(table: TableDef, name: string, pos: number): number {
