@@ -19,9 +19,9 @@
  */
 import type { Value } from './api.ts';
 
-/** Thrown where a blocking lock must wait; `free` settles when the key is released. */
+/** Thrown where a blocking lock must wait; `onFree` enrols a wake-up for when the key is released and returns how to take it back. */
 export class AdvisoryWait extends Error {
-  constructor(readonly free: Promise<void>) {
+  constructor(readonly onFree: (wake: () => void) => () => void) {
     super('advisory lock wait');
   }
 }
@@ -58,11 +58,16 @@ export class AdvisoryLocks {
   /** pg_advisory_lock (A2). */
   lock(owner: object, key: string, xact: boolean): void {
     if (this.tryLock(owner, key, xact)) return;
-    throw new AdvisoryWait(new Promise((resolve) => {
+    throw new AdvisoryWait((wake) => {
       const list = this.waiters.get(key) ?? [];
-      list.push(resolve);
+      list.push(wake);
       this.waiters.set(key, list);
-    }));
+      return () => {
+        const l = this.waiters.get(key);
+        const i = l ? l.indexOf(wake) : -1;
+        if (i >= 0) l!.splice(i, 1);
+      };
+    });
   }
 
   /** Releases one session-level hold of key; false if owner holds none. */

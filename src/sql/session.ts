@@ -45,6 +45,7 @@ import { describeStatement } from './describe.ts';
 import { executeStatement, isDdl } from './executor.ts';
 import { PreparedStatements } from './prepared.ts';
 import { AdvisoryLocks, AdvisoryWait } from './advisory.ts';
+import { boundedWait } from '../util/wait.ts';
 import { StatementInterrupt } from './interrupt.ts';
 import { parseSql } from './parse.ts';
 import type { RunCtx } from './plan.ts';
@@ -461,20 +462,9 @@ export class Session {
         this.host.advisory.rollbackTo(this, advisoryMark); // and so does pg_advisory_lock() (advisory.ts A3)
         this.localCatalog.clear();
         if (e instanceof LockWait) await engine.waitFor(txn, e, this.settings.lockTimeoutMs(), interrupt.signal);
-        else await untilFree(e.free, this.settings.lockTimeoutMs(), interrupt.signal); // advisory.ts A2
+        else await boundedWait(e.onFree, this.settings.lockTimeoutMs(), interrupt.signal); // advisory.ts A2
       }
     }
   }
 }
 
-/** Waits for an advisory lock's key to be free, within lock_timeout and until the statement is cancelled (advisory.ts A2). */
-function untilFree(free: Promise<void>, timeoutMs: number, signal: AbortSignal): Promise<void> {
-  signal.throwIfAborted();
-  return new Promise((resolve, reject) => {
-    const stop = (): void => { done(); reject(signal.reason); };
-    const timer = timeoutMs > 0 ? setTimeout(() => { done(); reject(new DbError('lock_not_available', 'canceling statement due to lock timeout')); }, timeoutMs) : null;
-    const done = (): void => { if (timer) clearTimeout(timer); signal.removeEventListener('abort', stop); };
-    signal.addEventListener('abort', stop);
-    free.then(() => { done(); resolve(); }, () => {});
-  });
-}

@@ -40,6 +40,7 @@ import { DbError } from '../errors/index.ts';
 import type { TxnHandle } from '../engine/api.ts';
 import type { Body } from '../wal/record.ts';
 import type { Lsn } from '../wal/lsn.ts';
+import { boundedWait } from '../util/wait.ts';
 
 export interface UndoEntry {
   lsn: Lsn;
@@ -83,7 +84,7 @@ export class TxnManager {
   nextXid: number;
   readonly active = new Map<number, Txn>();
   readonly versions = new Map<number, PendingVersion>();
-  private readonly endWaiters = new Map<number, { wake: () => void; fail: (e: Error) => void }[]>();
+  private readonly endWaiters = new Map<number, { wake: () => void; fail: (e: unknown) => void }[]>();
   private readonly waitsFor = new Map<number, number>();
   /** heap → xid of the active transaction dropping it (T5). */
   readonly droppingHeaps = new Map<number, number>();
@@ -204,27 +205,17 @@ export class TxnManager {
       this.waitsFor.set(t.xid, holder);
     }
     try {
-      await new Promise<void>((resolve, reject) => {
-        let timer: NodeJS.Timeout | undefined;
-        const settle = (): void => {
-          if (timer) clearTimeout(timer);
-          signal?.removeEventListener('abort', aborted);
-        };
-        const giveUp = (e: unknown): void => {
-          const l = this.endWaiters.get(holder);
-          const i = l ? l.indexOf(entry) : -1;
-          if (i >= 0) l!.splice(i, 1);
-          settle();
-          reject(e);
-        };
-        const aborted = (): void => giveUp(signal!.reason);
-        const entry = { wake: () => { settle(); resolve(); }, fail: (e: Error) => { settle(); reject(e); } };
+      await boundedWait((wake, fail) => {
+        const entry = { wake, fail };
         let list = this.endWaiters.get(holder);
         if (!list) this.endWaiters.set(holder, (list = []));
         list.push(entry);
-        if (timeoutMs > 0) timer = setTimeout(() => giveUp(new DbError('lock_not_available', 'canceling statement due to lock timeout')), timeoutMs);
-        signal?.addEventListener('abort', aborted, { once: true });
-      });
+        return () => {
+          const l = this.endWaiters.get(holder);
+          const i = l ? l.indexOf(entry) : -1;
+          if (i >= 0) l!.splice(i, 1);
+        };
+      }, timeoutMs, signal);
     } finally {
       if (t.xid !== 0) this.waitsFor.delete(t.xid);
     }
