@@ -450,13 +450,17 @@ export class Session {
           unlockAll: () => this.host.advisory.release(this, 'session'),
         },
       };
+      // Notices wait for the attempt's end: an attempt run again (S3) must not have sent its own already.
+      const notices: Parameters<Notify>[] = [];
+      const deliver = (): void => { for (const n of notices) this.notify(...n); };
       try {
-        const result = interrupt.runSync(() => executeStatement(s, catalog, ctx, this.notify));
+        const result = interrupt.runSync(() => executeStatement(s, catalog, ctx, (...n) => { notices.push(n); }));
+        deliver();
         if (isDdl(s)) this.localCatalog.clear();
         if (ctx.sleepMs > 0) await interrupt.sleep(ctx.sleepMs);
         return result;
       } catch (e) {
-        if (!(e instanceof LockWait) && !(e instanceof AdvisoryWait)) throw e;
+        if (!(e instanceof LockWait) && !(e instanceof AdvisoryWait)) { deliver(); throw e; }
         engine.rollbackTo(txn, mark);
         this.settings.rollbackTo(settingsMark); // a set_config() runs again too (S3)
         this.host.advisory.rollbackTo(this, advisoryMark); // and so does pg_advisory_lock() (advisory.ts A3)

@@ -72,6 +72,15 @@ describe('foreign keys with two sessions', () => {
     expect((await del).tag).toBe('DELETE 1');
   });
 
+  it('a TRUNCATE … CASCADE that waits for a writer and runs again sends its NOTICE once', async () => {
+    const notices: string[] = [];
+    b.onNotice = (n) => notices.push(n.message);
+    const { waiting: trunc } = await waitingBehind(a, 'insert into child values (10, 1)', b, 'truncate parent cascade');
+    await a.query('commit');
+    expect((await trunc).tag).toBe('TRUNCATE TABLE');
+    expect(notices).toEqual(['truncate cascades to table "child"']);
+  });
+
   it('a child committed in a transaction survives a reopen with its key, and the key is still enforced', async () => {
     await a.query('insert into child values (10, 1)');
     await db.close();
