@@ -11,17 +11,23 @@ import { simpleSelect, type Expr, type Statement, type TypeName } from './ast.ts
 import { errorWithCode } from './sqlerror.ts';
 
 type Named = Extract<Statement, { kind: 'prepare' }>;
+interface Entry { readonly named: Named; readonly params: number }
 
 /** The statements PREPARE may name (PostgreSQL's are SELECT, VALUES, INSERT, UPDATE, DELETE and MERGE). */
 const PREPARABLE = new Set(['select', 'values', 'setop', 'insert', 'update', 'delete']);
 
 export class PreparedStatements {
-  private readonly byName = new Map<string, Named>();
+  private readonly byName = new Map<string, Entry>();
 
-  prepare(s: Named): void {
+  /**
+   * `analyze` plans the statement as PostgreSQL's PREPARE does (unknown
+   * tables and columns fail here, not at EXECUTE) and says how many
+   * parameters it takes.
+   */
+  prepare(s: Named, analyze: () => number): void {
     if (this.byName.has(s.name)) throw errorWithCode('42P05', `prepared statement "${s.name}" already exists`);
     if (!PREPARABLE.has(s.stmt.kind)) throw new DbError('syntax_error', `PREPARE of ${s.stmt.kind.toUpperCase()} is not supported`);
-    this.byName.set(s.name, s);
+    this.byName.set(s.name, { named: s, params: analyze() });
   }
 
   deallocate(name: string | null): void {
@@ -31,9 +37,10 @@ export class PreparedStatements {
 
   /** The statement EXECUTE runs, and the SELECT that computes its arguments (null: none). */
   resolve(s: Extract<Statement, { kind: 'execute' }>): { stmt: Statement; args: Statement | null } {
-    const p = this.byName.get(s.name);
-    if (!p) throw errorWithCode('26000', `prepared statement "${s.name}" does not exist`);
-    const want = Math.max(p.types.length, highestParam(p.stmt));
+    const entry = this.byName.get(s.name);
+    if (!entry) throw errorWithCode('26000', `prepared statement "${s.name}" does not exist`);
+    const p = entry.named;
+    const want = entry.params;
     if (s.args.length !== want) {
       throw new DbError('syntax_error', `wrong number of parameters for prepared statement "${s.name}"`,
         { detail: `Expected ${want} parameters but got ${s.args.length}.` });
@@ -43,13 +50,4 @@ export class PreparedStatements {
     const args = simpleSelect(s.args.map((e, i) => ({ kind: 'expr', expr: cast(e, p.types[i]), alias: null, pos: -1 })), []);
     return { stmt: p.stmt, args };
   }
-}
-
-/** The highest $n a statement uses. */
-function highestParam(s: unknown): number {
-  if (!s || typeof s !== 'object') return 0;
-  const o = s as Record<string, unknown>;
-  let n = o.kind === 'param' && typeof o.index === 'number' ? o.index : 0;
-  for (const v of Object.values(o)) n = Math.max(n, highestParam(v));
-  return n;
 }

@@ -42,6 +42,7 @@ import type { ParsedStatement, Statement, TemplateBinding } from './ast.ts';
 import { CatalogCache, loadCatalog, tableInfo, type Catalog, type SequenceDef } from './catalog.ts';
 import type { Notify } from './ddl.ts';
 import { describeStatement } from './describe.ts';
+import { resolveType } from './types.ts';
 import { executeStatement, isDdl } from './executor.ts';
 import { PreparedStatements } from './prepared.ts';
 import { AdvisoryLocks, AdvisoryWait } from './advisory.ts';
@@ -183,7 +184,7 @@ export class Session {
         throw new DbError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
       }
       try {
-        return describeStatement(s, paramTypes, (f) => this.withCatalog(f), (name) => this.settings.show(name).fields);
+        return this.describeNow(s, paramTypes);
       } catch (e) {
         if (this.inBlock) this.failed = true; // an error at Parse fails the block too (S2)
         throw asDbError(e);
@@ -191,6 +192,11 @@ export class Session {
     });
     this.queue = job.catch(() => {});
     return job;
+  }
+
+  /** describeStatement against the catalog the next statement would see. */
+  private describeNow(s: Statement | null, paramTypes: readonly number[]): Description {
+    return describeStatement(s, paramTypes, (f) => this.withCatalog(f), (name) => this.settings.show(name).fields);
   }
 
   /** Runs `f` on the catalog this session's next statement would see. */
@@ -300,7 +306,11 @@ export class Session {
       case 'show': return this.guard(() => this.settings.show(s.name));
       case 'set_transaction': return this.guard(() => this.setTransaction(s));
       case 'checkpoint': return this.guard(() => this.host.engine.checkpoint().then(() => done('CHECKPOINT')));
-      case 'prepare': return this.guard(() => { this.prepared.prepare(s); return done('PREPARE'); });
+      case 'prepare': return this.guard(() => {
+        // Planned now, as describe() plans a protocol-level Parse: the declared types, then one per $n the statement uses.
+        this.prepared.prepare(s, () => this.describeNow(s.stmt, s.types.map((t) => resolveType(t).oid)).paramTypes.length);
+        return done('PREPARE');
+      });
       case 'deallocate': return this.guard(() => { this.prepared.deallocate(s.name); return done(s.name === null ? 'DEALLOCATE ALL' : 'DEALLOCATE'); });
       case 'execute': {
         let target: ReturnType<PreparedStatements['resolve']>;
