@@ -23,6 +23,9 @@ import type { Lockable } from './from.ts';
 import { waitForDefinition } from './constraints.ts';
 import * as P from './plan.ts';
 
+/** How errors name a locking clause: 'FOR UPDATE' of the command 'SELECT FOR UPDATE'. */
+export const lockClause = (command: string): string => command.replace(/^SELECT /, '');
+
 /** What each locked row gets, from the SELECT's locking clause. */
 function lockMode(command: string): 'update' | 'no key update' | 'share' | 'key share' {
   return command === 'SELECT FOR NO KEY UPDATE' ? 'no key update' : command === 'SELECT FOR SHARE' ? 'share'
@@ -31,7 +34,7 @@ function lockMode(command: string): 'update' | 'no key update' | 'share' | 'key 
 
 /** The tables to lock: those OF names, else every item of FROM; 42P01 for a name not in FROM, 0A000 for an item that is no table. */
 export function lockTargets(command: string, items: ReadonlyMap<string, Lockable | null>, of: readonly string[] | undefined): Lockable[] {
-  const what = command.replace(/^SELECT /, '');
+  const what = lockClause(command);
   return (of ?? [...items.keys()]).map((name) => {
     if (!items.has(name)) throw new DbError('undefined_table', `relation "${name}" in ${what} clause not found in FROM clause`);
     const t = items.get(name);

@@ -28,7 +28,7 @@ import { readOnlyError } from './txn-mode.ts';
 import { Windows } from './window.ts';
 import * as P from './plan.ts';
 import { errorWithCode } from './sqlerror.ts';
-import { lockRows, lockTargets } from './row-locks.ts';
+import { lockClause, lockRows, lockTargets } from './row-locks.ts';
 import type { TableDef } from './catalog.ts';
 import { isAlwaysEmpty, relationNames } from './pg-catalog.ts';
 import { INT4, INT8, TEXT, UNKNOWN, typeInternalName, resolveType, type SqlType } from './types.ts';
@@ -118,7 +118,7 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
     outputs.some((o) => hasAggregate(o.expr)) || s.orderBy.some((o) => hasAggregate(o.expr));
   if (grouped) {
     if (s.locking) {
-      throw new DbError('feature_not_supported', `${s.locking.slice(7)} is not allowed with ${s.groupBy.length || s.groupingSets ? 'GROUP BY clause' : s.having ? 'HAVING clause' : 'aggregate functions'}`);
+      throw new DbError('feature_not_supported', `${lockClause(s.locking)} is not allowed with ${s.groupBy.length || s.groupingSets ? 'GROUP BY clause' : s.having ? 'HAVING clause' : 'aggregate functions'}`);
     }
     const keyBinder = base.derive('GROUP BY', null, scope);
     let keys = s.groupBy.map((g) => {
@@ -158,7 +158,7 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
   const sortPart = selectOrder(s, outputs, compiledOut, binder);
   let locks: { slots: number[]; tables: TableDef[] } | undefined;
   if (s.locking) {
-    const what = s.locking.slice(7);
+    const what = lockClause(s.locking);
     if (s.distinct || s.distinctOn) throw new DbError('feature_not_supported', `${what} is not allowed with DISTINCT clause`);
     if (windows.count > 0) throw new DbError('feature_not_supported', `${what} is not allowed with window functions`);
     // Each table's RowId rides along as a hidden output through ORDER BY and LIMIT (row-locks.ts).
@@ -294,7 +294,7 @@ export function untypedLiterals(q: QueryStmt, n: number): number[] {
 }
 
 function planSetOp(q: SetOpStmt, base: Binder): PlannedSelect {
-  if (q.locking) throw new DbError('feature_not_supported', `${q.locking.slice(7)} is not allowed with UNION/INTERSECT/EXCEPT`);
+  if (q.locking) throw new DbError('feature_not_supported', `${lockClause(q.locking)} is not allowed with UNION/INTERSECT/EXCEPT`);
   const l = planQuery(q.left, base), r = planQuery(q.right, base);
   const op = q.op.toUpperCase();
   if (l.types.length !== r.types.length) throw new DbError('syntax_error', `each ${op} query must have the same number of columns`);
