@@ -239,7 +239,7 @@ export interface ColumnDefAst {
   /** CHECK and REFERENCES constraints written on the column. */
   readonly checks: readonly ConstraintAst[];
   /** GENERATED ALWAYS / BY DEFAULT AS IDENTITY [(START WITH … INCREMENT BY …)]. */
-  readonly identity?: { readonly always: boolean; readonly start: number | null; readonly increment: number };
+  readonly identity?: { readonly always: boolean; readonly start: number; readonly increment: number };
   readonly pos: number;
 }
 

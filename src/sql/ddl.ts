@@ -85,8 +85,7 @@ export function columnDef(c: ColumnDefAst, tableName: string, primary: boolean):
   }
   if (c.default) new Binder(Scope.empty, 'DEFAULT').compileAs(c.default, type, 'assignment', () => `column "${c.name}"`);
   // serial and identity columns draw from a sequence the table owns (t_col_seq).
-  const inc = c.identity?.increment ?? 1;
-  const sequence = serial ? { start: 1, increment: 1 } : c.identity ? { start: c.identity.start ?? (inc > 0 ? 1 : -1), increment: inc } : null;
+  const sequence = serial ? { start: 1, increment: 1 } : c.identity ? { start: c.identity.start, increment: c.identity.increment } : null;
   const identity = c.identity ? { identity: c.identity.always ? 'a' as const : 'd' as const } : {};
   return { def: { name: c.name, type, notNull: c.notNull || primary || sequence !== null, default: c.default, ...identity }, sequence };
 }

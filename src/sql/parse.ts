@@ -356,7 +356,7 @@ class Translator extends QueryTranslator {
         case 'CONSTR_UNIQUE': unique = true; break;
         case 'CONSTR_DEFAULT': def = this.expr(c.raw_expr); break;
         case 'CONSTR_CHECK': case 'CONSTR_FOREIGN': checks.push(this.constraint(c, d.colname)); break;
-        case 'CONSTR_IDENTITY': identity = { always: c.generated_when === 'a', ...sequenceOptions(c.options) }; break;
+        case 'CONSTR_IDENTITY': identity = { always: c.generated_when === 'a', ...withDefaults(sequenceOptions(c.options)) }; break;
         default: throw unsupported(constraintName(c.contype) + ' constraints', this.loc(c.location));
       }
     }
@@ -426,23 +426,12 @@ class Translator extends QueryTranslator {
   }
 
   private alterSequence(s: Raw): A.Statement {
-    let restart: { with: number | null } | null = null;
-    const rest = ((s.options ?? []) as Raw[]).filter((o) => {
-      if (o.DefElem.defname !== 'restart') return true;
-      const a = o.DefElem.arg;
-      restart = { with: a?.Integer ? (a.Integer.ival ?? 0) : a?.Float ? Number(a.Float.fval) : null };
-      return false;
-    });
-    const given = new Set(rest.map((o) => o.DefElem.defname as string));
-    const { start, increment } = sequenceOptions(rest);
-    return {
-      kind: 'alter_sequence', name: this.rangeVar(s.sequence).name, ifExists: !!s.missing_ok, start, increment: given.has('increment') ? increment : null, restart,
-    };
+    const { start, increment, restart } = sequenceOptions(s.options, true);
+    return { kind: 'alter_sequence', name: this.rangeVar(s.sequence).name, ifExists: !!s.missing_ok, start, increment, restart };
   }
 
   private createSequence(s: Raw): A.Statement {
-    const { start, increment } = sequenceOptions(s.options);
-    return { kind: 'create_sequence', name: this.rangeVar(s.sequence).name, ifNotExists: !!s.if_not_exists, start: start ?? (increment > 0 ? 1 : -1), increment };
+    return { kind: 'create_sequence', name: this.rangeVar(s.sequence).name, ifNotExists: !!s.if_not_exists, ...withDefaults(sequenceOptions(s.options)) };
   }
 
   private drop(s: Raw): A.Statement {
@@ -532,17 +521,26 @@ function statementName(tag: string): string {
 }
 
 /** START WITH / INCREMENT BY of CREATE SEQUENCE or an identity column; 0A000 for the other options. */
-function sequenceOptions(options: Raw[] | undefined): { start: number | null; increment: number } {
-  let start: number | null = null, increment = 1;
-  for (const o of options ?? []) {
-    const d = o.DefElem;
-    const v = d.arg?.Integer ? (d.arg.Integer.ival ?? 0) : d.arg?.Float ? Number(d.arg.Float.fval) : NaN;
-    if (d.defname === 'start') start = v;
-    else if (d.defname === 'increment') increment = v;
+interface SequenceOptions { start: number | null; increment: number | null; restart: { with: number | null } | null }
+
+/** The options as written (null: not given); RESTART [WITH n] only where ALTER SEQUENCE reads them. */
+function sequenceOptions(options: Raw[] | undefined, alter = false): SequenceOptions {
+  const o: SequenceOptions = { start: null, increment: null, restart: null };
+  for (const { DefElem: d } of (options ?? []) as Raw[]) {
+    const v = d.arg?.Integer ? (d.arg.Integer.ival ?? 0) : d.arg?.Float ? Number(d.arg.Float.fval) : null;
+    if (d.defname === 'start') o.start = v ?? NaN;
+    else if (d.defname === 'increment') o.increment = v ?? NaN;
+    else if (d.defname === 'restart' && alter) o.restart = { with: v };
     else throw unsupported(`sequence option ${String(d.defname).toUpperCase()}`);
   }
-  if (increment === 0) throw new DbError('invalid_parameter_value', 'INCREMENT must not be zero');
-  return { start, increment };
+  if (o.increment === 0) throw new DbError('invalid_parameter_value', 'INCREMENT must not be zero');
+  return o;
+}
+
+/** A new sequence's start and increment: PostgreSQL's defaults are 1 and 1, or -1 for one counting down. */
+function withDefaults(o: SequenceOptions): { start: number; increment: number } {
+  const increment = o.increment ?? 1;
+  return { start: o.start ?? (increment > 0 ? 1 : -1), increment };
 }
 
 function constraintName(contype: string): string {
