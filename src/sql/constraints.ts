@@ -92,7 +92,7 @@ export interface WriterSpec {
   /** This table's foreign keys, and those of tables referencing it. */
   readonly outgoing: readonly ResolvedFk[];
   readonly incoming: readonly ResolvedFk[];
-  /** For the tables a referential action writes (null: the table takes part in no foreign key). */
+  /** For the tables a referential action writes (null: a table written without one, CREATE TABLE AS). */
   readonly catalog: Catalog | null;
 }
 
@@ -103,7 +103,7 @@ export function writerSpec(table: TableDef, catalog: Catalog | null = null): Wri
   const scope = new Scope(table.columns.map((c, index) => ({ table: table.name, name: c.name, type: c.type, index })), [table.name]);
   const checks = table.checks.map((c) => ({ name: c.name, fn: new Binder(scope, 'CHECK').compileCondition(c.expr, 'CHECK').fn }));
   const fks = catalog ? resolveForeignKeys(table, catalog) : { outgoing: [], incoming: [] };
-  return { table, checks, indexes: table.indexes.map((d) => new IndexKey(table, d)), ...fks, catalog: fks.outgoing.length + fks.incoming.length > 0 ? catalog : null };
+  return { table, checks, indexes: table.indexes.map((d) => new IndexKey(table, d)), ...fks, catalog };
 }
 
 function actionSpec(table: TableDef, catalog: Catalog): WriterSpec {
