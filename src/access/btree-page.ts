@@ -115,6 +115,29 @@ export function compareCell(p: PageBuf, off: number, key: Uint8Array, rid: numbe
   return r < rid ? -1 : r > rid ? 1 : 0;
 }
 
+/** Whether the cell at off has exactly these key bytes (any rid). */
+export function cellHasKey(p: PageBuf, off: number, key: Uint8Array): boolean {
+  const k = keyLength(p, off);
+  return k === key.length && (k <= SHORT_KEY ? compareShort(p, off + 2, k, key) === 0 : p.compare(key, 0, k, off + 2, off + 2 + k) === 0);
+}
+
+/**
+ * The rids of the entries beside entry i of leaf p that have its key
+ * bytes: the rest of its run of equal keys (entries are ordered by key,
+ * then rid). null when the run may go on in a neighbouring leaf: it
+ * reaches the page's first entry, or the page's high key has the key.
+ */
+export function keyPeers(p: PageBuf, i: number, key: Uint8Array): number[] | null {
+  const peers: number[] = [];
+  let j = i - 1;
+  for (; j >= 0 && cellHasKey(p, cellOffset(p, j), key); j--) peers.push(cellRid(p, cellOffset(p, j)));
+  if (j < 0) return null;
+  const n = btCount(p);
+  for (j = i + 1; j < n && cellHasKey(p, cellOffset(p, j), key); j++) peers.push(cellRid(p, cellOffset(p, j)));
+  if (j === n && btHighOffset(p) !== 0 && cellHasKey(p, btHighOffset(p), key)) return null;
+  return peers;
+}
+
 /** The first entry index whose entry is >= (key, rid); n if none. */
 export function lowerBound(p: PageBuf, key: Uint8Array, rid: number): number {
   let lo = 0;

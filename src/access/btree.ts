@@ -44,6 +44,7 @@ import {
   freeBytes,
   highKeyCost,
   isBtreePage,
+  keyPeers,
   lowerBound,
   readSpec,
   upperBound,
@@ -366,9 +367,12 @@ export class BtreeAccess {
   /**
    * Inserts (key, rid) for txn: BTREE_INSERT on its chain, undone logically
    * (U1). An entry already present (a stale one, D2, whose rid was reused)
-   * is left as it is and nothing is logged.
+   * is left as it is and nothing is logged. Returns the rids of the other
+   * entries with the same key bytes, found beside the new one on its leaf
+   * (keyPeers), or null when they may reach into another leaf: a unique
+   * index's check then needs a search of its own.
    */
-  insert(txn: Txn, index: IndexId, key: Uint8Array, rid: RowId): void {
+  insert(txn: Txn, index: IndexId, key: Uint8Array, rid: RowId): RowId[] | null {
     this.checkKey(key);
     ensureBegun(this.ctx, txn);
     this.claim(txn, index);
@@ -379,12 +383,12 @@ export class BtreeAccess {
       const leaf = this.leafFor(index, k, rid);
       const done = this.ctx.pool.with(leaf, (p, f) => {
         const i = lowerBound(p, k, rid);
-        if (i < btCount(p) && compareCell(p, cellOffset(p, i), k, rid) === 0) return true;
-        if (freeBytes(p) < entryCost(k.length, true)) return false;
+        if (i < btCount(p) && compareCell(p, cellOffset(p, i), k, rid) === 0) return keyPeers(p, i, k);
+        if (freeBytes(p) < entryCost(k.length, true)) return undefined;
         logPageChange(this.ctx, txn, f, { kind: Kind.BtreeInsert, page: leaf, root: index, key: k, rid });
-        return true;
+        return keyPeers(p, i, k);
       });
-      if (done) return;
+      if (done !== undefined) return done;
       this.split(index, leaf, { key: k, rid });
     }
   }

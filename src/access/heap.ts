@@ -19,6 +19,7 @@ import {
   PageType,
   SLOT_SIZE,
   fitsInSlot,
+  freeSpace,
   insertSlot,
   isSlotUsed,
   lastPageHint,
@@ -33,11 +34,20 @@ import {
 import type { Txn } from '../txn/manager.ts';
 import { ensureBegun, logPageChange, type AccessContext } from './log.ts';
 import { allocatePage } from './alloc.ts';
-import { FLAG_DEAD, makeTuple, tupleIsDead, tupleRow, tupleXid, TUPLE_HEADER_SIZE } from './tuple.ts';
+import { FLAG_DEAD, FLAG_NEW, makeTuple, tupleIsDead, tupleIsNew, tupleRow, tupleXid, TUPLE_HEADER_SIZE } from './tuple.ts';
 import { u32le } from '../util/bytes.ts';
 
 /** The largest row (without the tuple header) a page can hold. */
 export const MAX_ROW_SIZE = PAGE_SIZE - PAGE_HEADER_SIZE - SLOT_SIZE - TUPLE_HEADER_SIZE;
+
+function checkRowSize(row: Uint8Array): void {
+  if (row.length > MAX_ROW_SIZE) {
+    throw new DbError('program_limit_exceeded', `row is too big: size ${row.length}, maximum size ${MAX_ROW_SIZE}`);
+  }
+}
+
+/** Whether tuple t is one txn inserted (no committed version lies behind it). */
+const ownNew = (txn: Txn, t: Uint8Array): boolean => tupleIsNew(t) && tupleXid(t) === txn.xid;
 
 export class HeapAccess {
   private readonly tail = new Map<number, number>();
@@ -152,12 +162,56 @@ export class HeapAccess {
   }
 
   insert(txn: Txn, heap: number, row: Uint8Array): RowId {
-    if (row.length > MAX_ROW_SIZE) {
-      throw new DbError('program_limit_exceeded', `row is too big: size ${row.length}, maximum size ${MAX_ROW_SIZE}`);
-    }
+    checkRowSize(row);
     this.claimHeap(txn, heap);
     ensureBegun(this.ctx, txn);
-    const tuple = makeTuple(txn.xid, 0, row);
+    return this.place(txn, heap, makeTuple(txn.xid, FLAG_NEW, row));
+  }
+
+  /**
+   * Inserts rows in order, as insert() would one by one, but with one
+   * HEAP_MULTI_INSERT record for each run of them that goes on one page: the
+   * bulk path of multi-row INSERT and COPY. Every row's size is checked
+   * before anything is written.
+   */
+  insertMany(txn: Txn, heap: number, rows: readonly Uint8Array[]): RowId[] {
+    for (const row of rows) checkRowSize(row);
+    this.claimHeap(txn, heap);
+    ensureBegun(this.ctx, txn);
+    const rids: RowId[] = [];
+    let pageNo = this.tailOf(heap);
+    while (rids.length < rows.length) {
+      const placed = this.ctx.pool.with(pageNo, (p, f) => {
+        // New slots at the end of the slot array, while the free space lasts.
+        let free = freeSpace(p);
+        const first = slotCount(p);
+        const slots: number[] = [];
+        const tuples: Buffer[] = [];
+        for (let i = rids.length; i < rows.length; i++) {
+          const need = TUPLE_HEADER_SIZE + rows[i]!.length + SLOT_SIZE;
+          if (need > free) break;
+          free -= need;
+          slots.push(first + slots.length);
+          tuples.push(makeTuple(txn.xid, FLAG_NEW, rows[i]!));
+        }
+        if (slots.length < 2) return 0; // one row, or none: insert()'s way, which also reuses free slots and prunes
+        logPageChange(this.ctx, txn, f, { kind: Kind.HeapMultiInsert, page: pageNo, slots, tuples });
+        for (const s of slots) rids.push(rowIdOf(pageNo, s));
+        return slots.length;
+      });
+      if (placed > 0) {
+        this.tail.set(heap, pageNo);
+        continue;
+      }
+      const rid = this.place(txn, heap, makeTuple(txn.xid, FLAG_NEW, rows[rids.length]!));
+      rids.push(rid);
+      pageNo = pageOfRow(rid);
+    }
+    return rids;
+  }
+
+  /** Puts a new tuple on the heap's last page with room for it, adding a page at the end if none has (a HEAP_INSERT). */
+  private place(txn: Txn, heap: number, tuple: Buffer): RowId {
     let pageNo = this.tailOf(heap);
     for (;;) {
       const placed = this.ctx.pool.with(pageNo, (p, f) => {
@@ -167,10 +221,8 @@ export class HeapAccess {
           slot = insertSlot(p, tuple.length);
           if (slot < 0) return -1;
         }
-        const rid = rowIdOf(pageNo, slot);
-        const created = this.ctx.txns.rememberVersion(txn, rid, null) ? rid : null;
-        logPageChange(this.ctx, txn, f, { kind: Kind.HeapInsert, page: pageNo, slot, tuple }, created);
-        return rid;
+        logPageChange(this.ctx, txn, f, { kind: Kind.HeapInsert, page: pageNo, slot, tuple });
+        return rowIdOf(pageNo, slot);
       });
       if (placed >= 0) {
         this.tail.set(heap, pageNo);
@@ -199,18 +251,18 @@ export class HeapAccess {
   }
 
   update(txn: Txn, heap: number, rid: RowId, row: Uint8Array, keepsKey = false): RowId {
-    if (row.length > MAX_ROW_SIZE) {
-      throw new DbError('program_limit_exceeded', `row is too big: size ${row.length}, maximum size ${MAX_ROW_SIZE}`);
-    }
+    checkRowSize(row);
     this.claimHeap(txn, heap);
     const pageNo = pageOfRow(rid);
     const slot = slotOfRow(rid);
     const inPlace = this.ctx.pool.with(pageNo, (p, f) => {
       const before = this.lockedTuple(txn, p, rid, keepsKey);
       ensureBegun(this.ctx, txn);
-      const after = makeTuple(txn.xid, 0, row);
+      // A row this transaction inserted stays new: others must still see nothing of it.
+      const own = ownNew(txn, before);
+      const after = makeTuple(txn.xid, own ? FLAG_NEW : 0, row);
       if (!fitsInSlot(p, slot, after.length)) return false;
-      const created = this.ctx.txns.rememberVersion(txn, rid, before) ? rid : null;
+      const created = !own && this.ctx.txns.rememberVersion(txn, rid, before) ? rid : null;
       logPageChange(this.ctx, txn, f, { kind: Kind.HeapUpdate, page: pageNo, slot, before, after }, created);
       return true;
     });
@@ -229,7 +281,7 @@ export class HeapAccess {
     this.ctx.pool.with(pageNo, (p, f) => {
       const before = this.lockedTuple(txn, p, rid, keepsKey);
       ensureBegun(this.ctx, txn);
-      const created = this.ctx.txns.rememberVersion(txn, rid, before) ? rid : null;
+      const created = !ownNew(txn, before) && this.ctx.txns.rememberVersion(txn, rid, before) ? rid : null;
       logPageChange(this.ctx, txn, f, { kind: Kind.HeapDelete, page: pageNo, slot, before }, created);
     });
   }
@@ -257,6 +309,7 @@ export class HeapAccess {
   private visible(xid: number, rid: RowId, t: Uint8Array): Uint8Array | null {
     const owner = tupleXid(t);
     if (owner !== xid && this.ctx.txns.isActive(owner)) {
+      if (tupleIsNew(t)) return null;
       const v = this.ctx.txns.versions.get(rid);
       if (v && v.xid === owner) return v.before && !tupleIsDead(v.before) ? tupleRow(v.before) : null;
     }

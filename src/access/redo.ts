@@ -22,6 +22,7 @@ import { formatBtreePage, redoBtreeDelete, redoBtreeDownlink, redoBtreeInsert, r
 
 type PageKind =
   | Kind.HeapInsert
+  | Kind.HeapMultiInsert
   | Kind.HeapUpdate
   | Kind.HeapDelete
   | Kind.Clr
@@ -42,9 +43,17 @@ type RedoTable = { [K in PageKind]: (page: PageBuf, b: Extract<Body, { kind: K }
 
 const redoTable: RedoTable = {
   [Kind.HeapInsert]: (p, b) => writeSlot(p, b.slot, b.tuple),
+  [Kind.HeapMultiInsert]: (p, b) => {
+    for (let i = 0; i < b.slots.length; i++) writeSlot(p, b.slots[i]!, b.tuples[i]!);
+  },
   [Kind.HeapUpdate]: (p, b) => writeSlot(p, b.slot, b.after),
   [Kind.HeapDelete]: (p, b, xid) => writeSlot(p, b.slot, restamp(b.before, xid, FLAG_DEAD)),
-  [Kind.Clr]: (p, b) => (b.action.op === 'write' ? writeSlot(p, b.slot, b.action.bytes) : clearSlot(p, b.slot)),
+  [Kind.Clr]: (p, b) => {
+    const a = b.action;
+    if (a.op === 'write') writeSlot(p, b.slot, a.bytes);
+    else if (a.op === 'clear') clearSlot(p, b.slot);
+    else for (const s of a.slots) clearSlot(p, s);
+  },
   [Kind.PageInit]: (p, b) => initPage(p, b.pageType as PageType, b.owner),
   [Kind.HeapLink]: (p, b) => setNextPage(p, b.next),
   [Kind.HeapSetLast]: (p, b) => setLastPageHint(p, b.last),
@@ -74,6 +83,8 @@ export function compensation(r: Body): ClrAction {
   switch (r.kind) {
     case Kind.HeapInsert:
       return { op: 'clear' };
+    case Kind.HeapMultiInsert:
+      return { op: 'clearSlots', slots: r.slots };
     case Kind.HeapUpdate:
     case Kind.HeapDelete:
       return { op: 'write', bytes: r.before };

@@ -115,6 +115,8 @@ export interface StorageEngine {
   /** Marks a dropped heap's pages reusable once txn commits. */
   dropHeap(txn: TxnHandle, heap: HeapId): void;
   insert(txn: TxnHandle, heap: HeapId, tuple: Uint8Array): RowId;
+  /** insert() of each tuple in order, logged as one record per page they fill (the bulk path of INSERT and COPY). */
+  insertMany(txn: TxnHandle, heap: HeapId, tuples: readonly Uint8Array[]): RowId[];
   /**
    * Replaces a row; returns its new RowId (the row moves when it no longer fits its page).
    * `keepsKey`: the new version has the same unique keys, so key-share locks do not stand in its way (T7 in txn/manager.ts).
@@ -165,8 +167,12 @@ export interface StorageEngine {
    * empty gets the entries as indexInsert would. 54000 for a key over 2000 bytes.
    */
   indexBuild(txn: TxnHandle, index: IndexId, entries: readonly (readonly [Uint8Array, RowId])[]): void;
-  /** Adds (key, rid), undone if txn (or its statement) rolls back; throws 54000 for keys over 2000 bytes. A present entry is kept. */
-  indexInsert(txn: TxnHandle, index: IndexId, key: Uint8Array, rid: RowId): void;
+  /**
+   * Adds (key, rid), undone if txn (or its statement) rolls back; throws 54000 for keys over 2000 bytes. A present entry is kept.
+   * Returns the rids of other entries with the same key bytes, when they were all found beside the new one, else null
+   * (a unique check then searches: indexScan with the key as prefix). They may be stale (I4).
+   */
+  indexInsert(txn: TxnHandle, index: IndexId, key: Uint8Array, rid: RowId): RowId[] | null;
   /**
    * Removes (key, rid) after txn's COMMIT is durable (never earlier: others may still need it).
    * Forgotten if txn rolls back, or its statement rolls back past it; a later indexInsert of the same entry cancels it.

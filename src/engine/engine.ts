@@ -15,7 +15,7 @@ import { META_PAGE, PAGE_SIZE, PageType } from '../storage/page.ts';
 import { BufferPool } from '../buffer/pool.ts';
 import { WalWriter } from '../wal/writer.ts';
 import { WalReader } from '../wal/reader.ts';
-import { Kind, type FreeRun, type TxnEntry, type WalRecord } from '../wal/record.ts';
+import { Kind, clrSlot, type FreeRun, type HeapUndoableKind, type TxnEntry, type UndoableKind, type WalRecord } from '../wal/record.ts';
 import { listSegments, segmentPath, segmentStart } from '../wal/segments.ts';
 import { formatLsn, type Lsn } from '../wal/lsn.ts';
 import type { WalEnd } from '../wal/reader.ts';
@@ -246,7 +246,7 @@ export class Engine implements StorageEngine {
     return {
       logAbort: (t: TxnEntry) => void append(t, { kind: Kind.Abort }),
       logEnd: (t: TxnEntry) => void append(t, { kind: Kind.End }),
-      logClr: (t: TxnEntry, r: Extract<WalRecord, { kind: Kind.HeapInsert | Kind.HeapUpdate | Kind.HeapDelete | Kind.BtreeInsert }>) => {
+      logClr: (t: TxnEntry, r: Extract<WalRecord, { kind: UndoableKind }>) => {
         if (r.kind === Kind.BtreeInsert) {
           // Logical undo (src/access/BTREE.md, U1): the entry may have moved since.
           const carrier = { xid: t.xid, lastLsn: t.lastLsn } as Txn;
@@ -257,7 +257,7 @@ export class Engine implements StorageEngine {
         this.pool.with(r.page, (_, f) => {
           const carrier = { xid: t.xid, lastLsn: t.lastLsn } as Txn;
           logPageChange(this.ctx, carrier, f, {
-            kind: Kind.Clr, undoNextLsn: r.prevLsn, undoneLsn: r.lsn, page: r.page, slot: r.slot, action: compensation(r),
+            kind: Kind.Clr, undoNextLsn: r.prevLsn, undoneLsn: r.lsn, page: r.page, slot: clrSlot(r), action: compensation(r),
           });
           t.lastLsn = carrier.lastLsn;
         });
@@ -484,10 +484,10 @@ export class Engine implements StorageEngine {
         this.indexes.undoEntry(txn, e); // logical undo of an insert (BTREE.md, U1), or a pending delete forgotten (D1)
         continue;
       }
-      const b = e.body as Extract<WalRecord, { kind: Kind.HeapInsert | Kind.HeapUpdate | Kind.HeapDelete }>;
+      const b = e.body as Extract<WalRecord, { kind: HeapUndoableKind }>;
       this.pool.with(b.page, (_, f) =>
         logPageChange(this.ctx, txn, f, {
-          kind: Kind.Clr, undoNextLsn: e.prevLsn, undoneLsn: e.lsn, page: b.page, slot: b.slot, action: compensation(b),
+          kind: Kind.Clr, undoNextLsn: e.prevLsn, undoneLsn: e.lsn, page: b.page, slot: clrSlot(b), action: compensation(b),
         }),
       );
       if (e.createdVersion !== null) this.txns.forgetVersion(e.createdVersion);
@@ -512,6 +512,11 @@ export class Engine implements StorageEngine {
   insert(txn: TxnHandle, heap: HeapId, tuple: Uint8Array): RowId {
     this.checkOpen();
     return this.heaps.insert(txn as Txn, heap, tuple);
+  }
+
+  insertMany(txn: TxnHandle, heap: HeapId, tuples: readonly Uint8Array[]): RowId[] {
+    this.checkOpen();
+    return this.heaps.insertMany(txn as Txn, heap, tuples);
   }
 
   update(txn: TxnHandle, heap: HeapId, rid: RowId, tuple: Uint8Array, keepsKey = false): RowId {
@@ -565,9 +570,9 @@ export class Engine implements StorageEngine {
     this.indexes.markDropped(txn as Txn, index);
   }
 
-  indexInsert(txn: TxnHandle, index: IndexId, key: Uint8Array, rid: RowId): void {
+  indexInsert(txn: TxnHandle, index: IndexId, key: Uint8Array, rid: RowId): RowId[] | null {
     this.checkOpen();
-    this.indexes.insert(txn as Txn, index, key, rid);
+    return this.indexes.insert(txn as Txn, index, key, rid);
   }
 
   indexBuild(txn: TxnHandle, index: IndexId, entries: readonly (readonly [Uint8Array, RowId])[]): void {

@@ -17,7 +17,7 @@
  * checkpoints when undo is done.
  */
 import type { BufferPool } from '../buffer/pool.ts';
-import { Kind, RECORD_HEADER_SIZE, decodeRecord, isUndoable, isWholePage, rawPage, rawUndoNextLsn, type FreeRun, type TxnEntry, type WalRecord } from '../wal/record.ts';
+import { Kind, RECORD_HEADER_SIZE, decodeRecord, isUndoable, isUndoableKind, isWholePage, rawPage, rawUndoNextLsn, type FreeRun, type TxnEntry, type UndoableKind, type WalRecord } from '../wal/record.ts';
 import { formatLsn } from '../wal/lsn.ts';
 import type { WalReader, WalEnd } from '../wal/reader.ts';
 import type { Lsn } from '../wal/lsn.ts';
@@ -73,7 +73,7 @@ export function analysis(reader: WalReader, checkpoint: Extract<WalRecord, { kin
       if (h.kind === Kind.Commit || h.kind === Kind.End) transactions.delete(h.xid);
       else if (h.kind === Kind.Abort) t.aborting = true;
       else if (h.kind === Kind.Clr || h.kind === Kind.BtreeClr) t.undoNextLsn = rawUndoNextLsn(h);
-      else if (h.kind === Kind.HeapInsert || h.kind === Kind.HeapUpdate || h.kind === Kind.HeapDelete || h.kind === Kind.BtreeInsert) t.undoNextLsn = h.lsn;
+      else if (isUndoableKind(h.kind)) t.undoNextLsn = h.lsn;
     }
     if (h.kind === Kind.Checkpoint) {
       const ck = decodeRecord(h.buf);
@@ -130,7 +130,7 @@ function replay(reader: WalReader, pool: BufferPool, a: AnalysisResult, startLsn
 
 export interface UndoLog {
   /** Appends a record on xid's chain and applies it to its page; returns its LSN. */
-  logClr(entry: TxnEntry, r: Extract<WalRecord, { kind: Kind.HeapInsert | Kind.HeapUpdate | Kind.HeapDelete | Kind.BtreeInsert }>): void;
+  logClr(entry: TxnEntry, r: Extract<WalRecord, { kind: UndoableKind }>): void;
   logAbort(entry: TxnEntry): void;
   logEnd(entry: TxnEntry): void;
 }

@@ -185,18 +185,25 @@ export class TableWriter implements ChildWriter {
   conflict(ix: IndexKey, row: readonly Value[], self: RowId | null): { rid: RowId; row: Value[] } | null {
     if (ix.hasNull(row)) return null;
     const { engine, txn } = this.ctx;
-    const t = this.spec.table;
     if (ix.def.engineId === null) return this.scanConflict(ix, row, self);
     const key = ix.key(row);
     for (const [k, rid] of engine.indexScan(txn, ix.def.engineId, { prefix: key })) {
       if (rid === self || k.length !== key.length) continue;
-      engine.checkLock(txn, t.heap, rid);
-      const bytes = engine.fetch(txn, t.heap, rid);
-      if (!bytes) continue;
-      const other = t.codec.decode(bytes, new Array(t.columns.length + 1));
-      if (ix.sameKey(other, row)) return { rid, row: other };
+      const other = this.holder(ix, row, rid);
+      if (other) return { rid, row: other };
     }
     return null;
+  }
+
+  /** U1–U3 for one entry with our key: the row at rid if it is visible and still has the key, after waiting out its writer. */
+  private holder(ix: IndexKey, row: readonly Value[], rid: RowId): Value[] | null {
+    const { engine, txn } = this.ctx;
+    const t = this.spec.table;
+    engine.checkLock(txn, t.heap, rid);
+    const bytes = engine.fetch(txn, t.heap, rid);
+    if (!bytes) return null;
+    const other = t.codec.decode(bytes, new Array(t.columns.length + 1));
+    return ix.sameKey(other, row) ? other : null;
   }
 
   private scanConflict(ix: IndexKey, row: readonly Value[], self: RowId | null): { rid: RowId; row: Value[] } | null {
@@ -225,13 +232,61 @@ export class TableWriter implements ChildWriter {
 
   insert(row: Value[]): RowId {
     this.validate(row);
-    this.checkUnique(row, null);
     const { engine, txn } = this.ctx;
     const t = this.spec.table;
     const rid = engine.insert(txn, t.heap, t.codec.encode(row));
-    for (const ix of this.spec.indexes) if (ix.def.engineId !== null) engine.indexInsert(txn, ix.def.engineId, ix.key(row), rid);
-    for (const fk of this.spec.outgoing) this.fkQueue().childWritten(fk, rid);
+    this.indexed(row, rid);
     return rid;
+  }
+
+  /**
+   * insert() of each row in order, with the heap written first in one
+   * engine call (engine.insertMany: a record per page, not per row). Then,
+   * row by row as insert() goes: the checks, uniqueness (by then the index
+   * holds the entries of the rows before, so a duplicate within the batch
+   * is found at its second row), the index entries. So errors come as row-
+   * by-row inserting would give them; the statement's rollback removes the
+   * batch's rows either way.
+   */
+  insertMany(rows: readonly Value[][]): RowId[] {
+    const { engine, txn } = this.ctx;
+    const t = this.spec.table;
+    let rids: RowId[];
+    try {
+      rids = engine.insertMany(txn, t.heap, rows.map((r) => t.codec.encode(r)));
+    } catch (e) {
+      // A row too big for a page: nothing was written; row by row, its error comes in its turn.
+      if (e instanceof DbError && e.condition === 'program_limit_exceeded') return rows.map((r) => this.insert(r));
+      throw e;
+    }
+    for (let i = 0; i < rows.length; i++) {
+      this.validate(rows[i]!);
+      this.indexed(rows[i]!, rids[i]!);
+    }
+    return rids;
+  }
+
+  /**
+   * A new row version's entries (I1), each index's uniqueness checked right
+   * after its entry went in: the entries of the same key that the insert
+   * found beside it are the only candidates (engine.indexInsert), unless it
+   * could not tell, and then a search finds them. Then its foreign keys are
+   * queued. A violation fails the statement, whose rollback takes the
+   * entries and the row back out.
+   */
+  private indexed(row: readonly Value[], rid: RowId): void {
+    const { engine, txn } = this.ctx;
+    for (const ix of this.spec.indexes) {
+      const unique = ix.def.unique && !ix.hasNull(row);
+      if (ix.def.engineId === null) {
+        if (unique && this.conflict(ix, row, rid)) throw ix.violation(row);
+        continue;
+      }
+      const peers = engine.indexInsert(txn, ix.def.engineId, ix.key(row), rid);
+      if (!unique) continue;
+      if (peers === null ? this.conflict(ix, row, rid) : peers.some((p) => p !== rid && this.holder(ix, row, p))) throw ix.violation(row);
+    }
+    for (const fk of this.spec.outgoing) this.fkQueue().childWritten(fk, rid);
   }
 
   update(rid: RowId, oldRow: readonly Value[], row: Value[]): RowId {

@@ -92,6 +92,9 @@ function compileSets(sets: readonly SetClause[], table: TableDef, binder: Binder
   return { cols, fns };
 }
 
+/** Rows an INSERT hands to the heap at once: enough for records of a page each, few enough to hold. */
+const INSERT_BATCH = 256;
+
 export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTypes): Prepared {
   const table = catalog.require(s.table.name, s.table.pos);
   const base = rootBinder(catalog, 'VALUES', params);
@@ -167,9 +170,9 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
       const out: Value[][] | null = returning ? [] : null;
       const emit = (row: Row): void => { if (out) out.push(returning!.fns.map((f) => f(row, ctx))); };
       let count = 0;
-      const touched = new Set<RowId>();
-      for (const row of source(ctx)) {
-        if (onConflict) {
+      if (onConflict) {
+        const touched = new Set<RowId>();
+        for (const row of source(ctx)) {
           const hit = onConflict.find(writer, row);
           if (hit) {
             if (onConflict.update) {
@@ -178,11 +181,25 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
             }
             continue;
           }
+          touched.add(writer.insert(row));
+          count++;
+          emit(row);
         }
-        const rid = writer.insert(row);
-        touched.add(rid);
-        count++;
-        emit(row);
+      } else {
+        // Rows go to the heap a batch at a time (TableWriter.insertMany); a single row takes the plain path.
+        const batch: Value[][] = [];
+        const flush = (): void => {
+          if (batch.length === 1) writer.insert(batch[0]!);
+          else writer.insertMany(batch);
+          count += batch.length;
+          for (const row of batch) emit(row);
+          batch.length = 0;
+        };
+        for (const row of source(ctx)) {
+          batch.push(row);
+          if (batch.length === INSERT_BATCH) flush();
+        }
+        if (batch.length > 0) flush();
       }
       writer.finish();
       return result('INSERT', count, `INSERT 0 ${count}`, out ? { fields: returning!.fields, rows: out } : null);

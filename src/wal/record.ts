@@ -49,6 +49,7 @@ export const enum Kind {
   HeapPrune = 14,
   Switch = 15,
   FullPageImage = 16,
+  HeapMultiInsert = 17,
   // 20-29: B+tree records (src/access/BTREE.md)
   BtreeInsert = 20,
   BtreeDelete = 21,
@@ -86,8 +87,8 @@ export interface FreeRun {
   last: number;
 }
 
-/** What a CLR does to its page when redone: put bytes back into a slot, or free the slot. */
-export type ClrAction = { op: 'write'; bytes: Buffer } | { op: 'clear' };
+/** What a CLR does to its page when redone: put bytes back into a slot, free the slot, or free several (a HEAP_MULTI_INSERT's). */
+export type ClrAction = { op: 'write'; bytes: Buffer } | { op: 'clear' } | { op: 'clearSlots'; slots: number[] };
 
 /** A B+tree entry's identity: key (compared by memcmp), then the heap rid (page * 65536 + slot). */
 export interface BtreeItem {
@@ -114,6 +115,8 @@ export type Body =
       dirtyPages: DirtyPageEntry[];
     }
   | { kind: Kind.HeapInsert; page: number; slot: number; tuple: Buffer }
+  /** Several tuples of one transaction on one page, slots[i] holding tuples[i] (a multi-row INSERT or COPY). */
+  | { kind: Kind.HeapMultiInsert; page: number; slots: number[]; tuples: Buffer[] }
   | { kind: Kind.HeapUpdate; page: number; slot: number; before: Buffer; after: Buffer }
   | { kind: Kind.HeapDelete; page: number; slot: number; before: Buffer }
   | { kind: Kind.Clr; undoNextLsn: Lsn; undoneLsn: Lsn; page: number; slot: number; action: ClrAction }
@@ -154,6 +157,17 @@ interface Handler<K extends Kind> {
 type HandlerTable = { [K in Kind]: Handler<K> };
 
 const tupleBrief = (t: Buffer): string => `${t.length} bytes`;
+/** Slots as runs: 3..9,12. */
+function slotList(slots: readonly number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < slots.length; ) {
+    let j = i;
+    while (j + 1 < slots.length && slots[j + 1] === slots[j]! + 1) j++;
+    out.push(j === i ? `${slots[i]}` : `${slots[i]}..${slots[j]}`);
+    i = j + 1;
+  }
+  return out.join(',');
+}
 
 /** A heap rid in B+tree records: page u32, slot u16. */
 const ridOut = (w: ByteWriter, rid: number): ByteWriter => w.u32(Math.floor(rid / 65536)).u16(rid % 65536);
@@ -232,19 +246,29 @@ export const handlers: HandlerTable = {
     encode(b, w) {
       w.u64(b.undoNextLsn).u64(b.undoneLsn).u32(b.page).u16(b.slot);
       if (b.action.op === 'write') w.u8(1).bytes(b.action.bytes);
-      else w.u8(0);
+      else if (b.action.op === 'clearSlots') {
+        w.u8(2).u16(b.action.slots.length);
+        for (const s of b.action.slots) w.u16(s);
+      } else w.u8(0);
     },
     decode(r) {
       const undoNextLsn = r.u64();
       const undoneLsn = r.u64();
       const page = r.u32();
       const slot = r.u16();
-      const action: ClrAction = r.u8() === 1 ? { op: 'write', bytes: r.bytes() } : { op: 'clear' };
+      const op = r.u8();
+      let action: ClrAction;
+      if (op === 1) action = { op: 'write', bytes: r.bytes() };
+      else if (op === 2) {
+        const slots: number[] = [];
+        for (let n = r.u16(); n > 0; n--) slots.push(r.u16());
+        action = { op: 'clearSlots', slots };
+      } else action = { op: 'clear' };
       return { kind: Kind.Clr, undoNextLsn, undoneLsn, page, slot, action };
     },
     describe: (b) =>
       `undoes ${formatLsn(b.undoneLsn)}; undoNext ${formatLsn(b.undoNextLsn)}; ` +
-      (b.action.op === 'write' ? `restore ${tupleBrief(b.action.bytes)}` : 'remove tuple'),
+      (b.action.op === 'write' ? `restore ${tupleBrief(b.action.bytes)}` : b.action.op === 'clearSlots' ? `remove tuples in slots ${slotList(b.action.slots)}` : 'remove tuple'),
   },
   [Kind.PageInit]: {
     name: 'PAGE_INIT',
@@ -290,6 +314,24 @@ export const handlers: HandlerTable = {
     encode: (b, w) => void w.u32(b.page).bytes(b.image),
     decode: (r) => ({ kind: Kind.FullPageImage, page: r.u32(), image: r.bytes() }),
     describe: (b) => `image of ${b.image.length} bytes (first change since the checkpoint)`,
+  },
+  [Kind.HeapMultiInsert]: {
+    name: 'HEAP_MULTI_INSERT',
+    encode(b, w) {
+      w.u32(b.page).u16(b.slots.length);
+      for (let i = 0; i < b.slots.length; i++) w.u16(b.slots[i]!).bytes(b.tuples[i]!);
+    },
+    decode(r) {
+      const page = r.u32();
+      const slots: number[] = [];
+      const tuples: Buffer[] = [];
+      for (let n = r.u16(); n > 0; n--) {
+        slots.push(r.u16());
+        tuples.push(r.bytes());
+      }
+      return { kind: Kind.HeapMultiInsert, page, slots, tuples };
+    },
+    describe: (b) => `${b.tuples.length} tuples of ${b.tuples.reduce((n, t) => n + t.length, 0)} bytes in slots ${slotList(b.slots)}`,
   },
   [Kind.BtreeInsert]: {
     name: 'BTREE_INSERT',
@@ -365,10 +407,21 @@ export function isWholePage(kind: Kind): boolean {
   return kind === Kind.FullPageImage || kind === Kind.PageInit || kind === Kind.BtreeFormat;
 }
 
-/** Records that a transaction's rollback must reverse. */
-export function isUndoable(b: Body): boolean {
-  return b.kind === Kind.HeapInsert || b.kind === Kind.HeapUpdate || b.kind === Kind.HeapDelete || b.kind === Kind.BtreeInsert;
+/** Heap records a rollback reverses with a CLR. */
+export type HeapUndoableKind = Kind.HeapInsert | Kind.HeapMultiInsert | Kind.HeapUpdate | Kind.HeapDelete;
+/** Records that a transaction's rollback must reverse (a B+tree insert logically, BTREE.md U1). */
+export type UndoableKind = HeapUndoableKind | Kind.BtreeInsert;
+
+export function isUndoableKind(k: Kind): k is UndoableKind {
+  return k === Kind.HeapInsert || k === Kind.HeapMultiInsert || k === Kind.HeapUpdate || k === Kind.HeapDelete || k === Kind.BtreeInsert;
 }
+
+export function isUndoable(b: Body): b is Extract<Body, { kind: UndoableKind }> {
+  return isUndoableKind(b.kind);
+}
+
+/** The slot a heap record's CLR names: the record's own, or a multi-insert's first (its action lists them all). */
+export const clrSlot = (b: Extract<Body, { kind: HeapUndoableKind }>): number => (b.kind === Kind.HeapMultiInsert ? b.slots[0]! : b.slot);
 
 export function kindName(kind: Kind): string {
   return handlers[kind]?.name ?? `UNKNOWN(${kind})`;
@@ -437,7 +490,7 @@ export function rawPage(h: RawHeader): number | undefined {
   switch (h.kind) {
     case Kind.Clr: case Kind.BtreeClr:
       return h.buf.readUInt32LE(RECORD_HEADER_SIZE + 16);
-    case Kind.HeapInsert: case Kind.HeapUpdate: case Kind.HeapDelete: case Kind.PageInit:
+    case Kind.HeapInsert: case Kind.HeapUpdate: case Kind.HeapDelete: case Kind.HeapMultiInsert: case Kind.PageInit:
     case Kind.HeapLink: case Kind.HeapSetLast: case Kind.Meta: case Kind.HeapPrune: case Kind.FullPageImage:
     case Kind.BtreeInsert: case Kind.BtreeDelete: case Kind.BtreeFormat: case Kind.BtreeSplitLeft: case Kind.BtreeDownlink:
       return h.buf.readUInt32LE(RECORD_HEADER_SIZE);

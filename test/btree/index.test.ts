@@ -50,12 +50,22 @@ describe('B+tree index', () => {
     const ix = e.createIndex(t);
     const model = new Model();
     // Short keys over a small alphabet make many duplicate keys (different rids) and shared prefixes.
+    // What each insert reports of the other entries of its key: null, or all of them.
+    const byKey = new Map<string, number[]>();
+    let lists = 0;
     for (let i = 0; i < N; i++) {
       const key = i % 3 === 0 ? Buffer.concat([Buffer.from([i % 7]), randomKey(r, 3, 4)]) : randomKey(r, 40);
       const rid = Math.floor(r() * 2 ** 40);
-      e.indexInsert(t, ix, key, rid);
+      const peers = e.indexInsert(t, ix, key, rid);
+      const others = byKey.get(key.toString('hex')) ?? [];
+      if (peers !== null) {
+        lists++;
+        expect(peers.sort((x, y) => x - y)).toEqual([...others].sort((x, y) => x - y));
+      }
+      byKey.set(key.toString('hex'), [...others, rid]);
       model.add([key, rid]);
     }
+    expect(lists).toBeGreaterThan(N * 0.9);
     await e.commit(t);
     const sorted = model.sorted();
     const rd = e.begin();
@@ -102,9 +112,19 @@ describe('B+tree index', () => {
     const ix = e.createIndex(t);
     const key = Buffer.from('same key, many rows');
     const rids = Array.from({ length: 3000 }, (_, i) => (i * 7919) % 3001);
-    for (const rid of rids) e.indexInsert(t, ix, key, rid);
-    e.indexInsert(t, ix, Buffer.from('same key, many rowr'), 5);
-    e.indexInsert(t, ix, Buffer.from('same key, many rowt'), 5);
+    // Each insert reports the other entries of its key (a unique check's candidates), or null when they may
+    // reach into another leaf; never an incomplete list.
+    const seen: number[] = [];
+    let nulls = 0;
+    for (const rid of rids) {
+      const peers = e.indexInsert(t, ix, key, rid);
+      if (peers === null) nulls++;
+      else expect(peers.sort((a, b) => a - b)).toEqual([...seen].sort((a, b) => a - b));
+      seen.push(rid);
+    }
+    expect(nulls).toBeGreaterThan(0); // the run fills whole leaves
+    expect([null, []]).toContainEqual(e.indexInsert(t, ix, Buffer.from('same key, many rowr'), 5));
+    expect([null, []]).toContainEqual(e.indexInsert(t, ix, Buffer.from('same key, many rowt'), 5));
     // Inserting a present entry again changes nothing.
     e.indexInsert(t, ix, key, rids[10]!);
     await e.commit(t);

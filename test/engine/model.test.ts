@@ -341,15 +341,15 @@ class ModelRun {
         const n = this.rng.int(5, 40);
         const size = this.rowSize();
         t.claimed.add(heap);
-        const rids: RowId[] = [];
-        for (let k = 0; k < n; k++) {
-          const row = this.makeRow(this.rng.chance(0.5) ? size : this.rowSize());
-          const rid = this.e.insert(t.h, heap, row);
-          this.checkFreshRid(rid, heap, `bulk insert by ${t.name}`);
-          this.setChange(t, rid, { heap, bytes: row });
-          rids.push(rid);
-        }
-        this.note(`${i} bulkInsert ${this.label(t)} heap ${heap}: ${n} rows -> ${rids.join(',')}`);
+        // Half of them as one insertMany (HEAP_MULTI_INSERT records), half row by row.
+        const many = this.rng.chance(0.5);
+        const rows = Array.from({ length: n }, () => this.makeRow(this.rng.chance(0.5) ? size : this.rowSize()));
+        const rids = many ? this.e.insertMany(t.h, heap, rows) : rows.map((row) => this.e.insert(t.h, heap, row));
+        rows.forEach((row, k) => {
+          this.checkFreshRid(rids[k]!, heap, `bulk insert by ${t.name}`);
+          this.setChange(t, rids[k]!, { heap, bytes: row });
+        });
+        this.note(`${i} bulkInsert${many ? ' (insertMany)' : ''} ${this.label(t)} heap ${heap}: ${n} rows -> ${rids.join(',')}`);
         break;
       }
       case 'bulkUpdate': {

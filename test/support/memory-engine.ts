@@ -185,6 +185,10 @@ export class MemoryEngine implements StorageEngine {
     return rid;
   }
 
+  insertMany(txn: TxnHandle, heap: HeapId, tuples: readonly Uint8Array[]): RowId[] {
+    return tuples.map((t) => this.insert(txn, heap, t));
+  }
+
   update(txn: TxnHandle, heap: HeapId, rid: RowId, tuple: Uint8Array): RowId {
     this.write(txn, heap, rid, tuple);
     return rid;
@@ -279,7 +283,8 @@ export class MemoryEngine implements StorageEngine {
     for (const [key, rid] of entries) this.indexInsert(txn, index, key, rid);
   }
 
-  indexInsert(txn: TxnHandle, index: IndexId, key: Uint8Array, rid: RowId): void {
+  /** Returns null: the caller's unique check always searches (the engine's short cut is the engine's to test). */
+  indexInsert(txn: TxnHandle, index: IndexId, key: Uint8Array, rid: RowId): RowId[] | null {
     const xid = this.xidOf(txn);
     const entries = this.index(index);
     const t = txn as Txn;
@@ -290,10 +295,11 @@ export class MemoryEngine implements StorageEngine {
     }
     const i = this.position(entries, key, rid);
     const e = entries[i];
-    if (e && e.rid === rid && Buffer.compare(e.key, key) === 0) return;
+    if (e && e.rid === rid && Buffer.compare(e.key, key) === 0) return null;
     const entry = { key: key.slice(), rid, owner: xid };
     entries.splice(i, 0, entry);
     t.undo.push({ index, entry, op: 'insert' });
+    return null;
   }
 
   indexDeleteAtCommit(txn: TxnHandle, index: IndexId, key: Uint8Array, rid: RowId): void {

@@ -62,6 +62,7 @@ const everyKind: { [K in Kind]: BodyOf<K> } = {
   [Kind.HeapPrune]: { kind: Kind.HeapPrune, page: 12, slots: [0, 4, 65535] },
   [Kind.Switch]: { kind: Kind.Switch },
   [Kind.FullPageImage]: { kind: Kind.FullPageImage, page: 9, image: Buffer.alloc(8192, 7) },
+  [Kind.HeapMultiInsert]: { kind: Kind.HeapMultiInsert, page: 12, slots: [4, 5, 6], tuples: [Buffer.from('a'), Buffer.from('bc'), Buffer.alloc(0)] },
   [Kind.BtreeInsert]: { kind: Kind.BtreeInsert, page: 7, root: 5, key: Buffer.from('k'), rid: 2 ** 40 + 3 },
   [Kind.BtreeDelete]: { kind: Kind.BtreeDelete, page: 7, key: Buffer.from('k'), rid: 3 },
   [Kind.BtreeFormat]: { kind: Kind.BtreeFormat, page: 9, root: 5, level: 1, right: 0, leftmost: 7, high: null, entries: [{ key: Buffer.from('m'), rid: 1, child: 8 }] },
@@ -69,7 +70,12 @@ const everyKind: { [K in Kind]: BodyOf<K> } = {
   [Kind.BtreeDownlink]: { kind: Kind.BtreeDownlink, page: 9, key: Buffer.from('m'), rid: 1, child: 8 },
   [Kind.BtreeClr]: { kind: Kind.BtreeClr, undoNextLsn: 0, undoneLsn: 77, page: 7, key: Buffer.from('k'), rid: 3 },
 };
-const bodies = Object.values(everyKind) as Body[];
+/** CLR actions beyond the one in everyKind. */
+const moreClrs: Body[] = [
+  { kind: Kind.Clr, undoNextLsn: 5, undoneLsn: 9, page: 12, slot: 3, action: { op: 'clear' } },
+  { kind: Kind.Clr, undoNextLsn: 5, undoneLsn: 9, page: 12, slot: 4, action: { op: 'clearSlots', slots: [4, 5, 6] } },
+];
+const bodies = (Object.values(everyKind) as Body[]).concat(moreClrs);
 
 describe('WAL reader', () => {
   it('EmptyLogReadsNothing', () => {
@@ -85,7 +91,7 @@ describe('WAL reader', () => {
   });
 
   it('ReadsBackEveryKind', () => {
-    expect(bodies.length).toBe(Object.keys(everyKind).length);
+    expect(bodies.length).toBe(Object.keys(everyKind).length + moreClrs.length);
     // Straight through the codec, with header fields beyond 32 bits.
     for (const b of bodies) {
       const buf = encodeRecord(b, 2 ** 41 + 8, 2 ** 41 - 100, 0xfffffffe);
