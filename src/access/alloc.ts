@@ -30,6 +30,7 @@ export function allocatePage(ctx: AccessContext): number {
     const p = m.nextPageNo;
     pool.reservePage(p); // A1
     logPageChange(ctx, null, mf, { kind: Kind.Meta, page: META_PAGE, ...m, nextPageNo: p + 1 });
+    pool.adoptNew(p); // zeros, as the file has them: no read before the page is formatted
     return p;
   });
 }

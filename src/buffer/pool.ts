@@ -81,6 +81,23 @@ export class BufferPool {
     return f;
   }
 
+  /**
+   * Caches pageNo as an all-zero page without reading it: for a page just
+   * added at the end of the file (alloc.ts), whose first record rewrites it
+   * whole. Left unpinned and clean, so evicting it costs nothing; a page
+   * already cached is left as it is.
+   */
+  adoptNew(pageNo: number): void {
+    if (this.table.has(pageNo)) return;
+    const f = this.freeFrame();
+    this.frames[f]!.fill(0);
+    this.pageIn[f] = pageNo;
+    this.pins[f] = 0;
+    this.dirty[f] = false;
+    this.referenced[f] = true;
+    this.table.set(pageNo, f);
+  }
+
   unpin(f: FrameId): void {
     if (this.pins[f]! <= 0) throw new Error(`unpin of unpinned frame ${f}`);
     this.pins[f]!--;
