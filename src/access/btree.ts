@@ -18,7 +18,7 @@
  */
 import { DbError } from '../errors/index.ts';
 import { LockWait, type IndexId, type IndexScanOptions, type IndexStats, type RowId } from '../engine/api.ts';
-import { Kind, type BtreeEntry, type BtreeItem, type FreeRun } from '../wal/record.ts';
+import { Kind, type Body, type BtreeEntry, type BtreeItem, type FreeRun } from '../wal/record.ts';
 import type { Lsn } from '../wal/lsn.ts';
 import type { PageBuf } from '../storage/page.ts';
 import type { Txn, UndoEntry } from '../txn/manager.ts';
@@ -139,17 +139,26 @@ function descend(ctx: AccessContext, root: number, t: Target, mode: Mode, stopLe
  * and removed where it is now, with a CLR naming that page; the CLR's
  * undoNextLsn is the undone record's prevLsn (R3). Used by runtime rollback
  * (Engine.undoTo) and by restart undo (Engine.undoLog).
+ *
+ * A BTREE_MULTI_INSERT is undone the same way entry by entry, last first,
+ * one CLR each. All but the last CLR name the record itself as undoNext: a
+ * crash part way makes restart undo the whole record again, and removing an
+ * entry already gone changes nothing (redoBtreeDelete).
  */
 export function undoIndexInsert(
   ctx: AccessContext,
   txn: Txn,
-  rec: { lsn: Lsn; prevLsn: Lsn; body: { root: number; key: Buffer; rid: number } },
+  rec: { lsn: Lsn; prevLsn: Lsn; body: Extract<Body, { kind: Kind.BtreeInsert | Kind.BtreeMultiInsert }> },
 ): void {
-  const { root, key, rid } = rec.body;
-  const leaf = descend(ctx, root, { key, rid }, 'ge').path[0]!;
-  ctx.pool.with(leaf, (_, f) =>
-    logPageChange(ctx, txn, f, { kind: Kind.BtreeClr, undoNextLsn: rec.prevLsn, undoneLsn: rec.lsn, page: leaf, key, rid }),
-  );
+  const b = rec.body;
+  const keys = b.kind === Kind.BtreeInsert ? [b.key] : b.keys;
+  const rids = b.kind === Kind.BtreeInsert ? [b.rid] : b.rids;
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const key = keys[i]!, rid = rids[i]!;
+    const leaf = descend(ctx, b.root, { key, rid }, 'ge').path[0]!;
+    const undoNextLsn = i === 0 ? rec.prevLsn : rec.lsn;
+    ctx.pool.with(leaf, (_, f) => logPageChange(ctx, txn, f, { kind: Kind.BtreeClr, undoNextLsn, undoneLsn: rec.lsn, page: leaf, key, rid }));
+  }
 }
 
 interface PendingDelete {
@@ -394,6 +403,63 @@ export class BtreeAccess {
   }
 
   /**
+   * insert() of each entry, with one BTREE_MULTI_INSERT for each run of
+   * them that goes on one leaf (taken in (key, rid) order). Returns what
+   * insert() would for each, in the order given; as the entries are all
+   * in by then, the peers of one include the others of the batch with its
+   * key. Every key's size is checked before anything is written.
+   */
+  insertMany(txn: Txn, index: IndexId, entries: readonly (readonly [Uint8Array, RowId])[]): (RowId[] | null)[] {
+    for (const [k] of entries) this.checkKey(k);
+    ensureBegun(this.ctx, txn);
+    this.claim(txn, index);
+    const keys = entries.map(([k]) => Buffer.from(k));
+    const work = this.work.get(txn);
+    if (work) entries.forEach(([, rid], i) => work.deletes.delete(pendingKey(index, keys[i]!, rid)));
+    const order = entries.map((_, i) => i).sort((x, y) => compareBytes(keys[x]!, keys[y]!) || entries[x]![1] - entries[y]![1]);
+    const out: (RowId[] | null)[] = new Array(entries.length);
+    let pos = 0;
+    while (pos < order.length) {
+      const head = order[pos]!;
+      const leaf = this.leafFor(index, keys[head]!, entries[head]![1]);
+      const taken = this.ctx.pool.with(leaf, (p, f) => {
+        // The entries that belong on this leaf (below its high key) and fit, in order; ones already there are kept.
+        const high = btHighOffset(p);
+        let free = freeBytes(p);
+        const run: number[] = [];
+        const fresh: number[] = [];
+        for (let j = pos; j < order.length; j++) {
+          const e = order[j]!;
+          const key = keys[e]!, rid = entries[e]![1];
+          if (high !== 0 && compareCell(p, high, key, rid) <= 0) break;
+          const i = lowerBound(p, key, rid);
+          const present = i < btCount(p) && compareCell(p, cellOffset(p, i), key, rid) === 0;
+          if (!present) {
+            const cost = entryCost(key.length, true);
+            if (cost > free) break;
+            free -= cost;
+            fresh.push(e);
+          }
+          run.push(e);
+        }
+        if (fresh.length === 1) {
+          const e = fresh[0]!;
+          logPageChange(this.ctx, txn, f, { kind: Kind.BtreeInsert, page: leaf, root: index, key: keys[e]!, rid: entries[e]![1] });
+        } else if (fresh.length > 1) {
+          logPageChange(this.ctx, txn, f, {
+            kind: Kind.BtreeMultiInsert, page: leaf, root: index, keys: fresh.map((e) => keys[e]!), rids: fresh.map((e) => entries[e]![1]),
+          });
+        }
+        for (const e of run) out[e] = keyPeers(p, lowerBound(p, keys[e]!, entries[e]![1]), keys[e]!);
+        return run.length;
+      });
+      if (taken > 0) pos += taken;
+      else this.split(index, leaf, { key: keys[head]!, rid: entries[head]![1] });
+    }
+    return out;
+  }
+
+  /**
    * Fills a new, empty index with entries sorted by (key, rid), no two
    * equal (B1): the leaves left to right, then each level above them, every
    * page written once with BTREE_FORMAT (redo-only, xid 0); the root page
@@ -474,7 +540,7 @@ export class BtreeAccess {
   /** Rolls back one of txn's undo entries of an index: an insert (logically, U1), or a marker (D3, DROP). */
   undoEntry(txn: Txn, e: UndoEntry): void {
     const b = e.body;
-    if (b.kind === Kind.BtreeInsert) {
+    if (b.kind === Kind.BtreeInsert || b.kind === Kind.BtreeMultiInsert) {
       undoIndexInsert(this.ctx, txn, { lsn: e.lsn, prevLsn: e.prevLsn, body: b });
     } else {
       this.markers.get(e)?.();

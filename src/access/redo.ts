@@ -33,6 +33,7 @@ type PageKind =
   | Kind.HeapPrune
   | Kind.FullPageImage
   | Kind.BtreeInsert
+  | Kind.BtreeMultiInsert
   | Kind.BtreeDelete
   | Kind.BtreeFormat
   | Kind.BtreeSplitLeft
@@ -64,6 +65,9 @@ const redoTable: RedoTable = {
   [Kind.FullPageImage]: (p, b) => void p.set(b.image),
   // B+tree records (src/access/btree-page.ts, BTREE.md)
   [Kind.BtreeInsert]: (p, b) => redoBtreeInsert(p, b.key, b.rid),
+  [Kind.BtreeMultiInsert]: (p, b) => {
+    for (let i = 0; i < b.keys.length; i++) redoBtreeInsert(p, b.keys[i]!, b.rids[i]!);
+  },
   [Kind.BtreeDelete]: (p, b) => redoBtreeDelete(p, b.key, b.rid),
   [Kind.BtreeFormat]: (p, b) => formatBtreePage(p, b),
   [Kind.BtreeSplitLeft]: (p, b) => redoBtreeSplitLeft(p, b.high, b.right),

@@ -247,7 +247,7 @@ export class Engine implements StorageEngine {
       logAbort: (t: TxnEntry) => void append(t, { kind: Kind.Abort }),
       logEnd: (t: TxnEntry) => void append(t, { kind: Kind.End }),
       logClr: (t: TxnEntry, r: Extract<WalRecord, { kind: UndoableKind }>) => {
-        if (r.kind === Kind.BtreeInsert) {
+        if (r.kind === Kind.BtreeInsert || r.kind === Kind.BtreeMultiInsert) {
           // Logical undo (src/access/BTREE.md, U1): the entry may have moved since.
           const carrier = { xid: t.xid, lastLsn: t.lastLsn } as Txn;
           undoIndexInsert(this.ctx, carrier, { lsn: r.lsn, prevLsn: r.prevLsn, body: r });
@@ -480,7 +480,7 @@ export class Engine implements StorageEngine {
         this.heaps.unmarkDropped(txn, e.droppedHeap);
         continue;
       }
-      if (e.body.kind === Kind.BtreeInsert || e.body.kind === Kind.BtreeDelete) {
+      if (e.body.kind === Kind.BtreeInsert || e.body.kind === Kind.BtreeMultiInsert || e.body.kind === Kind.BtreeDelete) {
         this.indexes.undoEntry(txn, e); // logical undo of an insert (BTREE.md, U1), or a pending delete forgotten (D1)
         continue;
       }
@@ -573,6 +573,11 @@ export class Engine implements StorageEngine {
   indexInsert(txn: TxnHandle, index: IndexId, key: Uint8Array, rid: RowId): RowId[] | null {
     this.checkOpen();
     return this.indexes.insert(txn as Txn, index, key, rid);
+  }
+
+  indexInsertMany(txn: TxnHandle, index: IndexId, entries: readonly (readonly [Uint8Array, RowId])[]): (RowId[] | null)[] {
+    this.checkOpen();
+    return this.indexes.insertMany(txn as Txn, index, entries);
   }
 
   indexBuild(txn: TxnHandle, index: IndexId, entries: readonly (readonly [Uint8Array, RowId])[]): void {

@@ -132,6 +132,10 @@ export function waitForDefinition(t: TableDef, ctx: RunCtx): void {
   ctx.engine.checkLock(ctx.txn, ctx.engine.catalogHeap, t.catalogRid);
 }
 
+/** Whether the row at rid was written ahead of the one being checked (TableWriter.insertMany). */
+type Ahead = (rid: RowId) => boolean;
+const NONE_AHEAD: Ahead = () => false;
+
 export class TableWriter implements ChildWriter {
   private queue: FkQueue | null;
   private defaultFns: Fn[] | null = null;
@@ -182,13 +186,14 @@ export class TableWriter implements ChildWriter {
   }
 
   /** The visible row that holds `row`'s key in unique index `ix` (other than `self`), after U1; null if none. */
-  conflict(ix: IndexKey, row: readonly Value[], self: RowId | null): { rid: RowId; row: Value[] } | null {
+  /** `ahead`: rows of this statement written ahead of their turn (insertMany), which no check may see yet. */
+  conflict(ix: IndexKey, row: readonly Value[], self: RowId | null, ahead: Ahead = NONE_AHEAD): { rid: RowId; row: Value[] } | null {
     if (ix.hasNull(row)) return null;
     const { engine, txn } = this.ctx;
-    if (ix.def.engineId === null) return this.scanConflict(ix, row, self);
+    if (ix.def.engineId === null) return this.scanConflict(ix, row, self, ahead);
     const key = ix.key(row);
     for (const [k, rid] of engine.indexScan(txn, ix.def.engineId, { prefix: key })) {
-      if (rid === self || k.length !== key.length) continue;
+      if (rid === self || k.length !== key.length || ahead(rid)) continue;
       const other = this.holder(ix, row, rid);
       if (other) return { rid, row: other };
     }
@@ -206,7 +211,7 @@ export class TableWriter implements ChildWriter {
     return ix.sameKey(other, row) ? other : null;
   }
 
-  private scanConflict(ix: IndexKey, row: readonly Value[], self: RowId | null): { rid: RowId; row: Value[] } | null {
+  private scanConflict(ix: IndexKey, row: readonly Value[], self: RowId | null, ahead: Ahead): { rid: RowId; row: Value[] } | null {
     const { engine, txn } = this.ctx;
     const t = this.spec.table;
     const k = keyText(ix, row);
@@ -214,7 +219,7 @@ export class TableWriter implements ChildWriter {
       if (bytes && keyText(ix, t.codec.decode(bytes, new Array(t.columns.length))) === k) throw new LockWait(holder);
     }
     for (const [rid, bytes] of engine.scan(txn, t.heap)) {
-      if (rid === self) continue;
+      if (rid === self || ahead(rid)) continue;
       const other = t.codec.decode(bytes, new Array(t.columns.length + 1));
       if (ix.hasNull(other) || keyText(ix, other) !== k) continue;
       engine.checkLock(txn, t.heap, rid);
@@ -259,9 +264,20 @@ export class TableWriter implements ChildWriter {
       if (e instanceof DbError && e.condition === 'program_limit_exceeded') return rows.map((r) => this.insert(r));
       throw e;
     }
+    // Then every index's entries, a batch each (a record per leaf); a key too long (54000) leaves it to the rows' turns.
+    const turn = new Map<RowId, number>(rids.map((rid, i) => [rid, i]));
+    let peers: ((RowId[] | null)[] | null)[] | null = null;
+    try {
+      peers = this.spec.indexes.map((ix) =>
+        ix.def.engineId === null ? null : engine.indexInsertMany(txn, ix.def.engineId, rows.map((r, i) => [ix.key(r), rids[i]!] as const)),
+      );
+    } catch (e) {
+      if (!(e instanceof DbError && e.condition === 'program_limit_exceeded')) throw e;
+    }
     for (let i = 0; i < rows.length; i++) {
       this.validate(rows[i]!);
-      this.indexed(rows[i]!, rids[i]!);
+      const ahead: Ahead = (rid) => (turn.get(rid) ?? -1) > i;
+      this.indexed(rows[i]!, rids[i]!, ahead, peers && ((k) => peers![k]![i]!));
     }
     return rids;
   }
@@ -274,18 +290,19 @@ export class TableWriter implements ChildWriter {
    * queued. A violation fails the statement, whose rollback takes the
    * entries and the row back out.
    */
-  private indexed(row: readonly Value[], rid: RowId): void {
+  private indexed(row: readonly Value[], rid: RowId, ahead: Ahead = NONE_AHEAD, inserted: ((ix: number) => RowId[] | null) | null = null): void {
     const { engine, txn } = this.ctx;
-    for (const ix of this.spec.indexes) {
+    this.spec.indexes.forEach((ix, k) => {
       const unique = ix.def.unique && !ix.hasNull(row);
       if (ix.def.engineId === null) {
-        if (unique && this.conflict(ix, row, rid)) throw ix.violation(row);
-        continue;
+        if (unique && this.conflict(ix, row, rid, ahead)) throw ix.violation(row);
+        return;
       }
-      const peers = engine.indexInsert(txn, ix.def.engineId, ix.key(row), rid);
-      if (!unique) continue;
-      if (peers === null ? this.conflict(ix, row, rid) : peers.some((p) => p !== rid && this.holder(ix, row, p))) throw ix.violation(row);
-    }
+      const peers = inserted ? inserted(k) : engine.indexInsert(txn, ix.def.engineId, ix.key(row), rid);
+      if (!unique) return;
+      const found = peers === null ? this.conflict(ix, row, rid, ahead) : peers.some((p) => p !== rid && !ahead(p) && this.holder(ix, row, p));
+      if (found) throw ix.violation(row);
+    });
     for (const fk of this.spec.outgoing) this.fkQueue().childWritten(fk, rid);
   }
 

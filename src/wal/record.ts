@@ -57,6 +57,7 @@ export const enum Kind {
   BtreeSplitLeft = 23,
   BtreeDownlink = 24,
   BtreeClr = 25,
+  BtreeMultiInsert = 26,
 }
 
 export interface TxnEntry {
@@ -128,6 +129,8 @@ export type Body =
   | { kind: Kind.Switch }
   | { kind: Kind.FullPageImage; page: number; image: Buffer }
   | { kind: Kind.BtreeInsert; page: number; root: number; key: Buffer; rid: number }
+  /** Several entries of one transaction on one leaf, ascending (a multi-row INSERT or COPY); undone entry by entry. */
+  | { kind: Kind.BtreeMultiInsert; page: number; root: number; keys: Buffer[]; rids: number[] }
   | { kind: Kind.BtreeDelete; page: number; key: Buffer; rid: number }
   | {
       kind: Kind.BtreeFormat;
@@ -339,6 +342,25 @@ export const handlers: HandlerTable = {
     decode: (r) => ({ kind: Kind.BtreeInsert, page: r.u32(), root: r.u32(), key: r.bytes(), rid: ridIn(r) }),
     describe: (b) => `index ${b.root}, ${itemBrief(b)}`,
   },
+  [Kind.BtreeMultiInsert]: {
+    name: 'BTREE_MULTI_INSERT',
+    encode(b, w) {
+      w.u32(b.page).u32(b.root).u16(b.keys.length);
+      for (let i = 0; i < b.keys.length; i++) ridOut(w.bytes(b.keys[i]!), b.rids[i]!);
+    },
+    decode(r) {
+      const page = r.u32();
+      const root = r.u32();
+      const keys: Buffer[] = [];
+      const rids: number[] = [];
+      for (let n = r.u16(); n > 0; n--) {
+        keys.push(r.bytes());
+        rids.push(ridIn(r));
+      }
+      return { kind: Kind.BtreeMultiInsert, page, root, keys, rids };
+    },
+    describe: (b) => `index ${b.root}, ${b.keys.length} entries from ${itemBrief({ key: b.keys[0]!, rid: b.rids[0]! })}`,
+  },
   [Kind.BtreeDelete]: {
     name: 'BTREE_DELETE',
     encode: (b, w) => void ridOut(w.u32(b.page).bytes(b.key), b.rid),
@@ -410,10 +432,11 @@ export function isWholePage(kind: Kind): boolean {
 /** Heap records a rollback reverses with a CLR. */
 export type HeapUndoableKind = Kind.HeapInsert | Kind.HeapMultiInsert | Kind.HeapUpdate | Kind.HeapDelete;
 /** Records that a transaction's rollback must reverse (a B+tree insert logically, BTREE.md U1). */
-export type UndoableKind = HeapUndoableKind | Kind.BtreeInsert;
+export type UndoableKind = HeapUndoableKind | Kind.BtreeInsert | Kind.BtreeMultiInsert;
 
 export function isUndoableKind(k: Kind): k is UndoableKind {
-  return k === Kind.HeapInsert || k === Kind.HeapMultiInsert || k === Kind.HeapUpdate || k === Kind.HeapDelete || k === Kind.BtreeInsert;
+  return k === Kind.HeapInsert || k === Kind.HeapMultiInsert || k === Kind.HeapUpdate || k === Kind.HeapDelete ||
+    k === Kind.BtreeInsert || k === Kind.BtreeMultiInsert;
 }
 
 export function isUndoable(b: Body): b is Extract<Body, { kind: UndoableKind }> {
@@ -492,7 +515,7 @@ export function rawPage(h: RawHeader): number | undefined {
       return h.buf.readUInt32LE(RECORD_HEADER_SIZE + 16);
     case Kind.HeapInsert: case Kind.HeapUpdate: case Kind.HeapDelete: case Kind.HeapMultiInsert: case Kind.PageInit:
     case Kind.HeapLink: case Kind.HeapSetLast: case Kind.Meta: case Kind.HeapPrune: case Kind.FullPageImage:
-    case Kind.BtreeInsert: case Kind.BtreeDelete: case Kind.BtreeFormat: case Kind.BtreeSplitLeft: case Kind.BtreeDownlink:
+    case Kind.BtreeInsert: case Kind.BtreeMultiInsert: case Kind.BtreeDelete: case Kind.BtreeFormat: case Kind.BtreeSplitLeft: case Kind.BtreeDownlink:
       return h.buf.readUInt32LE(RECORD_HEADER_SIZE);
     default:
       return undefined;

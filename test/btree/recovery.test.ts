@@ -75,7 +75,9 @@ describe('index recovery', () => {
           const mark = e.mark(o.t);
           const ins: [number, Entry][] = [];
           const del: [number, Entry][] = [];
-          for (let n = 1 + Math.floor(r() * 8); n > 0; n--) {
+          // Half the statements insert a batch per index with indexInsertMany (BTREE_MULTI_INSERT) at their end.
+          const batches: Entry[][] | null = r() < 0.5 ? indexes.map(() => []) : null;
+          for (let n = 1 + Math.floor(r() * (batches ? 60 : 8)); n > 0; n--) {
             const i = Math.floor(r() * indexes.length);
             const all = committed[i]!;
             if (r() < 0.2 && all.size > 0) {
@@ -87,10 +89,12 @@ describe('index recovery', () => {
               del.push([i, victim]);
             } else {
               const en: Entry = [randomKey(r, 30, r() < 0.5 ? 3 : 256), ++rid];
-              e.indexInsert(o.t, indexes[i]!, en[0], en[1]);
+              if (batches) batches[i]!.push(en);
+              else e.indexInsert(o.t, indexes[i]!, en[0], en[1]);
               ins.push([i, en]);
             }
           }
+          batches?.forEach((b, i) => e.indexInsertMany(o.t, indexes[i]!, b));
           if (r() < 0.15) {
             e.rollbackTo(o.t, mark);
             for (const [i, en] of del) claimed.delete(`${i}:${entryId(en)}`);
@@ -131,11 +135,16 @@ describe('index recovery', () => {
       const winner = e.begin();
       const losers = [e.begin(), e.begin()];
       const sorted = model.sorted();
+      // The second loser inserts in batches of 50 (BTREE_MULTI_INSERT records, undone one CLR per entry).
+      const batch: Entry[] = [];
       for (let i = 0; i < 1500; i++) {
         const en: Entry = [randomKey(r, 20), 10_000 + i];
         e.indexInsert(winner, ix, en[0], en[1]);
         model.add(en);
-        e.indexInsert(losers[i % 2]!, ix, randomKey(r, 20), 20_000 + i);
+        if (i % 2 === 0) e.indexInsert(losers[0]!, ix, randomKey(r, 20), 20_000 + i);
+        else if (batch.push([randomKey(r, r() < 0.3 ? 2 : 20, r() < 0.3 ? 3 : 256), 20_000 + i]) === 50) {
+          e.indexInsertMany(losers[1]!, ix, batch.splice(0));
+        }
         if (i % 10 === 0) e.indexDeleteAtCommit(losers[i % 2]!, ix, sorted[i]![0], sorted[i]![1]);
       }
       for (let i = 0; i < 300; i++) {
@@ -146,7 +155,7 @@ describe('index recovery', () => {
       e.wal.flushSync(e.wal.insertLsn);
       e.crashForTest();
       // Crash the restart itself, at different points, before letting it finish.
-      for (const after of [5, 200, 1200]) {
+      for (const after of [5, 200, 700]) {
         await expect(
           Engine.open(dir, { fs: noSyncFs, settings, crashHook: { phase, after, crash: () => { throw new Crash(); } } }),
         ).rejects.toBeInstanceOf(Crash);
@@ -157,6 +166,43 @@ describe('index recovery', () => {
       await e.close();
     }, 60_000);
   }
+
+  it('a rollback of a BTREE_MULTI_INSERT cut off after any of its CLRs is finished by restart', async () => {
+    const dir = tmpdir();
+    // A pool big enough that no page is written after the checkpoint: the data file is the checkpoint's.
+    const big = { shared_buffers: '2000' };
+    const e = await Engine.open(dir, { fs: noSyncFs, settings: big });
+    const r = rng(77);
+    const t0 = e.begin();
+    const ix = e.createIndex(t0);
+    const model = new Model();
+    for (let i = 0; i < 4000; i++) {
+      const en: Entry = [randomKey(r, 12), i];
+      e.indexInsert(t0, ix, en[0], en[1]);
+      model.add(en);
+    }
+    await e.commit(t0);
+    await e.checkpoint();
+    const loser = e.begin();
+    const batch: Entry[] = Array.from({ length: 300 }, (_, i) => [randomKey(r, 12), 10_000 + i]);
+    e.indexInsertMany(loser, ix, batch);
+    e.rollback(loser);
+    e.wal.flushSync(e.wal.insertLsn);
+    const segSize = e.controlData().walSegmentSize;
+    const redoLsn = e.controlData().redoLsn;
+    e.crashForTest();
+    const recs = [...new WalReader(nodeFileSystem, path.join(dir, 'wal'), segSize).scan(redoLsn)];
+    const multis = recs.filter((x) => x.kind === Kind.BtreeMultiInsert).length;
+    const clrs = recs.map((x, i) => (x.kind === Kind.BtreeClr ? i : -1)).filter((i) => i >= 0);
+    expect(multis).toBeGreaterThan(5);
+    expect(clrs.length).toBe(300);
+    for (const cut of [clrs[0]!, clrs[1]!, clrs[2]!, ...clrs.filter((_, k) => k % 37 === 0), clrs.at(-1)! + 1, recs.length]) {
+      const copy = copyWithWalCut(dir, cut < recs.length ? recs[cut]!.lsn : null, segSize);
+      const c = await Engine.open(copy, { fs: noSyncFs, settings: big });
+      checkAgainst(c, [ix], [model]);
+      await c.close();
+    }
+  }, 60_000);
 
   it('a WAL cut at any record boundary around splits leaves a readable index, repaired by the next insert', async () => {
     const dir = tmpdir();

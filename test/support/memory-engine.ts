@@ -302,6 +302,10 @@ export class MemoryEngine implements StorageEngine {
     return null;
   }
 
+  indexInsertMany(txn: TxnHandle, index: IndexId, entries: readonly (readonly [Uint8Array, RowId])[]): (RowId[] | null)[] {
+    return entries.map(([key, rid]) => this.indexInsert(txn, index, key, rid));
+  }
+
   indexDeleteAtCommit(txn: TxnHandle, index: IndexId, key: Uint8Array, rid: RowId): void {
     this.xidOf(txn);
     (txn as Txn).undo.push({ index, entry: { key: key.slice(), rid, owner: 0 }, op: 'delete' });

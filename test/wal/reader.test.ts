@@ -68,6 +68,7 @@ const everyKind: { [K in Kind]: BodyOf<K> } = {
   [Kind.BtreeFormat]: { kind: Kind.BtreeFormat, page: 9, root: 5, level: 1, right: 0, leftmost: 7, high: null, entries: [{ key: Buffer.from('m'), rid: 1, child: 8 }] },
   [Kind.BtreeSplitLeft]: { kind: Kind.BtreeSplitLeft, page: 7, right: 8, high: { key: Buffer.from('m'), rid: 1 } },
   [Kind.BtreeDownlink]: { kind: Kind.BtreeDownlink, page: 9, key: Buffer.from('m'), rid: 1, child: 8 },
+  [Kind.BtreeMultiInsert]: { kind: Kind.BtreeMultiInsert, page: 7, root: 5, keys: [Buffer.from('a'), Buffer.from('b')], rids: [2 ** 40 + 3, 4] },
   [Kind.BtreeClr]: { kind: Kind.BtreeClr, undoNextLsn: 0, undoneLsn: 77, page: 7, key: Buffer.from('k'), rid: 3 },
 };
 /** CLR actions beyond the one in everyKind. */
