@@ -8,8 +8,9 @@
  *     again by analysis).
  *  T2 A tuple whose header xid is active belongs to that transaction: no
  *     other transaction writes it (row lock). Readers other than the owner
- *     see `versions[rid].before`, the committed bytes it replaced (null when
- *     the owner inserted the row). Entries live exactly as long as the owner.
+ *     see `versions[rid].before`, the committed bytes it replaced; a tuple
+ *     the owner inserted (flag new, access/tuple.ts) replaced nothing, has
+ *     no entry, and reads as no row. Entries live exactly as long as the owner.
  *  T3 A tuple whose header xid is not active is committed: aborted work is
  *     physically undone (ARIES) before its transaction leaves the active set,
  *     so no commit log is needed.
