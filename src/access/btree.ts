@@ -35,6 +35,7 @@ import {
   btRight,
   btRoot,
   cellChild,
+  cellHasKey,
   cellItem,
   cellKey,
   cellOffset,
@@ -610,6 +611,30 @@ export class BtreeAccess {
     if (!b) return;
     if (opts.reverse) yield* this.backward(index, b);
     else yield* this.forward(index, b);
+  }
+
+  /**
+   * The rids of the entries whose key bytes are exactly `key`, stale ones
+   * included (D2), in rid order: scan() for a point lookup, without its
+   * generator, its batches and its copies of keys. The run of equal keys
+   * goes on in the right sibling while the high key still has the key.
+   */
+  lookup(root: IndexId, key: Uint8Array): RowId[] {
+    const out: RowId[] = [];
+    let pageNo = descend(this.ctx, root, { key, rid: -1 }, 'ge').path[0]!;
+    while (pageNo !== 0) {
+      pageNo = this.ctx.pool.with(pageNo, (p) => {
+        const n = btCount(p);
+        for (let i = lowerBound(p, key, -1); i < n; i++) {
+          const off = cellOffset(p, i);
+          if (!cellHasKey(p, off, key)) return 0;
+          out.push(cellRid(p, off));
+        }
+        const high = btHighOffset(p);
+        return high !== 0 && cellHasKey(p, high, key) ? btRight(p) : 0;
+      });
+    }
+    return out;
   }
 
   private *forward(root: IndexId, b: Range): Generator<[Uint8Array, RowId]> {

@@ -189,6 +189,8 @@ export interface StorageEngine {
    * transactions' uncommitted inserts: the caller fetches each row and rechecks visibility and key.
    */
   indexScan(txn: TxnHandle, index: IndexId, opts?: IndexScanOptions): Iterable<[Uint8Array, RowId]>;
+  /** The rids of the entries whose key is exactly `key`, in rid order, with the same caveats: a point lookup's indexScan. */
+  indexLookup(txn: TxnHandle, index: IndexId, key: Uint8Array): RowId[];
   /** Height, pages and entries, for EXPLAIN and benchmarks (walks every page: O(pages)). */
   indexStats(index: IndexId): IndexStats;
 

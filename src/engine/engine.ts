@@ -593,6 +593,10 @@ export class Engine implements StorageEngine {
     return this.indexes.scan(index, opts);
   }
 
+  indexLookup(_txn: TxnHandle, index: IndexId, key: Uint8Array): RowId[] {
+    return this.indexes.lookup(index, key);
+  }
+
   indexStats(index: IndexId): IndexStats {
     return this.indexes.stats(index);
   }

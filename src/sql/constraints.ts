@@ -306,9 +306,11 @@ export class TableWriter implements ChildWriter {
     for (const fk of this.spec.outgoing) this.fkQueue().childWritten(fk, rid);
   }
 
-  update(rid: RowId, oldRow: readonly Value[], row: Value[]): RowId {
+  /** `setCols`: the only columns that may differ between the two rows (an UPDATE's SET list); null: any. */
+  update(rid: RowId, oldRow: readonly Value[], row: Value[], setCols: readonly number[] | null = null): RowId {
     this.validate(row);
-    const changed = this.spec.indexes.filter((ix) => !ix.sameKey(oldRow, row));
+    // An index over none of the SET columns keeps its key: no need to encode it twice to compare.
+    const changed = this.spec.indexes.filter((ix) => (setCols === null || ix.def.columns.some((c) => setCols.includes(c))) && !ix.sameKey(oldRow, row));
     this.checkUnique(row, rid, (ix) => changed.includes(ix));
     const { engine, txn } = this.ctx;
     const t = this.spec.table;

@@ -244,7 +244,7 @@ function prepareOnConflict(s: InsertStmt, table: TableDef, spec: WriterSpec, bas
       if (where && where(joined, ctx) !== true) return null;
       const next = hit.row.slice(0, n);
       for (let j = 0; j < sets.cols.length; j++) next[sets.cols[j]!] = sets.fns[j]!(joined, ctx);
-      const rid = writer.update(hit.rid, hit.row, next);
+      const rid = writer.update(hit.rid, hit.row, next, sets.cols);
       touched.add(rid);
       return next;
     },
@@ -297,7 +297,7 @@ export function prepareUpdate(s: UpdateStmt, catalog: Catalog, params?: ParamTyp
         const next: Value[] = row.slice(0, n);
         // Every SET expression reads the old row, as SQL requires.
         for (let j = 0; j < m; j++) next[sets.cols[j]!] = sets.fns[j]!(row, ctx);
-        const newRid = writer.update(rid, row, next);
+        const newRid = writer.update(rid, row, next, sets.cols);
         if (out) {
           const after = row.slice();
           for (let i = 0; i < n; i++) after[i] = next[i]!;

@@ -122,6 +122,8 @@ function makeProbe(table: TableDef, p: IndexPath, recheck: readonly Fn[]): Probe
   const bounds = p.range;
   const reverse = p.backward;
   const slots = ix.columns;
+  /** An equality on every column: a point lookup, whichever direction was asked (one key's entries come in rid order either way). */
+  const whole = k === slots.length && bounds.length === 0;
   return function* (ctx, outer) {
     const out: number[] = [];
     for (let i = 0; i < k; i++) {
@@ -145,6 +147,27 @@ function makeProbe(table: TableDef, p: IndexPath, recheck: readonly Fn[]): Probe
         if (hi && (!high || compareBytes(hi, high) < 0)) high = hi;
       }
     }
+    // The row an entry leads to, if it is visible, still has the entry's key (else the entry is stale) and passes the rest.
+    const visit = (key: Uint8Array, rid: number): Row | null => {
+      tick();
+      const bytes = ctx.engine.fetch(ctx.txn, table.heap, rid);
+      if (!bytes) return null;
+      const row: Row = new Array(n + 1);
+      table.codec.decode(bytes, row);
+      row[n] = rid;
+      if (!codec.matchesRow(row, slots, key)) return null;
+      for (const f of recheck) if (f(row, ctx) !== true) return null;
+      return row;
+    };
+    if (whole) {
+      // Every column equal: column encodings are prefix-free, so the entries with this exact key are the ones.
+      const key = Buffer.from(out);
+      for (const rid of ctx.engine.indexLookup(ctx.txn, id, key)) {
+        const row = visit(key, rid);
+        if (row) yield row;
+      }
+      return;
+    }
     // NULLs (0x02) sort after every value (0x01 …) of an ascending column: a range stops before them.
     if (bounds.length > 0 && !high) high = Buffer.from([...out, 0x02]);
     const opts: IndexScanOptions = { reverse, highInclusive: false };
@@ -152,16 +175,8 @@ function makeProbe(table: TableDef, p: IndexPath, recheck: readonly Fn[]): Probe
     if (low) opts.low = low;
     if (high) opts.high = high;
     for (const [key, rid] of ctx.engine.indexScan(ctx.txn, id, opts)) {
-      tick();
-      const bytes = ctx.engine.fetch(ctx.txn, table.heap, rid);
-      if (!bytes) continue;
-      const row: Row = new Array(n + 1);
-      table.codec.decode(bytes, row);
-      row[n] = rid;
-      if (!codec.matchesRow(row, slots, key)) continue; // a stale entry: the row now has another key
-      let ok = true;
-      for (const f of recheck) if (f(row, ctx) !== true) { ok = false; break; }
-      if (ok) yield row;
+      const row = visit(key, rid);
+      if (row) yield row;
     }
   };
 }

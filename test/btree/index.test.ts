@@ -102,6 +102,7 @@ describe('B+tree index', () => {
       const probe = i % 2 ? key : Buffer.concat([key, Buffer.from([0])]);
       const o = { low: probe, high: probe };
       sameList(show(e.indexScan(rd, ix, o)), showModel(expected(sorted, o)));
+      expect(e.indexLookup(rd, ix, probe)).toEqual(expected(sorted, o).map(([, rid]) => rid));
     }
     await e.close();
   }, 120_000);
@@ -131,6 +132,11 @@ describe('B+tree index', () => {
     const rd = e.begin();
     const got = [...e.indexScan(rd, ix, { low: key, high: key })].map(([, rid]) => rid);
     expect(got).toEqual([...rids].sort((a, b) => a - b));
+    // A point lookup follows the run of equal keys across leaves, and stops at its end.
+    expect(e.indexLookup(rd, ix, key)).toEqual(got);
+    expect(e.indexLookup(rd, ix, Buffer.from('same key, many rowr'))).toEqual([5]);
+    expect(e.indexLookup(rd, ix, Buffer.from('same key, many row'))).toEqual([]);
+    expect(e.indexLookup(rd, ix, Buffer.from('same key, many rowss'))).toEqual([]);
     expect([...e.indexScan(rd, ix, { low: key, high: key, reverse: true })].map(([, rid]) => rid)).toEqual(got.reverse());
     expect([...e.indexScan(rd, ix, { low: key, lowInclusive: false })].length).toBe(1);
     expect([...e.indexScan(rd, ix, { high: key, highInclusive: false })].length).toBe(1);

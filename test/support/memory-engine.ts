@@ -323,6 +323,10 @@ export class MemoryEngine implements StorageEngine {
     for (const e of list) if (inRange(e.key)) yield [e.key, e.rid];
   }
 
+  indexLookup(_txn: TxnHandle, index: IndexId, key: Uint8Array): RowId[] {
+    return this.index(index).filter((e) => Buffer.compare(e.key, key) === 0).map((e) => e.rid);
+  }
+
   indexStats(index: IndexId): IndexStats {
     const n = this.index(index).length;
     return { height: 1, pages: 1, leafPages: 1, entries: n };
