@@ -63,13 +63,13 @@ export class ByteWriter {
     return this.buf.subarray(0, this.pos);
   }
 
-  /** What was written, copied out; the writer starts over at `start` (a scratch writer reused for every record). */
-  take(start = 0): Buffer {
-    const out = Buffer.allocUnsafe(this.pos);
-    this.buf.copy(out, 0, 0, this.pos);
+  /** What was written, as a view valid until the next write; the writer starts over at `start`. */
+  view(start = 0): Buffer {
+    const out = this.buf.subarray(0, this.pos);
     this.pos = start;
     return out;
   }
+
 }
 
 export class ByteReader {

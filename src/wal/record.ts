@@ -454,11 +454,20 @@ export function kindName(kind: Kind): string {
 const scratch = new ByteWriter(16 * 1024, RECORD_HEADER_SIZE);
 
 export function encodeRecord(body: Body, lsn: Lsn, prevLsn: Lsn, xid: number, durableLsn: Lsn = lsn): Buffer {
+  return Buffer.from(encodeRecordView(body, lsn, prevLsn, xid, durableLsn));
+}
+
+/**
+ * encodeRecord without its copy: a view of the shared scratch space, valid
+ * only until the next record is encoded (the WAL writer copies it into its
+ * buffer at once).
+ */
+export function encodeRecordView(body: Body, lsn: Lsn, prevLsn: Lsn, xid: number, durableLsn: Lsn = lsn): Buffer {
   let buf: Buffer;
   try {
     (handlers[body.kind] as Handler<Kind>).encode(body as never, scratch);
   } finally {
-    buf = scratch.take(RECORD_HEADER_SIZE);
+    buf = scratch.view(RECORD_HEADER_SIZE);
   }
   buf.writeUInt32LE(buf.length, 0);
   buf.writeUInt32LE(lsn % 0x1_0000_0000, 8);

@@ -21,7 +21,7 @@
  */
 import type { FileHandle, FileSystem } from '../io/file.ts';
 import { DbError } from '../errors/index.ts';
-import { Kind, RECORD_HEADER_SIZE, encodeRecord, type Body } from './record.ts';
+import { Kind, RECORD_HEADER_SIZE, encodeRecordView, type Body } from './record.ts';
 import type { Lsn } from './lsn.ts';
 import { createSegment, createSegmentAhead, listSegments, segmentPath, segmentStart } from './segments.ts';
 
@@ -46,7 +46,14 @@ export class WalWriter {
   flushedLsn: Lsn;
   readonly stats: WalWriterStats = { flushes: 0, bytesWritten: 0, records: 0 };
 
-  private pending: { lsn: Lsn; buf: Buffer }[] = [];
+  /**
+   * The log not yet written to its segments: the bytes of LSNs [writtenLsn,
+   * insertLsn), records copied in as they are appended (one copy each), and
+   * zeros after a SWITCH up to the next segment (where createSegment left
+   * zeros already). Written out in one write per segment.
+   */
+  private out = Buffer.allocUnsafe(64 * 1024);
+  private outLen = 0;
   private files = new Map<Lsn, FileHandle>();
   private dirty = new Set<FileHandle>();
   /** Files an asynchronous flush is syncing right now: a synchronous flush must sync them too (W6). */
@@ -134,25 +141,51 @@ export class WalWriter {
   append(body: Body, xid: number, prevLsn: Lsn): Lsn {
     if (this.broken) throw this.broken;
     let lsn = this.insertLsn;
-    let buf = encodeRecord(body, lsn, prevLsn, xid, this.flushedLsn);
+    let buf = encodeRecordView(body, lsn, prevLsn, xid, this.flushedLsn);
     const segEnd = segmentStart(lsn, this.segSize) + this.segSize;
     if (lsn + buf.length > segEnd) {
       lsn = segEnd;
-      buf = encodeRecord(body, lsn, prevLsn, xid, this.flushedLsn);
+      buf = encodeRecordView(body, lsn, prevLsn, xid, this.flushedLsn);
     }
     // W7, before anything is appended. Rollback records (and the page images in
     // front of them) only need their own segment: the space kept ahead is theirs.
     const rollbackWork = body.kind === Kind.Clr || body.kind === Kind.Abort || body.kind === Kind.End || body.kind === Kind.FullPageImage;
     const need = segmentStart(lsn, this.segSize) + (rollbackWork ? 1 : 2) * this.segSize;
     if (need > this.reservedEnd) this.reserve(need);
-    if (lsn !== this.insertLsn && segEnd - this.insertLsn >= RECORD_HEADER_SIZE) {
-      this.pending.push({ lsn: this.insertLsn, buf: encodeRecord({ kind: Kind.Switch }, this.insertLsn, 0, 0, this.flushedLsn) });
+    if (lsn !== this.insertLsn) {
+      // The record goes to the next segment: SWITCH ends this one if there is room for it, zeros fill the rest.
+      let at = this.insertLsn;
+      if (segEnd - at >= RECORD_HEADER_SIZE) {
+        const record = Buffer.from(buf); // the SWITCH is encoded in the same scratch space
+        const sw = encodeRecordView({ kind: Kind.Switch }, at, 0, 0, this.flushedLsn);
+        this.put(sw);
+        at += sw.length;
+        buf = record;
+      }
+      this.room(lsn - at);
+      this.out.fill(0, this.outLen, this.outLen + lsn - at);
+      this.outLen += lsn - at;
     }
-    this.pending.push({ lsn, buf });
+    this.put(buf);
     this.insertLsn = lsn + buf.length;
     this.stats.records++;
     if (this.insertLsn - segmentStart(this.insertLsn, this.segSize) > this.segSize / 2) this.createAhead();
     return lsn;
+  }
+
+  /** Makes room for n more bytes in the unwritten log. */
+  private room(n: number): void {
+    if (this.outLen + n <= this.out.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.outLen + n));
+    this.out.copy(next, 0, 0, this.outLen);
+    this.out = next;
+  }
+
+  /** Copies bytes to the end of the unwritten log (insertLsn is the caller's to move). */
+  private put(bytes: Buffer): void {
+    this.room(bytes.length);
+    bytes.copy(this.out, this.outLen);
+    this.outLen += bytes.length;
   }
 
   /** A segment being created in the background (createAhead), by start LSN. */
@@ -177,34 +210,32 @@ export class WalWriter {
     );
   }
 
-  /** Writes buffered records to their segments (to the OS, not yet durable). */
+  /** Writes buffered records to their segments (to the OS, not yet durable): one write per segment they reach. */
   private writeOut(): void {
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
-    let i = 0;
-    while (i < batch.length) {
-      // Coalesce records that are contiguous in one segment into one write.
-      const start = segmentStart(batch[i]!.lsn, this.segSize);
-      let j = i + 1;
-      while (j < batch.length && segmentStart(batch[j]!.lsn, this.segSize) === start &&
-        batch[j]!.lsn === batch[j - 1]!.lsn + batch[j - 1]!.buf.length) j++;
-      const bufs = batch.slice(i, j).map((p) => p.buf);
-      const data = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
-      let h: FileHandle;
-      try {
-        h = this.segment(start);
-        h.write(data, batch[i]!.lsn - start);
-      } catch (e) {
-        // Keep what is not yet written: a later flush must never skip over a gap (W2).
-        this.pending = batch.slice(i).concat(this.pending);
-        throw this.fail(e, 'write');
+    let done = 0;
+    let lsn = this.writtenLsn;
+    try {
+      while (done < this.outLen) {
+        const start = segmentStart(lsn, this.segSize);
+        const n = Math.min(this.outLen - done, start + this.segSize - lsn);
+        const h = this.segment(start);
+        h.write(this.out.subarray(done, done + n), lsn - start);
+        this.dirty.add(h);
+        this.stats.bytesWritten += n;
+        done += n;
+        lsn += n;
       }
-      this.dirty.add(h);
-      this.stats.bytesWritten += data.length;
-      i = j;
+    } catch (e) {
+      // Keep what is not yet written: a later flush must never skip over a gap (W2).
+      this.out.copyWithin(0, done, this.outLen);
+      this.outLen -= done;
+      this.writtenLsn = lsn;
+      throw this.fail(e, 'write');
     }
+    this.outLen = 0;
     this.writtenLsn = this.insertLsn;
+    // A buffer grown by a burst (page images, a bulk load) is not kept for ever.
+    if (this.out.length > 1 << 20) this.out = Buffer.allocUnsafe(64 * 1024);
   }
 
   private fail(e: unknown, what: string): DbError {
