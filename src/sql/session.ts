@@ -39,7 +39,8 @@ import { DbError, asDbError } from '../errors/index.ts';
 import { LockWait, type StorageEngine, type TxnHandle } from '../engine/api.ts';
 import type { Description, QueryResult, TableInfo, TxnStatus, Value } from './api.ts';
 import type { ParsedStatement, Statement, TemplateBinding } from './ast.ts';
-import { CatalogCache, loadCatalog, tableInfo, type Catalog, type SequenceDef } from './catalog.ts';
+import { CatalogCache, tableInfo, type Catalog } from './catalog.ts';
+import { AttemptCtx, LastValues, type AttemptHost } from './attempt-ctx.ts';
 import type { Notify } from './ddl.ts';
 import { describeStatement } from './describe.ts';
 import { resolveType } from './types.ts';
@@ -49,11 +50,10 @@ import { AdvisoryLocks, AdvisoryWait } from './advisory.ts';
 import { boundedWait } from '../util/wait.ts';
 import { StatementInterrupt } from './interrupt.ts';
 import { parseSql } from './parse.ts';
-import type { RunCtx } from './plan.ts';
 import type { SequenceCache } from './sequences.ts';
 import { SessionSettings } from './settings.ts';
 import { errorWithCode } from './sqlerror.ts';
-import { TxnMode, parseBool, readOnlyError } from './txn-mode.ts';
+import { TxnMode, parseBool } from './txn-mode.ts';
 
 /** What a Session needs of its Database (kept narrow so tests can see the contract). */
 export interface SessionHost {
@@ -92,17 +92,17 @@ export class Session {
   private readonly mode = new TxnMode();
   /** The block is the implicit transaction of a multi-statement query string (S6). */
   private implicitBlock = false;
-  /** currval(): the last value nextval() gave this session, per sequence. */
-  private readonly lastValues = new Map<string, number | bigint>();
   /** PREPARE'd statements by name (prepared.ts). */
   private readonly prepared = new PreparedStatements();
-  /** lastval(): the latest of them. */
-  private lastValue: number | bigint | undefined;
   /** The statement running now, for cancel() (S8). */
   private running: StatementInterrupt | null = null;
 
+  /** What each statement's AttemptCtx reaches of this session. */
+  private readonly attemptHost: AttemptHost;
+
   constructor(private readonly host: SessionHost) {
     this.settings = new SessionSettings(host.engine);
+    this.attemptHost = { sequences: host.sequences, advisory: host.advisory, settings: this.settings, values: new LastValues(), owner: this };
     this.settings.define('transaction_read_only', {
       description: "Sets the current transaction's read-only status.",
       get: () => (this.txn ? this.mode.readOnly : this.defaultReadOnly()) ? 'on' : 'off',
@@ -418,53 +418,12 @@ export class Session {
       const mark = engine.mark(txn);
       const settingsMark = this.settings.mark();
       const advisoryMark = this.host.advisory.mark(this);
-      const catalog = this.catalog(txn);
-      // A sequence this very statement created (ALTER TABLE … ADD COLUMN serial fills the rows) is not in the catalog it
-      // started with: the catalog is read again, once per sequence missing from the last read, not once per row.
-      let reread: Catalog | null = null;
-      const seq = (name: string): SequenceDef => {
-        let d = catalog.sequence(name) ?? reread?.sequence(name);
-        if (!d && txn.touchedCatalog) d = (reread = loadCatalog(engine, txn)).sequence(name);
-        if (!d) throw new DbError('undefined_table', `relation "${name}" does not exist`);
-        return d;
-      };
-      const ctx: RunCtx = {
-        engine, txn, params, sleepMs: 0, now: this.txnStart, outer: [], cache: new Map(), readOnly, template,
-        nextval: (name) => {
-          const d = seq(name);
-          if (readOnly) throw readOnlyError('nextval()');
-          const v = this.host.sequences.nextval(d, txn);
-          this.lastValues.set(name, v);
-          this.lastValue = v;
-          return v;
-        },
-        lastval: () => this.lastValue,
-        reincrement: (name, increment) => { this.host.sequences.reincrement(seq(name), increment, txn); },
-        currval: (name) => {
-          seq(name);
-          const v = this.lastValues.get(name);
-          if (v === undefined) throw new DbError('object_not_in_prerequisite_state', `currval of sequence "${name}" is not yet defined in this session`);
-          return v;
-        },
-        setval: (name, v, called) => {
-          const d = seq(name);
-          if (readOnly) throw readOnlyError('setval()');
-          return this.host.sequences.setval(d, v, called, txn);
-        },
-        setting: (name) => this.settings.get(name),
-        setSetting: (name, value, local) => { this.settings.set(name, value, local); },
-        advisory: {
-          lock: (key, xact) => this.host.advisory.lock(this, key, xact),
-          tryLock: (key, xact) => this.host.advisory.tryLock(this, key, xact),
-          unlock: (key) => this.host.advisory.unlock(this, key),
-          unlockAll: () => this.host.advisory.release(this, 'session'),
-        },
-      };
+      const ctx = new AttemptCtx(engine, txn, params, this.txnStart, readOnly, template, this.catalog(txn), this.attemptHost);
       // Notices wait for the attempt's end: an attempt run again (S3) must not have sent its own already.
       const notices: Parameters<Notify>[] = [];
       const deliver = (): void => { for (const n of notices) this.notify(...n); };
       try {
-        const result = interrupt.runSync(() => executeStatement(s, catalog, ctx, (...n) => { notices.push(n); }));
+        const result = interrupt.runSync(() => executeStatement(s, ctx.catalog, ctx, (...n) => { notices.push(n); }));
         deliver();
         if (isDdl(s)) this.localCatalog.clear();
         if (ctx.sleepMs > 0) await interrupt.sleep(ctx.sleepMs);
