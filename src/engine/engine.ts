@@ -151,7 +151,8 @@ export class Engine implements StorageEngine {
     const started = performance.now();
     // The hook writes what undo logged to the OS first, so the next restart meets those CLRs.
     const hook = crashHook && { ...crashHook, crash: () => (this.wal?.writeNow(), crashHook.crash()) };
-    this.control = control;
+    // An older format (control.ts) is this one's subset: the first control file written from here on says so.
+    this.control = { ...control, version: CONTROL_VERSION };
     const segSize = control.walSegmentSize;
     const reader = new WalReader(this.fsys, this.walDir, segSize);
     const ck = reader.readAt(control.checkpointLsn);
@@ -161,7 +162,7 @@ export class Engine implements StorageEngine {
     }
     const crashed = control.state !== 'shut down';
     if (crashed) {
-      this.control = { ...control, state: 'in crash recovery' };
+      this.control = { ...this.control, state: 'in crash recovery' };
       writeControl(this.fsys, this.controlFile, this.control);
       this.log(`database system was not properly shut down; automatic recovery in progress`);
     }

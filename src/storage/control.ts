@@ -19,9 +19,17 @@ import { crc32c } from './crc.ts';
 /**
  * The version of everything on disk (control file, pages, tuples, WAL):
  * bumped with any change an older server could misread. 2: 36-byte WAL
- * record headers, int8 stored as an exact 8-byte integer.
+ * record headers, int8 stored as an exact 8-byte integer. 3: the records
+ * HEAP_MULTI_INSERT and BTREE_MULTI_INSERT, the CLR that frees several
+ * slots, the tuple flag "new".
+ *
+ * A server reads the versions in UPGRADABLE too: what they wrote means the
+ * same to it. Restart stamps the control file with CONTROL_VERSION before
+ * anything of the new format is written, so an older server then refuses
+ * the directory instead of misreading it.
  */
-export const CONTROL_VERSION = 2;
+export const CONTROL_VERSION = 3;
+const UPGRADABLE = [2];
 const MAGIC = Buffer.from('ARIESCTL');
 
 export type DbState = 'shut down' | 'in production' | 'in crash recovery';
@@ -68,7 +76,7 @@ export function readControl(fsys: FileSystem, file: string): ControlData | null 
     throw new DbError('data_corrupted', `control file "${file}" fails its checksum`);
   }
   const data = JSON.parse(body.toString('utf8')) as ControlData;
-  if (data.version !== CONTROL_VERSION) {
+  if (data.version !== CONTROL_VERSION && !UPGRADABLE.includes(data.version)) {
     throw new DbError('object_not_in_prerequisite_state', 'database files are incompatible with server', {
       detail: `The data directory was initialized with format version ${data.version}, but the server needs version ${CONTROL_VERSION}.`,
     });

@@ -11,6 +11,7 @@ import { CONTROL_VERSION, readControl, writeControl, type ControlData } from '..
 import { PAGE_SIZE } from '../../src/storage/page.ts';
 import { nodeFileSystem } from '../../src/io/file.ts';
 import { DbError } from '../../src/errors/index.ts';
+import { Database } from '../../src/sql/database.ts';
 
 const dirs: string[] = [];
 function tmpdir(): string {
@@ -63,14 +64,29 @@ describe('control file', () => {
   });
 
   it('refuses a data directory of another format version (55000), naming both versions', () => {
-    const file = path.join(tmpdir(), 'control');
-    writeControl(nodeFileSystem, file, { ...sample, version: CONTROL_VERSION - 1 });
-    let err: unknown;
-    try { readControl(nodeFileSystem, file); } catch (e) { err = e; }
-    expect(err).toBeInstanceOf(DbError);
-    expect((err as DbError).code).toBe('55000');
-    expect((err as DbError).message).toBe('database files are incompatible with server');
-    expect((err as DbError).detail).toContain(`format version ${CONTROL_VERSION - 1}`);
+    for (const version of [1, CONTROL_VERSION + 1]) {
+      const file = path.join(tmpdir(), 'control');
+      writeControl(nodeFileSystem, file, { ...sample, version });
+      let err: unknown;
+      try { readControl(nodeFileSystem, file); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(DbError);
+      expect((err as DbError).code).toBe('55000');
+      expect((err as DbError).message).toBe('database files are incompatible with server');
+      expect((err as DbError).detail).toContain(`format version ${version}`);
+    }
+  });
+
+  it('opens a directory of format version 2 and stamps it with the current one (an older server then refuses it)', async () => {
+    const dir = tmpdir();
+    let db = await Database.open(dir);
+    await db.session().query('CREATE TABLE t (a int PRIMARY KEY); INSERT INTO t VALUES (1), (2)');
+    await db.close();
+    const file = path.join(dir, 'control');
+    writeControl(nodeFileSystem, file, { ...readControl(nodeFileSystem, file)!, version: 2 });
+    db = await Database.open(dir);
+    expect(readControl(nodeFileSystem, file)!.version).toBe(CONTROL_VERSION);
+    expect((await db.session().query('SELECT count(*) FROM t')).rows).toEqual([[2]]);
+    await db.close();
   });
 
   it('reads as null when absent', () => {
