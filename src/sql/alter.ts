@@ -170,6 +170,8 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
       let next: TableSpec = { ...spec, indexes: [...spec.indexes, ix] };
       if (c.kind === 'primary') {
         for (const i of ix.columns) {
+          // A NOT NULL column holds no NULL already (every write and SET NOT NULL checked it): no scan for it.
+          if (spec.columns[i]!.notNull) continue;
           if (someRow(cur, ctx, (row) => row[i] === null, i + 1)) {
             throw new DbError('not_null_violation', `column "${names[i]}" of relation "${spec.name}" contains null values`, { table: spec.name, column: names[i] });
           }
@@ -195,7 +197,7 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
     }
     case 'set_not_null': {
       const i = requireColumn(spec, a.column);
-      if (someRow(cur, ctx, (row) => row[i] === null, i + 1)) {
+      if (!spec.columns[i]!.notNull && someRow(cur, ctx, (row) => row[i] === null, i + 1)) {
         throw new DbError('not_null_violation', `column "${a.column}" of relation "${spec.name}" contains null values`, { table: spec.name, column: a.column });
       }
       return { ...spec, columns: spec.columns.map((c, j) => (j === i ? { ...c, notNull: true } : c)) };
