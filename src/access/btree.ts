@@ -406,9 +406,12 @@ export class BtreeAccess {
   /**
    * insert() of each entry, with one BTREE_MULTI_INSERT for each run of
    * them that goes on one leaf (taken in (key, rid) order). Returns what
-   * insert() would for each, in the order given; as the entries are all
-   * in by then, the peers of one include the others of the batch with its
-   * key. Every key's size is checked before anything is written.
+   * insert() would for each, in the order given, with one difference: an
+   * entry whose key comes twice or more in the batch gets null. Its peers
+   * were read when its own leaf run went in, and another entry of the key
+   * may have gone to a later run (the leaf filled up between them); a
+   * search (null) finds all of them. Every key's size is checked before
+   * anything is written.
    */
   insertMany(txn: Txn, index: IndexId, entries: readonly (readonly [Uint8Array, RowId])[]): (RowId[] | null)[] {
     for (const [k] of entries) this.checkKey(k);
@@ -456,6 +459,10 @@ export class BtreeAccess {
       });
       if (taken > 0) pos += taken;
       else this.split(index, leaf, { key: keys[head]!, rid: entries[head]![1] });
+    }
+    for (let j = 1; j < order.length; j++) {
+      const a = order[j - 1]!, b = order[j]!;
+      if (compareBytes(keys[a]!, keys[b]!) === 0) out[a] = out[b] = null;
     }
     return out;
   }

@@ -175,8 +175,8 @@ export interface StorageEngine {
   indexInsert(txn: TxnHandle, index: IndexId, key: Uint8Array, rid: RowId): RowId[] | null;
   /**
    * indexInsert() of each entry, logged as one record per leaf they go to (the bulk path of INSERT and COPY).
-   * Returns indexInsert()'s answer for each, in order; all entries are in by then, so one's peers may include others
-   * of the batch. Every key is checked (54000) before anything is written.
+   * Returns indexInsert()'s answer for each, in order, but null for an entry whose key comes twice or more in the
+   * batch (a search then finds them all). Every key is checked (54000) before anything is written.
    */
   indexInsertMany(txn: TxnHandle, index: IndexId, entries: readonly (readonly [Uint8Array, RowId])[]): (RowId[] | null)[];
   /**

@@ -95,6 +95,15 @@ function compileSets(sets: readonly SetClause[], table: TableDef, binder: Binder
 /** Rows an INSERT hands to the heap at once: enough for records of a page each, few enough to hold. */
 const INSERT_BATCH = 256;
 
+/** A VALUES item whose value is settled before the statement runs: a constant, a parameter, a cast or sign of one, DEFAULT. */
+function settled(item: InsertItem): boolean {
+  switch (item.kind) {
+    case 'default': case 'const': case 'param': return true;
+    case 'cast': case 'unary': return settled(item.arg);
+    default: return false;
+  }
+}
+
 export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTypes): Prepared {
   const table = catalog.require(s.table.name, s.table.pos);
   const base = rootBinder(catalog, 'VALUES', params);
@@ -115,6 +124,18 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
 
   // Each source yields complete rows of the table's width.
   let source: (ctx: RunCtx) => Iterable<Value[]>;
+  /**
+   * Whether rows may be taken from the source ahead of their turn, a batch
+   * at a time (TableWriter.insertMany). Yes for INSERT … SELECT, which reads
+   * all of its rows first anyway, and for VALUES of constants, parameters
+   * and DEFAULT: PostgreSQL folds the constants and converts the parameters
+   * before it inserts anything, so their errors come first there too. Any
+   * other expression (a function call, a subquery, arithmetic) runs row by
+   * row: its error or side effect (nextval) must not come before an earlier
+   * row's constraint error. A DEFAULT's nextval() does run ahead, as in
+   * PostgreSQL's COPY; only a statement that fails can tell.
+   */
+  let ahead = true;
   if (s.select) {
     const sel = planQuery(s.select, base);
     if (sel.fields.length > targets.length) throw new DbError('syntax_error', 'INSERT has more expressions than target columns');
@@ -137,6 +158,7 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
       return rows.map((r) => fill.map((f) => f(r, ctx)));
     };
   } else {
+    ahead = s.rows.every((items) => items.every(settled));
     const rowFns = (s.rows.length ? s.rows : [[]]).map((items) => {
       if (items.length > targets.length) throw new DbError('syntax_error', 'INSERT has more expressions than target columns', at(items[targets.length]!.pos));
       if (items.length < targets.length && s.columns) throw new DbError('syntax_error', 'INSERT has more target columns than expressions', at(s.columns?.[items.length]?.pos ?? -1));
@@ -195,9 +217,10 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
           for (const row of batch) emit(row);
           batch.length = 0;
         };
+        const size = ahead ? INSERT_BATCH : 1;
         for (const row of source(ctx)) {
           batch.push(row);
-          if (batch.length === INSERT_BATCH) flush();
+          if (batch.length === size) flush();
         }
         if (batch.length > 0) flush();
       }
