@@ -177,14 +177,14 @@ export class WalWriter {
   private room(n: number): void {
     if (this.outLen + n <= this.out.length) return;
     const next = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.outLen + n));
-    this.out.copy(next, 0, 0, this.outLen);
+    next.set(this.out.subarray(0, this.outLen));
     this.out = next;
   }
 
   /** Copies bytes to the end of the unwritten log (insertLsn is the caller's to move). */
   private put(bytes: Buffer): void {
     this.room(bytes.length);
-    bytes.copy(this.out, this.outLen);
+    this.out.set(bytes, this.outLen); // set(), not copy(): no argument checks on a path taken for every record
     this.outLen += bytes.length;
   }
 
@@ -234,8 +234,8 @@ export class WalWriter {
     }
     this.outLen = 0;
     this.writtenLsn = this.insertLsn;
-    // A buffer grown by a burst (page images, a bulk load) is not kept for ever.
-    if (this.out.length > 1 << 20) this.out = Buffer.allocUnsafe(64 * 1024);
+    // A buffer grown by a burst (page images, a bulk load) is not kept for ever; one the steady load needs is.
+    if (this.out.length > 4 << 20) this.out = Buffer.allocUnsafe(64 * 1024);
   }
 
   private fail(e: unknown, what: string): DbError {
