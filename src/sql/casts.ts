@@ -31,8 +31,25 @@ export type CastFn = (v: Value) => Value;
 
 const INT_TEXT = /^\s*[+-]?\d+\s*$/;
 
+/** Whether s is 1 to 15 decimal digits after an optional minus: Number(s) is exact and safe (COPY's common case). */
+function plainDigits(s: string): boolean {
+  const n = s.length;
+  let i = n > 0 && s.charCodeAt(0) === 45 ? 1 : 0;
+  if (i === n || n - i > 15) return false;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /** PostgreSQL's int2in/int4in/int8in: surrounding blanks allowed; 22P02 or 22003 otherwise. */
 export function parseInt_(s: string, oid: number): number | bigint {
+  if (plainDigits(s)) {
+    const v = Number(s);
+    const [min, max] = intRange(oid);
+    if (oid === Oid.INT8 || (v >= min && v <= max)) return v === 0 ? 0 : v;
+  }
   const name = intRange(oid)[2];
   if (!INT_TEXT.test(s)) throw new DbError('invalid_text_representation', `invalid input syntax for type ${name}: "${s}"`);
   const t = s.trim();
@@ -238,10 +255,17 @@ export function roundHalfEven(x: number): number {
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
+/** The cast of a client's text to each parameter type, made once per type object (COPY converts millions of values). */
+const textParamCasts = new WeakMap<SqlType, CastFn>();
+
 /** Converts a parameter value supplied by the client (JS value) to a value of type `to`. */
 export function coerceParam(v: Value, to: SqlType): Value {
   if (v === null) return null;
-  if (typeof v === 'string') return castFn(UNKNOWN, to, 'explicit')!(v);
+  if (typeof v === 'string') {
+    let f = textParamCasts.get(to);
+    if (!f) textParamCasts.set(to, (f = castFn(UNKNOWN, to, 'explicit')!));
+    return f(v);
+  }
   if (typeof v === 'bigint') v = v >= -(2n ** 53n) && v <= 2n ** 53n ? Number(v) : v.toString();
   if (typeof v === 'number') {
     if (isInt(to.oid)) {

@@ -92,6 +92,9 @@ function compileSets(sets: readonly SetClause[], table: TableDef, binder: Binder
   return { cols, fns };
 }
 
+/** The row VALUES items are evaluated against: they read no column (one shared empty row, not one per value). */
+const NO_ROW: Row = [];
+
 /** Rows an INSERT hands to the heap at once: enough for records of a page each, few enough to hold. */
 const INSERT_BATCH = 256;
 
@@ -173,7 +176,7 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
     source = function* (ctx) {
       for (const fns of rowFns) {
         const row: Value[] = new Array(n);
-        for (let i = 0; i < n; i++) row[i] = fns[i]!([], ctx);
+        for (let i = 0; i < n; i++) row[i] = fns[i]!(NO_ROW, ctx);
         yield row;
       }
     };

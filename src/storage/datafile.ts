@@ -8,6 +8,8 @@ import { PAGE_SIZE, stampChecksum, verifyChecksum, type PageBuf } from './page.t
 
 /** The file grows by at least this many pages at a time (A1). */
 const GROW_PAGES = 16;
+/** Zeros for the usual growth, allocated once (never written to). */
+const ZEROS = Buffer.alloc(GROW_PAGES * PAGE_SIZE);
 
 export class DataFile {
   /** Pages below this are known to exist in the file. */
@@ -28,7 +30,8 @@ export class DataFile {
       return;
     }
     const upTo = Math.max(pageNo + 1, end + GROW_PAGES);
-    this.file.write(Buffer.alloc((upTo - end) * PAGE_SIZE), end * PAGE_SIZE);
+    const bytes = (upTo - end) * PAGE_SIZE;
+    this.file.write(bytes <= ZEROS.length ? ZEROS.subarray(0, bytes) : Buffer.alloc(bytes), end * PAGE_SIZE);
     this.reservedPages = upTo;
   }
 

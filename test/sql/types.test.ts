@@ -28,6 +28,16 @@ describe('types', () => {
     const f = err(() => parseInt_('99999999999', Oid.INT4));
     expect([f.code, f.message]).toEqual(['22003', 'value "99999999999" is out of range for type integer']);
     expect(err(() => parseInt_('1.5', Oid.INT8)).message).toBe('invalid input syntax for type bigint: "1.5"');
+    // Plain digits take a short cut; its edges must give what the full parse gives.
+    expect(Object.is(parseInt_('-0', Oid.INT4), 0)).toBe(true);
+    expect(parseInt_('007', Oid.INT2)).toBe(7);
+    expect(parseInt_('-2147483648', Oid.INT4)).toBe(-2147483648);
+    expect(err(() => parseInt_('2147483648', Oid.INT4)).code).toBe('22003');
+    expect(err(() => parseInt_('32768', Oid.INT2)).message).toBe('value "32768" is out of range for type smallint');
+    expect(parseInt_('999999999999999', Oid.INT8)).toBe(999999999999999);
+    expect(parseInt_('-9999999999999999', Oid.INT8)).toBe(-9999999999999999n); // 16 digits: past 2^53, exact as a bigint
+    for (const bad of ['', '-', '+', '1-', '٣']) expect(err(() => parseInt_(bad, Oid.INT4)).code).toBe('22P02');
+    expect(parseInt_('+5', Oid.INT4)).toBe(5);
   });
 
   it('parses booleans', () => {
