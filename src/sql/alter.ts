@@ -102,11 +102,17 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
       }
       let next: TableSpec = { ...spec, columns: [...spec.columns, col] };
       const nd = asDef(next, t.catalogRid);
+      const nullsIn = (): DbError =>
+        new DbError('not_null_violation', `column "${col.name}" of relation "${spec.name}" contains null values`, { table: spec.name, column: col.name });
       if (col.default) {
         const f = defaultFn(rootBinder(catalog), nd, nd.columns.length - 1);
-        rewrite(cur, nd, ctx, (row) => [...row, f([], ctx)]);
+        rewrite(cur, nd, ctx, (row) => {
+          const v = f([], ctx);
+          if (v === null && col.notNull) throw nullsIn(); // NOT NULL DEFAULT NULL over existing rows (the column is trusted later)
+          return [...row, v];
+        });
       } else if (col.notNull && someRow(cur, ctx, () => true, 0)) {
-        throw new DbError('not_null_violation', `column "${col.name}" of relation "${spec.name}" contains null values`, { table: spec.name, column: col.name });
+        throw nullsIn();
       }
       for (const c of a.column.checks) if (c.kind === 'check') next = applyAction({ kind: 'add_constraint', constraint: c }, next, t, catalog, taken, ctx, notify);
       if (a.column.primaryKey || a.column.unique) {

@@ -98,11 +98,33 @@ const NO_ROW: Row = [];
 /** Rows an INSERT hands to the heap at once: enough for records of a page each, few enough to hold. */
 const INSERT_BATCH = 256;
 
-/** A VALUES item whose value is settled before the statement runs: a constant, a parameter, a cast or sign of one, DEFAULT. */
-function settled(item: InsertItem): boolean {
-  switch (item.kind) {
+/** Functions PostgreSQL marks immutable and so folds over constants while planning (a short list, not its catalog). */
+const IMMUTABLE = new Set([
+  'abs', 'round', 'trunc', 'ceil', 'ceiling', 'floor', 'sign', 'mod', 'power', 'sqrt', 'exp', 'ln',
+  'lower', 'upper', 'initcap', 'length', 'char_length', 'octet_length', 'substr', 'substring', 'replace',
+  'btrim', 'ltrim', 'rtrim', 'lpad', 'rpad', 'repeat', 'left', 'right', 'reverse', 'strpos', 'md5',
+]);
+
+/**
+ * Whether PostgreSQL settles an expression before the statement inserts
+ * anything: constants and immutable operators and functions over them are
+ * folded while planning, parameters converted at Bind. Their errors come
+ * first there; anything else (nextval(), random(), a subquery) runs row by
+ * row, in its row's turn. DEFAULT counts here; the default itself is
+ * judged apart.
+ */
+function settled(e: InsertItem): boolean {
+  switch (e.kind) {
     case 'default': case 'const': case 'param': return true;
-    case 'cast': case 'unary': return settled(item.arg);
+    case 'cast': case 'unary': case 'not': case 'isnull': case 'booltest': return settled(e.arg);
+    case 'binary': case 'nullif': case 'distinct_from': return settled(e.left) && settled(e.right);
+    case 'and': case 'or': case 'coalesce': case 'minmax': return e.args.every(settled);
+    case 'in_list': return settled(e.arg) && e.list.every(settled);
+    case 'like': return settled(e.arg) && settled(e.pattern) && (e.escape === null || settled(e.escape));
+    case 'case':
+      return (e.operand === null || settled(e.operand)) && e.whens.every((w) => settled(w.when) && settled(w.then)) &&
+        (e.otherwise === null || settled(e.otherwise));
+    case 'func': return IMMUTABLE.has(e.name) && !e.star && !e.distinct && e.args.every(settled);
     default: return false;
   }
 }
@@ -128,15 +150,14 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
   // Each source yields complete rows of the table's width.
   let source: (ctx: RunCtx) => Iterable<Value[]>;
   /**
-   * Whether rows may be taken from the source ahead of their turn, a batch
-   * at a time (TableWriter.insertMany). Yes for INSERT … SELECT, which reads
-   * all of its rows first anyway, and for VALUES of constants, parameters
-   * and DEFAULT: PostgreSQL folds the constants and converts the parameters
-   * before it inserts anything, so their errors come first there too. Any
-   * other expression (a function call, a subquery, arithmetic) runs row by
-   * row: its error or side effect (nextval) must not come before an earlier
-   * row's constraint error. A DEFAULT's nextval() does run ahead, as in
-   * PostgreSQL's COPY; only a statement that fails can tell.
+   * Whether the rows are all known before the first is inserted, so they
+   * may go to the heap in batches (TableWriter.insertMany). Yes for INSERT
+   * … SELECT, which reads all of its rows first anyway, and for VALUES whose
+   * every item and every default it uses is settled(): they are evaluated
+   * all first, as PostgreSQL folds and binds them first, so a bad constant
+   * in the last row fails before a duplicate in the first. Otherwise rows
+   * are made and inserted one at a time: a later row's error or side effect
+   * (nextval()) must not come before an earlier row's constraint error.
    */
   let ahead = true;
   if (s.select) {
@@ -161,8 +182,15 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
       return rows.map((r) => fill.map((f) => f(r, ctx)));
     };
   } else {
-    ahead = s.rows.every((items) => items.every(settled));
-    const rowFns = (s.rows.length ? s.rows : [[]]).map((items) => {
+    const rows = s.rows.length ? s.rows : [[]];
+    // A column takes its default where no row gives it a value, or one row says DEFAULT, or OVERRIDING USER VALUE.
+    const defaulted = (i: number): boolean => {
+      const j = targets.indexOf(i);
+      return ignored(i) || j < 0 || rows.some((items) => j >= items.length || items[j]!.kind === 'default');
+    };
+    ahead = rows.every((items) => items.every(settled)) &&
+      table.columns.every((c, i) => !c.default || settled(c.default) || !defaulted(i));
+    const rowFns = rows.map((items) => {
       if (items.length > targets.length) throw new DbError('syntax_error', 'INSERT has more expressions than target columns', at(items[targets.length]!.pos));
       if (items.length < targets.length && s.columns) throw new DbError('syntax_error', 'INSERT has more target columns than expressions', at(s.columns?.[items.length]?.pos ?? -1));
       const fns = defaults.slice();
@@ -173,12 +201,13 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
       });
       return fns;
     });
-    source = function* (ctx) {
-      for (const fns of rowFns) {
-        const row: Value[] = new Array(n);
-        for (let i = 0; i < n; i++) row[i] = fns[i]!(NO_ROW, ctx);
-        yield row;
-      }
+    const make = (fns: Fn[], ctx: RunCtx): Value[] => {
+      const row: Value[] = new Array(n);
+      for (let i = 0; i < n; i++) row[i] = fns[i]!(NO_ROW, ctx);
+      return row;
+    };
+    source = ahead ? (ctx) => rowFns.map((fns) => make(fns, ctx)) : function* (ctx) {
+      for (const fns of rowFns) yield make(fns, ctx);
     };
   }
   const range = s.table.alias ?? table.name;
