@@ -150,6 +150,10 @@ export function lowerBound(p: PageBuf, key: Uint8Array, rid: number): number {
   return lo;
 }
 
+/** Whether entry i of p is exactly (key, rid): i as lowerBound gives it, possibly n. */
+export const entryIsAt = (p: PageBuf, i: number, key: Uint8Array, rid: number): boolean =>
+  i < btCount(p) && compareCell(p, cellOffset(p, i), key, rid) === 0;
+
 /** The first entry index whose entry is > (key, rid); n if none. */
 export function upperBound(p: PageBuf, key: Uint8Array, rid: number): number {
   let lo = 0;
@@ -290,7 +294,7 @@ function checkKind(p: PageBuf, leaf: boolean, what: string): void {
 export function redoBtreeInsert(p: PageBuf, key: Uint8Array, rid: number): void {
   checkKind(p, true, 'BTREE_INSERT');
   const i = lowerBound(p, key, rid);
-  if (i < btCount(p) && compareCell(p, cellOffset(p, i), key, rid) === 0) return;
+  if (entryIsAt(p, i, key, rid)) return;
   insertCell(p, i, key, rid, null);
 }
 
@@ -298,14 +302,14 @@ export function redoBtreeInsert(p: PageBuf, key: Uint8Array, rid: number): void 
 export function redoBtreeDelete(p: PageBuf, key: Uint8Array, rid: number): void {
   checkKind(p, true, 'B+tree delete');
   const i = lowerBound(p, key, rid);
-  if (i < btCount(p) && compareCell(p, cellOffset(p, i), key, rid) === 0) removeCell(p, i);
+  if (entryIsAt(p, i, key, rid)) removeCell(p, i);
 }
 
 /** BTREE_DOWNLINK: add separator (key, rid) -> child to an inner page. */
 export function redoBtreeDownlink(p: PageBuf, key: Uint8Array, rid: number, child: number): void {
   checkKind(p, false, 'BTREE_DOWNLINK');
   const i = lowerBound(p, key, rid);
-  if (i < btCount(p) && compareCell(p, cellOffset(p, i), key, rid) === 0) return;
+  if (entryIsAt(p, i, key, rid)) return;
   insertCell(p, i, key, rid, child);
 }
 

@@ -41,6 +41,7 @@ import {
   cellOffset,
   cellRid,
   compareCell,
+  entryIsAt,
   entryCost,
   freeBytes,
   highKeyCost,
@@ -393,7 +394,7 @@ export class BtreeAccess {
       const leaf = this.leafFor(index, k, rid);
       const done = this.ctx.pool.with(leaf, (p, f) => {
         const i = lowerBound(p, k, rid);
-        if (i < btCount(p) && compareCell(p, cellOffset(p, i), k, rid) === 0) return keyPeers(p, i, k);
+        if (entryIsAt(p, i, k, rid)) return keyPeers(p, i, k);
         if (freeBytes(p) < entryCost(k.length, true)) return undefined;
         logPageChange(this.ctx, txn, f, { kind: Kind.BtreeInsert, page: leaf, root: index, key: k, rid });
         return keyPeers(p, i, k);
@@ -436,9 +437,7 @@ export class BtreeAccess {
           const e = order[j]!;
           const key = keys[e]!, rid = entries[e]![1];
           if (high !== 0 && compareCell(p, high, key, rid) <= 0) break;
-          const i = lowerBound(p, key, rid);
-          const present = i < btCount(p) && compareCell(p, cellOffset(p, i), key, rid) === 0;
-          if (!present) {
+          if (!entryIsAt(p, lowerBound(p, key, rid), key, rid)) {
             const cost = entryCost(key.length, true);
             if (cost > free) break;
             free -= cost;
@@ -599,7 +598,7 @@ export class BtreeAccess {
     const leaf = this.leafFor(root, key, rid);
     this.ctx.pool.with(leaf, (p, f) => {
       const i = lowerBound(p, key, rid);
-      if (i < btCount(p) && compareCell(p, cellOffset(p, i), key, rid) === 0) {
+      if (entryIsAt(p, i, key, rid)) {
         logPageChange(this.ctx, null, f, { kind: Kind.BtreeDelete, page: leaf, key, rid });
       }
     });

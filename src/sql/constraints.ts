@@ -254,6 +254,7 @@ export class TableWriter implements ChildWriter {
    * batch's rows either way.
    */
   insertMany(rows: readonly Value[][]): RowId[] {
+    if (rows.length === 1) return [this.insert(rows[0]!)]; // one row: the plain path costs less than a batch of one
     const { engine, txn } = this.ctx;
     const t = this.spec.table;
     let rids: RowId[];

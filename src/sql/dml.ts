@@ -240,11 +240,10 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
           emit(row);
         }
       } else {
-        // Rows go to the heap a batch at a time (TableWriter.insertMany); a single row takes the plain path.
+        // Rows go to the heap a batch at a time (TableWriter.insertMany).
         const batch: Value[][] = [];
         const flush = (): void => {
-          if (batch.length === 1) writer.insert(batch[0]!);
-          else writer.insertMany(batch);
+          writer.insertMany(batch);
           count += batch.length;
           for (const row of batch) emit(row);
           batch.length = 0;

@@ -7,13 +7,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Engine } from '../../src/engine/engine.ts';
-import { nodeFileSystem } from '../../src/io/file.ts';
-import { WalReader } from '../../src/wal/reader.ts';
 import { Kind } from '../../src/wal/record.ts';
 import { DbError } from '../../src/errors/index.ts';
-import { Model, cmpEntry, copyWithWalCut, noSyncFs, randomKey, removeTmpdirs, rng, sameList, show, tmpdir, verifyIndex, type Entry } from './support.ts';
+import { Model, cmpEntry, copyWithWalCut, crashAndReadLog, noSyncFs, randomKey, removeTmpdirs, rng, sameList, show, tmpdir, verifyIndex, type Entry } from './support.ts';
 
 afterEach(removeTmpdirs);
 
@@ -142,12 +139,7 @@ describe('index bulk build', () => {
     const t = e.begin();
     e.indexBuild(t, ix, all);
     await e.commit(t);
-    e.wal.flushSync(e.wal.insertLsn);
-    const segSize = e.controlData().walSegmentSize;
-    const redoLsn = e.controlData().redoLsn;
-    e.crashForTest();
-
-    const recs = [...new WalReader(nodeFileSystem, path.join(dir, 'wal'), segSize).scan(redoLsn)];
+    const { recs, segSize } = crashAndReadLog(e, dir);
     const formats = recs.filter((x) => x.kind === Kind.BtreeFormat).length;
     expect(formats).toBeGreaterThanOrEqual(20);
     const rootWritten = recs.findIndex((x) => x.kind === Kind.BtreeFormat && x.page === ix);

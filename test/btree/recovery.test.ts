@@ -5,13 +5,10 @@
  * its records must stay readable, and be repaired by the next writer).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import * as path from 'node:path';
 import { Engine } from '../../src/engine/engine.ts';
 import type { TxnHandle } from '../../src/engine/api.ts';
 import { Kind } from '../../src/wal/record.ts';
-import { WalReader } from '../../src/wal/reader.ts';
-import { nodeFileSystem } from '../../src/io/file.ts';
-import { Model, copyWithWalCut, entryId, noSyncFs, randomKey, removeTmpdirs, rng, sameList, show, tmpdir, verifyIndex, type Entry } from './support.ts';
+import { Model, copyWithWalCut, crashAndReadLog, entryId, seededIndex, noSyncFs, randomKey, removeTmpdirs, rng, sameList, show, tmpdir, verifyIndex, type Entry } from './support.ts';
 
 afterEach(removeTmpdirs);
 
@@ -173,25 +170,12 @@ describe('index recovery', () => {
     const big = { shared_buffers: '2000' };
     const e = await Engine.open(dir, { fs: noSyncFs, settings: big });
     const r = rng(77);
-    const t0 = e.begin();
-    const ix = e.createIndex(t0);
-    const model = new Model();
-    for (let i = 0; i < 4000; i++) {
-      const en: Entry = [randomKey(r, 12), i];
-      e.indexInsert(t0, ix, en[0], en[1]);
-      model.add(en);
-    }
-    await e.commit(t0);
-    await e.checkpoint();
+    const { ix, model } = await seededIndex(e, r, 4000, 12);
     const loser = e.begin();
     const batch: Entry[] = Array.from({ length: 300 }, (_, i) => [randomKey(r, 12), 10_000 + i]);
     e.indexInsertMany(loser, ix, batch);
     e.rollback(loser);
-    e.wal.flushSync(e.wal.insertLsn);
-    const segSize = e.controlData().walSegmentSize;
-    const redoLsn = e.controlData().redoLsn;
-    e.crashForTest();
-    const recs = [...new WalReader(nodeFileSystem, path.join(dir, 'wal'), segSize).scan(redoLsn)];
+    const { recs, segSize } = crashAndReadLog(e, dir);
     const multis = recs.filter((x) => x.kind === Kind.BtreeMultiInsert).length;
     const clrs = recs.map((x, i) => (x.kind === Kind.BtreeClr ? i : -1)).filter((i) => i >= 0);
     expect(multis).toBeGreaterThan(5);
@@ -210,16 +194,7 @@ describe('index recovery', () => {
     const settings = { shared_buffers: '2000' };
     const e = await Engine.open(dir, { fs: noSyncFs, settings });
     const r = rng(5);
-    const t0 = e.begin();
-    const ix = e.createIndex(t0);
-    const base = new Model();
-    for (let i = 0; i < 2000; i++) {
-      const en: Entry = [randomKey(r, 40), i];
-      e.indexInsert(t0, ix, en[0], en[1]);
-      base.add(en);
-    }
-    await e.commit(t0);
-    await e.checkpoint();
+    const { ix, model: base } = await seededIndex(e, r, 2000, 40);
     // Small committed transactions whose inserts split leaves (and, at the end, inner pages).
     const batches: Entry[][] = [];
     for (let b = 0; b < 40; b++) {
@@ -233,13 +208,7 @@ describe('index recovery', () => {
       await e.commit(t);
       batches.push(batch);
     }
-    e.wal.flushSync(e.wal.insertLsn);
-    const segSize = e.controlData().walSegmentSize;
-    const redoLsn = e.controlData().redoLsn;
-    e.crashForTest();
-
-    const reader = new WalReader(nodeFileSystem, path.join(dir, 'wal'), segSize);
-    const recs = [...reader.scan(redoLsn)];
+    const { recs, segSize } = crashAndReadLog(e, dir);
     const splits = recs.map((x, i) => (x.kind === Kind.BtreeSplitLeft ? i : -1)).filter((i) => i >= 0);
     expect(splits.length).toBeGreaterThan(3);
     // Every boundary from the META of the first split to its downlink, then a sample of the others.

@@ -10,7 +10,9 @@ import { nodeFileSystem, type FileHandle, type FileSystem } from '../../src/io/f
 import { segmentPath, segmentStart } from '../../src/wal/segments.ts';
 import type { RowId } from '../../src/engine/api.ts';
 import type { BufferPool } from '../../src/buffer/pool.ts';
-import type { BtreeItem } from '../../src/wal/record.ts';
+import type { BtreeItem, WalRecord } from '../../src/wal/record.ts';
+import type { Engine } from '../../src/engine/engine.ts';
+import { WalReader } from '../../src/wal/reader.ts';
 import { btCount, btLeftmost, btLevel, btRight, btRoot, highKey, isBtreePage, readEntries } from '../../src/access/btree-page.ts';
 
 const dirs: string[] = [];
@@ -202,4 +204,32 @@ export function sameList(got: string[], want: string[], label = ''): void {
   while (i < got.length && i < want.length && got[i] === want[i]) i++;
   throw new Error(`${label} lists differ at ${i} (lengths ${got.length} and ${want.length}): ` +
     `got ${JSON.stringify(got.slice(i, i + 3))}, want ${JSON.stringify(want.slice(i, i + 3))}`);
+}
+
+/**
+ * Makes the log durable, crashes e (a killed process: the OS keeps what was
+ * written) and reads back every record from the latest checkpoint's redo
+ * point, for tests that cut the WAL at record boundaries (copyWithWalCut).
+ */
+export function crashAndReadLog(e: Engine, dir: string): { recs: WalRecord[]; segSize: number } {
+  e.wal.flushSync(e.wal.insertLsn);
+  const segSize = e.controlData().walSegmentSize;
+  const redoLsn = e.controlData().redoLsn;
+  e.crashForTest();
+  return { recs: [...new WalReader(nodeFileSystem, path.join(dir, 'wal'), segSize).scan(redoLsn)], segSize };
+}
+
+/** A committed index of n random entries (key up to maxLen bytes, rid = position), then a checkpoint; with its model. */
+export async function seededIndex(e: Engine, r: () => number, n: number, maxLen: number): Promise<{ ix: number; model: Model }> {
+  const t = e.begin();
+  const ix = e.createIndex(t);
+  const model = new Model();
+  for (let i = 0; i < n; i++) {
+    const en: Entry = [randomKey(r, maxLen), i];
+    e.indexInsert(t, ix, en[0], en[1]);
+    model.add(en);
+  }
+  await e.commit(t);
+  await e.checkpoint();
+  return { ix, model };
 }
