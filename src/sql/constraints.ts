@@ -185,8 +185,11 @@ export class TableWriter implements ChildWriter {
     }
   }
 
-  /** The visible row that holds `row`'s key in unique index `ix` (other than `self`), after U1; null if none. */
-  /** `ahead`: rows of this statement written ahead of their turn (insertMany), which no check may see yet. */
+  /**
+   * The visible row that holds `row`'s key in unique index `ix` (other than
+   * `self`), after U1; null if none. `ahead`: rows of this statement written
+   * ahead of their turn (insertMany), which no check may see yet.
+   */
   conflict(ix: IndexKey, row: readonly Value[], self: RowId | null, ahead: Ahead = NONE_AHEAD): { rid: RowId; row: Value[] } | null {
     if (ix.hasNull(row)) return null;
     const { engine, txn } = this.ctx;
@@ -246,12 +249,12 @@ export class TableWriter implements ChildWriter {
 
   /**
    * insert() of each row in order, with the heap written first in one
-   * engine call (engine.insertMany: a record per page, not per row). Then,
-   * row by row as insert() goes: the checks, uniqueness (by then the index
-   * holds the entries of the rows before, so a duplicate within the batch
-   * is found at its second row), the index entries. So errors come as row-
-   * by-row inserting would give them; the statement's rollback removes the
-   * batch's rows either way.
+   * engine call (engine.insertMany: a record per page, not per row) and
+   * then each index's entries in one (a record per leaf). Then, row by row
+   * as insert() goes: the checks and uniqueness, each blind to the batch's
+   * later rows, so a duplicate within the batch is found at its second row
+   * and errors come as row-by-row inserting would give them. The
+   * statement's rollback removes the batch's rows and entries either way.
    */
   insertMany(rows: readonly Value[][]): RowId[] {
     if (rows.length === 1) return [this.insert(rows[0]!)]; // one row: the plain path costs less than a batch of one

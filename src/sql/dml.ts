@@ -159,7 +159,7 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
    * are made and inserted one at a time: a later row's error or side effect
    * (nextval()) must not come before an earlier row's constraint error.
    */
-  let ahead = true;
+  let known = true;
   if (s.select) {
     const sel = planQuery(s.select, base);
     if (sel.fields.length > targets.length) throw new DbError('syntax_error', 'INSERT has more expressions than target columns');
@@ -188,7 +188,7 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
       const j = targets.indexOf(i);
       return ignored(i) || j < 0 || rows.some((items) => j >= items.length || items[j]!.kind === 'default');
     };
-    ahead = rows.every((items) => items.every(settled)) &&
+    known = rows.every((items) => items.every(settled)) &&
       table.columns.every((c, i) => !c.default || settled(c.default) || !defaulted(i));
     const rowFns = rows.map((items) => {
       if (items.length > targets.length) throw new DbError('syntax_error', 'INSERT has more expressions than target columns', at(items[targets.length]!.pos));
@@ -206,7 +206,7 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
       for (let i = 0; i < n; i++) row[i] = fns[i]!(NO_ROW, ctx);
       return row;
     };
-    source = ahead ? (ctx) => rowFns.map((fns) => make(fns, ctx)) : function* (ctx) {
+    source = known ? (ctx) => rowFns.map((fns) => make(fns, ctx)) : function* (ctx) {
       for (const fns of rowFns) yield make(fns, ctx);
     };
   }
@@ -248,7 +248,7 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
           for (const row of batch) emit(row);
           batch.length = 0;
         };
-        const size = ahead ? INSERT_BATCH : 1;
+        const size = known ? INSERT_BATCH : 1;
         for (const row of source(ctx)) {
           batch.push(row);
           if (batch.length === size) flush();
