@@ -129,6 +129,27 @@ function settled(e: InsertItem): boolean {
   }
 }
 
+/**
+ * I1: whether a query may read the table `name`: it names it anywhere (FROM,
+ * a subquery, a CTE), or names a view that may. Conservative: a CTE that
+ * shares the table's name counts too.
+ */
+function readsRelation(q: unknown, name: string, catalog: Catalog, seen = new Set<string>()): boolean {
+  if (Array.isArray(q)) return q.some((x) => readsRelation(x, name, catalog, seen));
+  if (q === null || typeof q !== 'object') return false;
+  const node = q as { kind?: unknown; name?: unknown };
+  if (node.kind === 'table' && typeof node.name === 'string') {
+    if (node.name === name) return true;
+    const view = catalog.view(node.name);
+    if (view && !seen.has(view.name)) {
+      seen.add(view.name);
+      if (readsRelation(view.query, name, catalog, seen)) return true;
+    }
+  }
+  for (const v of Object.values(q)) if (typeof v === 'object' && readsRelation(v, name, catalog, seen)) return true;
+  return false;
+}
+
 export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTypes): Prepared {
   const table = catalog.require(s.table.name, s.table.pos);
   const base = rootBinder(catalog, 'VALUES', params);
@@ -150,9 +171,9 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
   // Each source yields complete rows of the table's width.
   let source: (ctx: RunCtx) => Iterable<Value[]>;
   /**
-   * Whether the rows are all known before the first is inserted, so they
-   * may go to the heap in batches (TableWriter.insertMany). Yes for INSERT
-   * … SELECT, which reads all of its rows first anyway, and for VALUES whose
+   * Whether the rows may go to the heap in batches (TableWriter.insertMany).
+   * Yes for INSERT … SELECT, whose rows are made a batch ahead (I2 keeps
+   * PostgreSQL's order of errors), and for VALUES whose
    * every item and every default it uses is settled(): they are evaluated
    * all first, as PostgreSQL folds and binds them first, so a bad constant
    * in the last row fails before a duplicate in the first. Otherwise rows
@@ -177,9 +198,10 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
       const context = u >= 0 && !isString(col.type.oid) ? 'explicit' : 'assignment';
       fill[i] = convert({ type: ty, fn: (r) => r[j]! }, col.type, context, u, () => `column "${col.name}"`).fn;
     });
-    source = (ctx) => {
-      const rows = [...sel.plan(ctx)]; // read everything first: INSERT INTO t SELECT … FROM t must not see its own rows
-      return rows.map((r) => fill.map((f) => f(r, ctx)));
+    const make = (r: Row, ctx: RunCtx): Value[] => fill.map((f) => f(r, ctx));
+    // I1: a SELECT that may read the target is read whole first, so it never meets the rows this statement adds.
+    source = readsRelation(s.select, table.name, catalog) ? (ctx) => [...sel.plan(ctx)].map((r) => make(r, ctx)) : function* (ctx) {
+      for (const r of sel.plan(ctx)) yield make(r, ctx);
     };
   } else {
     const rows = s.rows.length ? s.rows : [[]];
@@ -249,8 +271,18 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
           batch.length = 0;
         };
         const size = known ? INSERT_BATCH : 1;
-        for (const row of source(ctx)) {
-          batch.push(row);
+        const rows = source(ctx)[Symbol.iterator]();
+        for (;;) {
+          let next: IteratorResult<Value[]>;
+          try {
+            next = rows.next();
+          } catch (e) {
+            // I2: the rows made before this one go in first; an error of theirs is the one to report.
+            if (batch.length > 0) flush();
+            throw e;
+          }
+          if (next.done) break;
+          batch.push(next.value);
           if (batch.length === size) flush();
         }
         if (batch.length > 0) flush();
