@@ -546,8 +546,8 @@ export class BtreeAccess {
 
   /** Rolls back one of txn's undo entries of an index: an insert (logically, U1), or a marker (D3, DROP). */
   undoEntry(txn: Txn, e: UndoEntry): void {
-    const b = e.body;
-    if (b.kind === Kind.BtreeInsert || b.kind === Kind.BtreeMultiInsert) {
+    const b = e.body; // never null here: the engine reads a spilled body back first (T8)
+    if (b?.kind === Kind.BtreeInsert || b?.kind === Kind.BtreeMultiInsert) {
       undoIndexInsert(this.ctx, txn, { lsn: e.lsn, prevLsn: e.prevLsn, body: b });
     } else {
       this.markers.get(e)?.();

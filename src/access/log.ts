@@ -33,6 +33,13 @@ export interface AccessContext {
   fullPageWrites: { on: boolean; redoLsn: Lsn };
 }
 
+/**
+ * Undo entries whose record body a transaction keeps in memory (T8). A
+ * statement's or savepoint's rollback rarely reaches further; a bulk load's
+ * bodies (whole pages of tuples) would otherwise pile up without bound.
+ */
+export const UNDO_KEPT = 1024;
+
 /** Gives txn its xid and logs BEGIN, at its first write (T1). */
 export function ensureBegun(ctx: AccessContext, txn: Txn): void {
   if (txn.xid !== 0) return;
@@ -67,7 +74,13 @@ export function logPageChange(ctx: AccessContext, txn: Txn | null, f: FrameId, b
   ctx.pool.markDirty(f, lsn);
   if (txn) {
     txn.lastLsn = lsn;
-    if (isUndoable(body)) txn.undo.push({ lsn, prevLsn: prev, body, createdVersion });
+    if (isUndoable(body)) {
+      const undo = txn.undo;
+      undo.push({ lsn, prevLsn: prev, body, createdVersion, logged: true });
+      // T8: only the newest UNDO_KEPT bodies stay in memory; older ones are read back from the log if undone.
+      const old = undo[undo.length - 1 - UNDO_KEPT];
+      if (old?.logged) old.body = null;
+    }
   }
   return lsn;
 }

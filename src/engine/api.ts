@@ -77,6 +77,8 @@ export interface EngineStats {
   walFlushes: number;
   walBytes: number;
   checkpoints: number;
+  /** Undo records read back from the log because their bodies were spilled (T8). */
+  undoReadBack: number;
 }
 
 export interface StorageEngine {

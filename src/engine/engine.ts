@@ -77,7 +77,7 @@ export class Engine implements StorageEngine {
   private readonly commitsInFlight = new Set<Promise<void>>();
   /** Commits that free pages once durable: a checkpoint waits for them (R6: its redo point must not fall between COMMIT and the free). */
   private readonly freesInFlight = new Set<Promise<void>>();
-  private readonly counters = { commits: 0, checkpoints: 0 };
+  private readonly counters = { commits: 0, checkpoints: 0, undoReadBack: 0 };
   lastRecovery: RecoveryReport | null = null;
 
   private constructor(
@@ -475,11 +475,23 @@ export class Engine implements StorageEngine {
 
   /** Undoes txn's changes after mark, newest first, each with a CLR (R3). */
   private undoTo(txn: Txn, mark: number): void {
+    let reader: WalReader | null = null;
     while (txn.undo.length > mark) {
       const e = txn.undo.pop()!;
       if (e.droppedHeap !== undefined) {
         this.heaps.unmarkDropped(txn, e.droppedHeap);
         continue;
+      }
+      if (e.body === null) {
+        // T8: a spilled body is read back from the log; a reader made now sees every record written before.
+        if (!reader) {
+          this.wal.writeNow();
+          reader = new WalReader(this.fsys, this.walDir, this.wal.segSize);
+        }
+        const r = reader.readAt(e.lsn);
+        if (typeof r === 'string') throw new DbError('data_corrupted', `could not read WAL record at ${formatLsn(e.lsn)} to undo it: ${r}`, { severity: 'PANIC' });
+        e.body = r;
+        this.counters.undoReadBack++;
       }
       if (e.body.kind === Kind.BtreeInsert || e.body.kind === Kind.BtreeMultiInsert || e.body.kind === Kind.BtreeDelete) {
         this.indexes.undoEntry(txn, e); // logical undo of an insert (BTREE.md, U1), or a pending delete forgotten (D1)
@@ -623,6 +635,7 @@ export class Engine implements StorageEngine {
       walFlushes: this.wal.stats.flushes,
       walBytes: this.wal.stats.bytesWritten,
       checkpoints: this.counters.checkpoints,
+      undoReadBack: this.counters.undoReadBack,
     };
   }
 

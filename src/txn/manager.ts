@@ -36,6 +36,12 @@
  *     the locks are copied to the new RowId (copied, not moved: a statement
  *     rollback puts the row back). Taking one waits for a writer holding
  *     the row (T2); shared locks never wait for each other.
+ *  T8 A transaction's undo list keeps the bodies of its newest records only
+ *     (access/log.ts, UNDO_KEPT); older ones are read back from the log to be
+ *     undone. The log keeps every segment from the oldest active
+ *     transaction's first record (checkpoints truncate no further), so they
+ *     are there. Memory per transaction stays bounded by its number of
+ *     records, not their size: a load of many rows per page keeps little.
  */
 import { DbError } from '../errors/index.ts';
 import type { TxnHandle } from '../engine/api.ts';
@@ -46,7 +52,13 @@ import { boundedWait } from '../util/wait.ts';
 export interface UndoEntry {
   lsn: Lsn;
   prevLsn: Lsn;
-  body: Body;
+  /**
+   * The record's body, or null once it is spilled (T8): the record is read
+   * back from the log to undo it. Only entries of a WAL record (logged) are
+   * spilled; markers have no record and keep theirs.
+   */
+  body: Body | null;
+  logged?: true;
   /** The row whose versions entry this record created (T2), to drop it when the record is undone. */
   createdVersion: number | null;
   /**

@@ -49,7 +49,7 @@ export class MemoryEngine implements StorageEngine {
   private nextOid = 16384;
   private readonly active = new Map<number, Txn>();
   private readonly settings = new Map(Object.entries(KNOWN_SETTINGS));
-  readonly counters: EngineStats = { commits: 0, walFlushes: 0, walBytes: 0, checkpoints: 0 };
+  readonly counters: EngineStats = { commits: 0, walFlushes: 0, walBytes: 0, checkpoints: 0, undoReadBack: 0 };
   catalogVersion = 0;
   /** Test hook: awaited inside commit() before the changes become visible. */
   commitDelay: (() => Promise<void>) | null = null;
