@@ -35,28 +35,19 @@ export interface PackedPage {
 export function packLevel(items: readonly BtreeEntry[], leaf: boolean, leftmost: number): PackedPage[] {
   const one = items.reduce((n, e) => n + entryCost(e.key.length, leaf), 0);
   if (one <= BTREE_PAGE_ROOM) return [{ leftmost, entries: items.slice(), high: null }];
-  const room = BTREE_PAGE_ROOM * (leaf ? LEAF_FILL : INNER_FILL);
   const pages: PackedPage[] = [];
   let i = 0;
   let first = leftmost;
+  const keyLength = (k: number): number => items[k]!.key.length;
+  const used = (from: number, to: number): number => { let u = 0; for (let k = from; k < to; k++) u += entryCost(keyLength(k), leaf); return u; };
   for (;;) {
-    let used = 0;
-    let j = i;
-    // At least two entries a page: keys are at most a quarter page, so two always fit with a high key.
-    while (j < items.length) {
-      const cost = entryCost(items[j]!.key.length, leaf);
-      const next = items[j + 1];
-      const high = next ? highKeyCost(next.key.length) : 0;
-      if (j - i >= 2 && used + cost + high > room) break;
-      used += cost;
-      j++;
-    }
+    const j = cutAt(items.length, keyLength, i, leaf);
     // The entry at j ends this page: its key is the high key; on an inner level it leaves the level.
     const end = items[j];
     pages.push({ leftmost: first, entries: items.slice(i, j), high: end ? { key: end.key, rid: end.rid } : null });
     if (!end) return pages;
     // An inner level's last item alone would make a page with no entries: it stays on this page if the page has room.
-    if (!leaf && j === items.length - 1 && used + entryCost(end.key.length, false) <= BTREE_PAGE_ROOM) {
+    if (!leaf && j === items.length - 1 && used(i, j) + entryCost(end.key.length, false) <= BTREE_PAGE_ROOM) {
       const last = pages[pages.length - 1]!;
       last.entries.push(end);
       last.high = null;
@@ -69,4 +60,29 @@ export function packLevel(items: readonly BtreeEntry[], leaf: boolean, leftmost:
       i = j + 1;
     }
   }
+}
+
+/**
+ * Where the page that starts at entry i of a level of n ends (exclusive):
+ * filled to the level's fill factor, with room for the high key (the entry
+ * at the end). At least two entries a page: keys are at most a quarter
+ * page, so two always fit with a high key.
+ */
+function cutAt(n: number, keyLength: (k: number) => number, i: number, leaf: boolean): number {
+  const room = BTREE_PAGE_ROOM * (leaf ? LEAF_FILL : INNER_FILL);
+  let used = 0;
+  let j = i;
+  while (j < n) {
+    const cost = entryCost(keyLength(j), leaf);
+    const high = j + 1 < n ? highKeyCost(keyLength(j + 1)) : 0;
+    if (j - i >= 2 && used + cost + high > room) break;
+    used += cost;
+    j++;
+  }
+  return j;
+}
+
+/** The end of the leaf that starts at entry i of a build's sorted entries (the leaf level of packLevel, one page at a time). */
+export function leafCut(list: { readonly length: number; keyLength(k: number): number }, i: number): number {
+  return cutAt(list.length, (k) => list.keyLength(k), i, true);
 }

@@ -17,7 +17,7 @@
  *   PostgreSQL's life (K1).
  */
 import { DbError } from '../errors/index.ts';
-import { LockWait, type IndexId, type IndexScanOptions, type IndexStats, type RowId } from '../engine/api.ts';
+import { LockWait, type IndexEntries, type IndexId, type IndexScanOptions, type IndexStats, type RowId } from '../engine/api.ts';
 import { Kind, type Body, type BtreeEntry, type BtreeItem, type FreeRun } from '../wal/record.ts';
 import type { Lsn } from '../wal/lsn.ts';
 import type { PageBuf } from '../storage/page.ts';
@@ -25,7 +25,7 @@ import type { Txn, UndoEntry } from '../txn/manager.ts';
 import { allocatePage } from './alloc.ts';
 import { ensureBegun, logPageChange, type AccessContext } from './log.ts';
 import { compareBytes, prefixEnd } from '../util/bytes.ts';
-import { packLevel } from './btree-build.ts';
+import { leafCut, packLevel } from './btree-build.ts';
 import {
   BTREE_PAGE_ROOM,
   btCount,
@@ -477,26 +477,32 @@ export class BtreeAccess {
    * that another active transaction has written, gets the entries one by
    * one (insert).
    */
-  build(txn: Txn, root: IndexId, entries: readonly (readonly [Uint8Array, RowId])[]): void {
-    for (const [k] of entries) this.checkKey(k);
+  build(txn: Txn, root: IndexId, list: IndexEntries): void {
+    const n = list.length;
+    for (let i = 0; i < n; i++) if (list.keyLength(i) > MAX_INDEX_KEY_SIZE) this.checkKey(list.key(i));
     const empty = this.ctx.pool.with(root, (p) => btLevel(p) === 0 && btCount(p) === 0 && btRight(p) === 0 && btHighOffset(p) === 0);
     const shared = [...(this.writers.get(root) ?? [])].some((x) => x !== txn.xid && this.ctx.txns.isActive(x));
-    if (!empty || shared || entries.length === 0) {
-      for (const [k, rid] of entries) this.insert(txn, root, k, rid);
+    if (!empty || shared || n === 0) {
+      for (let i = 0; i < n; i++) this.insert(txn, root, list.key(i), list.rid(i));
       return;
+    }
+    for (let i = 1, prev = list.key(0); i < n; i++) {
+      const key = list.key(i);
+      if ((compareBytes(prev, key) || list.rid(i - 1) - list.rid(i)) >= 0) {
+        throw new DbError('internal_error', 'index build: entries not in strictly ascending order');
+      }
+      prev = key;
     }
     ensureBegun(this.ctx, txn);
     this.claim(txn, root);
-    // The keys themselves (or views), not copies: they are read only while this call formats the pages.
-    let items: BtreeEntry[] = entries.map(([k, rid]) => ({ key: Buffer.isBuffer(k) ? k : Buffer.from(k.buffer, k.byteOffset, k.length), rid, child: 0 }));
-    for (let i = 1; i < items.length; i++) {
-      const a = items[i - 1]!, b = items[i]!;
-      if ((compareBytes(a.key, b.key) || a.rid - b.rid) >= 0) throw new DbError('internal_error', 'index build: entries not in strictly ascending order');
-    }
-    let level = 0;
-    let leftmost = 0;
+    // The leaves are cut as they are read, so only one page's entries are objects at a time (B1).
+    let items = this.buildLeaves(root, list);
+    if (items === null) return;
+    let level = 1;
+    let leftmost = items.leftmost;
+    let upper = items.parents;
     for (;;) {
-      const pages = packLevel(items, level === 0, leftmost);
+      const pages = packLevel(upper, false, leftmost);
       if (pages.length === 1) {
         const only = pages[0]!;
         this.format(root, { root, level, right: 0, leftmost: only.leftmost, high: null, entries: only.entries });
@@ -506,9 +512,48 @@ export class BtreeAccess {
       pages.forEach((pg, i) => {
         this.format(numbers[i]!, { root, level, right: numbers[i + 1] ?? 0, leftmost: pg.leftmost, high: pg.high, entries: pg.entries });
       });
-      items = pages.slice(1).map((_, i) => ({ key: pages[i]!.high!.key, rid: pages[i]!.high!.rid, child: numbers[i + 1]! }));
+      upper = pages.slice(1).map((_, i) => ({ key: pages[i]!.high!.key, rid: pages[i]!.high!.rid, child: numbers[i + 1]! }));
       leftmost = numbers[0]!;
       level++;
+    }
+  }
+
+  /**
+   * The leaf level of a build, cut as packLevel cuts a leaf level. Returns
+   * null when every entry fits the root, else the first leaf and the
+   * entries for the level above: each leaf's high key, leading to the next.
+   */
+  private buildLeaves(root: IndexId, list: IndexEntries): { leftmost: number; parents: BtreeEntry[] } | null {
+    const n = list.length;
+    const entry = (i: number): BtreeEntry => {
+      const k = list.key(i);
+      return { key: Buffer.isBuffer(k) ? k : Buffer.from(k.buffer, k.byteOffset, k.length), rid: list.rid(i), child: 0 };
+    };
+    let total = 0;
+    for (let i = 0; i < n; i++) total += entryCost(list.keyLength(i), true);
+    if (total <= BTREE_PAGE_ROOM) {
+      const entries: BtreeEntry[] = [];
+      for (let i = 0; i < n; i++) entries.push(entry(i));
+      this.format(root, { root, level: 0, right: 0, leftmost: 0, high: null, entries });
+      return null;
+    }
+    const parents: BtreeEntry[] = [];
+    const first = this.allocatePage();
+    let page = first;
+    for (let i = 0; ;) {
+      const j = leafCut(list, i);
+      const entries: BtreeEntry[] = [];
+      for (let k = i; k < j; k++) entries.push(entry(k));
+      if (j === n) {
+        this.format(page, { root, level: 0, right: 0, leftmost: 0, high: null, entries });
+        return { leftmost: first, parents };
+      }
+      const next = this.allocatePage();
+      const high = entry(j);
+      this.format(page, { root, level: 0, right: next, leftmost: 0, high: { key: high.key, rid: high.rid }, entries });
+      parents.push({ key: high.key, rid: high.rid, child: next });
+      page = next;
+      i = j;
     }
   }
 

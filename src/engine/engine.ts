@@ -27,7 +27,7 @@ import { freeRuns } from '../access/alloc.ts';
 import { compensation } from '../access/redo.ts';
 import { analysis, redoPass, undoPass, type CrashHook } from '../recovery/aries.ts';
 import { Settings } from './settings.ts';
-import type { EngineStats, HeapId, IndexId, IndexScanOptions, IndexStats, CommitOptions, LockWait, RowId, StorageEngine, TxnHandle } from './api.ts';
+import type { EngineStats, HeapId, IndexEntries, IndexId, IndexScanOptions, IndexStats, CommitOptions, LockWait, RowId, StorageEngine, TxnHandle } from './api.ts';
 
 export const CATALOG_HEAP = 1;
 const FIRST_OID = 16384;
@@ -593,9 +593,12 @@ export class Engine implements StorageEngine {
     return this.indexes.insertMany(txn as Txn, index, entries);
   }
 
-  indexBuild(txn: TxnHandle, index: IndexId, entries: readonly (readonly [Uint8Array, RowId])[]): void {
+  indexBuild(txn: TxnHandle, index: IndexId, entries: IndexEntries | readonly (readonly [Uint8Array, RowId])[]): void {
     this.checkOpen();
-    this.indexes.build(txn as Txn, index, entries);
+    const list: IndexEntries = Array.isArray(entries)
+      ? { length: entries.length, key: (i) => entries[i]![0], keyLength: (i) => entries[i]![0].length, rid: (i) => entries[i]![1] }
+      : (entries as IndexEntries);
+    this.indexes.build(txn as Txn, index, list);
   }
 
   indexDeleteAtCommit(txn: TxnHandle, index: IndexId, key: Uint8Array, rid: RowId): void {

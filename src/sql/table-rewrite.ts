@@ -10,6 +10,7 @@ import type { Value } from './api.ts';
 import type { CheckDef, IndexDef, TableDef, TableSpec } from './catalog.ts';
 import { IndexKey } from './constraints.ts';
 import { compareBytes } from '../util/bytes.ts';
+import { KeyList } from '../util/key-list.ts';
 import { formatValue } from './types.ts';
 import { Binder, Scope } from './expr.ts';
 import type { RunCtx } from './plan.ts';
@@ -56,7 +57,7 @@ export function rewrite(oldDef: TableDef, newDef: TableDef, ctx: RunCtx, f: (row
  */
 export function buildIndex(def: TableDef, ix: IndexDef, ctx: RunCtx): void {
   const k = new IndexKey(def, ix);
-  const entries: [Uint8Array, RowId][] = [];
+  const entries = new KeyList();
   /** Rows whose key has a NULL: a unique index takes any number of them. */
   const withNull = new Set<RowId>();
   const upTo = Math.max(...ix.columns) + 1;
@@ -64,17 +65,17 @@ export function buildIndex(def: TableDef, ix: IndexDef, ctx: RunCtx): void {
   for (const [rid, bytes] of ctx.engine.scan(ctx.txn, def.heap)) {
     def.codec.decode(bytes, row, upTo);
     if (ix.unique && k.hasNull(row)) withNull.add(rid);
-    entries.push([k.key(row), rid]);
+    entries.push(k.key(row), rid);
   }
-  const order = (a: readonly [Uint8Array, RowId], b: readonly [Uint8Array, RowId]): number => compareBytes(a[0], b[0]) || a[1] - b[1];
   // Rows loaded in key order (COPY of sorted data, then ADD PRIMARY KEY) need no sort.
-  let sorted = true;
-  for (let i = 1; i < entries.length && sorted; i++) sorted = order(entries[i - 1]!, entries[i]!) < 0;
-  if (!sorted) entries.sort(order);
+  entries.sort();
   if (ix.unique) {
-    for (let i = 1; i < entries.length; i++) {
-      const [key, rid] = entries[i]!;
-      if (compareBytes(entries[i - 1]![0], key) !== 0 || withNull.has(rid)) continue;
+    for (let i = 1, prev = entries.key(0); i < entries.length; i++) {
+      const key = entries.key(i);
+      const same = compareBytes(prev, key) === 0;
+      prev = key;
+      const rid = entries.rid(i);
+      if (!same || withNull.has(rid)) continue;
       const row = def.codec.decode(ctx.engine.fetch(ctx.txn, def.heap, rid)!, new Array(def.columns.length));
       const names = ix.columns.map((c) => def.columns[c]!.name).join(', ');
       const vals = ix.columns.map((c) => formatValue(row[c]!, def.columns[c]!.type.oid) ?? 'null').join(', ');

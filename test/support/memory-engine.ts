@@ -9,7 +9,7 @@
  * sees its pending one.
  */
 import { DbError } from '../../src/errors/index.ts';
-import { LockWait, type EngineStats, type HeapId, type IndexId, type IndexScanOptions, type IndexStats, type RowId, type StorageEngine, type TxnHandle } from '../../src/engine/api.ts';
+import { LockWait, type EngineStats, type HeapId, type IndexEntries, type IndexId, type IndexScanOptions, type IndexStats, type RowId, type StorageEngine, type TxnHandle } from '../../src/engine/api.ts';
 
 interface MemRow {
   committed: Uint8Array | null;
@@ -279,8 +279,9 @@ export class MemoryEngine implements StorageEngine {
     if (e && e.rid === entry.rid && Buffer.compare(e.key, entry.key) === 0) entries.splice(i, 1);
   }
 
-  indexBuild(txn: TxnHandle, index: IndexId, entries: readonly (readonly [Uint8Array, RowId])[]): void {
-    for (const [key, rid] of entries) this.indexInsert(txn, index, key, rid);
+  indexBuild(txn: TxnHandle, index: IndexId, entries: IndexEntries | readonly (readonly [Uint8Array, RowId])[]): void {
+    if (Array.isArray(entries)) for (const [key, rid] of entries) this.indexInsert(txn, index, key, rid);
+    else for (let i = 0; i < entries.length; i++) this.indexInsert(txn, index, (entries as IndexEntries).key(i), (entries as IndexEntries).rid(i));
   }
 
   /** Returns null: the caller's unique check always searches (the engine's short cut is the engine's to test). */
