@@ -32,6 +32,10 @@ import { ProtocolError, withCode, type ErrorWithContext } from './errors.ts';
 import { FRONTEND_TYPES, type FrontendKind } from './messages.ts';
 import { copyData, copyDone, copyInResponse, copyOutResponse } from './serializer.ts';
 import { quoteIdent } from './sql-text.ts';
+import type { QueryOptions } from '../sql/session.ts';
+
+/** A COPY's INSERT may make its rows a batch ahead, nextval() defaults included (session.ts QueryOptions). */
+const COPY_ROWS: QueryOptions = { copyRows: true };
 
 /** Parameters per INSERT statement, and rows: large enough to amortize a statement, small enough to parse quickly. */
 const MAX_BATCH_PARAMS = 8192;
@@ -46,9 +50,9 @@ export async function runCopy(b: Backend, c: CopyStatement): Promise<string> {
 const columnList = (columns: readonly string[] | null): string => (columns ? columns.map(quoteIdent).join(', ') : '*');
 
 /** Runs SQL the server wrote itself: a position would point into text the client never sent. */
-async function internalQuery(b: Backend, sql: string, params: Value[] = []): Promise<QueryResult> {
+async function internalQuery(b: Backend, sql: string, params: Value[] = [], opts?: QueryOptions): Promise<QueryResult> {
   try {
-    return await b.session.query(sql, params);
+    return await b.session.query(sql, params, opts);
   } catch (e) {
     const err = asDbError(e);
     err.position = undefined;
@@ -123,7 +127,7 @@ async function copyFrom(b: Backend, c: CopyStatement): Promise<string> {
       for (const v of row) params.push(v);
     }
     try {
-      await internalQuery(b, insertText(rows.length), params);
+      await internalQuery(b, insertText(rows.length), params, COPY_ROWS);
     } catch (e) {
       const lines = rows.length === 1 ? `line ${firstLine}` : `lines ${firstLine}-${firstLine + rows.length - 1}`;
       throw context(asDbError(e), c, lines);

@@ -52,6 +52,7 @@ export class AttemptCtx implements RunCtx {
     readonly template: TemplateBinding | undefined,
     readonly catalog: Catalog,
     private readonly host: AttemptHost,
+    readonly copyRows = false,
   ) {}
 
   /**

@@ -270,7 +270,7 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
           for (const row of batch) emit(row);
           batch.length = 0;
         };
-        const size = known ? INSERT_BATCH : 1;
+        const size = known || ctx.copyRows ? INSERT_BATCH : 1;
         const rows = source(ctx)[Symbol.iterator]();
         for (;;) {
           let next: IteratorResult<Value[]>;

@@ -26,6 +26,8 @@ export interface RunCtx extends ExecCtx {
   readonly txn: TxnHandle;
   /** The transaction is READ ONLY: writing statements refuse to run (txn-mode.ts R4). */
   readonly readOnly?: boolean;
+  /** The statement inserts a COPY's rows (session.ts QueryOptions). */
+  readonly copyRows?: boolean;
 }
 
 /** What EXPLAIN shows of a node: `Seq Scan on t`, its details (`Filter: …`) and children. */

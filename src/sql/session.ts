@@ -72,6 +72,17 @@ export interface SessionHost {
 const done = (command: string): QueryResult => ({ command, rowCount: null, fields: [], rows: [], tag: command });
 const EMPTY: QueryResult = { command: '', rowCount: null, fields: [], rows: [], tag: '' };
 
+/** How query() runs its statements. */
+export interface QueryOptions {
+  /**
+   * The statement inserts the rows of a COPY FROM: an INSERT may make them
+   * a batch ahead even when a default calls nextval(), as PostgreSQL's COPY
+   * buffers rows (dml.ts I2 still reports an earlier row's error first).
+   */
+  readonly copyRows?: boolean;
+}
+const NO_OPTIONS: QueryOptions = {};
+
 const CONTROL = new Set(['begin', 'commit', 'rollback', 'savepoint', 'release', 'rollback_to']);
 
 export class Session {
@@ -122,9 +133,9 @@ export class Session {
   }
 
   /** Runs every statement in `sql` and returns the last result (an empty one for an empty string). */
-  async query(sql: string, params: Value[] = []): Promise<QueryResult> {
+  async query(sql: string, params: Value[] = [], opts: QueryOptions = NO_OPTIONS): Promise<QueryResult> {
     let last = EMPTY;
-    await this.run(sql, params, (r) => { last = r; });
+    await this.run(sql, params, (r) => { last = r; }, opts);
     return last;
   }
 
@@ -134,7 +145,7 @@ export class Session {
     return this.run(sql, [], onResult);
   }
 
-  private run(sql: string, params: Value[], onResult: (r: QueryResult, statement: { readonly text: string }) => void): Promise<void> {
+  private run(sql: string, params: Value[], onResult: (r: QueryResult, statement: { readonly text: string }) => void, opts = NO_OPTIONS): Promise<void> {
     const job = this.queue.then(async () => {
       if (this.closed) throw new DbError('connection_exception', 'the session is closed');
       let stmts: readonly ParsedStatement[];
@@ -151,7 +162,7 @@ export class Session {
         this.inBlock = true;
         this.implicitBlock = true;
         try {
-          for (const p of stmts) onResult(await this.statement(p, params), p);
+          for (const p of stmts) onResult(await this.statement(p, params, opts), p);
         } catch (e) {
           if (this.txn) this.endTxn(false);
           throw e;
@@ -161,7 +172,7 @@ export class Session {
         if (this.txn) await this.endTxn(true);
         return;
       }
-      for (const p of stmts) onResult(await this.statement(p, params), p);
+      for (const p of stmts) onResult(await this.statement(p, params, opts), p);
     });
     this.queue = job.catch(() => {});
     return job;
@@ -268,7 +279,7 @@ export class Session {
     return this.host.engine.commit(txn, { synchronous }).finally(finish);
   }
 
-  private async statement(p: ParsedStatement, params: Value[]): Promise<QueryResult> {
+  private async statement(p: ParsedStatement, params: Value[], opts: QueryOptions): Promise<QueryResult> {
     const s = p.stmt;
     switch (s.kind) {
       case 'begin':
@@ -320,8 +331,8 @@ export class Session {
           if (this.inBlock) this.failed = true; // as guard() does
           throw e;
         }
-        const values = target.args ? (await this.statement({ stmt: target.args, text: p.text, start: p.start }, params)).rows[0]! : [];
-        return this.statement({ stmt: target.stmt, text: p.text, start: p.start }, values.slice());
+        const values = target.args ? (await this.statement({ stmt: target.args, text: p.text, start: p.start }, params, opts)).rows[0]! : [];
+        return this.statement({ stmt: target.stmt, text: p.text, start: p.start }, values.slice(), opts);
       }
       default:
     }
@@ -331,7 +342,7 @@ export class Session {
     const mark = this.host.engine.mark(txn);
     const interrupt = (this.running = new StatementInterrupt(this.settings.statementTimeoutMs));
     try {
-      result = await this.attempt(s, txn, params, interrupt, p.literals);
+      result = await this.attempt(s, txn, params, interrupt, opts, p.literals);
     } catch (e) {
       if (!autocommit && this.txn) this.host.engine.rollbackTo(txn, mark); // S7
       this.fail(autocommit);
@@ -410,7 +421,7 @@ export class Session {
   }
 
   /** One statement with LockWait retry (S3), pg_sleep after its synchronous work (S4), both interruptible (S8). */
-  private async attempt(s: Statement, txn: TxnHandle, params: Value[], interrupt: StatementInterrupt, template?: TemplateBinding): Promise<QueryResult> {
+  private async attempt(s: Statement, txn: TxnHandle, params: Value[], interrupt: StatementInterrupt, opts: QueryOptions, template?: TemplateBinding): Promise<QueryResult> {
     const engine = this.host.engine;
     this.mode.beforeStatement(s);
     const readOnly = this.mode.readOnly;
@@ -418,7 +429,7 @@ export class Session {
       const mark = engine.mark(txn);
       const settingsMark = this.settings.mark();
       const advisoryMark = this.host.advisory.mark(this);
-      const ctx = new AttemptCtx(engine, txn, params, this.txnStart, readOnly, template, this.catalog(txn), this.attemptHost);
+      const ctx = new AttemptCtx(engine, txn, params, this.txnStart, readOnly, template, this.catalog(txn), this.attemptHost, opts.copyRows === true);
       // Notices wait for the attempt's end: an attempt run again (S3) must not have sent its own already.
       const notices: Parameters<Notify>[] = [];
       const deliver = (): void => { for (const n of notices) this.notify(...n); };

@@ -318,4 +318,22 @@ describe('COPY', () => {
     expect((await c.query('SELECT 1; COPY ( SELECT nope FROM cq) TO STDOUT')).find((m) => m.name === 'error')).toMatchObject({ code: '42703', position: '25' });
     c.end();
   });
+
+  it('COPY into a table with a serial key: rows in order, and a later duplicate rolls back all', async () => {
+    const c = await RawClient.ready(t.port);
+    await c.query('CREATE TABLE cs (id serial PRIMARY KEY, v int UNIQUE)');
+    const lines = (from: number, to: number, dup = -1): string => Array.from({ length: to - from + 1 }, (_, k) => `${from + k === dup ? 3 : from + k}\n`).join('');
+    c.send(serialize.query('COPY cs (v) FROM STDIN'));
+    await c.until('copyInResponse');
+    c.send(serialize.copyData(Buffer.from(lines(1, 900, 700))), serialize.copyDone());
+    expect((await c.until('readyForQuery')).find((m) => m.name === 'error')).toMatchObject({ code: '23505', detail: 'Key (v)=(3) already exists.' });
+    c.send(serialize.query('COPY cs (v) FROM STDIN'));
+    await c.until('copyInResponse');
+    c.send(serialize.copyData(Buffer.from(lines(1, 900))), serialize.copyDone());
+    expect((await c.until('readyForQuery')).find((m) => m.name === 'commandComplete')).toMatchObject({ text: 'COPY 900' });
+    // Every row got its own id, in the order the rows came.
+    const check = await c.query('SELECT count(*), count(DISTINCT id), bool_and(id - v = (SELECT min(id) - 1 FROM cs)) FROM cs');
+    expect(field(check.find((m) => m.name === 'dataRow')!, 'fields')).toEqual(['900', '900', 't']);
+    c.end();
+  });
 });
