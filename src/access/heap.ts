@@ -10,7 +10,7 @@
  * empty, as PostgreSQL does.
  */
 import { DbError } from '../errors/index.ts';
-import { LockWait, rowIdOf, pageOfRow, slotOfRow, type RowId } from '../engine/api.ts';
+import { LockWait, rowIdOf, pageOfRow, slotOfRow, type RowBatch, type RowId } from '../engine/api.ts';
 import { Kind, type FreeRun } from '../wal/record.ts';
 import {
   META_PAGE,
@@ -334,11 +334,20 @@ export class HeapAccess {
   }
 
   *scan(txn: Txn, heap: number): Generator<[RowId, Uint8Array]> {
-    const batch: [RowId, Uint8Array][] = [];
+    for (const b of this.scanBatches(txn, heap)) {
+      for (let i = 0; i < b.rids.length; i++) yield [b.rids[i]!, b.rows[i]!];
+    }
+  }
+
+  /** The visible rows a page at a time, in one batch object reused from page to page (engine/api.ts RowBatch). */
+  *scanBatches(txn: Txn, heap: number): Generator<RowBatch> {
+    const batch: RowBatch = { rids: [], rows: [] };
     // Read once: a transaction whose first write comes during its own scan (FOR UPDATE rewriting rows with their
     // own bytes) then meets its rows as another's, and visible() gives the same bytes from their before-image.
     const xid = txn.xid;
     for (let pageNo = heap; pageNo !== 0; ) {
+      batch.rids.length = 0;
+      batch.rows.length = 0;
       // Rows are views of one copy of the page, made before unpinning and yielding: the consumer may change pages.
       pageNo = this.ctx.pool.with(pageNo, (p) => {
         const base = rowIdOf(pageNo, 0);
@@ -346,12 +355,11 @@ export class HeapAccess {
         const copy = n > 0 ? Buffer.from(p) : p;
         for (let s = 0; s < n; s++) {
           const row = this.visibleView(xid, base + s, copy, s);
-          if (row) batch.push([base + s, row]);
+          if (row) { batch.rids.push(base + s); batch.rows.push(row); }
         }
         return nextPage(p);
       });
-      yield* batch;
-      batch.length = 0;
+      if (batch.rids.length > 0) yield batch;
     }
   }
 

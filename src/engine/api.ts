@@ -72,6 +72,12 @@ export class LockWait extends Error {
   }
 }
 
+/** Rows of one heap page (scanBatches): rids[i] is the RowId of rows[i]. */
+export interface RowBatch {
+  readonly rids: RowId[];
+  readonly rows: Uint8Array[];
+}
+
 /** Sorted index entries for indexBuild, read by position (util/key-list.ts packs them). */
 export interface IndexEntries {
   readonly length: number;
@@ -135,6 +141,12 @@ export interface StorageEngine {
   delete(txn: TxnHandle, heap: HeapId, rid: RowId): void;
   /** Visits the rows visible to txn (own changes, and the committed state of others' rows). */
   scan(txn: TxnHandle, heap: HeapId): Iterable<[RowId, Uint8Array]>;
+  /**
+   * The same rows a page at a time. The batch object and its arrays are
+   * reused: a consumer reads a batch fully before asking for the next, and
+   * keeps no reference to the arrays (the rows themselves it may keep).
+   */
+  scanBatches(txn: TxnHandle, heap: HeapId): Iterable<RowBatch>;
   /** The version of one row visible to txn, or null. */
   fetch(txn: TxnHandle, heap: HeapId, rid: RowId): Uint8Array | null;
   /** Throws LockWait if rid is held by another active transaction (for unique checks and SELECT FOR UPDATE). */

@@ -27,7 +27,7 @@ import { freeRuns } from '../access/alloc.ts';
 import { compensation } from '../access/redo.ts';
 import { analysis, redoPass, undoPass, type CrashHook } from '../recovery/aries.ts';
 import { Settings } from './settings.ts';
-import type { EngineStats, HeapId, IndexEntries, IndexId, IndexScanOptions, IndexStats, CommitOptions, LockWait, RowId, StorageEngine, TxnHandle } from './api.ts';
+import type { EngineStats, HeapId, IndexEntries, IndexId, IndexScanOptions, IndexStats, CommitOptions, LockWait, RowBatch, RowId, StorageEngine, TxnHandle } from './api.ts';
 
 export const CATALOG_HEAP = 1;
 const FIRST_OID = 16384;
@@ -544,6 +544,10 @@ export class Engine implements StorageEngine {
 
   scan(txn: TxnHandle, heap: HeapId): Iterable<[RowId, Uint8Array]> {
     return this.heaps.scan(txn as Txn, heap);
+  }
+
+  scanBatches(txn: TxnHandle, heap: HeapId): Iterable<RowBatch> {
+    return this.heaps.scanBatches(txn as Txn, heap);
   }
 
   fetch(txn: TxnHandle, _heap: HeapId, rid: RowId): Uint8Array | null {

@@ -61,22 +61,26 @@ export function seqScan(table: TableDef, width: number, where: Fn | null = null)
   const heap = table.heap;
   if (where === null) {
     return function* (ctx: RunCtx) {
-      for (const [rid, bytes] of ctx.engine.scan(ctx.txn, heap)) {
-        tick();
-        const row: Row = new Array(n + 1);
-        codec.decode(bytes, row, width);
-        row[n] = rid;
-        yield row;
+      for (const { rids, rows } of ctx.engine.scanBatches(ctx.txn, heap)) {
+        for (let i = 0; i < rids.length; i++) {
+          tick();
+          const row: Row = new Array(n + 1);
+          codec.decode(rows[i]!, row, width);
+          row[n] = rids[i]!;
+          yield row;
+        }
       }
     };
   }
   return function* (ctx: RunCtx) {
     const buf: Row = new Array(n + 1);
-    for (const [rid, bytes] of ctx.engine.scan(ctx.txn, heap)) {
-      tick();
-      codec.decode(bytes, buf, width);
-      buf[n] = rid;
-      if (where(buf, ctx) === true) yield buf.slice();
+    for (const { rids, rows } of ctx.engine.scanBatches(ctx.txn, heap)) {
+      for (let i = 0; i < rids.length; i++) {
+        tick();
+        codec.decode(rows[i]!, buf, width);
+        buf[n] = rids[i]!;
+        if (where(buf, ctx) === true) yield buf.slice();
+      }
     }
   };
 }

@@ -62,7 +62,7 @@ describe('index reads on a 100,000-row table', () => {
   it('an index nested loop probes once per outer row and never scans the inner table', async () => {
     const explain = (await s.query('explain select o.k, b.v from outer_rows o join big b on b.id = o.ref')).rows.map((r) => r[0]);
     expect(explain).toEqual(['Nested Loop', '  ->  Seq Scan on outer_rows o', '  ->  Index Scan using big_pkey on big b', '        Index Cond: (id = o.ref)']);
-    const calls = { indexScan: 0, indexLookup: 0, fetch: 0, scan: 0 };
+    const calls = { indexScan: 0, indexLookup: 0, fetch: 0, scan: 0, scanBatches: 0 };
     const spy = <K extends keyof typeof calls>(name: K): void => {
       const original = (engine[name] as (...a: unknown[]) => unknown).bind(engine);
       (engine as unknown as Record<string, unknown>)[name] = (...a: unknown[]) => { calls[name]++; return original(...a); };
@@ -71,16 +71,17 @@ describe('index reads on a 100,000-row table', () => {
     spy('indexLookup');
     spy('fetch');
     spy('scan');
+    spy('scanBatches');
     try {
       const inner = (await s.query('select o.k, b.v from outer_rows o join big b on b.id = o.ref order by o.k')).rows;
       expect(inner.length).toBe(150);
       expect(inner[0]).toEqual([1, 'row 613']);
       // NULL keys never probe; every other outer row probes once (a point lookup: the key is the whole index key) and fetches what it finds.
-      expect(calls).toEqual({ indexScan: 0, indexLookup: 175, fetch: 150, scan: 1 });
-      calls.indexScan = calls.indexLookup = calls.fetch = calls.scan = 0;
+      expect(calls).toEqual({ indexScan: 0, indexLookup: 175, fetch: 150, scan: 0, scanBatches: 1 });
+      calls.indexScan = calls.indexLookup = calls.fetch = calls.scan = calls.scanBatches = 0;
       const left = (await s.query('select count(*), count(b.id) from outer_rows o left join big b on b.id = o.ref')).rows;
       expect(left).toEqual([[200, 150]]);
-      expect(calls).toEqual({ indexScan: 0, indexLookup: 175, fetch: 150, scan: 1 });
+      expect(calls).toEqual({ indexScan: 0, indexLookup: 175, fetch: 150, scan: 0, scanBatches: 1 });
     } finally {
       for (const name of Object.keys(calls)) delete (engine as unknown as Record<string, unknown>)[name];
     }

@@ -9,7 +9,7 @@
  * sees its pending one.
  */
 import { DbError } from '../../src/errors/index.ts';
-import { LockWait, type EngineStats, type HeapId, type IndexEntries, type IndexId, type IndexScanOptions, type IndexStats, type RowId, type StorageEngine, type TxnHandle } from '../../src/engine/api.ts';
+import { LockWait, type EngineStats, type HeapId, type IndexEntries, type IndexId, type IndexScanOptions, type IndexStats, type RowBatch, type RowId, type StorageEngine, type TxnHandle } from '../../src/engine/api.ts';
 
 interface MemRow {
   committed: Uint8Array | null;
@@ -204,6 +204,12 @@ export class MemoryEngine implements StorageEngine {
       const v = xid !== 0 && row.owner === xid ? row.pending : row.committed;
       if (v) yield [rid, v];
     }
+  }
+
+  scanBatches(txn: TxnHandle, heap: HeapId): Iterable<RowBatch> {
+    const rids: RowId[] = [], rows: Uint8Array[] = [];
+    for (const [rid, row] of this.scan(txn, heap)) { rids.push(rid); rows.push(row); }
+    return rids.length > 0 ? [{ rids, rows }] : [];
   }
 
   fetch(txn: TxnHandle, heap: HeapId, rid: RowId): Uint8Array | null {
