@@ -49,6 +49,9 @@ function checkRowSize(row: Uint8Array): void {
 /** Whether tuple t is one txn inserted (no committed version lies behind it). */
 const ownNew = (txn: Txn, t: Uint8Array): boolean => tupleIsNew(t) && tupleXid(t) === txn.xid;
 
+/** visibleSpan's answer: one object, overwritten by every call (scans ask for a row per slot). */
+const SPAN: { buf: Uint8Array; start: number; end: number } = { buf: new Uint8Array(0), start: 0, end: 0 };
+
 export class HeapAccess {
   private readonly tail = new Map<number, number>();
 
@@ -323,43 +326,53 @@ export class HeapAccess {
    * (T3) or txn's own — is read by offsets.
    */
   private visibleView(xid: number, rid: RowId, p: PageBuf, slot: number): Uint8Array | null {
+    return this.visibleSpan(xid, rid, p, slot) ? SPAN.buf.subarray(SPAN.start, SPAN.end) : null;
+  }
+
+  /** visibleView without the view: fills SPAN (bytes [start, end) of buf) and says whether there is a row. */
+  private visibleSpan(xid: number, rid: RowId, p: PageBuf, slot: number): boolean {
     const len = slotLength(p, slot);
-    if (len === 0) return null;
+    if (len === 0) return false;
     const off = slotOffset(p, slot);
     const owner = u32le(p, off);
     if (owner === xid || !this.ctx.txns.isActive(owner)) {
-      return (p[off + 4]! & FLAG_DEAD) === 0 ? p.subarray(off + TUPLE_HEADER_SIZE, off + len) : null;
+      if ((p[off + 4]! & FLAG_DEAD) !== 0) return false;
+      SPAN.buf = p; SPAN.start = off + TUPLE_HEADER_SIZE; SPAN.end = off + len;
+      return true;
     }
-    return this.visible(xid, rid, p.subarray(off, off + len));
+    const row = this.visible(xid, rid, p.subarray(off, off + len));
+    if (!row) return false;
+    SPAN.buf = row; SPAN.start = 0; SPAN.end = row.length;
+    return true;
   }
 
   *scan(txn: Txn, heap: number): Generator<[RowId, Uint8Array]> {
     for (const b of this.scanBatches(txn, heap)) {
-      for (let i = 0; i < b.rids.length; i++) yield [b.rids[i]!, b.rows[i]!];
+      for (let i = 0; i < b.rids.length; i++) yield [b.rids[i]!, b.bufs[i]!.subarray(b.starts[i]!, b.ends[i]!)];
     }
   }
 
   /** The visible rows a page at a time, in one batch object reused from page to page (engine/api.ts RowBatch). */
   *scanBatches(txn: Txn, heap: number): Generator<RowBatch> {
-    const batch: RowBatch = { rids: [], rows: [] };
+    const batch: RowBatch = { rids: [], bufs: [], starts: [], ends: [] };
+    const { rids, bufs, starts, ends } = batch;
     // Read once: a transaction whose first write comes during its own scan (FOR UPDATE rewriting rows with their
     // own bytes) then meets its rows as another's, and visible() gives the same bytes from their before-image.
     const xid = txn.xid;
     for (let pageNo = heap; pageNo !== 0; ) {
-      batch.rids.length = 0;
-      batch.rows.length = 0;
-      // Rows are views of one copy of the page, made before unpinning and yielding: the consumer may change pages.
+      rids.length = bufs.length = starts.length = ends.length = 0;
+      // Rows are spans of one copy of the page, made before unpinning and yielding: the consumer may change pages.
       pageNo = this.ctx.pool.with(pageNo, (p) => {
         const base = rowIdOf(pageNo, 0);
         const n = slotCount(p);
         const copy = n > 0 ? Buffer.from(p) : p;
         for (let s = 0; s < n; s++) {
-          const row = this.visibleView(xid, base + s, copy, s);
-          if (row) { batch.rids.push(base + s); batch.rows.push(row); }
+          if (!this.visibleSpan(xid, base + s, copy, s)) continue;
+          rids.push(base + s); bufs.push(SPAN.buf); starts.push(SPAN.start); ends.push(SPAN.end);
         }
         return nextPage(p);
       });
-      if (batch.rids.length > 0) yield batch;
+      if (rids.length > 0) yield batch;
     }
   }
 

@@ -72,10 +72,12 @@ export class LockWait extends Error {
   }
 }
 
-/** Rows of one heap page (scanBatches): rids[i] is the RowId of rows[i]. */
+/** Rows of one heap page (scanBatches): row i, RowId rids[i], is bytes [starts[i], ends[i]) of bufs[i] (no view made per row). */
 export interface RowBatch {
   readonly rids: RowId[];
-  readonly rows: Uint8Array[];
+  readonly bufs: Uint8Array[];
+  readonly starts: number[];
+  readonly ends: number[];
 }
 
 /** Sorted index entries for indexBuild, read by position (util/key-list.ts packs them). */

@@ -61,11 +61,11 @@ export function seqScan(table: TableDef, width: number, where: Fn | null = null)
   const heap = table.heap;
   if (where === null) {
     return function* (ctx: RunCtx) {
-      for (const { rids, rows } of ctx.engine.scanBatches(ctx.txn, heap)) {
+      for (const { rids, bufs, starts } of ctx.engine.scanBatches(ctx.txn, heap)) {
         for (let i = 0; i < rids.length; i++) {
           tick();
           const row: Row = new Array(n + 1);
-          codec.decode(rows[i]!, row, width);
+          codec.decode(bufs[i]!, row, width, starts[i]!);
           row[n] = rids[i]!;
           yield row;
         }
@@ -74,10 +74,10 @@ export function seqScan(table: TableDef, width: number, where: Fn | null = null)
   }
   return function* (ctx: RunCtx) {
     const buf: Row = new Array(n + 1);
-    for (const { rids, rows } of ctx.engine.scanBatches(ctx.txn, heap)) {
+    for (const { rids, bufs, starts } of ctx.engine.scanBatches(ctx.txn, heap)) {
       for (let i = 0; i < rids.length; i++) {
         tick();
-        codec.decode(rows[i]!, buf, width);
+        codec.decode(bufs[i]!, buf, width, starts[i]!);
         buf[n] = rids[i]!;
         if (where(buf, ctx) === true) yield buf.slice();
       }

@@ -112,12 +112,14 @@ export class TupleCodec {
   /**
    * Decodes columns [0, upTo) into `out`; later slots are left alone. Scans
    * pass the highest column their expressions read, so a filter on the first
-   * column does not pay for decoding the rest of every row.
+   * column does not pay for decoding the rest of every row. The tuple may
+   * start at `start` of `bytes` (a scan's page copy), as its encoding says
+   * where it ends.
    */
-  decode(bytes: Uint8Array, out: Value[], upTo: number = this.kinds.length): Value[] {
+  decode(bytes: Uint8Array, out: Value[], upTo: number = this.kinds.length, start = 0): Value[] {
     const kinds = this.kinds;
     const n = upTo;
-    let o = 0;
+    let o = start;
     let stored = 0;
     for (let shift = 0; ; shift += 7) {
       const x = bytes[o++]!;

@@ -207,9 +207,9 @@ export class MemoryEngine implements StorageEngine {
   }
 
   scanBatches(txn: TxnHandle, heap: HeapId): Iterable<RowBatch> {
-    const rids: RowId[] = [], rows: Uint8Array[] = [];
-    for (const [rid, row] of this.scan(txn, heap)) { rids.push(rid); rows.push(row); }
-    return rids.length > 0 ? [{ rids, rows }] : [];
+    const rids: RowId[] = [], bufs: Uint8Array[] = [], starts: number[] = [], ends: number[] = [];
+    for (const [rid, row] of this.scan(txn, heap)) { rids.push(rid); bufs.push(row); starts.push(0); ends.push(row.length); }
+    return rids.length > 0 ? [{ rids, bufs, starts, ends }] : [];
   }
 
   fetch(txn: TxnHandle, heap: HeapId, rid: RowId): Uint8Array | null {
