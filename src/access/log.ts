@@ -77,9 +77,14 @@ export function logPageChange(ctx: AccessContext, txn: Txn | null, f: FrameId, b
     if (isUndoable(body)) {
       const undo = txn.undo;
       undo.push({ lsn, prevLsn: prev, body, createdVersion, logged: true });
-      // T8: only the newest UNDO_KEPT bodies stay in memory; older ones are read back from the log if undone.
-      const old = undo[undo.length - 1 - UNDO_KEPT];
-      if (old?.logged) old.body = null;
+      // T8: only the newest UNDO_KEPT entries keep their bodies; older ones are read back from the log if undone.
+      // Markers (no record) keep theirs, so the walk goes back past them to the last body still held.
+      for (let i = undo.length - 1 - UNDO_KEPT; i >= 0; i--) {
+        const old = undo[i]!;
+        if (!old.logged) continue;
+        if (old.body === null) break;
+        old.body = null;
+      }
     }
   }
   return lsn;

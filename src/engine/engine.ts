@@ -477,21 +477,23 @@ export class Engine implements StorageEngine {
   private undoTo(txn: Txn, mark: number): void {
     let reader: WalReader | null = null;
     while (txn.undo.length > mark) {
-      const e = txn.undo.pop()!;
+      // The entry leaves the list only once its body is in hand: a rollback that fails here can be run again.
+      const e = txn.undo[txn.undo.length - 1]!;
+      if (e.body === null) {
+        // T8: a spilled body is read back from the WAL buffer or, once written, from its segment (no write needed).
+        let r: WalRecord | string | null = this.wal.unwrittenRecord(e.lsn);
+        if (r === null) {
+          reader ??= new WalReader(this.fsys, this.walDir, this.wal.segSize);
+          r = reader.readAt(e.lsn);
+        }
+        if (typeof r === 'string') throw this.panic(new Error(`WAL record at ${formatLsn(e.lsn)} unreadable (${r})`), 'undo a change');
+        e.body = r;
+        this.counters.undoReadBack++;
+      }
+      txn.undo.pop();
       if (e.droppedHeap !== undefined) {
         this.heaps.unmarkDropped(txn, e.droppedHeap);
         continue;
-      }
-      if (e.body === null) {
-        // T8: a spilled body is read back from the log; a reader made now sees every record written before.
-        if (!reader) {
-          this.wal.writeNow();
-          reader = new WalReader(this.fsys, this.walDir, this.wal.segSize);
-        }
-        const r = reader.readAt(e.lsn);
-        if (typeof r === 'string') throw new DbError('data_corrupted', `could not read WAL record at ${formatLsn(e.lsn)} to undo it: ${r}`, { severity: 'PANIC' });
-        e.body = r;
-        this.counters.undoReadBack++;
       }
       if (e.body.kind === Kind.BtreeInsert || e.body.kind === Kind.BtreeMultiInsert || e.body.kind === Kind.BtreeDelete) {
         this.indexes.undoEntry(txn, e); // logical undo of an insert (BTREE.md, U1), or a pending delete forgotten (D1)

@@ -36,12 +36,15 @@
  *     the locks are copied to the new RowId (copied, not moved: a statement
  *     rollback puts the row back). Taking one waits for a writer holding
  *     the row (T2); shared locks never wait for each other.
- *  T8 A transaction's undo list keeps the bodies of its newest records only
- *     (access/log.ts, UNDO_KEPT); older ones are read back from the log to be
- *     undone. The log keeps every segment from the oldest active
- *     transaction's first record (checkpoints truncate no further), so they
- *     are there. Memory per transaction stays bounded by its number of
- *     records, not their size: a load of many rows per page keeps little.
+ *  T8 A transaction's undo list keeps the bodies of its newest UNDO_KEPT
+ *     logged entries only (access/log.ts; markers, which have no record,
+ *     keep theirs); older ones are read back to be undone, from the WAL
+ *     writer's buffer or from the segments, so a rollback never needs a
+ *     write (it must work on a full disk). The log keeps every segment from
+ *     the oldest active transaction's first record (checkpoints truncate no
+ *     further), so they are there. An entry leaves the list only once its
+ *     body is in hand: a rollback that fails can be run again. Memory per
+ *     transaction stays bounded by its number of records, not their size.
  */
 import { DbError } from '../errors/index.ts';
 import type { TxnHandle } from '../engine/api.ts';

@@ -21,9 +21,12 @@
  */
 import type { FileHandle, FileSystem } from '../io/file.ts';
 import { DbError } from '../errors/index.ts';
-import { Kind, RECORD_HEADER_SIZE, encodeRecordView, type Body } from './record.ts';
+import { Kind, RECORD_HEADER_SIZE, decodeRecord, encodeRecordView, type Body, type WalRecord } from './record.ts';
 import type { Lsn } from './lsn.ts';
 import { createSegment, createSegmentAhead, listSegments, segmentPath, segmentStart } from './segments.ts';
+
+/** Unwritten log that an append writes out first (to the OS, not synced). */
+const WRITE_OUT_AT = 4 << 20;
 
 /** W8: one lone commit in this many takes the asynchronous path, to notice other committers. */
 const PROBE_EVERY = 16;
@@ -140,6 +143,8 @@ export class WalWriter {
   /** Appends a record and returns its LSN. Not durable until flush. */
   append(body: Body, xid: number, prevLsn: Lsn): Lsn {
     if (this.broken) throw this.broken;
+    // A long transaction that nobody flushes would otherwise hold all of its log here (WAL buffers are bounded in PostgreSQL too).
+    if (this.outLen >= WRITE_OUT_AT) this.writeOut();
     let lsn = this.insertLsn;
     let buf = encodeRecordView(body, lsn, prevLsn, xid, this.flushedLsn);
     const segEnd = segmentStart(lsn, this.segSize) + this.segSize;
@@ -304,6 +309,18 @@ export class WalWriter {
   /** No flush in flight and nobody waiting for one. */
   private get idle(): boolean {
     return !this.flushing && this.waiters.length === 0;
+  }
+
+  /**
+   * The record at lsn while it is still in the unwritten buffer (a copy), or
+   * null once it has gone to its segment: a rollback reads its spilled undo
+   * records here or from the files, never needing a write (T8).
+   */
+  unwrittenRecord(lsn: Lsn): WalRecord | null {
+    if (lsn < this.writtenLsn || lsn >= this.insertLsn) return null;
+    const at = lsn - this.writtenLsn;
+    const len = this.out.readUInt32LE(at);
+    return decodeRecord(Buffer.from(this.out.subarray(at, at + len)));
   }
 
   /** Writes to the OS without waiting for the disk (synchronous_commit = off). */

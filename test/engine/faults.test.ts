@@ -73,6 +73,33 @@ describe('a full disk (ENOSPC)', () => {
   });
 });
 
+describe('a rollback past the undo bodies kept in memory (T8)', () => {
+  it('needs no write while the disk is full, and leaves nothing behind', async () => {
+    const fsys = new FaultyFileSystem();
+    // Segments large enough that the CLRs fit the one being written: only reading the bodies back is in question.
+    const big = { ...settings, wal_segment_size: '1MB' };
+    const dir = tmp();
+    const e = await Engine.open(dir, { settings: big, fs: fsys });
+    const t0 = e.begin();
+    const heap = e.createHeap(t0);
+    e.insert(t0, heap, Buffer.from('committed'));
+    await e.commit(t0);
+    const t = e.begin();
+    // Single-row records, many more than UNDO_KEPT: the oldest bodies are read back, some from the WAL buffer, some from segments.
+    for (let i = 0; i < 3000; i++) e.insert(t, heap, Buffer.from(`row ${i}`));
+    fsys.diskFull = 'all';
+    const before = e.stats().undoReadBack;
+    e.rollback(t);
+    expect(e.stats().undoReadBack - before).toBeGreaterThan(1000);
+    expect(rowsOf(e, heap)).toEqual(['committed']);
+    fsys.diskFull = 'off';
+    await e.close();
+    const again = await Engine.open(dir, { settings: big });
+    expect(rowsOf(again, heap)).toEqual(['committed']);
+    await again.close();
+  });
+});
+
 describe('a failed fsync', () => {
   it('of the WAL is never retried: the commit fails with PANIC, later writes fail, restart recovers', async () => {
     const fsys = new FaultyFileSystem();

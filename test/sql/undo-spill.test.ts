@@ -41,6 +41,12 @@ async function churn(s: Session): Promise<void> {
   await s.query("INSERT INTO t SELECT g, g % 5, 'bulk' FROM generate_series(4000, 6000) g");
 }
 
+/** The undo entries of the session's open transaction (engine internals, for the memory bound only). */
+function undoOf(d: Database): { logged?: true; body: unknown }[] {
+  const active = (d.engine as unknown as { txns: { active: Map<number, { undo: { logged?: true; body: unknown }[] }> } }).txns.active;
+  return [...active.values()][0]!.undo;
+}
+
 describe('undo beyond the kept window (T8)', () => {
   it('ROLLBACK restores every row and index entry, read back from the log', async () => {
     const before = await contents(a);
@@ -56,6 +62,20 @@ describe('undo beyond the kept window (T8)', () => {
     db = await Database.open(dir);
     a = db.session();
     expect(await contents(a)).toEqual(before);
+  });
+
+  it('keeps at most UNDO_KEPT bodies however the records and the index markers interleave', async () => {
+    // A DELETE logs one record a row and leaves one unlogged marker an index entry: 1, 2 and 3 of them.
+    for (const extra of [[], ['v'], ['v', 's']]) {
+      await a.query('BEGIN');
+      for (const c of extra) await a.query(`CREATE INDEX t_${c}_2 ON t (${c})`);
+      await a.query('DELETE FROM t');
+      const undo = undoOf(db);
+      expect(undo.filter((e) => e.logged).length).toBeGreaterThanOrEqual(3000);
+      expect(undo.filter((e) => e.logged && e.body !== null).length).toBeLessThanOrEqual(UNDO_KEPT);
+      await a.query('ROLLBACK');
+    }
+    expect((await a.query('SELECT count(*) FROM t')).rows[0]![0]).toBe(3000);
   });
 
   it('ROLLBACK TO SAVEPOINT takes back a long stretch and keeps what came before it', async () => {
