@@ -143,8 +143,10 @@ export class WalWriter {
   /** Appends a record and returns its LSN. Not durable until flush. */
   append(body: Body, xid: number, prevLsn: Lsn): Lsn {
     if (this.broken) throw this.broken;
+    // Rollback records (and the page images in front of them) never wait for a write: a rollback must work on a full disk.
+    const rollbackWork = body.kind === Kind.Clr || body.kind === Kind.Abort || body.kind === Kind.End || body.kind === Kind.FullPageImage;
     // A long transaction that nobody flushes would otherwise hold all of its log here (WAL buffers are bounded in PostgreSQL too).
-    if (this.outLen >= WRITE_OUT_AT) this.writeOut();
+    if (this.outLen >= WRITE_OUT_AT && !rollbackWork) this.writeOut();
     let lsn = this.insertLsn;
     let buf = encodeRecordView(body, lsn, prevLsn, xid, this.flushedLsn);
     const segEnd = segmentStart(lsn, this.segSize) + this.segSize;
@@ -152,9 +154,7 @@ export class WalWriter {
       lsn = segEnd;
       buf = encodeRecordView(body, lsn, prevLsn, xid, this.flushedLsn);
     }
-    // W7, before anything is appended. Rollback records (and the page images in
-    // front of them) only need their own segment: the space kept ahead is theirs.
-    const rollbackWork = body.kind === Kind.Clr || body.kind === Kind.Abort || body.kind === Kind.End || body.kind === Kind.FullPageImage;
+    // W7, before anything is appended. Rollback records only need their own segment: the space kept ahead is theirs.
     const need = segmentStart(lsn, this.segSize) + (rollbackWork ? 1 : 2) * this.segSize;
     if (need > this.reservedEnd) this.reserve(need);
     if (lsn !== this.insertLsn) {
