@@ -14,7 +14,7 @@
  * Scans and joins call tick() per row they look at (interrupt.ts, I2), so
  * statement_timeout stops any statement that reads or pairs many rows.
  */
-import type { StorageEngine, TxnHandle } from '../engine/api.ts';
+import type { RowBatch, StorageEngine, TxnHandle } from '../engine/api.ts';
 import type { Value } from './api.ts';
 import type { TableDef } from './catalog.ts';
 import type { ExecCtx, Fn, Row } from './expr.ts';
@@ -41,7 +41,16 @@ export interface ExplainNode {
  * `ordered`: set on a FROM plan whose rows already come in the ORDER BY its
  * builder was asked for (an index scan in key order), so no Sort is needed.
  */
-export type Plan = ((ctx: RunCtx) => Iterable<Row>) & { explain?: ExplainNode; ordered?: boolean };
+export type Plan = ((ctx: RunCtx) => Iterable<Row>) & {
+  explain?: ExplainNode;
+  ordered?: boolean;
+  /**
+   * The same rows pushed to `visit` (a consumer that reads every row, as an
+   * aggregate does, skips a generator step per row). Each row is its own
+   * array, as the iterable's are.
+   */
+  each?: (ctx: RunCtx, visit: (row: Row) => void) => void;
+};
 
 /** Attaches an EXPLAIN description to a plan node. */
 export function describe(plan: Plan, label: string, children: readonly (Plan | null)[] = [], details: readonly string[] = []): Plan {
@@ -53,39 +62,42 @@ export function describe(plan: Plan, label: string, children: readonly (Plan | n
  * Yields every visible row that passes `where` (if given), decoding columns
  * [0, width) only — the rest stay undefined, as nothing reads them. With a
  * filter, rows are decoded into one reused buffer and only qualifying rows
- * are copied out, so a selective scan allocates almost nothing.
+ * are copied out, so a selective scan allocates almost nothing. The heap
+ * comes a page at a time (scanBatches); the generator hands out a page's
+ * rows, `each` pushes them as they are decoded.
  */
 export function seqScan(table: TableDef, width: number, where: Fn | null = null): Plan {
   const n = table.columns.length;
   const codec = table.codec;
   const heap = table.heap;
-  if (where === null) {
-    return function* (ctx: RunCtx) {
-      for (const { rids, bufs, starts } of ctx.engine.scanBatches(ctx.txn, heap)) {
-        for (let i = 0; i < rids.length; i++) {
-          tick();
-          const row: Row = new Array(n + 1);
-          codec.decode(bufs[i]!, row, width, starts[i]!);
-          row[n] = rids[i]!;
-          yield row;
-        }
-      }
-    };
-  }
-  return function* (ctx: RunCtx) {
-    const buf: Row = new Array(n + 1);
-    for (const { rids, bufs, starts } of ctx.engine.scanBatches(ctx.txn, heap)) {
-      for (let i = 0; i < rids.length; i++) {
-        tick();
-        codec.decode(bufs[i]!, buf, width, starts[i]!);
-        buf[n] = rids[i]!;
-        if (where(buf, ctx) === true) yield buf.slice();
-      }
+  // `buf`: the decode buffer of one execution (plans are shared between executions).
+  const page = ({ rids, bufs, starts }: RowBatch, ctx: RunCtx, buf: Row, visit: (row: Row) => void): void => {
+    for (let i = 0; i < rids.length; i++) {
+      tick();
+      const row: Row = where === null ? new Array(n + 1) : buf;
+      codec.decode(bufs[i]!, row, width, starts[i]!);
+      row[n] = rids[i]!;
+      if (where === null) visit(row);
+      else if (where(row, ctx) === true) visit(row.slice());
     }
   };
+  const plan: Plan = function* (ctx: RunCtx) {
+    const rows: Row[] = [];
+    const buf: Row = new Array(n + 1);
+    const keep = (row: Row): void => { rows.push(row); };
+    for (const batch of ctx.engine.scanBatches(ctx.txn, heap)) {
+      rows.length = 0;
+      page(batch, ctx, buf, keep);
+      yield* rows;
+    }
+  };
+  plan.each = (ctx, visit) => {
+    const buf: Row = new Array(n + 1);
+    for (const batch of ctx.engine.scanBatches(ctx.txn, heap)) page(batch, ctx, buf, visit);
+  };
+  return plan;
 }
 
-/** The single empty row a FROM-less SELECT ranges over. */
 export const oneRow: Plan = function* () { yield []; };
 
 export function filter(input: Plan, cond: Fn): Plan {
@@ -130,7 +142,7 @@ export function aggregate(input: Plan, keys: readonly Fn[], aggs: readonly AggCa
     const newGroup = (k: Value[]): { keys: Value[]; accs: Accumulator[] } => ({ keys: k, accs: aggs.map((a) => a.make()) });
     if (scalar) groups.set('', newGroup([]));
     const inputs = new AggInputs(aggs);
-    for (const row of input(ctx)) {
+    const consume = (row: Row): void => {
       let g;
       if (scalar) g = groups.get('')!;
       else {
@@ -143,7 +155,9 @@ export function aggregate(input: Plan, keys: readonly Fn[], aggs: readonly AggCa
       }
       inputs.read(row, ctx);
       inputs.addTo(g.accs);
-    }
+    };
+    if (input.each) input.each(ctx, consume);
+    else for (const row of input(ctx)) consume(row);
     for (const g of groups.values()) yield [...g.keys, ...g.accs.map((a) => a.result())];
   };
 }
