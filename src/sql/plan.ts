@@ -63,37 +63,40 @@ export function describe(plan: Plan, label: string, children: readonly (Plan | n
  * [0, width) only — the rest stay undefined, as nothing reads them. With a
  * filter, rows are decoded into one reused buffer and only qualifying rows
  * are copied out, so a selective scan allocates almost nothing. The heap
- * comes a page at a time (scanBatches); the generator hands out a page's
- * rows, `each` pushes them as they are decoded.
+ * comes a page at a time (scanBatches); `each` pushes the rows to a
+ * consumer that takes them all (an aggregate) without a generator step.
  */
 export function seqScan(table: TableDef, width: number, where: Fn | null = null): Plan {
   const n = table.columns.length;
   const codec = table.codec;
   const heap = table.heap;
-  // `buf`: the decode buffer of one execution (plans are shared between executions).
-  const page = ({ rids, bufs, starts }: RowBatch, ctx: RunCtx, buf: Row, visit: (row: Row) => void): void => {
-    for (let i = 0; i < rids.length; i++) {
-      tick();
-      const row: Row = where === null ? new Array(n + 1) : buf;
-      codec.decode(bufs[i]!, row, width, starts[i]!);
-      row[n] = rids[i]!;
-      if (where === null) visit(row);
-      else if (where(row, ctx) === true) visit(row.slice());
-    }
+  /** Row i of a page if it passes `where`: its own array (decoded into `buf` first when filtered; buf is one execution's). */
+  const rowAt = ({ rids, bufs, starts }: RowBatch, i: number, ctx: RunCtx, buf: Row): Row | null => {
+    tick();
+    const row: Row = where === null ? new Array(n + 1) : buf;
+    codec.decode(bufs[i]!, row, width, starts[i]!);
+    row[n] = rids[i]!;
+    if (where === null) return row;
+    return where(row, ctx) === true ? row.slice() : null;
   };
+  // Rows are made one at a time as they are asked for: a LIMIT above stops the filter's evaluation too.
   const plan: Plan = function* (ctx: RunCtx) {
-    const rows: Row[] = [];
     const buf: Row = new Array(n + 1);
-    const keep = (row: Row): void => { rows.push(row); };
     for (const batch of ctx.engine.scanBatches(ctx.txn, heap)) {
-      rows.length = 0;
-      page(batch, ctx, buf, keep);
-      yield* rows;
+      for (let i = 0; i < batch.rids.length; i++) {
+        const row = rowAt(batch, i, ctx, buf);
+        if (row) yield row;
+      }
     }
   };
   plan.each = (ctx, visit) => {
     const buf: Row = new Array(n + 1);
-    for (const batch of ctx.engine.scanBatches(ctx.txn, heap)) page(batch, ctx, buf, visit);
+    for (const batch of ctx.engine.scanBatches(ctx.txn, heap)) {
+      for (let i = 0; i < batch.rids.length; i++) {
+        const row = rowAt(batch, i, ctx, buf);
+        if (row) visit(row);
+      }
+    }
   };
   return plan;
 }
