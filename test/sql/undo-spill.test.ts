@@ -33,6 +33,14 @@ async function contents(s: Session): Promise<unknown[]> {
   ];
 }
 
+/** contents() after closing the database and opening it again. */
+async function contentsAfterRestart(): Promise<unknown[]> {
+  await db.close();
+  db = await Database.open(dir);
+  a = db.session();
+  return contents(a);
+}
+
 /** Many more records than UNDO_KEPT: row by row updates, deletes and single-row inserts. */
 async function churn(s: Session): Promise<void> {
   await s.query('UPDATE t SET v = v + 1000, s = s || \' changed\'');
@@ -58,10 +66,7 @@ describe('undo beyond the kept window (T8)', () => {
     // The window was passed: some undo records came back from the log.
     expect(db.engine.stats().undoReadBack - read0).toBeGreaterThan(UNDO_KEPT);
     expect(await contents(a)).toEqual(before);
-    await db.close();
-    db = await Database.open(dir);
-    a = db.session();
-    expect(await contents(a)).toEqual(before);
+    expect(await contentsAfterRestart()).toEqual(before);
   });
 
   it('keeps at most UNDO_KEPT bodies however the records and the index markers interleave', async () => {
@@ -88,10 +93,7 @@ describe('undo beyond the kept window (T8)', () => {
     expect(await contents(a)).toEqual(kept);
     await a.query('COMMIT');
     expect(await contents(a)).toEqual(kept);
-    await db.close();
-    db = await Database.open(dir);
-    a = db.session();
-    expect(await contents(a)).toEqual(kept);
+    expect(await contentsAfterRestart()).toEqual(kept);
   });
 
   it('after a long transaction, a failed statement and ROLLBACK TO SAVEPOINT leave what came before', async () => {
