@@ -477,7 +477,6 @@ export class Engine implements StorageEngine {
   private undoTo(txn: Txn, mark: number): void {
     let reader: WalReader | null = null;
     while (txn.undo.length > mark) {
-      // The entry leaves the list only once its body is in hand: a rollback that fails here can be run again.
       const e = txn.undo[txn.undo.length - 1]!;
       if (e.body === null) {
         // T8: a spilled body is read back from the WAL buffer or, once written, from its segment (no write needed).
@@ -490,22 +489,22 @@ export class Engine implements StorageEngine {
         e.body = r;
         this.counters.undoReadBack++;
       }
-      txn.undo.pop();
+      // Popped only once compensated: undoing an entry again after a failure part way is harmless (an index
+      // entry already gone stays gone, U1; a heap CLR that failed to log changed nothing).
       if (e.droppedHeap !== undefined) {
         this.heaps.unmarkDropped(txn, e.droppedHeap);
-        continue;
-      }
-      if (e.body.kind === Kind.BtreeInsert || e.body.kind === Kind.BtreeMultiInsert || e.body.kind === Kind.BtreeDelete) {
+      } else if (e.body.kind === Kind.BtreeInsert || e.body.kind === Kind.BtreeMultiInsert || e.body.kind === Kind.BtreeDelete) {
         this.indexes.undoEntry(txn, e); // logical undo of an insert (BTREE.md, U1), or a pending delete forgotten (D1)
-        continue;
+      } else {
+        const b = e.body as Extract<WalRecord, { kind: HeapUndoableKind }>;
+        this.pool.with(b.page, (_, f) =>
+          logPageChange(this.ctx, txn, f, {
+            kind: Kind.Clr, undoNextLsn: e.prevLsn, undoneLsn: e.lsn, page: b.page, slot: clrSlot(b), action: compensation(b),
+          }),
+        );
+        if (e.createdVersion !== null) this.txns.forgetVersion(e.createdVersion);
       }
-      const b = e.body as Extract<WalRecord, { kind: HeapUndoableKind }>;
-      this.pool.with(b.page, (_, f) =>
-        logPageChange(this.ctx, txn, f, {
-          kind: Kind.Clr, undoNextLsn: e.prevLsn, undoneLsn: e.lsn, page: b.page, slot: clrSlot(b), action: compensation(b),
-        }),
-      );
-      if (e.createdVersion !== null) this.txns.forgetVersion(e.createdVersion);
+      txn.undo.pop();
     }
   }
 

@@ -144,7 +144,7 @@ export class WalWriter {
   append(body: Body, xid: number, prevLsn: Lsn): Lsn {
     if (this.broken) throw this.broken;
     // Rollback records (and the page images in front of them) never wait for a write: a rollback must work on a full disk.
-    const rollbackWork = body.kind === Kind.Clr || body.kind === Kind.Abort || body.kind === Kind.End || body.kind === Kind.FullPageImage;
+    const rollbackWork = body.kind === Kind.Clr || body.kind === Kind.BtreeClr || body.kind === Kind.Abort || body.kind === Kind.End || body.kind === Kind.FullPageImage;
     // A long transaction that nobody flushes would otherwise hold all of its log here (WAL buffers are bounded in PostgreSQL too).
     if (this.outLen >= WRITE_OUT_AT && !rollbackWork) this.writeOut();
     let lsn = this.insertLsn;
