@@ -150,32 +150,6 @@ function readsRelation(q: unknown, name: string, catalog: Catalog, seen = new Se
   return false;
 }
 
-/**
- * I3: the largest subexpressions of a query that settle() (constants and
- * immutable functions of them, not a bare constant), compiled to be run
- * once before the rows: PostgreSQL evaluates them while planning, so their
- * errors come before any row's, even in a CASE branch never taken. One
- * that does not compile here (a parameter of unknown type) is left to its
- * turn.
- */
-function collectFolds(node: unknown, binder: Binder, out: Fn[]): void {
-  if (Array.isArray(node)) {
-    for (const x of node) collectFolds(x, binder, out);
-    return;
-  }
-  if (node === null || typeof node !== 'object') return;
-  const kind = (node as { kind?: unknown }).kind;
-  if (kind !== 'const' && kind !== 'param' && kind !== 'default' && settled(node as InsertItem)) {
-    try {
-      out.push(binder.compile(node as Expr).fn);
-    } catch {
-      // left to be evaluated in its row's turn
-    }
-    return;
-  }
-  for (const v of Object.values(node)) if (typeof v === 'object') collectFolds(v, binder, out);
-}
-
 export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTypes): Prepared {
   const table = catalog.require(s.table.name, s.table.pos);
   const base = rootBinder(catalog, 'VALUES', params);
@@ -225,16 +199,8 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
       fill[i] = convert({ type: ty, fn: (r) => r[j]! }, col.type, context, u, () => `column "${col.name}"`).fn;
     });
     const make = (r: Row, ctx: RunCtx): Value[] => fill.map((f) => f(r, ctx));
-    // I3: what PostgreSQL folds while planning fails before any row is made, as there.
-    const folds: Fn[] = [];
-    collectFolds(s.select, base, folds);
     // I1: a SELECT that may read the target is read whole first, so it never meets the rows this statement adds.
-    const whole = readsRelation(s.select, table.name, catalog);
-    source = (ctx) => {
-      for (const f of folds) f(NO_ROW, ctx);
-      return whole ? [...sel.plan(ctx)].map((r) => make(r, ctx)) : streamed(ctx);
-    };
-    const streamed = function* (ctx: RunCtx): Generator<Value[]> {
+    source = readsRelation(s.select, table.name, catalog) ? (ctx) => [...sel.plan(ctx)].map((r) => make(r, ctx)) : function* (ctx) {
       for (const r of sel.plan(ctx)) yield make(r, ctx);
     };
   } else {
