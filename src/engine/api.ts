@@ -190,7 +190,7 @@ export interface StorageEngine {
    * the index's pages unreferenced, as createIndex does. An index that is not
    * empty gets the entries as indexInsert would. 54000 for a key over 2000 bytes.
    */
-  indexBuild(txn: TxnHandle, index: IndexId, entries: IndexEntries | readonly (readonly [Uint8Array, RowId])[]): void;
+  indexBuild(txn: TxnHandle, index: IndexId, entries: IndexEntries): void;
   /**
    * Adds (key, rid), undone if txn (or its statement) rolls back; throws 54000 for keys over 2000 bytes. A present entry is kept.
    * Returns the rids of other entries with the same key bytes, when they were all found beside the new one, else null

@@ -598,12 +598,9 @@ export class Engine implements StorageEngine {
     return this.indexes.insertMany(txn as Txn, index, entries);
   }
 
-  indexBuild(txn: TxnHandle, index: IndexId, entries: IndexEntries | readonly (readonly [Uint8Array, RowId])[]): void {
+  indexBuild(txn: TxnHandle, index: IndexId, entries: IndexEntries): void {
     this.checkOpen();
-    const list: IndexEntries = Array.isArray(entries)
-      ? { length: entries.length, key: (i) => entries[i]![0], keyLength: (i) => entries[i]![0].length, rid: (i) => entries[i]![1] }
-      : (entries as IndexEntries);
-    this.indexes.build(txn as Txn, index, list);
+    this.indexes.build(txn as Txn, index, entries);
   }
 
   indexDeleteAtCommit(txn: TxnHandle, index: IndexId, key: Uint8Array, rid: RowId): void {

@@ -10,9 +10,17 @@ import * as fs from 'node:fs';
 import { Engine } from '../../src/engine/engine.ts';
 import { Kind } from '../../src/wal/record.ts';
 import { DbError } from '../../src/errors/index.ts';
+import { KeyList } from '../../src/util/key-list.ts';
 import { Model, cmpEntry, copyWithWalCut, crashAndReadLog, noSyncFs, randomKey, removeTmpdirs, rng, sameList, show, tmpdir, verifyIndex, type Entry } from './support.ts';
 
 afterEach(removeTmpdirs);
+
+/** Entries as indexBuild takes them, in the order given (not sorted: some tests give a bad order on purpose). */
+function listOf(entries: readonly (readonly [Uint8Array, number])[]): KeyList {
+  const list = new KeyList();
+  for (const [key, rid] of entries) list.push(key, rid);
+  return list;
+}
 
 const settings = { shared_buffers: '64', wal_segment_size: '1MB' };
 
@@ -46,7 +54,7 @@ describe('index bulk build', () => {
       const t = e.begin();
       const ix = e.createIndex(t);
       const all = entries(n, n, maxLen);
-      e.indexBuild(t, ix, all);
+      e.indexBuild(t, ix, listOf(all));
       await e.commit(t);
       const m = new Model();
       for (const x of all) m.add(x);
@@ -83,10 +91,10 @@ describe('index bulk build', () => {
     const t = e.begin();
     const ix = e.createIndex(t);
     const a = Buffer.from('a'), b = Buffer.from('b');
-    expect(() => e.indexBuild(t, ix, [[b, 1], [a, 2]])).toThrow(DbError);
-    expect(() => e.indexBuild(t, ix, [[a, 1], [a, 1]])).toThrow(/ascending/);
+    expect(() => e.indexBuild(t, ix, listOf([[b, 1], [a, 2]]))).toThrow(DbError);
+    expect(() => e.indexBuild(t, ix, listOf([[a, 1], [a, 1]]))).toThrow(/ascending/);
     e.indexInsert(t, ix, b, 7);
-    e.indexBuild(t, ix, [[a, 1], [b, 7], [b, 8]]); // (b, 7) is there already: kept once
+    e.indexBuild(t, ix, listOf([[a, 1], [b, 7], [b, 8]])); // (b, 7) is there already: kept once
     await e.commit(t);
     const m = new Model();
     for (const x of [[a, 1], [b, 7], [b, 8]] as Entry[]) m.add(x);
@@ -98,7 +106,7 @@ describe('index bulk build', () => {
     const e = await Engine.open(tmpdir(), { fs: noSyncFs, settings });
     const t = e.begin();
     const ix = e.createIndex(t);
-    const err = (() => { try { e.indexBuild(t, ix, [[Buffer.alloc(1), 1], [Buffer.alloc(2001), 2]]); } catch (x) { return x as DbError; } return null; })();
+    const err = (() => { try { e.indexBuild(t, ix, listOf([[Buffer.alloc(1), 1], [Buffer.alloc(2001), 2]])); } catch (x) { return x as DbError; } return null; })();
     expect(err?.code).toBe('54000');
     expect(verifyIndex(e.pool, ix).entries).toBe(0);
     e.rollback(t);
@@ -110,12 +118,12 @@ describe('index bulk build', () => {
     let e = await Engine.open(dir, { fs: noSyncFs, settings });
     const t = e.begin();
     const ix = e.createIndex(t);
-    e.indexBuild(t, ix, entries(5, 5_000, 16));
+    e.indexBuild(t, ix, listOf(entries(5, 5_000, 16)));
     e.rollback(t);
     const t2 = e.begin();
     const ix2 = e.createIndex(t2);
     const all = entries(6, 5_000, 16);
-    e.indexBuild(t2, ix2, all);
+    e.indexBuild(t2, ix2, listOf(all));
     await e.commit(t2);
     e.wal.flushSync(e.wal.insertLsn);
     e.crashForTest();
@@ -137,7 +145,7 @@ describe('index bulk build', () => {
     await e.checkpoint();
     const all = entries(9, 6_000, 24);
     const t = e.begin();
-    e.indexBuild(t, ix, all);
+    e.indexBuild(t, ix, listOf(all));
     await e.commit(t);
     const { recs, segSize } = crashAndReadLog(e, dir);
     const formats = recs.filter((x) => x.kind === Kind.BtreeFormat).length;

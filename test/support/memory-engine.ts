@@ -285,9 +285,8 @@ export class MemoryEngine implements StorageEngine {
     if (e && e.rid === entry.rid && Buffer.compare(e.key, entry.key) === 0) entries.splice(i, 1);
   }
 
-  indexBuild(txn: TxnHandle, index: IndexId, entries: IndexEntries | readonly (readonly [Uint8Array, RowId])[]): void {
-    if (Array.isArray(entries)) for (const [key, rid] of entries) this.indexInsert(txn, index, key, rid);
-    else for (let i = 0; i < entries.length; i++) this.indexInsert(txn, index, (entries as IndexEntries).key(i), (entries as IndexEntries).rid(i));
+  indexBuild(txn: TxnHandle, index: IndexId, entries: IndexEntries): void {
+    for (let i = 0; i < entries.length; i++) this.indexInsert(txn, index, entries.key(i), entries.rid(i));
   }
 
   /** Returns null: the caller's unique check always searches (the engine's short cut is the engine's to test). */
