@@ -7,7 +7,8 @@
  *  W2 flushedLsn <= writtenLsn <= insertLsn. Everything below flushedLsn
  *     has been fdatasync'ed and survives power loss.
  *  W3 Group commit: while one flush is in flight, later flush requests wait
- *     and share the next one, which covers everything inserted by then.
+ *     and share the next one, which covers everything inserted by then. The
+ *     next one starts once the work made ready meanwhile has run (W9).
  *  W5 A failed fdatasync is never retried as if nothing happened: the writer
  *     turns broken and every later append or flush fails (PostgreSQL's
  *     PANIC since 2018); restart and recovery decide what survived.
@@ -18,6 +19,12 @@
  *  W8 A commit flushed synchronously (flushCommit) is one nobody could have
  *     shared: no other writer active, no flush in flight or waited for,
  *     and the last asynchronous flush served that commit alone.
+ *  W9 A flush that was shared (W8) does not start the next at once: it wakes its own waiters and starts the next from setImmediate,
+ *     after the sessions it woke (and any other ready work) have run up to
+ *     their next commit. Started at once, the next flush would carry only
+ *     the commits queued during this one, and the sessions would settle into
+ *     two groups taking turns at the disk; gathered, one flush serves them
+ *     all, which pays where a flush costs more than the transactions between.
  */
 import type { FileHandle, FileSystem } from '../io/file.ts';
 import { DbError } from '../errors/index.ts';
@@ -62,6 +69,7 @@ export class WalWriter {
   /** Files an asynchronous flush is syncing right now: a synchronous flush must sync them too (W6). */
   private inFlight = new Set<FileHandle>();
   private waiters: Waiter[] = [];
+  /** A flush is in flight, or its successor is scheduled (W9): either way, new waiters wait. */
   private flushing = false;
   private broken: DbError | null = null;
   /** W8: whether the last asynchronous flush was shared (served several waiters, or found more queued). */
@@ -328,6 +336,15 @@ export class WalWriter {
     this.writeOut();
   }
 
+  /** W9: holds off new flushes until setImmediate, then starts one if anybody waits. */
+  private kickAfterReadyWork(): void {
+    this.flushing = true;
+    setImmediate(() => {
+      this.flushing = false;
+      if (this.waiters.length > 0) this.kick();
+    });
+  }
+
   private kick(): void {
     if (this.flushing || this.broken) return;
     this.flushing = true;
@@ -352,7 +369,7 @@ export class WalWriter {
         const waiting = this.waiters.length;
         this.wakeWaiters();
         this.shared = waiting > 1 || this.waiters.length > 0;
-        if (this.waiters.length > 0) this.kick();
+        if (this.shared) this.kickAfterReadyWork();
       },
       (e) => {
         this.inFlight.clear();

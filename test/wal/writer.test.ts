@@ -78,6 +78,25 @@ describe('WAL writer', () => {
     expect(scanLog(dir).records).toHaveLength(50);
   });
 
+  it('a shared flush lets the sessions it wakes commit again before the next flush starts (W9)', async () => {
+    // Eight sessions commit ten times each, each commit after its previous one is durable.
+    // Started as soon as the previous flush ended, every flush would carry only the commits
+    // queued while it ran: the sessions would take turns in two groups, about 20 flushes.
+    const dir = walDir();
+    const w = new WalWriter(nodeFileSystem, dir, SEG, FIRST_LSN);
+    const session = async (k: number) => {
+      for (let round = 0; round < 10; round++) {
+        w.append(insert(20, k), k + 1, 0);
+        await w.flush(w.insertLsn);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, k) => session(k)));
+    // The first flush serves session 0 alone; from the third on, each serves all eight.
+    expect(w.stats.flushes).toBeLessThanOrEqual(12);
+    w.close();
+    expect(scanLog(dir).records).toHaveLength(80);
+  });
+
   it('flushSync writes and syncs everything appended, once', () => {
     const dir = walDir();
     const w = new WalWriter(nodeFileSystem, dir, SEG, FIRST_LSN);
