@@ -137,7 +137,7 @@ describe('R6: pages of a committed drop reach the free list across a crash', () 
     const g = gatedFs(faulty);
     const dir = make();
     let e = await Engine.open(dir, { fs: g.fs });
-    e.wal.syncWhenAlone = false;
+    e.wal.syncOnLoop = false;
     const { heap, index, indexPages } = await setup(e);
     const pages = await heapPages(dir, e, heap);
 

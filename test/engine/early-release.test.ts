@@ -22,7 +22,7 @@ it('frees a committing transaction\'s rows before its flush, and acknowledges no
   const g = gatedFs();
   const dir = make();
   const e = await Engine.open(dir, { fs: g.fs });
-  e.wal.syncWhenAlone = false; // the gate holds only the thread pool's fdatasync (W8)
+  e.wal.syncOnLoop = false; // the gate holds only the thread pool's fdatasync (W8)
   const t0 = e.begin();
   const heap = e.createHeap(t0);
   await e.commit(t0);
@@ -57,7 +57,7 @@ it('loses a released commit and everything built on it together at a power cut b
   const g = gatedFs(faulty);
   const dir = make();
   let e = await Engine.open(dir, { fs: g.fs });
-  e.wal.syncWhenAlone = false;
+  e.wal.syncOnLoop = false;
   const t0 = e.begin();
   const heap = e.createHeap(t0);
   const rid = e.insert(t0, heap, Buffer.from('v0'));

@@ -19,9 +19,10 @@ interface Faults {
 
 const ioError = (code: string): Error => Object.assign(new Error(`${code}: injected`), { code });
 
-/** nodeFileSystem, with writes and asynchronous fdatasyncs that fail on demand. */
-function faultyFs(): { fsys: FileSystem; faults: Faults } {
+/** nodeFileSystem, with writes and asynchronous fdatasyncs that fail on demand; fdatasyncs counted by kind. */
+function faultyFs(): { fsys: FileSystem; faults: Faults; syncs: { loop: number; pool: number } } {
   const faults: Faults = { write: null, syncAsync: null };
+  const syncs = { loop: 0, pool: 0 };
   const wrap = (h: FileHandle): FileHandle => ({
     path: h.path,
     read: (buf, off) => h.read(buf, off),
@@ -29,13 +30,13 @@ function faultyFs(): { fsys: FileSystem; faults: Faults } {
       if (faults.write) throw ioError(faults.write);
       h.write(buf, off);
     },
-    sync: () => h.sync(),
-    syncAsync: () => (faults.syncAsync ? Promise.reject(ioError(faults.syncAsync)) : h.syncAsync()),
+    sync: () => (syncs.loop++, h.sync()),
+    syncAsync: () => (syncs.pool++, faults.syncAsync ? Promise.reject(ioError(faults.syncAsync)) : h.syncAsync()),
     size: () => h.size(),
     truncate: (n) => h.truncate(n),
     close: () => h.close(),
   });
-  return { fsys: { ...nodeFileSystem, open: (file, opts) => wrap(nodeFileSystem.open(file, opts)) }, faults };
+  return { fsys: { ...nodeFileSystem, open: (file, opts) => wrap(nodeFileSystem.open(file, opts)) }, faults, syncs };
 }
 
 function caught(fn: () => unknown): DbError {
@@ -95,6 +96,34 @@ describe('WAL writer', () => {
     expect(w.stats.flushes).toBeLessThanOrEqual(12);
     w.close();
     expect(scanLog(dir).records).toHaveLength(80);
+  });
+
+  it('the flush gathered after a shared one runs on the event loop, not in the thread pool (W10)', async () => {
+    const dir = walDir();
+    const { fsys, syncs } = faultyFs();
+    const w = new WalWriter(fsys, dir, SEG, FIRST_LSN);
+    const before = { ...syncs }; // creating the segments synced them
+    const session = async (k: number) => {
+      for (let round = 0; round < 10; round++) {
+        w.append(insert(20, k), k + 1, 0);
+        await w.flush(w.insertLsn);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, k) => session(k)));
+    // The first flush, started by a commit, goes to the thread pool; so does the
+    // one after it (the first was not yet known to be shared). The rest are gathered.
+    expect(syncs.pool - before.pool).toBeLessThanOrEqual(2);
+    expect(syncs.loop - before.loop).toBe(w.stats.flushes - (syncs.pool - before.pool));
+    expect(w.flushedLsn).toBe(w.insertLsn);
+
+    // Off (the tests that hold the thread pool's fdatasync need every flush there), W9 still gathers.
+    w.syncOnLoop = false;
+    const pool0 = syncs.pool;
+    const flushes0 = w.stats.flushes;
+    await Promise.all(Array.from({ length: 8 }, (_, k) => session(k)));
+    expect(syncs.pool - pool0).toBe(w.stats.flushes - flushes0);
+    w.close();
+    expect(scanLog(dir).records).toHaveLength(160);
   });
 
   it('flushSync writes and syncs everything appended, once', () => {
