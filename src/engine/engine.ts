@@ -322,17 +322,28 @@ export class Engine implements StorageEngine {
       this.checkNotAbandoned();
       this.control = { ...this.control, state, checkpointLsn: lsn, redoLsn, nextXid, checkpointTime: new Date().toISOString() };
       writeControl(this.fsys, this.controlFile, this.control);
+      const cycle = redoLsn - this.lastRedoLsn;
       this.lastRedoLsn = redoLsn;
       let keep = redoLsn;
       for (const t of transactions) keep = Math.min(keep, t.firstLsn);
-      const removed = this.wal.removeSegmentsBefore(keep);
+      const { removed, recycled } = this.wal.retireSegmentsBefore(keep, this.segmentsToKeepAhead(cycle));
       this.counters.checkpoints++;
       if (this.settings.bool('log_checkpoints')) {
-        this.log(`checkpoint complete: wrote ${written} buffers; removed ${removed} WAL segments; redo at ${redoLsn}`);
+        this.log(`checkpoint complete: wrote ${written} buffers; WAL segments removed ${removed}, recycled ${recycled}; redo at ${redoLsn}`);
       }
     } finally {
       this.ckptRunning = false;
     }
+  }
+
+  /**
+   * W11: segments kept ahead for the log to write into until the next
+   * checkpoint, as PostgreSQL recycles them: what the last cycle used, half as
+   * much again, within max_wal_size.
+   */
+  private segmentsToKeepAhead(cycle: number): number {
+    const segSize = this.wal.segSize;
+    return Math.min(Math.floor(this.settings.num('max_wal_size') / segSize), Math.ceil((1.5 * cycle) / segSize) + 1);
   }
 
   /** A checkpoint that outlives a simulated crash must not write anything after it (tests). */

@@ -8,8 +8,8 @@ import { PAGE_SIZE, stampChecksum, verifyChecksum, type PageBuf } from './page.t
 
 /** The file grows by at least this many pages at a time (A1). */
 const GROW_PAGES = 16;
-/** Zeros for the usual growth, allocated once (never written to). */
-const ZEROS = Buffer.alloc(GROW_PAGES * PAGE_SIZE);
+/** Zeros for growth, allocated once (never written to). */
+const ZERO_PAGE = Buffer.alloc(PAGE_SIZE);
 
 export class DataFile {
   /** Pages below this are known to exist in the file. */
@@ -30,8 +30,9 @@ export class DataFile {
       return;
     }
     const upTo = Math.max(pageNo + 1, end + GROW_PAGES);
-    const bytes = (upTo - end) * PAGE_SIZE;
-    this.file.write(bytes <= ZEROS.length ? ZEROS.subarray(0, bytes) : Buffer.alloc(bytes), end * PAGE_SIZE);
+    // A page per write: Linux caches a file in folios as large as the writes that made them, and a
+    // checkpoint writing one page of a 128 kB folio would write all of it (see writeZeros in src/wal).
+    for (let p = end; p < upTo; p++) this.file.write(ZERO_PAGE, p * PAGE_SIZE);
     this.reservedPages = upTo;
   }
 

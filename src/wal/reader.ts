@@ -123,45 +123,69 @@ export class WalReader {
   }
 
   private endAt(lsn: Lsn, reason: EndReason): WalEnd {
-    const garbageBytes = this.garbageAfter(lsn);
-    const corruption = this.durableRecordBeyond(lsn, garbageBytes);
+    const start = segmentStart(lsn, this.segSize);
+    const here = this.currentHeaders(start, lsn - start);
+    const garbageBytes = this.currentReach(start, here, lsn) - lsn;
+    const corruption = this.durableRecordBeyond(lsn, here.filter((q) => q > lsn));
     return corruption ? { lsn, reason, garbageBytes, corruption } : { lsn, reason, garbageBytes };
   }
 
   /**
-   * R5: looks past the end at lsn for a valid record appended after lsn was
-   * durable. Only the non-zero tail of this segment and later segments can
-   * hold one; positions are tried where the LSN field names the position.
+   * R1: the end of what this use of the segment may have written at or after
+   * lsn: as far as the headers of this use there claim, no further than the
+   * last non-zero byte. Older bytes past it never pass for records.
    */
-  private durableRecordBeyond(lsn: Lsn, garbageBytes: number): WalEnd['corruption'] | undefined {
+  private currentReach(start: Lsn, here: Lsn[], lsn: Lsn): Lsn {
+    const bytes = this.segmentBytes(start);
+    if (!bytes || here.length === 0) return lsn;
+    let reach = lsn;
+    for (const q of here) reach = Math.max(reach, q + Math.max(RECORD_HEADER_SIZE, bytes.readUInt32LE(q - start)));
+    return Math.min(reach, start + lastNonZero(bytes, lsn - start) + 1);
+  }
+
+  /**
+   * R5: looks past the end at lsn for a valid record appended after lsn was
+   * durable: among the headers of this use of the files (currentHeaders) in
+   * the rest of this segment and in later segments that begin with one.
+   */
+  private durableRecordBeyond(lsn: Lsn, here: Lsn[]): WalEnd['corruption'] | undefined {
     const start = segmentStart(lsn, this.segSize);
-    const ranges: [Lsn, Lsn][] = [[lsn + 1, lsn + garbageBytes]];
+    const candidates = [...here];
     for (const seg of listSegments(this.fsys, this.walDir)) {
-      const bytes = seg > start ? this.segmentBytes(seg) : null;
-      // A segment created ahead and never written is all zeros (W7): nothing to look at.
-      if (bytes) ranges.push([seg, seg + lastNonZero(bytes, 0) + 1]);
+      if (seg <= start) continue;
+      // Zero-filled, or recycled and not written since (W11): its first header is not its own.
+      const bytes = this.segmentBytes(seg);
+      if (bytes && bytes.length >= RECORD_HEADER_SIZE && lsnField(bytes, 0) === seg % 0x1_0000_0000) candidates.push(...this.currentHeaders(seg, 0));
     }
-    for (const [from, to] of ranges) {
-      const segStart = segmentStart(from, this.segSize);
-      const bytes = this.segmentBytes(segStart);
-      if (!bytes) continue;
-      for (let q = from; q + RECORD_HEADER_SIZE <= Math.min(to, segStart + bytes.length); q++) {
-        const off = q - segStart;
-        if (bytes.readUInt32LE(off + 8) !== q % 0x1_0000_0000) continue;
-        const rec = this.rawAt(q);
-        if (typeof rec !== 'string' && durableBefore(rec, q) > lsn) return { validLsn: q, durableBefore: durableBefore(rec, q) };
-      }
+    for (const q of candidates) {
+      const rec = this.rawAt(q);
+      if (typeof rec !== 'string' && durableBefore(rec, q) > lsn) return { validLsn: q, durableBefore: durableBefore(rec, q) };
     }
     return undefined;
   }
 
-  private garbageAfter(lsn: Lsn): number {
-    const start = segmentStart(lsn, this.segSize);
-    const seg = this.segmentBytes(start);
-    if (!seg) return 0;
-    return Math.max(0, lastNonZero(seg, lsn - start) - (lsn - start) + 1);
+  /**
+   * Positions from `from` in the segment at start where a record header names
+   * its own position (low 32 bits of the LSN field): the only places a record
+   * of this use of the file can begin. A recycled segment's older records name
+   * other positions (W11), so its stale bytes yield none.
+   */
+  private currentHeaders(start: Lsn, from: number): Lsn[] {
+    const bytes = this.segmentBytes(start);
+    const out: Lsn[] = [];
+    if (!bytes) return out;
+    const last = lastNonZero(bytes, from);
+    for (let off = from; off <= last - 8 && off + RECORD_HEADER_SIZE <= bytes.length; off++) {
+      const q = start + off;
+      // The first byte alone rules out all but 1 in 256 positions; then the whole field.
+      if (bytes[off + 8] === (q & 0xff) && lsnField(bytes, off) === q % 0x1_0000_0000) out.push(q);
+    }
+    return out;
   }
 }
+
+/** Low 32 bits of the LSN field of the header at off. */
+const lsnField = (bytes: Buffer, off: number): number => bytes.readUInt32LE(off + 8);
 
 const ZEROS = Buffer.alloc(64 * 1024);
 

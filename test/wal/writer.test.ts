@@ -4,11 +4,13 @@
  * fdatasync breaks the writer for good; a full disk fails the statement.
  */
 import { describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
 import { nodeFileSystem, type FileHandle, type FileSystem } from '../../src/io/file.ts';
 import { DbError } from '../../src/errors/index.ts';
 import { Kind, RECORD_HEADER_SIZE } from '../../src/wal/record.ts';
 import { WalWriter } from '../../src/wal/writer.ts';
-import { listSegments, segmentStart } from '../../src/wal/segments.ts';
+import { listSegments, segmentPath, segmentStart, writeZeros } from '../../src/wal/segments.ts';
+import { WalReader } from '../../src/wal/reader.ts';
 import { FIRST_LSN, SEG, insert, scanLog, walDir } from './fixture.ts';
 
 /** Errors to inject, by errno code; null means the operation works. Set them after setup. */
@@ -141,7 +143,7 @@ describe('WAL writer', () => {
     expect(scanLog(dir).records).toHaveLength(10);
   });
 
-  it('removeSegmentsBefore removes whole segments before the LSN, never the current one', () => {
+  it('retireSegmentsBefore removes whole segments before the LSN, never the current one', () => {
     const dir = walDir();
     const w = new WalWriter(nodeFileSystem, dir, SEG, FIRST_LSN);
     for (let i = 0; i < 300; i++) w.append(insert(1000, i), 1, 0);
@@ -153,10 +155,10 @@ describe('WAL writer', () => {
     expect(segs.at(-1)).toBe(current + SEG);
 
     // Segments that end at or before the LSN go; the one containing it stays.
-    expect(w.removeSegmentsBefore(segs[2]! + 10)).toBe(2);
+    expect(w.retireSegmentsBefore(segs[2]! + 10)).toEqual({ removed: 2, recycled: 0 });
     expect(listSegments(nodeFileSystem, dir)).toEqual(segs.slice(2));
 
-    expect(w.removeSegmentsBefore(Number.MAX_SAFE_INTEGER)).toBe(segs.length - 4);
+    expect(w.retireSegmentsBefore(Number.MAX_SAFE_INTEGER)).toEqual({ removed: segs.length - 4, recycled: 0 });
     expect(listSegments(nodeFileSystem, dir)).toEqual([current, current + SEG]);
 
     // The writer goes on appending to the segment it kept.
@@ -165,6 +167,71 @@ describe('WAL writer', () => {
     w.close();
     expect(segmentStart(lsn, SEG)).toBe(current);
     expect(listSegments(nodeFileSystem, dir)).toEqual([current, current + SEG]);
+  });
+
+  it('writes zeros a 4 kB page at a time, so the page cache keeps small folios for the log to dirty', () => {
+    const writes: [number, number][] = [];
+    const h = { write: (buf: Uint8Array, off: number) => void writes.push([off, buf.length]) } as unknown as FileHandle;
+    writeZeros(h, 100, 10_000);
+    expect(writes).toEqual([[100, 3996], [4096, 4096], [8192, 1808]]);
+    writes.length = 0;
+    const dir = walDir();
+    const { fsys } = faultyFs();
+    const w = new WalWriter(fsys, dir, SEG, FIRST_LSN); // creates the first segments
+    w.close();
+    for (const seg of listSegments(nodeFileSystem, dir)) {
+      const bytes = fs.readFileSync(segmentPath(dir, seg));
+      expect(bytes.length).toBe(SEG);
+      expect(bytes.every((b) => b === 0)).toBe(true);
+    }
+  });
+
+  it('recycles retired segments ahead of the log, which writes over them and reads back only its own records (W11)', () => {
+    const dir = walDir();
+    let w = new WalWriter(nodeFileSystem, dir, SEG, FIRST_LSN);
+    for (let i = 0; i < 300; i++) w.append(insert(1000, i), 1, 0);
+    w.flushSync(w.insertLsn);
+    const segs = listSegments(nodeFileSystem, dir);
+    const current = segmentStart(w.insertLsn, SEG);
+    const ahead = segs.filter((s) => s > current).length;
+    const retired = segs.filter((s) => s < current).length;
+    expect(retired).toBeGreaterThanOrEqual(4);
+
+    // Up to 4 segments ahead: the first retired ones are renamed to follow the last, the rest removed.
+    expect(w.retireSegmentsBefore(current, 4)).toEqual({ recycled: 4 - ahead, removed: retired - (4 - ahead) });
+    const now = listSegments(nodeFileSystem, dir);
+    expect(now).toEqual(Array.from({ length: 5 }, (_, k) => current + k * SEG));
+    // A recycled segment still holds its old records: not zeros.
+    expect(fs.readFileSync(segmentPath(dir, now.at(-1)!)).some((b) => b !== 0)).toBe(true);
+
+    // The log runs into the recycled segments without creating any, and past them.
+    const mine: number[] = [];
+    for (let i = 0; i < 250; i++) mine.push(w.append(insert(700, i + 7), 1, 0));
+    w.flushSync(w.insertLsn);
+    const end = w.insertLsn;
+    expect(segmentStart(end, SEG)).toBeGreaterThanOrEqual(now.at(-2)!);
+    w.close();
+    const read = () => {
+      const r = new WalReader(nodeFileSystem, dir, SEG);
+      const lsns = [...r.scan(current)].filter((x) => x.kind !== Kind.Switch).map((x) => x.lsn);
+      return { lsns, end: r.end! };
+    };
+    let log = read();
+    expect(log.lsns.slice(-250)).toEqual(mine);
+    // Past the end lie an older use's records, if anything: none is this log's, none is garbage to zero.
+    expect(log.end.lsn).toBe(end);
+    expect(log.end.garbageBytes).toBe(0);
+    expect(log.end.corruption).toBeUndefined();
+
+    // Restarted there, the log goes on over the old bytes, and reads back the same way.
+    w = new WalWriter(nodeFileSystem, dir, SEG, log.end.lsn, log.end.garbageBytes);
+    for (let i = 0; i < 5; i++) mine.push(w.append(insert(300, i), 1, 0));
+    w.flushSync(w.insertLsn);
+    const end2 = w.insertLsn;
+    w.close();
+    log = read();
+    expect(log.lsns.slice(-255)).toEqual(mine);
+    expect(log.end).toMatchObject({ lsn: end2, garbageBytes: 0 });
   });
 
   it('a failed fdatasync breaks the writer: PANIC now, and every later append or flush fails (W5)', async () => {
