@@ -110,8 +110,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
     await stopRequested;
     process.stdout.write(`ariesdb serve: ${signalled} received; closing connections and the database\n`);
     await server.close();
+    const st = db.engine.stats();
     await db.close();
-    process.stdout.write('ariesdb serve: shut down cleanly\n');
+    const perFlush = st.walFlushes > 0 ? `, ${(st.commits / st.walFlushes).toFixed(2)} per WAL fdatasync` : '';
+    process.stdout.write(`ariesdb serve: shut down cleanly after ${st.commits} commits${perFlush}\n`);
     return 0;
   } finally {
     process.off('SIGINT', onSignal);

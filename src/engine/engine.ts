@@ -119,6 +119,12 @@ export class Engine implements StorageEngine {
 
   private bindAccess(nextXid: number): void {
     this.txns = new TxnManager(nextXid);
+    // W10: a gathered flush leaves the event loop free while some transaction may still run meanwhile.
+    const txns = this.txns;
+    this.wal.othersAtWork = () => {
+      for (const t of txns.active.values()) if (!t.committing) return true;
+      return false;
+    };
     this.fullPageWrites.on = this.settings.bool('full_page_writes');
     this.ctx = { pool: this.pool, wal: this.wal, txns: this.txns, fullPageWrites: this.fullPageWrites };
     this.heaps = new HeapAccess(this.ctx);
