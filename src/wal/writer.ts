@@ -279,6 +279,8 @@ export class WalWriter {
     this.broken = new DbError('io_error', `could not ${what} WAL: ${(e as Error).message}; the database must be restarted`, {
       severity: 'PANIC',
     });
+    // W5: nobody waits for a flush that can no longer come (a commit queued behind a failed flushSync would wait for ever).
+    this.rejectAll(this.broken);
     return this.broken;
   }
 
@@ -380,7 +382,8 @@ export class WalWriter {
   }
 
   private kick(): void {
-    if (this.flushing || this.broken) return;
+    if (this.flushing) return;
+    if (this.broken) return this.rejectAll(this.broken);
     this.flushing = true;
     const target = this.insertLsn;
     let files: FileHandle[];

@@ -16,6 +16,7 @@ import { FIRST_LSN, SEG, insert, scanLog, walDir } from './fixture.ts';
 /** Errors to inject, by errno code; null means the operation works. Set them after setup. */
 interface Faults {
   write: string | null;
+  sync: string | null;
   syncAsync: string | null;
 }
 
@@ -23,7 +24,7 @@ const ioError = (code: string): Error => Object.assign(new Error(`${code}: injec
 
 /** nodeFileSystem, with writes and asynchronous fdatasyncs that fail on demand; fdatasyncs counted by kind. */
 function faultyFs(): { fsys: FileSystem; faults: Faults; syncs: { loop: number; pool: number } } {
-  const faults: Faults = { write: null, syncAsync: null };
+  const faults: Faults = { write: null, sync: null, syncAsync: null };
   const syncs = { loop: 0, pool: 0 };
   const wrap = (h: FileHandle): FileHandle => ({
     path: h.path,
@@ -32,7 +33,11 @@ function faultyFs(): { fsys: FileSystem; faults: Faults; syncs: { loop: number; 
       if (faults.write) throw ioError(faults.write);
       h.write(buf, off);
     },
-    sync: () => (syncs.loop++, h.sync()),
+    sync() {
+      syncs.loop++;
+      if (faults.sync) throw ioError(faults.sync);
+      h.sync();
+    },
     syncAsync: () => (syncs.pool++, faults.syncAsync ? Promise.reject(ioError(faults.syncAsync)) : h.syncAsync()),
     size: () => h.size(),
     truncate: (n) => h.truncate(n),
@@ -261,6 +266,26 @@ describe('WAL writer', () => {
     expect(caught(() => w.flushSync(w.insertLsn)).severity).toBe('PANIC');
     await expect(w.flush(w.insertLsn)).rejects.toMatchObject({ severity: 'PANIC' });
     expect(w.flushedLsn).toBe(durable);
+    w.close();
+  });
+
+  it('commits waiting when a synchronous flush fails are rejected, not left waiting for ever (W5)', async () => {
+    const { fsys, faults } = faultyFs();
+    const w = new WalWriter(fsys, walDir(), SEG, FIRST_LSN);
+    w.othersAtWork = () => true; // the next gathered flush would go to the thread pool
+    w.append(insert(10), 1, 0);
+    const first = w.flush(w.insertLsn);
+    w.append(insert(10), 2, 0);
+    const second = w.flush(w.insertLsn); // shares the flush in flight
+    w.append(insert(10), 3, 0);
+    const third = w.flush(w.insertLsn); // queued for the next one
+    const outcomes = [first, second, third].map((p) => p.then(() => 'durable', (e: DbError) => e.severity));
+    // The buffer pool's WAL-before-data flush fails meanwhile.
+    faults.sync = 'EIO';
+    expect(caught(() => w.flushSync(w.insertLsn)).severity).toBe('PANIC');
+    expect(await Promise.race([Promise.all(outcomes), new Promise((r) => setTimeout(() => r('still waiting'), 1000))])).toEqual([
+      'PANIC', 'PANIC', 'PANIC',
+    ]);
     w.close();
   });
 
