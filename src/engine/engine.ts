@@ -159,6 +159,8 @@ export class Engine implements StorageEngine {
     const hook = crashHook && { ...crashHook, crash: () => (this.wal?.writeNow(), crashHook.crash()) };
     // An older format (control.ts) is this one's subset: the first control file written from here on says so.
     this.control = { ...control, version: CONTROL_VERSION };
+    // The WAL since this redo point counts toward max_wal_size and the next cycle (W11), not all the log ever written.
+    this.lastRedoLsn = control.redoLsn;
     const segSize = control.walSegmentSize;
     const reader = new WalReader(this.fsys, this.walDir, segSize);
     const ck = reader.readAt(control.checkpointLsn);

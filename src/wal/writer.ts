@@ -270,9 +270,9 @@ export class WalWriter {
     if (this.out.length > 4 << 20) this.out = Buffer.allocUnsafe(64 * 1024);
   }
 
-  private fail(e: unknown, what: string): DbError {
+  private fail(e: unknown, what: string, fatal = false): DbError {
     const code = (e as { code?: string }).code;
-    if (code === 'ENOSPC') {
+    if (code === 'ENOSPC' && !fatal) {
       // Nothing was acknowledged from this write: the caller's statement fails.
       return new DbError('disk_full', `could not ${what} WAL: no space left on device`);
     }
@@ -436,6 +436,7 @@ export class WalWriter {
    * removed (W11).
    */
   retireSegmentsBefore(lsn: Lsn, keepAhead = 0): { removed: number; recycled: number } {
+    if (this.broken) throw this.broken;
     const current = segmentStart(this.insertLsn, this.segSize);
     const segs = listSegments(this.fsys, this.walDir);
     let ahead = segs.filter((seg) => seg > current).length;
@@ -443,26 +444,34 @@ export class WalWriter {
     let next = Math.max(this.reservedEnd, (segs.at(-1) ?? 0) + this.segSize, this.creating === null ? 0 : this.creating + this.segSize);
     let removed = 0;
     let recycled = 0;
-    for (const seg of segs) {
-      if (seg + this.segSize > lsn || seg >= current) continue;
-      const h = this.files.get(seg);
-      if (h) {
-        h.close();
-        this.files.delete(seg);
-        this.dirty.delete(h);
+    try {
+      for (const seg of segs) {
+        if (seg + this.segSize > lsn || seg >= current) continue;
+        const h = this.files.get(seg);
+        // An asynchronous flush still syncing it keeps it (W6 syncs inFlight files); a later checkpoint retires it.
+        if (h && this.inFlight.has(h)) continue;
+        if (h) {
+          h.close();
+          this.files.delete(seg);
+          this.dirty.delete(h);
+        }
+        if (ahead < keepAhead) {
+          this.fsys.rename(segmentPath(this.walDir, seg), segmentPath(this.walDir, next));
+          next += this.segSize;
+          ahead++;
+          recycled++;
+        } else {
+          this.fsys.unlink(segmentPath(this.walDir, seg));
+          removed++;
+        }
       }
-      if (ahead < keepAhead) {
-        this.fsys.rename(segmentPath(this.walDir, seg), segmentPath(this.walDir, next));
-        next += this.segSize;
-        ahead++;
-        recycled++;
-      } else {
-        this.fsys.unlink(segmentPath(this.walDir, seg));
-        removed++;
-      }
+      // Before any record goes into a recycled segment, its new name is durable.
+      if (removed + recycled > 0) this.fsys.syncDir(this.walDir);
+    } catch (e) {
+      // A renamed segment whose name may not be durable must never take a record: the writer stops (W5).
+      if (recycled > 0) throw this.fail(e, 'recycle a segment of the', true);
+      throw e;
     }
-    // Before any record goes into a recycled segment, its new name is durable.
-    if (removed + recycled > 0) this.fsys.syncDir(this.walDir);
     return { removed, recycled };
   }
 

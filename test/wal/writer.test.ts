@@ -289,6 +289,26 @@ describe('WAL writer', () => {
     w.close();
   });
 
+  it('a recycled segment whose new name may not be durable never takes a record: a failed syncDir breaks the writer (W11)', () => {
+    const dir = walDir();
+    let failDir = false;
+    const fsys: FileSystem = {
+      ...nodeFileSystem,
+      syncDir: (d) => {
+        if (failDir) throw ioError('EIO');
+        nodeFileSystem.syncDir(d);
+      },
+    };
+    const w = new WalWriter(fsys, dir, SEG, FIRST_LSN);
+    for (let i = 0; i < 300; i++) w.append(insert(1000, i), 1, 0);
+    w.flushSync(w.insertLsn);
+    failDir = true;
+    expect(caught(() => w.retireSegmentsBefore(segmentStart(w.insertLsn, SEG), 6)).severity).toBe('PANIC');
+    expect(w.isBroken).toBe(true);
+    expect(caught(() => w.append(insert(10), 2, 0)).severity).toBe('PANIC');
+    w.close();
+  });
+
   it('a failed WAL write (EIO) breaks the writer too', () => {
     const { fsys, faults } = faultyFs();
     const w = new WalWriter(fsys, walDir(), SEG, FIRST_LSN);
