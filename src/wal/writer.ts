@@ -35,9 +35,9 @@
  *  W11 Segments are recycled: a checkpoint renames a segment it no longer
  *     needs to follow the last one, while fewer than the engine asks for lie
  *     ahead, so the log rarely waits for a new one to be zero-filled (16 MB
- *     written and synced besides the log's own bytes, which slowed every
- *     commit's fdatasync meanwhile). Its old records name other positions,
- *     so none passes for a current one (W1, R1).
+ *     written and synced beside the log's own bytes, which commits'
+ *     fdatasyncs wait behind). Its old records name other positions, so
+ *     none passes for a current one (W1, R1).
  */
 import type { FileHandle, FileSystem } from '../io/file.ts';
 import { DbError } from '../errors/index.ts';
@@ -382,8 +382,8 @@ export class WalWriter {
   }
 
   private kick(): void {
-    if (this.flushing) return;
-    if (this.broken) return this.rejectAll(this.broken);
+    // Broken: fail() has rejected every waiter, and flush() takes no new ones.
+    if (this.flushing || this.broken) return;
     this.flushing = true;
     const target = this.insertLsn;
     let files: FileHandle[];

@@ -9,6 +9,7 @@ import { nodeFileSystem, type FileHandle, type FileSystem } from '../../src/io/f
 import { DbError } from '../../src/errors/index.ts';
 import { Kind, RECORD_HEADER_SIZE } from '../../src/wal/record.ts';
 import { WalWriter } from '../../src/wal/writer.ts';
+import type { Lsn } from '../../src/wal/lsn.ts';
 import { listSegments, segmentPath, segmentStart, writeZeros } from '../../src/wal/segments.ts';
 import { WalReader } from '../../src/wal/reader.ts';
 import { FIRST_LSN, SEG, insert, scanLog, walDir } from './fixture.ts';
@@ -56,6 +57,26 @@ function caught(fn: () => unknown): DbError {
   throw new Error('expected a DbError');
 }
 
+/** Eight sessions commit ten times each, each commit after its previous one is durable. */
+function eightSessionsCommit(w: WalWriter): Promise<void[]> {
+  const session = async (k: number) => {
+    for (let round = 0; round < 10; round++) {
+      w.append(insert(20, k), k + 1, 0);
+      await w.flush(w.insertLsn);
+    }
+  };
+  return Promise.all(Array.from({ length: 8 }, (_, k) => session(k)));
+}
+
+/** A log of 300 records of 1 kB, durable, spread over several segments. */
+function longLog(fsys: FileSystem = nodeFileSystem): { dir: string; w: WalWriter; segs: Lsn[]; current: Lsn } {
+  const dir = walDir();
+  const w = new WalWriter(fsys, dir, SEG, FIRST_LSN);
+  for (let i = 0; i < 300; i++) w.append(insert(1000, i), 1, 0);
+  w.flushSync(w.insertLsn);
+  return { dir, w, segs: listSegments(nodeFileSystem, dir), current: segmentStart(w.insertLsn, SEG) };
+}
+
 describe('WAL writer', () => {
   it('assigns each record its byte position (W1)', () => {
     const w = new WalWriter(nodeFileSystem, walDir(), SEG, FIRST_LSN);
@@ -87,18 +108,11 @@ describe('WAL writer', () => {
   });
 
   it('a shared flush lets the sessions it wakes commit again before the next flush starts (W9)', async () => {
-    // Eight sessions commit ten times each, each commit after its previous one is durable.
     // Started as soon as the previous flush ended, every flush would carry only the commits
     // queued while it ran: the sessions would take turns in two groups, about 20 flushes.
     const dir = walDir();
     const w = new WalWriter(nodeFileSystem, dir, SEG, FIRST_LSN);
-    const session = async (k: number) => {
-      for (let round = 0; round < 10; round++) {
-        w.append(insert(20, k), k + 1, 0);
-        await w.flush(w.insertLsn);
-      }
-    };
-    await Promise.all(Array.from({ length: 8 }, (_, k) => session(k)));
+    await eightSessionsCommit(w);
     // The first flush serves session 0 alone; from the third on, each serves all eight.
     expect(w.stats.flushes).toBeLessThanOrEqual(12);
     w.close();
@@ -110,13 +124,7 @@ describe('WAL writer', () => {
     const { fsys, syncs } = faultyFs();
     const w = new WalWriter(fsys, dir, SEG, FIRST_LSN);
     const before = { ...syncs }; // creating the segments synced them
-    const session = async (k: number) => {
-      for (let round = 0; round < 10; round++) {
-        w.append(insert(20, k), k + 1, 0);
-        await w.flush(w.insertLsn);
-      }
-    };
-    await Promise.all(Array.from({ length: 8 }, (_, k) => session(k)));
+    await eightSessionsCommit(w);
     // The first flush, started by a commit, goes to the thread pool; so does the
     // one after it (the first was not yet known to be shared). The rest are gathered.
     expect(syncs.pool - before.pool).toBeLessThanOrEqual(2);
@@ -130,7 +138,7 @@ describe('WAL writer', () => {
       w.othersAtWork = () => othersAtWork;
       const pool0 = syncs.pool;
       const flushes0 = w.stats.flushes;
-      await Promise.all(Array.from({ length: 8 }, (_, k) => session(k)));
+      await eightSessionsCommit(w);
       expect(syncs.pool - pool0).toBe(w.stats.flushes - flushes0);
       expect(w.stats.flushes - flushes0).toBeLessThanOrEqual(12);
     }
@@ -154,12 +162,7 @@ describe('WAL writer', () => {
   });
 
   it('retireSegmentsBefore removes whole segments before the LSN, never the current one', () => {
-    const dir = walDir();
-    const w = new WalWriter(nodeFileSystem, dir, SEG, FIRST_LSN);
-    for (let i = 0; i < 300; i++) w.append(insert(1000, i), 1, 0);
-    w.flushSync(w.insertLsn);
-    const segs = listSegments(nodeFileSystem, dir);
-    const current = segmentStart(w.insertLsn, SEG);
+    const { dir, w, segs, current } = longLog();
     expect(segs.length).toBeGreaterThanOrEqual(5);
     // The segment after the current one is created ahead (W7).
     expect(segs.at(-1)).toBe(current + SEG);
@@ -184,10 +187,8 @@ describe('WAL writer', () => {
     const h = { write: (buf: Uint8Array, off: number) => void writes.push([off, buf.length]) } as unknown as FileHandle;
     writeZeros(h, 100, 10_000);
     expect(writes).toEqual([[100, 3996], [4096, 4096], [8192, 1808]]);
-    writes.length = 0;
     const dir = walDir();
-    const { fsys } = faultyFs();
-    const w = new WalWriter(fsys, dir, SEG, FIRST_LSN); // creates the first segments
+    const w = new WalWriter(nodeFileSystem, dir, SEG, FIRST_LSN); // creates the first segments
     w.close();
     for (const seg of listSegments(nodeFileSystem, dir)) {
       const bytes = fs.readFileSync(segmentPath(dir, seg));
@@ -197,12 +198,9 @@ describe('WAL writer', () => {
   });
 
   it('recycles retired segments ahead of the log, which writes over them and reads back only its own records (W11)', () => {
-    const dir = walDir();
-    let w = new WalWriter(nodeFileSystem, dir, SEG, FIRST_LSN);
-    for (let i = 0; i < 300; i++) w.append(insert(1000, i), 1, 0);
-    w.flushSync(w.insertLsn);
-    const segs = listSegments(nodeFileSystem, dir);
-    const current = segmentStart(w.insertLsn, SEG);
+    const long = longLog();
+    const { dir, segs, current } = long;
+    let w = long.w;
     const ahead = segs.filter((s) => s > current).length;
     const retired = segs.filter((s) => s < current).length;
     expect(retired).toBeGreaterThanOrEqual(4);
@@ -290,20 +288,16 @@ describe('WAL writer', () => {
   });
 
   it('a recycled segment whose new name may not be durable never takes a record: a failed syncDir breaks the writer (W11)', () => {
-    const dir = walDir();
     let failDir = false;
-    const fsys: FileSystem = {
+    const { w, current } = longLog({
       ...nodeFileSystem,
       syncDir: (d) => {
         if (failDir) throw ioError('EIO');
         nodeFileSystem.syncDir(d);
       },
-    };
-    const w = new WalWriter(fsys, dir, SEG, FIRST_LSN);
-    for (let i = 0; i < 300; i++) w.append(insert(1000, i), 1, 0);
-    w.flushSync(w.insertLsn);
+    });
     failDir = true;
-    expect(caught(() => w.retireSegmentsBefore(segmentStart(w.insertLsn, SEG), 6)).severity).toBe('PANIC');
+    expect(caught(() => w.retireSegmentsBefore(current, 6)).severity).toBe('PANIC');
     expect(w.isBroken).toBe(true);
     expect(caught(() => w.append(insert(10), 2, 0)).severity).toBe('PANIC');
     w.close();
