@@ -6,14 +6,13 @@
  *   3. append the WAL record (it gets its LSN);
  *   4. apply the change to the page and set pageLsn to that LSN;
  *   5. mark the frame dirty with recLsn; unpin.
- * With full_page_writes on, step 3 is preceded by a FULL_PAGE record of the
- * page's current image when this is its first change since the latest
- * checkpoint's redo point (F1).
+ * No page image goes with a change: with full_page_writes on, the image is
+ * logged when the page is written (protectWrites, F1), off the commit path.
  * Node runs this without interruption, so no latch is needed; an exception
  * between 3 and 5 would leave the log ahead of the page, which redo repairs
  * after a restart, but never happens for a change checked in step 2.
  */
-import type { BufferPool, FrameId } from '../buffer/pool.ts';
+import type { BufferPool, FrameId, PageWrite } from '../buffer/pool.ts';
 import type { WalWriter } from '../wal/writer.ts';
 import { Kind, isUndoable, isWholePage, type Body } from '../wal/record.ts';
 import type { Lsn } from '../wal/lsn.ts';
@@ -25,12 +24,36 @@ export interface AccessContext {
   pool: BufferPool;
   wal: WalWriter;
   txns: TxnManager;
-  /**
-   * Full-page writes (F1): while on, the first change to a page whose pageLsn
-   * is below the redo point of the latest checkpoint logs the page's image
-   * first, so redo can rebuild the page if its next write to disk is torn.
-   */
-  fullPageWrites: { on: boolean; redoLsn: Lsn };
+}
+
+/**
+ * The pool's beforeWrite (B1, F1 in src/wal/README.md): makes the WAL durable
+ * through every page's pageLsn and, while full_page_writes is on, through a
+ * record holding each page whole: a FULL_PAGE of it exactly as it is about
+ * to be written, unless one already lies at or after the redo point a
+ * restart would start from now (restartRedoLsn: the last completed
+ * checkpoint's), and every change since is logged after it (B6). A write
+ * that a power cut tears then has a whole-page record, followed by every
+ * later change, in the WAL a restart replays. Pages go out in batches (a
+ * checkpoint step), so one fdatasync covers the images of many.
+ */
+export function protectWrites(wal: () => WalWriter | undefined, fullPageWrites: () => boolean,
+  restartRedoLsn: () => Lsn): (pages: PageWrite[]) => void {
+  return (pages) => {
+    const w = wal();
+    // B5: redo writes no page, and nothing else runs before the writer exists.
+    if (!w) throw new Error('a page write before the WAL is open');
+    let upTo = 0;
+    const images = fullPageWrites();
+    const redoLsn = restartRedoLsn();
+    for (const pw of pages) {
+      upTo = Math.max(upTo, pageLsn(pw.page));
+      if (images && pw.wholeLsn < redoLsn) {
+        upTo = pw.wholeLsn = w.append({ kind: Kind.FullPageImage, page: pw.pageNo, image: pw.page }, 0, 0);
+      }
+    }
+    w.flushSync(upTo + 1); // exclusive bound: through the record that starts at upTo
+  };
 }
 
 /**
@@ -64,14 +87,11 @@ export function logPageChange(ctx: AccessContext, txn: Txn | null, f: FrameId, b
   const xid = txn ? txn.xid : 0;
   const prev = txn ? txn.lastLsn : 0;
   const page = ctx.pool.page(f);
-  const fpw = ctx.fullPageWrites;
-  if (fpw.on && !isWholePage(body.kind) && 'page' in body && pageLsn(page) < fpw.redoLsn) {
-    ctx.wal.append({ kind: Kind.FullPageImage, page: body.page, image: Buffer.from(page) }, 0, 0);
-  }
   const lsn = ctx.wal.append(body, xid, prev);
   redo(page, body, xid);
   setPageLsn(page, lsn);
   ctx.pool.markDirty(f, lsn);
+  if (isWholePage(body.kind)) ctx.pool.markWhole(f, lsn); // B6
   if (txn) {
     txn.lastLsn = lsn;
     if (isUndoable(body)) {

@@ -2,9 +2,19 @@
  * The buffer pool: a fixed number of frames caching pages of the data file.
  *
  * Invariants (src/buffer/README.md):
- *  B1 WAL before data: a dirty page is written only after the WAL is durable
- *     up to its pageLsn (flushWalTo is passed in: the pool does not import
- *     the WAL, dependencies point down).
+ *  B1 WAL before data: dirty pages are written only after beforeWrite has
+ *     returned for them. The engine passes it in (the pool does not import
+ *     the WAL, dependencies point down); it makes the WAL durable through
+ *     each page's pageLsn and, with full_page_writes, through a FULL_PAGE
+ *     image of each (F1), so a write torn by a power cut can be rebuilt.
+ *  B6 wholeLsn is the LSN of the latest record that holds the page whole
+ *     (PAGE_INIT, BTREE_FORMAT, FULL_PAGE), or -1 when the pool does not
+ *     know one (the page was read from the file). beforeWrite uses it to
+ *     skip an image that the WAL a restart reads already has.
+ *  B5 While redo replays (replaying), no page is written at all: the pool
+ *     grows past its capacity instead of evicting a dirty page. A page
+ *     written by redo and torn by a crash in recovery would have no image
+ *     after its last change for the next restart to rebuild it from.
  *  B2 Steal: a dirty page of an uncommitted transaction may be evicted and
  *     written (its undo is in the WAL). No-force: commit writes no pages.
  *  B3 A pinned frame is never evicted; eviction picks an unpinned frame by
@@ -13,12 +23,23 @@
  *     was last written; the dirty page table is {page: recLsn} of dirty frames.
  */
 import { DbError } from '../errors/index.ts';
-import { PAGE_SIZE, pageLsn, type PageBuf } from '../storage/page.ts';
+import { PAGE_SIZE, type PageBuf } from '../storage/page.ts';
 import type { DataFile } from '../storage/datafile.ts';
 
 export type FrameId = number;
 
+/** A page about to be written to the data file, as beforeWrite sees it. */
+export interface PageWrite {
+  pageNo: number;
+  page: PageBuf;
+  /** B6; beforeWrite raises it when it logs an image. */
+  wholeLsn: number;
+}
+
 const FRAMES_PER_CHUNK = 1024;
+/** An eviction that must write writes up to EVICT_BATCH dirty frames among the next EVICT_LOOKAHEAD. */
+const EVICT_BATCH = 32;
+const EVICT_LOOKAHEAD = 256;
 
 export interface BufferStats {
   hits: number;
@@ -33,22 +54,26 @@ export class BufferPool {
   private readonly pins: number[] = [];
   private readonly dirty: boolean[] = [];
   private readonly recLsn: number[] = [];
+  private readonly wholeLsn: number[] = [];
   private readonly referenced: boolean[] = [];
   private readonly table = new Map<number, FrameId>();
   private hand = 0;
   private chunk = Buffer.alloc(0);
+  private chunkUsed = 0;
   /**
    * During restart's redo, a page that fails its checksum may be torn (F2):
    * it is noted here instead of failing, for a whole-page record to rebuild.
    */
   tornPages: Set<number> | null = null;
+  /** B5: set by redo; no page is written meanwhile. */
+  replaying = false;
   readonly stats: BufferStats = { hits: 0, misses: 0, evictions: 0, writes: 0 };
 
   constructor(
     private readonly file: DataFile,
     readonly capacity: number,
-    /** Makes the WAL durable through the record that starts at lsn (B1). */
-    private readonly flushWalTo: (lsn: number) => void,
+    /** B1: returns once the WAL protects these pages' writes (durable through their pageLsn, and their images). */
+    private readonly beforeWrite: (pages: PageWrite[]) => void,
   ) {
     if (capacity < 4) throw new Error('the buffer pool needs at least 4 frames');
   }
@@ -76,6 +101,7 @@ export class BufferPool {
     this.pageIn[f] = pageNo;
     this.pins[f] = 1;
     this.dirty[f] = false;
+    this.wholeLsn[f] = -1;
     this.referenced[f] = true;
     this.table.set(pageNo, f);
     return f;
@@ -94,6 +120,7 @@ export class BufferPool {
     this.pageIn[f] = pageNo;
     this.pins[f] = 0;
     this.dirty[f] = false;
+    this.wholeLsn[f] = -1;
     this.referenced[f] = true;
     this.table.set(pageNo, f);
   }
@@ -139,20 +166,13 @@ export class BufferPool {
     }
   }
 
+  /** The record at lsn holds the page in frame f whole (B6). */
+  markWhole(f: FrameId, lsn: number): void {
+    this.wholeLsn[f] = lsn;
+  }
+
   private freeFrame(): FrameId {
-    if (this.frames.length < this.capacity) {
-      // Frames come from zeroed chunks of up to 1,024 pages: one allocation
-      // instead of one per page read while the pool fills.
-      const i = this.frames.length % FRAMES_PER_CHUNK;
-      if (i === 0) this.chunk = Buffer.alloc(Math.min(FRAMES_PER_CHUNK, this.capacity - this.frames.length) * PAGE_SIZE);
-      this.frames.push(this.chunk.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
-      this.pageIn.push(-1);
-      this.pins.push(0);
-      this.dirty.push(false);
-      this.recLsn.push(0);
-      this.referenced.push(false);
-      return this.frames.length - 1;
-    }
+    if (this.frames.length < this.capacity || this.replaying) return this.newFrame();
     // Clock (B3): two full sweeps clear every reference bit; a third finding nothing means all are pinned.
     for (let step = 0; step < this.capacity * 3; step++) {
       const f = this.hand;
@@ -162,7 +182,7 @@ export class BufferPool {
         this.referenced[f] = false;
         continue;
       }
-      if (this.dirty[f]) this.writeFrame(f);
+      if (this.dirty[f]) this.writeFrames(this.evictionBatch(f));
       this.table.delete(this.pageIn[f]!);
       this.pageIn[f] = -1;
       this.stats.evictions++;
@@ -171,17 +191,80 @@ export class BufferPool {
     throw new DbError('out_of_memory', `no unpinned buffers available (shared_buffers is ${this.capacity} pages)`);
   }
 
-  private writeFrame(f: FrameId): void {
-    const page = this.frames[f]!;
-    this.flushWalTo(pageLsn(page)); // B1
-    this.file.writePage(this.pageIn[f]!, page);
-    this.dirty[f] = false;
-    this.stats.writes++;
+  private newFrame(): FrameId {
+    // Frames come from zeroed chunks of up to 1,024 pages: one allocation
+    // instead of one per page read while the pool fills (or redo grows it, B5).
+    if (this.chunkUsed * PAGE_SIZE >= this.chunk.length) {
+      const left = this.capacity - this.frames.length;
+      this.chunk = Buffer.alloc((left > 0 ? Math.min(FRAMES_PER_CHUNK, left) : FRAMES_PER_CHUNK) * PAGE_SIZE);
+      this.chunkUsed = 0;
+    }
+    const i = this.chunkUsed++;
+    this.frames.push(this.chunk.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE));
+    this.pageIn.push(-1);
+    this.pins.push(0);
+    this.dirty.push(false);
+    this.recLsn.push(0);
+    this.wholeLsn.push(-1);
+    this.referenced.push(false);
+    return this.frames.length - 1;
+  }
+
+  /**
+   * The dirty victim f, and the dirty frames the clock would take next
+   * (unpinned, not referenced since its last pass), written together: each
+   * write may need its image logged and the WAL synced first (B1), so one
+   * fdatasync serves a batch instead of every eviction paying its own.
+   */
+  private evictionBatch(f: FrameId): FrameId[] {
+    const batch = [f];
+    for (let i = 1; i < Math.min(EVICT_LOOKAHEAD, this.capacity) && batch.length < EVICT_BATCH; i++) {
+      const g = (f + i) % this.capacity;
+      if (this.dirty[g] && this.pins[g] === 0 && !this.referenced[g] && this.pageIn[g]! >= 0) batch.push(g);
+    }
+    return batch;
+  }
+
+  /** B1: one beforeWrite for all of them, then the writes. */
+  private writeFrames(fs: FrameId[]): void {
+    const writes = fs.map((f) => ({ pageNo: this.pageIn[f]!, page: this.frames[f]!, wholeLsn: this.wholeLsn[f]! }));
+    this.beforeWrite(writes);
+    for (const [i, f] of fs.entries()) {
+      this.wholeLsn[f] = writes[i]!.wholeLsn;
+      this.file.writePage(this.pageIn[f]!, this.frames[f]!);
+      this.dirty[f] = false;
+      this.stats.writes++;
+    }
+  }
+
+  /**
+   * After replay (B5): gives back the frames redo added past the capacity,
+   * once a checkpoint has written them. Dirty or pinned ones stay.
+   */
+  shrinkToCapacity(): void {
+    while (this.frames.length > this.capacity) {
+      const f = this.frames.length - 1;
+      if (this.dirty[f] || this.pins[f]! > 0) return;
+      if (this.pageIn[f]! >= 0) this.table.delete(this.pageIn[f]!);
+      this.frames.pop();
+      this.pageIn.pop();
+      this.pins.pop();
+      this.dirty.pop();
+      this.recLsn.pop();
+      this.wholeLsn.pop();
+      this.referenced.pop();
+    }
   }
 
   /** Writes every dirty page; returns how many. The data file is not synced here. */
   flushAll(): number {
-    return this.flushSome(0, Infinity).written;
+    let written = 0;
+    for (let f = 0; ; ) {
+      const step = this.flushSome(f, 256);
+      written += step.written;
+      if (step.done) return written;
+      f = step.next;
+    }
   }
 
   /**
@@ -194,15 +277,13 @@ export class BufferPool {
    * dirtied meanwhile has a recLsn past the redo point.
    */
   flushSome(from: FrameId, max: number): { next: FrameId; written: number; done: boolean } {
-    let n = 0;
+    const batch: FrameId[] = [];
     let f = from;
-    for (; f < this.frames.length && n < max; f++) {
-      if (this.dirty[f] && this.pageIn[f]! >= 0) {
-        this.writeFrame(f);
-        n++;
-      }
+    for (; f < this.frames.length && batch.length < max; f++) {
+      if (this.dirty[f] && this.pageIn[f]! >= 0) batch.push(f);
     }
-    return { next: f, written: n, done: f >= this.frames.length };
+    if (batch.length > 0) this.writeFrames(batch);
+    return { next: f, written: batch.length, done: f >= this.frames.length };
   }
 
   dirtyPageTable(): { page: number; recLsn: number }[] {

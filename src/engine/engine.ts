@@ -22,7 +22,7 @@ import type { WalEnd } from '../wal/reader.ts';
 import { Txn, TxnManager } from '../txn/manager.ts';
 import { HeapAccess } from '../access/heap.ts';
 import { BtreeAccess, undoIndexInsert } from '../access/btree.ts';
-import { logPageChange, logTxnRecord, type AccessContext } from '../access/log.ts';
+import { logPageChange, logTxnRecord, protectWrites, type AccessContext } from '../access/log.ts';
 import { freeRuns } from '../access/alloc.ts';
 import { compensation } from '../access/redo.ts';
 import { analysis, redoPass, undoPass, type CrashHook } from '../recovery/aries.ts';
@@ -111,11 +111,12 @@ export class Engine implements StorageEngine {
   private openFiles(): void {
     this.fsys.mkdir(this.walDir);
     this.dataFile = new DataFile(this.fsys.open(path.join(this.dir, 'data'), { create: true }));
-    this.pool = new BufferPool(this.dataFile, this.settings.num('shared_buffers'), (lsn) => this.wal?.flushSync(lsn + 1));
+    this.pool = new BufferPool(this.dataFile, this.settings.num('shared_buffers'),
+      protectWrites(() => this.wal, () => this.fullPageWrites, () => this.control.redoLsn));
   }
 
-  /** F1: the redo point that decides which changes log a full-page image first. */
-  private readonly fullPageWrites = { on: true, redoLsn: 0 };
+  /** F1: whether a page write is preceded by its image in the WAL. */
+  private fullPageWrites = true;
 
   private bindAccess(nextXid: number): void {
     this.txns = new TxnManager(nextXid);
@@ -125,8 +126,8 @@ export class Engine implements StorageEngine {
       for (const t of txns.active.values()) if (!t.committing) return true;
       return false;
     };
-    this.fullPageWrites.on = this.settings.bool('full_page_writes');
-    this.ctx = { pool: this.pool, wal: this.wal, txns: this.txns, fullPageWrites: this.fullPageWrites };
+    this.fullPageWrites = this.settings.bool('full_page_writes');
+    this.ctx = { pool: this.pool, wal: this.wal, txns: this.txns };
     this.heaps = new HeapAccess(this.ctx);
     this.indexes = new BtreeAccess(this.ctx);
   }
@@ -183,7 +184,6 @@ export class Engine implements StorageEngine {
     const replayed = redoPass(reader, this.pool, a, ck.redoLsn, hook);
     this.wal = new WalWriter(this.fsys, this.walDir, segSize, a.end.lsn, a.end.garbageBytes);
     this.bindAccess(a.nextXid);
-    this.fullPageWrites.redoLsn = ck.redoLsn;
     // R6: drops whose COMMIT survived but whose pages never reached the free list.
     for (const runs of a.pendingFrees) freeRuns(this.ctx, runs);
     if (a.pendingFrees.length > 0) {
@@ -206,6 +206,7 @@ export class Engine implements StorageEngine {
       finishedAt: '',
     };
     await this.doCheckpoint('in production');
+    this.pool.shrinkToCapacity(); // B5: what redo held past the capacity is written now
     report.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
     report.finishedAt = new Date().toISOString();
     if (crashed) {
@@ -298,7 +299,6 @@ export class Engine implements StorageEngine {
       while (this.freesInFlight.size > 0) await Promise.allSettled([...this.freesInFlight]);
       this.checkNotAbandoned();
       const redoLsn = this.wal.insertLsn;
-      this.fullPageWrites.redoLsn = redoLsn; // F1: later first changes log an image
       // A transaction whose COMMIT precedes redoLsn is committed as far as restart is concerned:
       // that record is flushed below, before the checkpoint can complete.
       const transactions: TxnEntry[] = [...this.txns.active.values()].filter((t) => !t.committing).map((t) => ({
@@ -642,7 +642,7 @@ export class Engine implements StorageEngine {
 
   setSetting(name: string, value: string): void {
     this.settings.set(name, value, 'runtime');
-    if (name === 'full_page_writes') this.fullPageWrites.on = this.settings.bool('full_page_writes');
+    if (name === 'full_page_writes') this.fullPageWrites = this.settings.bool('full_page_writes');
     if (name === 'checkpoint_timeout') {
       if (this.timer) clearInterval(this.timer);
       this.startTimers();

@@ -18,7 +18,6 @@
  */
 import type { BufferPool } from '../buffer/pool.ts';
 import { Kind, RECORD_HEADER_SIZE, decodeRecord, isUndoable, isUndoableKind, isWholePage, rawPage, rawUndoNextLsn, type FreeRun, type TxnEntry, type UndoableKind, type WalRecord } from '../wal/record.ts';
-import { formatLsn } from '../wal/lsn.ts';
 import type { WalReader, WalEnd } from '../wal/reader.ts';
 import type { Lsn } from '../wal/lsn.ts';
 import { pageLsn, setPageLsn } from '../storage/page.ts';
@@ -85,14 +84,25 @@ export function analysis(reader: WalReader, checkpoint: Extract<WalRecord, { kin
   return { transactions, pendingFrees: [...frees.values()], dirtyPages, nextXid, end: reader.end!, recordsScanned };
 }
 
-/** Repeats history from startLsn; returns how many records changed a page. */
+/**
+ * Repeats history from startLsn; returns how many records changed a page.
+ * No page is written meanwhile (B5): the pool holds whatever redo dirties.
+ */
 export function redoPass(reader: WalReader, pool: BufferPool, a: AnalysisResult, startLsn: Lsn, hook?: CrashHook): number {
   let replayed = 0;
   pool.tornPages = new Set();
+  pool.replaying = true;
   try {
     replayed = replay(reader, pool, a, startLsn, hook);
+    // F2: a torn page left unrebuilt had no image after its last write's changes.
+    const [torn] = pool.tornPages;
+    if (torn !== undefined) {
+      throw new DbError('data_corrupted', `page ${torn} fails its checksum and the WAL holds no full-page image ` +
+        `to rebuild it; was full_page_writes off?`);
+    }
   } finally {
     pool.tornPages = null;
+    pool.replaying = false;
   }
   return replayed;
 }
@@ -110,16 +120,15 @@ function replay(reader: WalReader, pool: BufferPool, a: AnalysisResult, startLsn
     const whole = isWholePage(h.kind);
     pool.with(pageNo, (page, f) => {
       const torn = pool.tornPages?.has(pageNo) ?? false;
-      if (torn && !whole) {
-        throw new DbError('data_corrupted', `page ${pageNo} fails its checksum and the WAL holds no full-page image ` +
-          `to rebuild it (record at ${formatLsn(lsn)}); was full_page_writes off?`);
-      }
+      // F2: a torn page was written after this change, so the image logged before that write holds it.
+      if (torn && !whole) return;
       // F2: a whole-page record rebuilds the page whatever it holds; the records after it replay on top.
       if (!whole && pageLsn(page) >= lsn) return; // R2: already there
       const r = decodeRecord(buf);
       redo(page, r, r.xid);
       setPageLsn(page, lsn);
       pool.markDirty(f, lsn);
+      if (whole) pool.markWhole(f, lsn); // B6
       if (torn) pool.tornPages!.delete(pageNo);
       replayed++;
     });
