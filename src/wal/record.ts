@@ -316,7 +316,7 @@ export const handlers: HandlerTable = {
     name: 'FULL_PAGE',
     encode: (b, w) => void w.u32(b.page).bytes(b.image),
     decode: (r) => ({ kind: Kind.FullPageImage, page: r.u32(), image: r.bytes() }),
-    describe: (b) => `image of ${b.image.length} bytes (first change since the checkpoint)`,
+    describe: (b) => `image of ${b.image.length} bytes, as the page is written to the data file`,
   },
   [Kind.HeapMultiInsert]: {
     name: 'HEAP_MULTI_INSERT',
