@@ -27,15 +27,11 @@ export interface AccessContext {
 }
 
 /**
- * The pool's beforeWrite (B1, F1 in src/wal/README.md): makes the WAL durable
- * through every page's pageLsn and, while full_page_writes is on, through a
- * record holding each page whole: a FULL_PAGE of it exactly as it is about
- * to be written, unless one already lies at or after the redo point a
- * restart would start from now (restartRedoLsn: the last completed
- * checkpoint's), and every change since is logged after it (B6). A write
- * that a power cut tears then has a whole-page record, followed by every
- * later change, in the WAL a restart replays. Pages go out in batches (a
- * checkpoint step), so one fdatasync covers the images of many.
+ * The pool's beforeWrite (B1, F1 in src/recovery/README.md): makes the WAL
+ * durable through what logImages returns for the pages, synchronously. Pages
+ * go out in batches (an eviction batch, flushAll), so one fdatasync covers
+ * the images of many; a checkpoint step logs its images first and waits for
+ * them without holding the event loop (Engine.doCheckpoint).
  */
 export function protectWrites(wal: () => WalWriter | undefined, fullPageWrites: () => boolean,
   restartRedoLsn: () => Lsn): (pages: PageWrite[]) => void {
@@ -43,17 +39,29 @@ export function protectWrites(wal: () => WalWriter | undefined, fullPageWrites: 
     const w = wal();
     // B5: redo writes no page, and nothing else runs before the writer exists.
     if (!w) throw new Error('a page write before the WAL is open');
-    let upTo = 0;
-    const images = fullPageWrites();
-    const redoLsn = restartRedoLsn();
-    for (const pw of pages) {
-      upTo = Math.max(upTo, pageLsn(pw.page));
-      if (images && pw.wholeLsn < redoLsn) {
-        upTo = pw.wholeLsn = w.append({ kind: Kind.FullPageImage, page: pw.pageNo, image: pw.page }, 0, 0);
-      }
-    }
-    w.flushSync(upTo + 1); // exclusive bound: through the record that starts at upTo
+    w.flushSync(logImages(w, pages, fullPageWrites(), restartRedoLsn()) + 1); // exclusive bound: through that record
   };
+}
+
+/**
+ * F1: while full_page_writes is on, logs a FULL_PAGE of each page exactly as
+ * it is now, unless a record holding it whole already lies at or after
+ * restartRedoLsn (the last completed checkpoint's redo point, where a
+ * restart would start) with every change since logged after it (B6); raises
+ * each page's wholeLsn to its image. Returns the LSN of the last record that
+ * must be durable before the pages are written: their changes' and their
+ * whole-page records'. A write that a power cut tears then has a whole-page
+ * record, followed by every later change, in the WAL a restart replays.
+ */
+export function logImages(w: WalWriter, pages: PageWrite[], images: boolean, restartRedoLsn: Lsn): Lsn {
+  let upTo = 0;
+  for (const pw of pages) {
+    if (images && pw.wholeLsn < restartRedoLsn) {
+      pw.wholeLsn = w.append({ kind: Kind.FullPageImage, page: pw.pageNo, image: pw.page }, 0, 0);
+    }
+    upTo = Math.max(upTo, pageLsn(pw.page), pw.wholeLsn);
+  }
+  return upTo;
 }
 
 /**

@@ -28,6 +28,11 @@ import type { DataFile } from '../storage/datafile.ts';
 
 export type FrameId = number;
 
+/** A page of a checkpoint step (dirtyBatch), and its frame. */
+export interface BatchWrite extends PageWrite {
+  frame: FrameId;
+}
+
 /** A page about to be written to the data file, as beforeWrite sees it. */
 export interface PageWrite {
   pageNo: number;
@@ -271,10 +276,11 @@ export class BufferPool {
    * Writes dirty frames from frame `from` on, at most `max` of them; `next`
    * is where to go on, `done` once every frame was seen (frames added
    * meanwhile hold pages read after the start). A checkpoint goes through all
-   * frames in such steps and lets statements run in between: a page dirty
-   * when it started (recLsn below its redo point) cannot slip past it, since
-   * leaving its frame means being written by eviction first, and whatever is
-   * dirtied meanwhile has a recLsn past the redo point.
+   * frames in such steps (dirtyBatch, the same steps in two halves) and lets
+   * statements run in between: a page dirty when it started (recLsn below
+   * its redo point) cannot slip past it, since leaving its frame means being
+   * written by eviction first, and whatever is dirtied meanwhile has a
+   * recLsn past the redo point.
    */
   flushSome(from: FrameId, max: number): { next: FrameId; written: number; done: boolean } {
     const batch: FrameId[] = [];
@@ -284,6 +290,39 @@ export class BufferPool {
     }
     if (batch.length > 0) this.writeFrames(batch);
     return { next: f, written: batch.length, done: f >= this.frames.length };
+  }
+
+  /**
+   * A checkpoint step in two halves: the dirty frames from `from` on (at
+   * most max, as flushSome takes them), for the caller to log their images
+   * (logImages) and wait until those are durable; then writeBatch. Their
+   * pages may change, or leave their frames, in between.
+   */
+  dirtyBatch(from: FrameId, max: number): { batch: BatchWrite[]; next: FrameId; done: boolean } {
+    const batch: BatchWrite[] = [];
+    let f = from;
+    for (; f < this.frames.length && batch.length < max; f++) {
+      if (this.dirty[f] && this.pageIn[f]! >= 0) {
+        batch.push({ frame: f, pageNo: this.pageIn[f]!, page: this.frames[f]!, wholeLsn: this.wholeLsn[f]! });
+      }
+    }
+    return { batch, next: f, done: f >= this.frames.length };
+  }
+
+  /** Right after logImages, before anything else runs: the images it logged hold those pages whole (B6). */
+  noteWhole(batch: BatchWrite[]): void {
+    for (const w of batch) if (this.pageIn[w.frame] === w.pageNo) this.wholeLsn[w.frame] = Math.max(this.wholeLsn[w.frame]!, w.wholeLsn);
+  }
+
+  /**
+   * Writes the pages of a batch still dirty in their frames, through
+   * beforeWrite like any write (B1): it finds their images logged and
+   * durable, and syncs the WAL only for changes made since. Returns how many.
+   */
+  writeBatch(batch: BatchWrite[]): number {
+    const frames = batch.filter((w) => this.pageIn[w.frame] === w.pageNo && this.dirty[w.frame]).map((w) => w.frame);
+    if (frames.length > 0) this.writeFrames(frames);
+    return frames.length;
   }
 
   dirtyPageTable(): { page: number; recLsn: number }[] {

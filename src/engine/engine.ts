@@ -22,7 +22,7 @@ import type { WalEnd } from '../wal/reader.ts';
 import { Txn, TxnManager } from '../txn/manager.ts';
 import { HeapAccess } from '../access/heap.ts';
 import { BtreeAccess, undoIndexInsert } from '../access/btree.ts';
-import { logPageChange, logTxnRecord, protectWrites, type AccessContext } from '../access/log.ts';
+import { logImages, logPageChange, logTxnRecord, protectWrites, type AccessContext } from '../access/log.ts';
 import { freeRuns } from '../access/alloc.ts';
 import { compensation } from '../access/redo.ts';
 import { analysis, redoPass, undoPass, type CrashHook } from '../recovery/aries.ts';
@@ -309,10 +309,18 @@ export class Engine implements StorageEngine {
       // The pages go out in steps with the event loop free in between, so a
       // checkpoint of many dirty pages does not stall every session for its
       // whole length (pool.flushSome says why no page dirty at redoLsn is missed).
+      // F1: each step's images are logged first and made durable by a flush that sessions' commits
+      // share, with the event loop free; then the step's pages are written.
       let written = 0;
       for (let f = 0; ; ) {
-        const step = this.pool.flushSome(f, checkpointStep(this.pool.capacity));
-        written += step.written;
+        const step = this.pool.dirtyBatch(f, checkpointStep(this.pool.capacity));
+        if (step.batch.length > 0) {
+          const upTo = logImages(this.wal, step.batch, this.fullPageWrites, this.control.redoLsn);
+          this.pool.noteWhole(step.batch);
+          await this.wal.flush(upTo + 1);
+          this.checkNotAbandoned();
+          written += this.pool.writeBatch(step.batch);
+        }
         if (step.done) break;
         f = step.next;
         await new Promise((resolve) => setImmediate(resolve));
