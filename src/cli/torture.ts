@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { runTorture } from '../torture/harness.ts';
 import { runPowerLoss } from '../torture/powerloss.ts';
 
-const usage = 'Usage: ariesdb torture [--power-loss] [--crashes N] [--seed S] [--sessions N] [--accounts N] [--data DIR] [--quiet]';
+const usage = 'Usage: ariesdb torture [--power-loss [--max-ops N]] [--crashes N] [--seed S] [--sessions N] [--accounts N] [--data DIR] [--quiet]';
 
 export async function tortureCommand(argv: string[]): Promise<number> {
   let o;
@@ -23,6 +23,7 @@ export async function tortureCommand(argv: string[]): Promise<number> {
         data: { type: 'string' },
         quiet: { type: 'boolean', short: 'q', default: false },
         'power-loss': { type: 'boolean', default: false },
+        'max-ops': { type: 'string', default: '600' },
         help: { type: 'boolean' },
       },
     }).values;
@@ -39,7 +40,9 @@ export async function tortureCommand(argv: string[]): Promise<number> {
   const log = o.quiet ? undefined : (line: string) => process.stdout.write(`${line}\n`);
   if (o['power-loss']) {
     process.stdout.write(`torture: ${o.crashes} simulated power cuts, seed ${seed}\n`);
-    const p = await runPowerLoss({ trials: Number(o.crashes), seed, sessions: Number(o.sessions), accounts: Number(o.accounts), log });
+    const p = await runPowerLoss({
+      trials: Number(o.crashes), seed, sessions: Number(o.sessions), accounts: Number(o.accounts), maxOps: Number(o['max-ops']), log,
+    });
     process.stdout.write(
       `trials: ${p.trials}, violations: ${p.violations.length}, seed: ${p.seed}\n` +
         `acknowledged commits checked: ${p.acknowledged}; in-doubt commits found committed: ${p.inDoubtCommitted}, ` +

@@ -112,11 +112,20 @@ export class Engine implements StorageEngine {
     this.fsys.mkdir(this.walDir);
     this.dataFile = new DataFile(this.fsys.open(path.join(this.dir, 'data'), { create: true }));
     this.pool = new BufferPool(this.dataFile, this.settings.num('shared_buffers'),
-      protectWrites(() => this.wal, () => this.fullPageWrites, () => this.control.redoLsn));
+      protectWrites(() => this.wal, () => this.fullPageWrites, () => this.imageRedoLsn));
   }
 
   /** F1: whether a page write is preceded by its image in the WAL. */
   private fullPageWrites = true;
+  /**
+   * F1: the redo point of the newest checkpoint that has started (the
+   * control file's until one does). A page written now is safe only once a
+   * later data-file fsync covers it; until then a restart may start from
+   * that checkpoint's redo point even before the checkpoint completes (its
+   * fsync may have come before this write, its control file after), so the
+   * write's whole-page record must lie at or after it.
+   */
+  private imageRedoLsn = 0;
 
   private bindAccess(nextXid: number): void {
     this.txns = new TxnManager(nextXid);
@@ -162,6 +171,7 @@ export class Engine implements StorageEngine {
     this.control = { ...control, version: CONTROL_VERSION };
     // The WAL since this redo point counts toward max_wal_size and the next cycle (W11), not all the log ever written.
     this.lastRedoLsn = control.redoLsn;
+    this.imageRedoLsn = control.redoLsn;
     const segSize = control.walSegmentSize;
     const reader = new WalReader(this.fsys, this.walDir, segSize);
     const ck = reader.readAt(control.checkpointLsn);
@@ -299,6 +309,7 @@ export class Engine implements StorageEngine {
       while (this.freesInFlight.size > 0) await Promise.allSettled([...this.freesInFlight]);
       this.checkNotAbandoned();
       const redoLsn = this.wal.insertLsn;
+      this.imageRedoLsn = redoLsn; // F1: from now on, writes need a whole-page record past it
       // A transaction whose COMMIT precedes redoLsn is committed as far as restart is concerned:
       // that record is flushed below, before the checkpoint can complete.
       const transactions: TxnEntry[] = [...this.txns.active.values()].filter((t) => !t.committing).map((t) => ({
@@ -315,7 +326,7 @@ export class Engine implements StorageEngine {
       for (let f = 0; ; ) {
         const step = this.pool.dirtyBatch(f, checkpointStep(this.pool.capacity));
         if (step.batch.length > 0) {
-          const upTo = logImages(this.wal, step.batch, this.fullPageWrites, this.control.redoLsn);
+          const upTo = logImages(this.wal, step.batch, this.fullPageWrites, this.imageRedoLsn);
           this.pool.noteWhole(step.batch);
           await this.wal.flush(upTo + 1);
           this.checkNotAbandoned();

@@ -23,6 +23,8 @@ export interface PowerLossOptions {
   sessions?: number;
   accounts?: number;
   settings?: Record<string, string>;
+  /** Each run is cut after 5 to maxOps file operations (600 unless given); later cuts reach checkpoints and evictions of bigger tables. */
+  maxOps?: number;
   log?: (line: string) => void;
 }
 
@@ -54,7 +56,7 @@ export async function runPowerLoss(opts: PowerLossOptions): Promise<PowerLossRes
     await db0.close();
     for (let trial = 1; trial <= opts.trials; trial++) {
       const where = `power-loss trial ${trial} (seed ${opts.seed})`;
-      const faulty = new FaultyFileSystem({ crashAfterOps: randInt(r, 5, 600) });
+      const faulty = new FaultyFileSystem({ crashAfterOps: randInt(r, 5, opts.maxOps ?? 600) });
       let engine: Engine | null = null;
       try {
         engine = await Engine.open(dir, { settings, fs: faulty });

@@ -170,6 +170,42 @@ describe('torn data pages', () => {
     await e2.close();
   });
 
+  it('a page written after a checkpoint synced the data file, but before it completed, logs an image past its redo point', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ariesdb-torn-'));
+    dirs.push(dir);
+    const g = gatedFs(undefined, { dataFileAfterSync: true });
+    const settings = { shared_buffers: '16' };
+    const e = await Engine.open(dir, { settings, fs: g.fs });
+    let t = e.begin();
+    const big = e.createHeap(t);
+    for (let i = 0; i < 1500; i++) e.insert(t, big, Buffer.from(`big ${i} ${'x'.repeat(150)}`));
+    await e.commit(t);
+    await e.checkpoint();
+    t = e.begin();
+    const small = e.createHeap(t); // its PAGE_INIT lies past that checkpoint's redo point
+    const rids: number[] = [];
+    for (let i = 0; i < 20; i++) rids.push(e.insert(t, small, Buffer.from(`row ${i}`)));
+    await e.commit(t);
+    g.close();
+    const ckpt = e.checkpoint(); // writes the small heap's page, syncs the data file, then is held
+    while (!g.held) await new Promise((r) => setImmediate(r));
+    const synced = fs.readFileSync(path.join(dir, 'data'));
+    t = e.begin();
+    for (let i = 0; i < 20; i++) e.update(t, small, rids[i]!, Buffer.from(`new ${i}`));
+    await e.commit(t);
+    const expected = rowsOf(e, small);
+    const writes = e.pool.stats.writes;
+    rowsOf(e, big); // cycles the 16 frames: the small heap's page is evicted, written after the sync
+    expect(e.pool.stats.writes).toBeGreaterThan(writes);
+    g.open();
+    await ckpt; // the control file now names this checkpoint's redo point, which is past that PAGE_INIT
+    e.crashForTest();
+    expect(tear(path.join(dir, 'data'), synced)).toBeGreaterThan(0);
+    const e2 = await Engine.open(dir, { settings });
+    expect(rowsOf(e2, small)).toEqual(expected);
+    await e2.close();
+  });
+
   it('are detected, not used, when full_page_writes is off', async () => {
     const { dir, settings } = await tornRun('off');
     await expect(Engine.open(dir, { settings })).rejects.toMatchObject({ code: 'XX001' });

@@ -27,20 +27,29 @@ export function heapRows(e: Engine, heap: number): string[] {
   return out;
 }
 
-/** `base` with its asynchronous fdatasyncs (group commit's) held while the gate is closed; patched in place. */
-export function gatedFs(base: FileSystem = { ...nodeFileSystem }): { fs: FileSystem; close(): void; open(): void } {
+/**
+ * `base` with its asynchronous fdatasyncs (group commit's, a checkpoint's)
+ * held while the gate is closed; patched in place. `dataFileAfterSync`: only
+ * the data file's, held after the fdatasync is done (`held` says when one is).
+ */
+export function gatedFs(base: FileSystem = { ...nodeFileSystem }, opts: { dataFileAfterSync?: boolean } = {}): {
+  fs: FileSystem; close(): void; open(): void; readonly held: boolean;
+} {
   let gate: Promise<void> = Promise.resolve();
   let release = (): void => {};
+  let held = false;
   const open = base.open.bind(base);
-  base.open = (file, opts) => {
-    const h = open(file, opts);
+  base.open = (file, o) => {
+    const h = open(file, o);
     const sync = h.syncAsync.bind(h);
-    h.syncAsync = async () => { await gate; return sync(); };
+    if (!opts.dataFileAfterSync) h.syncAsync = async () => { await gate; return sync(); };
+    else if (path.basename(file) === 'data') h.syncAsync = async () => { await sync(); held = true; await gate; held = false; };
     return h;
   };
   return {
     fs: base,
     close() { gate = new Promise((r) => { release = r; }); },
     open() { release(); },
+    get held() { return held; },
   };
 }
