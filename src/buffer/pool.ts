@@ -11,10 +11,12 @@
  *     (PAGE_INIT, BTREE_FORMAT, FULL_PAGE), or -1 when the pool does not
  *     know one (the page was read from the file). beforeWrite uses it to
  *     skip an image that the WAL a restart reads already has.
- *  B5 While redo replays (replaying), no page is written at all: the pool
- *     grows past its capacity instead of evicting a dirty page. A page
- *     written by redo and torn by a crash in recovery would have no image
- *     after its last change for the next restart to rebuild it from.
+ *  B5 While redo replays (replayFrom: the redo point restart started at),
+ *     a dirty page is written only if a whole-page record at or after that
+ *     point holds it (wholeLsn): torn by a crash in recovery, the next
+ *     restart rebuilds it from there. Redo cannot log images (it reads the
+ *     log, it does not write it), so other dirty pages stay, and the pool
+ *     grows past its capacity while it finds no frame to take.
  *  B2 Steal: a dirty page of an uncommitted transaction may be evicted and
  *     written (its undo is in the WAL). No-force: commit writes no pages.
  *  B3 A pinned frame is never evicted; eviction picks an unpinned frame by
@@ -45,6 +47,8 @@ const FRAMES_PER_CHUNK = 1024;
 /** An eviction that must write writes up to EVICT_BATCH dirty frames among the next EVICT_LOOKAHEAD. */
 const EVICT_BATCH = 32;
 const EVICT_LOOKAHEAD = 256;
+/** Frames redo looks at for one it may take before it adds a frame instead (B5). */
+const REPLAY_LOOK = 64;
 
 export interface BufferStats {
   hits: number;
@@ -70,8 +74,8 @@ export class BufferPool {
    * it is noted here instead of failing, for a whole-page record to rebuild.
    */
   tornPages: Set<number> | null = null;
-  /** B5: set by redo; no page is written meanwhile. */
-  replaying = false;
+  /** B5: set by redo to the redo point it started from; -1 outside redo. */
+  replayFrom = -1;
   readonly stats: BufferStats = { hits: 0, misses: 0, evictions: 0, writes: 0 };
 
   constructor(
@@ -177,7 +181,9 @@ export class BufferPool {
   }
 
   private freeFrame(): FrameId {
-    if (this.frames.length < this.capacity || this.replaying) return this.newFrame();
+    if (this.frames.length < this.capacity) return this.newFrame();
+    if (this.replayFrom >= 0) return this.replayVictim() ?? this.newFrame();
+    if (this.hand >= this.capacity) this.hand = 0; // redo left it among the frames past the capacity
     // Clock (B3): two full sweeps clear every reference bit; a third finding nothing means all are pinned.
     for (let step = 0; step < this.capacity * 3; step++) {
       const f = this.hand;
@@ -194,6 +200,34 @@ export class BufferPool {
       return f;
     }
     throw new DbError('out_of_memory', `no unpinned buffers available (shared_buffers is ${this.capacity} pages)`);
+  }
+
+  /**
+   * B5: a frame redo may take, looking at most REPLAY_LOOK frames on: clean,
+   * or dirty with a whole-page record since replayFrom, written here without
+   * beforeWrite (there is no WAL writer yet, and the records replayed are
+   * durable: R4). The pages that stay are those changed since the redo point
+   * and never written since: at most what the pool held dirty at the crash.
+   */
+  private replayVictim(): FrameId | null {
+    const n = this.frames.length;
+    for (let i = 0; i < REPLAY_LOOK; i++) {
+      const f = this.hand;
+      this.hand = (this.hand + 1) % n;
+      if (this.pins[f]! > 0) continue;
+      if (this.pageIn[f]! < 0) return f;
+      if (this.dirty[f]) {
+        if (this.wholeLsn[f]! < this.replayFrom) continue;
+        this.file.writePage(this.pageIn[f]!, this.frames[f]!);
+        this.dirty[f] = false;
+        this.stats.writes++;
+      }
+      this.table.delete(this.pageIn[f]!);
+      this.pageIn[f] = -1;
+      this.stats.evictions++;
+      return f;
+    }
+    return null;
   }
 
   private newFrame(): FrameId {

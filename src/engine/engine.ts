@@ -118,12 +118,12 @@ export class Engine implements StorageEngine {
   /** F1: whether a page write is preceded by its image in the WAL. */
   private fullPageWrites = true;
   /**
-   * F1: the redo point of the newest checkpoint that has started (the
-   * control file's until one does). A page written now is safe only once a
-   * later data-file fsync covers it; until then a restart may start from
-   * that checkpoint's redo point even before the checkpoint completes (its
-   * fsync may have come before this write, its control file after), so the
-   * write's whole-page record must lie at or after it.
+   * F1: the redo point a restart may start from before the next data-file
+   * fsync covers a page written now: the control file's, until a checkpoint
+   * begins its fsync; from then on that checkpoint's, since it may complete
+   * (its control file naming its redo point) with this write not synced.
+   * Writes before its fsync are covered by it, so they need a whole-page
+   * record past the previous redo point only.
    */
   private imageRedoLsn = 0;
 
@@ -191,7 +191,7 @@ export class Engine implements StorageEngine {
     // Records read back from the OS cache may not be on disk yet (a kill, not a power cut,
     // ended the last run): make them durable before any page they touched is written (B1).
     this.syncWalUpTo(a.end.lsn, ck.redoLsn, segSize);
-    const replayed = redoPass(reader, this.pool, a, ck.redoLsn, hook);
+    const replayed = redoPass(reader, this.pool, a, ck.redoLsn, hook, { afterShutdown: !crashed });
     this.wal = new WalWriter(this.fsys, this.walDir, segSize, a.end.lsn, a.end.garbageBytes);
     this.bindAccess(a.nextXid);
     // R6: drops whose COMMIT survived but whose pages never reached the free list.
@@ -309,7 +309,6 @@ export class Engine implements StorageEngine {
       while (this.freesInFlight.size > 0) await Promise.allSettled([...this.freesInFlight]);
       this.checkNotAbandoned();
       const redoLsn = this.wal.insertLsn;
-      this.imageRedoLsn = redoLsn; // F1: from now on, writes need a whole-page record past it
       // A transaction whose COMMIT precedes redoLsn is committed as far as restart is concerned:
       // that record is flushed below, before the checkpoint can complete.
       const transactions: TxnEntry[] = [...this.txns.active.values()].filter((t) => !t.committing).map((t) => ({
@@ -337,6 +336,7 @@ export class Engine implements StorageEngine {
         await new Promise((resolve) => setImmediate(resolve));
         this.checkNotAbandoned();
       }
+      this.imageRedoLsn = redoLsn; // F1: writes from now on may miss this fsync
       try {
         await this.dataFile.syncAsync();
       } catch (e) {

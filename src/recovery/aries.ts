@@ -86,14 +86,15 @@ export function analysis(reader: WalReader, checkpoint: Extract<WalRecord, { kin
 
 /**
  * Repeats history from startLsn; returns how many records changed a page.
- * No page is written meanwhile (B5): the pool holds whatever redo dirties.
+ * A page is written meanwhile only if the log after startLsn holds it whole (B5).
  */
-export function redoPass(reader: WalReader, pool: BufferPool, a: AnalysisResult, startLsn: Lsn, hook?: CrashHook): number {
+export function redoPass(reader: WalReader, pool: BufferPool, a: AnalysisResult, startLsn: Lsn, hook?: CrashHook,
+  opts: { afterShutdown?: boolean } = {}): number {
   let replayed = 0;
   pool.tornPages = new Set();
-  pool.replaying = true;
+  pool.replayFrom = startLsn;
   try {
-    replayed = replay(reader, pool, a, startLsn, hook);
+    replayed = replay(reader, pool, a, startLsn, hook, opts.afterShutdown ?? false);
     // F2: a torn page left unrebuilt had no image after its last write's changes.
     const [torn] = pool.tornPages;
     if (torn !== undefined) {
@@ -102,17 +103,23 @@ export function redoPass(reader: WalReader, pool: BufferPool, a: AnalysisResult,
     }
   } finally {
     pool.tornPages = null;
-    pool.replaying = false;
+    pool.replayFrom = -1;
   }
   return replayed;
 }
 
-function replay(reader: WalReader, pool: BufferPool, a: AnalysisResult, startLsn: Lsn, hook?: CrashHook): number {
+/**
+ * afterShutdown: the last run ended with a shutdown checkpoint, which synced
+ * every page it wrote, so no page can be torn (F2) and the images that
+ * checkpoint logged before its writes, past its own redo point, are skipped.
+ */
+function replay(reader: WalReader, pool: BufferPool, a: AnalysisResult, startLsn: Lsn, hook: CrashHook | undefined,
+  afterShutdown: boolean): number {
   let replayed = 0;
   for (const h of reader.scanHeaders(startLsn)) {
     if (h.lsn >= a.end.lsn) break;
     const pageNo = rawPage(h);
-    if (pageNo === undefined) continue;
+    if (pageNo === undefined || (afterShutdown && h.kind === Kind.FullPageImage)) continue;
     const recLsn = a.dirtyPages.get(pageNo);
     if (recLsn === undefined || h.lsn < recLsn) continue;
     const lsn = h.lsn;
