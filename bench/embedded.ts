@@ -147,6 +147,7 @@ if (runTpcb) {
         console.log(
           `  round ${t.round} ${t.config.padEnd(44)}: ${num(t.tps).padStart(6)} TPS, ${t.avgLatencyMs.toFixed(2)} ms avg` +
             `${t.commitsPerFlush !== undefined ? `, ${t.commitsPerFlush.toFixed(2)} commits/fdatasync` : ''}` +
+            `${t.walBytesPerTxn !== undefined ? `, ${num(t.walBytesPerTxn)} WAL bytes/txn` : ''}` +
             `${t.failed > 0 ? `, ${t.failed} failed ${JSON.stringify(t.errors)}` : ''}`,
         );
       }

@@ -47,6 +47,8 @@ export interface TpcbRun {
   commits?: number;
   walFlushes?: number;
   commitsPerFlush?: number;
+  /** WAL bytes logged per committed transaction (full-page images included). */
+  walBytesPerTxn?: number;
 }
 
 export interface Consistency {
@@ -211,12 +213,13 @@ export class AriesTpcb {
     const after = this.db.engine.stats();
     const commits = after.commits - before.commits;
     const walFlushes = after.walFlushes - before.walFlushes;
+    const walBytes = after.walBytes - before.walBytes;
     return summarize(
       {
         engine: 'ariesdb',
         config: `ariesdb durable, ${sessions} session${sessions === 1 ? '' : 's'}`,
         round, sessions, seconds: elapsed, failed, errors,
-        commits, walFlushes, commitsPerFlush: commits / walFlushes,
+        commits, walFlushes, commitsPerFlush: commits / walFlushes, walBytesPerTxn: walBytes / commits,
       },
       latencies,
     );
