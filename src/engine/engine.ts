@@ -191,7 +191,7 @@ export class Engine implements StorageEngine {
     // Records read back from the OS cache may not be on disk yet (a kill, not a power cut,
     // ended the last run): make them durable before any page they touched is written (B1).
     this.syncWalUpTo(a.end.lsn, ck.redoLsn, segSize);
-    const replayed = redoPass(reader, this.pool, a, ck.redoLsn, hook, { afterShutdown: !crashed });
+    const replayed = redoPass(reader, this.pool, a, ck.redoLsn, hook, { afterShutdown: !crashed && a.onlyImages });
     this.wal = new WalWriter(this.fsys, this.walDir, segSize, a.end.lsn, a.end.garbageBytes);
     this.bindAccess(a.nextXid);
     // R6: drops whose COMMIT survived but whose pages never reached the free list.

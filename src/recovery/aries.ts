@@ -32,6 +32,8 @@ export interface AnalysisResult {
   nextXid: number;
   end: WalEnd;
   recordsScanned: number;
+  /** Every record from the redo point on is a FULL_PAGE or a CHECKPOINT: a checkpoint's own images, nothing else. */
+  onlyImages: boolean;
 }
 
 /** Test hook: kill the process after N records of a phase (ARIESDB_CRASH_AT=redo:N or undo:N). */
@@ -51,8 +53,10 @@ export function analysis(reader: WalReader, checkpoint: Extract<WalRecord, { kin
   const dirtyPages = new Map<number, Lsn>();
   const frees = new Map<Lsn, FreeRun[]>();
   let recordsScanned = 0;
+  let onlyImages = true;
   for (const h of reader.scanHeaders(startLsn)) {
     recordsScanned++;
+    if (h.kind !== Kind.FullPageImage && h.kind !== Kind.Checkpoint) onlyImages = false;
     // R6: a COMMIT that frees pages (more than its timestamp), and the META record that ends the free.
     if (h.kind === Kind.Commit && h.length > RECORD_HEADER_SIZE + 8) {
       const c = decodeRecord(h.buf);
@@ -81,7 +85,7 @@ export function analysis(reader: WalReader, checkpoint: Extract<WalRecord, { kin
     const page = rawPage(h);
     if (page !== undefined && !dirtyPages.has(page)) dirtyPages.set(page, h.lsn);
   }
-  return { transactions, pendingFrees: [...frees.values()], dirtyPages, nextXid, end: reader.end!, recordsScanned };
+  return { transactions, pendingFrees: [...frees.values()], dirtyPages, nextXid, end: reader.end!, recordsScanned, onlyImages };
 }
 
 /**
@@ -109,9 +113,12 @@ export function redoPass(reader: WalReader, pool: BufferPool, a: AnalysisResult,
 }
 
 /**
- * afterShutdown: the last run ended with a shutdown checkpoint, which synced
- * every page it wrote, so no page can be torn (F2) and the images that
- * checkpoint logged before its writes, past its own redo point, are skipped.
+ * afterShutdown: the last run ended with a shutdown checkpoint and nothing
+ * but that checkpoint's images lies past its redo point (onlyImages): every
+ * page it wrote was synced, none can be torn (F2), and its images are
+ * skipped. Had anything else been logged meanwhile (a session still at work
+ * during the shutdown, a restart's undo after it), a page may have been
+ * written after that sync, and the images are replayed as after a crash.
  */
 function replay(reader: WalReader, pool: BufferPool, a: AnalysisResult, startLsn: Lsn, hook: CrashHook | undefined,
   afterShutdown: boolean): number {

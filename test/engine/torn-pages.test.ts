@@ -223,6 +223,38 @@ describe('torn data pages', () => {
     await e2.close();
   });
 
+  it('a shutdown whose checkpoint met other work replays its images at the next start', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ariesdb-torn-'));
+    dirs.push(dir);
+    const g = gatedFs(undefined, { dataFileAfterSync: true });
+    const settings = { shared_buffers: '16' };
+    const e = await Engine.open(dir, { settings, fs: g.fs });
+    let t = e.begin();
+    const big = e.createHeap(t);
+    for (let i = 0; i < 1500; i++) e.insert(t, big, Buffer.from(`big ${i} ${'x'.repeat(150)}`));
+    const small = e.createHeap(t);
+    const rids: number[] = [];
+    for (let i = 0; i < 20; i++) rids.push(e.insert(t, small, Buffer.from(`row ${i}`)));
+    await e.commit(t);
+    await e.checkpoint();
+    g.close();
+    const closing = e.close(); // the shutdown checkpoint syncs the data file, then is held
+    while (!g.held) await new Promise((r) => setImmediate(r));
+    const synced = fs.readFileSync(path.join(dir, 'data'));
+    t = e.begin(); // a session still at work meanwhile
+    for (let i = 0; i < 20; i++) e.update(t, small, rids[i]!, Buffer.from(`new ${i}`));
+    await e.commit(t);
+    const expected = rowsOf(e, small);
+    rowsOf(e, big); // evicts the small heap's page: its image lies past the redo point, its write after the sync
+    g.open();
+    await closing;
+    expect(e.controlData().state).toBe('shut down');
+    expect(tear(path.join(dir, 'data'), synced)).toBeGreaterThan(0);
+    const e2 = await Engine.open(dir, { settings });
+    expect(rowsOf(e2, small)).toEqual(expected);
+    await e2.close();
+  });
+
   it('are detected, not used, when full_page_writes is off', async () => {
     const { dir, settings } = await tornRun('off');
     await expect(Engine.open(dir, { settings })).rejects.toMatchObject({ code: 'XX001' });
