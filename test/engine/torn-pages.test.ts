@@ -68,6 +68,57 @@ function tear(dataFile: string, before: Buffer): number {
 class Crash extends Error {}
 
 /**
+ * A big heap (far more pages than 16 frames) and a small one; then `hold`
+ * (a checkpoint, or a close and its shutdown checkpoint) runs until its
+ * data-file fsync is done and is held there, while a session updates every
+ * small row and a scan of the big heap evicts the small heap's page: a write
+ * after that fsync. `smallAfterCheckpoint`: the small heap is made after a
+ * checkpoint, else before it.
+ */
+async function workAfterSync(smallAfterCheckpoint: boolean, hold: (e: Engine) => Promise<void>) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ariesdb-torn-'));
+  dirs.push(dir);
+  const g = gatedFs(undefined, { dataFileAfterSync: true });
+  const settings = { shared_buffers: '16' };
+  const e = await Engine.open(dir, { settings, fs: g.fs });
+  let t = e.begin();
+  const big = e.createHeap(t);
+  for (let i = 0; i < 1500; i++) e.insert(t, big, Buffer.from(`big ${i} ${'x'.repeat(150)}`));
+  if (smallAfterCheckpoint) {
+    await e.commit(t);
+    await e.checkpoint();
+    t = e.begin();
+  }
+  const small = e.createHeap(t);
+  const rids: number[] = [];
+  for (let i = 0; i < 20; i++) rids.push(e.insert(t, small, Buffer.from(`row ${i}`)));
+  await e.commit(t);
+  if (!smallAfterCheckpoint) await e.checkpoint();
+  g.close();
+  const held = hold(e);
+  while (!g.held) await new Promise((r) => setImmediate(r));
+  const synced = fs.readFileSync(path.join(dir, 'data'));
+  t = e.begin();
+  for (let i = 0; i < 20; i++) e.update(t, small, rids[i]!, Buffer.from(`new ${i}`));
+  await e.commit(t);
+  const expected = rowsOf(e, small);
+  const writes = e.pool.stats.writes;
+  rowsOf(e, big);
+  expect(e.pool.stats.writes).toBeGreaterThan(writes);
+  g.open();
+  await held;
+  return { dir, settings, e, small, expected, synced };
+}
+
+/** Tears what was written after the sync; the next start must rebuild it and show the committed rows. */
+async function expectRebuiltAfterTear(r: Awaited<ReturnType<typeof workAfterSync>>): Promise<void> {
+  expect(tear(path.join(r.dir, 'data'), r.synced)).toBeGreaterThan(0);
+  const e = await Engine.open(r.dir, { settings: r.settings });
+  expect(rowsOf(e, r.small)).toEqual(r.expected);
+  await e.close();
+}
+
+/**
  * After a checkpoint, a committed transaction and a loser change many more
  * pages than the pool's 16 frames hold (evictions write some of them), and
  * the process is killed. What a restart must end with: the committed rows.
@@ -188,71 +239,16 @@ describe('torn data pages', () => {
   });
 
   it('a page written after a checkpoint synced the data file, but before it completed, logs an image past its redo point', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ariesdb-torn-'));
-    dirs.push(dir);
-    const g = gatedFs(undefined, { dataFileAfterSync: true });
-    const settings = { shared_buffers: '16' };
-    const e = await Engine.open(dir, { settings, fs: g.fs });
-    let t = e.begin();
-    const big = e.createHeap(t);
-    for (let i = 0; i < 1500; i++) e.insert(t, big, Buffer.from(`big ${i} ${'x'.repeat(150)}`));
-    await e.commit(t);
-    await e.checkpoint();
-    t = e.begin();
-    const small = e.createHeap(t); // its PAGE_INIT lies past that checkpoint's redo point
-    const rids: number[] = [];
-    for (let i = 0; i < 20; i++) rids.push(e.insert(t, small, Buffer.from(`row ${i}`)));
-    await e.commit(t);
-    g.close();
-    const ckpt = e.checkpoint(); // writes the small heap's page, syncs the data file, then is held
-    while (!g.held) await new Promise((r) => setImmediate(r));
-    const synced = fs.readFileSync(path.join(dir, 'data'));
-    t = e.begin();
-    for (let i = 0; i < 20; i++) e.update(t, small, rids[i]!, Buffer.from(`new ${i}`));
-    await e.commit(t);
-    const expected = rowsOf(e, small);
-    const writes = e.pool.stats.writes;
-    rowsOf(e, big); // cycles the 16 frames: the small heap's page is evicted, written after the sync
-    expect(e.pool.stats.writes).toBeGreaterThan(writes);
-    g.open();
-    await ckpt; // the control file now names this checkpoint's redo point, which is past that PAGE_INIT
-    e.crashForTest();
-    expect(tear(path.join(dir, 'data'), synced)).toBeGreaterThan(0);
-    const e2 = await Engine.open(dir, { settings });
-    expect(rowsOf(e2, small)).toEqual(expected);
-    await e2.close();
+    // The small heap's PAGE_INIT lies past the first checkpoint's redo point; the held one's lies past it.
+    const r = await workAfterSync(true, (e) => e.checkpoint());
+    r.e.crashForTest();
+    await expectRebuiltAfterTear(r);
   });
 
   it('a shutdown whose checkpoint met other work replays its images at the next start', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ariesdb-torn-'));
-    dirs.push(dir);
-    const g = gatedFs(undefined, { dataFileAfterSync: true });
-    const settings = { shared_buffers: '16' };
-    const e = await Engine.open(dir, { settings, fs: g.fs });
-    let t = e.begin();
-    const big = e.createHeap(t);
-    for (let i = 0; i < 1500; i++) e.insert(t, big, Buffer.from(`big ${i} ${'x'.repeat(150)}`));
-    const small = e.createHeap(t);
-    const rids: number[] = [];
-    for (let i = 0; i < 20; i++) rids.push(e.insert(t, small, Buffer.from(`row ${i}`)));
-    await e.commit(t);
-    await e.checkpoint();
-    g.close();
-    const closing = e.close(); // the shutdown checkpoint syncs the data file, then is held
-    while (!g.held) await new Promise((r) => setImmediate(r));
-    const synced = fs.readFileSync(path.join(dir, 'data'));
-    t = e.begin(); // a session still at work meanwhile
-    for (let i = 0; i < 20; i++) e.update(t, small, rids[i]!, Buffer.from(`new ${i}`));
-    await e.commit(t);
-    const expected = rowsOf(e, small);
-    rowsOf(e, big); // evicts the small heap's page: its image lies past the redo point, its write after the sync
-    g.open();
-    await closing;
-    expect(e.controlData().state).toBe('shut down');
-    expect(tear(path.join(dir, 'data'), synced)).toBeGreaterThan(0);
-    const e2 = await Engine.open(dir, { settings });
-    expect(rowsOf(e2, small)).toEqual(expected);
-    await e2.close();
+    const r = await workAfterSync(false, (e) => e.close());
+    expect(r.e.controlData().state).toBe('shut down');
+    await expectRebuiltAfterTear(r);
   });
 
   it('are detected, not used, when full_page_writes is off', async () => {
