@@ -34,29 +34,30 @@ export interface AccessContext {
  * them without holding the event loop (Engine.doCheckpoint).
  */
 export function protectWrites(wal: () => WalWriter | undefined, fullPageWrites: () => boolean,
-  restartRedoLsn: () => Lsn): (pages: PageWrite[]) => void {
+  imageRedoLsn: () => Lsn): (pages: PageWrite[]) => void {
   return (pages) => {
     const w = wal();
-    // B5: redo writes no page, and nothing else runs before the writer exists.
+    // B5: redo's writes do not come here, and nothing else writes before the writer exists.
     if (!w) throw new Error('a page write before the WAL is open');
-    w.flushSync(logImages(w, pages, fullPageWrites(), restartRedoLsn()) + 1); // exclusive bound: through that record
+    w.flushSync(logImages(w, pages, fullPageWrites(), imageRedoLsn()) + 1); // exclusive bound: through that record
   };
 }
 
 /**
  * F1: while full_page_writes is on, logs a FULL_PAGE of each page exactly as
  * it is now, unless a record holding it whole already lies at or after
- * restartRedoLsn (the last completed checkpoint's redo point, where a
- * restart would start) with every change since logged after it (B6); raises
- * each page's wholeLsn to its image. Returns the LSN of the last record that
+ * imageRedoLsn (the redo point a restart may start from before the next
+ * data-file fsync covers these writes; Engine.imageRedoLsn says which) with
+ * every change since logged after it (B6); raises each page's wholeLsn to
+ * its image. Returns the LSN of the last record that
  * must be durable before the pages are written: their changes' and their
  * whole-page records'. A write that a power cut tears then has a whole-page
  * record, followed by every later change, in the WAL a restart replays.
  */
-export function logImages(w: WalWriter, pages: PageWrite[], images: boolean, restartRedoLsn: Lsn): Lsn {
+export function logImages(w: WalWriter, pages: PageWrite[], images: boolean, imageRedoLsn: Lsn): Lsn {
   let upTo = 0;
   for (const pw of pages) {
-    if (images && pw.wholeLsn < restartRedoLsn) {
+    if (images && pw.wholeLsn < imageRedoLsn) {
       pw.wholeLsn = w.append({ kind: Kind.FullPageImage, page: pw.pageNo, image: pw.page }, 0, 0);
     }
     upTo = Math.max(upTo, pageLsn(pw.page), pw.wholeLsn);

@@ -194,9 +194,7 @@ export class BufferPool {
         continue;
       }
       if (this.dirty[f]) this.writeFrames(this.evictionBatch(f));
-      this.table.delete(this.pageIn[f]!);
-      this.pageIn[f] = -1;
-      this.stats.evictions++;
+      this.drop(f);
       return f;
     }
     throw new DbError('out_of_memory', `no unpinned buffers available (shared_buffers is ${this.capacity} pages)`);
@@ -218,13 +216,9 @@ export class BufferPool {
       if (this.pageIn[f]! < 0) return f;
       if (this.dirty[f]) {
         if (this.wholeLsn[f]! < this.replayFrom) continue;
-        this.file.writePage(this.pageIn[f]!, this.frames[f]!);
-        this.dirty[f] = false;
-        this.stats.writes++;
+        this.writeOut(f);
       }
-      this.table.delete(this.pageIn[f]!);
-      this.pageIn[f] = -1;
-      this.stats.evictions++;
+      this.drop(f);
       return f;
     }
     return null;
@@ -270,10 +264,22 @@ export class BufferPool {
     this.beforeWrite(writes);
     for (const [i, f] of fs.entries()) {
       this.wholeLsn[f] = writes[i]!.wholeLsn;
-      this.file.writePage(this.pageIn[f]!, this.frames[f]!);
-      this.dirty[f] = false;
-      this.stats.writes++;
+      this.writeOut(f);
     }
+  }
+
+  /** The write itself; B1 (or B5, during redo) is the caller's. */
+  private writeOut(f: FrameId): void {
+    this.file.writePage(this.pageIn[f]!, this.frames[f]!);
+    this.dirty[f] = false;
+    this.stats.writes++;
+  }
+
+  /** Evicts the (clean) page in frame f. */
+  private drop(f: FrameId): void {
+    this.table.delete(this.pageIn[f]!);
+    this.pageIn[f] = -1;
+    this.stats.evictions++;
   }
 
   /**
@@ -317,13 +323,8 @@ export class BufferPool {
    * recLsn past the redo point.
    */
   flushSome(from: FrameId, max: number): { next: FrameId; written: number; done: boolean } {
-    const batch: FrameId[] = [];
-    let f = from;
-    for (; f < this.frames.length && batch.length < max; f++) {
-      if (this.dirty[f] && this.pageIn[f]! >= 0) batch.push(f);
-    }
-    if (batch.length > 0) this.writeFrames(batch);
-    return { next: f, written: batch.length, done: f >= this.frames.length };
+    const { batch, next, done } = this.dirtyBatch(from, max);
+    return { next, written: this.writeBatch(batch), done };
   }
 
   /**

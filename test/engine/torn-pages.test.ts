@@ -1,22 +1,22 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Engine } from '../../src/engine/index.ts';
 import { PAGE_SIZE } from '../../src/storage/page.ts';
-import { gatedFs } from '../support/engine.ts';
+import { gatedFs, heapRows as rowsOf, tempDirs } from '../support/engine.ts';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const tmpdir = tempDirs('ariesdb-torn-');
 
-const rowsOf = (e: Engine, heap: number): string[] => {
+/** A heap of n committed rows (`row i` and `pad` bytes), then a checkpoint; with the rows' ids. */
+async function checkpointedHeap(e: Engine, n: number, pad: number): Promise<{ heap: number; rids: number[] }> {
   const t = e.begin();
-  const out = [...e.scan(t, heap)].map(([, r]) => Buffer.from(r).toString()).sort();
-  e.rollback(t);
-  return out;
-};
+  const heap = e.createHeap(t);
+  const rids: number[] = [];
+  for (let i = 0; i < n; i++) rids.push(e.insert(t, heap, Buffer.from(`row ${i} ${'a'.repeat(pad)}`)));
+  await e.commit(t);
+  await e.checkpoint();
+  return { heap, rids };
+}
 
 /**
  * Pages written after the last checkpoint, then torn for real in the data
@@ -24,16 +24,10 @@ const rowsOf = (e: Engine, heap: number): string[] => {
  * 512-byte and 4 KiB boundaries, as a power cut during the write would leave them.
  */
 async function tornRun(fullPageWrites: 'on' | 'off') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ariesdb-torn-'));
-  dirs.push(dir);
+  const dir = tmpdir();
   const settings = { shared_buffers: '16', full_page_writes: fullPageWrites };
   let e = await Engine.open(dir, { settings });
-  const t0 = e.begin();
-  const heap = e.createHeap(t0);
-  const rids: number[] = [];
-  for (let i = 0; i < 600; i++) rids.push(e.insert(t0, heap, Buffer.from(`row ${i} ${'a'.repeat(100)}`)));
-  await e.commit(t0);
-  await e.checkpoint();
+  const { heap, rids } = await checkpointedHeap(e, 600, 100);
   const dataFile = path.join(dir, 'data');
   const atCheckpoint = fs.readFileSync(dataFile);
   const t1 = e.begin();
@@ -76,8 +70,7 @@ class Crash extends Error {}
  * checkpoint, else before it.
  */
 async function workAfterSync(smallAfterCheckpoint: boolean, hold: (e: Engine) => Promise<void>) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ariesdb-torn-'));
-  dirs.push(dir);
+  const dir = tmpdir();
   const g = gatedFs(undefined, { dataFileAfterSync: true });
   const settings = { shared_buffers: '16' };
   const e = await Engine.open(dir, { settings, fs: g.fs });
@@ -125,16 +118,10 @@ async function expectRebuiltAfterTear(r: Awaited<ReturnType<typeof workAfterSync
  * `firstPool`: the frames of the run that crashes (the restart has 16).
  */
 async function crashedWithWork(firstPool = '16') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ariesdb-torn-'));
-  dirs.push(dir);
+  const dir = tmpdir();
   const settings = { shared_buffers: '16' };
   const e = await Engine.open(dir, { settings: { shared_buffers: firstPool } });
-  const t0 = e.begin();
-  const heap = e.createHeap(t0);
-  const rids: number[] = [];
-  for (let i = 0; i < 3000; i++) rids.push(e.insert(t0, heap, Buffer.from(`row ${i} ${'a'.repeat(100)}`)));
-  await e.commit(t0);
-  await e.checkpoint();
+  const { heap, rids } = await checkpointedHeap(e, 3000, 100);
   // A second one writes nothing: the images the first logged with its writes lie before this redo point.
   await e.checkpoint();
   const winner = e.begin();
@@ -201,17 +188,11 @@ describe('torn data pages', () => {
   });
 
   it('a checkpoint step waits for its images with the loop free; pages changed meanwhile are rebuilt from image and later records', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ariesdb-torn-'));
-    dirs.push(dir);
+    const dir = tmpdir();
     const g = gatedFs();
     const settings = { shared_buffers: '64' };
     const e = await Engine.open(dir, { settings, fs: g.fs });
-    const t0 = e.begin();
-    const heap = e.createHeap(t0);
-    const rids: number[] = [];
-    for (let i = 0; i < 1500; i++) rids.push(e.insert(t0, heap, Buffer.from(`row ${i} ${'a'.repeat(100)}`)));
-    await e.commit(t0);
-    await e.checkpoint();
+    const { heap, rids } = await checkpointedHeap(e, 1500, 100);
     const before = fs.readFileSync(path.join(dir, 'data'));
     const control = fs.readFileSync(path.join(dir, 'control'));
     const t1 = e.begin();
