@@ -12,6 +12,7 @@
  * between 3 and 5 would leave the log ahead of the page, which redo repairs
  * after a restart, but never happens for a change checked in step 2.
  */
+import { DbError } from '../errors/index.ts';
 import type { BufferPool, FrameId, PageWrite } from '../buffer/pool.ts';
 import type { WalWriter } from '../wal/writer.ts';
 import { Kind, isUndoable, isWholePage, type Body } from '../wal/record.ts';
@@ -74,6 +75,8 @@ export const UNDO_KEPT = 1024;
 
 /** Gives txn its xid and logs BEGIN, at its first write (T1). */
 export function ensureBegun(ctx: AccessContext, txn: Txn): void {
+  // A write after the end would log records past the END and leave changes nobody commits or undoes.
+  if (txn.ended) throw txn.killedBy ?? new DbError('no_active_sql_transaction', 'the transaction has already ended');
   if (txn.xid !== 0) return;
   ctx.txns.assignXid(txn);
   const lsn = ctx.wal.append({ kind: Kind.Begin }, txn.xid, 0);

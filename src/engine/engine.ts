@@ -49,6 +49,8 @@ export interface EngineOptions {
   resetWal?: boolean;
 }
 
+const shuttingDown = (): DbError => new DbError('admin_shutdown', 'terminating connection due to administrator command');
+
 export class Engine implements StorageEngine {
   readonly catalogHeap: HeapId = CATALOG_HEAP;
   readonly walDir: string;
@@ -71,6 +73,9 @@ export class Engine implements StorageEngine {
   /** Highest COMMIT released before its flush (T6); read-only commits wait until it is durable. */
   private releasedUpTo: Lsn = -1;
   private closed = false;
+  /** close() has begun: no transaction may begin, and those it rolls back cannot commit. */
+  private closing = false;
+  private closingDone: Promise<void> | null = null;
   private panicked: DbError | null = null;
   /** Set by abandon(): a checkpoint still running must stop at its next step. */
   private abandoned = false;
@@ -400,6 +405,7 @@ export class Engine implements StorageEngine {
 
   begin(): TxnHandle {
     this.checkOpen();
+    if (this.closing) throw shuttingDown();
     return new Txn();
   }
 
@@ -422,8 +428,12 @@ export class Engine implements StorageEngine {
 
   async commit(handle: TxnHandle, opts: CommitOptions = {}): Promise<void> {
     const txn = handle as Txn;
-    if (txn.ended) return;
+    if (txn.ended) {
+      if (txn.killedBy) throw txn.killedBy;
+      return;
+    }
     if (this.panicked && txn.xid !== 0) throw this.panicked;
+    if (this.closed && txn.xid !== 0) throw shuttingDown(); // it first wrote during the shutdown checkpoint: its log is closed
     if (txn.xid === 0) {
       this.txns.finish(txn);
       // T6: it may have read rows of a commit whose record is not durable yet.
@@ -687,8 +697,15 @@ export class Engine implements StorageEngine {
   }
 
   /** Rolls back what is still open, writes a shutdown checkpoint and releases the directory. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Rolls back open transactions, checkpoints, closes the files; a second call waits for the first. */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closingDone ??= this.shutDown();
+    return this.closingDone;
+  }
+
+  private async shutDown(): Promise<void> {
+    this.closing = true;
     if (this.timer) clearInterval(this.timer);
     if (this.asyncFlushTimer) clearTimeout(this.asyncFlushTimer);
     try {
@@ -696,7 +713,11 @@ export class Engine implements StorageEngine {
       if (!this.wal.isBroken && !this.panicked) {
         // A transaction whose COMMIT is logged is finishing: wait for it, never roll it back.
         await Promise.allSettled([...this.commitsInFlight]);
-        for (const t of [...this.txns.active.values()]) if (!t.committing) this.rollback(t);
+        for (const t of [...this.txns.active.values()]) {
+          if (t.committing) continue;
+          this.rollback(t);
+          t.killedBy = shuttingDown(); // its owner's commit must not report success
+        }
         await this.queueCheckpoint('shut down');
       }
     } finally {

@@ -4,6 +4,7 @@
  * share: the engine and the committed catalog cache (catalog.ts, C1–C3).
  */
 import type { StorageEngine, TxnHandle } from '../engine/api.ts';
+import { DbError } from '../errors/index.ts';
 import { openEngine } from '../engine/index.ts';
 import type { DatabaseOptions } from './api.ts';
 import { CatalogCache, type Catalog } from './catalog.ts';
@@ -15,6 +16,7 @@ import { AdvisoryLocks } from './advisory.ts';
 export class Database implements SessionHost {
   private readonly committed = new CatalogCache();
   private readonly sessions = new Set<Session>();
+  private closing: Promise<void> | null = null;
 
   readonly sequences: SequenceCache;
   readonly advisory: AdvisoryLocks;
@@ -36,15 +38,26 @@ export class Database implements SessionHost {
   }
 
   session(): Session {
+    if (this.closing) throw new DbError('cannot_connect_now', 'the database system is shutting down');
     const s = new Session(this);
     this.sessions.add(s);
     return s;
   }
 
-  /** Closes every session (rolling back its open transaction), then the engine. */
-  async close(): Promise<void> {
-    for (const s of [...this.sessions]) await s.close();
-    await this.engine.close();
+  /**
+   * Shuts down as PostgreSQL's fast shutdown does: no new sessions; every
+   * session is terminated at once (its running statement ends with 57P01
+   * at its next wait, its open transaction rolls back: session.ts S9); then
+   * the engine's shutdown checkpoint. All at once, not one by one: a
+   * statement waiting for another session's row lock is freed when that
+   * session's transaction rolls back.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.all([...this.sessions].map((s) => s.terminate()));
+      await this.engine.close();
+    })();
+    return this.closing;
   }
 
   sharedCatalog(txn: TxnHandle): Catalog {

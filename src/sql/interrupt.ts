@@ -70,8 +70,8 @@ export class StatementInterrupt {
     this.stop(cancelError());
   }
 
-  /** The first reason given sticks. */
-  private stop(e: DbError): void {
+  /** Stops the statement with e (the session's terminate(): 57P01); the first reason given sticks. */
+  stop(e: DbError): void {
     if (this.reason) return;
     this.reason = e;
     this.ctl?.abort(e);

@@ -30,6 +30,11 @@
  *  S8. statement_timeout and cancel() stop a statement with 57014
  *      (interrupt.ts): its waits end at once, its synchronous work at the
  *      next check; it then fails like any other error (S1, S2).
+ *  S9. terminate() (Database.close): statements not yet begun fail with
+ *      57P01, the running one stops with 57P01 at its next wait, as
+ *      PostgreSQL's fast shutdown ends its backends; then close() rolls
+ *      back what is open. A session waiting for another's row lock is thus
+ *      freed when that one is terminated, whatever order they close in.
  *
  * Notices and warnings (BEGIN inside a block, DROP TABLE IF EXISTS of a
  * missing table, …) go to `onNotice` as DbErrors with severity NOTICE or
@@ -107,6 +112,8 @@ export class Session {
   private readonly prepared = new PreparedStatements();
   /** The statement running now, for cancel() (S8). */
   private running: StatementInterrupt | null = null;
+  /** S9: set by terminate(); every statement that has not begun fails with it. */
+  private terminated: DbError | null = null;
 
   /** What each statement's AttemptCtx reaches of this session. */
   private readonly attemptHost: AttemptHost;
@@ -147,7 +154,7 @@ export class Session {
 
   private run(sql: string, params: Value[], onResult: (r: QueryResult, statement: { readonly text: string }) => void, opts = NO_OPTIONS): Promise<void> {
     const job = this.queue.then(async () => {
-      if (this.closed) throw new DbError('connection_exception', 'the session is closed');
+      this.checkUsable();
       let stmts: readonly ParsedStatement[];
       try {
         stmts = parseSql(sql, { shareLiterals: true });
@@ -186,7 +193,7 @@ export class Session {
   /** Plans the one statement in `sql` without running it: parameter types and result columns (describe.ts). */
   describe(sql: string, paramTypes: readonly number[] = []): Promise<Description> {
     const job = this.queue.then(() => {
-      if (this.closed) throw new DbError('connection_exception', 'the session is closed');
+      this.checkUsable();
       const stmts = parseSql(sql);
       if (stmts.length > 1) throw new DbError('syntax_error', 'cannot insert multiple commands into a prepared statement');
       const s = stmts[0]?.stmt ?? null;
@@ -231,6 +238,18 @@ export class Session {
   /** A client's cancel: the statement running now, if any, fails with 57014 (S8). */
   cancel(): void {
     this.running?.cancel();
+  }
+
+  /** S9: the database is shutting down: ends the running statement at its next wait, refuses the rest, closes. */
+  terminate(): Promise<void> {
+    this.terminated ??= new DbError('admin_shutdown', 'terminating connection due to administrator command', { severity: 'FATAL' });
+    this.running?.stop(this.terminated);
+    return this.close();
+  }
+
+  private checkUsable(): void {
+    if (this.terminated) throw this.terminated;
+    if (this.closed) throw new DbError('connection_exception', 'the session is closed');
   }
 
   /** Rolls back an open transaction; the session cannot be used afterwards. */
@@ -341,6 +360,7 @@ export class Session {
     let result: QueryResult;
     const mark = this.host.engine.mark(txn);
     const interrupt = (this.running = new StatementInterrupt(this.settings.statementTimeoutMs));
+    if (this.terminated) interrupt.stop(this.terminated); // S9: the next statement of a multi-statement string
     try {
       result = await this.attempt(s, txn, params, interrupt, opts, p.literals);
     } catch (e) {

@@ -89,6 +89,8 @@ export class Txn implements TxnHandle {
   /** Its COMMIT record is in the log: a checkpoint must not list it as active (C2). */
   committing = false;
   ended = false;
+  /** Set when the engine's shutdown rolled it back: a later write or commit fails with it. */
+  killedBy: Error | null = null;
 }
 
 export interface PendingVersion {

@@ -1,0 +1,108 @@
+/**
+ * Database.close() as PostgreSQL's fast shutdown (session.ts S9): no new
+ * sessions or statements, running statements end with 57P01 at their next
+ * wait, open transactions roll back, and the close never hangs on one
+ * session waiting for another's row lock.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Database } from '../../src/sql/database.ts';
+import { Engine } from '../../src/engine/index.ts';
+import { heapRows, tempDirs } from '../support/engine.ts';
+import { errorOf, stillPending } from '../support/sql.ts';
+
+const newDir = tempDirs('ariesdb-shutdown-');
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const o of open.splice(0)) await o.close().catch(() => {});
+});
+
+async function counterDb(dir: string): Promise<Database> {
+  const db = await Database.open(dir);
+  open.push(db);
+  await db.session().query('CREATE TABLE counter (id int PRIMARY KEY, n int); INSERT INTO counter VALUES (1, 0)');
+  return db;
+}
+
+/** The counter's value after reopening dir. */
+async function counterAfterReopen(dir: string): Promise<number> {
+  const db = await Database.open(dir);
+  open.push(db);
+  const r = await db.session().query('SELECT n FROM counter WHERE id = 1');
+  return r.rows[0]![0] as number;
+}
+
+describe('Database.close()', () => {
+  it('ends a statement waiting for a later session’s row lock instead of hanging on it', async () => {
+    const dir = newDir();
+    const db = await counterDb(dir);
+    // The waiter is the older session, so closing sessions one by one in order of creation would wait for ever.
+    const waiter = db.session();
+    const holder = db.session();
+    await holder.query('BEGIN');
+    await holder.query('UPDATE counter SET n = 1 WHERE id = 1');
+    const waiting = waiter.query('UPDATE counter SET n = 2 WHERE id = 1');
+    expect(await stillPending(waiting)).toBe(true);
+
+    const closed = db.close();
+    const e = await errorOf(waiting);
+    expect(e.code).toBe('57P01');
+    expect(e.message).toBe('terminating connection due to administrator command');
+    await closed;
+    expect(await counterAfterReopen(dir)).toBe(0); // the holder's open block was rolled back
+  });
+
+  it('refuses new sessions (57P03) and statements not yet begun (57P01) once it has begun', async () => {
+    const db = await counterDb(newDir());
+    const s = db.session();
+    const closed = db.close();
+    expect(() => db.session()).toThrow(expect.objectContaining({ code: '57P03' }));
+    expect((await errorOf(s.query('SELECT 1'))).code).toBe('57P01');
+    await closed;
+  });
+
+  it('stops a pg_sleep at once', async () => {
+    const db = await counterDb(newDir());
+    const sleeping = db.session().query('SELECT pg_sleep(30)');
+    expect(await stillPending(sleeping)).toBe(true);
+    const t0 = performance.now();
+    await db.close();
+    expect((await errorOf(sleeping)).code).toBe('57P01');
+    expect(performance.now() - t0).toBeLessThan(10_000);
+  });
+
+  it('rolls back a block whose COMMIT was queued but had not begun, and says so', async () => {
+    const dir = newDir();
+    const db = await counterDb(dir);
+    const s = db.session();
+    await s.query('BEGIN');
+    await s.query('UPDATE counter SET n = 7 WHERE id = 1');
+    const committing = errorOf(s.query('COMMIT'));
+    await db.close();
+    expect((await committing).code).toBe('57P01');
+    expect(await counterAfterReopen(dir)).toBe(0);
+  });
+});
+
+describe('Engine.close()', () => {
+  it('refuses begin() while its shutdown runs, and a transaction it rolled back cannot commit', async () => {
+    const dir = newDir();
+    let e = await Engine.open(dir);
+    open.push(e);
+    const t0 = e.begin();
+    const heap = e.createHeap(t0);
+    e.insert(t0, heap, Buffer.from('committed'));
+    await e.commit(t0);
+    const t = e.begin();
+    e.insert(t, heap, Buffer.from('rolled back by the shutdown'));
+
+    const closed = e.close();
+    expect(() => e.begin()).toThrow(expect.objectContaining({ code: '57P01' }));
+    await closed;
+    expect((await errorOf(e.commit(t))).code).toBe('57P01');
+    expect(() => e.insert(t, heap, Buffer.from('after the end'))).toThrow(expect.objectContaining({ code: '57P01' }));
+
+    e = await Engine.open(dir);
+    open.push(e);
+    expect(heapRows(e, heap)).toEqual(['committed']);
+  });
+});
