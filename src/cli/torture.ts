@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { runTorture } from '../torture/harness.ts';
 import { runPowerLoss } from '../torture/powerloss.ts';
 
-const usage = 'Usage: ariesdb torture [--power-loss [--max-ops N]] [--crashes N] [--seed S] [--sessions N] [--accounts N] [--data DIR] [--quiet]';
+const usage = 'Usage: ariesdb torture [--power-loss [--max-ops N] [--restart-cuts N]] [--crashes N] [--seed S] [--sessions N] [--accounts N] [--data DIR] [--quiet]';
 
 export async function tortureCommand(argv: string[]): Promise<number> {
   let o;
@@ -24,6 +24,7 @@ export async function tortureCommand(argv: string[]): Promise<number> {
         quiet: { type: 'boolean', short: 'q', default: false },
         'power-loss': { type: 'boolean', default: false },
         'max-ops': { type: 'string', default: '600' },
+        'restart-cuts': { type: 'string', default: '0' },
         help: { type: 'boolean' },
       },
     }).values;
@@ -41,7 +42,8 @@ export async function tortureCommand(argv: string[]): Promise<number> {
   if (o['power-loss']) {
     process.stdout.write(`torture: ${o.crashes} simulated power cuts, seed ${seed}\n`);
     const p = await runPowerLoss({
-      trials: Number(o.crashes), seed, sessions: Number(o.sessions), accounts: Number(o.accounts), maxOps: Number(o['max-ops']), log,
+      trials: Number(o.crashes), seed, sessions: Number(o.sessions), accounts: Number(o.accounts), maxOps: Number(o['max-ops']),
+      restartCuts: Number(o['restart-cuts']), log,
     });
     process.stdout.write(
       `trials: ${p.trials}, violations: ${p.violations.length}, seed: ${p.seed}\n` +

@@ -3,8 +3,11 @@
  * on the fault-injecting file system (src/io/faulty.ts); after a seeded
  * number of file operations the "machine" stops — possibly during the
  * restart of the previous trial — and every write not yet fsync'ed is kept,
- * dropped or torn sector by sector. Then the database is reopened on the real
- * file system and checked against the ledger (ledger.ts), as after kill -9.
+ * dropped or torn sector by sector. With restartCuts, the restarts that
+ * follow are cut too, each at a seeded point of its own recovery, so redo's
+ * page writes and the checkpoint that ends recovery are torn as well. Then
+ * the database is reopened on the real file system and checked against the
+ * ledger (ledger.ts), as after kill -9.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -25,6 +28,9 @@ export interface PowerLossOptions {
   settings?: Record<string, string>;
   /** Each run is cut after 5 to maxOps file operations (600 unless given); later cuts reach checkpoints and evictions of bigger tables. */
   maxOps?: number;
+  /** After each cut, this many restarts are cut in turn, each 1 to restartCutOps (120) file operations in (default 0). */
+  restartCuts?: number;
+  restartCutOps?: number;
   log?: (line: string) => void;
 }
 
@@ -36,6 +42,17 @@ export interface PowerLossResult extends LedgerCounts {
   /** Of those, sectors of the data file: pages torn or left old, for full-page images to repair. */
   dataSectorsLost: number;
   crashesDuringRestart: number;
+}
+
+/** A restart on a file system that dies after `ops` operations; one that finishes first is crashed at once. */
+async function cutRestart(dir: string, settings: Record<string, string>, ops: number): Promise<FaultyFileSystem> {
+  const faulty = new FaultyFileSystem({ crashAfterOps: ops });
+  try {
+    (await Engine.open(dir, { settings, fs: faulty })).crashForTest();
+  } catch (e) {
+    if (!faulty.dead) throw e;
+  }
+  return faulty;
 }
 
 export async function runPowerLoss(opts: PowerLossOptions): Promise<PowerLossResult> {
@@ -78,6 +95,13 @@ export async function runPowerLoss(opts: PowerLossOptions): Promise<PowerLossRes
       const lost = faulty.powerLoss(r);
       result.sectorsLost += lost.torn;
       result.dataSectorsLost += lost.dataFileTorn;
+      for (let k = 0; k < (opts.restartCuts ?? 0); k++) {
+        const cut = await cutRestart(dir, settings, randInt(r, 1, opts.restartCutOps ?? 120));
+        if (cut.dead) result.crashesDuringRestart++;
+        const l = cut.powerLoss(r);
+        result.sectorsLost += l.torn;
+        result.dataSectorsLost += l.dataFileTorn;
+      }
       const check = await Database.open(dir, { settings });
       let v: string[];
       try {
