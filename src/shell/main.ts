@@ -58,8 +58,10 @@ export async function shellCommand(argv: string[]): Promise<number> {
   const interactive = opts.actions.length === 0 && process.stdin.isTTY === true && process.stdout.isTTY === true;
   // Signals are caught from before the open, so one arriving while the
   // directory is being opened (or recovered) still ends in a clean close.
-  // Closing waits for the running statement (there is no cancel); a second
-  // signal quits at once and leaves recovery to the next open.
+  // Closing an embedded database ends the running statement at its next
+  // wait (57P01) and rolls back what is open; over the wire, the connection
+  // closes after it. A second signal quits at once and leaves recovery to
+  // the next open.
   const opening = opts.remote ? openRemote(opts.remote) : openEmbedded(opts);
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= opening.then((b) => b.close(), () => {}));
@@ -68,7 +70,7 @@ export async function shellCommand(argv: string[]): Promise<number> {
     if (signalled) process.exit(code);
     signalled = true;
     const what = opts.remote ? 'the connection' : 'the database';
-    process.stderr.write(`ariesdb: ${signal} received, closing ${what} after the running statement (repeat to quit at once)\n`);
+    process.stderr.write(`ariesdb: ${signal} received, closing ${what} (repeat to quit at once)\n`);
     void close().finally(() => process.exit(code));
   };
   const onInt = () => onSignal('SIGINT', 130);
