@@ -696,8 +696,7 @@ export class Engine implements StorageEngine {
     return this.control;
   }
 
-  /** Rolls back what is still open, writes a shutdown checkpoint and releases the directory. */
-  /** Rolls back open transactions, checkpoints, closes the files; a second call waits for the first. */
+  /** Rolls back what is still open, writes a shutdown checkpoint and releases the directory; a second call waits for the first. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closingDone ??= this.shutDown();

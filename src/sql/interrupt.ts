@@ -1,6 +1,7 @@
 /**
  * Stopping a running statement: statement_timeout and a client's cancel,
- * both SQLSTATE 57014 as in PostgreSQL.
+ * both SQLSTATE 57014 as in PostgreSQL, and the database's shutdown (57P01,
+ * session.ts S9).
  *
  * A statement's work is synchronous apart from its waits (session.ts, S4),
  * so it is stopped in two ways:
