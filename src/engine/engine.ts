@@ -293,6 +293,7 @@ export class Engine implements StorageEngine {
   // ---- checkpoints ----
 
   checkpoint(): Promise<void> {
+    this.checkOpen();
     return this.queueCheckpoint('in production');
   }
 
@@ -411,6 +412,11 @@ export class Engine implements StorageEngine {
 
   private checkOpen(): void {
     if (this.panicked) throw this.panicked;
+    this.checkNotClosed();
+  }
+
+  /** Reads go on after a PANIC (writes stop), but not after close: the files are gone. */
+  private checkNotClosed(): void {
     if (this.closed) throw new DbError('admin_shutdown', 'the database is shut down');
   }
 
@@ -592,14 +598,17 @@ export class Engine implements StorageEngine {
   }
 
   scan(txn: TxnHandle, heap: HeapId): Iterable<[RowId, Uint8Array]> {
+    this.checkNotClosed();
     return this.heaps.scan(txn as Txn, heap);
   }
 
   scanBatches(txn: TxnHandle, heap: HeapId): Iterable<RowBatch> {
+    this.checkNotClosed();
     return this.heaps.scanBatches(txn as Txn, heap);
   }
 
   fetch(txn: TxnHandle, _heap: HeapId, rid: RowId): Uint8Array | null {
+    this.checkNotClosed();
     return this.heaps.fetch(txn as Txn, rid);
   }
 
@@ -618,6 +627,7 @@ export class Engine implements StorageEngine {
   }
 
   lockedRows(txn: TxnHandle, heap: HeapId): Iterable<[RowId, number, Uint8Array | null]> {
+    this.checkNotClosed();
     return this.heaps.lockedRows(txn as Txn, heap);
   }
 
@@ -656,10 +666,12 @@ export class Engine implements StorageEngine {
   }
 
   indexScan(_txn: TxnHandle, index: IndexId, opts: IndexScanOptions = {}): Iterable<[Uint8Array, RowId]> {
+    this.checkNotClosed();
     return this.indexes.scan(index, opts);
   }
 
   indexLookup(_txn: TxnHandle, index: IndexId, key: Uint8Array): RowId[] {
+    this.checkNotClosed();
     return this.indexes.lookup(index, key);
   }
 

@@ -38,7 +38,12 @@ export interface FileSystem {
 }
 
 class NodeFile implements FileHandle {
-  constructor(readonly path: string, readonly fd: number) {}
+  /** -1 once closed: a late read or write fails instead of reaching whatever file reuses the number. */
+  fd: number;
+
+  constructor(readonly path: string, fd: number) {
+    this.fd = fd;
+  }
 
   read(buf: Uint8Array, offset: number): number {
     let done = 0;
@@ -74,7 +79,9 @@ class NodeFile implements FileHandle {
   }
 
   close(): void {
-    fs.closeSync(this.fd);
+    const fd = this.fd;
+    this.fd = -1;
+    fs.closeSync(fd);
   }
 }
 

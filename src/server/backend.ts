@@ -25,10 +25,16 @@ export interface Backend {
   reportParameterChanges(): void;
 }
 
-/** Sends an error to the client; a ProtocolError is not the client's statement failing, so it goes on up and ends the connection. */
+/**
+ * Sends an error to the client. A ProtocolError is not the client's
+ * statement failing, and a FATAL one (the shutdown's 57P01) ends the
+ * session: both go on up and end the connection, which reports them.
+ */
 export function reportError(b: Backend, e: unknown): void {
   if (e instanceof ProtocolError) throw e;
-  b.send(errorResponse(asDbError(e)));
+  const err = asDbError(e);
+  if (err.severity === 'FATAL') throw err;
+  b.send(errorResponse(err));
 }
 
 /** 57014 for a cancel seen between statements; the same error a running statement gets (sql/interrupt.ts). */

@@ -121,9 +121,15 @@ export class Connection implements Backend {
     this.sessionOrNull?.cancel();
   }
 
-  /** Server shutdown: finish the message in hand, then say goodbye (57P01). */
+  /**
+   * Server shutdown, as PostgreSQL's fast shutdown: the statement running
+   * now ends with 57P01 at its next wait (a COMMIT already logged finishes),
+   * and the connection says goodbye with that FATAL (reportError) or, idle,
+   * with its own.
+   */
   stop(): void {
     this.stopping = true;
+    this.sessionOrNull?.stopForShutdown();
     this.wakeUp();
   }
 

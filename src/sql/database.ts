@@ -54,8 +54,11 @@ export class Database implements SessionHost {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await Promise.all([...this.sessions].map((s) => s.terminate()));
+      // Every session, even if one fails to roll back (the log broken): the engine is closed all the same.
+      const ended = await Promise.allSettled([...this.sessions].map((s) => s.terminate()));
       await this.engine.close();
+      const failed = ended.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
     })();
     return this.closing;
   }

@@ -242,9 +242,14 @@ export class Session {
 
   /** S9: the database is shutting down: ends the running statement at its next wait, refuses the rest, closes. */
   terminate(): Promise<void> {
+    this.stopForShutdown();
+    return this.close();
+  }
+
+  /** S9 without the close: the server's connection closes its session itself once the statement has ended. */
+  stopForShutdown(): void {
     this.terminated ??= new DbError('admin_shutdown', 'terminating connection due to administrator command', { severity: 'FATAL' });
     this.running?.stop(this.terminated);
-    return this.close();
   }
 
   private checkUsable(): void {
@@ -256,9 +261,13 @@ export class Session {
   async close(): Promise<void> {
     await this.queue;
     this.closed = true;
-    if (this.txn) this.endTxn(false);
-    this.host.advisory.release(this, 'all');
-    this.host.forget(this);
+    try {
+      if (this.txn) this.endTxn(false);
+    } finally {
+      // A rollback that fails (the log broken, PANIC) must not keep the session counted or its locks held.
+      this.host.advisory.release(this, 'all');
+      this.host.forget(this);
+    }
   }
 
   private notify: Notify = (severity, message, condition, detail) => {
@@ -299,6 +308,7 @@ export class Session {
   }
 
   private async statement(p: ParsedStatement, params: Value[], opts: QueryOptions): Promise<QueryResult> {
+    if (this.terminated) throw this.terminated; // S9: a later statement of a string, COMMIT and SET included
     const s = p.stmt;
     switch (s.kind) {
       case 'begin':
@@ -360,7 +370,6 @@ export class Session {
     let result: QueryResult;
     const mark = this.host.engine.mark(txn);
     const interrupt = (this.running = new StatementInterrupt(this.settings.statementTimeoutMs));
-    if (this.terminated) interrupt.stop(this.terminated); // S9: the next statement of a multi-statement string
     try {
       result = await this.attempt(s, txn, params, interrupt, opts, p.literals);
     } catch (e) {

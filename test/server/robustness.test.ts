@@ -167,4 +167,32 @@ describe('shutdown', () => {
     await expect(RawClient.connect(own.port)).rejects.toThrow();
     await own.stop();
   });
+
+  it('ends a running pg_sleep and a row-lock wait at once, each with one FATAL 57P01 (fast shutdown)', async () => {
+    const own = await startServer();
+    const setup = await RawClient.ready(own.port);
+    await setup.query('CREATE TABLE fast (id int PRIMARY KEY, n int); INSERT INTO fast VALUES (1, 0)');
+    const holder = await RawClient.ready(own.port);
+    await holder.query('BEGIN');
+    await holder.query('UPDATE fast SET n = 1 WHERE id = 1');
+    const waiter = await RawClient.ready(own.port);
+    waiter.send(serialize.query('UPDATE fast SET n = 2 WHERE id = 1'));
+    const sleeper = await RawClient.ready(own.port);
+    sleeper.send(serialize.query('SELECT pg_sleep(3600)'));
+    await new Promise((r) => setTimeout(r, 100));
+
+    const t0 = performance.now();
+    await own.server.close();
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    for (const c of [waiter, sleeper, holder]) {
+      const ms = await c.untilClosed();
+      expect(ms.filter((m) => m.name === 'error')).toEqual([expect.objectContaining({ severity: 'FATAL', code: '57P01' })]);
+      expect(names(ms)).not.toContain('readyForQuery');
+    }
+    setup.end();
+    const s = own.db.session();
+    expect((await s.query('SELECT n FROM fast')).rows).toEqual([[0]]); // neither UPDATE happened
+    await s.close();
+    await own.stop();
+  });
 });
