@@ -11,13 +11,17 @@
  *  A2. pg_advisory_lock on a key another session holds throws AdvisoryWait:
  *      the session rolls the statement back, waits until the key is free
  *      (or lock_timeout, statement_timeout, a cancel), and runs it again,
- *      as it does for a row lock (session.ts S3). No deadlock detection:
- *      two sessions waiting for each other's keys wait until a timeout.
+ *      as it does for a row lock (session.ts S3).
+ *  A4. A wait that would close a cycle of sessions waiting for each other's
+ *      keys fails at once with 40P01 instead (PostgreSQL finds the same
+ *      cycle after deadlock_timeout). A cycle that runs through a row lock
+ *      as well is not seen: lock_timeout ends it.
  *  A3. A statement run again gives back first what its earlier attempt
  *      took and takes again what it gave back (mark, rollbackTo), as its
  *      settings are.
  */
 import type { Value } from './api.ts';
+import { DbError } from '../errors/index.ts';
 
 /** Thrown where a blocking lock must wait; `onFree` enrols a wake-up for when the key is released and returns how to take it back. */
 export class AdvisoryWait extends Error {
@@ -36,6 +40,8 @@ export class AdvisoryLocks {
   /** The same holders by owner, so one session's holds are found without a walk over everyone's. */
   private readonly byOwner = new Map<object, Map<string, Holder>>();
   private readonly waiters = new Map<string, (() => void)[]>();
+  /** A4: who each waiting owner waits for (the holder of its key when it began to wait). */
+  private readonly waitsFor = new Map<object, object>();
 
   /** Takes key for owner (A1); false if another owner holds it. */
   tryLock(owner: object, key: string, xact: boolean): boolean {
@@ -58,13 +64,21 @@ export class AdvisoryLocks {
   /** pg_advisory_lock (A2). */
   lock(owner: object, key: string, xact: boolean): void {
     if (this.tryLock(owner, key, xact)) return;
+    const holder = this.held.get(key)!.owner;
+    // A4: the chain of waits from the holder leads back here: waiting would never end.
+    for (let o: object | undefined = holder, hops = 0; o !== undefined && hops <= this.waitsFor.size; o = this.waitsFor.get(o), hops++) {
+      if (o === owner) throw new DbError('deadlock_detected', 'deadlock detected', { detail: 'Waiting for this advisory lock would close a cycle of sessions waiting for each other\'s advisory locks.' });
+    }
     throw new AdvisoryWait((wake) => {
+      const woken = (): void => { this.waitsFor.delete(owner); wake(); };
       const list = this.waiters.get(key) ?? [];
-      list.push(wake);
+      list.push(woken);
       this.waiters.set(key, list);
+      this.waitsFor.set(owner, holder);
       return () => {
+        this.waitsFor.delete(owner);
         const l = this.waiters.get(key);
-        const i = l ? l.indexOf(wake) : -1;
+        const i = l ? l.indexOf(woken) : -1;
         if (i >= 0) l!.splice(i, 1);
       };
     });

@@ -20,6 +20,24 @@ beforeEach(async () => {
 afterEach(() => closeTemporary(db, dir));
 
 describe('advisory locks', () => {
+  it('two sessions waiting for each other\'s keys: the one that closes the cycle gets 40P01, the other goes on', async () => {
+    await a.query('begin');
+    await a.query('select pg_advisory_xact_lock(1)');
+    await b.query('begin');
+    await b.query('select pg_advisory_xact_lock(2)');
+    const aWaits = a.query('select pg_advisory_xact_lock(2)');
+    expect(await stillPending(aWaits)).toBe(true);
+    const e = await errorOf(b.query('select pg_advisory_xact_lock(1)'));
+    expect(e.code).toBe('40P01');
+    await b.query('rollback'); // its _xact_ lock on 2 goes with its transaction
+    expect((await aWaits).rows).toEqual([['']]);
+    await a.query('commit');
+    // The waits left nothing behind: b waiting for a now is an ordinary wait, not a deadlock.
+    await a.query('select pg_advisory_lock(5)');
+    await b.query("set lock_timeout = '100ms'");
+    expect((await errorOf(b.query('select pg_advisory_lock(5)'))).code).toBe('55P03');
+  });
+
   it('a held key: try answers false, lock waits for the last unlock; (int, int) keys are another space', async () => {
     expect((await a.query('select pg_try_advisory_lock(42), pg_try_advisory_lock(42)')).rows).toEqual([[true, true]]);
     expect((await b.query('select pg_try_advisory_lock(42), pg_try_advisory_lock(0, 42)')).rows).toEqual([[false, true]]);
