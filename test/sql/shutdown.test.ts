@@ -9,6 +9,7 @@ import { Database } from '../../src/sql/database.ts';
 import { Engine } from '../../src/engine/index.ts';
 import { gatedFs, heapRows, tempDirs } from '../support/engine.ts';
 import { FaultyFileSystem } from '../../src/io/faulty.ts';
+import type { FileSystem } from '../../src/io/file.ts';
 import * as path from 'node:path';
 import { errorOf, stillPending } from '../support/sql.ts';
 
@@ -124,18 +125,25 @@ describe('Database.close()', () => {
   });
 });
 
+/** An engine with a heap of one committed row, and a transaction that has inserted another and is still open. */
+async function committedAndOpen(dir: string, fs?: FileSystem) {
+  const e = await Engine.open(dir, fs ? { fs } : {});
+  open.push(e);
+  const t0 = e.begin();
+  const heap = e.createHeap(t0);
+  e.insert(t0, heap, Buffer.from('committed'));
+  await e.commit(t0);
+  const t = e.begin();
+  e.insert(t, heap, Buffer.from('rolled back by the shutdown'));
+  return { e, heap, t };
+}
+
 describe('Engine.close()', () => {
   it('refuses a write by a transaction it rolled back, while its shutdown checkpoint still runs', async () => {
     const dir = newDir();
     const g = gatedFs(undefined, { dataFileAfterSync: true });
-    let e = await Engine.open(dir, { fs: g.fs });
-    open.push(e);
-    const t0 = e.begin();
-    const heap = e.createHeap(t0);
-    e.insert(t0, heap, Buffer.from('committed'));
-    await e.commit(t0);
-    const t = e.begin();
-    e.insert(t, heap, Buffer.from('rolled back by the shutdown'));
+    const { heap, t, ...opened } = await committedAndOpen(dir, g.fs);
+    let e = opened.e;
     g.close();
     const closed = e.close();
     expect(e.close()).toBe(closed); // a second call waits for the first
@@ -160,14 +168,8 @@ describe('Engine.close()', () => {
 
   it('refuses begin() while its shutdown runs, and a transaction it rolled back cannot commit', async () => {
     const dir = newDir();
-    let e = await Engine.open(dir);
-    open.push(e);
-    const t0 = e.begin();
-    const heap = e.createHeap(t0);
-    e.insert(t0, heap, Buffer.from('committed'));
-    await e.commit(t0);
-    const t = e.begin();
-    e.insert(t, heap, Buffer.from('rolled back by the shutdown'));
+    const { heap, t, ...opened } = await committedAndOpen(dir);
+    let e = opened.e;
 
     const closed = e.close();
     expect(() => e.begin()).toThrow(expect.objectContaining({ code: '57P01' }));
