@@ -12,10 +12,12 @@
  *      the session rolls the statement back, waits until the key is free
  *      (or lock_timeout, statement_timeout, a cancel), and runs it again,
  *      as it does for a row lock (session.ts S3).
- *  A4. A wait that would close a cycle of sessions waiting for each other's
- *      keys fails at once with 40P01 instead (PostgreSQL finds the same
- *      cycle after deadlock_timeout). A cycle that runs through a row lock
- *      as well is not seen: lock_timeout ends it.
+ *  A4. A wait that would close a cycle of sessions waiting for each other
+ *      fails at once with 40P01 instead (PostgreSQL finds the same cycle
+ *      after deadlock_timeout). The cycle may run through advisory keys and
+ *      row locks both: a session's row-lock wait is entered here too
+ *      (rowWait), its holder found by xid. Cycles of row locks alone are
+ *      the engine's to find (txn/manager.ts).
  *  A3. A statement run again gives back first what its earlier attempt
  *      took and takes again what it gave back (mark, rollbackTo), as its
  *      settings are.
@@ -42,6 +44,29 @@ export class AdvisoryLocks {
   private readonly waiters = new Map<string, (() => void)[]>();
   /** A4: who each waiting owner waits for (the holder of its key when it began to wait). */
   private readonly waitsFor = new Map<object, object>();
+  /** A4: owners waiting for a row lock, and the xid holding it. */
+  private readonly rowWaitsFor = new Map<object, number>();
+
+  /** `ownerOf`: the owner (session) whose transaction has this xid, if any. */
+  constructor(private readonly ownerOf: (xid: number) => object | undefined = () => undefined) {}
+
+  /** A4: whether the chain of waits from holder leads back to owner. */
+  private closesCycle(owner: object, holder: object | undefined): boolean {
+    const limit = this.waitsFor.size + this.rowWaitsFor.size;
+    for (let o = holder, hops = 0; o !== undefined && hops <= limit; hops++) {
+      if (o === owner) return true;
+      const row = this.rowWaitsFor.get(o);
+      o = this.waitsFor.get(o) ?? (row === undefined ? undefined : this.ownerOf(row));
+    }
+    return false;
+  }
+
+  /** A4: owner is about to wait for the row lock of holderXid; throws 40P01 if that closes a cycle, else returns how to end the wait. */
+  rowWait(owner: object, holderXid: number): () => void {
+    if (this.closesCycle(owner, this.ownerOf(holderXid))) throw deadlock();
+    this.rowWaitsFor.set(owner, holderXid);
+    return () => { this.rowWaitsFor.delete(owner); };
+  }
 
   /** Takes key for owner (A1); false if another owner holds it. */
   tryLock(owner: object, key: string, xact: boolean): boolean {
@@ -65,10 +90,7 @@ export class AdvisoryLocks {
   lock(owner: object, key: string, xact: boolean): void {
     if (this.tryLock(owner, key, xact)) return;
     const holder = this.held.get(key)!.owner;
-    // A4: the chain of waits from the holder leads back here: waiting would never end.
-    for (let o: object | undefined = holder, hops = 0; o !== undefined && hops <= this.waitsFor.size; o = this.waitsFor.get(o), hops++) {
-      if (o === owner) throw new DbError('deadlock_detected', 'deadlock detected', { detail: 'Waiting for this advisory lock would close a cycle of sessions waiting for each other\'s advisory locks.' });
-    }
+    if (this.closesCycle(owner, holder)) throw deadlock(); // A4: waiting would never end
     throw new AdvisoryWait((wake) => {
       const woken = (): void => { this.waitsFor.delete(owner); wake(); };
       const list = this.waiters.get(key) ?? [];
@@ -142,6 +164,9 @@ export class AdvisoryLocks {
     for (const wake of list ?? []) wake();
   }
 }
+
+const deadlock = (): DbError =>
+  new DbError('deadlock_detected', 'deadlock detected', { detail: 'Waiting would close a cycle of sessions waiting for each other\'s advisory locks or rows.' });
 
 /** The key of (bigint) or (int, int), in separate key spaces. */
 export function advisoryKey(args: readonly Value[]): string | null {

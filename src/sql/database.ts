@@ -23,7 +23,10 @@ export class Database implements SessionHost {
 
   private constructor(readonly engine: StorageEngine) {
     this.sequences = new SequenceCache(engine);
-    this.advisory = new AdvisoryLocks();
+    this.advisory = new AdvisoryLocks((xid) => {
+      for (const s of this.sessions) if (s.xid === xid) return s;
+      return undefined;
+    });
   }
 
   static async open(dir: string, opts: DatabaseOptions = {}): Promise<Database> {

@@ -235,6 +235,11 @@ export class Session {
     return this.settings.version;
   }
 
+  /** The xid of the open transaction, 0 if none has written (advisory.ts A4 finds a row lock's holder by it). */
+  get xid(): number {
+    return this.txn?.xid ?? 0;
+  }
+
   /** A client's cancel: the statement running now, if any, fails with 57014 (S8). */
   cancel(): void {
     this.running?.cancel();
@@ -474,8 +479,14 @@ export class Session {
         this.settings.rollbackTo(settingsMark); // a set_config() runs again too (S3)
         this.host.advisory.rollbackTo(this, advisoryMark); // and so does pg_advisory_lock() (advisory.ts A3)
         this.localCatalog.clear();
-        if (e instanceof LockWait) await engine.waitFor(txn, e, this.settings.lockTimeoutMs(), interrupt.signal);
-        else await boundedWait(e.onFree, this.settings.lockTimeoutMs(), interrupt.signal); // advisory.ts A2
+        if (e instanceof LockWait) {
+          const ended = this.host.advisory.rowWait(this, e.holderXid); // a cycle through advisory locks too (advisory.ts A4)
+          try {
+            await engine.waitFor(txn, e, this.settings.lockTimeoutMs(), interrupt.signal);
+          } finally {
+            ended();
+          }
+        } else await boundedWait(e.onFree, this.settings.lockTimeoutMs(), interrupt.signal); // advisory.ts A2
       }
     }
   }

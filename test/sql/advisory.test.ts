@@ -38,6 +38,29 @@ describe('advisory locks', () => {
     expect((await errorOf(b.query('select pg_advisory_lock(5)'))).code).toBe('55P03');
   });
 
+  it('a cycle through a row lock and an advisory key: whichever wait closes it gets 40P01', async () => {
+    await a.query('create table counter (id int primary key, n int); insert into counter values (1, 0)');
+    // b waits for a's row; a then waits for b's key.
+    await b.query('select pg_advisory_lock(9)');
+    await a.query('begin');
+    await a.query('update counter set n = 1 where id = 1');
+    const bWaits = b.query('update counter set n = 2 where id = 1');
+    expect(await stillPending(bWaits)).toBe(true);
+    expect((await errorOf(a.query('select pg_advisory_lock(9)'))).code).toBe('40P01');
+    await a.query('rollback');
+    expect((await bWaits).tag).toBe('UPDATE 1');
+    // The other way round: a waits for b's key; b then waits for a's row.
+    await a.query('begin');
+    await a.query('update counter set n = 3 where id = 1');
+    const aWaits = a.query('select pg_advisory_lock(9)');
+    expect(await stillPending(aWaits)).toBe(true);
+    expect((await errorOf(b.query('update counter set n = 4 where id = 1'))).code).toBe('40P01');
+    await b.query('select pg_advisory_unlock(9)');
+    await aWaits;
+    await a.query('commit');
+    expect((await b.query('select n from counter')).rows).toEqual([[3]]);
+  });
+
   it('a held key: try answers false, lock waits for the last unlock; (int, int) keys are another space', async () => {
     expect((await a.query('select pg_try_advisory_lock(42), pg_try_advisory_lock(42)')).rows).toEqual([[true, true]]);
     expect((await b.query('select pg_try_advisory_lock(42), pg_try_advisory_lock(0, 42)')).rows).toEqual([[false, true]]);
