@@ -73,9 +73,8 @@ export class Engine implements StorageEngine {
   /** Highest COMMIT released before its flush (T6); read-only commits wait until it is durable. */
   private releasedUpTo: Lsn = -1;
   private closed = false;
-  /** close() has begun: no transaction may begin, and those it rolls back cannot commit. */
-  private closing = false;
-  private closingDone: Promise<void> | null = null;
+  /** close() has begun (and this is its end): no transaction may begin, and those it rolls back cannot commit. */
+  private closing: Promise<void> | null = null;
   private panicked: DbError | null = null;
   /** Set by abandon(): a checkpoint still running must stop at its next step. */
   private abandoned = false;
@@ -711,12 +710,11 @@ export class Engine implements StorageEngine {
   /** Rolls back what is still open, writes a shutdown checkpoint and releases the directory; a second call waits for the first. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    this.closingDone ??= this.shutDown();
-    return this.closingDone;
+    this.closing ??= this.shutDown();
+    return this.closing;
   }
 
   private async shutDown(): Promise<void> {
-    this.closing = true;
     if (this.timer) clearInterval(this.timer);
     if (this.asyncFlushTimer) clearTimeout(this.asyncFlushTimer);
     try {

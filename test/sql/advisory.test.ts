@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/sql/database.ts';
 import type { Session } from '../../src/sql/session.ts';
-import { closeTemporary, errorOf, stillPending, twoSessions } from '../support/sql.ts';
+import { closeTemporary, errorOf, stillPending, twoSessions, waitingBehind } from '../support/sql.ts';
 
 let dir: string;
 let db: Database;
@@ -23,10 +23,7 @@ describe('advisory locks', () => {
   it('two sessions waiting for each other\'s keys: the one that closes the cycle gets 40P01, the other goes on', async () => {
     await a.query('begin');
     await a.query('select pg_advisory_xact_lock(1)');
-    await b.query('begin');
-    await b.query('select pg_advisory_xact_lock(2)');
-    const aWaits = a.query('select pg_advisory_xact_lock(2)');
-    expect(await stillPending(aWaits)).toBe(true);
+    const { waiting: aWaits } = await waitingBehind(b, 'select pg_advisory_xact_lock(2)', a, 'select pg_advisory_xact_lock(2)');
     const e = await errorOf(b.query('select pg_advisory_xact_lock(1)'));
     expect(e.code).toBe('40P01');
     await b.query('rollback'); // its _xact_ lock on 2 goes with its transaction
@@ -42,10 +39,7 @@ describe('advisory locks', () => {
     await a.query('create table counter (id int primary key, n int); insert into counter values (1, 0)');
     // b waits for a's row; a then waits for b's key.
     await b.query('select pg_advisory_lock(9)');
-    await a.query('begin');
-    await a.query('update counter set n = 1 where id = 1');
-    const bWaits = b.query('update counter set n = 2 where id = 1');
-    expect(await stillPending(bWaits)).toBe(true);
+    const { waiting: bWaits } = await waitingBehind(a, 'update counter set n = 1 where id = 1', b, 'update counter set n = 2 where id = 1');
     expect((await errorOf(a.query('select pg_advisory_lock(9)'))).code).toBe('40P01');
     await a.query('rollback');
     expect((await bWaits).tag).toBe('UPDATE 1');
