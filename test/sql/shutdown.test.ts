@@ -78,9 +78,11 @@ describe('Database.close()', () => {
     const db = await counterDb(dir);
     const s = db.session();
     await s.query('BEGIN');
-    await s.query('UPDATE counter SET n = 7 WHERE id = 1');
+    // The session is idle, so the UPDATE runs at once (session.ts S10); the COMMIT waits behind it (S5).
+    const updating = s.query('UPDATE counter SET n = 7 WHERE id = 1');
     const committing = errorOf(s.query('COMMIT'));
     await db.close();
+    expect((await updating).rowCount).toBe(1);
     expect((await committing).code).toBe('57P01');
     expect(await counterAfterReopen(dir)).toBe(0);
   });

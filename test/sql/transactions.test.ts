@@ -225,6 +225,17 @@ describe('concurrency', () => {
     expect(order).toEqual(['sleep', 'select']);
   });
 
+  it('a call made while a string reports its results waits for the whole string, though its statements run within the call', async () => {
+    const order: string[] = [];
+    let inner: Promise<unknown> | null = null;
+    await a.queryEach('begin; update acc set n = 1 where id = 1; select n from acc where id = 1; commit', (r) => {
+      order.push(r.tag);
+      inner ??= a.query('select n from acc where id = 1').then((x) => { order.push(`inner ${x.rows[0]![0]}`); });
+    });
+    await inner;
+    expect(order).toEqual(['BEGIN', 'UPDATE 1', 'SELECT 1', 'COMMIT', 'inner 1']);
+  });
+
   it('DDL visible to others only after COMMIT resolves', async () => {
     let release!: () => void;
     engine.commitDelay = () => new Promise<void>((r) => { release = r; });
