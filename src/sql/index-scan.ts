@@ -35,7 +35,7 @@ import * as P from './plan.ts';
 export type { JoinKey, OrderWish } from './index-match.ts';
 
 /** Rows of the table reached through one index, for the given outer row (empty when the values are all row-free). */
-export type Probe = (ctx: P.RunCtx, outer: Row) => Generator<Row>;
+export type Probe = (ctx: P.RunCtx, outer: Row) => Iterable<Row>;
 
 const NO_ROW: Row = [];
 
@@ -124,12 +124,56 @@ function makeProbe(table: TableDef, p: IndexPath, recheck: readonly Fn[]): Probe
   const slots = ix.columns;
   /** An equality on every column: a point lookup, whichever direction was asked (one key's entries come in rid order either way). */
   const whole = k === slots.length && bounds.length === 0;
-  return function* (ctx, outer) {
+  // The row an entry leads to, if it is visible, still has the entry's key (else the entry is stale) and passes the rest.
+  const visit = (ctx: P.RunCtx, key: Uint8Array, rid: number): Row | null => {
+    tick();
+    const bytes = ctx.engine.fetch(ctx.txn, table.heap, rid);
+    if (!bytes) return null;
+    const row: Row = new Array(n + 1);
+    table.codec.decode(bytes, row);
+    row[n] = rid;
+    if (!codec.matchesRow(row, slots, key)) return null;
+    for (const f of recheck) if (f(row, ctx) !== true) return null;
+    return row;
+  };
+  /** A unique key, every column equal: one live row at most, so the probe returns an array (no generator to step through). */
+  const point = whole && ix.unique;
+  return (ctx, outer) => (point ? lookup(ctx, outer) : scan(ctx, outer));
+
+  /** The equality columns' encodings, or null when one is NULL (it matches nothing). */
+  function prefix(ctx: P.RunCtx, outer: Row): number[] | null {
     const out: number[] = [];
     for (let i = 0; i < k; i++) {
       const v = eqFns[i]!(outer, ctx);
-      if (v === null) return;
+      if (v === null) return null;
       codec.column(i, v, out);
+    }
+    return out;
+  }
+
+  function lookup(ctx: P.RunCtx, outer: Row): Row[] {
+    const out = prefix(ctx, outer);
+    if (out === null) return [];
+    const key = Buffer.from(out);
+    const rows: Row[] = [];
+    for (const rid of ctx.engine.indexLookup(ctx.txn, id, key)) {
+      const row = visit(ctx, key, rid);
+      if (row) rows.push(row);
+    }
+    return rows;
+  }
+
+  function* scan(ctx: P.RunCtx, outer: Row): Generator<Row> {
+    const out = prefix(ctx, outer);
+    if (out === null) return;
+    if (whole) {
+      // Every column equal: column encodings are prefix-free, so the entries with this exact key are the ones.
+      const key = Buffer.from(out);
+      for (const rid of ctx.engine.indexLookup(ctx.txn, id, key)) {
+        const row = visit(ctx, key, rid);
+        if (row) yield row;
+      }
+      return;
     }
     let low: Uint8Array | null = null, high: Uint8Array | null = null;
     for (const b of bounds) {
@@ -147,27 +191,6 @@ function makeProbe(table: TableDef, p: IndexPath, recheck: readonly Fn[]): Probe
         if (hi && (!high || compareBytes(hi, high) < 0)) high = hi;
       }
     }
-    // The row an entry leads to, if it is visible, still has the entry's key (else the entry is stale) and passes the rest.
-    const visit = (key: Uint8Array, rid: number): Row | null => {
-      tick();
-      const bytes = ctx.engine.fetch(ctx.txn, table.heap, rid);
-      if (!bytes) return null;
-      const row: Row = new Array(n + 1);
-      table.codec.decode(bytes, row);
-      row[n] = rid;
-      if (!codec.matchesRow(row, slots, key)) return null;
-      for (const f of recheck) if (f(row, ctx) !== true) return null;
-      return row;
-    };
-    if (whole) {
-      // Every column equal: column encodings are prefix-free, so the entries with this exact key are the ones.
-      const key = Buffer.from(out);
-      for (const rid of ctx.engine.indexLookup(ctx.txn, id, key)) {
-        const row = visit(key, rid);
-        if (row) yield row;
-      }
-      return;
-    }
     // NULLs (0x02) sort after every value (0x01 …) of an ascending column: a range stops before them.
     if (bounds.length > 0 && !high) high = Buffer.from([...out, 0x02]);
     const opts: IndexScanOptions = { reverse, highInclusive: false };
@@ -175,8 +198,8 @@ function makeProbe(table: TableDef, p: IndexPath, recheck: readonly Fn[]): Probe
     if (low) opts.low = low;
     if (high) opts.high = high;
     for (const [key, rid] of ctx.engine.indexScan(ctx.txn, id, opts)) {
-      const row = visit(key, rid);
+      const row = visit(ctx, key, rid);
       if (row) yield row;
     }
-  };
+  }
 }

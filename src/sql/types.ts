@@ -183,10 +183,13 @@ export const INT4_MIN = -2147483648, INT4_MAX = 2147483647;
 export const INT8_MIN = -9223372036854775808n, INT8_MAX = 9223372036854775807n;
 const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
-export function intRange(oid: number): [number, number, string] {
-  if (oid === Oid.INT2) return [INT2_MIN, INT2_MAX, 'smallint'];
-  if (oid === Oid.INT4) return [INT4_MIN, INT4_MAX, 'integer'];
-  return [-(2 ** 63), 2 ** 63, 'bigint'];
+const INT2_RANGE: readonly [number, number, string] = [INT2_MIN, INT2_MAX, 'smallint'];
+const INT4_RANGE: readonly [number, number, string] = [INT4_MIN, INT4_MAX, 'integer'];
+const INT8_RANGE: readonly [number, number, string] = [-(2 ** 63), 2 ** 63, 'bigint'];
+
+/** An integer type's bounds and name (shared tuples: range checks run for every value that is cast or computed). */
+export function intRange(oid: number): readonly [number, number, string] {
+  return oid === Oid.INT2 ? INT2_RANGE : oid === Oid.INT4 ? INT4_RANGE : INT8_RANGE;
 }
 
 const outOfRange = (name: string): DbError => new DbError('numeric_value_out_of_range', `${name} out of range`);
