@@ -16,7 +16,9 @@
  *      pg_sleep, checkpoint) are awaited, so the event loop stays free for
  *      other sessions while one sleeps or waits.
  *  S5. Calls on one Session are serialized: a second query() waits for the
- *      first to finish.
+ *      first to finish, a call made from a callback of the running string
+ *      (onResult, onNotice) included; close() waits too, and calls made
+ *      after it fail.
  *  S6. A query string of several statements without transaction control
  *      runs as one implicit transaction (PostgreSQL's simple-query rule):
  *      all of it commits at the end, or none of it if a statement fails.
@@ -122,9 +124,9 @@ export class Session {
   /** This transaction's own catalog, when it has changed the catalog (invariant C2). */
   private readonly localCatalog = new CatalogCache();
   private readonly settings: SessionSettings;
-  /** Settles when every call queued so far has settled (S5); `pending` counts them. */
-  private queue: Promise<unknown> = Promise.resolve();
-  private pending = 0;
+  /** S5: a call is under way (from its start until its promise settles); the calls made meanwhile wait here, oldest first. */
+  private busy = false;
+  private readonly waiting: (() => void)[] = [];
   private closed = false;
   /** Open savepoints, oldest first, with the access mode to restore when one ends (txn-mode.ts R3). */
   private savepoints: { name: string; mark: number; settingsMark: number; readOnly: boolean }[] = [];
@@ -175,18 +177,25 @@ export class Session {
   }
 
   /**
-   * S5: f starts at once when the session is idle, else once the calls
-   * before it have settled. The queue itself never rejects.
+   * S5: f starts at once when the session is idle, else once every call
+   * made before it has settled, a call made from inside f (a result or
+   * notice callback of the string running now) included. The promise
+   * returned is a new one, so a failure nobody handles is still reported.
    */
   private enqueue<T>(f: () => Promise<T>): Promise<T> {
-    const idle = this.pending === 0;
-    this.pending++; // first: a call made from inside f (an onResult callback) must queue behind it
-    const job = idle ? f() : this.queue.then(f);
-    this.queue = job.then(this.settled, this.settled);
-    return job;
+    if (!this.busy) {
+      this.busy = true;
+      return f().finally(this.handOn);
+    }
+    return new Promise<void>((start) => { this.waiting.push(start); }).then(f).finally(this.handOn);
   }
 
-  private readonly settled = (): void => { this.pending--; };
+  /** The call under way has settled: the oldest waiting one starts, or the session is idle. */
+  private readonly handOn = (): void => {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.busy = false;
+  };
 
   /**
    * The statements of one string. S10: a statement that needs no wait
@@ -328,17 +337,22 @@ export class Session {
     if (this.closed) throw new DbError('connection_exception', 'the session is closed');
   }
 
-  /** Rolls back an open transaction; the session cannot be used afterwards. */
-  async close(): Promise<void> {
-    await this.queue;
-    this.closed = true;
-    try {
-      if (this.txn) this.endTxn(false);
-    } finally {
-      // A rollback that fails (the log broken, PANIC) must not keep the session counted or its locks held.
-      this.host.advisory.release(this, 'all');
-      this.host.forget(this);
-    }
+  /**
+   * Rolls back an open transaction once the calls made before have
+   * settled; the session cannot be used afterwards (calls made after this
+   * one wait for it and then fail).
+   */
+  close(): Promise<void> {
+    return this.enqueue(async () => {
+      this.closed = true;
+      try {
+        if (this.txn) this.endTxn(false);
+      } finally {
+        // A rollback that fails (the log broken, PANIC) must not keep the session counted or its locks held.
+        this.host.advisory.release(this, 'all');
+        this.host.forget(this);
+      }
+    });
   }
 
   private notify: Notify = (severity, message, condition, detail) => {

@@ -225,15 +225,30 @@ describe('concurrency', () => {
     expect(order).toEqual(['sleep', 'select']);
   });
 
-  it('a call made while a string reports its results waits for the whole string, though its statements run within the call', async () => {
+  it('a call made from a result callback waits for the whole string, though the string waits midway', async () => {
     const order: string[] = [];
     let inner: Promise<unknown> | null = null;
-    await a.queryEach('begin; update acc set n = 1 where id = 1; select n from acc where id = 1; commit', (r) => {
+    await a.queryEach('begin; update acc set n = 1 where id = 1; select pg_sleep(0.02); update acc set n = 2 where id = 2; commit', (r) => {
       order.push(r.tag);
-      inner ??= a.query('select n from acc where id = 1').then((x) => { order.push(`inner ${x.rows[0]![0]}`); });
+      inner ??= a.query('select n from acc order by id').then((x) => { order.push(`inner ${x.rows.map((row) => row[0]).join(',')}`); });
     });
     await inner;
-    expect(order).toEqual(['BEGIN', 'UPDATE 1', 'SELECT 1', 'COMMIT', 'inner 1']);
+    expect(order).toEqual(['BEGIN', 'UPDATE 1', 'SELECT 1', 'UPDATE 1', 'COMMIT', 'inner 1,2']);
+  });
+
+  it('calls made later wait for a call a callback made, and so does close(); calls after close() are refused', async () => {
+    const order: string[] = [];
+    let inner: Promise<unknown> | null = null;
+    await a.queryEach('begin; commit', () => {
+      inner ??= a.query('select pg_sleep(0.05)').then(() => { order.push('inner'); });
+    });
+    const later = a.query('select 1').then(() => { order.push('later'); });
+    const closed = a.close().then(() => { order.push('closed'); });
+    const refused = errorOf(a.query('insert into acc values (3, 3)'));
+    await Promise.all([inner, later, closed]);
+    expect(order).toEqual(['inner', 'later', 'closed']);
+    expect((await refused).code).toBe('08000');
+    expect((await b.query('select count(*) from acc')).rows).toEqual([[2]]);
   });
 
   it('DDL visible to others only after COMMIT resolves', async () => {
