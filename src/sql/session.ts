@@ -45,7 +45,9 @@
  *      CPU with them, 44 without). The first statement that waits (COMMIT,
  *      a lock, pg_sleep, anything autocommitted) carries the rest of the
  *      string on asynchronously. A call made while another is pending still
- *      waits for it (S5).
+ *      waits for it (S5). Hence, for a statement that starts at once: its
+ *      notices reach onNotice before the call returns, and a cancel() made
+ *      right after the call reaches it.
  *
  * Notices and warnings (BEGIN inside a block, DROP TABLE IF EXISTS of a
  * missing table, …) go to `onNotice` as DbErrors with severity NOTICE or
