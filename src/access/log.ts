@@ -51,8 +51,9 @@ export function protectWrites(wal: () => WalWriter | undefined, fullPageWrites: 
  * data-file fsync covers these writes; Engine.imageRedoLsn says which) with
  * every change since logged after it (B6); raises each page's wholeLsn to
  * its image. Returns the LSN of the last record that must be durable before
- * the pages are written: their changes' and their whole-page records'. A write that a power cut tears then has a whole-page
- * record, followed by every later change, in the WAL a restart replays.
+ * the pages are written: their changes' and their whole-page records'. A
+ * write that a power cut tears then has a whole-page record, followed by
+ * every later change, in the WAL a restart replays.
  */
 export function logImages(w: WalWriter, pages: PageWrite[], images: boolean, imageRedoLsn: Lsn): Lsn {
   let upTo = 0;

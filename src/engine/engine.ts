@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import { nodeFileSystem, type FileSystem } from '../io/file.ts';
-import { DbError } from '../errors/index.ts';
+import { DbError, adminShutdown } from '../errors/index.ts';
 import { DirLock } from '../storage/lock.ts';
 import { DataFile } from '../storage/datafile.ts';
 import { CONTROL_VERSION, readControl, writeControl, type ControlData, type RecoveryReport } from '../storage/control.ts';
@@ -48,8 +48,6 @@ export interface EngineOptions {
   /** `ariesdb resetwal`: treat a corrupt WAL record as the end of the log (R5), losing what follows it. */
   resetWal?: boolean;
 }
-
-const shuttingDown = (): DbError => new DbError('admin_shutdown', 'terminating connection due to administrator command');
 
 export class Engine implements StorageEngine {
   readonly catalogHeap: HeapId = CATALOG_HEAP;
@@ -405,7 +403,7 @@ export class Engine implements StorageEngine {
 
   begin(): TxnHandle {
     this.checkOpen();
-    if (this.closing) throw shuttingDown();
+    if (this.closing) throw adminShutdown();
     return new Txn();
   }
 
@@ -438,7 +436,7 @@ export class Engine implements StorageEngine {
       return;
     }
     if (this.panicked && txn.xid !== 0) throw this.panicked;
-    if (this.closed && txn.xid !== 0) throw shuttingDown(); // it first wrote during the shutdown checkpoint: its log is closed
+    if (this.closed && txn.xid !== 0) throw adminShutdown(); // it first wrote during the shutdown checkpoint: its log is closed
     if (txn.xid === 0) {
       this.txns.finish(txn);
       // T6: it may have read rows of a commit whose record is not durable yet.
@@ -725,7 +723,7 @@ export class Engine implements StorageEngine {
         for (const t of [...this.txns.active.values()]) {
           if (t.committing) continue;
           this.rollback(t);
-          t.killedBy = shuttingDown(); // its owner's commit must not report success
+          t.killedBy = adminShutdown(); // its owner's commit must not report success
         }
         await this.queueCheckpoint('shut down');
       }

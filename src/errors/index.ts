@@ -49,6 +49,15 @@ export function dbError(condition: ConditionName, message: string, fields?: DbEr
   return new DbError(condition, message, fields);
 }
 
+/**
+ * 57P01, PostgreSQL's fast shutdown: what a session, its running statement
+ * and a transaction the shutdown rolled back are told (FATAL where it ends
+ * the client's connection).
+ */
+export function adminShutdown(severity: Severity = 'ERROR'): DbError {
+  return new DbError('admin_shutdown', 'terminating connection due to administrator command', { severity });
+}
+
 /** Wraps anything thrown into a DbError; unknown failures become internal_error (XX000). */
 export function asDbError(e: unknown): DbError {
   if (e instanceof DbError) return e;

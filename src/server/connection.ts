@@ -21,7 +21,7 @@
  *     server buffer without bound.
  */
 import type { Socket } from 'node:net';
-import { DbError, asDbError, type ConditionName } from '../errors/index.ts';
+import { DbError, adminShutdown, asDbError, type ConditionName } from '../errors/index.ts';
 import type { Session } from '../sql/session.ts';
 import { reportError, type Backend } from './backend.ts';
 import { ProtocolError } from './errors.ts';
@@ -209,7 +209,7 @@ export class Connection implements Backend {
     for (;;) {
       const m = await this.next();
       if (m === null) {
-        if (this.stopping) this.fatal('admin_shutdown', 'terminating connection due to administrator command');
+        if (this.stopping) this.out.send(errorResponse(adminShutdown('FATAL')));
         return;
       }
       if (m.kind === 'terminate') return;

@@ -53,7 +53,7 @@
  * missing table, …) go to `onNotice` as DbErrors with severity NOTICE or
  * WARNING; results carry none.
  */
-import { DbError, asDbError } from '../errors/index.ts';
+import { DbError, adminShutdown, asDbError } from '../errors/index.ts';
 import { LockWait, type StorageEngine, type TxnHandle } from '../engine/api.ts';
 import type { Description, QueryResult, TableInfo, TxnStatus, Value } from './api.ts';
 import type { ParsedStatement, Statement, TemplateBinding } from './ast.ts';
@@ -199,12 +199,7 @@ export class Session {
     else this.busy = false;
   };
 
-  /**
-   * The statements of one string. S10: a statement that needs no wait
-   * (BEGIN, a DML statement inside a block that meets no lock) runs and
-   * reports synchronously; the string goes on asynchronously from the first
-   * one that waits. Never throws: a failure is the promise's.
-   */
+  /** The statements of one string, synchronously up to the first that waits (S10). Never throws: a failure is the promise's. */
   private runNow(sql: string, params: Value[], onResult: OnResult | null, opts: QueryOptions): Promise<QueryResult> {
     try {
       this.checkUsable();
@@ -330,7 +325,7 @@ export class Session {
 
   /** S9 without the close: the server's connection closes its session itself once the statement has ended. */
   stopForShutdown(): void {
-    this.terminated ??= new DbError('admin_shutdown', 'terminating connection due to administrator command', { severity: 'FATAL' });
+    this.terminated ??= adminShutdown('FATAL');
     this.running?.stop(this.terminated);
   }
 
