@@ -119,6 +119,30 @@ describe('WAL writer', () => {
     expect(scanLog(dir).records).toHaveLength(80);
   });
 
+  it('the sessions a flush wakes run one at a time, each on to its next commit, not interleaved (W12)', async () => {
+    // Each session does three steps between commits, with an await between steps, as statements of
+    // a transaction are. Woken together they would take turns step by step (0 1 2 ... 7 0 1 2 ...).
+    const w = new WalWriter(nodeFileSystem, walDir(), SEG, FIRST_LSN);
+    const trace: { k: number; round: number }[] = [];
+    const session = async (k: number) => {
+      for (let round = 0; round < 6; round++) {
+        for (let step = 0; step < 3; step++) {
+          trace.push({ k, round });
+          await Promise.resolve();
+        }
+        w.append(insert(20, k), k + 1, 0);
+        await w.flush(w.insertLsn);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, k) => session(k)));
+    // The first rounds start together and are interleaved; from round 2 on every wake-up comes from a shared flush.
+    const late = trace.filter((t) => t.round >= 2).map((t) => t.k);
+    expect(late).toHaveLength(8 * 4 * 3);
+    const blocks = Array.from({ length: late.length / 3 }, (_, i) => late.slice(3 * i, 3 * i + 3));
+    expect(blocks.filter((b) => b[0] !== b[1] || b[1] !== b[2])).toEqual([]);
+    w.close();
+  });
+
   it('the flush gathered after a shared one runs on the event loop, not in the thread pool (W10)', async () => {
     const dir = walDir();
     const { fsys, syncs } = faultyFs();
