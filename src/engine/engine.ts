@@ -187,6 +187,7 @@ export class Engine implements StorageEngine {
       writeControl(this.fsys, this.controlFile, this.control);
       this.log(`database system was not properly shut down; automatic recovery in progress`);
     }
+    if (!crashed) reader.cleanEnd = reader.endOf(control.checkpointLsn); // R7
     const a = analysis(reader, ck, ck.redoLsn);
     this.checkLogEnd(a.end, control, resetWal);
     this.openFiles();
@@ -194,7 +195,7 @@ export class Engine implements StorageEngine {
     // ended the last run): make them durable before any page they touched is written (B1).
     this.syncWalUpTo(a.end.lsn, ck.redoLsn, segSize);
     const replayed = redoPass(reader, this.pool, a, ck.redoLsn, hook, { afterShutdown: !crashed && a.onlyImages });
-    this.wal = new WalWriter(this.fsys, this.walDir, segSize, a.end.lsn, a.end.garbageBytes);
+    this.wal = new WalWriter(this.fsys, this.walDir, segSize, a.end.lsn, a.end.garbageBytes, a.end.clean === true);
     this.bindAccess(a.nextXid);
     // R6: drops whose COMMIT survived but whose pages never reached the free list.
     for (const runs of a.pendingFrees) freeRuns(this.ctx, runs);

@@ -25,9 +25,9 @@ export class DirLock {
     const file = path.join(dir, LOCK_FILE);
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
+        // Not fsynced: a power cut ends the owner too, and a lock file it leaves empty or stale is taken over below.
         const fd = fs.openSync(file, 'wx', 0o600);
         fs.writeSync(fd, `${process.pid}\n`);
-        fs.fsyncSync(fd);
         fs.closeSync(fd);
         return new DirLock(file);
       } catch (e) {

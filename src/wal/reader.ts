@@ -32,11 +32,19 @@ export interface WalEnd {
    * lies beyond it that was appended after the end's bytes were durable.
    */
   corruption?: { validLsn: Lsn; durableBefore: Lsn };
+  /** R7: the end is where a clean shutdown left it, taken as is. */
+  clean?: true;
 }
 
 export class WalReader {
   private cache = new Map<Lsn, Buffer | null>();
   end: WalEnd | null = null;
+  /**
+   * R7: where the log ends if the last run shut down cleanly (restart sets it:
+   * just after the shutdown checkpoint). An end found exactly there is taken
+   * as is: no torn tail to measure, no record beyond it to look for (R5).
+   */
+  cleanEnd: Lsn | null = null;
 
   constructor(
     private readonly fsys: FileSystem,
@@ -71,6 +79,12 @@ export class WalReader {
     if (rec.readUInt32LE(8) + rec.readUInt32LE(12) * 0x1_0000_0000 !== lsn) return 'record lsn mismatch';
     if (!(rec[28]! in handlers)) return 'undecodable record';
     return rec;
+  }
+
+  /** The position just after the record at lsn, or null when no valid record starts there. */
+  endOf(lsn: Lsn): Lsn | null {
+    const rec = this.rawAt(lsn);
+    return typeof rec === 'string' ? null : lsn + rec.length;
   }
 
   /** The record at lsn, or a reason why there is none. */
@@ -123,6 +137,7 @@ export class WalReader {
   }
 
   private endAt(lsn: Lsn, reason: EndReason): WalEnd {
+    if (lsn === this.cleanEnd) return { lsn, reason, garbageBytes: 0, clean: true };
     const start = segmentStart(lsn, this.segSize);
     const here = this.currentHeaders(start, lsn - start);
     const garbageBytes = this.currentReach(start, here, lsn) - lsn;

@@ -104,7 +104,9 @@ export class WalWriter {
   /**
    * Opens the log for appending at endLsn (the end recovery found). The torn
    * tail after it is zeroed (invariant R1): garbageBytes of it, as the reader
-   * measured, or the whole rest of the segment when unknown.
+   * measured, or the whole rest of the segment when unknown; later segments
+   * are removed, unless the end is a clean shutdown's (R7), whose later
+   * segments hold nothing of the last run and are kept to write into (W11).
    */
   constructor(
     private readonly fsys: FileSystem,
@@ -112,9 +114,10 @@ export class WalWriter {
     readonly segSize: number,
     endLsn: Lsn,
     garbageBytes = Infinity,
+    cleanEnd = false,
   ) {
     this.insertLsn = this.writtenLsn = this.flushedLsn = endLsn;
-    this.prepareTail(endLsn, garbageBytes);
+    this.prepareTail(endLsn, cleanEnd ? 0 : garbageBytes, cleanEnd);
     this.reservedEnd = segmentStart(endLsn, segSize);
     this.reserve(this.reservedEnd + 2 * segSize);
   }
@@ -143,9 +146,9 @@ export class WalWriter {
     }
   }
 
-  private prepareTail(endLsn: Lsn, garbageBytes: number): void {
+  private prepareTail(endLsn: Lsn, garbageBytes: number, keepLater: boolean): void {
     const start = segmentStart(endLsn, this.segSize);
-    for (const seg of listSegments(this.fsys, this.walDir)) {
+    for (const seg of keepLater ? [] : listSegments(this.fsys, this.walDir)) {
       if (seg > start) this.fsys.unlink(segmentPath(this.walDir, seg));
     }
     if (!this.fsys.exists(segmentPath(this.walDir, start))) return;

@@ -240,6 +240,22 @@ describe('WAL reader', () => {
     expect(r.readAt(segmentStart(end, SEG) + 2 * SEG)).toBe('missing segment');
   });
 
+  it('an end found exactly where a clean shutdown left it is taken as is; a log going on past that point is read to its end (R7)', () => {
+    const dir = walDir();
+    const { lsns, end } = writeLog(dir, five());
+    const clean = new WalReader(nodeFileSystem, dir, SEG);
+    clean.cleanEnd = clean.endOf(lsns[4]!);
+    expect(clean.cleanEnd).toBe(end);
+    expect([...clean.scan(FIRST_LSN)]).toHaveLength(5);
+    expect(clean.end).toEqual({ lsn: end, reason: 'end of log', garbageBytes: 0, clean: true });
+
+    const early = new WalReader(nodeFileSystem, dir, SEG);
+    early.cleanEnd = early.endOf(lsns[2]!);
+    expect([...early.scan(FIRST_LSN)]).toHaveLength(5);
+    expect(early.end).toEqual({ lsn: end, reason: 'end of log', garbageBytes: 0 });
+    expect(early.endOf(end)).toBeNull();
+  });
+
   it('a writer reopened at the end zeroes what lies after it, so old records never reappear', () => {
     const dir = walDir();
     const { lsns } = writeLog(dir, five());
