@@ -169,14 +169,32 @@ export class WalReader {
     for (const seg of listSegments(this.fsys, this.walDir)) {
       if (seg <= start) continue;
       // Zero-filled, or recycled and not written since (W11): its first header is not its own.
-      const bytes = this.segmentBytes(seg);
-      if (bytes && bytes.length >= RECORD_HEADER_SIZE && lsnField(bytes, 0) === seg % 0x1_0000_0000) candidates.push(...this.currentHeaders(seg, 0));
+      if (this.firstHeaderIsOwn(seg)) candidates.push(...this.currentHeaders(seg, 0));
     }
     for (const q of candidates) {
       const rec = this.rawAt(q);
       if (typeof rec !== 'string' && durableBefore(rec, q) > lsn) return { validLsn: q, durableBefore: durableBefore(rec, q) };
     }
     return undefined;
+  }
+
+  /**
+   * Whether the segment at start begins with a header naming its own position,
+   * read from its first bytes alone: after a big load, max_wal_size of
+   * recycled segments may lie ahead, and none needs reading whole.
+   */
+  private firstHeaderIsOwn(start: Lsn): boolean {
+    let head = this.cache.get(start);
+    if (head === undefined) {
+      const h = this.fsys.open(segmentPath(this.walDir, start), { create: false });
+      try {
+        head = Buffer.alloc(RECORD_HEADER_SIZE);
+        if (h.read(head, 0) < RECORD_HEADER_SIZE) return false;
+      } finally {
+        h.close();
+      }
+    }
+    return head !== null && head.length >= RECORD_HEADER_SIZE && lsnField(head, 0) === start % 0x1_0000_0000;
   }
 
   /**

@@ -240,6 +240,30 @@ describe('WAL reader', () => {
     expect(r.readAt(segmentStart(end, SEG) + 2 * SEG)).toBe('missing segment');
   });
 
+  it('a bad last record of a segment, with durable records in the next segment, is corruption, not the end (R5)', () => {
+    const dir = walDir();
+    const w = new WalWriter(nodeFileSystem, dir, SEG, FIRST_LSN);
+    const lsns: Lsn[] = [];
+    // Each record made durable before the next is appended, as commits are.
+    while (lsns.length < 3 || segmentStart(lsns.at(-1)!, SEG) < FIRST_LSN + SEG) {
+      lsns.push(w.append(insert(900, lsns.length), 1, 0));
+      w.flushSync(w.insertLsn);
+    }
+    w.close();
+    const firstOfNext = lsns.findIndex((l) => segmentStart(l, SEG) > FIRST_LSN);
+    const lastOfFirst = lsns[firstOfNext - 1]!;
+    // The record, and the SWITCH after it (its checksum), so that only the next segment holds a valid record.
+    patchSegment(dir, lastOfFirst, (seg, off) => {
+      const len = seg.readUInt32LE(off);
+      seg[off + RECORD_HEADER_SIZE + 5]! ^= 0x01;
+      expect(seg[off + len + 28]).toBe(Kind.Switch);
+      seg[off + len + 4]! ^= 0x01;
+    });
+    const { end } = scanLog(dir);
+    expect(end.lsn).toBe(lastOfFirst);
+    expect(end.corruption?.validLsn).toBe(lsns[firstOfNext]);
+  });
+
   it('an end found exactly where a clean shutdown left it is taken as is; a log going on past that point is read to its end (R7)', () => {
     const dir = walDir();
     const { lsns, end } = writeLog(dir, five());
