@@ -187,8 +187,14 @@ export class Engine implements StorageEngine {
       writeControl(this.fsys, this.controlFile, this.control);
       this.log(`database system was not properly shut down; automatic recovery in progress`);
     }
-    if (!crashed) reader.cleanEnd = reader.endOf(control.checkpointLsn); // R7
+    if (!crashed) reader.cleanEnd = reader.nextAfter(control.checkpointLsn); // R7
     const a = analysis(reader, ck, ck.redoLsn);
+    if (!crashed && (a.transactions.size > 0 || a.pendingFrees.length > 0)) {
+      // R7: this restart logs more than its checkpoint; should it crash before that checkpoint, the
+      // next start must not take the old clean end for the end of the log, whatever lies past it.
+      this.control = { ...this.control, state: 'in crash recovery' };
+      writeControl(this.fsys, this.controlFile, this.control);
+    }
     this.checkLogEnd(a.end, control, resetWal);
     this.openFiles();
     // Records read back from the OS cache may not be on disk yet (a kill, not a power cut,
@@ -349,6 +355,9 @@ export class Engine implements StorageEngine {
       this.checkNotAbandoned();
       const lsn = this.wal.append(
         { kind: Kind.Checkpoint, redoLsn, nextXid, timestamp: Date.now(), transactions, dirtyPages: this.pool.dirtyPageTable() }, 0, 0);
+      // R7: a shutdown checkpoint is the last record, so the next start may take the log's end just after it as is
+      // (a transaction that first wrote during the checkpoint fails here with 57P01; restart undoes what it logged).
+      if (state === 'shut down') this.wal.seal(adminShutdown());
       await this.wal.flush(this.wal.insertLsn);
       this.checkNotAbandoned();
       this.control = { ...this.control, state, checkpointLsn: lsn, redoLsn, nextXid, checkpointTime: new Date().toISOString() };

@@ -81,10 +81,17 @@ export class WalReader {
     return rec;
   }
 
-  /** The position just after the record at lsn, or null when no valid record starts there. */
-  endOf(lsn: Lsn): Lsn | null {
+  /**
+   * Where the record after the one at lsn would start: just after it, or the
+   * next segment's start when too little of this one is left for a header
+   * (W4). Null when no valid record starts at lsn.
+   */
+  nextAfter(lsn: Lsn): Lsn | null {
     const rec = this.rawAt(lsn);
-    return typeof rec === 'string' ? null : lsn + rec.length;
+    if (typeof rec === 'string') return null;
+    const next = lsn + rec.length;
+    const start = segmentStart(next, this.segSize);
+    return next - start + RECORD_HEADER_SIZE > this.segSize ? start + this.segSize : next;
   }
 
   /** The record at lsn, or a reason why there is none. */
@@ -186,7 +193,9 @@ export class WalReader {
   private firstHeaderIsOwn(start: Lsn): boolean {
     let head = this.cache.get(start);
     if (head === undefined) {
-      const h = this.fsys.open(segmentPath(this.walDir, start), { create: false });
+      const file = segmentPath(this.walDir, start);
+      if (!this.fsys.exists(file)) return false;
+      const h = this.fsys.open(file, { create: false });
       try {
         head = Buffer.alloc(RECORD_HEADER_SIZE);
         if (h.read(head, 0) < RECORD_HEADER_SIZE) return false;

@@ -173,9 +173,18 @@ export class WalWriter {
     return h;
   }
 
+  /** R7: set once the shutdown checkpoint's record is appended; every later append fails with it. */
+  private sealed: DbError | null = null;
+
+  /** R7: nothing may follow the shutdown checkpoint's record; flushes of what is there go on. */
+  seal(e: DbError): void {
+    this.sealed = e;
+  }
+
   /** Appends a record and returns its LSN. Not durable until flush. */
   append(body: Body, xid: number, prevLsn: Lsn): Lsn {
     if (this.broken) throw this.broken;
+    if (this.sealed) throw this.sealed;
     // Rollback records (and the page images in front of them) never wait for a write: a rollback must work on a full disk.
     const rollbackWork = body.kind === Kind.Clr || body.kind === Kind.BtreeClr || body.kind === Kind.Abort || body.kind === Kind.End || body.kind === Kind.FullPageImage;
     // A long transaction that nobody flushes would otherwise hold all of its log here (WAL buffers are bounded in PostgreSQL too).

@@ -151,4 +151,30 @@ describe('restart', () => {
     expect(got.map((r) => Number(r.split(' ')[1])).sort((a, b) => a - b)).toEqual(Array.from({ length: 600 }, (_, i) => i));
     await e.close();
   });
+
+  it('logs nothing after the shutdown checkpoint: a transaction that first writes then fails with 57P01 (R7)', async () => {
+    const dir = tmpdir();
+    const e = await Engine.open(dir);
+    const t0 = e.begin();
+    const heap = e.createHeap(t0);
+    e.insert(t0, heap, Buffer.from('kept'));
+    await e.commit(t0);
+    const late = e.begin(); // begun before close(), writing for the first time once the checkpoint record is in the log
+    let err: unknown = null;
+    const seal = e.wal.seal.bind(e.wal);
+    e.wal.seal = (x) => {
+      seal(x);
+      try {
+        e.insert(late, heap, Buffer.from('late'));
+      } catch (y) {
+        err = y;
+      }
+    };
+    await e.close();
+    expect(err).toMatchObject({ code: '57P01' });
+    const again = await Engine.open(dir);
+    expect(again.lastRecovery).toBeNull();
+    expect(contents(again, heap)).toEqual(['kept']);
+    await again.close();
+  });
 });

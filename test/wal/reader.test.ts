@@ -214,6 +214,8 @@ describe('WAL reader', () => {
     expect(lsns[63]).toBe(FIRST_LSN + SEG);
     const all = scanLog(dir, { switches: true }).records;
     expect(all.map((r) => r.lsn)).toEqual(lsns);
+    // R7's clean end after such a record is where the scan goes next, not the 10 bytes it skips.
+    expect(new WalReader(nodeFileSystem, dir, SEG).nextAfter(lsns[62]!)).toBe(lsns[63]);
   });
 
   it('MissingSegmentEndsLog', () => {
@@ -268,16 +270,16 @@ describe('WAL reader', () => {
     const dir = walDir();
     const { lsns, end } = writeLog(dir, five());
     const clean = new WalReader(nodeFileSystem, dir, SEG);
-    clean.cleanEnd = clean.endOf(lsns[4]!);
+    clean.cleanEnd = clean.nextAfter(lsns[4]!);
     expect(clean.cleanEnd).toBe(end);
     expect([...clean.scan(FIRST_LSN)]).toHaveLength(5);
     expect(clean.end).toEqual({ lsn: end, reason: 'end of log', garbageBytes: 0, clean: true });
 
     const early = new WalReader(nodeFileSystem, dir, SEG);
-    early.cleanEnd = early.endOf(lsns[2]!);
+    early.cleanEnd = early.nextAfter(lsns[2]!);
     expect([...early.scan(FIRST_LSN)]).toHaveLength(5);
     expect(early.end).toEqual({ lsn: end, reason: 'end of log', garbageBytes: 0 });
-    expect(early.endOf(end)).toBeNull();
+    expect(early.nextAfter(end)).toBeNull();
   });
 
   it('a writer reopened at the end zeroes what lies after it, so old records never reappear', () => {
