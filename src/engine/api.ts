@@ -228,4 +228,10 @@ export interface StorageEngine {
 /** A session's own synchronous_commit (PostgreSQL lets every session choose); absent: the engine's setting. */
 export interface CommitOptions {
   readonly synchronous?: boolean;
+  /**
+   * The caller is the only session that can commit meanwhile (the one open
+   * session of an embedded database): a lone commit then flushes on the
+   * event loop every time, never probing for others (W8 in src/wal/writer.ts).
+   */
+  readonly soleClient?: boolean;
 }

@@ -458,7 +458,7 @@ export class Engine implements StorageEngine {
     const frees = txn.droppedHeaps.length === 0 ? indexRuns : txn.droppedHeaps.map((h) => this.heaps.dropRun(h)).concat(indexRuns);
     const lsn = logTxnRecord(this.ctx, txn, { kind: Kind.Commit, timestamp: Date.now(), ...(frees.length > 0 ? { frees } : {}) });
     txn.committing = true;
-    const done = this.finishCommit(txn, lsn, opts.synchronous ?? this.settings.get('synchronous_commit') !== 'off', frees);
+    const done = this.finishCommit(txn, lsn, opts.synchronous ?? this.settings.get('synchronous_commit') !== 'off', frees, opts.soleClient === true);
     this.commitsInFlight.add(done);
     if (frees.length > 0) this.freesInFlight.add(done);
     try {
@@ -481,7 +481,7 @@ export class Engine implements StorageEngine {
    * hot row (pgbench's branches) no longer run one per disk flush, and more
    * commits share each flush.
    */
-  private async finishCommit(txn: Txn, lsn: Lsn, synchronous: boolean, frees: readonly FreeRun[]): Promise<void> {
+  private async finishCommit(txn: Txn, lsn: Lsn, synchronous: boolean, frees: readonly FreeRun[], soleClient: boolean): Promise<void> {
     // DDL keeps the old order: sessions switch to a new catalog only when
     // commit() resolves, so until then nobody may treat it as committed
     // (nor reuse the pages it drops: a reader may still scan them).
@@ -493,7 +493,7 @@ export class Engine implements StorageEngine {
     if (!synchronous) this.scheduleAsyncFlush();
     else {
       if (early) this.releasedUpTo = Math.max(this.releasedUpTo, lsn);
-      await this.wal.flushCommit(lsn + 1, this.txns.active.size === (early ? 0 : 1));
+      await this.wal.flushCommit(lsn + 1, this.txns.active.size === (early ? 0 : 1), soleClient);
     }
     if (this.abandoned) return;
     if (!early) {

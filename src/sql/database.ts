@@ -74,6 +74,10 @@ export class Database implements SessionHost {
     this.committed.clear();
   }
 
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
   forget(session: Session): void {
     this.sessions.delete(session);
   }

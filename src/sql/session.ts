@@ -85,6 +85,8 @@ export interface SessionHost {
   /** Advisory locks shared by all sessions (advisory.ts). */
   readonly advisory: AdvisoryLocks;
   forget(session: Session): void;
+  /** Sessions open on the database: with one, its commits need not look out for others' (CommitOptions.soleClient). */
+  readonly sessionCount: number;
 }
 
 const done = (command: string): QueryResult => ({ command, rowCount: null, fields: [], rows: [], tag: command });
@@ -386,7 +388,7 @@ export class Session {
     };
     this.host.advisory.release(this, 'xact'); // _xact_ advisory locks end with the transaction (A1)
     if (!commit) { this.host.engine.rollback(txn); finish(); return; }
-    return this.host.engine.commit(txn, { synchronous }).finally(finish);
+    return this.host.engine.commit(txn, { synchronous, soleClient: this.host.sessionCount === 1 }).finally(finish);
   }
 
   /** One statement: its result, or a promise of it when it has to wait (S10); may throw. */

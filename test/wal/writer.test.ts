@@ -170,6 +170,24 @@ describe('WAL writer', () => {
     expect(scanLog(dir).records).toHaveLength(240);
   });
 
+  it('a lone committer flushes on the event loop, probing the thread pool after every 16, or never when it is the sole client (W8)', async () => {
+    const { fsys, syncs } = faultyFs();
+    const w = new WalWriter(fsys, walDir(), SEG, FIRST_LSN);
+    const commit = (sole: boolean) => {
+      w.append(insert(20), 1, 0);
+      return w.flushCommit(w.insertLsn, true, sole);
+    };
+    await commit(false); // the first is a probe: nothing is known yet
+    const pool0 = syncs.pool;
+    for (let i = 0; i < 48; i++) await commit(false);
+    expect(syncs.pool - pool0).toBe(2); // 16 on the loop, then a probe
+    const pool1 = syncs.pool;
+    for (let i = 0; i < 48; i++) await commit(true);
+    expect(syncs.pool - pool1).toBe(0);
+    expect(w.flushedLsn).toBe(w.insertLsn);
+    w.close();
+  });
+
   it('flushSync writes and syncs everything appended, once', () => {
     const dir = walDir();
     const w = new WalWriter(nodeFileSystem, dir, SEG, FIRST_LSN);
