@@ -189,9 +189,9 @@ export class Engine implements StorageEngine {
     }
     if (!crashed) reader.cleanEnd = reader.nextAfter(control.checkpointLsn); // R7
     const a = analysis(reader, ck, ck.redoLsn);
-    if (!crashed && (a.transactions.size > 0 || a.pendingFrees.length > 0)) {
-      // R7: this restart logs more than its checkpoint; should it crash before that checkpoint, the
-      // next start must not take the old clean end for the end of the log, whatever lies past it.
+    if (!crashed && (!a.onlyImages || a.transactions.size > 0 || a.pendingFrees.length > 0)) {
+      // R7: this restart may log more than its checkpoint (undo, frees, images of pages redo changed); should
+      // it crash before that checkpoint, the next start must not take the old clean end for the log's end.
       this.control = { ...this.control, state: 'in crash recovery' };
       writeControl(this.fsys, this.controlFile, this.control);
     }
@@ -352,6 +352,9 @@ export class Engine implements StorageEngine {
       } catch (e) {
         throw this.panic(e, 'fsync the data file');
       }
+      // R7: a commit logged meanwhile (an engine caller still at work during close) finishes first: what
+      // follows its flush (frees, index cleanup) may log, and nothing may follow the shutdown checkpoint.
+      while (state === 'shut down' && this.commitsInFlight.size > 0) await Promise.allSettled([...this.commitsInFlight]);
       this.checkNotAbandoned();
       const lsn = this.wal.append(
         { kind: Kind.Checkpoint, redoLsn, nextXid, timestamp: Date.now(), transactions, dirtyPages: this.pool.dirtyPageTable() }, 0, 0);

@@ -48,6 +48,13 @@
  *      waits for it (S5). Hence, for a statement that starts at once: its
  *      notices reach onNotice before the call returns, and a cancel() made
  *      right after the call reaches it.
+ *  S11. One call in YIELD_EVERY (counted over all sessions) settles from
+ *      setImmediate: a loop of calls that never wait (reads, commits with
+ *      synchronous_commit off, the only session's commits flushed on the
+ *      event loop) would otherwise run on microtasks alone and starve
+ *      timers and I/O: the engine's checkpoints (checkpoint_timeout, and
+ *      the steps of one begun by WAL volume), background WAL writes, and
+ *      the application's own timers and signal handlers.
  *
  * Notices and warnings (BEGIN inside a block, DROP TABLE IF EXISTS of a
  * missing table, …) go to `onNotice` as DbErrors with severity NOTICE or
@@ -102,6 +109,11 @@ export interface QueryOptions {
   readonly copyRows?: boolean;
 }
 const NO_OPTIONS: QueryOptions = {};
+
+/** S11: one call in this many settles from setImmediate, so that a loop of calls gives the event loop a turn. */
+const YIELD_EVERY = 64;
+let calls = 0;
+const turn = <T>(v: T): Promise<T> => new Promise((resolve) => { setImmediate(resolve, v); });
 
 const CONTROL = new Set(['begin', 'commit', 'rollback', 'savepoint', 'release', 'rollback_to']);
 const commitDone = (): QueryResult => done('COMMIT');
@@ -187,11 +199,14 @@ export class Session {
    * returned is a new one, so a failure nobody handles is still reported.
    */
   private enqueue<T>(f: () => Promise<T>): Promise<T> {
+    let p: Promise<T>;
     if (!this.busy) {
       this.busy = true;
-      return f().finally(this.handOn);
+      p = f().finally(this.handOn);
+    } else {
+      p = new Promise<void>((start) => { this.waiting.push(start); }).then(f).finally(this.handOn);
     }
-    return new Promise<void>((start) => { this.waiting.push(start); }).then(f).finally(this.handOn);
+    return ++calls % YIELD_EVERY === 0 ? p.then(turn) : p; // S11
   }
 
   /** The call under way has settled: the oldest waiting one starts, or the session is idle. */

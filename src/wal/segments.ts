@@ -4,7 +4,7 @@
  * overwrite allocated blocks and fdatasync has no file size to record.
  *
  * A record never spans two segments. When the next record does not fit, the
- * writer ends the segment with a SWITCH record (if 32 bytes remain) and the
+ * writer ends the segment with a SWITCH record (if a record header's 36 bytes remain) and the
  * record goes at the start of the next segment (invariant W4). The first
  * segment starts at LSN walSegmentSize, so that LSN 0 is never valid.
  */
