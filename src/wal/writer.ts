@@ -346,7 +346,7 @@ export class WalWriter {
    * (W3) until a flush serves a single waiter again. `sole`: the caller
    * knows nobody else can commit (one open session), so it never probes:
    * the probe's thread-pool round trip on one commit in 16 cost one session
-   * about 5% of its commits (ad hoc, alternating runs of embedded TPC-B).
+   * about 5% of its CPU per transaction (ad hoc, alternating runs of embedded TPC-B).
    */
   flushCommit(lsn: Lsn, alone: boolean, sole = false): Promise<void> {
     if (alone && this.syncOnLoop && !this.shared && (sole || this.syncRun < PROBE_EVERY) && this.idle && !this.broken) {
