@@ -182,16 +182,13 @@ export class Engine implements StorageEngine {
         (typeof ck === 'string' ? `: ${ck}` : ''));
     }
     const crashed = control.state !== 'shut down';
-    if (crashed) {
-      this.control = { ...this.control, state: 'in crash recovery' };
-      writeControl(this.fsys, this.controlFile, this.control);
-      this.log(`database system was not properly shut down; automatic recovery in progress`);
-    }
-    if (!crashed) reader.cleanEnd = reader.nextAfter(control.checkpointLsn); // R7
+    if (crashed) this.log(`database system was not properly shut down; automatic recovery in progress`);
+    else reader.cleanEnd = reader.nextAfter(control.checkpointLsn); // R7
     const a = analysis(reader, ck, ck.redoLsn);
-    if (!crashed && (!a.onlyImages || a.transactions.size > 0 || a.pendingFrees.length > 0)) {
-      // R7: this restart may log more than its checkpoint (undo, frees, images of pages redo changed); should
-      // it crash before that checkpoint, the next start must not take the old clean end for the log's end.
+    // Marked before anything is logged, so a crash during this restart is recovered again; after a clean
+    // shutdown too when it may log more than its checkpoint (undo, frees, images of pages redo changed):
+    // the next start must then not take the old clean end for the log's end (R7).
+    if (crashed || !a.onlyImages || a.transactions.size > 0 || a.pendingFrees.length > 0) {
       this.control = { ...this.control, state: 'in crash recovery' };
       writeControl(this.fsys, this.controlFile, this.control);
     }

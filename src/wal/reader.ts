@@ -88,10 +88,13 @@ export class WalReader {
    */
   nextAfter(lsn: Lsn): Lsn | null {
     const rec = this.rawAt(lsn);
-    if (typeof rec === 'string') return null;
-    const next = lsn + rec.length;
-    const start = segmentStart(next, this.segSize);
-    return next - start + RECORD_HEADER_SIZE > this.segSize ? start + this.segSize : next;
+    return typeof rec === 'string' ? null : this.recordStart(lsn + rec.length);
+  }
+
+  /** lsn, or the next segment's start when too little of lsn's segment is left for a header: the writer moved on (W4). */
+  private recordStart(lsn: Lsn): Lsn {
+    const start = segmentStart(lsn, this.segSize);
+    return lsn - start + RECORD_HEADER_SIZE > this.segSize ? start + this.segSize : lsn;
   }
 
   /** The record at lsn, or a reason why there is none. */
@@ -120,13 +123,7 @@ export class WalReader {
   /** Like scan, without decoding payloads: one reused header object per step (restart's analysis). */
   *scanHeaders(from: Lsn): Generator<RawHeader> {
     const h: RawHeader = { lsn: 0, prevLsn: 0, xid: 0, kind: Kind.Begin, length: 0, buf: Buffer.alloc(0) };
-    let lsn = from;
-    for (;;) {
-      const start = segmentStart(lsn, this.segSize);
-      if (lsn - start + RECORD_HEADER_SIZE > this.segSize) {
-        lsn = start + this.segSize; // too little room for a header: the writer moved on (W4)
-        continue;
-      }
+    for (let lsn = this.recordStart(from); ; ) {
       const rec = this.rawAt(lsn);
       if (typeof rec === 'string') {
         this.end = this.endAt(lsn, rec);
@@ -139,7 +136,7 @@ export class WalReader {
       h.length = rec.length;
       h.buf = rec;
       yield h;
-      lsn = h.kind === Kind.Switch ? start + this.segSize : lsn + rec.length;
+      lsn = this.recordStart(h.kind === Kind.Switch ? segmentStart(lsn, this.segSize) + this.segSize : lsn + rec.length);
     }
   }
 
