@@ -22,7 +22,7 @@ import { alterTable, createIndex, dropIndex, truncate } from './alter.ts';
 import { createTableAs } from './create-as.ts';
 import { alterSequence, createSequence, createTable, dropSequence, dropTable, type Notify } from './ddl.ts';
 import { prepareDelete, prepareInsert, prepareUpdate, type Prepared } from './dml.ts';
-import type { ExplainNode, RunCtx } from './plan.ts';
+import { instrumented, type Actual, type ExplainNode, type RunCtx } from './plan.ts';
 import { planStatementQuery } from './select.ts';
 import { slotChecks, slotPlanning } from './literals.ts';
 import type { TemplateBinding } from './ast.ts';
@@ -53,8 +53,9 @@ const preparers: { [K in DataStatement['kind']]: (s: Extract<DataStatement, { ki
   delete: prepareDelete,
 };
 
-export function prepare(s: DataStatement, catalog: Catalog, template?: TemplateBinding): Prepared {
-  const hit = planCache.get(s);
+/** The statement's plan, from the cache when it holds one for this catalog; `cache` false: a fresh plan, not kept (EXPLAIN ANALYZE's instrumented one). */
+export function prepare(s: DataStatement, catalog: Catalog, template?: TemplateBinding, cache = true): Prepared {
+  const hit = cache ? planCache.get(s) : undefined;
   if (hit && hit.catalog === catalog) return hit.prepared;
   slotPlanning.tripped = false;
   slotChecks.length = 0;
@@ -65,7 +66,7 @@ export function prepare(s: DataStatement, catalog: Catalog, template?: TemplateB
     prepared = { explain: inner.explain, run(ctx) { for (const f of checks) f(ctx); return inner.run(ctx); } };
   }
   if (slotPlanning.tripped) { template?.discard(); return prepared; } // L3: this text's plan only
-  planCache.set(s, { catalog, prepared });
+  if (cache) planCache.set(s, { catalog, prepared });
   return prepared;
 }
 
@@ -91,35 +92,73 @@ export function executeStatement(s: Statement, catalog: Catalog, ctx: RunCtx, no
     case 'drop_sequence': return dropSequence(s, catalog, ctx, notify);
     case 'create_view': return createView(s, catalog, ctx);
     case 'drop_view': return dropView(s, catalog, ctx, notify);
-    case 'explain': return explain(s.stmt, catalog);
+    case 'explain': return s.analyze ? explainAnalyze(s.stmt, catalog, ctx) : explain(s.stmt, catalog);
     default: throw new DbError('internal_error', `statement ${s.kind} is not a table statement`);
   }
 }
 
-/** EXPLAIN: the chosen plan as text rows in PostgreSQL's layout (without costs). */
-function explain(s: Statement, catalog: Catalog): QueryResult {
-  let node: ExplainNode | undefined;
+const explainable = (s: Statement): DataStatement => {
   switch (s.kind) {
-    case 'select': case 'values': case 'setop': case 'insert': case 'update': case 'delete': {
-      const p = prepare(s, catalog);
-      node = p.explain;
-      if (s.kind !== 'select' && s.kind !== 'values' && s.kind !== 'setop') {
-        const verb = { insert: 'Insert', update: 'Update', delete: 'Delete' }[s.kind];
-        node = { label: `${verb} on ${s.table.name}${s.table.alias ? ' ' + s.table.alias : ''}`, details: [], children: node ? [node] : [] };
-      }
-      break;
-    }
+    case 'select': case 'values': case 'setop': case 'insert': case 'update': case 'delete': return s;
     default: throw new DbError('feature_not_supported', `EXPLAIN of ${s.kind} is not supported`);
   }
+};
+
+/** The node EXPLAIN shows on top: the plan's own, under `Insert on t` (and so on) for DML. */
+function topNode(s: DataStatement, planNode: ExplainNode | undefined, actual?: Actual): ExplainNode {
+  if (s.kind === 'select' || s.kind === 'values' || s.kind === 'setop') return planNode ?? { label: 'Result', details: [], children: [], actual };
+  const verb = { insert: 'Insert', update: 'Update', delete: 'Delete' }[s.kind];
+  return { label: `${verb} on ${s.table.name}${s.table.alias ? ' ' + s.table.alias : ''}`, details: [], children: planNode ? [planNode] : [], actual };
+}
+
+/** EXPLAIN: the chosen plan as text rows in PostgreSQL's layout (without costs). */
+function explain(stmt: Statement, catalog: Catalog): QueryResult {
+  const s = explainable(stmt);
+  return planText(explainLines(topNode(s, prepare(s, catalog).explain)));
+}
+
+/**
+ * EXPLAIN ANALYZE runs the statement, as PostgreSQL does (its changes stay,
+ * its errors are the statement's), on a plan built for this run whose nodes
+ * count (plan.ts instrumented()), and shows each node's time, rows and loops
+ * (per loop, as PostgreSQL averages them), then the planning and execution
+ * times. A DML node shows the rows it returned (RETURNING), as ModifyTable's.
+ */
+function explainAnalyze(stmt: Statement, catalog: Catalog, ctx: RunCtx): QueryResult {
+  const s = explainable(stmt);
+  const t0 = performance.now();
+  const prepared = instrumented(() => prepare(s, catalog, undefined, false));
+  const t1 = performance.now();
+  const result = prepared.run(ctx);
+  const t2 = performance.now();
+  const ownActual: Actual = { loops: 1, rows: s.kind === 'select' || s.kind === 'values' || s.kind === 'setop' ? result.rows.length : s.returning ? result.rows.length : 0, startupMs: t2 - t1, totalMs: t2 - t1 };
+  const lines = explainLines(topNode(s, prepared.explain, ownActual));
+  lines.push(`Planning Time: ${(t1 - t0).toFixed(3)} ms`, `Execution Time: ${(t2 - t1).toFixed(3)} ms`);
+  return planText(lines);
+}
+
+const ms = (x: number): string => x.toFixed(3);
+
+/** ` (actual time=a..b rows=r loops=l)`, per loop; ` (never executed)` for a node that never ran. */
+function actualText(a: Actual): string {
+  if (a.loops === 0) return ' (never executed)';
+  return ` (actual time=${ms(a.startupMs / a.loops)}..${ms(a.totalMs / a.loops)} rows=${Math.round(a.rows / a.loops)} loops=${a.loops})`;
+}
+
+function explainLines(top: ExplainNode): string[] {
   const lines: string[] = [];
   const walk = (n: ExplainNode, depth: number): void => {
     const indent = depth === 0 ? '' : ' '.repeat(depth * 6 - 4) + '->  ';
-    lines.push(indent + n.label);
+    lines.push(indent + n.label + (n.actual ? actualText(n.actual) : ''));
     const pad = depth === 0 ? '  ' : ' '.repeat(depth * 6 + 2);
     for (const d of n.details) lines.push(pad + d);
     for (const c of n.children) walk(c, depth + 1);
   };
-  walk(node ?? { label: 'Result', details: [], children: [] }, 0);
+  walk(top, 0);
+  return lines;
+}
+
+function planText(lines: string[]): QueryResult {
   return {
     command: 'EXPLAIN', rowCount: lines.length, fields: [{ name: 'QUERY PLAN', typeOid: Oid.TEXT, typmod: -1 }],
     rows: lines.map((l) => [l]), tag: 'EXPLAIN',

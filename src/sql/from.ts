@@ -213,8 +213,9 @@ export function planFrom(items: readonly FromItem[], where: Expr | null, base: B
         }
         const right = s.build(ps, base.derive('WHERE', null, ps), true);
         if (st.keysL.length > 0) {
-          plan = P.describe(P.hashJoin(left, right, accWidth, s.width, st.keysL, st.keysR, st.residual, 'inner', st.hk as never),
-            'Hash Join', [left, P.describe(() => [], 'Hash', [right])], [`Hash Cond: ${st.labels.join(' AND ')}`]);
+          const hash = hashNode(right);
+          plan = P.describe(P.hashJoin(left, hash, accWidth, s.width, st.keysL, st.keysR, st.residual, 'inner', st.hk as never),
+            'Hash Join', [left, hash], [`Hash Cond: ${st.labels.join(' AND ')}`]);
         } else {
           plan = P.describe(P.nestedLoop(left, right, accWidth, s.width, st.residual, 'inner'), 'Nested Loop', [left, right]);
         }
@@ -409,11 +410,14 @@ function planJoin(it: Extract<FromItem, { kind: 'join' }>, base: Binder, planQue
       }
       const rp = right.build(rScope, base.derive('WHERE', null, rScope), true);
       const label = { inner: 'Inner', left: 'Left', right: 'Right', full: 'Full', cross: 'Inner' }[type];
+      const hash = keysL.length > 0 ? hashNode(rp) : rp;
       const plan = keysL.length > 0
-        ? P.describe(P.hashJoin(lp, rp, lw, right.width, keysL, keysR, cond, type, hk as never), `Hash ${label === 'Inner' ? '' : label + ' '}Join`, [lp, P.describe(() => [], 'Hash', [rp])])
+        ? P.describe(P.hashJoin(lp, hash, lw, right.width, keysL, keysR, cond, type, hk as never), `Hash ${label === 'Inner' ? '' : label + ' '}Join`, [lp, hash])
         : P.describe(P.nestedLoop(lp, rp, lw, right.width, cond, type), `Nested Loop${label === 'Inner' ? '' : ' ' + label + ' Join'}`, [lp, rp]);
       return withMerged(plan);
     },
   };
 }
 
+/** The Hash node EXPLAIN shows under a hash join: the rows the join hashes, passed through (so EXPLAIN ANALYZE counts them). */
+const hashNode = (input: P.Plan): P.Plan => P.describe((ctx) => input(ctx), 'Hash', [input]);

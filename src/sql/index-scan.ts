@@ -62,8 +62,7 @@ export function chooseIndexPath(table: TableDef, label: string, scope: Scope, bi
   const chosen = bestOrdered && bestOrdered.score >= (best?.score ?? 0) ? bestOrdered : best;
   if (!chosen) return null;
   const probe = makeProbe(table, chosen, pushed.map((e) => binder.compileCondition(e, 'WHERE').fn));
-  const plan: P.Plan = (ctx) => probe(ctx, NO_ROW);
-  describeScan(plan, label, chosen, pushed);
+  const plan = describeScan((ctx) => probe(ctx, NO_ROW), label, chosen, pushed);
   if (chosen === bestOrdered) plan.ordered = true;
   return plan;
 }
@@ -87,9 +86,11 @@ export function chooseJoinPath(table: TableDef, label: string, scope: Scope, bin
     if (p.eq.some((e) => e.key !== null) && (!best || p.score > best.score)) best = p;
   }
   if (!best || best.score <= alone) return null;
-  const probe = makeProbe(table, best, pushed.map((e) => binder.compileCondition(e, 'WHERE').fn));
   const inner = describeScan(() => [], label, best, pushed);
-  return { probe, inner, used: new Set(best.eq.filter((e) => e.key !== null).map((e) => e.key!)) };
+  const probe = makeProbe(table, best, pushed.map((e) => binder.compileCondition(e, 'WHERE').fn));
+  // The inner node shows the probes (EXPLAIN ANALYZE: a loop per outer row), not its placeholder plan.
+  const actual = inner.explain?.actual;
+  return { probe: actual ? P.counting(probe, actual) : probe, inner, used: new Set(best.eq.filter((e) => e.key !== null).map((e) => e.key!)) };
 }
 
 function describeScan(plan: P.Plan, label: string, p: IndexPath, pushed: readonly Expr[]): P.Plan {

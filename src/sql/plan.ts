@@ -35,6 +35,17 @@ export interface ExplainNode {
   readonly label: string;
   readonly details: readonly string[];
   readonly children: readonly ExplainNode[];
+  /** EXPLAIN ANALYZE: what the node did, summed over its loops (set on plans built by instrumented()). */
+  readonly actual?: Actual;
+}
+
+/** A node's counters under EXPLAIN ANALYZE; times in ms, inclusive of its children, as PostgreSQL's. */
+export interface Actual {
+  loops: number;
+  rows: number;
+  /** Time until the first row (or the end, for none), summed over loops. */
+  startupMs: number;
+  totalMs: number;
 }
 
 /**
@@ -52,10 +63,78 @@ export type Plan = ((ctx: RunCtx) => Iterable<Row>) & {
   each?: (ctx: RunCtx, visit: (row: Row) => void) => void;
 };
 
-/** Attaches an EXPLAIN description to a plan node. */
+/** Set while instrumented() builds a plan: describe() then wraps each node in a counting one. */
+let instrumenting = false;
+
+/**
+ * Builds a plan (build calls the planner) whose described nodes count their
+ * loops, rows and time (EXPLAIN ANALYZE). Such a plan is built for one run
+ * and never cached: the counting costs two clock reads per row per node.
+ */
+export function instrumented<T>(build: () => T): T {
+  const was = instrumenting;
+  instrumenting = true;
+  try {
+    return build();
+  } finally {
+    instrumenting = was;
+  }
+}
+
+/**
+ * Attaches an EXPLAIN description to a plan node and returns the node to
+ * use: the plan itself, or while instrumented() builds, a counting wrapper
+ * of it (callers must use what it returns).
+ */
 export function describe(plan: Plan, label: string, children: readonly (Plan | null)[] = [], details: readonly string[] = []): Plan {
-  plan.explain = { label, details, children: children.filter((c): c is Plan => c !== null && c.explain !== undefined).map((c) => c.explain!) };
-  return plan;
+  const kids = children.filter((c): c is Plan => c !== null && c.explain !== undefined).map((c) => c.explain!);
+  if (!instrumenting) {
+    plan.explain = { label, details, children: kids };
+    return plan;
+  }
+  const actual: Actual = { loops: 0, rows: 0, startupMs: 0, totalMs: 0 };
+  const counted: Plan = counting(plan, actual);
+  counted.explain = { label, details, children: kids, actual };
+  // Planners set `ordered` on what describe returned, or read it from there; either way it is the inner plan's.
+  Object.defineProperty(counted, 'ordered', { get: () => plan.ordered, set: (v: boolean) => { plan.ordered = v; } });
+  return counted;
+}
+
+/**
+ * fn's rows, counted into `a` (a loop per call); the time spent in fn (and
+ * in its children) is measured around each step. The result has no `each`:
+ * consumers iterate. Also counts an index nested loop's probes (index-scan.ts).
+ */
+export function counting<A extends unknown[]>(fn: (...args: A) => Iterable<Row>, a: Actual): (...args: A) => Iterable<Row> {
+  return function* (...args: A) {
+    a.loops++;
+    let mark = performance.now();
+    const it = fn(...args)[Symbol.iterator]();
+    let spent = 0;
+    let first = true;
+    let done = false;
+    try {
+      for (;;) {
+        const r = it.next();
+        const now = performance.now();
+        spent += now - mark;
+        if (first) {
+          first = false;
+          a.startupMs += spent;
+        }
+        if (r.done) {
+          done = true;
+          return;
+        }
+        a.rows++;
+        yield r.value;
+        mark = performance.now();
+      }
+    } finally {
+      a.totalMs += spent;
+      if (!done) it.return?.(); // the consumer stopped early (LIMIT, EXISTS): let the node clean up
+    }
+  };
 }
 
 /**
