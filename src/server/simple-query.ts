@@ -7,9 +7,9 @@
  * The string goes to session.queryEach whole, so the SQL layer's rules for
  * a multi-statement string hold (one implicit transaction, S6 in
  * session.ts) and error positions count from the start of the string. Only
- * when it contains a statement the server runs itself (COPY, VACUUM,
- * ANALYZE; server-statements.ts) is it split here and run piece by piece;
- * then each piece is its own transaction.
+ * when it contains a statement the server runs itself (COPY;
+ * server-statements.ts) is it split here and run piece by piece; then each
+ * piece is its own transaction.
  */
 import type { QueryResult } from '../sql/api.ts';
 import { asDbError } from '../errors/index.ts';
@@ -48,7 +48,7 @@ const isEmptyQuery = (sql: string): boolean =>
 
 async function run(b: Backend, sql: string): Promise<void> {
   if (isEmptyQuery(sql)) { b.send(emptyQueryResponse()); return; }
-  const pieces = /copy|vacuum|analy[sz]e/i.test(sql) ? splitStatements(sql) : null;
+  const pieces = /copy/i.test(sql) ? splitStatements(sql) : null;
   if (pieces === null || !pieces.some((p) => serverStatement(p.text, p.tokens) !== null)) {
     let results = 0;
     await b.session.queryEach(sql, (r) => {

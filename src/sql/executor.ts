@@ -92,9 +92,21 @@ export function executeStatement(s: Statement, catalog: Catalog, ctx: RunCtx, no
     case 'drop_sequence': return dropSequence(s, catalog, ctx, notify);
     case 'create_view': return createView(s, catalog, ctx);
     case 'drop_view': return dropView(s, catalog, ctx, notify);
+    case 'vacuum': return vacuum(s, catalog);
     case 'explain': return s.analyze ? explainAnalyze(s.stmt, catalog, ctx) : explain(s.stmt, catalog);
     default: throw new DbError('internal_error', `statement ${s.kind} is not a table statement`);
   }
+}
+
+/** VACUUM and ANALYZE have nothing to do here (ast.ts); what they name must exist, as in PostgreSQL. */
+function vacuum(s: Extract<Statement, { kind: 'vacuum' }>, catalog: Catalog): QueryResult {
+  for (const t of s.tables) {
+    const table = catalog.require(t.name, t.pos);
+    for (const c of t.columns) {
+      if (!table.columns.some((col) => col.name === c)) throw new DbError('undefined_column', `column "${c}" of relation "${t.name}" does not exist`);
+    }
+  }
+  return { command: s.command, rowCount: 0, fields: [], rows: [], tag: s.command };
 }
 
 const explainable = (s: Statement): DataStatement => {

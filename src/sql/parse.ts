@@ -217,6 +217,13 @@ class Translator extends QueryTranslator {
       case 'VariableSetStmt': return this.set(s);
       case 'VariableShowStmt': return { kind: 'show', name: s.name };
       case 'CheckPointStmt': return { kind: 'checkpoint' };
+      case 'VacuumStmt': return {
+        kind: 'vacuum', command: s.is_vacuumcmd ? 'VACUUM' : 'ANALYZE',
+        tables: ((s.rels ?? []) as Raw[]).map(({ VacuumRelation: v }) => {
+          const { name, pos } = this.rangeVar(v.relation);
+          return { name, pos, columns: ((v.va_cols ?? []) as Raw[]).map((c) => c.String.sval as string) };
+        }),
+      };
       case 'PrepareStmt':
         return { kind: 'prepare', name: s.name, types: ((s.argtypes ?? []) as Raw[]).map((t) => this.typeName(t.TypeName)), stmt: this.statement(s.query), pos: -1 };
       case 'ExecuteStmt': return { kind: 'execute', name: s.name, args: ((s.params ?? []) as Raw[]).map((a) => this.expr(a)), pos: -1 };

@@ -459,6 +459,10 @@ export class Session {
       case 'show': return this.guard(() => this.settings.show(s.name));
       case 'set_transaction': return this.guard(() => this.setTransaction(s));
       case 'checkpoint': return this.guard(() => this.host.engine.checkpoint().then(() => done('CHECKPOINT')));
+      case 'vacuum':
+        // PostgreSQL's rule, also for a string of several statements (one implicit block, S6); the table names are checked below.
+        if (s.command === 'VACUUM' && this.inBlock) return this.guard(() => { throw new DbError('active_sql_transaction', 'VACUUM cannot run inside a transaction block'); });
+        break;
       case 'prepare': return this.guard(() => {
         // Planned now, as describe() plans a protocol-level Parse: the declared types, then one per $n the statement uses.
         this.prepared.prepare(s, () => this.describeNow(s.stmt, s.types.map((t) => resolveType(t).oid)).paramTypes.length);

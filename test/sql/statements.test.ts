@@ -264,3 +264,24 @@ describe('SET / SHOW / CHECKPOINT', () => {
     expect(all.rows.some((r) => r[0] === 'synchronous_commit')).toBe(true);
   });
 });
+
+describe('VACUUM and ANALYZE', () => {
+  it('complete with nothing to do, check what they name, and keep PostgreSQL\'s transaction-block rule', async () => {
+    expect((await s.query('vacuum')).tag).toBe('VACUUM');
+    expect((await s.query('vacuum analyze accounts')).tag).toBe('VACUUM');
+    expect((await s.query('analyze accounts (owner, balance)')).tag).toBe('ANALYZE');
+    let e = await errorOf(s.query('vacuum nope'));
+    expect([e.code, e.message]).toEqual(['42P01', 'relation "nope" does not exist']);
+    e = await errorOf(s.query('analyze accounts (nope)'));
+    expect([e.code, e.message]).toEqual(['42703', 'column "nope" of relation "accounts" does not exist']);
+    await s.query('begin');
+    expect((await s.query('analyze accounts')).tag).toBe('ANALYZE');
+    e = await errorOf(s.query('vacuum accounts'));
+    expect([e.code, e.message]).toEqual(['25001', 'VACUUM cannot run inside a transaction block']);
+    expect((await errorOf(s.query('select 1'))).code).toBe('25P02');
+    await s.query('rollback');
+    // A string of several statements is one implicit block (S6).
+    expect((await errorOf(s.query('vacuum; select 1'))).code).toBe('25001');
+    expect(await rows('select count(*) from accounts')).toEqual([[3]]);
+  });
+});
