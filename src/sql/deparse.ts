@@ -24,8 +24,15 @@ export function exprToSql(e: Expr): string {
     case 'isnull': return `(${exprToSql(e.arg)} IS ${e.negated ? 'NOT ' : ''}NULL)`;
     case 'booltest': return `(${exprToSql(e.arg)} IS ${e.negated ? 'NOT ' : ''}${e.test.toUpperCase()})`;
     case 'func':
+      if (e.name === 'array') return `ARRAY[${e.args.map(exprToSql).join(', ')}]`;
+      if ((e.name === 'array_any' || e.name === 'array_all') && e.args.length === 3 && e.args[1]!.kind === 'const') {
+        return `(${exprToSql(e.args[0]!)} ${String(e.args[1]!.value)} ${e.name === 'array_any' ? 'ANY' : 'ALL'} (${exprToSql(e.args[2]!)}))`;
+      }
       return `${e.name}(${e.distinct ? 'DISTINCT ' : ''}${e.star ? '*' : e.args.map(exprToSql).join(', ')})${e.filter ? ` FILTER (WHERE ${exprToSql(e.filter)})` : ''}`;
-    case 'cast': return `(${exprToSql(e.arg)})::${e.type.name}${e.type.mods.length ? `(${e.type.mods.join(',')})` : ''}`;
+    case 'cast': {
+      const array = e.type.name.startsWith('_'); // parse-query.ts names T[] _T
+      return `(${exprToSql(e.arg)})::${array ? e.type.name.slice(1) : e.type.name}${e.type.mods.length ? `(${e.type.mods.join(',')})` : ''}${array ? '[]' : ''}`;
+    }
     case 'coalesce': return `COALESCE(${e.args.map(exprToSql).join(', ')})`;
     case 'minmax': return `${e.op.toUpperCase()}(${e.args.map(exprToSql).join(', ')})`;
     case 'nullif': return `NULLIF(${exprToSql(e.left)}, ${exprToSql(e.right)})`;

@@ -39,6 +39,7 @@ import { OID_TYPES, catalogFunction, regclassOid } from './pg-catalog.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { parseNumeric } from './numeric.ts';
 import { slotConstant } from './slot-const.ts';
+import { arrayCast, compileArrayFunc, isArrayFunc } from './array-ops.ts';
 import { BOOL, INT4, INT8, NUMERIC, TEXT, UNKNOWN, Oid, resolveType, typeDisplayName, type SqlType } from './types.ts';
 
 export type Row = Value[];
@@ -284,6 +285,7 @@ export class Binder {
       }
       case 'cast': {
         if (OID_TYPES.has(e.type.name)) return this.oidCast(e);
+        if (e.type.name.startsWith('_')) return arrayCast(this, e);
         const to = resolveType(e.type);
         return this.compileAs(e.arg, to, 'explicit', () => '');
       }
@@ -294,6 +296,7 @@ export class Binder {
         if (isAggregateName(e.name)) return this.aggregate(e);
         if (e.name === 'grouping') return this.groupingCall(e);
         if (e.filter) throw new DbError('wrong_object_type', `FILTER specified, but ${e.name} is not an aggregate function`, at(e.pos));
+        if (isArrayFunc(e.name)) return compileArrayFunc(this, e);
         const args = this.functionArgs(e);
         const cf = this.env ? catalogFunction(e.name, args, this.env.catalog, e.pos) : null;
         if (cf) return cf;

@@ -1,9 +1,10 @@
 /**
- * Arrays exist here only as their text form, '{a,"b c",NULL}': ARRAY(subquery)
- * produces it (typed text), unnest() in FROM and array_to_string() read it.
- * That is what psql's catalog queries need (\du's "Member of", \d+'s
- * reloptions); there is no array type, so operators, subscripts and
- * = ANY(array) do not see these values as arrays. One dimension only.
+ * Arrays exist here only as their text form, '{a,"b c",NULL}': ARRAY(subquery),
+ * ARRAY[...] and casts to T[] produce it (typed text; array-ops.ts),
+ * unnest() in FROM, array_to_string() and op ANY/ALL (array) read it. That
+ * is what psql's catalog queries (\du's "Member of", \d+'s reloptions) and
+ * drivers' list parameters need; there is no array type, so a result shows
+ * as text, and subscripts and array operators do not exist. One dimension only.
  */
 import { DbError } from '../errors/index.ts';
 

@@ -43,6 +43,23 @@ describe('node-postgres against the server', () => {
     }
   });
 
+  it('takes a JavaScript array as one parameter of = ANY ($1), as applications pass lists', async () => {
+    const c = new pg.Client(config());
+    await c.connect();
+    try {
+      await c.query('CREATE TABLE tags (id int PRIMARY KEY, tag text)');
+      await c.query("INSERT INTO tags VALUES (1, 'red'), (2, 'green'), (3, 'blue'), (4, 'red, dark')");
+      expect((await c.query('SELECT id FROM tags WHERE id = ANY ($1) ORDER BY id', [[3, 1, 9]])).rows).toEqual([{ id: 1 }, { id: 3 }]);
+      // node-postgres quotes elements with commas and blanks; a NULL element compares as NULL.
+      expect((await c.query('SELECT id FROM tags WHERE tag = ANY ($1::text[]) ORDER BY id', [['red, dark', 'blue', null]])).rows).toEqual([{ id: 3 }, { id: 4 }]);
+      expect((await c.query('SELECT id FROM tags WHERE id <> ALL ($1) ORDER BY id', [[1, 2]])).rows).toEqual([{ id: 3 }, { id: 4 }]);
+      expect((await c.query('SELECT count(*)::int AS n FROM tags WHERE id = ANY ($1)', [[]])).rows).toEqual([{ n: 0 }]);
+      await expect(c.query('SELECT id FROM tags WHERE id = ANY ($1)', [['x']])).rejects.toMatchObject({ code: '22P02' });
+    } finally {
+      await c.end();
+    }
+  });
+
   it('keeps a transaction to its connection and rolls back', async () => {
     const a = new pg.Client(config()), b = new pg.Client(config());
     await a.connect();

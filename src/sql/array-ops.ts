@@ -1,0 +1,159 @@
+/**
+ * The array expressions applications write most: `ARRAY[a, b]`, a cast to
+ * an array type (`$1::int[]`), and `x op ANY (array)` / `x op ALL (array)`,
+ * the form drivers use to pass a list as one parameter (node-postgres sends
+ * a JavaScript array as '{1,2,3}').
+ *
+ * Arrays are their text form here (text-array.ts: one dimension, typed
+ * text), so a value is checked when it is made (a cast reads every element
+ * with the element type's input function) and read again where ANY/ALL
+ * needs its elements. Semantics are PostgreSQL's:
+ *  A1 ANY is true if some element compares true; otherwise NULL if some
+ *     comparison is NULL; otherwise false. ALL is false if some element
+ *     compares false; otherwise NULL if some is NULL; otherwise true. An
+ *     empty array gives false (ANY) and true (ALL), even for a NULL left
+ *     side; a NULL array gives NULL.
+ *  A2 `x = ANY (ARRAY[...])` is `x IN (...)`, and `x <> ALL (ARRAY[...])`
+ *     `x NOT IN (...)`: the same expression tree PostgreSQL's IN becomes,
+ *     so both take the IN list's path (a hash set for constants).
+ *  A3 Elements of a text-form array are read with the left side's type
+ *     (PostgreSQL infers the array parameter's type from it); an element that
+ *     does not read is 22P02.
+ */
+import { DbError } from '../errors/index.ts';
+import type { Value } from './api.ts';
+import type { Expr } from './ast.ts';
+import { inputFn } from './casts.ts';
+import { at, convert, exprPos, type Binder, type Compiled, type Fn } from './expr.ts';
+import { unify } from './expr-special.ts';
+import { compileBinary, likeMatcher, noOperator } from './operators.ts';
+import { formatArray, parseArray } from './text-array.ts';
+import { BOOL, Oid, TEXT, formatValue, resolveType, type SqlType } from './types.ts';
+
+type Func = Extract<Expr, { kind: 'func' }>;
+type Cast = Extract<Expr, { kind: 'cast' }>;
+
+export const isArrayFunc = (name: string): boolean => name === 'array' || name === 'array_any' || name === 'array_all';
+
+export function compileArrayFunc(b: Binder, e: Func): Compiled {
+  return e.name === 'array' ? constructor(b, e.args, e.pos) : anyAll(b, e);
+}
+
+/** ARRAY[a, b, …]: the elements in their common type, as text (the element type is not kept: typed text, as ARRAY(subquery)). */
+function constructor(b: Binder, args: readonly Expr[], pos: number): Compiled {
+  if (args.length === 0) throw new DbError('indeterminate_datatype', 'cannot determine type of empty array', { ...at(pos), hint: 'Explicitly cast to the desired type, for example ARRAY[]::integer[].' });
+  const elems = unify(args.map((a) => b.compile(a)), 'ARRAY', args.map(exprPos));
+  const oid = elems[0]!.type.oid === Oid.UNKNOWN ? Oid.TEXT : elems[0]!.type.oid;
+  const fns = elems.map((c) => c.fn);
+  return { type: TEXT, fn: (r, c) => formatArray(fns.map((f) => formatValue(f(r, c), oid))) };
+}
+
+/** `expr::T[]`: the text read as an array of T (each element checked), written back in T's canonical form. */
+export function arrayCast(b: Binder, e: Cast): Compiled {
+  const elem = resolveType({ ...e.type, name: e.type.name.slice(1) });
+  const read = inputFn(elem);
+  if (e.arg.kind === 'func' && e.arg.name === 'array') {
+    // ARRAY[...]::T[] converts the elements, as PostgreSQL does (ARRAY[]::int[] is the empty array).
+    if (e.arg.args.length === 0) return { type: TEXT, fn: () => '{}', rowFree: true };
+    const fns = e.arg.args.map((a) => b.compileAs(a, elem, 'explicit', () => '').fn);
+    return { type: TEXT, fn: (r, c) => formatArray(fns.map((f) => formatValue(f(r, c), elem.oid))) };
+  }
+  const text = b.compileAs(e.arg, TEXT, 'explicit', () => '').fn;
+  return {
+    type: TEXT,
+    fn: (r, c) => {
+      const v = text(r, c);
+      return v === null ? null : formatArray(parseArray(v as string).map((s) => (s === null ? null : formatValue(read(s), elem.oid))));
+    },
+  };
+}
+
+/** `left op ANY|ALL (right)` (parse-query.ts passes the operator as a string constant). */
+function anyAll(b: Binder, e: Func): Compiled {
+  const [lexpr, opExpr, rexpr] = e.args as [Expr, Expr, Expr];
+  const op = opExpr.kind === 'const' ? String(opExpr.value) : '=';
+  const any = e.name === 'array_any';
+  if (rexpr.kind === 'func' && rexpr.name === 'array' && rexpr.args.length > 0) {
+    if ((any && op === '=') || (!any && op === '<>')) return b.compile({ kind: 'in_list', arg: lexpr, list: rexpr.args, negated: !any, pos: e.pos }); // A2
+    const elems = unify(rexpr.args.map((a) => b.compile(a)), 'ARRAY', rexpr.args.map(exprPos));
+    const left = b.compile(lexpr);
+    return combine(any, elems.map((x) => compare(op, left, x, e.pos).fn));
+  }
+  let left = b.compile(lexpr);
+  if (left.type.oid === Oid.UNKNOWN) left = convert(left, TEXT, 'implicit', exprPos(lexpr), () => '');
+  const right = b.compile(rexpr);
+  if (right.type.oid !== Oid.TEXT && right.type.oid !== Oid.UNKNOWN) {
+    throw new DbError('wrong_object_type', `op ANY/ALL (array) requires array on right side`, at(e.pos));
+  }
+  const arr = right.type.oid === Oid.UNKNOWN ? convert(right, TEXT, 'implicit', exprPos(rexpr), () => '').fn : right.fn;
+  return overText(any, left.type, arr, op, left, e.pos);
+}
+
+/** A1 over compiled comparisons, one per element. */
+function combine(any: boolean, tests: readonly Fn[]): Compiled {
+  return {
+    type: BOOL,
+    fn: (r, c) => {
+      let sawNull = false;
+      for (const t of tests) {
+        const v = t(r, c);
+        if (v === null) sawNull = true;
+        else if (v === any) return any;
+      }
+      return sawNull ? null : !any;
+    },
+  };
+}
+
+/** A1 and A3 over an array in its text form; the elements of the last text seen are kept (a parameter's array is read once). */
+function overText(any: boolean, elemType: SqlType, arr: Fn, op: string, left: Compiled, pos: number): Compiled {
+  const read = inputFn(elemType);
+  let element: Value = null;
+  const cmp = compare(op, left, { type: elemType, fn: () => element }, pos).fn;
+  let lastText: string | null = null;
+  let lastValues: Value[] = [];
+  return {
+    type: BOOL,
+    fn: (r, c) => {
+      const text = arr(r, c) as string | null;
+      if (text === null) return null;
+      if (text !== lastText) {
+        lastValues = parseArray(text).map((s) => (s === null ? null : read(s)));
+        lastText = text;
+      }
+      let sawNull = false;
+      for (const v of lastValues) {
+        element = v;
+        const t = cmp(r, c);
+        if (t === null) sawNull = true;
+        else if (t === any) return any;
+      }
+      return sawNull ? null : !any;
+    },
+  };
+}
+
+/** [LIKE ops as the parser names them]: ci, negated. */
+const LIKE_OPS: Record<string, [boolean, boolean]> = { '~~': [false, false], '~~*': [true, false], '!~~': [false, true], '!~~*': [true, true] };
+
+/** `l op r` for one element: an operator, or LIKE / ILIKE and their negations (`name LIKE ANY (…)`). */
+function compare(op: string, l: Compiled, r: Compiled, pos: number): Compiled {
+  const like = LIKE_OPS[op];
+  if (!like) return compileBinary(op, l, r, pos);
+  const text = (c: Compiled): Compiled => (c.type.oid === Oid.UNKNOWN ? convert(c, TEXT, 'implicit', pos, () => '') : c);
+  const [a, p] = [text(l), text(r)];
+  const isText = (t: SqlType): boolean => t.oid === Oid.TEXT || t.oid === Oid.VARCHAR || t.oid === Oid.BPCHAR;
+  if (!isText(a.type) || !isText(p.type)) throw noOperator(op, a.type, p.type, pos);
+  const [ci, negated] = like;
+  const match = likeMatcher(p.fn, null, ci, false);
+  const af = a.type.oid === Oid.BPCHAR ? ((f: Fn): Fn => (row, c) => { const v = f(row, c); return v === null ? null : (v as string).replace(/ +$/, ''); })(a.fn) : a.fn;
+  return {
+    type: BOOL,
+    fn: (row, c) => {
+      const v = af(row, c);
+      if (v === null) return null;
+      const m = match(v as string, row, c);
+      return m === null ? null : m !== negated;
+    },
+  };
+}
