@@ -101,7 +101,7 @@ export const AVOIDED: readonly { what: string; why: string }[] = [
   { what: 'a JOIN ... ON after a comma naming a table before the comma', why: 'In PostgreSQL JOIN binds tighter than the comma, so the ON cannot see it; SQLite allows it. ON conditions see only their own join chain.' },
   { what: 'INTEGER PRIMARY KEY, NULL in key columns', why: 'in SQLite INTEGER PRIMARY KEY is the rowid (NULL means "next id"), and other key columns accept NULL; key columns are INT NOT NULL.' },
   { what: 'UPDATE of a key column to anything but a literal', why: 'both engines check uniqueness row by row, so SET k = k + 1 succeeds or fails by physical row order.' },
-  { what: 'subqueries in UPDATE ... SET reading the updated table', why: 'SQLite may see rows the same statement already changed; PostgreSQL sees the statement snapshot.' },
+  { what: 'subqueries in UPDATE ... SET or WHERE reading the updated table', why: 'SQLite may see rows the same statement already changed (seed 9501 found one in WHERE); PostgreSQL sees the statement snapshot.' },
   { what: 'LIMIT / OFFSET without an ORDER BY of every output column, OFFSET without LIMIT', why: 'which rows are kept would be arbitrary; SQLite needs LIMIT before OFFSET.' },
   { what: 'ORDER BY / GROUP BY a bare integer literal', why: 'it means an output column number in both, which shrinking could silently change.' },
   { what: 'aggregates over outer columns, correlated subqueries under GROUP BY', why: 'the outer-aggregate rule and grouped outer references are PostgreSQL subtleties SQLite does not share.' },
