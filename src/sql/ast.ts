@@ -134,7 +134,11 @@ export interface SelectStmt {
   readonly locking: string | null;
   /** FOR UPDATE OF a, b: the FROM items whose rows are locked (absent: all of them). */
   readonly lockingOf?: readonly string[];
+  /** NOWAIT (fail at a row another transaction holds) or SKIP LOCKED (leave it out); absent: wait. */
+  readonly lockWait?: LockWaitPolicy;
 }
+
+export type LockWaitPolicy = 'nowait' | 'skip';
 
 export interface SetOpStmt {
   readonly kind: 'setop';

@@ -161,8 +161,12 @@ export class QueryTranslator {
     const on = s.distinctClause && Object.keys(s.distinctClause[0] ?? {}).length > 0 ? s.distinctClause as Raw[] : null;
     let locking: string | null = null;
     let lockingOf: string[] | undefined;
+    let lockWait: A.LockWaitPolicy | undefined;
     for (const l of s.lockingClause ?? []) {
-      if (l.LockingClause.waitPolicy && l.LockingClause.waitPolicy !== 'LockWaitBlock') throw unsupported('NOWAIT / SKIP LOCKED');
+      // As PostgreSQL: NOWAIT if any clause says so, else SKIP LOCKED if any does.
+      const policy = l.LockingClause.waitPolicy;
+      if (policy === 'LockWaitError') lockWait = 'nowait';
+      else if (policy === 'LockWaitSkip' && lockWait === undefined) lockWait = 'skip';
       const strength = LOCKING[l.LockingClause.strength] ?? 'SELECT FOR UPDATE';
       if (locking !== null && strength !== locking) throw unsupported('locking clauses of different strengths');
       locking = strength;
@@ -187,7 +191,7 @@ export class QueryTranslator {
       where: s.whereClause ? this.expr(s.whereClause) : null,
       ...this.groupClause(s.groupClause ?? []),
       having: s.havingClause ? this.expr(s.havingClause) : null,
-      orderBy, limit, offset, locking, ...(lockingOf ? { lockingOf } : {}),
+      orderBy, limit, offset, locking, ...(lockingOf ? { lockingOf } : {}), ...(lockWait ? { lockWait } : {}),
     };
   }
 

@@ -15,9 +15,16 @@
  *      again (LockWait, session.ts S3): it then sees the row as that
  *      transaction left it, and re-evaluates WHERE on it, which is what
  *      PostgreSQL's re-check of the updated row gives in read committed.
+ *  RL4. NOWAIT fails there instead (55P03), and SKIP LOCKED leaves the row
+ *      out; either way only the row lock is not waited for (a transaction
+ *      changing the table's definition is still waited out, as PostgreSQL
+ *      still takes its table lock the ordinary way). The node sits under
+ *      LIMIT (select.ts), so rows left out do not count toward it.
  */
 import { DbError } from '../errors/index.ts';
 import type { RowId } from '../engine/api.ts';
+import { LockWait } from '../engine/api.ts';
+import type { LockWaitPolicy } from './ast.ts';
 import type { TableDef } from './catalog.ts';
 import type { Lockable } from './from.ts';
 import { waitForDefinition } from './constraints.ts';
@@ -43,21 +50,27 @@ export function lockTargets(command: string, items: ReadonlyMap<string, Lockable
   });
 }
 
-/** Locks each row's rows (RL1–RL3) as it passes; `slots[k]` holds the RowId of `tables[k]` (NULL: the outer side of nothing). */
-export function lockRows(input: P.Plan, slots: readonly number[], tables: readonly TableDef[], command: string): P.Plan {
+/** Locks each row's rows (RL1–RL4) as it passes; `slots[k]` holds the RowId of `tables[k]` (NULL: the outer side of nothing). */
+export function lockRows(input: P.Plan, slots: readonly number[], tables: readonly TableDef[], command: string, wait?: LockWaitPolicy): P.Plan {
   const mode = lockMode(command);
   const plan: P.Plan = function* (ctx) {
     const { engine, txn } = ctx;
     // A row lock counts as a write of the table (alter.ts W1): wait, as writers do, for a transaction changing its definition.
     if (mode === 'update' || mode === 'no key update') for (const t of tables) waitForDefinition(t, ctx);
-    for (const row of input(ctx)) {
+    rows: for (const row of input(ctx)) {
       for (let k = 0; k < slots.length; k++) {
         const rid = row[slots[k]!] as RowId | null | undefined;
         if (rid === null || rid === undefined) continue;
         const t = tables[k]!;
-        if (mode === 'share' || mode === 'key share') { engine.keyShare(txn, t.heap, rid, mode === 'share' ? 'share' : 'key'); continue; }
-        const bytes = engine.fetch(txn, t.heap, rid);
-        if (bytes) engine.update(txn, t.heap, rid, bytes, mode === 'no key update');
+        try {
+          if (mode === 'share' || mode === 'key share') { engine.keyShare(txn, t.heap, rid, mode === 'share' ? 'share' : 'key'); continue; }
+          const bytes = engine.fetch(txn, t.heap, rid);
+          if (bytes) engine.update(txn, t.heap, rid, bytes, mode === 'no key update');
+        } catch (e) {
+          if (!(e instanceof LockWait) || wait === undefined) throw e; // RL3
+          if (wait === 'skip') continue rows; // RL4
+          throw new DbError('lock_not_available', `could not obtain lock on row in relation "${t.name}"`);
+        }
       }
       yield row;
     }

@@ -13,7 +13,7 @@
  */
 import { DbError } from '../errors/index.ts';
 import type { Field } from './api.ts';
-import type { Expr, OrderItem, QueryStmt, SelectStmt, SetOpStmt, ValuesStmt } from './ast.ts';
+import type { Expr, LockWaitPolicy, OrderItem, QueryStmt, SelectStmt, SetOpStmt, ValuesStmt } from './ast.ts';
 import type { Catalog } from './catalog.ts';
 import { exprToSql } from './deparse.ts';
 import { Binder, Grouping, Scope, type Compiled, type ExecCtx, type ParamTypes, type PlanEnv, type Row } from './expr.ts';
@@ -211,17 +211,18 @@ function selectOrder(s: SelectStmt, outputs: Output[], compiled: Compiled[], bin
   return part;
 }
 
-function finish(s: { distinct?: boolean; locking?: string | null; limit: Expr | null; offset: Expr | null }, input: P.Plan, outputs: Output[], compiled: Compiled[],
+function finish(s: { distinct?: boolean; locking?: string | null; lockWait?: LockWaitPolicy; limit: Expr | null; offset: Expr | null }, input: P.Plan, outputs: Output[], compiled: Compiled[],
   sortPart: SortPart, base: Binder, locks?: { slots: number[]; tables: TableDef[] }): PlannedSelect {
   let plan = P.project(input, [...compiled.map((c) => c.fn), ...sortPart.extra]);
   plan.explain = input.explain;
   if (s.distinct) plan = P.describe(P.distinct(plan, outputs.length, compiled.map((c) => hashKeyFor(c.type))), 'HashAggregate', [plan]);
   if (sortPart.keys.length > 0) plan = P.describe(P.sort(plan, sortPart.keys), 'Sort', [plan], [`Sort Key: ${sortPart.keys.map((k) => k.label).join(', ')}`]);
   if (sortPart.unique) plan = P.describe(unique(plan, sortPart.unique.slots, sortPart.unique.hashKeys), 'Unique', [plan]);
+  // Under the Limit, as PostgreSQL's LockRows: a row SKIP LOCKED leaves out does not count toward LIMIT (rows OFFSET skips are locked).
+  if (locks && s.locking) plan = lockRows(plan, locks.slots, locks.tables, s.locking, s.lockWait);
   if (s.limit || s.offset) {
     plan = P.describe(P.limit(plan, s.limit ? countExpr(s.limit, 'LIMIT', base) : null, s.offset ? countExpr(s.offset, 'OFFSET', base) as (c: P.RunCtx) => number : null), 'Limit', [plan]);
   }
-  if (locks && s.locking) plan = lockRows(plan, locks.slots, locks.tables, s.locking);
   if (sortPart.extra.length > 0) { const e = plan.explain; plan = P.truncate(plan, outputs.length); plan.explain = e; }
   if (s.locking) plan = refuseReadOnly(plan, s.locking);
   const fields = outputs.map((o, i) => ({ name: o.name, typeOid: compiled[i]!.type.oid, typmod: compiled[i]!.type.typmod }));

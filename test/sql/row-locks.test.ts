@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/sql/database.ts';
 import type { Session } from '../../src/sql/session.ts';
-import { closeTemporary, stillPending, twoSessions, waitingBehind } from '../support/sql.ts';
+import { closeTemporary, errorOf, stillPending, twoSessions, waitingBehind } from '../support/sql.ts';
 
 let dir: string;
 let db: Database;
@@ -92,5 +92,38 @@ describe('SELECT … FOR UPDATE and friends', () => {
     await a.query("update jobs set state = 'done' where id = 1");
     await a.query('commit');
     await b.query('commit');
+  });
+
+  it('SKIP LOCKED leaves held rows out and still fills the LIMIT: workers take different jobs without waiting', async () => {
+    await a.query('create table jobs (id int primary key, state text)');
+    await a.query("insert into jobs select i, 'new' from generate_series(1, 5) i");
+    const take = "select id from jobs where state = 'new' order by id limit 2 for update skip locked";
+    await a.query('begin');
+    expect((await a.query(take)).rows).toEqual([[1], [2]]);
+    await b.query('begin');
+    expect((await b.query(take)).rows).toEqual([[3], [4]]);
+    // FOR SHARE SKIP LOCKED leaves out the rows either worker holds for update.
+    const c = db.session();
+    expect((await c.query('select id from jobs order by id for share skip locked')).rows).toEqual([[5]]);
+    await c.close();
+    await a.query("update jobs set state = 'done' where id in (1, 2)");
+    await a.query('commit');
+    await b.query('rollback');
+    expect((await b.query(take)).rows).toEqual([[3], [4]]);
+  });
+
+  it('NOWAIT fails with 55P03 at a held row instead of waiting, also for a row OFFSET skips', async () => {
+    await a.query('begin');
+    await a.query('select * from acct where id = 2 for update');
+    await b.query('begin');
+    let e = await errorOf(b.query('select * from acct where id = 2 for update nowait'));
+    expect([e.code, e.message]).toEqual(['55P03', 'could not obtain lock on row in relation "acct"']);
+    await b.query('rollback');
+    expect((await b.query('select id from acct where id <> 2 order by id for update nowait')).rows).toEqual([[1], [3]]);
+    // Rows OFFSET skips are locked too (PostgreSQL's LockRows sits under Limit): row 2 is skipped, row 3 would be returned.
+    e = await errorOf(b.query('select id from acct where id >= 2 order by id offset 1 limit 1 for share nowait'));
+    expect(e.code).toBe('55P03');
+    await a.query('rollback');
+    expect((await b.query('select id from acct where id = 2 for update nowait')).rows).toEqual([[2]]);
   });
 });
