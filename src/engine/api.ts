@@ -72,7 +72,11 @@ export class LockWait extends Error {
   }
 }
 
-/** Rows of one heap page (scanBatches): row i, RowId rids[i], is bytes [starts[i], ends[i]) of bufs[i] (no view made per row). */
+/**
+ * Rows of one heap page (scanBatches): row i, RowId rids[i], is bytes
+ * [starts[i], ends[i]) of bufs[i] (no view made per row). The batch and the
+ * bytes are valid until the next batch is asked for: read or copy them first.
+ */
 export interface RowBatch {
   readonly rids: RowId[];
   readonly bufs: Uint8Array[];
@@ -144,9 +148,9 @@ export interface StorageEngine {
   /** Visits the rows visible to txn (own changes, and the committed state of others' rows). */
   scan(txn: TxnHandle, heap: HeapId): Iterable<[RowId, Uint8Array]>;
   /**
-   * The same rows a page at a time. The batch object and its arrays are
-   * reused: a consumer reads a batch fully before asking for the next, and
-   * keeps no reference to the arrays (the rows themselves it may keep).
+   * The same rows a page at a time. The batch object, its arrays and the
+   * bytes they point into are reused: a consumer reads (decodes) a batch
+   * fully before asking for the next, and keeps no reference to any of them.
    */
   scanBatches(txn: TxnHandle, heap: HeapId): Iterable<RowBatch>;
   /** The version of one row visible to txn, or null. */

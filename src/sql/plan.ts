@@ -58,9 +58,11 @@ export type Plan = ((ctx: RunCtx) => Iterable<Row>) & {
   /**
    * The same rows pushed to `visit` (a consumer that reads every row, as an
    * aggregate does, skips a generator step per row). Each row is its own
-   * array, as the iterable's are.
+   * array, as the iterable's are, unless `transient`: the consumer keeps
+   * nothing of the array once visit returns (values read from it are its
+   * own), so one array may be refilled for every row.
    */
-  each?: (ctx: RunCtx, visit: (row: Row) => void) => void;
+  each?: (ctx: RunCtx, visit: (row: Row) => void, transient?: boolean) => void;
 };
 
 /** Set while instrumented() builds a plan: describe() then wraps each node in a counting one. */
@@ -168,8 +170,20 @@ export function seqScan(table: TableDef, width: number, where: Fn | null = null)
       }
     }
   };
-  plan.each = (ctx, visit) => {
+  plan.each = (ctx, visit, transient = false) => {
     const buf: Row = new Array(n + 1);
+    if (transient) {
+      // Every row decoded into buf and handed over as it is: no array per row, no copy of a filtered one.
+      for (const { rids, bufs, starts } of ctx.engine.scanBatches(ctx.txn, heap)) {
+        for (let i = 0; i < rids.length; i++) {
+          tick();
+          codec.decode(bufs[i]!, buf, width, starts[i]!);
+          buf[n] = rids[i]!;
+          if (where === null || where(buf, ctx) === true) visit(buf);
+        }
+      }
+      return;
+    }
     for (const batch of ctx.engine.scanBatches(ctx.txn, heap)) {
       for (let i = 0; i < batch.rids.length; i++) {
         const row = rowAt(batch, i, ctx, buf);
@@ -238,7 +252,8 @@ export function aggregate(input: Plan, keys: readonly Fn[], aggs: readonly AggCa
       inputs.read(row, ctx);
       inputs.addTo(g.accs);
     };
-    if (input.each) input.each(ctx, consume);
+    // consume keeps values read from the row, never the row itself.
+    if (input.each) input.each(ctx, consume, true);
     else for (const row of input(ctx)) consume(row);
     for (const g of groups.values()) yield [...g.keys, ...g.accs.map((a) => a.result())];
   };
