@@ -52,7 +52,7 @@ export function aggResultType(name: string, args: readonly Compiled[], star: boo
     case 'array_agg': // arrays are their text form here (text-array.ts), as ARRAY(SELECT ...) is
       return TEXT;
     default: // min, max
-      if (t.oid === Oid.VOID || t.oid === Oid.BOOL) throw bad();
+      if (t.oid === Oid.VOID || t.oid === Oid.BOOL || t.oid === Oid.UUID || t.oid === Oid.BYTEA) throw bad(); // PostgreSQL 15 has no min/max of these
       return t.oid === Oid.VARCHAR ? TEXT : { oid: t.oid, typmod: t.oid === Oid.BPCHAR ? -1 : t.typmod };
   }
 }

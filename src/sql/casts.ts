@@ -127,6 +127,7 @@ export function inputFn(to: SqlType): (s: string) => Value {
     case Oid.TIMESTAMPTZ: return (s) => parseTimestamp(s) + '+00';
     case Oid.INTERVAL: return (s) => formatInterval(parseInterval(s));
     case Oid.BYTEA: return parseBytea;
+    case Oid.UUID: return parseUuid;
     case Oid.TEXT: case Oid.VARCHAR: case Oid.BPCHAR: case Oid.UNKNOWN: {
       const fit = stringFitter(to, false);
       return fit ?? ((s) => s);
@@ -290,4 +291,28 @@ export function coerceParam(v: Value, to: SqlType): Value {
 export function canImplicit(from: SqlType, to: SqlType): boolean {
   if (from.oid === to.oid || from.oid === Oid.UNKNOWN) return true;
   return castFn(from, to, 'implicit') !== null;
+}
+
+/**
+ * PostgreSQL's uuid_in: 32 hex digits, either case, a hyphen allowed after
+ * any group of four, the whole optionally in braces; the value is the
+ * canonical lowercase 8-4-4-4-12 text (so text order is uuid order).
+ */
+export function parseUuid(s: string): string {
+  const bad = (): DbError => new DbError('invalid_text_representation', `invalid input syntax for type uuid: "${s}"`);
+  let body = s;
+  if (body.startsWith('{')) {
+    if (!body.endsWith('}')) throw bad();
+    body = body.slice(1, -1);
+  }
+  let hex = '';
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c === '-' && hex.length > 0 && hex.length < 32 && hex.length % 4 === 0 && body[i - 1] !== '-') continue;
+    if (!/[0-9a-fA-F]/.test(c)) throw bad();
+    hex += c;
+  }
+  if (hex.length !== 32 || body.endsWith('-')) throw bad();
+  hex = hex.toLowerCase();
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -16,6 +16,7 @@ import type { Expr } from './ast.ts';
 import { at, convert, exprPos, type Binder, type Compiled, type ExecCtx, type Fn, type Row } from './expr.ts';
 import { compileBinary, comparatorFor, likeMatcher } from './operators.ts';
 import { formatArray } from './text-array.ts';
+import { errorWithCode } from './sqlerror.ts';
 import { BOOL, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, categoryOf, formatValue, numericRank, typeDisplayName, type SqlType } from './types.ts';
 
 type Special = Exclude<Expr, { kind: 'const' | 'column' | 'param' | 'binary' | 'unary' | 'and' | 'or' | 'not' | 'isnull' | 'booltest' | 'cast' | 'func' | 'window' }>;
@@ -112,6 +113,8 @@ export function commonType(types: readonly SqlType[], what: string, positions: r
       continue;
     }
     const a = categoryOf(target.oid), c = categoryOf(t.oid);
+    // Two 'U' types (bytea, uuid): PostgreSQL keeps the first and then fails to convert the other (no implicit cast between them).
+    if (a === 'U' && c === 'U') throw errorWithCode('42846', `${what} could not convert type ${typeDisplayName(t)} to ${typeDisplayName(target)}`, at(positions[i] ?? -1));
     if (a !== c) {
       throw new DbError('datatype_mismatch', `${what} types ${typeDisplayName(target)} and ${typeDisplayName(t)} cannot be matched`, at(positions[i] ?? -1));
     }

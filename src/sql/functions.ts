@@ -7,7 +7,7 @@
  * exist". Aggregates live in aggregates.ts; date/time ones in
  * functions-datetime.ts.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import { castFn } from './casts.ts';
@@ -25,6 +25,7 @@ import { formatNumber } from './to-char.ts';
 import {
   BOOL, FLOAT8, INT4, INT8, NUMERIC, TEXT, VOID, Oid, checkInt, formatValue, int8Of, isFloat, isInt, isNumber, isString, toBig,
   typeDisplayName, type SqlType,
+  UUID,
 } from './types.ts';
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
@@ -155,6 +156,7 @@ const FUNCS: Record<string, Impl> = {
   log: (args) => (args.length === 1 ? mathFn(args, null, Math.log10) : null),
   pi: (args) => (args.length === 0 ? { type: FLOAT8, fn: () => Math.PI } : null),
   random: (args) => (args.length === 0 ? { type: FLOAT8, fn: () => Math.random() } : null),
+  gen_random_uuid: (args) => (args.length === 0 ? { type: UUID, fn: () => randomUUID() } : null), // version 4, as PostgreSQL's
   power: (args) => powerOf(args),
   pow: (args) => powerOf(args),
   mod: (args) => {

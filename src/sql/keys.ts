@@ -83,7 +83,7 @@ function encoderFor(type: SqlType): Enc {
     case Oid.NUMERIC: return encodeNumeric;
     case Oid.BOOL: return (v, out) => { out.push(v ? 1 : 0); };
     case Oid.BPCHAR: return (v, out) => encodeText((v as string).replace(/ +$/, ''), out);
-    case Oid.TEXT: case Oid.VARCHAR: case Oid.DATE: case Oid.TIMESTAMP: case Oid.TIMESTAMPTZ: return encodeText;
+    case Oid.TEXT: case Oid.VARCHAR: case Oid.DATE: case Oid.TIMESTAMP: case Oid.TIMESTAMPTZ: case Oid.UUID: return encodeText;
     case Oid.BYTEA: return (v, out) => encodeBytes(v as Uint8Array, out);
     default: throw new DbError('feature_not_supported', `indexes on type ${type.oid} are not supported`);
   }

@@ -289,7 +289,7 @@ function negInterval(v: string): string {
 function comparison(op: string, l0: Compiled, r0: Compiled, pos: number): Compiled {
   const [l, r] = resolveUnknowns(op, l0, r0, pos, TEXT);
   const lc = categoryOf(l.type.oid), rc = categoryOf(r.type.oid);
-  if (lc !== rc || lc === 'other') throw noOperator(op, l.type, r.type, pos);
+  if (lc !== rc || lc === 'other' || (lc === 'U' && l.type.oid !== r.type.oid)) throw noOperator(op, l.type, r.type, pos);
   let type: SqlType = l.type;
   let a = l.fn, b = r.fn;
   if (l.type.oid !== r.type.oid) {
@@ -307,7 +307,7 @@ function comparison(op: string, l0: Compiled, r0: Compiled, pos: number): Compil
   }
   const cmp = comparatorFor(type);
   const fast = isInt(type.oid) || isFloat(type.oid) || type.oid === Oid.TEXT || type.oid === Oid.VARCHAR || type.oid === Oid.BOOL
-    || type.oid === Oid.DATE || type.oid === Oid.TIMESTAMP;
+    || type.oid === Oid.DATE || type.oid === Oid.TIMESTAMP || type.oid === Oid.UUID;
   let fn: Fn;
   if (fast) {
     // JS's operators order these representations as PostgreSQL does (strings: "C" collation).

@@ -60,6 +60,22 @@ describe('node-postgres against the server', () => {
     }
   });
 
+  it('stores uuid keys, default gen_random_uuid(), as PostgreSQL reports them (oid 2950, canonical text)', async () => {
+    const c = new pg.Client(config());
+    await c.connect();
+    try {
+      await c.query('CREATE TABLE docs (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), title text)');
+      const made = await c.query("INSERT INTO docs (title) VALUES ('a'), ('b') RETURNING id");
+      expect(made.fields[0]!.dataTypeID).toBe(2950);
+      const ids = made.rows.map((r) => r.id as string);
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect((await c.query('SELECT title FROM docs WHERE id = $1', [ids[1]!.toUpperCase()])).rows).toEqual([{ title: 'b' }]);
+      await expect(c.query('SELECT title FROM docs WHERE id = $1', ['not-a-uuid'])).rejects.toMatchObject({ code: '22P02' });
+    } finally {
+      await c.end();
+    }
+  });
+
   it('keeps a transaction to its connection and rolls back', async () => {
     const a = new pg.Client(config()), b = new pg.Client(config());
     await a.connect();

@@ -262,6 +262,23 @@ describe('extended query', () => {
     expect(ms[3]).toMatchObject({ fields: ['\0\0\0\x03', 'c', '40'] });
     c.end();
   });
+
+  it('takes and returns a uuid in binary: its 16 bytes', async () => {
+    const c = await RawClient.ready(t.port);
+    const bytes = Buffer.from(Array.from({ length: 16 }, (_, i) => i + 1)); // all below 0x80: the text-mode parser keeps them
+    c.send(
+      serialize.parse({ text: 'SELECT $1::uuid AS u, $1::uuid::text AS t', types: [2950] }),
+      serialize.bind({ values: [bytes], binary: true }),
+      serialize.execute({}),
+      serialize.sync(),
+    );
+    const ms = await c.until('readyForQuery');
+    expect(names(ms)).toEqual(['parseComplete', 'bindComplete', 'dataRow', 'commandComplete', 'readyForQuery']);
+    expect(ms[2]).toMatchObject({ fields: [bytes.toString('latin1'), '01020304-0506-0708-090a-0b0c0d0e0f10'] });
+    c.send(serialize.parse({ text: 'SELECT $1::uuid', types: [2950] }), serialize.bind({ values: [Buffer.alloc(15)] }), serialize.execute({}), serialize.sync());
+    expect((await c.until('readyForQuery')).find((m) => m.name === 'error')).toMatchObject({ code: '22P03' });
+    c.end();
+  });
 });
 
 describe('COPY', () => {
