@@ -209,9 +209,11 @@ class Translator extends QueryTranslator {
       case 'AlterSeqStmt': return this.alterSequence(s);
       case 'ViewStmt': return this.createView(s);
       case 'ExplainStmt': {
-        const opts = (s.options ?? []).map((o: Raw) => o.DefElem.defname as string);
-        if (opts.some((o: string) => o !== 'analyze' && o !== 'costs' && o !== 'verbose')) throw unsupported('these EXPLAIN options');
-        return { kind: 'explain', stmt: this.statement(s.query), analyze: opts.includes('analyze') };
+        const opts = ((s.options ?? []) as Raw[]).map((o) => o.DefElem as Raw);
+        if (opts.some((o) => o.defname !== 'analyze' && o.defname !== 'costs' && o.defname !== 'verbose')) throw unsupported('these EXPLAIN options');
+        // The last ANALYZE given counts, and `ANALYZE false` / `off` / `0` turns it off (PostgreSQL's defGetBoolean).
+        const analyze = opts.filter((o) => o.defname === 'analyze').map(optionBoolean).at(-1) ?? false;
+        return { kind: 'explain', stmt: this.statement(s.query), analyze };
       }
       case 'TransactionStmt': return this.transaction(s);
       case 'VariableSetStmt': return this.set(s);
@@ -514,6 +516,22 @@ function transactionModes(options: Raw[] | undefined): { readOnly: boolean | nul
     } else if (d.defname !== 'transaction_deferrable') throw unsupported(`transaction mode ${String(d.defname)}`);
   }
   return { readOnly, isolation };
+}
+
+/** A boolean option's value as PostgreSQL's defGetBoolean reads it: none is true, then 0, 1, true, false, on, off; 42601 for anything else. */
+function optionBoolean(d: Raw): boolean {
+  const arg = d.arg as Raw | undefined;
+  if (!arg) return true;
+  const bad = (): DbError => new DbError('syntax_error', `${String(d.defname)} requires a Boolean value`);
+  if (arg.Integer) {
+    const v = arg.Integer.ival ?? 0;
+    if (v === 0 || v === 1) return v === 1;
+    throw bad();
+  }
+  const s = String(arg.String?.sval ?? '').toLowerCase();
+  if (s === 'true' || s === 'on') return true;
+  if (s === 'false' || s === 'off') return false;
+  throw bad();
 }
 
 function statementName(tag: string): string {

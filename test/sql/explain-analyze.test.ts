@@ -90,6 +90,15 @@ describe('EXPLAIN ANALYZE', () => {
     expect(await count('SELECT count(*) FROM t')).toBe(300);
   });
 
+  it('takes ANALYZE false / off / 0 as plain EXPLAIN, which runs nothing', async () => {
+    for (const off of ['false', 'OFF', '0']) {
+      expect(await lines(`EXPLAIN (ANALYZE ${off}) DELETE FROM t WHERE id < 10`)).toEqual(['Delete on t', '  ->  Index Scan using t_pkey on t', '        Index Cond: (id < 10)']);
+    }
+    expect(await count('SELECT count(*) FROM t')).toBe(300);
+    expect(actual((await lines('EXPLAIN (ANALYZE on, COSTS off) SELECT * FROM t WHERE id = 1'))[0]!)).toMatchObject({ rows: 1 });
+    expect((await errorOf(s.query('EXPLAIN (ANALYZE maybe) SELECT 1'))).code).toBe('42601');
+  });
+
   it('leaves the cached plan of the statement uncounted (plain EXPLAIN and later runs)', async () => {
     await s.query('SELECT * FROM t WHERE id = 5');
     await lines('EXPLAIN ANALYZE SELECT * FROM t WHERE id = 5');
