@@ -16,19 +16,23 @@
  *  A2 `x = ANY (ARRAY[...])` is `x IN (...)`, and `x <> ALL (ARRAY[...])`
  *     `x NOT IN (...)`: the same expression tree PostgreSQL's IN becomes,
  *     so both take the IN list's path (a hash set for constants).
- *  A3 Elements of a text-form array are read with the left side's type
- *     (PostgreSQL infers the array parameter's type from it); an element that
+ *  A3 Elements of a text-form array are read with the element type of the
+ *     cast that made it (`$1::bigint[]`), else with the left side's type
+ *     without its modifier (PostgreSQL infers an untyped array's type from
+ *     the left side, as anyarray: varchar, not varchar(3)); an element that
  *     does not read is 22P02.
+ *  A4 The left side is evaluated once per row, whatever the number of
+ *     elements (nextval() on the left advances once).
  */
 import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import type { Expr } from './ast.ts';
-import { inputFn } from './casts.ts';
+import { castFn, inputFn } from './casts.ts';
 import { at, convert, exprPos, type Binder, type Compiled, type Fn } from './expr.ts';
 import { unify } from './expr-special.ts';
 import { compileBinary, likeMatcher, noOperator } from './operators.ts';
 import { formatArray, parseArray } from './text-array.ts';
-import { BOOL, Oid, TEXT, formatValue, resolveType, type SqlType } from './types.ts';
+import { BOOL, Oid, TEXT, UNKNOWN, formatValue, resolveType, type SqlType } from './types.ts';
 
 type Func = Extract<Expr, { kind: 'func' }>;
 type Cast = Extract<Expr, { kind: 'cast' }>;
@@ -48,19 +52,20 @@ function constructor(b: Binder, args: readonly Expr[], pos: number): Compiled {
   return { type: TEXT, fn: (r, c) => formatArray(fns.map((f) => formatValue(f(r, c), oid))) };
 }
 
-/** `expr::T[]`: the text read as an array of T (each element checked), written back in T's canonical form. */
+/** `expr::T[]`: the text read as an array of T (each element checked, T's modifier applied), written back in T's canonical form. */
 export function arrayCast(b: Binder, e: Cast): Compiled {
   const elem = resolveType({ ...e.type, name: e.type.name.slice(1) });
-  const read = inputFn(elem);
+  const read = castFn(UNKNOWN, elem, 'explicit')!; // an explicit cast: varchar(3) truncates, char(3) pads
   if (e.arg.kind === 'func' && e.arg.name === 'array') {
     // ARRAY[...]::T[] converts the elements, as PostgreSQL does (ARRAY[]::int[] is the empty array).
-    if (e.arg.args.length === 0) return { type: TEXT, fn: () => '{}', rowFree: true };
+    if (e.arg.args.length === 0) return { type: TEXT, fn: () => '{}', rowFree: true, arrayElem: elem };
     const fns = e.arg.args.map((a) => b.compileAs(a, elem, 'explicit', () => '').fn);
-    return { type: TEXT, fn: (r, c) => formatArray(fns.map((f) => formatValue(f(r, c), elem.oid))) };
+    return { type: TEXT, arrayElem: elem, fn: (r, c) => formatArray(fns.map((f) => formatValue(f(r, c), elem.oid))) };
   }
   const text = b.compileAs(e.arg, TEXT, 'explicit', () => '').fn;
   return {
     type: TEXT,
+    arrayElem: elem,
     fn: (r, c) => {
       const v = text(r, c);
       return v === null ? null : formatArray(parseArray(v as string).map((s) => (s === null ? null : formatValue(read(s), elem.oid))));
@@ -76,45 +81,51 @@ function anyAll(b: Binder, e: Func): Compiled {
   if (rexpr.kind === 'func' && rexpr.name === 'array' && rexpr.args.length > 0) {
     if ((any && op === '=') || (!any && op === '<>')) return b.compile({ kind: 'in_list', arg: lexpr, list: rexpr.args, negated: !any, pos: e.pos }); // A2
     const elems = unify(rexpr.args.map((a) => b.compile(a)), 'ARRAY', rexpr.args.map(exprPos));
-    const left = b.compile(lexpr);
-    return combine(any, elems.map((x) => compare(op, left, x, e.pos).fn));
+    const left = once(b.compile(lexpr));
+    const tests = elems.map((x) => compare(op, left.held, x, e.pos).fn);
+    return {
+      type: BOOL,
+      fn: (r, c) => {
+        left.take(r, c);
+        let sawNull = false;
+        for (const t of tests) {
+          const v = t(r, c);
+          if (v === null) sawNull = true;
+          else if (v === any) return any;
+        }
+        return sawNull ? null : !any;
+      },
+    };
   }
-  let left = b.compile(lexpr);
-  if (left.type.oid === Oid.UNKNOWN) left = convert(left, TEXT, 'implicit', exprPos(lexpr), () => '');
   const right = b.compile(rexpr);
   if (right.type.oid !== Oid.TEXT && right.type.oid !== Oid.UNKNOWN) {
     throw new DbError('wrong_object_type', `op ANY/ALL (array) requires array on right side`, at(e.pos));
   }
+  let left = b.compile(lexpr);
+  if (left.type.oid === Oid.UNKNOWN) left = convert(left, right.arrayElem ?? TEXT, 'implicit', exprPos(lexpr), () => '');
+  const elemType = right.arrayElem ?? { oid: left.type.oid, typmod: -1 }; // A3
   const arr = right.type.oid === Oid.UNKNOWN ? convert(right, TEXT, 'implicit', exprPos(rexpr), () => '').fn : right.fn;
-  return overText(any, left.type, arr, op, left, e.pos);
+  return overText(any, elemType, arr, op, left, e.pos);
 }
 
-/** A1 over compiled comparisons, one per element. */
-function combine(any: boolean, tests: readonly Fn[]): Compiled {
-  return {
-    type: BOOL,
-    fn: (r, c) => {
-      let sawNull = false;
-      for (const t of tests) {
-        const v = t(r, c);
-        if (v === null) sawNull = true;
-        else if (v === any) return any;
-      }
-      return sawNull ? null : !any;
-    },
-  };
+/** A4: `held` reads the value `take` computed for this row. */
+function once(c: Compiled): { held: Compiled; take: Fn } {
+  let v: Value = null;
+  return { held: { type: c.type, fn: () => v }, take: (r, x) => (v = c.fn(r, x)) };
 }
 
 /** A1 and A3 over an array in its text form; the elements of the last text seen are kept (a parameter's array is read once). */
 function overText(any: boolean, elemType: SqlType, arr: Fn, op: string, left: Compiled, pos: number): Compiled {
   const read = inputFn(elemType);
   let element: Value = null;
-  const cmp = compare(op, left, { type: elemType, fn: () => element }, pos).fn;
+  const l = once(left);
+  const cmp = compare(op, l.held, { type: elemType, fn: () => element }, pos).fn;
   let lastText: string | null = null;
   let lastValues: Value[] = [];
   return {
     type: BOOL,
     fn: (r, c) => {
+      l.take(r, c); // first, as PostgreSQL evaluates the left operand before the array
       const text = arr(r, c) as string | null;
       if (text === null) return null;
       if (text !== lastText) {

@@ -85,6 +85,8 @@ export interface Compiled {
   readonly slot?: number;
   /** Set for constants, parameters and outer references: the value does not depend on the row. */
   readonly rowFree?: boolean;
+  /** An array in its text form made by a cast to T[] (array-ops.ts): T, whose input reads the elements. */
+  readonly arrayElem?: SqlType;
   /** Set for literals: the value is known at compile time (fn may be called with any row and ctx). */
   readonly constant?: boolean;
 }

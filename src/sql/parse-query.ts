@@ -356,8 +356,6 @@ export class QueryTranslator {
   typeName(t: Raw): A.TypeName {
     const pos = this.loc(t.location);
     const names = t.names as Raw[];
-    // An array type becomes PostgreSQL's internal name (_int2); no such type resolves, so it fails only if compiled.
-    if (t.arrayBounds) return { name: '_' + str(names[names.length - 1]), mods: [], pos };
     const mods = (t.typmods ?? []).map((m: Raw) => {
       if (!m.A_Const) throw unsupported('a type modifier that is not a constant', pos);
       return m.A_Const.ival?.ival ?? 0;
@@ -365,6 +363,9 @@ export class QueryTranslator {
     let name = str(names[names.length - 1]);
     // `timestamp with time zone` arrives as timestamptz; `double precision` as float8; `char` as bpchar.
     if (name === 'bpchar' && !t.typmods && this.sql.slice(pos, pos + 4).toLowerCase() === 'char') name = 'char';
+    // An array type becomes PostgreSQL's internal name (_int2), its modifiers its elements' (array-ops.ts reads
+    // both); no column or other use resolves such a name, so it fails only there.
+    if (t.arrayBounds) return { name: '_' + name, mods, pos };
     return { name, mods, pos };
   }
 
