@@ -122,7 +122,11 @@ export function commonType(types: readonly SqlType[], what: string, positions: r
     else if (a === 'S') target = TEXT;
     else if (a === 'D') target = t.oid === Oid.TIMESTAMPTZ || target.oid === Oid.TIMESTAMPTZ ? TIMESTAMPTZ : TIMESTAMP;
   }
-  return target ?? TEXT;
+  if (target === null) return TEXT;
+  // PostgreSQL's select_common_typmod: the modifier stays only when every input has the common type with that
+  // modifier; an untyped literal among them drops it (numeric(6,2) IN ('9.994') does not round the literal).
+  if (target.typmod >= 0 && types.some((t) => t.oid !== target!.oid || t.typmod !== target!.typmod)) return { oid: target.oid, typmod: -1 };
+  return target;
 }
 
 /** Converts every argument to the common type. */

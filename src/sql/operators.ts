@@ -47,6 +47,8 @@ function resolveUnknowns(op: string, l: Compiled, r: Compiled, pos: number, both
     return [l.retype!(both, 'implicit'), r.retype!(both, 'implicit')];
   }
   const other = (t: SqlType): SqlType => {
+    // Against char(n) a literal is a bpchar too, so trailing blanks do not count (c = 'x  ' is true for 'x').
+    if (t.oid === Oid.BPCHAR) return { oid: Oid.BPCHAR, typmod: -1 };
     if (isString(t.oid)) return TEXT;
     if (t.oid === Oid.NUMERIC) return NUMERIC;
     // timestamp ± 'literal' means an interval; date + 'n' an integer; date - 'x' a date.
