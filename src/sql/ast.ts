@@ -353,7 +353,7 @@ export type Statement =
   | { readonly kind: 'set_transaction'; readonly session: boolean; readonly readOnly: boolean | null; readonly isolation: string | null }
   | { readonly kind: 'checkpoint' }
   /** VACUUM / ANALYZE: nothing to do (no dead versions stay in heaps, the planner keeps no statistics), but the names are checked. */
-  | { readonly kind: 'vacuum'; readonly command: 'VACUUM' | 'ANALYZE'; readonly tables: readonly { readonly name: string; readonly columns: readonly string[]; readonly pos: number }[] }
+  | { readonly kind: 'vacuum'; readonly command: 'VACUUM' | 'ANALYZE'; readonly analyze: boolean; readonly tables: readonly { readonly name: string; readonly columns: readonly string[]; readonly pos: number }[] }
   /** PREPARE name [(types)] AS statement; EXECUTE name [(args)]; DEALLOCATE [PREPARE] name | ALL (name null). */
   | { readonly kind: 'prepare'; readonly name: string; readonly types: readonly TypeName[]; readonly stmt: Statement; readonly pos: number }
   | { readonly kind: 'execute'; readonly name: string; readonly args: readonly Expr[]; readonly pos: number }

@@ -27,6 +27,7 @@ import { planStatementQuery } from './select.ts';
 import { slotChecks, slotPlanning } from './literals.ts';
 import type { TemplateBinding } from './ast.ts';
 import { Oid } from './types.ts';
+import { virtualTable } from './pg-catalog.ts';
 import { createView, dropView } from './views.ts';
 
 type DataStatement = Extract<Statement, { kind: 'select' | 'values' | 'setop' | 'insert' | 'update' | 'delete' }>;
@@ -92,15 +93,27 @@ export function executeStatement(s: Statement, catalog: Catalog, ctx: RunCtx, no
     case 'drop_sequence': return dropSequence(s, catalog, ctx, notify);
     case 'create_view': return createView(s, catalog, ctx);
     case 'drop_view': return dropView(s, catalog, ctx, notify);
-    case 'vacuum': return vacuum(s, catalog);
+    case 'vacuum': return vacuum(s, catalog, notify);
     case 'explain': return s.analyze ? explainAnalyze(s.stmt, catalog, ctx) : explain(s.stmt, catalog);
     default: throw new DbError('internal_error', `statement ${s.kind} is not a table statement`);
   }
 }
 
-/** VACUUM and ANALYZE have nothing to do here (ast.ts); what they name must exist, as in PostgreSQL. */
-function vacuum(s: Extract<Statement, { kind: 'vacuum' }>, catalog: Catalog): QueryResult {
+/**
+ * VACUUM and ANALYZE have nothing to do here (ast.ts); what they name is
+ * checked as PostgreSQL does: a table must exist (and so must its columns),
+ * a system catalog is accepted, a view or sequence skipped with a WARNING.
+ */
+function vacuum(s: Extract<Statement, { kind: 'vacuum' }>, catalog: Catalog, notify: Notify): QueryResult {
+  if (!s.analyze && s.tables.some((t) => t.columns.length > 0)) {
+    throw new DbError('feature_not_supported', 'ANALYZE option must be specified when a column list is provided');
+  }
   for (const t of s.tables) {
+    if (!catalog.get(t.name) && virtualTable(t.name)) continue;
+    if (!catalog.get(t.name) && (catalog.view(t.name) || catalog.sequence(t.name))) {
+      notify('WARNING', `skipping "${t.name}" --- cannot ${s.command === 'VACUUM' ? 'vacuum' : 'analyze'} non-tables or special system tables`, 'warning');
+      continue;
+    }
     const table = catalog.require(t.name, t.pos);
     for (const c of t.columns) {
       if (!table.columns.some((col) => col.name === c)) throw new DbError('undefined_column', `column "${c}" of relation "${t.name}" does not exist`);

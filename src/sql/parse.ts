@@ -221,6 +221,7 @@ class Translator extends QueryTranslator {
       case 'CheckPointStmt': return { kind: 'checkpoint' };
       case 'VacuumStmt': return {
         kind: 'vacuum', command: s.is_vacuumcmd ? 'VACUUM' : 'ANALYZE',
+        analyze: !s.is_vacuumcmd || ((s.options ?? []) as Raw[]).some((o) => o.DefElem.defname === 'analyze' && optionBoolean(o.DefElem)),
         tables: ((s.rels ?? []) as Raw[]).map(({ VacuumRelation: v }) => {
           const { name, pos } = this.rangeVar(v.relation);
           return { name, pos, columns: ((v.va_cols ?? []) as Raw[]).map((c) => c.String.sval as string) };

@@ -284,4 +284,21 @@ describe('VACUUM and ANALYZE', () => {
     expect((await errorOf(s.query('vacuum; select 1'))).code).toBe('25001');
     expect(await rows('select count(*) from accounts')).toEqual([[3]]);
   });
+
+  it('accept a system catalog, skip a view or sequence with a WARNING, and want ANALYZE for a column list', async () => {
+    await s.query('create view rich as select * from accounts where balance > 60');
+    const notices: string[] = [];
+    s.onNotice = (n) => notices.push(`${n.severity} ${n.code} ${n.message}`);
+    expect((await s.query('vacuum pg_class')).tag).toBe('VACUUM');
+    expect((await s.query('analyze pg_catalog.pg_class')).tag).toBe('ANALYZE');
+    expect((await s.query('vacuum rich')).tag).toBe('VACUUM');
+    expect((await s.query('analyze rich')).tag).toBe('ANALYZE');
+    expect(notices).toEqual([
+      'WARNING 01000 skipping "rich" --- cannot vacuum non-tables or special system tables',
+      'WARNING 01000 skipping "rich" --- cannot analyze non-tables or special system tables',
+    ]);
+    const e = await errorOf(s.query('vacuum accounts (owner)'));
+    expect([e.code, e.message]).toEqual(['0A000', 'ANALYZE option must be specified when a column list is provided']);
+    expect((await s.query('vacuum (analyze) accounts (owner)')).tag).toBe('VACUUM');
+  });
 });
