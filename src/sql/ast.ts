@@ -134,11 +134,17 @@ export interface SelectStmt {
   readonly locking: string | null;
   /** FOR UPDATE OF a, b: the FROM items whose rows are locked (absent: all of them). */
   readonly lockingOf?: readonly string[];
-  /** NOWAIT (fail at a row another transaction holds) or SKIP LOCKED (leave it out); absent: wait. */
+  /** NOWAIT (fail at a row another transaction holds) or SKIP LOCKED (leave it out) of the clauses without OF; absent: wait. */
   readonly lockWait?: LockWaitPolicy;
+  /** The same per table an OF names, from the clauses naming it. */
+  readonly lockWaitOf?: Readonly<Record<string, LockWaitPolicy>>;
 }
 
 export type LockWaitPolicy = 'nowait' | 'skip';
+
+/** PostgreSQL's rule for a table several locking clauses affect: NOWAIT if any says so, else SKIP LOCKED if any does. */
+export const strongerWait = (a: LockWaitPolicy | undefined, b: LockWaitPolicy | undefined): LockWaitPolicy | undefined =>
+  a === 'nowait' || b === 'nowait' ? 'nowait' : a === 'skip' || b === 'skip' ? 'skip' : undefined;
 
 export interface SetOpStmt {
   readonly kind: 'setop';

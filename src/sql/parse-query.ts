@@ -6,7 +6,7 @@
  */
 import { DbError } from '../errors/index.ts';
 import type * as A from './ast.ts';
-import { simpleSelect } from './ast.ts';
+import { simpleSelect, strongerWait } from './ast.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export type Raw = any;
@@ -161,18 +161,26 @@ export class QueryTranslator {
     const on = s.distinctClause && Object.keys(s.distinctClause[0] ?? {}).length > 0 ? s.distinctClause as Raw[] : null;
     let locking: string | null = null;
     let lockingOf: string[] | undefined;
+    let everyTable = false;
+    // Wait policies (row-locks.ts RL4): of clauses without OF, and per table named by OF.
     let lockWait: A.LockWaitPolicy | undefined;
+    const lockWaitOf: Record<string, A.LockWaitPolicy> = {};
     for (const l of s.lockingClause ?? []) {
-      // As PostgreSQL: NOWAIT if any clause says so, else SKIP LOCKED if any does.
-      const policy = l.LockingClause.waitPolicy;
-      if (policy === 'LockWaitError') lockWait = 'nowait';
-      else if (policy === 'LockWaitSkip' && lockWait === undefined) lockWait = 'skip';
+      const wp = l.LockingClause.waitPolicy;
+      const policy: A.LockWaitPolicy | undefined = wp === 'LockWaitError' ? 'nowait' : wp === 'LockWaitSkip' ? 'skip' : undefined;
       const strength = LOCKING[l.LockingClause.strength] ?? 'SELECT FOR UPDATE';
       if (locking !== null && strength !== locking) throw unsupported('locking clauses of different strengths');
       locking = strength;
       const rels = ((l.LockingClause.lockedRels ?? []) as Raw[]).map((r) => this.rangeVar(r.RangeVar).name);
-      if (rels.length > 0) lockingOf = [...(lockingOf ?? []), ...rels];
+      if (rels.length === 0) {
+        everyTable = true;
+        lockWait = strongerWait(lockWait, policy);
+      } else {
+        lockingOf = [...(lockingOf ?? []), ...rels];
+        for (const r of rels) { const w = strongerWait(lockWaitOf[r], policy); if (w) lockWaitOf[r] = w; }
+      }
     }
+    if (everyTable) lockingOf = undefined; // a clause without OF locks every table of FROM
     let targets: A.SelectTarget[] = (s.targetList ?? []).map((t: Raw) => this.target(t.ResTarget));
     let from: A.FromItem[] = (s.fromClause ?? []).map((f: Raw) => this.fromItem(f));
     const only = targets[0];
@@ -192,6 +200,7 @@ export class QueryTranslator {
       ...this.groupClause(s.groupClause ?? []),
       having: s.havingClause ? this.expr(s.havingClause) : null,
       orderBy, limit, offset, locking, ...(lockingOf ? { lockingOf } : {}), ...(lockWait ? { lockWait } : {}),
+      ...(Object.keys(lockWaitOf).length > 0 ? { lockWaitOf } : {}),
     };
   }
 

@@ -16,7 +16,8 @@
  *      transaction left it, and re-evaluates WHERE on it, which is what
  *      PostgreSQL's re-check of the updated row gives in read committed.
  *  RL4. NOWAIT fails there instead (55P03), and SKIP LOCKED leaves the row
- *      out; either way only the row lock is not waited for (a transaction
+ *      out, each for the tables its clause covers (a table several clauses
+ *      cover: NOWAIT if any says so, else SKIP LOCKED if any does); either way only the row lock is not waited for (a transaction
  *      changing the table's definition is still waited out, as PostgreSQL
  *      still takes its table lock the ordinary way). The node sits under
  *      LIMIT (select.ts), so rows left out do not count toward it.
@@ -51,7 +52,7 @@ export function lockTargets(command: string, items: ReadonlyMap<string, Lockable
 }
 
 /** Locks each row's rows (RL1–RL4) as it passes; `slots[k]` holds the RowId of `tables[k]` (NULL: the outer side of nothing). */
-export function lockRows(input: P.Plan, slots: readonly number[], tables: readonly TableDef[], command: string, wait?: LockWaitPolicy): P.Plan {
+export function lockRows(input: P.Plan, slots: readonly number[], tables: readonly TableDef[], command: string, waits: readonly (LockWaitPolicy | undefined)[]): P.Plan {
   const mode = lockMode(command);
   const plan: P.Plan = function* (ctx) {
     const { engine, txn } = ctx;
@@ -67,6 +68,7 @@ export function lockRows(input: P.Plan, slots: readonly number[], tables: readon
           const bytes = engine.fetch(txn, t.heap, rid);
           if (bytes) engine.update(txn, t.heap, rid, bytes, mode === 'no key update');
         } catch (e) {
+          const wait = waits[k];
           if (!(e instanceof LockWait) || wait === undefined) throw e; // RL3
           if (wait === 'skip') continue rows; // RL4
           throw new DbError('lock_not_available', `could not obtain lock on row in relation "${t.name}"`);

@@ -13,7 +13,7 @@
  */
 import { DbError } from '../errors/index.ts';
 import type { Field } from './api.ts';
-import type { Expr, LockWaitPolicy, OrderItem, QueryStmt, SelectStmt, SetOpStmt, ValuesStmt } from './ast.ts';
+import { strongerWait, type Expr, type LockWaitPolicy, type OrderItem, type QueryStmt, type SelectStmt, type SetOpStmt, type ValuesStmt } from './ast.ts';
 import type { Catalog } from './catalog.ts';
 import { exprToSql } from './deparse.ts';
 import { Binder, Grouping, Scope, type Compiled, type ExecCtx, type ParamTypes, type PlanEnv, type Row } from './expr.ts';
@@ -156,14 +156,15 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
   const windows = (binder.windows = new Windows());
   const compiledOut = outputs.map((o) => shown(o.expr, binder.compileValue(o.expr), base));
   const sortPart = selectOrder(s, outputs, compiledOut, binder);
-  let locks: { slots: number[]; tables: TableDef[] } | undefined;
+  let locks: { slots: number[]; tables: TableDef[]; waits: (LockWaitPolicy | undefined)[] } | undefined;
   if (s.locking) {
     const what = lockClause(s.locking);
     if (s.distinct || s.distinctOn) throw new DbError('feature_not_supported', `${what} is not allowed with DISTINCT clause`);
     if (windows.count > 0) throw new DbError('feature_not_supported', `${what} is not allowed with window functions`);
     // Each table's RowId rides along as a hidden output through ORDER BY and LIMIT (row-locks.ts).
     const targets = lockTargets(s.locking, from.items, s.lockingOf);
-    locks = { slots: [], tables: [] };
+    const names = s.lockingOf ?? [...from.items.keys()]; // lockTargets' order
+    locks = { slots: [], tables: [], waits: names.map((n) => strongerWait(s.lockWait, s.lockWaitOf?.[n])) };
     for (const t of targets) {
       scope.use(t.slot);
       locks.slots.push(outputs.length + sortPart.extra.length);
@@ -211,15 +212,15 @@ function selectOrder(s: SelectStmt, outputs: Output[], compiled: Compiled[], bin
   return part;
 }
 
-function finish(s: { distinct?: boolean; locking?: string | null; lockWait?: LockWaitPolicy; limit: Expr | null; offset: Expr | null }, input: P.Plan, outputs: Output[], compiled: Compiled[],
-  sortPart: SortPart, base: Binder, locks?: { slots: number[]; tables: TableDef[] }): PlannedSelect {
+function finish(s: { distinct?: boolean; locking?: string | null; limit: Expr | null; offset: Expr | null }, input: P.Plan, outputs: Output[], compiled: Compiled[],
+  sortPart: SortPart, base: Binder, locks?: { slots: number[]; tables: TableDef[]; waits: (LockWaitPolicy | undefined)[] }): PlannedSelect {
   let plan = P.project(input, [...compiled.map((c) => c.fn), ...sortPart.extra]);
   plan.explain = input.explain;
   if (s.distinct) plan = P.describe(P.distinct(plan, outputs.length, compiled.map((c) => hashKeyFor(c.type))), 'HashAggregate', [plan]);
   if (sortPart.keys.length > 0) plan = P.describe(P.sort(plan, sortPart.keys), 'Sort', [plan], [`Sort Key: ${sortPart.keys.map((k) => k.label).join(', ')}`]);
   if (sortPart.unique) plan = P.describe(unique(plan, sortPart.unique.slots, sortPart.unique.hashKeys), 'Unique', [plan]);
   // Under the Limit, as PostgreSQL's LockRows: a row SKIP LOCKED leaves out does not count toward LIMIT (rows OFFSET skips are locked).
-  if (locks && s.locking) plan = lockRows(plan, locks.slots, locks.tables, s.locking, s.lockWait);
+  if (locks && s.locking) plan = lockRows(plan, locks.slots, locks.tables, s.locking, locks.waits);
   if (s.limit || s.offset) {
     plan = P.describe(P.limit(plan, s.limit ? countExpr(s.limit, 'LIMIT', base) : null, s.offset ? countExpr(s.offset, 'OFFSET', base) as (c: P.RunCtx) => number : null), 'Limit', [plan]);
   }

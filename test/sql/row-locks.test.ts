@@ -126,4 +126,26 @@ describe('SELECT … FOR UPDATE and friends', () => {
     await a.query('rollback');
     expect((await b.query('select id from acct where id = 2 for update nowait')).rows).toEqual([[2]]);
   });
+
+  it('takes each locking clause\'s wait policy for the tables it names (checked against PostgreSQL 15)', async () => {
+    await a.query('create table tt (id int primary key)');
+    await a.query('create table uu (id int primary key)');
+    await a.query('insert into tt values (1), (2)');
+    await a.query('insert into uu values (1), (2)');
+    await a.query('begin');
+    await a.query('select * from uu where id = 1 for update');
+    await b.query('begin');
+    // uu's clause waits: the statement waits for the holder, then returns both rows.
+    const waiting = b.query('select tt.id from tt join uu on tt.id = uu.id order by 1 for update of tt skip locked for update of uu');
+    expect(await stillPending(waiting)).toBe(true);
+    await a.query('rollback');
+    expect((await waiting).rows).toEqual([[1], [2]]);
+    await b.query('rollback');
+    await a.query('begin');
+    await a.query('select * from tt where id = 1 for update');
+    // A table two clauses cover takes NOWAIT over SKIP LOCKED; a clause without OF covers every table.
+    expect((await errorOf(b.query('select tt.id from tt join uu on tt.id = uu.id for update skip locked for update of tt nowait'))).code).toBe('55P03');
+    expect((await b.query('select tt.id from tt join uu on tt.id = uu.id order by 1 for update of uu nowait for update of tt skip locked')).rows).toEqual([[2]]);
+    await a.query('rollback');
+  });
 });
