@@ -265,7 +265,7 @@ export class HeapAccess {
       const own = ownNew(txn, before);
       const after = makeTuple(txn.xid, own ? FLAG_NEW : 0, row);
       if (!fitsInSlot(p, slot, after.length)) return false;
-      const created = !own && this.ctx.txns.rememberVersion(txn, rid, before) ? rid : null;
+      const created = !own && this.ctx.txns.rememberVersion(txn, rid, before, keepsKey) ? rid : null;
       logPageChange(this.ctx, txn, f, { kind: Kind.HeapUpdate, page: pageNo, slot, before, after }, created);
       return true;
     });
@@ -289,20 +289,31 @@ export class HeapAccess {
     });
   }
 
-  /** Registers txn's shared lock on a live row (T7), first waiting for a writer that holds it. */
+  /** Registers txn's shared lock on a live row (T7), first waiting for a writer that holds it (a key-share lock: one that may change the key). */
   keyShare(txn: Txn, rid: RowId, share: boolean): void {
-    this.checkLock(txn, rid);
+    this.checkHolder(txn, rid, !share);
     ensureBegun(this.ctx, txn);
     this.ctx.txns.keyShare(txn, rid, share);
   }
 
-  /** Throws LockWait if another active transaction holds rid; a free slot or a deleted tuple holds nothing. */
+  /** Throws LockWait if another active transaction holds rid; a free slot holds nothing. */
   checkLock(txn: Txn, rid: RowId): void {
+    this.checkHolder(txn, rid, false);
+  }
+
+  /** checkLock; `keyShare`: not for a holder that kept the row's keys in place (T7). */
+  private checkHolder(txn: Txn, rid: RowId, keyShare: boolean): void {
     this.ctx.pool.with(pageOfRow(rid), (p) => {
       const slot = slotOfRow(rid);
       if (!isSlotUsed(p, slot)) return;
-      const holder = tupleXid(readSlot(p, slot));
-      if (holder !== txn.xid && this.ctx.txns.isActive(holder)) throw new LockWait(holder);
+      const t = readSlot(p, slot);
+      const holder = tupleXid(t);
+      if (holder === txn.xid || !this.ctx.txns.isActive(holder)) return;
+      if (keyShare && !tupleIsDead(t)) {
+        const v = this.ctx.txns.versions.get(rid);
+        if (v && v.xid === holder && v.keysKept) return;
+      }
+      throw new LockWait(holder);
     });
   }
 

@@ -35,7 +35,12 @@
  *     key waits only for share holders. If such an update moves the row,
  *     the locks are copied to the new RowId (copied, not moved: a statement
  *     rollback puts the row back). Taking one waits for a writer holding
- *     the row (T2); shared locks never wait for each other.
+ *     the row (T2), except that a key-share lock passes a writer whose
+ *     every write of the row kept its unique keys with the row in place
+ *     (FOR NO KEY UPDATE, an UPDATE of other columns; PendingVersion's
+ *     keysKept), as PostgreSQL's lock modes allow: the key it protects
+ *     cannot change meanwhile, since that writer's later key change or
+ *     delete waits for it. Shared locks never wait for each other.
  *  T8 A transaction's undo list keeps the bodies of its newest UNDO_KEPT
  *     logged entries only (access/log.ts; markers, which have no record,
  *     keep theirs); older ones are read back to be undone, from the WAL
@@ -96,6 +101,8 @@ export class Txn implements TxnHandle {
 export interface PendingVersion {
   xid: number;
   before: Buffer | null;
+  /** T7: every write of the row by xid so far kept its unique keys, in place. */
+  keysKept: boolean;
 }
 
 export class TxnManager {
@@ -124,10 +131,18 @@ export class TxnManager {
     return this.active.has(xid);
   }
 
-  /** Records the committed bytes a transaction is about to replace, on its first write of the row (T2). */
-  rememberVersion(t: Txn, rid: number, before: Buffer | null): boolean {
-    if (this.versions.has(rid)) return false;
-    this.versions.set(rid, { xid: t.xid, before });
+  /**
+   * Records the committed bytes a transaction is about to replace, on its
+   * first write of the row (T2); on later ones, whether the keys were kept
+   * (T7). True when it made the entry.
+   */
+  rememberVersion(t: Txn, rid: number, before: Buffer | null, keysKept = false): boolean {
+    const had = this.versions.get(rid);
+    if (had) {
+      if (had.xid === t.xid && !keysKept) had.keysKept = false;
+      return false;
+    }
+    this.versions.set(rid, { xid: t.xid, before, keysKept });
     t.versionKeys.push(rid);
     return true;
   }

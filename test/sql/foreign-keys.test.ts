@@ -65,6 +65,30 @@ describe('foreign keys with two sessions', () => {
     expect((await b.query('select id, pid from child order by id')).rows).toEqual([[10, 1], [11, 1]]);
   });
 
+  it('a new child does not wait for a parent change that keeps the key, and a key change then waits for the child', async () => {
+    await a.query('begin');
+    await a.query("update parent set name = 'uno' where id = 1");
+    await b.query('begin');
+    // As PostgreSQL: the child's key-share lock on the parent row passes a writer that keeps the key (FOR NO KEY UPDATE's mode).
+    expect((await b.query('insert into child values (12, 1)')).tag).toBe('INSERT 0 1');
+    expect((await b.query('select id from parent where id = 1 for key share nowait')).rows).toEqual([[1]]);
+    // A writer that may change the key conflicts: FOR SHARE, and a key change of the row, which waits for b's child.
+    expect((await errorOf(b.query('select id from parent where id = 1 for share nowait'))).code).toBe('55P03');
+    await b.query('rollback');
+    await b.query('begin');
+    expect((await b.query('insert into child values (12, 1)')).tag).toBe('INSERT 0 1');
+    const keyChange = a.query('update parent set id = 100 where id = 1');
+    expect(await stillPending(keyChange)).toBe(true);
+    await b.query('commit');
+    expect((await errorOf(keyChange)).code).toBe('23503');
+    await a.query('rollback');
+    // A writer that changed the key (or deleted the row) holds it against key-share locks too.
+    await a.query('begin');
+    await a.query('update parent set id = 200 where id = 2');
+    expect((await errorOf(b.query('select id from parent where id = 2 for key share nowait'))).code).toBe('55P03');
+    await a.query('rollback');
+  });
+
   it('a parent delete waits for a child another transaction is moving away, then goes ahead', async () => {
     await a.query('insert into child values (10, 1)');
     const { waiting: del } = await waitingBehind(a, 'update child set pid = 2 where id = 10', b, 'delete from parent where id = 1');
