@@ -127,12 +127,24 @@ describe('transaction manager', () => {
     expect(m.rememberVersion(t1!, 10, Buffer.from('later'))).toBe(false); // first write only
     expect(m.rememberVersion(t1!, 11, null)).toBe(true);
     expect(m.rememberVersion(t2!, 12, null)).toBe(true);
-    expect(m.versions.get(10)).toEqual({ xid: t1!.xid, before: Buffer.from('committed') });
+    expect(m.versions.get(10)).toEqual({ xid: t1!.xid, before: Buffer.from('committed'), keysKept: false });
 
     m.finish(t1!);
     expect([...m.versions.keys()]).toEqual([12]);
     m.finish(t2!);
     expect(m.versions.size).toBe(0);
+  });
+
+  it('a version keeps keysKept only while every write of the row kept the keys (T7)', () => {
+    const m = new TxnManager(1);
+    const [t1] = started(m, 1);
+    expect(m.rememberVersion(t1!, 10, Buffer.from('a'), true)).toBe(true);
+    expect(m.rememberVersion(t1!, 10, Buffer.from('b'), true)).toBe(false);
+    expect(m.versions.get(10)!.keysKept).toBe(true);
+    m.rememberVersion(t1!, 10, Buffer.from('c'), false);
+    expect(m.versions.get(10)!.keysKept).toBe(false);
+    m.rememberVersion(t1!, 10, Buffer.from('d'), true); // a key change is not taken back by a later write
+    expect(m.versions.get(10)).toEqual({ xid: t1!.xid, before: Buffer.from('a'), keysKept: false });
   });
 
   it('finishing a transaction leaves a version another now owns', () => {
