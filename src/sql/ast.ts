@@ -322,6 +322,8 @@ export interface CreateIndexStmt {
   readonly unique: boolean;
   readonly ifNotExists: boolean;
   readonly columns: readonly { readonly name: string; readonly desc: boolean; readonly pos: number }[];
+  /** CONCURRENTLY: refused in a transaction block, as PostgreSQL does; otherwise built as without it (writers wait). */
+  readonly concurrently?: boolean;
 }
 
 export type Statement =
@@ -335,7 +337,7 @@ export type Statement =
   | CreateViewStmt
   | AlterTableStmt
   | CreateIndexStmt
-  | { readonly kind: 'drop_index'; readonly names: readonly string[]; readonly ifExists: boolean }
+  | { readonly kind: 'drop_index'; readonly names: readonly string[]; readonly ifExists: boolean; readonly concurrently?: boolean }
   | { readonly kind: 'truncate'; readonly names: readonly string[]; readonly restartIdentity: boolean; readonly cascade?: boolean }
   | { readonly kind: 'create_sequence'; readonly name: string; readonly ifNotExists: boolean; readonly start: number; readonly increment: number }
   /** ALTER SEQUENCE: a new START WITH / INCREMENT BY (null: unchanged); RESTART [WITH n] (restart.with null: the start value). */

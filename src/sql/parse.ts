@@ -410,7 +410,6 @@ class Translator extends QueryTranslator {
     if (s.accessMethod && s.accessMethod !== 'btree') throw unsupported(`index method ${s.accessMethod}`);
     if (s.whereClause) throw unsupported('partial indexes');
     if (s.indexIncludingParams) throw unsupported('INCLUDE');
-    if (s.concurrent) throw unsupported('CREATE INDEX CONCURRENTLY');
     if (s.nulls_not_distinct) throw unsupported('NULLS NOT DISTINCT');
     const columns = (s.indexParams as Raw[]).map((p) => {
       const e = p.IndexElem;
@@ -418,7 +417,10 @@ class Translator extends QueryTranslator {
       if (e.nulls_ordering && e.nulls_ordering !== 'SORTBY_NULLS_DEFAULT') throw unsupported('NULLS FIRST/LAST in an index');
       return { name: e.name as string, desc: e.ordering === 'SORTBY_DESC', pos: -1 };
     });
-    return { kind: 'create_index', name: s.idxname ?? null, table: this.rangeVar(s.relation), unique: !!s.unique, ifNotExists: !!s.if_not_exists, columns };
+    return {
+      kind: 'create_index', name: s.idxname ?? null, table: this.rangeVar(s.relation), unique: !!s.unique, ifNotExists: !!s.if_not_exists, columns,
+      ...(s.concurrent ? { concurrently: true } : {}),
+    };
   }
 
   private createView(s: Raw): A.CreateViewStmt {
@@ -446,6 +448,7 @@ class Translator extends QueryTranslator {
 
   private drop(s: Raw): A.Statement {
     const cascade = s.behavior === 'DROP_CASCADE';
+    if (cascade && s.concurrent) throw new DbError('feature_not_supported', 'DROP INDEX CONCURRENTLY does not support CASCADE');
     if (cascade && s.removeType !== 'OBJECT_TABLE') throw unsupported('DROP ... CASCADE');
     const names = (s.objects as Raw[]).map((o) => {
       const parts = (o.List.items as Raw[]).map(str);
@@ -457,7 +460,10 @@ class Translator extends QueryTranslator {
     const ifExists = !!s.missing_ok;
     switch (s.removeType) {
       case 'OBJECT_TABLE': return cascade ? { kind: 'drop_table', names, ifExists, cascade } : { kind: 'drop_table', names, ifExists };
-      case 'OBJECT_INDEX': return { kind: 'drop_index', names, ifExists };
+      case 'OBJECT_INDEX':
+        if (s.concurrent && names.length > 1) throw new DbError('feature_not_supported', 'DROP INDEX CONCURRENTLY does not support dropping multiple objects');
+        if (s.concurrent && cascade) throw new DbError('feature_not_supported', 'DROP INDEX CONCURRENTLY does not support CASCADE');
+        return { kind: 'drop_index', names, ifExists, ...(s.concurrent ? { concurrently: true } : {}) };
       case 'OBJECT_SEQUENCE': return { kind: 'drop_sequence', names, ifExists };
       case 'OBJECT_VIEW': return { kind: 'drop_view', names, ifExists };
       default: throw unsupported('DROP ' + String(s.removeType).replace('OBJECT_', ''));

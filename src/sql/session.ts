@@ -459,6 +459,12 @@ export class Session {
       case 'show': return this.guard(() => this.settings.show(s.name));
       case 'set_transaction': return this.guard(() => this.setTransaction(s));
       case 'checkpoint': return this.guard(() => this.host.engine.checkpoint().then(() => done('CHECKPOINT')));
+      case 'create_index': case 'drop_index':
+        if (s.concurrently && this.inBlock) {
+          const what = `${s.kind === 'create_index' ? 'CREATE' : 'DROP'} INDEX CONCURRENTLY`;
+          return this.guard(() => { throw new DbError('active_sql_transaction', `${what} cannot run inside a transaction block`); });
+        }
+        break;
       case 'vacuum':
         // PostgreSQL's rule, also for a string of several statements (one implicit block, S6); the table names are checked below.
         if (s.command === 'VACUUM' && this.inBlock) return this.guard(() => { throw new DbError('active_sql_transaction', 'VACUUM cannot run inside a transaction block'); });
