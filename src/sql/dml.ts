@@ -181,8 +181,10 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
    * (nextval()) must not come before an earlier row's constraint error.
    */
   let known = true;
+  let explain: ExplainNode | undefined;
   if (s.select) {
     const sel = planQuery(s.select, base);
+    explain = sel.plan.explain;
     if (sel.fields.length > targets.length) throw new DbError('syntax_error', 'INSERT has more expressions than target columns');
     if (sel.fields.length < targets.length && s.columns) throw new DbError('syntax_error', 'INSERT has more target columns than expressions');
     const fill: Fn[] = defaults.slice();
@@ -239,6 +241,7 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
   const onConflict = s.onConflict ? prepareOnConflict(s, table, spec, base, range) : null;
 
   return {
+    explain,
     fields: returning?.fields,
     run(ctx) {
       if (ctx.readOnly) throw readOnlyError('INSERT');
