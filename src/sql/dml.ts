@@ -35,6 +35,8 @@ export interface Prepared {
   readonly fields?: readonly Field[];
   /** The plan EXPLAIN shows, when there is one. */
   readonly explain?: ExplainNode;
+  /** A query's rows counted and dropped, not kept (EXPLAIN ANALYZE, as PostgreSQL discards them). */
+  drain?(ctx: RunCtx): number;
 }
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});

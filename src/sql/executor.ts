@@ -42,6 +42,11 @@ function prepareQuery(s: Extract<Statement, { kind: 'select' | 'values' | 'setop
       const rows = [...plan(ctx)];
       return { command: 'SELECT', rowCount: rows.length, fields: [...fields], rows, tag: `SELECT ${rows.length}` };
     },
+    drain(ctx) {
+      let n = 0;
+      for (const _ of plan(ctx)) n++;
+      return n;
+    },
   };
 }
 
@@ -64,7 +69,11 @@ export function prepare(s: DataStatement, catalog: Catalog, template?: TemplateB
   if (slotChecks.length > 0) {
     const checks = slotChecks.splice(0);
     const inner = prepared;
-    prepared = { explain: inner.explain, run(ctx) { for (const f of checks) f(ctx); return inner.run(ctx); } };
+    prepared = {
+      explain: inner.explain,
+      run(ctx) { for (const f of checks) f(ctx); return inner.run(ctx); },
+      ...(inner.drain ? { drain(ctx: RunCtx) { for (const f of checks) f(ctx); return inner.drain!(ctx); } } : {}),
+    };
   }
   if (slotPlanning.tripped) { template?.discard(); return prepared; } // L3: this text's plan only
   if (cache) planCache.set(s, { catalog, prepared });
@@ -154,9 +163,10 @@ function explainAnalyze(stmt: Statement, catalog: Catalog, ctx: RunCtx): QueryRe
   const t0 = performance.now();
   const prepared = instrumented(() => prepare(s, catalog, undefined, false));
   const t1 = performance.now();
-  const result = prepared.run(ctx);
+  // A query's rows are counted, not kept; DML shows the rows it returned (none without RETURNING).
+  const rows = prepared.drain ? prepared.drain(ctx) : prepared.run(ctx).rows.length;
   const t2 = performance.now();
-  const ownActual: Actual = { loops: 1, rows: s.kind === 'select' || s.kind === 'values' || s.kind === 'setop' ? result.rows.length : s.returning ? result.rows.length : 0, startupMs: t2 - t1, totalMs: t2 - t1 };
+  const ownActual: Actual = { loops: 1, rows, startupMs: t2 - t1, totalMs: t2 - t1 };
   const lines = explainLines(topNode(s, prepared.explain, ownActual));
   lines.push(`Planning Time: ${(t1 - t0).toFixed(3)} ms`, `Execution Time: ${(t2 - t1).toFixed(3)} ms`);
   return planText(lines);
