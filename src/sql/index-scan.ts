@@ -11,7 +11,9 @@
  *
  * The path with the longest equality prefix wins (a range counts half a
  * column); an index that also gives the ORDER BY wins ties, so the Sort
- * goes away; no index helps → a sequential scan.
+ * goes away. Failing those, `col IN (…)` or `col = ANY (array)` on an
+ * index's first column probes the index once per distinct value (listPath);
+ * no index helps → a sequential scan.
  *
  * Every entry's row is fetched and checked (constraints.ts I4, BTREE.md
  * D2): the version this transaction sees must still have the entry's key
@@ -26,7 +28,12 @@ import type { Expr } from './ast.ts';
 import type { TableDef } from './catalog.ts';
 import { exprToSql } from './deparse.ts';
 import type { Binder, Fn, Row, Scope } from './expr.ts';
-import { matchIndex, orderDirection, sargables, type IndexPath, type JoinKey, type OrderWish } from './index-match.ts';
+import { matchIndex, orderDirection, sargables, valueAs, type IndexPath, type JoinKey, type OrderWish } from './index-match.ts';
+import type { Value } from './api.ts';
+import { inputFn } from './casts.ts';
+import { hashKeyFor } from './operators.ts';
+import { parseArray } from './text-array.ts';
+import { Oid, TEXT, type SqlType } from './types.ts';
 import { KeyCodec } from './keys.ts';
 import { compareBytes } from '../util/bytes.ts';
 import { prefixEnd } from '../util/bytes.ts';
@@ -59,6 +66,9 @@ export function chooseIndexPath(table: TableDef, label: string, scope: Scope, bi
       if (backward !== null && (!bestOrdered || p.score > bestOrdered.score)) bestOrdered = { ...p, backward };
     }
   }
+  // A list on a unique index's one column (a few rows at most) beats an equality on a non-unique index.
+  const list = !best || best.score < 1.25 ? listPath(table, label, scope, binder, pushed, best ? 1.25 : 0) : null;
+  if (list) return list;
   const chosen = bestOrdered && bestOrdered.score >= (best?.score ?? 0) ? bestOrdered : best;
   if (!chosen) return null;
   const probe = makeProbe(table, chosen, pushed.map((e) => binder.compileCondition(e, 'WHERE').fn));
@@ -203,4 +213,94 @@ function makeProbe(table: TableDef, p: IndexPath, recheck: readonly Fn[]): Probe
       if (row) yield row;
     }
   }
+}
+
+/**
+ * `col IN (v, …)` or `col = ANY (array)` (values free of the table's rows)
+ * on the first column of an index: one equality probe per distinct value,
+ * NULLs skipped. Every pushed conjunct, this one included, is checked on
+ * each row as for any index scan. Rows come value by value, not in index
+ * order (no ORDER BY is served). Scored as an equality on one column, +0.25
+ * on a one-column unique index; null unless the score reaches `atLeast`.
+ */
+function listPath(table: TableDef, label: string, scope: Scope, binder: Binder, pushed: readonly Expr[], atLeast: number): P.Plan | null {
+  for (const e of pushed) {
+    const m = listConjunct(e, scope);
+    if (!m) continue;
+    const usable = table.indexes.filter((x) => x.engineId !== null && x.columns[0] === m.slot);
+    const ix = usable.find((x) => x.unique && x.columns.length === 1) ?? usable[0];
+    if (!ix || (ix.unique && ix.columns.length === 1 ? 1.25 : 1) < atLeast) continue;
+    const type = table.columns[m.slot]!.type;
+    const values = m.items ? itemValues(m.items, binder, type) : arrayValues(m.array!, binder, type);
+    if (!values) continue;
+    // The probe reads each value from its `outer` row, as an index nested loop's inner side does.
+    const path: IndexPath = { ix, eq: [{ fn: (outer) => outer[0]!, label: exprToSql(e), expr: e, key: null }], range: [], score: 1, backward: false };
+    const probe = makeProbe(table, path, pushed.map((c) => binder.compileCondition(c, 'WHERE').fn));
+    const hk = hashKeyFor(type);
+    const plan: P.Plan = function* (ctx) {
+      const seen = new Set<unknown>();
+      for (const v of values(ctx)) {
+        if (v === null) continue;
+        const k = hk ? hk(v) : v;
+        if (seen.has(k)) continue;
+        seen.add(k);
+        yield* probe(ctx, [v]);
+      }
+    };
+    return describeScan(plan, label, path, pushed);
+  }
+  return null;
+}
+
+/** `col IN (items)` or `col = ANY (array)` with col a column of this table and the rest free of it. */
+function listConjunct(e: Expr, scope: Scope): { slot: number; items: readonly Expr[] | null; array: Expr | null } | null {
+  const col = (x: Expr): number | null => (x.kind === 'column' ? scope.find(x.table, x.name, x.pos)?.index ?? null : null);
+  if (e.kind === 'in_list' && !e.negated) {
+    const slot = col(e.arg);
+    return slot !== null && e.list.every((x) => freeOf(x, scope)) ? { slot, items: e.list, array: null } : null;
+  }
+  if (e.kind === 'func' && e.name === 'array_any' && e.args.length === 3 && e.args[1]!.kind === 'const' && e.args[1]!.value === '=') {
+    const slot = col(e.args[0]!);
+    const r = e.args[2]!;
+    if (slot === null || !freeOf(r, scope)) return null;
+    return r.kind === 'func' && r.name === 'array' && r.args.length > 0 ? { slot, items: r.args, array: null } : { slot, items: null, array: r };
+  }
+  return null;
+}
+
+/** Whether x reads no column of this table (constants, parameters, outer references, arrays of those). */
+function freeOf(x: Expr, scope: Scope): boolean {
+  switch (x.kind) {
+    case 'const': case 'param': return true;
+    case 'column': return scope.find(x.table, x.name, x.pos) === null;
+    case 'cast': case 'unary': return freeOf(x.arg, scope);
+    case 'binary': return freeOf(x.left, scope) && freeOf(x.right, scope);
+    case 'func': return x.name === 'array' && x.args.every((a) => freeOf(a, scope));
+    default: return false;
+  }
+}
+
+/** The list's values as the column's type, or null when one does not convert exactly (then no index). */
+function itemValues(items: readonly Expr[], binder: Binder, type: SqlType): ((ctx: P.RunCtx) => Value[]) | null {
+  const fns: Fn[] = [];
+  for (const x of items) {
+    const v = valueAs(binder.compile(x), type);
+    if (!v) return null;
+    fns.push(v.fn);
+  }
+  return (ctx) => fns.map((f) => f(NO_ROW, ctx));
+}
+
+/** An array's elements, read as ANY reads them (array-ops.ts A3), when they meet the column's type exactly. */
+function arrayValues(array: Expr, binder: Binder, type: SqlType): ((ctx: P.RunCtx) => Value[]) | null {
+  const c = binder.compile(array);
+  if (c.type.oid !== Oid.TEXT && c.type.oid !== Oid.UNKNOWN) return null;
+  const elem = c.arrayElem ?? { oid: type.oid, typmod: -1 };
+  if (!valueAs({ type: elem, fn: () => null }, type)) return null;
+  const text = c.type.oid === Oid.UNKNOWN ? c.retype!(TEXT, 'implicit').fn : c.fn;
+  const read = inputFn(elem);
+  return (ctx) => {
+    const t = text(NO_ROW, ctx) as string | null;
+    return t === null ? [] : parseArray(t).map((s) => (s === null ? null : read(s)));
+  };
 }

@@ -168,3 +168,29 @@ describe('index nested loop joins', () => {
       .toEqual([[1, 2], [2, 8], [3, null], [4, null], [5, 2], [6, 6]]);
   });
 });
+
+describe('IN lists and = ANY (array) through an index', () => {
+  it('probes the index once per distinct value, skipping NULLs, with the rows a scan without the index gives', async () => {
+    expect(await plan('select * from t where id in (5, 3, 5, null)')).toEqual(['Index Scan using t_pkey on t', '  Index Cond: (id IN (5, 3, 5, NULL))']);
+    expect(await sameAsUnindexed('select id, c from t where id in (5, 3, 5, null) order by id')).toEqual([[3, 'z'], [5, 'v']]);
+    expect(await sameAsUnindexed("select id from t where id = any('{8,1,8,99}') order by id")).toEqual([[1], [8]]);
+    expect(await sameAsUnindexed('select id from t where id = any(array[2, 4]) order by id')).toEqual([[2], [4]]);
+    expect(await sameAsUnindexed("select id from t where id in ('6', '7') order by id")).toEqual([[6], [7]]);
+    // The first column of a composite index; the other conjuncts still filter every row.
+    expect(await plan('select * from t where a in (2, 3) and b > 4')).toEqual(['Index Scan using t_ab on t', '  Index Cond: (a IN (2, 3))', '  Filter: (b > 4)']);
+    expect(await sameAsUnindexed('select id from t where a in (2, 3) and b > 4 order by id')).toEqual([[3], [8]]);
+    // A list on the primary key beats an equality on a non-unique index.
+    expect(await plan('select * from t where id in (1, 3) and a = 1')).toEqual(['Index Scan using t_pkey on t', '  Index Cond: (id IN (1, 3))', '  Filter: (a = 1)']);
+    expect(await sameAsUnindexed('select id from t where id in (1, 3) and a = 1')).toEqual([[1]]);
+  });
+
+  it('takes a driver\'s array parameter, and leaves NOT IN, lists that do not convert exactly and empty or NULL arrays right', async () => {
+    expect((await s.query('select id from t where id = any($1) order by id', ['{4,2,2}'])).rows).toEqual([[2], [4]]);
+    expect((await s.query('select id from t where id = any($1::bigint[]) order by id', ['{7,3000000000}'])).rows).toEqual([[7]]);
+    expect((await plan('select * from t where id not in (1, 2)'))[0]).toBe('Seq Scan on t');
+    expect((await plan('select * from t where id in (1.5, 2)'))[0]).toBe('Seq Scan on t');
+    expect(await sameAsUnindexed('select id from t where id in (1.5, 2)')).toEqual([[2]]);
+    expect(await rows("select id from t where id = any('{}')")).toEqual([]);
+    expect(await rows('select id from t where id = any(null::int[])')).toEqual([]);
+  });
+});
