@@ -81,7 +81,10 @@ function anyAll(b: Binder, e: Func): Compiled {
   if (rexpr.kind === 'func' && rexpr.name === 'array' && rexpr.args.length > 0) {
     if ((any && op === '=') || (!any && op === '<>')) return b.compile({ kind: 'in_list', arg: lexpr, list: rexpr.args, negated: !any, pos: e.pos }); // A2
     const elems = unify(rexpr.args.map((a) => b.compile(a)), 'ARRAY', rexpr.args.map(exprPos));
-    const left = once(b.compile(lexpr));
+    // An untyped left side (literal, NULL, undeclared parameter) takes the elements' type, or text for LIKE, before it is held.
+    let l0 = b.compile(lexpr);
+    if (l0.type.oid === Oid.UNKNOWN) l0 = convert(l0, LIKE_OPS[op] || elems[0]!.type.oid === Oid.UNKNOWN ? TEXT : elems[0]!.type, 'implicit', exprPos(lexpr), () => '');
+    const left = once(l0);
     const tests = elems.map((x) => compare(op, left.held, x, e.pos).fn);
     return {
       type: BOOL,

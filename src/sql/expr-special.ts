@@ -42,10 +42,13 @@ export function compileSpecial(b: Binder, e: Special): Compiled {
       } };
     }
     case 'nullif': {
-      const [l, rr] = unify([b.compile(e.left), b.compile(e.right)], 'NULLIF', [exprPos(e.left), exprPos(e.right)]);
+      const left = b.compile(e.left);
+      const [l, rr] = unify([left, b.compile(e.right)], 'NULLIF', [exprPos(e.left), exprPos(e.right)]);
       const eq = compileBinary('=', l!, rr!, e.pos).fn;
       const lf = l!.fn;
-      return { type: l!.type, fn: (r, c) => { const v = lf(r, c); return v !== null && eq(r, c) === true ? null : v; } };
+      // The result is the first argument, modifier included (PostgreSQL's NULLIF).
+      const type = left.type.oid === l!.type.oid ? left.type : l!.type;
+      return { type, fn: (r, c) => { const v = lf(r, c); return v !== null && eq(r, c) === true ? null : v; } };
     }
     case 'case': return caseExpr(b, e);
     case 'like': {
@@ -94,7 +97,9 @@ function caseExpr(b: Binder, e: Extract<Expr, { kind: 'case' }>): Compiled {
   const unified = unify(resultExprs.map((x) => b.compile(x)), 'CASE', resultExprs.map(exprPos));
   const results = unified.map((c) => c.fn);
   const otherwise = e.otherwise ? results[results.length - 1]! : null;
-  const type = unified[0]!.type;
+  // A missing ELSE is a NULL of unknown type to PostgreSQL, so it drops the results' common modifier.
+  const t0 = unified[0]!.type;
+  const type = !e.otherwise && t0.typmod >= 0 ? { oid: t0.oid, typmod: -1 } : t0;
   return { type, fn: (r, c) => {
     for (let i = 0; i < whens.length; i++) if (whens[i]!(r, c) === true) return results[i]!(r, c);
     return otherwise ? otherwise(r, c) : null;
