@@ -45,7 +45,8 @@ export type Expr =
     readonly partition: readonly Expr[]; readonly order: readonly OrderItem[]; readonly frame: number;
     readonly startOffset: Expr | null; readonly endOffset: Expr | null; readonly pos: number;
   }
-  | { readonly kind: 'cast'; readonly arg: Expr; readonly type: TypeName; readonly pos: number }
+  /** declared: not written in the query but a PREPAREd parameter's declared type (prepared.ts); names and deparses as its argument. */
+  | { readonly kind: 'cast'; readonly arg: Expr; readonly type: TypeName; readonly pos: number; readonly declared?: boolean }
   | { readonly kind: 'coalesce'; readonly args: readonly Expr[]; readonly pos: number }
   /** GREATEST / LEAST. */
   | { readonly kind: 'minmax'; readonly op: 'greatest' | 'least'; readonly args: readonly Expr[]; readonly pos: number }

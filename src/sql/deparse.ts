@@ -30,6 +30,7 @@ export function exprToSql(e: Expr): string {
       }
       return `${e.name}(${e.distinct ? 'DISTINCT ' : ''}${e.star ? '*' : e.args.map(exprToSql).join(', ')})${e.filter ? ` FILTER (WHERE ${exprToSql(e.filter)})` : ''}`;
     case 'cast': {
+      if (e.declared) return exprToSql(e.arg);
       const array = e.type.name.startsWith('_'); // parse-query.ts names T[] _T
       return `(${exprToSql(e.arg)})::${array ? e.type.name.slice(1) : e.type.name}${e.type.mods.length ? `(${e.type.mods.join(',')})` : ''}${array ? '[]' : ''}`;
     }

@@ -5,13 +5,16 @@
  * arguments as a one-row SELECT, each cast to the type PREPARE declared
  * for its parameter (so `EXECUTE p('5')` into an integer parameter works as
  * PostgreSQL's does), then runs the statement with them as $1, $2, ….
+ * In the statement each declared parameter is read as its type, as a
+ * PostgreSQL parameter of known type is (`PREPARE p(numeric) AS SELECT $1 / 3`
+ * divides numerics), not typed again by its context as an undeclared one.
  */
 import { DbError } from '../errors/index.ts';
 import { simpleSelect, type Expr, type Statement, type TypeName } from './ast.ts';
 import { errorWithCode } from './sqlerror.ts';
 
 type Named = Extract<Statement, { kind: 'prepare' }>;
-interface Entry { readonly named: Named; readonly params: number }
+interface Entry { readonly named: Named; readonly params: number; readonly stmt: Statement }
 
 /** The statements PREPARE may name (PostgreSQL's are SELECT, VALUES, INSERT, UPDATE, DELETE and MERGE). */
 const PREPARABLE = new Set(['select', 'values', 'setop', 'insert', 'update', 'delete']);
@@ -27,7 +30,7 @@ export class PreparedStatements {
   prepare(s: Named, analyze: () => number): void {
     if (this.byName.has(s.name)) throw errorWithCode('42P05', `prepared statement "${s.name}" already exists`);
     if (!PREPARABLE.has(s.stmt.kind)) throw new DbError('syntax_error', `PREPARE of ${s.stmt.kind.toUpperCase()} is not supported`);
-    this.byName.set(s.name, { named: s, params: analyze() });
+    this.byName.set(s.name, { named: s, params: analyze(), stmt: s.types.length > 0 ? typedParams(s.stmt, s.types) as Statement : s.stmt });
   }
 
   deallocate(name: string | null): void {
@@ -45,9 +48,22 @@ export class PreparedStatements {
       throw new DbError('syntax_error', `wrong number of parameters for prepared statement "${s.name}"`,
         { detail: `Expected ${want} parameters but got ${s.args.length}.` });
     }
-    if (s.args.length === 0) return { stmt: p.stmt, args: null };
+    if (s.args.length === 0) return { stmt: entry.stmt, args: null };
     const cast = (e: Expr, t: TypeName | undefined): Expr => (t ? { kind: 'cast', arg: e, type: t, pos: -1 } : e);
     const args = simpleSelect(s.args.map((e, i) => ({ kind: 'expr', expr: cast(e, p.types[i]), alias: null, pos: -1 })), []);
-    return { stmt: p.stmt, args };
+    return { stmt: entry.stmt, args };
   }
+}
+
+/** A copy of the statement's tree with each $n that `types` declares read as CAST($n AS type). */
+function typedParams(node: unknown, types: readonly TypeName[]): unknown {
+  if (Array.isArray(node)) return node.map((x) => typedParams(x, types));
+  if (node === null || typeof node !== 'object' || node instanceof Uint8Array) return node;
+  const o = node as { kind?: string; index?: number; pos?: number };
+  if (o.kind === 'param' && typeof o.index === 'number' && types[o.index - 1]) {
+    return { kind: 'cast', arg: node, type: types[o.index - 1], pos: o.pos ?? -1, declared: true };
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = typedParams(v, types);
+  return out;
 }

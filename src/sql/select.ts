@@ -355,7 +355,7 @@ export function figureName(e: Expr): [string, number] {
       return ['?column?', 0];
     case 'cast': {
       const inner = figureName(e.arg);
-      if (inner[1] > 1) return inner;
+      if (inner[1] > 1 || e.declared) return inner;
       let name: string;
       try { name = typeInternalName(resolveType(e.type).oid); } catch { name = e.type.name; }
       return [name === 'unknown' ? e.type.name : name, 1];
