@@ -49,6 +49,8 @@ interface Prepared {
   readonly tokens: readonly Token[];
   /** As Parse declared them, else as inferred (X2); 0 where nothing decides; one per parameter the statement uses. */
   readonly paramTypes: readonly number[];
+  /** Only those Parse declared (0 elsewhere), when it declared any: execution reads those parameters as their types. */
+  readonly declared: readonly number[] | null;
 }
 
 interface Portal {
@@ -112,7 +114,7 @@ export class ExtendedQuery {
     const inferred = own ? [] : (await this.describeSql({ sql, source: m.sql, start }, m.paramTypes)).paramTypes;
     const n = Math.max(m.paramTypes.length, parameterCount(tokens), inferred.length);
     const paramTypes = Array.from({ length: n }, (_, i) => m.paramTypes[i] || inferred[i] || 0);
-    this.statements.set(m.name, { sql, source: m.sql, start, tokens, paramTypes });
+    this.statements.set(m.name, { sql, source: m.sql, start, tokens, paramTypes, declared: m.paramTypes.some((t) => t !== 0) ? [...m.paramTypes] : null });
     this.b.send(parseComplete());
   }
 
@@ -182,7 +184,7 @@ export class ExtendedQuery {
     try {
       r = own
         ? { command: '', rowCount: null, fields: [], rows: [], tag: await own(this.b) }
-        : await this.b.session.query(p.stmt.sql, [...p.params]);
+        : await this.b.session.query(p.stmt.sql, [...p.params], p.stmt.declared ? { paramTypes: p.stmt.declared } : undefined);
     } catch (e) {
       throw shifted(e, p.stmt);
     }

@@ -12,6 +12,7 @@
 import { DbError } from '../errors/index.ts';
 import { simpleSelect, type Expr, type Statement, type TypeName } from './ast.ts';
 import { errorWithCode } from './sqlerror.ts';
+import { typeInternalName } from './types.ts';
 
 type Named = Extract<Statement, { kind: 'prepare' }>;
 interface Entry { readonly named: Named; readonly params: number; readonly stmt: Statement }
@@ -53,6 +54,28 @@ export class PreparedStatements {
     const args = simpleSelect(s.args.map((e, i) => ({ kind: 'expr', expr: cast(e, p.types[i]), alias: null, pos: -1 })), []);
     return { stmt: entry.stmt, args };
   }
+}
+
+const byDeclared = new WeakMap<Statement, Map<string, Statement>>();
+
+/**
+ * The statement with the parameters a protocol Parse declared (type OIDs, 0
+ * for none) read as those types, as PREPARE's are; the same object for the
+ * same statement and types, so its plan stays cached. OIDs of types ariesdb
+ * does not have leave their parameter untyped.
+ */
+export function withDeclaredTypes(stmt: Statement, oids: readonly number[]): Statement {
+  const types = oids.map((oid) => {
+    const name = oid === 0 ? 'unknown' : typeInternalName(oid);
+    return name === 'unknown' ? undefined : { name, mods: [], pos: -1 };
+  });
+  if (types.every((t) => t === undefined)) return stmt;
+  let m = byDeclared.get(stmt);
+  if (!m) byDeclared.set(stmt, (m = new Map()));
+  const key = oids.join(',');
+  let typed = m.get(key);
+  if (!typed) m.set(key, (typed = typedParams(stmt, types as TypeName[]) as Statement));
+  return typed;
 }
 
 /** A copy of the statement's tree with each $n that `types` declares read as CAST($n AS type). */

@@ -75,7 +75,7 @@ import type { Notify } from './ddl.ts';
 import { describeStatement } from './describe.ts';
 import { resolveType } from './types.ts';
 import { executeStatement, isDdl } from './executor.ts';
-import { PreparedStatements } from './prepared.ts';
+import { PreparedStatements, withDeclaredTypes } from './prepared.ts';
 import { AdvisoryLocks, AdvisoryWait } from './advisory.ts';
 import { boundedWait } from '../util/wait.ts';
 import { StatementInterrupt } from './interrupt.ts';
@@ -112,6 +112,8 @@ export interface QueryOptions {
    * buffers rows (dml.ts I2 still reports an earlier row's error first).
    */
   readonly copyRows?: boolean;
+  /** Parameter types a protocol Parse declared (OIDs, 0 for none): each declared $n is read as its type (prepared.ts). */
+  readonly paramTypes?: readonly number[];
 }
 const NO_OPTIONS: QueryOptions = {};
 
@@ -423,7 +425,8 @@ export class Session {
   /** One statement: its result, or a promise of it when it has to wait (S10); may throw. */
   private statement(p: ParsedStatement, params: Value[], opts: QueryOptions): QueryResult | Promise<QueryResult> {
     if (this.terminated) throw this.terminated; // S9: a later statement of a string, COMMIT and SET included
-    const s = p.stmt;
+    const s = opts.paramTypes ? withDeclaredTypes(p.stmt, opts.paramTypes) : p.stmt;
+    if (s !== p.stmt) p = { ...p, stmt: s };
     switch (s.kind) {
       case 'begin':
         if (this.failed) break;

@@ -263,6 +263,22 @@ describe('extended query', () => {
     c.end();
   });
 
+  it('reads a parameter Parse declared as its type, as PostgreSQL does', async () => {
+    const c = await RawClient.ready(t.port);
+    c.send(
+      serialize.parse({ name: 'div', text: 'SELECT $1 / 3 AS q, pg_typeof($1)::text AS t', types: [1700] }),
+      serialize.bind({ statement: 'div', values: ['1'] }),
+      serialize.execute({}),
+      serialize.parse({ name: 'undeclared', text: 'SELECT $1 / 3 AS q' }),
+      serialize.bind({ statement: 'undeclared', values: ['1'] }),
+      serialize.execute({}),
+      serialize.sync(),
+    );
+    const ms = await c.until('readyForQuery');
+    expect(ms.filter((m) => m.name === 'dataRow').map((m) => (m as unknown as { fields: unknown[] }).fields)).toEqual([['0.33333333333333333333', 'numeric'], ['0']]);
+    c.end();
+  });
+
   it('takes and returns a uuid in binary: its 16 bytes', async () => {
     const c = await RawClient.ready(t.port);
     const bytes = Buffer.from(Array.from({ length: 16 }, (_, i) => i + 1)); // all below 0x80: the text-mode parser keeps them
