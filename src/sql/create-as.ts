@@ -69,5 +69,6 @@ export function createTableAs(s: CreateTableAsStmt, catalog: Catalog, ctx: RunCt
   const writer = new TableWriter(writerSpec(table), ctx);
   let n = 0;
   for (const r of plan(ctx)) { writer.insert(r); n++; }
-  return { command: 'SELECT', rowCount: n, fields: [], rows: [], tag: `SELECT ${n}` };
+  // PostgreSQL's tag is SELECT n, but no rows come back: the command is not a query's (the server sends no RowDescription).
+  return { command: s.selectInto ? 'SELECT INTO' : 'CREATE TABLE AS', rowCount: n, fields: [], rows: [], tag: `SELECT ${n}` };
 }

@@ -213,6 +213,7 @@ class Translator extends QueryTranslator {
         if (opts.some((o) => o.defname !== 'analyze' && o.defname !== 'costs' && o.defname !== 'verbose')) throw unsupported('these EXPLAIN options');
         // The last ANALYZE given counts, and `ANALYZE false` / `off` / `0` turns it off (PostgreSQL's defGetBoolean).
         const analyze = opts.filter((o) => o.defname === 'analyze').map(optionBoolean).at(-1) ?? false;
+        opts.forEach(optionBoolean); // COSTS and VERBOSE change nothing here, but their values must be booleans too
         return { kind: 'explain', stmt: this.statement(s.query), analyze };
       }
       case 'TransactionStmt': return this.transaction(s);

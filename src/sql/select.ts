@@ -338,6 +338,7 @@ export function figureName(e: Expr): [string, number] {
   switch (e.kind) {
     case 'column': return [e.name, 2];
     case 'func': {
+      if (e.name === 'array_any' || e.name === 'array_all') return ['?column?', 0]; // an operator, as PostgreSQL names it
       const names: Record<string, string> = { now: 'now', localtimestamp: 'localtimestamp', current_date: 'current_date', btrim: 'btrim' };
       return [names[e.name] ?? e.name, 2];
     }
@@ -357,7 +358,9 @@ export function figureName(e: Expr): [string, number] {
       const inner = figureName(e.arg);
       if (inner[1] > 1 || e.declared) return inner;
       let name: string;
-      try { name = typeInternalName(resolveType(e.type).oid); } catch { name = e.type.name; }
+      // T[] is named after T, as PostgreSQL names an array cast's column (int4, not _int4).
+      const t = e.type.name.startsWith('_') ? { ...e.type, name: e.type.name.slice(1) } : e.type;
+      try { name = typeInternalName(resolveType(t).oid); } catch { name = t.name; }
       return [name === 'unknown' ? e.type.name : name, 1];
     }
     case 'const': return e.lit === 'bool' ? ['bool', 1] : ['?column?', 0];

@@ -69,6 +69,16 @@ describe('startup', () => {
 });
 
 describe('simple query', () => {
+  it('answers CREATE TABLE AS and SELECT INTO with their tag alone, no RowDescription, as PostgreSQL', async () => {
+    const c = await RawClient.ready(t.port);
+    const ms = await c.query('CREATE TABLE ctas AS SELECT id FROM items WHERE id < 3; SELECT 1 AS one INTO ctas2; SELECT FROM items WHERE id = 1');
+    expect(ms.map((m) => (m.name === 'commandComplete' ? (m as unknown as { text: string }).text : m.name))).toEqual([
+      'SELECT 2', 'SELECT 1', 'rowDescription', 'dataRow', 'SELECT 1', 'readyForQuery',
+    ]);
+    await c.query('DROP TABLE ctas; DROP TABLE ctas2');
+    c.end();
+  });
+
   it('answers each statement of a string, an empty string, and stops at the first error', async () => {
     const c = await RawClient.ready(t.port);
     expect(names(await c.query("SELECT id FROM items WHERE id < 3 ORDER BY id; UPDATE items SET name = name WHERE id = 1"))).toEqual([
