@@ -160,7 +160,7 @@ function compare(op: string, l: Compiled, r: Compiled, pos: number): Compiled {
   if (!isText(a.type) || !isText(p.type)) throw noOperator(op, a.type, p.type, pos);
   const [ci, negated] = like;
   const match = likeMatcher(p.fn, null, ci, false);
-  const af = a.type.oid === Oid.BPCHAR ? ((f: Fn): Fn => (row, c) => { const v = f(row, c); return v === null ? null : (v as string).replace(/ +$/, ''); })(a.fn) : a.fn;
+  const af = a.fn; // a char(n) value with its padding, as PostgreSQL's bpcharlike
   return {
     type: BOOL,
     fn: (row, c) => {

@@ -63,8 +63,10 @@ export function compileSpecial(b: Binder, e: Special): Compiled {
           { ...at(e.pos), hint: 'No operator matches the given name and argument types. You might need to add explicit type casts.' });
       }
       const esc = e.escape ? b.compileValue(e.escape) : null;
-      const match = likeMatcher(p.fn, esc ? esc.fn : null, e.ci, p.constant === true && (!esc || esc.constant === true));
-      const af = a.type.oid === Oid.BPCHAR ? ((f: Fn): Fn => (r, c) => { const v = f(r, c); return v === null ? null : (v as string).replace(/ +$/, ''); })(a.fn) : a.fn;
+      // As PostgreSQL's bpcharlike: a char(n) value is matched with its padding; a char(n) pattern is text, without it.
+      const pf = p.type.oid === Oid.BPCHAR ? ((f: Fn): Fn => (r, c) => { const v = f(r, c); return v === null ? null : (v as string).replace(/ +$/, ''); })(p.fn) : p.fn;
+      const match = likeMatcher(pf, esc ? esc.fn : null, e.ci, p.constant === true && (!esc || esc.constant === true));
+      const af = a.fn;
       const neg = e.negated;
       return { type: BOOL, fn: (r, c) => {
         const v = af(r, c);
