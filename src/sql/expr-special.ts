@@ -96,7 +96,12 @@ function caseExpr(b: Binder, e: Extract<Expr, { kind: 'case' }>): Compiled {
     return b.compileCondition(w.when, 'CASE/WHEN');
   }).map((c) => c.fn);
   const resultExprs = [...e.whens.map((w) => w.then), ...(e.otherwise ? [e.otherwise] : [])];
-  const unified = unify(resultExprs.map((x) => b.compile(x)), 'CASE', resultExprs.map(exprPos));
+  // PostgreSQL resolves the type with the ELSE first (it decides between char(n) and varchar); the order of the code stays.
+  const compiled = resultExprs.map((x) => b.compile(x));
+  const order = e.otherwise ? [compiled.length - 1, ...compiled.keys()].slice(0, compiled.length) : [...compiled.keys()];
+  const byElse = unify(order.map((i) => compiled[i]!), 'CASE', order.map((i) => exprPos(resultExprs[i]!)));
+  const unified: Compiled[] = [];
+  order.forEach((i, k) => { unified[i] = byElse[k]!; });
   const results = unified.map((c) => c.fn);
   const otherwise = e.otherwise ? results[results.length - 1]! : null;
   // A missing ELSE is a NULL of unknown type to PostgreSQL, so it drops the results' common modifier.
@@ -126,7 +131,8 @@ export function commonType(types: readonly SqlType[], what: string, positions: r
       throw new DbError('datatype_mismatch', `${what} types ${typeDisplayName(target)} and ${typeDisplayName(t)} cannot be matched`, at(positions[i] ?? -1));
     }
     if (a === 'N') { if (numericRank(t.oid) > numericRank(target.oid)) target = t; }
-    else if (a === 'S') target = TEXT;
+    // Strings: text if any is text (the preferred type); else the first, as the others convert to it implicitly.
+    else if (a === 'S') target = target.oid === Oid.TEXT || t.oid === Oid.TEXT ? TEXT : { oid: target.oid, typmod: -1 };
     else if (a === 'D') target = t.oid === Oid.TIMESTAMPTZ || target.oid === Oid.TIMESTAMPTZ ? TIMESTAMPTZ : TIMESTAMP;
   }
   if (target === null) return TEXT;

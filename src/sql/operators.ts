@@ -300,7 +300,10 @@ function comparison(op: string, l0: Compiled, r0: Compiled, pos: number): Compil
       if (isInt(type.oid)) type = l.type; // integers compare as JS numbers whatever their width
       else { a = toType(l, type); b = toType(r, type); }
     } else if (lc === 'S') {
-      type = TEXT; a = toType(l, TEXT); b = toType(r, TEXT);
+      // char(n) against varchar compares as char(n), trailing blanks aside (varchar converts to bpchar in PostgreSQL); against text, as text.
+      const bp = (x: number, y: number): boolean => x === Oid.BPCHAR && y === Oid.VARCHAR;
+      if (bp(l.type.oid, r.type.oid) || bp(r.type.oid, l.type.oid)) type = { oid: Oid.BPCHAR, typmod: -1 };
+      else { type = TEXT; a = toType(l, TEXT); b = toType(r, TEXT); }
     } else if (lc === 'D') {
       type = TIMESTAMP;
       const ts = (c: Compiled): Fn => (c.type.oid === Oid.DATE ? toType(c, TIMESTAMP) : c.fn);
