@@ -29,8 +29,8 @@ import type { Value } from './api.ts';
 import type { Expr } from './ast.ts';
 import { castFn, inputFn } from './casts.ts';
 import { at, convert, exprPos, type Binder, type Compiled, type Fn } from './expr.ts';
-import { unify } from './expr-special.ts';
-import { compileBinary, likeMatcher, noOperator } from './operators.ts';
+import { compileLike, unify } from './expr-special.ts';
+import { compileBinary } from './operators.ts';
 import { formatArray, parseArray } from './text-array.ts';
 import { BOOL, Oid, TEXT, UNKNOWN, formatValue, resolveType, type SqlType } from './types.ts';
 
@@ -153,21 +153,5 @@ const LIKE_OPS: Record<string, [boolean, boolean]> = { '~~': [false, false], '~~
 /** `l op r` for one element: an operator, or LIKE / ILIKE and their negations (`name LIKE ANY (…)`). */
 function compare(op: string, l: Compiled, r: Compiled, pos: number): Compiled {
   const like = LIKE_OPS[op];
-  if (!like) return compileBinary(op, l, r, pos);
-  const text = (c: Compiled): Compiled => (c.type.oid === Oid.UNKNOWN ? convert(c, TEXT, 'implicit', pos, () => '') : c);
-  const [a, p] = [text(l), text(r)];
-  const isText = (t: SqlType): boolean => t.oid === Oid.TEXT || t.oid === Oid.VARCHAR || t.oid === Oid.BPCHAR;
-  if (!isText(a.type) || !isText(p.type)) throw noOperator(op, a.type, p.type, pos);
-  const [ci, negated] = like;
-  const match = likeMatcher(p.fn, null, ci, false);
-  const af = a.fn; // a char(n) value with its padding, as PostgreSQL's bpcharlike
-  return {
-    type: BOOL,
-    fn: (row, c) => {
-      const v = af(row, c);
-      if (v === null) return null;
-      const m = match(v as string, row, c);
-      return m === null ? null : m !== negated;
-    },
-  };
+  return like ? compileLike(l, r, null, like[0], like[1], pos) : compileBinary(op, l, r, pos);
 }

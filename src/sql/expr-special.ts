@@ -51,30 +51,7 @@ export function compileSpecial(b: Binder, e: Special): Compiled {
       return { type, fn: (r, c) => { const v = lf(r, c); return v !== null && eq(r, c) === true ? null : v; } };
     }
     case 'case': return caseExpr(b, e);
-    case 'like': {
-      const arg = b.compile(e.arg);
-      const a = arg.type.oid === Oid.UNKNOWN ? arg.retype!(TEXT, 'implicit') : arg;
-      const p0 = b.compile(e.pattern);
-      const p = p0.type.oid === Oid.UNKNOWN ? p0.retype!(a.type.oid === Oid.BYTEA ? a.type : TEXT, 'implicit') : p0;
-      const stringish = (t: SqlType): boolean => categoryOf(t.oid) === 'S';
-      if (!stringish(a.type) || !stringish(p.type)) {
-        const op = (e.negated ? '!' : '') + (e.ci ? '~~*' : '~~');
-        throw new DbError('undefined_function', `operator does not exist: ${typeDisplayName(a.type)} ${op} ${typeDisplayName(p.type)}`,
-          { ...at(e.pos), hint: 'No operator matches the given name and argument types. You might need to add explicit type casts.' });
-      }
-      const esc = e.escape ? b.compileValue(e.escape) : null;
-      // As PostgreSQL's bpcharlike: a char(n) value is matched with its padding; a char(n) pattern is text, without it.
-      const pf = p.type.oid === Oid.BPCHAR ? ((f: Fn): Fn => (r, c) => { const v = f(r, c); return v === null ? null : (v as string).replace(/ +$/, ''); })(p.fn) : p.fn;
-      const match = likeMatcher(pf, esc ? esc.fn : null, e.ci, p.constant === true && (!esc || esc.constant === true));
-      const af = a.fn;
-      const neg = e.negated;
-      return { type: BOOL, fn: (r, c) => {
-        const v = af(r, c);
-        if (v === null) return null;
-        const m = match(v as string, r, c);
-        return m === null ? null : m !== neg;
-      } };
-    }
+    case 'like': return compileLike(b.compile(e.arg), b.compile(e.pattern), e.escape ? b.compileValue(e.escape) : null, e.ci, e.negated, e.pos);
     case 'in_list': return inList(b, e);
     case 'distinct_from': {
       const eq = compileBinary('=', b.compile(e.left), b.compile(e.right), e.pos);
@@ -110,6 +87,28 @@ function caseExpr(b: Binder, e: Extract<Expr, { kind: 'case' }>): Compiled {
   return { type, fn: (r, c) => {
     for (let i = 0; i < whens.length; i++) if (whens[i]!(r, c) === true) return results[i]!(r, c);
     return otherwise ? otherwise(r, c) : null;
+  } };
+}
+
+/** `arg [NOT] [I]LIKE pattern [ESCAPE esc]`, also for each element of `LIKE ANY (array)` (array-ops.ts). */
+export function compileLike(arg: Compiled, p0: Compiled, esc: Compiled | null, ci: boolean, negated: boolean, pos: number): Compiled {
+  const a = arg.type.oid === Oid.UNKNOWN ? arg.retype!(TEXT, 'implicit') : arg;
+  const p = p0.type.oid === Oid.UNKNOWN ? p0.retype!(a.type.oid === Oid.BYTEA ? a.type : TEXT, 'implicit') : p0;
+  const stringish = (t: SqlType): boolean => categoryOf(t.oid) === 'S';
+  if (!stringish(a.type) || !stringish(p.type)) {
+    const op = (negated ? '!' : '') + (ci ? '~~*' : '~~');
+    throw new DbError('undefined_function', `operator does not exist: ${typeDisplayName(a.type)} ${op} ${typeDisplayName(p.type)}`,
+      { ...at(pos), hint: 'No operator matches the given name and argument types. You might need to add explicit type casts.' });
+  }
+  // As PostgreSQL's bpcharlike: a char(n) value is matched with its padding; a char(n) pattern is text, without it.
+  const pf = p.type.oid === Oid.BPCHAR ? ((f: Fn): Fn => (r, c) => { const v = f(r, c); return v === null ? null : (v as string).replace(/ +$/, ''); })(p.fn) : p.fn;
+  const match = likeMatcher(pf, esc ? esc.fn : null, ci, p.constant === true && (!esc || esc.constant === true));
+  const af = a.fn;
+  return { type: BOOL, fn: (r, c) => {
+    const v = af(r, c);
+    if (v === null) return null;
+    const m = match(v as string, r, c);
+    return m === null ? null : m !== negated;
   } };
 }
 
