@@ -28,7 +28,7 @@ import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import type { Expr } from './ast.ts';
 import { castFn, inputFn } from './casts.ts';
-import { at, convert, exprPos, type Binder, type Compiled, type Fn } from './expr.ts';
+import { at, convert, exprPos, type Binder, type Compiled, type ExecCtx, type Fn, type Row } from './expr.ts';
 import { compileLike, unify } from './expr-special.ts';
 import { compileBinary } from './operators.ts';
 import { formatArray, parseArray } from './text-array.ts';
@@ -106,9 +106,33 @@ function anyAll(b: Binder, e: Func): Compiled {
   }
   let left = b.compile(lexpr);
   if (left.type.oid === Oid.UNKNOWN) left = convert(left, right.arrayElem ?? TEXT, 'implicit', exprPos(lexpr), () => '');
-  const elemType = right.arrayElem ?? { oid: left.type.oid, typmod: -1 }; // A3
-  const arr = right.type.oid === Oid.UNKNOWN ? convert(right, TEXT, 'implicit', exprPos(rexpr), () => '').fn : right.fn;
-  return overText(any, elemType, arr, op, left, e.pos);
+  return overText(any, arrayElements(right, left.type, exprPos(rexpr)), op, left, e.pos);
+}
+
+/**
+ * A3: how an array in its text form (`arr`: text, or an untyped literal or
+ * parameter) is read against a left side of type `left`: its element type,
+ * and its elements (null for a NULL array). The last text's elements are
+ * kept, so a parameter's array is read once; callers do not change them.
+ */
+export function arrayElements(arr: Compiled, left: SqlType, pos: number): { elem: SqlType; read: (r: Row, c: ExecCtx) => Value[] | null } {
+  const elem = arr.arrayElem ?? { oid: left.oid, typmod: -1 };
+  const text = arr.type.oid === Oid.UNKNOWN ? convert(arr, TEXT, 'implicit', pos, () => '').fn : arr.fn;
+  const input = inputFn(elem);
+  let lastText: string | null = null;
+  let last: Value[] = [];
+  return {
+    elem,
+    read: (r, c) => {
+      const t = text(r, c) as string | null;
+      if (t === null) return null;
+      if (t !== lastText) {
+        last = parseArray(t).map((s) => (s === null ? null : input(s)));
+        lastText = t;
+      }
+      return last;
+    },
+  };
 }
 
 /** A4: `held` reads the value `take` computed for this row. */
@@ -117,26 +141,19 @@ function once(c: Compiled): { held: Compiled; take: Fn } {
   return { held: { type: c.type, fn: () => v }, take: (r, x) => (v = c.fn(r, x)) };
 }
 
-/** A1 and A3 over an array in its text form; the elements of the last text seen are kept (a parameter's array is read once). */
-function overText(any: boolean, elemType: SqlType, arr: Fn, op: string, left: Compiled, pos: number): Compiled {
-  const read = inputFn(elemType);
+/** A1 over an array in its text form (arrayElements). */
+function overText(any: boolean, elements: ReturnType<typeof arrayElements>, op: string, left: Compiled, pos: number): Compiled {
   let element: Value = null;
   const l = once(left);
-  const cmp = compare(op, l.held, { type: elemType, fn: () => element }, pos).fn;
-  let lastText: string | null = null;
-  let lastValues: Value[] = [];
+  const cmp = compare(op, l.held, { type: elements.elem, fn: () => element }, pos).fn;
   return {
     type: BOOL,
     fn: (r, c) => {
       l.take(r, c); // first, as PostgreSQL evaluates the left operand before the array
-      const text = arr(r, c) as string | null;
-      if (text === null) return null;
-      if (text !== lastText) {
-        lastValues = parseArray(text).map((s) => (s === null ? null : read(s)));
-        lastText = text;
-      }
+      const values = elements.read(r, c);
+      if (values === null) return null;
       let sawNull = false;
-      for (const v of lastValues) {
+      for (const v of values) {
         element = v;
         const t = cmp(r, c);
         if (t === null) sawNull = true;

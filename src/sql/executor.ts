@@ -118,12 +118,13 @@ function vacuum(s: Extract<Statement, { kind: 'vacuum' }>, catalog: Catalog, not
     throw new DbError('feature_not_supported', 'ANALYZE option must be specified when a column list is provided');
   }
   for (const t of s.tables) {
-    if (!catalog.get(t.name) && virtualTable(t.name)) continue;
-    if (!catalog.get(t.name) && (catalog.view(t.name) || catalog.sequence(t.name))) {
+    const found = catalog.get(t.name);
+    if (!found && virtualTable(t.name)) continue;
+    if (!found && (catalog.view(t.name) || catalog.sequence(t.name))) {
       notify('WARNING', `skipping "${t.name}" --- cannot ${s.command === 'VACUUM' ? 'vacuum' : 'analyze'} non-tables or special system tables`, 'warning');
       continue;
     }
-    const table = catalog.require(t.name, t.pos);
+    const table = found ?? catalog.require(t.name, t.pos);
     for (const c of t.columns) {
       if (!table.columns.some((col) => col.name === c)) throw new DbError('undefined_column', `column "${c}" of relation "${t.name}" does not exist`);
     }
@@ -168,7 +169,7 @@ function explainAnalyze(stmt: Statement, catalog: Catalog, ctx: RunCtx): QueryRe
   const t2 = performance.now();
   const ownActual: Actual = { loops: 1, rows, startupMs: t2 - t1, totalMs: t2 - t1 };
   const lines = explainLines(topNode(s, prepared.explain, ownActual));
-  lines.push(`Planning Time: ${(t1 - t0).toFixed(3)} ms`, `Execution Time: ${(t2 - t1).toFixed(3)} ms`);
+  lines.push(`Planning Time: ${ms(t1 - t0)} ms`, `Execution Time: ${ms(t2 - t1)} ms`);
   return planText(lines);
 }
 

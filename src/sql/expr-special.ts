@@ -75,7 +75,8 @@ function caseExpr(b: Binder, e: Extract<Expr, { kind: 'case' }>): Compiled {
   const resultExprs = [...e.whens.map((w) => w.then), ...(e.otherwise ? [e.otherwise] : [])];
   // PostgreSQL resolves the type with the ELSE first (it decides between char(n) and varchar); the order of the code stays.
   const compiled = resultExprs.map((x) => b.compile(x));
-  const order = e.otherwise ? [compiled.length - 1, ...compiled.keys()].slice(0, compiled.length) : [...compiled.keys()];
+  const n = compiled.length;
+  const order = e.otherwise ? [n - 1, ...Array.from({ length: n - 1 }, (_, i) => i)] : [...compiled.keys()];
   const byElse = unify(order.map((i) => compiled[i]!), 'CASE', order.map((i) => exprPos(resultExprs[i]!)));
   const unified: Compiled[] = [];
   order.forEach((i, k) => { unified[i] = byElse[k]!; });

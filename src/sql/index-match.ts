@@ -67,26 +67,35 @@ export function sargables(pushed: readonly Expr[], scope: Scope): Sargable[] {
   return out;
 }
 
+/** The slot of x when it is a plain column of this table, else null. */
+export function localColumn(x: Expr, scope: Scope): number | null {
+  if (x.kind !== 'column') return null;
+  const c = scope.find(x.table, x.name, x.pos);
+  return c ? c.index : null;
+}
+
 function sargable(e: Expr, scope: Scope): { slot: number; op: string; value: Expr } | null {
   if (e.kind !== 'binary' || !['=', '<', '<=', '>', '>='].includes(e.op)) return null;
-  const local = (x: Expr): number | null => {
-    if (x.kind !== 'column') return null;
-    const c = scope.find(x.table, x.name, x.pos);
-    return c ? c.index : null;
-  };
-  const free = (x: Expr): boolean => {
-    switch (x.kind) {
-      case 'const': case 'param': return true;
-      case 'column': return scope.find(x.table, x.name, x.pos) === null;
-      case 'cast': case 'unary': return free(x.arg);
-      case 'binary': return free(x.left) && free(x.right);
-      default: return false;
-    }
-  };
-  const l = local(e.left), r = local(e.right);
-  if (l !== null && free(e.right)) return { slot: l, op: e.op, value: e.right };
-  if (r !== null && free(e.left)) return { slot: r, op: e.op === '=' ? '=' : flip[e.op]!, value: e.left };
+  const l = localColumn(e.left, scope), r = localColumn(e.right, scope);
+  if (l !== null && freeOf(e.right, scope)) return { slot: l, op: e.op, value: e.right };
+  if (r !== null && freeOf(e.left, scope)) return { slot: r, op: e.op === '=' ? '=' : flip[e.op]!, value: e.left };
   return null;
+}
+
+/**
+ * Whether x reads no column of this table: constants, parameters and outer
+ * references, through casts and operators; `arrays`: ARRAY[…] of those too
+ * (the values of an IN list or ANY, index-scan.ts listPath).
+ */
+export function freeOf(x: Expr, scope: Scope, arrays = false): boolean {
+  switch (x.kind) {
+    case 'const': case 'param': return true;
+    case 'column': return scope.find(x.table, x.name, x.pos) === null;
+    case 'cast': case 'unary': return freeOf(x.arg, scope, arrays);
+    case 'binary': return freeOf(x.left, scope, arrays) && freeOf(x.right, scope, arrays);
+    case 'func': return arrays && x.name === 'array' && x.args.every((a) => freeOf(a, scope, arrays));
+    default: return false;
+  }
 }
 
 const INTS: readonly number[] = [Oid.INT2, Oid.INT4, Oid.INT8];

@@ -28,12 +28,11 @@ import type { Expr } from './ast.ts';
 import type { TableDef } from './catalog.ts';
 import { exprToSql } from './deparse.ts';
 import type { Binder, Fn, Row, Scope } from './expr.ts';
-import { matchIndex, orderDirection, sargables, valueAs, type IndexPath, type JoinKey, type OrderWish } from './index-match.ts';
+import { freeOf, localColumn, matchIndex, orderDirection, sargables, valueAs, type IndexPath, type JoinKey, type OrderWish } from './index-match.ts';
 import type { Value } from './api.ts';
-import { inputFn } from './casts.ts';
+import { arrayElements } from './array-ops.ts';
 import { hashKeyFor } from './operators.ts';
-import { parseArray } from './text-array.ts';
-import { Oid, TEXT, type SqlType } from './types.ts';
+import { Oid, type SqlType } from './types.ts';
 import { KeyCodec } from './keys.ts';
 import { compareBytes } from '../util/bytes.ts';
 import { prefixEnd } from '../util/bytes.ts';
@@ -254,30 +253,17 @@ function listPath(table: TableDef, label: string, scope: Scope, binder: Binder, 
 
 /** `col IN (items)` or `col = ANY (array)` with col a column of this table and the rest free of it. */
 function listConjunct(e: Expr, scope: Scope): { slot: number; items: readonly Expr[] | null; array: Expr | null } | null {
-  const col = (x: Expr): number | null => (x.kind === 'column' ? scope.find(x.table, x.name, x.pos)?.index ?? null : null);
   if (e.kind === 'in_list' && !e.negated) {
-    const slot = col(e.arg);
-    return slot !== null && e.list.every((x) => freeOf(x, scope)) ? { slot, items: e.list, array: null } : null;
+    const slot = localColumn(e.arg, scope);
+    return slot !== null && e.list.every((x) => freeOf(x, scope, true)) ? { slot, items: e.list, array: null } : null;
   }
   if (e.kind === 'func' && e.name === 'array_any' && e.args.length === 3 && e.args[1]!.kind === 'const' && e.args[1]!.value === '=') {
-    const slot = col(e.args[0]!);
+    const slot = localColumn(e.args[0]!, scope);
     const r = e.args[2]!;
-    if (slot === null || !freeOf(r, scope)) return null;
+    if (slot === null || !freeOf(r, scope, true)) return null;
     return r.kind === 'func' && r.name === 'array' && r.args.length > 0 ? { slot, items: r.args, array: null } : { slot, items: null, array: r };
   }
   return null;
-}
-
-/** Whether x reads no column of this table (constants, parameters, outer references, arrays of those). */
-function freeOf(x: Expr, scope: Scope): boolean {
-  switch (x.kind) {
-    case 'const': case 'param': return true;
-    case 'column': return scope.find(x.table, x.name, x.pos) === null;
-    case 'cast': case 'unary': return freeOf(x.arg, scope);
-    case 'binary': return freeOf(x.left, scope) && freeOf(x.right, scope);
-    case 'func': return x.name === 'array' && x.args.every((a) => freeOf(a, scope));
-    default: return false;
-  }
 }
 
 /** The list's values as the column's type, or null when one does not convert exactly (then no index). */
@@ -295,12 +281,7 @@ function itemValues(items: readonly Expr[], binder: Binder, type: SqlType): ((ct
 function arrayValues(array: Expr, binder: Binder, type: SqlType): ((ctx: P.RunCtx) => Value[]) | null {
   const c = binder.compile(array);
   if (c.type.oid !== Oid.TEXT && c.type.oid !== Oid.UNKNOWN) return null;
-  const elem = c.arrayElem ?? { oid: type.oid, typmod: -1 };
+  const { elem, read } = arrayElements(c, type, -1);
   if (!valueAs({ type: elem, fn: () => null }, type)) return null;
-  const text = c.type.oid === Oid.UNKNOWN ? c.retype!(TEXT, 'implicit').fn : c.fn;
-  const read = inputFn(elem);
-  return (ctx) => {
-    const t = text(NO_ROW, ctx) as string | null;
-    return t === null ? [] : parseArray(t).map((s) => (s === null ? null : read(s)));
-  };
+  return (ctx) => read(NO_ROW, ctx) ?? [];
 }

@@ -211,9 +211,9 @@ class Translator extends QueryTranslator {
       case 'ExplainStmt': {
         const opts = ((s.options ?? []) as Raw[]).map((o) => o.DefElem as Raw);
         if (opts.some((o) => o.defname !== 'analyze' && o.defname !== 'costs' && o.defname !== 'verbose')) throw unsupported('these EXPLAIN options');
-        // The last ANALYZE given counts, and `ANALYZE false` / `off` / `0` turns it off (PostgreSQL's defGetBoolean).
-        const analyze = opts.filter((o) => o.defname === 'analyze').map(optionBoolean).at(-1) ?? false;
-        opts.forEach(optionBoolean); // COSTS and VERBOSE change nothing here, but their values must be booleans too
+        // Every value must be a boolean (COSTS and VERBOSE change nothing here); the last ANALYZE given counts.
+        const values = opts.map((o) => ({ name: o.defname as string, on: optionBoolean(o) }));
+        const analyze = values.filter((v) => v.name === 'analyze').at(-1)?.on ?? false;
         return { kind: 'explain', stmt: this.statement(s.query), analyze };
       }
       case 'TransactionStmt': return this.transaction(s);
@@ -463,7 +463,6 @@ class Translator extends QueryTranslator {
       case 'OBJECT_TABLE': return cascade ? { kind: 'drop_table', names, ifExists, cascade } : { kind: 'drop_table', names, ifExists };
       case 'OBJECT_INDEX':
         if (s.concurrent && names.length > 1) throw new DbError('feature_not_supported', 'DROP INDEX CONCURRENTLY does not support dropping multiple objects');
-        if (s.concurrent && cascade) throw new DbError('feature_not_supported', 'DROP INDEX CONCURRENTLY does not support CASCADE');
         return { kind: 'drop_index', names, ifExists, ...(s.concurrent ? { concurrently: true } : {}) };
       case 'OBJECT_SEQUENCE': return { kind: 'drop_sequence', names, ifExists };
       case 'OBJECT_VIEW': return { kind: 'drop_view', names, ifExists };

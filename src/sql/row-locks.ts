@@ -40,14 +40,17 @@ function lockMode(command: string): 'update' | 'no key update' | 'share' | 'key 
     : command === 'SELECT FOR KEY SHARE' ? 'key share' : 'update';
 }
 
-/** The tables to lock: those OF names, else every item of FROM; 42P01 for a name not in FROM, 0A000 for an item that is no table. */
-export function lockTargets(command: string, items: ReadonlyMap<string, Lockable | null>, of: readonly string[] | undefined): Lockable[] {
+/**
+ * The tables to lock, with the names FROM gives them: those OF names, else every item of FROM; 42P01 for a name
+ * not in FROM, 0A000 for an item that is no table.
+ */
+export function lockTargets(command: string, items: ReadonlyMap<string, Lockable | null>, of: readonly string[] | undefined): { name: string; target: Lockable }[] {
   const what = lockClause(command);
   return (of ?? [...items.keys()]).map((name) => {
     if (!items.has(name)) throw new DbError('undefined_table', `relation "${name}" in ${what} clause not found in FROM clause`);
-    const t = items.get(name);
-    if (!t) throw new DbError('feature_not_supported', `${what} of a subquery, function or join in FROM is not supported (name a table with OF)`);
-    return t;
+    const target = items.get(name);
+    if (!target) throw new DbError('feature_not_supported', `${what} of a subquery, function or join in FROM is not supported (name a table with OF)`);
+    return { name, target };
   });
 }
 

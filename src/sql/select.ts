@@ -162,13 +162,12 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
     if (s.distinct || s.distinctOn) throw new DbError('feature_not_supported', `${what} is not allowed with DISTINCT clause`);
     if (windows.count > 0) throw new DbError('feature_not_supported', `${what} is not allowed with window functions`);
     // Each table's RowId rides along as a hidden output through ORDER BY and LIMIT (row-locks.ts).
-    const targets = lockTargets(s.locking, from.items, s.lockingOf);
-    const names = s.lockingOf ?? [...from.items.keys()]; // lockTargets' order
-    locks = { slots: [], tables: [], waits: names.map((n) => strongerWait(s.lockWait, s.lockWaitOf?.[n])) };
-    for (const t of targets) {
+    locks = { slots: [], tables: [], waits: [] };
+    for (const { name, target: t } of lockTargets(s.locking, from.items, s.lockingOf)) {
       scope.use(t.slot);
       locks.slots.push(outputs.length + sortPart.extra.length);
       locks.tables.push(t.table);
+      locks.waits.push(strongerWait(s.lockWait, s.lockWaitOf?.[name]));
       sortPart.extra.push((row) => row[t.slot]!);
     }
   }

@@ -462,15 +462,12 @@ export class Session {
       case 'show': return this.guard(() => this.settings.show(s.name));
       case 'set_transaction': return this.guard(() => this.setTransaction(s));
       case 'checkpoint': return this.guard(() => this.host.engine.checkpoint().then(() => done('CHECKPOINT')));
+      // PostgreSQL's PreventInTransactionBlock, also for a string of several statements (one implicit block, S6).
       case 'create_index': case 'drop_index':
-        if (s.concurrently && this.inBlock) {
-          const what = `${s.kind === 'create_index' ? 'CREATE' : 'DROP'} INDEX CONCURRENTLY`;
-          return this.guard(() => { throw new DbError('active_sql_transaction', `${what} cannot run inside a transaction block`); });
-        }
+        if (s.concurrently && this.inBlock) return this.refuseInBlock(`${s.kind === 'create_index' ? 'CREATE' : 'DROP'} INDEX CONCURRENTLY`);
         break;
       case 'vacuum':
-        // PostgreSQL's rule, also for a string of several statements (one implicit block, S6); the table names are checked below.
-        if (s.command === 'VACUUM' && this.inBlock) return this.guard(() => { throw new DbError('active_sql_transaction', 'VACUUM cannot run inside a transaction block'); });
+        if (s.command === 'VACUUM' && this.inBlock) return this.refuseInBlock('VACUUM');
         break;
       case 'prepare': return this.guard(() => {
         // Planned now, as describe() plans a protocol-level Parse: the declared types, then one per $n the statement uses.
@@ -548,6 +545,11 @@ export class Session {
   private async executePrepared(target: ReturnType<PreparedStatements['resolve']>, p: ParsedStatement, params: Value[], opts: QueryOptions): Promise<QueryResult> {
     const values = target.args ? (await this.statement({ stmt: target.args, text: p.text, start: p.start }, params, opts)).rows[0]! : [];
     return this.statement({ stmt: target.stmt, text: p.text, start: p.start }, values.slice(), opts);
+  }
+
+  /** 25001 for a statement that must not run in a transaction block; it fails the block, as any error there. */
+  private refuseInBlock(what: string): QueryResult | Promise<QueryResult> {
+    return this.guard(() => { throw new DbError('active_sql_transaction', `${what} cannot run inside a transaction block`); });
   }
 
   /** Runs a statement that needs no transaction of its own; an error still fails an open block (S2). */
