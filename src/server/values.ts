@@ -1,7 +1,7 @@
 /**
  * Values on the wire: result columns out (text through the SQL layer's
  * formatValue, binary for the fixed-size numeric types, bool, strings,
- * bytea and uuid) and Bind parameters in. A text parameter is handed to the session
+ * bytea, uuid, json and jsonb) and Bind parameters in. A text parameter is handed to the session
  * as a string — the SQL layer types it from where it is used, as PostgreSQL
  * types an `unknown` literal. A binary parameter is decoded by its declared
  * type OID from Parse.
@@ -13,9 +13,9 @@ import { withCode } from './errors.ts';
 import type { FormatCode } from './messages.ts';
 
 const BOOL = 16, BYTEA = 17, NAME = 19, INT8 = 20, INT2 = 21, INT4 = 23, TEXT = 25, FLOAT4 = 700, FLOAT8 = 701,
-  UNKNOWN = 705, BPCHAR = 1042, VARCHAR = 1043, UUID = 2950;
-const STRINGS = new Set([NAME, TEXT, UNKNOWN, BPCHAR, VARCHAR]);
-const BINARY_OUT = new Set([BOOL, BYTEA, INT8, INT2, INT4, FLOAT4, FLOAT8, UUID, ...STRINGS]);
+  UNKNOWN = 705, BPCHAR = 1042, VARCHAR = 1043, UUID = 2950, JSON = 114, JSONB = 3802;
+const STRINGS = new Set([NAME, TEXT, UNKNOWN, BPCHAR, VARCHAR, JSON]);
+const BINARY_OUT = new Set([BOOL, BYTEA, INT8, INT2, INT4, FLOAT4, FLOAT8, UUID, JSONB, ...STRINGS]);
 
 export const binaryOutputSupported = (oid: number): boolean => BINARY_OUT.has(oid);
 
@@ -58,6 +58,7 @@ export function encodeBinary(v: Value, typeOid: number): Buffer | null {
     case FLOAT8: { const b = Buffer.allocUnsafe(8); b.writeDoubleBE(Number(v)); return b; }
     case BYTEA: return v instanceof Uint8Array ? Buffer.from(v) : Buffer.from(String(v));
     case UUID: return Buffer.from((v as string).replace(/-/g, ''), 'hex'); // the 16 bytes (the value is canonical text)
+    case JSONB: return Buffer.concat([Buffer.of(1), Buffer.from(v as string, 'utf8')]); // format version 1, then the text
     default: return encodeText(v, typeOid);
   }
 }
@@ -89,6 +90,9 @@ export function decodeParam(b: Buffer | null, format: FormatCode, typeOid: numbe
       const h = b.toString('hex'); // as text, which the SQL layer reads as a uuid
       return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
     }
+    case JSONB:
+      if (b.length === 0 || b[0] !== 1) throw withCode('invalid_binary_representation', `unsupported jsonb version number ${b[0] ?? 0}`);
+      return b.subarray(1).toString('utf8');
     default:
       if (STRINGS.has(typeOid)) return b.toString('utf8');
       throw new DbError('feature_not_supported', `binary input is not supported for the type with OID ${typeOid} (parameter $${n})`);

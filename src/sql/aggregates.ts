@@ -15,9 +15,10 @@ import { comparatorFor, hashKeyFor } from './operators.ts';
 import { BOOL, FLOAT8, INT8, NUMERIC, Oid, TEXT, int8Of, isFloat, isInt, isString, toBig, typeDisplayName, formatValue, type SqlType } from './types.ts';
 import { formatArray } from './text-array.ts';
 import { compareKeys } from './plan.ts';
+import { JSON_AGGREGATES, jsonAggFactory, jsonAggType } from './json-funcs.ts';
 
 const SPREAD = new Set(['variance', 'var_samp', 'var_pop', 'stddev', 'stddev_samp', 'stddev_pop']);
-const AGGREGATES = new Set(['count', 'sum', 'min', 'max', 'avg', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', ...SPREAD]);
+const AGGREGATES = new Set(['count', 'sum', 'min', 'max', 'avg', 'bool_and', 'bool_or', 'every', 'string_agg', 'array_agg', ...SPREAD, ...JSON_AGGREGATES]);
 export const isAggregateName = (name: string): boolean => AGGREGATES.has(name);
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
@@ -34,6 +35,7 @@ export function aggResultType(name: string, args: readonly Compiled[], star: boo
     if (args.length !== 2 || !isString(args[0]!.type.oid) || !isString(args[1]!.type.oid)) throw bad();
     return TEXT;
   }
+  if (JSON_AGGREGATES.includes(name)) { const jt = jsonAggType(name, args); if (!jt) throw bad(); return jt; }
   if (args.length !== 1) throw bad();
   const t = args[0]!.type;
   switch (name) {
@@ -52,7 +54,7 @@ export function aggResultType(name: string, args: readonly Compiled[], star: boo
     case 'array_agg': // arrays are their text form here (text-array.ts), as ARRAY(SELECT ...) is
       return TEXT;
     default: // min, max
-      if (t.oid === Oid.VOID || t.oid === Oid.BOOL || t.oid === Oid.UUID || t.oid === Oid.BYTEA) throw bad(); // PostgreSQL 15 has no min/max of these
+      if (t.oid === Oid.VOID || t.oid === Oid.BOOL || t.oid === Oid.UUID || t.oid === Oid.BYTEA || t.oid === Oid.JSON || t.oid === Oid.JSONB) throw bad(); // PostgreSQL 15 has no min/max of these
       return t.oid === Oid.VARCHAR ? TEXT : { oid: t.oid, typmod: t.oid === Oid.BPCHAR ? -1 : t.typmod };
   }
 }
@@ -87,16 +89,40 @@ function distinctFactory(spec: AggSpec): () => Accumulator {
   const inner = baseFactory(spec);
   if (!spec.distinct) return inner;
   const key = spec.args[0] ? hashKeyFor(spec.args[0].type) : null;
+  // Not strict: NULL is one more distinct value.
+  const keepNull = spec.name === 'json_agg' || spec.name === 'jsonb_agg' || spec.name === 'array_agg';
+  if (spec.order?.length) {
+    // With its own ORDER BY, the values arrive in that order already (accumulatorFactory).
+    return () => {
+      const seen = new Set<unknown>();
+      const acc = inner();
+      return {
+        add: (v, extra) => {
+          if (v === null && !keepNull) return;
+          const k = key && v !== null ? key(v) : v;
+          if (!seen.has(k)) { seen.add(k); acc.add(v, extra); }
+        },
+        result: () => acc.result(),
+      };
+    };
+  }
+  // Without one, PostgreSQL sorts a DISTINCT aggregate's input by the argument (NULL last): string_agg(DISTINCT …) is in order.
+  const cmp = spec.args[0] ? comparatorFor(spec.args[0].type) : null;
   return () => {
-    const seen = new Set<unknown>();
-    const acc = inner();
+    const firsts = new Map<unknown, { v: Value; extra: Value | undefined }>();
     return {
       add: (v, extra) => {
-        if (v === null) return;
-        const k = key ? key(v) : v;
-        if (!seen.has(k)) { seen.add(k); acc.add(v, extra); }
+        if (v === null && !keepNull) return;
+        const k = key && v !== null ? key(v) : v;
+        if (!firsts.has(k)) firsts.set(k, { v, extra });
       },
-      result: () => acc.result(),
+      result: () => {
+        const acc = inner();
+        const rows = [...firsts.values()];
+        if (cmp) rows.sort((a, b) => (a.v === null ? (b.v === null ? 0 : 1) : b.v === null ? -1 : cmp(a.v, b.v)));
+        for (const r of rows) acc.add(r.v, r.extra);
+        return acc.result();
+      },
     };
   };
 }
@@ -143,6 +169,8 @@ function baseFactory(spec: AggSpec): () => Accumulator {
         return { add: (v) => { any = true; items.push(formatValue(v, oid)); }, result: () => (any ? formatArray(items) : null) };
       };
     }
+    case 'json_agg': case 'jsonb_agg': case 'json_object_agg': case 'jsonb_object_agg':
+      return jsonAggFactory(spec);
     case 'string_agg':
       return () => {
         let s: string | null = null;

@@ -43,13 +43,13 @@ export function compileArrayFunc(b: Binder, e: Func): Compiled {
   return e.name === 'array' ? constructor(b, e.args, e.pos) : anyAll(b, e);
 }
 
-/** ARRAY[a, b, …]: the elements in their common type, as text (the element type is not kept: typed text, as ARRAY(subquery)). */
+/** ARRAY[a, b, …]: the elements in their common type (text for untyped literals), as typed text. */
 function constructor(b: Binder, args: readonly Expr[], pos: number): Compiled {
   if (args.length === 0) throw new DbError('indeterminate_datatype', 'cannot determine type of empty array', { ...at(pos), hint: 'Explicitly cast to the desired type, for example ARRAY[]::integer[].' });
   const elems = unify(args.map((a) => b.compile(a)), 'ARRAY', args.map(exprPos));
   const oid = elems[0]!.type.oid === Oid.UNKNOWN ? Oid.TEXT : elems[0]!.type.oid;
   const fns = elems.map((c) => c.fn);
-  return { type: TEXT, fn: (r, c) => formatArray(fns.map((f) => formatValue(f(r, c), oid))) };
+  return { type: TEXT, arrayElem: { oid, typmod: -1 }, fn: (r, c) => formatArray(fns.map((f) => formatValue(f(r, c), oid))) };
 }
 
 /** `expr::T[]`: the text read as an array of T (each element checked, T's modifier applied), written back in T's canonical form. */

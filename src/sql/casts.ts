@@ -15,6 +15,7 @@
  */
 import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
+import { JArr, JNum, jsonIn, jsonbIn, parseJson } from './json.ts';
 import {
   dateToTimestamp, formatInterval, parseDate, parseInterval, parseTimestamp, timestampToDate,
 } from './datetime.ts';
@@ -128,6 +129,8 @@ export function inputFn(to: SqlType): (s: string) => Value {
     case Oid.INTERVAL: return (s) => formatInterval(parseInterval(s));
     case Oid.BYTEA: return parseBytea;
     case Oid.UUID: return parseUuid;
+    case Oid.JSON: return jsonIn;
+    case Oid.JSONB: return jsonbIn;
     case Oid.TEXT: case Oid.VARCHAR: case Oid.BPCHAR: case Oid.UNKNOWN: {
       const fit = stringFitter(to, false);
       return fit ?? ((s) => s);
@@ -209,7 +212,25 @@ export function castFn(from: SqlType, to: SqlType, context: CastContext): CastFn
   if (o === Oid.TIMESTAMPTZ && f === Oid.TIMESTAMP) return nullSafe((v) => (v as string) + '+00');
   if (o === Oid.TIMESTAMP && f === Oid.TIMESTAMPTZ && assign) return nullSafe((v) => ((v as string).endsWith('+00') ? (v as string).slice(0, -3) : v));
   if (o === Oid.DATE && (f === Oid.TIMESTAMP || f === Oid.TIMESTAMPTZ) && assign) return nullSafe((v) => timestampToDate(v as string));
+  if (f === Oid.JSON && o === Oid.JSONB && assign) return nullSafe((v) => jsonbIn(v as string));
+  if (f === Oid.JSONB && o === Oid.JSON && assign) return (v) => v; // canonical jsonb text is json text
+  if (f === Oid.JSONB && explicit && (o === Oid.BOOL || numericRank(o) > 0)) return jsonbScalarCast(to);
   return null;
+}
+
+/** jsonb → boolean or a number type: the scalar of that kind, else 22023 "cannot cast jsonb string to type integer". */
+function jsonbScalarCast(to: SqlType): CastFn {
+  const num = numberCast(Oid.NUMERIC, to);
+  return nullSafe((v) => {
+    const j = parseJson(v as string, true);
+    const want = to.oid === Oid.BOOL ? typeof j === 'boolean' : j instanceof JNum;
+    if (!want) {
+      const kind = j === null ? 'null' : typeof j === 'boolean' ? 'boolean' : typeof j === 'string' ? 'string'
+        : j instanceof JNum ? 'number' : j instanceof JArr ? 'array' : 'object';
+      throw new DbError('invalid_parameter_value', `cannot cast jsonb ${kind} to type ${typeDisplayName({ oid: to.oid, typmod: -1 })}`);
+    }
+    return to.oid === Oid.BOOL ? (j as boolean) : num((j as JNum).text);
+  });
 }
 
 /** Casts among int2/int4/int8/numeric/float4/float8. */

@@ -27,7 +27,7 @@ const MAX_COLUMNS = 1600;
 /** Types a table column can have (those CREATE TABLE accepts). */
 const STORABLE = new Set<number>([
   Oid.BOOL, Oid.BYTEA, Oid.INT2, Oid.INT4, Oid.INT8, Oid.TEXT, Oid.FLOAT4, Oid.FLOAT8, Oid.BPCHAR, Oid.VARCHAR,
-  Oid.DATE, Oid.TIMESTAMP, Oid.TIMESTAMPTZ, Oid.INTERVAL, Oid.NUMERIC, Oid.UUID,
+  Oid.DATE, Oid.TIMESTAMP, Oid.TIMESTAMPTZ, Oid.INTERVAL, Oid.NUMERIC, Oid.UUID, Oid.JSON, Oid.JSONB,
 ]);
 
 function columnType(name: string, t: SqlType): SqlType {

@@ -538,7 +538,7 @@ export function convert(c: Compiled, to: SqlType, context: CastContext, pos: num
   const f = castFn(c.type, to, context);
   if (!f) {
     if (context === 'explicit') {
-      throw new DbError('datatype_mismatch', `cannot cast type ${typeDisplayName(c.type)} to ${typeDisplayName(to)}`, at(pos));
+      throw new DbError('cannot_coerce', `cannot cast type ${typeDisplayName(c.type)} to ${typeDisplayName(to)}`, at(pos));
     }
     throw new DbError('datatype_mismatch', `${what()} is of type ${typeDisplayName(to)} but expression is of type ${typeDisplayName(c.type)}`,
       { ...at(pos), hint: 'You will need to rewrite or cast the expression.' });

@@ -31,7 +31,7 @@
  * no pushed-down conjuncts.
  */
 import { DbError } from '../errors/index.ts';
-import type { Expr, FromItem } from './ast.ts';
+import { simpleSelect, type Expr, type FromItem } from './ast.ts';
 import { planBaseTable, type OrderRequest } from './access.ts';
 import type { TableDef, ViewDef } from './catalog.ts';
 import { outerLabel, planIndexJoin, type JoinPair } from './index-join.ts';
@@ -238,6 +238,17 @@ function aliasColumns(cols: ScopeColumn[], alias: { columns: readonly string[] }
   return cols.map((c) => (c.noStar || k >= alias.columns.length ? c : { ...c, name: alias.columns[k++]! }));
 }
 
+/**
+ * The range name of a function whose one column has a name of its own
+ * (jsonb_array_elements' `value`) also reads that column, as PostgreSQL's
+ * whole-row reference to a one-column function does (`FROM f(…) AS t` → `t`).
+ */
+function rowAlias(s: Source, range: string): Source {
+  const visible = s.columns.filter((c) => !c.noStar);
+  if (visible.length !== 1 || visible[0]!.name === range || s.columns.some((c) => c.name === range)) return s;
+  return { ...s, columns: [...s.columns, { ...visible[0]!, name: range, noStar: true }] };
+}
+
 /** The nested loop that runs a LATERAL item once per left row (its rows are kept for that row only). */
 function lateralPlan(left: P.Plan, s: Source, lw: number, cond: Fn | null, type: 'inner' | 'left'): P.Plan {
   const { run, level } = s.lateral!;
@@ -286,14 +297,26 @@ function planItem(it: FromItem, base: Binder, planQuery: PlanQuery, left: Scope 
       };
     }
     case 'function': {
+      const refs: { table: string | null; name: string; pos: number }[] = [];
+      if (left.columns.length > 0 && (!it.args.every((a) => columnRefs(a, refs)) || refs.length > 0)) {
+        // A function in FROM may read the items to its left, LATERAL or not (PostgreSQL's rule): run it per left row.
+        const alias = it.alias ?? { name: it.name, columns: [] };
+        const inner: FromItem = { ...it, alias: it.alias ? { name: alias.name, columns: [] } : null };
+        return rowAlias(planItem({ kind: 'subquery', query: simpleSelect([{ kind: 'star', table: null, pos: it.pos }], [inner]), alias, pos: it.pos, lateral: true },
+          base, planQuery, left), alias.name);
+      }
       const f = planFunctionScan(it, base.derive('FROM', null, Scope.empty));
       const range = it.alias?.name ?? it.name;
-      const own = [{ table: range, name: it.alias?.columns[0] ?? (it.alias ? it.alias.name : it.name), type: f.type, index: 0 }];
-      if (!it.ordinality) return { columns: aliasColumns(own, it.alias, range), width: 1, names: [range], pushed: null, build: () => f.plan };
+      // Named OUT columns keep their names under an alias; a plain function's one column takes the alias's.
+      const own = f.columns?.length
+        ? f.columns.map((c, index) => ({ table: range, name: c.name, type: c.type, index }))
+        : [{ table: range, name: it.alias?.columns[0] ?? (it.alias ? it.alias.name : it.name), type: f.type, index: 0 }];
+      const width = own.length;
+      if (!it.ordinality) return rowAlias({ columns: aliasColumns(own, it.alias, range), width, names: [range], pushed: null, build: () => f.plan }, range);
       // WITH ORDINALITY: a bigint column numbering the rows from 1.
-      own.push({ table: range, name: it.alias?.columns[1] ?? 'ordinality', type: INT8, index: 1 });
-      const numbered: P.Plan = function* (ctx) { let n = 0; for (const r of f.plan(ctx)) yield [r[0]!, ++n]; };
-      return { columns: aliasColumns(own, it.alias, range), width: 2, names: [range], pushed: null, build: () => P.describe(numbered, f.plan.explain?.label ?? 'Function Scan') };
+      own.push({ table: range, name: it.alias?.columns[width] ?? 'ordinality', type: INT8, index: width });
+      const numbered: P.Plan = function* (ctx) { let n = 0; for (const r of f.plan(ctx)) yield [...r.slice(0, width), ++n]; };
+      return { columns: aliasColumns(own, it.alias, range), width: width + 1, names: [range], pushed: null, build: () => P.describe(numbered, f.plan.explain?.label ?? 'Function Scan') };
     }
     case 'join': return planJoin(it, base, planQuery);
     case 'recursive': return planRecursive(it, base, planQuery, aliasColumns);

@@ -13,6 +13,7 @@ import type { Value } from './api.ts';
 import { castFn } from './casts.ts';
 import type { Compiled, ExecCtx, Fn } from './expr.ts';
 import { dateTimeFunction } from './functions-datetime.ts';
+import { jsonFunction } from './json-funcs.ts';
 import {
   decAbs, decCeil, decFloor, decFromText, decMod, decRound, decSign, decToText, decTrunc, decTruncDiv, type Dec,
 } from './numeric.ts';
@@ -554,7 +555,7 @@ function advisoryCall(kind: 'lock' | 'try' | 'unlock', xact: boolean): (args: re
 
 export function compileFunction(name: string, args: readonly Compiled[], pos: number): Compiled {
   const impl = FUNCS[name];
-  const c = (impl ? impl(args, pos) : null) ?? dateTimeFunction(name, args);
+  const c = (impl ? impl(args, pos) : null) ?? dateTimeFunction(name, args) ?? jsonFunction(name, args);
   if (c) return c;
   throw noFunction(name, args, pos);
 }

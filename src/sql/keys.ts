@@ -24,7 +24,7 @@
 import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import { decFromText, strip } from './numeric.ts';
-import { Oid, type SqlType } from './types.ts';
+import { Oid, typeDisplayName, type SqlType } from './types.ts';
 
 type Enc = (v: Value, out: number[]) => void;
 
@@ -85,7 +85,9 @@ function encoderFor(type: SqlType): Enc {
     case Oid.BPCHAR: return (v, out) => encodeText((v as string).replace(/ +$/, ''), out);
     case Oid.TEXT: case Oid.VARCHAR: case Oid.DATE: case Oid.TIMESTAMP: case Oid.TIMESTAMPTZ: case Oid.UUID: return encodeText;
     case Oid.BYTEA: return (v, out) => encodeBytes(v as Uint8Array, out);
-    default: throw new DbError('feature_not_supported', `indexes on type ${type.oid} are not supported`);
+    case Oid.JSON: throw new DbError('undefined_object', 'data type json has no default operator class for access method "btree"',
+      { hint: 'You must specify an operator class for the index or define a default operator class for the data type.' });
+    default: throw new DbError('feature_not_supported', `indexes on type ${typeDisplayName(type)} are not supported yet`);
   }
 }
 

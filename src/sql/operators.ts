@@ -25,6 +25,8 @@ import {
   decAdd, decCmp, decDiv, decFromText, decMod, decMul, decNeg, decSub, decToText, type Dec,
 } from './numeric.ts';
 import { castFn } from './casts.ts';
+import { jsonbHashKey } from './json.ts';
+import { cmpJsonbText, compileJsonOperator, isJson, readJson } from './json-ops.ts';
 import { regexCache } from './regex.ts';
 import {
   BOOL, DATE, FLOAT8, INT4, INTERVAL, NUMERIC, TEXT, TIMESTAMP, Oid, categoryOf, formatValue, int8Of, intRange, isFloat, isInt,
@@ -43,7 +45,7 @@ export function noOperator(op: string, l: SqlType | null, r: SqlType, pos: numbe
 function resolveUnknowns(op: string, l: Compiled, r: Compiled, pos: number, both: SqlType | null): [Compiled, Compiled] {
   const lu = l.type.oid === Oid.UNKNOWN, ru = r.type.oid === Oid.UNKNOWN;
   if (lu && ru) {
-    if (!both) throw new DbError('undefined_function', `operator is not unique: unknown ${op} unknown`, at(pos));
+    if (!both) throw new DbError('ambiguous_function', `operator is not unique: unknown ${op} unknown`, at(pos));
     return [l.retype!(both, 'implicit'), r.retype!(both, 'implicit')];
   }
   const other = (t: SqlType): SqlType => {
@@ -62,6 +64,10 @@ function resolveUnknowns(op: string, l: Compiled, r: Compiled, pos: number, both
 }
 
 export function compileBinary(op: string, l: Compiled, r: Compiled, pos: number): Compiled {
+  if (isJson(l.type.oid) || isJson(r.type.oid) || l.type.oid === Oid.UNKNOWN) {
+    const j = compileJsonOperator(op, l, r, pos);
+    if (j) return j;
+  }
   switch (op) {
     case '+': case '-': case '*': case '/': case '%': return arithmetic(op, l, r, pos);
     case '=': case '<>': case '<': case '<=': case '>': case '>=': return comparison(op, l, r, pos);
@@ -378,6 +384,8 @@ export function comparatorFor(type: SqlType): (x: Value, y: Value) => number {
     case Oid.FLOAT4: case Oid.FLOAT8: return cmpFloat;
     case Oid.BYTEA: return cmpBytes;
     case Oid.INTERVAL: return cmpInterval;
+    case Oid.JSONB: return cmpJsonbText;
+    case Oid.JSON: throw noOrder('ordering', type);
     default: return cmpPrimitive;
   }
 }
@@ -388,8 +396,15 @@ export function hashKeyFor(type: SqlType): ((v: Value) => unknown) | null {
     case Oid.NUMERIC: return (v) => (v === null ? null : decToText(decFromText(v as string)).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, ''));
     case Oid.BPCHAR: return (v) => (v === null ? null : (v as string).replace(/ +$/, ''));
     case Oid.BYTEA: return (v) => (v === null ? null : 'x' + Buffer.from(v as Uint8Array).toString('hex'));
+    case Oid.JSONB: return (v) => (v === null ? null : jsonbHashKey(readJson(v as string, Oid.JSONB)));
+    case Oid.JSON: throw noOrder('equality', type);
     default: return null;
   }
+}
+
+/** json has no equality or ordering (PostgreSQL 15), so it cannot be sorted, grouped or made distinct. */
+function noOrder(what: string, type: SqlType): DbError {
+  return new DbError('undefined_function', `could not identify an ${what} operator for type ${typeDisplayName(type)}`);
 }
 
 /**

@@ -44,7 +44,8 @@ const SVF: Record<string, string> = {
 };
 
 /** Set-returning functions a SELECT without FROM may call as its only output (srf.ts plans them as a function scan). */
-const SELECT_LIST_SRFS = new Set(['generate_series', 'unnest', 'pg_partition_ancestors']);
+const SELECT_LIST_SRFS = new Set(['generate_series', 'unnest', 'pg_partition_ancestors', 'json_array_elements', 'jsonb_array_elements',
+  'json_array_elements_text', 'jsonb_array_elements_text', 'json_object_keys', 'jsonb_object_keys']);
 
 const LOCKING: Record<string, string> = {
   LCS_FORUPDATE: 'SELECT FOR UPDATE', LCS_FORNOKEYUPDATE: 'SELECT FOR NO KEY UPDATE', LCS_FORSHARE: 'SELECT FOR SHARE', LCS_FORKEYSHARE: 'SELECT FOR KEY SHARE',
@@ -187,7 +188,7 @@ export class QueryTranslator {
     if (from.length === 0 && targets.length === 1 && only?.kind === 'expr' && only.expr.kind === 'func' && SELECT_LIST_SRFS.has(only.expr.name)) {
       // `SELECT generate_series(1, 3)`: the one set-returning call of a SELECT without FROM is a function scan.
       const f = only.expr;
-      from = [{ kind: 'function', name: f.name, args: f.args, alias: { name: f.name, columns: [] }, pos: f.pos }];
+      from = [{ kind: 'function', name: f.name, args: f.args, alias: { name: f.name, columns: [f.name] }, pos: f.pos }];
       targets = [{ kind: 'expr', expr: { kind: 'column', table: null, name: f.name, pos: f.pos }, alias: only.alias ?? f.name, pos: only.pos }];
     }
     return {

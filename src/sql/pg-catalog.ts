@@ -113,7 +113,7 @@ function indexDef(t: TableDef, k: number): string {
 }
 
 const SUPPORTED_TYPES = [Oid.BOOL, Oid.BYTEA, Oid.INT8, Oid.INT2, Oid.INT4, Oid.TEXT, Oid.FLOAT4, Oid.FLOAT8, Oid.BPCHAR, Oid.VARCHAR,
-  Oid.DATE, Oid.TIMESTAMP, Oid.TIMESTAMPTZ, Oid.INTERVAL, Oid.NUMERIC, Oid.UUID];
+  Oid.DATE, Oid.TIMESTAMP, Oid.TIMESTAMPTZ, Oid.INTERVAL, Oid.NUMERIC, Oid.UUID, Oid.JSON, Oid.JSONB];
 const TYPE_LEN: Record<number, number> = { [Oid.BOOL]: 1, [Oid.INT2]: 2, [Oid.INT4]: 4, [Oid.INT8]: 8, [Oid.FLOAT4]: 4, [Oid.FLOAT8]: 8, [Oid.DATE]: 4, [Oid.TIMESTAMP]: 8, [Oid.TIMESTAMPTZ]: 8, [Oid.INTERVAL]: 16, [Oid.UUID]: 16 };
 const isCollatable = (oid: number): boolean => oid === Oid.TEXT || oid === Oid.VARCHAR || oid === Oid.BPCHAR;
 
@@ -336,7 +336,7 @@ function storageOf(oid: number): string {
 
 function categoryLetter(oid: number): string {
   if (oid === Oid.INTERVAL) return 'T';
-  if (oid === Oid.BYTEA || oid === Oid.UUID) return 'U';
+  if (oid === Oid.BYTEA || oid === Oid.UUID || oid === Oid.JSON || oid === Oid.JSONB) return 'U';
   if (oid === Oid.BOOL) return 'B';
   if (oid === Oid.DATE || oid === Oid.TIMESTAMP || oid === Oid.TIMESTAMPTZ) return 'D';
   return isCollatable(oid) ? 'S' : 'N';

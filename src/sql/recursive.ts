@@ -51,8 +51,8 @@ export function planRecursive(it: Extract<FromItem, { kind: 'recursive' }>, base
   const fns = step.types.map((t, j) => convert({ type: t, fn: (row: Row) => row[j]! }, first.types[j]!, 'implicit', -1, () => 'UNION').fn);
   const stepPlan = P.project(step.plan, fns);
   const width = first.types.length;
-  const keyOf = P.rowKey(width, first.types.map((t) => hashKeyFor(t)));
   const all = it.all;
+  const keyOf = P.rowKey(width, first.types.map((t) => (all ? null : hashKeyFor(t))));
   const plan: P.Plan = function* (ctx) {
     const seen = all ? null : new Set<unknown>();
     const fresh = (row: Row): boolean => {

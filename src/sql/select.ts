@@ -310,7 +310,7 @@ function planSetOp(q: SetOpStmt, base: Binder): PlannedSelect {
   };
   const lp = conv(l, lu), rp = conv(r, ru);
   const label = q.op === 'union' ? (q.all ? 'Append' : 'HashAggregate') : `HashSetOp ${q.op === 'intersect' ? 'Intersect' : 'Except'}${q.all ? ' All' : ''}`;
-  const plan = P.describe(P.setOp(q.op, q.all, lp, rp, types.length, types.map((t) => hashKeyFor(t))), label, [lp, rp]);
+  const plan = P.describe(P.setOp(q.op, q.all, lp, rp, types.length, types.map((t) => (q.op === 'union' && q.all ? null : hashKeyFor(t)))), label, [lp, rp]);
   const outputs: Output[] = l.fields.map((f) => ({ expr: { kind: 'column', table: null, name: f.name, pos: -1 }, name: f.name }));
   const slots: Compiled[] = types.map((t, j) => ({ type: t, fn: (row: Row) => row[j]! }));
   return finish(q, plan, outputs, slots, planOrder(q.orderBy, outputs, slots, null, false), base);

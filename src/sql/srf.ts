@@ -3,7 +3,8 @@
  * over integers, numerics and timestamps (with an interval step), as
  * PostgreSQL's: an empty result when the range runs the other way, 22023
  * when the step is zero; unnest() of an array in its text form; and
- * pg_partition_ancestors(), empty (no partitioned tables). A SELECT without
+ * pg_partition_ancestors(), empty (no partitioned tables); the json ones
+ * (json-funcs.ts), some with two columns. A SELECT without
  * FROM whose only output is one of these calls is planned as this scan.
  */
 import { DbError } from '../errors/index.ts';
@@ -11,13 +12,14 @@ import type { FromItem } from './ast.ts';
 import { parseInterval, timestampAddInterval } from './datetime.ts';
 import type { Binder, Compiled } from './expr.ts';
 import { implicit } from './functions.ts';
+import { jsonSrf, type SrfColumn } from './json-funcs.ts';
 import { tick } from './interrupt.ts';
 import { decAdd, decCmp, decFromText, decToText } from './numeric.ts';
 import * as P from './plan.ts';
 import { parseArray } from './text-array.ts';
 import { INT4, INT8, INT8_MAX, INT8_MIN, INTERVAL, NUMERIC, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, int8Of, toBig, typeDisplayName, type SqlType } from './types.ts';
 
-export function planFunctionScan(it: Extract<FromItem, { kind: 'function' }>, binder: Binder): { plan: P.Plan; type: SqlType } {
+export function planFunctionScan(it: Extract<FromItem, { kind: 'function' }>, binder: Binder): { plan: P.Plan; type: SqlType; columns?: readonly SrfColumn[] } {
   const args = it.args.map((a) => binder.compile(a));
   const sig = (): string => args.map((a) => typeDisplayName({ oid: a.type.oid, typmod: -1 })).join(', ');
   const none = (): DbError => new DbError('undefined_function', `function ${it.name}(${sig()}) does not exist`,
@@ -31,6 +33,8 @@ export function planFunctionScan(it: Extract<FromItem, { kind: 'function' }>, bi
     };
     return { plan: P.describe(plan, 'Function Scan on unnest'), type: TEXT };
   }
+  const json = jsonSrf(it.name, args);
+  if (json) return { plan: P.describe(json.rows, `Function Scan on ${it.name}`), type: json.type, columns: json.columns };
   if (it.name === 'pg_partition_ancestors' && args.length === 1) {
     // No partitioned tables here: no relation has ancestors, and psql's \d asks only to union them with the table itself.
     return { plan: P.describe(() => [], 'Function Scan on pg_partition_ancestors'), type: INT8 };

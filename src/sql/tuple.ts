@@ -39,7 +39,7 @@ function kindOf(ty: SqlType): K {
     case Oid.FLOAT8: return K.F8;
     case Oid.BYTEA: return K.BYTES;
     case Oid.TEXT: case Oid.VARCHAR: case Oid.BPCHAR: case Oid.NUMERIC: case Oid.DATE: case Oid.TIMESTAMP:
-    case Oid.TIMESTAMPTZ: case Oid.INTERVAL: case Oid.UUID: return K.TEXT;
+    case Oid.TIMESTAMPTZ: case Oid.INTERVAL: case Oid.UUID: case Oid.JSON: case Oid.JSONB: return K.TEXT;
     default: throw new DbError('internal_error', `cannot store values of type ${ty.oid}`);
   }
 }

@@ -19,6 +19,7 @@
  *   timestamptz          the same with '+00' (the session time zone is UTC)
  *   interval             PostgreSQL's output text ('1 day 02:00:00')
  *   bytea                Uint8Array
+ *   json, jsonb          their text (json: as written; jsonb: canonical; json.ts)
  *   void                 '' (pg_sleep's result; PostgreSQL prints void as empty)
  *   unknown              string: an untyped literal or parameter before coercion
  *   NULL                 null, for every type
@@ -34,7 +35,7 @@ import { formatBytea, formatFloat4, formatFloat8 } from './format.ts';
 export const Oid = {
   BOOL: 16, BYTEA: 17, INT8: 20, INT2: 21, INT4: 23, TEXT: 25, FLOAT4: 700, FLOAT8: 701, UNKNOWN: 705,
   BPCHAR: 1042, VARCHAR: 1043, DATE: 1082, TIMESTAMP: 1114, TIMESTAMPTZ: 1184, INTERVAL: 1186,
-  NUMERIC: 1700, VOID: 2278, UUID: 2950,
+  NUMERIC: 1700, VOID: 2278, UUID: 2950, JSON: 114, JSONB: 3802,
 } as const;
 
 export interface SqlType {
@@ -47,7 +48,8 @@ const t = (oid: number): SqlType => Object.freeze({ oid, typmod: -1 });
 export const BOOL = t(Oid.BOOL), INT2 = t(Oid.INT2), INT4 = t(Oid.INT4), INT8 = t(Oid.INT8),
   TEXT = t(Oid.TEXT), VARCHAR = t(Oid.VARCHAR), BPCHAR = t(Oid.BPCHAR), NUMERIC = t(Oid.NUMERIC), UNKNOWN = t(Oid.UNKNOWN),
   VOID = t(Oid.VOID), TIMESTAMPTZ = t(Oid.TIMESTAMPTZ), TIMESTAMP = t(Oid.TIMESTAMP), DATE = t(Oid.DATE),
-  FLOAT4 = t(Oid.FLOAT4), FLOAT8 = t(Oid.FLOAT8), BYTEA = t(Oid.BYTEA), INTERVAL = t(Oid.INTERVAL), UUID = t(Oid.UUID);
+  FLOAT4 = t(Oid.FLOAT4), FLOAT8 = t(Oid.FLOAT8), BYTEA = t(Oid.BYTEA), INTERVAL = t(Oid.INTERVAL), UUID = t(Oid.UUID),
+  JSON = t(Oid.JSON), JSONB = t(Oid.JSONB);
 
 export const isInt = (oid: number): boolean => oid === Oid.INT4 || oid === Oid.INT8 || oid === Oid.INT2;
 export const isFloat = (oid: number): boolean => oid === Oid.FLOAT8 || oid === Oid.FLOAT4;
@@ -63,7 +65,8 @@ export function categoryOf(oid: number): Category {
   if (oid === Oid.BOOL) return 'B';
   if (isDateTime(oid)) return 'D';
   if (oid === Oid.INTERVAL) return 'T';
-  if (oid === Oid.BYTEA || oid === Oid.UUID) return 'U'; // 'U' types share no operators or common type: only the same oid matches
+  // 'U' types share no operators or common type: only the same oid matches.
+  if (oid === Oid.BYTEA || oid === Oid.UUID || oid === Oid.JSON || oid === Oid.JSONB) return 'U';
   if (oid === Oid.UNKNOWN) return 'X';
   return 'other';
 }
@@ -108,6 +111,8 @@ export function typeDisplayName(ty: SqlType): string {
     case Oid.INTERVAL: return 'interval';
     case Oid.BYTEA: return 'bytea';
     case Oid.UUID: return 'uuid';
+    case Oid.JSON: return 'json';
+    case Oid.JSONB: return 'jsonb';
     case Oid.UNKNOWN: return 'unknown';
     case Oid.VOID: return 'void';
     default: return `type ${ty.oid}`;
@@ -121,6 +126,7 @@ export function typeInternalName(oid: number): string {
     [Oid.VARCHAR]: 'varchar', [Oid.BPCHAR]: 'bpchar', [Oid.NUMERIC]: 'numeric', [Oid.VOID]: 'void',
     [Oid.TIMESTAMPTZ]: 'timestamptz', [Oid.TIMESTAMP]: 'timestamp', [Oid.DATE]: 'date', [Oid.FLOAT4]: 'float4',
     [Oid.FLOAT8]: 'float8', [Oid.BYTEA]: 'bytea', [Oid.INTERVAL]: 'interval', [Oid.UUID]: 'uuid',
+    [Oid.JSON]: 'json', [Oid.JSONB]: 'jsonb',
   };
   return names[oid] ?? 'unknown';
 }
@@ -129,10 +135,10 @@ const TYPE_NAMES: Record<string, SqlType> = {
   int4: INT4, int: INT4, integer: INT4, int8: INT8, bigint: INT8, int2: INT2, smallint: INT2,
   text: TEXT, varchar: VARCHAR, bool: BOOL, boolean: BOOL, bpchar: BPCHAR, char: BPCHAR, character: BPCHAR,
   numeric: NUMERIC, decimal: NUMERIC, float4: FLOAT4, real: FLOAT4, float8: FLOAT8, float: FLOAT8,
-  date: DATE, timestamp: TIMESTAMP, timestamptz: TIMESTAMPTZ, bytea: BYTEA, interval: INTERVAL, uuid: UUID,
+  date: DATE, timestamp: TIMESTAMP, timestamptz: TIMESTAMPTZ, bytea: BYTEA, interval: INTERVAL, uuid: UUID, json: JSON, jsonb: JSONB,
   serial: INT4, serial4: INT4, bigserial: INT8, serial8: INT8, smallserial: INT2, serial2: INT2,
 };
-const KNOWN_UNSUPPORTED = new Set(['time', 'timetz', 'json', 'jsonb', 'money', 'inet', 'bit', 'varbit', 'xml']);
+const KNOWN_UNSUPPORTED = new Set(['time', 'timetz', 'money', 'inet', 'bit', 'varbit', 'xml']);
 const SERIALS = new Set(['serial', 'serial4', 'bigserial', 'serial8', 'smallserial', 'serial2']);
 export const isSerialName = (name: string): boolean => SERIALS.has(name);
 

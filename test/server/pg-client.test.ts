@@ -76,6 +76,28 @@ describe('node-postgres against the server', () => {
     }
   });
 
+  it('stores jsonb documents that node-postgres reads back as objects (oids 3802 and 114), queried with ->> and @>', async () => {
+    const c = new pg.Client(config());
+    await c.connect();
+    try {
+      await c.query('CREATE TABLE events (id serial PRIMARY KEY, body jsonb NOT NULL)');
+      // node-postgres sends a JavaScript object parameter as JSON text.
+      for (const body of [{ kind: 'click', at: { x: 1, y: 2 }, tags: ['a'] }, { kind: 'view', ms: 1.5, tags: [] }]) {
+        await c.query('INSERT INTO events (body) VALUES ($1)', [body]);
+      }
+      const all = await c.query('SELECT id, body, body::json AS j FROM events ORDER BY id');
+      expect(all.fields.map((f) => f.dataTypeID)).toEqual([23, 3802, 114]);
+      expect(all.rows[0]!.body).toEqual({ at: { x: 1, y: 2 }, kind: 'click', tags: ['a'] });
+      expect(all.rows[1]!.j).toEqual({ ms: 1.5, kind: 'view', tags: [] });
+      expect((await c.query("SELECT body->>'kind' AS k FROM events WHERE body @> $1", [{ tags: ['a'] }])).rows).toEqual([{ k: 'click' }]);
+      expect((await c.query("SELECT (body #>> '{at,y}')::int AS y FROM events WHERE body ? 'at'")).rows).toEqual([{ y: 2 }]);
+      expect((await c.query('SELECT jsonb_agg(body ORDER BY id) AS a FROM events')).rows[0]!.a).toHaveLength(2);
+      await expect(c.query('INSERT INTO events (body) VALUES ($1)', ['{"unclosed": ['])).rejects.toMatchObject({ code: '22P02' });
+    } finally {
+      await c.end();
+    }
+  });
+
   it('keeps a transaction to its connection and rolls back', async () => {
     const a = new pg.Client(config()), b = new pg.Client(config());
     await a.connect();

@@ -307,6 +307,25 @@ describe('extended query', () => {
   });
 });
 
+describe('jsonb in binary', () => {
+  it('takes and returns jsonb as a version byte 1 and its text, and refuses another version (22P03)', async () => {
+    const c = await RawClient.ready(t.port);
+    const body = Buffer.concat([Buffer.of(1), Buffer.from('{"b": [1, 2], "a": true}')]);
+    c.send(
+      serialize.parse({ text: 'SELECT $1::jsonb AS j', types: [3802] }),
+      serialize.bind({ values: [body], binary: true }),
+      serialize.execute({}),
+      serialize.sync(),
+    );
+    const ms = await c.until('readyForQuery');
+    expect(names(ms)).toEqual(['parseComplete', 'bindComplete', 'dataRow', 'commandComplete', 'readyForQuery']);
+    expect(ms[2]).toMatchObject({ fields: ['\x01{"a": true, "b": [1, 2]}'] });
+    c.send(serialize.parse({ text: 'SELECT $1::jsonb', types: [3802] }), serialize.bind({ values: [Buffer.from('2{}')], binary: true }), serialize.execute({}), serialize.sync());
+    expect((await c.until('readyForQuery')).find((m) => m.name === 'error')).toMatchObject({ code: '22P03' });
+    c.end();
+  });
+});
+
 describe('COPY', () => {
   it('COPY FROM STDIN in text and csv, then COPY TO STDOUT', async () => {
     const c = await RawClient.ready(t.port);
