@@ -40,9 +40,14 @@ import { errorWithCode } from './sqlerror.ts';
 import { parseNumeric } from './numeric.ts';
 import { slotConstant } from './slot-const.ts';
 import { arrayCast, compileArrayFunc, isArrayFunc } from './array-ops.ts';
-import { BOOL, INT4, INT8, NUMERIC, TEXT, UNKNOWN, Oid, resolveType, typeDisplayName, type SqlType } from './types.ts';
+import { quoteJson } from './json.ts';
+import { toJsonText } from './json-ops.ts';
+import { BOOL, INT4, INT8, NUMERIC, RECORD, TEXT, UNKNOWN, Oid, resolveType, typeDisplayName, type SqlType } from './types.ts';
 
 export type Row = Value[];
+
+/** Functions that take a whole row (`row_to_json(t)`, `json_agg(t)`): see Binder.wholeRow. */
+const ROW_ARG_FUNCS = new Set(['row_to_json', 'to_json', 'to_jsonb', 'json_agg', 'jsonb_agg']);
 
 /** Per-execution state: closures are shared between executions, this is not. */
 export interface ExecCtx {
@@ -299,7 +304,7 @@ export class Binder {
         if (e.name === 'grouping') return this.groupingCall(e);
         if (e.filter) throw new DbError('wrong_object_type', `FILTER specified, but ${e.name} is not an aggregate function`, at(e.pos));
         if (isArrayFunc(e.name)) return compileArrayFunc(this, e);
-        const args = this.functionArgs(e);
+        const args = ROW_ARG_FUNCS.has(e.name) ? e.args.map((a) => this.wholeRow(a) ?? this.compile(a)) : this.functionArgs(e);
         const cf = this.env ? catalogFunction(e.name, args, this.env.catalog, e.pos) : null;
         if (cf) return cf;
         return compileFunction(e.name, args, e.pos);
@@ -351,9 +356,14 @@ export class Binder {
     if (e.table !== null && own.hasTable(e.table)) {
       throw new DbError('undefined_column', `column ${e.table}.${e.name} does not exist`, at(e.pos));
     }
+    // A name that is no column here or outside but names a range here would be a whole-row reference.
+    const wholeRow = (err: unknown): unknown => (e.table === null && own.hasTable(e.name) && err instanceof DbError && err.code === '42703'
+      ? new DbError('feature_not_supported', `a whole-row reference ("${e.name}") is supported only as the argument of row_to_json, to_json, to_jsonb, json_agg or jsonb_agg`, at(e.pos))
+      : err);
     if (this.outer) {
+      let inner: Compiled;
+      try { inner = this.outer.compile(e); } catch (err) { throw wholeRow(err); }
       this.query.correlated = true;
-      const inner = this.outer.compile(e);
       const level = this.outer.level;
       if (inner.slot !== undefined) {
         const i = inner.slot;
@@ -363,7 +373,26 @@ export class Binder {
       return { type: inner.type, fn: (_r, ctx) => f(ctx.outer[level]!, ctx) };
     }
     if (e.table !== null) throw new DbError('undefined_table', `missing FROM-clause entry for table "${e.table}"`, at(e.pos));
-    throw new DbError('undefined_column', `column "${e.name}" does not exist`, at(e.pos));
+    throw wholeRow(new DbError('undefined_column', `column "${e.name}" does not exist`, at(e.pos)));
+  }
+
+  /**
+   * A whole-row reference (`t` naming a range of FROM, not a column) as
+   * the argument of a json function: the row as a json object of its
+   * columns, in order. PostgreSQL has record values; here a row exists only
+   * there (elsewhere `t` stays "column does not exist").
+   */
+  wholeRow(e: Expr): Compiled | null {
+    if (e.kind !== 'column' || e.table !== null || this.grouping) return null;
+    if (this.scope.find(null, e.name, e.pos) || !this.scope.hasTable(e.name)) return null;
+    const cols = this.scope.columns.filter((c) => c.table === e.name && (!c.noStar || c.hidden));
+    for (const c of cols) this.scope.use(c.index);
+    const keys = cols.map((c) => quoteJson(c.name) + ':');
+    return { type: RECORD, fn: (row) => {
+      let out = '{';
+      for (let i = 0; i < cols.length; i++) out += (i ? ',' : '') + keys[i] + toJsonText(row[cols[i]!.index]!, cols[i]!.type);
+      return out + '}';
+    } };
   }
 
   /** GROUPING(a, b, …): a bit per argument, most significant first, set where the row's grouping set leaves it out. */
@@ -403,7 +432,7 @@ export class Binder {
     const input = this.grouping.input;
     if (e.star && e.name !== 'count') throw new DbError('wrong_object_type', `${e.name}(*) specified, but ${e.name} is not an aggregate function`, position);
     const args = e.star ? [] : e.args.map((a) => {
-      const c = input.compile(a);
+      const c = (ROW_ARG_FUNCS.has(e.name) ? input.wholeRow(a) : null) ?? input.compile(a);
       return c.type.oid === Oid.UNKNOWN ? c.retype!(TEXT, 'implicit') : c;
     });
     const type = aggResultType(e.name, args, e.star, e.pos);

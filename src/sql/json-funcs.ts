@@ -47,6 +47,14 @@ function flavour(name: string): { b: boolean; base: string } | null {
 
 /** Compiles a json/jsonb scalar function, or returns null when none has this name and these arguments. */
 export function jsonFunction(name: string, args0: readonly Compiled[]): Compiled | null {
+  if (name === 'row_to_json') {
+    const a = args0[0], pretty = args0[1] ? implicit(args0[1], BOOL) : null;
+    if (!a || a.type.oid !== Oid.RECORD || args0.length > 2 || (args0[1] && !pretty)) return null;
+    return strictFn(JSON, [a.fn, ...(pretty ? [pretty.fn] : [])], (v, p) => {
+      if (p === true) throw new DbError('feature_not_supported', 'row_to_json with pretty output is not supported');
+      return v;
+    });
+  }
   if (name === 'to_json' || name === 'to_jsonb') {
     if (args0.length !== 1) return null;
     const a = anyArg(args0[0]!), t = a.type, e = a.arrayElem;
@@ -232,6 +240,7 @@ export function jsonAggType(name: string, args: readonly Compiled[]): SqlType | 
 export function jsonAggFactory(spec: AggSpec): () => Accumulator {
   const [a, v] = spec.args as [Compiled, Compiled | undefined];
   const b = spec.name.startsWith('jsonb');
+  const structured = a.type.oid === Oid.RECORD || a.arrayElem !== undefined;
   if (!v) {
     return () => {
       const items: Value[] = [];
@@ -239,7 +248,8 @@ export function jsonAggFactory(spec: AggSpec): () => Accumulator {
         add: (x) => { items.push(x); },
         result: () => (items.length === 0 ? null
           : b ? jsonbText(new JArr(items.map((x) => canonical(toJ(x, a.type, a.arrayElem)))))
-            : '[' + items.map((x) => toJsonText(x, a.type, a.arrayElem)).join(', ') + ']'),
+            // json_agg starts each row or array after the first on a new line, as PostgreSQL's does.
+            : '[' + items.map((x, i) => (i > 0 && x !== null && structured ? '\n ' : '') + toJsonText(x, a.type, a.arrayElem)).join(', ') + ']'),
       };
     };
   }

@@ -277,6 +277,7 @@ export function toJ(v: Value, type: SqlType, elem?: SqlType): J {
     return new JArr(parseArray(v as string).map((e) => (e === null ? null : toJ(input(e), elem))));
   }
   if (isJson(oid)) return readJson(v as string, oid);
+  if (oid === Oid.RECORD) return readJson(v as string, Oid.JSON); // a whole row, held as its json text (Binder.wholeRow)
   if (oid === Oid.BOOL) return v as boolean;
   if (isInt(oid)) return new JNum(String(v));
   if (oid === Oid.NUMERIC) return new JNum(v as string);
@@ -296,7 +297,7 @@ export function toJsonText(v: Value, type: SqlType, elem?: SqlType): string {
     const input = inputFn(elem);
     return '[' + parseArray(v as string).map((e) => (e === null ? 'null' : toJsonText(input(e), elem))).join(',') + ']';
   }
-  if (type.oid === Oid.JSON || type.oid === Oid.JSONB) return v as string;
+  if (type.oid === Oid.JSON || type.oid === Oid.JSONB || type.oid === Oid.RECORD) return v as string;
   const j = toJ(v, type);
   if (j instanceof JNum) return j.text;
   return typeof j === 'string' ? quoteJson(j) : jsonbText(j);

@@ -20,6 +20,8 @@
  *   interval             PostgreSQL's output text ('1 day 02:00:00')
  *   bytea                Uint8Array
  *   json, jsonb          their text (json: as written; jsonb: canonical; json.ts)
+ *   record               a whole-row reference, only as the argument of a
+ *                        json function: the row as json text (`{"a":1}`)
  *   void                 '' (pg_sleep's result; PostgreSQL prints void as empty)
  *   unknown              string: an untyped literal or parameter before coercion
  *   NULL                 null, for every type
@@ -35,7 +37,7 @@ import { formatBytea, formatFloat4, formatFloat8 } from './format.ts';
 export const Oid = {
   BOOL: 16, BYTEA: 17, INT8: 20, INT2: 21, INT4: 23, TEXT: 25, FLOAT4: 700, FLOAT8: 701, UNKNOWN: 705,
   BPCHAR: 1042, VARCHAR: 1043, DATE: 1082, TIMESTAMP: 1114, TIMESTAMPTZ: 1184, INTERVAL: 1186,
-  NUMERIC: 1700, VOID: 2278, UUID: 2950, JSON: 114, JSONB: 3802,
+  NUMERIC: 1700, VOID: 2278, UUID: 2950, JSON: 114, JSONB: 3802, RECORD: 2249,
 } as const;
 
 export interface SqlType {
@@ -49,7 +51,7 @@ export const BOOL = t(Oid.BOOL), INT2 = t(Oid.INT2), INT4 = t(Oid.INT4), INT8 = 
   TEXT = t(Oid.TEXT), VARCHAR = t(Oid.VARCHAR), BPCHAR = t(Oid.BPCHAR), NUMERIC = t(Oid.NUMERIC), UNKNOWN = t(Oid.UNKNOWN),
   VOID = t(Oid.VOID), TIMESTAMPTZ = t(Oid.TIMESTAMPTZ), TIMESTAMP = t(Oid.TIMESTAMP), DATE = t(Oid.DATE),
   FLOAT4 = t(Oid.FLOAT4), FLOAT8 = t(Oid.FLOAT8), BYTEA = t(Oid.BYTEA), INTERVAL = t(Oid.INTERVAL), UUID = t(Oid.UUID),
-  JSON = t(Oid.JSON), JSONB = t(Oid.JSONB);
+  JSON = t(Oid.JSON), JSONB = t(Oid.JSONB), RECORD = t(Oid.RECORD);
 
 export const isInt = (oid: number): boolean => oid === Oid.INT4 || oid === Oid.INT8 || oid === Oid.INT2;
 export const isFloat = (oid: number): boolean => oid === Oid.FLOAT8 || oid === Oid.FLOAT4;
@@ -113,6 +115,7 @@ export function typeDisplayName(ty: SqlType): string {
     case Oid.UUID: return 'uuid';
     case Oid.JSON: return 'json';
     case Oid.JSONB: return 'jsonb';
+    case Oid.RECORD: return 'record';
     case Oid.UNKNOWN: return 'unknown';
     case Oid.VOID: return 'void';
     default: return `type ${ty.oid}`;
