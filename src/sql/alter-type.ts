@@ -7,7 +7,7 @@
  */
 import { DbError } from '../errors/index.ts';
 import type { AlterAction } from './ast.ts';
-import type { Catalog, IndexDef, TableDef, TableSpec } from './catalog.ts';
+import { indexColumns, type Catalog, type IndexDef, type TableDef, type TableSpec } from './catalog.ts';
 import { castFn } from './casts.ts';
 import { checkIdentityType } from './ddl.ts';
 import { Binder, Scope, convert, type Fn } from './expr.ts';
@@ -41,7 +41,7 @@ export function alterType(a: Extract<AlterAction, { kind: 'alter_type' }>, spec:
   for (const fk of next.foreignKeys) checkForeignKeyTypes(fk, next, fk.refTable === next.oid ? next : catalog.table(fk.refTable)!);
   for (const r of catalog.referencing(spec.oid)) if (r.table.oid !== spec.oid) checkForeignKeyTypes(r.fk, r.table, next);
   // The indexes on the column get new B+trees: their keys are encoded by type.
-  const onColumn = (ix: IndexDef): boolean => ix.columns.includes(i) && ix.engineId !== null;
+  const onColumn = (ix: IndexDef): boolean => indexColumns(spec, ix).includes(i) && ix.engineId !== null;
   const rebuilt = next.indexes.map((ix) => {
     if (!onColumn(ix)) return ix;
     ctx.engine.dropIndex(ctx.txn, ix.engineId!);

@@ -19,10 +19,11 @@
  * A rewritten row may move (engine.update returns its new RowId); its index
  * entries move with it (constraints.ts I2).
  */
+import { checkImmutable } from './index-exprs.ts';
 import { DbError } from '../errors/index.ts';
 import type { QueryResult } from './api.ts';
-import type { AlterAction, AlterTableStmt, CreateIndexStmt, Statement } from './ast.ts';
-import { encodeTableRow, type Catalog, type IndexDef, type TableDef, type TableSpec } from './catalog.ts';
+import type { AlterAction, AlterTableStmt, CreateIndexStmt, Expr, Statement } from './ast.ts';
+import { encodeTableRow, indexColumns, renameColumnIn, type Catalog, type IndexDef, type TableDef, type TableSpec } from './catalog.ts';
 import { ResolvedFk, defineForeignKey, validateExistingRows } from './foreign-keys.ts';
 import { checkNameParts, chooseName, columnDef, createSequenceRow, nextvalOf, done, keyIndex, validateCheck, waitForPendingDdl, type Notify } from './ddl.ts';
 import { Binder, Scope } from './expr.ts';
@@ -131,7 +132,7 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
         throw new DbError('feature_not_supported', 'dropping the last column of a table is not supported');
       }
       const shift = (j: number): number => (j > i ? j - 1 : j);
-      const dropped = spec.indexes.filter((x) => x.columns.includes(i));
+      const dropped = spec.indexes.filter((x) => indexColumns(spec, x).includes(i)); // X2: an index reading the column goes with it
       // A foreign key of this table on the column goes with it, as its indexes do; one that needs a dropped index is in the way.
       const goneFks = spec.foreignKeys.filter((fk) => fk.columns.includes(i));
       const what = `column ${a.name} of table ${spec.name}`;
@@ -221,7 +222,16 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
     case 'rename_column': {
       const i = requireColumn(spec, a.from);
       if (spec.columns.some((c) => c.name === a.to)) throw new DbError('duplicate_column', `column "${a.to}" of relation "${spec.name}" already exists`);
-      return { ...spec, columns: spec.columns.map((c, j) => (j === i ? { ...c, name: a.to } : c)) };
+      // CHECKs and index expressions name their columns (X2 in index-exprs.ts): they follow the rename.
+      const rn = <E extends Expr>(e: E): E => renameColumnIn(e, spec.name, a.from, a.to);
+      return {
+        ...spec,
+        columns: spec.columns.map((c, j) => (j === i ? { ...c, name: a.to } : c)),
+        checks: spec.checks.map((c) => ({ ...c, expr: rn(c.expr) })),
+        indexes: spec.indexes.map((x) => ({
+          ...x, ...(x.exprs ? { exprs: x.exprs.map((e) => (e ? rn(e) : null)) } : {}), ...(x.where ? { where: rn(x.where) } : {}),
+        })),
+      };
     }
     case 'alter_type': return alterType(a, spec, cur, catalog, ctx);
     case 'rename_table': {
@@ -236,7 +246,8 @@ export function createIndex(s: CreateIndexStmt, catalog: Catalog, ctx: RunCtx, n
   const t = catalog.require(s.table.name, s.table.pos);
   claimTable(t, ctx);
   const taken = new Set<string>();
-  const colNames = s.columns.map((c) => c.name);
+  // PostgreSQL names an expression key after its function, or "expr".
+  const colNames = s.columns.map((c) => c.name ?? (c.expr?.kind === 'func' ? c.expr.name : 'expr'));
   if (s.name) {
     waitForPendingDdl(ctx, s.name);
     if (catalog.relationExists(s.name)) {
@@ -245,12 +256,19 @@ export function createIndex(s: CreateIndexStmt, catalog: Catalog, ctx: RunCtx, n
     }
   }
   const cols = s.columns.map((c) => {
+    if (c.name === null) return -1;
     const i = t.columns.findIndex((x) => x.name === c.name);
     if (i < 0) throw new DbError('undefined_column', `column "${c.name}" does not exist`);
     return i;
   });
+  const exprs = s.columns.some((c) => c.expr) ? s.columns.map((c) => c.expr ?? null) : null;
+  for (const e of exprs ?? []) if (e) checkImmutable(e, 'index expression');
+  if (s.where) checkImmutable(s.where, 'index predicate');
   const name = s.name ?? chooseName(catalog, taken, [t.name, ...colNames], 'idx');
-  const ix: IndexDef = { name, columns: cols, desc: s.columns.map((c) => c.desc), unique: s.unique, primary: false, engineId: ctx.engine.createIndex(ctx.txn) };
+  const ix: IndexDef = {
+    name, columns: cols, desc: s.columns.map((c) => c.desc), unique: s.unique, primary: false, engineId: ctx.engine.createIndex(ctx.txn),
+    ...(exprs ? { exprs } : {}), ...(s.where ? { where: s.where } : {}),
+  };
   const spec: TableSpec = { ...t, indexes: [...t.indexes, ix] };
   buildIndex(asDef(spec, t.catalogRid), ix, ctx);
   save(spec, t, ctx);

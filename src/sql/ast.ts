@@ -178,8 +178,10 @@ export type InsertItem = Expr | { readonly kind: 'default'; readonly pos: number
 export interface SetClause { readonly column: string; readonly value: InsertItem; readonly pos: number }
 
 export interface OnConflict {
-  /** Conflict target columns, or null (DO NOTHING without a target: any unique constraint). */
-  readonly target: readonly string[] | null;
+  /** Conflict target: columns (as column references) and index expressions, or null (DO NOTHING without one: any unique index). */
+  readonly target: readonly Expr[] | null;
+  /** The target's WHERE: it must imply a partial unique index's predicate for that index to be inferred. */
+  readonly targetWhere?: Expr;
   readonly action: 'nothing' | 'update';
   readonly sets: readonly SetClause[];
   readonly where: Expr | null;
@@ -322,7 +324,10 @@ export interface CreateIndexStmt {
   readonly table: TableRef;
   readonly unique: boolean;
   readonly ifNotExists: boolean;
-  readonly columns: readonly { readonly name: string; readonly desc: boolean; readonly pos: number }[];
+  /** Each key: a column by name, or (name null) an expression over the table's columns. */
+  readonly columns: readonly { readonly name: string | null; readonly expr?: Expr; readonly desc: boolean; readonly pos: number }[];
+  /** A partial index's predicate. */
+  readonly where?: Expr;
   /** CONCURRENTLY: refused in a transaction block, as PostgreSQL does; otherwise built as without it (writers wait). */
   readonly concurrently?: boolean;
 }

@@ -6,7 +6,7 @@
  * A catalog row is UTF-8 JSON (format version 1):
  *   table:    { v: 1, oid, name, heap, pk: [column index…],
  *               columns: [{ name, typeOid, typmod, notNull, default: Expr | null }],
- *               indexes?: [{ name, columns, desc, unique, primary, engineId }],
+ *               indexes?: [{ name, columns, desc, unique, primary, engineId, exprs?, where? }],
  *               checks?: [{ name, expr }],
  *               fks?: [{ name, columns, refTable: oid, refIndex: index name, refOrder, onDelete, onUpdate, matchFull }] }
  *   sequence: { v: 1, kind: 'sequence', oid, name, heap, start, increment, ownedBy: table oid | null }
@@ -47,8 +47,12 @@ export interface ColumnDef {
 
 export interface IndexDef {
   readonly name: string;
-  /** Column indexes in key order. */
+  /** Column indexes in key order; -1 where the key is an expression (exprs). */
   readonly columns: readonly number[];
+  /** Expression keys, by key position (null for a column key); absent when every key is a column. */
+  readonly exprs?: readonly (Expr | null)[];
+  /** A partial index's predicate: only rows for which it is true have entries (and are checked for uniqueness). */
+  readonly where?: Expr;
   readonly desc: readonly boolean[];
   readonly unique: boolean;
   readonly primary: boolean;
@@ -57,6 +61,29 @@ export interface IndexDef {
 }
 
 export interface CheckDef { readonly name: string; readonly expr: Expr }
+
+/** Whether every key of the index is a column and it covers every row (what the planner and foreign keys can use as is). */
+export const isPlainIndex = (ix: IndexDef): boolean => !ix.where && !ix.exprs?.some((e) => e !== null);
+
+/** The table columns an index reads: its column keys and those its expressions and predicate name. */
+export function indexColumns(t: { readonly columns: readonly ColumnDef[] }, ix: IndexDef): number[] {
+  const out = new Set<number>(ix.columns.filter((c) => c >= 0));
+  const names = new Set<string>();
+  const visit = (e: Expr | null | undefined): void => { if (e) JSON.stringify(e, (_k, v: unknown) => { if (isColumnRef(v)) names.add(v.name); return v; }); };
+  ix.exprs?.forEach(visit);
+  visit(ix.where);
+  t.columns.forEach((c, i) => { if (names.has(c.name)) out.add(i); });
+  return [...out].sort((a, b) => a - b);
+}
+
+const isColumnRef = (v: unknown): v is { kind: 'column'; name: string } =>
+  typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'column';
+
+/** An expression with column `from` of the table renamed `to` (ALTER TABLE … RENAME COLUMN: CHECKs and index keys name columns). */
+export function renameColumnIn<E extends Expr>(e: E, table: string, from: string, to: string): E {
+  return JSON.parse(JSON.stringify(e), (_k, v: unknown) =>
+    (isColumnRef(v) && v.name === from && ((v as { table?: string | null }).table ?? table) === table ? { ...v, name: to } : v)) as E;
+}
 
 /**
  * A FOREIGN KEY of this table (foreign-keys.ts). The referenced table is
@@ -124,7 +151,10 @@ export interface ViewDef {
 }
 
 interface StoredColumn { name: string; typeOid: number; typmod: number; notNull: boolean; default: Expr | null; identity?: 'a' | 'd' }
-interface StoredIndex { name: string; columns: number[]; desc: boolean[]; unique: boolean; primary: boolean; engineId: number | null }
+interface StoredIndex {
+  name: string; columns: number[]; desc: boolean[]; unique: boolean; primary: boolean; engineId: number | null;
+  exprs?: readonly (Expr | null)[]; where?: Expr;
+}
 interface StoredTable {
   v: 1; kind?: 'table'; oid: number; name: string; heap: number; pk: number[]; columns: StoredColumn[];
   indexes?: StoredIndex[]; checks?: CheckDef[]; fks?: ForeignKeyDef[];

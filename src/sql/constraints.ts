@@ -27,12 +27,13 @@
 import { DbError } from '../errors/index.ts';
 import { LockWait, type RowId } from '../engine/api.ts';
 import type { Value } from './api.ts';
-import type { Catalog, IndexDef, TableDef } from './catalog.ts';
+import { indexColumns, isPlainIndex, type Catalog, type IndexDef, type TableDef } from './catalog.ts';
 import { exprToSql } from './deparse.ts';
 import { Binder, Scope, type Fn } from './expr.ts';
 import { KeyCodec, startsWith } from './keys.ts';
 import type { RunCtx } from './plan.ts';
-import { formatValue } from './types.ts';
+import { formatValue, type SqlType } from './types.ts';
+import { INDEX_CTX, compileIndexKeys } from './index-exprs.ts';
 import { FkQueue, resolveForeignKeys, type ChildWriter, type ResolvedFk } from './foreign-keys.ts';
 import { rootBinder } from './select.ts';
 
@@ -50,15 +51,46 @@ export function checkNotNull(table: TableDef, row: readonly Value[]): void {
 const rowText = (table: TableDef, row: readonly Value[]): string =>
   row.slice(0, table.columns.length).map((v, j) => formatValue(v, table.columns[j]!.type.oid) ?? 'null').join(', ');
 
-/** An index with its key codec. */
+/**
+ * An index with its key codec. Expression keys and a partial index's
+ * predicate are compiled once over the table's row (index-exprs.ts checks
+ * they are immutable, so they need no statement context); `covers` says
+ * whether a row has an entry at all.
+ */
 export class IndexKey {
   readonly codec: KeyCodec;
+  /** Per key: the expression's closure, or null for a column key. */
+  private readonly fns: (Fn | null)[];
+  private readonly pred: Fn | null;
+  /** The table columns the key and predicate read (an UPDATE of none of them keeps the entry). */
+  readonly uses: readonly number[];
+  readonly types: readonly SqlType[];
+  /** Every key a column, no predicate: the common case, kept as cheap as before expressions existed. */
+  private readonly plain: boolean;
   constructor(readonly table: TableDef, readonly def: IndexDef) {
-    this.codec = new KeyCodec(def.columns.map((i) => table.columns[i]!.type), def.desc);
+    this.plain = isPlainIndex(def);
+    const keys = compileIndexKeys(table, def);
+    this.fns = keys.fns;
+    this.pred = keys.pred;
+    this.types = keys.types;
+    this.uses = indexColumns(table, def);
+    this.codec = new KeyCodec(this.types, def.desc);
   }
 
   values(row: readonly Value[]): Value[] {
-    return this.def.columns.map((i) => row[i]!);
+    const cols = this.def.columns;
+    if (this.plain) return cols.map((i) => row[i]!);
+    const out = new Array<Value>(cols.length);
+    for (let i = 0; i < cols.length; i++) {
+      const f = this.fns[i];
+      out[i] = f ? f(row as Value[], INDEX_CTX) : row[cols[i]!]!;
+    }
+    return out;
+  }
+
+  /** Whether the row has an entry: true but for a row a partial index's predicate does not accept. */
+  covers(row: readonly Value[]): boolean {
+    return this.pred === null || this.pred(row as Value[], INDEX_CTX) === true;
   }
 
   key(row: readonly Value[]): Uint8Array {
@@ -66,7 +98,7 @@ export class IndexKey {
   }
 
   hasNull(row: readonly Value[]): boolean {
-    return this.def.columns.some((i) => row[i] === null);
+    return this.plain ? this.def.columns.some((i) => row[i] === null) : this.values(row).some((v) => v === null);
   }
 
   sameKey(a: readonly Value[], b: readonly Value[]): boolean {
@@ -74,12 +106,12 @@ export class IndexKey {
     return ka.length === kb.length && startsWith(ka, kb);
   }
 
-  violation(row: readonly Value[]): DbError {
+  violation(row: readonly Value[], what = 'duplicate key value violates unique constraint', verb = 'already exists'): DbError {
     const t = this.table;
-    const names = this.def.columns.map((i) => t.columns[i]!.name).join(', ');
-    const values = this.def.columns.map((i) => formatValue(row[i]!, t.columns[i]!.type.oid) ?? 'null').join(', ');
-    return new DbError('unique_violation', `duplicate key value violates unique constraint "${this.def.name}"`, {
-      detail: `Key (${names})=(${values}) already exists.`, table: t.name, constraint: this.def.name,
+    const names = this.def.columns.map((c, i) => (c >= 0 ? t.columns[c]!.name : exprToSql(this.def.exprs![i]!))).join(', ');
+    const values = this.values(row).map((v, i) => formatValue(v, this.types[i]!.oid) ?? 'null').join(', ');
+    return new DbError('unique_violation', `${what} "${this.def.name}"`, {
+      detail: `Key (${names})=(${values}) ${verb}.`, table: t.name, constraint: this.def.name,
     });
   }
 }
@@ -191,7 +223,7 @@ export class TableWriter implements ChildWriter {
    * ahead of their turn (insertMany), which no check may see yet.
    */
   conflict(ix: IndexKey, row: readonly Value[], self: RowId | null, ahead: Ahead = NONE_AHEAD): { rid: RowId; row: Value[] } | null {
-    if (ix.hasNull(row)) return null;
+    if (ix.hasNull(row) || !ix.covers(row)) return null;
     const { engine, txn } = this.ctx;
     if (ix.def.engineId === null) return this.scanConflict(ix, row, self, ahead);
     const key = ix.key(row);
@@ -211,7 +243,7 @@ export class TableWriter implements ChildWriter {
     const bytes = engine.fetch(txn, t.heap, rid);
     if (!bytes) return null;
     const other = t.codec.decode(bytes, new Array(t.columns.length + 1));
-    return ix.sameKey(other, row) ? other : null;
+    return ix.covers(other) && ix.sameKey(other, row) ? other : null;
   }
 
   private scanConflict(ix: IndexKey, row: readonly Value[], self: RowId | null, ahead: Ahead): { rid: RowId; row: Value[] } | null {
@@ -224,7 +256,7 @@ export class TableWriter implements ChildWriter {
     for (const [rid, bytes] of engine.scan(txn, t.heap)) {
       if (rid === self || ahead(rid)) continue;
       const other = t.codec.decode(bytes, new Array(t.columns.length + 1));
-      if (ix.hasNull(other) || keyText(ix, other) !== k) continue;
+      if (ix.hasNull(other) || !ix.covers(other) || keyText(ix, other) !== k) continue;
       engine.checkLock(txn, t.heap, rid);
       return { rid, row: other };
     }
@@ -272,9 +304,15 @@ export class TableWriter implements ChildWriter {
     const turn = new Map<RowId, number>(rids.map((rid, i) => [rid, i]));
     let peers: ((RowId[] | null)[] | null)[] | null = null;
     try {
-      peers = this.spec.indexes.map((ix) =>
-        ix.def.engineId === null ? null : engine.indexInsertMany(txn, ix.def.engineId, rows.map((r, i) => [ix.key(r), rids[i]!] as const)),
-      );
+      peers = this.spec.indexes.map((ix) => {
+        if (ix.def.engineId === null) return null;
+        if (!ix.def.where) return engine.indexInsertMany(txn, ix.def.engineId, rows.map((r, i) => [ix.key(r), rids[i]!] as const));
+        // A partial index: entries for the rows it covers only, its answers put back at their rows' places.
+        const covered = rows.map((r) => ix.covers(r));
+        const found = engine.indexInsertMany(txn, ix.def.engineId, rows.flatMap((r, i) => (covered[i] ? [[ix.key(r), rids[i]!] as const] : [])));
+        let j = 0;
+        return covered.map((c) => (c ? found[j++]! : null));
+      });
     } catch (e) {
       if (!(e instanceof DbError && e.condition === 'program_limit_exceeded')) throw e;
     }
@@ -297,6 +335,7 @@ export class TableWriter implements ChildWriter {
   private indexed(row: readonly Value[], rid: RowId, ahead: Ahead = NONE_AHEAD, inserted: ((ix: number) => RowId[] | null) | null = null): void {
     const { engine, txn } = this.ctx;
     this.spec.indexes.forEach((ix, k) => {
+      if (!ix.covers(row)) return;
       const unique = ix.def.unique && !ix.hasNull(row);
       if (ix.def.engineId === null) {
         if (unique && this.conflict(ix, row, rid, ahead)) throw ix.violation(row);
@@ -314,7 +353,8 @@ export class TableWriter implements ChildWriter {
   update(rid: RowId, oldRow: readonly Value[], row: Value[], setCols: readonly number[] | null = null): RowId {
     this.validate(row);
     // An index over none of the SET columns keeps its key: no need to encode it twice to compare.
-    const changed = this.spec.indexes.filter((ix) => (setCols === null || ix.def.columns.some((c) => setCols.includes(c))) && !ix.sameKey(oldRow, row));
+    const changed = this.spec.indexes.filter((ix) => (setCols === null || ix.uses.some((c) => setCols.includes(c)))
+      && (!ix.sameKey(oldRow, row) || ix.covers(oldRow) !== ix.covers(row)));
     this.checkUnique(row, rid, (ix) => changed.includes(ix));
     const { engine, txn } = this.ctx;
     const t = this.spec.table;
@@ -323,8 +363,8 @@ export class TableWriter implements ChildWriter {
     for (const ix of this.spec.indexes) {
       const id = ix.def.engineId;
       if (id === null || (newRid === rid && !changed.includes(ix))) continue;
-      engine.indexInsert(txn, id, ix.key(row), newRid);
-      engine.indexDeleteAtCommit(txn, id, ix.key(oldRow), rid);
+      if (ix.covers(row)) engine.indexInsert(txn, id, ix.key(row), newRid);
+      if (ix.covers(oldRow)) engine.indexDeleteAtCommit(txn, id, ix.key(oldRow), rid);
     }
     // A row that moved is checked again under its new RowId: a check queued for the old one finds nothing there.
     for (const fk of this.spec.outgoing) {
@@ -341,7 +381,7 @@ export class TableWriter implements ChildWriter {
     const { engine, txn } = this.ctx;
     const t = this.spec.table;
     engine.delete(txn, t.heap, rid);
-    for (const ix of this.spec.indexes) if (ix.def.engineId !== null) engine.indexDeleteAtCommit(txn, ix.def.engineId, ix.key(oldRow), rid);
+    for (const ix of this.spec.indexes) if (ix.def.engineId !== null && ix.covers(oldRow)) engine.indexDeleteAtCommit(txn, ix.def.engineId, ix.key(oldRow), rid);
     for (const fk of this.spec.incoming) this.fkQueue().parentChanged(fk, oldRow.slice(0, t.columns.length), null);
   }
 }

@@ -20,6 +20,8 @@ import type { RowId } from '../engine/api.ts';
 import type { Field, QueryResult, Value } from './api.ts';
 import type { DeleteStmt, Expr, InsertItem, InsertStmt, SelectTarget, SetClause, UpdateStmt } from './ast.ts';
 import type { Catalog, TableDef } from './catalog.ts';
+import { implies, indexTargets, sargables, targetKey } from './index-match.ts';
+import { splitAnd } from './join-conds.ts';
 import { TableWriter, defaultFn, writerSpec, type IndexKey, type WriterSpec } from './constraints.ts';
 import { Binder, Scope, convert, type Fn, type ParamTypes, type Row, type ScopeColumn } from './expr.ts';
 import { planFrom } from './from.ts';
@@ -307,8 +309,17 @@ function prepareOnConflict(s: InsertStmt, table: TableDef, spec: WriterSpec, bas
   const oc = s.onConflict!;
   let arbiters: IndexKey[] = spec.indexes.filter((ix) => ix.def.unique);
   if (oc.target) {
-    const cols = oc.target.map((name) => columnIndex(table, name, oc.pos));
-    arbiters = arbiters.filter((ix) => ix.def.columns.length === cols.length && ix.def.columns.every((c) => cols.includes(c)));
+    // PostgreSQL's inference: a unique index whose keys are exactly the target's columns and expressions,
+    // and, for a partial index, whose predicate the target's WHERE implies.
+    const scope = new Scope(tableScope(table, table.name), [table.name]);
+    const wanted = oc.target.map((e) => (e.kind === 'column' ? `c${columnIndex(table, e.name, e.pos)}` : `x${targetKey(e, scope)}`));
+    const where = oc.targetWhere ? splitAnd(oc.targetWhere) : [];
+    arbiters = arbiters.filter((ix) => {
+      const targets = indexTargets(ix.def, scope);
+      const keys = ix.def.columns.map((c, i) => (c >= 0 ? `c${c}` : `x${targets[i]}`));
+      return keys.length === new Set(wanted).size && keys.every((k) => wanted.includes(k))
+        && implies(ix.def, where, sargables(where, scope), scope);
+    });
     if (arbiters.length === 0) {
       throw new DbError('invalid_column_reference', 'there is no unique or exclusion constraint matching the ON CONFLICT specification');
     }

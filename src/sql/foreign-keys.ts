@@ -41,7 +41,7 @@ import { DbError } from '../errors/index.ts';
 import type { RowId } from '../engine/api.ts';
 import type { Value } from './api.ts';
 import type { FkAction, ForeignKeyAst } from './ast.ts';
-import type { Catalog, ColumnDef, ForeignKeyDef, IndexDef, TableDef } from './catalog.ts';
+import { isPlainIndex, type Catalog, type ColumnDef, type ForeignKeyDef, type IndexDef, type TableDef } from './catalog.ts';
 import { castFn, type CastFn } from './casts.ts';
 import type { Fn } from './expr.ts';
 import { KeyCodec } from './keys.ts';
@@ -94,7 +94,7 @@ export function defineForeignKey(c: ForeignKeyAst, child: FkChild, catalog: Cata
   if (refCols.length !== columns.length) {
     throw new DbError('invalid_foreign_key', 'number of referencing and referenced columns for foreign key disagree');
   }
-  index ??= parent.indexes.find((x) => x.unique && x.columns.length === refCols.length && refCols.every((r) => x.columns.includes(r)));
+  index ??= parent.indexes.find((x) => x.unique && isPlainIndex(x) && x.columns.length === refCols.length && refCols.every((r) => x.columns.includes(r)));
   if (!index || new Set(refCols).size !== refCols.length) {
     throw new DbError('invalid_foreign_key', `there is no unique constraint matching given keys for referenced table "${parent.name}"`);
   }
@@ -166,7 +166,7 @@ export class ResolvedFk {
     this.toChild = def.columns.map((ci, j) => cast(parent.columns[this.parentCols[j]!]!.type, child.columns[ci]!.type));
     this.childCodec = new KeyCodec(def.columns.map((ci) => child.columns[ci]!.type), def.columns.map(() => false));
     const n = def.columns.length;
-    const ix = child.indexes.find((x) => x.engineId !== null && x.columns.length >= n && x.columns.slice(0, n).every((c) => def.columns.includes(c)));
+    const ix = child.indexes.find((x) => x.engineId !== null && isPlainIndex(x) && x.columns.length >= n && x.columns.slice(0, n).every((c) => def.columns.includes(c)));
     this.childIndex = ix
       ? { def: ix, codec: new KeyCodec(ix.columns.map((i) => child.columns[i]!.type), ix.desc), order: ix.columns.slice(0, n).map((c) => def.columns.indexOf(c)) }
       : null;

@@ -1,13 +1,17 @@
 /**
  * Matching conditions and ORDER BY against one index (index-scan.ts uses
- * the result). Only plain columns of the table are matched: an index key
- * is the encoding of column values (keys.ts), nothing computed.
+ * the result). A column key matches conditions on that column; an
+ * expression key (index-exprs.ts) matches conditions on the same
+ * expression, compared by structure with columns resolved (`lower(u.email)`
+ * is the index's `lower(email)`). A partial index is usable only when the
+ * conditions imply its predicate (`implies`).
  */
 import type { Expr } from './ast.ts';
 import { castFn } from './casts.ts';
 import type { IndexDef, TableDef } from './catalog.ts';
 import { exprToSql } from './deparse.ts';
-import type { Binder, Compiled, Fn, Scope } from './expr.ts';
+import { Binder, type Compiled, type Fn, type Scope } from './expr.ts';
+import { compileIndexKeys } from './index-exprs.ts';
 import { categoryOf, Oid, type SqlType } from './types.ts';
 
 /** A column `slot` of the table equal to `value`, computed from the outer row of an index nested loop. */
@@ -53,7 +57,8 @@ export interface IndexPath {
   readonly backward: boolean;
 }
 
-export interface Sargable { e: Expr; slot: number; op: string; value: Expr }
+/** `slot op value`, or for an expression over the table's columns, slot -1 and the expression's structural key. */
+export interface Sargable { e: Expr; slot: number; op: string; value: Expr; target: string | null }
 
 const flip: Record<string, Bound['op']> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
 
@@ -74,12 +79,55 @@ export function localColumn(x: Expr, scope: Scope): number | null {
   return c ? c.index : null;
 }
 
-function sargable(e: Expr, scope: Scope): { slot: number; op: string; value: Expr } | null {
+function sargable(e: Expr, scope: Scope): { slot: number; op: string; value: Expr; target: string | null } | null {
   if (e.kind !== 'binary' || !['=', '<', '<=', '>', '>='].includes(e.op)) return null;
   const l = localColumn(e.left, scope), r = localColumn(e.right, scope);
-  if (l !== null && freeOf(e.right, scope)) return { slot: l, op: e.op, value: e.right };
-  if (r !== null && freeOf(e.left, scope)) return { slot: r, op: e.op === '=' ? '=' : flip[e.op]!, value: e.left };
+  if (l !== null && freeOf(e.right, scope)) return { slot: l, op: e.op, value: e.right, target: null };
+  if (r !== null && freeOf(e.left, scope)) return { slot: r, op: e.op === '=' ? '=' : flip[e.op]!, value: e.left, target: null };
+  // An expression of this table's columns against a value: it may be an index's expression key.
+  if (freeOf(e.right, scope) && !freeOf(e.left, scope)) return { slot: -1, op: e.op, value: e.right, target: targetKey(e.left, scope) };
+  if (freeOf(e.left, scope) && !freeOf(e.right, scope)) return { slot: -1, op: e.op === '=' ? '=' : flip[e.op]!, value: e.left, target: targetKey(e.right, scope) };
   return null;
+}
+
+/** An expression's structure with this table's columns resolved to their slots; null for what cannot be keyed. */
+export function targetKey(e: Expr, scope: Scope): string | null {
+  try {
+    return new Binder(scope, 'WHERE').keyOf(e);
+  } catch {
+    return null;
+  }
+}
+
+/** The structural keys of an index's keys (null for a column key), as `sargable` computes them for conditions. */
+export function indexTargets(ix: IndexDef, scope: Scope): (string | null)[] {
+  return ix.columns.map((_, i) => {
+    const e = ix.exprs?.[i];
+    return e ? targetKey(unqualified(e), scope) : null;
+  });
+}
+
+/** Index expressions name the table's columns, qualified or not; the scan may call the table by an alias. */
+const unqualified = (e: Expr): Expr => JSON.parse(JSON.stringify(e), (_k, v: unknown) =>
+  (typeof v === 'object' && v !== null && (v as { kind?: string }).kind === 'column' ? { ...(v as object), table: null } : v)) as Expr;
+
+/**
+ * Whether the pushed conjuncts imply a partial index's predicate: each of
+ * its conjuncts is one of them (by structure), or is `x IS NOT NULL` where a
+ * comparison of x with a value is one of them (comparisons are strict).
+ */
+export function implies(ix: IndexDef, pushed: readonly Expr[], conds: readonly Sargable[], scope: Scope): boolean {
+  if (!ix.where) return true;
+  const have = new Set(pushed.map((e) => targetKey(e, scope)));
+  const parts: Expr[] = [];
+  const split = (e: Expr): void => { if (e.kind === 'and') e.args.forEach(split); else parts.push(unqualified(e)); };
+  split(ix.where);
+  return parts.every((p) => {
+    if (have.has(targetKey(p, scope))) return true;
+    if (p.kind !== 'isnull' || !p.negated) return false;
+    const slot = localColumn(p.arg, scope), target = slot === null ? targetKey(p.arg, scope) : null;
+    return conds.some((c) => (slot !== null ? c.slot === slot : c.slot === -1 && c.target === target));
+  });
 }
 
 /**
@@ -125,19 +173,25 @@ function condLabel(table: TableDef, slot: number, op: string, value: string): st
  * Score: equality columns + 0.5 for a range + 0.25 when a unique index is
  * fully matched (at most one row).
  */
-export function matchIndex(table: TableDef, ix: IndexDef, conds: readonly Sargable[], binder: Binder, keys: readonly JoinKey[]): IndexPath {
+export function matchIndex(table: TableDef, ix: IndexDef, conds: readonly Sargable[], binder: Binder, keys: readonly JoinKey[],
+  targets: readonly (string | null)[] = []): IndexPath {
   const eq: EqValue[] = [];
   const range: Bound[] = [];
+  const types = ix.exprs ? compileIndexKeys(table, ix).types : null;
   for (let k = 0; k < ix.columns.length; k++) {
     const col = ix.columns[k]!;
-    const type = table.columns[col]!.type;
+    const type = types ? types[k]! : table.columns[col]!.type;
+    const target = targets[k] ?? null;
+    // A condition on this key: the column's, or the same expression's.
+    const on = (c: Sargable): boolean => (col >= 0 ? c.slot === col : target !== null && c.slot === -1 && c.target === target);
+    const label = (op: string, value: string): string => (col >= 0 ? condLabel(table, col, op, value) : `(${exprToSql(ix.exprs![k]!)} ${op} ${value})`);
     let found: EqValue | null = null;
     for (const c of conds) {
-      if (c.slot !== col || c.op !== '=') continue;
+      if (!on(c) || c.op !== '=') continue;
       const v = valueAs(binder.compile(c.value), type);
-      if (v) { found = { fn: v.fn, label: condLabel(table, col, '=', exprToSql(c.value)), expr: c.e, key: null }; break; }
+      if (v) { found = { fn: v.fn, label: label('=', exprToSql(c.value)), expr: c.e, key: null }; break; }
     }
-    for (let j = 0; !found && j < keys.length; j++) {
+    for (let j = 0; !found && col >= 0 && j < keys.length; j++) {
       if (keys[j]!.slot !== col) continue;
       const v = valueAs(keys[j]!.value, type);
       if (v) found = { fn: v.fn, label: condLabel(table, col, '=', keys[j]!.label), expr: null, key: j };
@@ -145,9 +199,9 @@ export function matchIndex(table: TableDef, ix: IndexDef, conds: readonly Sargab
     if (found) { eq.push(found); continue; }
     if (!ix.desc[k]) {
       for (const c of conds) {
-        if (c.slot !== col || c.op === '=') continue;
+        if (!on(c) || c.op === '=') continue;
         const v = valueAs(binder.compile(c.value), type);
-        if (v) range.push({ op: c.op as Bound['op'], fn: v.fn, label: condLabel(table, col, c.op, exprToSql(c.value)), expr: c.e });
+        if (v) range.push({ op: c.op as Bound['op'], fn: v.fn, label: label(c.op, exprToSql(c.value)), expr: c.e });
       }
     }
     break;

@@ -25,10 +25,11 @@
 import type { IndexScanOptions } from '../engine/api.ts';
 import { tick } from './interrupt.ts';
 import type { Expr } from './ast.ts';
-import type { TableDef } from './catalog.ts';
+import { isPlainIndex, type IndexDef, type TableDef } from './catalog.ts';
+import { INDEX_CTX, compileIndexKeys } from './index-exprs.ts';
 import { exprToSql } from './deparse.ts';
 import type { Binder, Fn, Row, Scope } from './expr.ts';
-import { freeOf, localColumn, matchIndex, orderDirection, sargables, valueAs, type IndexPath, type JoinKey, type OrderWish } from './index-match.ts';
+import { freeOf, implies, indexTargets, localColumn, matchIndex, orderDirection, sargables, valueAs, type IndexPath, type JoinKey, type OrderWish } from './index-match.ts';
 import type { Value } from './api.ts';
 import { arrayElements } from './array-ops.ts';
 import { hashKeyFor } from './operators.ts';
@@ -57,8 +58,8 @@ export function chooseIndexPath(table: TableDef, label: string, scope: Scope, bi
   let best: IndexPath | null = null;
   let bestOrdered: IndexPath | null = null;
   for (const ix of table.indexes) {
-    if (ix.engineId === null) continue;
-    const p = matchIndex(table, ix, conds, binder, []);
+    if (ix.engineId === null || !implies(ix, pushed, conds, scope)) continue;
+    const p = matchIndex(table, ix, conds, binder, [], ix.exprs ? indexTargets(ix, scope) : []);
     if (p.score > 0 && (!best || p.score > best.score)) best = p;
     if (order) {
       const backward = orderDirection(table, p, order);
@@ -89,7 +90,7 @@ export function chooseJoinPath(table: TableDef, label: string, scope: Scope, bin
   let alone = 0;
   let best: IndexPath | null = null;
   for (const ix of table.indexes) {
-    if (ix.engineId === null) continue;
+    if (ix.engineId === null || !isPlainIndex(ix)) continue;
     alone = Math.max(alone, matchIndex(table, ix, conds, binder, []).score);
     const p = matchIndex(table, ix, conds, binder, keys);
     if (p.eq.some((e) => e.key !== null) && (!best || p.score > best.score)) best = p;
@@ -122,10 +123,22 @@ export function andLabel(parts: readonly string[]): string {
  * column (with prefix-free column encodings `> v` is `>= prefixEnd(v)` and `<= v` is `< prefixEnd(v)`). A NULL
  * value matches nothing.
  */
+/** Whether a row has the entry `key` in an expression or partial index: it is covered and its computed key is that key. */
+function entryMatcher(ix: IndexDef, c: ReturnType<typeof compileIndexKeys>, codec: KeyCodec): (row: Row, key: Uint8Array) => boolean {
+  return (row, key) => {
+    if (c.pred && c.pred(row, INDEX_CTX) !== true) return false;
+    const own = codec.encode(ix.columns.map((col, i) => (c.fns[i] ? c.fns[i]!(row, INDEX_CTX) : row[col]!)));
+    return compareBytes(own, key) === 0;
+  };
+}
+
 function makeProbe(table: TableDef, p: IndexPath, recheck: readonly Fn[]): Probe {
   const { ix } = p;
   const id = ix.engineId!;
-  const codec = new KeyCodec(ix.columns.map((i) => table.columns[i]!.type), ix.desc);
+  // An expression or partial index: an entry's row is checked by recomputing its key (and that the index covers it).
+  const computed = isPlainIndex(ix) ? null : compileIndexKeys(table, ix);
+  const codec = new KeyCodec(computed ? computed.types : ix.columns.map((i) => table.columns[i]!.type), ix.desc);
+  const matches = computed ? entryMatcher(ix, computed, codec) : (row: Row, key: Uint8Array) => codec.matchesRow(row, ix.columns, key);
   const n = table.columns.length;
   const eqFns = p.eq.map((x) => x.fn);
   const k = eqFns.length;
@@ -142,7 +155,7 @@ function makeProbe(table: TableDef, p: IndexPath, recheck: readonly Fn[]): Probe
     const row: Row = new Array(n + 1);
     table.codec.decode(bytes, row);
     row[n] = rid;
-    if (!codec.matchesRow(row, slots, key)) return null;
+    if (!matches(row, key)) return null;
     for (const f of recheck) if (f(row, ctx) !== true) return null;
     return row;
   };
@@ -226,7 +239,7 @@ function listPath(table: TableDef, label: string, scope: Scope, binder: Binder, 
   for (const e of pushed) {
     const m = listConjunct(e, scope);
     if (!m) continue;
-    const usable = table.indexes.filter((x) => x.engineId !== null && x.columns[0] === m.slot);
+    const usable = table.indexes.filter((x) => x.engineId !== null && isPlainIndex(x) && x.columns[0] === m.slot);
     const ix = usable.find((x) => x.unique && x.columns.length === 1) ?? usable[0];
     if (!ix || (ix.unique && ix.columns.length === 1 ? 1.25 : 1) < atLeast) continue;
     const type = table.columns[m.slot]!.type;

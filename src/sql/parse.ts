@@ -261,17 +261,16 @@ class Translator extends QueryTranslator {
     const oc = s.onConflictClause;
     if (oc) {
       if (oc.infer?.conname) throw unsupported('ON CONFLICT ON CONSTRAINT');
-      if (oc.infer?.whereClause) throw unsupported('ON CONFLICT ... WHERE (partial index)');
-      const target = oc.infer ? (oc.infer.indexElems as Raw[]).map((i) => {
-        if (!i.IndexElem.name) throw unsupported('an expression as ON CONFLICT target');
-        return i.IndexElem.name as string;
-      }) : null;
+      const target = oc.infer ? (oc.infer.indexElems as Raw[]).map((i): A.Expr => (i.IndexElem.name
+        ? { kind: 'column', table: null, name: i.IndexElem.name as string, pos: this.loc(oc.location) }
+        : this.expr(i.IndexElem.expr))) : null;
       const action = oc.action === 'ONCONFLICT_UPDATE' ? 'update' : 'nothing';
       if (action === 'update' && !target) {
         throw new DbError('syntax_error', 'ON CONFLICT DO UPDATE requires inference specification or constraint name', { position: this.loc(oc.location) + 1 });
       }
       onConflict = {
-        target, action, sets: action === 'update' ? this.setClauses(oc.targetList ?? []) : [],
+        target, ...(oc.infer?.whereClause ? { targetWhere: this.expr(oc.infer.whereClause) } : {}),
+        action, sets: action === 'update' ? this.setClauses(oc.targetList ?? []) : [],
         where: oc.whereClause ? this.expr(oc.whereClause) : null, pos: this.loc(oc.location),
       };
     }
@@ -409,17 +408,18 @@ class Translator extends QueryTranslator {
 
   private createIndex(s: Raw): A.CreateIndexStmt {
     if (s.accessMethod && s.accessMethod !== 'btree') throw unsupported(`index method ${s.accessMethod}`);
-    if (s.whereClause) throw unsupported('partial indexes');
     if (s.indexIncludingParams) throw unsupported('INCLUDE');
     if (s.nulls_not_distinct) throw unsupported('NULLS NOT DISTINCT');
     const columns = (s.indexParams as Raw[]).map((p) => {
       const e = p.IndexElem;
-      if (!e.name) throw unsupported('expression indexes');
+      if (e.collation || e.opclass) throw unsupported(e.collation ? 'COLLATE in an index' : 'operator classes');
       if (e.nulls_ordering && e.nulls_ordering !== 'SORTBY_NULLS_DEFAULT') throw unsupported('NULLS FIRST/LAST in an index');
-      return { name: e.name as string, desc: e.ordering === 'SORTBY_DESC', pos: -1 };
+      const desc = e.ordering === 'SORTBY_DESC';
+      return e.name ? { name: e.name as string, desc, pos: -1 } : { name: null, expr: this.expr(e.expr), desc, pos: -1 };
     });
     return {
       kind: 'create_index', name: s.idxname ?? null, table: this.rangeVar(s.relation), unique: !!s.unique, ifNotExists: !!s.if_not_exists, columns,
+      ...(s.whereClause ? { where: this.expr(s.whereClause) } : {}),
       ...(s.concurrent ? { concurrently: true } : {}),
     };
   }

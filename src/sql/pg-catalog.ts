@@ -23,7 +23,7 @@
 import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import type { FromItem } from './ast.ts';
-import { tableInfo, type Catalog, type ColumnDef, type ForeignKeyDef, type TableDef } from './catalog.ts';
+import { isPlainIndex, tableInfo, type Catalog, type ColumnDef, type ForeignKeyDef, type IndexDef, type TableDef } from './catalog.ts';
 import { exprToSql } from './deparse.ts';
 import { actionName, foreignKeyText } from './foreign-keys.ts';
 import type { Compiled, ExecCtx } from './expr.ts';
@@ -73,7 +73,7 @@ function constraintsOf(t: TableDef, cat: Catalog): ConstraintRow[] {
   t.indexes.forEach((ix, k) => {
     const key = { table: t, index: indexOid(t, k), refTable: 0, columns: ix.columns };
     if (ix.primary) out.push({ ...key, oid: 0, name: ix.name, type: 'p', def: `PRIMARY KEY (${colList(ix.columns)})` });
-    else if (ix.unique && ix.name.endsWith('_key')) out.push({ ...key, oid: 0, name: ix.name, type: 'u', def: `UNIQUE (${colList(ix.columns)})` });
+    else if (ix.unique && ix.name.endsWith('_key') && isPlainIndex(ix)) out.push({ ...key, oid: 0, name: ix.name, type: 'u', def: `UNIQUE (${colList(ix.columns)})` });
   });
   for (const c of t.checks) out.push({ oid: 0, name: c.name, type: 'c', table: t, index: null, def: `CHECK (${unwrap(exprToSql(c.expr))})`, refTable: 0, columns: [] });
   for (const fk of t.foreignKeys) {
@@ -108,8 +108,16 @@ export function quoteIdent(s: string): string {
 
 function indexDef(t: TableDef, k: number): string {
   const ix = t.indexes[k]!;
-  const keys = ix.columns.map((c, i) => quoteIdent(t.columns[c]!.name) + (ix.desc[i] ? ' DESC' : '')).join(', ');
-  return `CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(ix.name)} ON public.${quoteIdent(t.name)} USING btree (${keys})`;
+  const keys = ix.columns.map((c, i) => keyText(t, ix, i) + (ix.desc[i] ? ' DESC' : '')).join(', ');
+  const where = ix.where ? ` WHERE (${unwrap(exprToSql(ix.where))})` : '';
+  return `CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(ix.name)} ON public.${quoteIdent(t.name)} USING btree (${keys})${where}`;
+}
+
+/** One key of an index as pg_get_indexdef shows it: a column's name, a call as written, another expression in parentheses. */
+function keyText(t: TableDef, ix: IndexDef, i: number): string {
+  const e = ix.exprs?.[i];
+  if (!e) return quoteIdent(t.columns[ix.columns[i]!]!.name);
+  return e.kind === 'func' ? exprToSql(e) : `(${exprToSql(e)})`;
 }
 
 const SUPPORTED_TYPES = [Oid.BOOL, Oid.BYTEA, Oid.INT8, Oid.INT2, Oid.INT4, Oid.TEXT, Oid.FLOAT4, Oid.FLOAT8, Oid.BPCHAR, Oid.VARCHAR,
@@ -189,6 +197,22 @@ const VIRTUAL: Record<string, VirtualTable> = {
       indisprimary: ix.primary, indisexclusion: false, indimmediate: true, indisclustered: false, indisvalid: true, indcheckxmin: false,
       indisready: true, indislive: true, indisreplident: false, indkey: ix.columns.map((c) => c + 1).join(' '),
       indoption: ix.desc.map((d) => (d ? 3 : 0)).join(' '),
+      indexprs: ix.exprs ? ix.exprs.filter((e) => e !== null).map((e) => exprToSql(e!)).join(', ') : null,
+      indpred: ix.where ? exprToSql(ix.where) : null,
+    }))),
+  },
+  // The views over the catalog that people query by hand (the public schema's objects only).
+  pg_tables: {
+    columns: cols('schemaname:name tablename:name tableowner:name tablespace:name hasindexes:bool hasrules:bool hastriggers:bool rowsecurity:bool'),
+    rows: (cat) => cat.all().map((t) => ({
+      schemaname: 'public', tablename: t.name, tableowner: 'postgres', tablespace: null, hasindexes: t.indexes.length > 0, hasrules: false,
+      hastriggers: t.foreignKeys.length > 0 || cat.referencing(t.oid).length > 0, rowsecurity: false,
+    })),
+  },
+  pg_indexes: {
+    columns: cols('schemaname:name tablename:name indexname:name tablespace:name indexdef:text'),
+    rows: (cat) => cat.all().flatMap((t) => t.indexes.map((ix, k) => ({
+      schemaname: 'public', tablename: t.name, indexname: ix.name, tablespace: null, indexdef: indexDef(t, k),
     }))),
   },
   pg_constraint: {

@@ -11,7 +11,6 @@ import type { CheckDef, IndexDef, TableDef, TableSpec } from './catalog.ts';
 import { IndexKey } from './constraints.ts';
 import { compareBytes } from '../util/bytes.ts';
 import { KeyList } from '../util/key-list.ts';
-import { formatValue } from './types.ts';
 import { Binder, Scope } from './expr.ts';
 import type { RunCtx } from './plan.ts';
 import { TupleCodec } from './tuple.ts';
@@ -60,10 +59,11 @@ export function buildIndex(def: TableDef, ix: IndexDef, ctx: RunCtx): void {
   const entries = new KeyList();
   /** Rows whose key has a NULL: a unique index takes any number of them. */
   const withNull = new Set<RowId>();
-  const upTo = Math.max(...ix.columns) + 1;
+  const upTo = Math.max(...k.uses) + 1;
   const row: Value[] = new Array(def.columns.length).fill(null);
   for (const [rid, bytes] of ctx.engine.scan(ctx.txn, def.heap)) {
     def.codec.decode(bytes, row, upTo);
+    if (!k.covers(row)) continue;
     if (ix.unique && k.hasNull(row)) withNull.add(rid);
     entries.push(k.key(row), rid);
   }
@@ -77,9 +77,7 @@ export function buildIndex(def: TableDef, ix: IndexDef, ctx: RunCtx): void {
       const rid = entries.rid(i);
       if (!same || withNull.has(rid)) continue;
       const row = def.codec.decode(ctx.engine.fetch(ctx.txn, def.heap, rid)!, new Array(def.columns.length));
-      const names = ix.columns.map((c) => def.columns[c]!.name).join(', ');
-      const vals = ix.columns.map((c) => formatValue(row[c]!, def.columns[c]!.type.oid) ?? 'null').join(', ');
-      throw new DbError('unique_violation', `could not create unique index "${ix.name}"`, { detail: `Key (${names})=(${vals}) is duplicated.`, table: def.name, constraint: ix.name });
+      throw k.violation(row, 'could not create unique index', 'is duplicated');
     }
   }
   ctx.engine.indexBuild(ctx.txn, ix.engineId!, entries);

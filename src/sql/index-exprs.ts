@@ -1,0 +1,71 @@
+/**
+ * Expression keys and partial-index predicates: checking them when an index
+ * is created and compiling them over a table's row.
+ *
+ *  X1. An index's expressions and predicate are immutable: a row's key and
+ *      whether it has an entry depend on the row alone, so maintenance,
+ *      uniqueness checks and the planner evaluate them without a statement
+ *      (INDEX_CTX). CREATE INDEX refuses subqueries (0A000), aggregates
+ *      (42803), window functions (42P20) and every function whose value
+ *      depends on the time, the session, sequences or the catalog (42P17),
+ *      as PostgreSQL refuses non-IMMUTABLE functions.
+ *  X2. They are stored as our AST with column names (catalog.ts), so RENAME
+ *      COLUMN rewrites them and DROP COLUMN drops the indexes that read the
+ *      column, as PostgreSQL does.
+ */
+import { DbError } from '../errors/index.ts';
+import type { Expr } from './ast.ts';
+import type { IndexDef, TableDef } from './catalog.ts';
+import { Binder, Scope, type ExecCtx, type Fn } from './expr.ts';
+import type { SqlType } from './types.ts';
+
+const MUTABLE = new Set([
+  'random', 'nextval', 'currval', 'lastval', 'setval', 'clock_timestamp', 'timeofday', 'gen_random_uuid', 'now',
+  'transaction_timestamp', 'statement_timestamp', 'localtimestamp', 'current_date', 'current_user', 'current_database',
+  'current_schema', 'current_setting', 'set_config', 'pg_sleep', 'version', 'age', 'to_char', 'format_type', 'obj_description',
+  'col_description', 'shobj_description',
+]);
+
+const fail = (name: string): never => { throw new DbError('feature_not_supported', `${name} is not supported here`); };
+
+/** The statement context index expressions run with: nothing in it is read (X1), and what could be fails. */
+export const INDEX_CTX: ExecCtx = {
+  params: [], sleepMs: 0, now: 0, outer: [], cache: new Map(),
+  nextval: () => fail('nextval'), currval: () => fail('currval'), lastval: () => fail('lastval'), setval: () => fail('setval'),
+  reincrement: () => fail('ALTER SEQUENCE'),
+  advisory: { lock: () => fail('advisory locks'), tryLock: () => fail('advisory locks'), unlock: () => fail('advisory locks'), unlockAll: () => fail('advisory locks') },
+};
+
+/** X1 for one expression: `what` is "index expression" or "index predicate". */
+export function checkImmutable(e: Expr, what: string): void {
+  JSON.stringify(e, (_k, v: unknown) => {
+    if (typeof v !== 'object' || v === null) return v;
+    const n = v as { kind?: string; name?: string };
+    if (n.kind === 'subquery') throw new DbError('feature_not_supported', `cannot use subquery in ${what}`);
+    if (n.kind === 'window') throw new DbError('windowing_error', `window functions are not allowed in ${what}s`);
+    if (n.kind === 'func' && n.name && (MUTABLE.has(n.name) || n.name.startsWith('pg_'))) {
+      throw new DbError('invalid_object_definition', `functions in ${what} must be marked IMMUTABLE`);
+    }
+    return v;
+  });
+}
+
+function tableScope(t: TableDef): Scope {
+  return new Scope(t.columns.map((c, index) => ({ table: t.name, name: c.name, type: c.type, index })), [t.name]);
+}
+
+/** The closures of an index's expression keys (null for a column key), its predicate, and its key types. */
+export function compileIndexKeys(t: TableDef, ix: IndexDef): { fns: (Fn | null)[]; pred: Fn | null; types: SqlType[] } {
+  if (!ix.exprs && !ix.where) return { fns: ix.columns.map(() => null), pred: null, types: ix.columns.map((c) => t.columns[c]!.type) };
+  const binder = new Binder(tableScope(t), 'index expression');
+  const fns: (Fn | null)[] = [], types: SqlType[] = [];
+  ix.columns.forEach((c, i) => {
+    const e = ix.exprs?.[i];
+    if (!e) { fns.push(null); types.push(t.columns[c]!.type); return; }
+    const compiled = binder.compileValue(e);
+    fns.push(compiled.fn);
+    types.push(compiled.type);
+  });
+  const pred = ix.where ? new Binder(tableScope(t), 'index predicate').compileCondition(ix.where, 'WHERE').fn : null;
+  return { fns, pred, types };
+}
