@@ -89,6 +89,13 @@ function distinctFactory(spec: AggSpec): () => Accumulator {
   const inner = baseFactory(spec);
   if (!spec.distinct) return inner;
   const key = spec.args[0] ? hashKeyFor(spec.args[0].type) : null;
+  // DISTINCT is over every argument: string_agg's delimiter and json_object_agg's value count too.
+  const extraKey = spec.args[1] ? hashKeyFor(spec.args[1].type) : null;
+  const both = (k: unknown, extra: Value | undefined): unknown => {
+    if (!spec.args[1]) return k;
+    const e = extra === undefined || extra === null ? null : extraKey ? extraKey(extra) : extra;
+    return `${typeof k}:${String(k)}\u0000${typeof e}:${String(e)}`;
+  };
   // Not strict: NULL is one more distinct value.
   const keepNull = spec.name === 'json_agg' || spec.name === 'jsonb_agg' || spec.name === 'array_agg';
   if (spec.order?.length) {
@@ -99,7 +106,7 @@ function distinctFactory(spec: AggSpec): () => Accumulator {
       return {
         add: (v, extra) => {
           if (v === null && !keepNull) return;
-          const k = key && v !== null ? key(v) : v;
+          const k = both(key && v !== null ? key(v) : v, extra);
           if (!seen.has(k)) { seen.add(k); acc.add(v, extra); }
         },
         result: () => acc.result(),
@@ -108,18 +115,21 @@ function distinctFactory(spec: AggSpec): () => Accumulator {
   }
   // Without one, PostgreSQL sorts a DISTINCT aggregate's input by the argument (NULL last): string_agg(DISTINCT …) is in order.
   const cmp = spec.args[0] ? comparatorFor(spec.args[0].type) : null;
+  const cmp2 = spec.args[1] ? comparatorFor(spec.args[1].type) : null;
+  const order = (a: Value | undefined, b: Value | undefined, f: (x: Value, y: Value) => number): number =>
+    (a === null || a === undefined ? (b === null || b === undefined ? 0 : 1) : b === null || b === undefined ? -1 : f(a, b));
   return () => {
     const firsts = new Map<unknown, { v: Value; extra: Value | undefined }>();
     return {
       add: (v, extra) => {
         if (v === null && !keepNull) return;
-        const k = key && v !== null ? key(v) : v;
+        const k = both(key && v !== null ? key(v) : v, extra);
         if (!firsts.has(k)) firsts.set(k, { v, extra });
       },
       result: () => {
         const acc = inner();
         const rows = [...firsts.values()];
-        if (cmp) rows.sort((a, b) => (a.v === null ? (b.v === null ? 0 : 1) : b.v === null ? -1 : cmp(a.v, b.v)));
+        if (cmp) rows.sort((a, b) => order(a.v, b.v, cmp) || (cmp2 ? order(a.extra, b.extra, cmp2) : 0));
         for (const r of rows) acc.add(r.v, r.extra);
         return acc.result();
       },

@@ -173,7 +173,7 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
       if (c.kind === 'primary' && spec.primaryKey.length > 0) {
         throw new DbError('invalid_table_definition', `multiple primary keys for table "${spec.name}" are not allowed`);
       }
-      const ix = keyIndex(c, spec.name, names, catalog, taken, ctx);
+      const ix = keyIndex(c, spec.name, names, catalog, taken, ctx, spec.columns.map((x) => x.type));
       let next: TableSpec = { ...spec, indexes: [...spec.indexes, ix] };
       if (c.kind === 'primary') {
         for (const i of ix.columns) {

@@ -28,6 +28,7 @@ import { Binder, Scope } from './expr.ts';
 import type { RunCtx } from './plan.ts';
 import { isInt, isSerialName, resolveType, type SqlType } from './types.ts';
 import { errorWithCode } from './sqlerror.ts';
+import { KeyCodec } from './keys.ts';
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
 const MAX_COLUMNS = 1600;
@@ -127,7 +128,7 @@ export function createTable(s: CreateTableStmt, catalog: Catalog, ctx: RunCtx, n
   const taken = new Set<string>();
   const indexes: IndexDef[] = [];
   const checks: CheckDef[] = [];
-  for (const c of constraints) if (c.kind === 'primary' || c.kind === 'unique') indexes.push(keyIndex(c, s.name, names, catalog, taken, ctx));
+  for (const c of constraints) if (c.kind === 'primary' || c.kind === 'unique') indexes.push(keyIndex(c, s.name, names, catalog, taken, ctx, columns.map((x) => x.type)));
   // CHECKs are named in the order they are written, on columns or not (PostgreSQL's numbering follows it).
   for (const c of constraints.filter((x) => x.kind === 'check').sort((x, y) => x.pos - y.pos)) {
     if (c.kind !== 'check') continue;
@@ -158,12 +159,14 @@ export function createTable(s: CreateTableStmt, catalog: Catalog, ctx: RunCtx, n
 
 /** A PRIMARY KEY or UNIQUE constraint as an index with an engine B+tree. */
 export function keyIndex(c: Extract<ConstraintAst, { kind: 'primary' | 'unique' }>, table: string, names: readonly string[],
-  catalog: Catalog, taken: Set<string>, ctx: RunCtx): IndexDef {
+  catalog: Catalog, taken: Set<string>, ctx: RunCtx, types: readonly SqlType[]): IndexDef {
   const cols = c.columns.map((name) => {
     const i = names.indexOf(name);
     if (i < 0) throw new DbError('undefined_column', `column "${name}" named in key does not exist`, at(c.pos));
     return i;
   });
+  // A key type the B+tree cannot order (json, jsonb, interval) is refused now, not at the first insert.
+  new KeyCodec(cols.map((i) => types[i]!), cols.map(() => false));
   if (new Set(cols).size !== cols.length) {
     const dup = c.columns.find((n, i) => c.columns.indexOf(n) !== i);
     throw new DbError('duplicate_column', `column "${dup}" appears twice in ${c.kind === 'primary' ? 'primary key' : 'unique'} constraint`, at(c.pos));

@@ -2,9 +2,11 @@
  * Describe: a statement's parameter types and result columns, found by
  * planning it as execution would, without running it.
  *
- * D1. Parameters are planned untyped, as execution plans them (a declared
- *     type does not change the plan), so Describe and Execute always agree
- *     on the result columns. A declared type is reported as declared; an
+ * D1. Parameters are planned as execution plans them: a declared one read
+ *     as its type (prepared.ts withDeclaredTypes), the others untyped, so
+ *     Describe and Execute always agree on the result columns (a declared
+ *     jsonb `$1 || '[2]'` is jsonb, and `$1 -> 'a'` is not ambiguous).
+ *     A declared type is reported as declared; an
  *     undeclared $n gets the type of the first context that decides it
  *     (`id = $1` → id's type, a VALUES item → its column's type, `$1::int`
  *     → int4, a bare select-list $1 → text), or 0 if none does.
@@ -22,6 +24,7 @@ import { prepareDelete, prepareInsert, prepareUpdate } from './dml.ts';
 import type { ParamTypes } from './expr.ts';
 import { planStatementQuery } from './select.ts';
 import { Oid } from './types.ts';
+import { withDeclaredTypes } from './prepared.ts';
 
 const cache = new WeakMap<Statement, { catalog: Catalog; declared: string; description: Description }>();
 
@@ -58,7 +61,7 @@ export function describeStatement(s: Statement | null, declared: readonly number
     const hit = cache.get(s);
     if (hit && hit.catalog === catalog && hit.declared === key) return hit.description;
     const inferred: ParamTypes = [];
-    const fields = plan(s, catalog, inferred);
+    const fields = plan(withDeclaredTypes(s, declared), catalog, inferred);
     const description = { paramTypes: types(inferred), fields };
     cache.set(s, { catalog, declared: key, description });
     return description;

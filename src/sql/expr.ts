@@ -42,6 +42,7 @@ import { slotConstant } from './slot-const.ts';
 import { arrayCast, compileArrayFunc, isArrayFunc } from './array-ops.ts';
 import { quoteJson } from './json.ts';
 import { toJsonText } from './json-ops.ts';
+import { polymorphicArg } from './json-funcs.ts';
 import { BOOL, INT4, INT8, NUMERIC, RECORD, TEXT, UNKNOWN, Oid, resolveType, typeDisplayName, type SqlType } from './types.ts';
 
 export type Row = Value[];
@@ -433,6 +434,7 @@ export class Binder {
     if (e.star && e.name !== 'count') throw new DbError('wrong_object_type', `${e.name}(*) specified, but ${e.name} is not an aggregate function`, position);
     const args = e.star ? [] : e.args.map((a) => {
       const c = (ROW_ARG_FUNCS.has(e.name) ? input.wholeRow(a) : null) ?? input.compile(a);
+      if (e.name === 'json_agg' || e.name === 'jsonb_agg') polymorphicArg(c);
       return c.type.oid === Oid.UNKNOWN ? c.retype!(TEXT, 'implicit') : c;
     });
     const type = aggResultType(e.name, args, e.star, e.pos);

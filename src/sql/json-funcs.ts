@@ -14,7 +14,7 @@ import { implicit } from './functions.ts';
 import {
   JArr, JNum, JObj, asText, elementText, jsonbPretty, jsonbText, makeObject, quoteJson, typeofJson, type J,
 } from './json.ts';
-import { canonical, deletePath, isJson, readJson, setPath, toJ, toJsonText, toJsonbText } from './json-ops.ts';
+import { canonical, deletePath, isJson, pathInt, readJson, setPath, toJ, toJsonText, toJsonbText } from './json-ops.ts';
 import { parseArray } from './text-array.ts';
 import { BOOL, INT4, JSON, JSONB, Oid, TEXT, type SqlType } from './types.ts';
 
@@ -22,6 +22,12 @@ const invalid = (msg: string, hint?: string): DbError => new DbError('invalid_pa
 
 /** An argument as SQL gives it to "any": an untyped literal is text. */
 const anyArg = (a: Compiled): Compiled => (a.type.oid === Oid.UNKNOWN ? a.retype!(TEXT, 'implicit') : a);
+
+/** An anyelement argument (to_json, json_agg): an untyped literal or NULL leaves its type undecided (42804), as in PostgreSQL. */
+export function polymorphicArg(a: Compiled): Compiled {
+  if (a.type.oid === Oid.UNKNOWN) throw new DbError('datatype_mismatch', 'could not determine polymorphic type because input has type unknown');
+  return a;
+}
 
 /** A json or jsonb argument (an untyped literal becomes `want`); null when the argument is neither. */
 function docArg(a: Compiled | undefined, want: SqlType): Compiled | null {
@@ -57,7 +63,7 @@ export function jsonFunction(name: string, args0: readonly Compiled[]): Compiled
   }
   if (name === 'to_json' || name === 'to_jsonb') {
     if (args0.length !== 1) return null;
-    const a = anyArg(args0[0]!), t = a.type, e = a.arrayElem;
+    const a = polymorphicArg(args0[0]!), t = a.type, e = a.arrayElem;
     return name === 'to_json' ? strictFn(JSON, [a.fn], (v) => toJsonText(v, t, e)) : strictFn(JSONB, [a.fn], (v) => toJsonbText(v, t, e));
   }
   const fl = flavour(name);
@@ -146,11 +152,12 @@ function setLax(args: readonly Compiled[]): Compiled | null {
     const v = d.fn(r, c), p = path.fn(r, c), n = nv.fn(r, c), cr = create ? create.fn(r, c) : true;
     const treat = how ? how.fn(r, c) : 'use_json_null';
     if (v === null || p === null || cr === null) return null;
-    if (treat === null || !TREATMENTS.includes(treat as string)) {
-      throw invalid('null_value_treatment must be "delete_key", "return_target", "use_json_null", or "raise_exception"');
-    }
     const doc = readJson(v as string, Oid.JSONB), steps = parseArray(p as string);
     if (n !== null) return jsonbText(setPath(doc, steps, readJson(n as string, Oid.JSONB), cr as boolean));
+    if (treat === null) throw new DbError('null_value_not_allowed', 'null_value_treatment must be "delete_key", "return_target", "use_json_null", or "raise_exception"');
+    if (!TREATMENTS.includes(treat as string)) {
+      throw invalid('null_value_treatment must be "delete_key", "return_target", "use_json_null", or "raise_exception"');
+    }
     switch (treat) {
       case 'raise_exception': throw new DbError('null_value_not_allowed', 'JSON value must not be null', {
         detail: 'Exception was raised because null_value_treatment is "raise_exception".',
@@ -168,8 +175,9 @@ function stepPath(cur: J, k: string, oid: number): { j: J; text: () => string } 
     for (let i = cur.keys.length - 1; i >= 0; i--) if (cur.keys[i] === k) return { j: cur.vals[i]!, text: () => outOf(cur, i, oid) };
     return null;
   }
-  if (cur instanceof JArr && /^\s*-?\d+\s*$/.test(k)) {
-    const n = Number(k), i = n < 0 ? cur.items.length + n : n;
+  const n = cur instanceof JArr ? pathInt(k) : null;
+  if (cur instanceof JArr && n !== null) {
+    const i = n < 0 ? cur.items.length + n : n;
     return i >= 0 && i < cur.items.length ? { j: cur.items[i]!, text: () => outOf(cur, i, oid) } : null;
   }
   return null;

@@ -63,8 +63,8 @@ function walk(v: J, path: readonly (string | null)[], oid: number, whole: string
   let cur: { j: J; text: () => string } = { j: v, text: () => whole };
   for (const p of path) {
     if (p === null) return undefined;
-    const key = cur.j instanceof JArr ? (/^\s*-?\d+\s*$/.test(p) ? Number(p) : NaN) : p;
-    if (Number.isNaN(key)) return undefined;
+    const key = cur.j instanceof JArr ? pathInt(p) : p;
+    if (key === null) return undefined;
     const next = step(cur.j, key, oid);
     if (!next) return undefined;
     cur = next;
@@ -72,25 +72,44 @@ function walk(v: J, path: readonly (string | null)[], oid: number, whole: string
   return cur;
 }
 
-const JSON_OPERATORS = new Set(['->', '->>', '#>', '#>>', '@>', '<@', '?', '?|', '?&', '#-']);
+/** Operators that json and jsonb (or arrays, for @> <@) both have: an untyped left side is ambiguous. */
+const SHARED_OPERATORS = new Set(['->', '->>', '#>', '#>>', '@>', '<@']);
+/** Operators only jsonb has: an untyped left side is jsonb. */
+const JSONB_OPERATORS = new Set(['?', '?|', '?&', '#-']);
+
+const unknown = (c: Compiled): boolean => c.type.oid === Oid.UNKNOWN;
+const stringNotArray = (c: Compiled): boolean => isString(c.type.oid) && !c.arrayElem;
+
+/** A key or index operand of -> ->> -: untyped (text), a string, or int2/int4 (there is no bigint form). */
+function keyOperand(r: Compiled): Compiled | null {
+  if (unknown(r) || stringNotArray(r)) return implicit(r, TEXT);
+  return r.type.oid === Oid.INT4 || r.type.oid === Oid.INT2 ? implicit(r, INT4) : null;
+}
+
+/** A text[] operand (paths, key lists): untyped, an array of strings, or text (an array in its text form whose element type was lost). */
+function textArrayOperand(r: Compiled): Compiled | null {
+  if (unknown(r)) return implicit(r, TEXT);
+  if (!isString(r.type.oid) || (r.arrayElem && !isString(r.arrayElem.oid))) return null;
+  return implicit(r, TEXT);
+}
 
 /** Compiles a json operator, or returns null when neither operand is json/jsonb (or untyped beside one). */
 export function compileJsonOperator(op: string, l0: Compiled, r0: Compiled, pos: number): Compiled | null {
   const lj = isJson(l0.type.oid), rj = isJson(r0.type.oid);
-  const unknown = (c: Compiled): boolean => c.type.oid === Oid.UNKNOWN;
   if (!lj && !rj) {
-    if (unknown(l0) && JSON_OPERATORS.has(op)) {
+    const jsonbLeft = unknown(l0) && (JSONB_OPERATORS.has(op) || (op === '-' && isString(r0.type.oid)));
+    if (!jsonbLeft && unknown(l0) && SHARED_OPERATORS.has(op)) {
       throw new DbError('ambiguous_function', `operator is not unique: unknown ${op} ${formatTypeName(r0.type)}`,
         { ...at(pos), hint: 'Could not choose a best candidate operator. You might need to add explicit type casts.' });
     }
-    return null;
+    if (!jsonbLeft) return null;
   }
   const as = implicit;
   const fail = (): never => { throw noJsonOperator(op, l0, r0, pos); };
   switch (op) {
     case '->': case '->>': {
       if (!lj) return fail();
-      const key = unknown(r0) ? as(r0, TEXT)! : isInt(r0.type.oid) ? as(r0, INT4)! : isString(r0.type.oid) ? as(r0, TEXT)! : fail();
+      const key = keyOperand(r0) ?? fail();
       const oid = l0.type.oid, text = op === '->>';
       const a = l0.fn, k = key.fn;
       return { type: text ? TEXT : l0.type, fn: strict2(a, k, (x, y) => {
@@ -99,8 +118,9 @@ export function compileJsonOperator(op: string, l0: Compiled, r0: Compiled, pos:
       }) };
     }
     case '#>': case '#>>': {
-      if (!lj || !(unknown(r0) || isString(r0.type.oid))) return fail();
-      const path = as(r0, TEXT)!.fn, oid = l0.type.oid, text = op === '#>>';
+      const r = lj ? textArrayOperand(r0) : null;
+      if (!r) return fail();
+      const path = r.fn, oid = l0.type.oid, text = op === '#>>';
       return { type: text ? TEXT : l0.type, fn: strict2(l0.fn, path, (x, y) => {
         const hit = walk(readJson(x as string, oid), parseArray(y as string), oid, x as string);
         return !hit ? null : text ? asText(hit.j, hit.text) : hit.text();
@@ -125,11 +145,11 @@ export function compileJsonOperator(op: string, l0: Compiled, r0: Compiled, pos:
       return { type: BOOL, fn: strict2(l.fn, r.fn, op === '@>' ? (x, y) => contains(doc(x), doc(y)) : (x, y) => contains(doc(y), doc(x))) };
     }
     case '?': {
-      const r = unknown(r0) || isString(r0.type.oid) ? as(r0, TEXT)! : fail();
+      const r = unknown(r0) || stringNotArray(r0) ? as(r0, TEXT)! : fail();
       return { type: BOOL, fn: strict2(l.fn, r.fn, (x, y) => hasKey(doc(x), y as string)) };
     }
     case '?|': case '?&': {
-      const r = unknown(r0) || isString(r0.type.oid) ? as(r0, TEXT)! : fail();
+      const r = textArrayOperand(r0) ?? fail();
       const any = op === '?|';
       return { type: BOOL, fn: strict2(l.fn, r.fn, (x, y) => {
         const d = doc(x), keys = parseArray(y as string).filter((k): k is string => k !== null);
@@ -139,15 +159,16 @@ export function compileJsonOperator(op: string, l0: Compiled, r0: Compiled, pos:
     case '-': {
       if (r0.arrayElem && isString(r0.type.oid)) {
         return { type: JSONB, fn: strict2(l.fn, r0.fn, (x, y) => {
-          const keys = parseArray(y as string);
-          return jsonbText(keys.reduce<J>((d, k) => (k === null ? d : deleteKey(d, k)), doc(x)));
+          const keys = parseArray(y as string), d0 = doc(x);
+          if (!(d0 instanceof JObj) && !(d0 instanceof JArr)) throw invalid('cannot delete from scalar');
+          return jsonbText(keys.reduce<J>((d, k) => (k === null ? d : deleteKey(d, k)), d0));
         }) };
       }
-      const r = unknown(r0) ? as(r0, TEXT)! : isInt(r0.type.oid) ? as(r0, INT4)! : isString(r0.type.oid) ? as(r0, TEXT)! : fail();
+      const r = keyOperand(r0) ?? fail();
       return { type: JSONB, fn: strict2(l.fn, r.fn, (x, y) => jsonbText(typeof y === 'number' ? deleteIndex(doc(x), y) : deleteKey(doc(x), y as string))) };
     }
     case '#-': {
-      const r = unknown(r0) || isString(r0.type.oid) ? as(r0, TEXT)! : fail();
+      const r = textArrayOperand(r0) ?? fail();
       return { type: JSONB, fn: strict2(l.fn, r.fn, (x, y) => jsonbText(deletePath(doc(x), parseArray(y as string), 0))) };
     }
     default: return null;
@@ -192,25 +213,40 @@ function deleteIndex(d: J, n: number): J {
   return i < 0 ? d : new JArr(d.items.filter((_, k) => k !== i));
 }
 
-/** A path element used as an array index: 22P02 unless it is an integer. */
-export function pathIndex(p: string | null, level: number): number {
-  if (p === null || !/^\s*[+-]?\d+\s*$/.test(p)) {
-    throw new DbError('invalid_text_representation', `path element at position ${level + 1} is not an integer: "${p ?? 'NULL'}"`);
-  }
-  return Number(p);
+/** A path step read as an array index as PostgreSQL's strtoint reads it (leading blanks, a sign, an int4); null if it is not one. */
+export function pathInt(p: string): number | null {
+  if (!/^\s*[+-]?\d+$/.test(p)) return null;
+  const n = Number(p);
+  return n >= -2147483648 && n <= 2147483647 ? n : null;
 }
+
+/** A path element used as an array index: 22P02 unless it is an integer. */
+export function pathIndex(p: string, level: number): number {
+  const n = pathInt(p);
+  if (n === null) throw new DbError('invalid_text_representation', `path element at position ${level + 1} is not an integer: "${p}"`);
+  return n;
+}
+
+/** The path step at `level`, which must not be NULL (22004) once the walk reaches it. */
+function pathStep(path: readonly (string | null)[], level: number): string {
+  const p = path[level];
+  if (p === null || p === undefined) throw new DbError('null_value_not_allowed', `path element at position ${level + 1} is null`);
+  return p;
+}
+
+const isEmpty = (d: JArr | JObj): boolean => (d instanceof JArr ? d.items.length : d.keys.length) === 0;
 
 /** #-: removes the element at the path; a path that leaves the document changes nothing. */
 export function deletePath(d: J, path: readonly (string | null)[], level: number): J {
-  if (!(d instanceof JObj) && !(d instanceof JArr)) {
-    if (level === 0) throw invalid('cannot delete path in scalar');
-    return d;
+  if (level === 0) {
+    if (!(d instanceof JObj) && !(d instanceof JArr)) throw invalid('cannot delete path in scalar');
+    if (isEmpty(d)) return d;
   }
   if (path.length === level) return d;
-  const p = path[level]!;
+  const p = pathStep(path, level);
+  if (!(d instanceof JObj) && !(d instanceof JArr)) return d;
   const last = level === path.length - 1;
   if (d instanceof JObj) {
-    if (p === null) throw invalid(`path element at position ${level + 1} is null`);
     const i = field(d, p);
     if (i < 0) return d;
     if (last) return deleteKey(d, p);
@@ -230,21 +266,21 @@ export function deletePath(d: J, path: readonly (string | null)[], level: number
  * or inserts into an array before or after the element.
  */
 export function setPath(d: J, path: readonly (string | null)[], value: J, create: boolean, insert: 'before' | 'after' | null = null, level = 0): J {
-  if (!(d instanceof JObj) && !(d instanceof JArr)) {
-    if (level === 0) throw invalid('cannot set path in scalar');
-    return d;
+  if (level === 0) {
+    if (!(d instanceof JObj) && !(d instanceof JArr)) throw invalid('cannot set path in scalar');
+    if (isEmpty(d) && !create) return d;
   }
   if (path.length === level) return d;
-  const p = path[level];
+  const p = pathStep(path, level);
+  if (!(d instanceof JObj) && !(d instanceof JArr)) return d;
   const last = level === path.length - 1;
   if (d instanceof JObj) {
-    if (p === null || p === undefined) throw invalid(`path element at position ${level + 1} is null`);
     const i = field(d, p);
     if (i >= 0 && last && insert) throw new DbError('invalid_parameter_value', 'cannot replace existing key', { hint: 'Try using the function jsonb_set to replace key value.' });
     if (i < 0) return last && create ? makeObject([...d.keys, p], [...d.vals, value]) : d;
     return new JObj(d.keys, d.vals.map((v, k) => (k !== i ? v : last ? value : setPath(v, path, value, create, insert, level + 1))));
   }
-  const n = pathIndex(p ?? null, level);
+  const n = pathIndex(p, level);
   const i = element(d, n);
   if (i < 0) {
     if (!last || !create) return d;
@@ -259,8 +295,10 @@ export function setPath(d: J, path: readonly (string | null)[], value: J, create
 
 /** A timestamp's text as JSON writes it: ISO 8601 with a T, and +00:00 for timestamptz. */
 function isoTimestamp(v: string, oid: number): string {
-  const s = v.replace(' ', 'T');
-  return oid === Oid.TIMESTAMPTZ ? s.replace(/\+00$/, '+00:00') : s;
+  // A BC timestamptz is held as '… BC+00' (the timestamp's text, then the offset); JSON puts BC last.
+  const bc = / BC(\+00)?$/.test(v);
+  const s = v.replace(' BC', '').replace(' ', 'T');
+  return (oid === Oid.TIMESTAMPTZ ? s.replace(/\+00$/, '+00:00') : s) + (bc ? ' BC' : '');
 }
 
 /**
@@ -312,8 +350,17 @@ export function toJsonbText(v: Value, type: SqlType, elem?: SqlType): string {
 export function canonical(j: J): J {
   if (j instanceof JNum) return new JNum(decToText(decFromText(j.text)));
   if (j instanceof JArr) return new JArr(j.items.map(canonical));
-  if (j instanceof JObj) return makeObject(j.keys, j.vals.map(canonical));
-  return j;
+  if (j instanceof JObj) return makeObject(j.keys.map(jsonbString), j.vals.map(canonical));
+  return typeof j === 'string' ? jsonbString(j) : j;
+}
+
+/** J2: a string jsonb can hold (json's text may have had \u0000 or a lone surrogate escape in it). */
+function jsonbString(s: string): string {
+  if (s.includes('\0')) throw new DbError('untranslatable_character', 'unsupported Unicode escape sequence', { detail: '\\u0000 cannot be converted to text.' });
+  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s)) {
+    throw new DbError('invalid_text_representation', 'invalid input syntax for type json', { detail: 'Unicode low surrogate must follow a high surrogate.' });
+  }
+  return s;
 }
 
 /** Comparison of two jsonb values (their canonical text). */
