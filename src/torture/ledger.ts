@@ -82,6 +82,13 @@ export class Ledger {
       } else if (present === 0 && !this.acked.has(id)) this.counts.inDoubtLost++;
     }
     for (const id of ids) if (!this.seen.has(id) && !sent.has(id)) bad.push(`${where}: transfer ${id} is present but its COMMIT was never sent`);
+    // The same rows through the expression index and the partial index (their plans use them) as through the heap.
+    const count = async (sql: string): Promise<number> => Number((await s.query(sql)).rows[0]![0]);
+    const viaExpr = await count('SELECT count(*) FROM transfers WHERE -id < 0');
+    if (viaExpr !== ids.size) bad.push(`${where}: index transfers_neg finds ${viaExpr} transfers, the heap has ${ids.size}`);
+    const viaPartial = await count('SELECT count(*) FROM transfers WHERE dst > 0 AND amount > 50');
+    const scanned = await count('SELECT count(*) FROM transfers WHERE dst + 0 > 0 AND amount + 0 > 50');
+    if (viaPartial !== scanned) bad.push(`${where}: index transfers_big finds ${viaPartial} transfers over 50, the heap has ${scanned}`);
     this.counts.rolledBack += this.rolled.size;
     const got = (await s.query('SELECT id, balance FROM accounts ORDER BY id')).rows.map((row) => [Number(row[0]), Number(row[1])]);
     const want = this.oracle.prepare('SELECT id, balance FROM accounts ORDER BY id').all() as { id: number; balance: number }[];

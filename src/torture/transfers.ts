@@ -15,6 +15,9 @@ import { randInt } from '../util/random.ts';
 export const SCHEMA = [
   'CREATE TABLE accounts (id int PRIMARY KEY, balance bigint NOT NULL)',
   'CREATE TABLE transfers (id bigint NOT NULL, src int NOT NULL, dst int NOT NULL, amount int NOT NULL)',
+  // An expression key and a partial index, so crashes and power cuts also test their entries (ledger.ts checks them).
+  'CREATE UNIQUE INDEX transfers_neg ON transfers ((-id))',
+  'CREATE INDEX transfers_big ON transfers (dst) WHERE amount > 50',
 ];
 
 export async function createAccounts(db: Database, accounts: number): Promise<void> {
