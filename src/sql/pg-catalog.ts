@@ -26,7 +26,8 @@ import type { FromItem } from './ast.ts';
 import { isPlainIndex, tableInfo, type Catalog, type ColumnDef, type ForeignKeyDef, type IndexDef, type TableDef } from './catalog.ts';
 import { exprToSql } from './deparse.ts';
 import { actionName, foreignKeyText } from './foreign-keys.ts';
-import type { Compiled, ExecCtx } from './expr.ts';
+import type { Compiled, ExecCtx, Fn } from './expr.ts';
+import { compileIndexKeys } from './index-exprs.ts';
 import { sessionSettingList } from './settings.ts';
 import {
   BOOL, INT2, INT4, INT8, TEXT, Oid, numericPrecision, numericScale, typeDisplayName, typeInternalName, type SqlType,
@@ -106,18 +107,32 @@ export function quoteIdent(s: string): string {
   return /^[a-z_][a-z0-9_$]*$/.test(s) ? s : `"${s.replace(/"/g, '""')}"`;
 }
 
-function indexDef(t: TableDef, k: number): string {
+/** An index's columns as pg_attribute lists them: a column key by its column's name, an expression after its function, or "expr". */
+function indexAttributes(t: TableDef, ix: IndexDef): ColumnDef[] {
+  const types = compileIndexKeys(t, ix).types;
+  return ix.columns.map((c, i) => {
+    const e = ix.exprs?.[i];
+    const name = e ? (e.kind === 'func' ? e.name : 'expr') : t.columns[c]!.name;
+    return { name, type: types[i]!, notNull: false, default: null };
+  });
+}
+
+/** pg_get_indexdef's text; `pretty` (its third argument, psql's \d) drops the parentheses PostgreSQL's pretty mode drops. */
+function indexDef(t: TableDef, k: number, pretty = false): string {
   const ix = t.indexes[k]!;
-  const keys = ix.columns.map((c, i) => keyText(t, ix, i) + (ix.desc[i] ? ' DESC' : '')).join(', ');
-  const where = ix.where ? ` WHERE (${unwrap(exprToSql(ix.where))})` : '';
+  const keys = ix.columns.map((c, i) => keyText(t, ix, i, pretty) + (ix.desc[i] ? ' DESC' : '')).join(', ');
+  const cond = ix.where ? unwrap(exprToSql(ix.where)) : '';
+  const where = ix.where ? (pretty ? ` WHERE ${cond}` : ` WHERE (${cond})`) : '';
   return `CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(ix.name)} ON public.${quoteIdent(t.name)} USING btree (${keys})${where}`;
 }
 
 /** One key of an index as pg_get_indexdef shows it: a column's name, a call as written, another expression in parentheses. */
-function keyText(t: TableDef, ix: IndexDef, i: number): string {
+function keyText(t: TableDef, ix: IndexDef, i: number, pretty = false): string {
   const e = ix.exprs?.[i];
   if (!e) return quoteIdent(t.columns[ix.columns[i]!]!.name);
-  return e.kind === 'func' ? exprToSql(e) : `(${exprToSql(e)})`;
+  const sql = exprToSql(e);
+  if (e.kind === 'func') return sql;
+  return pretty && sql.startsWith('(') && unwrap(sql) !== sql ? sql : `(${sql})`;
 }
 
 const SUPPORTED_TYPES = [Oid.BOOL, Oid.BYTEA, Oid.INT8, Oid.INT2, Oid.INT4, Oid.TEXT, Oid.FLOAT4, Oid.FLOAT8, Oid.BPCHAR, Oid.VARCHAR,
@@ -165,6 +180,7 @@ const VIRTUAL: Record<string, VirtualTable> = {
     rows: (cat) => [
       ...cat.all().map((t) => ({ oid: t.oid, columns: t.columns as readonly ColumnDef[] })),
       ...cat.allViews().map((v) => ({ oid: v.oid, columns: v.columns.map((name, i): ColumnDef => ({ name, type: v.types[i]!, notNull: false, default: null })) })),
+      ...cat.all().flatMap((t) => t.indexes.map((ix, k) => ({ oid: indexOid(t, k), columns: indexAttributes(t, ix) }))),
     ].flatMap((t) => t.columns.map((c, i) => ({
       attrelid: t.oid, attname: c.name, atttypid: c.type.oid, attlen: TYPE_LEN[c.type.oid] ?? -1, attnum: i + 1, atttypmod: c.type.typmod,
       attnotnull: c.notNull, atthasdef: c.default !== null && !c.identity, attisdropped: false, attidentity: c.identity ?? '', attgenerated: '',
@@ -189,16 +205,16 @@ const VIRTUAL: Record<string, VirtualTable> = {
     })),
   },
   pg_index: {
-    columns: cols(`indexrelid:oid indrelid:oid indnatts:int2 indnkeyatts:int2 indisunique:bool indisprimary:bool indisexclusion:bool
+    columns: cols(`indexrelid:oid indrelid:oid indnatts:int2 indnkeyatts:int2 indisunique:bool indnullsnotdistinct:bool indisprimary:bool indisexclusion:bool
       indimmediate:bool indisclustered:bool indisvalid:bool indcheckxmin:bool indisready:bool indislive:bool indisreplident:bool
       indkey:text indoption:text indexprs:text indpred:text`),
     rows: (cat) => cat.all().flatMap((t) => t.indexes.map((ix, k) => ({
-      indexrelid: indexOid(t, k), indrelid: t.oid, indnatts: ix.columns.length, indnkeyatts: ix.columns.length, indisunique: ix.unique,
+      indexrelid: indexOid(t, k), indrelid: t.oid, indnatts: ix.columns.length, indnkeyatts: ix.columns.length, indisunique: ix.unique, indnullsnotdistinct: false,
       indisprimary: ix.primary, indisexclusion: false, indimmediate: true, indisclustered: false, indisvalid: true, indcheckxmin: false,
       indisready: true, indislive: true, indisreplident: false, indkey: ix.columns.map((c) => c + 1).join(' '),
       indoption: ix.desc.map((d) => (d ? 3 : 0)).join(' '),
       indexprs: ix.exprs ? ix.exprs.filter((e) => e !== null).map((e) => exprToSql(e!)).join(', ') : null,
-      indpred: ix.where ? exprToSql(ix.where) : null,
+      indpred: ix.where ? unwrap(exprToSql(ix.where)) : null,
     }))),
   },
   // The views over the catalog that people query by hand (the public schema's objects only).
@@ -396,10 +412,18 @@ export function catalogFunction(name: string, args: readonly Compiled[], cat: Ca
   switch (name) {
     case 'pg_get_indexdef': {
       if (args.length < 1 || args.length > 3) return null;
-      const f = args[0]!.fn;
-      const defs = new Map<number, string>();
-      for (const t of cat.all()) t.indexes.forEach((_, k) => defs.set(indexOid(t, k), indexDef(t, k)));
-      return { type: TEXT, fn: (r, c) => { const v = f(r, c); return v === null ? null : defs.get(Number(v)) ?? null; } };
+      // (index oid [, column number: 0 for the whole definition [, pretty]])
+      const [f, col, pretty] = args.map((a) => a.fn) as [Fn, Fn | undefined, Fn | undefined];
+      const defs = new Map<number, { t: TableDef; k: number }>();
+      for (const t of cat.all()) t.indexes.forEach((_, k) => defs.set(indexOid(t, k), { t, k }));
+      return { type: TEXT, fn: (r, c) => {
+        const v = f(r, c), d = v === null ? undefined : defs.get(Number(v));
+        if (!d) return null;
+        const n = col ? Number(col(r, c) ?? 0) : 0, p = pretty ? pretty(r, c) === true : false;
+        if (n === 0) return indexDef(d.t, d.k, p);
+        const ix = d.t.indexes[d.k]!;
+        return n > 0 && n <= ix.columns.length ? keyText(d.t, ix, n - 1, p) : '';
+      } };
     }
     case 'pg_get_constraintdef': {
       if (args.length < 1 || args.length > 2) return null;

@@ -86,6 +86,38 @@ describe.skipIf(!hasPsql)('psql meta-commands', () => {
     ]);
   });
 
+  it('\\d shows expression and partial indexes, and \\d INDEX their columns and predicate, as PostgreSQL 15 prints them', async () => {
+    const setup = await psql(['-q', '-c', 'CREATE TABLE people (id int PRIMARY KEY, email text, gone boolean NOT NULL DEFAULT false)',
+      '-c', 'CREATE UNIQUE INDEX people_email ON people (lower(email))', '-c', 'CREATE INDEX people_live ON people (email) WHERE NOT gone']);
+    expect(setup).toEqual({ code: 0, stdout: '', stderr: '' });
+    const d = await psql(['-c', '\\d people']);
+    expect(d.stderr).toBe('');
+    expect(d.stdout.split('\n').slice(-5)).toEqual([
+      '    "people_pkey" PRIMARY KEY, btree (id)',
+      '    "people_email" UNIQUE, btree (lower(email))',
+      '    "people_live" btree (email) WHERE NOT gone',
+      '',
+      '',
+    ]);
+    const di = await psql(['-c', '\\d people_email', '-c', '\\d people_live']);
+    expect(di.stderr).toBe('');
+    expect(di.stdout).toBe([
+      '     Index "public.people_email"',
+      ' Column | Type | Key? |  Definition  ',
+      '--------+------+------+--------------',
+      ' lower  | text | yes  | lower(email)',
+      'unique, btree, for table "public.people"',
+      '',
+      '    Index "public.people_live"',
+      ' Column | Type | Key? | Definition ',
+      '--------+------+------+------------',
+      ' email  | text | yes  | email',
+      'btree, for table "public.people", predicate (NOT gone)',
+      '',
+      '',
+    ].join('\n'));
+  });
+
   it('\\d+ adds storage, compression, statistics target, description and the access method', async () => {
     const setup = await psql(['-q', '-c', `CREATE TABLE wide (a smallint, b bigint NOT NULL DEFAULT 7, c boolean, d date, e timestamp,
       f timestamptz, g bytea, h float8, i real, j char(3), k interval, l text DEFAULT 'x', m serial, n varchar, o numeric,
