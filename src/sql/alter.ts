@@ -22,8 +22,8 @@
 import { checkImmutable } from './index-exprs.ts';
 import { DbError } from '../errors/index.ts';
 import type { QueryResult } from './api.ts';
-import type { AlterAction, AlterTableStmt, CreateIndexStmt, Expr, Statement } from './ast.ts';
-import { encodeTableRow, indexColumns, renameColumnIn, type Catalog, type IndexDef, type TableDef, type TableSpec } from './catalog.ts';
+import type { AlterAction, AlterTableStmt, CommentStmt, CreateIndexStmt, Expr, Statement } from './ast.ts';
+import { encodeTableRow, encodeViewRow, indexColumns, renameColumnIn, type Catalog, type IndexDef, type TableDef, type TableSpec } from './catalog.ts';
 import { ResolvedFk, defineForeignKey, validateExistingRows } from './foreign-keys.ts';
 import { checkNameParts, chooseName, columnDef, createSequenceRow, nextvalOf, done, keyIndex, validateCheck, waitForPendingDdl, type Notify } from './ddl.ts';
 import { Binder, Scope } from './expr.ts';
@@ -273,6 +273,40 @@ export function createIndex(s: CreateIndexStmt, catalog: Catalog, ctx: RunCtx, n
   buildIndex(asDef(spec, t.catalogRid), ix, ctx);
   save(spec, t, ctx);
   return done('CREATE INDEX');
+}
+
+/**
+ * COMMENT ON: the comment is part of the object's catalog row, so it is
+ * transactional like any DDL; an empty string or NULL removes it.
+ */
+export function commentOn(s: CommentStmt, catalog: Catalog, ctx: RunCtx): QueryResult {
+  const text = s.comment === null || s.comment === '' ? undefined : s.comment;
+  const set = <T extends { comment?: string }>(o: T): T => { const { comment: _, ...rest } = o; return (text === undefined ? rest : { ...rest, comment: text }) as T; };
+  const [name, column] = s.names as [string, string | undefined];
+  const notA = (what: string): DbError => new DbError('wrong_object_type', `"${name}" is not ${what}`);
+  if (s.target === 'view') {
+    const v = catalog.view(name);
+    if (!v && catalog.relationExists(name)) throw notA('a view');
+    if (!v) throw new DbError('undefined_table', `relation "${name}" does not exist`);
+    ctx.engine.update(ctx.txn, ctx.engine.catalogHeap, v.catalogRid, encodeViewRow(set(v)));
+    ctx.txn.touchedCatalog = true;
+    return done('COMMENT');
+  }
+  const t = s.target === 'index' ? catalog.tableOfIndex(name) : catalog.get(name);
+  if (!t) {
+    if (s.target === 'column' && catalog.view(name)) throw new DbError('feature_not_supported', 'COMMENT ON COLUMN of a view is not supported');
+    if (catalog.relationExists(name)) throw notA(s.target === 'index' ? 'an index' : 'a table');
+    throw new DbError('undefined_table', `relation "${name}" does not exist`);
+  }
+  waitForDefinition(t, ctx); // another DDL of t first (W1); writers need not finish, as PostgreSQL's lock for COMMENT lets them run
+  if (s.target === 'table') save(set(t), t, ctx);
+  else if (s.target === 'index') save({ ...t, indexes: t.indexes.map((x) => (x.name === name ? set(x) : x)) }, t, ctx);
+  else {
+    const i = t.columns.findIndex((c) => c.name === column);
+    if (i < 0) throw new DbError('undefined_column', `column "${column}" of relation "${name}" does not exist`);
+    save({ ...t, columns: t.columns.map((c, j) => (j === i ? set(c) : c)) }, t, ctx);
+  }
+  return done('COMMENT');
 }
 
 export function dropIndex(s: Extract<Statement, { kind: 'drop_index' }>, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {

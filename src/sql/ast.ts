@@ -332,6 +332,14 @@ export interface CreateIndexStmt {
   readonly concurrently?: boolean;
 }
 
+/** COMMENT ON TABLE | VIEW | INDEX | COLUMN: `names` is the object's name (a column: table, column); null removes the comment. */
+export interface CommentStmt {
+  readonly kind: 'comment';
+  readonly target: 'table' | 'view' | 'index' | 'column';
+  readonly names: readonly string[];
+  readonly comment: string | null;
+}
+
 export type Statement =
   | QueryStmt
   | InsertStmt
@@ -343,6 +351,7 @@ export type Statement =
   | CreateViewStmt
   | AlterTableStmt
   | CreateIndexStmt
+  | CommentStmt
   | { readonly kind: 'drop_index'; readonly names: readonly string[]; readonly ifExists: boolean; readonly concurrently?: boolean }
   | { readonly kind: 'truncate'; readonly names: readonly string[]; readonly restartIdentity: boolean; readonly cascade?: boolean }
   | { readonly kind: 'create_sequence'; readonly name: string; readonly ifNotExists: boolean; readonly start: number; readonly increment: number }

@@ -10,7 +10,8 @@
  *               checks?: [{ name, expr }],
  *               fks?: [{ name, columns, refTable: oid, refIndex: index name, refOrder, onDelete, onUpdate, matchFull }] }
  *   sequence: { v: 1, kind: 'sequence', oid, name, heap, start, increment, ownedBy: table oid | null }
- *   view:     { v: 1, kind: 'view', oid, name, columns: [name…], types: [{ oid, typmod }…], query: QueryStmt, text }
+ *   view:     { v: 1, kind: 'view', oid, name, columns: [name…], types: [{ oid, typmod }…], query: QueryStmt, text, comment? }
+ *   (tables, their columns and indexes also keep a `comment` when COMMENT ON gave one)
  * Column defaults and CHECK expressions are stored as JSON of our AST
  * (ast.ts) — plain data. Rows written before `indexes` existed get their
  * primary key's index synthesized (without an engine index: uniqueness is
@@ -43,6 +44,8 @@ export interface ColumnDef {
   readonly default: Expr | null;
   /** GENERATED ALWAYS ('a') or BY DEFAULT ('d') AS IDENTITY, as pg_attribute.attidentity says it. */
   readonly identity?: 'a' | 'd';
+  /** COMMENT ON COLUMN. */
+  readonly comment?: string;
 }
 
 export interface IndexDef {
@@ -53,6 +56,8 @@ export interface IndexDef {
   readonly exprs?: readonly (Expr | null)[];
   /** A partial index's predicate: only rows for which it is true have entries (and are checked for uniqueness). */
   readonly where?: Expr;
+  /** COMMENT ON INDEX. */
+  readonly comment?: string;
   readonly desc: readonly boolean[];
   readonly unique: boolean;
   readonly primary: boolean;
@@ -114,6 +119,8 @@ export interface TableDef {
   readonly indexes: readonly IndexDef[];
   readonly checks: readonly CheckDef[];
   readonly foreignKeys: readonly ForeignKeyDef[];
+  /** COMMENT ON TABLE. */
+  readonly comment?: string;
   /** Where this definition lives in the catalog heap. */
   readonly catalogRid: RowId;
   readonly types: readonly SqlType[];
@@ -147,20 +154,22 @@ export interface ViewDef {
   readonly types: readonly SqlType[];
   readonly query: QueryStmt;
   readonly text: string;
+  /** COMMENT ON VIEW. */
+  readonly comment?: string;
   readonly catalogRid: RowId;
 }
 
-interface StoredColumn { name: string; typeOid: number; typmod: number; notNull: boolean; default: Expr | null; identity?: 'a' | 'd' }
+interface StoredColumn { name: string; typeOid: number; typmod: number; notNull: boolean; default: Expr | null; identity?: 'a' | 'd'; comment?: string }
 interface StoredIndex {
   name: string; columns: number[]; desc: boolean[]; unique: boolean; primary: boolean; engineId: number | null;
-  exprs?: readonly (Expr | null)[]; where?: Expr;
+  exprs?: readonly (Expr | null)[]; where?: Expr; comment?: string;
 }
 interface StoredTable {
   v: 1; kind?: 'table'; oid: number; name: string; heap: number; pk: number[]; columns: StoredColumn[];
-  indexes?: StoredIndex[]; checks?: CheckDef[]; fks?: ForeignKeyDef[];
+  indexes?: StoredIndex[]; checks?: CheckDef[]; fks?: ForeignKeyDef[]; comment?: string;
 }
 interface StoredSequence { v: 1; kind: 'sequence'; oid: number; name: string; heap: number; start: number; increment: number; ownedBy: number | null }
-interface StoredView { v: 1; kind: 'view'; oid: number; name: string; columns: string[]; types: SqlType[]; query: QueryStmt; text: string }
+interface StoredView { v: 1; kind: 'view'; oid: number; name: string; columns: string[]; types: SqlType[]; query: QueryStmt; text: string; comment?: string }
 
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
@@ -172,10 +181,12 @@ export function encodeTableRow(t: TableSpec): Uint8Array {
     v: 1, oid: t.oid, name: t.name, heap: t.heap, pk: [...t.primaryKey],
     columns: t.columns.map((c) => ({
       name: c.name, typeOid: c.type.oid, typmod: c.type.typmod, notNull: c.notNull, default: c.default, ...(c.identity ? { identity: c.identity } : {}),
+      ...(c.comment !== undefined ? { comment: c.comment } : {}),
     })),
     indexes: t.indexes.map((i) => ({ ...i, columns: [...i.columns], desc: [...i.desc] })),
     checks: [...t.checks],
     ...(t.foreignKeys.length > 0 ? { fks: [...t.foreignKeys] } : {}),
+    ...(t.comment !== undefined ? { comment: t.comment } : {}),
   };
   return utf8.encode(JSON.stringify(row));
 }
@@ -186,7 +197,10 @@ export function encodeSequenceRow(s: Omit<SequenceDef, 'kind' | 'catalogRid'>): 
 }
 
 export function encodeViewRow(v: Omit<ViewDef, 'kind' | 'catalogRid'>): Uint8Array {
-  const row: StoredView = { v: 1, kind: 'view', oid: v.oid, name: v.name, columns: [...v.columns], types: [...v.types], query: v.query, text: v.text };
+  const row: StoredView = {
+    v: 1, kind: 'view', oid: v.oid, name: v.name, columns: [...v.columns], types: [...v.types], query: v.query, text: v.text,
+    ...(v.comment !== undefined ? { comment: v.comment } : {}),
+  };
   // Positions point into the CREATE VIEW text, not into a query that names the view.
   return utf8.encode(JSON.stringify(row, (k, x: unknown) => (k === 'pos' ? -1 : x)));
 }
@@ -197,16 +211,19 @@ export function decodeCatalogRow(rid: RowId, bytes: Uint8Array): CatalogObject {
   const s = JSON.parse(fromUtf8.decode(bytes)) as StoredTable | StoredSequence | StoredView;
   if (s.v !== 1) throw new DbError('data_corrupted', `catalog row ${rid} has unknown format version ${String(s.v)}`);
   if (s.kind === 'sequence') return { ...s, kind: 'sequence', catalogRid: rid };
-  if (s.kind === 'view') return { kind: 'view', oid: s.oid, name: s.name, columns: s.columns, types: s.types, query: s.query, text: s.text, catalogRid: rid };
+  if (s.kind === 'view') {
+    return { kind: 'view', oid: s.oid, name: s.name, columns: s.columns, types: s.types, query: s.query, text: s.text, catalogRid: rid, ...(s.comment !== undefined ? { comment: s.comment } : {}) };
+  }
   const columns = s.columns.map((c) => ({
     name: c.name, type: { oid: c.typeOid, typmod: c.typmod }, notNull: c.notNull, default: c.default, ...(c.identity ? { identity: c.identity } : {}),
+    ...(c.comment !== undefined ? { comment: c.comment } : {}),
   }));
   const types = columns.map((c) => c.type);
   const indexes: IndexDef[] = s.indexes ?? (s.pk.length > 0
     ? [{ name: `${s.name}_pkey`, columns: s.pk, desc: s.pk.map(() => false), unique: true, primary: true, engineId: null }] : []);
   return {
     kind: 'table', oid: s.oid, name: s.name, heap: s.heap, columns, primaryKey: s.pk, indexes, checks: s.checks ?? [],
-    foreignKeys: s.fks ?? [], catalogRid: rid, types, codec: new TupleCodec(types),
+    foreignKeys: s.fks ?? [], catalogRid: rid, types, codec: new TupleCodec(types), ...(s.comment !== undefined ? { comment: s.comment } : {}),
   };
 }
 

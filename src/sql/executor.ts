@@ -18,7 +18,7 @@ import { DbError } from '../errors/index.ts';
 import type { QueryResult } from './api.ts';
 import type { Statement } from './ast.ts';
 import type { Catalog } from './catalog.ts';
-import { alterTable, createIndex, dropIndex, truncate } from './alter.ts';
+import { alterTable, commentOn, createIndex, dropIndex, truncate } from './alter.ts';
 import { createTableAs } from './create-as.ts';
 import { alterSequence, createSequence, createTable, dropSequence, dropTable, type Notify } from './ddl.ts';
 import { prepareDelete, prepareInsert, prepareUpdate, type Prepared } from './dml.ts';
@@ -82,7 +82,7 @@ export function prepare(s: DataStatement, catalog: Catalog, template?: TemplateB
 
 /** Whether a statement changes the catalog (the session then drops its own catalog copy). */
 export const isDdl = (s: Statement): boolean =>
-  ['create_table', 'create_table_as', 'drop_table', 'alter_table', 'create_index', 'drop_index', 'truncate', 'create_sequence', 'alter_sequence', 'drop_sequence', 'create_view', 'drop_view'].includes(s.kind);
+  ['create_table', 'create_table_as', 'drop_table', 'alter_table', 'create_index', 'drop_index', 'truncate', 'create_sequence', 'alter_sequence', 'drop_sequence', 'create_view', 'drop_view', 'comment'].includes(s.kind);
 
 /** Runs one table statement synchronously; may throw DbError or the engine's LockWait. */
 export function executeStatement(s: Statement, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
@@ -96,6 +96,7 @@ export function executeStatement(s: Statement, catalog: Catalog, ctx: RunCtx, no
     case 'alter_table': return alterTable(s, catalog, ctx, notify);
     case 'create_index': return createIndex(s, catalog, ctx, notify);
     case 'drop_index': return dropIndex(s, catalog, ctx, notify);
+    case 'comment': return commentOn(s, catalog, ctx);
     case 'truncate': return truncate(s, catalog, ctx, notify);
     case 'create_sequence': return createSequence(s, catalog, ctx, notify);
     case 'alter_sequence': return alterSequence(s, catalog, ctx, notify);

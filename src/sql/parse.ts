@@ -201,6 +201,7 @@ class Translator extends QueryTranslator {
       case 'AlterTableStmt': return this.alterTable(s);
       case 'RenameStmt': return this.rename(s);
       case 'IndexStmt': return this.createIndex(s);
+      case 'CommentStmt': return this.comment(s);
       case 'TruncateStmt': return {
         kind: 'truncate', names: (s.relations as Raw[]).map((r) => this.rangeVar(r.RangeVar).name), restartIdentity: !!s.restart_seqs,
         ...(s.behavior === 'DROP_CASCADE' ? { cascade: true } : {}),
@@ -445,6 +446,17 @@ class Translator extends QueryTranslator {
 
   private createSequence(s: Raw): A.Statement {
     return { kind: 'create_sequence', name: this.rangeVar(s.sequence).name, ifNotExists: !!s.if_not_exists, ...withDefaults(sequenceOptions(s.options)) };
+  }
+
+  private comment(s: Raw): A.Statement {
+    const targets: Record<string, A.CommentStmt['target']> = { OBJECT_TABLE: 'table', OBJECT_VIEW: 'view', OBJECT_INDEX: 'index', OBJECT_COLUMN: 'column' };
+    const target = targets[s.objtype];
+    if (!target) throw unsupported('COMMENT ON ' + String(s.objtype).replace('OBJECT_', ''));
+    let names = (s.object.List.items as Raw[]).map(str);
+    // public.t (and public.t.col): the one schema there is.
+    if (names[0] === 'public' && names.length === (target === 'column' ? 3 : 2)) names = names.slice(1);
+    if (names.length !== (target === 'column' ? 2 : 1)) throw new DbError('undefined_table', `relation "${names.slice(0, -1).join('.') || names[0]}" does not exist`);
+    return { kind: 'comment', target, names, comment: (s.comment as string | undefined) ?? null };
   }
 
   private drop(s: Raw): A.Statement {

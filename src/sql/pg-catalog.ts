@@ -107,6 +107,23 @@ export function quoteIdent(s: string): string {
   return /^[a-z_][a-z0-9_$]*$/.test(s) ? s : `"${s.replace(/"/g, '""')}"`;
 }
 
+const PG_CLASS = 1259;
+
+/** COMMENT ON's texts as pg_description rows: tables, their columns (objsubid = column number), indexes and views. */
+function descriptions(cat: Catalog): { objoid: number; classoid: number; objsubid: number; description: string }[] {
+  const out: { objoid: number; classoid: number; objsubid: number; description: string }[] = [];
+  const add = (objoid: number, objsubid: number, text: string | undefined): void => {
+    if (text !== undefined) out.push({ objoid, classoid: PG_CLASS, objsubid, description: text });
+  };
+  for (const t of cat.all()) {
+    add(t.oid, 0, t.comment);
+    t.columns.forEach((c, i) => add(t.oid, i + 1, c.comment));
+    t.indexes.forEach((ix, k) => add(indexOid(t, k), 0, ix.comment));
+  }
+  for (const v of cat.allViews()) add(v.oid, 0, v.comment);
+  return out;
+}
+
 /** An index's columns as pg_attribute lists them: a column key by its column's name, an expression after its function, or "expr". */
 function indexAttributes(t: TableDef, ix: IndexDef): ColumnDef[] {
   const types = compileIndexKeys(t, ix).types;
@@ -349,7 +366,7 @@ const VIRTUAL: Record<string, VirtualTable> = {
   pg_inherits: { columns: cols('inhrelid:oid inhparent:oid inhseqno:int4 inhdetachpending:bool'), rows: empty },
   pg_trigger: { columns: cols('oid:oid tgrelid:oid tgparentid:oid tgname:name tgfoid:oid tgtype:int2 tgenabled:char tgisinternal:bool'), rows: empty },
   pg_rewrite: { columns: cols('oid:oid rulename:name ev_class:oid ev_type:char ev_enabled:char is_instead:bool'), rows: empty },
-  pg_description: { columns: cols('objoid:oid classoid:oid objsubid:int4 description:text'), rows: empty },
+  pg_description: { columns: cols('objoid:oid classoid:oid objsubid:int4 description:text'), rows: (cat) => descriptions(cat) },
   pg_auth_members: { columns: cols('oid:oid roleid:oid member:oid grantor:oid admin_option:bool'), rows: empty },
   // Functions are built in and not listed (psql's \df hides pg_catalog's anyway).
   pg_proc: {
@@ -410,6 +427,18 @@ export function isAlwaysEmpty(from: readonly FromItem[], cat: Catalog): boolean 
 /** Catalog-aware functions: they read the catalog the statement was planned with. Null if `name` is not one. */
 export function catalogFunction(name: string, args: readonly Compiled[], cat: Catalog, pos: number): Compiled | null {
   switch (name) {
+    case 'obj_description': case 'col_description': {
+      // obj_description(oid [, 'pg_class']) and col_description(table oid, column number): COMMENT ON's text.
+      if (args.length < 1 || args.length > 2 || (name === 'col_description' && args.length !== 2)) return null;
+      const [f, g] = args.map((a) => a.fn) as [Fn, Fn | undefined];
+      const texts = new Map(descriptions(cat).map((d) => [`${d.objoid}/${d.objsubid}`, d.description]));
+      return { type: TEXT, fn: (r, c) => {
+        const oid = f(r, c), second = g ? g(r, c) : null;
+        if (oid === null || (g && second === null)) return null;
+        if (name === 'obj_description' && g && second !== 'pg_class') return null;
+        return texts.get(`${Number(oid)}/${name === 'col_description' ? Number(second) : 0}`) ?? null;
+      } };
+    }
     case 'pg_get_indexdef': {
       if (args.length < 1 || args.length > 3) return null;
       // (index oid [, column number: 0 for the whole definition [, pretty]])

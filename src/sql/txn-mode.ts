@@ -38,6 +38,7 @@ export function ddlCommand(s: Statement): string | null {
     case 'create_sequence': return 'CREATE SEQUENCE';
     case 'alter_sequence': return 'ALTER SEQUENCE';
     case 'drop_sequence': return 'DROP SEQUENCE';
+    case 'comment': return 'COMMENT';
     default: return null;
   }
 }
