@@ -19,11 +19,11 @@
  * A rewritten row may move (engine.update returns its new RowId); its index
  * entries move with it (constraints.ts I2).
  */
-import { checkImmutable } from './index-exprs.ts';
+import { checkImmutable, keyName } from './index-exprs.ts';
 import { DbError } from '../errors/index.ts';
 import type { QueryResult } from './api.ts';
 import type { AlterAction, AlterTableStmt, CommentStmt, CreateIndexStmt, Expr, Statement } from './ast.ts';
-import { encodeTableRow, encodeViewRow, indexColumns, renameColumnIn, type Catalog, type IndexDef, type TableDef, type TableSpec } from './catalog.ts';
+import { encodeTableRow, encodeViewRow, indexColumns, renameColumnIn, unqualify, type Catalog, type IndexDef, type TableDef, type TableSpec } from './catalog.ts';
 import { ResolvedFk, defineForeignKey, validateExistingRows } from './foreign-keys.ts';
 import { checkNameParts, chooseName, columnDef, createSequenceRow, nextvalOf, done, keyIndex, validateCheck, waitForPendingDdl, type Notify } from './ddl.ts';
 import { Binder, Scope } from './expr.ts';
@@ -161,7 +161,7 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
         validateCheck(spec.columns, spec.name, c.expr);
         const name = c.name ?? chooseName(catalog, taken, checkNameParts(spec.name, c.expr), 'check');
         checkRows(cur, [{ name, expr: c.expr }], ctx);
-        return { ...spec, checks: [...spec.checks, { name, expr: c.expr }] };
+        return { ...spec, checks: [...spec.checks, { name, expr: unqualify(c.expr, spec.name) }] };
       }
       if (c.kind === 'foreign') {
         if (c.refTable !== spec.name) waitForPendingDdl(ctx, c.refTable);
@@ -242,12 +242,12 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
   }
 }
 
-export function createIndex(s: CreateIndexStmt, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
-  const t = catalog.require(s.table.name, s.table.pos);
+export function createIndex(s0: CreateIndexStmt, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
+  const t = catalog.require(s0.table.name, s0.table.pos);
+  const s = indexKeysOf(s0, t.name);
   claimTable(t, ctx);
   const taken = new Set<string>();
-  // PostgreSQL names an expression key after its function, or "expr".
-  const colNames = s.columns.map((c) => c.name ?? (c.expr?.kind === 'func' ? c.expr.name : 'expr'));
+  const colNames = s.columns.map((c) => c.name ?? keyName(c.expr!));
   if (s.name) {
     waitForPendingDdl(ctx, s.name);
     if (catalog.relationExists(s.name)) {
@@ -307,6 +307,21 @@ export function commentOn(s: CommentStmt, catalog: Catalog, ctx: RunCtx): QueryR
     save({ ...t, columns: t.columns.map((c, j) => (j === i ? set(c) : c)) }, t, ctx);
   }
   return done('COMMENT');
+}
+
+/**
+ * The keys as stored (X2 in index-exprs.ts): `((a))` is the column a, as
+ * in PostgreSQL, and columns qualified by the table's name lose the
+ * qualifier, so a later RENAME TABLE leaves the expressions valid.
+ */
+function indexKeysOf(s: CreateIndexStmt, table: string): CreateIndexStmt {
+  const strip = <E extends Expr>(e: E): E => unqualify(e, table);
+  const columns = s.columns.map((c) => {
+    if (!c.expr) return c;
+    const e = strip(c.expr);
+    return e.kind === 'column' && e.table === null ? { name: e.name, desc: c.desc, pos: c.pos } : { ...c, expr: e };
+  });
+  return { ...s, columns, ...(s.where ? { where: strip(s.where) } : {}) };
 }
 
 export function dropIndex(s: Extract<Statement, { kind: 'drop_index' }>, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {

@@ -84,6 +84,12 @@ export function indexColumns(t: { readonly columns: readonly ColumnDef[] }, ix: 
 const isColumnRef = (v: unknown): v is { kind: 'column'; name: string } =>
   typeof v === 'object' && v !== null && (v as { kind?: unknown }).kind === 'column';
 
+/** An expression with the table's own qualifier dropped from its columns (`t.a` → `a`), so a RENAME TABLE leaves it valid. */
+export function unqualify<E extends Expr>(e: E, table: string): E {
+  return JSON.parse(JSON.stringify(e), (_k, v: unknown) =>
+    (isColumnRef(v) && (v as { table?: string | null }).table === table ? { ...v, table: null } : v)) as E;
+}
+
 /** An expression with column `from` of the table renamed `to` (ALTER TABLE … RENAME COLUMN: CHECKs and index keys name columns). */
 export function renameColumnIn<E extends Expr>(e: E, table: string, from: string, to: string): E {
   return JSON.parse(JSON.stringify(e), (_k, v: unknown) =>

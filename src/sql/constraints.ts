@@ -223,7 +223,7 @@ export class TableWriter implements ChildWriter {
    * ahead of their turn (insertMany), which no check may see yet.
    */
   conflict(ix: IndexKey, row: readonly Value[], self: RowId | null, ahead: Ahead = NONE_AHEAD): { rid: RowId; row: Value[] } | null {
-    if (ix.hasNull(row) || !ix.covers(row)) return null;
+    if (!ix.covers(row) || ix.hasNull(row)) return null; // the predicate first: a key need not compute for a row it excludes
     const { engine, txn } = this.ctx;
     if (ix.def.engineId === null) return this.scanConflict(ix, row, self, ahead);
     const key = ix.key(row);
@@ -256,7 +256,7 @@ export class TableWriter implements ChildWriter {
     for (const [rid, bytes] of engine.scan(txn, t.heap)) {
       if (rid === self || ahead(rid)) continue;
       const other = t.codec.decode(bytes, new Array(t.columns.length + 1));
-      if (ix.hasNull(other) || !ix.covers(other) || keyText(ix, other) !== k) continue;
+      if (!ix.covers(other) || ix.hasNull(other) || keyText(ix, other) !== k) continue;
       engine.checkLock(txn, t.heap, rid);
       return { rid, row: other };
     }
@@ -353,13 +353,17 @@ export class TableWriter implements ChildWriter {
   update(rid: RowId, oldRow: readonly Value[], row: Value[], setCols: readonly number[] | null = null): RowId {
     this.validate(row);
     // An index over none of the SET columns keeps its key: no need to encode it twice to compare.
-    const changed = this.spec.indexes.filter((ix) => (setCols === null || ix.uses.some((c) => setCols.includes(c)))
-      && (!ix.sameKey(oldRow, row) || ix.covers(oldRow) !== ix.covers(row)));
+    const changed = this.spec.indexes.filter((ix) => {
+      if (setCols !== null && !ix.uses.some((c) => setCols.includes(c))) return false;
+      const was = ix.covers(oldRow), is = ix.covers(row);
+      return was !== is || (is && !ix.sameKey(oldRow, row)); // keys only of rows the predicate admits
+    });
     this.checkUnique(row, rid, (ix) => changed.includes(ix));
     const { engine, txn } = this.ctx;
     const t = this.spec.table;
     // Key-share locks (foreign keys, FOR KEY SHARE) stand only in the way of a change of some unique key; share locks of any write (T7).
-    const newRid = engine.update(txn, t.heap, rid, t.codec.encode(row), !changed.some((ix) => ix.def.unique));
+    // As in PostgreSQL, the key columns are those of plain unique indexes (a foreign key can reference no other).
+    const newRid = engine.update(txn, t.heap, rid, t.codec.encode(row), !changed.some((ix) => ix.def.unique && isPlainIndex(ix.def)));
     for (const ix of this.spec.indexes) {
       const id = ix.def.engineId;
       if (id === null || (newRid === rid && !changed.includes(ix))) continue;

@@ -20,7 +20,7 @@ import { LockWait } from '../engine/api.ts';
 import type { QueryResult } from './api.ts';
 import type { ColumnDefAst, ConstraintAst, CreateTableStmt, DropTableStmt, Expr, Statement } from './ast.ts';
 import {
-  encodeSequenceRow, encodeTableRow, pendingCatalogNames, type Catalog, type CheckDef, type ColumnDef, type ForeignKeyDef, type IndexDef,
+  encodeSequenceRow, encodeTableRow, pendingCatalogNames, unqualify, type Catalog, type CheckDef, type ColumnDef, type ForeignKeyDef, type IndexDef,
   type TableDef, type TableSpec,
 } from './catalog.ts';
 import { defineForeignKey } from './foreign-keys.ts';
@@ -133,7 +133,7 @@ export function createTable(s: CreateTableStmt, catalog: Catalog, ctx: RunCtx, n
   for (const c of constraints.filter((x) => x.kind === 'check').sort((x, y) => x.pos - y.pos)) {
     if (c.kind !== 'check') continue;
     validateCheck(columns, s.name, c.expr);
-    checks.push({ name: c.name ?? chooseName(catalog, taken, checkNameParts(s.name, c.expr), 'check'), expr: c.expr });
+    checks.push({ name: c.name ?? chooseName(catalog, taken, checkNameParts(s.name, c.expr), 'check'), expr: unqualify(c.expr, s.name) });
   }
   const oid = engine.allocateOid();
   const primaryKey = pkCols.map((n) => names.indexOf(n));

@@ -19,12 +19,18 @@ import type { IndexDef, TableDef } from './catalog.ts';
 import { Binder, Scope, type ExecCtx, type Fn } from './expr.ts';
 import type { SqlType } from './types.ts';
 
+// Volatile and stable functions (and some whose immutability depends on their argument types, which
+// this check does not see: refusing those is stricter than PostgreSQL, never looser).
 const MUTABLE = new Set([
   'random', 'nextval', 'currval', 'lastval', 'setval', 'clock_timestamp', 'timeofday', 'gen_random_uuid', 'now',
   'transaction_timestamp', 'statement_timestamp', 'localtimestamp', 'current_date', 'current_user', 'current_database',
   'current_schema', 'current_setting', 'set_config', 'pg_sleep', 'version', 'age', 'to_char', 'format_type', 'obj_description',
-  'col_description', 'shobj_description',
+  'col_description', 'shobj_description', 'to_json', 'to_jsonb', 'row_to_json', 'json_build_object', 'jsonb_build_object',
+  'json_build_array', 'jsonb_build_array', 'concat', 'concat_ws', 'format', 'array_to_string', 'date_trunc', 'date_part',
+  'extract', 'to_timestamp', 'to_date', 'timezone',
 ]);
+/** Casts to these read the clock ('today', 'now') or the session (time zone, catalog) when their input is text. */
+const MUTABLE_CASTS = new Set(['date', 'timestamp', 'timestamptz', 'interval', 'regclass', 'time', 'timetz']);
 
 const fail = (name: string): never => { throw new DbError('feature_not_supported', `${name} is not supported here`); };
 
@@ -43,9 +49,11 @@ export function checkImmutable(e: Expr, what: string): void {
     const n = v as { kind?: string; name?: string };
     if (n.kind === 'subquery') throw new DbError('feature_not_supported', `cannot use subquery in ${what}`);
     if (n.kind === 'window') throw new DbError('windowing_error', `window functions are not allowed in ${what}s`);
-    if (n.kind === 'func' && n.name && (MUTABLE.has(n.name) || n.name.startsWith('pg_'))) {
+    const mutableCast = n.kind === 'cast' && MUTABLE_CASTS.has((v as { type: { name: string } }).type.name);
+    if ((n.kind === 'func' && n.name && (MUTABLE.has(n.name) || n.name.startsWith('pg_'))) || mutableCast) {
       throw new DbError('invalid_object_definition', `functions in ${what} must be marked IMMUTABLE`);
     }
+    if (n.kind === 'param') throw new DbError('undefined_parameter', `there is no parameter $${(v as { index: number }).index}`);
     return v;
   });
 }
@@ -68,4 +76,18 @@ export function compileIndexKeys(t: TableDef, ix: IndexDef): { fns: (Fn | null)[
   });
   const pred = ix.where ? new Binder(tableScope(t), 'index predicate').compileCondition(ix.where, 'WHERE').fn : null;
   return { fns, pred, types };
+}
+
+/** How PostgreSQL's FigureColname names an expression key (for the index's default name and pg_attribute). */
+export function keyName(e: Expr): string {
+  switch (e.kind) {
+    case 'column': return e.name;
+    case 'func': return e.name;
+    case 'cast': return keyName(e.arg);
+    case 'case': return 'case';
+    case 'coalesce': return 'coalesce';
+    case 'nullif': return 'nullif';
+    case 'minmax': return e.op;
+    default: return 'expr';
+  }
 }

@@ -63,10 +63,16 @@ export interface Sargable { e: Expr; slot: number; op: string; value: Expr; targ
 const flip: Record<string, Bound['op']> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
 
 /** The pushed conjuncts of the form `column op value` (value free of the table's columns), column on the left. */
-export function sargables(pushed: readonly Expr[], scope: Scope): Sargable[] {
+/**
+ * `exprs`: also expressions of the table's columns compared with a value,
+ * asked only when the table has expression keys (reading an expression's
+ * structure reads its literals, which keeps a plan from being shared by
+ * other literals: literals.ts).
+ */
+export function sargables(pushed: readonly Expr[], scope: Scope, exprs = false): Sargable[] {
   const out: Sargable[] = [];
   for (const e of pushed) {
-    const s = sargable(e, scope);
+    const s = sargable(e, scope, exprs);
     if (s) out.push({ e, ...s });
   }
   return out;
@@ -79,12 +85,13 @@ export function localColumn(x: Expr, scope: Scope): number | null {
   return c ? c.index : null;
 }
 
-function sargable(e: Expr, scope: Scope): { slot: number; op: string; value: Expr; target: string | null } | null {
+function sargable(e: Expr, scope: Scope, exprs: boolean): { slot: number; op: string; value: Expr; target: string | null } | null {
   if (e.kind !== 'binary' || !['=', '<', '<=', '>', '>='].includes(e.op)) return null;
   const l = localColumn(e.left, scope), r = localColumn(e.right, scope);
   if (l !== null && freeOf(e.right, scope)) return { slot: l, op: e.op, value: e.right, target: null };
   if (r !== null && freeOf(e.left, scope)) return { slot: r, op: e.op === '=' ? '=' : flip[e.op]!, value: e.left, target: null };
   // An expression of this table's columns against a value: it may be an index's expression key.
+  if (!exprs) return null;
   if (freeOf(e.right, scope) && !freeOf(e.left, scope)) return { slot: -1, op: e.op, value: e.right, target: targetKey(e.left, scope) };
   if (freeOf(e.left, scope) && !freeOf(e.right, scope)) return { slot: -1, op: e.op === '=' ? '=' : flip[e.op]!, value: e.left, target: targetKey(e.right, scope) };
   return null;
@@ -107,7 +114,7 @@ export function indexTargets(ix: IndexDef, scope: Scope): (string | null)[] {
   });
 }
 
-/** Index expressions name the table's columns, qualified or not; the scan may call the table by an alias. */
+/** Index expressions name the table's columns unqualified (CREATE INDEX stores them so); the scan may call the table by an alias. */
 const unqualified = (e: Expr): Expr => JSON.parse(JSON.stringify(e), (_k, v: unknown) =>
   (typeof v === 'object' && v !== null && (v as { kind?: string }).kind === 'column' ? { ...(v as object), table: null } : v)) as Expr;
 
@@ -124,6 +131,9 @@ export function implies(ix: IndexDef, pushed: readonly Expr[], conds: readonly S
   split(ix.where);
   return parts.every((p) => {
     if (have.has(targetKey(p, scope))) return true;
+    if (p.kind === 'not' && p.arg.kind === 'column') { // NOT b is b = false, as PostgreSQL simplifies it
+      if (have.has(targetKey({ kind: 'binary', op: '=', left: p.arg, right: { kind: 'const', lit: 'bool', value: false, pos: -1 } as Expr, pos: -1 }, scope))) return true;
+    }
     if (p.kind !== 'isnull' || !p.negated) return false;
     const slot = localColumn(p.arg, scope), target = slot === null ? targetKey(p.arg, scope) : null;
     return conds.some((c) => (slot !== null ? c.slot === slot : c.slot === -1 && c.target === target));
@@ -149,7 +159,9 @@ export function freeOf(x: Expr, scope: Scope, arrays = false): boolean {
 const INTS: readonly number[] = [Oid.INT2, Oid.INT4, Oid.INT8];
 
 /** The value converted to the column's type, or null when the types do not meet in one category. */
-export function valueAs(c: Compiled, type: SqlType): Compiled | null {
+export function valueAs(c: Compiled, type0: SqlType): Compiled | null {
+  // Without the key's length: varchar(3) < 'abcd' compares with all of 'abcd' (a cut value would miss 'abc'; a long literal is no error).
+  const type: SqlType = type0.oid === Oid.VARCHAR || type0.oid === Oid.BPCHAR ? { oid: type0.oid, typmod: -1 } : type0;
   if (c.type.oid === Oid.UNKNOWN) return c.retype!(type, 'implicit');
   if (categoryOf(c.type.oid) !== categoryOf(type.oid) || categoryOf(type.oid) === 'other') return null;
   // Integers of another width compare fine as numbers (one key encoding); anything else must convert exactly.

@@ -54,7 +54,7 @@ const NO_ROW: Row = [];
  */
 export function chooseIndexPath(table: TableDef, label: string, scope: Scope, binder: Binder, pushed: readonly Expr[],
   order: readonly OrderWish[] | null = null): P.Plan | null {
-  const conds = sargables(pushed, scope);
+  const conds = sargables(pushed, scope, table.indexes.some((x) => x.exprs !== undefined));
   let best: IndexPath | null = null;
   let bestOrdered: IndexPath | null = null;
   for (const ix of table.indexes) {

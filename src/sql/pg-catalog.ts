@@ -27,7 +27,7 @@ import { isPlainIndex, tableInfo, type Catalog, type ColumnDef, type ForeignKeyD
 import { exprToSql } from './deparse.ts';
 import { actionName, foreignKeyText } from './foreign-keys.ts';
 import type { Compiled, ExecCtx, Fn } from './expr.ts';
-import { compileIndexKeys } from './index-exprs.ts';
+import { compileIndexKeys, keyName } from './index-exprs.ts';
 import { sessionSettingList } from './settings.ts';
 import {
   BOOL, INT2, INT4, INT8, TEXT, Oid, numericPrecision, numericScale, typeDisplayName, typeInternalName, type SqlType,
@@ -124,12 +124,12 @@ function descriptions(cat: Catalog): { objoid: number; classoid: number; objsubi
   return out;
 }
 
-/** An index's columns as pg_attribute lists them: a column key by its column's name, an expression after its function, or "expr". */
+/** An index's columns as pg_attribute lists them: a column key by its column's name, an expression as keyName names it. */
 function indexAttributes(t: TableDef, ix: IndexDef): ColumnDef[] {
   const types = compileIndexKeys(t, ix).types;
   return ix.columns.map((c, i) => {
     const e = ix.exprs?.[i];
-    const name = e ? (e.kind === 'func' ? e.name : 'expr') : t.columns[c]!.name;
+    const name = e ? keyName(e) : t.columns[c]!.name;
     return { name, type: types[i]!, notNull: false, default: null };
   });
 }

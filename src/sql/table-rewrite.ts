@@ -43,6 +43,7 @@ export function rewrite(oldDef: TableDef, newDef: TableDef, ctx: RunCtx, f: (row
     const newRid = ctx.engine.update(ctx.txn, newDef.heap, rid, newDef.codec.encode(next));
     if (newRid === rid) continue;
     for (const k of keys) {
+      if (!k.covers(next)) continue; // a partial index has no entry for the row (and its key may not even compute)
       ctx.engine.indexInsert(ctx.txn, k.def.engineId!, k.key(next), newRid);
       ctx.engine.indexDeleteAtCommit(ctx.txn, k.def.engineId!, k.key(next), rid);
     }
@@ -59,7 +60,7 @@ export function buildIndex(def: TableDef, ix: IndexDef, ctx: RunCtx): void {
   const entries = new KeyList();
   /** Rows whose key has a NULL: a unique index takes any number of them. */
   const withNull = new Set<RowId>();
-  const upTo = Math.max(...k.uses) + 1;
+  const upTo = k.uses.length > 0 ? Math.max(...k.uses) + 1 : def.columns.length;
   const row: Value[] = new Array(def.columns.length).fill(null);
   for (const [rid, bytes] of ctx.engine.scan(ctx.txn, def.heap)) {
     def.codec.decode(bytes, row, upTo);
