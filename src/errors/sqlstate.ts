@@ -70,6 +70,7 @@ export const SqlState = {
   indeterminate_datatype: '42P18',
   too_many_columns: '54011',
   program_limit_exceeded: '54000',
+  statement_too_complex: '54001',
   object_not_in_prerequisite_state: '55000',
   cant_change_runtime_param: '55P02',
   lock_not_available: '55P03',

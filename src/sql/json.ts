@@ -52,9 +52,19 @@ export function jsonbIn(text: string): string {
   return jsonbText(parseJson(text, true));
 }
 
+/** Nesting beyond this is refused (54001) before the parser and the recursive walks over the tree could exhaust the stack. */
+const MAX_DEPTH = 1500;
+
 class Parser {
   i = 0;
+  private depth = 0;
   constructor(readonly s: string, readonly jsonb: boolean) {}
+
+  private nest(): void {
+    if (++this.depth > MAX_DEPTH) {
+      throw new DbError('statement_too_complex', 'stack depth limit exceeded', { hint: `ariesdb reads JSON nested at most ${MAX_DEPTH} levels deep.` });
+    }
+  }
 
   ws(): void {
     const s = this.s;
@@ -103,9 +113,10 @@ class Parser {
 
   private array(): JArr {
     this.i++;
+    this.nest();
     const items: J[] = [], raws: string[] | null = this.jsonb ? null : [];
     this.ws();
-    if (this.s[this.i] === ']') { this.i++; return new JArr(items, raws); }
+    if (this.s[this.i] === ']') { this.i++; this.depth--; return new JArr(items, raws); }
     for (;;) {
       this.ws();
       const start = this.i;
@@ -114,16 +125,17 @@ class Parser {
       this.ws();
       const c = this.s[this.i];
       if (c === ',') { this.i++; continue; }
-      if (c === ']') { this.i++; return new JArr(items, raws); }
+      if (c === ']') { this.i++; this.depth--; return new JArr(items, raws); }
       throw this.expected('"," or "]"');
     }
   }
 
   private object(): JObj {
     this.i++;
+    this.nest();
     const keys: string[] = [], vals: J[] = [], raws: string[] | null = this.jsonb ? null : [];
     this.ws();
-    if (this.s[this.i] === '}') { this.i++; return this.finish(keys, vals, raws); }
+    if (this.s[this.i] === '}') { this.i++; this.depth--; return this.finish(keys, vals, raws); }
     for (;;) {
       this.ws();
       if (this.s[this.i] !== '"') throw this.expected('string');
@@ -138,7 +150,7 @@ class Parser {
       this.ws();
       const c = this.s[this.i];
       if (c === ',') { this.i++; continue; }
-      if (c === '}') { this.i++; return this.finish(keys, vals, raws); }
+      if (c === '}') { this.i++; this.depth--; return this.finish(keys, vals, raws); }
       throw this.expected('"," or "}"');
     }
   }
