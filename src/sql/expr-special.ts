@@ -298,7 +298,7 @@ function subquery(b: Binder, e: Extract<Expr, { kind: 'subquery' }>): Compiled {
   }
   const colType = sub.types[0]!;
   if (e.test === 'array') {
-    return { type: TEXT, fn: (r, c) => cached(r, c, (rows) => formatArray([...rows].map((row) => formatValue(row[0]!, colType.oid)))) };
+    return { type: TEXT, arrayElem: { oid: colType.oid, typmod: -1 }, fn: (r, c) => cached(r, c, (rows) => formatArray([...rows].map((row) => formatValue(row[0]!, colType.oid)))) };
   }
   if (e.test === 'scalar') {
     return { type: colType, fn: (r, c) => cached(r, c, (rows) => {

@@ -43,7 +43,7 @@ import { arrayCast, compileArrayFunc, isArrayFunc } from './array-ops.ts';
 import { quoteJson } from './json.ts';
 import { toJsonText } from './json-ops.ts';
 import { polymorphicArg } from './json-funcs.ts';
-import { BOOL, INT4, INT8, NUMERIC, RECORD, TEXT, UNKNOWN, Oid, resolveType, typeDisplayName, type SqlType } from './types.ts';
+import { BOOL, INT4, INT8, NUMERIC, RECORD, TEXT, UNKNOWN, Oid, arrayElemOf, withArrayElem, resolveType, typeDisplayName, type SqlType } from './types.ts';
 
 export type Row = Value[];
 
@@ -448,7 +448,8 @@ export class Binder {
       throw new DbError('invalid_column_reference', 'in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list', position);
     }
     const idx = this.grouping.addAgg(input.keyOf(e), { name: e.name, args, distinct: e.distinct, type, filter, ...(order ? { order } : {}) });
-    return slot(idx, type);
+    // array_agg's text-form array is an array of its argument's type (to_json of it is a JSON array).
+    return slot(idx, e.name === 'array_agg' ? withArrayElem(type, { oid: args[0]!.type.oid, typmod: -1 }) : type);
   }
 
   /** A structural key for an expression with columns resolved: `a` and `t.a` get the same key. */
@@ -493,7 +494,8 @@ export function exprPos(e: Expr): number {
 }
 
 export function slot(i: number, type: SqlType): Compiled {
-  return { type, fn: (r) => r[i]!, slot: i };
+  const elem = arrayElemOf(type);
+  return elem ? { type, fn: (r) => r[i]!, slot: i, arrayElem: elem } : { type, fn: (r) => r[i]!, slot: i };
 }
 
 function logical(kind: 'and' | 'or', args: Compiled[]): Compiled {

@@ -23,7 +23,7 @@ import {
 } from './json.ts';
 import { decFromText, decToText } from './numeric.ts';
 import { parseArray } from './text-array.ts';
-import { BOOL, INT4, JSONB, Oid, TEXT, formatValue, isFloat, isInt, isString, type SqlType } from './types.ts';
+import { BOOL, INT4, JSONB, Oid, TEXT, arrayElemOf, formatValue, isFloat, isInt, isString, type SqlType } from './types.ts';
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
 export const isJson = (oid: number): boolean => oid === Oid.JSON || oid === Oid.JSONB;
@@ -307,7 +307,7 @@ function isoTimestamp(v: string, oid: number): string {
  * values are embedded, arrays with a known element type become JSON arrays,
  * date/times are ISO strings, and everything else is its text as a string.
  */
-export function toJ(v: Value, type: SqlType, elem?: SqlType): J {
+export function toJ(v: Value, type: SqlType, elem: SqlType | undefined = arrayElemOf(type)): J {
   if (v === null) return null;
   const oid = type.oid;
   if (elem) {
@@ -329,7 +329,7 @@ export function toJ(v: Value, type: SqlType, elem?: SqlType): J {
 }
 
 /** The same value as json text, which keeps numbers and embedded json as written (PostgreSQL's json functions). */
-export function toJsonText(v: Value, type: SqlType, elem?: SqlType): string {
+export function toJsonText(v: Value, type: SqlType, elem: SqlType | undefined = arrayElemOf(type)): string {
   if (v === null) return 'null';
   if (elem) {
     const input = inputFn(elem);

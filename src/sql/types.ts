@@ -53,6 +53,18 @@ export const BOOL = t(Oid.BOOL), INT2 = t(Oid.INT2), INT4 = t(Oid.INT4), INT8 = 
   FLOAT4 = t(Oid.FLOAT4), FLOAT8 = t(Oid.FLOAT8), BYTEA = t(Oid.BYTEA), INTERVAL = t(Oid.INTERVAL), UUID = t(Oid.UUID),
   JSON = t(Oid.JSON), JSONB = t(Oid.JSONB), RECORD = t(Oid.RECORD);
 
+/**
+ * The type of a column that holds an array in its text form (text-array.ts)
+ * with the element type attached, so that a subquery's or CTE's array
+ * column is still known as an array of T outside it (to_json, ANY).
+ */
+export interface ArrayTextType extends SqlType { readonly arrayElem: SqlType }
+
+/** `type` carrying `elem` when there is one (a result column's type, from a Compiled's arrayElem). */
+export const withArrayElem = (type: SqlType, elem: SqlType | undefined): SqlType => (elem ? { oid: type.oid, typmod: type.typmod, arrayElem: elem } as ArrayTextType : type);
+/** The element type a column's type carries, if it is an array in text form. */
+export const arrayElemOf = (type: SqlType): SqlType | undefined => (type as Partial<ArrayTextType>).arrayElem;
+
 export const isInt = (oid: number): boolean => oid === Oid.INT4 || oid === Oid.INT8 || oid === Oid.INT2;
 export const isFloat = (oid: number): boolean => oid === Oid.FLOAT8 || oid === Oid.FLOAT4;
 export const isNumber = (oid: number): boolean => isInt(oid) || isFloat(oid) || oid === Oid.NUMERIC;
