@@ -107,6 +107,8 @@ export interface ScopeColumn {
   readonly hidden?: boolean;
   /** Left out of `*` (the two sides of a USING column, hidden slots). */
   readonly noStar?: boolean;
+  /** A base table's NOT NULL column: NULL in it means an outer join's null-extended row (Binder.wholeRow). */
+  readonly notNull?: boolean;
 }
 
 export class Scope {
@@ -381,7 +383,9 @@ export class Binder {
    * A whole-row reference (`t` naming a range of FROM, not a column) as
    * the argument of a json function: the row as a json object of its
    * columns, in order. PostgreSQL has record values; here a row exists only
-   * there (elsewhere `t` stays "column does not exist").
+   * there (elsewhere it is refused, 0A000). The NULL side of an outer join
+   * is NULL when the range is a table with a NOT NULL column; a subquery's
+   * null-extended row still comes out as an object of NULLs.
    */
   wholeRow(e: Expr): Compiled | null {
     if (e.kind !== 'column' || e.table !== null || this.grouping) return null;
@@ -389,7 +393,10 @@ export class Binder {
     const cols = this.scope.columns.filter((c) => c.table === e.name && (!c.noStar || c.hidden));
     for (const c of cols) this.scope.use(c.index);
     const keys = cols.map((c) => quoteJson(c.name) + ':');
+    // The NULL side of an outer join is a NULL row, not a row of NULLs: a NULL in a NOT NULL column tells them apart.
+    const marker = cols.find((c) => c.notNull);
     return { type: RECORD, fn: (row) => {
+      if (marker && row[marker.index] === null) return null;
       let out = '{';
       for (let i = 0; i < cols.length; i++) out += (i ? ',' : '') + keys[i] + toJsonText(row[cols[i]!.index]!, cols[i]!.type);
       return out + '}';

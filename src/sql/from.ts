@@ -272,7 +272,7 @@ function planItem(it: FromItem, base: Binder, planQuery: PlanQuery, left: Scope 
       }
       const table = catalog.require(it.name, it.pos);
       const range = it.alias?.name ?? it.name;
-      let columns: ScopeColumn[] = table.columns.map((c, index) => ({ table: range, name: c.name, type: c.type, index }));
+      let columns: ScopeColumn[] = table.columns.map((c, index) => ({ table: range, name: c.name, type: c.type, index, ...(c.notNull ? { notNull: true } : {}) }));
       columns = aliasColumns(columns, it.alias, range);
       const pushed: Expr[] = [];
       return {
