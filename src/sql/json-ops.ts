@@ -236,16 +236,29 @@ function pathStep(path: readonly (string | null)[], level: number): string {
 
 const isEmpty = (d: JArr | JObj): boolean => (d instanceof JArr ? d.items.length : d.keys.length) === 0;
 
-/** #-: removes the element at the path; a path that leaves the document changes nothing. */
-export function deletePath(d: J, path: readonly (string | null)[], level: number): J {
+/**
+ * A path walk's step at `level` (#-, jsonb_set, jsonb_insert), or null when
+ * the walk ends there and `d` is the answer: 22023 for a scalar root, an
+ * empty root (when `skipEmpty`) or a scalar below it left as it is, and a
+ * NULL step 22004 once the walk reaches it.
+ */
+function stepAt(d: J, path: readonly (string | null)[], level: number, verb: string, skipEmpty: boolean):
+  { p: string; c: JArr | JObj; last: boolean } | null {
   if (level === 0) {
-    if (!(d instanceof JObj) && !(d instanceof JArr)) throw invalid('cannot delete path in scalar');
-    if (isEmpty(d)) return d;
+    if (!(d instanceof JObj) && !(d instanceof JArr)) throw invalid(`cannot ${verb} path in scalar`);
+    if (skipEmpty && isEmpty(d)) return null;
   }
-  if (path.length === level) return d;
+  if (path.length === level) return null;
   const p = pathStep(path, level);
-  if (!(d instanceof JObj) && !(d instanceof JArr)) return d;
-  const last = level === path.length - 1;
+  if (!(d instanceof JObj) && !(d instanceof JArr)) return null;
+  return { p, c: d, last: level === path.length - 1 };
+}
+
+/** #-: removes the element at the path; a path that leaves the document changes nothing. */
+export function deletePath(d0: J, path: readonly (string | null)[], level: number): J {
+  const s = stepAt(d0, path, level, 'delete', true);
+  if (!s) return d0;
+  const { p, c: d, last } = s;
   if (d instanceof JObj) {
     const i = field(d, p);
     if (i < 0) return d;
@@ -265,15 +278,10 @@ export function deletePath(d: J, path: readonly (string | null)[], level: number
  * jsonb_insert (`insert`): the last step adds a key (22023 if it exists)
  * or inserts into an array before or after the element.
  */
-export function setPath(d: J, path: readonly (string | null)[], value: J, create: boolean, insert: 'before' | 'after' | null = null, level = 0): J {
-  if (level === 0) {
-    if (!(d instanceof JObj) && !(d instanceof JArr)) throw invalid('cannot set path in scalar');
-    if (isEmpty(d) && !create) return d;
-  }
-  if (path.length === level) return d;
-  const p = pathStep(path, level);
-  if (!(d instanceof JObj) && !(d instanceof JArr)) return d;
-  const last = level === path.length - 1;
+export function setPath(d0: J, path: readonly (string | null)[], value: J, create: boolean, insert: 'before' | 'after' | null = null, level = 0): J {
+  const s = stepAt(d0, path, level, 'set', !create);
+  if (!s) return d0;
+  const { p, c: d, last } = s;
   if (d instanceof JObj) {
     const i = field(d, p);
     if (i >= 0 && last && insert) throw new DbError('invalid_parameter_value', 'cannot replace existing key', { hint: 'Try using the function jsonb_set to replace key value.' });
