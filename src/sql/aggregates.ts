@@ -97,7 +97,7 @@ function distinctFactory(spec: AggSpec): () => Accumulator {
     return `${typeof k}:${String(k)}\u0000${typeof e}:${String(e)}`;
   };
   // Not strict: NULL is one more distinct value.
-  const keepNull = spec.name === 'json_agg' || spec.name === 'jsonb_agg' || spec.name === 'array_agg';
+  const keepNull = spec.name === 'json_agg' || spec.name === 'jsonb_agg' || spec.name === 'array_agg' || spec.name.endsWith('object_agg'); // the object aggregates refuse a NULL key themselves
   if (spec.order?.length) {
     // With its own ORDER BY, the values arrive in that order already (accumulatorFactory).
     return () => {

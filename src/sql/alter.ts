@@ -237,7 +237,12 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
     case 'rename_table': {
       waitForPendingDdl(ctx, a.to);
       if (catalog.relationExists(a.to)) throw new DbError('duplicate_table', `relation "${a.to}" already exists`);
-      return { ...spec, name: a.to };
+      // Expressions stored with the old name as qualifier (before CREATE dropped it) lose it now.
+      const uq = <E extends Expr>(e: E): E => unqualify(e, spec.name);
+      return {
+        ...spec, name: a.to, checks: spec.checks.map((c) => ({ ...c, expr: uq(c.expr) })),
+        indexes: spec.indexes.map((x) => ({ ...x, ...(x.exprs ? { exprs: x.exprs.map((e) => (e ? uq(e) : null)) } : {}), ...(x.where ? { where: uq(x.where) } : {}) })),
+      };
     }
   }
 }

@@ -49,7 +49,10 @@ export function checkImmutable(e: Expr, what: string): void {
     const n = v as { kind?: string; name?: string };
     if (n.kind === 'subquery') throw new DbError('feature_not_supported', `cannot use subquery in ${what}`);
     if (n.kind === 'window') throw new DbError('windowing_error', `window functions are not allowed in ${what}s`);
-    const mutableCast = n.kind === 'cast' && MUTABLE_CASTS.has((v as { type: { name: string } }).type.name);
+    // A literal cast to a date/time type is fixed unless its text names a moment relative to now ('today', 'now').
+    const c = v as { type?: { name: string }; arg?: { kind: string; value?: unknown } };
+    const fixedLiteral = c.arg?.kind === 'const' && (c.type?.name === 'interval' || !/[a-z]/i.test(String(c.arg.value ?? '').replace(/\b(BC|AD|T|Z|UTC)\b/g, '')));
+    const mutableCast = n.kind === 'cast' && MUTABLE_CASTS.has(c.type!.name) && !fixedLiteral;
     if ((n.kind === 'func' && n.name && (MUTABLE.has(n.name) || n.name.startsWith('pg_'))) || mutableCast) {
       throw new DbError('invalid_object_definition', `functions in ${what} must be marked IMMUTABLE`);
     }

@@ -151,10 +151,11 @@ function setLax(args: readonly Compiled[]): Compiled | null {
   return { type: JSONB, fn: (r, c) => {
     const v = d.fn(r, c), p = path.fn(r, c), n = nv.fn(r, c), cr = create ? create.fn(r, c) : true;
     const treat = how ? how.fn(r, c) : 'use_json_null';
+    // A NULL treatment is refused first, whatever the value; another unknown one only matters for a NULL value.
+    if (treat === null) throw invalid('null_value_treatment must be "delete_key", "return_target", "use_json_null", or "raise_exception"');
     if (v === null || p === null || cr === null) return null;
     const doc = readJson(v as string, Oid.JSONB), steps = parseArray(p as string);
     if (n !== null) return jsonbText(setPath(doc, steps, readJson(n as string, Oid.JSONB), cr as boolean));
-    if (treat === null) throw new DbError('null_value_not_allowed', 'null_value_treatment must be "delete_key", "return_target", "use_json_null", or "raise_exception"');
     if (!TREATMENTS.includes(treat as string)) {
       throw invalid('null_value_treatment must be "delete_key", "return_target", "use_json_null", or "raise_exception"');
     }

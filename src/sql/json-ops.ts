@@ -158,6 +158,7 @@ export function compileJsonOperator(op: string, l0: Compiled, r0: Compiled, pos:
     }
     case '-': {
       if (r0.arrayElem && isString(r0.type.oid)) {
+        if (!isString(r0.arrayElem.oid)) return fail(); // jsonb - int[] does not exist
         return { type: JSONB, fn: strict2(l.fn, r0.fn, (x, y) => {
           const keys = parseArray(y as string), d0 = doc(x);
           if (!(d0 instanceof JObj) && !(d0 instanceof JArr)) throw invalid('cannot delete from scalar');

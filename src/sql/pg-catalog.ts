@@ -148,7 +148,7 @@ function keyText(t: TableDef, ix: IndexDef, i: number, pretty = false): string {
   const e = ix.exprs?.[i];
   if (!e) return quoteIdent(t.columns[ix.columns[i]!]!.name);
   const sql = exprToSql(e);
-  if (e.kind === 'func') return sql;
+  if (e.kind === 'func' || e.kind === 'coalesce' || e.kind === 'minmax' || e.kind === 'nullif') return sql; // call-like: no parentheses of their own
   return pretty && sql.startsWith('(') && unwrap(sql) !== sql ? sql : `(${sql})`;
 }
 
