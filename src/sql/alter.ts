@@ -23,7 +23,7 @@ import { checkImmutable, keyName } from './index-exprs.ts';
 import { DbError } from '../errors/index.ts';
 import type { QueryResult } from './api.ts';
 import type { AlterAction, AlterTableStmt, CommentStmt, CreateIndexStmt, Expr, Statement } from './ast.ts';
-import { encodeTableRow, encodeViewRow, indexColumns, renameColumnIn, unqualify, type Catalog, type IndexDef, type TableDef, type TableSpec } from './catalog.ts';
+import { commentKey, encodeCommentRow, encodeTableRow, indexColumns, renameColumnIn, unqualify, type Catalog, type IndexDef, type TableDef, type TableSpec } from './catalog.ts';
 import { ResolvedFk, defineForeignKey, validateExistingRows } from './foreign-keys.ts';
 import { checkNameParts, chooseName, columnDef, createSequenceRow, nextvalOf, done, keyIndex, validateCheck, waitForPendingDdl, type Notify } from './ddl.ts';
 import { Binder, Scope } from './expr.ts';
@@ -127,6 +127,7 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
         if (a.ifExists) { notify('NOTICE', `column "${a.name}" of relation "${spec.name}" does not exist, skipping`); return spec; }
         throw new DbError('undefined_column', `column "${a.name}" of relation "${spec.name}" does not exist`);
       }
+      if (catalog.comment(spec.oid, `c:${a.name}`)) setComment(catalog, ctx, spec.oid, `c:${a.name}`, null);
       if (spec.columns.length === 1) {
         // PostgreSQL allows zero-column tables; we keep at least one column.
         throw new DbError('feature_not_supported', 'dropping the last column of a table is not supported');
@@ -137,7 +138,10 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
       const goneFks = spec.foreignKeys.filter((fk) => fk.columns.includes(i));
       const what = `column ${a.name} of table ${spec.name}`;
       checkNoReferrer(catalog, spec, dropped, what, () => what, goneFks.map((fk) => fk.name));
-      for (const x of dropped) if (x.engineId !== null) ctx.engine.dropIndex(ctx.txn, x.engineId);
+      for (const x of dropped) {
+        if (x.engineId !== null) ctx.engine.dropIndex(ctx.txn, x.engineId);
+        if (catalog.comment(spec.oid, `i:${x.name}`)) setComment(catalog, ctx, spec.oid, `i:${x.name}`, null);
+      }
       const usesColumn = (e: unknown): boolean => {
         if (!e || typeof e !== 'object') return false;
         const o = e as Record<string, unknown>;
@@ -197,6 +201,7 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
       if (ix) {
         checkNoReferrer(catalog, spec, [ix], `constraint ${ix.name} on table ${spec.name}`, (x) => `index ${x.name}`);
         if (ix.engineId !== null) ctx.engine.dropIndex(ctx.txn, ix.engineId);
+        if (catalog.comment(spec.oid, `i:${ix.name}`)) setComment(catalog, ctx, spec.oid, `i:${ix.name}`, null);
         return { ...spec, indexes: spec.indexes.filter((x) => x !== ix), primaryKey: ix.primary ? [] : spec.primaryKey };
       }
       if (a.ifExists) { notify('NOTICE', `constraint "${a.name}" of relation "${spec.name}" does not exist, skipping`); return spec; }
@@ -222,8 +227,10 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
     case 'rename_column': {
       const i = requireColumn(spec, a.from);
       if (spec.columns.some((c) => c.name === a.to)) throw new DbError('duplicate_column', `column "${a.to}" of relation "${spec.name}" already exists`);
-      // CHECKs and index expressions name their columns (X2 in index-exprs.ts): they follow the rename.
+      // CHECKs, index expressions and the column's comment name the column (X2 in index-exprs.ts): they follow the rename.
       const rn = <E extends Expr>(e: E): E => renameColumnIn(e, spec.name, a.from, a.to);
+      const note = catalog.comment(spec.oid, `c:${a.from}`);
+      if (note) { setComment(catalog, ctx, spec.oid, `c:${a.from}`, null); setComment(catalog, ctx, spec.oid, `c:${a.to}`, note.text); }
       return {
         ...spec,
         columns: spec.columns.map((c, j) => (j === i ? { ...c, name: a.to } : c)),
@@ -281,37 +288,46 @@ export function createIndex(s0: CreateIndexStmt, catalog: Catalog, ctx: RunCtx, 
 }
 
 /**
- * COMMENT ON: the comment is part of the object's catalog row, so it is
- * transactional like any DDL; an empty string or NULL removes it.
+ * COMMENT ON: the text is a catalog row of its own (catalog.ts CommentDef),
+ * replaced as a whole; an empty string or NULL removes it. The commented
+ * object's row is not touched, so the table's writers never wait for it
+ * (PostgreSQL's lock for COMMENT lets them run); two transactions
+ * commenting the same object take turns.
  */
 export function commentOn(s: CommentStmt, catalog: Catalog, ctx: RunCtx): QueryResult {
-  const text = s.comment === null || s.comment === '' ? undefined : s.comment;
-  const set = <T extends { comment?: string }>(o: T): T => { const { comment: _, ...rest } = o; return (text === undefined ? rest : { ...rest, comment: text }) as T; };
   const [name, column] = s.names as [string, string | undefined];
   const notA = (what: string): DbError => new DbError('wrong_object_type', `"${name}" is not ${what}`);
+  let oid: number, part = '';
   if (s.target === 'view') {
     const v = catalog.view(name);
     if (!v && catalog.relationExists(name)) throw notA('a view');
     if (!v) throw new DbError('undefined_table', `relation "${name}" does not exist`);
-    ctx.engine.update(ctx.txn, ctx.engine.catalogHeap, v.catalogRid, encodeViewRow(set(v)));
-    ctx.txn.touchedCatalog = true;
-    return done('COMMENT');
+    oid = v.oid;
+  } else {
+    const t = s.target === 'index' ? catalog.tableOfIndex(name) : catalog.get(name);
+    if (!t) {
+      if (s.target === 'column' && catalog.view(name)) throw new DbError('feature_not_supported', 'COMMENT ON COLUMN of a view is not supported');
+      if (catalog.relationExists(name)) throw notA(s.target === 'index' ? 'an index' : 'a table');
+      throw new DbError('undefined_table', `relation "${name}" does not exist`);
+    }
+    oid = t.oid;
+    if (s.target === 'index') part = `i:${name}`;
+    if (s.target === 'column') {
+      if (!t.columns.some((c) => c.name === column)) throw new DbError('undefined_column', `column "${column}" of relation "${name}" does not exist`);
+      part = `c:${column}`;
+    }
   }
-  const t = s.target === 'index' ? catalog.tableOfIndex(name) : catalog.get(name);
-  if (!t) {
-    if (s.target === 'column' && catalog.view(name)) throw new DbError('feature_not_supported', 'COMMENT ON COLUMN of a view is not supported');
-    if (catalog.relationExists(name)) throw notA(s.target === 'index' ? 'an index' : 'a table');
-    throw new DbError('undefined_table', `relation "${name}" does not exist`);
-  }
-  waitForDefinition(t, ctx); // another DDL of t first (W1); writers need not finish, as PostgreSQL's lock for COMMENT lets them run
-  if (s.target === 'table') save(set(t), t, ctx);
-  else if (s.target === 'index') save({ ...t, indexes: t.indexes.map((x) => (x.name === name ? set(x) : x)) }, t, ctx);
-  else {
-    const i = t.columns.findIndex((c) => c.name === column);
-    if (i < 0) throw new DbError('undefined_column', `column "${column}" of relation "${name}" does not exist`);
-    save({ ...t, columns: t.columns.map((c, j) => (j === i ? set(c) : c)) }, t, ctx);
-  }
+  setComment(catalog, ctx, oid, part, s.comment === null || s.comment === '' ? null : s.comment);
   return done('COMMENT');
+}
+
+/** Replaces (or with null removes) the comment row of (oid, part). */
+export function setComment(catalog: Catalog, ctx: RunCtx, oid: number, part: string, text: string | null): void {
+  waitForPendingDdl(ctx, commentKey(oid, part));
+  const old = catalog.comment(oid, part);
+  if (old) ctx.engine.delete(ctx.txn, ctx.engine.catalogHeap, old.catalogRid);
+  if (text !== null) ctx.engine.insert(ctx.txn, ctx.engine.catalogHeap, encodeCommentRow({ oid, part, text }));
+  if (old || text !== null) ctx.txn.touchedCatalog = true;
 }
 
 /**
@@ -343,6 +359,7 @@ export function dropIndex(s: Extract<Statement, { kind: 'drop_index' }>, catalog
     }
     checkNoReferrer(catalog, t, [ix], `index ${name}`, (x) => `index ${x.name}`);
     if (ix.engineId !== null) ctx.engine.dropIndex(ctx.txn, ix.engineId);
+    if (catalog.comment(t.oid, `i:${name}`)) setComment(catalog, ctx, t.oid, `i:${name}`, null);
     save({ ...t, indexes: t.indexes.filter((x) => x !== ix) }, t, ctx);
   }
   return done('DROP INDEX');

@@ -10,8 +10,9 @@
  *               checks?: [{ name, expr }],
  *               fks?: [{ name, columns, refTable: oid, refIndex: index name, refOrder, onDelete, onUpdate, matchFull }] }
  *   sequence: { v: 1, kind: 'sequence', oid, name, heap, start, increment, ownedBy: table oid | null }
- *   view:     { v: 1, kind: 'view', oid, name, columns: [name…], types: [{ oid, typmod }…], query: QueryStmt, text, comment? }
- *   (tables, their columns and indexes also keep a `comment` when COMMENT ON gave one)
+ *   view:     { v: 1, kind: 'view', oid, name, columns: [name…], types: [{ oid, typmod }…], query: QueryStmt, text }
+ *   comment:  { v: 1, kind: 'comment', name: commentKey(…), oid, part, text }: COMMENT ON, a row of its own
+ *             (as pg_description is), so writers of the table never wait for it and its size is its own
  * Column defaults and CHECK expressions are stored as JSON of our AST
  * (ast.ts) — plain data. Rows written before `indexes` existed get their
  * primary key's index synthesized (without an engine index: uniqueness is
@@ -44,8 +45,6 @@ export interface ColumnDef {
   readonly default: Expr | null;
   /** GENERATED ALWAYS ('a') or BY DEFAULT ('d') AS IDENTITY, as pg_attribute.attidentity says it. */
   readonly identity?: 'a' | 'd';
-  /** COMMENT ON COLUMN. */
-  readonly comment?: string;
 }
 
 export interface IndexDef {
@@ -56,8 +55,6 @@ export interface IndexDef {
   readonly exprs?: readonly (Expr | null)[];
   /** A partial index's predicate: only rows for which it is true have entries (and are checked for uniqueness). */
   readonly where?: Expr;
-  /** COMMENT ON INDEX. */
-  readonly comment?: string;
   readonly desc: readonly boolean[];
   readonly unique: boolean;
   readonly primary: boolean;
@@ -125,8 +122,6 @@ export interface TableDef {
   readonly indexes: readonly IndexDef[];
   readonly checks: readonly CheckDef[];
   readonly foreignKeys: readonly ForeignKeyDef[];
-  /** COMMENT ON TABLE. */
-  readonly comment?: string;
   /** Where this definition lives in the catalog heap. */
   readonly catalogRid: RowId;
   readonly types: readonly SqlType[];
@@ -160,22 +155,21 @@ export interface ViewDef {
   readonly types: readonly SqlType[];
   readonly query: QueryStmt;
   readonly text: string;
-  /** COMMENT ON VIEW. */
-  readonly comment?: string;
   readonly catalogRid: RowId;
 }
 
-interface StoredColumn { name: string; typeOid: number; typmod: number; notNull: boolean; default: Expr | null; identity?: 'a' | 'd'; comment?: string }
+interface StoredColumn { name: string; typeOid: number; typmod: number; notNull: boolean; default: Expr | null; identity?: 'a' | 'd' }
 interface StoredIndex {
   name: string; columns: number[]; desc: boolean[]; unique: boolean; primary: boolean; engineId: number | null;
-  exprs?: readonly (Expr | null)[]; where?: Expr; comment?: string;
+  exprs?: readonly (Expr | null)[]; where?: Expr;
 }
 interface StoredTable {
   v: 1; kind?: 'table'; oid: number; name: string; heap: number; pk: number[]; columns: StoredColumn[];
-  indexes?: StoredIndex[]; checks?: CheckDef[]; fks?: ForeignKeyDef[]; comment?: string;
+  indexes?: StoredIndex[]; checks?: CheckDef[]; fks?: ForeignKeyDef[];
 }
 interface StoredSequence { v: 1; kind: 'sequence'; oid: number; name: string; heap: number; start: number; increment: number; ownedBy: number | null }
-interface StoredView { v: 1; kind: 'view'; oid: number; name: string; columns: string[]; types: SqlType[]; query: QueryStmt; text: string; comment?: string }
+interface StoredComment { v: 1; kind: 'comment'; name: string; oid: number; part: string; text: string }
+interface StoredView { v: 1; kind: 'view'; oid: number; name: string; columns: string[]; types: SqlType[]; query: QueryStmt; text: string }
 
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
@@ -187,12 +181,10 @@ export function encodeTableRow(t: TableSpec): Uint8Array {
     v: 1, oid: t.oid, name: t.name, heap: t.heap, pk: [...t.primaryKey],
     columns: t.columns.map((c) => ({
       name: c.name, typeOid: c.type.oid, typmod: c.type.typmod, notNull: c.notNull, default: c.default, ...(c.identity ? { identity: c.identity } : {}),
-      ...(c.comment !== undefined ? { comment: c.comment } : {}),
     })),
     indexes: t.indexes.map((i) => ({ ...i, columns: [...i.columns], desc: [...i.desc] })),
     checks: [...t.checks],
     ...(t.foreignKeys.length > 0 ? { fks: [...t.foreignKeys] } : {}),
-    ...(t.comment !== undefined ? { comment: t.comment } : {}),
   };
   return utf8.encode(JSON.stringify(row));
 }
@@ -203,33 +195,48 @@ export function encodeSequenceRow(s: Omit<SequenceDef, 'kind' | 'catalogRid'>): 
 }
 
 export function encodeViewRow(v: Omit<ViewDef, 'kind' | 'catalogRid'>): Uint8Array {
-  const row: StoredView = {
-    v: 1, kind: 'view', oid: v.oid, name: v.name, columns: [...v.columns], types: [...v.types], query: v.query, text: v.text,
-    ...(v.comment !== undefined ? { comment: v.comment } : {}),
-  };
+  const row: StoredView = { v: 1, kind: 'view', oid: v.oid, name: v.name, columns: [...v.columns], types: [...v.types], query: v.query, text: v.text };
   // Positions point into the CREATE VIEW text, not into a query that names the view.
   return utf8.encode(JSON.stringify(row, (k, x: unknown) => (k === 'pos' ? -1 : x)));
 }
 
-export type CatalogObject = TableDef | SequenceDef | ViewDef;
+/**
+ * COMMENT ON's text for a table or view (`part` ''), one of its columns
+ * (`c:` + name) or one of its indexes (`i:` + name); `oid` is the table's
+ * or view's, which no rename or rewrite changes.
+ */
+export interface CommentDef {
+  readonly kind: 'comment';
+  readonly oid: number;
+  readonly part: string;
+  readonly text: string;
+  readonly catalogRid: RowId;
+}
+
+/** The comment row's name: unique per commented object, so two transactions commenting one object take turns (ddl.ts waitForPendingDdl). */
+export const commentKey = (oid: number, part: string): string => `comment:${oid}:${part}`;
+
+export function encodeCommentRow(c: Omit<CommentDef, 'kind' | 'catalogRid'>): Uint8Array {
+  return utf8.encode(JSON.stringify({ v: 1, kind: 'comment', name: commentKey(c.oid, c.part), oid: c.oid, part: c.part, text: c.text }));
+}
+
+export type CatalogObject = TableDef | SequenceDef | ViewDef | (CommentDef & { name: string });
 
 export function decodeCatalogRow(rid: RowId, bytes: Uint8Array): CatalogObject {
-  const s = JSON.parse(fromUtf8.decode(bytes)) as StoredTable | StoredSequence | StoredView;
+  const s = JSON.parse(fromUtf8.decode(bytes)) as StoredTable | StoredSequence | StoredView | StoredComment;
   if (s.v !== 1) throw new DbError('data_corrupted', `catalog row ${rid} has unknown format version ${String(s.v)}`);
+  if (s.kind === 'comment') return { kind: 'comment', name: s.name, oid: s.oid, part: s.part, text: s.text, catalogRid: rid };
   if (s.kind === 'sequence') return { ...s, kind: 'sequence', catalogRid: rid };
-  if (s.kind === 'view') {
-    return { kind: 'view', oid: s.oid, name: s.name, columns: s.columns, types: s.types, query: s.query, text: s.text, catalogRid: rid, ...(s.comment !== undefined ? { comment: s.comment } : {}) };
-  }
+  if (s.kind === 'view') return { kind: 'view', oid: s.oid, name: s.name, columns: s.columns, types: s.types, query: s.query, text: s.text, catalogRid: rid };
   const columns = s.columns.map((c) => ({
     name: c.name, type: { oid: c.typeOid, typmod: c.typmod }, notNull: c.notNull, default: c.default, ...(c.identity ? { identity: c.identity } : {}),
-    ...(c.comment !== undefined ? { comment: c.comment } : {}),
   }));
   const types = columns.map((c) => c.type);
   const indexes: IndexDef[] = s.indexes ?? (s.pk.length > 0
     ? [{ name: `${s.name}_pkey`, columns: s.pk, desc: s.pk.map(() => false), unique: true, primary: true, engineId: null }] : []);
   return {
     kind: 'table', oid: s.oid, name: s.name, heap: s.heap, columns, primaryKey: s.pk, indexes, checks: s.checks ?? [],
-    foreignKeys: s.fks ?? [], catalogRid: rid, types, codec: new TupleCodec(types), ...(s.comment !== undefined ? { comment: s.comment } : {}),
+    foreignKeys: s.fks ?? [], catalogRid: rid, types, codec: new TupleCodec(types),
   };
 }
 
@@ -239,11 +246,13 @@ export class Catalog {
   private readonly indexNames = new Map<string, TableDef>();
   private readonly views = new Map<string, ViewDef>();
   private readonly byOid = new Map<number, TableDef>();
+  private readonly comments = new Map<string, CommentDef>();
   /** Referenced table oid → the foreign keys that reference it. */
   private readonly referrers = new Map<number, { table: TableDef; fk: ForeignKeyDef }[]>();
 
   constructor(objects: Iterable<CatalogObject>) {
     for (const o of objects) {
+      if (o.kind === 'comment') { this.comments.set(commentKey(o.oid, o.part), o); continue; }
       if (o.kind === 'sequence') { this.sequences.set(o.name, o); continue; }
       if (o.kind === 'view') { this.views.set(o.name, o); continue; }
       this.byName.set(o.name, o);
@@ -259,6 +268,16 @@ export class Catalog {
 
   get(name: string): TableDef | undefined {
     return this.byName.get(name);
+  }
+
+  /** COMMENT ON's row for a table or view (`part` ''), a column (`c:name`) or an index (`i:name`). */
+  comment(oid: number, part = ''): CommentDef | undefined {
+    return this.comments.get(commentKey(oid, part));
+  }
+
+  /** Every comment row of a table or view (its own, its columns', its indexes'). */
+  commentsOf(oid: number): CommentDef[] {
+    return [...this.comments.values()].filter((c) => c.oid === oid);
   }
 
   table(oid: number): TableDef | undefined {

@@ -280,6 +280,7 @@ export function dropTable(s: DropTableStmt, catalog: Catalog, ctx: RunCtx, notif
       throw new DbError('undefined_table', `table "${name}" does not exist`);
     }
     engine.delete(txn, engine.catalogHeap, t.catalogRid); // LockWait if another transaction is dropping it too
+    for (const c of catalog.commentsOf(t.oid)) engine.delete(txn, engine.catalogHeap, c.catalogRid);
     engine.dropHeap(txn, t.heap);
     for (const ix of t.indexes) if (ix.engineId !== null) engine.dropIndex(txn, ix.engineId);
     for (const seq of catalog.allSequences()) {

@@ -116,11 +116,11 @@ function descriptions(cat: Catalog): { objoid: number; classoid: number; objsubi
     if (text !== undefined) out.push({ objoid, classoid: PG_CLASS, objsubid, description: text });
   };
   for (const t of cat.all()) {
-    add(t.oid, 0, t.comment);
-    t.columns.forEach((c, i) => add(t.oid, i + 1, c.comment));
-    t.indexes.forEach((ix, k) => add(indexOid(t, k), 0, ix.comment));
+    add(t.oid, 0, cat.comment(t.oid)?.text);
+    t.columns.forEach((c, i) => add(t.oid, i + 1, cat.comment(t.oid, `c:${c.name}`)?.text));
+    t.indexes.forEach((ix, k) => add(indexOid(t, k), 0, cat.comment(t.oid, `i:${ix.name}`)?.text));
   }
-  for (const v of cat.allViews()) add(v.oid, 0, v.comment);
+  for (const v of cat.allViews()) add(v.oid, 0, cat.comment(v.oid)?.text);
   return out;
 }
 

@@ -59,6 +59,7 @@ export function dropView(s: DropTableStmt, catalog: Catalog, ctx: RunCtx, notify
       throw new DbError('undefined_table', `view "${name}" does not exist`);
     }
     ctx.engine.delete(ctx.txn, ctx.engine.catalogHeap, v.catalogRid);
+    for (const c of catalog.commentsOf(v.oid)) ctx.engine.delete(ctx.txn, ctx.engine.catalogHeap, c.catalogRid);
     ctx.txn.touchedCatalog = true;
   }
   return done('DROP VIEW');
