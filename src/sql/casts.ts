@@ -17,7 +17,7 @@ import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import { JArr, JNum, jsonIn, jsonbIn, parseJson } from './json.ts';
 import {
-  dateToTimestamp, formatInterval, parseDate, parseInterval, parseTimestamp, timestampToDate,
+  dateToTimestamp, formatInterval, parseDate, parseInterval, parseTimestamp, parseTimestamptz, timestampToDate,
 } from './datetime.ts';
 import {
   decApplyTypmod, decFromFloat, decFromInt, decFromText, decRound, decToText,
@@ -125,7 +125,7 @@ export function inputFn(to: SqlType): (s: string) => Value {
     }
     case Oid.DATE: return parseDate;
     case Oid.TIMESTAMP: return parseTimestamp;
-    case Oid.TIMESTAMPTZ: return (s) => parseTimestamp(s) + '+00';
+    case Oid.TIMESTAMPTZ: return parseTimestamptz;
     case Oid.INTERVAL: return (s) => formatInterval(parseInterval(s));
     case Oid.BYTEA: return parseBytea;
     case Oid.UUID: return parseUuid;

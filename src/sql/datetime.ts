@@ -12,6 +12,7 @@
  * ignored by timestamp (as timestamp without time zone does).
  */
 import { DbError } from '../errors/index.ts';
+import { errorWithCode } from './sqlerror.ts';
 
 const US_PER_DAY = 86_400_000_000;
 const p2 = (n: number): string => String(n).padStart(2, '0');
@@ -63,7 +64,7 @@ export function formatTimestamp(days: number, usec: number): string {
 }
 
 /** Parses the date and time of a date/timestamp literal; `what` names the type in errors. */
-export function parseDateTime(text: string, what: 'date' | 'timestamp'): { days: number; usec: number } {
+export function parseDateTime(text: string, what: 'date' | 'timestamp'): { days: number; usec: number; offsetSec?: number } {
   const badSyntax = (): DbError => new DbError('invalid_datetime_format', `invalid input syntax for type ${what === 'timestamp' ? 'timestamp' : 'date'}: "${text}"`);
   const range = (): DbError => new DbError('datetime_field_overflow', `date/time field value out of range: "${text}"`);
   const s = text.trim().toLowerCase();
@@ -103,13 +104,26 @@ export function parseDateTime(text: string, what: 'date' | 'timestamp'): { days:
   rest = rest.trim();
   let bc = false;
   if (rest.endsWith('bc')) { bc = true; rest = rest.slice(0, -2).trim(); } else if (rest.endsWith('ad')) rest = rest.slice(0, -2).trim();
-  // A time zone (Z, +hh[:mm], UTC) is accepted and ignored by timestamp without time zone.
-  if (rest !== '' && !/^(z|utc|gmt|[+-]\d{1,2}(:?\d{2})?)$/.test(rest)) throw badSyntax();
+  // A time zone (Z, +hh[:mm], UTC): timestamp without time zone ignores it, timestamptz converts by it (parseTimestamptz).
+  const zone = /^(z|utc|gmt|([+-])(\d{1,2})(?::?(\d{2}))?)$/.exec(rest);
+  if (rest !== '' && !zone) throw badSyntax();
   if (m < 1 || m > 12 || d < 1 || d > daysInMonth(bc ? 1 - y : y, m)) throw range();
   if (y === 0) throw range();
   let days = daysFromCivil(bc ? 1 - y : y, m, d);
   if (usec >= US_PER_DAY) { days += 1; usec -= US_PER_DAY; }
-  return { days, usec };
+  if (!zone?.[2]) return zone ? { days, usec, offsetSec: 0 } : { days, usec };
+  const hours = Number(zone[3]), minutes = Number(zone[4] ?? 0);
+  if (hours > 15 || minutes > 59) throw errorWithCode('22009', `time zone displacement out of range: "${text}"`);
+  return { days, usec, offsetSec: (zone[2] === '-' ? -1 : 1) * (hours * 3600 + minutes * 60) };
+}
+
+/** timestamptz input: the instant in UTC (the session time zone is UTC), so '00:30+01' is 23:30 of the day before. */
+export function parseTimestamptz(text: string): string {
+  const { days, usec, offsetSec } = parseDateTime(text, 'timestamp');
+  if (!offsetSec) return formatTimestamp(days, usec) + '+00';
+  const total = days * US_PER_DAY + usec - offsetSec * 1_000_000;
+  const d = Math.floor(total / US_PER_DAY);
+  return formatTimestamp(d, total - d * US_PER_DAY) + '+00';
 }
 
 export function parseDate(text: string): string {
