@@ -21,11 +21,12 @@
  */
 import { checkImmutable, keyName } from './index-exprs.ts';
 import { DbError } from '../errors/index.ts';
+import type { RowId } from '../engine/api.ts';
 import type { QueryResult } from './api.ts';
 import type { AlterAction, AlterTableStmt, CommentStmt, CreateIndexStmt, Expr, Statement } from './ast.ts';
 import { commentKey, encodeCommentRow, encodeTableRow, indexColumns, renameColumnIn, unqualify, type Catalog, type IndexDef, type TableDef, type TableSpec } from './catalog.ts';
 import { ResolvedFk, defineForeignKey, validateExistingRows } from './foreign-keys.ts';
-import { checkNameParts, chooseName, columnDef, createSequenceRow, nextvalOf, done, keyIndex, validateCheck, waitForPendingDdl, type Notify } from './ddl.ts';
+import { checkNameParts, chooseName, columnDef, createSequenceRow, nextvalOf, done, keyIndex, validateCheck, waitForPendingComments, waitForPendingDdl, type Notify } from './ddl.ts';
 import { Binder, Scope } from './expr.ts';
 import { alterType } from './alter-type.ts';
 import { asDef, buildIndex, checkRows, requireColumn, rewrite, someRow } from './table-rewrite.ts';
@@ -127,11 +128,11 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
         if (a.ifExists) { notify('NOTICE', `column "${a.name}" of relation "${spec.name}" does not exist, skipping`); return spec; }
         throw new DbError('undefined_column', `column "${a.name}" of relation "${spec.name}" does not exist`);
       }
-      if (catalog.comment(spec.oid, `c:${a.name}`)) setComment(catalog, ctx, spec.oid, `c:${a.name}`, null);
       if (spec.columns.length === 1) {
         // PostgreSQL allows zero-column tables; we keep at least one column.
         throw new DbError('feature_not_supported', 'dropping the last column of a table is not supported');
       }
+      dropComment(catalog, ctx, spec.oid, `c:${a.name}`);
       const shift = (j: number): number => (j > i ? j - 1 : j);
       const dropped = spec.indexes.filter((x) => indexColumns(spec, x).includes(i)); // X2: an index reading the column goes with it
       // A foreign key of this table on the column goes with it, as its indexes do; one that needs a dropped index is in the way.
@@ -140,7 +141,7 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
       checkNoReferrer(catalog, spec, dropped, what, () => what, goneFks.map((fk) => fk.name));
       for (const x of dropped) {
         if (x.engineId !== null) ctx.engine.dropIndex(ctx.txn, x.engineId);
-        if (catalog.comment(spec.oid, `i:${x.name}`)) setComment(catalog, ctx, spec.oid, `i:${x.name}`, null);
+        dropComment(catalog, ctx, spec.oid, `i:${x.name}`);
       }
       const usesColumn = (e: unknown): boolean => {
         if (!e || typeof e !== 'object') return false;
@@ -201,7 +202,7 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
       if (ix) {
         checkNoReferrer(catalog, spec, [ix], `constraint ${ix.name} on table ${spec.name}`, (x) => `index ${x.name}`);
         if (ix.engineId !== null) ctx.engine.dropIndex(ctx.txn, ix.engineId);
-        if (catalog.comment(spec.oid, `i:${ix.name}`)) setComment(catalog, ctx, spec.oid, `i:${ix.name}`, null);
+        dropComment(catalog, ctx, spec.oid, `i:${ix.name}`);
         return { ...spec, indexes: spec.indexes.filter((x) => x !== ix), primaryKey: ix.primary ? [] : spec.primaryKey };
       }
       if (a.ifExists) { notify('NOTICE', `constraint "${a.name}" of relation "${spec.name}" does not exist, skipping`); return spec; }
@@ -229,8 +230,8 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
       if (spec.columns.some((c) => c.name === a.to)) throw new DbError('duplicate_column', `column "${a.to}" of relation "${spec.name}" already exists`);
       // CHECKs, index expressions and the column's comment name the column (X2 in index-exprs.ts): they follow the rename.
       const rn = <E extends Expr>(e: E): E => renameColumnIn(e, spec.name, a.from, a.to);
-      const note = catalog.comment(spec.oid, `c:${a.from}`);
-      if (note) { setComment(catalog, ctx, spec.oid, `c:${a.from}`, null); setComment(catalog, ctx, spec.oid, `c:${a.to}`, note.text); }
+      const note = dropComment(catalog, ctx, spec.oid, `c:${a.from}`);
+      if (note !== undefined) setComment(catalog, ctx, spec.oid, `c:${a.to}`, note);
       return {
         ...spec,
         columns: spec.columns.map((c, j) => (j === i ? { ...c, name: a.to } : c)),
@@ -310,6 +311,7 @@ export function commentOn(s: CommentStmt, catalog: Catalog, ctx: RunCtx): QueryR
       if (catalog.relationExists(name)) throw notA(s.target === 'index' ? 'an index' : 'a table');
       throw new DbError('undefined_table', `relation "${name}" does not exist`);
     }
+    waitForDefinition(t, ctx); // DDL of the table in flight (a RENAME or DROP of what this names) first, as PostgreSQL's locks order them
     oid = t.oid;
     if (s.target === 'index') part = `i:${name}`;
     if (s.target === 'column') {
@@ -321,13 +323,27 @@ export function commentOn(s: CommentStmt, catalog: Catalog, ctx: RunCtx): QueryR
   return done('COMMENT');
 }
 
+/** Comment rows a statement already removed: its catalog is the one from before it (one ALTER TABLE may touch a comment twice). */
+const removedComments = new WeakMap<RunCtx, Set<RowId>>();
+
 /** Replaces (or with null removes) the comment row of (oid, part). */
 export function setComment(catalog: Catalog, ctx: RunCtx, oid: number, part: string, text: string | null): void {
   waitForPendingDdl(ctx, commentKey(oid, part));
+  let gone = removedComments.get(ctx);
+  if (!gone) removedComments.set(ctx, (gone = new Set()));
   const old = catalog.comment(oid, part);
-  if (old) ctx.engine.delete(ctx.txn, ctx.engine.catalogHeap, old.catalogRid);
+  const live = old && !gone.has(old.catalogRid) ? old : undefined;
+  if (live) { ctx.engine.delete(ctx.txn, ctx.engine.catalogHeap, live.catalogRid); gone.add(live.catalogRid); }
   if (text !== null) ctx.engine.insert(ctx.txn, ctx.engine.catalogHeap, encodeCommentRow({ oid, part, text }));
-  if (old || text !== null) ctx.txn.touchedCatalog = true;
+  if (live || text !== null) ctx.txn.touchedCatalog = true;
+}
+
+/** Before DDL renames or drops a column or index: other transactions' comments on the table first, then this one's. */
+function dropComment(catalog: Catalog, ctx: RunCtx, oid: number, part: string): string | undefined {
+  waitForPendingComments(ctx, oid);
+  const note = catalog.comment(oid, part);
+  if (note) setComment(catalog, ctx, oid, part, null);
+  return note?.text;
 }
 
 /**
@@ -359,7 +375,7 @@ export function dropIndex(s: Extract<Statement, { kind: 'drop_index' }>, catalog
     }
     checkNoReferrer(catalog, t, [ix], `index ${name}`, (x) => `index ${x.name}`);
     if (ix.engineId !== null) ctx.engine.dropIndex(ctx.txn, ix.engineId);
-    if (catalog.comment(t.oid, `i:${name}`)) setComment(catalog, ctx, t.oid, `i:${name}`, null);
+    dropComment(catalog, ctx, t.oid, `i:${name}`);
     save({ ...t, indexes: t.indexes.filter((x) => x !== ix) }, t, ctx);
   }
   return done('DROP INDEX');

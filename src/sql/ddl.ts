@@ -20,7 +20,7 @@ import { LockWait } from '../engine/api.ts';
 import type { QueryResult } from './api.ts';
 import type { ColumnDefAst, ConstraintAst, CreateTableStmt, DropTableStmt, Expr, Statement } from './ast.ts';
 import {
-  encodeSequenceRow, encodeTableRow, pendingCatalogNames, unqualify, type Catalog, type CheckDef, type ColumnDef, type ForeignKeyDef, type IndexDef,
+  commentKey, encodeSequenceRow, encodeTableRow, pendingCatalogNames, unqualify, type Catalog, type CheckDef, type ColumnDef, type ForeignKeyDef, type IndexDef,
   type TableDef, type TableSpec,
 } from './catalog.ts';
 import { defineForeignKey } from './foreign-keys.ts';
@@ -41,6 +41,12 @@ export const done = (command: string): QueryResult => ({ command, rowCount: null
 /** Waits for another transaction's pending DDL on `name`. */
 export function waitForPendingDdl(ctx: RunCtx, name: string): void {
   for (const p of pendingCatalogNames(ctx.engine, ctx.txn)) if (p.name === name) throw new LockWait(p.holder);
+}
+
+/** Waits for other transactions' uncommitted COMMENTs on table or view `oid`, before DDL that renames or drops what they name. */
+export function waitForPendingComments(ctx: RunCtx, oid: number): void {
+  const prefix = commentKey(oid, '');
+  for (const p of pendingCatalogNames(ctx.engine, ctx.txn)) if (p.name?.startsWith(prefix)) throw new LockWait(p.holder);
 }
 
 /** A name PostgreSQL would choose: table_cols_suffix, made unique in the catalog. */
@@ -279,6 +285,7 @@ export function dropTable(s: DropTableStmt, catalog: Catalog, ctx: RunCtx, notif
       if (s.ifExists) { notify('NOTICE', `table "${name}" does not exist, skipping`); continue; }
       throw new DbError('undefined_table', `table "${name}" does not exist`);
     }
+    waitForPendingComments(ctx, t.oid);
     engine.delete(txn, engine.catalogHeap, t.catalogRid); // LockWait if another transaction is dropping it too
     for (const c of catalog.commentsOf(t.oid)) engine.delete(txn, engine.catalogHeap, c.catalogRid);
     engine.dropHeap(txn, t.heap);

@@ -583,7 +583,8 @@ export function convert(c: Compiled, to: SqlType, context: CastContext, pos: num
     throw new DbError('datatype_mismatch', `${what()} is of type ${typeDisplayName(to)} but expression is of type ${typeDisplayName(c.type)}`,
       { ...at(pos), hint: 'You will need to rewrite or cast the expression.' });
   }
-  if (c.type.oid === to.oid && c.type.typmod === to.typmod) return c;
+  // A cast to plain text of an array in text form leaves text: it is no longer an array (to_json of it is a string).
+  if (c.type.oid === to.oid && c.type.typmod === to.typmod) return c.arrayElem && !arrayElemOf(to) ? { ...c, type: to, arrayElem: undefined } : c;
   const g = c.fn;
   if (c.constant) { const v = f(g([], null as unknown as ExecCtx)); return { type: to, fn: () => v, rowFree: true, constant: true }; }
   return { type: to, fn: (r, x) => f(g(r, x)), rowFree: c.rowFree };

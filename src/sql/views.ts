@@ -16,7 +16,7 @@ import { DbError } from '../errors/index.ts';
 import type { QueryResult } from './api.ts';
 import type { CreateViewStmt, DropTableStmt } from './ast.ts';
 import { encodeViewRow, type Catalog } from './catalog.ts';
-import { done, waitForPendingDdl, type Notify } from './ddl.ts';
+import { done, waitForPendingComments, waitForPendingDdl, type Notify } from './ddl.ts';
 import type { RunCtx } from './plan.ts';
 import { planStatementQuery } from './select.ts';
 import { errorWithCode } from './sqlerror.ts';
@@ -58,6 +58,7 @@ export function dropView(s: DropTableStmt, catalog: Catalog, ctx: RunCtx, notify
       if (s.ifExists) { notify('NOTICE', `view "${name}" does not exist, skipping`); continue; }
       throw new DbError('undefined_table', `view "${name}" does not exist`);
     }
+    waitForPendingComments(ctx, v.oid);
     ctx.engine.delete(ctx.txn, ctx.engine.catalogHeap, v.catalogRid);
     for (const c of catalog.commentsOf(v.oid)) ctx.engine.delete(ctx.txn, ctx.engine.catalogHeap, c.catalogRid);
     ctx.txn.touchedCatalog = true;

@@ -45,6 +45,24 @@ describe('COMMENT ON', () => {
     expect((await b.query(describeOf)).rows).toEqual([['second', 'the x']]);
   });
 
+  it('takes turns with a RENAME of the column it names, in either order, so it never lands on another column', async () => {
+    db = await Database.open(dir);
+    const a = db.session(), b = db.session();
+    await a.query('create table t (id int primary key, x text)');
+    await a.query('begin; alter table t rename column x to y');
+    const early = b.query("comment on column t.x is 'lost'");
+    expect(await stillPending(early)).toBe(true);
+    await a.query('commit');
+    await expect(early).rejects.toMatchObject({ code: '42703' });
+    await a.query("begin; comment on column t.y is 'kept'");
+    const rename = b.query('alter table t rename column y to x');
+    expect(await stillPending(rename)).toBe(true);
+    await a.query('commit');
+    await rename;
+    await a.query('alter table t add column y int');
+    expect((await a.query("select col_description('t'::regclass, 2), col_description('t'::regclass, 3)")).rows).toEqual([['kept', null]]);
+  });
+
   it('follows RENAME COLUMN and comes back after a reopen', async () => {
     db = await Database.open(dir);
     const s = db.session();
