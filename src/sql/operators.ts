@@ -29,7 +29,7 @@ import { jsonbHashKey } from './json.ts';
 import { cmpJsonbText, compileJsonOperator, isJson, readJson } from './json-ops.ts';
 import { regexCache } from './regex.ts';
 import {
-  BOOL, DATE, FLOAT8, INT4, INTERVAL, NUMERIC, TEXT, TIMESTAMP, Oid, categoryOf, formatValue, int8Of, intRange, isFloat, isInt,
+  BOOL, DATE, FLOAT8, INT4, INTERVAL, NUMERIC, TEXT, TIMESTAMP, TIMESTAMPTZ, Oid, categoryOf, formatValue, int8Of, intRange, isFloat, isInt,
   isString, numericRank, toBig, typeDisplayName, type SqlType,
 } from './types.ts';
 
@@ -311,8 +311,9 @@ function comparison(op: string, l0: Compiled, r0: Compiled, pos: number): Compil
       if (bp(l.type.oid, r.type.oid) || bp(r.type.oid, l.type.oid)) type = { oid: Oid.BPCHAR, typmod: -1 };
       else { type = TEXT; a = toType(l, TEXT); b = toType(r, TEXT); }
     } else if (lc === 'D') {
-      type = TIMESTAMP;
-      const ts = (c: Compiled): Fn => (c.type.oid === Oid.DATE ? toType(c, TIMESTAMP) : c.fn);
+      // date < timestamp < timestamptz: both sides become the wider (a timestamptz's text carries +00, the others' not).
+      type = l.type.oid === Oid.TIMESTAMPTZ || r.type.oid === Oid.TIMESTAMPTZ ? TIMESTAMPTZ : TIMESTAMP;
+      const ts = (c: Compiled): Fn => (c.type.oid === type.oid ? c.fn : toType(c, type));
       a = ts(l); b = ts(r);
     }
   }
