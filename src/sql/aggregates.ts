@@ -98,24 +98,11 @@ function distinctFactory(spec: AggSpec): () => Accumulator {
   };
   // Not strict: NULL is one more distinct value.
   const keepNull = spec.name === 'json_agg' || spec.name === 'jsonb_agg' || spec.name === 'array_agg' || spec.name.endsWith('object_agg'); // the object aggregates refuse a NULL key themselves
-  if (spec.order?.length) {
-    // With its own ORDER BY, the values arrive in that order already (accumulatorFactory).
-    return () => {
-      const seen = new Set<unknown>();
-      const acc = inner();
-      return {
-        add: (v, extra) => {
-          if (v === null && !keepNull) return;
-          const k = both(key && v !== null ? key(v) : v, extra);
-          if (!seen.has(k)) { seen.add(k); acc.add(v, extra); }
-        },
-        result: () => acc.result(),
-      };
-    };
-  }
-  // Without one, PostgreSQL sorts a DISTINCT aggregate's input by the argument (NULL last): string_agg(DISTINCT …) is in order.
-  const cmp = spec.args[0] ? comparatorFor(spec.args[0].type) : null;
-  const cmp2 = spec.args[1] ? comparatorFor(spec.args[1].type) : null;
+  // Without an ORDER BY of its own, PostgreSQL sorts a DISTINCT aggregate's input by the arguments (NULL last), so
+  // string_agg(DISTINCT …) is in order; with one, the values arrive in that order already (accumulatorFactory).
+  const sorted = !spec.order?.length;
+  const cmp = sorted && spec.args[0] ? comparatorFor(spec.args[0].type) : null;
+  const cmp2 = sorted && spec.args[1] ? comparatorFor(spec.args[1].type) : null;
   const order = (a: Value | undefined, b: Value | undefined, f: (x: Value, y: Value) => number): number =>
     (a === null || a === undefined ? (b === null || b === undefined ? 0 : 1) : b === null || b === undefined ? -1 : f(a, b));
   return () => {

@@ -352,13 +352,12 @@ function dropComment(catalog: Catalog, ctx: RunCtx, oid: number, part: string): 
  * qualifier, so a later RENAME TABLE leaves the expressions valid.
  */
 function indexKeysOf(s: CreateIndexStmt, table: string): CreateIndexStmt {
-  const strip = <E extends Expr>(e: E): E => unqualify(e, table);
   const columns = s.columns.map((c) => {
     if (!c.expr) return c;
-    const e = strip(c.expr);
+    const e = unqualify(c.expr, table);
     return e.kind === 'column' && e.table === null ? { name: e.name, desc: c.desc, pos: c.pos } : { ...c, expr: e };
   });
-  return { ...s, columns, ...(s.where ? { where: strip(s.where) } : {}) };
+  return { ...s, columns, ...(s.where ? { where: unqualify(s.where, table) } : {}) };
 }
 
 export function dropIndex(s: Extract<Statement, { kind: 'drop_index' }>, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {

@@ -27,13 +27,14 @@
 import { DbError } from '../errors/index.ts';
 import { LockWait, type RowId } from '../engine/api.ts';
 import type { Value } from './api.ts';
-import { indexColumns, isPlainIndex, type Catalog, type IndexDef, type TableDef } from './catalog.ts';
+import { isPlainIndex, type Catalog, type TableDef } from './catalog.ts';
 import { exprToSql } from './deparse.ts';
 import { Binder, Scope, type Fn } from './expr.ts';
-import { KeyCodec, startsWith } from './keys.ts';
 import type { RunCtx } from './plan.ts';
-import { formatValue, type SqlType } from './types.ts';
-import { INDEX_CTX, compileIndexKeys } from './index-exprs.ts';
+import { formatValue } from './types.ts';
+import { IndexKey } from './index-exprs.ts';
+
+export { IndexKey };
 import { FkQueue, resolveForeignKeys, type ChildWriter, type ResolvedFk } from './foreign-keys.ts';
 import { rootBinder } from './select.ts';
 
@@ -50,71 +51,6 @@ export function checkNotNull(table: TableDef, row: readonly Value[]): void {
 
 const rowText = (table: TableDef, row: readonly Value[]): string =>
   row.slice(0, table.columns.length).map((v, j) => formatValue(v, table.columns[j]!.type.oid) ?? 'null').join(', ');
-
-/**
- * An index with its key codec. Expression keys and a partial index's
- * predicate are compiled once over the table's row (index-exprs.ts checks
- * they are immutable, so they need no statement context); `covers` says
- * whether a row has an entry at all.
- */
-export class IndexKey {
-  readonly codec: KeyCodec;
-  /** Per key: the expression's closure, or null for a column key. */
-  private readonly fns: (Fn | null)[];
-  private readonly pred: Fn | null;
-  /** The table columns the key and predicate read (an UPDATE of none of them keeps the entry). */
-  readonly uses: readonly number[];
-  readonly types: readonly SqlType[];
-  /** Every key a column, no predicate: the common case, kept as cheap as before expressions existed. */
-  private readonly plain: boolean;
-  constructor(readonly table: TableDef, readonly def: IndexDef) {
-    this.plain = isPlainIndex(def);
-    const keys = compileIndexKeys(table, def);
-    this.fns = keys.fns;
-    this.pred = keys.pred;
-    this.types = keys.types;
-    this.uses = indexColumns(table, def);
-    this.codec = new KeyCodec(this.types, def.desc);
-  }
-
-  values(row: readonly Value[]): Value[] {
-    const cols = this.def.columns;
-    if (this.plain) return cols.map((i) => row[i]!);
-    const out = new Array<Value>(cols.length);
-    for (let i = 0; i < cols.length; i++) {
-      const f = this.fns[i];
-      out[i] = f ? f(row as Value[], INDEX_CTX) : row[cols[i]!]!;
-    }
-    return out;
-  }
-
-  /** Whether the row has an entry: true but for a row a partial index's predicate does not accept. */
-  covers(row: readonly Value[]): boolean {
-    return this.pred === null || this.pred(row as Value[], INDEX_CTX) === true;
-  }
-
-  key(row: readonly Value[]): Uint8Array {
-    return this.codec.encode(this.values(row));
-  }
-
-  hasNull(row: readonly Value[]): boolean {
-    return this.plain ? this.def.columns.some((i) => row[i] === null) : this.values(row).some((v) => v === null);
-  }
-
-  sameKey(a: readonly Value[], b: readonly Value[]): boolean {
-    const ka = this.key(a), kb = this.key(b);
-    return ka.length === kb.length && startsWith(ka, kb);
-  }
-
-  violation(row: readonly Value[], what = 'duplicate key value violates unique constraint', verb = 'already exists'): DbError {
-    const t = this.table;
-    const names = this.def.columns.map((c, i) => (c >= 0 ? t.columns[c]!.name : exprToSql(this.def.exprs![i]!))).join(', ');
-    const values = this.values(row).map((v, i) => formatValue(v, this.types[i]!.oid) ?? 'null').join(', ');
-    return new DbError('unique_violation', `${what} "${this.def.name}"`, {
-      detail: `Key (${names})=(${values}) ${verb}.`, table: t.name, constraint: this.def.name,
-    });
-  }
-}
 
 /** What a statement prepares once per table it writes: compiled CHECKs, index codecs, foreign keys. */
 export interface WriterSpec {

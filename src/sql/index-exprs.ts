@@ -1,6 +1,8 @@
 /**
- * Expression keys and partial-index predicates: checking them when an index
- * is created and compiling them over a table's row.
+ * Index keys: checking expression keys and partial-index predicates when an
+ * index is created, compiling them over a table's row, and IndexKey, which
+ * every writer (constraints.ts), index build (table-rewrite.ts) and index
+ * scan (index-scan.ts) uses to compute a row's key and coverage.
  *
  *  X1. An index's expressions and predicate are immutable: a row's key and
  *      whether it has an entry depend on the row alone, so maintenance,
@@ -14,10 +16,13 @@
  *      column, as PostgreSQL does.
  */
 import { DbError } from '../errors/index.ts';
+import type { Value } from './api.ts';
 import type { Expr } from './ast.ts';
-import type { IndexDef, TableDef } from './catalog.ts';
+import { indexColumns, isPlainIndex, type IndexDef, type TableDef } from './catalog.ts';
+import { exprToSql } from './deparse.ts';
 import { Binder, Scope, type ExecCtx, type Fn } from './expr.ts';
-import type { SqlType } from './types.ts';
+import { KeyCodec, startsWith } from './keys.ts';
+import { formatValue, type SqlType } from './types.ts';
 
 // Volatile and stable functions (and some whose immutability depends on their argument types, which
 // this check does not see: refusing those is stricter than PostgreSQL, never looser).
@@ -92,5 +97,70 @@ export function keyName(e: Expr): string {
     case 'nullif': return 'nullif';
     case 'minmax': return e.op;
     default: return 'expr';
+  }
+}
+
+/**
+ * An index with its key codec. Expression keys and a partial index's
+ * predicate are compiled once over the table's row (index-exprs.ts checks
+ * they are immutable, so they need no statement context); `covers` says
+ * whether a row has an entry at all.
+ */
+export class IndexKey {
+  readonly codec: KeyCodec;
+  /** Per key: the expression's closure, or null for a column key. */
+  private readonly fns: (Fn | null)[];
+  private readonly pred: Fn | null;
+  /** The table columns the key and predicate read (an UPDATE of none of them keeps the entry). */
+  readonly uses: readonly number[];
+  readonly types: readonly SqlType[];
+  /** Every key a column, no predicate: the common case, kept as cheap as before expressions existed. */
+  private readonly plain: boolean;
+  constructor(readonly table: TableDef, readonly def: IndexDef) {
+    this.plain = isPlainIndex(def);
+    const keys = compileIndexKeys(table, def);
+    this.fns = keys.fns;
+    this.pred = keys.pred;
+    this.types = keys.types;
+    this.uses = indexColumns(table, def);
+    this.codec = new KeyCodec(this.types, def.desc);
+  }
+
+  values(row: readonly Value[]): Value[] {
+    const cols = this.def.columns;
+    if (this.plain) return cols.map((i) => row[i]!);
+    const out = new Array<Value>(cols.length);
+    for (let i = 0; i < cols.length; i++) {
+      const f = this.fns[i];
+      out[i] = f ? f(row as Value[], INDEX_CTX) : row[cols[i]!]!;
+    }
+    return out;
+  }
+
+  /** Whether the row has an entry: true but for a row a partial index's predicate does not accept. */
+  covers(row: readonly Value[]): boolean {
+    return this.pred === null || this.pred(row as Value[], INDEX_CTX) === true;
+  }
+
+  key(row: readonly Value[]): Uint8Array {
+    return this.codec.encode(this.values(row));
+  }
+
+  hasNull(row: readonly Value[]): boolean {
+    return this.plain ? this.def.columns.some((i) => row[i] === null) : this.values(row).some((v) => v === null);
+  }
+
+  sameKey(a: readonly Value[], b: readonly Value[]): boolean {
+    const ka = this.key(a), kb = this.key(b);
+    return ka.length === kb.length && startsWith(ka, kb);
+  }
+
+  violation(row: readonly Value[], what = 'duplicate key value violates unique constraint', verb = 'already exists'): DbError {
+    const t = this.table;
+    const names = this.def.columns.map((c, i) => (c >= 0 ? t.columns[c]!.name : exprToSql(this.def.exprs![i]!))).join(', ');
+    const values = this.values(row).map((v, i) => formatValue(v, this.types[i]!.oid) ?? 'null').join(', ');
+    return new DbError('unique_violation', `${what} "${this.def.name}"`, {
+      detail: `Key (${names})=(${values}) ${verb}.`, table: t.name, constraint: this.def.name,
+    });
   }
 }

@@ -110,13 +110,9 @@ export function targetKey(e: Expr, scope: Scope): string | null {
 export function indexTargets(ix: IndexDef, scope: Scope): (string | null)[] {
   return ix.columns.map((_, i) => {
     const e = ix.exprs?.[i];
-    return e ? targetKey(unqualified(e), scope) : null;
+    return e ? targetKey(e, scope) : null; // stored unqualified (alter.ts indexKeysOf), so they resolve under any alias
   });
 }
-
-/** Index expressions name the table's columns unqualified (CREATE INDEX stores them so); the scan may call the table by an alias. */
-const unqualified = (e: Expr): Expr => JSON.parse(JSON.stringify(e), (_k, v: unknown) =>
-  (typeof v === 'object' && v !== null && (v as { kind?: string }).kind === 'column' ? { ...(v as object), table: null } : v)) as Expr;
 
 /**
  * Whether the pushed conjuncts imply a partial index's predicate: each of
@@ -127,7 +123,7 @@ export function implies(ix: IndexDef, pushed: readonly Expr[], conds: readonly S
   if (!ix.where) return true;
   const have = new Set(pushed.map((e) => targetKey(e, scope)));
   const parts: Expr[] = [];
-  const split = (e: Expr): void => { if (e.kind === 'and') e.args.forEach(split); else parts.push(unqualified(e)); };
+  const split = (e: Expr): void => { if (e.kind === 'and') e.args.forEach(split); else parts.push(e); };
   split(ix.where);
   return parts.every((p) => {
     if (have.has(targetKey(p, scope))) return true;

@@ -25,8 +25,8 @@
 import type { IndexScanOptions } from '../engine/api.ts';
 import { tick } from './interrupt.ts';
 import type { Expr } from './ast.ts';
-import { isPlainIndex, type IndexDef, type TableDef } from './catalog.ts';
-import { INDEX_CTX, compileIndexKeys } from './index-exprs.ts';
+import { isPlainIndex, type TableDef } from './catalog.ts';
+import { IndexKey } from './index-exprs.ts';
 import { exprToSql } from './deparse.ts';
 import type { Binder, Fn, Row, Scope } from './expr.ts';
 import { freeOf, implies, indexTargets, localColumn, matchIndex, orderDirection, sargables, valueAs, type IndexPath, type JoinKey, type OrderWish } from './index-match.ts';
@@ -123,22 +123,15 @@ export function andLabel(parts: readonly string[]): string {
  * column (with prefix-free column encodings `> v` is `>= prefixEnd(v)` and `<= v` is `< prefixEnd(v)`). A NULL
  * value matches nothing.
  */
-/** Whether a row has the entry `key` in an expression or partial index: it is covered and its computed key is that key. */
-function entryMatcher(ix: IndexDef, c: ReturnType<typeof compileIndexKeys>, codec: KeyCodec): (row: Row, key: Uint8Array) => boolean {
-  return (row, key) => {
-    if (c.pred && c.pred(row, INDEX_CTX) !== true) return false;
-    const own = codec.encode(ix.columns.map((col, i) => (c.fns[i] ? c.fns[i]!(row, INDEX_CTX) : row[col]!)));
-    return compareBytes(own, key) === 0;
-  };
-}
-
 function makeProbe(table: TableDef, p: IndexPath, recheck: readonly Fn[]): Probe {
   const { ix } = p;
   const id = ix.engineId!;
   // An expression or partial index: an entry's row is checked by recomputing its key (and that the index covers it).
-  const computed = isPlainIndex(ix) ? null : compileIndexKeys(table, ix);
-  const codec = new KeyCodec(computed ? computed.types : ix.columns.map((i) => table.columns[i]!.type), ix.desc);
-  const matches = computed ? entryMatcher(ix, computed, codec) : (row: Row, key: Uint8Array) => codec.matchesRow(row, ix.columns, key);
+  const computed = isPlainIndex(ix) ? null : new IndexKey(table, ix);
+  const codec = computed ? computed.codec : new KeyCodec(ix.columns.map((i) => table.columns[i]!.type), ix.desc);
+  const matches = computed
+    ? (row: Row, key: Uint8Array) => computed.covers(row) && compareBytes(computed.key(row), key) === 0
+    : (row: Row, key: Uint8Array) => codec.matchesRow(row, ix.columns, key);
   const n = table.columns.length;
   const eqFns = p.eq.map((x) => x.fn);
   const k = eqFns.length;

@@ -12,9 +12,9 @@ import type { Accumulator } from './aggregates.ts';
 import type { AggSpec, Compiled, ExecCtx, Fn, Row } from './expr.ts';
 import { implicit } from './functions.ts';
 import {
-  JArr, JNum, JObj, asText, elementText, jsonbPretty, jsonbText, makeObject, quoteJson, typeofJson, type J,
+  JArr, JNum, JObj, asText, jsonbPretty, jsonbText, makeObject, quoteJson, typeofJson, type J,
 } from './json.ts';
-import { canonical, deletePath, isJson, pathInt, readJson, setPath, toJ, toJsonText, toJsonbText } from './json-ops.ts';
+import { canonical, deletePath, elementOut, isJson, readJson, setPath, toJ, toJsonText, toJsonbText, walkPath } from './json-ops.ts';
 import { parseArray } from './text-array.ts';
 import { BOOL, INT4, JSON, JSONB, Oid, TEXT, type SqlType } from './types.ts';
 
@@ -100,15 +100,9 @@ export function jsonFunction(name: string, args0: readonly Compiled[]): Compiled
       return { type: text ? TEXT : type, fn: (r, c) => {
         const v = d.fn(r, c);
         if (v === null) return null;
-        let cur: J = readJson(v as string, type.oid), out = (): string => v as string;
-        for (const p of path) {
-          const k = p!.fn(r, c);
-          if (k === null) return null;
-          const next = stepPath(cur, k as string, type.oid);
-          if (!next) return null;
-          cur = next.j; out = next.text;
-        }
-        return text ? asText(cur, out) : out();
+        // The path's steps as #> takes them (a NULL step finds nothing).
+        const hit = walkPath(readJson(v as string, type.oid), path.map((p) => p!.fn(r, c) as string | null), type.oid, v as string);
+        return !hit ? null : text ? asText(hit.j, hit.text) : hit.text();
       } };
     }
     case 'strip_nulls': {
@@ -169,23 +163,6 @@ function setLax(args: readonly Compiled[]): Compiled | null {
     }
   } };
 }
-
-/** One step of json_extract_path: a key of an object, or an integer index of an array. */
-function stepPath(cur: J, k: string, oid: number): { j: J; text: () => string } | null {
-  if (cur instanceof JObj) {
-    for (let i = cur.keys.length - 1; i >= 0; i--) if (cur.keys[i] === k) return { j: cur.vals[i]!, text: () => outOf(cur, i, oid) };
-    return null;
-  }
-  const n = cur instanceof JArr ? pathInt(k) : null;
-  if (cur instanceof JArr && n !== null) {
-    const i = n < 0 ? cur.items.length + n : n;
-    return i >= 0 && i < cur.items.length ? { j: cur.items[i]!, text: () => outOf(cur, i, oid) } : null;
-  }
-  return null;
-}
-
-const outOf = (c: JArr | JObj, i: number, oid: number): string =>
-  (oid === Oid.JSONB ? jsonbText(c instanceof JArr ? c.items[i]! : c.vals[i]!) : elementText(c, i));
 
 /** json_build_object / jsonb_build_object: alternating keys and values; a key is its value's text. */
 function buildObject(args: readonly Compiled[], b: boolean): Compiled {
@@ -301,7 +278,7 @@ export function jsonSrf(name: string, args: readonly Compiled[]): { type: SqlTyp
   const valueType = text ? TEXT : type;
   const value = (c: JArr | JObj, i: number): Value => {
     const j = c instanceof JArr ? c.items[i]! : c.vals[i]!;
-    return text ? asText(j, () => outOf(c, i, type.oid)) : outOf(c, i, type.oid);
+    return text ? asText(j, () => elementOut(c, i, type.oid)) : elementOut(c, i, type.oid);
   };
   const doc = (ctx: ExecCtx): J | undefined => { const v = d.fn([], ctx); return v === null ? undefined : readJson(v as string, type.oid); };
   switch (fl.base) {

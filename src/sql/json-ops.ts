@@ -34,12 +34,12 @@ const cache = [{ text: '', value: null as J }, { text: '', value: null as J }];
 /** A stored json/jsonb value as a tree (json keeps each element's source text). */
 export function readJson(v: string, oid: number): J {
   const c = cache[oid === Oid.JSONB ? 1 : 0]!;
-  if (c.text !== v || c.text === '') { c.value = parseJson(v, oid === Oid.JSONB); c.text = v; }
+  if (c.text !== v) { c.value = parseJson(v, oid === Oid.JSONB); c.text = v; } // '' starts it: no json value is empty
   return c.value;
 }
 
 /** The value of an element taken out of a json/jsonb value, in the container's own type. */
-function out(container: JArr | JObj, i: number, oid: number): string {
+export function elementOut(container: JArr | JObj, i: number, oid: number): string {
   return oid === Oid.JSONB ? jsonbText(container instanceof JArr ? container.items[i]! : container.vals[i]!) : elementText(container, i);
 }
 
@@ -51,15 +51,15 @@ function step(v: J, key: string | number, oid: number): { j: J; text: () => stri
   if (typeof key === 'number') {
     if (!arr) return undefined;
     const i = element(arr, key);
-    return i < 0 ? undefined : { j: arr.items[i]!, text: () => out(arr!, i, oid) };
+    return i < 0 ? undefined : { j: arr.items[i]!, text: () => elementOut(arr!, i, oid) };
   }
   if (!(v instanceof JObj)) return undefined;
   const i = field(v, key);
-  return i < 0 ? undefined : { j: v.vals[i]!, text: () => out(v, i, oid) };
+  return i < 0 ? undefined : { j: v.vals[i]!, text: () => elementOut(v, i, oid) };
 }
 
 /** #> / #>> along a path: text keys, integer indexes into arrays (a non-integer there finds nothing). */
-function walk(v: J, path: readonly (string | null)[], oid: number, whole: string): { j: J; text: () => string } | undefined {
+export function walkPath(v: J, path: readonly (string | null)[], oid: number, whole: string): { j: J; text: () => string } | undefined {
   let cur: { j: J; text: () => string } = { j: v, text: () => whole };
   for (const p of path) {
     if (p === null) return undefined;
@@ -122,7 +122,7 @@ export function compileJsonOperator(op: string, l0: Compiled, r0: Compiled, pos:
       if (!r) return fail();
       const path = r.fn, oid = l0.type.oid, text = op === '#>>';
       return { type: text ? TEXT : l0.type, fn: strict2(l0.fn, path, (x, y) => {
-        const hit = walk(readJson(x as string, oid), parseArray(y as string), oid, x as string);
+        const hit = walkPath(readJson(x as string, oid), parseArray(y as string), oid, x as string);
         return !hit ? null : text ? asText(hit.j, hit.text) : hit.text();
       }) };
     }
@@ -215,7 +215,7 @@ function deleteIndex(d: J, n: number): J {
 }
 
 /** A path step read as an array index as PostgreSQL's strtoint reads it (leading blanks, a sign, an int4); null if it is not one. */
-export function pathInt(p: string): number | null {
+function pathInt(p: string): number | null {
   if (!/^\s*[+-]?\d+$/.test(p)) return null;
   const n = Number(p);
   return n >= -2147483648 && n <= 2147483647 ? n : null;
