@@ -79,6 +79,7 @@ async function copyTo(b: Backend, c: CopyStatement): Promise<string> {
   b.send(copyOutResponse(0, r.fields.length));
   if (o.header) b.send(copyData(Buffer.from(encodeCopyRow(r.fields.map((f) => f.name), o))));
   for (const row of r.rows) {
+    b.session.useOwnZone(); // each row: flushIfFull lets other sessions run
     const text = row.map((v, i) => formatValue(v, r.fields[i]!.typeOid));
     b.send(copyData(Buffer.from(encodeCopyRow(text, o, force))));
     await b.flushIfFull();

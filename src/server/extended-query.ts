@@ -205,6 +205,7 @@ export class ExtendedQuery {
     const from = p.sent;
     for (let i = from; i < end; i++) {
       const row = r.rows[i]!;
+      this.b.session.useOwnZone(); // each row: flushIfFull may have let other sessions run
       if (text) putTextRow(this.b.writer, textValues(row, oids));
       else putDataRow(this.b.writer, row.map((v, k) => encodeValue(v, oids[k]!, p.formats[k]!)));
       await this.b.flushIfFull();

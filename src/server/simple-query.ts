@@ -34,6 +34,7 @@ export async function simpleQuery(b: Backend, sql: string): Promise<void> {
 /** RowDescription, DataRows and CommandComplete of one statement, all columns in text. */
 export function sendTextResult(b: Backend, r: QueryResult): void {
   const w = b.writer;
+  b.session.useOwnZone(); // timestamptz text in this session's TimeZone
   if (r.fields.length > 0 || r.command === 'SELECT') {
     putRowDescription(w, r.fields, []);
     const oids = r.fields.map((f) => f.typeOid);

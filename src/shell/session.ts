@@ -70,6 +70,6 @@ export class EmbeddedSession implements ShellSession {
   }
 
   queryEach(sql: string, onResult: (r: ShellResult) => void): Promise<void> {
-    return this.session.queryEach(sql, (r) => onResult(shellResult(r)));
+    return this.session.queryEach(sql, (r) => { this.session.useOwnZone(); onResult(shellResult(r)); });
   }
 }

@@ -59,10 +59,12 @@ export function openEngine(kind: EngineKind, opts: EngineOptions = {}): Promise<
 }
 
 const INT_OIDS = new Set([20, 21, 23]);
+const TIMESTAMPTZ = 1184;
 
 async function openAriesdb(runsTodo: boolean): Promise<SltEngine> {
   const { Database } = await import('../sql/database.ts');
   const { DbError } = await import('../errors/index.ts');
+  const { formatValue } = await import('../sql/index.ts');
   const dir = await mkdtemp(join(tmpdir(), 'ariesdb-slt-'));
   const db = await Database.open(dir, { settings: { synchronous_commit: 'off', full_page_writes: 'off' } })
     .catch(async (e: unknown) => { await rm(dir, { recursive: true, force: true }); throw e; });
@@ -83,7 +85,9 @@ async function openAriesdb(runsTodo: boolean): Promise<SltEngine> {
       const ints = r.fields.map((f) => INT_OIDS.has(f.typeOid));
       const bad = r.rows.find((row) => row.length !== r.fields.length || row.includes(undefined as never));
       if (bad) throw new EngineError(`internal error: a result row has ${bad.filter((v) => v !== undefined).length} values for ${r.fields.length} columns`, 'XX000');
+      session.useOwnZone(); // a timestamptz shows in the session's TimeZone
       const rows = r.rows.map((row) => row.map((v, i): Cell => {
+        if (r.fields[i]!.typeOid === TIMESTAMPTZ && typeof v === 'string') return formatValue(v, TIMESTAMPTZ);
         if (typeof v === 'number') return ints[i] && Number.isInteger(v) ? BigInt(v) : v;
         if (v instanceof Uint8Array) return '\\x' + Buffer.from(v).toString('hex');
         return v;

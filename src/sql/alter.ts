@@ -19,7 +19,8 @@
  * A rewritten row may move (engine.update returns its new RowId); its index
  * entries move with it (constraints.ts I2).
  */
-import { checkImmutable, keyName } from './index-exprs.ts';
+import { checkImmutable, compileIndexKeys, keyName } from './index-exprs.ts';
+import { compileZoneFree } from './timezone.ts';
 import { DbError } from '../errors/index.ts';
 import type { RowId } from '../engine/api.ts';
 import type { QueryResult } from './api.ts';
@@ -283,6 +284,9 @@ export function createIndex(s0: CreateIndexStmt, catalog: Catalog, ctx: RunCtx, 
     ...(exprs ? { exprs } : {}), ...(s.where ? { where: s.where } : {}),
   };
   const spec: TableSpec = { ...t, indexes: [...t.indexes, ix] };
+  // Keys must not depend on the session's time zone (timestamptz::date, date_trunc of a timestamptz): PostgreSQL's STABLE.
+  if (exprs) compileZoneFree('index expression', () => compileIndexKeys(t, { ...ix, where: undefined }));
+  if (s.where) compileZoneFree('index predicate', () => compileIndexKeys(t, ix)); // the keys passed already: only the predicate can fail
   buildIndex(asDef(spec, t.catalogRid), ix, ctx);
   save(spec, t, ctx);
   return done('CREATE INDEX');

@@ -17,17 +17,24 @@ import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import { JArr, JNum, jsonIn, jsonbIn, parseJson } from './json.ts';
 import {
-  dateToTimestamp, formatInterval, parseDate, parseInterval, parseTimestamp, parseTimestamptz, timestampToDate,
+  dateDays, dateToTimestamp, formatInterval, parseDate, parseInterval, parseTimestamp, timestampToDate,
 } from './datetime.ts';
+import { dateToTstz, parseTimestamptz, timestampToTstz, tstzToDate, tstzToTimestamp } from './timezone.ts';
 import {
   decApplyTypmod, decFromFloat, decFromInt, decFromText, decRound, decToText,
 } from './numeric.ts';
 import {
-  INT8_MAX, INT8_MIN, Oid, TEXT, UNKNOWN, checkInt, formatValue, int8Of, intRange, isFloat, isInt, isString, numericPrecision,
+  INT8_MAX, INT8_MIN, Oid, TEXT, UNKNOWN, arrayElemOf, checkInt, formatValue, int8Of, intRange, isFloat, isInt, isString, numericPrecision,
   numericRank, numericScale, typeDisplayName, type SqlType,
 } from './types.ts';
 
 export type CastContext = 'explicit' | 'assignment' | 'implicit';
+
+/** Whether the cast's result depends on the session's time zone: one side timestamptz, the other not (timezone.ts Z4). */
+export function castDependsOnZone(from: SqlType, to: SqlType): boolean {
+  const tz = (t: SqlType): boolean => t.oid === Oid.TIMESTAMPTZ || arrayElemOf(t)?.oid === Oid.TIMESTAMPTZ;
+  return tz(from) !== tz(to);
+}
 export type CastFn = (v: Value) => Value;
 
 const INT_TEXT = /^\s*[+-]?\d+\s*$/;
@@ -208,10 +215,12 @@ export function castFn(from: SqlType, to: SqlType, context: CastContext): CastFn
   if (o === Oid.BOOL && f === Oid.INT4 && explicit) return nullSafe((v) => v !== 0);
   if (o === Oid.INT4 && f === Oid.BOOL && explicit) return nullSafe((v) => (v ? 1 : 0));
   if (o === Oid.TIMESTAMP && f === Oid.DATE) return nullSafe((v) => dateToTimestamp(v as string));
-  if (o === Oid.TIMESTAMPTZ && f === Oid.DATE) return nullSafe((v) => dateToTimestamp(v as string) + '+00');
-  if (o === Oid.TIMESTAMPTZ && f === Oid.TIMESTAMP) return nullSafe((v) => (v as string) + '+00');
-  if (o === Oid.TIMESTAMP && f === Oid.TIMESTAMPTZ && assign) return nullSafe((v) => ((v as string).endsWith('+00') ? (v as string).slice(0, -3) : v));
-  if (o === Oid.DATE && (f === Oid.TIMESTAMP || f === Oid.TIMESTAMPTZ) && assign) return nullSafe((v) => timestampToDate(v as string));
+  // timestamptz against date and timestamp: through the session's time zone (timezone.ts).
+  if (o === Oid.TIMESTAMPTZ && f === Oid.DATE) return nullSafe((v) => dateToTstz(dateDays(v as string)));
+  if (o === Oid.TIMESTAMPTZ && f === Oid.TIMESTAMP) return nullSafe((v) => timestampToTstz(v as string));
+  if (o === Oid.TIMESTAMP && f === Oid.TIMESTAMPTZ && assign) return nullSafe((v) => tstzToTimestamp(v as string));
+  if (o === Oid.DATE && f === Oid.TIMESTAMP && assign) return nullSafe((v) => timestampToDate(v as string));
+  if (o === Oid.DATE && f === Oid.TIMESTAMPTZ && assign) return nullSafe((v) => tstzToDate(v as string));
   if (f === Oid.JSON && o === Oid.JSONB && assign) return nullSafe((v) => jsonbIn(v as string));
   if (f === Oid.JSONB && o === Oid.JSON && assign) return (v) => v; // canonical jsonb text is json text
   if (f === Oid.JSONB && explicit && (o === Oid.BOOL || numericRank(o) > 0)) return jsonbScalarCast(to);

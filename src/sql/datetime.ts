@@ -64,7 +64,7 @@ export function formatTimestamp(days: number, usec: number): string {
 }
 
 /** Parses the date and time of a date/timestamp literal; `what` names the type in errors. */
-export function parseDateTime(text: string, what: 'date' | 'timestamp'): { days: number; usec: number; offsetSec?: number } {
+export function parseDateTime(text: string, what: 'date' | 'timestamp'): { days: number; usec: number; offsetSec?: number; zoneName?: string } {
   const badSyntax = (): DbError => new DbError('invalid_datetime_format', `invalid input syntax for type ${what === 'timestamp' ? 'timestamp' : 'date'}: "${text}"`);
   const range = (): DbError => new DbError('datetime_field_overflow', `date/time field value out of range: "${text}"`);
   const s = text.trim().toLowerCase();
@@ -106,25 +106,18 @@ export function parseDateTime(text: string, what: 'date' | 'timestamp'): { days:
   if (rest.endsWith('bc')) { bc = true; rest = rest.slice(0, -2).trim(); } else if (rest.endsWith('ad')) rest = rest.slice(0, -2).trim();
   // A time zone (Z, +hh[:mm], UTC): timestamp without time zone ignores it, timestamptz converts by it (parseTimestamptz).
   const zone = /^(z|utc|gmt|([+-])(\d{1,2})(?::?(\d{2})(?::(\d{2}))?)?)$/.exec(rest);
-  if (rest !== '' && !zone) throw badSyntax();
+  // Or a zone's name ('America/New_York'), which timezone.ts looks up.
+  const named = !zone && /^[a-z][a-z_]*(?:\/[a-z0-9_+-]+)+$/.test(rest) ? rest : undefined;
+  if (rest !== '' && !zone && !named) throw badSyntax();
   if (m < 1 || m > 12 || d < 1 || d > daysInMonth(bc ? 1 - y : y, m)) throw range();
   if (y === 0) throw range();
   let days = daysFromCivil(bc ? 1 - y : y, m, d);
   if (usec >= US_PER_DAY) { days += 1; usec -= US_PER_DAY; }
+  if (named) return { days, usec, zoneName: named };
   if (!zone?.[2]) return zone ? { days, usec, offsetSec: 0 } : { days, usec };
   const hours = Number(zone[3]), minutes = Number(zone[4] ?? 0), seconds = Number(zone[5] ?? 0);
   if (hours > 15 || minutes > 59 || seconds > 59) throw errorWithCode('22009', `time zone displacement out of range: "${text}"`);
   return { days, usec, offsetSec: (zone[2] === '-' ? -1 : 1) * (hours * 3600 + minutes * 60 + seconds) };
-}
-
-/** timestamptz input: the instant in UTC (the session time zone is UTC), so '00:30+01' is 23:30 of the day before. */
-export function parseTimestamptz(text: string): string {
-  const { days, usec, offsetSec } = parseDateTime(text, 'timestamp');
-  if (!offsetSec) return formatTimestamp(days, usec) + '+00';
-  // Days and microseconds apart: days * 86,400,000,000 passes 2^53 far from 1970 and would lose microseconds.
-  let d = days, u = usec - offsetSec * 1_000_000;
-  if (u < 0) { d -= 1; u += US_PER_DAY; } else if (u >= US_PER_DAY) { d += 1; u -= US_PER_DAY; }
-  return formatTimestamp(d, u) + '+00';
 }
 
 export function parseDate(text: string): string {

@@ -29,7 +29,8 @@ import type { Value } from './api.ts';
 import type { Expr, QueryStmt, TemplateBinding } from './ast.ts';
 import type { WorkTable } from './recursive.ts';
 import type { Windows } from './window.ts';
-import { castFn, coerceParam, type CastContext } from './casts.ts';
+import { castDependsOnZone, castFn, coerceParam, type CastContext } from './casts.ts';
+import { hasOwnOffset, dependsOnSession, zoneInForce } from './timezone.ts';
 import type { Catalog } from './catalog.ts';
 import { compileSpecial } from './expr-special.ts';
 import { aggResultType, isAggregateName } from './aggregates.ts';
@@ -43,7 +44,7 @@ import { arrayCast, compileArrayFunc, isArrayFunc } from './array-ops.ts';
 import { quoteJson } from './json.ts';
 import { toJsonText } from './json-ops.ts';
 import { polymorphicArg } from './json-funcs.ts';
-import { BOOL, INT4, INT8, NUMERIC, RECORD, TEXT, UNKNOWN, Oid, arrayElemOf, withArrayElem, resolveType, typeDisplayName, type SqlType } from './types.ts';
+import { BOOL, INT4, INT8, NUMERIC, RECORD, TEXT, UNKNOWN, Oid, arrayElemOf, isDateTime, isString, withArrayElem, resolveType, typeDisplayName, type SqlType } from './types.ts';
 
 export type Row = Value[];
 
@@ -548,6 +549,7 @@ export function constant(e: Extract<Expr, { kind: 'const' }>): Compiled {
           const f = castFn(UNKNOWN, to, context === 'implicit' ? 'explicit' : context);
           if (!f) throw new DbError('datatype_mismatch', `cannot cast type unknown to ${typeDisplayName(to)}`);
           const v = f(s); // converted once, at compile time: a bad literal fails even on an empty table
+          if (castDependsOnZone(UNKNOWN, to) && !hasOwnOffset(s, to)) return perZone(() => f(s), v, to);
           return { type: to, fn: () => v, rowFree: true, constant: true };
         }),
       };
@@ -572,6 +574,21 @@ function param(index: number, pos: number, seen?: ParamTypes): Compiled {
   };
 }
 
+/**
+ * A constant whose conversion depends on the time zone (timezone.ts Z4):
+ * plans are shared by sessions, so it is converted again whenever another
+ * zone is in force than the one it was last converted under.
+ */
+function perZone(convert: () => Value, first: Value, to: SqlType): Compiled {
+  dependsOnSession();
+  let zone = zoneInForce(), v = first;
+  return { type: to, rowFree: true, fn: () => {
+    const z = zoneInForce();
+    if (z !== zone) { v = convert(); zone = z; }
+    return v;
+  } };
+}
+
 /** Converts a compiled expression to `to`; no cast in this context → 42804 as PostgreSQL words it. */
 export function convert(c: Compiled, to: SqlType, context: CastContext, pos: number, what: () => string): Compiled {
   if (c.type.oid === Oid.UNKNOWN) return c.retype!(to, context);
@@ -586,6 +603,12 @@ export function convert(c: Compiled, to: SqlType, context: CastContext, pos: num
   // A cast to plain text of an array in text form leaves text: it is no longer an array (to_json of it is a string).
   if (c.type.oid === to.oid && c.type.typmod === to.typmod) return c.arrayElem && !arrayElemOf(to) ? { ...c, type: to, arrayElem: undefined } : c;
   const g = c.fn;
-  if (c.constant) { const v = f(g([], null as unknown as ExecCtx)); return { type: to, fn: () => v, rowFree: true, constant: true }; }
+  if (c.constant) {
+    const v = f(g([], null as unknown as ExecCtx));
+    if (castDependsOnZone(c.type, to)) return perZone(() => f(g([], null as unknown as ExecCtx)), v, to);
+    return { type: to, fn: () => v, rowFree: true, constant: true };
+  }
+  // Text read as a date or time depends on DateStyle and the clock ('today'): not immutable either.
+  if (castDependsOnZone(c.type, to) || (isString(c.type.oid) && (isDateTime(to.oid) || to.oid === Oid.INTERVAL))) dependsOnSession();
   return { type: to, fn: (r, x) => f(g(r, x)), rowFree: c.rowFree };
 }

@@ -1,7 +1,8 @@
 /**
  * Date and time functions: now() and friends (fixed at the transaction's
  * start, as PostgreSQL's are), current_date, extract/date_part,
- * date_trunc, make_date, age. The session time zone is UTC.
+ * date_trunc, make_date, age. A timestamptz is taken apart in the
+ * session's time zone (timezone.ts), as PostgreSQL's STABLE versions do.
  */
 import { DbError } from '../errors/index.ts';
 import { castFn } from './casts.ts';
@@ -10,7 +11,7 @@ import {
   symbolicAge, timestampParts,
 } from './datetime.ts';
 import { formatDateTime } from './to-char.ts';
-import { instantToZone, zoneToInstant } from './timezone.ts';
+import { fromLocal, instantText, instantToZone, parseZone, toLocal, tstzToDate, tstzToTimestamp, zoneAbbreviation, dependsOnSession, zoneToInstant, type Zone } from './timezone.ts';
 import type { Compiled, Fn } from './expr.ts';
 import { decFromText, decToText, divScale, decFromInt } from './numeric.ts';
 import { DATE, INT4, INTERVAL, NUMERIC, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, type SqlType } from './types.ts';
@@ -33,7 +34,29 @@ function parts(v: string, oid: number): [number, number, number, number, number]
   return [y, m, d, usec, days];
 }
 
+/** extract() of a timestamptz: the fields of its local time, the offset's, and the epoch of the instant. */
+function extractTstz(field: string, v: string): string {
+  const u = timestampParts(v), l = toLocal(u.days, u.usec);
+  switch (field) {
+    case 'epoch': return extract(field, formatTimestamp(u.days, u.usec), Oid.TIMESTAMP);
+    case 'timezone': return String(l.offset);
+    case 'timezone_hour': return String(Math.trunc(l.offset / 3600));
+    case 'timezone_minute': return String(Math.trunc(l.offset / 60) % 60);
+    default: return extract(field, formatTimestamp(l.days, l.usec), Oid.TIMESTAMP);
+  }
+}
+
+/** date_trunc() of a timestamptz in `zone`: units of a day or more start at local midnight (DST decides the offset again), smaller ones keep the offset. */
+function truncateTstz(field: string, v: string, zone?: Zone): string {
+  const u = timestampParts(v), l = toLocal(u.days, u.usec, zone);
+  const t = timestampParts(truncate(field, formatTimestamp(l.days, l.usec), Oid.TIMESTAMP));
+  if (['hour', 'minute', 'second', 'milliseconds', 'microseconds'].includes(field)) return instantText(t.days, t.usec - l.offset * 1_000_000);
+  const back = fromLocal(t.days, t.usec, zone);
+  return instantText(back.days, back.usec);
+}
+
 function extract(field: string, v: string, oid: number): string {
+  if (oid === Oid.TIMESTAMPTZ) return extractTstz(field, v);
   if (oid === Oid.INTERVAL) {
     const iv = parseInterval(v);
     const secs = iv.usec / 1_000_000;
@@ -69,16 +92,19 @@ function extract(field: string, v: string, oid: number): string {
     case 'second': return decToText(divScale(decFromInt(usec % 60_000_000), decFromInt(1_000_000), 6));
     case 'milliseconds': return decToText(divScale(decFromInt(usec % 60_000_000), decFromInt(1000), 3));
     case 'microseconds': return String(usec % 60_000_000);
-    case 'epoch': return decToText(divScale(decFromText(String(days * US_PER_DAY + usec)), decFromInt(1_000_000), 6)).replace(/\.?0+$/, '') || '0';
+    case 'epoch': {
+      const text = decToText(divScale(decFromText(String(days * US_PER_DAY + usec)), decFromInt(1_000_000), 6));
+      return oid === Oid.DATE ? text.replace(/\.0+$/, '') : text; // a date's epoch is whole, a timestamp's keeps six places
+    }
     default:
       throw new DbError('feature_not_supported', `unit "${field}" not supported for type ${oid === Oid.DATE ? 'date' : 'timestamp without time zone'}`);
   }
 }
 
 function truncate(field: string, v: string, oid: number): string {
+  if (oid === Oid.TIMESTAMPTZ) return truncateTstz(field, v);
   const [y, m, d, usec, days] = parts(v, oid);
-  const suffix = oid === Oid.TIMESTAMPTZ ? '+00' : '';
-  const ts = (dd: number, u = 0): string => formatTimestamp(dd, u) + suffix;
+  const ts = (dd: number, u = 0): string => formatTimestamp(dd, u);
   switch (field) {
     case 'millennium': return ts(daysFromCivil(Math.floor((y - 1) / 1000) * 1000 + 1, 1, 1));
     case 'century': return ts(daysFromCivil(Math.floor((y - 1) / 100) * 100 + 1, 1, 1));
@@ -105,16 +131,18 @@ export function dateTimeFunction(name: string, args: readonly Compiled[]): Compi
     case 'clock_timestamp':
       return args.length === 0 ? { type: TIMESTAMPTZ, fn: () => msToTimestamp(Date.now(), true) } : null;
     case 'localtimestamp':
-      return args.length === 0 ? { type: TIMESTAMP, fn: (_r, c) => msToTimestamp(c.now, false) } : null;
+      return args.length === 0 ? { type: TIMESTAMP, fn: (_r, c) => tstzToTimestamp(msToTimestamp(c.now, true)) } : null;
     case 'current_date':
-      return args.length === 0 ? { type: DATE, fn: (_r, c) => formatDate(Math.floor(c.now / 86_400_000)) } : null;
+      return args.length === 0 ? { type: DATE, fn: (_r, c) => tstzToDate(msToTimestamp(c.now, true)) } : null;
     case 'extract': case 'date_part': case 'date_trunc': {
+      if (name === 'date_trunc' && args.length === 3) return truncInZone(args);
       if (args.length !== 2) return null;
       const f = as(args[0]!, TEXT);
       const src = args[1]!;
       const srcOid = src.type.oid === Oid.UNKNOWN ? Oid.TIMESTAMP : src.type.oid;
       const vf = src.type.oid === Oid.UNKNOWN ? src.retype!(TIMESTAMP, 'implicit').fn : src.fn;
       if (!f || !(srcOid === Oid.DATE || srcOid === Oid.TIMESTAMP || srcOid === Oid.TIMESTAMPTZ || srcOid === Oid.INTERVAL)) return null;
+      if (srcOid === Oid.TIMESTAMPTZ) dependsOnSession();
       if (name === 'date_trunc') {
         if (srcOid === Oid.INTERVAL) return null;
         const oid = srcOid === Oid.DATE ? Oid.TIMESTAMP : srcOid;
@@ -147,10 +175,17 @@ export function dateTimeFunction(name: string, args: readonly Compiled[]): Compi
     case 'age': {
       // age(a, b) in years, months and days; age(b) counts from today's midnight (current_date).
       if (args.length !== 1 && args.length !== 2) return null;
-      const a = args.length === 2 ? as(args[0]!, TIMESTAMP) : null, b = as(args[args.length - 1]!, TIMESTAMP);
+      // A timestamptz counts on the session's calendar (timestamptz_age).
+      const wall = (x: Compiled): Fn | null => {
+        if (x.type.oid !== Oid.TIMESTAMPTZ) return as(x, TIMESTAMP);
+        dependsOnSession();
+        const g = x.fn;
+        return (r, c) => { const v = g(r, c); return v === null ? null : tstzToTimestamp(v as string); };
+      };
+      const a = args.length === 2 ? wall(args[0]!) : null, b = wall(args[args.length - 1]!);
       if ((args.length === 2 && !a) || !b) return null;
       return { type: INTERVAL, fn: (r, c) => {
-        const x = a ? a(r, c) : formatTimestamp(Math.floor(c.now / 86_400_000), 0), y = b(r, c);
+        const x = a ? a(r, c) : tstzToDate(msToTimestamp(c.now, true)) + ' 00:00:00', y = b(r, c);
         return x === null || y === null ? null : symbolicAge(x as string, y as string);
       } };
     }
@@ -165,12 +200,17 @@ export function dateTimeFunction(name: string, args: readonly Compiled[]): Compi
       const t = args[0]!.type.oid;
       const fmt = as(args[1]!, TEXT);
       if (!fmt || !(t === Oid.DATE || t === Oid.TIMESTAMP || t === Oid.TIMESTAMPTZ)) return null;
+      if (t === Oid.TIMESTAMPTZ) dependsOnSession();
       const v = args[0]!.fn;
       return { type: TEXT, fn: (r, c) => {
         const x = v(r, c), f = fmt(r, c);
         if (x === null || f === null) return null;
+        if (t === Oid.TIMESTAMPTZ) {
+          const u = timestampParts(x as string), l = toLocal(u.days, u.usec);
+          return formatDateTime(l.days, l.usec, f as string, { abbrev: zoneAbbreviation(u.days, u.usec, l.offset), offset: l.offset });
+        }
         const { days, usec } = t === Oid.DATE ? { days: dateDays(x as string), usec: 0 } : timestampParts(x as string);
-        return formatDateTime(days, usec, f as string, t === Oid.TIMESTAMPTZ);
+        return formatDateTime(days, usec, f as string, null);
       } };
     }
     case 'timezone': {
@@ -179,6 +219,7 @@ export function dateTimeFunction(name: string, args: readonly Compiled[]): Compi
       const z = as(args[0]!, TEXT);
       const t = args[1]!.type.oid === Oid.UNKNOWN ? Oid.TIMESTAMPTZ : args[1]!.type.oid;
       if (!z || !(t === Oid.TIMESTAMP || t === Oid.TIMESTAMPTZ || t === Oid.DATE)) return null;
+      if (t === Oid.DATE) dependsOnSession(); // the date becomes local midnight first
       const v = as(args[1]!, t === Oid.DATE ? TIMESTAMPTZ : { oid: t, typmod: -1 })!;
       const toWall = t !== Oid.TIMESTAMP;
       return { type: toWall ? TIMESTAMP : TIMESTAMPTZ, fn: (r, c) => {
@@ -194,3 +235,12 @@ export function dateTimeFunction(name: string, args: readonly Compiled[]): Compi
   }
 }
 
+/** date_trunc(unit, timestamptz, zone): truncated in the zone named, whatever the session's. */
+function truncInZone(args: readonly Compiled[]): Compiled | null {
+  const f = as(args[0]!, TEXT), v = as(args[1]!, TIMESTAMPTZ), z = as(args[2]!, TEXT);
+  if (!f || !v || !z) return null;
+  return { type: TIMESTAMPTZ, fn: (r, c) => {
+    const u = f(r, c), x = v(r, c), zone = z(r, c);
+    return u === null || x === null || zone === null ? null : truncateTstz((u as string).toLowerCase(), x as string, parseZone(zone as string, 'at'));
+  } };
+}

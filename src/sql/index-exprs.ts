@@ -31,9 +31,10 @@ const MUTABLE = new Set([
   'transaction_timestamp', 'statement_timestamp', 'localtimestamp', 'current_date', 'current_user', 'current_database',
   'current_schema', 'current_setting', 'set_config', 'pg_sleep', 'version', 'age', 'to_char', 'format_type', 'obj_description',
   'col_description', 'shobj_description', 'to_json', 'to_jsonb', 'row_to_json', 'json_build_object', 'jsonb_build_object',
-  'json_build_array', 'jsonb_build_array', 'concat', 'concat_ws', 'format', 'array_to_string', 'date_trunc', 'date_part',
-  'extract', 'to_timestamp', 'to_date', 'timezone',
+  'json_build_array', 'jsonb_build_array', 'concat', 'concat_ws', 'format', 'array_to_string', 'to_timestamp', 'to_date',
 ]);
+// date_trunc, extract, date_part and AT TIME ZONE are immutable but for a timestamptz taken apart in the session's zone,
+// which CREATE INDEX refuses when it compiles the keys (timezone.ts dependsOnSession).
 /** Casts to these read the clock ('today', 'now') or the session (time zone, catalog) when their input is text. */
 const MUTABLE_CASTS = new Set(['date', 'timestamp', 'timestamptz', 'interval', 'regclass', 'time', 'timetz']);
 
@@ -57,7 +58,8 @@ export function checkImmutable(e: Expr, what: string): void {
     // A literal cast to a date/time type is fixed unless its text names a moment relative to now ('today', 'now').
     const c = v as { type?: { name: string }; arg?: { kind: string; value?: unknown } };
     const fixedLiteral = c.arg?.kind === 'const' && (c.type?.name === 'interval' || !/[a-z]/i.test(String(c.arg.value ?? '').replace(/\b(BC|AD|T|Z|UTC)\b/g, '')));
-    const mutableCast = n.kind === 'cast' && MUTABLE_CASTS.has(c.type!.name) && !fixedLiteral;
+    // A cast of a column or expression is judged by its types when the keys are compiled (timezone.ts dependsOnSession).
+    const mutableCast = n.kind === 'cast' && MUTABLE_CASTS.has(c.type!.name) && (c.arg?.kind === 'const' || c.type!.name === 'regclass') && !fixedLiteral;
     if ((n.kind === 'func' && n.name && (MUTABLE.has(n.name) || n.name.startsWith('pg_'))) || mutableCast) {
       throw new DbError('invalid_object_definition', `functions in ${what} must be marked IMMUTABLE`);
     }

@@ -23,6 +23,7 @@ import {
 } from './json.ts';
 import { decFromText, decToText } from './numeric.ts';
 import { parseArray } from './text-array.ts';
+import { tstzOut } from './timezone.ts';
 import { BOOL, INT4, JSONB, Oid, TEXT, arrayElemOf, formatValue, isFloat, isInt, isString, type SqlType } from './types.ts';
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
@@ -302,12 +303,12 @@ export function setPath(d0: J, path: readonly (string | null)[], value: J, creat
   return new JArr(d.items.map((v, k) => (k !== i ? v : last ? value : setPath(v, path, value, create, insert, level + 1))));
 }
 
-/** A timestamp's text as JSON writes it: ISO 8601 with a T, and +00:00 for timestamptz. */
+/** A timestamp's text as JSON writes it: ISO 8601 with a T, a timestamptz in the session's zone with its offset as ±hh:mm. */
 function isoTimestamp(v: string, oid: number): string {
-  // A BC timestamptz is held as '… BC+00' (the timestamp's text, then the offset); JSON puts BC last.
-  const bc = / BC(\+00)?$/.test(v);
-  const s = v.replace(' BC', '').replace(' ', 'T');
-  return (oid === Oid.TIMESTAMPTZ ? s.replace(/\+00$/, '+00:00') : s) + (bc ? ' BC' : '');
+  const shown = oid === Oid.TIMESTAMPTZ ? tstzOut(v) : v;
+  const bc = shown.endsWith(' BC');
+  const s = (bc ? shown.slice(0, -3) : shown).replace(' ', 'T');
+  return (oid === Oid.TIMESTAMPTZ ? s.replace(/([+-]\d\d)$/, '$1:00') : s) + (bc ? ' BC' : '');
 }
 
 /**

@@ -25,6 +25,7 @@ import {
   decAdd, decCmp, decDiv, decFromText, decMod, decMul, decNeg, decSub, decToText, type Dec,
 } from './numeric.ts';
 import { castFn } from './casts.ts';
+import { tstzAddInterval, dependsOnSession } from './timezone.ts';
 import { jsonbHashKey } from './json.ts';
 import { cmpJsonbText, compileJsonOperator, isJson, readJson } from './json-ops.ts';
 import { regexCache } from './regex.ts';
@@ -244,10 +245,12 @@ function dateArith(op: string, l: Compiled, r: Compiled): Compiled | null {
   if (lo === Oid.DATE && ro === Oid.DATE && op === '-') return { type: INT4, fn: strict2(l.fn, r.fn, (x, y) => dateDays(x as string) - dateDays(y as string)) };
   if ((isTs(lo) || lo === Oid.DATE) && ro === Oid.INTERVAL && (op === '+' || op === '-')) {
     const s = op === '+' ? 1 : -1;
-    const type = lo === Oid.TIMESTAMPTZ ? l.type : TIMESTAMP;
-    const suffix = lo === Oid.TIMESTAMPTZ ? '+00' : '';
-    const base = lo === Oid.DATE ? (v: Value) => dateToTimestamp(v as string) : (v: Value) => (v as string).replace(/\+00$/, '');
-    return { type, fn: strict2(l.fn, r.fn, (t, iv) => timestampAddInterval(base(t), parseInterval(iv as string), s) + suffix) };
+    if (lo === Oid.TIMESTAMPTZ) {
+      dependsOnSession(); // days and months are added on the session's calendar (timezone.ts)
+      return { type: l.type, fn: strict2(l.fn, r.fn, (t, iv) => tstzAddInterval(t as string, parseInterval(iv as string), s)) };
+    }
+    const base = lo === Oid.DATE ? (v: Value) => dateToTimestamp(v as string) : (v: Value) => v as string;
+    return { type: TIMESTAMP, fn: strict2(l.fn, r.fn, (t, iv) => timestampAddInterval(base(t), parseInterval(iv as string), s)) };
   }
   if (lo === Oid.INTERVAL && (isTs(ro) || ro === Oid.DATE) && op === '+') return dateArith('+', r, l);
   if (isTs(lo) && isTs(ro) && op === '-') return { type: INTERVAL, fn: strict2(l.fn, r.fn, (x, y) => timestampDiff(x as string, y as string)) };

@@ -502,6 +502,10 @@ class Translator extends QueryTranslator {
     switch (s.kind) {
       case 'VAR_SET_VALUE': {
         const parts = (s.args as Raw[]).map((a) => {
+          // SET TIME ZONE INTERVAL '+05:30' HOUR TO MINUTE: hours east, as a number (SET TIME ZONE 5.5).
+          const cast = a.TypeCast as Raw | undefined;
+          const typeName = ((cast?.typeName as Raw | undefined)?.names as Raw[] | undefined)?.map((n) => (n.String as Raw).sval).pop();
+          if (s.name === 'timezone' && typeName === 'interval') return intervalZone((cast!.arg as Raw).A_Const as Raw | undefined);
           const c = a.A_Const;
           if (!c) throw unsupported('a SET value that is not a constant');
           if (c.sval) return c.sval.sval as string;
@@ -589,4 +593,11 @@ function withDefaults(o: SequenceOptions): { start: number; increment: number } 
 
 function constraintName(contype: string): string {
   return String(contype).replace('CONSTR_', '').replace('ATTR_', '').replace(/_/g, ' ');
+}
+
+/** SET TIME ZONE INTERVAL '±hh[:mm]': the offset in hours east as SET TIME ZONE's number form takes it. */
+function intervalZone(c: Raw | undefined): string {
+  const m = /^\s*([+-]?)(\d{1,3})(?::(\d{2}))?\s*$/.exec(String((c?.sval as Raw | undefined)?.sval ?? ''));
+  if (!m) throw unsupported('SET TIME ZONE INTERVAL other than \'±hh:mm\'');
+  return String((m[1] === '-' ? -1 : 1) * (Number(m[2]) + Number(m[3] ?? 0) / 60));
 }

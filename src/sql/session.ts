@@ -82,6 +82,7 @@ import { StatementInterrupt } from './interrupt.ts';
 import { parseSql } from './parse.ts';
 import type { SequenceCache } from './sequences.ts';
 import { SessionSettings } from './settings.ts';
+import { useZone } from './timezone.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { TxnMode, parseBool } from './txn-mode.ts';
 
@@ -319,6 +320,7 @@ export class Session {
 
   /** describeStatement against the catalog the next statement would see. */
   private describeNow(s: Statement | null, paramTypes: readonly number[]): Description {
+    useZone(this.settings.zone);
     return describeStatement(s, paramTypes, (f) => this.withCatalog(f), (name) => this.settings.show(name).fields);
   }
 
@@ -331,6 +333,15 @@ export class Session {
   }
 
   /** A parameter's value as SHOW gives it (the server reports some to its client). */
+  /**
+   * Makes this session's TimeZone the one formatValue shows a timestamptz
+   * in: a caller formatting this session's result rows calls it first,
+   * since other sessions may have run since the result was made (timezone.ts Z1).
+   */
+  useOwnZone(): void {
+    useZone(this.settings.zone);
+  }
+
   setting(name: string): string {
     return this.settings.get(name);
   }
@@ -425,6 +436,7 @@ export class Session {
   /** One statement: its result, or a promise of it when it has to wait (S10); may throw. */
   private statement(p: ParsedStatement, params: Value[], opts: QueryOptions): QueryResult | Promise<QueryResult> {
     if (this.terminated) throw this.terminated; // S9: a later statement of a string, COMMIT and SET included
+    useZone(this.settings.zone); // timezone.ts Z1
     const s = opts.paramTypes ? withDeclaredTypes(p.stmt, opts.paramTypes) : p.stmt;
     if (s !== p.stmt) p = { ...p, stmt: s };
     switch (s.kind) {
@@ -630,6 +642,7 @@ export class Session {
     const settingsMark = this.settings.mark();
     const advisoryMark = this.host.advisory.mark(this);
     const ctx = new AttemptCtx(engine, txn, params, this.txnStart, readOnly, template, this.catalog(txn), this.attemptHost, opts.copyRows === true);
+    useZone(this.settings.zone); // again: an attempt after a wait follows other sessions' work (timezone.ts Z1)
     // Notices wait for the attempt's end: an attempt run again (S3) must not have sent its own already.
     const notices: Parameters<Notify>[] = [];
     const deliver = (): void => { for (const n of notices) this.notify(...n); };

@@ -38,6 +38,7 @@
 import { DbError } from '../errors/index.ts';
 import type { StorageEngine } from '../engine/api.ts';
 import { parseSetting, settingContext, settingDescription, settingNames } from '../engine/settings.ts';
+import { UTC_ZONE, parseZone, type Zone } from './timezone.ts';
 import type { QueryResult } from './api.ts';
 import { parseBool } from './txn-mode.ts';
 import { Oid } from './types.ts';
@@ -90,6 +91,8 @@ export class SessionSettings {
   private undo: Change[] = [];
   /** statement_timeout in ms, parsed once per change rather than per statement. */
   private timeoutMs: number;
+  private zoneText = 'UTC';
+  private zoneValue: Zone = UTC_ZONE;
   /** Moves whenever a per-session value changes, restores included: the server then reports what changed (ParameterStatus). */
   private changes = 0;
 
@@ -106,6 +109,14 @@ export class SessionSettings {
     return this.changes;
   }
 
+  /** The session's TimeZone (timezone.ts), parsed once per value. */
+  get zone(): Zone {
+    const text = this.values.get('timezone');
+    if (text === undefined) return UTC_ZONE;
+    if (text !== this.zoneText) { this.zoneValue = parseZone(text); this.zoneText = text; }
+    return this.zoneValue;
+  }
+
   /** statement_timeout in milliseconds (0: none). */
   get statementTimeoutMs(): number {
     return this.timeoutMs;
@@ -120,6 +131,7 @@ export class SessionSettings {
       if (own?.readonly) throw new DbError('object_not_in_prerequisite_state', `parameter "${name}" cannot be changed`);
       let canonical = value;
       if (value !== null && own?.bool) canonical = parseBool(name, value) ? 'on' : 'off';
+      else if (value !== null && name === 'timezone') canonical = parseZone(value).name; // 22023 for an unknown zone
       else if (value !== null && !own) {
         const parsed = parseSetting(name, value); // 22023 before anything changes
         canonical = typeof parsed === 'boolean' ? (parsed ? 'on' : 'off') : typeof parsed === 'string' ? parsed : value.trim();

@@ -14,6 +14,7 @@ import type { Binder, Compiled } from './expr.ts';
 import { implicit } from './functions.ts';
 import { jsonSrf, type SrfColumn } from './json-funcs.ts';
 import { tick } from './interrupt.ts';
+import { tstzAddInterval } from './timezone.ts';
 import { decAdd, decCmp, decFromText, decToText } from './numeric.ts';
 import * as P from './plan.ts';
 import { parseArray } from './text-array.ts';
@@ -80,11 +81,11 @@ export function planFunctionScan(it: Extract<FromItem, { kind: 'function' }>, bi
     } else {
       const iv = parseInterval(s as string);
       if (iv.months === 0 && iv.days === 0 && iv.usec === 0) throw new DbError('invalid_parameter_value', 'step size cannot equal zero');
-      const suffix = type.oid === Oid.TIMESTAMPTZ ? '+00' : '';
-      const strip = (v: string): string => v.replace(/\+00$/, '');
       const forward = iv.months > 0 || iv.days > 0 || iv.usec > 0;
-      const end = strip(b as string);
-      for (let v = strip(a as string); forward ? v <= end : v >= end; v = timestampAddInterval(v, iv, 1)) { tick(); yield [v + suffix]; }
+      // timestamptz steps by the session's calendar (a day across a DST change is 23 or 25 hours); both texts order as their instants.
+      const step = type.oid === Oid.TIMESTAMPTZ ? (v: string) => tstzAddInterval(v, iv, 1) : (v: string) => timestampAddInterval(v, iv, 1);
+      const end = b as string;
+      for (let v = a as string; forward ? v <= end : v >= end; v = step(v)) { tick(); yield [v]; }
     }
   };
   return { plan: P.describe(plan, `Function Scan on ${it.name}`), type };

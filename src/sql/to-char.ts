@@ -2,26 +2,30 @@
  * to_char(value, format): PostgreSQL's formatting of dates, timestamps and
  * numbers. Date patterns: YYYY YYY YY Y, MM, MONTH Month month MON Mon mon,
  * DD DDD D, DAY Day day DY Dy dy, HH HH12 HH24, MI, SS, MS, US, AM PM am pm
- * A.M. P.M., Q, TZ; FM before a pattern drops its padding; "text" and any
+ * A.M. P.M., Q, TZ OF TZH TZM; FM before a pattern drops its padding; "text" and any
  * other character are copied. Number patterns: 9 0 . D , G S MI FM; a
  * number too wide for the pattern prints as #s, as in PostgreSQL.
  */
 import { DbError } from '../errors/index.ts';
 import { civilFromDays } from './datetime.ts';
+import { formatOffset } from './timezone.ts';
 import { decFromText, decRound, decToText } from './numeric.ts';
 
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 // Longest first, so HH24 wins over HH and MONTH over MON.
-const DATE_PATTERNS = ['HH24', 'HH12', 'YYYY', 'MONTH', 'Month', 'month', 'A.M.', 'P.M.', 'a.m.', 'p.m.', 'YYY', 'MON', 'Mon', 'mon', 'DAY', 'Day', 'day',
-  'DDD', 'YY', 'MM', 'DD', 'DY', 'Dy', 'dy', 'HH', 'MI', 'SS', 'MS', 'US', 'AM', 'PM', 'am', 'pm', 'TZ', 'tz', 'Y', 'D', 'Q'];
+const DATE_PATTERNS = ['HH24', 'TZH', 'TZM', 'HH12', 'YYYY', 'MONTH', 'Month', 'month', 'A.M.', 'P.M.', 'a.m.', 'p.m.', 'YYY', 'MON', 'Mon', 'mon', 'DAY', 'Day', 'day',
+  'DDD', 'YY', 'MM', 'DD', 'DY', 'Dy', 'dy', 'HH', 'MI', 'SS', 'MS', 'US', 'AM', 'PM', 'am', 'pm', 'TZ', 'tz', 'OF', 'Y', 'D', 'Q'];
 
 const cased = (s: string, like: string): string =>
   (like === like.toUpperCase() ? s.toUpperCase() : like === like.toLowerCase() ? s.toLowerCase() : s);
 
-/** `days` since 1970-01-01 and microseconds into the day, formatted; `zone` for TZ (a timestamptz). */
-export function formatDateTime(days: number, usec: number, fmt: string, zone: boolean): string {
+/** A timestamptz's zone then: its abbreviation (TZ) and offset in seconds east (OF, TZH, TZM). */
+export interface ZoneAt { abbrev: string; offset: number }
+
+/** `days` since 1970-01-01 and microseconds into the day (local time), formatted; `zone` for a timestamptz. */
+export function formatDateTime(days: number, usec: number, fmt: string, zone: ZoneAt | null): string {
   const [y, m, d] = civilFromDays(days);
   const dow = (((days + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
   const doy = days - Math.round(Date.UTC(y, 0, 1) / 86_400_000) + 1;
@@ -66,8 +70,11 @@ export function formatDateTime(days: number, usec: number, fmt: string, zone: bo
       case 'A.M.': case 'P.M.': out += h < 12 ? 'A.M.' : 'P.M.'; break;
       case 'a.m.': case 'p.m.': out += h < 12 ? 'a.m.' : 'p.m.'; break;
       case 'Q': out += String(Math.floor((m - 1) / 3) + 1); break;
-      case 'TZ': out += zone ? 'UTC' : ''; break;
-      case 'tz': out += zone ? 'utc' : ''; break;
+      case 'TZ': out += zone ? zone.abbrev : ''; break;
+      case 'tz': out += zone ? zone.abbrev.toLowerCase() : ''; break;
+      case 'OF': out += zone ? formatOffset(zone.offset) : ''; break;
+      case 'TZH': out += zone ? (zone.offset < 0 ? '-' : '+') + num(Math.floor(Math.abs(zone.offset) / 3600), 2) : ''; break;
+      case 'TZM': out += zone ? num(Math.floor(Math.abs(zone.offset) / 60) % 60, 2) : ''; break;
     }
   }
   return out;

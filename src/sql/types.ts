@@ -16,7 +16,9 @@
  *   bool                 JS boolean
  *   date                 'YYYY-MM-DD' (ISO output; see datetime.ts)
  *   timestamp            'YYYY-MM-DD HH:MM:SS[.ffffff]'
- *   timestamptz          the same with '+00' (the session time zone is UTC)
+ *   timestamptz          the UTC instant: the same with '+00', whatever the
+ *                        session's time zone (formatValue shows it in that
+ *                        zone; timezone.ts)
  *   interval             PostgreSQL's output text ('1 day 02:00:00')
  *   bytea                Uint8Array
  *   json, jsonb          their text (json: as written; jsonb: canonical; json.ts)
@@ -33,6 +35,7 @@ import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import type { TypeName } from './ast.ts';
 import { formatBytea, formatFloat4, formatFloat8 } from './format.ts';
+import { tstzOut } from './timezone.ts';
 
 export const Oid = {
   BOOL: 16, BYTEA: 17, INT8: 20, INT2: 21, INT4: 23, TEXT: 25, FLOAT4: 700, FLOAT8: 701, UNKNOWN: 705,
@@ -253,7 +256,7 @@ export function formatValue(v: Value, typeOid: number): string | null {
       if (typeOid === Oid.FLOAT4) return formatFloat4(v);
       return String(v);
     case 'bigint': return v.toString();
-    case 'string': return v;
+    case 'string': return typeOid === Oid.TIMESTAMPTZ ? tstzOut(v) : v;
     default: return typeOid === Oid.VOID ? '' : formatBytea(v);
   }
 }
