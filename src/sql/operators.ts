@@ -321,7 +321,8 @@ function comparison(op: string, l0: Compiled, r0: Compiled, pos: number): Compil
     }
   }
   const cmp = comparatorFor(type);
-  const fast = isInt(type.oid) || isFloat(type.oid) || type.oid === Oid.TEXT || type.oid === Oid.VARCHAR || type.oid === Oid.BOOL
+  // Floats are not: NaN equals NaN and sorts above every number in PostgreSQL (cmpFloat), where JS's operators say false.
+  const fast = isInt(type.oid) || type.oid === Oid.TEXT || type.oid === Oid.VARCHAR || type.oid === Oid.BOOL
     || type.oid === Oid.DATE || type.oid === Oid.TIMESTAMP || type.oid === Oid.UUID;
   let fn: Fn;
   if (fast) {
@@ -334,7 +335,6 @@ function comparison(op: string, l0: Compiled, r0: Compiled, pos: number): Compil
       case '>': fn = (row, c) => { const x = a(row, c); if (x === null) return null; const y = b(row, c); return y === null ? null : (x as number) > (y as number); }; break;
       default: fn = (row, c) => { const x = a(row, c); if (x === null) return null; const y = b(row, c); return y === null ? null : (x as number) >= (y as number); };
     }
-    if (isFloat(type.oid) && op === '=') fn = strict2(a, b, (x, y) => cmp(x, y) === 0); // NaN = NaN in PostgreSQL
   } else {
     const test: (c: number) => boolean = op === '=' ? (c) => c === 0 : op === '<>' ? (c) => c !== 0 : op === '<' ? (c) => c < 0
       : op === '<=' ? (c) => c <= 0 : op === '>' ? (c) => c > 0 : (c) => c >= 0;
