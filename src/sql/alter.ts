@@ -21,6 +21,7 @@
  */
 import { checkImmutable, compileIndexKeys, keyName } from './index-exprs.ts';
 import { compileZoneFree } from './timezone.ts';
+import { followTableChange, viewsReading } from './view-deps.ts';
 import { DbError } from '../errors/index.ts';
 import type { RowId } from '../engine/api.ts';
 import type { QueryResult } from './api.ts';
@@ -85,6 +86,7 @@ export function alterTable(s: AlterTableStmt, catalog: Catalog, ctx: RunCtx, not
   const taken = new Set<string>([...t.checks.map((c) => c.name), ...t.foreignKeys.map((f) => f.name)]);
   for (const a of s.actions) spec = applyAction(a, spec, t, catalog, taken, ctx, notify);
   save(spec, t, ctx);
+  followTableChange(viewsReading(catalog, t.name), t.name, s.actions, catalog, ctx); // view-deps.ts V5, V6
   return done('ALTER TABLE');
 }
 

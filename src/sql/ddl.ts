@@ -29,6 +29,7 @@ import type { RunCtx } from './plan.ts';
 import { isInt, isSerialName, resolveType, type SqlType } from './types.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { KeyCodec } from './keys.ts';
+import { dropDependentViews } from './view-deps.ts';
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
 const MAX_COLUMNS = 1600;
@@ -276,6 +277,7 @@ export function dropTable(s: DropTableStmt, catalog: Catalog, ctx: RunCtx, notif
   const pending = pendingCatalogNames(engine, txn);
   const tables = s.names.map((n) => catalog.get(n)).filter((t): t is TableDef => t !== undefined);
   dropReferencingKeys(tables, s.cascade === true, catalog, ctx, notify);
+  dropDependentViews(catalog, tables.map((t) => t.name), 'table', s.cascade === true, ctx, notify); // view-deps.ts V4
   for (const name of s.names) {
     const t = catalog.get(name);
     if (!t && catalog.view(name)) throw new DbError('wrong_object_type', `"${name}" is not a table`, { hint: 'Use DROP VIEW to remove a view.' });

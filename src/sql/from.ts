@@ -332,7 +332,9 @@ function planView(view: ViewDef, it: Extract<FromItem, { kind: 'table' }>, base:
   expanding.add(view.name);
   try {
     const alias = { name: it.alias?.name ?? view.name, columns: it.alias?.columns.length ? it.alias.columns : view.columns };
-    return planItem({ kind: 'subquery', query: view.query, alias, pos: it.pos }, base, planQuery);
+    const src = planItem({ kind: 'subquery', query: view.query, alias, pos: it.pos }, base, planQuery);
+    // The view's columns are those it was created with: a star over a table that gained columns since does not grow it (as PostgreSQL).
+    return src.columns.length > view.columns.length ? { ...src, columns: src.columns.slice(0, view.columns.length) } : src;
   } finally {
     expanding.delete(view.name);
   }

@@ -462,7 +462,7 @@ class Translator extends QueryTranslator {
   private drop(s: Raw): A.Statement {
     const cascade = s.behavior === 'DROP_CASCADE';
     if (cascade && s.concurrent) throw new DbError('feature_not_supported', 'DROP INDEX CONCURRENTLY does not support CASCADE');
-    if (cascade && s.removeType !== 'OBJECT_TABLE') throw unsupported('DROP ... CASCADE');
+    if (cascade && s.removeType !== 'OBJECT_TABLE' && s.removeType !== 'OBJECT_VIEW') throw unsupported('DROP ... CASCADE');
     const names = (s.objects as Raw[]).map((o) => {
       const parts = (o.List.items as Raw[]).map(str);
       if (parts.length > 1 && !(parts.length === 2 && parts[0] === 'public')) {
@@ -477,7 +477,7 @@ class Translator extends QueryTranslator {
         if (s.concurrent && names.length > 1) throw new DbError('feature_not_supported', 'DROP INDEX CONCURRENTLY does not support dropping multiple objects');
         return { kind: 'drop_index', names, ifExists, ...(s.concurrent ? { concurrently: true } : {}) };
       case 'OBJECT_SEQUENCE': return { kind: 'drop_sequence', names, ifExists };
-      case 'OBJECT_VIEW': return { kind: 'drop_view', names, ifExists };
+      case 'OBJECT_VIEW': return cascade ? { kind: 'drop_view', names, ifExists, cascade } : { kind: 'drop_view', names, ifExists };
       default: throw unsupported('DROP ' + String(s.removeType).replace('OBJECT_', ''));
     }
   }

@@ -242,6 +242,10 @@ const VIRTUAL: Record<string, VirtualTable> = {
       hastriggers: t.foreignKeys.length > 0 || cat.referencing(t.oid).length > 0, rowsecurity: false,
     })),
   },
+  pg_views: {
+    columns: cols('schemaname:name viewname:name viewowner:name definition:text'),
+    rows: (cat) => cat.allViews().map((v) => ({ schemaname: 'public', viewname: v.name, viewowner: 'postgres', definition: v.text })),
+  },
   pg_indexes: {
     columns: cols('schemaname:name tablename:name indexname:name tablespace:name indexdef:text'),
     rows: (cat) => cat.all().flatMap((t) => t.indexes.map((ix, k) => ({

@@ -8,9 +8,9 @@
  *     them): INSERT, UPDATE, DELETE and ALTER TABLE of one give 42809.
  * V2. CREATE OR REPLACE keeps the columns it had, in order (42P16
  *     otherwise, as PostgreSQL); new ones may follow.
- * V3. Nothing records what a view depends on: dropping or changing a
- *     table it reads breaks it (an error when it is next used), where
- *     PostgreSQL refuses the DROP without CASCADE.
+ * V3. What a view depends on is found from its query when a DROP or ALTER
+ *     needs it (view-deps.ts V4–V6): a drop is refused without CASCADE,
+ *     renames are followed, other changes must leave the view working.
  */
 import { DbError } from '../errors/index.ts';
 import type { QueryResult } from './api.ts';
@@ -20,6 +20,7 @@ import { done, waitForPendingComments, waitForPendingDdl, type Notify } from './
 import type { RunCtx } from './plan.ts';
 import { planStatementQuery } from './select.ts';
 import { errorWithCode } from './sqlerror.ts';
+import { dropDependentViews } from './view-deps.ts';
 
 export function createView(s: CreateViewStmt, catalog: Catalog, ctx: RunCtx): QueryResult {
   const { engine, txn } = ctx;
@@ -51,6 +52,7 @@ export function createView(s: CreateViewStmt, catalog: Catalog, ctx: RunCtx): Qu
 }
 
 export function dropView(s: DropTableStmt, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
+  dropDependentViews(catalog, s.names.filter((n) => catalog.view(n)), 'view', s.cascade === true, ctx, notify); // view-deps.ts V4
   for (const name of s.names) {
     const v = catalog.view(name);
     if (!v) {
