@@ -41,6 +41,7 @@ import { errorWithCode } from './sqlerror.ts';
 import { parseNumeric } from './numeric.ts';
 import { slotConstant } from './slot-const.ts';
 import { arrayCast, compileArrayFunc, isArrayFunc } from './array-ops.ts';
+import { compileSubscript, isSubscript } from './subscript.ts';
 import { quoteJson } from './json.ts';
 import { toJsonText } from './json-ops.ts';
 import { polymorphicArg } from './json-funcs.ts';
@@ -308,6 +309,7 @@ export class Binder {
         if (e.name === 'grouping') return this.groupingCall(e);
         if (e.filter) throw new DbError('wrong_object_type', `FILTER specified, but ${e.name} is not an aggregate function`, at(e.pos));
         if (isArrayFunc(e.name)) return compileArrayFunc(this, e);
+        if (isSubscript(e.name)) return compileSubscript(this, e);
         const args = ROW_ARG_FUNCS.has(e.name) ? e.args.map((a) => this.wholeRow(a) ?? this.compile(a)) : this.functionArgs(e);
         const cf = this.env ? catalogFunction(e.name, args, this.env.catalog, e.pos) : null;
         if (cf) return cf;

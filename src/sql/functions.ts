@@ -26,7 +26,7 @@ import { formatNumber } from './to-char.ts';
 import {
   BOOL, FLOAT8, INT4, INT8, NUMERIC, TEXT, VOID, Oid, checkInt, formatValue, int8Of, isFloat, isInt, isNumber, isString, toBig,
   typeDisplayName, type SqlType,
-  UUID,
+  arrayElemOf, UUID,
 } from './types.ts';
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
@@ -126,6 +126,12 @@ function pad(s: string, len: number, fill: string, left: boolean): string {
 }
 
 type Impl = (args: readonly Compiled[], pos: number) => Compiled | null;
+
+/** An argument that is an array (typed text, or an untyped literal read as text[]); null otherwise. */
+function arrayArg(a: Compiled): Fn | null {
+  if (a.type.oid === Oid.UNKNOWN) return a.retype!(TEXT, 'implicit').fn;
+  return a.arrayElem || arrayElemOf(a.type) ? a.fn : null;
+}
 
 const FUNCS: Record<string, Impl> = {
   abs: (args) => {
@@ -294,13 +300,14 @@ const FUNCS: Record<string, Impl> = {
   regexp_match: (args) => {
     const [src, pat, fl] = args.map(textArg);
     if ((args.length !== 2 && args.length !== 3) || !src || !pat || (args.length === 3 && !fl)) return null;
-    return strict(TEXT, fl ? [src, pat, fl] : [src, pat], (v, p, f) => {
+    const match = strict(TEXT, fl ? [src, pat, fl] : [src, pat], (v, p, f) => {
       const { js, global } = regexFlags((f as string | undefined) ?? '');
       if (global) throw errorWithCode('22023', 'regexp_match() does not support the "global" option');
       const m = regexCache(js)(p as string).exec(v as string);
       if (!m) return null;
       return formatArray(m.length > 1 ? m.slice(1).map((x) => x ?? null) : [m[0]]);
     });
+    return { ...match, arrayElem: TEXT };
   },
   encode: (args) => {
     const f = textArg(args[1]);
@@ -411,6 +418,29 @@ const FUNCS: Record<string, Impl> = {
       const n = nul ? nul(r, c) : null;
       return parseArray(v as string).flatMap((e) => (e !== null ? [e] : n !== null ? [n as string] : [])).join(d as string);
     } };
+  },
+  /** string_to_array(text, delimiter [, null string]): a NULL delimiter splits into characters, an empty input is the empty array. */
+  string_to_array: (args) => {
+    const [s, d, n] = [textArg(args[0]), textArg(args[1]), args[2] ? textArg(args[2]) : null];
+    if (args.length < 2 || args.length > 3 || !s || !d || (args[2] && !n)) return null;
+    return { type: TEXT, arrayElem: TEXT, fn: (r, c) => {
+      const v = s(r, c);
+      if (v === null) return null;
+      const delim = d(r, c), nul = n ? n(r, c) : null;
+      const str = v as string;
+      const parts = str === '' ? [] : delim === null ? [...str] : delim === '' ? [str] : str.split(delim as string);
+      return formatArray(parts.map((p) => (nul !== null && p === nul ? null : p)));
+    } };
+  },
+  /** array_length(array, dimension): arrays have one dimension here; an empty array has none (NULL), as in PostgreSQL. */
+  array_length: (args) => {
+    const a = args.length === 2 ? arrayArg(args[0]!) : null, dim = args.length === 2 ? implicit(args[1]!, INT4) : null;
+    if (!a || !dim) return null;
+    return strict(INT4, [a, dim.fn], (v, k) => { const n = parseArray(v as string).length; return k === 1 && n > 0 ? n : null; });
+  },
+  cardinality: (args) => {
+    const a = args.length === 1 ? arrayArg(args[0]!) : null;
+    return a ? strict(INT4, [a], (v) => parseArray(v as string).length) : null;
   },
   pg_table_size: (args) => (args.length === 1 ? strict(INT8, [args[0]!.fn], () => 8192) : null),
   pg_relation_size: (args) => (args.length >= 1 && args.length <= 2 ? strict(INT8, [args[0]!.fn], () => 8192) : null),

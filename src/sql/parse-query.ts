@@ -448,12 +448,25 @@ export class QueryTranslator {
       case 'SubLink': return this.subLink(e, pos);
       // COLLATE is accepted and ignored: every comparison uses the code-point order.
       case 'CollateClause': return this.expr(e.arg);
-      // Arrays do not exist yet: subscripts and ARRAY[...] become calls that no function matches, so they
-      // fail when compiled (catalog queries over always-empty tables are answered without compiling them).
+      // Subscripts (subscript.ts): x[i][j] is one call with every index; a slice x[l:u] is a call of its own,
+      // its name saying which bounds were written (an omitted bound is not NULL).
       case 'A_Indirection': {
-        const sub = (e.indirection as Raw[]).find((i) => i.A_Indices);
-        const idx = sub?.A_Indices.uidx ? [this.expr(sub.A_Indices.uidx)] : [];
-        return { kind: 'func', name: 'array_subscript', args: [this.expr(e.arg), ...idx], star: false, distinct: false, pos };
+        let base = this.expr(e.arg);
+        let run: A.Expr[] = [];
+        const flush = (): void => {
+          if (run.length > 0) base = { kind: 'func', name: 'array_subscript', args: [base, ...run], star: false, distinct: false, pos };
+          run = [];
+        };
+        for (const ind of e.indirection as Raw[]) {
+          const ix = ind.A_Indices;
+          if (!ix) throw unsupported(ind.A_Star ? 'a star after a subscript or field selection' : 'field selection from a composite value', pos);
+          if (!ix.is_slice) { run.push(this.expr(ix.uidx)); continue; }
+          flush();
+          const bounds = [...(ix.lidx ? [this.expr(ix.lidx)] : []), ...(ix.uidx ? [this.expr(ix.uidx)] : [])];
+          base = { kind: 'func', name: `array_slice:${ix.lidx ? 'l' : ''}${ix.uidx ? 'u' : ''}`, args: [base, ...bounds], star: false, distinct: false, pos };
+        }
+        flush();
+        return base;
       }
       case 'A_ArrayExpr': return { kind: 'func', name: 'array', args: ((e.elements ?? []) as Raw[]).map((x) => this.expr(x)), star: false, distinct: false, pos };
       case 'SQLValueFunction': {
