@@ -19,6 +19,7 @@ import { JArr, JNum, jsonIn, jsonbIn, parseJson } from './json.ts';
 import {
   dateDays, dateToTimestamp, formatInterval, parseDate, parseInterval, parseTimestamp, timestampToDate,
 } from './datetime.ts';
+import { formatArray, parseArray } from './text-array.ts';
 import { dateToTstz, parseTimestamptz, timestampToTstz, tstzToDate, tstzToTimestamp } from './timezone.ts';
 import {
   decApplyTypmod, decFromFloat, decFromInt, decFromText, decRound, decToText,
@@ -179,6 +180,8 @@ const nullSafe = (f: (v: Value) => Value): CastFn => (v) => (v === null ? null :
 /** The cast from `from` to `to` in `context`, or null if PostgreSQL has none there. */
 export function castFn(from: SqlType, to: SqlType, context: CastContext): CastFn | null {
   const f = from.oid, o = to.oid;
+  const toElem = arrayElemOf(to);
+  if (toElem && (f === Oid.UNKNOWN || isString(f))) return arrayInput(from, toElem, context);
   if (f === o && (to.typmod < 0 || to.typmod === from.typmod)) return (v) => v;
   if (f === Oid.UNKNOWN) {
     // An explicit cast truncates to varchar(n)/char(n); an assignment errors (22001).
@@ -225,6 +228,18 @@ export function castFn(from: SqlType, to: SqlType, context: CastContext): CastFn
   if (f === Oid.JSONB && o === Oid.JSON && assign) return (v) => v; // canonical jsonb text is json text
   if (f === Oid.JSONB && explicit && (o === Oid.BOOL || numericRank(o) > 0)) return jsonbScalarCast(to);
   return null;
+}
+
+/**
+ * Text (or an array of another element type) to an array typed by `elem`:
+ * each element read by elem's input, as array_in does, and written back in
+ * its canonical text, so an int[] column holds '{1,2}' whatever was typed.
+ */
+function arrayInput(from: SqlType, elem: SqlType, context: CastContext): CastFn {
+  const fromElem = arrayElemOf(from);
+  if (fromElem && fromElem.oid === elem.oid && (elem.typmod < 0 || fromElem.typmod === elem.typmod)) return (v) => v;
+  const read = castFn(Oid.UNKNOWN === from.oid ? from : UNKNOWN, elem, context === 'implicit' ? 'explicit' : context)!;
+  return nullSafe((v) => formatArray(parseArray(v as string).map((s) => (s === null ? null : formatValue(read(s), elem.oid)))));
 }
 
 /** jsonb → boolean or a number type: the scalar of that kind, else 22023 "cannot cast jsonb string to type integer". */

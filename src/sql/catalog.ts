@@ -35,7 +35,7 @@ import type { ColumnInfo, TableInfo } from './api.ts';
 import type { Expr, FkAction, QueryStmt } from './ast.ts';
 import { exprToSql } from './deparse.ts';
 import { TupleCodec } from './tuple.ts';
-import { typeDisplayName, type SqlType } from './types.ts';
+import { arrayElemOf, typeDisplayName, withArrayElem, type SqlType } from './types.ts';
 
 export interface ColumnDef {
   readonly name: string;
@@ -158,7 +158,7 @@ export interface ViewDef {
   readonly catalogRid: RowId;
 }
 
-interface StoredColumn { name: string; typeOid: number; typmod: number; notNull: boolean; default: Expr | null; identity?: 'a' | 'd' }
+interface StoredColumn { name: string; typeOid: number; typmod: number; notNull: boolean; default: Expr | null; identity?: 'a' | 'd'; elem?: SqlType }
 interface StoredIndex {
   name: string; columns: number[]; desc: boolean[]; unique: boolean; primary: boolean; engineId: number | null;
   exprs?: readonly (Expr | null)[]; where?: Expr;
@@ -181,6 +181,7 @@ export function encodeTableRow(t: TableSpec): Uint8Array {
     v: 1, oid: t.oid, name: t.name, heap: t.heap, pk: [...t.primaryKey],
     columns: t.columns.map((c) => ({
       name: c.name, typeOid: c.type.oid, typmod: c.type.typmod, notNull: c.notNull, default: c.default, ...(c.identity ? { identity: c.identity } : {}),
+      ...(arrayElemOf(c.type) ? { elem: { oid: arrayElemOf(c.type)!.oid, typmod: arrayElemOf(c.type)!.typmod } } : {}),
     })),
     indexes: t.indexes.map((i) => ({ ...i, columns: [...i.columns], desc: [...i.desc] })),
     checks: [...t.checks],
@@ -229,7 +230,7 @@ export function decodeCatalogRow(rid: RowId, bytes: Uint8Array): CatalogObject {
   if (s.kind === 'sequence') return { ...s, kind: 'sequence', catalogRid: rid };
   if (s.kind === 'view') return { kind: 'view', oid: s.oid, name: s.name, columns: s.columns, types: s.types, query: s.query, text: s.text, catalogRid: rid };
   const columns = s.columns.map((c) => ({
-    name: c.name, type: { oid: c.typeOid, typmod: c.typmod }, notNull: c.notNull, default: c.default, ...(c.identity ? { identity: c.identity } : {}),
+    name: c.name, type: withArrayElem({ oid: c.typeOid, typmod: c.typmod }, c.elem), notNull: c.notNull, default: c.default, ...(c.identity ? { identity: c.identity } : {}),
   }));
   const types = columns.map((c) => c.type);
   const indexes: IndexDef[] = s.indexes ?? (s.pk.length > 0

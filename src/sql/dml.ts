@@ -29,7 +29,7 @@ import type { ExplainNode, RunCtx } from './plan.ts';
 import { expandTargets, planQuery, rootBinder, untypedLiterals } from './select.ts';
 import { readOnlyError } from './txn-mode.ts';
 import { errorWithCode } from './sqlerror.ts';
-import { isString } from './types.ts';
+import { clientTypeOid, isString } from './types.ts';
 
 export interface Prepared {
   run(ctx: RunCtx): QueryResult;
@@ -70,7 +70,7 @@ function compileReturning(list: readonly SelectTarget[] | null, binder: Binder):
   if (!list) return null;
   const outputs = expandTargets(list, binder.scope, true);
   const compiled = outputs.map((o) => binder.compileValue(o.expr));
-  return { fns: compiled.map((c) => c.fn), fields: outputs.map((o, i) => ({ name: o.name, typeOid: compiled[i]!.type.oid, typmod: compiled[i]!.type.typmod })) };
+  return { fns: compiled.map((c) => c.fn), fields: outputs.map((o, i) => ({ name: o.name, typeOid: clientTypeOid(compiled[i]!.type, compiled[i]!.arrayElem), typmod: compiled[i]!.type.typmod })) };
 }
 
 const alwaysDetail = (c: string): string => `Column "${c}" is an identity column defined as GENERATED ALWAYS.`;

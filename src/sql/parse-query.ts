@@ -4,6 +4,7 @@
  * expression node). parse.ts extends it with the other statements.
  * Notes on libpg-query's JSON shapes are in parse.ts.
  */
+import { isAggregateName } from './aggregates.ts';
 import { DbError } from '../errors/index.ts';
 import type * as A from './ast.ts';
 import { simpleSelect, strongerWait } from './ast.ts';
@@ -190,6 +191,22 @@ export class QueryTranslator {
       const f = only.expr;
       from = [{ kind: 'function', name: f.name, args: f.args, alias: { name: f.name, columns: [f.name] }, pos: f.pos }];
       targets = [{ kind: 'expr', expr: { kind: 'column', table: null, name: f.name, pos: f.pos }, alias: only.alias ?? f.name, pos: only.pos }];
+    } else if (from.length > 0 && !s.groupClause && !s.havingClause && !s.windowClause) {
+      // `SELECT id, unnest(tags) FROM t`: one set-returning call in the select list of a query over rows (no grouping, no
+      // aggregates) is a function in FROM that reads those rows, as PostgreSQL expands it: one output row per element.
+      const srfs = targets.flatMap((t, i) => (t.kind === 'expr' && t.expr.kind === 'func' && SELECT_LIST_SRFS.has(t.expr.name) ? [i] : []));
+      let aggregates = false;
+      JSON.stringify(targets, (_k, v: unknown) => {
+        const n = v as { kind?: string; name?: string } | null;
+        if ((n?.kind === 'func' && isAggregateName(n.name!)) || n?.kind === 'window') aggregates = true;
+        return v;
+      });
+      if (srfs.length === 1 && !aggregates) {
+        const i = srfs[0]!, t = targets[i] as Extract<A.SelectTarget, { kind: 'expr' }>, f = t.expr as Extract<A.Expr, { kind: 'func' }>;
+        const range = ' srf'; // a name no query can write, so it hides no table's
+        from = [...from, { kind: 'function', name: f.name, args: f.args, alias: { name: range, columns: [f.name] }, pos: f.pos }];
+        targets = targets.map((x, j) => (j === i ? { kind: 'expr', expr: { kind: 'column', table: range, name: f.name, pos: f.pos }, alias: t.alias ?? f.name, pos: t.pos } : x));
+      }
     }
     return {
       kind: 'select',

@@ -30,7 +30,7 @@ import type { Compiled, ExecCtx, Fn } from './expr.ts';
 import { compileIndexKeys, keyName } from './index-exprs.ts';
 import { sessionSettingList } from './settings.ts';
 import {
-  BOOL, INT2, INT4, INT8, TEXT, Oid, numericPrecision, numericScale, typeDisplayName, typeInternalName, type SqlType,
+  BOOL, INT2, INT4, INT8, TEXT, Oid, arrayElemOf, clientTypeOid, numericPrecision, numericScale, typeDisplayName, typeInternalName, type SqlType,
 } from './types.ts';
 
 export const NS_PG_CATALOG = 11, NS_PUBLIC = 2200, NS_INFORMATION_SCHEMA = 13000;
@@ -199,7 +199,7 @@ const VIRTUAL: Record<string, VirtualTable> = {
       ...cat.allViews().map((v) => ({ oid: v.oid, columns: v.columns.map((name, i): ColumnDef => ({ name, type: v.types[i]!, notNull: false, default: null })) })),
       ...cat.all().flatMap((t) => t.indexes.map((ix, k) => ({ oid: indexOid(t, k), columns: indexAttributes(t, ix) }))),
     ].flatMap((t) => t.columns.map((c, i) => ({
-      attrelid: t.oid, attname: c.name, atttypid: c.type.oid, attlen: TYPE_LEN[c.type.oid] ?? -1, attnum: i + 1, atttypmod: c.type.typmod,
+      attrelid: t.oid, attname: c.name, atttypid: clientTypeOid(c.type), attlen: TYPE_LEN[c.type.oid] ?? -1, attnum: i + 1, atttypmod: arrayElemOf(c.type)?.typmod ?? c.type.typmod,
       attnotnull: c.notNull, atthasdef: c.default !== null && !c.identity, attisdropped: false, attidentity: c.identity ?? '', attgenerated: '',
       attcollation: isCollatable(c.type.oid) ? COLLATION_DEFAULT : 0, attstattarget: -1, attislocal: true, attstorage: storageOf(c.type.oid),
       attcompression: '',

@@ -31,7 +31,7 @@ import { errorWithCode } from './sqlerror.ts';
 import { lockClause, lockRows, lockTargets } from './row-locks.ts';
 import type { TableDef } from './catalog.ts';
 import { isAlwaysEmpty, relationNames } from './pg-catalog.ts';
-import { INT4, INT8, TEXT, UNKNOWN, typeInternalName, resolveType, withArrayElem, type SqlType } from './types.ts';
+import { INT4, INT8, TEXT, UNKNOWN, clientTypeOid, typeInternalName, resolveType, withArrayElem, type SqlType } from './types.ts';
 
 export interface PlannedSelect {
   readonly plan: P.Plan;
@@ -225,7 +225,7 @@ function finish(s: { distinct?: boolean; locking?: string | null; limit: Expr | 
   }
   if (sortPart.extra.length > 0) { const e = plan.explain; plan = P.truncate(plan, outputs.length); plan.explain = e; }
   if (s.locking) plan = refuseReadOnly(plan, s.locking);
-  const fields = outputs.map((o, i) => ({ name: o.name, typeOid: compiled[i]!.type.oid, typmod: compiled[i]!.type.typmod }));
+  const fields = outputs.map((o, i) => ({ name: o.name, typeOid: clientTypeOid(compiled[i]!.type, compiled[i]!.arrayElem), typmod: compiled[i]!.type.typmod }));
   return { plan, fields, types: compiled.map((c) => withArrayElem(c.type, c.arrayElem)) };
 }
 

@@ -8,6 +8,7 @@
  * FROM whose only output is one of these calls is planned as this scan.
  */
 import { DbError } from '../errors/index.ts';
+import { inputFn } from './casts.ts';
 import type { FromItem } from './ast.ts';
 import { parseInterval, timestampAddInterval } from './datetime.ts';
 import type { Binder, Compiled } from './expr.ts';
@@ -18,7 +19,7 @@ import { tstzAddInterval } from './timezone.ts';
 import { decAdd, decCmp, decFromText, decToText } from './numeric.ts';
 import * as P from './plan.ts';
 import { parseArray } from './text-array.ts';
-import { INT4, INT8, INT8_MAX, INT8_MIN, INTERVAL, NUMERIC, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, int8Of, toBig, typeDisplayName, type SqlType } from './types.ts';
+import { INT4, INT8, INT8_MAX, INT8_MIN, INTERVAL, NUMERIC, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, arrayElemOf, int8Of, toBig, typeDisplayName, type SqlType } from './types.ts';
 
 export function planFunctionScan(it: Extract<FromItem, { kind: 'function' }>, binder: Binder): { plan: P.Plan; type: SqlType; columns?: readonly SrfColumn[] } {
   const args = it.args.map((a) => binder.compile(a));
@@ -26,13 +27,15 @@ export function planFunctionScan(it: Extract<FromItem, { kind: 'function' }>, bi
   const none = (): DbError => new DbError('undefined_function', `function ${it.name}(${sig()}) does not exist`,
     { position: it.pos + 1, hint: 'No function matches the given name and argument types. You might need to add explicit type casts.' });
   if (it.name === 'unnest' && args.length === 1 && (args[0]!.type.oid === Oid.TEXT || args[0]!.type.oid === Oid.UNKNOWN)) {
-    // Arrays are their text form here (text-array.ts): one text row per element.
+    // Arrays are their text form here (text-array.ts): one row per element, of the array's element type when it has one.
+    const elem = args[0]!.arrayElem ?? arrayElemOf(args[0]!.type);
+    const read = elem ? inputFn(elem) : (s: string) => s;
     const a = implicit(args[0]!, TEXT)!.fn;
     const plan: P.Plan = function* (ctx) {
       const v = a([], ctx);
-      if (v !== null) for (const e of parseArray(v as string)) yield [e];
+      if (v !== null) for (const e of parseArray(v as string)) yield [e === null ? null : read(e)];
     };
-    return { plan: P.describe(plan, 'Function Scan on unnest'), type: TEXT };
+    return { plan: P.describe(plan, 'Function Scan on unnest'), type: elem ?? TEXT };
   }
   const json = jsonSrf(it.name, args);
   if (json) return { plan: P.describe(json.rows, `Function Scan on ${it.name}`), type: json.type, columns: json.columns };

@@ -108,8 +108,23 @@ export const numericScale = (typmod: number): number => {
   return s > 0x7fff ? s - 0x10000 : s;
 };
 
+/** PostgreSQL's array type oids by element oid (pg_type.typarray): what a typed-text array reports to clients. */
+const ARRAY_OIDS: Record<number, number> = {
+  [Oid.BOOL]: 1000, [Oid.BYTEA]: 1001, [Oid.INT2]: 1005, [Oid.INT4]: 1007, [Oid.TEXT]: 1009, [Oid.BPCHAR]: 1014, [Oid.VARCHAR]: 1015,
+  [Oid.INT8]: 1016, [Oid.FLOAT4]: 1021, [Oid.FLOAT8]: 1022, [Oid.TIMESTAMP]: 1115, [Oid.DATE]: 1182, [Oid.TIMESTAMPTZ]: 1185,
+  [Oid.INTERVAL]: 1187, [Oid.NUMERIC]: 1231, [Oid.UUID]: 2951, [Oid.JSON]: 199, [Oid.JSONB]: 3807,
+};
+const ELEM_OIDS = new Map(Object.entries(ARRAY_OIDS).map(([e, a]) => [a, Number(e)]));
+
+/** The oid a client is told for a value of `ty`: an array's own type oid (int4[] is 1007), else ty's. */
+export function clientTypeOid(ty: SqlType, elem: SqlType | undefined = arrayElemOf(ty)): number {
+  return elem ? ARRAY_OIDS[elem.oid] ?? 1009 : ty.oid;
+}
+
 /** SQL names, as format_type() and error messages print them. */
 export function typeDisplayName(ty: SqlType): string {
+  const elem = arrayElemOf(ty) ?? (ELEM_OIDS.has(ty.oid) ? { oid: ELEM_OIDS.get(ty.oid)!, typmod: ty.typmod } : undefined);
+  if (elem) return typeDisplayName(elem) + '[]';
   const len = ty.typmod >= 4 ? `(${ty.typmod - 4})` : '';
   switch (ty.oid) {
     case Oid.BOOL: return 'boolean';
@@ -162,6 +177,8 @@ export const isSerialName = (name: string): boolean => SERIALS.has(name);
 
 /** Resolves a type name from the AST; unknown names → 42704, known but unsupported → 0A000. */
 export function resolveType(tn: TypeName): SqlType {
+  // An array type (int[], _int4) is its text form typed by the element (ArrayTextType).
+  if (tn.name.startsWith('_')) return withArrayElem(TEXT, resolveType({ ...tn, name: tn.name.slice(1) }));
   const position = tn.pos >= 0 ? tn.pos + 1 : undefined;
   const ty = TYPE_NAMES[tn.name];
   if (!ty) {
