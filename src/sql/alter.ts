@@ -29,7 +29,7 @@ import type { AlterAction, AlterTableStmt, CommentStmt, CreateIndexStmt, Expr, S
 import { commentKey, encodeCommentRow, encodeTableRow, indexColumns, renameColumnIn, unqualify, type Catalog, type IndexDef, type TableDef, type TableSpec } from './catalog.ts';
 import { ResolvedFk, defineForeignKey, validateExistingRows } from './foreign-keys.ts';
 import { checkNameParts, chooseName, columnDef, createSequenceRow, nextvalOf, done, keyIndex, validateCheck, waitForPendingComments, waitForPendingDdl, type Notify } from './ddl.ts';
-import { Binder, Scope } from './expr.ts';
+import { Binder, Scope, fixZoneLiterals } from './expr.ts';
 import { alterType } from './alter-type.ts';
 import { asDef, buildIndex, checkRows, requireColumn, rewrite, someRow } from './table-rewrite.ts';
 import { defaultFn, waitForDefinition } from './constraints.ts';
@@ -166,10 +166,10 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
       const c = a.constraint;
       const names = spec.columns.map((x) => x.name);
       if (c.kind === 'check') {
-        validateCheck(spec.columns, spec.name, c.expr);
+        const expr = validateCheck(spec.columns, spec.name, c.expr);
         const name = c.name ?? chooseName(catalog, taken, checkNameParts(spec.name, c.expr), 'check');
-        checkRows(cur, [{ name, expr: c.expr }], ctx);
-        return { ...spec, checks: [...spec.checks, { name, expr: unqualify(c.expr, spec.name) }] };
+        checkRows(cur, [{ name, expr }], ctx);
+        return { ...spec, checks: [...spec.checks, { name, expr: unqualify(expr, spec.name) }] };
       }
       if (c.kind === 'foreign') {
         if (c.refTable !== spec.name) waitForPendingDdl(ctx, c.refTable);
@@ -225,8 +225,9 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
     }
     case 'set_default': {
       const i = requireColumn(spec, a.column);
-      if (a.default) new Binder(Scope.empty, 'DEFAULT').compileAs(a.default, spec.columns[i]!.type, 'assignment', () => `column "${a.column}"`);
-      return { ...spec, columns: spec.columns.map((c, j) => (j === i ? { ...c, default: a.default } : c)) };
+      const fixed = a.default
+        ? fixZoneLiterals(a.default, (d) => new Binder(Scope.empty, 'DEFAULT').compileAs(d, spec.columns[i]!.type, 'assignment', () => `column "${a.column}"`)) : null;
+      return { ...spec, columns: spec.columns.map((c, j) => (j === i ? { ...c, default: fixed } : c)) };
     }
     case 'rename_column': {
       const i = requireColumn(spec, a.from);
@@ -281,14 +282,16 @@ export function createIndex(s0: CreateIndexStmt, catalog: Catalog, ctx: RunCtx, 
   for (const e of exprs ?? []) if (e) checkImmutable(e, 'index expression');
   if (s.where) checkImmutable(s.where, 'index predicate');
   const name = s.name ?? chooseName(catalog, taken, [t.name, ...colNames], 'idx');
-  const ix: IndexDef = {
+  const keys: IndexDef = {
     name, columns: cols, desc: s.columns.map((c) => c.desc), unique: s.unique, primary: false, engineId: ctx.engine.createIndex(ctx.txn),
-    ...(exprs ? { exprs } : {}), ...(s.where ? { where: s.where } : {}),
+    ...(exprs ? { exprs } : {}),
   };
-  const spec: TableSpec = { ...t, indexes: [...t.indexes, ix] };
   // Keys must not depend on the session's time zone (timestamptz::date, date_trunc of a timestamptz): PostgreSQL's STABLE.
-  if (exprs) compileZoneFree('index expression', () => compileIndexKeys(t, { ...ix, where: undefined }));
-  if (s.where) compileZoneFree('index predicate', () => compileIndexKeys(t, ix)); // the keys passed already: only the predicate can fail
+  // A timestamptz literal of the predicate is fixed in the zone of the CREATE, as PostgreSQL folds it.
+  if (exprs) compileZoneFree('index expression', () => compileIndexKeys(t, keys));
+  const where = s.where ? fixZoneLiterals(s.where, (w) => compileZoneFree('index predicate', () => compileIndexKeys(t, { ...keys, where: w }))) : null;
+  const ix: IndexDef = where ? { ...keys, where } : keys;
+  const spec: TableSpec = { ...t, indexes: [...t.indexes, ix] };
   buildIndex(asDef(spec, t.catalogRid), ix, ctx);
   save(spec, t, ctx);
   return done('CREATE INDEX');

@@ -28,6 +28,7 @@ import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import type { Expr } from './ast.ts';
 import { castFn, inputFn } from './casts.ts';
+import { dependsOnSession, zoneInForce, type Zone } from './timezone.ts';
 import { at, convert, exprPos, type Binder, type Compiled, type ExecCtx, type Fn, type Row } from './expr.ts';
 import { compileLike, unify } from './expr-special.ts';
 import { compileBinary } from './operators.ts';
@@ -119,16 +120,21 @@ export function arrayElements(arr: Compiled, left: SqlType, pos: number): { elem
   const elem = arr.arrayElem ?? { oid: left.oid, typmod: -1 };
   const text = arr.type.oid === Oid.UNKNOWN ? convert(arr, TEXT, 'implicit', pos, () => '').fn : arr.fn;
   const input = inputFn(elem);
+  // timestamptz elements are read in the session's zone (timezone.ts Z4): the kept elements are that zone's.
+  const zoned = elem.oid === Oid.TIMESTAMPTZ;
+  if (zoned) dependsOnSession();
   let lastText: string | null = null;
+  let lastZone: Zone | null = null;
   let last: Value[] = [];
   return {
     elem,
     read: (r, c) => {
       const t = text(r, c) as string | null;
       if (t === null) return null;
-      if (t !== lastText) {
+      if (t !== lastText || (zoned && lastZone !== zoneInForce())) {
         last = parseArray(t).map((s) => (s === null ? null : input(s)));
         lastText = t;
+        lastZone = zoneInForce();
       }
       return last;
     },

@@ -63,17 +63,22 @@ export function formatTimestamp(days: number, usec: number): string {
   return `${bc ? d.slice(0, -3) : d} ${formatTime(usec)}${bc ? ' BC' : ''}`;
 }
 
+/** Today's day number in the session's time zone (timezone.ts installs it; UTC until then). */
+let localToday = (): number => Math.floor(Date.now() / 86_400_000);
+export function setLocalToday(f: () => number): void {
+  localToday = f;
+}
+
 /** Parses the date and time of a date/timestamp literal; `what` names the type in errors. */
 export function parseDateTime(text: string, what: 'date' | 'timestamp'): { days: number; usec: number; offsetSec?: number; zoneName?: string } {
   const badSyntax = (): DbError => new DbError('invalid_datetime_format', `invalid input syntax for type ${what === 'timestamp' ? 'timestamp' : 'date'}: "${text}"`);
   const range = (): DbError => new DbError('datetime_field_overflow', `date/time field value out of range: "${text}"`);
   const s = text.trim().toLowerCase();
-  const today = Math.floor(Date.now() / 86_400_000);
   switch (s) {
-    case 'epoch': return { days: 0, usec: 0 };
-    case 'today': return { days: today, usec: 0 };
-    case 'tomorrow': return { days: today + 1, usec: 0 };
-    case 'yesterday': return { days: today - 1, usec: 0 };
+    case 'epoch': return { days: 0, usec: 0, offsetSec: 0 }; // an instant: 1970-01-01 00:00 UTC
+    case 'today': return { days: localToday(), usec: 0 };
+    case 'tomorrow': return { days: localToday() + 1, usec: 0 };
+    case 'yesterday': return { days: localToday() - 1, usec: 0 };
     default:
   }
   let rest = s;

@@ -24,7 +24,7 @@ import {
   type TableDef, type TableSpec,
 } from './catalog.ts';
 import { defineForeignKey } from './foreign-keys.ts';
-import { Binder, Scope } from './expr.ts';
+import { Binder, Scope, fixZoneLiterals } from './expr.ts';
 import type { RunCtx } from './plan.ts';
 import { isInt, isSerialName, resolveType, type SqlType } from './types.ts';
 import { errorWithCode } from './sqlerror.ts';
@@ -91,17 +91,17 @@ export function columnDef(c: ColumnDefAst, tableName: string, primary: boolean):
     checkIdentityType(type);
     if (c.default || serial) throw new DbError('syntax_error', `both default and identity specified for column "${c.name}" of table "${tableName}"`);
   }
-  if (c.default) new Binder(Scope.empty, 'DEFAULT').compileAs(c.default, type, 'assignment', () => `column "${c.name}"`);
+  const fixed = c.default ? fixZoneLiterals(c.default, (d) => new Binder(Scope.empty, 'DEFAULT').compileAs(d, type, 'assignment', () => `column "${c.name}"`)) : null;
   // serial and identity columns draw from a sequence the table owns (t_col_seq).
   const sequence = serial ? { start: 1, increment: 1 } : c.identity ? { start: c.identity.start, increment: c.identity.increment } : null;
   const identity = c.identity ? { identity: c.identity.always ? 'a' as const : 'd' as const } : {};
-  return { def: { name: c.name, type, notNull: c.notNull || primary || sequence !== null, default: c.default, ...identity }, sequence };
+  return { def: { name: c.name, type, notNull: c.notNull || primary || sequence !== null, default: fixed, ...identity }, sequence };
 }
 
-/** Compiles a CHECK to validate it (boolean, no subqueries or aggregates). */
-export function validateCheck(columns: readonly ColumnDef[], tableName: string, e: Expr): void {
+/** Compiles a CHECK to validate it (boolean, no subqueries or aggregates); the expression to store (fixZoneLiterals). */
+export function validateCheck(columns: readonly ColumnDef[], tableName: string, e: Expr): Expr {
   const scope = new Scope(columns.map((c, index) => ({ table: tableName, name: c.name, type: c.type, index })), [tableName]);
-  new Binder(scope, 'CHECK').compileCondition(e, 'CHECK');
+  return fixZoneLiterals(e, (x) => new Binder(scope, 'CHECK').compileCondition(x, 'CHECK'));
 }
 
 export function createTable(s: CreateTableStmt, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
@@ -139,8 +139,8 @@ export function createTable(s: CreateTableStmt, catalog: Catalog, ctx: RunCtx, n
   // CHECKs are named in the order they are written, on columns or not (PostgreSQL's numbering follows it).
   for (const c of constraints.filter((x) => x.kind === 'check').sort((x, y) => x.pos - y.pos)) {
     if (c.kind !== 'check') continue;
-    validateCheck(columns, s.name, c.expr);
-    checks.push({ name: c.name ?? chooseName(catalog, taken, checkNameParts(s.name, c.expr), 'check'), expr: unqualify(c.expr, s.name) });
+    const expr = validateCheck(columns, s.name, c.expr);
+    checks.push({ name: c.name ?? chooseName(catalog, taken, checkNameParts(s.name, c.expr), 'check'), expr: unqualify(expr, s.name) });
   }
   const oid = engine.allocateOid();
   const primaryKey = pkCols.map((n) => names.indexOf(n));

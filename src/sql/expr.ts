@@ -551,7 +551,10 @@ export function constant(e: Extract<Expr, { kind: 'const' }>): Compiled {
           const f = castFn(UNKNOWN, to, context === 'implicit' ? 'explicit' : context);
           if (!f) throw new DbError('datatype_mismatch', `cannot cast type unknown to ${typeDisplayName(to)}`);
           const v = f(s); // converted once, at compile time: a bad literal fails even on an empty table
-          if (castDependsOnZone(UNKNOWN, to) && !hasOwnOffset(s, to)) return perZone(() => f(s), v, to);
+          if (castDependsOnZone(UNKNOWN, to) && !hasOwnOffset(s, to)) {
+            if (literalFixes && to.oid === Oid.TIMESTAMPTZ) literalFixes.set(e, v); // the instant of now's zone, kept (fixZoneLiterals)
+            else return perZone(() => f(s), v, to);
+          }
           return { type: to, fn: () => v, rowFree: true, constant: true };
         }),
       };
@@ -574,6 +577,30 @@ function param(index: number, pos: number, seen?: ParamTypes): Compiled {
       return { type: to, rowFree: true, fn: (_r, c) => coerceParam(get(c), to) };
     },
   };
+}
+
+/** Set while fixZoneLiterals compiles: timestamptz literals read in the zone in force, by their AST node. */
+let literalFixes: Map<object, Value> | null = null;
+
+/**
+ * A stored expression (CHECK, DEFAULT, index predicate) with each timestamptz
+ * literal that has no offset replaced by the instant it means in the zone in
+ * force now, as PostgreSQL fixes such a constant when the object is made;
+ * `compile` compiles the expression it is given.
+ */
+export function fixZoneLiterals<E extends Expr>(e: E, compile: (e: E) => void): E {
+  const fixes = new Map<object, Value>();
+  const outer = literalFixes;
+  literalFixes = fixes;
+  try { compile(e); } finally { literalFixes = outer; }
+  if (fixes.size === 0) return e;
+  const rebuild = (n: unknown): unknown => {
+    if (n === null || typeof n !== 'object') return n;
+    if (fixes.has(n)) return { ...(n as object), value: fixes.get(n) };
+    if (Array.isArray(n)) return n.map(rebuild);
+    return Object.fromEntries(Object.entries(n).map(([k, v]) => [k, rebuild(v)]));
+  };
+  return rebuild(e) as E;
 }
 
 /**

@@ -5,7 +5,7 @@
  * session's time zone (timezone.ts), as PostgreSQL's STABLE versions do.
  */
 import { DbError } from '../errors/index.ts';
-import { castFn } from './casts.ts';
+import { castDependsOnZone, castFn } from './casts.ts';
 import {
   civilFromDays, dateDays, daysFromCivil, formatDate, formatInterval, formatTimestamp, justifyInterval, msToTimestamp, parseInterval,
   symbolicAge, timestampParts,
@@ -23,6 +23,7 @@ function as(a: Compiled, to: SqlType): Fn | null {
   if (a.type.oid === to.oid) return a.fn;
   const f = castFn(a.type, to, 'implicit');
   if (!f) return null;
+  if (castDependsOnZone(a.type, to)) dependsOnSession();
   const g = a.fn;
   return (r, c) => f(g(r, c));
 }
@@ -93,7 +94,7 @@ function extract(field: string, v: string, oid: number): string {
     case 'milliseconds': return decToText(divScale(decFromInt(usec % 60_000_000), decFromInt(1000), 3));
     case 'microseconds': return String(usec % 60_000_000);
     case 'epoch': {
-      const text = decToText(divScale(decFromText(String(days * US_PER_DAY + usec)), decFromInt(1_000_000), 6));
+      const text = decToText(divScale(decFromText(String(BigInt(days) * BigInt(US_PER_DAY) + BigInt(usec))), decFromInt(1_000_000), 6)); // exact far from 1970
       return oid === Oid.DATE ? text.replace(/\.0+$/, '') : text; // a date's epoch is whole, a timestamp's keeps six places
     }
     default:

@@ -24,7 +24,7 @@ import type { Compiled, ExecCtx, Fn, Row } from './expr.ts';
 import {
   decAdd, decCmp, decDiv, decFromText, decMod, decMul, decNeg, decSub, decToText, type Dec,
 } from './numeric.ts';
-import { castFn } from './casts.ts';
+import { castDependsOnZone, castFn } from './casts.ts';
 import { tstzAddInterval, dependsOnSession } from './timezone.ts';
 import { jsonbHashKey } from './json.ts';
 import { cmpJsonbText, compileJsonOperator, isJson, readJson } from './json-ops.ts';
@@ -95,6 +95,7 @@ const strict2 = (a: Fn, b: Fn, f: (x: Value, y: Value) => Value): Fn => (row, c)
 
 const toType = (c: Compiled, to: SqlType): Fn => {
   if (c.type.oid === to.oid) return c.fn;
+  if (castDependsOnZone(c.type, to)) dependsOnSession(); // date/timestamp against timestamptz: local time (timezone.ts)
   const f = castFn(c.type, to, 'implicit')!;
   const g = c.fn;
   return (r, x) => f(g(r, x));
@@ -253,7 +254,11 @@ function dateArith(op: string, l: Compiled, r: Compiled): Compiled | null {
     return { type: TIMESTAMP, fn: strict2(l.fn, r.fn, (t, iv) => timestampAddInterval(base(t), parseInterval(iv as string), s)) };
   }
   if (lo === Oid.INTERVAL && (isTs(ro) || ro === Oid.DATE) && op === '+') return dateArith('+', r, l);
-  if (isTs(lo) && isTs(ro) && op === '-') return { type: INTERVAL, fn: strict2(l.fn, r.fn, (x, y) => timestampDiff(x as string, y as string)) };
+  if (isTs(lo) && isTs(ro) && op === '-') {
+    // timestamptz - timestamp: the timestamp is read in the session's zone first, as the implicit cast does.
+    const wide = lo === Oid.TIMESTAMPTZ || ro === Oid.TIMESTAMPTZ ? TIMESTAMPTZ : TIMESTAMP;
+    return { type: INTERVAL, fn: strict2(toType(l, wide), toType(r, wide), (x, y) => timestampDiff(x as string, y as string)) };
+  }
   if (lo === Oid.INTERVAL && ro === Oid.INTERVAL && (op === '+' || op === '-')) {
     const s = op === '+' ? 1 : -1;
     return { type: INTERVAL, fn: strict2(l.fn, r.fn, (x, y) => formatInterval(addIntervals(parseInterval(x as string), parseInterval(y as string), s))) };

@@ -25,10 +25,13 @@
  *     after it (PostgreSQL's DetermineTimeZoneOffset).
  * Z4. Work that depends on the zone is never folded into a plan (plans are
  *     shared between sessions): expr.ts converts such a constant again when
- *     the zone in force is another than the one it was converted under.
+ *     the zone in force is another than the one it was converted under. A
+ *     stored CHECK, DEFAULT or index predicate is the exception: its
+ *     timestamptz literals are fixed in the zone of the DDL (expr.ts
+ *     fixZoneLiterals), as PostgreSQL folds them.
  */
 import { DbError } from '../errors/index.ts';
-import { formatDate, formatTimestamp, parseDateTime, timestampAddInterval, timestampParts, type Interval } from './datetime.ts';
+import { formatDate, formatTimestamp, parseDateTime, setLocalToday, timestampAddInterval, timestampParts, type Interval } from './datetime.ts';
 import { errorWithCode } from './sqlerror.ts';
 
 const US_PER_DAY = 86_400_000_000;
@@ -145,8 +148,9 @@ export function parseZone(text: string, what = 'parameter'): Zone {
   throw errorWithCode('22023', `time zone "${text}" not recognized`);
 }
 
-// Intl's Date covers ±100,000,000 days; beyond a few centuries the tz database has one offset anyway.
-const MIN_MS = Date.UTC(1700, 0, 1), MAX_MS = Date.UTC(9999, 11, 31);
+// Before 1700 every zone is on its local mean time, which Intl gives for 1700 too (earlier years would need eras);
+// Intl's Date ends in 275760, and the zone's present rules hold to there.
+const MIN_MS = Date.UTC(1700, 0, 1), MAX_MS = 8.64e15 - 2 * 86_400_000;
 
 /** The zone's offset in seconds east at the UTC instant `ms`. */
 function offsetAtMs(z: Zone, ms: number): number {
@@ -168,6 +172,9 @@ function offsetAtMs(z: Zone, ms: number): number {
 }
 
 const msOf = (days: number, usec: number): number => days * 86_400_000 + Math.floor(usec / 1000);
+
+// 'today', 'tomorrow' and 'yesterday' are the session's days.
+setLocalToday(() => { const ms = Date.now(); const d = Math.floor(ms / 86_400_000); return toLocal(d, (ms - d * 86_400_000) * 1000).days; });
 
 /** Adds `sec` seconds (and `extraUsec`) to days + usec, keeping usec within the day (days * µs would lose precision far from 1970). */
 function shift(days: number, usec: number, sec: number, extraUsec = 0): { days: number; usec: number } {
@@ -260,9 +267,11 @@ export function tstzToDate(v: string): string {
 /** timestamptz ± interval: months and days on the local calendar, then the time part as elapsed time (timestamptz_pl_interval). */
 export function tstzAddInterval(v: string, iv: Interval, sign: 1 | -1): string {
   let [days, usec] = partsOf(v);
-  if (iv.months !== 0 || iv.days !== 0) {
+  // Months, then days, each on the local calendar with the offset found again after it (timestamptz_pl_interval).
+  for (const step of [{ months: iv.months, days: 0, usec: 0 }, { months: 0, days: iv.days, usec: 0 }]) {
+    if (step.months === 0 && step.days === 0) continue;
     const l = toLocal(days, usec);
-    const moved = timestampParts(timestampAddInterval(formatTimestamp(l.days, l.usec), { months: iv.months, days: iv.days, usec: 0 }, sign));
+    const moved = timestampParts(timestampAddInterval(formatTimestamp(l.days, l.usec), step, sign));
     ({ days, usec } = fromLocal(moved.days, moved.usec));
   }
   return utcText(shift(days, usec, 0, sign * iv.usec));

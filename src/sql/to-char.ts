@@ -72,7 +72,7 @@ export function formatDateTime(days: number, usec: number, fmt: string, zone: Zo
       case 'Q': out += String(Math.floor((m - 1) / 3) + 1); break;
       case 'TZ': out += zone ? zone.abbrev : ''; break;
       case 'tz': out += zone ? zone.abbrev.toLowerCase() : ''; break;
-      case 'OF': out += zone ? formatOffset(zone.offset) : ''; break;
+      case 'OF': out += zone ? formatOffset(Math.trunc(zone.offset / 60) * 60) : ''; break; // hours and minutes, as PostgreSQL
       case 'TZH': out += zone ? (zone.offset < 0 ? '-' : '+') + num(Math.floor(Math.abs(zone.offset) / 3600), 2) : ''; break;
       case 'TZM': out += zone ? num(Math.floor(Math.abs(zone.offset) / 60) % 60, 2) : ''; break;
     }
