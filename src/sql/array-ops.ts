@@ -33,7 +33,7 @@ import { at, convert, exprPos, type Binder, type Compiled, type ExecCtx, type Fn
 import { compileLike, unify } from './expr-special.ts';
 import { compileBinary } from './operators.ts';
 import { formatArray, parseArray } from './text-array.ts';
-import { BOOL, Oid, TEXT, UNKNOWN, formatValue, resolveType, type SqlType } from './types.ts';
+import { BOOL, Oid, TEXT, UNKNOWN, arrayElemText, resolveType, type SqlType } from './types.ts';
 
 type Func = Extract<Expr, { kind: 'func' }>;
 type Cast = Extract<Expr, { kind: 'cast' }>;
@@ -50,7 +50,7 @@ function constructor(b: Binder, args: readonly Expr[], pos: number): Compiled {
   const elems = unify(args.map((a) => b.compile(a)), 'ARRAY', args.map(exprPos));
   const oid = elems[0]!.type.oid === Oid.UNKNOWN ? Oid.TEXT : elems[0]!.type.oid;
   const fns = elems.map((c) => c.fn);
-  return { type: TEXT, arrayElem: { oid, typmod: -1 }, fn: (r, c) => formatArray(fns.map((f) => formatValue(f(r, c), oid))) };
+  return { type: TEXT, arrayElem: { oid, typmod: -1 }, fn: (r, c) => formatArray(fns.map((f) => arrayElemText(f(r, c), oid))) };
 }
 
 /** `expr::T[]`: the text read as an array of T (each element checked, T's modifier applied), written back in T's canonical form. */
@@ -61,7 +61,7 @@ export function arrayCast(b: Binder, e: Cast): Compiled {
     // ARRAY[...]::T[] converts the elements, as PostgreSQL does (ARRAY[]::int[] is the empty array).
     if (e.arg.args.length === 0) return { type: TEXT, fn: () => '{}', rowFree: true, arrayElem: elem };
     const fns = e.arg.args.map((a) => b.compileAs(a, elem, 'explicit', () => '').fn);
-    return { type: TEXT, arrayElem: elem, fn: (r, c) => formatArray(fns.map((f) => formatValue(f(r, c), elem.oid))) };
+    return { type: TEXT, arrayElem: elem, fn: (r, c) => formatArray(fns.map((f) => arrayElemText(f(r, c), elem.oid))) };
   }
   const text = b.compileAs(e.arg, TEXT, 'explicit', () => '').fn;
   return {
@@ -69,7 +69,7 @@ export function arrayCast(b: Binder, e: Cast): Compiled {
     arrayElem: elem,
     fn: (r, c) => {
       const v = text(r, c);
-      return v === null ? null : formatArray(parseArray(v as string).map((s) => (s === null ? null : formatValue(read(s), elem.oid))));
+      return v === null ? null : formatArray(parseArray(v as string).map((s) => (s === null ? null : arrayElemText(read(s), elem.oid))));
     },
   };
 }

@@ -25,7 +25,7 @@ import {
   decApplyTypmod, decFromFloat, decFromInt, decFromText, decRound, decToText,
 } from './numeric.ts';
 import {
-  INT8_MAX, INT8_MIN, Oid, TEXT, UNKNOWN, arrayElemOf, checkInt, formatValue, int8Of, intRange, isFloat, isInt, isString, numericPrecision,
+  INT8_MAX, INT8_MIN, Oid, TEXT, UNKNOWN, arrayElemOf, arrayElemText, checkInt, formatValue, int8Of, intRange, isFloat, isInt, isString, numericPrecision,
   numericRank, numericScale, typeDisplayName, type SqlType,
 } from './types.ts';
 
@@ -239,7 +239,15 @@ function arrayInput(from: SqlType, elem: SqlType, context: CastContext): CastFn 
   const fromElem = arrayElemOf(from);
   if (fromElem && fromElem.oid === elem.oid && (elem.typmod < 0 || fromElem.typmod === elem.typmod)) return (v) => v;
   const read = castFn(Oid.UNKNOWN === from.oid ? from : UNKNOWN, elem, context === 'implicit' ? 'explicit' : context)!;
-  return nullSafe((v) => formatArray(parseArray(v as string).map((s) => (s === null ? null : formatValue(read(s), elem.oid)))));
+  return nullSafe((v) => formatArray(parseArray(v as string).map((s) => (s === null ? null : arrayElemText(read(s), elem.oid)))));
+}
+
+/** An array of `from` elements to one of `to` elements, each element by the cast between them (null: none in this context). */
+export function arrayElementCast(from: SqlType, to: SqlType, context: CastContext): CastFn | null {
+  const each = castFn(from, to, context);
+  if (!each) return null;
+  const read = inputFn(from);
+  return nullSafe((v) => formatArray(parseArray(v as string).map((s) => (s === null ? null : arrayElemText(each(read(s)), to.oid)))));
 }
 
 /** jsonb → boolean or a number type: the scalar of that kind, else 22023 "cannot cast jsonb string to type integer". */

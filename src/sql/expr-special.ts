@@ -17,7 +17,7 @@ import { at, convert, exprPos, type Binder, type Compiled, type ExecCtx, type Fn
 import { compileBinary, comparatorFor, likeMatcher } from './operators.ts';
 import { formatArray } from './text-array.ts';
 import { errorWithCode } from './sqlerror.ts';
-import { BOOL, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, categoryOf, formatValue, numericRank, typeDisplayName, type SqlType } from './types.ts';
+import { BOOL, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, arrayElemText, categoryOf, numericRank, typeDisplayName, type SqlType } from './types.ts';
 
 type Special = Exclude<Expr, { kind: 'const' | 'column' | 'param' | 'binary' | 'unary' | 'and' | 'or' | 'not' | 'isnull' | 'booltest' | 'cast' | 'func' | 'window' }>;
 
@@ -298,7 +298,7 @@ function subquery(b: Binder, e: Extract<Expr, { kind: 'subquery' }>): Compiled {
   }
   const colType = sub.types[0]!;
   if (e.test === 'array') {
-    return { type: TEXT, arrayElem: { oid: colType.oid, typmod: -1 }, fn: (r, c) => cached(r, c, (rows) => formatArray([...rows].map((row) => formatValue(row[0]!, colType.oid)))) };
+    return { type: TEXT, arrayElem: { oid: colType.oid, typmod: -1 }, fn: (r, c) => cached(r, c, (rows) => formatArray([...rows].map((row) => arrayElemText(row[0]!, colType.oid)))) };
   }
   if (e.test === 'scalar') {
     return { type: colType, fn: (r, c) => cached(r, c, (rows) => {

@@ -29,7 +29,7 @@ import type { Value } from './api.ts';
 import type { Expr, QueryStmt, TemplateBinding } from './ast.ts';
 import type { WorkTable } from './recursive.ts';
 import type { Windows } from './window.ts';
-import { castDependsOnZone, castFn, coerceParam, type CastContext } from './casts.ts';
+import { arrayElementCast, castDependsOnZone, castFn, coerceParam, type CastContext } from './casts.ts';
 import { hasOwnOffset, dependsOnSession, zoneInForce } from './timezone.ts';
 import type { Catalog } from './catalog.ts';
 import { compileSpecial } from './expr-special.ts';
@@ -628,6 +628,22 @@ export function convert(c: Compiled, to: SqlType, context: CastContext, pos: num
     }
     throw new DbError('datatype_mismatch', `${what()} is of type ${typeDisplayName(to)} but expression is of type ${typeDisplayName(c.type)}`,
       { ...at(pos), hint: 'You will need to rewrite or cast the expression.' });
+  }
+  const toElem = arrayElemOf(to);
+  if (toElem) {
+    // Into an array type: an array of the same element type as it is, another array element by element, plain text only by an explicit cast.
+    const fromElem = c.arrayElem ?? arrayElemOf(c.type);
+    if (!fromElem && context !== 'explicit') {
+      throw new DbError('datatype_mismatch', `${what()} is of type ${typeDisplayName(to)} but expression is of type ${typeDisplayName(c.type)}`,
+        { ...at(pos), hint: 'You will need to rewrite or cast the expression.' });
+    }
+    if (fromElem && fromElem.oid === toElem.oid && (toElem.typmod < 0 || fromElem.typmod === toElem.typmod)) return { ...c, type: to, arrayElem: toElem };
+    if (fromElem) {
+      const each = arrayElementCast(fromElem, toElem, context);
+      if (!each) throw new DbError('datatype_mismatch', `${what()} is of type ${typeDisplayName(to)} but expression is of type ${typeDisplayName(withArrayElem(TEXT, fromElem))}`, at(pos));
+      const g = c.fn;
+      return { type: to, arrayElem: toElem, fn: (r, x) => each(g(r, x)), rowFree: c.rowFree };
+    }
   }
   // A cast to plain text of an array in text form leaves text: it is no longer an array (to_json of it is a string).
   if (c.type.oid === to.oid && c.type.typmod === to.typmod) return c.arrayElem && !arrayElemOf(to) ? { ...c, type: to, arrayElem: undefined } : c;

@@ -10,6 +10,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
+import { arrayConcat } from './array-concat.ts';
 import { castFn } from './casts.ts';
 import type { Compiled, ExecCtx, Fn } from './expr.ts';
 import { dateTimeFunction } from './functions-datetime.ts';
@@ -34,7 +35,14 @@ const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos +
 /** PostgreSQL 15's: psql and drivers pick their catalog queries by the server's version. */
 export const VERSION = 'PostgreSQL 15.0 (ariesdb 0.1.0)';
 
+/** Set-returning functions, which run only in FROM or as a select list's one set-returning item (parse-query.ts). */
+const SET_RETURNING = new Set(['generate_series', 'unnest', 'json_array_elements', 'jsonb_array_elements', 'json_array_elements_text',
+  'jsonb_array_elements_text', 'json_object_keys', 'jsonb_object_keys', 'json_each', 'jsonb_each', 'json_each_text', 'jsonb_each_text']);
+
 function noFunction(name: string, args: readonly Compiled[], pos: number): DbError {
+  if (SET_RETURNING.has(name)) {
+    return new DbError('feature_not_supported', `set-returning function ${name}() is supported in FROM, or as the one set-returning item of a select list without GROUP BY, aggregates, window functions or *`, at(pos));
+  }
   const sig = args.map((a) => typeDisplayName({ oid: a.type.oid, typmod: -1 })).join(', ');
   return new DbError('undefined_function', `function ${name}(${sig}) does not exist`,
     { ...at(pos), hint: 'No function matches the given name and argument types. You might need to add explicit type casts.' });
@@ -432,6 +440,9 @@ const FUNCS: Record<string, Impl> = {
       return formatArray(parts.map((p) => (nul !== null && p === nul ? null : p)));
     } };
   },
+  array_cat: (args) => (args.length === 2 && args.some((a) => a.arrayElem || arrayElemOf(a.type)) ? arrayConcat(args[0]!, args[1]!, -1, 'array_cat') : null),
+  array_append: (args) => (args.length === 2 && arrayArg(args[0]!) && !(args[1]!.arrayElem || arrayElemOf(args[1]!.type)) ? arrayConcat(args[0]!, args[1]!, -1) : null),
+  array_prepend: (args) => (args.length === 2 && arrayArg(args[1]!) && !(args[0]!.arrayElem || arrayElemOf(args[0]!.type)) ? arrayConcat(args[0]!, args[1]!, -1) : null),
   /** array_length(array, dimension): arrays have one dimension here; an empty array has none (NULL), as in PostgreSQL. */
   array_length: (args) => {
     const a = args.length === 2 ? arrayArg(args[0]!) : null, dim = args.length === 2 ? implicit(args[1]!, INT4) : null;

@@ -24,7 +24,9 @@
 import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import { decFromText, strip } from './numeric.ts';
-import { Oid, typeDisplayName, type SqlType } from './types.ts';
+import { inputFn } from './casts.ts';
+import { parseArray } from './text-array.ts';
+import { Oid, arrayElemOf, typeDisplayName, type SqlType } from './types.ts';
 
 type Enc = (v: Value, out: number[]) => void;
 
@@ -77,6 +79,17 @@ function encodeNumeric(v: Value, out: number[]): void {
 }
 
 function encoderFor(type: SqlType): Enc {
+  const elem = arrayElemOf(type);
+  if (elem) {
+    // An array: its elements in turn (NULL after any value), then 0x00, so a prefix sorts first, as PostgreSQL orders arrays.
+    const enc = encoderFor(elem), read = inputFn(elem);
+    return (v, out) => {
+      for (const s of parseArray(v as string)) {
+        if (s === null) out.push(0x02); else { out.push(0x01); enc(read(s), out); }
+      }
+      out.push(0x00);
+    };
+  }
   switch (type.oid) {
     case Oid.INT2: case Oid.INT4: case Oid.INT8: return encodeInt;
     case Oid.FLOAT4: case Oid.FLOAT8: return encodeFloat;

@@ -24,14 +24,16 @@ import type { Compiled, ExecCtx, Fn, Row } from './expr.ts';
 import {
   decAdd, decCmp, decDiv, decFromText, decMod, decMul, decNeg, decSub, decToText, type Dec,
 } from './numeric.ts';
-import { castDependsOnZone, castFn } from './casts.ts';
+import { arrayConcat } from './array-concat.ts';
+import { arrayElementCast, castDependsOnZone, castFn, inputFn } from './casts.ts';
 import { tstzAddInterval, dependsOnSession } from './timezone.ts';
 import { jsonbHashKey } from './json.ts';
 import { cmpJsonbText, compileJsonOperator, isJson, readJson } from './json-ops.ts';
 import { regexCache } from './regex.ts';
+import { parseArray } from './text-array.ts';
 import {
   BOOL, DATE, FLOAT8, INT4, INTERVAL, NUMERIC, TEXT, TIMESTAMP, TIMESTAMPTZ, Oid, categoryOf, formatValue, int8Of, intRange, isFloat, isInt,
-  isString, numericRank, toBig, typeDisplayName, type SqlType,
+  arrayElemOf, isString, numericRank, toBig, typeDisplayName, type SqlType,
 } from './types.ts';
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
@@ -304,6 +306,8 @@ function negInterval(v: string): string {
 /** The category two comparison operands share, after unknowns took the other side's type. */
 function comparison(op: string, l0: Compiled, r0: Compiled, pos: number): Compiled {
   const [l, r] = resolveUnknowns(op, l0, r0, pos, TEXT);
+  const le = l.arrayElem ?? arrayElemOf(l.type), re = r.arrayElem ?? arrayElemOf(r.type);
+  if (le || re) return arrayComparison(op, l, r, le ?? re!, le && re && le.oid !== re.oid ? arrayElementCast(re, le, 'implicit') : null, pos);
   const lc = categoryOf(l.type.oid), rc = categoryOf(r.type.oid);
   if (lc !== rc || lc === 'other' || (lc === 'U' && l.type.oid !== r.type.oid)) throw noOperator(op, l.type, r.type, pos);
   let type: SqlType = l.type;
@@ -349,6 +353,8 @@ function comparison(op: string, l0: Compiled, r0: Compiled, pos: number): Compil
 }
 
 function concat(l0: Compiled, r0: Compiled, pos: number): Compiled {
+  const arrays = arrayConcat(l0, r0, pos); // C1 in array-concat.ts
+  if (arrays) return arrays;
   if (l0.type.oid === Oid.BYTEA || r0.type.oid === Oid.BYTEA) {
     const [l, r] = resolveUnknowns('||', l0, r0, pos, null);
     if (l.type.oid !== Oid.BYTEA || r.type.oid !== Oid.BYTEA) throw noOperator('||', l.type, r.type, pos);
@@ -387,6 +393,8 @@ const cmpInterval = (x: Value, y: Value): number => {
 
 /** Total order on non-NULL values of one type, for ORDER BY, MIN/MAX and DISTINCT (NULLs are the caller's). */
 export function comparatorFor(type: SqlType): (x: Value, y: Value) => number {
+  const elem = arrayElemOf(type);
+  if (elem) return arrayComparator(elem);
   switch (type.oid) {
     case Oid.NUMERIC: return cmpNumeric;
     case Oid.BPCHAR: return cmpBpchar;
@@ -397,6 +405,32 @@ export function comparatorFor(type: SqlType): (x: Value, y: Value) => number {
     case Oid.JSON: throw noOrder('ordering', type);
     default: return cmpPrimitive;
   }
+}
+
+/** Two arrays compared by their elements (`conv`: the right side's elements to the left's type). */
+function arrayComparison(op: string, l: Compiled, r: Compiled, elem: SqlType, conv: ((v: Value) => Value) | null, pos: number): Compiled {
+  if (!isString(l.type.oid) || !isString(r.type.oid)) throw noOperator(op, l.type, r.type, pos);
+  const cmp = arrayComparator(elem);
+  const test: (c: number) => boolean = op === '=' ? (c) => c === 0 : op === '<>' ? (c) => c !== 0 : op === '<' ? (c) => c < 0
+    : op === '<=' ? (c) => c <= 0 : op === '>' ? (c) => c > 0 : (c) => c >= 0;
+  const b = conv ? ((rf: Fn): Fn => (row, x) => { const v = rf(row, x); return v === null ? null : conv(v); })(r.fn) : r.fn;
+  return { type: BOOL, fn: strict2(l.fn, b, (x, y) => test(cmp(x, y))) };
+}
+
+/** Arrays (their text form) element by element, a NULL element after any value, a prefix first: PostgreSQL's array order. */
+function arrayComparator(elem: SqlType): (x: Value, y: Value) => number {
+  const cmp = comparatorFor(elem), read = inputFn(elem);
+  return (x, y) => {
+    if (x === y) return 0;
+    const a = parseArray(x as string), b = parseArray(y as string);
+    for (let i = 0; i < a.length && i < b.length; i++) {
+      const p = a[i]!, q = b[i]!;
+      if (p === null || q === null) { if (p !== q) return p === null ? 1 : -1; continue; }
+      const c = cmp(read(p), read(q));
+      if (c !== 0) return c;
+    }
+    return a.length - b.length;
+  };
 }
 
 /** A primitive that is equal for equal values of `type` (for hashing in GROUP BY, DISTINCT, set operations). */

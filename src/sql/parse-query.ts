@@ -201,11 +201,11 @@ export class QueryTranslator {
         if ((n?.kind === 'func' && isAggregateName(n.name!)) || n?.kind === 'window') aggregates = true;
         return v;
       });
-      if (srfs.length === 1 && !aggregates) {
+      if (srfs.length === 1 && !aggregates && !targets.some((t) => t.kind === 'star')) {
         const i = srfs[0]!, t = targets[i] as Extract<A.SelectTarget, { kind: 'expr' }>, f = t.expr as Extract<A.Expr, { kind: 'func' }>;
-        const range = ' srf'; // a name no query can write, so it hides no table's
-        from = [...from, { kind: 'function', name: f.name, args: f.args, alias: { name: range, columns: [f.name] }, pos: f.pos }];
-        targets = targets.map((x, j) => (j === i ? { kind: 'expr', expr: { kind: 'column', table: range, name: f.name, pos: f.pos }, alias: t.alias ?? f.name, pos: t.pos } : x));
+        const hidden = ' srf'; // a name no query can write, so it hides no table's or column's
+        from = [...from, { kind: 'function', name: f.name, args: f.args, alias: { name: hidden, columns: [hidden] }, pos: f.pos }];
+        targets = targets.map((x, j) => (j === i ? { kind: 'expr', expr: { kind: 'column', table: hidden, name: hidden, pos: f.pos }, alias: t.alias ?? f.name, pos: t.pos } : x));
       }
     }
     return {
@@ -474,7 +474,13 @@ export class QueryTranslator {
           if (run.length > 0) base = { kind: 'func', name: 'array_subscript', args: [base, ...run], star: false, distinct: false, pos };
           run = [];
         };
-        for (const ind of e.indirection as Raw[]) {
+        const all = e.indirection as Raw[];
+        if (all.length > 1 && all.every((i) => i.A_Indices) && all.some((i) => i.A_Indices.is_slice)) {
+          // Several subscripts with a slice among them: all slices, of as many dimensions (subscript.ts S5).
+          const bounds = all.flatMap((i) => [i.A_Indices.lidx, i.A_Indices.uidx].filter((x) => x).map((x) => this.expr(x)));
+          return { kind: 'func', name: 'array_slice:md', args: [base, ...bounds], star: false, distinct: false, pos };
+        }
+        for (const ind of all) {
           const ix = ind.A_Indices;
           if (!ix) throw unsupported(ind.A_Star ? 'a star after a subscript or field selection' : 'field selection from a composite value', pos);
           if (!ix.is_slice) { run.push(this.expr(ix.uidx)); continue; }

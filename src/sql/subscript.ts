@@ -13,16 +13,21 @@
  * S3. A slice keeps the array's type; an omitted bound is the array's end,
  *     a NULL bound makes the result NULL, and a range that selects nothing
  *     is the empty array.
- * S4. jsonb subscripts are `->` applied in turn (a text key, or an integer
- *     index counting from the end when negative); jsonb has no slices.
+ * S4. jsonb subscripts (jsonb_subscript_handler): each is a text or an
+ *     integer; an array takes it as an index (text that is an integer
+ *     too; negative counts from the end), an object as a key (an integer
+ *     as its text), a scalar gives NULL; jsonb has no slices (42804).
+ * S5. A slice among several subscripts makes them all slices (PostgreSQL):
+ *     of a one-dimensional array that is the empty array.
  */
 import { DbError } from '../errors/index.ts';
 import type { Expr } from './ast.ts';
 import { inputFn } from './casts.ts';
 import { at, convert, exprPos, type Binder, type Compiled, type Fn } from './expr.ts';
-import { compileBinary } from './operators.ts';
+import { JArr, JObj, element, field, jsonbText, type J } from './json.ts';
+import { readJson } from './json-ops.ts';
 import { formatArray, parseArray } from './text-array.ts';
-import { INT4, Oid, TEXT, arrayElemOf, typeDisplayName } from './types.ts';
+import { INT4, Oid, TEXT, arrayElemOf, isInt, isString, typeDisplayName } from './types.ts';
 
 type Func = Extract<Expr, { kind: 'func' }>;
 
@@ -31,20 +36,15 @@ export const isSubscript = (name: string): boolean => name === 'array_subscript'
 export function compileSubscript(b: Binder, e: Func): Compiled {
   const base = b.compile(e.args[0]!);
   const slice = e.name.startsWith('array_slice:');
-  if (base.type.oid === Oid.JSONB) {
-    if (slice) throw new DbError('datatype_mismatch', 'jsonb subscript does not support slices', at(e.pos));
-    let out = base;
-    for (const a of e.args.slice(1)) {
-      let k = b.compile(a);
-      if (k.type.oid === Oid.UNKNOWN) k = k.retype!(TEXT, 'implicit');
-      out = compileBinary('->', out, k, exprPos(a)); // S4
-    }
-    return out;
-  }
+  if (base.type.oid === Oid.JSONB) return jsonbSubscript(b, base, e, slice);
   const elem = base.arrayElem ?? arrayElemOf(base.type);
   if (!elem) throw new DbError('datatype_mismatch', `cannot subscript type ${typeDisplayName(base.type)} because it does not support subscripting`, at(e.pos));
   const index = (a: Expr): Fn => convert(b.compile(a), INT4, 'assignment', exprPos(a), () => 'array subscript').fn;
   const arr = base.fn;
+  if (e.name === 'array_slice:md') { // S5
+    const bounds = e.args.slice(1).map(index);
+    return { type: base.type, arrayElem: elem, fn: (r, c) => { for (const f of bounds) f(r, c); return arr(r, c) === null ? null : '{}'; } };
+  }
   if (slice) {
     const flags = e.name.slice('array_slice:'.length);
     const bounds = e.args.slice(1).map(index);
@@ -73,5 +73,40 @@ export function compileSubscript(b: Binder, e: Func): Compiled {
     const items = parseArray(v as string);
     const item = (i as number) >= 1 && (i as number) <= items.length ? items[(i as number) - 1] : null;
     return item === null || item === undefined ? null : read(item);
+  } };
+}
+
+/** S4: doc[k1][k2]…, each key text or integer. */
+function jsonbSubscript(b: Binder, base: Compiled, e: Func, slice: boolean): Compiled {
+  if (slice) throw new DbError('datatype_mismatch', 'jsonb subscript does not support slices', at(e.pos));
+  const keys = e.args.slice(1).map((a) => {
+    let k = b.compile(a);
+    if (k.type.oid === Oid.UNKNOWN) k = k.retype!(TEXT, 'implicit');
+    if (!isInt(k.type.oid) && !isString(k.type.oid)) {
+      throw new DbError('datatype_mismatch', `subscript type ${typeDisplayName(k.type)} is not supported`, { ...at(exprPos(a)), hint: 'jsonb subscript must be coercible to either integer or text.' });
+    }
+    return k.fn;
+  });
+  const doc = base.fn;
+  return { type: base.type, fn: (r, c) => {
+    const v = doc(r, c);
+    if (v === null) return null;
+    let j: J = readJson(v as string, Oid.JSONB);
+    for (const kf of keys) {
+      const k = kf(r, c);
+      if (k === null) return null;
+      if (j instanceof JArr) {
+        const text = String(k);
+        if (!/^\s*[+-]?\d+\s*$/.test(text)) return null;
+        const i = element(j, Number(text));
+        if (i < 0) return null;
+        j = j.items[i]!;
+      } else if (j instanceof JObj) {
+        const i = field(j, String(k));
+        if (i < 0) return null;
+        j = j.vals[i]!;
+      } else return null;
+    }
+    return jsonbText(j);
   } };
 }

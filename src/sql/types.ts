@@ -36,6 +36,7 @@ import type { Value } from './api.ts';
 import type { TypeName } from './ast.ts';
 import { formatBytea, formatFloat4, formatFloat8 } from './format.ts';
 import { tstzOut } from './timezone.ts';
+import { formatArray, parseArray } from './text-array.ts';
 
 export const Oid = {
   BOOL: 16, BYTEA: 17, INT8: 20, INT2: 21, INT4: 23, TEXT: 25, FLOAT4: 700, FLOAT8: 701, UNKNOWN: 705,
@@ -119,6 +120,12 @@ const ELEM_OIDS = new Map(Object.entries(ARRAY_OIDS).map(([e, a]) => [a, Number(
 /** The oid a client is told for a value of `ty`: an array's own type oid (int4[] is 1007), else ty's. */
 export function clientTypeOid(ty: SqlType, elem: SqlType | undefined = arrayElemOf(ty)): number {
   return elem ? ARRAY_OIDS[elem.oid] ?? 1009 : ty.oid;
+}
+
+const TIMESTAMPTZ_ARRAY = 1185;
+/** A timestamptz[] (its elements' canonical text) as the session shows it. */
+function tstzArrayOut(v: string): string {
+  return formatArray(parseArray(v).map((e) => (e === null ? null : tstzOut(e))));
 }
 
 /** SQL names, as format_type() and error messages print them. */
@@ -264,6 +271,15 @@ export function checkInt(v: number | bigint, oid: number): number | bigint {
 }
 
 /** A value's text form exactly as PostgreSQL prints it; null for SQL NULL. */
+/**
+ * An element's text inside an array value: its output text, but a
+ * timestamptz's canonical UTC text, so an array does not depend on the zone
+ * it was made in (formatValue shows it in the session's zone, 1185 below).
+ */
+export function arrayElemText(v: Value, oid: number): string | null {
+  return oid === Oid.TIMESTAMPTZ && typeof v === 'string' ? v : formatValue(v, oid);
+}
+
 export function formatValue(v: Value, typeOid: number): string | null {
   if (v === null) return null;
   switch (typeof v) {
@@ -273,7 +289,7 @@ export function formatValue(v: Value, typeOid: number): string | null {
       if (typeOid === Oid.FLOAT4) return formatFloat4(v);
       return String(v);
     case 'bigint': return v.toString();
-    case 'string': return typeOid === Oid.TIMESTAMPTZ ? tstzOut(v) : v;
+    case 'string': return typeOid === Oid.TIMESTAMPTZ ? tstzOut(v) : typeOid === TIMESTAMPTZ_ARRAY ? tstzArrayOut(v) : v;
     default: return typeOid === Oid.VOID ? '' : formatBytea(v);
   }
 }

@@ -87,9 +87,15 @@ function dependsOn(catalog: Catalog, v: ViewDef, relations: readonly string[]): 
  * rename and planned again against the catalog as the transaction now sees it.
  */
 export function followTableChange(views: readonly ViewDef[], oldName: string, actions: readonly AlterAction[], before: Catalog, ctx: RunCtx): void {
-  if (views.length === 0 || actions.every((a) => ['add_column', 'set_default', 'add_constraint', 'drop_constraint', 'set_not_null', 'drop_not_null'].includes(a.kind))) return;
+  const harmless = ['add_column', 'set_default', 'add_constraint', 'drop_constraint', 'set_not_null', 'drop_not_null'];
+  const adds = actions.some((a) => a.kind === 'add_column');
+  const onlyHarmless = actions.every((a) => harmless.includes(a.kind));
+  if (views.length === 0 || (onlyHarmless && !adds)) return;
   const after = loadCatalog(ctx.engine, ctx.txn);
   for (const v of views) {
+    // A new column matters only to a star, which PostgreSQL expanded when the view was made: the view must not see it.
+    const star = adds && hasStar(v.query);
+    if (onlyHarmless && !star) continue;
     let text = v.text;
     for (const a of actions) {
       let rename: Rename | null = null;
@@ -113,6 +119,11 @@ export function followTableChange(views: readonly ViewDef[], oldName: string, ac
       throw broken(e instanceof Error ? e.message : String(e));
     }
     if (planned.types.length < v.types.length) throw broken('it would have fewer columns');
+    if (star) {
+      const old = planStatementQuery(v.query, before).fields;
+      const moved = v.types.findIndex((_t, i) => planned.fields[i]!.name !== old[i]!.name);
+      if (moved >= 0) throw broken(`its "*" would now give column "${planned.fields[moved]!.name}" where it gave "${old[moved]!.name}"; create the view again`);
+    }
     v.types.forEach((t, i) => {
       const now = planned.types[i]!;
       if (now.oid !== t.oid || now.typmod !== t.typmod) throw broken(`its column "${v.columns[i]!}" would change type`);
@@ -123,6 +134,10 @@ export function followTableChange(views: readonly ViewDef[], oldName: string, ac
       ctx.txn.touchedCatalog = true;
     }
   }
+}
+
+function hasStar(q: QueryStmt): boolean {
+  return JSON.stringify(q).includes('"kind":"star"');
 }
 
 function parseQuery(text: string): QueryStmt {

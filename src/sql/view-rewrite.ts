@@ -48,8 +48,11 @@ class Rewriter {
   readonly edits: { at: number; del: number; ins: string }[] = [];
   private readonly byStart = new Map<number, number>();
 
-  constructor(private readonly tokens: readonly ScanToken[], private readonly catalog: Catalog, private readonly r: Rename) {
-    tokens.forEach((t, i) => this.byStart.set(t.start, i));
+  private readonly tokens: readonly ScanToken[];
+
+  constructor(all: readonly ScanToken[], private readonly catalog: Catalog, private readonly r: Rename) {
+    this.tokens = all.filter((t) => t.tokenName !== 'C_COMMENT' && t.tokenName !== 'SQL_COMMENT'); // `t /* x */ . a` is t.a
+    this.tokens.forEach((t, i) => this.byStart.set(t.start, i));
   }
 
   /** The name tokens of a dotted name starting at `loc`: a, b in `a.b`. */
@@ -70,7 +73,8 @@ class Rewriter {
     const withCtes = new Map(ctes);
     for (const c of (s.withClause?.ctes ?? []) as Raw[]) {
       const cte = c.CommonTableExpr;
-      withCtes.set(cte.ctename, { columns: null, target: false }); // a recursive CTE names itself; its columns are worked out below
+      // A recursive CTE names itself (its columns are worked out below); a plain one's body sees only what is outside it.
+      if (s.withClause.recursive) withCtes.set(cte.ctename, { columns: null, target: false });
       const q = cte.ctequery?.SelectStmt;
       const out = q ? this.select(q, outer, withCtes) : { columns: null, target: false };
       const names = (cte.aliascolnames as Raw[] | undefined)?.map(sval) as string[] | undefined;
@@ -98,19 +102,19 @@ class Rewriter {
       const before = this.edits.length;
       this.expr(t.val, scopes, withCtes);
       const ref = t.val?.ColumnRef;
-      if (!t.name && ref && this.edits.length > before && this.r.kind === 'column') {
+      if (!t.name && ref && this.edits.length > before && this.r.kind === 'column' && sval((ref.fields as Raw[]).at(-1)) === this.r.from) {
         const fields = ref.fields as Raw[];
         const last = this.nameTokens(ref.location as number, fields.length).pop()!;
         this.edits.push({ at: last.end, del: 0, ins: ` AS ${quoteIdent(this.r.from)}` });
       }
     }
-    for (const k of ['whereClause', 'groupClause', 'havingClause', 'windowClause', 'distinctClause', 'limitCount', 'limitOffset']) {
+    for (const k of ['whereClause', 'groupClause', 'havingClause', 'windowClause', 'limitCount', 'limitOffset']) {
       if (s[k]) this.expr(s[k], scopes, withCtes);
     }
-    for (const sb of (s.sortClause ?? []) as Raw[]) {
-      const node = sb.SortBy.node;
+    // ORDER BY and DISTINCT ON read an output column's name before an input column's.
+    for (const node of [...((s.sortClause ?? []) as Raw[]).map((sb) => sb.SortBy.node), ...((s.distinctClause ?? []) as Raw[])]) {
       const f = node?.ColumnRef?.fields as Raw[] | undefined;
-      if (f?.length === 1 && outputs.has(sval(f[0]) ?? '')) continue; // ORDER BY an output column's name
+      if (f?.length === 1 && outputs.has(sval(f[0]) ?? '')) continue;
       this.expr(node, scopes, withCtes);
     }
     return output;
@@ -127,6 +131,7 @@ class Rewriter {
       if (cte) { items.push(colnames ? { exposed, target: false, columns: colnames } : { exposed, ...cte }); return; }
       const isTarget = v.relname === (r.kind === 'table' ? r.from : r.table) && (!v.schemaname || v.schemaname === 'public');
       if (isTarget && r.kind === 'table') {
+        if (ctes.has(r.to)) throw new GiveUp(); // the new name is a WITH query's here: it would read that
         const toks = this.nameTokens(v.location as number, v.schemaname ? 2 : 1);
         const name = toks[toks.length - 1]!;
         this.edits.push({ at: name.start, del: name.end - name.start, ins: quoteIdent(r.to) });
@@ -187,10 +192,15 @@ class Rewriter {
     const fields = ref.fields as Raw[];
     const names = fields.map(sval);
     const col = names[names.length - 1];
+    if (col === r.to && names.length === 1) { this.guardNewName(ref, scopes); return; }
     if (col !== r.from) return; // a star, or another column
-    const rename = (): void => {
-      const t = this.nameTokens(ref.location as number, fields.length).pop()!;
-      this.edits.push({ at: t.start, del: t.end - t.start, ins: quoteIdent(r.to) });
+    // A bare reference becomes qualified (t.new): a scope in between may have a column of the new name.
+    const rename = (it?: Item): void => {
+      const toks = this.nameTokens(ref.location as number, fields.length);
+      const t = toks[toks.length - 1]!;
+      if (toks.length > 1) { this.edits.push({ at: t.start, del: t.end - t.start, ins: quoteIdent(r.to) }); return; }
+      if (!it?.exposed) throw new GiveUp();
+      this.edits.push({ at: t.start, del: t.end - t.start, ins: `${quoteIdent(it.exposed)}.${quoteIdent(r.to)}` });
     };
     if (names.length >= 2) {
       const q = names[names.length - 2];
@@ -201,9 +211,31 @@ class Rewriter {
       return;
     }
     for (const level of scopes) {
-      if (level.some((x) => x.target && x.columns?.includes(col))) { rename(); return; }
+      const it = level.find((x) => x.target && x.columns?.includes(col));
+      if (it) { rename(it); return; }
       if (level.some((x) => x.columns?.includes(col))) return;
       if (level.some((x) => x.columns === null)) throw new GiveUp(); // R3
+    }
+  }
+
+  /**
+   * A bare reference already spelled as the new name: if the renamed table
+   * stands at its scope or one inside the one it resolves to, the new
+   * column would capture it, so it becomes qualified by what it resolves to.
+   */
+  private guardNewName(ref: Raw, scopes: Scopes): void {
+    let seen = false;
+    for (const level of scopes) {
+      if (level.some((x) => x.target)) seen = true;
+      const hit = level.find((x) => !x.target && x.columns?.includes(this.r.kind === 'column' ? this.r.to : ''));
+      if (hit) {
+        if (!seen) return;
+        if (!hit.exposed) throw new GiveUp();
+        const t = this.nameTokens(ref.location as number, 1)[0]!;
+        this.edits.push({ at: t.start, del: 0, ins: `${quoteIdent(hit.exposed)}.` });
+        return;
+      }
+      if (level.some((x) => x.columns === null)) { if (seen) throw new GiveUp(); return; }
     }
   }
 }

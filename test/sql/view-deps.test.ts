@@ -21,7 +21,7 @@ describe('views follow renames', () => {
     await s.query('create view v as select a, id from t where a > 15');
     const def = "select definition from pg_views where viewname = 'v'";
     await s.query('begin; alter table t rename column a to b');
-    expect((await s.query(def)).rows).toEqual([['select b AS a, id from t where b > 15']]);
+    expect((await s.query(def)).rows).toEqual([['select t.b AS a, id from t where t.b > 15']]);
     await s.query('rollback');
     expect((await s.query(def)).rows).toEqual([['select a, id from t where a > 15']]);
     await s.query('alter table t rename column a to b; alter table t rename to t2');
@@ -29,7 +29,7 @@ describe('views follow renames', () => {
     await db.close();
     db = await Database.open(t.dir);
     const r = db.session();
-    expect((await r.query(def)).rows).toEqual([['select b AS a, id from t2 AS t where b > 15']]);
+    expect((await r.query(def)).rows).toEqual([['select t.b AS a, id from t2 AS t where t.b > 15']]);
     expect((await r.query('select * from v')).rows).toEqual([[20, 2]]);
   });
 
