@@ -33,7 +33,7 @@ import { regexCache } from './regex.ts';
 import { parseArray } from './text-array.ts';
 import {
   BOOL, DATE, FLOAT8, INT4, INTERVAL, NUMERIC, TEXT, TIMESTAMP, TIMESTAMPTZ, Oid, categoryOf, formatValue, int8Of, intRange, isFloat, isInt,
-  arrayElemOf, isString, numericRank, toBig, typeDisplayName, type SqlType,
+  arrayElemOf, isString, numericRank, withArrayElem, toBig, typeDisplayName, type SqlType,
 } from './types.ts';
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
@@ -67,6 +67,10 @@ function resolveUnknowns(op: string, l: Compiled, r: Compiled, pos: number, both
 }
 
 export function compileBinary(op: string, l: Compiled, r: Compiled, pos: number): Compiled {
+  if (op === '@>' || op === '<@' || op === '&&') {
+    const a = arraySetOperator(op, l, r, pos);
+    if (a) return a;
+  }
   if (isJson(l.type.oid) || isJson(r.type.oid) || l.type.oid === Oid.UNKNOWN) {
     const j = compileJsonOperator(op, l, r, pos);
     if (j) return j;
@@ -405,6 +409,34 @@ export function comparatorFor(type: SqlType): (x: Value, y: Value) => number {
     case Oid.JSON: throw noOrder('ordering', type);
     default: return cmpPrimitive;
   }
+}
+
+/**
+ * Array containment and overlap (array_contains, arrayoverlap): `a @> b`
+ * when every element of b equals one of a, `&&` when they share one; a
+ * NULL element equals nothing, and a NULL array gives NULL. An untyped
+ * literal beside an array is an array of its element type.
+ */
+function arraySetOperator(op: string, l0: Compiled, r0: Compiled, pos: number): Compiled | null {
+  const le0 = l0.arrayElem ?? arrayElemOf(l0.type), re0 = r0.arrayElem ?? arrayElemOf(r0.type);
+  const elem = le0 ?? re0;
+  if (!elem) return null;
+  const arr = (c: Compiled, e: SqlType | undefined): Compiled => {
+    if (c.type.oid === Oid.UNKNOWN) return c.retype!(withArrayElem(TEXT, elem), 'implicit');
+    if (!e) throw noOperator(op, l0.type, r0.type, pos);
+    return c;
+  };
+  const l = arr(l0, le0), r = arr(r0, re0);
+  const le = l.arrayElem ?? arrayElemOf(l.type) ?? elem, re = r.arrayElem ?? arrayElemOf(r.type) ?? elem;
+  const conv = le.oid !== re.oid ? arrayElementCast(re, le, 'implicit') : null;
+  if (le.oid !== re.oid && !conv) throw noOperator(op, l0.type, r0.type, pos);
+  const cmp = comparatorFor(le), read = inputFn(le);
+  const items = (v: Value): Value[] => parseArray(v as string).map((s) => (s === null ? null : read(s)));
+  const has = (xs: Value[], y: Value): boolean => y !== null && xs.some((x) => x !== null && cmp(x, y) === 0);
+  const b = conv ? ((f: Fn): Fn => (row, x) => { const v = f(row, x); return v === null ? null : conv(v); })(r.fn) : r.fn;
+  const test = op === '&&' ? (x: Value[], y: Value[]) => y.some((v) => has(x, v))
+    : op === '@>' ? (x: Value[], y: Value[]) => y.every((v) => has(x, v)) : (x: Value[], y: Value[]) => x.every((v) => has(y, v));
+  return { type: BOOL, fn: strict2(l.fn, b, (x, y) => test(items(x), items(y))) };
 }
 
 /** Two arrays compared by their elements (`conv`: the right side's elements to the left's type). */

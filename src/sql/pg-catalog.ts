@@ -315,19 +315,21 @@ const VIRTUAL: Record<string, VirtualTable> = {
       numeric_precision_radix:int4 numeric_scale:int4 datetime_precision:int4 udt_catalog:name udt_schema:name udt_name:name
       is_identity:text identity_generation:text is_generated:text is_updatable:text`),
     rows: (cat) => cat.all().flatMap((t) => tableInfo(t).columns.map((c, i) => {
-      const ty = t.columns[i]!.type;
+      const elem = arrayElemOf(t.columns[i]!.type);
+      // An array column: data_type ARRAY and the array type's name (_int4), its element's facets left out, as PostgreSQL shows it.
+      const ty = elem ? { oid: Oid.VOID, typmod: -1 } : t.columns[i]!.type;
       const len = (ty.oid === Oid.VARCHAR || ty.oid === Oid.BPCHAR) && ty.typmod >= 4 ? ty.typmod - 4 : null;
       const prec: Record<number, number> = { [Oid.INT2]: 16, [Oid.INT4]: 32, [Oid.INT8]: 64, [Oid.FLOAT4]: 24, [Oid.FLOAT8]: 53 };
       const numeric = ty.oid === Oid.NUMERIC && ty.typmod >= 4;
       return {
         table_catalog: DATABASE_NAME, table_schema: 'public', table_name: t.name, column_name: c.name, ordinal_position: i + 1,
-        column_default: c.default, is_nullable: c.notNull ? 'NO' : 'YES', data_type: typeDisplayName({ oid: ty.oid, typmod: -1 }),
+        column_default: c.default, is_nullable: c.notNull ? 'NO' : 'YES', data_type: elem ? 'ARRAY' : typeDisplayName({ oid: ty.oid, typmod: -1 }),
         character_maximum_length: len, character_octet_length: len === null ? (isCollatable(ty.oid) ? 1073741824 : null) : len * 4,
         numeric_precision: numeric ? numericPrecision(ty.typmod) : prec[ty.oid] ?? null,
         numeric_precision_radix: numeric ? 10 : prec[ty.oid] !== undefined ? 2 : null,
         numeric_scale: numeric ? numericScale(ty.typmod) : ty.oid === Oid.INT2 || ty.oid === Oid.INT4 || ty.oid === Oid.INT8 ? 0 : null,
         datetime_precision: ty.oid === Oid.TIMESTAMP || ty.oid === Oid.TIMESTAMPTZ ? 6 : ty.oid === Oid.DATE ? 0 : null,
-        udt_catalog: DATABASE_NAME, udt_schema: 'pg_catalog', udt_name: typeInternalName(ty.oid),
+        udt_catalog: DATABASE_NAME, udt_schema: 'pg_catalog', udt_name: elem ? `_${typeInternalName(elem.oid)}` : typeInternalName(ty.oid),
         is_identity: t.columns[i]!.identity ? 'YES' : 'NO', identity_generation: identityGeneration(t.columns[i]!.identity),
         is_generated: 'NEVER', is_updatable: 'YES',
       };
