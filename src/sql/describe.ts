@@ -23,7 +23,7 @@ import type { Catalog } from './catalog.ts';
 import { prepareDelete, prepareInsert, prepareUpdate } from './dml.ts';
 import type { ParamTypes } from './expr.ts';
 import { planStatementQuery } from './select.ts';
-import { Oid } from './types.ts';
+import { Oid, clientTypeOid } from './types.ts';
 import { withDeclaredTypes } from './prepared.ts';
 
 const cache = new WeakMap<Statement, { catalog: Catalog; declared: string; description: Description }>();
@@ -52,7 +52,7 @@ const needsCatalog = (s: Statement): boolean => ['select', 'values', 'setop', 'i
 export function describeStatement(s: Statement | null, declared: readonly number[],
   withCatalog: <T>(f: (catalog: Catalog) => T) => T, show: (name: string) => Field[]): Description {
   const types = (inferred: ParamTypes): number[] =>
-    Array.from({ length: Math.max(declared.length, inferred.length) }, (_, i) => declared[i] || inferred[i]?.oid || 0);
+    Array.from({ length: Math.max(declared.length, inferred.length) }, (_, i) => declared[i] || (inferred[i] ? clientTypeOid(inferred[i]!) : 0));
   if (s === null) return { paramTypes: types([]), fields: null };
   if (s.kind === 'show') return { paramTypes: types([]), fields: show(s.name) };
   if (!needsCatalog(s)) return { paramTypes: types([]), fields: null };

@@ -60,6 +60,26 @@ describe('node-postgres against the server', () => {
     }
   });
 
+  it('stores array columns that node-postgres reads back as JavaScript arrays (array oids), written from JavaScript arrays', async () => {
+    const c = new pg.Client(config());
+    await c.connect();
+    try {
+      await c.query('CREATE TABLE posts (id int PRIMARY KEY, tags text[], scores int[])');
+      await c.query('INSERT INTO posts VALUES ($1, $2, $3)', [1, ['db', 'wal', 'a "quoted", one'], [3, 1, 2]]);
+      await c.query("INSERT INTO posts VALUES (2, '{}', NULL)");
+      const r = await c.query('SELECT id, tags, scores, tags[1] AS first FROM posts ORDER BY id');
+      expect(r.rows).toEqual([
+        { id: 1, tags: ['db', 'wal', 'a "quoted", one'], scores: [3, 1, 2], first: 'db' },
+        { id: 2, tags: [], scores: null, first: null },
+      ]);
+      expect(r.fields.map((f) => f.dataTypeID)).toEqual([23, 1009, 1007, 25]);
+      expect((await c.query("SELECT id FROM posts WHERE tags @> $1 ORDER BY id", [['wal']])).rows).toEqual([{ id: 1 }]);
+      expect((await c.query('SELECT unnest(scores) AS s FROM posts ORDER BY s')).rows).toEqual([{ s: 1 }, { s: 2 }, { s: 3 }]);
+    } finally {
+      await c.end();
+    }
+  });
+
   it('stores uuid keys, default gen_random_uuid(), as PostgreSQL reports them (oid 2950, canonical text)', async () => {
     const c = new pg.Client(config());
     await c.connect();
