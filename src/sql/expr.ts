@@ -633,6 +633,12 @@ export function convert(c: Compiled, to: SqlType, context: CastContext, pos: num
   if (toElem) {
     // Into an array type: an array of the same element type as it is, another array element by element, plain text only by an explicit cast.
     const fromElem = c.arrayElem ?? arrayElemOf(c.type);
+    // Text stored into an array column is read as an array, element by element (PostgreSQL refuses it; a value that lost its
+    // element type on the way, through an expression that does not carry it, is still an array here).
+    if (!fromElem && context === 'assignment' && isString(c.type.oid)) {
+      const read = castFn(c.type, to, 'assignment')!, g = c.fn;
+      return { type: to, arrayElem: toElem, fn: (r, x) => read(g(r, x)), rowFree: c.rowFree };
+    }
     if (!fromElem && context !== 'explicit') {
       throw new DbError('datatype_mismatch', `${what()} is of type ${typeDisplayName(to)} but expression is of type ${typeDisplayName(c.type)}`,
         { ...at(pos), hint: 'You will need to rewrite or cast the expression.' });
