@@ -12,7 +12,7 @@ import type { Value } from './api.ts';
 import type { AggSpec, Compiled } from './expr.ts';
 import { decAdd, decDiv, decFromInt, decFromText, decMul, decSqrtScale, decSub, decToText, type Dec } from './numeric.ts';
 import { comparatorFor, hashKeyFor } from './operators.ts';
-import { BOOL, FLOAT8, INT8, NUMERIC, Oid, TEXT, int8Of, isFloat, isInt, isString, toBig, typeDisplayName, arrayElemOf, arrayElemText, withArrayElem, type SqlType } from './types.ts';
+import { BOOL, FLOAT8, INT8, NUMERIC, Oid, TEXT, int8Of, isFloat, isInt, isString, toBig, typeDisplayName, arrayElemText, elemOfValue, withArrayElem, type SqlType } from './types.ts';
 import { formatArray } from './text-array.ts';
 import { compareKeys } from './plan.ts';
 import { JSON_AGGREGATES, jsonAggFactory, jsonAggType } from './json-funcs.ts';
@@ -55,7 +55,8 @@ export function aggResultType(name: string, args: readonly Compiled[], star: boo
       return TEXT;
     default: // min, max
       if (t.oid === Oid.VOID || t.oid === Oid.BOOL || t.oid === Oid.UUID || t.oid === Oid.BYTEA || t.oid === Oid.JSON || t.oid === Oid.JSONB) throw bad(); // PostgreSQL 15 has no min/max of these
-      if (args[0]!.arrayElem ?? arrayElemOf(t)) return withArrayElem(TEXT, (args[0]!.arrayElem ?? arrayElemOf(t))!); // by array order
+      const elem = elemOfValue(args[0]!);
+      if (elem) return withArrayElem(TEXT, elem); // by array order
       return t.oid === Oid.VARCHAR ? TEXT : { oid: t.oid, typmod: t.oid === Oid.BPCHAR ? -1 : t.typmod };
   }
 }

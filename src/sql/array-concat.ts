@@ -13,15 +13,13 @@
  */
 import { DbError } from '../errors/index.ts';
 import { arrayElementCast, castFn } from './casts.ts';
-import type { Compiled, Fn } from './expr.ts';
+import type { Compiled, ExecCtx, Fn, Row } from './expr.ts';
 import { formatArray, parseArray } from './text-array.ts';
-import { Oid, TEXT, arrayElemOf, arrayElemText, numericRank, typeDisplayName, withArrayElem, type SqlType } from './types.ts';
-
-const elemOf = (c: Compiled): SqlType | undefined => c.arrayElem ?? arrayElemOf(c.type);
+import { Oid, TEXT, arrayElemText, elemOfValue, numericRank, typeDisplayName, withArrayElem, type SqlType } from './types.ts';
 
 /** `l || r` when one side is an array (null otherwise); `op` names the function in errors. */
 export function arrayConcat(l: Compiled, r: Compiled, pos: number, op = '||'): Compiled | null {
-  const le = elemOf(l), re = elemOf(r);
+  const le = elemOfValue(l), re = elemOfValue(r);
   if (!le && !re) return null;
   // Numbers meet in the wider type (int[] || bigint[] is bigint[], int[] || 3.5 numeric[]), as PostgreSQL resolves them.
   const other = (c: Compiled, e: SqlType | undefined): SqlType | undefined => e ?? (c.type.oid === Oid.UNKNOWN ? undefined : c.type);
@@ -30,17 +28,17 @@ export function arrayConcat(l: Compiled, r: Compiled, pos: number, op = '||'): C
   const type = withArrayElem(TEXT, elem);
   const none = (): DbError => new DbError('undefined_function', `operator does not exist: ${typeDisplayName(l.type)} ${op} ${typeDisplayName(r.type)}`,
     { ...(pos >= 0 ? { position: pos + 1 } : {}), hint: 'No operator matches the given name and argument types. You might need to add explicit type casts.' });
-  /** A side as its element list: null for a NULL array (C2); `asElement` for a value to add. */
-  const side = (c: Compiled, e: SqlType | undefined): { items: (r: unknown[], x: unknown) => (string | null)[] | null } | null => {
+  /** A side that is an array, as its element list (null for a NULL array, C2); null for a side that is an element. */
+  const side = (c: Compiled, e: SqlType | undefined): { items: (row: Row, x: ExecCtx) => (string | null)[] | null } | null => {
     if (c.type.oid === Oid.UNKNOWN) {
       const f = c.retype!(type, 'implicit').fn;
-      return { items: (row, x) => { const v = f(row as never, x as never); return v === null ? null : parseArray(v as string); } };
+      return { items: (row, x) => { const v = f(row, x); return v === null ? null : parseArray(v as string); } };
     }
     if (!e) return null;
     const conv = e.oid === elem.oid ? null : arrayElementCast(e, elem, 'implicit');
     if (e.oid !== elem.oid && !conv) throw none();
     const f = c.fn;
-    return { items: (row, x) => { const v = f(row as never, x as never); return v === null ? null : parseArray((conv ? conv(v) : v) as string); } };
+    return { items: (row, x) => { const v = f(row, x); return v === null ? null : parseArray((conv ? conv(v) : v) as string); } };
   };
   const element = (c: Compiled): Fn => {
     if (c.type.oid === Oid.UNKNOWN) return c.retype!(elem, 'implicit').fn;

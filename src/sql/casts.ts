@@ -238,7 +238,7 @@ export function castFn(from: SqlType, to: SqlType, context: CastContext): CastFn
 function arrayInput(from: SqlType, elem: SqlType, context: CastContext): CastFn {
   const fromElem = arrayElemOf(from);
   if (fromElem && fromElem.oid === elem.oid && (elem.typmod < 0 || fromElem.typmod === elem.typmod)) return (v) => v;
-  const read = castFn(Oid.UNKNOWN === from.oid ? from : UNKNOWN, elem, context === 'implicit' ? 'explicit' : context)!;
+  const read = castFn(UNKNOWN, elem, context === 'implicit' ? 'explicit' : context)!;
   return nullSafe((v) => formatArray(parseArray(v as string).map((s) => (s === null ? null : arrayElemText(read(s), elem.oid)))));
 }
 

@@ -17,7 +17,7 @@ import { at, convert, exprPos, type Binder, type Compiled, type ExecCtx, type Fn
 import { compileBinary, comparatorFor, likeMatcher } from './operators.ts';
 import { formatArray } from './text-array.ts';
 import { errorWithCode } from './sqlerror.ts';
-import { BOOL, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, arrayElemOf, arrayElemText, categoryOf, isString, withArrayElem, numericRank, typeDisplayName, type SqlType } from './types.ts';
+import { BOOL, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, arrayElemText, elemOfValue, categoryOf, isString, withArrayElem, numericRank, typeDisplayName, type SqlType } from './types.ts';
 
 type Special = Exclude<Expr, { kind: 'const' | 'column' | 'param' | 'binary' | 'unary' | 'and' | 'or' | 'not' | 'isnull' | 'booltest' | 'cast' | 'func' | 'window' }>;
 
@@ -146,7 +146,7 @@ export function commonType(types: readonly SqlType[], what: string, positions: r
 export function unify(args: Compiled[], what: string, positions: readonly number[]): Compiled[] {
   let to = commonType(args.map((a) => a.type), what, positions);
   // Arrays of one element type stay such arrays (CASE … THEN tags ELSE '{}' END is a text[]).
-  const elems = args.flatMap((a) => { const e = a.arrayElem ?? arrayElemOf(a.type); return e ? [e] : []; });
+  const elems = args.flatMap((a) => { const e = elemOfValue(a); return e ? [e] : []; });
   if (elems.length > 0 && elems.every((e) => e.oid === elems[0]!.oid) && isString(to.oid)) to = withArrayElem(to, elems[0]!);
   return args.map((c, i) => convert(c, to, 'implicit', positions[i] ?? -1, () => what));
 }

@@ -45,7 +45,7 @@ import { compileSubscript, isSubscript } from './subscript.ts';
 import { quoteJson } from './json.ts';
 import { toJsonText } from './json-ops.ts';
 import { polymorphicArg } from './json-funcs.ts';
-import { BOOL, INT4, INT8, NUMERIC, RECORD, TEXT, UNKNOWN, Oid, arrayElemOf, isDateTime, isString, withArrayElem, resolveType, typeDisplayName, type SqlType } from './types.ts';
+import { BOOL, INT4, INT8, NUMERIC, RECORD, TEXT, UNKNOWN, Oid, arrayElemOf, elemOfValue, isDateTime, isString, withArrayElem, resolveType, typeDisplayName, type SqlType } from './types.ts';
 
 export type Row = Value[];
 
@@ -632,7 +632,7 @@ export function convert(c: Compiled, to: SqlType, context: CastContext, pos: num
   const toElem = arrayElemOf(to);
   if (toElem) {
     // Into an array type: an array of the same element type as it is, another array element by element, plain text only by an explicit cast.
-    const fromElem = c.arrayElem ?? arrayElemOf(c.type);
+    const fromElem = elemOfValue(c);
     // Text stored into an array column is read as an array, element by element (PostgreSQL refuses it; a value that lost its
     // element type on the way, through an expression that does not carry it, is still an array here).
     if (!fromElem && context === 'assignment' && isString(c.type.oid)) {

@@ -27,7 +27,7 @@ import { formatNumber } from './to-char.ts';
 import {
   BOOL, FLOAT8, INT4, INT8, NUMERIC, TEXT, VOID, Oid, checkInt, formatValue, int8Of, isFloat, isInt, isNumber, isString, toBig,
   typeDisplayName, type SqlType,
-  arrayElemOf, UUID,
+  elemOfValue, UUID,
 } from './types.ts';
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
@@ -138,7 +138,7 @@ type Impl = (args: readonly Compiled[], pos: number) => Compiled | null;
 /** An argument that is an array (typed text, or an untyped literal read as text[]); null otherwise. */
 function arrayArg(a: Compiled): Fn | null {
   if (a.type.oid === Oid.UNKNOWN) return a.retype!(TEXT, 'implicit').fn;
-  return a.arrayElem || arrayElemOf(a.type) ? a.fn : null;
+  return elemOfValue(a) ? a.fn : null;
 }
 
 const FUNCS: Record<string, Impl> = {
@@ -440,9 +440,9 @@ const FUNCS: Record<string, Impl> = {
       return formatArray(parts.map((p) => (nul !== null && p === nul ? null : p)));
     } };
   },
-  array_cat: (args) => (args.length === 2 && args.some((a) => a.arrayElem || arrayElemOf(a.type)) ? arrayConcat(args[0]!, args[1]!, -1, 'array_cat') : null),
-  array_append: (args) => (args.length === 2 && arrayArg(args[0]!) && !(args[1]!.arrayElem || arrayElemOf(args[1]!.type)) ? arrayConcat(args[0]!, args[1]!, -1) : null),
-  array_prepend: (args) => (args.length === 2 && arrayArg(args[1]!) && !(args[0]!.arrayElem || arrayElemOf(args[0]!.type)) ? arrayConcat(args[0]!, args[1]!, -1) : null),
+  array_cat: (args) => (args.length === 2 && args.some((a) => elemOfValue(a)) ? arrayConcat(args[0]!, args[1]!, -1, 'array_cat') : null),
+  array_append: (args) => (args.length === 2 && arrayArg(args[0]!) && !elemOfValue(args[1]!) ? arrayConcat(args[0]!, args[1]!, -1) : null),
+  array_prepend: (args) => (args.length === 2 && arrayArg(args[1]!) && !elemOfValue(args[0]!) ? arrayConcat(args[0]!, args[1]!, -1) : null),
   /** array_length(array, dimension): arrays have one dimension here; an empty array has none (NULL), as in PostgreSQL. */
   array_length: (args) => {
     const a = args.length === 2 ? arrayArg(args[0]!) : null, dim = args.length === 2 ? implicit(args[1]!, INT4) : null;

@@ -33,7 +33,7 @@ import { regexCache } from './regex.ts';
 import { parseArray } from './text-array.ts';
 import {
   BOOL, DATE, FLOAT8, INT4, INTERVAL, NUMERIC, TEXT, TIMESTAMP, TIMESTAMPTZ, Oid, categoryOf, formatValue, int8Of, intRange, isFloat, isInt,
-  arrayElemOf, isString, numericRank, withArrayElem, toBig, typeDisplayName, type SqlType,
+  arrayElemOf, elemOfValue, isString, numericRank, withArrayElem, toBig, typeDisplayName, type SqlType,
 } from './types.ts';
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
@@ -310,7 +310,7 @@ function negInterval(v: string): string {
 /** The category two comparison operands share, after unknowns took the other side's type. */
 function comparison(op: string, l0: Compiled, r0: Compiled, pos: number): Compiled {
   const [l, r] = resolveUnknowns(op, l0, r0, pos, TEXT);
-  const le = l.arrayElem ?? arrayElemOf(l.type), re = r.arrayElem ?? arrayElemOf(r.type);
+  const le = elemOfValue(l), re = elemOfValue(r);
   if (le || re) return arrayComparison(op, l, r, le ?? re!, le && re && le.oid !== re.oid ? arrayElementCast(re, le, 'implicit') : null, pos);
   const lc = categoryOf(l.type.oid), rc = categoryOf(r.type.oid);
   if (lc !== rc || lc === 'other' || (lc === 'U' && l.type.oid !== r.type.oid)) throw noOperator(op, l.type, r.type, pos);
@@ -349,8 +349,7 @@ function comparison(op: string, l0: Compiled, r0: Compiled, pos: number): Compil
       default: fn = (row, c) => { const x = a(row, c); if (x === null) return null; const y = b(row, c); return y === null ? null : (x as number) >= (y as number); };
     }
   } else {
-    const test: (c: number) => boolean = op === '=' ? (c) => c === 0 : op === '<>' ? (c) => c !== 0 : op === '<' ? (c) => c < 0
-      : op === '<=' ? (c) => c <= 0 : op === '>' ? (c) => c > 0 : (c) => c >= 0;
+    const test = orderTest(op);
     fn = strict2(a, b, (x, y) => test(cmp(x, y)));
   }
   return { type: BOOL, fn };
@@ -418,7 +417,7 @@ export function comparatorFor(type: SqlType): (x: Value, y: Value) => number {
  * literal beside an array is an array of its element type.
  */
 function arraySetOperator(op: string, l0: Compiled, r0: Compiled, pos: number): Compiled | null {
-  const le0 = l0.arrayElem ?? arrayElemOf(l0.type), re0 = r0.arrayElem ?? arrayElemOf(r0.type);
+  const le0 = elemOfValue(l0), re0 = elemOfValue(r0);
   const elem = le0 ?? re0;
   if (!elem) return null;
   const arr = (c: Compiled, e: SqlType | undefined): Compiled => {
@@ -427,26 +426,39 @@ function arraySetOperator(op: string, l0: Compiled, r0: Compiled, pos: number): 
     return c;
   };
   const l = arr(l0, le0), r = arr(r0, re0);
-  const le = l.arrayElem ?? arrayElemOf(l.type) ?? elem, re = r.arrayElem ?? arrayElemOf(r.type) ?? elem;
+  const le = elemOfValue(l) ?? elem, re = elemOfValue(r) ?? elem;
   const conv = le.oid !== re.oid ? arrayElementCast(re, le, 'implicit') : null;
   if (le.oid !== re.oid && !conv) throw noOperator(op, l0.type, r0.type, pos);
   const cmp = comparatorFor(le), read = inputFn(le);
   const items = (v: Value): Value[] => parseArray(v as string).map((s) => (s === null ? null : read(s)));
   const has = (xs: Value[], y: Value): boolean => y !== null && xs.some((x) => x !== null && cmp(x, y) === 0);
-  const b = conv ? ((f: Fn): Fn => (row, x) => { const v = f(row, x); return v === null ? null : conv(v); })(r.fn) : r.fn;
+  const b = mapped(r.fn, conv);
   const test = op === '&&' ? (x: Value[], y: Value[]) => y.some((v) => has(x, v))
     : op === '@>' ? (x: Value[], y: Value[]) => y.every((v) => has(x, v)) : (x: Value[], y: Value[]) => x.every((v) => has(y, v));
   return { type: BOOL, fn: strict2(l.fn, b, (x, y) => test(items(x), items(y))) };
 }
 
+/** What a comparison operator says of a comparator's result. */
+function orderTest(op: string): (c: number) => boolean {
+  switch (op) {
+    case '=': return (c) => c === 0;
+    case '<>': return (c) => c !== 0;
+    case '<': return (c) => c < 0;
+    case '<=': return (c) => c <= 0;
+    case '>': return (c) => c > 0;
+    default: return (c) => c >= 0;
+  }
+}
+
+/** `f`'s non-NULL values through `conv` (another element type's array read as this one's). */
+const mapped = (f: Fn, conv: ((v: Value) => Value) | null): Fn => (conv ? (row, x) => { const v = f(row, x); return v === null ? null : conv(v); } : f);
+
 /** Two arrays compared by their elements (`conv`: the right side's elements to the left's type). */
 function arrayComparison(op: string, l: Compiled, r: Compiled, elem: SqlType, conv: ((v: Value) => Value) | null, pos: number): Compiled {
   if (!isString(l.type.oid) || !isString(r.type.oid)) throw noOperator(op, l.type, r.type, pos);
   const cmp = arrayComparator(elem);
-  const test: (c: number) => boolean = op === '=' ? (c) => c === 0 : op === '<>' ? (c) => c !== 0 : op === '<' ? (c) => c < 0
-    : op === '<=' ? (c) => c <= 0 : op === '>' ? (c) => c > 0 : (c) => c >= 0;
-  const b = conv ? ((rf: Fn): Fn => (row, x) => { const v = rf(row, x); return v === null ? null : conv(v); })(r.fn) : r.fn;
-  return { type: BOOL, fn: strict2(l.fn, b, (x, y) => test(cmp(x, y))) };
+  const test = orderTest(op);
+  return { type: BOOL, fn: strict2(l.fn, mapped(r.fn, conv), (x, y) => test(cmp(x, y))) };
 }
 
 /** Arrays (their text form) element by element, a NULL element after any value, a prefix first: PostgreSQL's array order. */

@@ -19,7 +19,7 @@ import { tstzAddInterval } from './timezone.ts';
 import { decAdd, decCmp, decFromText, decToText } from './numeric.ts';
 import * as P from './plan.ts';
 import { parseArray } from './text-array.ts';
-import { INT4, INT8, INT8_MAX, INT8_MIN, INTERVAL, NUMERIC, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, arrayElemOf, int8Of, toBig, typeDisplayName, type SqlType } from './types.ts';
+import { INT4, INT8, INT8_MAX, INT8_MIN, INTERVAL, NUMERIC, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, elemOfValue, int8Of, toBig, typeDisplayName, type SqlType } from './types.ts';
 
 export function planFunctionScan(it: Extract<FromItem, { kind: 'function' }>, binder: Binder): { plan: P.Plan; type: SqlType; columns?: readonly SrfColumn[] } {
   const args = it.args.map((a) => binder.compile(a));
@@ -28,7 +28,7 @@ export function planFunctionScan(it: Extract<FromItem, { kind: 'function' }>, bi
     { position: it.pos + 1, hint: 'No function matches the given name and argument types. You might need to add explicit type casts.' });
   if (it.name === 'unnest' && args.length === 1 && (args[0]!.type.oid === Oid.TEXT || args[0]!.type.oid === Oid.UNKNOWN)) {
     // Arrays are their text form here (text-array.ts): one row per element, of the array's element type when it has one.
-    const elem = args[0]!.arrayElem ?? arrayElemOf(args[0]!.type);
+    const elem = elemOfValue(args[0]!);
     const read = elem ? inputFn(elem) : (s: string) => s;
     const a = implicit(args[0]!, TEXT)!.fn;
     const plan: P.Plan = function* (ctx) {

@@ -27,7 +27,7 @@ import { at, convert, exprPos, type Binder, type Compiled, type Fn } from './exp
 import { JArr, JObj, element, field, jsonbText, type J } from './json.ts';
 import { readJson } from './json-ops.ts';
 import { formatArray, parseArray } from './text-array.ts';
-import { INT4, Oid, TEXT, arrayElemOf, isInt, isString, typeDisplayName } from './types.ts';
+import { INT4, Oid, TEXT, elemOfValue, isInt, isString, typeDisplayName } from './types.ts';
 
 type Func = Extract<Expr, { kind: 'func' }>;
 
@@ -37,7 +37,7 @@ export function compileSubscript(b: Binder, e: Func): Compiled {
   const base = b.compile(e.args[0]!);
   const slice = e.name.startsWith('array_slice:');
   if (base.type.oid === Oid.JSONB) return jsonbSubscript(b, base, e, slice);
-  const elem = base.arrayElem ?? arrayElemOf(base.type);
+  const elem = elemOfValue(base);
   if (!elem) throw new DbError('datatype_mismatch', `cannot subscript type ${typeDisplayName(base.type)} because it does not support subscripting`, at(e.pos));
   const index = (a: Expr): Fn => convert(b.compile(a), INT4, 'assignment', exprPos(a), () => 'array subscript').fn;
   const arr = base.fn;

@@ -68,6 +68,8 @@ export interface ArrayTextType extends SqlType { readonly arrayElem: SqlType }
 export const withArrayElem = (type: SqlType, elem: SqlType | undefined): SqlType => (elem ? { oid: type.oid, typmod: type.typmod, arrayElem: elem } as ArrayTextType : type);
 /** The element type a column's type carries, if it is an array in text form. */
 export const arrayElemOf = (type: SqlType): SqlType | undefined => (type as Partial<ArrayTextType>).arrayElem;
+/** The element type of a compiled value that is an array: carried beside its type (ARRAY[...]) or in it (a column). */
+export const elemOfValue = (c: { readonly type: SqlType; readonly arrayElem?: SqlType }): SqlType | undefined => c.arrayElem ?? arrayElemOf(c.type);
 
 export const isInt = (oid: number): boolean => oid === Oid.INT4 || oid === Oid.INT8 || oid === Oid.INT2;
 export const isFloat = (oid: number): boolean => oid === Oid.FLOAT8 || oid === Oid.FLOAT4;
