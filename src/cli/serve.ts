@@ -52,6 +52,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
     maxConnections = positiveInt(settings.max_connections, 'max_connections');
     delete settings.max_connections;
   }
+  // W13 (src/wal/README.md): a polling commit helps an embedded database, whose application waits for the
+  // commit anyway, and hurts a server, whose clients on the same machine need the CPU it spins on.
+  settings.wal_sync_poll ??= 'off';
   const host = values.host ?? '127.0.0.1';
   const port = values.port === undefined ? 5433 : positiveInt(values.port, 'port', true);
   if (port > 65535) throw new UsageError(`invalid port: "${values.port}"`, 'serve');

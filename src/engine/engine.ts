@@ -7,6 +7,7 @@
  */
 import * as path from 'node:path';
 import { nodeFileSystem, type FileSystem } from '../io/file.ts';
+import { polledSyncAvailable } from '../io/polled-sync.ts';
 import { DbError, adminShutdown } from '../errors/index.ts';
 import { DirLock } from '../storage/lock.ts';
 import { DataFile } from '../storage/datafile.ts';
@@ -138,6 +139,7 @@ export class Engine implements StorageEngine {
       return false;
     };
     this.fullPageWrites = this.settings.bool('full_page_writes');
+    this.wal.pollSyncs = this.settings.bool('wal_sync_poll') && polledSyncAvailable();
     this.ctx = { pool: this.pool, wal: this.wal, txns: this.txns };
     this.heaps = new HeapAccess(this.ctx);
     this.indexes = new BtreeAccess(this.ctx);
@@ -691,6 +693,7 @@ export class Engine implements StorageEngine {
   setSetting(name: string, value: string): void {
     this.settings.set(name, value, 'runtime');
     if (name === 'full_page_writes') this.fullPageWrites = this.settings.bool('full_page_writes');
+    if (name === 'wal_sync_poll') this.wal.pollSyncs = this.settings.bool('wal_sync_poll') && polledSyncAvailable();
     if (name === 'checkpoint_timeout') {
       if (this.timer) clearInterval(this.timer);
       this.startTimers();

@@ -33,6 +33,10 @@ const defs: Record<string, SettingDef> = {
   wal_segment_size: { context: 'init', unit: 'bytes', default: '16MB', min: 64 * 1024, max: 1 << 30, description: 'Size of each WAL segment file.' },
   wal_writer_delay: { context: 'runtime', unit: 'ms', default: '200ms', min: 1, max: 10_000, description: 'How often WAL of asynchronous commits is flushed.' },
   full_page_writes: { context: 'runtime', unit: 'bool', default: 'on', description: 'Log a page\'s full image before writing it to the data file, once per checkpoint cycle.' },
+  wal_sync_poll: {
+    context: 'runtime', unit: 'bool', default: 'on',
+    description: 'Whether a commit waiting for fdatasync on the main thread has a helper thread do it while polling, instead of sleeping (faster on virtual machines, uses more CPU; needs two CPUs).',
+  },
   lock_timeout: { context: 'runtime', unit: 'ms', default: '0', min: 0, max: 2 ** 31, description: 'Longest wait for a row lock (0: forever).' },
   statement_timeout: { context: 'runtime', unit: 'ms', default: '0', min: 0, max: 2 ** 31 - 1, description: 'Longest run of a statement (0: forever).' },
   log_checkpoints: { context: 'runtime', unit: 'bool', default: 'off', description: 'Print a line for each checkpoint.' },

@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fdatasyncPolled } from './polled-sync.ts';
 
 export interface FileHandle {
   readonly path: string;
@@ -18,6 +19,8 @@ export interface FileHandle {
   /** fdatasync: data and the metadata needed to read it back. */
   sync(): void;
   syncAsync(): Promise<void>;
+  /** sync(), done by a helper thread while this one polls (src/io/polled-sync.ts, P1): absent where not possible. */
+  syncPolled?(): void;
   size(): number;
   truncate(size: number): void;
   close(): void;
@@ -68,6 +71,10 @@ class NodeFile implements FileHandle {
 
   syncAsync(): Promise<void> {
     return new Promise((resolve, reject) => fs.fdatasync(this.fd, (err) => (err ? reject(err) : resolve())));
+  }
+
+  syncPolled(): void {
+    fdatasyncPolled(this.fd, () => this.sync());
   }
 
   size(): number {

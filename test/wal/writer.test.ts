@@ -24,9 +24,9 @@ interface Faults {
 const ioError = (code: string): Error => Object.assign(new Error(`${code}: injected`), { code });
 
 /** nodeFileSystem, with writes and asynchronous fdatasyncs that fail on demand; fdatasyncs counted by kind. */
-function faultyFs(): { fsys: FileSystem; faults: Faults; syncs: { loop: number; pool: number } } {
+function faultyFs(): { fsys: FileSystem; faults: Faults; syncs: { loop: number; pool: number; polled: number } } {
   const faults: Faults = { write: null, sync: null, syncAsync: null };
-  const syncs = { loop: 0, pool: 0 };
+  const syncs = { loop: 0, pool: 0, polled: 0 };
   const wrap = (h: FileHandle): FileHandle => ({
     path: h.path,
     read: (buf, off) => h.read(buf, off),
@@ -40,6 +40,11 @@ function faultyFs(): { fsys: FileSystem; faults: Faults; syncs: { loop: number; 
       h.sync();
     },
     syncAsync: () => (syncs.pool++, faults.syncAsync ? Promise.reject(ioError(faults.syncAsync)) : h.syncAsync()),
+    syncPolled() {
+      syncs.polled++;
+      if (faults.sync) throw ioError(faults.sync);
+      h.syncPolled!();
+    },
     size: () => h.size(),
     truncate: (n) => h.truncate(n),
     close: () => h.close(),
@@ -186,6 +191,41 @@ describe('WAL writer', () => {
     expect(syncs.pool - pool1).toBe(0);
     expect(w.flushedLsn).toBe(w.insertLsn);
     w.close();
+  });
+
+  it('with pollSyncs, the commits W8 and W10 flush on the event loop poll a helper thread; other syncs do not (W13)', async () => {
+    const dir = walDir();
+    const { fsys, faults, syncs } = faultyFs();
+    const w = new WalWriter(fsys, dir, SEG, FIRST_LSN);
+    w.pollSyncs = true;
+    const commit = () => {
+      w.append(insert(20), 1, 0);
+      return w.flushCommit(w.insertLsn, true, true);
+    };
+    await commit(); // the first is a probe (thread pool)
+    const s0 = { ...syncs };
+    for (let i = 0; i < 20; i++) await commit();
+    expect(syncs.polled - s0.polled).toBe(20);
+    expect(syncs.loop - s0.loop).toBe(0);
+    const s1 = { ...syncs };
+    await eightSessionsCommit(w);
+    // W10's gathered flushes poll too; none sleeps on the loop.
+    expect(syncs.polled - s1.polled).toBeGreaterThan(0);
+    expect(syncs.loop - s1.loop).toBe(0);
+    // WAL before data (the buffer pool's flushSync) sleeps as before: nothing to gain where no commit waits.
+    const s2 = { ...syncs };
+    w.append(insert(20), 1, 0);
+    w.flushSync(w.insertLsn);
+    expect([syncs.loop - s2.loop, syncs.polled - s2.polled]).toEqual([1, 0]);
+    expect(w.flushedLsn).toBe(w.insertLsn);
+    // A polled fdatasync that fails breaks the writer as any other (W5).
+    faults.sync = 'EIO';
+    w.append(insert(20), 1, 0);
+    const err = await commit().then(() => null, (e: unknown) => e as DbError);
+    expect(err?.code).toBe('58030');
+    expect(err?.severity).toBe('PANIC');
+    w.close();
+    expect(scanLog(dir).records.length).toBeGreaterThanOrEqual(1 + 20 + 80 + 1);
   });
 
   it('flushSync writes and syncs everything appended, once', () => {

@@ -1,0 +1,51 @@
+/** The helper thread's fdatasync (src/io/polled-sync.ts): done, and its errors reported as fdatasyncSync's. */
+import { afterEach, describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fdatasyncPolled, polledSyncAvailable } from '../../src/io/polled-sync.ts';
+import { nodeFileSystem } from '../../src/io/file.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function tempFile(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'ariesdb-polled-'));
+  dirs.push(d);
+  return path.join(d, 'f');
+}
+
+describe.runIf(polledSyncAvailable())('polled fdatasync', () => {
+  it('syncs through the helper, without falling back, again and again', () => {
+    const h = nodeFileSystem.open(tempFile(), { create: true });
+    let fallbacks = 0;
+    const fd = (h as unknown as { fd: number }).fd;
+    for (let i = 0; i < 200; i++) {
+      h.write(Buffer.from(`record ${i}\n`), i * 16);
+      fdatasyncPolled(fd, () => { fallbacks++; });
+    }
+    expect(fallbacks).toBe(0);
+    h.syncPolled!();
+    h.close();
+  });
+
+  it('reports the helper\'s failure with its errno code, as fdatasyncSync would throw it', () => {
+    const file = tempFile();
+    const fd = 1 << 20; // above any open descriptor (the soft limit is far lower): EBADF
+    let plain = false;
+    let code: string | undefined;
+    try {
+      fdatasyncPolled(fd, () => { plain = true; });
+    } catch (e) {
+      code = (e as { code?: string }).code;
+    }
+    expect({ code, plain }).toEqual({ code: 'EBADF', plain: false });
+    // The helper serves the next request after a failure.
+    const h = nodeFileSystem.open(file, { create: true });
+    h.write(Buffer.from('x'), 0);
+    h.syncPolled!();
+    h.close();
+  });
+});
