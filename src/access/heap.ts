@@ -32,6 +32,7 @@ import {
   type PageBuf,
 } from '../storage/page.ts';
 import type { Txn } from '../txn/manager.ts';
+import { TableLockMode, checkTableLock } from '../txn/table-locks.ts';
 import { ensureBegun, logPageChange, type AccessContext } from './log.ts';
 import { allocatePage } from './alloc.ts';
 import { FLAG_DEAD, FLAG_NEW, makeTuple, tupleIsDead, tupleIsNew, tupleRow, tupleXid, TUPLE_HEADER_SIZE } from './tuple.ts';
@@ -133,13 +134,17 @@ export class HeapAccess {
   private claimHeap(txn: Txn, heap: number): void {
     const dropper = this.ctx.txns.droppingHeaps.get(heap);
     if (dropper !== undefined && dropper !== txn.xid) throw new LockWait(dropper);
-    txn.heapsWritten.add(heap);
+    if (!txn.heapsWritten.has(heap)) {
+      checkTableLock(this.ctx.txns, txn, heap, TableLockMode.RowExclusive);
+      txn.heapsWritten.add(heap);
+    }
   }
 
   /** LockWait while another active transaction has changed heap or is dropping it (T5). */
   waitForWriters(txn: Txn, heap: number): void {
     const dropper = this.ctx.txns.droppingHeaps.get(heap);
     if (dropper !== undefined && dropper !== txn.xid) throw new LockWait(dropper);
+    checkTableLock(this.ctx.txns, txn, heap, TableLockMode.AccessExclusive);
     for (const t of this.ctx.txns.active.values()) {
       if (t !== txn && t.heapsWritten.has(heap)) throw new LockWait(t.xid);
     }

@@ -165,6 +165,12 @@ export interface StorageEngine {
    */
   waitForWriters(txn: TxnHandle, heap: HeapId): void;
   /**
+   * LOCK TABLE: takes one of PostgreSQL's eight table lock modes (1 ACCESS SHARE .. 8 ACCESS EXCLUSIVE) on
+   * heap until txn ends; throws LockWait while another transaction holds a conflicting one, or 55P03 with
+   * nowait. Reads, changes and DDL of the heap wait for conflicting explicit locks (src/txn/table-locks.ts).
+   */
+  lockTable(txn: TxnHandle, heap: HeapId, mode: number, nowait: boolean, name: string): void;
+  /**
    * A shared lock on a live row, held until txn ends: 'key' (a foreign key's referenced row, FOR KEY SHARE) makes
    * others' deletes and key-changing updates of it wait, 'share' (FOR SHARE) every write of it; throws LockWait
    * while another active transaction holds the row (T7 in txn/manager.ts).

@@ -21,9 +21,10 @@ import { listSegments, segmentPath, segmentStart } from '../wal/segments.ts';
 import { formatLsn, type Lsn } from '../wal/lsn.ts';
 import type { WalEnd } from '../wal/reader.ts';
 import { Txn, TxnManager } from '../txn/manager.ts';
+import { TableLockMode, checkTableLock, lockTable } from '../txn/table-locks.ts';
 import { HeapAccess } from '../access/heap.ts';
 import { BtreeAccess, undoIndexInsert } from '../access/btree.ts';
-import { logImages, logPageChange, logTxnRecord, protectWrites, type AccessContext } from '../access/log.ts';
+import { ensureBegun, logImages, logPageChange, logTxnRecord, protectWrites, type AccessContext } from '../access/log.ts';
 import { freeRuns } from '../access/alloc.ts';
 import { compensation } from '../access/redo.ts';
 import { analysis, redoPass, undoPass, type CrashHook } from '../recovery/aries.ts';
@@ -608,17 +609,30 @@ export class Engine implements StorageEngine {
 
   scan(txn: TxnHandle, heap: HeapId): Iterable<[RowId, Uint8Array]> {
     this.checkNotClosed();
+    checkTableLock(this.txns, txn as Txn, heap, TableLockMode.AccessShare);
     return this.heaps.scan(txn as Txn, heap);
   }
 
   scanBatches(txn: TxnHandle, heap: HeapId): Iterable<RowBatch> {
     this.checkNotClosed();
+    checkTableLock(this.txns, txn as Txn, heap, TableLockMode.AccessShare);
     return this.heaps.scanBatches(txn as Txn, heap);
   }
 
-  fetch(txn: TxnHandle, _heap: HeapId, rid: RowId): Uint8Array | null {
+  fetch(txn: TxnHandle, heap: HeapId, rid: RowId): Uint8Array | null {
     this.checkNotClosed();
+    checkTableLock(this.txns, txn as Txn, heap, TableLockMode.AccessShare);
     return this.heaps.fetch(txn as Txn, rid);
+  }
+
+  lockTable(handle: TxnHandle, heap: HeapId, mode: number, nowait: boolean, name: string): void {
+    this.checkOpen();
+    if (!Number.isInteger(mode) || mode < TableLockMode.AccessShare || mode > TableLockMode.AccessExclusive) {
+      throw new DbError('internal_error', `unknown table lock mode ${mode}`);
+    }
+    const txn = handle as Txn;
+    ensureBegun(this.ctx, txn); // L2: others must be able to wait for this transaction
+    lockTable(this.txns, txn, heap, mode as TableLockMode, nowait, name);
   }
 
   waitForWriters(txn: TxnHandle, heap: HeapId): void {
@@ -630,8 +644,9 @@ export class Engine implements StorageEngine {
     this.heaps.checkLock(txn as Txn, rid);
   }
 
-  keyShare(txn: TxnHandle, _heap: HeapId, rid: RowId, mode: 'key' | 'share' = 'key'): void {
+  keyShare(txn: TxnHandle, heap: HeapId, rid: RowId, mode: 'key' | 'share' = 'key'): void {
     this.checkOpen();
+    checkTableLock(this.txns, txn as Txn, heap, TableLockMode.RowShare);
     this.heaps.keyShare(txn as Txn, rid, mode === 'share');
   }
 

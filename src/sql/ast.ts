@@ -353,6 +353,8 @@ export type Statement =
   | CreateIndexStmt
   | CommentStmt
   | { readonly kind: 'drop_index'; readonly names: readonly string[]; readonly ifExists: boolean; readonly concurrently?: boolean }
+  /** LOCK TABLE; mode as libpg-query numbers PostgreSQL's lock modes, 1 ACCESS SHARE .. 8 ACCESS EXCLUSIVE (the default). */
+  | { readonly kind: 'lock'; readonly tables: readonly { readonly name: string; readonly pos: number }[]; readonly mode: number; readonly nowait: boolean }
   | { readonly kind: 'truncate'; readonly names: readonly string[]; readonly restartIdentity: boolean; readonly cascade?: boolean }
   | { readonly kind: 'create_sequence'; readonly name: string; readonly ifNotExists: boolean; readonly start: number; readonly increment: number }
   /** ALTER SEQUENCE: a new START WITH / INCREMENT BY (null: unchanged); RESTART [WITH n] (restart.with null: the start value). */

@@ -28,6 +28,7 @@ import { slotChecks, slotPlanning } from './literals.ts';
 import type { TemplateBinding } from './ast.ts';
 import { Oid } from './types.ts';
 import { virtualTable } from './pg-catalog.ts';
+import { lockTables } from './lock-table.ts';
 import { createView, dropView } from './views.ts';
 
 type DataStatement = Extract<Statement, { kind: 'select' | 'values' | 'setop' | 'insert' | 'update' | 'delete' }>;
@@ -104,6 +105,7 @@ export function executeStatement(s: Statement, catalog: Catalog, ctx: RunCtx, no
     case 'create_view': return createView(s, catalog, ctx);
     case 'drop_view': return dropView(s, catalog, ctx, notify);
     case 'vacuum': return vacuum(s, catalog, notify);
+    case 'lock': return lockTables(s, catalog, ctx);
     case 'explain': return s.analyze ? explainAnalyze(s.stmt, catalog, ctx) : explain(s.stmt, catalog);
     default: throw new DbError('internal_error', `statement ${s.kind} is not a table statement`);
   }

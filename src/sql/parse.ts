@@ -206,6 +206,9 @@ class Translator extends QueryTranslator {
         kind: 'truncate', names: (s.relations as Raw[]).map((r) => this.rangeVar(r.RangeVar).name), restartIdentity: !!s.restart_seqs,
         ...(s.behavior === 'DROP_CASCADE' ? { cascade: true } : {}),
       };
+      case 'LockStmt': return {
+        kind: 'lock', tables: (s.relations as Raw[]).map((r) => this.rangeVar(r.RangeVar)), mode: (s.mode as number | undefined) ?? 8, nowait: !!s.nowait,
+      };
       case 'CreateSeqStmt': return this.createSequence(s);
       case 'AlterSeqStmt': return this.alterSequence(s);
       case 'ViewStmt': return this.createView(s);

@@ -481,6 +481,9 @@ export class Session {
       case 'vacuum':
         if (s.command === 'VACUUM' && this.inBlock) return this.refuseInBlock('VACUUM');
         break;
+      case 'lock': // lock-table.ts K1
+        if (!this.inBlock) throw new DbError('no_active_sql_transaction', 'LOCK TABLE can only be used in transaction blocks');
+        break;
       case 'prepare': return this.guard(() => {
         // Planned now, as describe() plans a protocol-level Parse: the declared types, then one per $n the statement uses.
         this.prepared.prepare(s, () => this.describeNow(s.stmt, s.types.map((t) => resolveType(t).oid)).paramTypes.length);

@@ -34,6 +34,19 @@ function reads(q: QueryStmt, relation: string): boolean {
   return found;
 }
 
+/** The names of the relations (tables, views, WITH queries) a view's query reads. */
+export function relationsRead(q: QueryStmt): string[] {
+  const names = new Set<string>();
+  JSON.stringify(q, (_k, v: unknown) => {
+    if (v !== null && typeof v === 'object' && (v as { kind?: string }).kind === 'table') {
+      const name = (v as { name?: unknown }).name;
+      if (typeof name === 'string') names.add(name);
+    }
+    return v;
+  });
+  return [...names];
+}
+
 export function viewsReading(catalog: Catalog, relation: string): ViewDef[] {
   return catalog.allViews().filter((v) => v.name !== relation && reads(v.query, relation));
 }

@@ -56,6 +56,7 @@ import type { TxnHandle } from '../engine/api.ts';
 import type { Body } from '../wal/record.ts';
 import type { Lsn } from '../wal/lsn.ts';
 import { boundedWait } from '../util/wait.ts';
+import { releaseTableLocks } from './table-locks.ts';
 
 export interface UndoEntry {
   lsn: Lsn;
@@ -91,6 +92,8 @@ export class Txn implements TxnHandle {
   readonly keyShared: number[] = [];
   /** Heaps this transaction has changed: a DROP by another must wait for it (T5). */
   readonly heapsWritten = new Set<number>();
+  /** Explicit table locks (LOCK TABLE), heap → bit set of modes (table-locks.ts). */
+  readonly tableLocks = new Map<number, number>();
   /** Its COMMIT record is in the log: a checkpoint must not list it as active (C2). */
   committing = false;
   ended = false;
@@ -113,6 +116,8 @@ export class TxnManager {
   private readonly waitsFor = new Map<number, number>();
   /** heap → xid of the active transaction dropping it (T5). */
   readonly droppingHeaps = new Map<number, number>();
+  /** heap → transactions holding explicit table locks on it (table-locks.ts); empty almost always. */
+  readonly tableLockers = new Map<number, Set<Txn>>();
   /** rid → xids holding a key-share lock on it, and a share lock (T7). */
   private readonly keyShares = new Map<number, number[]>();
   private readonly shares = new Map<number, number[]>();
@@ -201,6 +206,7 @@ export class TxnManager {
     }
     t.keyShared.length = 0;
     for (const h of t.droppedHeaps) if (this.droppingHeaps.get(h) === t.xid) this.droppingHeaps.delete(h);
+    if (t.tableLocks.size > 0) releaseTableLocks(this, t);
     this.active.delete(t.xid);
     this.waitsFor.delete(t.xid);
     const ws = this.endWaiters.get(t.xid);

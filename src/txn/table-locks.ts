@@ -1,0 +1,121 @@
+/**
+ * Table-level locks: PostgreSQL's eight modes, taken explicitly by LOCK
+ * TABLE and held until the transaction ends.
+ *
+ * Invariants:
+ *  L1 What a transaction holds on a table is its explicit modes plus what
+ *     its work implies: ROW EXCLUSIVE once it has changed the table
+ *     (Txn.heapsWritten, which also counts FOR UPDATE, since that rewrites
+ *     the row; PostgreSQL's FOR UPDATE is the weaker ROW SHARE), ACCESS
+ *     EXCLUSIVE while it drops it (TxnManager.droppingHeaps). Implied modes
+ *     need no bookkeeping of their own.
+ *  L2 A conflict is a LockWait for the holder's xid: the statement rolls
+ *     back, waits for the holder to end, and runs again, and the wait-for
+ *     graph finds deadlocks, as for row locks. A transaction taking an
+ *     explicit lock gets an xid first, so others can wait for it.
+ *  L3 Readers check only explicit ACCESS EXCLUSIVE locks, and only when a
+ *     heap is read (scan or fetch): an index probe that finds nothing does
+ *     not wait. A read-only transaction holds no lock others see (it may
+ *     have no xid to wait for), so ACCESS EXCLUSIVE does not wait for
+ *     readers already under way, where PostgreSQL's does.
+ *  L4 Locks are released when the transaction ends, not by ROLLBACK TO
+ *     SAVEPOINT (PostgreSQL releases a rolled-back subtransaction's).
+ *  L5 With no explicit lock anywhere (the usual case) every check is one
+ *     Map size test.
+ */
+import { DbError } from '../errors/index.ts';
+import { LockWait } from '../engine/api.ts';
+import type { Txn, TxnManager } from './manager.ts';
+
+/** PostgreSQL's lock modes, numbered as libpg-query's LockStmt.mode gives them. */
+export const enum TableLockMode {
+  AccessShare = 1,
+  RowShare = 2,
+  RowExclusive = 3,
+  ShareUpdateExclusive = 4,
+  Share = 5,
+  ShareRowExclusive = 6,
+  Exclusive = 7,
+  AccessExclusive = 8,
+}
+
+export const TABLE_LOCK_NAMES = ['', 'ACCESS SHARE', 'ROW SHARE', 'ROW EXCLUSIVE', 'SHARE UPDATE EXCLUSIVE', 'SHARE', 'SHARE ROW EXCLUSIVE', 'EXCLUSIVE', 'ACCESS EXCLUSIVE'];
+
+const bit = (m: number): number => 1 << m;
+const bits = (...ms: number[]): number => ms.reduce((a, m) => a | bit(m), 0);
+
+/** CONFLICTS[m]: the modes m conflicts with (PostgreSQL's table of "Conflicting Lock Modes"). */
+const CONFLICTS: readonly number[] = [
+  0,
+  bits(8),
+  bits(7, 8),
+  bits(5, 6, 7, 8),
+  bits(4, 5, 6, 7, 8),
+  bits(3, 4, 6, 7, 8),
+  bits(3, 4, 5, 6, 7, 8),
+  bits(2, 3, 4, 5, 6, 7, 8),
+  bits(1, 2, 3, 4, 5, 6, 7, 8),
+];
+
+/** Modes t holds on heap, explicit and implied (L1), as a bit set. */
+function held(txns: TxnManager, t: Txn, heap: number): number {
+  let m = t.tableLocks.get(heap) ?? 0;
+  if (t.heapsWritten.has(heap)) m |= bit(TableLockMode.RowExclusive);
+  if (txns.droppingHeaps.get(heap) === t.xid) m |= bit(TableLockMode.AccessExclusive);
+  return m;
+}
+
+/** Another active transaction holding a mode that conflicts with `mode` on heap, or undefined. */
+function conflicting(txns: TxnManager, txn: Txn, heap: number, mode: TableLockMode, explicitOnly: boolean): Txn | undefined {
+  const against = CONFLICTS[mode]!;
+  if (explicitOnly) {
+    for (const t of txns.tableLockers.get(heap) ?? []) {
+      if (t !== txn && ((t.tableLocks.get(heap) ?? 0) & against) !== 0) return t;
+    }
+    return undefined;
+  }
+  for (const t of txns.active.values()) {
+    if (t !== txn && (held(txns, t, heap) & against) !== 0) return t;
+  }
+  return undefined;
+}
+
+/**
+ * LOCK TABLE: takes `mode` on heap for txn until it ends (the caller has
+ * given txn an xid, L2). LockWait while another holds a conflicting mode;
+ * with nowait, 55P03 instead.
+ */
+export function lockTable(txns: TxnManager, txn: Txn, heap: number, mode: TableLockMode, nowait: boolean, name: string): void {
+  const other = conflicting(txns, txn, heap, mode, false);
+  if (other) {
+    if (nowait) throw new DbError('lock_not_available', `could not obtain lock on relation "${name}"`);
+    throw new LockWait(other.xid);
+  }
+  txn.tableLocks.set(heap, (txn.tableLocks.get(heap) ?? 0) | bit(mode));
+  let set = txns.tableLockers.get(heap);
+  if (!set) txns.tableLockers.set(heap, (set = new Set()));
+  set.add(txn);
+}
+
+/**
+ * Before txn works on heap in a way that implies `mode` (a read: ACCESS
+ * SHARE; FOR SHARE and foreign-key checks: ROW SHARE; a change: ROW
+ * EXCLUSIVE; DDL: ACCESS EXCLUSIVE), waits for another's conflicting
+ * explicit lock (L3, L5). Implied modes never conflict with each other
+ * here: DDL waits for writers by waitForWriters, and writers for droppers.
+ */
+export function checkTableLock(txns: TxnManager, txn: Txn, heap: number, mode: TableLockMode): void {
+  if (txns.tableLockers.size === 0) return;
+  const other = conflicting(txns, txn, heap, mode, true);
+  if (other) throw new LockWait(other.xid);
+}
+
+/** L4: at the end of t, its explicit locks go. */
+export function releaseTableLocks(txns: TxnManager, t: Txn): void {
+  for (const heap of t.tableLocks.keys()) {
+    const set = txns.tableLockers.get(heap);
+    set?.delete(t);
+    if (set?.size === 0) txns.tableLockers.delete(heap);
+  }
+  t.tableLocks.clear();
+}

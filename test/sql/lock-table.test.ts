@@ -1,0 +1,121 @@
+/**
+ * LOCK TABLE between sessions over the real engine (src/sql/lock-table.ts,
+ * src/txn/table-locks.ts): which modes make readers, writers and DDL wait,
+ * NOWAIT and lock_timeout, deadlocks through table locks, views, and the
+ * release at the end of the transaction.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/sql/database.ts';
+import type { Session } from '../../src/sql/session.ts';
+import { closeTemporary, errorOf, stillPending, twoSessions, waitingBehind } from '../support/sql.ts';
+
+let dir: string;
+let db: Database;
+let a: Session;
+let b: Session;
+let c: Session;
+
+beforeEach(async () => {
+  ({ dir, db, a, b } = await twoSessions('ariesdb-lock-'));
+  c = db.session();
+  await a.query('create table t (id int primary key, v int); insert into t values (1, 1)');
+});
+afterEach(() => closeTemporary(db, dir));
+
+const rows = async (s: Session, sql: string) => (await s.query(sql)).rows;
+
+describe('LOCK TABLE', () => {
+  it('SHARE makes writers wait until the holder ends, and lets readers and the holder itself go on', async () => {
+    const { waiting } = await waitingBehind(a, 'lock table t in share mode', b, 'insert into t values (2, 2)');
+    expect(await rows(c, 'select count(*) from t')).toEqual([[1]]);
+    await a.query('update t set v = 10 where id = 1'); // the holder writes its own table
+    await a.query('commit');
+    expect((await waiting).tag).toBe('INSERT 0 1');
+    expect(await rows(c, 'select id, v from t order by id')).toEqual([[1, 10], [2, 2]]);
+  });
+
+  it('ACCESS EXCLUSIVE (the default) makes readers wait too; a rollback frees them', async () => {
+    const { waiting } = await waitingBehind(a, 'lock t', b, 'select v from t where id = 1');
+    const scan = c.query('select count(*) from t');
+    expect(await stillPending(scan)).toBe(true);
+    await a.query('rollback');
+    expect((await waiting).rows).toEqual([[1]]);
+    expect((await scan).rows).toEqual([[1]]);
+  });
+
+  it('a lock waits for a transaction that has written the table, and modes that do not conflict do not wait', async () => {
+    await b.query('begin');
+    const { waiting } = await waitingBehind(a, 'update t set v = 5 where id = 1', b, 'lock table t in share row exclusive mode');
+    await c.query('begin');
+    await c.query('lock table t in row exclusive mode'); // conflicts neither with a's write nor with b, which waits
+    await c.query('commit');
+    await a.query('commit');
+    expect((await waiting).tag).toBe('LOCK TABLE');
+    // b now holds SHARE ROW EXCLUSIVE: a second one waits, ACCESS SHARE does not.
+    await c.query('begin');
+    expect((await c.query('lock table t in access share mode')).tag).toBe('LOCK TABLE');
+    const second = a.query('begin; lock table t in share row exclusive mode');
+    expect(await stillPending(second)).toBe(true);
+    await b.query('commit');
+    await second;
+    await a.query('commit');
+    await c.query('commit');
+  });
+
+  it('NOWAIT fails at once with 55P03, lock_timeout after the wait', async () => {
+    await a.query('begin');
+    await a.query('lock table t in exclusive mode');
+    await b.query('begin');
+    const e = await errorOf(b.query('lock table t in row share mode nowait'));
+    expect([e.code, e.message]).toEqual(['55P03', 'could not obtain lock on relation "t"']);
+    await b.query('rollback');
+    await b.query("set lock_timeout = '50ms'");
+    expect((await errorOf(b.query('insert into t values (3, 3)'))).code).toBe('55P03');
+    // EXCLUSIVE lets plain reads through.
+    expect(await rows(b, 'select count(*) from t')).toEqual([[1]]);
+    await a.query('commit');
+  });
+
+  it('two SHARE holders that both write deadlock: one gets 40P01, the other goes on once it rolls back', async () => {
+    await a.query('begin; lock table t in share mode');
+    await b.query('begin; lock table t in share mode');
+    const aInserts = a.query('insert into t values (5, 5)');
+    expect(await stillPending(aInserts)).toBe(true);
+    expect((await errorOf(b.query('insert into t values (6, 6)'))).code).toBe('40P01');
+    await b.query('rollback');
+    expect((await aInserts).tag).toBe('INSERT 0 1');
+    await a.query('commit');
+    expect(await rows(c, 'select id from t order by id')).toEqual([[1], [5]]);
+  });
+
+  it('DDL waits for any lock another transaction holds on the table', async () => {
+    const { waiting } = await waitingBehind(a, 'lock table t in access share mode', b, 'alter table t add column w int');
+    await a.query('commit');
+    expect((await waiting).tag).toBe('ALTER TABLE');
+  });
+
+  it('a view locks the tables it reads, through other views', async () => {
+    await a.query('create table u (id int); create view v1 as select * from t; create view v2 as select v1.id from v1 join u on u.id = v1.id');
+    const { waiting } = await waitingBehind(a, 'lock table v2 in exclusive mode', b, 'insert into u values (1)');
+    const update = c.query('update t set v = 0');
+    expect(await stillPending(update)).toBe(true);
+    await a.query('commit');
+    await waiting;
+    expect((await update).tag).toBe('UPDATE 1');
+  });
+
+  it('refuses what PostgreSQL refuses', async () => {
+    const outside = await errorOf(a.query('lock table t'));
+    expect([outside.code, outside.message]).toEqual(['25P01', 'LOCK TABLE can only be used in transaction blocks']);
+    expect((await a.query('lock table t; select 1')).rows).toEqual([[1]]); // one implicit block
+    await a.query('create sequence s');
+    for (const [sql, code] of [['lock table nope', '42P01'], ['lock table s', '42809']] as const) {
+      await a.query('begin');
+      expect((await errorOf(a.query(sql))).code).toBe(code);
+      await a.query('rollback');
+    }
+    await a.query('begin read only');
+    expect((await a.query('lock table t in share mode')).tag).toBe('LOCK TABLE'); // restricted only on a hot standby
+    await a.query('rollback');
+  });
+});
