@@ -21,7 +21,7 @@ import { listSegments, segmentPath, segmentStart } from '../wal/segments.ts';
 import { formatLsn, type Lsn } from '../wal/lsn.ts';
 import type { WalEnd } from '../wal/reader.ts';
 import { Txn, TxnManager } from '../txn/manager.ts';
-import { TableLockMode, checkTableLock, lockTable } from '../txn/table-locks.ts';
+import { TableLockMode, checkTableLock, lockTable, undoTableLock } from '../txn/table-locks.ts';
 import { HeapAccess } from '../access/heap.ts';
 import { BtreeAccess, undoIndexInsert } from '../access/btree.ts';
 import { ensureBegun, logImages, logPageChange, logTxnRecord, protectWrites, type AccessContext } from '../access/log.ts';
@@ -534,7 +534,11 @@ export class Engine implements StorageEngine {
   }
 
   rollbackTo(handle: TxnHandle, mark: number): void {
-    this.undoTo(handle as Txn, mark);
+    const txn = handle as Txn;
+    const undone = txn.undo.length > mark;
+    this.undoTo(txn, mark);
+    // Row and table locks taken after the mark are free now: their waiters try again (PostgreSQL's subtransaction abort).
+    if (undone && txn.xid !== 0) this.txns.wakeWaiters(txn);
   }
 
   /** Undoes txn's changes after mark, newest first, each with a CLR (R3). */
@@ -557,6 +561,8 @@ export class Engine implements StorageEngine {
       // entry already gone stays gone, U1; a heap CLR that failed to log changed nothing).
       if (e.droppedHeap !== undefined) {
         this.heaps.unmarkDropped(txn, e.droppedHeap);
+      } else if (e.tableLock !== undefined) {
+        undoTableLock(this.txns, txn, e.tableLock);
       } else if (e.body.kind === Kind.BtreeInsert || e.body.kind === Kind.BtreeMultiInsert || e.body.kind === Kind.BtreeDelete) {
         this.indexes.undoEntry(txn, e); // logical undo of an insert (BTREE.md, U1), or a pending delete forgotten (D1)
       } else {

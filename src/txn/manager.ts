@@ -76,6 +76,8 @@ export interface UndoEntry {
    * Its lsn/prevLsn repeat the entry below, so the newest undo LSN stays right.
    */
   droppedHeap?: number;
+  /** Set on a marker entry for a LOCK TABLE (table-locks.ts L4): undoing it gives back the modes held before. */
+  tableLock?: { heap: number; before: number };
 }
 
 export class Txn implements TxnHandle {
@@ -214,6 +216,19 @@ export class TxnManager {
       this.endWaiters.delete(t.xid);
       for (const w of ws) w.wake();
     }
+  }
+
+  /**
+   * Wakes whoever waits for t without ending it: after a rollback to a
+   * savepoint gave back row or table locks, as PostgreSQL's aborted
+   * subtransaction frees its waiters. Each runs its statement again and
+   * waits anew if t still holds what it needs (S3 in src/sql/session.ts).
+   */
+  wakeWaiters(t: Txn): void {
+    const ws = this.endWaiters.get(t.xid);
+    if (!ws) return;
+    this.endWaiters.delete(t.xid);
+    for (const w of ws) w.wake();
   }
 
   /** Fails every wait (the engine is going away without finishing its transactions). */

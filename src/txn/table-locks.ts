@@ -18,14 +18,17 @@
  *     not wait. A read-only transaction holds no lock others see (it may
  *     have no xid to wait for), so ACCESS EXCLUSIVE does not wait for
  *     readers already under way, where PostgreSQL's does.
- *  L4 Locks are released when the transaction ends, not by ROLLBACK TO
- *     SAVEPOINT (PostgreSQL releases a rolled-back subtransaction's).
+ *  L4 Locks are released when the transaction ends, and a lock taken after
+ *     a mark (a savepoint, a statement's start) when the transaction rolls
+ *     back to it, as PostgreSQL releases a rolled-back subtransaction's: an
+ *     undo marker (UndoEntry.tableLock) holds the modes from before.
  *  L5 With no explicit lock anywhere (the usual case) every check is one
  *     Map size test.
  */
 import { DbError } from '../errors/index.ts';
 import { LockWait } from '../engine/api.ts';
 import type { Txn, TxnManager } from './manager.ts';
+import { Kind } from '../wal/record.ts';
 
 /** PostgreSQL's lock modes, numbered as libpg-query's LockStmt.mode gives them. */
 export const enum TableLockMode {
@@ -91,10 +94,27 @@ export function lockTable(txns: TxnManager, txn: Txn, heap: number, mode: TableL
     if (nowait) throw new DbError('lock_not_available', `could not obtain lock on relation "${name}"`);
     throw new LockWait(other.xid);
   }
-  txn.tableLocks.set(heap, (txn.tableLocks.get(heap) ?? 0) | bit(mode));
+  const before = txn.tableLocks.get(heap) ?? 0;
+  if ((before & bit(mode)) !== 0) return;
+  txn.tableLocks.set(heap, before | bit(mode));
   let set = txns.tableLockers.get(heap);
   if (!set) txns.tableLockers.set(heap, (set = new Set()));
   set.add(txn);
+  // L4: a marker, no WAL record; its lsn/prevLsn repeat the entry below, so the newest undo LSN stays right.
+  const below = txn.undo.at(-1);
+  txn.undo.push({ lsn: below?.lsn ?? 0, prevLsn: below?.prevLsn ?? 0, body: { kind: Kind.Begin }, createdVersion: null, tableLock: { heap, before } });
+}
+
+/** L4: undoes a lock's marker: the transaction holds on heap what it held before. */
+export function undoTableLock(txns: TxnManager, txn: Txn, lock: { heap: number; before: number }): void {
+  if (lock.before !== 0) {
+    txn.tableLocks.set(lock.heap, lock.before);
+    return;
+  }
+  txn.tableLocks.delete(lock.heap);
+  const set = txns.tableLockers.get(lock.heap);
+  set?.delete(txn);
+  if (set?.size === 0) txns.tableLockers.delete(lock.heap);
 }
 
 /**

@@ -88,6 +88,19 @@ describe('LOCK TABLE', () => {
     expect(await rows(c, 'select id from t order by id')).toEqual([[1], [5]]);
   });
 
+  it('ROLLBACK TO SAVEPOINT gives back the locks taken after the savepoint, and only those', async () => {
+    await a.query('begin; lock table t in access share mode; savepoint s1; lock table t in exclusive mode');
+    const insert = b.query('insert into t values (7, 7)');
+    expect(await stillPending(insert)).toBe(true);
+    await a.query('rollback to savepoint s1');
+    expect((await insert).tag).toBe('INSERT 0 1');
+    // ACCESS SHARE, taken before the savepoint, still makes DDL wait.
+    const alter = b.query('alter table t add column w int');
+    expect(await stillPending(alter)).toBe(true);
+    await a.query('commit');
+    expect((await alter).tag).toBe('ALTER TABLE');
+  });
+
   it('DDL waits for any lock another transaction holds on the table', async () => {
     const { waiting } = await waitingBehind(a, 'lock table t in access share mode', b, 'alter table t add column w int');
     await a.query('commit');

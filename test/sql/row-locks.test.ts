@@ -44,6 +44,20 @@ describe('SELECT … FOR UPDATE and friends', () => {
     expect((await a.query('select balance from acct where id = 2')).rows).toEqual([[99]]);
   });
 
+  it('ROLLBACK TO SAVEPOINT frees the rows changed or locked after it at once, not at the end of the transaction', async () => {
+    await a.query('begin; update acct set balance = 0 where id = 1; savepoint s; update acct set balance = 1 where id = 2');
+    const upd = b.query('update acct set balance = balance + 5 where id = 2');
+    expect(await stillPending(upd)).toBe(true);
+    await a.query('rollback to savepoint s');
+    expect((await upd).tag).toBe('UPDATE 1');
+    // The row a changed before the savepoint stays locked.
+    const other = b.query('update acct set balance = balance + 5 where id = 1');
+    expect(await stillPending(other)).toBe(true);
+    await a.query('commit');
+    await other;
+    expect((await a.query('select id, balance from acct order by id')).rows).toEqual([[1, 5], [2, 105], [3, 100]]);
+  });
+
   it('FOR SHARE holders share, and a writer waits for all of them', async () => {
     await a.query('begin');
     await b.query('begin');
