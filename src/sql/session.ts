@@ -60,6 +60,13 @@
  *      64 calls instead cut eight embedded TPC-B sessions from 8.00 to 7.12
  *      commits per fdatasync: a yield in mid-transaction let W9's gathered
  *      flush go without that session.
+ *  S12. When a block fails, its work is undone at once (markFailed), not
+ *      at its ROLLBACK: the whole transaction, or with a savepoint the work
+ *      since the innermost one. Its row and table locks free their waiters
+ *      then, as PostgreSQL's abort at the error does; before, a deadlock's
+ *      victim held the other session until its client sent ROLLBACK.
+ *      Outside a savepoint the block then has no transaction (txn null,
+ *      inBlock and failed set) until COMMIT or ROLLBACK ends it.
  *
  * Notices and warnings (BEGIN inside a block, DROP TABLE IF EXISTS of a
  * missing table, …) go to `onNotice` as DbErrors with severity NOTICE or
@@ -242,7 +249,7 @@ export class Session {
         stmts = parseSql(sql, { shareLiterals: true });
         if (params.length > 0 && stmts.length > 1) throw new DbError('syntax_error', 'cannot insert multiple commands into a prepared statement');
       } catch (e) {
-        if (this.inBlock) this.failed = true; // a statement that does not parse aborts the block too (S2)
+        if (this.inBlock) this.markFailed(); // a statement that does not parse aborts the block too (S2)
         throw e;
       }
       if (stmts.length > 1 && !this.inBlock && !stmts.some((p) => CONTROL.has(p.stmt.kind))) return this.runImplicit(stmts, params, onResult, opts);
@@ -284,7 +291,7 @@ export class Session {
         onResult?.(last, p);
       }
     } catch (e) {
-      if (this.txn) this.endTxn(false);
+      if (this.txn || this.inBlock) this.endTxn(false);
       throw e;
     } finally {
       this.implicitBlock = false;
@@ -312,7 +319,7 @@ export class Session {
       try {
         return this.describeNow(s, paramTypes);
       } catch (e) {
-        if (this.inBlock) this.failed = true; // an error at Parse fails the block too (S2)
+        if (this.inBlock) this.markFailed(); // an error at Parse fails the block too (S2)
         throw asDbError(e);
       }
     });
@@ -387,7 +394,7 @@ export class Session {
     return this.enqueue(async () => {
       this.closed = true;
       try {
-        if (this.txn) this.endTxn(false);
+        if (this.txn || this.inBlock) this.endTxn(false);
       } finally {
         // A rollback that fails (the log broken, PANIC) must not keep the session counted or its locks held.
         this.host.advisory.release(this, 'all');
@@ -416,7 +423,7 @@ export class Session {
   private async endTxn(commit: true): Promise<void>;
   private endTxn(commit: false): void;
   private endTxn(commit: boolean): Promise<void> | void {
-    const txn = this.txn!;
+    const txn = this.txn; // null once a failed block's work was undone (S11)
     this.txn = null;
     this.inBlock = false;
     this.failed = false;
@@ -426,10 +433,10 @@ export class Session {
     this.settings.endTransaction(commit);
     const finish = (): void => {
       this.localCatalog.clear();
-      if (txn.touchedCatalog) this.host.invalidateCatalog();
+      if (txn?.touchedCatalog) this.host.invalidateCatalog();
     };
     this.host.advisory.release(this, 'xact'); // _xact_ advisory locks end with the transaction (A1)
-    if (!commit) { this.host.engine.rollback(txn); finish(); return; }
+    if (!commit || !txn) { if (txn) this.host.engine.rollback(txn); finish(); return; }
     return this.host.engine.commit(txn, { synchronous, soleClient: this.host.sessionCount === 1 }).finally(finish);
   }
 
@@ -495,7 +502,7 @@ export class Session {
         try {
           target = this.prepared.resolve(s);
         } catch (e) {
-          if (this.inBlock) this.failed = true; // as guard() does
+          if (this.inBlock) this.markFailed(); // as guard() does
           throw e;
         }
         return this.executePrepared(target, p, params, opts);
@@ -578,7 +585,7 @@ export class Session {
   }
 
   private blockFailed(e: unknown): DbError {
-    if (this.inBlock) this.failed = true;
+    if (this.inBlock) this.markFailed();
     return asDbError(e);
   }
 
@@ -597,7 +604,7 @@ export class Session {
     while (i >= 0 && this.savepoints[i]!.name !== name) i--;
     if (i < 0) {
       if (kind === 'release' && this.failed) throw new DbError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
-      this.failed = true;
+      this.markFailed();
       throw errorWithCode('3B001', `savepoint "${name}" does not exist`);
     }
     if (kind === 'release') {
@@ -630,7 +637,32 @@ export class Session {
 
   private fail(autocommit: boolean): void {
     this.localCatalog.clear(); // the failed statement may have changed the catalog partly
-    if (autocommit) { if (this.txn) this.endTxn(false); } else this.failed = true;
+    if (autocommit) { if (this.txn) this.endTxn(false); } else this.markFailed();
+  }
+
+  /**
+   * S12: the block fails, and what it did is undone now, not at its
+   * ROLLBACK, so that its row and table locks free whoever waits for them
+   * (a deadlock's victim lets the other go at once), as PostgreSQL's abort
+   * at the error does: back to the innermost savepoint if there is one
+   * (the subtransaction the error ended), else the whole transaction. The
+   * block stays failed until COMMIT, ROLLBACK or ROLLBACK TO.
+   */
+  private markFailed(): void {
+    this.failed = true;
+    const txn = this.txn;
+    if (!txn) return;
+    const sp = this.savepoints.at(-1);
+    if (sp) {
+      this.host.engine.rollbackTo(txn, sp.mark);
+      this.localCatalog.clear(); // DDL after the savepoint is undone
+      return;
+    }
+    this.txn = null;
+    this.host.advisory.release(this, 'xact');
+    this.host.engine.rollback(txn);
+    this.localCatalog.clear();
+    if (txn.touchedCatalog) this.host.invalidateCatalog();
   }
 
   /**

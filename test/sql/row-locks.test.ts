@@ -58,6 +58,29 @@ describe('SELECT … FOR UPDATE and friends', () => {
     expect((await a.query('select id, balance from acct order by id')).rows).toEqual([[1, 5], [2, 105], [3, 100]]);
   });
 
+  it('a failed block frees its rows at the error, not at its ROLLBACK; a deadlock\'s victim lets the other go at once (S12)', async () => {
+    await a.query('begin; update acct set balance = 1 where id = 1');
+    await b.query('begin; update acct set balance = 2 where id = 2');
+    const aWaits = a.query('update acct set balance = 1 where id = 2');
+    expect(await stillPending(aWaits)).toBe(true);
+    expect((await errorOf(b.query('update acct set balance = 2 where id = 1'))).code).toBe('40P01');
+    expect((await aWaits).tag).toBe('UPDATE 1'); // before b's ROLLBACK
+    expect(b.status).toBe('failed');
+    expect((await errorOf(b.query('select 1'))).code).toBe('25P02');
+    expect((await b.query('commit')).tag).toBe('ROLLBACK');
+    await a.query('commit');
+    // Inside a savepoint only the work after it goes: the row changed before it stays locked.
+    await b.query('begin; update acct set balance = 7 where id = 3; savepoint s; update acct set balance = 8 where id = 2');
+    expect((await errorOf(b.query('select 1/0'))).code).toBe('22012');
+    expect((await a.query('update acct set balance = 9 where id = 2')).tag).toBe('UPDATE 1');
+    const onThree = a.query('update acct set balance = 9 where id = 3');
+    expect(await stillPending(onThree)).toBe(true);
+    await b.query('rollback to savepoint s');
+    await b.query('commit');
+    await onThree;
+    expect((await a.query('select id, balance from acct order by id')).rows).toEqual([[1, 1], [2, 9], [3, 9]]);
+  });
+
   it('FOR SHARE holders share, and a writer waits for all of them', async () => {
     await a.query('begin');
     await b.query('begin');
