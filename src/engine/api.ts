@@ -60,13 +60,17 @@ export interface TxnHandle {
   touchedCatalog: boolean;
 }
 
-/** Thrown by insert/update/delete/keyShare when another active transaction holds the row. */
+/**
+ * Thrown by insert/update/delete/keyShare when another active transaction holds the row, or (`table`)
+ * a table lock that conflicts (src/txn/table-locks.ts): NOWAIT and SKIP LOCKED concern rows only, and a
+ * table lock is waited for as PostgreSQL waits for one whatever the statement's row policy.
+ */
 export class LockWait extends Error {
-  constructor(readonly holderXid: number) {
+  constructor(readonly holderXid: number, readonly table = false) {
     // A control-flow signal thrown often under contention: no stack trace to capture.
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
-    super(`row is locked by transaction ${holderXid}`);
+    super(`${table ? 'table' : 'row'} is locked by transaction ${holderXid}`);
     Error.stackTraceLimit = limit;
     this.name = 'LockWait';
   }
@@ -170,6 +174,8 @@ export interface StorageEngine {
    * nowait. Reads, changes and DDL of the heap wait for conflicting explicit locks (src/txn/table-locks.ts).
    */
   lockTable(txn: TxnHandle, heap: HeapId, mode: number, nowait: boolean, name: string): void;
+  /** Throws LockWait while another transaction holds an explicit lock on heap that conflicts with `mode` (DDL that PostgreSQL runs under a weaker lock than ACCESS EXCLUSIVE). */
+  checkTableLock(txn: TxnHandle, heap: HeapId, mode: number): void;
   /**
    * A shared lock on a live row, held until txn ends: 'key' (a foreign key's referenced row, FOR KEY SHARE) makes
    * others' deletes and key-changing updates of it wait, 'share' (FOR SHARE) every write of it; throws LockWait

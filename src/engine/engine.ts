@@ -21,7 +21,7 @@ import { listSegments, segmentPath, segmentStart } from '../wal/segments.ts';
 import { formatLsn, type Lsn } from '../wal/lsn.ts';
 import type { WalEnd } from '../wal/reader.ts';
 import { Txn, TxnManager } from '../txn/manager.ts';
-import { TableLockMode, checkTableLock, lockTable, undoTableLock } from '../txn/table-locks.ts';
+import { TableLockMode, checkTableLock, lockTable, releaseTableLocks, undoTableLock } from '../txn/table-locks.ts';
 import { HeapAccess } from '../access/heap.ts';
 import { BtreeAccess, undoIndexInsert } from '../access/btree.ts';
 import { ensureBegun, logImages, logPageChange, logTxnRecord, protectWrites, type AccessContext } from '../access/log.ts';
@@ -459,7 +459,13 @@ export class Engine implements StorageEngine {
     // R6: the pages the transaction drops go into its COMMIT record, freed once it is durable.
     const indexRuns = this.indexes.dropRuns(txn);
     const frees = txn.droppedHeaps.length === 0 ? indexRuns : txn.droppedHeaps.map((h) => this.heaps.dropRun(h)).concat(indexRuns);
-    const lsn = logTxnRecord(this.ctx, txn, { kind: Kind.Commit, timestamp: Date.now(), ...(frees.length > 0 ? { frees } : {}) });
+    let lsn: Lsn;
+    try {
+      lsn = logTxnRecord(this.ctx, txn, { kind: Kind.Commit, timestamp: Date.now(), ...(frees.length > 0 ? { frees } : {}) });
+    } catch (e) {
+      this.abandonTableLocks(txn);
+      throw e;
+    }
     txn.committing = true;
     const done = this.finishCommit(txn, lsn, opts.synchronous ?? this.settings.get('synchronous_commit') !== 'off', frees, opts.soleClient === true);
     this.commitsInFlight.add(done);
@@ -522,11 +528,28 @@ export class Engine implements StorageEngine {
     const txn = handle as Txn;
     if (txn.ended) return;
     if (txn.xid !== 0) {
-      logTxnRecord(this.ctx, txn, { kind: Kind.Abort });
-      this.undoTo(txn, 0);
-      logTxnRecord(this.ctx, txn, { kind: Kind.End });
+      try {
+        logTxnRecord(this.ctx, txn, { kind: Kind.Abort });
+        this.undoTo(txn, 0);
+        logTxnRecord(this.ctx, txn, { kind: Kind.End });
+      } catch (e) {
+        this.abandonTableLocks(txn);
+        throw e;
+      }
     }
     this.txns.finish(txn);
+  }
+
+  /**
+   * A transaction that can neither commit nor roll back (the log is broken:
+   * PANIC) keeps its rows as they are until the restart, but not its table
+   * locks: they only order sessions, and readers, which still run, would
+   * wait for them for ever.
+   */
+  private abandonTableLocks(txn: Txn): void {
+    if (txn.tableLocks.size === 0) return;
+    releaseTableLocks(this.txns, txn);
+    this.txns.wakeWaiters(txn);
   }
 
   mark(handle: TxnHandle): number {
@@ -641,6 +664,10 @@ export class Engine implements StorageEngine {
     lockTable(this.txns, txn, heap, mode as TableLockMode, nowait, name);
   }
 
+  checkTableLock(txn: TxnHandle, heap: HeapId, mode: number): void {
+    checkTableLock(this.txns, txn as Txn, heap, mode as TableLockMode);
+  }
+
   waitForWriters(txn: TxnHandle, heap: HeapId): void {
     this.checkOpen();
     this.heaps.waitForWriters(txn as Txn, heap);
@@ -653,6 +680,7 @@ export class Engine implements StorageEngine {
   keyShare(txn: TxnHandle, heap: HeapId, rid: RowId, mode: 'key' | 'share' = 'key'): void {
     this.checkOpen();
     checkTableLock(this.txns, txn as Txn, heap, TableLockMode.RowShare);
+    (txn as Txn).heapsShared.add(heap); // L1: ROW SHARE
     this.heaps.keyShare(txn as Txn, rid, mode === 'share');
   }
 

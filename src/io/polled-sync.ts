@@ -24,12 +24,17 @@
  *  P4 An fdatasync error reaches the caller as the same errno error
  *     fdatasyncSync throws (W5 in src/wal/README.md turns it into a PANIC).
  *     If the helper thread cannot start or dies, the caller falls back to
- *     fdatasyncSync itself.
+ *     fdatasyncSync itself. The caller blocks the event loop, so it cannot
+ *     learn of a death from the Worker's events: the helper marks itself
+ *     ended in shared memory when its loop ends, and a request unanswered
+ *     for GIVE_UP_MS (a helper that never started, or was killed outright)
+ *     retires it. Syncing again what the helper may have synced is harmless.
  */
 import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 const CALLER_SPIN_MS = 2;
+const GIVE_UP_MS = 2000;
 const HELPER_SPIN_MS = 0.25;
 
 // Words of the shared array.
@@ -37,6 +42,7 @@ const REQ = 0; // sequence number of the latest request (the helper waits on it)
 const DONE = 1; // sequence number of the latest finished request (the caller waits on it)
 const FD = 2; // descriptor to sync
 const ERR = 3; // 0, or the index into ERRNO_NAMES + 1 of the failure
+const STATE = 4; // 0 not started, 1 running, 2 ended
 const STOP = -1;
 
 /** Error codes the helper can report by number; anything else reports as EIO. */
@@ -50,6 +56,8 @@ const fs = require('node:fs');
 const a = new Int32Array(workerData.sab);
 const names = workerData.names;
 const spinMs = workerData.spinMs;
+Atomics.store(a, ${STATE}, 1);
+try {
 for (;;) {
   const seen = Atomics.load(a, ${DONE});
   const until = performance.now() + spinMs;
@@ -72,10 +80,14 @@ for (;;) {
   Atomics.store(a, ${DONE}, req);
   Atomics.notify(a, ${DONE});
 }
+} finally {
+  Atomics.store(a, ${STATE}, 2);
+  Atomics.notify(a, ${DONE});
+}
 `;
 
 class Helper {
-  private readonly words = new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT));
+  private readonly words = new Int32Array(new SharedArrayBuffer(5 * Int32Array.BYTES_PER_ELEMENT));
   private seq = 0;
   private dead = false;
   private readonly worker: Worker;
@@ -93,20 +105,24 @@ class Helper {
 
   /** Returns false if the helper is gone (the caller then syncs by itself). */
   sync(fd: number): boolean {
-    if (this.dead) return false;
+    if (this.dead || Atomics.load(this.words, STATE) === 2) return false;
     const w = this.words;
     const seq = (this.seq = (this.seq % 0x3fffffff) + 1);
     Atomics.store(w, FD, fd);
     Atomics.store(w, REQ, seq);
     Atomics.notify(w, REQ);
-    const until = performance.now() + CALLER_SPIN_MS;
+    const start = performance.now();
     let n = 0;
     while (Atomics.load(w, DONE) !== seq) {
-      if ((++n & 1023) === 0 && performance.now() > until) {
-        // P2: sleep instead; wake every 50 ms to notice a helper that died.
+      if ((++n & 1023) === 0 && performance.now() - start > CALLER_SPIN_MS) {
+        // P2: sleep instead, in slices, watching for a helper that ended or never answers (P4).
         while (Atomics.load(w, DONE) !== seq) {
           Atomics.wait(w, DONE, Atomics.load(w, DONE), 50);
-          if (this.dead && Atomics.load(w, DONE) !== seq) return false;
+          if (Atomics.load(w, DONE) === seq) break;
+          if (Atomics.load(w, STATE) === 2 || performance.now() - start > GIVE_UP_MS) {
+            this.dead = true;
+            return false;
+          }
         }
         break;
       }

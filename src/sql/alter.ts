@@ -28,7 +28,7 @@ import type { QueryResult } from './api.ts';
 import type { AlterAction, AlterTableStmt, CommentStmt, CreateIndexStmt, Expr, Statement } from './ast.ts';
 import { commentKey, encodeCommentRow, encodeTableRow, indexColumns, renameColumnIn, unqualify, type Catalog, type IndexDef, type TableDef, type TableSpec } from './catalog.ts';
 import { ResolvedFk, defineForeignKey, validateExistingRows } from './foreign-keys.ts';
-import { checkNameParts, chooseName, columnDef, createSequenceRow, nextvalOf, done, keyIndex, validateCheck, waitForPendingComments, waitForPendingDdl, type Notify } from './ddl.ts';
+import { checkNameParts, chooseName, columnDef, createSequenceRow, nextvalOf, done, keyIndex, validateCheck, SHARE_UPDATE_EXCLUSIVE, waitForPendingComments, waitForPendingDdl, waitForReferencedTable, type Notify } from './ddl.ts';
 import { Binder, Scope, fixZoneLiterals } from './expr.ts';
 import { alterType } from './alter-type.ts';
 import { asDef, buildIndex, checkRows, requireColumn, rewrite, someRow } from './table-rewrite.ts';
@@ -172,7 +172,7 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
         return { ...spec, checks: [...spec.checks, { name, expr: unqualify(expr, spec.name) }] };
       }
       if (c.kind === 'foreign') {
-        if (c.refTable !== spec.name) waitForPendingDdl(ctx, c.refTable);
+        if (c.refTable !== spec.name) waitForReferencedTable(catalog, ctx, c.refTable);
         const fk = defineForeignKey(c, spec, catalog, (parts) => chooseName(catalog, taken, parts, 'fkey'));
         const self = asDef({ ...spec, foreignKeys: [...spec.foreignKeys, fk] }, t.catalogRid);
         validateExistingRows(new ResolvedFk(fk, self, { table: (oid) => (oid === spec.oid ? self : catalog.table(oid)) }), ctx);
@@ -315,6 +315,7 @@ export function commentOn(s: CommentStmt, catalog: Catalog, ctx: RunCtx): QueryR
     oid = v.oid;
   } else {
     const t = s.target === 'index' ? catalog.tableOfIndex(name) : catalog.get(name);
+    if (t) ctx.engine.checkTableLock(ctx.txn, t.heap, SHARE_UPDATE_EXCLUSIVE); // PostgreSQL's lock for COMMENT
     if (!t) {
       if (s.target === 'column' && catalog.view(name)) throw new DbError('feature_not_supported', 'COMMENT ON COLUMN of a view is not supported');
       if (catalog.relationExists(name)) throw notA(s.target === 'index' ? 'an index' : 'a table');
@@ -377,6 +378,7 @@ export function dropIndex(s: Extract<Statement, { kind: 'drop_index' }>, catalog
       throw new DbError('undefined_object', `index "${name}" does not exist`);
     }
     const ix = t.indexes.find((x) => x.name === name)!;
+    claimTable(t, ctx); // ACCESS EXCLUSIVE on the table in PostgreSQL: waits for its writers and lockers
     if (ix.primary || isConstraint(ix, t)) {
       throw errorWithCode('2BP01', `cannot drop index ${name} because constraint ${name} on table ${t.name} requires it`,
         { hint: `You can drop constraint ${name} on table ${t.name} instead.` });

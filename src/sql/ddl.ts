@@ -44,6 +44,17 @@ export function waitForPendingDdl(ctx: RunCtx, name: string): void {
   for (const p of pendingCatalogNames(ctx.engine, ctx.txn)) if (p.name === name) throw new LockWait(p.holder);
 }
 
+/** PostgreSQL's lock modes as libpg-query numbers them (src/txn/table-locks.ts), for the DDL that takes a weaker one than ACCESS EXCLUSIVE. */
+export const SHARE_UPDATE_EXCLUSIVE = 4;
+export const SHARE_ROW_EXCLUSIVE = 6;
+
+/** A new foreign key's parent: waits for DDL pending on it, and for LOCK TABLE locks conflicting with SHARE ROW EXCLUSIVE, PostgreSQL's lock for it. */
+export function waitForReferencedTable(catalog: Catalog, ctx: RunCtx, name: string): void {
+  waitForPendingDdl(ctx, name);
+  const parent = catalog.get(name);
+  if (parent) ctx.engine.checkTableLock(ctx.txn, parent.heap, SHARE_ROW_EXCLUSIVE);
+}
+
 /** Waits for other transactions' uncommitted COMMENTs on table or view `oid`, before DDL that renames or drops what they name. */
 export function waitForPendingComments(ctx: RunCtx, oid: number): void {
   const prefix = commentKey(oid, '');
@@ -147,7 +158,7 @@ export function createTable(s: CreateTableStmt, catalog: Catalog, ctx: RunCtx, n
   const foreignKeys: ForeignKeyDef[] = [];
   for (const c of constraints) {
     if (c.kind !== 'foreign') continue;
-    if (c.refTable !== s.name) waitForPendingDdl(ctx, c.refTable);
+    if (c.refTable !== s.name) waitForReferencedTable(catalog, ctx, c.refTable);
     foreignKeys.push(defineForeignKey(c, { oid, name: s.name, columns, primaryKey, indexes }, catalog, (parts) => chooseName(catalog, taken, parts, 'fkey')));
   }
   const heap = engine.createHeap(txn);

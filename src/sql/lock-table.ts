@@ -13,6 +13,8 @@
  *      strong ones only on a hot standby.
  */
 import { DbError } from '../errors/index.ts';
+import { LockWait } from '../engine/api.ts';
+import { waitForDefinition } from './constraints.ts';
 import type { QueryResult } from './api.ts';
 import type { Statement } from './ast.ts';
 import type { Catalog } from './catalog.ts';
@@ -30,6 +32,10 @@ export function lockTables(s: LockStmt, catalog: Catalog, ctx: RunCtx): QueryRes
     seen.add(name);
     const table = catalog.get(name);
     if (table) {
+      // Uncommitted DDL of the table holds ACCESS EXCLUSIVE in PostgreSQL: every mode waits for it.
+      if (s.nowait) {
+        try { waitForDefinition(table, ctx); } catch (e) { if (e instanceof LockWait) throw new DbError('lock_not_available', `could not obtain lock on relation "${name}"`); throw e; }
+      } else waitForDefinition(table, ctx);
       ctx.engine.lockTable(ctx.txn, table.heap, s.mode, s.nowait, name);
       return;
     }

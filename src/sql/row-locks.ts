@@ -72,7 +72,7 @@ export function lockRows(input: P.Plan, slots: readonly number[], tables: readon
           if (bytes) engine.update(txn, t.heap, rid, bytes, mode === 'no key update');
         } catch (e) {
           const wait = waits[k];
-          if (!(e instanceof LockWait) || wait === undefined) throw e; // RL3
+          if (!(e instanceof LockWait) || e.table || wait === undefined) throw e; // RL3; a table lock is waited for (table-locks.ts)
           if (wait === 'skip') continue rows; // RL4
           throw new DbError('lock_not_available', `could not obtain lock on row in relation "${t.name}"`);
         }

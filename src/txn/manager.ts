@@ -94,6 +94,8 @@ export class Txn implements TxnHandle {
   readonly keyShared: number[] = [];
   /** Heaps this transaction has changed: a DROP by another must wait for it (T5). */
   readonly heapsWritten = new Set<number>();
+  /** Heaps with rows this transaction holds shared locks on (FOR SHARE, FOR KEY SHARE, foreign-key checks): ROW SHARE (table-locks.ts L1). */
+  readonly heapsShared = new Set<number>();
   /** Explicit table locks (LOCK TABLE), heap → bit set of modes (table-locks.ts). */
   readonly tableLocks = new Map<number, number>();
   /** Its COMMIT record is in the log: a checkpoint must not list it as active (C2). */

@@ -6,9 +6,10 @@
  *  L1 What a transaction holds on a table is its explicit modes plus what
  *     its work implies: ROW EXCLUSIVE once it has changed the table
  *     (Txn.heapsWritten, which also counts FOR UPDATE, since that rewrites
- *     the row; PostgreSQL's FOR UPDATE is the weaker ROW SHARE), ACCESS
- *     EXCLUSIVE while it drops it (TxnManager.droppingHeaps). Implied modes
- *     need no bookkeeping of their own.
+ *     the row; PostgreSQL's FOR UPDATE is the weaker ROW SHARE), ROW SHARE
+ *     once it has share-locked rows of it (FOR SHARE, FOR KEY SHARE, a
+ *     foreign key's check: Txn.heapsShared), ACCESS EXCLUSIVE while it
+ *     drops it (TxnManager.droppingHeaps).
  *  L2 A conflict is a LockWait for the holder's xid: the statement rolls
  *     back, waits for the holder to end, and runs again, and the wait-for
  *     graph finds deadlocks, as for row locks. A transaction taking an
@@ -18,6 +19,13 @@
  *     not wait. A read-only transaction holds no lock others see (it may
  *     have no xid to wait for), so ACCESS EXCLUSIVE does not wait for
  *     readers already under way, where PostgreSQL's does.
+ *  L6 No queue: a request waits for the holders of conflicting modes, not
+ *     for earlier requests still waiting, so a stream of readers can keep
+ *     an ACCESS EXCLUSIVE request waiting (PostgreSQL queues them behind
+ *     it). A statement that has to wait gives back what it took, as it
+ *     gives back its row changes and advisory locks (S3 in
+ *     src/sql/session.ts), and takes it again when it runs again: LOCK a, b
+ *     waiting for b does not hold a meanwhile.
  *  L4 Locks are released when the transaction ends, and a lock taken after
  *     a mark (a savepoint, a statement's start) when the transaction rolls
  *     back to it, as PostgreSQL releases a rolled-back subtransaction's: an
@@ -64,6 +72,7 @@ const CONFLICTS: readonly number[] = [
 function held(txns: TxnManager, t: Txn, heap: number): number {
   let m = t.tableLocks.get(heap) ?? 0;
   if (t.heapsWritten.has(heap)) m |= bit(TableLockMode.RowExclusive);
+  if (t.heapsShared.has(heap)) m |= bit(TableLockMode.RowShare);
   if (txns.droppingHeaps.get(heap) === t.xid) m |= bit(TableLockMode.AccessExclusive);
   return m;
 }
@@ -92,7 +101,7 @@ export function lockTable(txns: TxnManager, txn: Txn, heap: number, mode: TableL
   const other = conflicting(txns, txn, heap, mode, false);
   if (other) {
     if (nowait) throw new DbError('lock_not_available', `could not obtain lock on relation "${name}"`);
-    throw new LockWait(other.xid);
+    throw new LockWait(other.xid, true);
   }
   const before = txn.tableLocks.get(heap) ?? 0;
   if ((before & bit(mode)) !== 0) return;
@@ -127,7 +136,7 @@ export function undoTableLock(txns: TxnManager, txn: Txn, lock: { heap: number; 
 export function checkTableLock(txns: TxnManager, txn: Txn, heap: number, mode: TableLockMode): void {
   if (txns.tableLockers.size === 0) return;
   const other = conflicting(txns, txn, heap, mode, true);
-  if (other) throw new LockWait(other.xid);
+  if (other) throw new LockWait(other.xid, true);
 }
 
 /** L4: at the end of t, its explicit locks go. */

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { fdatasyncPolled, polledSyncAvailable } from '../../src/io/polled-sync.ts';
 import { nodeFileSystem } from '../../src/io/file.ts';
 
@@ -47,5 +48,14 @@ describe.runIf(polledSyncAvailable())('polled fdatasync', () => {
     h.write(Buffer.from('x'), 0);
     h.syncPolled!();
     h.close();
+  });
+
+  it.each(['exit', 'throw', 'boot'])('a helper that dies (%s) is retired: the caller syncs by itself instead of waiting for ever (P4)', (mode) => {
+    const register = new URL('../../bin/register.mjs', import.meta.url).pathname;
+    const script = new URL('./fixtures/helper-dies.ts', import.meta.url).pathname;
+    const out = execFileSync(process.execPath, ['--import', register, script, mode, tempFile()], { encoding: 'utf8', timeout: 30_000 });
+    const { ms, fellBack } = JSON.parse(out) as { ms: number; fellBack: number };
+    expect(fellBack).toBe(3); // every call, once the helper is known to be gone
+    expect(ms).toBeLessThan(10_000);
   });
 });

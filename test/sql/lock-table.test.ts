@@ -7,6 +7,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/sql/database.ts';
 import type { Session } from '../../src/sql/session.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Engine } from '../../src/engine/index.ts';
+import { FaultyFileSystem } from '../../src/io/faulty.ts';
+import { Database as Db } from '../../src/sql/database.ts';
 import { closeTemporary, errorOf, stillPending, twoSessions, waitingBehind } from '../support/sql.ts';
 
 let dir: string;
@@ -117,6 +123,47 @@ describe('LOCK TABLE', () => {
     expect((await update).tag).toBe('UPDATE 1');
   });
 
+  it('NOWAIT and SKIP LOCKED of FOR UPDATE wait for a table lock, as PostgreSQL\'s do; FOR SHARE holds ROW SHARE', async () => {
+    await a.query('insert into t values (2, 2)');
+    await a.query('begin; lock table t in exclusive mode');
+    await b.query('begin');
+    const skip = b.query('select id from t order by id for update skip locked');
+    expect(await stillPending(skip)).toBe(true);
+    await a.query('commit');
+    expect((await skip).rows).toEqual([[1], [2]]); // not [] as if every row were locked
+    await b.query('commit');
+    // b's FOR SHARE rows hold ROW SHARE: EXCLUSIVE waits for it, ROW EXCLUSIVE does not.
+    await b.query('begin; select id from t where id = 1 for share');
+    await c.query('begin');
+    expect((await c.query('lock table t in row exclusive mode')).tag).toBe('LOCK TABLE');
+    await c.query('commit');
+    const excl = a.query('begin; lock table t in exclusive mode');
+    expect(await stillPending(excl)).toBe(true);
+    await b.query('commit');
+    await excl;
+    await a.query('commit');
+  });
+
+  it('DDL that PostgreSQL runs under weaker locks waits for the explicit locks it conflicts with; LOCK waits for uncommitted DDL', async () => {
+    await a.query('create index t_v on t (v)');
+    await a.query('begin; lock table t in share mode');
+    for (const sql of ['drop index t_v', 'comment on table t is \'x\'', 'create table child (id int references t (id))']) {
+      await b.query("set lock_timeout = '50ms'");
+      expect([sql, (await errorOf(b.query(sql))).code]).toEqual([sql, '55P03']);
+    }
+    await a.query('commit');
+    const { waiting } = await waitingBehind(b, 'alter table t add column w int', c, 'begin; lock table t in access share mode');
+    await b.query('commit');
+    await waiting;
+    await c.query('commit');
+    await b.query('begin; alter table t rename column w to w2');
+    await c.query('begin');
+    const e = await errorOf(c.query('lock table t in access share mode nowait'));
+    expect([e.code, e.message]).toEqual(['55P03', 'could not obtain lock on relation "t"']);
+    await c.query('rollback');
+    await b.query('commit');
+  });
+
   it('refuses what PostgreSQL refuses', async () => {
     const outside = await errorOf(a.query('lock table t'));
     expect([outside.code, outside.message]).toEqual(['25P01', 'LOCK TABLE can only be used in transaction blocks']);
@@ -130,5 +177,27 @@ describe('LOCK TABLE', () => {
     await a.query('begin read only');
     expect((await a.query('lock table t in share mode')).tag).toBe('LOCK TABLE'); // restricted only on a hot standby
     await a.query('rollback');
+  });
+});
+
+describe('LOCK TABLE after a PANIC', () => {
+  it('a transaction that can neither commit nor roll back gives up its table locks, so readers do not wait for ever', async () => {
+    const fsys = new FaultyFileSystem();
+    const where = mkdtempSync(path.join(tmpdir(), 'ariesdb-lock-panic-'));
+    const pdb = await Db.withEngine(await Engine.open(where, { fs: fsys }));
+    try {
+      const [x, y, z] = [pdb.session(), pdb.session(), pdb.session()];
+      await x.query('create table t (id int primary key); insert into t values (1); create table u (id int)');
+      await x.query('begin; lock table t');
+      fsys.failSync = true;
+      expect((await errorOf(z.query('insert into u values (1)'))).code).toBe('58030'); // the log is broken
+      fsys.failSync = false;
+      expect((await errorOf(x.query('commit'))).code).toBe('58030');
+      const read = y.query('select count(*) from t').catch((e: unknown) => e);
+      expect(await stillPending(read)).toBe(false); // settled: its result, or the PANIC's error (58030)
+    } finally {
+      await pdb.close().catch(() => {});
+      rmSync(where, { recursive: true, force: true });
+    }
   });
 });

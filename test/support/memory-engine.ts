@@ -224,6 +224,8 @@ export class MemoryEngine implements StorageEngine {
     for (const row of this.heap(heap).values()) if (row.owner !== 0 && row.owner !== xid) throw new LockWait(row.owner);
   }
 
+  checkTableLock(): void {}
+
   lockTable(): void {
     throw new DbError('feature_not_supported', 'LOCK TABLE is not supported by the in-memory test engine');
   }
