@@ -123,6 +123,9 @@ export function andLabel(parts: readonly string[]): string {
  * column (with prefix-free column encodings `> v` is `>= prefixEnd(v)` and `<= v` is `< prefixEnd(v)`). A NULL
  * value matches nothing.
  */
+/** PostgreSQL's lock mode for a read, as src/txn/table-locks.ts numbers it. */
+const ACCESS_SHARE = 1;
+
 function makeProbe(table: TableDef, p: IndexPath, recheck: readonly Fn[]): Probe {
   const { ix } = p;
   const id = ix.engineId!;
@@ -168,6 +171,7 @@ function makeProbe(table: TableDef, p: IndexPath, recheck: readonly Fn[]): Probe
   }
 
   function lookup(ctx: P.RunCtx, outer: Row): Row[] {
+    ctx.engine.checkTableLock(ctx.txn, table.heap, ACCESS_SHARE); // a probe that finds nothing waits too (table-locks.ts L3)
     const out = prefix(ctx, outer);
     if (out === null) return [];
     const key = Buffer.from(out);
@@ -180,6 +184,7 @@ function makeProbe(table: TableDef, p: IndexPath, recheck: readonly Fn[]): Probe
   }
 
   function* scan(ctx: P.RunCtx, outer: Row): Generator<Row> {
+    ctx.engine.checkTableLock(ctx.txn, table.heap, ACCESS_SHARE);
     const out = prefix(ctx, outer);
     if (out === null) return;
     if (whole) {

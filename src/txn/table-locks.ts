@@ -14,9 +14,10 @@
  *     back, waits for the holder to end, and runs again, and the wait-for
  *     graph finds deadlocks, as for row locks. A transaction taking an
  *     explicit lock gets an xid first, so others can wait for it.
- *  L3 Readers check only explicit ACCESS EXCLUSIVE locks, and only when a
- *     heap is read (scan or fetch): an index probe that finds nothing does
- *     not wait. A read-only transaction holds no lock others see (it may
+ *  L3 Readers check only explicit ACCESS EXCLUSIVE locks, when a heap is
+ *     read (scan or fetch) or probed through an index (src/sql/index-scan.ts;
+ *     a unique or foreign-key check's probe does not wait for one). A
+ *     read-only transaction holds no lock others see (it may
  *     have no xid to wait for), so ACCESS EXCLUSIVE does not wait for
  *     readers already under way, where PostgreSQL's does.
  *  L6 No queue: a request waits for the holders of conflicting modes, not

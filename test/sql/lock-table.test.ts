@@ -44,9 +44,12 @@ describe('LOCK TABLE', () => {
     const { waiting } = await waitingBehind(a, 'lock t', b, 'select v from t where id = 1');
     const scan = c.query('select count(*) from t');
     expect(await stillPending(scan)).toBe(true);
+    const probe = db.session().query('select v from t where id = 99'); // an index probe that finds nothing waits too
+    expect(await stillPending(probe)).toBe(true);
     await a.query('rollback');
     expect((await waiting).rows).toEqual([[1]]);
     expect((await scan).rows).toEqual([[1]]);
+    expect((await probe).rows).toEqual([]);
   });
 
   it('a lock waits for a transaction that has written the table, and modes that do not conflict do not wait', async () => {
