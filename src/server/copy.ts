@@ -185,8 +185,9 @@ function context(e: DbError, c: CopyStatement, line: number | string): ErrorWith
 /**
  * An error the server found (bad COPY data, CopyFail) must fail the open
  * transaction block as any failed statement does, but the Session has no
- * entry for that; a statement that fails at once does it (it changes
- * nothing and holds no locks). To be replaced by Session.failBlock().
+ * entry for that; a statement that fails at once does it, and the block's
+ * work is undone with it as for any error (session.ts S12). To be replaced
+ * by Session.failBlock().
  */
 async function failBlock(b: Backend): Promise<void> {
   await b.session.query('SELECT 1 / 0').catch(() => {});

@@ -162,11 +162,19 @@ export class ExtendedQuery {
       return;
     }
     const portal = this.portal(name);
+    if (portal.result) this.refuseInFailedBlock();
     const fields = portal.result ? (returnsRows(portal.result) ? portal.result.fields : null) : await this.columns(portal.stmt);
     if (!fields) { this.b.send(noData()); return; }
     const formats = expandFormats(portal.resultFormats, fields.length);
     checkResultFormats(fields.map((f) => f.typeOid), formats);
     putRowDescription(this.b.writer, fields, formats);
+  }
+
+  /** As PostgreSQL: a portal that has run cannot be read on in a failed block (25P02). */
+  private refuseInFailedBlock(): void {
+    if (this.b.session.status === 'failed') {
+      throw new DbError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
+    }
   }
 
   /** X4: the result columns a statement has now; null for none. */
@@ -197,6 +205,7 @@ export class ExtendedQuery {
 
   private async execute(name: string, maxRows: number): Promise<void> {
     const p = this.portal(name);
+    if (p.result) this.refuseInFailedBlock(); // its rows come from work the failed block has undone (S12)
     const r = await this.run(p);
     if (r === null) { this.b.send(emptyQueryResponse()); return; }
     const end = maxRows > 0 ? Math.min(r.rows.length, p.sent + maxRows) : r.rows.length;

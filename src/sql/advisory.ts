@@ -153,6 +153,20 @@ export class AdvisoryLocks {
     }
   }
 
+  /**
+   * A5: a savepoint rolled back (or the subtransaction an error ended, session.ts S12) gives back the
+   * _xact_ holds taken since `mark`; session-level ones stay, as PostgreSQL keeps them whatever the
+   * transaction does.
+   */
+  rollbackXactTo(owner: object, mark: AdvisoryMark): void {
+    for (const [key, h] of [...(this.byOwner.get(owner) ?? [])]) {
+      const was = mark?.get(key)?.xact ?? 0;
+      if (h.xact <= was) continue;
+      h.xact = was;
+      this.settle(key, h);
+    }
+  }
+
   private settle(key: string, h: Holder): void {
     if (h.session > 0 || h.xact > 0) return;
     this.held.delete(key);

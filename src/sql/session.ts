@@ -27,8 +27,8 @@
  *      failed block; RELEASE forgets it and the ones after it. Each
  *      savepoint also marks the session's settings: ROLLBACK TO undoes the
  *      SETs made after it (settings.ts G1). A failed
- *      statement inside a block is rolled back to its own mark at once, so
- *      it holds no row locks while the block waits for ROLLBACK.
+ *      statement inside a block is rolled back to its own mark at once, and
+ *      the block's work with it (S12).
  *  S8. statement_timeout and cancel() stop a statement with 57014
  *      (interrupt.ts): its waits end at once, its synchronous work at the
  *      next check; it then fails like any other error (S1, S2).
@@ -62,11 +62,15 @@
  *      flush go without that session.
  *  S12. When a block fails, its work is undone at once (markFailed), not
  *      at its ROLLBACK: the whole transaction, or with a savepoint the work
- *      since the innermost one. Its row and table locks free their waiters
- *      then, as PostgreSQL's abort at the error does; before, a deadlock's
- *      victim held the other session until its client sent ROLLBACK.
- *      Outside a savepoint the block then has no transaction (txn null,
- *      inBlock and failed set) until COMMIT or ROLLBACK ends it.
+ *      since the innermost one, its _xact_ advisory locks and its SETs.
+ *      Its row and table locks free their waiters then, as PostgreSQL's
+ *      abort at the error does; before, a deadlock's victim held the other
+ *      session until its client sent ROLLBACK. Outside a savepoint the
+ *      block then has no transaction (txn null, inBlock and failed set)
+ *      until COMMIT or ROLLBACK ends it. Within one, what the engine keeps
+ *      off the undo list stays until the transaction ends: FOR SHARE row
+ *      locks and the table locks a write or FOR SHARE implies (PostgreSQL
+ *      frees those with the subtransaction too).
  *
  * Notices and warnings (BEGIN inside a block, DROP TABLE IF EXISTS of a
  * missing table, …) go to `onNotice` as DbErrors with severity NOTICE or
@@ -83,7 +87,7 @@ import { describeStatement } from './describe.ts';
 import { resolveType } from './types.ts';
 import { executeStatement, isDdl } from './executor.ts';
 import { PreparedStatements, withDeclaredTypes } from './prepared.ts';
-import { AdvisoryLocks, AdvisoryWait } from './advisory.ts';
+import { AdvisoryLocks, AdvisoryWait, type AdvisoryMark } from './advisory.ts';
 import { boundedWait } from '../util/wait.ts';
 import { StatementInterrupt } from './interrupt.ts';
 import { parseSql } from './parse.ts';
@@ -169,7 +173,7 @@ export class Session {
   private readonly waiting: (() => void)[] = [];
   private closed = false;
   /** Open savepoints, oldest first, with the access mode to restore when one ends (txn-mode.ts R3). */
-  private savepoints: { name: string; mark: number; settingsMark: number; readOnly: boolean }[] = [];
+  private savepoints: { name: string; mark: number; settingsMark: number; advisoryMark: AdvisoryMark; readOnly: boolean }[] = [];
   private readonly mode = new TxnMode();
   /** The block is the implicit transaction of a multi-statement query string (S6). */
   private implicitBlock = false;
@@ -423,7 +427,7 @@ export class Session {
   private async endTxn(commit: true): Promise<void>;
   private endTxn(commit: false): void;
   private endTxn(commit: boolean): Promise<void> | void {
-    const txn = this.txn; // null once a failed block's work was undone (S11)
+    const txn = this.txn; // null once a failed block's work was undone (S12)
     this.txn = null;
     this.inBlock = false;
     this.failed = false;
@@ -597,7 +601,7 @@ export class Session {
     }
     if (kind === 'savepoint') {
       if (this.failed) throw new DbError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
-      this.savepoints.push({ name, mark: this.host.engine.mark(this.txn!), settingsMark: this.settings.mark(), readOnly: this.mode.readOnly });
+      this.savepoints.push({ name, mark: this.host.engine.mark(this.txn!), settingsMark: this.settings.mark(), advisoryMark: this.host.advisory.mark(this), readOnly: this.mode.readOnly });
       return done('SAVEPOINT');
     }
     let i = this.savepoints.length - 1;
@@ -615,6 +619,7 @@ export class Session {
     }
     this.host.engine.rollbackTo(this.txn!, this.savepoints[i]!.mark);
     this.settings.rollbackTo(this.savepoints[i]!.settingsMark);
+    this.host.advisory.rollbackXactTo(this, this.savepoints[i]!.advisoryMark); // advisory.ts A5
     this.savepoints.length = i + 1;
     this.mode.readOnly = this.savepoints[i]!.readOnly;
     this.failed = false;
@@ -655,11 +660,14 @@ export class Session {
     const sp = this.savepoints.at(-1);
     if (sp) {
       this.host.engine.rollbackTo(txn, sp.mark);
+      this.host.advisory.rollbackXactTo(this, sp.advisoryMark);
+      this.settings.rollbackTo(sp.settingsMark); // the client hears of its settings with this ReadyForQuery
       this.localCatalog.clear(); // DDL after the savepoint is undone
       return;
     }
     this.txn = null;
     this.host.advisory.release(this, 'xact');
+    this.settings.endTransaction(false);
     this.host.engine.rollback(txn);
     this.localCatalog.clear();
     if (txn.touchedCatalog) this.host.invalidateCatalog();

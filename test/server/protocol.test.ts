@@ -180,6 +180,28 @@ describe('extended query', () => {
     c.end();
   });
 
+  it('a suspended portal cannot be read on once its block has failed (25P02), as PostgreSQL refuses', async () => {
+    const c = await RawClient.ready(t.port);
+    c.send(serialize.query('BEGIN'));
+    await c.until('readyForQuery');
+    c.send(
+      serialize.parse({ name: '', text: 'SELECT id FROM items ORDER BY id' }),
+      serialize.bind({ portal: 'p' }),
+      serialize.execute({ portal: 'p', rows: 1 }),
+      serialize.sync(),
+    );
+    expect(names(await c.until('readyForQuery'))).toEqual(['parseComplete', 'bindComplete', 'dataRow', 'portalSuspended', 'readyForQuery']);
+    c.send(serialize.query('SELECT 1/0'));
+    await c.until('readyForQuery');
+    c.send(serialize.execute({ portal: 'p', rows: 1 }), serialize.sync());
+    const ms = await c.until('readyForQuery');
+    expect(names(ms)).toEqual(['error', 'readyForQuery']);
+    expect(field(ms[0]!, 'code')).toBe('25P02');
+    c.send(serialize.query('ROLLBACK'));
+    await c.until('readyForQuery');
+    c.end();
+  });
+
   it('reuses a named statement, describes DML as NoData, and closes', async () => {
     const c = await RawClient.ready(t.port);
     c.send(

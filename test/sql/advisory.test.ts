@@ -96,4 +96,15 @@ describe('advisory locks', () => {
     await a.query('commit');
     expect((await b.query('select pg_try_advisory_lock(5)')).rows).toEqual([[true]]);
   });
+
+  it('ROLLBACK TO SAVEPOINT, and an error after a savepoint, give back the _xact_ locks taken since; session locks stay (A5)', async () => {
+    await a.query('begin; savepoint s; select pg_advisory_xact_lock(31), pg_advisory_lock(32)');
+    await a.query('rollback to savepoint s');
+    expect((await b.query('select pg_try_advisory_xact_lock(31), pg_try_advisory_lock(32)')).rows).toEqual([[true, false]]);
+    await a.query('savepoint t; select pg_advisory_xact_lock(33)');
+    expect((await errorOf(a.query('select 1/0'))).code).toBe('22012');
+    expect((await b.query('select pg_try_advisory_lock(33)')).rows).toEqual([[true]]); // freed at the error
+    await a.query('rollback');
+    expect((await b.query('select pg_try_advisory_lock(32)')).rows).toEqual([[false]]); // a session lock outlives the transaction
+  });
 });
