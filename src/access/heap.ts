@@ -10,7 +10,7 @@
  * empty, as PostgreSQL does.
  */
 import { DbError } from '../errors/index.ts';
-import { LockWait, rowIdOf, pageOfRow, slotOfRow, type RowBatch, type RowId } from '../engine/api.ts';
+import { LockWait, TableLockMode, rowIdOf, pageOfRow, slotOfRow, type RowBatch, type RowId } from '../engine/api.ts';
 import { Kind, type FreeRun } from '../wal/record.ts';
 import {
   META_PAGE,
@@ -32,7 +32,7 @@ import {
   type PageBuf,
 } from '../storage/page.ts';
 import type { Txn } from '../txn/manager.ts';
-import { TableLockMode, checkTableLock } from '../txn/table-locks.ts';
+import { checkTableLock } from '../txn/table-locks.ts';
 import { ensureBegun, logPageChange, type AccessContext } from './log.ts';
 import { allocatePage } from './alloc.ts';
 import { FLAG_DEAD, FLAG_NEW, makeTuple, tupleIsDead, tupleIsNew, tupleRow, tupleXid, TUPLE_HEADER_SIZE } from './tuple.ts';

@@ -60,6 +60,18 @@ export interface TxnHandle {
   touchedCatalog: boolean;
 }
 
+/** PostgreSQL's table lock modes, numbered as libpg-query's LockStmt.mode gives them (src/txn/table-locks.ts). */
+export const enum TableLockMode {
+  AccessShare = 1,
+  RowShare = 2,
+  RowExclusive = 3,
+  ShareUpdateExclusive = 4,
+  Share = 5,
+  ShareRowExclusive = 6,
+  Exclusive = 7,
+  AccessExclusive = 8,
+}
+
 /**
  * Thrown by insert/update/delete/keyShare when another active transaction holds the row, or (`table`)
  * a table lock that conflicts (src/txn/table-locks.ts): NOWAIT and SKIP LOCKED concern rows only, and a
@@ -169,13 +181,13 @@ export interface StorageEngine {
    */
   waitForWriters(txn: TxnHandle, heap: HeapId): void;
   /**
-   * LOCK TABLE: takes one of PostgreSQL's eight table lock modes (1 ACCESS SHARE .. 8 ACCESS EXCLUSIVE) on
-   * heap until txn ends; throws LockWait while another transaction holds a conflicting one, or 55P03 with
-   * nowait. Reads, changes and DDL of the heap wait for conflicting explicit locks (src/txn/table-locks.ts).
+   * LOCK TABLE: takes `mode` on heap until txn ends; throws LockWait (`table` set) while another
+   * transaction holds a conflicting mode. Reads, changes and DDL of the heap wait for conflicting
+   * explicit locks (src/txn/table-locks.ts).
    */
-  lockTable(txn: TxnHandle, heap: HeapId, mode: number, nowait: boolean, name: string): void;
+  lockTable(txn: TxnHandle, heap: HeapId, mode: TableLockMode): void;
   /** Throws LockWait while another transaction holds an explicit lock on heap that conflicts with `mode` (DDL that PostgreSQL runs under a weaker lock than ACCESS EXCLUSIVE). */
-  checkTableLock(txn: TxnHandle, heap: HeapId, mode: number): void;
+  checkTableLock(txn: TxnHandle, heap: HeapId, mode: TableLockMode): void;
   /**
    * A shared lock on a live row, held until txn ends: 'key' (a foreign key's referenced row, FOR KEY SHARE) makes
    * others' deletes and key-changing updates of it wait, 'share' (FOR SHARE) every write of it; throws LockWait

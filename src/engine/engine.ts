@@ -7,7 +7,6 @@
  */
 import * as path from 'node:path';
 import { nodeFileSystem, type FileSystem } from '../io/file.ts';
-import { polledSyncAvailable } from '../io/polled-sync.ts';
 import { DbError, adminShutdown } from '../errors/index.ts';
 import { DirLock } from '../storage/lock.ts';
 import { DataFile } from '../storage/datafile.ts';
@@ -21,7 +20,7 @@ import { listSegments, segmentPath, segmentStart } from '../wal/segments.ts';
 import { formatLsn, type Lsn } from '../wal/lsn.ts';
 import type { WalEnd } from '../wal/reader.ts';
 import { Txn, TxnManager } from '../txn/manager.ts';
-import { TableLockMode, checkTableLock, lockTable, releaseTableLocks, undoTableLock } from '../txn/table-locks.ts';
+import { checkTableLock, lockTable, releaseTableLocks, undoTableLock } from '../txn/table-locks.ts';
 import { HeapAccess } from '../access/heap.ts';
 import { BtreeAccess, undoIndexInsert } from '../access/btree.ts';
 import { ensureBegun, logImages, logPageChange, logTxnRecord, protectWrites, type AccessContext } from '../access/log.ts';
@@ -29,7 +28,7 @@ import { freeRuns } from '../access/alloc.ts';
 import { compensation } from '../access/redo.ts';
 import { analysis, redoPass, undoPass, type CrashHook } from '../recovery/aries.ts';
 import { Settings } from './settings.ts';
-import type { EngineStats, HeapId, IndexEntries, IndexId, IndexScanOptions, IndexStats, CommitOptions, LockWait, RowBatch, RowId, StorageEngine, TxnHandle } from './api.ts';
+import { TableLockMode, type EngineStats, type HeapId, type IndexEntries, type IndexId, type IndexScanOptions, type IndexStats, type CommitOptions, type LockWait, type RowBatch, type RowId, type StorageEngine, type TxnHandle } from './api.ts';
 
 export const CATALOG_HEAP = 1;
 const FIRST_OID = 16384;
@@ -139,8 +138,7 @@ export class Engine implements StorageEngine {
       for (const t of txns.active.values()) if (!t.committing) return true;
       return false;
     };
-    this.fullPageWrites = this.settings.bool('full_page_writes');
-    this.wal.pollSyncs = this.settings.bool('wal_sync_poll') && polledSyncAvailable();
+    this.applySettings();
     this.ctx = { pool: this.pool, wal: this.wal, txns: this.txns };
     this.heaps = new HeapAccess(this.ctx);
     this.indexes = new BtreeAccess(this.ctx);
@@ -654,18 +652,15 @@ export class Engine implements StorageEngine {
     return this.heaps.fetch(txn as Txn, rid);
   }
 
-  lockTable(handle: TxnHandle, heap: HeapId, mode: number, nowait: boolean, name: string): void {
+  lockTable(handle: TxnHandle, heap: HeapId, mode: TableLockMode): void {
     this.checkOpen();
-    if (!Number.isInteger(mode) || mode < TableLockMode.AccessShare || mode > TableLockMode.AccessExclusive) {
-      throw new DbError('internal_error', `unknown table lock mode ${mode}`);
-    }
     const txn = handle as Txn;
     ensureBegun(this.ctx, txn); // L2: others must be able to wait for this transaction
-    lockTable(this.txns, txn, heap, mode as TableLockMode, nowait, name);
+    lockTable(this.txns, txn, heap, mode);
   }
 
-  checkTableLock(txn: TxnHandle, heap: HeapId, mode: number): void {
-    checkTableLock(this.txns, txn as Txn, heap, mode as TableLockMode);
+  checkTableLock(txn: TxnHandle, heap: HeapId, mode: TableLockMode): void {
+    checkTableLock(this.txns, txn as Txn, heap, mode);
   }
 
   waitForWriters(txn: TxnHandle, heap: HeapId): void {
@@ -741,12 +736,17 @@ export class Engine implements StorageEngine {
 
   setSetting(name: string, value: string): void {
     this.settings.set(name, value, 'runtime');
-    if (name === 'full_page_writes') this.fullPageWrites = this.settings.bool('full_page_writes');
-    if (name === 'wal_sync_poll') this.wal.pollSyncs = this.settings.bool('wal_sync_poll') && polledSyncAvailable();
+    if (name === 'full_page_writes' || name === 'wal_sync_poll') this.applySettings();
     if (name === 'checkpoint_timeout') {
       if (this.timer) clearInterval(this.timer);
       this.startTimers();
     }
+  }
+
+  /** The runtime settings kept outside Settings, where hot paths read them. */
+  private applySettings(): void {
+    this.fullPageWrites = this.settings.bool('full_page_writes');
+    this.wal.pollSyncs = this.settings.bool('wal_sync_poll'); // without two CPUs, polled syncs fall back to plain ones (polled-sync.ts P3)
   }
 
   getSetting(name: string): string {

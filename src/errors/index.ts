@@ -58,6 +58,11 @@ export function adminShutdown(severity: Severity = 'ERROR'): DbError {
   return new DbError('admin_shutdown', 'terminating connection due to administrator command', { severity });
 }
 
+/** 25P02: a statement in a failed transaction block. */
+export function inFailedTransaction(): DbError {
+  return new DbError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
+}
+
 /** Wraps anything thrown into a DbError; unknown failures become internal_error (XX000). */
 export function asDbError(e: unknown): DbError {
   if (e instanceof DbError) return e;

@@ -43,7 +43,6 @@ const DONE = 1; // sequence number of the latest finished request (the caller wa
 const FD = 2; // descriptor to sync
 const ERR = 3; // 0, or the index into ERRNO_NAMES + 1 of the failure
 const STATE = 4; // 0 not started, 1 running, 2 ended
-const STOP = -1;
 
 /** Error codes the helper can report by number; anything else reports as EIO. */
 const ERRNO_NAMES = ['EIO', 'ENOSPC', 'EBADF', 'EINVAL', 'EROFS', 'EDQUOT'];
@@ -69,7 +68,6 @@ for (;;) {
     }
   }
   const req = Atomics.load(a, ${REQ});
-  if (req === ${STOP}) break;
   let err = 0;
   try {
     fs.fdatasyncSync(Atomics.load(a, ${FD}));
@@ -90,17 +88,16 @@ class Helper {
   private readonly words = new Int32Array(new SharedArrayBuffer(5 * Int32Array.BYTES_PER_ELEMENT));
   private seq = 0;
   private dead = false;
-  private readonly worker: Worker;
 
   constructor() {
-    this.worker = new Worker(HELPER_SOURCE, {
+    const worker = new Worker(HELPER_SOURCE, {
       eval: true,
       workerData: { sab: this.words.buffer, names: ERRNO_NAMES, spinMs: HELPER_SPIN_MS },
     });
     // P4: a helper that died leaves its caller to fdatasync alone; never keep the process alive for it.
-    this.worker.on('error', () => { this.dead = true; });
-    this.worker.on('exit', () => { this.dead = true; });
-    this.worker.unref();
+    worker.on('error', () => { this.dead = true; });
+    worker.on('exit', () => { this.dead = true; });
+    worker.unref();
   }
 
   /** Returns false if the helper is gone (the caller then syncs by itself). */
@@ -112,20 +109,17 @@ class Helper {
     Atomics.store(w, REQ, seq);
     Atomics.notify(w, REQ);
     const start = performance.now();
-    let n = 0;
+    let n = 0, sleeping = false;
     while (Atomics.load(w, DONE) !== seq) {
-      if ((++n & 1023) === 0 && performance.now() - start > CALLER_SPIN_MS) {
-        // P2: sleep instead, in slices, watching for a helper that ended or never answers (P4).
-        while (Atomics.load(w, DONE) !== seq) {
-          Atomics.wait(w, DONE, Atomics.load(w, DONE), 50);
-          if (Atomics.load(w, DONE) === seq) break;
-          if (Atomics.load(w, STATE) === 2 || performance.now() - start > GIVE_UP_MS) {
-            this.dead = true;
-            return false;
-          }
-        }
-        break;
+      if (!sleeping) {
+        if ((++n & 1023) !== 0 || performance.now() - start <= CALLER_SPIN_MS) continue;
+        sleeping = true; // P2: from now on, sleep in slices, watching for a helper that ended or never answers (P4)
       }
+      if (Atomics.load(w, STATE) === 2 || performance.now() - start > GIVE_UP_MS) {
+        this.dead = true;
+        return false;
+      }
+      Atomics.wait(w, DONE, Atomics.load(w, DONE), 50);
     }
     const err = Atomics.load(w, ERR);
     if (err !== 0) {

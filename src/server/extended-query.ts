@@ -25,7 +25,7 @@
  *     PostgreSQL. At a Sync that finds the session idle, portals are dropped
  *     (PostgreSQL drops them when their transaction ends).
  */
-import { DbError } from '../errors/index.ts';
+import { DbError, inFailedTransaction } from '../errors/index.ts';
 import type { Field, QueryResult, Value } from '../sql/api.ts';
 import { reportError, type Backend } from './backend.ts';
 import { inCharacters, withCode } from './errors.ts';
@@ -173,7 +173,7 @@ export class ExtendedQuery {
   /** As PostgreSQL: a portal that has run cannot be read on in a failed block (25P02). */
   private refuseInFailedBlock(): void {
     if (this.b.session.status === 'failed') {
-      throw new DbError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
+      throw inFailedTransaction();
     }
   }
 

@@ -23,12 +23,12 @@ import { checkImmutable, compileIndexKeys, keyName } from './index-exprs.ts';
 import { compileZoneFree } from './timezone.ts';
 import { followTableChange, viewsReading } from './view-deps.ts';
 import { DbError } from '../errors/index.ts';
-import type { RowId } from '../engine/api.ts';
+import { TableLockMode, type RowId } from '../engine/api.ts';
 import type { QueryResult } from './api.ts';
 import type { AlterAction, AlterTableStmt, CommentStmt, CreateIndexStmt, Expr, Statement } from './ast.ts';
 import { commentKey, encodeCommentRow, encodeTableRow, indexColumns, renameColumnIn, unqualify, type Catalog, type IndexDef, type TableDef, type TableSpec } from './catalog.ts';
 import { ResolvedFk, defineForeignKey, validateExistingRows } from './foreign-keys.ts';
-import { checkNameParts, chooseName, columnDef, createSequenceRow, nextvalOf, done, keyIndex, validateCheck, SHARE_UPDATE_EXCLUSIVE, waitForPendingComments, waitForPendingDdl, waitForReferencedTable, type Notify } from './ddl.ts';
+import { checkNameParts, chooseName, columnDef, createSequenceRow, nextvalOf, done, keyIndex, validateCheck, waitForPendingComments, waitForPendingDdl, waitForReferencedTable, type Notify } from './ddl.ts';
 import { Binder, Scope, fixZoneLiterals } from './expr.ts';
 import { alterType } from './alter-type.ts';
 import { asDef, buildIndex, checkRows, requireColumn, rewrite, someRow } from './table-rewrite.ts';
@@ -315,7 +315,7 @@ export function commentOn(s: CommentStmt, catalog: Catalog, ctx: RunCtx): QueryR
     oid = v.oid;
   } else {
     const t = s.target === 'index' ? catalog.tableOfIndex(name) : catalog.get(name);
-    if (t) ctx.engine.checkTableLock(ctx.txn, t.heap, SHARE_UPDATE_EXCLUSIVE); // PostgreSQL's lock for COMMENT
+    if (t) ctx.engine.checkTableLock(ctx.txn, t.heap, TableLockMode.ShareUpdateExclusive); // PostgreSQL's lock for COMMENT
     if (!t) {
       if (s.target === 'column' && catalog.view(name)) throw new DbError('feature_not_supported', 'COMMENT ON COLUMN of a view is not supported');
       if (catalog.relationExists(name)) throw notA(s.target === 'index' ? 'an index' : 'a table');

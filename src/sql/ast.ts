@@ -9,6 +9,7 @@
  * pos + 1. Trees are plain data (JSON-serializable): the catalog stores
  * column defaults as JSON of an Expr.
  */
+import type { TableLockMode } from '../engine/api.ts';
 
 export interface TypeName {
   /** Last element of the type's name as the parser gives it: int4, int8, int2, text, varchar, bool, ... */
@@ -353,8 +354,8 @@ export type Statement =
   | CreateIndexStmt
   | CommentStmt
   | { readonly kind: 'drop_index'; readonly names: readonly string[]; readonly ifExists: boolean; readonly concurrently?: boolean }
-  /** LOCK TABLE; mode as libpg-query numbers PostgreSQL's lock modes, 1 ACCESS SHARE .. 8 ACCESS EXCLUSIVE (the default). */
-  | { readonly kind: 'lock'; readonly tables: readonly { readonly name: string; readonly pos: number }[]; readonly mode: number; readonly nowait: boolean }
+  /** LOCK TABLE; ACCESS EXCLUSIVE unless a mode is given. */
+  | { readonly kind: 'lock'; readonly tables: readonly { readonly name: string; readonly pos: number }[]; readonly mode: TableLockMode; readonly nowait: boolean }
   | { readonly kind: 'truncate'; readonly names: readonly string[]; readonly restartIdentity: boolean; readonly cascade?: boolean }
   | { readonly kind: 'create_sequence'; readonly name: string; readonly ifNotExists: boolean; readonly start: number; readonly increment: number }
   /** ALTER SEQUENCE: a new START WITH / INCREMENT BY (null: unchanged); RESTART [WITH n] (restart.with null: the start value). */

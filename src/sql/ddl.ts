@@ -16,7 +16,7 @@
  * others reference is dropped only with CASCADE, which drops their keys.
  */
 import { DbError, type ConditionName } from '../errors/index.ts';
-import { LockWait } from '../engine/api.ts';
+import { LockWait, TableLockMode } from '../engine/api.ts';
 import type { QueryResult } from './api.ts';
 import type { ColumnDefAst, ConstraintAst, CreateTableStmt, DropTableStmt, Expr, Statement } from './ast.ts';
 import {
@@ -44,15 +44,11 @@ export function waitForPendingDdl(ctx: RunCtx, name: string): void {
   for (const p of pendingCatalogNames(ctx.engine, ctx.txn)) if (p.name === name) throw new LockWait(p.holder);
 }
 
-/** PostgreSQL's lock modes as libpg-query numbers them (src/txn/table-locks.ts), for the DDL that takes a weaker one than ACCESS EXCLUSIVE. */
-export const SHARE_UPDATE_EXCLUSIVE = 4;
-export const SHARE_ROW_EXCLUSIVE = 6;
-
 /** A new foreign key's parent: waits for DDL pending on it, and for LOCK TABLE locks conflicting with SHARE ROW EXCLUSIVE, PostgreSQL's lock for it. */
 export function waitForReferencedTable(catalog: Catalog, ctx: RunCtx, name: string): void {
   waitForPendingDdl(ctx, name);
   const parent = catalog.get(name);
-  if (parent) ctx.engine.checkTableLock(ctx.txn, parent.heap, SHARE_ROW_EXCLUSIVE);
+  if (parent) ctx.engine.checkTableLock(ctx.txn, parent.heap, TableLockMode.ShareRowExclusive);
 }
 
 /** Waits for other transactions' uncommitted COMMENTs on table or view `oid`, before DDL that renames or drops what they name. */

@@ -22,7 +22,7 @@
  * ordered scan stays ordered and no set of seen rows is needed: within one
  * statement a row's visible version does not change (engine api.ts).
  */
-import type { IndexScanOptions } from '../engine/api.ts';
+import { TableLockMode, type IndexScanOptions } from '../engine/api.ts';
 import { tick } from './interrupt.ts';
 import type { Expr } from './ast.ts';
 import { isPlainIndex, type TableDef } from './catalog.ts';
@@ -123,9 +123,6 @@ export function andLabel(parts: readonly string[]): string {
  * column (with prefix-free column encodings `> v` is `>= prefixEnd(v)` and `<= v` is `< prefixEnd(v)`). A NULL
  * value matches nothing.
  */
-/** PostgreSQL's lock mode for a read, as src/txn/table-locks.ts numbers it. */
-const ACCESS_SHARE = 1;
-
 function makeProbe(table: TableDef, p: IndexPath, recheck: readonly Fn[]): Probe {
   const { ix } = p;
   const id = ix.engineId!;
@@ -171,7 +168,7 @@ function makeProbe(table: TableDef, p: IndexPath, recheck: readonly Fn[]): Probe
   }
 
   function lookup(ctx: P.RunCtx, outer: Row): Row[] {
-    ctx.engine.checkTableLock(ctx.txn, table.heap, ACCESS_SHARE); // a probe that finds nothing waits too (table-locks.ts L3)
+    ctx.engine.checkTableLock(ctx.txn, table.heap, TableLockMode.AccessShare); // a probe that finds nothing waits too (table-locks.ts L3)
     const out = prefix(ctx, outer);
     if (out === null) return [];
     const key = Buffer.from(out);
@@ -184,7 +181,7 @@ function makeProbe(table: TableDef, p: IndexPath, recheck: readonly Fn[]): Probe
   }
 
   function* scan(ctx: P.RunCtx, outer: Row): Generator<Row> {
-    ctx.engine.checkTableLock(ctx.txn, table.heap, ACCESS_SHARE);
+    ctx.engine.checkTableLock(ctx.txn, table.heap, TableLockMode.AccessShare);
     const out = prefix(ctx, outer);
     if (out === null) return;
     if (whole) {

@@ -11,6 +11,8 @@
  *      computed, not stored) needs no lock.
  *  K3. Any mode in a READ ONLY transaction: PostgreSQL restricts the
  *      strong ones only on a hot standby.
+ *  K4. NOWAIT turns any wait for the table into 55P03: for another's lock
+ *      and for its uncommitted DDL (ACCESS EXCLUSIVE in PostgreSQL).
  */
 import { DbError } from '../errors/index.ts';
 import { LockWait } from '../engine/api.ts';
@@ -32,11 +34,13 @@ export function lockTables(s: LockStmt, catalog: Catalog, ctx: RunCtx): QueryRes
     seen.add(name);
     const table = catalog.get(name);
     if (table) {
-      // Uncommitted DDL of the table holds ACCESS EXCLUSIVE in PostgreSQL: every mode waits for it.
-      if (s.nowait) {
-        try { waitForDefinition(table, ctx); } catch (e) { if (e instanceof LockWait) throw new DbError('lock_not_available', `could not obtain lock on relation "${name}"`); throw e; }
-      } else waitForDefinition(table, ctx);
-      ctx.engine.lockTable(ctx.txn, table.heap, s.mode, s.nowait, name);
+      try {
+        waitForDefinition(table, ctx); // uncommitted DDL of the table: every mode waits for it
+        ctx.engine.lockTable(ctx.txn, table.heap, s.mode);
+      } catch (e) {
+        if (s.nowait && e instanceof LockWait) throw new DbError('lock_not_available', `could not obtain lock on relation "${name}"`); // K4
+        throw e;
+      }
       return;
     }
     const view = catalog.view(name);

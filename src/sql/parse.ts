@@ -16,6 +16,7 @@
  */
 import { loadModule, parseSync } from 'libpg-query';
 import { DbError } from '../errors/index.ts';
+import { TableLockMode } from '../engine/api.ts';
 import type * as A from './ast.ts';
 import { literalRuntime, mapPosition, slotPlanning, slotValue, templateOf, type LiteralClass, type Slotted } from './literals.ts';
 import { QueryTranslator, str, tagOf, unsupported, type Raw } from './parse-query.ts';
@@ -207,7 +208,7 @@ class Translator extends QueryTranslator {
         ...(s.behavior === 'DROP_CASCADE' ? { cascade: true } : {}),
       };
       case 'LockStmt': return {
-        kind: 'lock', tables: (s.relations as Raw[]).map((r) => this.rangeVar(r.RangeVar)), mode: (s.mode as number | undefined) ?? 8, nowait: !!s.nowait,
+        kind: 'lock', tables: (s.relations as Raw[]).map((r) => this.rangeVar(r.RangeVar)), mode: (s.mode as TableLockMode | undefined) ?? TableLockMode.AccessExclusive, nowait: !!s.nowait,
       };
       case 'CreateSeqStmt': return this.createSequence(s);
       case 'AlterSeqStmt': return this.alterSequence(s);

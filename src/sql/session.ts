@@ -76,7 +76,7 @@
  * missing table, …) go to `onNotice` as DbErrors with severity NOTICE or
  * WARNING; results carry none.
  */
-import { DbError, adminShutdown, asDbError } from '../errors/index.ts';
+import { DbError, adminShutdown, asDbError, inFailedTransaction } from '../errors/index.ts';
 import { LockWait, type StorageEngine, type TxnHandle } from '../engine/api.ts';
 import type { Description, QueryResult, TableInfo, TxnStatus, Value } from './api.ts';
 import type { ParsedStatement, Statement, TemplateBinding } from './ast.ts';
@@ -318,7 +318,7 @@ export class Session {
       const s = stmts[0]?.stmt ?? null;
       // As PostgreSQL's Parse: a failed block takes nothing but the statements that end it (S2).
       if (this.failed && s && !['commit', 'rollback', 'rollback_to'].includes(s.kind)) {
-        throw new DbError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
+        throw inFailedTransaction();
       }
       try {
         return this.describeNow(s, paramTypes);
@@ -432,16 +432,34 @@ export class Session {
     this.inBlock = false;
     this.failed = false;
     this.savepoints = [];
+    if (!commit || !txn) return this.abortTxn(txn);
     // Read before SET LOCAL ends: SET LOCAL synchronous_commit = off is for this very commit.
-    const synchronous = commit && this.settings.synchronousCommit();
-    this.settings.endTransaction(commit);
-    const finish = (): void => {
-      this.localCatalog.clear();
-      if (txn?.touchedCatalog) this.host.invalidateCatalog();
-    };
+    const synchronous = this.settings.synchronousCommit();
+    this.settings.endTransaction(true);
     this.host.advisory.release(this, 'xact'); // _xact_ advisory locks end with the transaction (A1)
-    if (!commit || !txn) { if (txn) this.host.engine.rollback(txn); finish(); return; }
-    return this.host.engine.commit(txn, { synchronous, soleClient: this.host.sessionCount === 1 }).finally(finish);
+    return this.host.engine.commit(txn, { synchronous, soleClient: this.host.sessionCount === 1 }).finally(() => this.catalogAfter(txn));
+  }
+
+  /** A transaction's rollback: its SETs, _xact_ advisory locks (A1) and work; null when S12 did it already (again harmless). */
+  private abortTxn(txn: TxnHandle | null): void {
+    this.settings.endTransaction(false);
+    this.host.advisory.release(this, 'xact');
+    if (txn) this.host.engine.rollback(txn);
+    this.catalogAfter(txn);
+  }
+
+  /** Once a transaction ended: its own catalog copy goes, and the shared one is read again if it did DDL. */
+  private catalogAfter(txn: TxnHandle | null): void {
+    this.localCatalog.clear();
+    if (txn?.touchedCatalog) this.host.invalidateCatalog();
+  }
+
+  /** ROLLBACK TO sp (S7), or the error that ended its subtransaction (S12): the work, SETs and _xact_ advisory locks since it. */
+  private undoSince(sp: Session['savepoints'][number]): void {
+    this.host.engine.rollbackTo(this.txn!, sp.mark);
+    this.settings.rollbackTo(sp.settingsMark);
+    this.host.advisory.rollbackXactTo(this, sp.advisoryMark); // advisory.ts A5
+    this.localCatalog.clear(); // DDL after the savepoint is undone
   }
 
   /** One statement: its result, or a promise of it when it has to wait (S10); may throw. */
@@ -476,7 +494,7 @@ export class Session {
       default:
     }
     if (this.failed) {
-      throw new DbError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
+      throw inFailedTransaction();
     }
     switch (s.kind) {
       case 'set':
@@ -600,30 +618,27 @@ export class Session {
       throw new DbError('no_active_sql_transaction', `${kind === 'savepoint' ? 'SAVEPOINT' : kind === 'release' ? 'RELEASE SAVEPOINT' : 'ROLLBACK TO SAVEPOINT'} can only be used in transaction blocks`);
     }
     if (kind === 'savepoint') {
-      if (this.failed) throw new DbError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
+      if (this.failed) throw inFailedTransaction();
       this.savepoints.push({ name, mark: this.host.engine.mark(this.txn!), settingsMark: this.settings.mark(), advisoryMark: this.host.advisory.mark(this), readOnly: this.mode.readOnly });
       return done('SAVEPOINT');
     }
     let i = this.savepoints.length - 1;
     while (i >= 0 && this.savepoints[i]!.name !== name) i--;
     if (i < 0) {
-      if (kind === 'release' && this.failed) throw new DbError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
+      if (kind === 'release' && this.failed) throw inFailedTransaction();
       this.markFailed();
       throw errorWithCode('3B001', `savepoint "${name}" does not exist`);
     }
     if (kind === 'release') {
-      if (this.failed) throw new DbError('in_failed_sql_transaction', 'current transaction is aborted, commands ignored until end of transaction block');
+      if (this.failed) throw inFailedTransaction();
       this.mode.readOnly = this.savepoints[i]!.readOnly;
       this.savepoints.length = i;
       return done('RELEASE');
     }
-    this.host.engine.rollbackTo(this.txn!, this.savepoints[i]!.mark);
-    this.settings.rollbackTo(this.savepoints[i]!.settingsMark);
-    this.host.advisory.rollbackXactTo(this, this.savepoints[i]!.advisoryMark); // advisory.ts A5
+    this.undoSince(this.savepoints[i]!);
     this.savepoints.length = i + 1;
     this.mode.readOnly = this.savepoints[i]!.readOnly;
     this.failed = false;
-    this.localCatalog.clear(); // DDL after the savepoint is undone
     return done(verb);
   }
 
@@ -658,19 +673,9 @@ export class Session {
     const txn = this.txn;
     if (!txn) return;
     const sp = this.savepoints.at(-1);
-    if (sp) {
-      this.host.engine.rollbackTo(txn, sp.mark);
-      this.host.advisory.rollbackXactTo(this, sp.advisoryMark);
-      this.settings.rollbackTo(sp.settingsMark); // the client hears of its settings with this ReadyForQuery
-      this.localCatalog.clear(); // DDL after the savepoint is undone
-      return;
-    }
+    if (sp) return this.undoSince(sp); // the client hears of the SETs undone with this ReadyForQuery
     this.txn = null;
-    this.host.advisory.release(this, 'xact');
-    this.settings.endTransaction(false);
-    this.host.engine.rollback(txn);
-    this.localCatalog.clear();
-    if (txn.touchedCatalog) this.host.invalidateCatalog();
+    this.abortTxn(txn);
   }
 
   /**

@@ -24,17 +24,7 @@ import { planStatementQuery } from './select.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { renameInViewText, type Rename } from './view-rewrite.ts';
 
-/** Whether the query names `relation` in a FROM (a CTE of that name counts too: being wrong that way only plans a view again). */
-function reads(q: QueryStmt, relation: string): boolean {
-  let found = false;
-  JSON.stringify(q, (_k, v: unknown) => {
-    if (!found && v !== null && typeof v === 'object' && (v as { kind?: string }).kind === 'table' && (v as { name?: string }).name === relation) found = true;
-    return found ? undefined : v;
-  });
-  return found;
-}
-
-/** The names of the relations (tables, views, WITH queries) a view's query reads. */
+/** The names of the relations (tables, views, WITH queries) a view's query reads in its FROMs (a CTE of a table's name counts too: being wrong that way only plans a view again, or locks a table too many). */
 export function relationsRead(q: QueryStmt): string[] {
   const names = new Set<string>();
   JSON.stringify(q, (_k, v: unknown) => {
@@ -48,7 +38,7 @@ export function relationsRead(q: QueryStmt): string[] {
 }
 
 export function viewsReading(catalog: Catalog, relation: string): ViewDef[] {
-  return catalog.allViews().filter((v) => v.name !== relation && reads(v.query, relation));
+  return catalog.allViews().filter((v) => v.name !== relation && relationsRead(v.query).includes(relation));
 }
 
 /** The views depending on `relations`, directly or through one another, nearest first. */
@@ -88,9 +78,10 @@ export function dropDependentViews(catalog: Catalog, relations: readonly string[
 }
 
 function dependsOn(catalog: Catalog, v: ViewDef, relations: readonly string[]): string {
-  const direct = relations.find((r) => reads(v.query, r));
+  const read = relationsRead(v.query);
+  const direct = relations.find((r) => read.includes(r));
   if (direct) return `${catalog.get(direct) ? 'table' : 'view'} ${direct}`;
-  const via = catalog.allViews().find((w) => w.name !== v.name && reads(v.query, w.name));
+  const via = catalog.allViews().find((w) => w.name !== v.name && read.includes(w.name));
   return via ? `view ${via.name}` : `table ${relations[0]!}`;
 }
 

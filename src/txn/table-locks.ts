@@ -34,24 +34,9 @@
  *  L5 With no explicit lock anywhere (the usual case) every check is one
  *     Map size test.
  */
-import { DbError } from '../errors/index.ts';
-import { LockWait } from '../engine/api.ts';
+import { LockWait, TableLockMode } from '../engine/api.ts';
 import type { Txn, TxnManager } from './manager.ts';
 import { Kind } from '../wal/record.ts';
-
-/** PostgreSQL's lock modes, numbered as libpg-query's LockStmt.mode gives them. */
-export const enum TableLockMode {
-  AccessShare = 1,
-  RowShare = 2,
-  RowExclusive = 3,
-  ShareUpdateExclusive = 4,
-  Share = 5,
-  ShareRowExclusive = 6,
-  Exclusive = 7,
-  AccessExclusive = 8,
-}
-
-export const TABLE_LOCK_NAMES = ['', 'ACCESS SHARE', 'ROW SHARE', 'ROW EXCLUSIVE', 'SHARE UPDATE EXCLUSIVE', 'SHARE', 'SHARE ROW EXCLUSIVE', 'EXCLUSIVE', 'ACCESS EXCLUSIVE'];
 
 const bit = (m: number): number => 1 << m;
 const bits = (...ms: number[]): number => ms.reduce((a, m) => a | bit(m), 0);
@@ -95,15 +80,12 @@ function conflicting(txns: TxnManager, txn: Txn, heap: number, mode: TableLockMo
 
 /**
  * LOCK TABLE: takes `mode` on heap for txn until it ends (the caller has
- * given txn an xid, L2). LockWait while another holds a conflicting mode;
- * with nowait, 55P03 instead.
+ * given txn an xid, L2). LockWait while another holds a conflicting mode
+ * (NOWAIT is the SQL layer's: src/sql/lock-table.ts).
  */
-export function lockTable(txns: TxnManager, txn: Txn, heap: number, mode: TableLockMode, nowait: boolean, name: string): void {
+export function lockTable(txns: TxnManager, txn: Txn, heap: number, mode: TableLockMode): void {
   const other = conflicting(txns, txn, heap, mode, false);
-  if (other) {
-    if (nowait) throw new DbError('lock_not_available', `could not obtain lock on relation "${name}"`);
-    throw new LockWait(other.xid, true);
-  }
+  if (other) throw new LockWait(other.xid, true);
   const before = txn.tableLocks.get(heap) ?? 0;
   if ((before & bit(mode)) !== 0) return;
   txn.tableLocks.set(heap, before | bit(mode));
