@@ -11,7 +11,7 @@ import {
   symbolicAge, timestampParts,
 } from './datetime.ts';
 import { formatDateTime } from './to-char.ts';
-import { fromLocal, instantText, instantToZone, parseZone, toLocal, tstzToDate, tstzToTimestamp, zoneAbbreviation, dependsOnSession, zoneToInstant, type Zone } from './timezone.ts';
+import { dateToTstz, fromLocal, instantText, instantToZone, parseZone, toLocal, tstzToDate, tstzToTimestamp, zoneAbbreviation, dependsOnSession, zoneToInstant, type Zone } from './timezone.ts';
 import type { Compiled, Fn } from './expr.ts';
 import { decFromText, decToText, divScale, decFromInt } from './numeric.ts';
 import { DATE, INT4, INTERVAL, NUMERIC, Oid, TEXT, TIMESTAMP, TIMESTAMPTZ, type SqlType } from './types.ts';
@@ -146,10 +146,14 @@ export function dateTimeFunction(name: string, args: readonly Compiled[]): Compi
       if (srcOid === Oid.TIMESTAMPTZ) dependsOnSession();
       if (name === 'date_trunc') {
         if (srcOid === Oid.INTERVAL) return null;
-        const oid = srcOid === Oid.DATE ? Oid.TIMESTAMP : srcOid;
+        // As in PostgreSQL, a date goes in as a timestamptz (the preferred type of its category): local midnight in the session's zone.
+        const asTstz = srcOid === Oid.DATE;
+        if (asTstz) dependsOnSession();
+        const oid = asTstz ? Oid.TIMESTAMPTZ : srcOid;
         return { type: oid === Oid.TIMESTAMPTZ ? TIMESTAMPTZ : TIMESTAMP, fn: (r, c) => {
           const u = f(r, c), v = vf(r, c);
-          return u === null || v === null ? null : truncate((u as string).toLowerCase(), v as string, srcOid);
+          if (u === null || v === null) return null;
+          return truncate((u as string).toLowerCase(), asTstz ? dateToTstz(dateDays(v as string)) : (v as string), oid);
         } };
       }
       // extract() is numeric since PostgreSQL 14; date_part() stays double precision.

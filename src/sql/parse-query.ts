@@ -283,7 +283,7 @@ export class QueryTranslator {
 
   private tableAs(query: Raw, into: Raw, ifNotExists: boolean, selectInto: boolean): A.CreateTableAsStmt {
     const rel = this.rangeVar(into.rel);
-    if (into.rel.relpersistence === 't') throw unsupported('TEMPORARY tables', rel.pos);
+    if (into.rel.relpersistence === 't') throw unsupported('CREATE TEMPORARY TABLE', rel.pos);
     if (into.options || into.tableSpaceName || into.accessMethod) throw unsupported('storage parameters', rel.pos);
     return {
       kind: 'create_table_as', name: rel.name, ifNotExists, columns: (into.colNames ?? []).map(str),

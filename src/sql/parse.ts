@@ -344,7 +344,7 @@ class Translator extends QueryTranslator {
 
   private createTable(s: Raw): A.CreateTableStmt {
     const rel = this.rangeVar(s.relation);
-    if (s.relation.relpersistence === 't') throw unsupported('TEMPORARY tables', rel.pos);
+    if (s.relation.relpersistence === 't') throw unsupported('CREATE TEMPORARY TABLE', rel.pos);
     if (s.inhRelations) throw unsupported('INHERITS', rel.pos);
     if (s.partspec) throw unsupported('PARTITION BY', rel.pos);
     const columns: A.ColumnDefAst[] = [];
@@ -431,7 +431,7 @@ class Translator extends QueryTranslator {
 
   private createView(s: Raw): A.CreateViewStmt {
     const rel = this.rangeVar(s.view);
-    if (s.view.relpersistence === 't') throw unsupported('TEMPORARY views', rel.pos);
+    if (s.view.relpersistence === 't') throw unsupported('CREATE TEMPORARY VIEW', rel.pos);
     if (s.withCheckOption && s.withCheckOption !== 'NO_CHECK_OPTION') throw unsupported('WITH CHECK OPTION', rel.pos);
     if (s.options) throw unsupported('view options', rel.pos);
     if (!s.query.SelectStmt) throw unsupported('this query in a view', rel.pos);
