@@ -369,6 +369,13 @@ export class HeapAccess {
     }
   }
 
+  /** Pages in the heap's chain (pg_relation_size): one pin per page, no rows read. */
+  pageCount(heap: number): number {
+    let n = 0;
+    for (let pageNo = heap; pageNo !== 0; n++) pageNo = this.ctx.pool.with(pageNo, (p) => nextPage(p));
+    return n;
+  }
+
   /** The visible rows a page at a time, in one batch object and one page copy reused from page to page (engine/api.ts RowBatch). */
   scanBatches(txn: Txn, heap: number): Generator<RowBatch> {
     return this.batches(txn, heap, true);

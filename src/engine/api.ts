@@ -245,6 +245,10 @@ export interface StorageEngine {
   indexLookup(txn: TxnHandle, index: IndexId, key: Uint8Array): RowId[];
   /** Height, pages and entries, for EXPLAIN and benchmarks (walks every page: O(pages)). */
   indexStats(index: IndexId): IndexStats;
+  /** Pages in a heap (its rows' pages, including ones emptied and not yet pruned away). */
+  heapPages(heap: HeapId): number;
+  /** Pages of the data file in use or on its free list: the database's size without the WAL. */
+  dataPages(): number;
 
   checkpoint(): Promise<void>;
   setSetting(name: string, value: string): void;

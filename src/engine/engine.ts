@@ -11,7 +11,7 @@ import { DbError, adminShutdown } from '../errors/index.ts';
 import { DirLock } from '../storage/lock.ts';
 import { DataFile } from '../storage/datafile.ts';
 import { CONTROL_VERSION, readControl, writeControl, type ControlData, type RecoveryReport } from '../storage/control.ts';
-import { META_PAGE, PAGE_SIZE, PageType } from '../storage/page.ts';
+import { META_PAGE, PAGE_SIZE, PageType, readMeta } from '../storage/page.ts';
 import { BufferPool } from '../buffer/pool.ts';
 import { WalWriter } from '../wal/writer.ts';
 import { WalReader } from '../wal/reader.ts';
@@ -730,6 +730,16 @@ export class Engine implements StorageEngine {
 
   indexStats(index: IndexId): IndexStats {
     return this.indexes.stats(index);
+  }
+
+  heapPages(heap: HeapId): number {
+    this.checkNotClosed();
+    return this.heaps.pageCount(heap);
+  }
+
+  dataPages(): number {
+    this.checkNotClosed();
+    return this.pool.with(META_PAGE, (p) => readMeta(p).nextPageNo);
   }
 
   // ---- settings, stats, shutdown ----

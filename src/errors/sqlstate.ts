@@ -26,6 +26,8 @@ export const SqlState = {
   invalid_row_count_in_result_offset_clause: '2201X',
   dependent_objects_still_exist: '2BP01',
   invalid_savepoint_specification: '3B001',
+  invalid_catalog_name: '3D000',
+  invalid_schema_name: '3F000',
   duplicate_alias: '42712',
   invalid_text_representation: '22P02',
   untranslatable_character: '22P05',

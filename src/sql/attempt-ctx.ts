@@ -55,6 +55,10 @@ export class AttemptCtx implements RunCtx {
     readonly copyRows = false,
   ) {}
 
+  get storage(): StorageEngine {
+    return this.engine;
+  }
+
   /**
    * A sequence this very statement created (ALTER TABLE … ADD COLUMN serial
    * fills the rows) is not in the catalog it started with: the catalog is

@@ -24,6 +24,7 @@
  * A subquery without outer references runs once per execution (cached in
  * ctx.cache); subquery.ts has the details.
  */
+import type { StorageEngine } from '../engine/api.ts';
 import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import type { Expr, QueryStmt, TemplateBinding } from './ast.ts';
@@ -36,7 +37,7 @@ import { compileSpecial } from './expr-special.ts';
 import { aggResultType, isAggregateName } from './aggregates.ts';
 import { compileFunction } from './functions.ts';
 import { compileBinary, compileNegate, comparatorFor } from './operators.ts';
-import { OID_TYPES, catalogFunction, regclassOid } from './pg-catalog.ts';
+import { OID_TYPES, catalogFunction, regclassOid, regOid } from './pg-catalog.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { parseNumeric } from './numeric.ts';
 import { slotConstant } from './slot-const.ts';
@@ -76,6 +77,8 @@ export interface ExecCtx {
   /** current_setting() / set_config(): the session's parameters (absent where there is no session). */
   setting?(name: string): string;
   setSetting?(name: string, value: string | null, local: boolean): void;
+  /** Page counts for the size functions (pg-sizes.ts); absent where no engine is at hand. */
+  storage?: Pick<StorageEngine, 'heapPages' | 'indexStats' | 'dataPages'>;
   /** The literals of this execution's text when the statement is a shared template (literals.ts). */
   template?: TemplateBinding;
   /** String slots converted to their types, once per execution (slot-const.ts). */
@@ -345,6 +348,10 @@ export class Binder {
     const a = e.arg;
     if (e.type.name === 'regclass' && a.kind === 'const' && a.lit === 'string' && this.env) {
       const oid = regclassOid(String(a.value), this.env.catalog, a.pos);
+      return { type: INT8, fn: () => oid, rowFree: true, constant: true };
+    }
+    if (['regtype', 'regnamespace', 'regrole', 'regproc', 'regprocedure'].includes(e.type.name) && a.kind === 'const' && a.lit === 'string') {
+      const oid = regOid(e.type.name, String(a.value), a.pos);
       return { type: INT8, fn: () => oid, rowFree: true, constant: true };
     }
     return this.compileAs(a, INT8, 'explicit', () => '');

@@ -266,7 +266,9 @@ function planItem(it: FromItem, base: Binder, planQuery: PlanQuery, left: Scope 
       if (virtual) {
         // pg_catalog / information_schema: rows computed from the catalog the statement was planned with.
         const range = it.alias?.name ?? it.name.replace(/^information_schema\./, '');
-        const columns = aliasColumns(virtual.columns.map((c, index) => ({ table: range, name: c.name, type: c.type, index })), it.alias, range);
+        // The last column is the system column tableoid (pg-catalog.ts): readable by name, not part of *.
+        const last = virtual.columns.length - 1;
+        const columns = aliasColumns(virtual.columns.map((c, index) => ({ table: range, name: c.name, type: c.type, index, ...(index === last ? { noStar: true } : {}) })), it.alias, range);
         const plan: P.Plan = (ctx) => virtual.rows(catalog, ctx);
         return { columns, width: virtual.columns.length, names: [range], pushed: null, build: () => P.describe(plan, `Seq Scan on ${it.name}`) };
       }

@@ -453,9 +453,6 @@ const FUNCS: Record<string, Impl> = {
     const a = args.length === 1 ? arrayArg(args[0]!) : null;
     return a ? strict(INT4, [a], (v) => parseArray(v as string).length) : null;
   },
-  pg_table_size: (args) => (args.length === 1 ? strict(INT8, [args[0]!.fn], () => 8192) : null),
-  pg_relation_size: (args) => (args.length >= 1 && args.length <= 2 ? strict(INT8, [args[0]!.fn], () => 8192) : null),
-  pg_total_relation_size: (args) => (args.length === 1 ? strict(INT8, [args[0]!.fn], () => 8192) : null),
   pg_size_pretty: (args) => {
     const a = args.length === 1 ? implicit(args[0]!, INT8) : null;
     return a ? strict(TEXT, [a.fn], (v) => sizePretty(Number(v))) : null;

@@ -1,8 +1,8 @@
 /**
  * pg_catalog and information_schema: read-only virtual tables computed from
  * our catalog (catalog.ts) when a query reads them, so that psql's
- * meta-commands (\dt, \d t, \d+ t, \di, \l, \du, \df) and drivers'
- * introspection work.
+ * meta-commands (\dt, \d t, \d+ t, \di, \l, \du, \df, …) and drivers'
+ * introspection work. Every relation has the system column tableoid.
  *
  * Only the columns those queries use exist. Types follow PostgreSQL's except
  * where ours has no such type: oid and the reg* types are bigint, "char" and
@@ -13,9 +13,9 @@
  * definition get ids derived from the table's: index k of table t is
  * t.oid * 1000 + 100 + k, constraint k is t.oid * 1000 + 500 + k.
  *
- * Some relations are always empty here (policies, inheritance, publications,
- * statistics objects, collations, role memberships, functions: the built-in
- * ones are not listed in pg_proc, …). psql's queries over them use arrays
+ * Some relations are always empty here (pg-catalog-fixed.ts: policies,
+ * inheritance, publications, extensions, operators, casts, …; pg_proc too:
+ * the built-in functions are not listed). psql's queries over them use arrays
  * and other things we do not have; select.ts answers a query whose result is
  * necessarily empty because it ranges over one of them (isAlwaysEmpty) with
  * no rows instead of failing to compile it.
@@ -28,36 +28,23 @@ import { exprToSql } from './deparse.ts';
 import { actionName, foreignKeyText } from './foreign-keys.ts';
 import type { Compiled, ExecCtx, Fn } from './expr.ts';
 import { compileIndexKeys, keyName } from './index-exprs.ts';
+import { cols, empty, FIXED_TABLES, NS_PG_CATALOG, OWNER, TABLE_OIDS, type Rec, type VirtualTable } from './pg-catalog-fixed.ts';
+import { privilegeFunction } from './privileges.ts';
+import { sizeFunction } from './pg-sizes.ts';
 import { sessionSettingList } from './settings.ts';
 import {
-  BOOL, INT2, INT4, INT8, TEXT, Oid, arrayElemOf, clientTypeOid, numericPrecision, numericScale, typeDisplayName, typeInternalName, type SqlType,
+  BOOL, INT8, TEXT, Oid, arrayElemOf, clientTypeOid, numericPrecision, numericScale, resolveType, typeDisplayName, typeInternalName,
+  withArrayElem, type SqlType,
 } from './types.ts';
 
-export const NS_PG_CATALOG = 11, NS_PUBLIC = 2200, NS_INFORMATION_SCHEMA = 13000;
-const OWNER = 10, AM_HEAP = 2, AM_BTREE = 403, DATABASE_OID = 5, COLLATION_DEFAULT = 100;
+export { NS_PG_CATALOG };
+export const NS_PUBLIC = 2200, NS_INFORMATION_SCHEMA = 13000;
+const AM_HEAP = 2, AM_BTREE = 403, DATABASE_OID = 5, COLLATION_DEFAULT = 100;
 export const DATABASE_NAME = 'ariesdb', USER_NAME = 'postgres';
 
 export const indexOid = (t: TableDef, k: number): number => t.oid * 1000 + 100 + k;
 export const constraintOid = (t: TableDef, k: number): number => t.oid * 1000 + 500 + k;
 
-const TYPES: Record<string, SqlType> = { oid: INT8, name: TEXT, char: TEXT, text: TEXT, bool: BOOL, int2: INT2, int4: INT4, int8: INT8 };
-
-type Rec = Record<string, Value>;
-
-interface VirtualTable {
-  readonly columns: readonly { readonly name: string; readonly type: SqlType }[];
-  rows(cat: Catalog, ctx: ExecCtx): Rec[];
-}
-
-/** "a:oid b:name …" → columns. */
-function cols(spec: string): VirtualTable['columns'] {
-  return spec.trim().split(/\s+/).map((p) => {
-    const [name, t] = p.split(':') as [string, string];
-    return { name, type: TYPES[t]! };
-  });
-}
-
-const empty = (): Rec[] => [];
 
 /** A table's constraints as pg_constraint has them: primary key, unique constraints (their `_key` indexes), checks, foreign keys. */
 interface ConstraintRow {
@@ -193,7 +180,7 @@ const VIRTUAL: Record<string, VirtualTable> = {
   pg_attribute: {
     columns: cols(`attrelid:oid attname:name atttypid:oid attlen:int2 attnum:int2 atttypmod:int4 attnotnull:bool atthasdef:bool
       attisdropped:bool attidentity:char attgenerated:char attcollation:oid attstattarget:int4 attislocal:bool attstorage:char
-      attcompression:char`),
+      attcompression:char attacl:text`),
     rows: (cat) => [
       ...cat.all().map((t) => ({ oid: t.oid, columns: t.columns as readonly ColumnDef[] })),
       ...cat.allViews().map((v) => ({ oid: v.oid, columns: v.columns.map((name, i): ColumnDef => ({ name, type: v.types[i]!, notNull: false, default: null })) })),
@@ -214,7 +201,8 @@ const VIRTUAL: Record<string, VirtualTable> = {
   },
   pg_type: {
     columns: cols(`oid:oid typname:name typnamespace:oid typowner:oid typlen:int2 typbyval:bool typtype:char typcategory:char
-      typisdefined:bool typrelid:oid typelem:oid typarray:oid typbasetype:oid typtypmod:int4 typnotnull:bool typcollation:oid`),
+      typisdefined:bool typrelid:oid typelem:oid typarray:oid typbasetype:oid typtypmod:int4 typnotnull:bool typcollation:oid
+      typdefault:text typacl:text`),
     rows: () => SUPPORTED_TYPES.map((oid) => ({
       oid, typname: typeInternalName(oid), typnamespace: NS_PG_CATALOG, typowner: OWNER, typlen: TYPE_LEN[oid] ?? -1,
       typbyval: (TYPE_LEN[oid] ?? 16) <= 8, typtype: 'b', typcategory: categoryLetter(oid), typisdefined: true, typrelid: 0, typelem: 0,
@@ -362,18 +350,7 @@ const VIRTUAL: Record<string, VirtualTable> = {
       update_rule: actionName(fk.onUpdate), delete_rule: actionName(fk.onDelete),
     }] : []))),
   },
-  // Always empty: we have none of these objects.
-  pg_collation: { columns: cols('oid:oid collname:name collnamespace:oid collprovider:char'), rows: empty },
-  pg_policy: { columns: cols('oid:oid polname:name polrelid:oid polcmd:char polpermissive:bool polroles:text polqual:text polwithcheck:text'), rows: empty },
-  pg_statistic_ext: { columns: cols('oid:oid stxrelid:oid stxname:name stxnamespace:oid stxowner:oid stxstattarget:int4 stxkeys:text stxkind:text'), rows: empty },
-  pg_publication: { columns: cols('oid:oid pubname:name pubowner:oid puballtables:bool pubinsert:bool pubupdate:bool pubdelete:bool pubtruncate:bool pubviaroot:bool'), rows: empty },
-  pg_publication_rel: { columns: cols('oid:oid prpubid:oid prrelid:oid prqual:text prattrs:text'), rows: empty },
-  pg_publication_namespace: { columns: cols('oid:oid pnpubid:oid pnnspid:oid'), rows: empty },
-  pg_inherits: { columns: cols('inhrelid:oid inhparent:oid inhseqno:int4 inhdetachpending:bool'), rows: empty },
-  pg_trigger: { columns: cols('oid:oid tgrelid:oid tgparentid:oid tgname:name tgfoid:oid tgtype:int2 tgenabled:char tgisinternal:bool'), rows: empty },
-  pg_rewrite: { columns: cols('oid:oid rulename:name ev_class:oid ev_type:char ev_enabled:char is_instead:bool'), rows: empty },
   pg_description: { columns: cols('objoid:oid classoid:oid objsubid:int4 description:text'), rows: (cat) => descriptions(cat) },
-  pg_auth_members: { columns: cols('oid:oid roleid:oid member:oid grantor:oid admin_option:bool'), rows: empty },
   // Functions are built in and not listed (psql's \df hides pg_catalog's anyway).
   pg_proc: {
     columns: cols(`oid:oid proname:name pronamespace:oid proowner:oid prolang:oid prokind:char prosecdef:bool proretset:bool
@@ -381,9 +358,7 @@ const VIRTUAL: Record<string, VirtualTable> = {
       proargnames:text prosrc:text proacl:text`),
     rows: empty,
   },
-  pg_language: { columns: cols('oid:oid lanname:name lanowner:oid lanispl:bool lanpltrusted:bool'), rows: empty },
-  pg_foreign_table: { columns: cols('ftrelid:oid ftserver:oid ftoptions:text'), rows: empty },
-  pg_partitioned_table: { columns: cols('partrelid:oid partstrat:char partnatts:int2 partdefid:oid'), rows: empty },
+  ...FIXED_TABLES,
 };
 VIRTUAL.pg_authid = VIRTUAL.pg_roles!;
 VIRTUAL.pg_user = {
@@ -411,7 +386,12 @@ const ALWAYS_EMPTY = new Set(Object.entries(VIRTUAL).filter(([, v]) => v.rows ==
 export function virtualTable(name: string): { columns: VirtualTable['columns']; rows: (cat: Catalog, ctx: ExecCtx) => Value[][] } | null {
   const v = VIRTUAL[name];
   if (!v) return null;
-  return { columns: v.columns, rows: (cat, ctx) => v.rows(cat, ctx).map((r) => v.columns.map((c) => r[c.name] ?? null)) };
+  // The system column tableoid comes last; the scope leaves it out of * (from.ts).
+  const self = TABLE_OIDS[name] ?? 0;
+  return {
+    columns: [...v.columns, { name: 'tableoid', type: INT8 }],
+    rows: (cat, ctx) => v.rows(cat, ctx).map((r) => [...v.columns.map((c) => r[c.name] ?? null), self]),
+  };
 }
 
 /** Whether a FROM list yields no rows whatever its conditions: it inner-joins an always-empty catalog relation. */
@@ -475,12 +455,24 @@ export function catalogFunction(name: string, args: readonly Compiled[], cat: Ca
       for (const v of cat.allViews()) { defs.set(String(v.oid), v.text); defs.set(v.name, v.text); }
       return { type: TEXT, fn: (r, c) => { const v = f(r, c); return v === null ? null : defs.get(String(v)) ?? null; } };
     }
-    case 'pg_table_is_visible': {
+    // One schema of ours plus pg_catalog, both on the search path: whatever exists is visible.
+    case 'pg_table_is_visible': case 'pg_type_is_visible': case 'pg_function_is_visible': case 'pg_operator_is_visible':
+    case 'pg_collation_is_visible': case 'pg_conversion_is_visible': case 'pg_opclass_is_visible': case 'pg_opfamily_is_visible':
+    case 'pg_statistics_obj_is_visible': case 'pg_ts_config_is_visible': case 'pg_ts_dict_is_visible': case 'pg_ts_parser_is_visible':
+    case 'pg_ts_template_is_visible': {
       if (args.length !== 1) return null;
       const f = args[0]!.fn;
       return { type: BOOL, fn: (r, c) => (f(r, c) === null ? null : true) };
     }
-    default: return null;
+    case 'pg_tablespace_location': {
+      // Both tablespaces are the data directory's own, for which PostgreSQL shows ''.
+      if (args.length !== 1) return null;
+      const f = args[0]!.fn;
+      return { type: TEXT, fn: (r, c) => (f(r, c) === null ? null : '') };
+    }
+    default:
+      return privilegeFunction(name, args, cat, (n) => VIRTUAL[n] !== undefined)
+        ?? sizeFunction(name, args, cat, indexOid, (text) => regclassOid(text, cat, pos));
   }
 }
 
@@ -494,7 +486,54 @@ export function regclassOid(text: string, cat: Catalog, pos: number): number {
   if (s) return s.oid;
   const owner = cat.tableOfIndex(name);
   if (owner) return indexOid(owner, owner.indexes.findIndex((i) => i.name === name));
+  if (TABLE_OIDS[name] !== undefined) return TABLE_OIDS[name]; // 'pg_catalog.pg_extension'::regclass, as psql writes it
   throw new DbError('undefined_table', `relation "${text}" does not exist`, pos >= 0 ? { position: pos + 1 } : {});
+}
+
+const MULTI_WORD_TYPES: Record<string, string> = {
+  'character varying': 'varchar', 'double precision': 'float8', 'timestamp without time zone': 'timestamp',
+  'timestamp with time zone': 'timestamptz',
+};
+
+/**
+ * The oid a regtype, regnamespace or regrole literal names ('int4'::regtype,
+ * 'public'::regnamespace), or a number's own value; PostgreSQL's errors for
+ * a name that names nothing. regproc and regprocedure: built-in functions
+ * have no oids here (pg_proc is empty), so 0A000.
+ */
+export function regOid(kind: string, text: string, pos: number): number {
+  if (/^\d+$/.test(text)) return Number(text);
+  const at = pos >= 0 ? { position: pos + 1 } : {};
+  const name = text.trim().replace(/^pg_catalog\./, '').replace(/^"(.*)"$/, '$1');
+  switch (kind) {
+    case 'regtype': {
+      const base = name.toLowerCase().replace(/\s*\(.*\)\s*$/, '').replace(/\s+/g, ' ');
+      const array = base.endsWith('[]');
+      const bare = array ? base.slice(0, -2).trim() : base;
+      const type = resolveTypeName(MULTI_WORD_TYPES[bare] ?? bare, pos);
+      return clientTypeOid(array ? withArrayElem(TEXT, type) : type);
+    }
+    case 'regnamespace': {
+      const oid = { pg_catalog: NS_PG_CATALOG, public: NS_PUBLIC, information_schema: NS_INFORMATION_SCHEMA }[name];
+      if (oid === undefined) throw new DbError('invalid_schema_name', `schema "${name}" does not exist`, at);
+      return oid;
+    }
+    case 'regrole':
+      if (name !== USER_NAME) throw new DbError('undefined_object', `role "${name}" does not exist`, at);
+      return OWNER;
+    default:
+      throw new DbError('feature_not_supported', `${kind} of a name is not supported: built-in functions have no oids in ariesdb`, at);
+  }
+}
+
+function resolveTypeName(name: string, pos: number): SqlType {
+  try {
+    return resolveType({ name, mods: [], pos });
+  } catch (e) {
+    // The literal as a whole names the type, as PostgreSQL's message says.
+    if (e instanceof DbError && e.condition === 'undefined_object') throw new DbError('undefined_object', `type "${name}" does not exist`, pos >= 0 ? { position: pos + 1 } : {});
+    throw e;
+  }
 }
 
 /** oid → relation name, as regclass prints (quoted where needed); null for an oid that names nothing. */
@@ -506,6 +545,7 @@ export function relationNames(cat: Catalog): Map<number, string> {
   }
   for (const s of cat.allSequences()) m.set(s.oid, quoteIdent(s.name));
   for (const v of cat.allViews()) m.set(v.oid, quoteIdent(v.name));
+  for (const [name, oid] of Object.entries(TABLE_OIDS)) if (!m.has(oid)) m.set(oid, name);
   return m;
 }
 

@@ -177,4 +177,35 @@ describe.skipIf(!hasPsql)('psql meta-commands', () => {
     expect(dfPlus.stdout.split('\n')[1]).toBe(
       ' Schema | Name | Result data type | Argument data types | Type | Volatility | Parallel | Owner | Security | Access privileges | Language | Source code | Description ');
   });
+
+  it('the other meta-commands answer, with real sizes: \\l+, \\db+, \\dt+ and \\di+ grow with the data; \\dx, \\dT, \\do … list nothing', async () => {
+    // Each of these failed with 42P01 or 42883 on a pg_catalog relation or function psql reads.
+    for (const cmd of ['\\l+', '\\db+', '\\dx', '\\dT+', '\\dD', '\\dp', '\\z', '\\dd', '\\dL', '\\dO', '\\do', '\\dC', '\\dc', '\\dy',
+      '\\des', '\\dew', '\\det', '\\deu', '\\drds', '\\dF', '\\dFd', '\\dFp', '\\dFt', '\\dRs', '\\dAc', '\\dAf', '\\dAo', '\\dAp']) {
+      const r = await psql(['-c', cmd]);
+      // psql itself says so where a list is empty for some (\drds: "Did not find any settings."), as with PostgreSQL.
+      expect({ cmd, code: r.code, stderr: r.stderr.replace(/^Did not find any \w+\.\n$/, '') }).toEqual({ cmd, code: 0, stderr: '' });
+    }
+    const db = await psql(['-c', '\\db']);
+    expect(db.stdout.split('\n').slice(3, 5)).toEqual([' pg_default | postgres | ', ' pg_global  | postgres | ']);
+
+    const size = async (cmd: string, name: string): Promise<string> => {
+      const r = await psql(['-A', '-F', '|', '-c', cmd]);
+      expect(r.stderr).toBe('');
+      const head = r.stdout.split('\n')[1]!.split('|');
+      const row = r.stdout.split('\n').find((l) => l.split('|').includes(name))!.split('|');
+      return row[head.indexOf('Size')]!;
+    };
+    await psql(['-q', '-c', 'CREATE TABLE sized (id int PRIMARY KEY, note text)']);
+    expect(await size('\\dt+ sized', 'sized')).toBe('8192 bytes');
+    const before = await size('\\l+', 'ariesdb');
+    await psql(['-q', '-c', "INSERT INTO sized SELECT g, repeat('x', 100) FROM generate_series(1, 20000) g"]);
+    // 20,000 rows of about 130 bytes: some 2.5 MB of heap, and an index of about 20 bytes an entry.
+    const heap = await size('\\dt+ sized', 'sized');
+    expect(heap).toMatch(/^\d+ kB$/);
+    expect(parseInt(heap)).toBeGreaterThan(2000);
+    expect(parseInt(heap)).toBeLessThan(4000);
+    expect(await size('\\di+ sized_pkey', 'sized_pkey')).toMatch(/^\d+ kB$/);
+    expect(await size('\\l+', 'ariesdb')).not.toBe(before);
+  });
 });

@@ -344,6 +344,17 @@ export class MemoryEngine implements StorageEngine {
     return { height: 1, pages: 1, leafPages: 1, entries: n };
   }
 
+  /** A model's answer: one page per 64 rows (at least one), so sizes grow with the rows as the real engine's do. */
+  heapPages(heap: HeapId): number {
+    return Math.max(1, Math.ceil((this.heaps.get(heap)?.size ?? 0) / 64));
+  }
+
+  dataPages(): number {
+    let n = 1;
+    for (const h of this.heaps.keys()) n += this.heapPages(h);
+    return n;
+  }
+
   allocateOid(): number {
     return this.nextOid++;
   }

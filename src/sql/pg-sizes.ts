@@ -1,0 +1,124 @@
+/**
+ * Disk sizes as PostgreSQL reports them (psql's \dt+, \di+, \l+ and
+ * monitoring queries): pg_relation_size, pg_table_size, pg_indexes_size,
+ * pg_total_relation_size, pg_database_size and pg_tablespace_size, in bytes
+ * of 8 KiB pages.
+ *
+ * Every relation lives in the one data file, so a size is its pages there:
+ * a table's heap chain (pages emptied by deletes count until they are
+ * pruned away, as PostgreSQL's count until VACUUM truncates), an index's
+ * B+tree pages, a sequence's one heap. There is no TOAST, free space map or
+ * visibility map, so pg_table_size equals the main fork and the other forks
+ * are 0. The database's size is the data file's pages (the WAL is not part
+ * of it, as in PostgreSQL). Counting walks the relation's pages, so the
+ * cost grows with its size, unlike PostgreSQL's stat of a file.
+ *
+ * A relation is named by oid or by regclass text; an oid that names nothing
+ * gives NULL, as in PostgreSQL.
+ */
+import { DbError } from '../errors/index.ts';
+import type { Catalog, TableDef } from './catalog.ts';
+import type { Compiled, ExecCtx, Fn } from './expr.ts';
+import { INT8, Oid } from './types.ts';
+import { PAGE_SIZE } from '../storage/page.ts';
+
+type Storage = NonNullable<ExecCtx['storage']>;
+
+type Relation = { kind: 'table'; t: TableDef } | { kind: 'index'; t: TableDef; k: number } | { kind: 'sequence'; heap: number } | { kind: 'view' };
+
+function relations(cat: Catalog, indexOid: (t: TableDef, k: number) => number): Map<number, Relation> {
+  const m = new Map<number, Relation>();
+  for (const t of cat.all()) {
+    m.set(t.oid, { kind: 'table', t });
+    t.indexes.forEach((_, k) => m.set(indexOid(t, k), { kind: 'index', t, k }));
+  }
+  for (const s of cat.allSequences()) m.set(s.oid, { kind: 'sequence', heap: s.heap });
+  for (const v of cat.allViews()) m.set(v.oid, { kind: 'view' });
+  return m;
+}
+
+function indexPages(s: Storage, t: TableDef, k: number): number {
+  const id = t.indexes[k]!.engineId;
+  return id === null ? 0 : s.indexStats(id).pages;
+}
+
+function mainPages(s: Storage, r: Relation): number {
+  switch (r.kind) {
+    case 'table': return s.heapPages(r.t.heap);
+    case 'index': return indexPages(s, r.t, r.k);
+    case 'sequence': return s.heapPages(r.heap);
+    case 'view': return 0;
+  }
+}
+
+const allIndexes = (s: Storage, t: TableDef): number => t.indexes.reduce((n, _, k) => n + indexPages(s, t, k), 0);
+
+function storageOf(ctx: ExecCtx, name: string): Storage {
+  if (!ctx.storage) throw new DbError('feature_not_supported', `${name} is not supported here`);
+  return ctx.storage;
+}
+
+const FORKS = new Set(['main', 'fsm', 'vm', 'init']);
+
+/**
+ * The compiled size function, or null when `name` is not one (or the
+ * arguments do not fit). `oidOf` turns regclass text into an oid (42P01 for
+ * a name that names nothing).
+ */
+export function sizeFunction(name: string, args: readonly Compiled[], cat: Catalog, indexOid: (t: TableDef, k: number) => number,
+  oidOf: (text: string) => number): Compiled | null {
+  const byText = (a: Compiled): boolean => a.type.oid === Oid.TEXT || a.type.oid === Oid.UNKNOWN || a.type.oid === Oid.VARCHAR;
+  if (name === 'pg_database_size') {
+    if (args.length !== 1) return null;
+    const f = args[0]!.fn, text = byText(args[0]!);
+    return { type: INT8, fn: (r, c) => {
+      const v = f(r, c);
+      if (v === null) return null;
+      if (text ? String(v) !== 'ariesdb' : Number(v) !== 5) {
+        if (!text) return null;
+        throw new DbError('invalid_catalog_name', `database "${String(v)}" does not exist`);
+      }
+      return storageOf(c, name).dataPages() * PAGE_SIZE;
+    } };
+  }
+  if (name === 'pg_tablespace_size') {
+    // pg_default holds everything; pg_global (PostgreSQL's shared catalogs) nothing here.
+    if (args.length !== 1) return null;
+    const f = args[0]!.fn, text = byText(args[0]!);
+    return { type: INT8, fn: (r, c) => {
+      const v = f(r, c);
+      if (v === null) return null;
+      const which = text ? String(v) : Number(v);
+      if (which === 'pg_global' || which === 1664) return 0;
+      if (which === 'pg_default' || which === 1663) return storageOf(c, name).dataPages() * PAGE_SIZE;
+      if (!text) return null;
+      throw new DbError('undefined_object', `tablespace "${String(v)}" does not exist`);
+    } };
+  }
+  const measure = MEASURES[name];
+  if (!measure) return null;
+  const fork = name === 'pg_relation_size' && args.length === 2 ? args[1]!.fn : null;
+  if (args.length !== (fork ? 2 : 1)) return null;
+  const f: Fn = args[0]!.fn, text = byText(args[0]!);
+  const rels = relations(cat, indexOid);
+  return { type: INT8, fn: (r, c) => {
+    const v = f(r, c);
+    if (v === null) return null;
+    const rel = rels.get(text ? oidOf(String(v)) : Number(v));
+    if (!rel) return null;
+    if (fork) {
+      const which = fork(r, c);
+      if (which === null) return null;
+      if (!FORKS.has(String(which))) throw new DbError('invalid_parameter_value', 'invalid fork name', { hint: 'Valid fork names are "main", "fsm", "vm", and "init".' });
+      if (which !== 'main') return 0;
+    }
+    return measure(storageOf(c, name), rel) * PAGE_SIZE;
+  } };
+}
+
+const MEASURES: Record<string, (s: Storage, r: Relation) => number> = {
+  pg_relation_size: mainPages,
+  pg_table_size: mainPages,
+  pg_indexes_size: (s, r) => (r.kind === 'table' ? allIndexes(s, r.t) : 0),
+  pg_total_relation_size: (s, r) => mainPages(s, r) + (r.kind === 'table' ? allIndexes(s, r.t) : 0),
+};
