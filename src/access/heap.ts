@@ -31,7 +31,7 @@ import {
   slotOffset,
   type PageBuf,
 } from '../storage/page.ts';
-import type { Txn } from '../txn/manager.ts';
+import { pushMarker, type Txn } from '../txn/manager.ts';
 import { checkTableLock } from '../txn/table-locks.ts';
 import { ensureBegun, logPageChange, type AccessContext } from './log.ts';
 import { allocatePage } from './alloc.ts';
@@ -136,7 +136,7 @@ export class HeapAccess {
     if (dropper !== undefined && dropper !== txn.xid) throw new LockWait(dropper);
     if (!txn.heapsWritten.has(heap)) {
       checkTableLock(this.ctx.txns, txn, heap, TableLockMode.RowExclusive);
-      txn.heapsWritten.add(heap);
+      txn.heapsWritten.set(heap, txn.undo.length); // T9
     }
   }
 
@@ -298,7 +298,7 @@ export class HeapAccess {
   keyShare(txn: Txn, rid: RowId, share: boolean): void {
     this.checkHolder(txn, rid, !share);
     ensureBegun(this.ctx, txn);
-    this.ctx.txns.keyShare(txn, rid, share);
+    if (this.ctx.txns.keyShare(txn, rid, share)) pushMarker(txn, { lockTaken: { row: rid, share } }); // T9
   }
 
   /** Throws LockWait if another active transaction holds rid; a free slot holds nothing. */

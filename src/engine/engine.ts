@@ -558,6 +558,7 @@ export class Engine implements StorageEngine {
     const txn = handle as Txn;
     const undone = txn.undo.length > mark;
     this.undoTo(txn, mark);
+    this.txns.releaseHeapsSince(txn, mark); // T9
     // Row and table locks taken after the mark are free now: their waiters try again (PostgreSQL's subtransaction abort).
     if (undone && txn.xid !== 0) this.txns.wakeWaiters(txn);
   }
@@ -584,6 +585,8 @@ export class Engine implements StorageEngine {
         this.heaps.unmarkDropped(txn, e.droppedHeap);
       } else if (e.tableLock !== undefined) {
         undoTableLock(this.txns, txn, e.tableLock);
+      } else if (e.lockTaken !== undefined) {
+        this.txns.releaseTaken(txn, e.lockTaken); // T9
       } else if (e.body.kind === Kind.BtreeInsert || e.body.kind === Kind.BtreeMultiInsert || e.body.kind === Kind.BtreeDelete) {
         this.indexes.undoEntry(txn, e); // logical undo of an insert (BTREE.md, U1), or a pending delete forgotten (D1)
       } else {
@@ -675,8 +678,8 @@ export class Engine implements StorageEngine {
   keyShare(txn: TxnHandle, heap: HeapId, rid: RowId, mode: 'key' | 'share' = 'key'): void {
     this.checkOpen();
     checkTableLock(this.txns, txn as Txn, heap, TableLockMode.RowShare);
-    (txn as Txn).heapsShared.add(heap); // L1: ROW SHARE
     this.heaps.keyShare(txn as Txn, rid, mode === 'share');
+    if (!(txn as Txn).heapsShared.has(heap)) (txn as Txn).heapsShared.set(heap, (txn as Txn).undo.length); // L1: ROW SHARE; T9
   }
 
   lockedRows(txn: TxnHandle, heap: HeapId): Iterable<[RowId, number, Uint8Array | null]> {

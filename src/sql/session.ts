@@ -67,10 +67,11 @@
  *      abort at the error does; before, a deadlock's victim held the other
  *      session until its client sent ROLLBACK. Outside a savepoint the
  *      block then has no transaction (txn null, inBlock and failed set)
- *      until COMMIT or ROLLBACK ends it. Within one, what the engine keeps
- *      off the undo list stays until the transaction ends: FOR SHARE row
- *      locks and the table locks a write or FOR SHARE implies (PostgreSQL
- *      frees those with the subtransaction too).
+ *      until COMMIT or ROLLBACK ends it. Within one, the row and table
+ *      locks taken since the savepoint go with the work (FOR SHARE and
+ *      foreign-key checks' row locks, and the table locks a write or FOR
+ *      SHARE implies included: txn/manager.ts T9), as PostgreSQL frees them
+ *      with the subtransaction.
  *
  * Notices and warnings (BEGIN inside a block, DROP TABLE IF EXISTS of a
  * missing table, …) go to `onNotice` as DbErrors with severity NOTICE or

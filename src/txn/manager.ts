@@ -29,7 +29,8 @@
  *     log, and a read-only commit waits for that flush.
  *  T7 Shared row locks: key-share (a foreign key's referenced row, SELECT
  *     FOR KEY SHARE) and share (SELECT FOR SHARE), held until the holder
- *     ends, in memory only (a crash ends every holder). Any delete of the
+ *     ends or rolls back past them (T9), in memory only (a crash ends every
+ *     holder). Any delete of the
  *     row, and any update that may change its key, waits for the other
  *     holders of either kind (LockWait); an update that keeps every unique
  *     key waits only for share holders. If such an update moves the row,
@@ -50,10 +51,20 @@
  *     further), so they are there. An entry leaves the list only once its
  *     body is in hand: a rollback that fails can be run again. Memory per
  *     transaction stays bounded by its number of records, not their size.
+ *  T9 Locks a statement takes implicitly go when a rollback to a point
+ *     before them (ROLLBACK TO SAVEPOINT, a failed statement, the error in
+ *     a savepoint that session.ts S12 undoes) passes their marker on the
+ *     undo list (UndoEntry.lockTaken: a shared row lock, T7), or the point
+ *     itself passes the undo length at which a heap's ROW EXCLUSIVE or ROW
+ *     SHARE was first taken (Txn.heapsWritten and heapsShared, table-locks.ts
+ *     L1; releaseHeapsSince), as PostgreSQL's subtransaction abort releases
+ *     them. Only a lock new to the transaction is recorded, so one taken
+ *     earlier stays. A write that meets a row lock has claimed its heap but
+ *     leaves the undo list as it was (the statement is retried from there).
  */
 import { DbError } from '../errors/index.ts';
 import type { TxnHandle } from '../engine/api.ts';
-import type { Body } from '../wal/record.ts';
+import { Kind, type Body } from '../wal/record.ts';
 import type { Lsn } from '../wal/lsn.ts';
 import { boundedWait } from '../util/wait.ts';
 import { releaseTableLocks } from './table-locks.ts';
@@ -78,6 +89,18 @@ export interface UndoEntry {
   droppedHeap?: number;
   /** Set on a marker entry for a LOCK TABLE (table-locks.ts L4): undoing it gives back the modes held before. */
   tableLock?: { heap: number; before: number };
+  /**
+   * Set on a marker entry for a shared row lock a statement took (T9: FOR
+   * SHARE, FOR KEY SHARE, a foreign key's check). Undoing it (ROLLBACK TO,
+   * a failed statement) gives the lock back.
+   */
+  lockTaken?: { row: number; share: boolean };
+}
+
+/** A marker entry (no WAL record): its lsn/prevLsn repeat the entry below, so the newest undo LSN stays right. */
+export function pushMarker(t: Txn, fields: Pick<UndoEntry, 'tableLock' | 'lockTaken'>): void {
+  const below = t.undo.at(-1);
+  t.undo.push({ lsn: below?.lsn ?? 0, prevLsn: below?.prevLsn ?? 0, body: { kind: Kind.Begin }, createdVersion: null, ...fields });
 }
 
 export class Txn implements TxnHandle {
@@ -92,10 +115,10 @@ export class Txn implements TxnHandle {
   readonly droppedHeaps: number[] = [];
   /** Rows this transaction holds shared locks on (T7). */
   readonly keyShared: number[] = [];
-  /** Heaps this transaction has changed: a DROP by another must wait for it (T5). */
-  readonly heapsWritten = new Set<number>();
-  /** Heaps with rows this transaction holds shared locks on (FOR SHARE, FOR KEY SHARE, foreign-key checks): ROW SHARE (table-locks.ts L1). */
-  readonly heapsShared = new Set<number>();
+  /** Heaps this transaction has changed, with the undo length when it first did (T9): a DROP by another must wait for it (T5). */
+  readonly heapsWritten = new Map<number, number>();
+  /** Heaps with rows this transaction holds shared locks on (FOR SHARE, FOR KEY SHARE, foreign-key checks): ROW SHARE (table-locks.ts L1); values as heapsWritten's. */
+  readonly heapsShared = new Map<number, number>();
   /** Explicit table locks (LOCK TABLE), heap → bit set of modes (table-locks.ts). */
   readonly tableLocks = new Map<number, number>();
   /** Its COMMIT record is in the log: a checkpoint must not list it as active (C2). */
@@ -160,14 +183,29 @@ export class TxnManager {
     this.versions.delete(rid);
   }
 
-  /** Registers t's shared lock on rid (T7); the caller has checked that no writer holds the row. */
-  keyShare(t: Txn, rid: number, share = false): void {
+  /** Registers t's shared lock on rid (T7); the caller has checked that no writer holds the row. True if t did not hold it yet. */
+  keyShare(t: Txn, rid: number, share = false): boolean {
     const m = share ? this.shares : this.keyShares;
     let xids = m.get(rid);
     if (!xids) m.set(rid, (xids = []));
-    if (xids.includes(t.xid)) return;
+    if (xids.includes(t.xid)) return false;
     xids.push(t.xid);
     t.keyShared.push(rid);
+    return true;
+  }
+
+  /**
+   * T9: undoes a lockTaken marker. The lock was taken after everything below
+   * the marker, so nothing older holds it: the row's shared lock goes.
+   */
+  releaseTaken(t: Txn, taken: NonNullable<UndoEntry['lockTaken']>): void {
+    const m = taken.share ? this.shares : this.keyShares;
+    const xids = m.get(taken.row);
+    const i = xids ? xids.indexOf(t.xid) : -1;
+    if (i >= 0) xids!.splice(i, 1);
+    if (xids?.length === 0) m.delete(taken.row);
+    const k = t.keyShared.lastIndexOf(taken.row);
+    if (k >= 0) t.keyShared.splice(k, 1);
   }
 
   /** Another active transaction with a shared lock on rid that a write must wait for, or 0 (T7). */
@@ -188,6 +226,11 @@ export class TxnManager {
         if (t) this.keyShare(t, to, share);
       }
     }
+  }
+
+  /** T9: a rollback to undo length `mark` gives back the heaps' implied locks first taken at or after it. */
+  releaseHeapsSince(t: Txn, mark: number): void {
+    for (const m of [t.heapsWritten, t.heapsShared]) for (const [heap, at] of m) if (at >= mark) m.delete(heap);
   }
 
   /** Removes a finished transaction: its versions go, its waiters wake (T2, T4). */

@@ -35,8 +35,7 @@
  *     Map size test.
  */
 import { LockWait, TableLockMode } from '../engine/api.ts';
-import type { Txn, TxnManager } from './manager.ts';
-import { Kind } from '../wal/record.ts';
+import { pushMarker, type Txn, type TxnManager } from './manager.ts';
 
 const bit = (m: number): number => 1 << m;
 const bits = (...ms: number[]): number => ms.reduce((a, m) => a | bit(m), 0);
@@ -92,9 +91,7 @@ export function lockTable(txns: TxnManager, txn: Txn, heap: number, mode: TableL
   let set = txns.tableLockers.get(heap);
   if (!set) txns.tableLockers.set(heap, (set = new Set()));
   set.add(txn);
-  // L4: a marker, no WAL record; its lsn/prevLsn repeat the entry below, so the newest undo LSN stays right.
-  const below = txn.undo.at(-1);
-  txn.undo.push({ lsn: below?.lsn ?? 0, prevLsn: below?.prevLsn ?? 0, body: { kind: Kind.Begin }, createdVersion: null, tableLock: { heap, before } });
+  pushMarker(txn, { tableLock: { heap, before } }); // L4
 }
 
 /** L4: undoes a lock's marker: the transaction holds on heap what it held before. */

@@ -110,6 +110,33 @@ describe('LOCK TABLE', () => {
     expect((await alter).tag).toBe('ALTER TABLE');
   });
 
+  it('ROLLBACK TO SAVEPOINT and an error inside a savepoint give back the row and table locks taken implicitly after it (T9)', async () => {
+    await a.query('insert into t values (2, 2), (3, 3), (4, 4)');
+    // FOR SHARE before the savepoint, then FOR SHARE and a write after it.
+    await a.query('begin; select * from t where id = 3 for share; savepoint s; select * from t where id = 2 for share; insert into t values (9, 9)');
+    const del2 = b.query('delete from t where id = 2');
+    expect(await stillPending(del2)).toBe(true);
+    await c.query('begin');
+    const lock = c.query('lock table t in share mode'); // waits for a's ROW EXCLUSIVE (its insert)
+    expect(await stillPending(lock)).toBe(true);
+    await a.query('rollback to savepoint s');
+    expect((await del2).tag).toBe('DELETE 1');
+    // a took ROW SHARE before the savepoint (FOR SHARE of row 3), which SHARE does not conflict with.
+    expect((await lock).tag).toBe('LOCK TABLE');
+    await c.query('commit');
+    // The row locked before the savepoint stays locked.
+    const del3 = b.query('delete from t where id = 3');
+    expect(await stillPending(del3)).toBe(true);
+    // S12: an error inside a savepoint undoes what came after it, its locks included.
+    await a.query('savepoint s2; select * from t where id = 4 for share');
+    expect((await errorOf(a.query('select 1/0'))).message).toMatch(/division by zero/);
+    expect((await c.query('delete from t where id = 4')).tag).toBe('DELETE 1'); // b still waits for row 3
+    expect(await stillPending(del3)).toBe(true);
+    await a.query('rollback');
+    expect((await del3).tag).toBe('DELETE 1');
+    expect(await rows(c, 'select id from t order by id')).toEqual([[1]]);
+  });
+
   it('DDL waits for any lock another transaction holds on the table', async () => {
     const { waiting } = await waitingBehind(a, 'lock table t in access share mode', b, 'alter table t add column w int');
     await a.query('commit');
