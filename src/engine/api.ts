@@ -11,6 +11,7 @@
  * throws LockWait; the caller rolls the statement back to its mark, awaits
  * waitFor(), and runs the statement again from its start (read committed).
  */
+import { PAGE_SIZE } from '../storage/page.ts';
 
 /** A row's address: page * 65536 + slot. Stable until the row is updated or deleted. */
 export type RowId = number;
@@ -43,6 +44,9 @@ export interface IndexScanOptions {
   /** Largest entry first. */
   reverse?: boolean;
 }
+
+/** Bytes in a page of the data file: what heapPages, dataPages and IndexStats.pages count. */
+export const PAGE_BYTES = PAGE_SIZE;
 
 export interface IndexStats {
   /** Levels, leaves included: 1 for an index that is a single leaf. */

@@ -48,6 +48,7 @@ export const SqlState = {
   serialization_failure: '40001',
   deadlock_detected: '40P01',
   syntax_error: '42601',
+  invalid_name: '42602',
   insufficient_privilege: '42501',
   undefined_column: '42703',
   undefined_function: '42883',

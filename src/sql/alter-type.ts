@@ -15,6 +15,8 @@ import { ResolvedFk, checkForeignKeyTypes, validateExistingRows } from './foreig
 import type { RunCtx } from './plan.ts';
 import { rootBinder } from './select.ts';
 import { asDef, buildIndex, checkRows, requireColumn, rewrite, someRow } from './table-rewrite.ts';
+import { compileIndexKeys } from './index-exprs.ts';
+import { compileZoneFree } from './timezone.ts';
 import { resolveType, typeDisplayName } from './types.ts';
 
 /** ALTER COLUMN … TYPE: see the header. A foreign key on the column keeps working only between comparable types (42804). */
@@ -49,6 +51,11 @@ export function alterType(a: Extract<AlterAction, { kind: 'alter_type' }>, spec:
   });
   const done: TableSpec = { ...next, indexes: rebuilt };
   const nd = asDef(done, cur.catalogRid);
+  // An expression index's keys must still not depend on the session's zone with the new type (42P17, as CREATE INDEX checks).
+  for (const ix of rebuilt) {
+    if (!onColumn(ix) || (!ix.exprs && !ix.where)) continue;
+    compileZoneFree(ix.exprs ? 'index expression' : 'index predicate', () => compileIndexKeys(nd, ix));
+  }
   // Moved rows take their entries along in the other indexes; the new B+trees stay empty until built from every row, bottom up (BTREE.md B1).
   rewrite(cur, asDef({ ...done, indexes: rebuilt.filter((ix) => !onColumn(ix)) }, cur.catalogRid), ctx, (row) => { const after = row.slice(); after[i] = conv(row, ctx); return after; });
   for (const ix of rebuilt) if (onColumn(ix)) buildIndex(nd, ix, ctx);

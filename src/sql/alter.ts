@@ -286,7 +286,7 @@ export function createIndex(s0: CreateIndexStmt, catalog: Catalog, ctx: RunCtx, 
     name, columns: cols, desc: s.columns.map((c) => c.desc), unique: s.unique, primary: false, engineId: ctx.engine.createIndex(ctx.txn),
     ...(exprs ? { exprs } : {}),
   };
-  // Keys must not depend on the session's time zone (timestamptz::date, date_trunc of a timestamptz): PostgreSQL's STABLE.
+  // Keys must not depend on the session's time zone (timestamptz::date, date_trunc of a timestamptz or a date): PostgreSQL's STABLE.
   // A timestamptz literal of the predicate is fixed in the zone of the CREATE, as PostgreSQL folds it.
   if (exprs) compileZoneFree('index expression', () => compileIndexKeys(t, keys));
   const where = s.where ? fixZoneLiterals(s.where, (w) => compileZoneFree('index predicate', () => compileIndexKeys(t, { ...keys, where: w }))) : null;

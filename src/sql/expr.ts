@@ -37,7 +37,8 @@ import { compileSpecial } from './expr-special.ts';
 import { aggResultType, isAggregateName } from './aggregates.ts';
 import { compileFunction } from './functions.ts';
 import { compileBinary, compileNegate, comparatorFor } from './operators.ts';
-import { OID_TYPES, catalogFunction, regclassOid, regOid } from './pg-catalog.ts';
+import { OID_TYPES, catalogFunction } from './pg-catalog.ts';
+import { regclassOid, regOid } from './reg-names.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { parseNumeric } from './numeric.ts';
 import { slotConstant } from './slot-const.ts';
@@ -112,6 +113,8 @@ export interface ScopeColumn {
   readonly hidden?: boolean;
   /** Left out of `*` (the two sides of a USING column, hidden slots). */
   readonly noStar?: boolean;
+  /** A system column (a catalog relation's tableoid): read only by name, never by `*`, `t.*`, a whole row or USING. */
+  readonly system?: boolean;
   /** A base table's NOT NULL column: NULL in it means an outer join's null-extended row (Binder.wholeRow). */
   readonly notNull?: boolean;
 }
@@ -130,9 +133,14 @@ export class Scope {
 
   /** Finds a column or returns null; throws 42702 when an unqualified name is ambiguous. */
   find(table: string | null, name: string, pos: number): ScopeColumn | null {
+    // A system column answers only where no ordinary column has the name (an alias may call one tableoid).
+    return this.findAmong(table, name, pos, false) ?? this.findAmong(table, name, pos, true);
+  }
+
+  private findAmong(table: string | null, name: string, pos: number, system: boolean): ScopeColumn | null {
     let found: ScopeColumn | null = null;
     for (const c of this.columns) {
-      if (c.name !== name) continue;
+      if (c.name !== name || (c.system === true) !== system) continue;
       if (table === null ? c.hidden : c.table !== table) continue;
       if (found) {
         throw new DbError('ambiguous_column', `column reference "${table ? table + '.' : ''}${name}" is ambiguous`, at(pos));
@@ -346,13 +354,21 @@ export class Binder {
    */
   private oidCast(e: Extract<Expr, { kind: 'cast' }>): Compiled {
     const a = e.arg;
-    if (e.type.name === 'regclass' && a.kind === 'const' && a.lit === 'string' && this.env) {
-      const oid = regclassOid(String(a.value), this.env.catalog, a.pos);
+    const kind = e.type.name;
+    const named = kind === 'regclass' ? (this.env ? ((text: string, pos: number) => regclassOid(text, this.env!.catalog, pos)) : null)
+      : ['regtype', 'regnamespace', 'regrole', 'regproc', 'regprocedure'].includes(kind) ? ((text: string, pos: number) => regOid(kind, text, pos)) : null;
+    if (named && a.kind === 'const' && a.lit === 'string') {
+      const oid = named(String(a.value), a.pos);
       return { type: INT8, fn: () => oid, rowFree: true, constant: true };
     }
-    if (['regtype', 'regnamespace', 'regrole', 'regproc', 'regprocedure'].includes(e.type.name) && a.kind === 'const' && a.lit === 'string') {
-      const oid = regOid(e.type.name, String(a.value), a.pos);
-      return { type: INT8, fn: () => oid, rowFree: true, constant: true };
+    if (named) {
+      // A name in a parameter or a text value ($1::regclass from a driver, relname::regclass): looked up per value.
+      const c = this.compile(a);
+      const text = c.type.oid === Oid.UNKNOWN && c.retype ? c.retype(TEXT, 'explicit') : c;
+      if (text.type.oid === Oid.TEXT || text.type.oid === Oid.VARCHAR || text.type.oid === Oid.BPCHAR) {
+        const f = text.fn, pos = a.pos;
+        return { type: INT8, fn: (r, ctx) => { const v = f(r, ctx); return v === null ? null : named(String(v), pos); }, ...(c.rowFree ? { rowFree: true } : {}) };
+      }
     }
     return this.compileAs(a, INT8, 'explicit', () => '');
   }
@@ -400,7 +416,7 @@ export class Binder {
   wholeRow(e: Expr): Compiled | null {
     if (e.kind !== 'column' || e.table !== null || this.grouping) return null;
     if (this.scope.find(null, e.name, e.pos) || !this.scope.hasTable(e.name)) return null;
-    const cols = this.scope.columns.filter((c) => c.table === e.name && (!c.noStar || c.hidden));
+    const cols = this.scope.columns.filter((c) => c.table === e.name && (!c.noStar || c.hidden) && !c.system);
     for (const c of cols) this.scope.use(c.index);
     const keys = cols.map((c) => quoteJson(c.name) + ':');
     // The NULL side of an outer join is a NULL row, not a row of NULLs: a NULL in a NOT NULL column tells them apart.

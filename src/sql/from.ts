@@ -266,9 +266,9 @@ function planItem(it: FromItem, base: Binder, planQuery: PlanQuery, left: Scope 
       if (virtual) {
         // pg_catalog / information_schema: rows computed from the catalog the statement was planned with.
         const range = it.alias?.name ?? it.name.replace(/^information_schema\./, '');
-        // The last column is the system column tableoid (pg-catalog.ts): readable by name, not part of *.
-        const last = virtual.columns.length - 1;
-        const columns = aliasColumns(virtual.columns.map((c, index) => ({ table: range, name: c.name, type: c.type, index, ...(index === last ? { noStar: true } : {}) })), it.alias, range);
+        // A catalog's system column tableoid (pg-catalog.ts) is read by name only.
+        const columns = aliasColumns(virtual.columns.map((c, index) => ({ table: range, name: c.name, type: c.type, index,
+          ...(index >= virtual.width ? { noStar: true, system: true } : {}) })), it.alias, range);
         const plan: P.Plan = (ctx) => virtual.rows(catalog, ctx);
         return { columns, width: virtual.columns.length, names: [range], pushed: null, build: () => P.describe(plan, `Seq Scan on ${it.name}`) };
       }
@@ -369,8 +369,8 @@ function planJoin(it: Extract<FromItem, { kind: 'join' }>, base: Binder, planQue
   const pairs: JoinPair[] = [], rightOnly: Expr[] = [], other: Fn[] = [], otherLabels: string[] = [];
   const colSql = (c: ScopeColumn): string => exprToSql({ kind: 'column', table: c.table, name: c.name, pos: -1 });
   for (const name of usingNames) {
-    const lcs = left.columns.filter((c) => c.name === name && !c.hidden);
-    const rcs = right.columns.filter((c) => c.name === name && !c.hidden);
+    const lcs = left.columns.filter((c) => c.name === name && !c.hidden && !c.system);
+    const rcs = right.columns.filter((c) => c.name === name && !c.hidden && !c.system);
     if (lcs.length !== 1) throw new DbError('undefined_column', lcs.length === 0 ? `column "${name}" specified in USING clause does not exist in left table` : `common column name "${name}" appears more than once in left table`);
     if (rcs.length !== 1) throw new DbError('undefined_column', rcs.length === 0 ? `column "${name}" specified in USING clause does not exist in right table` : `common column name "${name}" appears more than once in right table`);
     const lc = lcs[0]!, rc = { ...rcs[0]!, index: rcs[0]!.index + lw };

@@ -23,6 +23,7 @@ import { exprToSql } from './deparse.ts';
 import { Binder, Scope, type ExecCtx, type Fn } from './expr.ts';
 import { KeyCodec, startsWith } from './keys.ts';
 import { formatValue, type SqlType } from './types.ts';
+import { compileZoneFree } from './timezone.ts';
 
 // Volatile and stable functions (and some whose immutability depends on their argument types, which
 // this check does not see: refusing those is stricter than PostgreSQL, never looser).
@@ -108,6 +109,31 @@ export function keyName(e: Expr): string {
  * they are immutable, so they need no statement context); `covers` says
  * whether a row has an entry at all.
  */
+const zoneFreeKeys = new WeakMap<IndexDef, boolean>();
+
+/**
+ * Whether an index's keys are still what CREATE INDEX allowed: free of the
+ * session's zone. An expression index made by a build that let one through
+ * (date_trunc of a date was a timestamp before it became a timestamptz)
+ * holds keys of another type than its expression now gives; the planner
+ * leaves such an index alone (index-scan.ts) rather than read wrong rows.
+ */
+export function keysZoneFree(t: TableDef, ix: IndexDef): boolean {
+  if (isPlainIndex(ix)) return true;
+  let ok = zoneFreeKeys.get(ix);
+  if (ok === undefined) {
+    try {
+      compileZoneFree('index expression', () => compileIndexKeys(t, ix));
+      ok = true;
+    } catch (e) {
+      if (!(e instanceof DbError) || e.condition !== 'invalid_object_definition') throw e;
+      ok = false;
+    }
+    zoneFreeKeys.set(ix, ok);
+  }
+  return ok;
+}
+
 export class IndexKey {
   readonly codec: KeyCodec;
   /** Per key: the expression's closure, or null for a column key. */

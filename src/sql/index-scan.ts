@@ -26,7 +26,7 @@ import { TableLockMode, type IndexScanOptions } from '../engine/api.ts';
 import { tick } from './interrupt.ts';
 import type { Expr } from './ast.ts';
 import { isPlainIndex, type TableDef } from './catalog.ts';
-import { IndexKey } from './index-exprs.ts';
+import { IndexKey, keysZoneFree } from './index-exprs.ts';
 import { exprToSql } from './deparse.ts';
 import type { Binder, Fn, Row, Scope } from './expr.ts';
 import { freeOf, implies, indexTargets, localColumn, matchIndex, orderDirection, sargables, valueAs, type IndexPath, type JoinKey, type OrderWish } from './index-match.ts';
@@ -58,7 +58,7 @@ export function chooseIndexPath(table: TableDef, label: string, scope: Scope, bi
   let best: IndexPath | null = null;
   let bestOrdered: IndexPath | null = null;
   for (const ix of table.indexes) {
-    if (ix.engineId === null || !implies(ix, pushed, conds, scope)) continue;
+    if (ix.engineId === null || !implies(ix, pushed, conds, scope) || !keysZoneFree(table, ix)) continue;
     const p = matchIndex(table, ix, conds, binder, [], ix.exprs ? indexTargets(ix, scope) : []);
     if (p.score > 0 && (!best || p.score > best.score)) best = p;
     if (order) {

@@ -12,11 +12,14 @@
  * \dL read; TABLE_OIDS gives it for the relations PostgreSQL numbers.
  */
 import type { Value } from './api.ts';
-import type { Catalog } from './catalog.ts';
+import type { Catalog, TableDef } from './catalog.ts';
 import type { ExecCtx } from './expr.ts';
 import { BOOL, INT2, INT4, INT8, Oid, TEXT, type SqlType } from './types.ts';
 
 export const OWNER = 10;
+
+/** Indexes live inside their table's definition; index k of table t has this oid. */
+export const indexOid = (t: TableDef, k: number): number => t.oid * 1000 + 100 + k;
 export const TABLESPACE_DEFAULT = 1663, TABLESPACE_GLOBAL = 1664;
 export const NS_PG_CATALOG = 11;
 

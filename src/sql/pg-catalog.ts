@@ -20,7 +20,6 @@
  * necessarily empty because it ranges over one of them (isAlwaysEmpty) with
  * no rows instead of failing to compile it.
  */
-import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import type { FromItem } from './ast.ts';
 import { isPlainIndex, tableInfo, type Catalog, type ColumnDef, type ForeignKeyDef, type IndexDef, type TableDef } from './catalog.ts';
@@ -28,21 +27,16 @@ import { exprToSql } from './deparse.ts';
 import { actionName, foreignKeyText } from './foreign-keys.ts';
 import type { Compiled, ExecCtx, Fn } from './expr.ts';
 import { compileIndexKeys, keyName } from './index-exprs.ts';
-import { cols, empty, FIXED_TABLES, NS_PG_CATALOG, OWNER, TABLE_OIDS, type Rec, type VirtualTable } from './pg-catalog-fixed.ts';
+import { cols, empty, FIXED_TABLES, indexOid, NS_PG_CATALOG, OWNER, TABLE_OIDS, type Rec, type VirtualTable } from './pg-catalog-fixed.ts';
+import { DATABASE_NAME, NS_INFORMATION_SCHEMA, NS_PUBLIC, USER_NAME } from './reg-names.ts';
 import { privilegeFunction } from './privileges.ts';
 import { sizeFunction } from './pg-sizes.ts';
 import { sessionSettingList } from './settings.ts';
 import {
-  BOOL, INT8, TEXT, Oid, arrayElemOf, clientTypeOid, numericPrecision, numericScale, resolveType, typeDisplayName, typeInternalName,
-  withArrayElem, type SqlType,
+  BOOL, INT8, TEXT, Oid, arrayElemOf, clientTypeOid, numericPrecision, numericScale, typeDisplayName, typeInternalName,
 } from './types.ts';
 
-export { NS_PG_CATALOG };
-export const NS_PUBLIC = 2200, NS_INFORMATION_SCHEMA = 13000;
 const AM_HEAP = 2, AM_BTREE = 403, DATABASE_OID = 5, COLLATION_DEFAULT = 100;
-export const DATABASE_NAME = 'ariesdb', USER_NAME = 'postgres';
-
-export const indexOid = (t: TableDef, k: number): number => t.oid * 1000 + 100 + k;
 export const constraintOid = (t: TableDef, k: number): number => t.oid * 1000 + 500 + k;
 
 
@@ -383,13 +377,14 @@ function categoryLetter(oid: number): string {
 const ALWAYS_EMPTY = new Set(Object.entries(VIRTUAL).filter(([, v]) => v.rows === empty).map(([k]) => k));
 
 /** The virtual table `name` (a user table of that name hides it; the caller checks). */
-export function virtualTable(name: string): { columns: VirtualTable['columns']; rows: (cat: Catalog, ctx: ExecCtx) => Value[][] } | null {
+export function virtualTable(name: string): { columns: VirtualTable['columns']; width: number; rows: (cat: Catalog, ctx: ExecCtx) => Value[][] } | null {
   const v = VIRTUAL[name];
   if (!v) return null;
-  // The system column tableoid comes last; the scope leaves it out of * (from.ts).
-  const self = TABLE_OIDS[name] ?? 0;
+  const self = TABLE_OIDS[name];
+  if (self === undefined) return { columns: v.columns, width: v.columns.length, rows: (cat, ctx) => v.rows(cat, ctx).map((r) => v.columns.map((c) => r[c.name] ?? null)) };
+  // A PostgreSQL catalog (not a view over one) has the system column tableoid, after `width` ordinary ones (from.ts).
   return {
-    columns: [...v.columns, { name: 'tableoid', type: INT8 }],
+    columns: [...v.columns, { name: 'tableoid', type: INT8 }], width: v.columns.length,
     rows: (cat, ctx) => v.rows(cat, ctx).map((r) => [...v.columns.map((c) => r[c.name] ?? null), self]),
   };
 }
@@ -471,68 +466,7 @@ export function catalogFunction(name: string, args: readonly Compiled[], cat: Ca
       return { type: TEXT, fn: (r, c) => (f(r, c) === null ? null : '') };
     }
     default:
-      return privilegeFunction(name, args, cat, (n) => VIRTUAL[n] !== undefined)
-        ?? sizeFunction(name, args, cat, indexOid, (text) => regclassOid(text, cat, pos));
-  }
-}
-
-/** The relation oid a regclass literal names (`'accounts'::regclass`), or a number's own value. */
-export function regclassOid(text: string, cat: Catalog, pos: number): number {
-  if (/^\d+$/.test(text)) return Number(text);
-  const name = text.replace(/^(public|pg_catalog)\./, '').replace(/^"(.*)"$/, '$1');
-  const t = cat.get(name);
-  if (t) return t.oid;
-  const s = cat.sequence(name) ?? cat.view(name);
-  if (s) return s.oid;
-  const owner = cat.tableOfIndex(name);
-  if (owner) return indexOid(owner, owner.indexes.findIndex((i) => i.name === name));
-  if (TABLE_OIDS[name] !== undefined) return TABLE_OIDS[name]; // 'pg_catalog.pg_extension'::regclass, as psql writes it
-  throw new DbError('undefined_table', `relation "${text}" does not exist`, pos >= 0 ? { position: pos + 1 } : {});
-}
-
-const MULTI_WORD_TYPES: Record<string, string> = {
-  'character varying': 'varchar', 'double precision': 'float8', 'timestamp without time zone': 'timestamp',
-  'timestamp with time zone': 'timestamptz',
-};
-
-/**
- * The oid a regtype, regnamespace or regrole literal names ('int4'::regtype,
- * 'public'::regnamespace), or a number's own value; PostgreSQL's errors for
- * a name that names nothing. regproc and regprocedure: built-in functions
- * have no oids here (pg_proc is empty), so 0A000.
- */
-export function regOid(kind: string, text: string, pos: number): number {
-  if (/^\d+$/.test(text)) return Number(text);
-  const at = pos >= 0 ? { position: pos + 1 } : {};
-  const name = text.trim().replace(/^pg_catalog\./, '').replace(/^"(.*)"$/, '$1');
-  switch (kind) {
-    case 'regtype': {
-      const base = name.toLowerCase().replace(/\s*\(.*\)\s*$/, '').replace(/\s+/g, ' ');
-      const array = base.endsWith('[]');
-      const bare = array ? base.slice(0, -2).trim() : base;
-      const type = resolveTypeName(MULTI_WORD_TYPES[bare] ?? bare, pos);
-      return clientTypeOid(array ? withArrayElem(TEXT, type) : type);
-    }
-    case 'regnamespace': {
-      const oid = { pg_catalog: NS_PG_CATALOG, public: NS_PUBLIC, information_schema: NS_INFORMATION_SCHEMA }[name];
-      if (oid === undefined) throw new DbError('invalid_schema_name', `schema "${name}" does not exist`, at);
-      return oid;
-    }
-    case 'regrole':
-      if (name !== USER_NAME) throw new DbError('undefined_object', `role "${name}" does not exist`, at);
-      return OWNER;
-    default:
-      throw new DbError('feature_not_supported', `${kind} of a name is not supported: built-in functions have no oids in ariesdb`, at);
-  }
-}
-
-function resolveTypeName(name: string, pos: number): SqlType {
-  try {
-    return resolveType({ name, mods: [], pos });
-  } catch (e) {
-    // The literal as a whole names the type, as PostgreSQL's message says.
-    if (e instanceof DbError && e.condition === 'undefined_object') throw new DbError('undefined_object', `type "${name}" does not exist`, pos >= 0 ? { position: pos + 1 } : {});
-    throw e;
+      return privilegeFunction(name, args, cat, pos) ?? sizeFunction(name, args, cat, pos);
   }
 }
 

@@ -14,28 +14,19 @@
  * cost grows with its size, unlike PostgreSQL's stat of a file.
  *
  * A relation is named by oid or by regclass text; an oid that names nothing
- * gives NULL, as in PostgreSQL.
+ * gives NULL, as in PostgreSQL. A table is never smaller than one page (its
+ * heap starts with one), where PostgreSQL's empty table is 0 bytes; a
+ * catalog relation or a view is 0, having no storage.
  */
 import { DbError } from '../errors/index.ts';
+import { PAGE_BYTES } from '../engine/api.ts';
 import type { Catalog, TableDef } from './catalog.ts';
 import type { Compiled, ExecCtx, Fn } from './expr.ts';
+import { regclassOid, relationsByOid, type RelationKind } from './reg-names.ts';
 import { INT8, Oid } from './types.ts';
-import { PAGE_SIZE } from '../storage/page.ts';
 
 type Storage = NonNullable<ExecCtx['storage']>;
-
-type Relation = { kind: 'table'; t: TableDef } | { kind: 'index'; t: TableDef; k: number } | { kind: 'sequence'; heap: number } | { kind: 'view' };
-
-function relations(cat: Catalog, indexOid: (t: TableDef, k: number) => number): Map<number, Relation> {
-  const m = new Map<number, Relation>();
-  for (const t of cat.all()) {
-    m.set(t.oid, { kind: 'table', t });
-    t.indexes.forEach((_, k) => m.set(indexOid(t, k), { kind: 'index', t, k }));
-  }
-  for (const s of cat.allSequences()) m.set(s.oid, { kind: 'sequence', heap: s.heap });
-  for (const v of cat.allViews()) m.set(v.oid, { kind: 'view' });
-  return m;
-}
+type Relation = RelationKind;
 
 function indexPages(s: Storage, t: TableDef, k: number): number {
   const id = t.indexes[k]!.engineId;
@@ -47,7 +38,7 @@ function mainPages(s: Storage, r: Relation): number {
     case 'table': return s.heapPages(r.t.heap);
     case 'index': return indexPages(s, r.t, r.k);
     case 'sequence': return s.heapPages(r.heap);
-    case 'view': return 0;
+    case 'view': case 'catalog': return 0; // computed when read: nothing on disk
   }
 }
 
@@ -62,11 +53,9 @@ const FORKS = new Set(['main', 'fsm', 'vm', 'init']);
 
 /**
  * The compiled size function, or null when `name` is not one (or the
- * arguments do not fit). `oidOf` turns regclass text into an oid (42P01 for
- * a name that names nothing).
+ * arguments do not fit). Text names a relation as regclass reads it.
  */
-export function sizeFunction(name: string, args: readonly Compiled[], cat: Catalog, indexOid: (t: TableDef, k: number) => number,
-  oidOf: (text: string) => number): Compiled | null {
+export function sizeFunction(name: string, args: readonly Compiled[], cat: Catalog, pos: number): Compiled | null {
   const byText = (a: Compiled): boolean => a.type.oid === Oid.TEXT || a.type.oid === Oid.UNKNOWN || a.type.oid === Oid.VARCHAR;
   if (name === 'pg_database_size') {
     if (args.length !== 1) return null;
@@ -78,7 +67,7 @@ export function sizeFunction(name: string, args: readonly Compiled[], cat: Catal
         if (!text) return null;
         throw new DbError('invalid_catalog_name', `database "${String(v)}" does not exist`);
       }
-      return storageOf(c, name).dataPages() * PAGE_SIZE;
+      return storageOf(c, name).dataPages() * PAGE_BYTES;
     } };
   }
   if (name === 'pg_tablespace_size') {
@@ -90,7 +79,7 @@ export function sizeFunction(name: string, args: readonly Compiled[], cat: Catal
       if (v === null) return null;
       const which = text ? String(v) : Number(v);
       if (which === 'pg_global' || which === 1664) return 0;
-      if (which === 'pg_default' || which === 1663) return storageOf(c, name).dataPages() * PAGE_SIZE;
+      if (which === 'pg_default' || which === 1663) return storageOf(c, name).dataPages() * PAGE_BYTES;
       if (!text) return null;
       throw new DbError('undefined_object', `tablespace "${String(v)}" does not exist`);
     } };
@@ -100,11 +89,11 @@ export function sizeFunction(name: string, args: readonly Compiled[], cat: Catal
   const fork = name === 'pg_relation_size' && args.length === 2 ? args[1]!.fn : null;
   if (args.length !== (fork ? 2 : 1)) return null;
   const f: Fn = args[0]!.fn, text = byText(args[0]!);
-  const rels = relations(cat, indexOid);
+  const rels = relationsByOid(cat);
   return { type: INT8, fn: (r, c) => {
     const v = f(r, c);
     if (v === null) return null;
-    const rel = rels.get(text ? oidOf(String(v)) : Number(v));
+    const rel = rels.get(text ? regclassOid(String(v), cat, pos) : Number(v));
     if (!rel) return null;
     if (fork) {
       const which = fork(r, c);
@@ -112,7 +101,7 @@ export function sizeFunction(name: string, args: readonly Compiled[], cat: Catal
       if (!FORKS.has(String(which))) throw new DbError('invalid_parameter_value', 'invalid fork name', { hint: 'Valid fork names are "main", "fsm", "vm", and "init".' });
       if (which !== 'main') return 0;
     }
-    return measure(storageOf(c, name), rel) * PAGE_SIZE;
+    return measure(storageOf(c, name), rel) * PAGE_BYTES;
   } };
 }
 

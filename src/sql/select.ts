@@ -99,7 +99,7 @@ export function expandTargets(targets: SelectStmt['targets'], scope: Scope, hasF
       }
       if (!hasFrom) throw new DbError('syntax_error', 'SELECT * with no tables specified is not valid', at(t.pos));
       for (const c of scope.columns) {
-        if (t.table === null ? c.noStar : c.table !== t.table) continue;
+        if (c.system || (t.table === null ? c.noStar : c.table !== t.table)) continue;
         if (c.table === null) outputs.push({ expr: { kind: 'column', table: null, name: c.name, pos: t.pos }, name: c.name });
         else outputs.push({ expr: { kind: 'column', table: c.table, name: c.name, pos: t.pos }, name: c.name });
       }

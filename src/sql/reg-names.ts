@@ -1,0 +1,171 @@
+/**
+ * Names in text, read as PostgreSQL's reg* input functions read them:
+ * 'accounts'::regclass, 'int4'::regtype, 'public'::regnamespace,
+ * 'postgres'::regrole, and the relation named by has_table_privilege or
+ * pg_relation_size.
+ *
+ * R1. A name is dot-separated identifiers: unquoted ones are folded to
+ *     lower case, "quoted" ones keep theirs ("" is a quote), whitespace
+ *     around each is dropped; anything else is 42602 invalid name syntax.
+ * R2. A relation name has at most three parts: database (ariesdb only,
+ *     else 0A000), schema, relation. Without a schema, the user's relations
+ *     are searched, then pg_catalog's (a user table hides a catalog of the
+ *     same name, as in FROM: pg-catalog.ts virtualTable's callers); with
+ *     one, only that schema's (public: the user's; pg_catalog: the
+ *     catalogs; another: 3F000).
+ * R3. Digits are an oid as they are; '-' is oid 0.
+ */
+import { DbError } from '../errors/index.ts';
+import type { Catalog, TableDef } from './catalog.ts';
+import { indexOid, NS_PG_CATALOG, OWNER, TABLE_OIDS } from './pg-catalog-fixed.ts';
+import { clientTypeOid, isSerialName, resolveType, TEXT, withArrayElem, type SqlType } from './types.ts';
+
+export const NS_PUBLIC = 2200, NS_INFORMATION_SCHEMA = 13000;
+export const SCHEMAS: ReadonlyMap<string, number> = new Map([['pg_catalog', NS_PG_CATALOG], ['public', NS_PUBLIC], ['information_schema', NS_INFORMATION_SCHEMA]]);
+export const USER_NAME = 'postgres', DATABASE_NAME = 'ariesdb';
+
+const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
+
+/** R1: the identifiers of a dotted name, each with whether it was quoted. */
+export function splitName(text: string, pos: number): { name: string; quoted: boolean }[] {
+  const bad = (): DbError => new DbError('invalid_name', 'invalid name syntax', at(pos));
+  const parts: { name: string; quoted: boolean }[] = [];
+  let i = 0;
+  const space = (): void => { while (i < text.length && /\s/.test(text[i]!)) i++; };
+  for (;;) {
+    space();
+    let name = '';
+    let quoted = false;
+    if (text[i] === '"') {
+      quoted = true;
+      for (i++; ; i++) {
+        if (i >= text.length) throw bad();
+        if (text[i] === '"') {
+          if (text[i + 1] !== '"') { i++; break; }
+          i++;
+        }
+        name += text[i];
+      }
+    } else {
+      while (i < text.length && text[i] !== '.' && !/\s/.test(text[i]!)) name += text[i++];
+      name = name.toLowerCase();
+    }
+    if (name === '') throw bad();
+    parts.push({ name, quoted });
+    space();
+    if (i >= text.length) return parts;
+    if (text[i] !== '.') throw bad();
+    i++;
+  }
+}
+
+/** What a relation oid names: the kinds has_table_privilege and the size functions tell apart. */
+export type RelationKind = ({ kind: 'table'; t: TableDef } | { kind: 'index'; t: TableDef; k: number } | { kind: 'sequence'; heap: number } | { kind: 'view' } | { kind: 'catalog' })
+  & { name: string };
+
+/** Every relation of the catalog (and PostgreSQL's catalogs) by oid. */
+export function relationsByOid(cat: Catalog): Map<number, RelationKind> {
+  const m = new Map<number, RelationKind>();
+  for (const [name, oid] of Object.entries(TABLE_OIDS)) m.set(oid, { kind: 'catalog', name });
+  for (const t of cat.all()) {
+    m.set(t.oid, { kind: 'table', t, name: t.name });
+    t.indexes.forEach((ix, k) => m.set(indexOid(t, k), { kind: 'index', t, k, name: ix.name }));
+  }
+  for (const s of cat.allSequences()) m.set(s.oid, { kind: 'sequence', heap: s.heap, name: s.name });
+  for (const v of cat.allViews()) m.set(v.oid, { kind: 'view', name: v.name });
+  return m;
+}
+
+/** The oid of the user's relation `name`, or undefined. */
+function userRelation(cat: Catalog, name: string): number | undefined {
+  const t = cat.get(name) ?? cat.sequence(name) ?? cat.view(name);
+  if (t) return t.oid;
+  const owner = cat.tableOfIndex(name);
+  return owner ? indexOid(owner, owner.indexes.findIndex((i) => i.name === name)) : undefined;
+}
+
+/** R2, R3: the relation oid regclass text names. */
+export function regclassOid(text: string, cat: Catalog, pos: number): number {
+  if (/^\s*\d+\s*$/.test(text)) return Number(text);
+  if (text.trim() === '-') return 0;
+  const parts = splitName(text, pos);
+  if (parts.length > 3) throw new DbError('syntax_error', `improper relation name (too many dotted names): ${text}`, at(pos));
+  if (parts.length === 3 && parts[0]!.name !== DATABASE_NAME) {
+    throw new DbError('feature_not_supported', `cross-database references are not implemented: "${text}"`, at(pos));
+  }
+  const name = parts.at(-1)!.name;
+  const schema = parts.length > 1 ? parts.at(-2)!.name : null;
+  if (schema !== null && !SCHEMAS.has(schema)) throw new DbError('invalid_schema_name', `schema "${schema}" does not exist`, at(pos));
+  const user = schema === null || schema === 'public' ? userRelation(cat, name) : undefined;
+  if (user !== undefined) return user;
+  const catalog = schema === null || schema === 'pg_catalog' ? TABLE_OIDS[name] : undefined;
+  if (catalog !== undefined) return catalog;
+  throw new DbError('undefined_table', `relation "${schema ? schema + '.' : ''}${name}" does not exist`, at(pos));
+}
+
+const MULTI_WORD_TYPES: Record<string, string> = {
+  'character varying': 'varchar', 'double precision': 'float8', 'timestamp without time zone': 'timestamp',
+  'timestamp with time zone': 'timestamptz', 'time without time zone': 'time', 'time with time zone': 'timetz',
+};
+
+/**
+ * The oid a regtype, regnamespace or regrole text names, or R3's. regproc
+ * and regprocedure: built-in functions have no oids here (pg_proc is
+ * empty), so 0A000.
+ */
+export function regOid(kind: string, text: string, pos: number): number {
+  if (/^\s*\d+\s*$/.test(text)) return Number(text);
+  if (text.trim() === '-') return 0;
+  switch (kind) {
+    case 'regtype': return clientTypeOid(typeNamed(text, pos));
+    case 'regnamespace': {
+      const parts = splitName(text, pos);
+      if (parts.length !== 1) throw new DbError('invalid_name', 'invalid name syntax', at(pos));
+      const oid = SCHEMAS.get(parts[0]!.name);
+      if (oid === undefined) throw new DbError('invalid_schema_name', `schema "${parts[0]!.name}" does not exist`, at(pos));
+      return oid;
+    }
+    case 'regrole': {
+      const parts = splitName(text, pos);
+      if (parts.length !== 1) throw new DbError('invalid_name', 'invalid name syntax', at(pos));
+      if (parts[0]!.name !== USER_NAME) throw new DbError('undefined_object', `role "${parts[0]!.name}" does not exist`, at(pos));
+      return OWNER;
+    }
+    default:
+      throw new DbError('feature_not_supported', `${kind} of a name is not supported: built-in functions have no oids in ariesdb`, at(pos));
+  }
+}
+
+/** A type name as written after `::` ("character varying(10)", "pg_catalog.int8", "integer[]"). */
+function typeNamed(text: string, pos: number): SqlType {
+  const missing = (): DbError => new DbError('undefined_object', `type "${text.trim()}" does not exist`, at(pos));
+  let rest = text.trim();
+  if (rest === '') throw new DbError('syntax_error', 'syntax error at end of input', at(pos));
+  let array = false;
+  while (/\[\s*\d*\s*\]$/.test(rest)) { array = true; rest = rest.replace(/\[\s*\d*\s*\]$/, '').trim(); }
+  // Type modifiers never change the oid: varchar(10), numeric(10,2), timestamp(3) with time zone.
+  rest = rest.replace(/\s*\([^()]*\)/g, '').trim();
+  if (rest.startsWith('"')) {
+    // A quoted name is that exact name: "int4" is int4, "Int4" nothing, "char" a type ariesdb lacks.
+    const parts = splitName(rest, pos);
+    const name = parts.at(-1)!.name;
+    if (parts.length > 2 || (parts.length === 2 && parts[0]!.name !== 'pg_catalog')) throw missing();
+    const missingName = (): DbError => new DbError('undefined_object', `type "${name}" does not exist`, at(pos));
+    if (name === 'char') throw new DbError('feature_not_supported', 'type "char" is not supported', at(pos));
+    return withArrayIf(array, resolveQuiet(name, missingName));
+  }
+  const words = rest.toLowerCase().replace(/^pg_catalog\./, '').split(/\s+/).join(' ');
+  if (isSerialName(words)) throw missing(); // serial is CREATE TABLE's shorthand, not a type
+  return withArrayIf(array, resolveQuiet(MULTI_WORD_TYPES[words] ?? words, missing));
+}
+
+const withArrayIf = (array: boolean, t: SqlType): SqlType => (array ? withArrayElem(TEXT, t) : t);
+
+function resolveQuiet(name: string, missing: () => DbError): SqlType {
+  try {
+    return resolveType({ name, mods: [], pos: -1 });
+  } catch (e) {
+    if (e instanceof DbError && e.condition === 'undefined_object') throw missing();
+    throw e;
+  }
+}
