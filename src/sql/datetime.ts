@@ -175,6 +175,7 @@ const UNITS: Record<string, [keyof Interval, number]> = {
   year: ['months', 12], decade: ['months', 120], century: ['months', 1200],
 };
 const unitOf = (word: string): [keyof Interval, number] | undefined => {
+  if (word === 's') return UNITS.second;
   const w = word.replace(/s$/, '');
   const alias: Record<string, string> = { us: 'microsecond', ms: 'millisecond', sec: 'second', min: 'minute', hr: 'hour', h: 'hour', d: 'day', y: 'year', yr: 'year', m: 'minute' };
   return UNITS[w] ?? UNITS[alias[w] ?? ''];
@@ -187,24 +188,28 @@ export function parseInterval(text: string): Interval {
   let ago = false;
   if (s.endsWith(' ago')) { ago = true; s = s.slice(0, -4); }
   if (s === '') throw bad();
-  const re = /\s*([+-]?\d+(?:\.\d+)?)\s*([a-z]+)|\s*([+-]?)(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?/y;
-  let pos = 0;
+  // A time (h:mm[:ss]) first, then a number with or without its unit.
+  const re = /\s*([+-]?)(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?|\s*([+-]?\d+(?:\.\d+)?)\s*([a-z]*)/y;
+  let pos = 0, bare = 0;
   while (pos < s.length) {
     re.lastIndex = pos;
     const m = re.exec(s);
     if (!m) { if (s.slice(pos).trim() === '') break; throw bad(); }
     pos = re.lastIndex;
-    if (m[2] !== undefined) {
-      const unit = unitOf(m[2]);
+    if (m[5] !== undefined) {
+      // A bare number is days before a time ('1 2:00'), else seconds ('5', '-1.5'), as PostgreSQL reads it.
+      if (m[6] === '' && bare++ > 0) throw bad(); // '3 4'
+      const word = m[6] !== '' ? m[6]! : /^\s*[+-]?\d+:/.test(s.slice(pos)) ? 'day' : 'second';
+      const unit = unitOf(word);
       if (!unit) throw bad();
-      const n = Number(m[1]);
+      const n = Number(m[5]);
       const [field, mult] = unit;
       if (field === 'months' && !Number.isInteger(n * mult)) { out.months += Math.trunc(n * mult); out.days += Math.round((n * mult % 1) * 30); }
       else if (field === 'days' && !Number.isInteger(n * mult)) { out.days += Math.trunc(n * mult); out.usec += Math.round((n * mult % 1) * US_PER_DAY); }
       else out[field] += Math.round(n * mult);
     } else {
-      const sign = m[3] === '-' ? -1 : 1;
-      out.usec += sign * Math.round(((Number(m[4]) * 60 + Number(m[5])) * 60 + Number(m[6] ?? 0)) * 1_000_000);
+      const sign = m[1] === '-' ? -1 : 1;
+      out.usec += sign * Math.round(((Number(m[2]) * 60 + Number(m[3])) * 60 + Number(m[4] ?? 0)) * 1_000_000);
     }
   }
   if (ago) { out.months = -out.months; out.days = -out.days; out.usec = -out.usec; }
