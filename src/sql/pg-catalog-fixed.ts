@@ -56,7 +56,53 @@ export const TABLE_OIDS: Readonly<Record<string, number>> = {
   pg_publication_namespace: 6237, pg_subscription: 6100, pg_statistic_ext: 3381, pg_partitioned_table: 3350, pg_auth_members: 1261,
 };
 
+/**
+ * Relations always empty here: we have none of these objects (operators,
+ * casts and conversions are built into the executor, not catalog rows;
+ * there is no text search). Name → columns.
+ */
+const EMPTY_RELATIONS: Record<string, string> = {
+  pg_collation: `oid:oid collname:name collnamespace:oid collowner:oid collprovider:char collisdeterministic:bool
+    collencoding:int4 collcollate:text collctype:text colliculocale:text collversion:text`,
+  pg_policy: 'oid:oid polname:name polrelid:oid polcmd:char polpermissive:bool polroles:text polqual:text polwithcheck:text',
+  pg_statistic_ext: 'oid:oid stxrelid:oid stxname:name stxnamespace:oid stxowner:oid stxstattarget:int4 stxkeys:text stxkind:text',
+  pg_publication: `oid:oid pubname:name pubowner:oid puballtables:bool pubinsert:bool pubupdate:bool pubdelete:bool
+    pubtruncate:bool pubviaroot:bool`,
+  pg_publication_rel: 'oid:oid prpubid:oid prrelid:oid prqual:text prattrs:text',
+  pg_publication_namespace: 'oid:oid pnpubid:oid pnnspid:oid',
+  pg_subscription: `oid:oid subdbid:oid subname:name subowner:oid subenabled:bool subbinary:bool substream:bool
+    subtwophasestate:char subdisableonerr:bool subconninfo:text subslotname:name subsynccommit:text subpublications:text
+    subskiplsn:text`,
+  pg_inherits: 'inhrelid:oid inhparent:oid inhseqno:int4 inhdetachpending:bool',
+  pg_trigger: 'oid:oid tgrelid:oid tgparentid:oid tgname:name tgfoid:oid tgtype:int2 tgenabled:char tgisinternal:bool',
+  pg_event_trigger: 'oid:oid evtname:name evtevent:name evtowner:oid evtfoid:oid evtenabled:char evttags:text',
+  pg_rewrite: 'oid:oid rulename:name ev_class:oid ev_type:char ev_enabled:char is_instead:bool',
+  pg_auth_members: 'oid:oid roleid:oid member:oid grantor:oid admin_option:bool',
+  pg_enum: 'oid:oid enumtypid:oid enumsortorder:float4 enumlabel:name',
+  pg_db_role_setting: 'setdatabase:oid setrole:oid setconfig:text',
+  pg_extension: 'oid:oid extname:name extowner:oid extnamespace:oid extrelocatable:bool extversion:text extconfig:text extcondition:text',
+  pg_operator: `oid:oid oprname:name oprnamespace:oid oprowner:oid oprkind:char oprcanmerge:bool oprcanhash:bool oprleft:oid
+    oprright:oid oprresult:oid oprcom:oid oprnegate:oid oprcode:text oprrest:text oprjoin:text`,
+  pg_cast: 'oid:oid castsource:oid casttarget:oid castfunc:oid castcontext:char castmethod:char',
+  pg_conversion: 'oid:oid conname:name connamespace:oid conowner:oid conforencoding:int4 contoencoding:int4 conproc:text condefault:bool',
+  pg_opclass: 'oid:oid opcmethod:oid opcname:name opcnamespace:oid opcowner:oid opcfamily:oid opcintype:oid opcdefault:bool opckeytype:oid',
+  pg_opfamily: 'oid:oid opfmethod:oid opfname:name opfnamespace:oid opfowner:oid',
+  pg_amop: `oid:oid amopfamily:oid amoplefttype:oid amoprighttype:oid amopstrategy:int2 amoppurpose:char amopopr:oid
+    amopmethod:oid amopsortfamily:oid`,
+  pg_amproc: 'oid:oid amprocfamily:oid amproclefttype:oid amprocrighttype:oid amprocnum:int2 amproc:text',
+  pg_foreign_data_wrapper: 'oid:oid fdwname:name fdwowner:oid fdwhandler:oid fdwvalidator:oid fdwacl:text fdwoptions:text',
+  pg_foreign_server: 'oid:oid srvname:name srvowner:oid srvfdw:oid srvtype:text srvversion:text srvacl:text srvoptions:text',
+  pg_foreign_table: 'ftrelid:oid ftserver:oid ftoptions:text',
+  pg_user_mappings: 'umid:oid srvid:oid srvname:name umuser:oid usename:name umoptions:text',
+  pg_partitioned_table: 'partrelid:oid partstrat:char partnatts:int2 partdefid:oid',
+  pg_ts_config: 'oid:oid cfgname:name cfgnamespace:oid cfgowner:oid cfgparser:oid',
+  pg_ts_dict: 'oid:oid dictname:name dictnamespace:oid dictowner:oid dicttemplate:oid dictinitoption:text',
+  pg_ts_parser: 'oid:oid prsname:name prsnamespace:oid prsstart:text prstoken:text prsend:text prsheadline:text prslextype:text',
+  pg_ts_template: 'oid:oid tmplname:name tmplnamespace:oid tmplinit:text tmpllexize:text',
+};
+
 export const FIXED_TABLES: Record<string, VirtualTable> = {
+  ...Object.fromEntries(Object.entries(EMPTY_RELATIONS).map(([name, spec]) => [name, { columns: cols(spec), rows: empty }])),
   pg_tablespace: {
     columns: cols('oid:oid spcname:name spcowner:oid spcacl:text spcoptions:text'),
     rows: () => [
@@ -72,72 +118,4 @@ export const FIXED_TABLES: Record<string, VirtualTable> = {
       { oid: 14, lanname: 'sql', lanowner: OWNER, lanispl: false, lanpltrusted: true, lanplcallfoid: 0, laninline: 0, lanvalidator: 0 },
     ],
   },
-  // Always empty: we have none of these objects.
-  pg_collation: {
-    columns: cols(`oid:oid collname:name collnamespace:oid collowner:oid collprovider:char collisdeterministic:bool collencoding:int4
-      collcollate:text collctype:text colliculocale:text collversion:text`),
-    rows: empty,
-  },
-  pg_policy: { columns: cols('oid:oid polname:name polrelid:oid polcmd:char polpermissive:bool polroles:text polqual:text polwithcheck:text'), rows: empty },
-  pg_statistic_ext: { columns: cols('oid:oid stxrelid:oid stxname:name stxnamespace:oid stxowner:oid stxstattarget:int4 stxkeys:text stxkind:text'), rows: empty },
-  pg_publication: { columns: cols('oid:oid pubname:name pubowner:oid puballtables:bool pubinsert:bool pubupdate:bool pubdelete:bool pubtruncate:bool pubviaroot:bool'), rows: empty },
-  pg_publication_rel: { columns: cols('oid:oid prpubid:oid prrelid:oid prqual:text prattrs:text'), rows: empty },
-  pg_publication_namespace: { columns: cols('oid:oid pnpubid:oid pnnspid:oid'), rows: empty },
-  pg_subscription: {
-    columns: cols(`oid:oid subdbid:oid subname:name subowner:oid subenabled:bool subbinary:bool substream:bool subtwophasestate:char
-      subdisableonerr:bool subconninfo:text subslotname:name subsynccommit:text subpublications:text subskiplsn:text`),
-    rows: empty,
-  },
-  pg_inherits: { columns: cols('inhrelid:oid inhparent:oid inhseqno:int4 inhdetachpending:bool'), rows: empty },
-  pg_trigger: { columns: cols('oid:oid tgrelid:oid tgparentid:oid tgname:name tgfoid:oid tgtype:int2 tgenabled:char tgisinternal:bool'), rows: empty },
-  pg_event_trigger: { columns: cols('oid:oid evtname:name evtevent:name evtowner:oid evtfoid:oid evtenabled:char evttags:text'), rows: empty },
-  pg_rewrite: { columns: cols('oid:oid rulename:name ev_class:oid ev_type:char ev_enabled:char is_instead:bool'), rows: empty },
-  pg_auth_members: { columns: cols('oid:oid roleid:oid member:oid grantor:oid admin_option:bool'), rows: empty },
-  pg_enum: { columns: cols('oid:oid enumtypid:oid enumsortorder:float4 enumlabel:name'), rows: empty },
-  pg_db_role_setting: { columns: cols('setdatabase:oid setrole:oid setconfig:text'), rows: empty },
-  pg_extension: {
-    columns: cols('oid:oid extname:name extowner:oid extnamespace:oid extrelocatable:bool extversion:text extconfig:text extcondition:text'),
-    rows: empty,
-  },
-  // Operators, casts and conversions are built into the executor, not catalog rows.
-  pg_operator: {
-    columns: cols(`oid:oid oprname:name oprnamespace:oid oprowner:oid oprkind:char oprcanmerge:bool oprcanhash:bool oprleft:oid
-      oprright:oid oprresult:oid oprcom:oid oprnegate:oid oprcode:text oprrest:text oprjoin:text`),
-    rows: empty,
-  },
-  pg_cast: { columns: cols('oid:oid castsource:oid casttarget:oid castfunc:oid castcontext:char castmethod:char'), rows: empty },
-  pg_conversion: {
-    columns: cols('oid:oid conname:name connamespace:oid conowner:oid conforencoding:int4 contoencoding:int4 conproc:text condefault:bool'),
-    rows: empty,
-  },
-  pg_opclass: {
-    columns: cols('oid:oid opcmethod:oid opcname:name opcnamespace:oid opcowner:oid opcfamily:oid opcintype:oid opcdefault:bool opckeytype:oid'),
-    rows: empty,
-  },
-  pg_opfamily: { columns: cols('oid:oid opfmethod:oid opfname:name opfnamespace:oid opfowner:oid'), rows: empty },
-  pg_amop: {
-    columns: cols(`oid:oid amopfamily:oid amoplefttype:oid amoprighttype:oid amopstrategy:int2 amoppurpose:char amopopr:oid
-      amopmethod:oid amopsortfamily:oid`),
-    rows: empty,
-  },
-  pg_amproc: { columns: cols('oid:oid amprocfamily:oid amproclefttype:oid amprocrighttype:oid amprocnum:int2 amproc:text'), rows: empty },
-  pg_foreign_data_wrapper: {
-    columns: cols('oid:oid fdwname:name fdwowner:oid fdwhandler:oid fdwvalidator:oid fdwacl:text fdwoptions:text'),
-    rows: empty,
-  },
-  pg_foreign_server: {
-    columns: cols('oid:oid srvname:name srvowner:oid srvfdw:oid srvtype:text srvversion:text srvacl:text srvoptions:text'),
-    rows: empty,
-  },
-  pg_foreign_table: { columns: cols('ftrelid:oid ftserver:oid ftoptions:text'), rows: empty },
-  pg_user_mappings: { columns: cols('umid:oid srvid:oid srvname:name umuser:oid usename:name umoptions:text'), rows: empty },
-  pg_partitioned_table: { columns: cols('partrelid:oid partstrat:char partnatts:int2 partdefid:oid'), rows: empty },
-  // No text search here.
-  pg_ts_config: { columns: cols('oid:oid cfgname:name cfgnamespace:oid cfgowner:oid cfgparser:oid'), rows: empty },
-  pg_ts_dict: { columns: cols('oid:oid dictname:name dictnamespace:oid dictowner:oid dicttemplate:oid dictinitoption:text'), rows: empty },
-  pg_ts_parser: {
-    columns: cols('oid:oid prsname:name prsnamespace:oid prsstart:text prstoken:text prsend:text prsheadline:text prslextype:text'),
-    rows: empty,
-  },
-  pg_ts_template: { columns: cols('oid:oid tmplname:name tmplnamespace:oid tmplinit:text tmpllexize:text'), rows: empty },
 };

@@ -57,31 +57,19 @@ const FORKS = new Set(['main', 'fsm', 'vm', 'init']);
  */
 export function sizeFunction(name: string, args: readonly Compiled[], cat: Catalog, pos: number): Compiled | null {
   const byText = (a: Compiled): boolean => a.type.oid === Oid.TEXT || a.type.oid === Oid.UNKNOWN || a.type.oid === Oid.VARCHAR;
-  if (name === 'pg_database_size') {
+  const container = CONTAINERS[name];
+  if (container) {
     if (args.length !== 1) return null;
     const f = args[0]!.fn, text = byText(args[0]!);
     return { type: INT8, fn: (r, c) => {
       const v = f(r, c);
       if (v === null) return null;
-      if (text ? String(v) !== 'ariesdb' : Number(v) !== 5) {
+      const oid = text ? container.names[String(v)] : Number(v);
+      if (oid === undefined || !Object.values(container.names).includes(oid)) {
         if (!text) return null;
-        throw new DbError('invalid_catalog_name', `database "${String(v)}" does not exist`);
+        throw new DbError(container.condition, `${container.what} "${String(v)}" does not exist`);
       }
-      return storageOf(c, name).dataPages() * PAGE_BYTES;
-    } };
-  }
-  if (name === 'pg_tablespace_size') {
-    // pg_default holds everything; pg_global (PostgreSQL's shared catalogs) nothing here.
-    if (args.length !== 1) return null;
-    const f = args[0]!.fn, text = byText(args[0]!);
-    return { type: INT8, fn: (r, c) => {
-      const v = f(r, c);
-      if (v === null) return null;
-      const which = text ? String(v) : Number(v);
-      if (which === 'pg_global' || which === 1664) return 0;
-      if (which === 'pg_default' || which === 1663) return storageOf(c, name).dataPages() * PAGE_BYTES;
-      if (!text) return null;
-      throw new DbError('undefined_object', `tablespace "${String(v)}" does not exist`);
+      return container.pages(storageOf(c, name), oid) * PAGE_BYTES;
     } };
   }
   const measure = MEASURES[name];
@@ -104,6 +92,14 @@ export function sizeFunction(name: string, args: readonly Compiled[], cat: Catal
     return measure(storageOf(c, name), rel) * PAGE_BYTES;
   } };
 }
+
+/** The database and its tablespaces, by name and oid: pg_default holds everything, pg_global (PostgreSQL's shared catalogs) nothing here. */
+const CONTAINERS: Record<string, { what: string; condition: 'invalid_catalog_name' | 'undefined_object'; names: Record<string, number>; pages: (s: Storage, oid: number) => number }> = {
+  pg_database_size: { what: 'database', condition: 'invalid_catalog_name', names: { ariesdb: 5 }, pages: (s) => s.dataPages() },
+  pg_tablespace_size: {
+    what: 'tablespace', condition: 'undefined_object', names: { pg_default: 1663, pg_global: 1664 }, pages: (s, oid) => (oid === 1663 ? s.dataPages() : 0),
+  },
+};
 
 const MEASURES: Record<string, (s: Storage, r: Relation) => number> = {
   pg_relation_size: mainPages,
