@@ -110,12 +110,11 @@ export function logPageChange(ctx: AccessContext, txn: Txn | null, f: FrameId, b
       const undo = txn.undo;
       undo.push({ lsn, prevLsn: prev, body, createdVersion, logged: true });
       // T8: only the newest UNDO_KEPT entries keep their bodies; older ones are read back from the log if undone.
-      // Markers (no record) keep theirs, so the walk goes back past them to the last body still held.
-      for (let i = undo.length - 1 - UNDO_KEPT; i >= 0; i--) {
-        const old = undo[i]!;
-        if (!old.logged) continue;
-        if (old.body === null) break;
-        old.body = null;
+      // Markers (no record) keep theirs. keptFrom moves forward only (each entry is looked at once), back after a rollback.
+      if (txn.keptFrom > undo.length) txn.keptFrom = undo.length;
+      for (const end = undo.length - UNDO_KEPT; txn.keptFrom < end; txn.keptFrom++) {
+        const old = undo[txn.keptFrom]!;
+        if (old.logged) old.body = null;
       }
     }
   }

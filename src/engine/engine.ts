@@ -678,8 +678,9 @@ export class Engine implements StorageEngine {
   keyShare(txn: TxnHandle, heap: HeapId, rid: RowId, mode: 'key' | 'share' = 'key'): void {
     this.checkOpen();
     checkTableLock(this.txns, txn as Txn, heap, TableLockMode.RowShare);
+    const at = (txn as Txn).undo.length; // T9: before the row lock's own marker
     this.heaps.keyShare(txn as Txn, rid, mode === 'share');
-    if (!(txn as Txn).heapsShared.has(heap)) (txn as Txn).heapsShared.set(heap, (txn as Txn).undo.length); // L1: ROW SHARE; T9
+    if (!(txn as Txn).heapsShared.has(heap)) (txn as Txn).heapsShared.set(heap, at); // L1: ROW SHARE
   }
 
   lockedRows(txn: TxnHandle, heap: HeapId): Iterable<[RowId, number, Uint8Array | null]> {

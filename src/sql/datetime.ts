@@ -174,11 +174,16 @@ const UNITS: Record<string, [keyof Interval, number]> = {
   hour: ['usec', 3_600_000_000], day: ['days', 1], week: ['days', 7], month: ['months', 1], mon: ['months', 1],
   year: ['months', 12], decade: ['months', 120], century: ['months', 1200],
 };
+const UNIT_ALIASES: Record<string, string> = {
+  s: 'second', us: 'microsecond', usec: 'microsecond', ms: 'millisecond', msec: 'millisecond', sec: 'second', min: 'minute',
+  hr: 'hour', h: 'hour', d: 'day', w: 'week', y: 'year', yr: 'year', m: 'minute', c: 'century', cent: 'century',
+};
+/** An abbreviation as written (ms is milliseconds, not a plural m), else the word with or without its plural s. */
 const unitOf = (word: string): [keyof Interval, number] | undefined => {
-  if (word === 's') return UNITS.second;
+  const exact = UNIT_ALIASES[word] ?? (UNITS[word] ? word : undefined);
+  if (exact) return UNITS[exact];
   const w = word.replace(/s$/, '');
-  const alias: Record<string, string> = { us: 'microsecond', ms: 'millisecond', sec: 'second', min: 'minute', hr: 'hour', h: 'hour', d: 'day', y: 'year', yr: 'year', m: 'minute' };
-  return UNITS[w] ?? UNITS[alias[w] ?? ''];
+  return UNITS[w] ?? UNITS[UNIT_ALIASES[w] ?? ''];
 };
 
 export function parseInterval(text: string): Interval {
@@ -189,18 +194,28 @@ export function parseInterval(text: string): Interval {
   if (s.endsWith(' ago')) { ago = true; s = s.slice(0, -4); }
   if (s === '') throw bad();
   // A time (h:mm[:ss]) first, then a number with or without its unit.
-  const re = /\s*([+-]?)(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?|\s*([+-]?\d+(?:\.\d+)?)\s*([a-z]*)/y;
-  let pos = 0, bare = 0;
+  const re = /\s*([+-]?)(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?|\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*([a-z]*)/y;
+  let pos = 0, seconds = false, days = false;
   while (pos < s.length) {
     re.lastIndex = pos;
     const m = re.exec(s);
     if (!m) { if (s.slice(pos).trim() === '') break; throw bad(); }
+    const start = pos;
     pos = re.lastIndex;
     if (m[5] !== undefined) {
-      // A bare number is days before a time ('1 2:00'), else seconds ('5', '-1.5'), as PostgreSQL reads it.
-      if (m[6] === '' && bare++ > 0) throw bad(); // '3 4'
-      const word = m[6] !== '' ? m[6]! : /^\s*[+-]?\d+:/.test(s.slice(pos)) ? 'day' : 'second';
-      const unit = unitOf(word);
+      // A bare number is days right before a time ('1 2:00') or seconds as the last field ('5', '1 day 2'), as PostgreSQL
+      // reads it; anywhere else ('3 4', '1 2 day', '10 ago', '2:00 3', '1 s 2') it is an error.
+      let word = m[6]!;
+      if (word === '') {
+        if (start > 0 && !/^\s/.test(m[0])) throw bad(); // '1 day2'
+        if (/^\s*[+-]?\d+:/.test(s.slice(pos)) && !days) word = 'day';
+        else if (s.slice(pos).trim() === '' && !ago && !seconds) word = 'second';
+        else throw bad();
+      }
+      const u = unitOf(word);
+      if (u?.[0] === 'usec' && u[1] <= 1_000_000) seconds = true;
+      if (u?.[0] === 'days' && u[1] === 1) days = true;
+      const unit = u;
       if (!unit) throw bad();
       const n = Number(m[5]);
       const [field, mult] = unit;
@@ -208,6 +223,8 @@ export function parseInterval(text: string): Interval {
       else if (field === 'days' && !Number.isInteger(n * mult)) { out.days += Math.trunc(n * mult); out.usec += Math.round((n * mult % 1) * US_PER_DAY); }
       else out[field] += Math.round(n * mult);
     } else {
+      if (seconds) throw bad(); // '1 s 2:00'
+      seconds = true;
       const sign = m[1] === '-' ? -1 : 1;
       out.usec += sign * Math.round(((Number(m[2]) * 60 + Number(m[3])) * 60 + Number(m[4] ?? 0)) * 1_000_000);
     }

@@ -101,6 +101,13 @@ const EMPTY_RELATIONS: Record<string, string> = {
   pg_ts_template: 'oid:oid tmplname:name tmplnamespace:oid tmplinit:text tmpllexize:text',
 };
 
+/** pg_class oids of PostgreSQL 15's catalog views (they have no tableoid), by the name FROM takes. */
+export const VIEW_OIDS: Readonly<Record<string, number>> = {
+  pg_roles: 12000, pg_user: 12014, pg_views: 12028, pg_tables: 12033, pg_indexes: 12043, pg_settings: 12104,
+  'information_schema.columns': 13295, 'information_schema.key_column_usage': 13329, 'information_schema.referential_constraints': 13339,
+  'information_schema.table_constraints': 13411, 'information_schema.tables': 13425, 'information_schema.views': 13483,
+};
+
 export const FIXED_TABLES: Record<string, VirtualTable> = {
   ...Object.fromEntries(Object.entries(EMPTY_RELATIONS).map(([name, spec]) => [name, { columns: cols(spec), rows: empty }])),
   pg_tablespace: {

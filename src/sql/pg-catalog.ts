@@ -27,7 +27,7 @@ import { exprToSql } from './deparse.ts';
 import { actionName, foreignKeyText } from './foreign-keys.ts';
 import type { Compiled, ExecCtx, Fn } from './expr.ts';
 import { compileIndexKeys, keyName } from './index-exprs.ts';
-import { cols, empty, FIXED_TABLES, indexOid, NS_PG_CATALOG, OWNER, TABLE_OIDS, type Rec, type VirtualTable } from './pg-catalog-fixed.ts';
+import { cols, empty, FIXED_TABLES, indexOid, NS_PG_CATALOG, OWNER, TABLE_OIDS, VIEW_OIDS, type Rec, type VirtualTable } from './pg-catalog-fixed.ts';
 import { DATABASE_NAME, NS_INFORMATION_SCHEMA, NS_PUBLIC, USER_NAME } from './reg-names.ts';
 import { privilegeFunction } from './privileges.ts';
 import { sizeFunction } from './pg-sizes.ts';
@@ -479,7 +479,7 @@ export function relationNames(cat: Catalog): Map<number, string> {
   }
   for (const s of cat.allSequences()) m.set(s.oid, quoteIdent(s.name));
   for (const v of cat.allViews()) m.set(v.oid, quoteIdent(v.name));
-  for (const [name, oid] of Object.entries(TABLE_OIDS)) if (!m.has(oid)) m.set(oid, name);
+  for (const [name, oid] of [...Object.entries(TABLE_OIDS), ...Object.entries(VIEW_OIDS)]) if (!m.has(oid)) m.set(oid, name);
   return m;
 }
 

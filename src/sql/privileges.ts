@@ -9,8 +9,9 @@
  * relations), and the privilege string names privileges of
  * that kind of object (a comma-separated list, each optionally followed by
  * WITH GRANT OPTION), each failure with PostgreSQL's SQLSTATE. An oid that
- * names no object gives NULL; the pseudo-role public, an unknown role oid
- * and the obsolete RULE privilege hold nothing (false), as in PostgreSQL.
+ * names no object gives NULL. The answer is true if any privilege listed is
+ * held (holdsAny: never the obsolete RULE; the pseudo-role public holds
+ * PostgreSQL's default grants only, an unknown role oid nothing).
  */
 import { DbError } from '../errors/index.ts';
 import type { Catalog } from './catalog.ts';
@@ -47,25 +48,25 @@ export function privilegeFunction(name: string, args: readonly Compiled[], cat: 
   return { type: BOOL, fn: (r, c) => {
     const uv = u ? u(r, c) : USER_NAME, ov = o(r, c), pv = p(r, c);
     if (uv === null || ov === null || pv === null) return null;
-    const roleHolds = role(uv, userByOid, pos);
+    const who = role(uv, userByOid, pos);
     const exists = objectExists(kind, ov, objectByOid, cat, relations, pos);
-    const held = privileges(kind, String(pv), pos);
-    if (!exists) return null;
-    return roleHolds && held;
+    const words = privileges(kind, String(pv), pos);
+    if (exists === false) return null;
+    return holdsAny(who, kind, words, exists === 'catalog');
   } };
 }
 
-/** Whether the role holds privileges at all: postgres does; public and unknown oids hold none here. Role names are exact, not identifiers. */
-function role(v: unknown, byOid: boolean, pos: number): boolean {
-  if (byOid) return Number(v) === OWNER;
+/** Who the role is: the superuser, the pseudo-role public, or an unknown oid (no privileges). Role names are exact, not identifiers. */
+function role(v: unknown, byOid: boolean, pos: number): 'superuser' | 'public' | 'nobody' {
+  if (byOid) return Number(v) === OWNER ? 'superuser' : Number(v) === 0 ? 'public' : 'nobody';
   const name = String(v);
-  if (name === USER_NAME) return true;
-  if (name === 'public') return false;
+  if (name === USER_NAME) return 'superuser';
+  if (name === 'public') return 'public';
   throw new DbError('undefined_object', `role "${name}" does not exist`, at(pos));
 }
 
 /** Whether the object exists; a name that names nothing fails as PostgreSQL's does, an oid gives false (NULL). */
-function objectExists(kind: Kind, v: unknown, byOid: boolean, cat: Catalog, relations: ReturnType<typeof relationsByOid> | null, pos: number): boolean {
+function objectExists(kind: Kind, v: unknown, byOid: boolean, cat: Catalog, relations: ReturnType<typeof relationsByOid> | null, pos: number): boolean | 'catalog' {
   switch (kind) {
     case 'database': {
       if (byOid) return Number(v) === DATABASE_OID;
@@ -84,18 +85,29 @@ function objectExists(kind: Kind, v: unknown, byOid: boolean, cat: Catalog, rela
       const rel = relations!.get(oid);
       if (!rel) return false;
       if (kind === 'sequence' && rel.kind !== 'sequence') throw new DbError('wrong_object_type', `"${rel.name}" is not a sequence`, at(pos));
-      return true;
+      return rel.kind === 'catalog' ? 'catalog' : true;
     }
   }
 }
 
-/** Whether the listed privileges are ones the role can hold (RULE never is); 22023 for a word that is no privilege. */
-function privileges(kind: Kind, text: string, pos: number): boolean {
-  let holds = true;
-  for (const part of text.split(',')) {
+/** The privileges listed (22023 for a word that is no privilege of this kind), upper case, WITH GRANT OPTION dropped. */
+function privileges(kind: Kind, text: string, pos: number): string[] {
+  return text.split(',').map((part) => {
     const word = part.trim().replace(/ WITH GRANT OPTION$/i, '').toUpperCase();
     if (!PRIVILEGES[kind].includes(word)) throw new DbError('invalid_parameter_value', `unrecognized privilege type: "${part.trim()}"`, at(pos));
-    if (word === 'RULE') holds = false;
-  }
-  return holds;
+    return word;
+  });
+}
+
+/**
+ * Whether the role holds any of the privileges: the superuser every one
+ * but the obsolete RULE; PUBLIC what PostgreSQL 15 grants it by default
+ * (CONNECT and TEMP on the database, USAGE on the schemas, SELECT on the
+ * catalogs), nothing on the user's objects.
+ */
+function holdsAny(who: 'superuser' | 'public' | 'nobody', kind: Kind, words: readonly string[], catalog: boolean): boolean {
+  if (who === 'nobody') return false;
+  const granted = who === 'superuser' ? PRIVILEGES[kind].filter((w) => w !== 'RULE')
+    : kind === 'database' ? ['CONNECT', 'TEMPORARY', 'TEMP'] : kind === 'schema' ? ['USAGE'] : catalog && kind === 'table' ? ['SELECT'] : [];
+  return words.some((w) => granted.includes(w));
 }

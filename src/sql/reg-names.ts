@@ -17,7 +17,7 @@
  */
 import { DbError } from '../errors/index.ts';
 import type { Catalog, TableDef } from './catalog.ts';
-import { indexOid, NS_PG_CATALOG, OWNER, TABLE_OIDS } from './pg-catalog-fixed.ts';
+import { indexOid, NS_PG_CATALOG, OWNER, TABLE_OIDS, VIEW_OIDS } from './pg-catalog-fixed.ts';
 import { clientTypeOid, isSerialName, resolveType, TEXT, withArrayElem, type SqlType } from './types.ts';
 
 export const NS_PUBLIC = 2200, NS_INFORMATION_SCHEMA = 13000;
@@ -66,7 +66,7 @@ export type RelationKind = ({ kind: 'table'; t: TableDef } | { kind: 'index'; t:
 /** Every relation of the catalog (and PostgreSQL's catalogs) by oid. */
 export function relationsByOid(cat: Catalog): Map<number, RelationKind> {
   const m = new Map<number, RelationKind>();
-  for (const [name, oid] of Object.entries(TABLE_OIDS)) m.set(oid, { kind: 'catalog', name });
+  for (const [name, oid] of [...Object.entries(TABLE_OIDS), ...Object.entries(VIEW_OIDS)]) m.set(oid, { kind: 'catalog', name });
   for (const t of cat.all()) {
     m.set(t.oid, { kind: 'table', t, name: t.name });
     t.indexes.forEach((ix, k) => m.set(indexOid(t, k), { kind: 'index', t, k, name: ix.name }));
@@ -98,7 +98,8 @@ export function regclassOid(text: string, cat: Catalog, pos: number): number {
   if (schema !== null && !SCHEMAS.has(schema)) throw new DbError('invalid_schema_name', `schema "${schema}" does not exist`, at(pos));
   const user = schema === null || schema === 'public' ? userRelation(cat, name) : undefined;
   if (user !== undefined) return user;
-  const catalog = schema === null || schema === 'pg_catalog' ? TABLE_OIDS[name] : undefined;
+  const catalog = schema === null || schema === 'pg_catalog' ? TABLE_OIDS[name] ?? VIEW_OIDS[name]
+    : schema === 'information_schema' ? VIEW_OIDS[`information_schema.${name}`] : undefined;
   if (catalog !== undefined) return catalog;
   throw new DbError('undefined_table', `relation "${schema ? schema + '.' : ''}${name}" does not exist`, at(pos));
 }

@@ -109,6 +109,8 @@ export class Txn implements TxnHandle {
   firstLsn: Lsn = 0;
   lastLsn: Lsn = 0;
   readonly undo: UndoEntry[] = [];
+  /** T8: entries below this index have had their bodies dropped (if logged); entries from it on were not looked at yet. */
+  keptFrom = 0;
   /** Rows with a versions entry owned by this transaction. */
   readonly versionKeys: number[] = [];
   /** Heaps dropped by this transaction, freed when it commits. */

@@ -99,7 +99,8 @@ interface MTxn {
   log: { rid: RowId; prev: Change | undefined }[];
   marks: { engine: number; model: number }[];
   /** Heaps this transaction tried to write (the engine notes them even when the write meets a lock). */
-  claimed: Set<HeapId>;
+  /** Heaps the transaction has written, with the engine's mark when it first did (a rollback to that mark or before gives them back, T9). */
+  claimed: Map<HeapId, number>;
 }
 
 interface MHeap {
@@ -200,11 +201,16 @@ class ModelRun {
     return this.slots.filter((s): s is MTxn => s !== null);
   }
 
+  /** Notes t's first write of heap, at the engine's undo length then (T9). */
+  private claim(t: MTxn, heap: HeapId): void {
+    if (!t.claimed.has(heap)) t.claimed.set(heap, this.e.mark(t.h));
+  }
+
   private txnAt(i: number): MTxn {
     let t = this.slots[i];
     if (!t) {
       t = {
-        h: this.e.begin(), name: `T${++this.txnCounter}`, writes: new Map(), log: [], marks: [], claimed: new Set(),
+        h: this.e.begin(), name: `T${++this.txnCounter}`, writes: new Map(), log: [], marks: [], claimed: new Map(),
       };
       this.slots[i] = t;
       this.note(`begin ${t.name} in slot ${i}`);
@@ -329,7 +335,7 @@ class ModelRun {
       case 'insert': {
         const t = this.txnAt(si);
         const row = this.makeRow(this.rowSize());
-        t.claimed.add(heap);
+        this.claim(t, heap);
         const rid = this.e.insert(t.h, heap, row);
         this.note(`${i} insert ${this.label(t)} heap ${heap} ${hex(row)} -> ${rid}`);
         this.checkFreshRid(rid, heap, `insert by ${t.name}`);
@@ -340,7 +346,7 @@ class ModelRun {
         const t = this.txnAt(si);
         const n = this.rng.int(5, 40);
         const size = this.rowSize();
-        t.claimed.add(heap);
+        this.claim(t, heap);
         // Half of them as one insertMany (HEAP_MULTI_INSERT records), half row by row.
         const many = this.rng.chance(0.5);
         const rows = Array.from({ length: n }, () => this.makeRow(this.rng.chance(0.5) ? size : this.rowSize()));
@@ -362,7 +368,7 @@ class ModelRun {
           if (this.holderOf(rid, t) || !this.rng.chance(0.4)) continue;
           const size = grow ? this.rng.int(Math.min(cur.length + 1, MAX_ROW), MAX_ROW) : this.rng.int(1, cur.length);
           const row = this.makeRow(size);
-          t.claimed.add(heap);
+          this.claim(t, heap);
           const newRid = this.e.update(t.h, heap, rid, row);
           n++;
           if (newRid === rid) {
@@ -408,7 +414,7 @@ class ModelRun {
           row = this.makeRow(size);
         }
         const what = `${i} ${isUpdate ? 'update' : 'delete'} ${this.label(t)} heap ${heap} rid ${rid}${row ? ` ${hex(cur)} -> ${hex(row)}` : ''}`;
-        t.claimed.add(heap);
+        this.claim(t, heap);
         const markBefore = this.e.mark(t.h);
         let newRid: RowId = rid;
         try {
@@ -482,6 +488,7 @@ class ModelRun {
         const m = t.marks[k]!;
         t.marks.length = k + 1;
         this.e.rollbackTo(t.h, m.engine);
+        for (const [h, at] of t.claimed) if (at >= m.engine) t.claimed.delete(h);
         this.note(`${i} rollbackTo ${this.label(t)} mark #${k} (undoes ${t.log.length - m.model} changes)`);
         while (t.log.length > m.model) {
           const { rid, prev } = t.log.pop()!;
@@ -537,7 +544,7 @@ class ModelRun {
         const useSlot = this.rng.chance(0.5);
         const t: MTxn = useSlot
           ? this.txnAt(si)
-          : { h: this.e.begin(), name: `D${++this.txnCounter}`, writes: new Map(), log: [], marks: [], claimed: new Set() };
+          : { h: this.e.begin(), name: `D${++this.txnCounter}`, writes: new Map(), log: [], marks: [], claimed: new Map() };
         const blockers = this.openTxns().filter((s) => s !== t && s.h.xid !== 0 && s.claimed.has(heap));
         try {
           this.e.dropHeap(t.h, heap);

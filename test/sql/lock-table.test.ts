@@ -137,6 +137,16 @@ describe('LOCK TABLE', () => {
     expect(await rows(c, 'select id from t order by id')).toEqual([[1]]);
   });
 
+  it('a ROLLBACK TO keeps the ROW SHARE of a FOR SHARE taken before its savepoint', async () => {
+    await a.query('begin; select * from t where id = 1 for share; savepoint s; rollback to savepoint s');
+    await b.query('begin');
+    const lock = b.query('lock table t in exclusive mode'); // EXCLUSIVE conflicts with ROW SHARE
+    expect(await stillPending(lock)).toBe(true);
+    await a.query('commit');
+    expect((await lock).tag).toBe('LOCK TABLE');
+    await b.query('commit');
+  });
+
   it('DDL waits for any lock another transaction holds on the table', async () => {
     const { waiting } = await waitingBehind(a, 'lock table t in access share mode', b, 'alter table t add column w int');
     await a.query('commit');
