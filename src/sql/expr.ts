@@ -133,15 +133,15 @@ export class Scope {
 
   /** Finds a column or returns null; throws 42702 when an unqualified name is ambiguous. */
   find(table: string | null, name: string, pos: number): ScopeColumn | null {
-    // A system column answers only where no ordinary column has the name (an alias may call one tableoid).
-    return this.findAmong(table, name, pos, false) ?? this.findAmong(table, name, pos, true);
-  }
-
-  private findAmong(table: string | null, name: string, pos: number, system: boolean): ScopeColumn | null {
     let found: ScopeColumn | null = null;
     for (const c of this.columns) {
-      if (c.name !== name || (c.system === true) !== system) continue;
+      if (c.name !== name) continue;
       if (table === null ? c.hidden : c.table !== table) continue;
+      // A system column gives way to an ordinary one of its own range (an alias may call a column tableoid), not another's.
+      if (found && found.table === c.table && found.system !== c.system) {
+        if (found.system) found = c;
+        continue;
+      }
       if (found) {
         throw new DbError('ambiguous_column', `column reference "${table ? table + '.' : ''}${name}" is ambiguous`, at(pos));
       }
