@@ -59,7 +59,8 @@
  *     SHARE was first taken (Txn.heapsWritten and heapsShared, table-locks.ts
  *     L1; releaseHeapsSince), as PostgreSQL's subtransaction abort releases
  *     them. Only a lock new to the transaction is recorded, so one taken
- *     earlier stays. A write that meets a row lock has claimed its heap but
+ *     earlier stays. A shared lock copied to a moved row's new RowId (T7)
+ *     goes with the lock it was copied from (Txn.lockCopies). A write that meets a row lock has claimed its heap but
  *     leaves the undo list as it was (the statement is retried from there).
  */
 import { DbError } from '../errors/index.ts';
@@ -117,6 +118,8 @@ export class Txn implements TxnHandle {
   readonly droppedHeaps: number[] = [];
   /** Rows this transaction holds shared locks on (T7). */
   readonly keyShared: number[] = [];
+  /** T9: shared locks copied to a moved row's new RowId (copyKeyShares), by kind and old RowId: released with the original. */
+  readonly lockCopies = new Map<string, number[]>();
   /** Heaps this transaction has changed, with the undo length when it first did (T9): a DROP by another must wait for it (T5). */
   readonly heapsWritten = new Map<number, number>();
   /** Heaps with rows this transaction holds shared locks on (FOR SHARE, FOR KEY SHARE, foreign-key checks): ROW SHARE (table-locks.ts L1); values as heapsWritten's. */
@@ -208,6 +211,12 @@ export class TxnManager {
     if (xids?.length === 0) m.delete(taken.row);
     const k = t.keyShared.lastIndexOf(taken.row);
     if (k >= 0) t.keyShared.splice(k, 1);
+    // The copies made when others moved the row go too (they were made after the original, so after the point).
+    const key = `${taken.share ? 's' : 'k'}${taken.row}`;
+    const copies = t.lockCopies.get(key);
+    if (!copies) return;
+    t.lockCopies.delete(key);
+    for (const row of copies) this.releaseTaken(t, { row, share: taken.share });
   }
 
   /** Another active transaction with a shared lock on rid that a write must wait for, or 0 (T7). */
@@ -223,9 +232,13 @@ export class TxnManager {
   /** A row kept its keys but moved: its shared locks hold at the new RowId too (T7). */
   copyKeyShares(from: number, to: number): void {
     for (const [m, share] of [[this.keyShares, false], [this.shares, true]] as const) {
-      for (const x of m.get(from) ?? []) {
+      for (const x of [...(m.get(from) ?? [])]) {
         const t = this.active.get(x);
-        if (t) this.keyShare(t, to, share);
+        if (!t || !this.keyShare(t, to, share)) continue;
+        const key = `${share ? 's' : 'k'}${from}`;
+        const list = t.lockCopies.get(key);
+        if (list) list.push(to);
+        else t.lockCopies.set(key, [to]);
       }
     }
   }
@@ -254,6 +267,7 @@ export class TxnManager {
       }
     }
     t.keyShared.length = 0;
+    t.lockCopies.clear();
     for (const h of t.droppedHeaps) if (this.droppingHeaps.get(h) === t.xid) this.droppingHeaps.delete(h);
     if (t.tableLocks.size > 0) releaseTableLocks(this, t);
     this.active.delete(t.xid);

@@ -147,6 +147,16 @@ describe('LOCK TABLE', () => {
     await b.query('commit');
   });
 
+  it('a ROLLBACK TO frees a FOR KEY SHARE lock taken after the savepoint even where another transaction moved the row', async () => {
+    await a.query("create table m (id int primary key, pad text); insert into m select g, repeat('a', 60) from generate_series(1, 300) g");
+    await a.query('begin; savepoint s; select id from m where id = 1 for key share');
+    // An update of another column passes a key-share lock; this one no longer fits its page and moves the row (T7 copies the lock).
+    await b.query("update m set pad = repeat('x', 3000) where id = 1");
+    await a.query('rollback to savepoint s');
+    expect((await c.query('delete from m where id = 1')).tag).toBe('DELETE 1');
+    await a.query('commit');
+  });
+
   it('DDL waits for any lock another transaction holds on the table', async () => {
     const { waiting } = await waitingBehind(a, 'lock table t in access share mode', b, 'alter table t add column w int');
     await a.query('commit');
