@@ -20,6 +20,7 @@ import {
   dateDays, dateToTimestamp, formatInterval, parseDate, parseInterval, parseTimestamp, timestampToDate,
 } from './datetime.ts';
 import { formatArray, parseArray } from './text-array.ts';
+import { adjustInterval, bareUnit, minutesFirst } from './interval-typmod.ts';
 import { dateToTstz, parseTimestamptz, timestampToTstz, tstzToDate, tstzToTimestamp } from './timezone.ts';
 import {
   decApplyTypmod, decFromFloat, decFromInt, decFromText, decRound, decToText,
@@ -134,7 +135,10 @@ export function inputFn(to: SqlType): (s: string) => Value {
     case Oid.DATE: return parseDate;
     case Oid.TIMESTAMP: return parseTimestamp;
     case Oid.TIMESTAMPTZ: return parseTimestamptz;
-    case Oid.INTERVAL: return (s) => formatInterval(parseInterval(s));
+    case Oid.INTERVAL: {
+      const bare = bareUnit(to.typmod), mmss = minutesFirst(to.typmod);
+      return (s) => formatInterval(adjustInterval(parseInterval(s, bare, mmss), to.typmod));
+    }
     case Oid.BYTEA: return parseBytea;
     case Oid.UUID: return parseUuid;
     case Oid.JSON: return jsonIn;
@@ -183,6 +187,7 @@ export function castFn(from: SqlType, to: SqlType, context: CastContext): CastFn
   const toElem = arrayElemOf(to);
   if (toElem && (f === Oid.UNKNOWN || isString(f))) return arrayInput(from, toElem, context);
   if (f === o && (to.typmod < 0 || to.typmod === from.typmod)) return (v) => v;
+  if (f === Oid.INTERVAL && o === Oid.INTERVAL) return nullSafe((v) => formatInterval(adjustInterval(parseInterval(v as string), to.typmod)));
   if (f === Oid.UNKNOWN) {
     // An explicit cast truncates to varchar(n)/char(n); an assignment errors (22001).
     const fit = stringFitter(to, context === 'explicit');

@@ -186,15 +186,20 @@ const unitOf = (word: string): [keyof Interval, number] | undefined => {
   return UNITS[w] ?? UNITS[UNIT_ALIASES[w] ?? ''];
 };
 
-export function parseInterval(text: string): Interval {
+/**
+ * `bare`: the unit of a number written without one (interval-typmod.ts Q1),
+ * seconds unless a field qualifier says otherwise; `minutesFirst`: a time
+ * of two fields is minutes:seconds (MINUTE TO SECOND), not hours:minutes.
+ */
+export function parseInterval(text: string, bare = 'second', minutesFirst = false): Interval {
   const bad = (): DbError => new DbError('invalid_datetime_format', `invalid input syntax for type interval: "${text}"`);
   const out: Interval = { months: 0, days: 0, usec: 0 };
   let s = text.trim().toLowerCase().replace(/^@\s*/, '');
   let ago = false;
   if (s.endsWith(' ago')) { ago = true; s = s.slice(0, -4); }
   if (s === '') throw bad();
-  // A time (h:mm[:ss]) first, then a number with or without its unit.
-  const re = /\s*([+-]?)(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?|\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*([a-z]*)/y;
+  // A time (h:mm[:ss]) first, then SQL's year-month (y-m), then a number with or without its unit.
+  const re = /\s*([+-]?)(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?|\s*([+-]?)(\d+)-(\d+)(?![\d:])|\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*([a-z]*)/y;
   let pos = 0, seconds = false, days = false;
   while (pos < s.length) {
     re.lastIndex = pos;
@@ -202,14 +207,14 @@ export function parseInterval(text: string): Interval {
     if (!m) { if (s.slice(pos).trim() === '') break; throw bad(); }
     const start = pos;
     pos = re.lastIndex;
-    if (m[5] !== undefined) {
+    if (m[8] !== undefined) {
       // A bare number is days right before a time ('1 2:00') or seconds as the last field ('5', '1 day 2'), as PostgreSQL
       // reads it; anywhere else ('3 4', '1 2 day', '10 ago', '2:00 3', '1 s 2') it is an error.
-      let word = m[6]!;
+      let word = m[9]!;
       if (word === '') {
         if (start > 0 && !/^\s/.test(m[0])) throw bad(); // '1 day2'
         if (/^\s*[+-]?\d+:/.test(s.slice(pos)) && !days) word = 'day';
-        else if (s.slice(pos).trim() === '' && !ago && !seconds) word = 'second';
+        else if (s.slice(pos).trim() === '' && !ago && !seconds) word = bare;
         else throw bad();
       }
       const u = unitOf(word);
@@ -217,16 +222,20 @@ export function parseInterval(text: string): Interval {
       if (u?.[0] === 'days' && u[1] === 1) days = true;
       const unit = u;
       if (!unit) throw bad();
-      const n = Number(m[5]);
+      const n = Number(m[8]);
       const [field, mult] = unit;
       if (field === 'months' && !Number.isInteger(n * mult)) { out.months += Math.trunc(n * mult); out.days += Math.round((n * mult % 1) * 30); }
       else if (field === 'days' && !Number.isInteger(n * mult)) { out.days += Math.trunc(n * mult); out.usec += Math.round((n * mult % 1) * US_PER_DAY); }
       else out[field] += Math.round(n * mult);
+    } else if (m[6] !== undefined) {
+      const sign = m[5] === '-' ? -1 : 1;
+      out.months += sign * (Number(m[6]) * 12 + Number(m[7]));
     } else {
       if (seconds) throw bad(); // '1 s 2:00'
       seconds = true;
       const sign = m[1] === '-' ? -1 : 1;
-      out.usec += sign * Math.round(((Number(m[2]) * 60 + Number(m[3])) * 60 + Number(m[4] ?? 0)) * 1_000_000);
+      const secs = minutesFirst && m[4] === undefined ? Number(m[2]) * 60 + Number(m[3]) : (Number(m[2]) * 60 + Number(m[3])) * 60 + Number(m[4] ?? 0);
+      out.usec += sign * Math.round(secs * 1_000_000);
     }
   }
   if (ago) { out.months = -out.months; out.days = -out.days; out.usec = -out.usec; }

@@ -35,6 +35,7 @@ import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import type { TypeName } from './ast.ts';
 import { formatBytea, formatFloat4, formatFloat8 } from './format.ts';
+import { intervalTypeName, intervalTypmod } from './interval-typmod.ts';
 import { tstzOut } from './timezone.ts';
 import { formatArray, parseArray } from './text-array.ts';
 
@@ -149,7 +150,7 @@ export function typeDisplayName(ty: SqlType): string {
     case Oid.DATE: return 'date';
     case Oid.TIMESTAMP: return 'timestamp without time zone';
     case Oid.TIMESTAMPTZ: return 'timestamp with time zone';
-    case Oid.INTERVAL: return 'interval';
+    case Oid.INTERVAL: return intervalTypeName(ty.typmod);
     case Oid.BYTEA: return 'bytea';
     case Oid.UUID: return 'uuid';
     case Oid.JSON: return 'json';
@@ -225,6 +226,7 @@ export function resolveType(tn: TypeName): SqlType {
     case Oid.TIMESTAMP: case Oid.TIMESTAMPTZ:
       if (mods.length !== 1 || mods[0]! < 0) throw noMods();
       return ty; // precision is accepted; values keep microseconds
+    case Oid.INTERVAL: return { oid: Oid.INTERVAL, typmod: intervalTypmod(mods, position) };
     default: throw noMods();
   }
 }
