@@ -194,6 +194,7 @@ const unitOf = (word: string): [keyof Interval, number] | undefined => {
 export function parseInterval(text: string, bare = 'second', minutesFirst = false): Interval {
   const bad = (): DbError => new DbError('invalid_datetime_format', `invalid input syntax for type interval: "${text}"`);
   const out: Interval = { months: 0, days: 0, usec: 0 };
+  if (text.trim().startsWith('P')) return parseIsoInterval(text.trim().toLowerCase(), bad); // designators are upper case
   let s = text.trim().toLowerCase().replace(/^@\s*/, '');
   let ago = false;
   if (s.endsWith(' ago')) { ago = true; s = s.slice(0, -4); }
@@ -239,6 +240,41 @@ export function parseInterval(text: string, bare = 'second', minutesFirst = fals
     }
   }
   if (ago) { out.months = -out.months; out.days = -out.days; out.usec = -out.usec; }
+  return out;
+}
+
+/**
+ * ISO 8601 durations, as PostgreSQL reads them: 'P1Y2M3DT4H5M6S' (any field
+ * may be fractional, or negative; a fraction spills into the fields below:
+ * 'P0.5D' is 12 hours), 'P1W', and the alternative 'P0001-02-03T04:05:06'.
+ */
+function parseIsoInterval(s: string, bad: () => DbError): Interval {
+  const out: Interval = { months: 0, days: 0, usec: 0 };
+  const alt = /^p(\d+)-(\d+)-(\d+)(?:t(\d+):(\d+):(\d+(?:\.\d+)?))?$/.exec(s);
+  if (alt) {
+    out.months = Number(alt[1]) * 12 + Number(alt[2]);
+    out.days = Number(alt[3]);
+    out.usec = Math.round(((Number(alt[4] ?? 0) * 60 + Number(alt[5] ?? 0)) * 60 + Number(alt[6] ?? 0)) * 1_000_000);
+    return out;
+  }
+  const [date, time, extra] = s.slice(1).split('t');
+  if (extra !== undefined || (date === '' && time === undefined)) throw bad(); // 'P' alone; 'PT' is zero
+  const add = (part: string, units: Record<string, [keyof Interval, number]>): void => {
+    const re = /([+-]?(?:\d+(?:\.\d*)?|\.\d+))([a-z])/y;
+    for (let pos = 0; pos < part.length; ) {
+      re.lastIndex = pos;
+      const m = re.exec(part);
+      const unit = m ? units[m[2]!] : undefined;
+      if (!m || !unit) throw bad();
+      pos = re.lastIndex;
+      const n = Number(m[1]) * unit[1];
+      if (unit[0] === 'months') { out.months += Math.trunc(n); out.days += Math.trunc((n % 1) * 30); out.usec += Math.round(((n % 1) * 30 % 1) * US_PER_DAY); }
+      else if (unit[0] === 'days') { out.days += Math.trunc(n); out.usec += Math.round((n % 1) * US_PER_DAY); }
+      else out.usec += Math.round(n);
+    }
+  };
+  add(date!, { y: ['months', 12], m: ['months', 1], w: ['days', 7], d: ['days', 1] });
+  if (time !== undefined) add(time, { h: ['usec', 3_600_000_000], m: ['usec', 60_000_000], s: ['usec', 1_000_000] });
   return out;
 }
 
