@@ -16,6 +16,7 @@ export const SqlState = {
   invalid_datetime_format: '22007',
   datetime_field_overflow: '22008',
   division_by_zero: '22012',
+  interval_field_overflow: '22015',
   invalid_preceding_or_following_size: '22013',
   invalid_argument_for_ntile: '22014',
   invalid_argument_for_nth_value: '22016',

@@ -27,13 +27,13 @@
 import { DbError } from '../errors/index.ts';
 import type { Value } from './api.ts';
 import type { Expr } from './ast.ts';
-import { castFn, inputFn } from './casts.ts';
+import { elementReader, inputFn } from './casts.ts';
 import { dependsOnSession, zoneInForce, type Zone } from './timezone.ts';
 import { at, convert, exprPos, type Binder, type Compiled, type ExecCtx, type Fn, type Row } from './expr.ts';
 import { compileLike, unify } from './expr-special.ts';
 import { compileBinary } from './operators.ts';
 import { formatArray, parseArray } from './text-array.ts';
-import { BOOL, Oid, TEXT, UNKNOWN, arrayElemText, resolveType, type SqlType } from './types.ts';
+import { BOOL, Oid, TEXT, arrayElemText, resolveType, type SqlType } from './types.ts';
 
 type Func = Extract<Expr, { kind: 'func' }>;
 type Cast = Extract<Expr, { kind: 'cast' }>;
@@ -56,7 +56,7 @@ function constructor(b: Binder, args: readonly Expr[], pos: number): Compiled {
 /** `expr::T[]`: the text read as an array of T (each element checked, T's modifier applied), written back in T's canonical form. */
 export function arrayCast(b: Binder, e: Cast): Compiled {
   const elem = resolveType({ ...e.type, name: e.type.name.slice(1) });
-  const read = castFn(UNKNOWN, elem, 'explicit')!; // an explicit cast: varchar(3) truncates, char(3) pads
+  const read = elementReader(elem, 'explicit'); // an explicit cast: varchar(3) truncates, char(3) pads
   if (e.arg.kind === 'func' && e.arg.name === 'array') {
     // ARRAY[...]::T[] converts the elements, as PostgreSQL does (ARRAY[]::int[] is the empty array).
     if (e.arg.args.length === 0) return { type: TEXT, fn: () => '{}', rowFree: true, arrayElem: elem };

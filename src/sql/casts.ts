@@ -240,10 +240,20 @@ export function castFn(from: SqlType, to: SqlType, context: CastContext): CastFn
  * each element read by elem's input, as array_in does, and written back in
  * its canonical text, so an int[] column holds '{1,2}' whatever was typed.
  */
+/**
+ * An array element's text to a value of the element type. An interval
+ * element is read whole and then cut to the qualifier, as PostgreSQL reads
+ * the array first: a bare '2' in an interval day[] is 2 seconds (then 0).
+ */
+export function elementReader(elem: SqlType, context: CastContext): CastFn {
+  if (elem.oid === Oid.INTERVAL && elem.typmod >= 0) return nullSafe((s) => formatInterval(adjustInterval(parseInterval(s as string), elem.typmod)));
+  return castFn(UNKNOWN, elem, context)!;
+}
+
 function arrayInput(from: SqlType, elem: SqlType, context: CastContext): CastFn {
   const fromElem = arrayElemOf(from);
   if (fromElem && fromElem.oid === elem.oid && (elem.typmod < 0 || fromElem.typmod === elem.typmod)) return (v) => v;
-  const read = castFn(UNKNOWN, elem, context === 'implicit' ? 'explicit' : context)!;
+  const read = elementReader(elem, context === 'implicit' ? 'explicit' : context);
   return nullSafe((v) => formatArray(parseArray(v as string).map((s) => (s === null ? null : arrayElemText(read(s), elem.oid)))));
 }
 

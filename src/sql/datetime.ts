@@ -194,14 +194,14 @@ const unitOf = (word: string): [keyof Interval, number] | undefined => {
 export function parseInterval(text: string, bare = 'second', minutesFirst = false): Interval {
   const bad = (): DbError => new DbError('invalid_datetime_format', `invalid input syntax for type interval: "${text}"`);
   const out: Interval = { months: 0, days: 0, usec: 0 };
-  if (text.trim().startsWith('P')) return parseIsoInterval(text.trim().toLowerCase(), bad); // designators are upper case
+  if (text.startsWith('P')) return parseIsoInterval(text, bad); // as PostgreSQL: untrimmed, designators upper case
   let s = text.trim().toLowerCase().replace(/^@\s*/, '');
   let ago = false;
   if (s.endsWith(' ago')) { ago = true; s = s.slice(0, -4); }
   if (s === '') throw bad();
   // A time (h:mm[:ss]) first, then SQL's year-month (y-m), then a number with or without its unit.
   const re = /\s*([+-]?)(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?|\s*([+-]?)(\d+)-(\d+)(?![\d:])|\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*([a-z]*)/y;
-  let pos = 0, seconds = false, days = false;
+  let pos = 0, seconds = false, days = false, yearMonth = false;
   while (pos < s.length) {
     re.lastIndex = pos;
     const m = re.exec(s);
@@ -229,6 +229,9 @@ export function parseInterval(text: string, bare = 'second', minutesFirst = fals
       else if (field === 'days' && !Number.isInteger(n * mult)) { out.days += Math.trunc(n * mult); out.usec += Math.round((n * mult % 1) * US_PER_DAY); }
       else out[field] += Math.round(n * mult);
     } else if (m[6] !== undefined) {
+      if (yearMonth) throw bad(); // '1-2 1-3'
+      yearMonth = true;
+      if (Number(m[7]) >= 12) throw new DbError('interval_field_overflow', `interval field value out of range: "${text}"`);
       const sign = m[5] === '-' ? -1 : 1;
       out.months += sign * (Number(m[6]) * 12 + Number(m[7]));
     } else {
@@ -250,17 +253,17 @@ export function parseInterval(text: string, bare = 'second', minutesFirst = fals
  */
 function parseIsoInterval(s: string, bad: () => DbError): Interval {
   const out: Interval = { months: 0, days: 0, usec: 0 };
-  const alt = /^p(\d+)-(\d+)-(\d+)(?:t(\d+):(\d+):(\d+(?:\.\d+)?))?$/.exec(s);
+  const alt = /^P(\d+)-(\d+)-(\d+)(?:T(\d+):(\d+):(\d+(?:\.\d+)?))?$/.exec(s);
   if (alt) {
     out.months = Number(alt[1]) * 12 + Number(alt[2]);
     out.days = Number(alt[3]);
     out.usec = Math.round(((Number(alt[4] ?? 0) * 60 + Number(alt[5] ?? 0)) * 60 + Number(alt[6] ?? 0)) * 1_000_000);
     return out;
   }
-  const [date, time, extra] = s.slice(1).split('t');
+  const [date, time, extra] = s.slice(1).split('T');
   if (extra !== undefined || (date === '' && time === undefined)) throw bad(); // 'P' alone; 'PT' is zero
   const add = (part: string, units: Record<string, [keyof Interval, number]>): void => {
-    const re = /([+-]?(?:\d+(?:\.\d*)?|\.\d+))([a-z])/y;
+    const re = /(-?(?:\d+(?:\.\d*)?|\.\d+))([A-Z])/y;
     for (let pos = 0; pos < part.length; ) {
       re.lastIndex = pos;
       const m = re.exec(part);
@@ -273,8 +276,8 @@ function parseIsoInterval(s: string, bad: () => DbError): Interval {
       else out.usec += Math.round(n);
     }
   };
-  add(date!, { y: ['months', 12], m: ['months', 1], w: ['days', 7], d: ['days', 1] });
-  if (time !== undefined) add(time, { h: ['usec', 3_600_000_000], m: ['usec', 60_000_000], s: ['usec', 1_000_000] });
+  add(date!, { Y: ['months', 12], M: ['months', 1], W: ['days', 7], D: ['days', 1] });
+  if (time !== undefined) add(time, { H: ['usec', 3_600_000_000], M: ['usec', 60_000_000], S: ['usec', 1_000_000] });
   return out;
 }
 

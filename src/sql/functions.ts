@@ -26,7 +26,7 @@ import { jsReplacement, regexCache, regexFlags, similarToRegex } from './regex.t
 import { formatNumber } from './to-char.ts';
 import {
   BOOL, FLOAT8, INT4, INT8, NUMERIC, TEXT, VOID, Oid, checkInt, formatValue, int8Of, isFloat, isInt, isNumber, isString, toBig,
-  typeDisplayName, withArrayElem, type SqlType,
+  arrayElemOf, typeDisplayName, withArrayElem, type SqlType,
   elemOfValue, UUID,
 } from './types.ts';
 
@@ -460,7 +460,8 @@ const FUNCS: Record<string, Impl> = {
   pg_typeof: (args) => {
     if (args.length !== 1) return null;
     const a = args[0]!;
-    const name = typeDisplayName(withArrayElem({ ...a.type, typmod: -1 }, a.arrayElem)); // a regtype: the type without its modifier
+    const elem = a.arrayElem ?? arrayElemOf(a.type);
+    const name = typeDisplayName(withArrayElem({ oid: a.type.oid, typmod: -1 }, elem && { ...elem, typmod: -1 })); // a regtype: no modifiers
     return { type: TEXT, fn: () => name };
   },
   nextval: (args) => { const a = args.length === 1 && textArg(args[0]); return a ? { type: INT8, fn: (r, c) => { const v = a(r, c); return v === null ? null : c.nextval(v as string); } } : null; },

@@ -47,7 +47,8 @@ export function intervalTypmod(mods: readonly number[], position: number | undef
 
 /** 'interval day to second(3)', as format_type and \d show the type. */
 export function intervalTypeName(typmod: number): string {
-  const range = RANGES.get(rangeOf(typmod)) ?? '';
+  const range = RANGES.get(rangeOf(typmod));
+  if (range === undefined) throw new DbError('internal_error', 'invalid INTERVAL typmod');
   const p = precisionOf(typmod);
   const precision = p === FULL_PRECISION ? '' : `(${p})`;
   return `interval${range ? ' ' + range : ''}${precision}`;

@@ -59,7 +59,8 @@ function resolveUnknowns(op: string, l: Compiled, r: Compiled, pos: number, both
     // timestamp ± 'literal' means an interval; date + 'n' an integer; date - 'x' a date.
     if ((op === '+' || op === '-') && (t.oid === Oid.TIMESTAMP || t.oid === Oid.TIMESTAMPTZ)) return INTERVAL;
     if (op === '+' && t.oid === Oid.DATE) return INT4;
-    return t;
+    // A literal takes the other side's type, not its modifier: next to an interval day it is a whole interval.
+    return t.typmod >= 0 && t.oid === Oid.INTERVAL ? { oid: Oid.INTERVAL, typmod: -1 } : t;
   };
   if (lu) return [l.retype!(other(r.type), 'implicit'), r];
   if (ru) return [l, r.retype!(other(l.type), 'implicit')];

@@ -204,19 +204,21 @@ export class TxnManager {
    * the marker, so nothing older holds it: the row's shared lock goes.
    */
   releaseTaken(t: Txn, taken: NonNullable<UndoEntry['lockTaken']>): void {
+    // The copies made when others moved the row go too (made after the original, so after the point), a chain of moves in a loop.
+    const rows = [taken.row];
     const m = taken.share ? this.shares : this.keyShares;
-    const xids = m.get(taken.row);
-    const i = xids ? xids.indexOf(t.xid) : -1;
-    if (i >= 0) xids!.splice(i, 1);
-    if (xids?.length === 0) m.delete(taken.row);
-    const k = t.keyShared.lastIndexOf(taken.row);
-    if (k >= 0) t.keyShared.splice(k, 1);
-    // The copies made when others moved the row go too (they were made after the original, so after the point).
-    const key = `${taken.share ? 's' : 'k'}${taken.row}`;
-    const copies = t.lockCopies.get(key);
-    if (!copies) return;
-    t.lockCopies.delete(key);
-    for (const row of copies) this.releaseTaken(t, { row, share: taken.share });
+    for (let n = 0; n < rows.length; n++) {
+      const row = rows[n]!;
+      const xids = m.get(row);
+      const i = xids ? xids.indexOf(t.xid) : -1;
+      if (i >= 0) xids!.splice(i, 1);
+      if (xids?.length === 0) m.delete(row);
+      const k = t.keyShared.lastIndexOf(row);
+      if (k >= 0) t.keyShared.splice(k, 1);
+      const key = `${taken.share ? 's' : 'k'}${row}`;
+      const copies = t.lockCopies.get(key);
+      if (copies) { t.lockCopies.delete(key); rows.push(...copies); }
+    }
   }
 
   /** Another active transaction with a shared lock on rid that a write must wait for, or 0 (T7). */
