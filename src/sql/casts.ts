@@ -121,6 +121,17 @@ export function parseBytea(s: string): Uint8Array {
   return new Uint8Array(out);
 }
 
+/**
+ * Interval text to a value of interval(typmod): read with the qualifier's
+ * meaning of a bare number (Q1 in interval-typmod.ts) when `qualified`,
+ * else as a plain interval (an existing value, an array's element), then
+ * cut to the qualifier (Q2).
+ */
+function intervalReader(typmod: number, qualified: boolean): (s: string) => string {
+  const bare = qualified ? bareUnit(typmod) : 'second', mmss = qualified && minutesFirst(typmod);
+  return (s) => formatInterval(adjustInterval(parseInterval(s, bare, mmss), typmod));
+}
+
 /** Input function of `to`: text → value. */
 export function inputFn(to: SqlType): (s: string) => Value {
   const o = to.oid;
@@ -135,10 +146,7 @@ export function inputFn(to: SqlType): (s: string) => Value {
     case Oid.DATE: return parseDate;
     case Oid.TIMESTAMP: return parseTimestamp;
     case Oid.TIMESTAMPTZ: return parseTimestamptz;
-    case Oid.INTERVAL: {
-      const bare = bareUnit(to.typmod), mmss = minutesFirst(to.typmod);
-      return (s) => formatInterval(adjustInterval(parseInterval(s, bare, mmss), to.typmod));
-    }
+    case Oid.INTERVAL: return intervalReader(to.typmod, true);
     case Oid.BYTEA: return parseBytea;
     case Oid.UUID: return parseUuid;
     case Oid.JSON: return jsonIn;
@@ -187,7 +195,7 @@ export function castFn(from: SqlType, to: SqlType, context: CastContext): CastFn
   const toElem = arrayElemOf(to);
   if (toElem && (f === Oid.UNKNOWN || isString(f))) return arrayInput(from, toElem, context);
   if (f === o && (to.typmod < 0 || to.typmod === from.typmod)) return (v) => v;
-  if (f === Oid.INTERVAL && o === Oid.INTERVAL) return nullSafe((v) => formatInterval(adjustInterval(parseInterval(v as string), to.typmod)));
+  if (f === Oid.INTERVAL && o === Oid.INTERVAL) return nullSafe(intervalReader(to.typmod, false) as CastFn);
   if (f === Oid.UNKNOWN) {
     // An explicit cast truncates to varchar(n)/char(n); an assignment errors (22001).
     const fit = stringFitter(to, context === 'explicit');
@@ -246,7 +254,7 @@ export function castFn(from: SqlType, to: SqlType, context: CastContext): CastFn
  * the array first: a bare '2' in an interval day[] is 2 seconds (then 0).
  */
 export function elementReader(elem: SqlType, context: CastContext): CastFn {
-  if (elem.oid === Oid.INTERVAL && elem.typmod >= 0) return nullSafe((s) => formatInterval(adjustInterval(parseInterval(s as string), elem.typmod)));
+  if (elem.oid === Oid.INTERVAL && elem.typmod >= 0) return nullSafe(intervalReader(elem.typmod, false) as CastFn);
   return castFn(UNKNOWN, elem, context)!;
 }
 

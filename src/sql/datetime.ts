@@ -218,13 +218,12 @@ export function parseInterval(text: string, bare = 'second', minutesFirst = fals
         else if (s.slice(pos).trim() === '' && !ago && !seconds) word = bare;
         else throw bad();
       }
-      const u = unitOf(word);
-      if (u?.[0] === 'usec' && u[1] <= 1_000_000) seconds = true;
-      if (u?.[0] === 'days' && u[1] === 1) days = true;
-      const unit = u;
+      const unit = unitOf(word);
       if (!unit) throw bad();
-      const n = Number(m[8]);
       const [field, mult] = unit;
+      if (field === 'usec' && mult <= 1_000_000) seconds = true;
+      if (field === 'days' && mult === 1) days = true;
+      const n = Number(m[8]);
       if (field === 'months' && !Number.isInteger(n * mult)) { out.months += Math.trunc(n * mult); out.days += Math.round((n * mult % 1) * 30); }
       else if (field === 'days' && !Number.isInteger(n * mult)) { out.days += Math.trunc(n * mult); out.usec += Math.round((n * mult % 1) * US_PER_DAY); }
       else out[field] += Math.round(n * mult);

@@ -21,7 +21,11 @@ export const OWNER = 10;
 /** Indexes live inside their table's definition; index k of table t has this oid. */
 export const indexOid = (t: TableDef, k: number): number => t.oid * 1000 + 100 + k;
 export const TABLESPACE_DEFAULT = 1663, TABLESPACE_GLOBAL = 1664;
-export const NS_PG_CATALOG = 11;
+export const NS_PG_CATALOG = 11, NS_PUBLIC = 2200, NS_INFORMATION_SCHEMA = 13000;
+/** The schemas there are, by name. */
+export const SCHEMAS: ReadonlyMap<string, number> = new Map([['pg_catalog', NS_PG_CATALOG], ['public', NS_PUBLIC], ['information_schema', NS_INFORMATION_SCHEMA]]);
+/** The one database and its one role (a superuser, oid OWNER). */
+export const DATABASE_NAME = 'ariesdb', DATABASE_OID = 5, USER_NAME = 'postgres';
 
 const TYPES: Record<string, SqlType> = {
   oid: INT8, name: TEXT, char: TEXT, text: TEXT, bool: BOOL, int2: INT2, int4: INT4, int8: INT8, float4: { oid: Oid.FLOAT4, typmod: -1 },

@@ -27,8 +27,11 @@ import { exprToSql } from './deparse.ts';
 import { actionName, foreignKeyText } from './foreign-keys.ts';
 import type { Compiled, ExecCtx, Fn } from './expr.ts';
 import { compileIndexKeys, keyName } from './index-exprs.ts';
-import { cols, empty, FIXED_TABLES, indexOid, NS_PG_CATALOG, OWNER, TABLE_OIDS, VIEW_OIDS, type Rec, type VirtualTable } from './pg-catalog-fixed.ts';
-import { DATABASE_NAME, NS_INFORMATION_SCHEMA, NS_PUBLIC, USER_NAME } from './reg-names.ts';
+import {
+  cols, DATABASE_NAME, DATABASE_OID, empty, FIXED_TABLES, indexOid, NS_INFORMATION_SCHEMA, NS_PG_CATALOG, NS_PUBLIC, OWNER, TABLE_OIDS,
+  TABLESPACE_DEFAULT, USER_NAME, type Rec, type VirtualTable,
+} from './pg-catalog-fixed.ts';
+import { relationsByOid } from './reg-names.ts';
 import { privilegeFunction } from './privileges.ts';
 import { sizeFunction } from './pg-sizes.ts';
 import { sessionSettingList } from './settings.ts';
@@ -36,7 +39,7 @@ import {
   BOOL, INT8, TEXT, Oid, arrayElemOf, clientTypeOid, numericPrecision, numericScale, typeDisplayName, typeInternalName,
 } from './types.ts';
 
-const AM_HEAP = 2, AM_BTREE = 403, DATABASE_OID = 5, COLLATION_DEFAULT = 100;
+const AM_HEAP = 2, AM_BTREE = 403, COLLATION_DEFAULT = 100;
 export const constraintOid = (t: TableDef, k: number): number => t.oid * 1000 + 500 + k;
 
 
@@ -251,7 +254,7 @@ const VIRTUAL: Record<string, VirtualTable> = {
       datconnlimit:int4 datcollate:text datctype:text daticulocale:text datcollversion:text datacl:text dattablespace:oid`),
     rows: () => [{
       oid: DATABASE_OID, datname: DATABASE_NAME, datdba: OWNER, encoding: 6, datlocprovider: 'c', datistemplate: false, datallowconn: true,
-      datconnlimit: -1, datcollate: 'C', datctype: 'C', dattablespace: 1663,
+      datconnlimit: -1, datcollate: 'C', datctype: 'C', dattablespace: TABLESPACE_DEFAULT,
     }],
   },
   pg_roles: {
@@ -472,15 +475,7 @@ export function catalogFunction(name: string, args: readonly Compiled[], cat: Ca
 
 /** oid → relation name, as regclass prints (quoted where needed); null for an oid that names nothing. */
 export function relationNames(cat: Catalog): Map<number, string> {
-  const m = new Map<number, string>();
-  for (const t of cat.all()) {
-    m.set(t.oid, quoteIdent(t.name));
-    t.indexes.forEach((ix, k) => m.set(indexOid(t, k), quoteIdent(ix.name)));
-  }
-  for (const s of cat.allSequences()) m.set(s.oid, quoteIdent(s.name));
-  for (const v of cat.allViews()) m.set(v.oid, quoteIdent(v.name));
-  for (const [name, oid] of [...Object.entries(TABLE_OIDS), ...Object.entries(VIEW_OIDS)]) if (!m.has(oid)) m.set(oid, name);
-  return m;
+  return new Map([...relationsByOid(cat)].map(([oid, r]) => [oid, r.kind === 'catalog' ? r.name : quoteIdent(r.name)]));
 }
 
 /** Type names that are oids in PostgreSQL: values of these casts are bigints here. */

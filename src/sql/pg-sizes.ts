@@ -22,18 +22,18 @@ import { DbError } from '../errors/index.ts';
 import { PAGE_BYTES } from '../engine/api.ts';
 import type { Catalog, TableDef } from './catalog.ts';
 import type { Compiled, ExecCtx, Fn } from './expr.ts';
+import { DATABASE_NAME, DATABASE_OID, TABLESPACE_DEFAULT, TABLESPACE_GLOBAL } from './pg-catalog-fixed.ts';
 import { regclassOid, relationsByOid, type RelationKind } from './reg-names.ts';
 import { INT8, Oid } from './types.ts';
 
 type Storage = NonNullable<ExecCtx['storage']>;
-type Relation = RelationKind;
 
 function indexPages(s: Storage, t: TableDef, k: number): number {
   const id = t.indexes[k]!.engineId;
   return id === null ? 0 : s.indexStats(id).pages;
 }
 
-function mainPages(s: Storage, r: Relation): number {
+function mainPages(s: Storage, r: RelationKind): number {
   switch (r.kind) {
     case 'table': return s.heapPages(r.t.heap);
     case 'index': return indexPages(s, r.t, r.k);
@@ -95,13 +95,14 @@ export function sizeFunction(name: string, args: readonly Compiled[], cat: Catal
 
 /** The database and its tablespaces, by name and oid: pg_default holds everything, pg_global (PostgreSQL's shared catalogs) nothing here. */
 const CONTAINERS: Record<string, { what: string; condition: 'invalid_catalog_name' | 'undefined_object'; names: Record<string, number>; pages: (s: Storage, oid: number) => number }> = {
-  pg_database_size: { what: 'database', condition: 'invalid_catalog_name', names: { ariesdb: 5 }, pages: (s) => s.dataPages() },
+  pg_database_size: { what: 'database', condition: 'invalid_catalog_name', names: { [DATABASE_NAME]: DATABASE_OID }, pages: (s) => s.dataPages() },
   pg_tablespace_size: {
-    what: 'tablespace', condition: 'undefined_object', names: { pg_default: 1663, pg_global: 1664 }, pages: (s, oid) => (oid === 1663 ? s.dataPages() : 0),
+    what: 'tablespace', condition: 'undefined_object', names: { pg_default: TABLESPACE_DEFAULT, pg_global: TABLESPACE_GLOBAL },
+    pages: (s, oid) => (oid === TABLESPACE_DEFAULT ? s.dataPages() : 0),
   },
 };
 
-const MEASURES: Record<string, (s: Storage, r: Relation) => number> = {
+const MEASURES: Record<string, (s: Storage, r: RelationKind) => number> = {
   pg_relation_size: mainPages,
   pg_table_size: mainPages,
   pg_indexes_size: (s, r) => (r.kind === 'table' ? allIndexes(s, r.t) : 0),

@@ -15,9 +15,9 @@
  */
 import { DbError } from '../errors/index.ts';
 import type { Catalog } from './catalog.ts';
-import type { Compiled, Fn } from './expr.ts';
-import { OWNER } from './pg-catalog-fixed.ts';
-import { DATABASE_NAME, regclassOid, relationsByOid, SCHEMAS, USER_NAME } from './reg-names.ts';
+import { at, type Compiled, type Fn } from './expr.ts';
+import { DATABASE_NAME, DATABASE_OID, OWNER, SCHEMAS, USER_NAME } from './pg-catalog-fixed.ts';
+import { regclassOid, relationsByOid } from './reg-names.ts';
 import { BOOL, Oid } from './types.ts';
 
 type Kind = 'database' | 'schema' | 'table' | 'sequence';
@@ -28,13 +28,10 @@ const PRIVILEGES: Record<Kind, readonly string[]> = {
   table: ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER', 'RULE'],
   sequence: ['USAGE', 'SELECT', 'UPDATE'],
 };
-const DATABASE_OID = 5;
 
 const KINDS: Record<string, Kind> = {
   has_database_privilege: 'database', has_schema_privilege: 'schema', has_table_privilege: 'table', has_sequence_privilege: 'sequence',
 };
-
-const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
 
 /** The compiled function, or null when `name` is not one of these (or the arguments do not fit). */
 export function privilegeFunction(name: string, args: readonly Compiled[], cat: Catalog, pos: number): Compiled | null {

@@ -17,27 +17,20 @@
  */
 import { DbError } from '../errors/index.ts';
 import type { Catalog, TableDef } from './catalog.ts';
-import { indexOid, NS_PG_CATALOG, OWNER, TABLE_OIDS, VIEW_OIDS } from './pg-catalog-fixed.ts';
+import { at } from './expr.ts';
+import { DATABASE_NAME, indexOid, OWNER, SCHEMAS, TABLE_OIDS, USER_NAME, VIEW_OIDS } from './pg-catalog-fixed.ts';
 import { clientTypeOid, isSerialName, resolveType, TEXT, withArrayElem, type SqlType } from './types.ts';
 
-export const NS_PUBLIC = 2200, NS_INFORMATION_SCHEMA = 13000;
-export const SCHEMAS: ReadonlyMap<string, number> = new Map([['pg_catalog', NS_PG_CATALOG], ['public', NS_PUBLIC], ['information_schema', NS_INFORMATION_SCHEMA]]);
-export const USER_NAME = 'postgres', DATABASE_NAME = 'ariesdb';
-
-const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
-
-/** R1: the identifiers of a dotted name, each with whether it was quoted. */
-export function splitName(text: string, pos: number): { name: string; quoted: boolean }[] {
+/** R1: the identifiers of a dotted name. */
+export function splitName(text: string, pos: number): string[] {
   const bad = (): DbError => new DbError('invalid_name', 'invalid name syntax', at(pos));
-  const parts: { name: string; quoted: boolean }[] = [];
+  const parts: string[] = [];
   let i = 0;
   const space = (): void => { while (i < text.length && /\s/.test(text[i]!)) i++; };
   for (;;) {
     space();
     let name = '';
-    let quoted = false;
     if (text[i] === '"') {
-      quoted = true;
       for (i++; ; i++) {
         if (i >= text.length) throw bad();
         if (text[i] === '"') {
@@ -51,12 +44,25 @@ export function splitName(text: string, pos: number): { name: string; quoted: bo
       name = name.toLowerCase();
     }
     if (name === '') throw bad();
-    parts.push({ name, quoted });
+    parts.push(name);
     space();
     if (i >= text.length) return parts;
     if (text[i] !== '.') throw bad();
     i++;
   }
+}
+
+/** R1 for a name of one part (a schema, a role). */
+function oneName(text: string, pos: number): string {
+  const parts = splitName(text, pos);
+  if (parts.length !== 1) throw new DbError('invalid_name', 'invalid name syntax', at(pos));
+  return parts[0]!;
+}
+
+/** R3: the oid digits or '-' give, else null. */
+function oidLiteral(text: string): number | null {
+  if (/^\s*\d+\s*$/.test(text)) return Number(text);
+  return text.trim() === '-' ? 0 : null;
 }
 
 /** What a relation oid names: the kinds has_table_privilege and the size functions tell apart. */
@@ -86,15 +92,15 @@ function userRelation(cat: Catalog, name: string): number | undefined {
 
 /** R2, R3: the relation oid regclass text names. */
 export function regclassOid(text: string, cat: Catalog, pos: number): number {
-  if (/^\s*\d+\s*$/.test(text)) return Number(text);
-  if (text.trim() === '-') return 0;
+  const literal = oidLiteral(text);
+  if (literal !== null) return literal;
   const parts = splitName(text, pos);
   if (parts.length > 3) throw new DbError('syntax_error', `improper relation name (too many dotted names): ${text}`, at(pos));
-  if (parts.length === 3 && parts[0]!.name !== DATABASE_NAME) {
+  if (parts.length === 3 && parts[0] !== DATABASE_NAME) {
     throw new DbError('feature_not_supported', `cross-database references are not implemented: "${text}"`, at(pos));
   }
-  const name = parts.at(-1)!.name;
-  const schema = parts.length > 1 ? parts.at(-2)!.name : null;
+  const name = parts.at(-1)!;
+  const schema = parts.length > 1 ? parts.at(-2)! : null;
   if (schema !== null && !SCHEMAS.has(schema)) throw new DbError('invalid_schema_name', `schema "${schema}" does not exist`, at(pos));
   const user = schema === null || schema === 'public' ? userRelation(cat, name) : undefined;
   if (user !== undefined) return user;
@@ -115,21 +121,19 @@ const MULTI_WORD_TYPES: Record<string, string> = {
  * empty), so 0A000.
  */
 export function regOid(kind: string, text: string, pos: number): number {
-  if (/^\s*\d+\s*$/.test(text)) return Number(text);
-  if (text.trim() === '-') return 0;
+  const literal = oidLiteral(text);
+  if (literal !== null) return literal;
   switch (kind) {
     case 'regtype': return clientTypeOid(typeNamed(text, pos));
     case 'regnamespace': {
-      const parts = splitName(text, pos);
-      if (parts.length !== 1) throw new DbError('invalid_name', 'invalid name syntax', at(pos));
-      const oid = SCHEMAS.get(parts[0]!.name);
-      if (oid === undefined) throw new DbError('invalid_schema_name', `schema "${parts[0]!.name}" does not exist`, at(pos));
+      const name = oneName(text, pos);
+      const oid = SCHEMAS.get(name);
+      if (oid === undefined) throw new DbError('invalid_schema_name', `schema "${name}" does not exist`, at(pos));
       return oid;
     }
     case 'regrole': {
-      const parts = splitName(text, pos);
-      if (parts.length !== 1) throw new DbError('invalid_name', 'invalid name syntax', at(pos));
-      if (parts[0]!.name !== USER_NAME) throw new DbError('undefined_object', `role "${parts[0]!.name}" does not exist`, at(pos));
+      const name = oneName(text, pos);
+      if (name !== USER_NAME) throw new DbError('undefined_object', `role "${name}" does not exist`, at(pos));
       return OWNER;
     }
     default:
@@ -149,8 +153,8 @@ function typeNamed(text: string, pos: number): SqlType {
   if (rest.startsWith('"')) {
     // A quoted name is that exact name: "int4" is int4, "Int4" nothing, "char" a type ariesdb lacks.
     const parts = splitName(rest, pos);
-    const name = parts.at(-1)!.name;
-    if (parts.length > 2 || (parts.length === 2 && parts[0]!.name !== 'pg_catalog')) throw missing();
+    const name = parts.at(-1)!;
+    if (parts.length > 2 || (parts.length === 2 && parts[0] !== 'pg_catalog')) throw missing();
     const missingName = (): DbError => new DbError('undefined_object', `type "${name}" does not exist`, at(pos));
     if (name === 'char') throw new DbError('feature_not_supported', 'type "char" is not supported', at(pos));
     return withArrayIf(array, resolveQuiet(name, missingName));

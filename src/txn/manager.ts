@@ -60,8 +60,9 @@
  *     L1; releaseHeapsSince), as PostgreSQL's subtransaction abort releases
  *     them. Only a lock new to the transaction is recorded, so one taken
  *     earlier stays. A shared lock copied to a moved row's new RowId (T7)
- *     goes with the lock it was copied from (Txn.lockCopies). A write that meets a row lock has claimed its heap but
- *     leaves the undo list as it was (the statement is retried from there).
+ *     goes with the lock it was copied from (Txn.lockCopies). A write that
+ *     meets a row lock has claimed its heap but leaves the undo list as it
+ *     was (the statement is retried from there).
  */
 import { DbError } from '../errors/index.ts';
 import type { TxnHandle } from '../engine/api.ts';
@@ -96,6 +97,15 @@ export interface UndoEntry {
    * a failed statement) gives the lock back.
    */
   lockTaken?: { row: number; share: boolean };
+}
+
+/** Takes xid off rid's holders of one kind of shared lock (T7). */
+function unshare(m: Map<number, number[]>, rid: number, xid: number): void {
+  const xids = m.get(rid);
+  if (!xids) return;
+  const i = xids.indexOf(xid);
+  if (i >= 0) xids.splice(i, 1);
+  if (xids.length === 0) m.delete(rid);
 }
 
 /** A marker entry (no WAL record): its lsn/prevLsn repeat the entry below, so the newest undo LSN stays right. */
@@ -209,10 +219,7 @@ export class TxnManager {
     const m = taken.share ? this.shares : this.keyShares;
     for (let n = 0; n < rows.length; n++) {
       const row = rows[n]!;
-      const xids = m.get(row);
-      const i = xids ? xids.indexOf(t.xid) : -1;
-      if (i >= 0) xids!.splice(i, 1);
-      if (xids?.length === 0) m.delete(row);
+      unshare(m, row, t.xid);
       const k = t.keyShared.lastIndexOf(row);
       if (k >= 0) t.keyShared.splice(k, 1);
       const key = `${taken.share ? 's' : 'k'}${row}`;
@@ -259,15 +266,7 @@ export class TxnManager {
     }
     t.versionKeys.length = 0;
     if (t.xid === 0) return;
-    for (const rid of t.keyShared) {
-      for (const m of [this.keyShares, this.shares]) {
-        const xids = m.get(rid);
-        if (!xids) continue;
-        const i = xids.indexOf(t.xid);
-        if (i >= 0) xids.splice(i, 1);
-        if (xids.length === 0) m.delete(rid);
-      }
-    }
+    for (const rid of t.keyShared) for (const m of [this.keyShares, this.shares]) unshare(m, rid, t.xid);
     t.keyShared.length = 0;
     t.lockCopies.clear();
     for (const h of t.droppedHeaps) if (this.droppingHeaps.get(h) === t.xid) this.droppingHeaps.delete(h);
