@@ -20,6 +20,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { nodeFileSystem, type FileHandle, type FileSystem } from './file.ts';
+import type { PolledSync } from './polled-sync.ts';
 
 export const SECTOR = 512;
 
@@ -103,6 +104,22 @@ export class FaultyFileSystem implements FileSystem {
 
   synced(file: string): void {
     this.state(file).pending.clear();
+  }
+
+  /** How many versions each unsynced sector of file has now: what an fdatasync starting now makes durable. */
+  syncPoint(file: string): Map<number, number> {
+    return new Map(Array.from(this.state(file).pending, ([sec, versions]) => [sec, versions.length]));
+  }
+
+  /** An fdatasync that began at `point` has ended: the versions written since stay unsynced. */
+  syncedTo(file: string, point: Map<number, number>): void {
+    const s = this.state(file);
+    for (const [sec, n] of point) {
+      const versions = s.pending.get(sec);
+      if (!versions) continue;
+      if (versions.length === n) s.pending.delete(sec);
+      else s.pending.set(sec, versions.slice(n - 1));
+    }
   }
 
   /**
@@ -255,6 +272,28 @@ class FaultyFile implements FileHandle {
 
   async syncAsync(): Promise<void> {
     this.sync();
+  }
+
+  /**
+   * An fdatasync on another thread: it covers what was written before it
+   * began, not what is written while it runs, and ends (done()) after the
+   * caller has asked twice, so callers meet both answers. Its failure, or
+   * the power going, shows when the caller waits.
+   */
+  startSyncPolled(): PolledSync {
+    const point = this.fsys.syncPoint(this.path);
+    let asked = 0;
+    let ended = false;
+    return {
+      done: () => ended || ++asked > 2,
+      wait: () => {
+        if (ended) return;
+        ended = true;
+        this.fsys.checkSync(this.path);
+        this.inner.sync();
+        this.fsys.syncedTo(this.path, point);
+      },
+    };
   }
 
   size(): number {

@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fdatasyncPolled } from './polled-sync.ts';
+import { fdatasyncPolled, startPolledSync, type PolledSync } from './polled-sync.ts';
 
 export interface FileHandle {
   readonly path: string;
@@ -21,6 +21,8 @@ export interface FileHandle {
   syncAsync(): Promise<void>;
   /** sync(), done by a helper thread while this one polls (src/io/polled-sync.ts, P1): absent where not possible. */
   syncPolled?(): void;
+  /** sync() started on that helper without waiting (polled-sync.ts, P5): null when it is busy, absent where not possible. */
+  startSyncPolled?(): PolledSync | null;
   size(): number;
   truncate(size: number): void;
   close(): void;
@@ -75,6 +77,10 @@ class NodeFile implements FileHandle {
 
   syncPolled(): void {
     fdatasyncPolled(this.fd, () => this.sync());
+  }
+
+  startSyncPolled(): PolledSync | null {
+    return startPolledSync(this.fd, () => this.sync());
   }
 
   size(): number {

@@ -12,9 +12,10 @@
  * the way it waits.
  *
  * Invariants:
- *  P1 Used only for a wait the caller would otherwise spend blocked in
- *     fdatasyncSync on the event loop (the WAL writer's W8 and W10), never
- *     where other work could run meanwhile.
+ *  P1 fdatasyncPolled is used only for a wait the caller would otherwise
+ *     spend blocked in fdatasyncSync on the event loop (the WAL writer's W8
+ *     and W10), never where other work could run meanwhile; for that there
+ *     is startPolledSync (P5).
  *  P2 Both spins are bounded: the caller polls for at most CALLER_SPIN_MS,
  *     then sleeps on the same word; the helper polls for new work for
  *     HELPER_SPIN_MS after its last request, then sleeps. An idle database
@@ -29,6 +30,11 @@
  *     ended in shared memory when its loop ends, and a request unanswered
  *     for GIVE_UP_MS (a helper that never started, or was killed outright)
  *     retires it. Syncing again what the helper may have synced is harmless.
+ *  P5 The helper takes one request at a time. startPolledSync hands it one
+ *     and returns at once, for a caller that has other work to run during
+ *     the fdatasync and polls done() between pieces of it (the WAL writer's
+ *     W14); until that request is waited for, every other polled sync falls
+ *     back to the plain call rather than overwrite its descriptor.
  */
 import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -100,14 +106,28 @@ class Helper {
     worker.unref();
   }
 
-  /** Returns false if the helper is gone (the caller then syncs by itself). */
-  sync(fd: number): boolean {
-    if (this.dead || Atomics.load(this.words, STATE) === 2) return false;
+  /**
+   * P5: starts fdatasync(fd) on the helper and returns its request number at
+   * once, or 0 when the helper is gone or still busy with an earlier request
+   * (one request at a time: its words hold one descriptor).
+   */
+  start(fd: number): number {
     const w = this.words;
+    if (this.dead || Atomics.load(w, STATE) === 2 || Atomics.load(w, DONE) !== this.seq) return 0;
     const seq = (this.seq = (this.seq % 0x3fffffff) + 1);
     Atomics.store(w, FD, fd);
     Atomics.store(w, REQ, seq);
     Atomics.notify(w, REQ);
+    return seq;
+  }
+
+  finished(seq: number): boolean {
+    return Atomics.load(this.words, DONE) === seq;
+  }
+
+  /** Waits for request seq (P2); throws its error (P4). Returns false if the helper is gone: the caller syncs by itself. */
+  wait(seq: number): boolean {
+    const w = this.words;
     const start = performance.now();
     let n = 0, sleeping = false;
     while (Atomics.load(w, DONE) !== seq) {
@@ -128,6 +148,12 @@ class Helper {
     }
     return true;
   }
+
+  /** Returns false if the helper is gone or busy (the caller then syncs by itself). */
+  sync(fd: number): boolean {
+    const seq = this.start(fd);
+    return seq !== 0 && this.wait(seq);
+  }
 }
 
 let helper: Helper | null | undefined;
@@ -137,12 +163,7 @@ export function polledSyncAvailable(): boolean {
   return os.availableParallelism() >= 2;
 }
 
-/**
- * fdatasync(fd), blocking the caller as fdatasyncSync does but polling
- * instead of sleeping (P1). Falls back to the plain call where the helper
- * cannot run.
- */
-export function fdatasyncPolled(fd: number, plain: () => void): void {
+function theHelper(): Helper | null {
   if (helper === undefined) {
     try {
       helper = polledSyncAvailable() ? new Helper() : null;
@@ -150,5 +171,44 @@ export function fdatasyncPolled(fd: number, plain: () => void): void {
       helper = null;
     }
   }
-  if (helper === null || !helper.sync(fd)) plain();
+  return helper;
+}
+
+/**
+ * fdatasync(fd), blocking the caller as fdatasyncSync does but polling
+ * instead of sleeping (P1). Falls back to the plain call where the helper
+ * cannot run.
+ */
+export function fdatasyncPolled(fd: number, plain: () => void): void {
+  const h = theHelper();
+  if (h === null || !h.sync(fd)) plain();
+}
+
+/** An fdatasync under way on the helper thread (P5). */
+export interface PolledSync {
+  /** Whether it has ended (successfully or not); never blocks. */
+  done(): boolean;
+  /** Blocks until it ends, as fdatasyncPolled does; throws its error. */
+  wait(): void;
+}
+
+/**
+ * P5: fdatasync(fd) started on the helper without waiting, for a caller that
+ * has other work to run meanwhile and asks done() between pieces of it; null
+ * where the helper cannot take it (no helper, or one request already under
+ * way), and the caller syncs another way.
+ */
+export function startPolledSync(fd: number, plain: () => void): PolledSync | null {
+  const h = theHelper();
+  const seq = h === null ? 0 : h.start(fd);
+  if (h === null || seq === 0) return null;
+  let ended = false;
+  return {
+    done: () => ended || h.finished(seq),
+    wait: () => {
+      if (ended) return;
+      ended = true;
+      if (!h.wait(seq)) plain();
+    },
+  };
 }

@@ -46,6 +46,17 @@
  *     wal_sync_poll; src/io/polled-sync.ts): the loop is blocked either
  *     way, but a thread that slept comes back to cold caches and runs its
  *     next transaction about twice as slow on a virtual machine.
+ *  W14 With pollSyncs, a gathered flush that served SPLIT_FROM or more is
+ *     split: the next starts once half of those it woke have committed
+ *     again, on the helper thread (startSyncPolled), and the loop runs the
+ *     other half's transactions meanwhile, asking between them whether it
+ *     has ended; once nothing else is ready it waits for it. When it ends,
+ *     the commits that came meanwhile start the next at once, so two groups
+ *     take turns, each flushed while the other works. A round of n sessions
+ *     then costs about max(n/2 · work, flush) twice instead of n · work +
+ *     flush. The flush covers what was written when it began (target); a
+ *     synchronous flush waits for it first (the helper takes one request at
+ *     a time, polled-sync.ts P5), which also keeps W6.
  *  W11 Segments are recycled: a checkpoint renames a segment it no longer
  *     needs to follow the last one, while fewer than the engine asks for lie
  *     ahead, so the log rarely waits for a new one to be zero-filled (16 MB
@@ -54,6 +65,7 @@
  *     none passes for a current one (W1, R1).
  */
 import type { FileHandle, FileSystem } from '../io/file.ts';
+import type { PolledSync } from '../io/polled-sync.ts';
 import { DbError } from '../errors/index.ts';
 import { Kind, RECORD_HEADER_SIZE, decodeRecord, encodeRecordView, type Body, type WalRecord } from './record.ts';
 import type { Lsn } from './lsn.ts';
@@ -64,6 +76,9 @@ const WRITE_OUT_AT = 4 << 20;
 
 /** W8: one lone commit in this many takes the asynchronous path, to notice other committers. */
 const PROBE_EVERY = 16;
+
+/** W14: a gathered flush that served at least this many is split in two that take turns. */
+const SPLIT_FROM = 4;
 
 interface Waiter {
   lsn: Lsn;
@@ -109,6 +124,14 @@ export class WalWriter {
   pollSyncs = false;
   /** W10: whether work that could run during a flush is under way (the engine: a transaction not committing). */
   othersAtWork: () => boolean = () => false;
+  /** W14: the flush under way on the helper thread while the loop runs other sessions. */
+  private overlapped: { sync: PolledSync; file: FileHandle; target: Lsn } | null = null;
+  /** W12: wake-ups queued and not yet run, i.e. ready work the loop still has to do. */
+  private pendingWakes = 0;
+  /** W14: while W9 holds off the next flush, it starts early once this many commits wait (0: no early start). */
+  private holdUntil = 0;
+  /** W9: counts holds, so that a hold released early (W14) is not released again by its setImmediate. */
+  private holdGen = 0;
 
   /**
    * Opens the log for appending at endLsn (the end recovery found). The torn
@@ -322,6 +345,12 @@ export class WalWriter {
   flushSync(lsn: Lsn, poll = false): void {
     if (this.broken) throw this.broken;
     if (lsn <= this.flushedLsn) return;
+    // W14: the helper takes one request at a time; the one under way ends first (it may cover lsn already).
+    if (this.overlapped) {
+      this.finishOverlapped();
+      if (this.broken) throw this.broken;
+      if (lsn <= this.flushedLsn) return;
+    }
     const target = this.insertLsn;
     this.writeOut();
     const files = new Set([...this.dirty, ...this.inFlight]);
@@ -345,7 +374,13 @@ export class WalWriter {
     if (lsn <= this.flushedLsn) return Promise.resolve();
     return new Promise((resolve, reject) => {
       this.waiters.push({ lsn, resolve, reject });
-      this.kick();
+      if (this.holdUntil > 0 && this.waiters.length >= this.holdUntil) {
+        // W14: half of the last group waits; the flush for it overlaps the other half's transactions.
+        this.holdGen++;
+        this.holdUntil = 0;
+        this.flushing = false;
+        this.flushGathered();
+      } else this.kick();
     });
   }
 
@@ -397,10 +432,14 @@ export class WalWriter {
     this.writeOut();
   }
 
-  /** W9: holds off new flushes until setImmediate, then starts one if anybody waits. */
-  private kickAfterReadyWork(): void {
+  /** W9: holds off new flushes until setImmediate, then starts one if anybody waits; W14 may start it earlier. */
+  private kickAfterReadyWork(splitAt = 0): void {
     this.flushing = true;
+    this.holdUntil = splitAt;
+    const gen = ++this.holdGen;
     setImmediate(() => {
+      if (gen !== this.holdGen) return;
+      this.holdUntil = 0;
       this.flushing = false;
       if (this.waiters.length === 0) return;
       if (this.syncOnLoop && !this.othersAtWork()) this.flushGathered();
@@ -408,8 +447,13 @@ export class WalWriter {
     });
   }
 
-  /** W10: the flush W9 gathered, on the event loop; still gathering if it served several. */
+  /**
+   * W10: the flush W9 gathered, on the event loop; still gathering if it
+   * served several. W14: on the helper thread instead, while woken sessions
+   * have transactions to run.
+   */
   private flushGathered(): void {
+    if (this.pendingWakes > 0 && this.startOverlapped()) return;
     const served = this.waiters.length;
     try {
       this.flushSync(this.insertLsn, true);
@@ -417,8 +461,68 @@ export class WalWriter {
       this.rejectAll(e);
       return;
     }
+    this.afterShared(served);
+  }
+
+  /** W9 after a flush that served `served` waiters, none left waiting; W14 splits a large group. */
+  private afterShared(served: number): void {
     this.shared = served > 1;
-    if (this.shared) this.kickAfterReadyWork();
+    if (this.shared) this.kickAfterReadyWork(this.pollSyncs && served >= SPLIT_FROM ? Math.ceil(served / 2) : 0);
+  }
+
+  /** W14: hands the flush of everything inserted to the helper thread; false where it cannot take it. */
+  private startOverlapped(): boolean {
+    if (!this.pollSyncs || !this.syncOnLoop || this.broken || this.inFlight.size > 0) return false;
+    const target = this.insertLsn;
+    try {
+      this.writeOut();
+    } catch (e) {
+      this.rejectAll(e);
+      return true; // nobody is left to flush for
+    }
+    if (this.dirty.size !== 1) return false;
+    const [file] = this.dirty;
+    const sync = file.startSyncPolled?.() ?? null;
+    if (!sync) return false;
+    this.dirty.clear();
+    this.inFlight.add(file);
+    this.flushing = true;
+    this.overlapped = { sync, file, target };
+    setImmediate(this.pollOverlapped);
+    return true;
+  }
+
+  /** W14: between pieces of other work, whether the helper's flush has ended; once nothing else is ready, waits for it. */
+  private readonly pollOverlapped = (): void => {
+    const o = this.overlapped;
+    if (!o) return;
+    if (!o.sync.done() && (this.pendingWakes > 0 || this.othersAtWork())) {
+      setImmediate(this.pollOverlapped);
+      return;
+    }
+    const served = this.finishOverlapped();
+    if (this.broken) return;
+    // The commits that came meanwhile start the next flush at once: it overlaps the transactions just woken.
+    if (this.waiters.length > 0) this.flushGathered();
+    else this.afterShared(served);
+  };
+
+  /** W14: waits for the helper's flush (it has usually ended) and wakes whom it served; returns how many. */
+  private finishOverlapped(): number {
+    const o = this.overlapped!;
+    this.overlapped = null;
+    this.flushing = false;
+    try {
+      o.sync.wait();
+    } catch (e) {
+      this.inFlight.delete(o.file);
+      this.rejectAll(this.fail(e, 'fdatasync'));
+      return 0;
+    }
+    this.inFlight.delete(o.file);
+    this.stats.flushes++;
+    this.flushedLsn = Math.max(this.flushedLsn, o.target);
+    return this.wakeWaiters();
   }
 
   private kick(): void {
@@ -456,18 +560,25 @@ export class WalWriter {
     );
   }
 
-  private wakeWaiters(): void {
-    if (this.waiters.length === 0) return;
+  /** Resolves the waiters the flushed LSN covers (W12) and returns how many. */
+  private wakeWaiters(): number {
+    if (this.waiters.length === 0) return 0;
     const still: Waiter[] = [];
-    let first = true;
+    let woken = 0;
     for (const w of this.waiters) {
       if (w.lsn > this.flushedLsn) still.push(w);
-      else if (first) {
-        first = false;
-        w.resolve();
-      } else setImmediate(w.resolve); // W12
+      else if (woken++ === 0) w.resolve();
+      else {
+        // W12
+        this.pendingWakes++;
+        setImmediate(() => {
+          this.pendingWakes--;
+          w.resolve();
+        });
+      }
     }
     this.waiters = still;
+    return woken;
   }
 
   private rejectAll(e: unknown): void {
@@ -529,6 +640,7 @@ export class WalWriter {
   /** Closes the segment files; the writer refuses any later write (a crashed engine must not write). */
   close(): void {
     this.broken ??= new DbError('admin_shutdown', 'the WAL writer is closed');
+    this.overlapped = null; // W14: its fdatasync ends on the helper; nobody waits for it
     this.rejectAll(this.broken);
     for (const h of this.files.values()) h.close();
     this.files.clear();

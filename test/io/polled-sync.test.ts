@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { fdatasyncPolled, polledSyncAvailable } from '../../src/io/polled-sync.ts';
+import { fdatasyncPolled, polledSyncAvailable, startPolledSync } from '../../src/io/polled-sync.ts';
 import { nodeFileSystem } from '../../src/io/file.ts';
 
 const dirs: string[] = [];
@@ -46,6 +46,31 @@ describe.runIf(polledSyncAvailable())('polled fdatasync', () => {
     // The helper serves the next request after a failure.
     const h = nodeFileSystem.open(file, { create: true });
     h.write(Buffer.from('x'), 0);
+    h.syncPolled!();
+    h.close();
+  });
+
+  it('starts an fdatasync and returns at once; while it is under way every other request syncs by itself (P5)', () => {
+    const h = nodeFileSystem.open(tempFile(), { create: true });
+    const fd = (h as unknown as { fd: number }).fd;
+    let plain = 0;
+    for (let i = 0; i < 50; i++) {
+      h.write(Buffer.from(`record ${i}\n`), i * 16);
+      const s = startPolledSync(fd, () => { plain++; });
+      expect(s).not.toBeNull();
+      // One request at a time: a second start is refused, a blocking one falls back to the plain call.
+      expect(startPolledSync(fd, () => { plain++; })).toBeNull();
+      let other = 0;
+      if (!s!.done()) fdatasyncPolled(fd, () => { other++; });
+      expect(other).toBeLessThanOrEqual(1);
+      s!.wait();
+      expect(s!.done()).toBe(true);
+      s!.wait(); // waiting again is harmless
+    }
+    expect(plain).toBe(0);
+    // Its errors come from wait(), as fdatasyncSync's.
+    const bad = startPolledSync(1 << 20, () => { plain++; });
+    expect(() => bad!.wait()).toThrow(expect.objectContaining({ code: 'EBADF' }));
     h.syncPolled!();
     h.close();
   });

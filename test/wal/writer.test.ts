@@ -23,33 +23,79 @@ interface Faults {
 
 const ioError = (code: string): Error => Object.assign(new Error(`${code}: injected`), { code });
 
-/** nodeFileSystem, with writes and asynchronous fdatasyncs that fail on demand; fdatasyncs counted by kind. */
-function faultyFs(): { fsys: FileSystem; faults: Faults; syncs: { loop: number; pool: number; polled: number } } {
+/** What the fdatasyncs of W14 (started on the helper, waited for later) did, for every file. */
+interface Overlapped {
+  started: number;
+  underWay: boolean;
+  /** A sync of any kind was asked for while one of W14's was under way: the helper takes one request at a time (P5). */
+  clashes: number;
+  /** File → how far its bytes are durable: what was written before the last fdatasync that ended began. */
+  durable: Map<string, number>;
+}
+
+/**
+ * nodeFileSystem, with writes and asynchronous fdatasyncs that fail on demand; fdatasyncs counted by kind.
+ * W14's fdatasync on the helper is simulated: it covers what was written when it began and ends after
+ * the writer has asked twice whether it has.
+ */
+function faultyFs(): { fsys: FileSystem; faults: Faults; syncs: { loop: number; pool: number; polled: number }; overlapped: Overlapped } {
   const faults: Faults = { write: null, sync: null, syncAsync: null };
   const syncs = { loop: 0, pool: 0, polled: 0 };
-  const wrap = (h: FileHandle): FileHandle => ({
+  const overlapped: Overlapped = { started: 0, underWay: false, clashes: 0, durable: new Map() };
+  const wrap = (h: FileHandle): FileHandle => {
+    let written = 0;
+    return {
     path: h.path,
     read: (buf, off) => h.read(buf, off),
     write(buf, off) {
       if (faults.write) throw ioError(faults.write);
       h.write(buf, off);
+      written = Math.max(written, off + buf.length);
     },
     sync() {
       syncs.loop++;
+      if (overlapped.underWay) overlapped.clashes++;
       if (faults.sync) throw ioError(faults.sync);
       h.sync();
+      overlapped.durable.set(h.path, written);
     },
-    syncAsync: () => (syncs.pool++, faults.syncAsync ? Promise.reject(ioError(faults.syncAsync)) : h.syncAsync()),
+    syncAsync() {
+      syncs.pool++;
+      if (faults.syncAsync) return Promise.reject(ioError(faults.syncAsync));
+      const upTo = written;
+      return h.syncAsync().then(() => void overlapped.durable.set(h.path, upTo));
+    },
     syncPolled() {
       syncs.polled++;
+      if (overlapped.underWay) overlapped.clashes++;
       if (faults.sync) throw ioError(faults.sync);
       h.syncPolled!();
+      overlapped.durable.set(h.path, written);
+    },
+    startSyncPolled() {
+      if (overlapped.underWay) overlapped.clashes++;
+      overlapped.started++;
+      overlapped.underWay = true;
+      const upTo = written;
+      let asked = 0, ended = false;
+      return {
+        done: () => ended || ++asked > 2,
+        wait() {
+          if (ended) return;
+          ended = true;
+          overlapped.underWay = false;
+          if (faults.sync) throw ioError(faults.sync);
+          h.sync();
+          overlapped.durable.set(h.path, upTo);
+        },
+      };
     },
     size: () => h.size(),
     truncate: (n) => h.truncate(n),
     close: () => h.close(),
-  });
-  return { fsys: { ...nodeFileSystem, open: (file, opts) => wrap(nodeFileSystem.open(file, opts)) }, faults, syncs };
+    };
+  };
+  return { fsys: { ...nodeFileSystem, open: (file, opts) => wrap(nodeFileSystem.open(file, opts)) }, faults, syncs, overlapped };
 }
 
 function caught(fn: () => unknown): DbError {
@@ -226,6 +272,85 @@ describe('WAL writer', () => {
     expect(err?.severity).toBe('PANIC');
     w.close();
     expect(scanLog(dir).records.length).toBeGreaterThanOrEqual(1 + 20 + 80 + 1);
+  });
+
+  it('with pollSyncs, a large group is split in two whose flushes run on the helper while the other half works (W14)', async () => {
+    const dir = walDir();
+    const { fsys, overlapped } = faultyFs();
+    const w = new WalWriter(fsys, dir, SEG, FIRST_LSN);
+    w.pollSyncs = true;
+    const early: string[] = [];
+    // Each session does some work (three awaits, as a transaction's statements) between commits.
+    const session = async (k: number) => {
+      for (let round = 0; round < 20; round++) {
+        for (let step = 0; step < 3; step++) await Promise.resolve();
+        const lsn = w.append(insert(20, k), k + 1, 0);
+        const end = w.insertLsn;
+        await w.flush(end);
+        // Acknowledged only once an fdatasync that began after the record was written has ended.
+        const seg = segmentStart(lsn, SEG);
+        if (end - seg > (overlapped.durable.get(segmentPath(dir, seg)) ?? 0)) early.push(`session ${k} round ${round}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, k) => session(k)));
+    expect(early).toEqual([]);
+    expect(overlapped.clashes).toBe(0);
+    // Gathered, 160 commits would take about 22 flushes; split in two groups of four, about twice as many.
+    expect(overlapped.started).toBeGreaterThan(25);
+    expect(w.stats.flushes).toBeGreaterThan(30);
+    expect(w.stats.flushes).toBeLessThan(60);
+    expect(w.flushedLsn).toBe(w.insertLsn);
+
+    // The buffer pool's flushSync during W14's flush waits for it first, then syncs what came after.
+    let syncedDuring = 0;
+    const session2 = async (k: number) => {
+      for (let round = 0; round < 4; round++) {
+        await Promise.resolve();
+        w.append(insert(20, k), k + 1, 0);
+        const commit = w.flush(w.insertLsn);
+        if (overlapped.underWay && syncedDuring === 0) {
+          syncedDuring++;
+          w.append(insert(20, k), k + 1, 0);
+          w.flushSync(w.insertLsn);
+          expect(overlapped.underWay).toBe(false);
+          expect(overlapped.durable.get(segmentPath(dir, segmentStart(w.insertLsn, SEG)))).toBe(w.insertLsn - segmentStart(w.insertLsn, SEG));
+          expect(w.flushedLsn).toBe(w.insertLsn);
+        }
+        await commit;
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, k) => session2(k)));
+    expect(syncedDuring).toBe(1);
+    expect(overlapped.clashes).toBe(0);
+    expect(w.flushedLsn).toBe(w.insertLsn);
+    w.close();
+    expect(scanLog(dir).records).toHaveLength(160 + 32 + 1);
+  });
+
+  it('a failed fdatasync on the helper rejects the commits it served and breaks the writer (W14, W5)', async () => {
+    const { fsys, faults, overlapped } = faultyFs();
+    const w = new WalWriter(fsys, walDir(), SEG, FIRST_LSN);
+    w.pollSyncs = true;
+    const outcomes: string[] = [];
+    const session = async (k: number) => {
+      for (let round = 0; round < 10; round++) {
+        await Promise.resolve();
+        w.append(insert(20, k), k + 1, 0);
+        // From the fourth overlapped flush on, the disk fails.
+        if (overlapped.started === 4) faults.sync = 'EIO';
+        try {
+          await w.flush(w.insertLsn);
+        } catch (e) {
+          outcomes.push((e as DbError).severity ?? 'error');
+          return;
+        }
+      }
+      outcomes.push('done');
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, k) => session(k)));
+    expect(outcomes).toEqual(Array(8).fill('PANIC'));
+    expect(w.isBroken).toBe(true);
+    w.close();
   });
 
   it('flushSync writes and syncs everything appended, once', () => {
