@@ -37,7 +37,7 @@ import { compileSpecial } from './expr-special.ts';
 import { aggResultType, isAggregateName } from './aggregates.ts';
 import { compileFunction } from './functions.ts';
 import { compileBinary, compileNegate, comparatorFor } from './operators.ts';
-import { OID_TYPES, catalogFunction } from './pg-catalog.ts';
+import { OID_TYPES, catalogFunction, regNameOf } from './pg-catalog.ts';
 import { regclassOid, regOid } from './reg-names.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { parseNumeric } from './numeric.ts';
@@ -310,7 +310,8 @@ export class Binder {
         if (OID_TYPES.has(e.type.name)) return this.oidCast(e);
         if (e.type.name.startsWith('_')) return arrayCast(this, e);
         const to = resolveType(e.type);
-        return this.compileAs(e.arg, to, 'explicit', () => '');
+        const named = this.regText(e.arg, to);
+        return named ?? this.compileAs(e.arg, to, 'explicit', () => '');
       }
       case 'window':
         if (!this.windows) throw new DbError('windowing_error', `window functions are not allowed in ${this.clause}`, at(e.pos));
@@ -345,6 +346,15 @@ export class Binder {
       if (!(this.env && catalogFunction(e.name, args, this.env.catalog, e.pos))) compileFunction(e.name, args, e.pos); // 42883 if there is none
       throw err;
     }
+  }
+
+  /** `x::regtype::text` and the like: the name the oid stands for, as PostgreSQL's output function prints it. */
+  private regText(arg: Expr, to: SqlType): Compiled | null {
+    if (arg.kind !== 'cast' || !this.env || to.oid !== Oid.TEXT) return null;
+    const nameOf = regNameOf(arg.type.name, this.env.catalog);
+    if (!nameOf) return null;
+    const oid = this.compile(arg).fn;
+    return { type: TEXT, fn: (r, c) => { const v = oid(r, c); return v === null ? null : nameOf(Number(v)); } };
   }
 
   /**

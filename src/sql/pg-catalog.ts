@@ -28,7 +28,7 @@ import { actionName, foreignKeyText } from './foreign-keys.ts';
 import type { Compiled, ExecCtx, Fn } from './expr.ts';
 import { compileIndexKeys, keyName } from './index-exprs.ts';
 import {
-  cols, DATABASE_NAME, DATABASE_OID, empty, FIXED_TABLES, indexOid, NS_INFORMATION_SCHEMA, NS_PG_CATALOG, NS_PUBLIC, OWNER, TABLE_OIDS,
+  cols, DATABASE_NAME, SCHEMAS, DATABASE_OID, empty, FIXED_TABLES, indexOid, NS_INFORMATION_SCHEMA, NS_PG_CATALOG, NS_PUBLIC, OWNER, TABLE_OIDS,
   TABLESPACE_DEFAULT, USER_NAME, type Rec, type VirtualTable,
 } from './pg-catalog-fixed.ts';
 import { relationsByOid } from './reg-names.ts';
@@ -476,6 +476,34 @@ export function catalogFunction(name: string, args: readonly Compiled[], cat: Ca
 /** oid → relation name, as regclass prints (quoted where needed); null for an oid that names nothing. */
 export function relationNames(cat: Catalog): Map<number, string> {
   return new Map([...relationsByOid(cat)].map(([oid, r]) => [oid, r.kind === 'catalog' ? r.name : quoteIdent(r.name)]));
+}
+
+/**
+ * How a select-list value of a reg* type prints, as PostgreSQL's output
+ * functions print it: the name of what the oid names, else the oid's
+ * digits (0 as '-'); null for a kind that prints as its number here.
+ */
+export function regNameOf(kind: string, cat: Catalog): ((oid: number) => string) | null {
+  const orDigits = (name: string | undefined, oid: number): string => name ?? (oid === 0 ? '-' : String(oid));
+  switch (kind) {
+    case 'regclass': {
+      const names = relationNames(cat);
+      return (oid) => orDigits(names.get(oid), oid);
+    }
+    case 'regtype':
+      return (oid) => {
+        const name = oid === 0 ? undefined : typeDisplayName({ oid, typmod: -1 });
+        return orDigits(name?.startsWith('type ') ? undefined : name, oid);
+      };
+    case 'regnamespace': {
+      const names = new Map([...SCHEMAS].map(([name, oid]) => [oid, quoteIdent(name)]));
+      return (oid) => orDigits(names.get(oid), oid);
+    }
+    case 'regrole':
+      return (oid) => orDigits(oid === OWNER ? USER_NAME : undefined, oid);
+    default:
+      return null;
+  }
 }
 
 /** Type names that are oids in PostgreSQL: values of these casts are bigints here. */

@@ -17,9 +17,11 @@
  */
 import { DbError } from '../errors/index.ts';
 import type { Catalog, TableDef } from './catalog.ts';
+import type { ParsedStatement } from './ast.ts';
 import { at } from './expr.ts';
+import { parseSql } from './parse.ts';
 import { DATABASE_NAME, indexOid, OWNER, SCHEMAS, TABLE_OIDS, USER_NAME, VIEW_OIDS } from './pg-catalog-fixed.ts';
-import { clientTypeOid, isSerialName, resolveType, TEXT, withArrayElem, type SqlType } from './types.ts';
+import { clientTypeOid, isSerialName, resolveType, TEXT, typeInternalName, withArrayElem, type SqlType } from './types.ts';
 
 /** R1: the identifiers of a dotted name. */
 export function splitName(text: string, pos: number): string[] {
@@ -110,11 +112,6 @@ export function regclassOid(text: string, cat: Catalog, pos: number): number {
   throw new DbError('undefined_table', `relation "${schema ? schema + '.' : ''}${name}" does not exist`, at(pos));
 }
 
-const MULTI_WORD_TYPES: Record<string, string> = {
-  'character varying': 'varchar', 'double precision': 'float8', 'timestamp without time zone': 'timestamp',
-  'timestamp with time zone': 'timestamptz', 'time without time zone': 'time', 'time with time zone': 'timetz',
-};
-
 /**
  * The oid a regtype, regnamespace or regrole text names, or R3's. regproc
  * and regprocedure: built-in functions have no oids here (pg_proc is
@@ -141,34 +138,56 @@ export function regOid(kind: string, text: string, pos: number): number {
   }
 }
 
-/** A type name as written after `::` ("character varying(10)", "pg_catalog.int8", "integer[]"). */
+/**
+ * A type name as written after `::` ("character varying(10)",
+ * "pg_catalog.int8", "integer[]", "float(24)", "interval day to second"),
+ * read by the SQL parser itself, so it names what the same words name in a
+ * cast. A schema, if any, must be pg_catalog.
+ */
 function typeNamed(text: string, pos: number): SqlType {
   const missing = (): DbError => new DbError('undefined_object', `type "${text.trim()}" does not exist`, at(pos));
-  let rest = text.trim();
+  const rest = text.trim();
   if (rest === '') throw new DbError('syntax_error', 'syntax error at end of input', at(pos));
-  let array = false;
-  while (/\[\s*\d*\s*\]$/.test(rest)) { array = true; rest = rest.replace(/\[\s*\d*\s*\]$/, '').trim(); }
-  // Type modifiers never change the oid: varchar(10), numeric(10,2), timestamp(3) with time zone.
-  rest = rest.replace(/\s*\([^()]*\)/g, '').trim();
   if (rest.startsWith('"')) {
-    // A quoted name is that exact name: "int4" is int4, "Int4" nothing, "char" a type ariesdb lacks.
-    const parts = splitName(rest, pos);
+    // A quoted name is that exact name: "int4" is int4, "Int4" or "integer" nothing, "char" a type ariesdb lacks.
+    const parts = splitName(rest.replace(/(\[\s*\d*\s*\])+$/, ''), pos);
     const name = parts.at(-1)!;
     if (parts.length > 2 || (parts.length === 2 && parts[0] !== 'pg_catalog')) throw missing();
-    const missingName = (): DbError => new DbError('undefined_object', `type "${name}" does not exist`, at(pos));
     if (name === 'char') throw new DbError('feature_not_supported', 'type "char" is not supported', at(pos));
-    return withArrayIf(array, resolveQuiet(name, missingName));
+    // pg_type's own names only: "integer" is a keyword's spelling, which quoting turns into a plain name.
+    const t = /^[a-z0-9_]+$/.test(name) ? resolveQuiet(name, [], missing) : null;
+    if (t === null || typeInternalName(t.oid) !== name) throw new DbError('undefined_object', `type "${name}" does not exist`, at(pos));
   }
-  const words = rest.toLowerCase().replace(/^pg_catalog\./, '').split(/\s+/).join(' ');
-  if (isSerialName(words)) throw missing(); // serial is CREATE TABLE's shorthand, not a type
-  return withArrayIf(array, resolveQuiet(MULTI_WORD_TYPES[words] ?? words, missing));
+  const qualifier = /^\s*("?)([^".\s]+)\1\s*\./.exec(rest);
+  const schema = qualifier ? (qualifier[1] ? qualifier[2]! : qualifier[2]!.toLowerCase()) : 'pg_catalog';
+  if (schema !== 'pg_catalog') {
+    if (SCHEMAS.has(schema)) throw missing();
+    throw new DbError('invalid_schema_name', `schema "${schema}" does not exist`, at(pos));
+  }
+  let stmts: readonly ParsedStatement[];
+  try {
+    stmts = parseSql(`SELECT NULL::${rest}`);
+  } catch (e) {
+    if (e instanceof DbError && e.code === '42601') throw new DbError('syntax_error', `invalid type name "${rest}"`, at(pos));
+    throw e;
+  }
+  const stmt = stmts.length === 1 ? stmts[0]!.stmt : null;
+  const first = stmt?.kind === 'select' && stmt.from.length === 0 && stmt.where === null && stmt.targets.length === 1 ? stmt.targets[0]! : null;
+  const target = first?.kind === 'expr' && first.alias === null ? first.expr : null;
+  if (target?.kind !== 'cast' || target.arg.kind !== 'const' || target.arg.value !== null) {
+    throw new DbError('syntax_error', `invalid type name "${rest}"`, at(pos));
+  }
+  const type = target.type;
+  if (isSerialName(type.name)) throw missing(); // serial is CREATE TABLE's shorthand, not a type
+  const array = type.name.startsWith('_') && type.name.length > 1;
+  return withArrayIf(array, resolveQuiet(array ? type.name.slice(1) : type.name, type.mods, missing));
 }
 
 const withArrayIf = (array: boolean, t: SqlType): SqlType => (array ? withArrayElem(TEXT, t) : t);
 
-function resolveQuiet(name: string, missing: () => DbError): SqlType {
+function resolveQuiet(name: string, mods: readonly number[], missing: () => DbError): SqlType {
   try {
-    return resolveType({ name, mods: [], pos: -1 });
+    return resolveType({ name, mods, pos: -1 });
   } catch (e) {
     if (e instanceof DbError && e.condition === 'undefined_object') throw missing();
     throw e;

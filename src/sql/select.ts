@@ -30,7 +30,7 @@ import * as P from './plan.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { lockClause, lockRows, lockTargets } from './row-locks.ts';
 import type { TableDef } from './catalog.ts';
-import { isAlwaysEmpty, relationNames } from './pg-catalog.ts';
+import { isAlwaysEmpty, regNameOf } from './pg-catalog.ts';
 import { INT4, INT8, TEXT, UNKNOWN, clientTypeOid, typeInternalName, resolveType, withArrayElem, type SqlType } from './types.ts';
 
 export interface PlannedSelect {
@@ -179,13 +179,14 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
 
 /**
  * A select-list `x::regclass` shows the relation's name, as PostgreSQL
- * prints a regclass (psql's \d reads `conrelid::regclass`); inside an
- * expression it stays the oid, so comparisons work.
+ * prints a regclass (psql's \d reads `conrelid::regclass`), and so do
+ * regtype, regnamespace and regrole theirs; inside an expression it stays
+ * the oid, so comparisons work.
  */
 function shown(e: Expr, c: Compiled, base: Binder): Compiled {
-  if (e.kind !== 'cast' || e.type.name !== 'regclass' || !base.env) return c;
-  const names = relationNames(base.env.catalog);
-  return { type: TEXT, fn: (r, ctx) => { const v = c.fn(r, ctx); return v === null ? null : names.get(Number(v)) ?? String(v); } };
+  const nameOf = e.kind === 'cast' && base.env ? regNameOf(e.type.name, base.env.catalog) : null;
+  if (!nameOf) return c;
+  return { type: TEXT, fn: (r, ctx) => { const v = c.fn(r, ctx); return v === null ? null : nameOf(Number(v)); } };
 }
 
 /** The window node (window.ts) over `input` when the SELECT has window calls. */
