@@ -388,6 +388,14 @@ export class QueryTranslator {
       return m.A_Const.ival?.ival ?? 0;
     });
     let name = str(names[names.length - 1]);
+    // Types live in pg_catalog (the parser writes it for the SQL spellings: integer is pg_catalog.int4).
+    const schema = names.length > 1 ? str(names[names.length - 2]) : 'pg_catalog';
+    if (names.length > 3) throw new DbError('syntax_error', `improper qualified name (too many dotted names): ${names.map(str).join('.')}`, { position: pos + 1 });
+    if (names.length === 3) throw unsupported('cross-database references', pos);
+    if (schema !== 'pg_catalog') {
+      if (schema === 'public' || schema === 'information_schema') throw new DbError('undefined_object', `type "${schema}.${name}" does not exist`, { position: pos + 1 });
+      throw new DbError('invalid_schema_name', `schema "${schema}" does not exist`, { position: pos + 1 });
+    }
     // `timestamp with time zone` arrives as timestamptz; `double precision` as float8; `char` as bpchar.
     if (name === 'bpchar' && !t.typmods && this.sql.slice(pos, pos + 4).toLowerCase() === 'char') name = 'char';
     // An array type becomes PostgreSQL's internal name (_int2), its modifiers its elements' (array-ops.ts reads
