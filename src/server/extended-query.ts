@@ -111,10 +111,11 @@ export class ExtendedQuery {
     if (isCopy(tokens)) throw new DbError('feature_not_supported', 'COPY is supported only in the simple query protocol');
     const sql = pieces[0]?.text ?? '', start = pieces[0]?.start ?? 0;
     const own = serverStatement(sql, tokens) !== null;
-    const inferred = own ? [] : (await this.describeSql({ sql, source: m.sql, start }, m.paramTypes)).paramTypes;
+    const declared = m.paramTypes.some((t) => t !== 0) ? [...m.paramTypes] : null;
+    const inferred = own ? [] : (await this.describeSql({ sql, source: m.sql, start }, declared ?? [])).paramTypes;
     const n = Math.max(m.paramTypes.length, parameterCount(tokens), inferred.length);
     const paramTypes = Array.from({ length: n }, (_, i) => m.paramTypes[i] || inferred[i] || 0);
-    this.statements.set(m.name, { sql, source: m.sql, start, tokens, paramTypes, declared: m.paramTypes.some((t) => t !== 0) ? [...m.paramTypes] : null });
+    this.statements.set(m.name, { sql, source: m.sql, start, tokens, paramTypes, declared });
     this.b.send(parseComplete());
   }
 
@@ -177,10 +178,14 @@ export class ExtendedQuery {
     }
   }
 
-  /** X4: the result columns a statement has now; null for none. */
+  /**
+   * X4: the result columns a statement has now; null for none. Planned with
+   * the types Parse declared, as Execute runs it and as Parse described it:
+   * the SQL layer's description cache then serves all three.
+   */
   private async columns(stmt: Prepared): Promise<readonly Field[] | null> {
     if (stmt.tokens.length === 0 || serverStatement(stmt.sql, stmt.tokens)) return null;
-    return (await this.describeSql(stmt, stmt.paramTypes)).fields;
+    return (await this.describeSql(stmt, stmt.declared ?? [])).fields;
   }
 
   /** Runs a portal's statement once (X3); null for an empty query. */

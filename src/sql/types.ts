@@ -162,16 +162,17 @@ export function typeDisplayName(ty: SqlType): string {
   }
 }
 
+const INTERNAL_NAMES: ReadonlyMap<number, string> = new Map([
+  [Oid.BOOL, 'bool'], [Oid.INT2, 'int2'], [Oid.INT4, 'int4'], [Oid.INT8, 'int8'], [Oid.TEXT, 'text'],
+  [Oid.VARCHAR, 'varchar'], [Oid.BPCHAR, 'bpchar'], [Oid.NUMERIC, 'numeric'], [Oid.VOID, 'void'],
+  [Oid.TIMESTAMPTZ, 'timestamptz'], [Oid.TIMESTAMP, 'timestamp'], [Oid.DATE, 'date'], [Oid.FLOAT4, 'float4'],
+  [Oid.FLOAT8, 'float8'], [Oid.BYTEA, 'bytea'], [Oid.INTERVAL, 'interval'], [Oid.UUID, 'uuid'],
+  [Oid.JSON, 'json'], [Oid.JSONB, 'jsonb'],
+]);
+
 /** Internal names, as PostgreSQL uses them for a cast's output column name (`SELECT 1::bigint` → int8). */
 export function typeInternalName(oid: number): string {
-  const names: Record<number, string> = {
-    [Oid.BOOL]: 'bool', [Oid.INT2]: 'int2', [Oid.INT4]: 'int4', [Oid.INT8]: 'int8', [Oid.TEXT]: 'text',
-    [Oid.VARCHAR]: 'varchar', [Oid.BPCHAR]: 'bpchar', [Oid.NUMERIC]: 'numeric', [Oid.VOID]: 'void',
-    [Oid.TIMESTAMPTZ]: 'timestamptz', [Oid.TIMESTAMP]: 'timestamp', [Oid.DATE]: 'date', [Oid.FLOAT4]: 'float4',
-    [Oid.FLOAT8]: 'float8', [Oid.BYTEA]: 'bytea', [Oid.INTERVAL]: 'interval', [Oid.UUID]: 'uuid',
-    [Oid.JSON]: 'json', [Oid.JSONB]: 'jsonb',
-  };
-  return names[oid] ?? 'unknown';
+  return INTERNAL_NAMES.get(oid) ?? 'unknown';
 }
 
 const TYPE_NAMES: Record<string, SqlType> = {
