@@ -169,17 +169,28 @@ export function msToTimestamp(ms: number, withZone: boolean): string {
 
 export interface Interval { months: number; days: number; usec: number }
 
-const UNITS: Record<string, [keyof Interval, number]> = {
-  microsecond: ['usec', 1], millisecond: ['usec', 1000], second: ['usec', 1_000_000], minute: ['usec', 60_000_000],
-  hour: ['usec', 3_600_000_000], day: ['days', 1], week: ['days', 7], month: ['months', 1], mon: ['months', 1],
-  year: ['months', 12], decade: ['months', 120], century: ['months', 1200],
+const INT32_MAX = 2_147_483_647;
+/** The largest microsecond count PostgreSQL's 64-bit interval time holds (as a double, so only the range is checked). */
+const INT64_MAX_US = 9_223_372_036_854_775_807;
+
+/** A unit: the field it adds to, by how much, and its bit in a string's mask of fields used (each at most once). */
+type Unit = readonly [keyof Interval, number, number];
+const UNITS: Record<string, Unit> = {
+  microsecond: ['usec', 1, 1], millisecond: ['usec', 1000, 2], second: ['usec', 1_000_000, 4], minute: ['usec', 60_000_000, 8],
+  hour: ['usec', 3_600_000_000, 16], day: ['days', 1, 32], week: ['days', 7, 64], month: ['months', 1, 128], mon: ['months', 1, 128],
+  year: ['months', 12, 256], decade: ['months', 120, 512], century: ['months', 1200, 1024], millennium: ['months', 12000, 2048],
 };
+const [US_BIT, MS_BIT, SECOND_BIT, MINUTE_BIT, HOUR_BIT, DAY_BIT, MONTH_BIT] = [1, 2, 4, 8, 16, 32, 128];
+/** A fractional second fills the millisecond and microsecond fields too; a time h:m:s every field from hours down. */
+const ALL_SECONDS = US_BIT | MS_BIT | SECOND_BIT;
+const TIME_FIELDS = ALL_SECONDS | MINUTE_BIT | HOUR_BIT;
 const UNIT_ALIASES: Record<string, string> = {
   s: 'second', us: 'microsecond', usec: 'microsecond', ms: 'millisecond', msec: 'millisecond', sec: 'second', min: 'minute',
   hr: 'hour', h: 'hour', d: 'day', w: 'week', y: 'year', yr: 'year', m: 'minute', c: 'century', cent: 'century',
+  centuries: 'century', mil: 'millennium', millennia: 'millennium',
 };
 /** An abbreviation as written (ms is milliseconds, not a plural m), else the word with or without its plural s. */
-const unitOf = (word: string): [keyof Interval, number] | undefined => {
+const unitOf = (word: string): Unit | undefined => {
   const exact = UNIT_ALIASES[word] ?? (UNITS[word] ? word : undefined);
   if (exact) return UNITS[exact];
   const w = word.replace(/s$/, '');
@@ -201,7 +212,20 @@ export function parseInterval(text: string, bare = 'second', minutesFirst = fals
   if (s === '') throw bad();
   // A time (h:mm[:ss]) first, then SQL's year-month (y-m), then a number with or without its unit.
   const re = /\s*([+-]?)(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?|\s*([+-]?)(\d+)-(\d+)(?![\d:])|\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*([a-z]*)/y;
-  let pos = 0, seconds = false, days = false, yearMonth = false;
+  let pos = 0, seconds = false, days = false;
+  // Each field at most once, as PostgreSQL's DecodeInterval: '1 day 2 days' and '1 hour 1:00' are errors.
+  let used = 0;
+  const use = (bits: number): void => {
+    if (used & bits) throw bad();
+    used |= bits;
+  };
+  // Months and days are 32-bit fields, the time 64-bit microseconds, as in PostgreSQL.
+  const beyond32 = (v: number): boolean => v > INT32_MAX || v < -INT32_MAX - 1;
+  const checkRange = (): void => {
+    if (beyond32(out.months) || beyond32(out.days) || Math.abs(out.usec) > INT64_MAX_US) {
+      throw new DbError('interval_field_overflow', `interval field value out of range: "${text}"`);
+    }
+  };
   while (pos < s.length) {
     re.lastIndex = pos;
     const m = re.exec(s);
@@ -220,21 +244,28 @@ export function parseInterval(text: string, bare = 'second', minutesFirst = fals
       }
       const unit = unitOf(word);
       if (!unit) throw bad();
-      const [field, mult] = unit;
-      if (field === 'usec' && mult <= 1_000_000) seconds = true;
-      if (field === 'days' && mult === 1) days = true;
+      const [field, mult, bit] = unit;
       const n = Number(m[8]);
+      if (field === 'usec' && mult <= 1_000_000) seconds = true;
+      if (bit === DAY_BIT) days = true;
+      // A year field beyond the months' 32 bits is "interval out of range" in PostgreSQL; other overflows are checked below.
+      if (field === 'months' && mult >= 12 && Math.abs(Math.trunc(n * mult)) > INT32_MAX) {
+        throw new DbError('datetime_field_overflow', 'interval out of range');
+      }
       if (field === 'months' && !Number.isInteger(n * mult)) { out.months += Math.trunc(n * mult); out.days += Math.round((n * mult % 1) * 30); }
       else if (field === 'days' && !Number.isInteger(n * mult)) { out.days += Math.trunc(n * mult); out.usec += Math.round((n * mult % 1) * US_PER_DAY); }
       else out[field] += Math.round(n * mult);
+      // PostgreSQL adds a field (checking its range) before it checks that the field is new.
+      checkRange();
+      use(bit === SECOND_BIT && !Number.isInteger(n) ? ALL_SECONDS : bit);
     } else if (m[6] !== undefined) {
-      if (yearMonth) throw bad(); // '1-2 1-3'
-      yearMonth = true;
+      use(MONTH_BIT); // '1-2 1 month' and '1-2 1-3' are errors; '1-2 1 year' is not, as in PostgreSQL
       if (Number(m[7]) >= 12) throw new DbError('interval_field_overflow', `interval field value out of range: "${text}"`);
       const sign = m[5] === '-' ? -1 : 1;
       out.months += sign * (Number(m[6]) * 12 + Number(m[7]));
     } else {
       if (seconds) throw bad(); // '1 s 2:00'
+      use(TIME_FIELDS);
       seconds = true;
       const sign = m[1] === '-' ? -1 : 1;
       const secs = minutesFirst && m[4] === undefined ? Number(m[2]) * 60 + Number(m[3]) : (Number(m[2]) * 60 + Number(m[3])) * 60 + Number(m[4] ?? 0);
@@ -242,6 +273,7 @@ export function parseInterval(text: string, bare = 'second', minutesFirst = fals
     }
   }
   if (ago) { out.months = -out.months; out.days = -out.days; out.usec = -out.usec; }
+  checkRange();
   return out;
 }
 
