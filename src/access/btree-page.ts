@@ -174,13 +174,19 @@ export function highKey(p: PageBuf): BtreeItem | null {
   return off === 0 ? null : cellItem(p, off);
 }
 
-/** Copies of every entry, in order. */
+/**
+ * Copies of every entry, in order. The keys are views into one copy of the
+ * page, not a copy each: a split reads a full page of them, and hundreds of
+ * small copies cost more than the page.
+ */
 export function readEntries(p: PageBuf): BtreeEntry[] {
-  const leaf = btLevel(p) === 0;
+  const copy = Buffer.allocUnsafeSlow(PAGE_SIZE);
+  copy.set(p);
+  const leaf = btLevel(copy) === 0;
   const out: BtreeEntry[] = [];
-  for (let i = 0, n = btCount(p); i < n; i++) {
-    const off = cellOffset(p, i);
-    out.push({ key: Buffer.from(cellKey(p, off)), rid: cellRid(p, off), child: leaf ? 0 : cellChild(p, off) });
+  for (let i = 0, n = btCount(copy); i < n; i++) {
+    const off = cellOffset(copy, i);
+    out.push({ key: cellKey(copy, off), rid: cellRid(copy, off), child: leaf ? 0 : cellChild(copy, off) });
   }
   return out;
 }
