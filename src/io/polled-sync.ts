@@ -33,8 +33,10 @@
  *  P5 The helper takes one request at a time. startPolledSync hands it one
  *     and returns at once, for a caller that has other work to run during
  *     the fdatasync and polls done() between pieces of it (the WAL writer's
- *     W14); until that request is waited for, every other polled sync falls
- *     back to the plain call rather than overwrite its descriptor.
+ *     W14); until that request is waited for (not merely ended: its caller
+ *     still has to read its result), every other polled sync falls back to
+ *     the plain call. done() also answers true for a helper that died or
+ *     stopped answering, so a caller polling it never polls for ever (P4).
  */
 import * as os from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -94,6 +96,10 @@ class Helper {
   private readonly words = new Int32Array(new SharedArrayBuffer(5 * Int32Array.BYTES_PER_ELEMENT));
   private seq = 0;
   private dead = false;
+  /** P5: a request was started and nobody has waited for it yet; no other may start until then. */
+  private unanswered = false;
+  /** When the latest request was handed over (P4 gives up on it GIVE_UP_MS later). */
+  private startedAt = 0;
 
   constructor() {
     const worker = new Worker(HELPER_SOURCE, {
@@ -113,7 +119,9 @@ class Helper {
    */
   start(fd: number): number {
     const w = this.words;
-    if (this.dead || Atomics.load(w, STATE) === 2 || Atomics.load(w, DONE) !== this.seq) return 0;
+    if (this.dead || Atomics.load(w, STATE) === 2 || this.unanswered || Atomics.load(w, DONE) !== this.seq) return 0;
+    this.unanswered = true;
+    this.startedAt = performance.now();
     const seq = (this.seq = (this.seq % 0x3fffffff) + 1);
     Atomics.store(w, FD, fd);
     Atomics.store(w, REQ, seq);
@@ -121,12 +129,19 @@ class Helper {
     return seq;
   }
 
+  /**
+   * Whether waiting for request seq would return at once: it has ended, or
+   * the helper is gone or has not answered for GIVE_UP_MS (P4: wait() then
+   * retires it and the caller syncs by itself).
+   */
   finished(seq: number): boolean {
-    return Atomics.load(this.words, DONE) === seq;
+    const w = this.words;
+    return Atomics.load(w, DONE) === seq || Atomics.load(w, STATE) === 2 || this.dead || performance.now() - this.startedAt > GIVE_UP_MS;
   }
 
   /** Waits for request seq (P2); throws its error (P4). Returns false if the helper is gone: the caller syncs by itself. */
   wait(seq: number): boolean {
+    this.unanswered = false; // P5: the next request may start once this one is waited for
     const w = this.words;
     const start = performance.now();
     let n = 0, sleeping = false;
@@ -135,7 +150,7 @@ class Helper {
         if ((++n & 1023) !== 0 || performance.now() - start <= CALLER_SPIN_MS) continue;
         sleeping = true; // P2: from now on, sleep in slices, watching for a helper that ended or never answers (P4)
       }
-      if (Atomics.load(w, STATE) === 2 || performance.now() - start > GIVE_UP_MS) {
+      if (Atomics.load(w, STATE) === 2 || performance.now() - this.startedAt > GIVE_UP_MS) {
         this.dead = true;
         return false;
       }

@@ -349,7 +349,10 @@ export class WalWriter {
     if (this.overlapped) {
       this.finishOverlapped();
       if (this.broken) throw this.broken;
-      if (lsn <= this.flushedLsn) return;
+      if (lsn <= this.flushedLsn) {
+        this.restartFlushes(); // the commits that came during it have nobody else to start theirs
+        return;
+      }
     }
     const target = this.insertLsn;
     this.writeOut();
@@ -495,7 +498,10 @@ export class WalWriter {
   /** W14: between pieces of other work, whether the helper's flush has ended; once nothing else is ready, waits for it. */
   private readonly pollOverlapped = (): void => {
     const o = this.overlapped;
-    if (!o) return;
+    if (!o) {
+      this.restartFlushes(); // a synchronous flush finished it meanwhile
+      return;
+    }
     if (!o.sync.done() && (this.pendingWakes > 0 || this.othersAtWork())) {
       setImmediate(this.pollOverlapped);
       return;
@@ -506,6 +512,11 @@ export class WalWriter {
     if (this.waiters.length > 0) this.flushGathered();
     else this.afterShared(served);
   };
+
+  /** W14: after an overlapped flush ended outside pollOverlapped, starts the flush that commits still waiting need. */
+  private restartFlushes(): void {
+    if (this.waiters.length > 0 && !this.flushing && !this.broken) this.kick();
+  }
 
   /** W14: waits for the helper's flush (it has usually ended) and wakes whom it served; returns how many. */
   private finishOverlapped(): number {
@@ -640,7 +651,13 @@ export class WalWriter {
   /** Closes the segment files; the writer refuses any later write (a crashed engine must not write). */
   close(): void {
     this.broken ??= new DbError('admin_shutdown', 'the WAL writer is closed');
-    this.overlapped = null; // W14: its fdatasync ends on the helper; nobody waits for it
+    // W14: the helper's fdatasync is waited for (it has nearly ended), so the helper is free for the next (P5).
+    try {
+      this.overlapped?.sync.wait();
+    } catch {
+      // closing: nobody is left to tell
+    }
+    this.overlapped = null;
     this.rejectAll(this.broken);
     for (const h of this.files.values()) h.close();
     this.files.clear();

@@ -327,6 +327,35 @@ describe('WAL writer', () => {
     expect(scanLog(dir).records).toHaveLength(160 + 32 + 1);
   });
 
+  it('a synchronous flush that ends the helper\'s flush early leaves no commit waiting behind it (W14)', async () => {
+    // The buffer pool writes a page whose LSN the helper's flush covers (WAL before data): flushSync ends that
+    // flush and returns; the commits that came meanwhile need a flush of their own, and nobody else may start one.
+    const { fsys, overlapped } = faultyFs();
+    const w = new WalWriter(fsys, walDir(), SEG, FIRST_LSN);
+    w.pollSyncs = true;
+    let stop = false;
+    let covered = 0;
+    const session = async (k: number) => {
+      for (let round = 0; round < 50 && !stop; round++) {
+        for (let step = 0; step < 3; step++) await Promise.resolve();
+        const lsn = w.append(insert(20, k), k + 1, 0);
+        const commit = w.flush(w.insertLsn);
+        if (overlapped.underWay && covered === 0 && round > 4) {
+          covered = lsn;
+          stop = true; // the last round of every session: nobody commits after these
+          w.flushSync(w.flushedLsn + 1);
+        }
+        await commit;
+      }
+    };
+    const all = Promise.all(Array.from({ length: 8 }, (_, k) => session(k)));
+    const outcome = await Promise.race([all.then(() => 'all acknowledged'), new Promise((r) => setTimeout(() => r('still waiting'), 3000))]);
+    expect(covered).toBeGreaterThan(0);
+    expect(outcome).toBe('all acknowledged');
+    expect(w.flushedLsn).toBe(w.insertLsn);
+    w.close();
+  });
+
   it('a failed fdatasync on the helper rejects the commits it served and breaks the writer (W14, W5)', async () => {
     const { fsys, faults, overlapped } = faultyFs();
     const w = new WalWriter(fsys, walDir(), SEG, FIRST_LSN);
