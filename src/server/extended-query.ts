@@ -20,6 +20,10 @@
  *     Parse; the SQL layer caches descriptions per statement and catalog); a
  *     portal with those columns in the formats Bind asked for, or with the
  *     columns of its result once it has run. No rows: NoData.
+ * X6. Parse fixes the parameters' types, declared or inferred (0 where
+ *     nothing decides one), as PostgreSQL's does: Describe plans and Execute
+ *     runs the statement with them, so `INSERT … RETURNING $1` returns the
+ *     column's type, and both share one planned description.
  * X5. Each statement runs in its own transaction outside a block (the
  *     session's autocommit), not in one implicit transaction per Sync as in
  *     PostgreSQL. At a Sync that finds the session idle, portals are dropped
@@ -49,8 +53,8 @@ interface Prepared {
   readonly tokens: readonly Token[];
   /** As Parse declared them, else as inferred (X2); 0 where nothing decides; one per parameter the statement uses. */
   readonly paramTypes: readonly number[];
-  /** Only those Parse declared (0 elsewhere), when it declared any: execution reads those parameters as their types. */
-  readonly declared: readonly number[] | null;
+  /** paramTypes, when any is known (X6): Describe plans and Execute runs the statement with its parameters of these types. */
+  readonly fixed: readonly number[] | null;
 }
 
 interface Portal {
@@ -115,7 +119,7 @@ export class ExtendedQuery {
     const inferred = own ? [] : (await this.describeSql({ sql, source: m.sql, start }, declared ?? [])).paramTypes;
     const n = Math.max(m.paramTypes.length, parameterCount(tokens), inferred.length);
     const paramTypes = Array.from({ length: n }, (_, i) => m.paramTypes[i] || inferred[i] || 0);
-    this.statements.set(m.name, { sql, source: m.sql, start, tokens, paramTypes, declared });
+    this.statements.set(m.name, { sql, source: m.sql, start, tokens, paramTypes, fixed: paramTypes.some((t) => t !== 0) ? paramTypes : null });
     this.b.send(parseComplete());
   }
 
@@ -180,12 +184,11 @@ export class ExtendedQuery {
 
   /**
    * X4: the result columns a statement has now; null for none. Planned with
-   * the types Parse declared, as Execute runs it and as Parse described it:
-   * the SQL layer's description cache then serves all three.
+   * the parameter types Parse fixed, as Execute runs it (X6).
    */
   private async columns(stmt: Prepared): Promise<readonly Field[] | null> {
     if (stmt.tokens.length === 0 || serverStatement(stmt.sql, stmt.tokens)) return null;
-    return (await this.describeSql(stmt, stmt.declared ?? [])).fields;
+    return (await this.describeSql(stmt, stmt.fixed ?? [])).fields;
   }
 
   /** Runs a portal's statement once (X3); null for an empty query. */
@@ -197,7 +200,7 @@ export class ExtendedQuery {
     try {
       r = own
         ? { command: '', rowCount: null, fields: [], rows: [], tag: await own(this.b) }
-        : await this.b.session.query(p.stmt.sql, [...p.params], p.stmt.declared ? { paramTypes: p.stmt.declared } : undefined);
+        : await this.b.session.query(p.stmt.sql, [...p.params], p.stmt.fixed ? { paramTypes: p.stmt.fixed } : undefined);
     } catch (e) {
       throw shifted(e, p.stmt);
     }

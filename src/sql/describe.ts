@@ -26,7 +26,8 @@ import { planStatementQuery } from './select.ts';
 import { Oid, clientTypeOid } from './types.ts';
 import { withDeclaredTypes } from './prepared.ts';
 
-const cache = new WeakMap<Statement, { catalog: Catalog; declared: string; description: Description }>();
+/** D3: per statement, its descriptions by declared types (Parse describes with some, Describe with all). */
+const cache = new WeakMap<Statement, Map<string, { catalog: Catalog; description: Description }>>();
 
 /** The result columns of a statement that needs the catalog (D2); planning records the parameters' types in `params`. */
 function plan(s: Statement, catalog: Catalog, params: ParamTypes): Field[] | null {
@@ -58,12 +59,14 @@ export function describeStatement(s: Statement | null, declared: readonly number
   if (!needsCatalog(s)) return { paramTypes: types([]), fields: null };
   return withCatalog((catalog) => {
     const key = declared.join(',');
-    const hit = cache.get(s);
-    if (hit && hit.catalog === catalog && hit.declared === key) return hit.description;
+    let byTypes = cache.get(s);
+    const hit = byTypes?.get(key);
+    if (hit && hit.catalog === catalog) return hit.description;
     const inferred: ParamTypes = [];
     const fields = plan(withDeclaredTypes(s, declared), catalog, inferred);
     const description = { paramTypes: types(inferred), fields };
-    cache.set(s, { catalog, declared: key, description });
+    if (!byTypes || byTypes.size >= 8) cache.set(s, (byTypes = new Map()));
+    byTypes.set(key, { catalog, description });
     return description;
   });
 }

@@ -38,6 +38,11 @@ import { aggResultType, isAggregateName } from './aggregates.ts';
 import { compileFunction } from './functions.ts';
 import { compileBinary, compileNegate, comparatorFor } from './operators.ts';
 import { OID_TYPES, catalogFunction, regNameOf } from './pg-catalog.ts';
+
+/** The reg* types whose values print as names (pg-catalog.ts regNameOf). */
+const REG_NAMED = new Set(['regclass', 'regtype', 'regnamespace', 'regrole']);
+const REG_TYPES = new Map([...REG_NAMED].map((k) => [k, Object.freeze({ oid: INT8.oid, typmod: -1, reg: k })]));
+const regType = (kind: string): SqlType => REG_TYPES.get(kind)!;
 import { regclassOid, regOid } from './reg-names.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { parseNumeric } from './numeric.ts';
@@ -367,9 +372,10 @@ export class Binder {
     const kind = e.type.name;
     const named = kind === 'regclass' ? (this.env ? ((text: string, pos: number) => regclassOid(text, this.env!.catalog, pos)) : null)
       : ['regtype', 'regnamespace', 'regrole', 'regproc', 'regprocedure'].includes(kind) ? ((text: string, pos: number) => regOid(kind, text, pos)) : null;
+    const type = REG_NAMED.has(kind) ? regType(kind) : INT8;
     if (named && a.kind === 'const' && a.lit === 'string') {
       const oid = named(String(a.value), a.pos);
-      return { type: INT8, fn: () => oid, rowFree: true, constant: true };
+      return { type, fn: () => oid, rowFree: true, constant: true };
     }
     if (named) {
       // A name in a parameter or a text value ($1::regclass from a driver, relname::regclass): looked up per value.
@@ -377,10 +383,11 @@ export class Binder {
       const text = c.type.oid === Oid.UNKNOWN && c.retype ? c.retype(TEXT, 'explicit') : c;
       if (text.type.oid === Oid.TEXT || text.type.oid === Oid.VARCHAR || text.type.oid === Oid.BPCHAR) {
         const f = text.fn, pos = a.pos;
-        return { type: INT8, fn: (r, ctx) => { const v = f(r, ctx); return v === null ? null : named(String(v), pos); }, ...(c.rowFree ? { rowFree: true } : {}) };
+        return { type, fn: (r, ctx) => { const v = f(r, ctx); return v === null ? null : named(String(v), pos); }, ...(c.rowFree ? { rowFree: true } : {}) };
       }
     }
-    return this.compileAs(a, INT8, 'explicit', () => '');
+    const c = this.compileAs(a, INT8, 'explicit', () => '');
+    return c.type === type ? c : { ...c, type }; // x::regtype::oid is a plain oid again
   }
 
   private column(e: Extract<Expr, { kind: 'column' }>): Compiled {

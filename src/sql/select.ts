@@ -37,6 +37,8 @@ export interface PlannedSelect {
   readonly plan: P.Plan;
   readonly fields: readonly Field[];
   readonly types: readonly SqlType[];
+  /** Output columns that are reg* values (x::regclass …): how each prints, applied only to the statement's result (shownNames). */
+  readonly names?: readonly (((oid: number) => string) | null)[];
 }
 
 export type PlanQuery = (q: QueryStmt, binder: Binder) => PlannedSelect;
@@ -62,7 +64,31 @@ export function rootBinder(catalog: Catalog, clause = 'SELECT', params?: ParamTy
 }
 
 export function planStatementQuery(q: QueryStmt, catalog: Catalog, params?: ParamTypes): PlannedSelect {
-  return planQuery(q, rootBinder(catalog, 'SELECT', params));
+  return shownNames(planQuery(q, rootBinder(catalog, 'SELECT', params)));
+}
+
+/**
+ * A statement's result column `x::regclass` shows the relation's name, as
+ * PostgreSQL prints a regclass (psql's \d reads `conrelid::regclass`), and
+ * regtype, regnamespace and regrole theirs. Only the statement's result: in
+ * a subquery, a CTE or ORDER BY the value stays the oid, so it compares and
+ * sorts as PostgreSQL's does.
+ */
+function shownNames(p: PlannedSelect): PlannedSelect {
+  const names = p.names;
+  if (!names || names.every((n) => n === null)) return p;
+  const fns = p.types.map((_, j) => {
+    const nameOf = names[j];
+    return nameOf ? (row: Row) => (row[j] === null ? null : nameOf(Number(row[j]))) : (row: Row) => row[j]!;
+  });
+  const plan = P.project(p.plan, fns);
+  plan.explain = p.plan.explain;
+  const shown = (j: number): boolean => names[j] !== null && names[j] !== undefined;
+  return {
+    plan,
+    fields: p.fields.map((f, j) => (shown(j) ? { ...f, typeOid: TEXT.oid, typmod: -1 } : f)),
+    types: p.types.map((t, j) => (shown(j) ? TEXT : t)),
+  };
 }
 
 export const planQuery: PlanQuery = (q, binder) => {
@@ -138,7 +164,7 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
     // Compile everything that reads the aggregate's output before building the node: compiling registers the aggregates.
     const having = s.having ? base.derive('HAVING', grouping, scope).compileCondition(s.having, 'HAVING').fn : null;
     const windows = (binder.windows = new Windows());
-    const compiledOut = outputs.map((o) => shown(o.expr, binder.compileValue(o.expr), base));
+    const compiledOut = outputs.map((o) => binder.compileValue(o.expr));
     const sortPart = selectOrder(s, outputs, compiledOut, binder);
     const aggs: P.AggCall[] = grouping.aggs.map((a) => ({
       arg: a.args[0] ? a.args[0].fn : null, extra: a.args[1]?.fn ?? null, filter: a.filter, order: a.order?.map((k) => k.fn) ?? null, make: accumulatorFactory(a),
@@ -154,7 +180,7 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
   }
   const binder = base.derive('SELECT', null, scope);
   const windows = (binder.windows = new Windows());
-  const compiledOut = outputs.map((o) => shown(o.expr, binder.compileValue(o.expr), base));
+  const compiledOut = outputs.map((o) => binder.compileValue(o.expr));
   const sortPart = selectOrder(s, outputs, compiledOut, binder);
   let locks: { slots: number[]; tables: TableDef[]; waits: (LockWaitPolicy | undefined)[] } | undefined;
   if (s.locking) {
@@ -177,16 +203,9 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
   return finish(s, withWindows(input, windows), outputs, compiledOut, input.ordered ? { ...sortPart, keys: [] } : sortPart, base, locks);
 }
 
-/**
- * A select-list `x::regclass` shows the relation's name, as PostgreSQL
- * prints a regclass (psql's \d reads `conrelid::regclass`), and so do
- * regtype, regnamespace and regrole theirs; inside an expression it stays
- * the oid, so comparisons work.
- */
-function shown(e: Expr, c: Compiled, base: Binder): Compiled {
-  const nameOf = e.kind === 'cast' && base.env ? regNameOf(e.type.name, base.env.catalog) : null;
-  if (!nameOf) return c;
-  return { type: TEXT, fn: (r, ctx) => { const v = c.fn(r, ctx); return v === null ? null : nameOf(Number(v)); } };
+/** How each output prints if it holds reg* values (shownNames), else null. */
+function regOutputs(compiled: readonly Compiled[], base: Binder): (((oid: number) => string) | null)[] {
+  return compiled.map((c) => (c.type.reg && base.env ? regNameOf(c.type.reg, base.env.catalog) : null));
 }
 
 /** The window node (window.ts) over `input` when the SELECT has window calls. */
@@ -227,7 +246,7 @@ function finish(s: { distinct?: boolean; locking?: string | null; limit: Expr | 
   if (sortPart.extra.length > 0) { const e = plan.explain; plan = P.truncate(plan, outputs.length); plan.explain = e; }
   if (s.locking) plan = refuseReadOnly(plan, s.locking);
   const fields = outputs.map((o, i) => ({ name: o.name, typeOid: clientTypeOid(compiled[i]!.type, compiled[i]!.arrayElem), typmod: compiled[i]!.type.typmod }));
-  return { plan, fields, types: compiled.map((c) => withArrayElem(c.type, c.arrayElem)) };
+  return { plan, fields, types: compiled.map((c) => withArrayElem(c.type, c.arrayElem)), names: regOutputs(compiled, base) };
 }
 
 /** SELECT FOR UPDATE/SHARE locks rows, which a read-only transaction may not (checked when the plan starts, as PostgreSQL's executor does). */
@@ -302,7 +321,8 @@ function planSetOp(q: SetOpStmt, base: Binder): PlannedSelect {
   if (l.types.length !== r.types.length) throw new DbError('syntax_error', `each ${op} query must have the same number of columns`);
   const lu = untypedLiterals(q.left, l.types.length), ru = untypedLiterals(q.right, r.types.length);
   const typeOf = (p: PlannedSelect, u: number[], j: number): SqlType => (u[j]! >= 0 ? UNKNOWN : p.types[j]!);
-  const types = l.types.map((_, j) => commonType([typeOf(l, lu, j), typeOf(r, ru, j)], op, [-1, -1]));
+  // Two columns of the same reg* type stay that type (their values print as names), as in PostgreSQL.
+  const types = l.types.map((_, j) => (l.types[j]!.reg && l.types[j]!.reg === r.types[j]!.reg ? l.types[j]! : commonType([typeOf(l, lu, j), typeOf(r, ru, j)], op, [-1, -1])));
   const conv = (p: PlannedSelect, u: number[]): P.Plan => {
     if (p.types.every((t, j) => t.oid === types[j]!.oid && t.typmod === types[j]!.typmod)) return p.plan;
     // A literal's text is read as the chosen type (22P02 if it is not one), as a cast of it would.

@@ -49,6 +49,12 @@ export interface SqlType {
   readonly oid: number;
   /** -1, or varchar(n)/char(n)'s n + 4, or numeric(p, s)'s ((p << 16) | s) + 4, as PostgreSQL stores it. */
   readonly typmod: number;
+  /**
+   * On an int8: the value is a regclass, regtype, regnamespace or regrole
+   * (its oid), which a statement's result prints as the name it stands for
+   * (select.ts shownNames); everywhere else it is the int8.
+   */
+  readonly reg?: string;
 }
 
 const t = (oid: number): SqlType => Object.freeze({ oid, typmod: -1 });
