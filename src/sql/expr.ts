@@ -692,7 +692,11 @@ export function convert(c: Compiled, to: SqlType, context: CastContext, pos: num
     }
   }
   // A cast to plain text of an array in text form leaves text: it is no longer an array (to_json of it is a string).
-  if (c.type.oid === to.oid && c.type.typmod === to.typmod) return c.arrayElem && !arrayElemOf(to) ? { ...c, type: to, arrayElem: undefined } : c;
+  if (c.type.oid === to.oid && c.type.typmod === to.typmod) {
+    if (c.arrayElem && !arrayElemOf(to)) return { ...c, type: to, arrayElem: undefined };
+    // A reg* value cast to int8 is a plain number again (it prints as one); to another reg type, that one.
+    return c.type.reg === to.reg ? c : { ...c, type: to };
+  }
   const g = c.fn;
   if (c.constant) {
     const v = f(g([], null as unknown as ExecCtx));

@@ -175,7 +175,7 @@ function typeNamed(text: string, pos: number): SqlType {
   // The text must be a type name and nothing more: no clause of the SELECT it was put in may have come from it.
   const bare = stmt?.kind === 'select' && stmt.from.length === 0 && stmt.where === null && stmt.targets.length === 1 && !stmt.distinct &&
     stmt.distinctOn === null && stmt.groupBy.length === 0 && stmt.having === null && stmt.orderBy.length === 0 && stmt.limit === null &&
-    stmt.offset === null && stmt.locking === null && !/^setof\b/i.test(rest);
+    stmt.offset === null && stmt.locking === null && !/^setof\b|;|\b(collate|window)\b/i.test(rest.replace(/"[^"]*"/g, '""'));
   const first = bare ? stmt.targets[0]! : null;
   const target = first?.kind === 'expr' && first.alias === null ? first.expr : null;
   if (target?.kind !== 'cast' || target.arg.kind !== 'const' || target.arg.value !== null) {

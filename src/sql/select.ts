@@ -321,8 +321,12 @@ function planSetOp(q: SetOpStmt, base: Binder): PlannedSelect {
   if (l.types.length !== r.types.length) throw new DbError('syntax_error', `each ${op} query must have the same number of columns`);
   const lu = untypedLiterals(q.left, l.types.length), ru = untypedLiterals(q.right, r.types.length);
   const typeOf = (p: PlannedSelect, u: number[], j: number): SqlType => (u[j]! >= 0 ? UNKNOWN : p.types[j]!);
-  // Two columns of the same reg* type stay that type (their values print as names), as in PostgreSQL.
-  const types = l.types.map((_, j) => (l.types[j]!.reg && l.types[j]!.reg === r.types[j]!.reg ? l.types[j]! : commonType([typeOf(l, lu, j), typeOf(r, ru, j)], op, [-1, -1])));
+  // Two columns of the same reg* type stay that type (their values print as names); two different ones do not match, as in PostgreSQL.
+  const types = l.types.map((_, j) => {
+    const [lr, rr] = [l.types[j]!.reg, r.types[j]!.reg];
+    if (lr && rr && lr !== rr) throw new DbError('cannot_coerce', `${op} could not convert type ${rr} to ${lr}`);
+    return lr && lr === rr ? l.types[j]! : commonType([typeOf(l, lu, j), typeOf(r, ru, j)], op, [-1, -1]);
+  });
   const conv = (p: PlannedSelect, u: number[]): P.Plan => {
     if (p.types.every((t, j) => t.oid === types[j]!.oid && t.typmod === types[j]!.typmod)) return p.plan;
     // A literal's text is read as the chosen type (22P02 if it is not one), as a cast of it would.
