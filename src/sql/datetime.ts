@@ -212,7 +212,7 @@ export function parseInterval(text: string, bare = 'second', minutesFirst = fals
   if (s === '') throw bad();
   // A time (h:mm[:ss]) first, then SQL's year-month (y-m), then a number with or without its unit.
   const re = /\s*([+-]?)(\d+):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?|\s*([+-]?)(\d+)-(\d+)(?![\d:])|\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+))\s*([a-z]*)/y;
-  let pos = 0, seconds = false, days = false;
+  let pos = 0;
   // Each field at most once, as PostgreSQL's DecodeInterval: '1 day 2 days' and '1 hour 1:00' are errors.
   let used = 0;
   const use = (bits: number): void => {
@@ -238,16 +238,14 @@ export function parseInterval(text: string, bare = 'second', minutesFirst = fals
       let word = m[9]!;
       if (word === '') {
         if (start > 0 && !/^\s/.test(m[0])) throw bad(); // '1 day2'
-        if (/^\s*[+-]?\d+:/.test(s.slice(pos)) && !days) word = 'day';
-        else if (s.slice(pos).trim() === '' && !ago && !seconds) word = bare;
+        if (/^\s*[+-]?\d+:/.test(s.slice(pos)) && !(used & DAY_BIT)) word = 'day';
+        else if (s.slice(pos).trim() === '' && !ago && !(used & ALL_SECONDS)) word = bare;
         else throw bad();
       }
       const unit = unitOf(word);
       if (!unit) throw bad();
       const [field, mult, bit] = unit;
       const n = Number(m[8]);
-      if (field === 'usec' && mult <= 1_000_000) seconds = true;
-      if (bit === DAY_BIT) days = true;
       // A year field beyond the months' 32 bits is "interval out of range" in PostgreSQL; other overflows are checked below.
       if (field === 'months' && mult >= 12 && Math.abs(Math.trunc(n * mult)) > INT32_MAX) {
         throw new DbError('datetime_field_overflow', 'interval out of range');
@@ -264,9 +262,7 @@ export function parseInterval(text: string, bare = 'second', minutesFirst = fals
       const sign = m[5] === '-' ? -1 : 1;
       out.months += sign * (Number(m[6]) * 12 + Number(m[7]));
     } else {
-      if (seconds) throw bad(); // '1 s 2:00'
-      use(TIME_FIELDS);
-      seconds = true;
+      use(TIME_FIELDS); // '1 s 2:00' and '1 hour 1:00' are errors
       const sign = m[1] === '-' ? -1 : 1;
       const secs = minutesFirst && m[4] === undefined ? Number(m[2]) * 60 + Number(m[3]) : (Number(m[2]) * 60 + Number(m[3])) * 60 + Number(m[4] ?? 0);
       out.usec += sign * Math.round(secs * 1_000_000);

@@ -37,8 +37,6 @@ export interface PlannedSelect {
   readonly plan: P.Plan;
   readonly fields: readonly Field[];
   readonly types: readonly SqlType[];
-  /** Output columns that are reg* values (x::regclass …): how each prints, applied only to the statement's result (shownNames). */
-  readonly names?: readonly (((oid: number) => string) | null)[];
 }
 
 export type PlanQuery = (q: QueryStmt, binder: Binder) => PlannedSelect;
@@ -64,7 +62,7 @@ export function rootBinder(catalog: Catalog, clause = 'SELECT', params?: ParamTy
 }
 
 export function planStatementQuery(q: QueryStmt, catalog: Catalog, params?: ParamTypes): PlannedSelect {
-  return shownNames(planQuery(q, rootBinder(catalog, 'SELECT', params)));
+  return shownNames(planQuery(q, rootBinder(catalog, 'SELECT', params)), catalog);
 }
 
 /**
@@ -74,20 +72,18 @@ export function planStatementQuery(q: QueryStmt, catalog: Catalog, params?: Para
  * a subquery, a CTE or ORDER BY the value stays the oid, so it compares and
  * sorts as PostgreSQL's does.
  */
-function shownNames(p: PlannedSelect): PlannedSelect {
-  const names = p.names;
-  if (!names || names.every((n) => n === null)) return p;
-  const fns = p.types.map((_, j) => {
-    const nameOf = names[j];
+function shownNames(p: PlannedSelect, catalog: Catalog): PlannedSelect {
+  if (!p.types.some((t) => t.reg)) return p;
+  const fns = p.types.map((t, j) => {
+    const nameOf = t.reg ? regNameOf(t.reg, catalog) : null;
     return nameOf ? (row: Row) => (row[j] === null ? null : nameOf(Number(row[j]))) : (row: Row) => row[j]!;
   });
   const plan = P.project(p.plan, fns);
   plan.explain = p.plan.explain;
-  const shown = (j: number): boolean => names[j] !== null && names[j] !== undefined;
   return {
     plan,
-    fields: p.fields.map((f, j) => (shown(j) ? { ...f, typeOid: TEXT.oid, typmod: -1 } : f)),
-    types: p.types.map((t, j) => (shown(j) ? TEXT : t)),
+    fields: p.fields.map((f, j) => (p.types[j]!.reg ? { ...f, typeOid: TEXT.oid, typmod: -1 } : f)),
+    types: p.types.map((t) => (t.reg ? TEXT : t)),
   };
 }
 
@@ -203,10 +199,6 @@ function planSelect(s: SelectStmt, base: Binder): PlannedSelect {
   return finish(s, withWindows(input, windows), outputs, compiledOut, input.ordered ? { ...sortPart, keys: [] } : sortPart, base, locks);
 }
 
-/** How each output prints if it holds reg* values (shownNames), else null. */
-function regOutputs(compiled: readonly Compiled[], base: Binder): (((oid: number) => string) | null)[] {
-  return compiled.map((c) => (c.type.reg && base.env ? regNameOf(c.type.reg, base.env.catalog) : null));
-}
 
 /** The window node (window.ts) over `input` when the SELECT has window calls. */
 function withWindows(input: P.Plan, windows: Windows): P.Plan {
@@ -246,7 +238,7 @@ function finish(s: { distinct?: boolean; locking?: string | null; limit: Expr | 
   if (sortPart.extra.length > 0) { const e = plan.explain; plan = P.truncate(plan, outputs.length); plan.explain = e; }
   if (s.locking) plan = refuseReadOnly(plan, s.locking);
   const fields = outputs.map((o, i) => ({ name: o.name, typeOid: clientTypeOid(compiled[i]!.type, compiled[i]!.arrayElem), typmod: compiled[i]!.type.typmod }));
-  return { plan, fields, types: compiled.map((c) => withArrayElem(c.type, c.arrayElem)), names: regOutputs(compiled, base) };
+  return { plan, fields, types: compiled.map((c) => withArrayElem(c.type, c.arrayElem)) };
 }
 
 /** SELECT FOR UPDATE/SHARE locks rows, which a read-only transaction may not (checked when the plan starts, as PostgreSQL's executor does). */
