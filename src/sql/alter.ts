@@ -102,7 +102,7 @@ function applyAction(a: AlterAction, spec: TableSpec, t: TableDef, catalog: Cata
       let col = def;
       if (sequence) {
         const seq = chooseName(catalog, taken, [spec.name, col.name], 'seq');
-        createSequenceRow(ctx, seq, sequence.start, sequence.increment, spec.oid);
+        createSequenceRow(ctx, seq, sequence.start, sequence.increment, spec.oid, spec.temp);
         col = { ...col, default: nextvalOf(seq) };
       }
       let next: TableSpec = { ...spec, columns: [...spec.columns, col] };

@@ -265,6 +265,9 @@ export interface CreateTableStmt {
   /** Table-level PRIMARY KEY, UNIQUE and CHECK constraints. */
   readonly constraints: readonly ConstraintAst[];
   readonly pos: number;
+  /** CREATE TEMP TABLE, and its ON COMMIT action (absent: PRESERVE ROWS). */
+  readonly temp?: true;
+  readonly onCommit?: 'delete' | 'drop';
 }
 
 /** CREATE TABLE name [(columns)] AS query [WITH [NO] DATA], and SELECT ... INTO name (selectInto). */
@@ -279,6 +282,8 @@ export interface CreateTableAsStmt {
   readonly withData: boolean;
   readonly selectInto: boolean;
   readonly pos: number;
+  readonly temp?: true;
+  readonly onCommit?: 'delete' | 'drop';
 }
 
 export interface CreateViewStmt {
@@ -357,7 +362,7 @@ export type Statement =
   /** LOCK TABLE; ACCESS EXCLUSIVE unless a mode is given. */
   | { readonly kind: 'lock'; readonly tables: readonly { readonly name: string; readonly pos: number }[]; readonly mode: TableLockMode; readonly nowait: boolean }
   | { readonly kind: 'truncate'; readonly names: readonly string[]; readonly restartIdentity: boolean; readonly cascade?: boolean }
-  | { readonly kind: 'create_sequence'; readonly name: string; readonly ifNotExists: boolean; readonly start: number; readonly increment: number }
+  | { readonly kind: 'create_sequence'; readonly name: string; readonly ifNotExists: boolean; readonly start: number; readonly increment: number; readonly temp?: true }
   /** ALTER SEQUENCE: a new START WITH / INCREMENT BY (null: unchanged); RESTART [WITH n] (restart.with null: the start value). */
   | {
     readonly kind: 'alter_sequence'; readonly name: string; readonly ifExists: boolean; readonly start: number | null;

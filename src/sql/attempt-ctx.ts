@@ -33,6 +33,8 @@ export interface AttemptHost {
   readonly values: LastValues;
   /** The owner of the session's advisory locks. */
   readonly owner: object;
+  /** The session's temporary tables' owner id (catalog.ts K1). */
+  readonly tempOwner: number;
 }
 
 export class AttemptCtx implements RunCtx {
@@ -55,6 +57,10 @@ export class AttemptCtx implements RunCtx {
     readonly copyRows = false,
   ) {}
 
+  get tempOwner(): number {
+    return this.host.tempOwner;
+  }
+
   get storage(): StorageEngine {
     return this.engine;
   }
@@ -66,7 +72,7 @@ export class AttemptCtx implements RunCtx {
    */
   private seq(name: string): SequenceDef {
     let d = this.catalog.sequence(name) ?? this.reread?.sequence(name);
-    if (!d && this.txn.touchedCatalog) d = (this.reread = loadCatalog(this.engine, this.txn)).sequence(name);
+    if (!d && this.txn.touchedCatalog) d = (this.reread = loadCatalog(this.engine, this.txn, this.host.tempOwner)).sequence(name);
     if (!d) throw new DbError('undefined_table', `relation "${name}" does not exist`);
     return d;
   }

@@ -28,6 +28,20 @@
  *      transaction's uncommitted rows, so nobody sees uncommitted DDL.
  *  C4. Catalog objects are immutable once built: plan caches compare them by
  *      identity to know a cached plan is still valid.
+ *
+ * Temporary tables (CREATE TEMP TABLE) are catalog rows like any other, with
+ * `temp` naming the session that owns them (Session.tempOwner, unique in the
+ * process):
+ *  K1. A Catalog is built for one owner (0: none). Other owners' temporary
+ *      tables and their sequences are not in it at all; the owner's own are,
+ *      and a name of theirs hides a permanent relation of the same name
+ *      (PostgreSQL searches pg_temp first). The shared Catalog (C1) is built
+ *      for owner 0, and forOwner() derives, once per owner, the one a
+ *      session with temporary tables reads.
+ *  K2. The owner drops them when its session closes; rows left by a crash or
+ *      a shutdown are dropped when the database opens, before any session
+ *      (Database.open). Their data is logged like a permanent table's: a
+ *      crash may leave them, never half of them.
  */
 import { DbError } from '../errors/index.ts';
 import type { HeapId, IndexId, RowId, StorageEngine, TxnHandle } from '../engine/api.ts';
@@ -122,6 +136,10 @@ export interface TableDef {
   readonly indexes: readonly IndexDef[];
   readonly checks: readonly CheckDef[];
   readonly foreignKeys: readonly ForeignKeyDef[];
+  /** A temporary table: the session that owns it (Catalog K1); absent for a permanent one. */
+  readonly temp?: number;
+  /** A temporary table's ON COMMIT action; absent: PRESERVE ROWS. */
+  readonly onCommit?: 'delete' | 'drop';
   /** Where this definition lives in the catalog heap. */
   readonly catalogRid: RowId;
   readonly types: readonly SqlType[];
@@ -137,6 +155,8 @@ export interface SequenceDef {
   readonly increment: number;
   /** The table whose serial column owns it (dropped with the table). */
   readonly ownedBy: number | null;
+  /** Owned by a temporary table: that table's session (Catalog K1). */
+  readonly temp?: number;
   readonly catalogRid: RowId;
 }
 
@@ -165,9 +185,9 @@ interface StoredIndex {
 }
 interface StoredTable {
   v: 1; kind?: 'table'; oid: number; name: string; heap: number; pk: number[]; columns: StoredColumn[];
-  indexes?: StoredIndex[]; checks?: CheckDef[]; fks?: ForeignKeyDef[];
+  indexes?: StoredIndex[]; checks?: CheckDef[]; fks?: ForeignKeyDef[]; temp?: number; onCommit?: 'delete' | 'drop';
 }
-interface StoredSequence { v: 1; kind: 'sequence'; oid: number; name: string; heap: number; start: number; increment: number; ownedBy: number | null }
+interface StoredSequence { v: 1; kind: 'sequence'; oid: number; name: string; heap: number; start: number; increment: number; ownedBy: number | null; temp?: number }
 interface StoredComment { v: 1; kind: 'comment'; name: string; oid: number; part: string; text: string }
 interface StoredView { v: 1; kind: 'view'; oid: number; name: string; columns: string[]; types: SqlType[]; query: QueryStmt; text: string }
 
@@ -186,6 +206,8 @@ export function encodeTableRow(t: TableSpec): Uint8Array {
     indexes: t.indexes.map((i) => ({ ...i, columns: [...i.columns], desc: [...i.desc] })),
     checks: [...t.checks],
     ...(t.foreignKeys.length > 0 ? { fks: [...t.foreignKeys] } : {}),
+    ...(t.temp !== undefined ? { temp: t.temp } : {}),
+    ...(t.onCommit ? { onCommit: t.onCommit } : {}),
   };
   return utf8.encode(JSON.stringify(row));
 }
@@ -238,6 +260,7 @@ export function decodeCatalogRow(rid: RowId, bytes: Uint8Array): CatalogObject {
   return {
     kind: 'table', oid: s.oid, name: s.name, heap: s.heap, columns, primaryKey: s.pk, indexes, checks: s.checks ?? [],
     foreignKeys: s.fks ?? [], catalogRid: rid, types, codec: new TupleCodec(types),
+    ...(s.temp !== undefined ? { temp: s.temp } : {}), ...(s.onCommit ? { onCommit: s.onCommit } : {}),
   };
 }
 
@@ -250,9 +273,19 @@ export class Catalog {
   private readonly comments = new Map<string, CommentDef>();
   /** Referenced table oid → the foreign keys that reference it. */
   private readonly referrers = new Map<number, { table: TableDef; fk: ForeignKeyDef }[]>();
+  /** Owners with temporary objects in the rows this was built from, and the catalog derived for each (K1). */
+  private readonly tempOwners = new Set<number>();
+  private readonly derived = new Map<number, Catalog>();
+  private readonly objects: readonly CatalogObject[];
 
-  constructor(objects: Iterable<CatalogObject>) {
-    for (const o of objects) {
+  constructor(objects: Iterable<CatalogObject>, readonly owner = 0) {
+    const all = [...objects];
+    this.objects = all;
+    const ownerOf = (o: CatalogObject): number => (o.kind === 'table' || o.kind === 'sequence' ? o.temp ?? 0 : 0);
+    for (const o of all) if (ownerOf(o) !== 0) this.tempOwners.add(ownerOf(o));
+    // The owner's temporary objects last, so that their names win (K1).
+    const visible = [...all.filter((o) => ownerOf(o) === 0), ...(owner === 0 ? [] : all.filter((o) => ownerOf(o) === owner))];
+    for (const o of visible) {
       if (o.kind === 'comment') { this.comments.set(commentKey(o.oid, o.part), o); continue; }
       if (o.kind === 'sequence') { this.sequences.set(o.name, o); continue; }
       if (o.kind === 'view') { this.views.set(o.name, o); continue; }
@@ -269,6 +302,24 @@ export class Catalog {
 
   get(name: string): TableDef | undefined {
     return this.byName.get(name);
+  }
+
+  /** The catalog session `owner` reads (K1): this one when it owns no temporary objects. */
+  forOwner(owner: number): Catalog {
+    if (owner === this.owner || !this.tempOwners.has(owner)) return this;
+    let c = this.derived.get(owner);
+    if (!c) this.derived.set(owner, c = new Catalog(this.objects, owner));
+    return c;
+  }
+
+  /** Sessions with temporary objects in these rows (Database.open drops those a crash left: K2). */
+  temporaryOwners(): number[] {
+    return [...this.tempOwners];
+  }
+
+  /** This catalog's owner's temporary tables. */
+  temporaryTables(): TableDef[] {
+    return this.owner === 0 ? [] : this.all().filter((t) => t.temp === this.owner);
   }
 
   /** COMMENT ON's row for a table or view (`part` ''), a column (`c:name`) or an index (`i:name`). */
@@ -320,6 +371,11 @@ export class Catalog {
     return [...this.views.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  /** Whether one of this catalog's owner's temporary relations (a table, its index or sequence) has this name (K1). */
+  temporaryRelationExists(name: string): boolean {
+    return this.byName.get(name)?.temp !== undefined || this.sequences.get(name)?.temp !== undefined || this.indexNames.get(name)?.temp !== undefined;
+  }
+
   /** Whether any relation (table, index, sequence, view) has this name: they share one namespace. */
   relationExists(name: string): boolean {
     return this.byName.has(name) || this.sequences.has(name) || this.indexNames.has(name) || this.views.has(name);
@@ -331,10 +387,10 @@ export class Catalog {
 }
 
 /** Builds the catalog as `txn` sees it. */
-export function loadCatalog(engine: StorageEngine, txn: TxnHandle): Catalog {
+export function loadCatalog(engine: StorageEngine, txn: TxnHandle, owner = 0): Catalog {
   const objects: CatalogObject[] = [];
   for (const [rid, bytes] of engine.scan(txn, engine.catalogHeap)) objects.push(decodeCatalogRow(rid, bytes));
-  return new Catalog(objects);
+  return new Catalog(objects, owner);
 }
 
 /**
@@ -369,7 +425,10 @@ export class CatalogCache {
 export function pendingCatalogNames(engine: StorageEngine, txn: TxnHandle): { rid: RowId; holder: number; name: string | null }[] {
   const out: { rid: RowId; holder: number; name: string | null }[] = [];
   for (const [rid, holder, pending] of engine.lockedRows(txn, engine.catalogHeap)) {
-    out.push({ rid, holder, name: pending ? decodeCatalogRow(rid, pending).name : null });
+    const o = pending ? decodeCatalogRow(rid, pending) : null;
+    // Another session's temporary object shares no name with anything this one can create (K1).
+    if ((o?.kind === 'table' || o?.kind === 'sequence') && o.temp !== undefined) continue;
+    out.push({ rid, holder, name: o ? o.name : null });
   }
   return out;
 }

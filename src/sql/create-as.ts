@@ -16,7 +16,7 @@ import type { QueryResult } from './api.ts';
 import type { CreateTableAsStmt } from './ast.ts';
 import { decodeCatalogRow, encodeTableRow, type Catalog, type ColumnDef, type TableSpec } from './catalog.ts';
 import { TableWriter, writerSpec } from './constraints.ts';
-import { done, waitForPendingDdl, type Notify } from './ddl.ts';
+import { done, newTableOwner, tableNameTaken, waitForPendingDdl, type Notify } from './ddl.ts';
 import type { RunCtx } from './plan.ts';
 import { planStatementQuery } from './select.ts';
 import { readOnlyError } from './txn-mode.ts';
@@ -41,8 +41,9 @@ export function createTableAs(s: CreateTableAsStmt, catalog: Catalog, ctx: RunCt
   const { engine, txn } = ctx;
   const { plan, fields, types } = planStatementQuery(s.query, catalog);
   if (ctx.readOnly) throw readOnlyError(s.selectInto ? 'SELECT INTO' : 'CREATE TABLE AS');
-  waitForPendingDdl(ctx, s.name);
-  const exists = catalog.relationExists(s.name);
+  const temp = newTableOwner(s, ctx);
+  if (temp === undefined) waitForPendingDdl(ctx, s.name);
+  const exists = tableNameTaken(catalog, s.name, temp);
   if (exists && s.ifNotExists) {
     notify('NOTICE', `relation "${s.name}" already exists, skipping`, 'duplicate_table');
     return done('CREATE TABLE AS');
@@ -58,7 +59,10 @@ export function createTableAs(s: CreateTableAsStmt, catalog: Catalog, ctx: RunCt
   });
   if (exists) throw new DbError('duplicate_table', `relation "${s.name}" already exists`);
 
-  const spec: TableSpec = { oid: engine.allocateOid(), name: s.name, heap: engine.createHeap(txn), columns, primaryKey: [], indexes: [], checks: [], foreignKeys: [] };
+  const spec: TableSpec = {
+    oid: engine.allocateOid(), name: s.name, heap: engine.createHeap(txn), columns, primaryKey: [], indexes: [], checks: [], foreignKeys: [],
+    ...(temp !== undefined ? { temp, ...(s.onCommit ? { onCommit: s.onCommit } : {}) } : {}),
+  };
   const row = encodeTableRow(spec);
   const rid = engine.insert(txn, engine.catalogHeap, row);
   txn.touchedCatalog = true;

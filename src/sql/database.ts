@@ -11,6 +11,7 @@ import { CatalogCache, type Catalog } from './catalog.ts';
 import { ensureParser } from './parse.ts';
 import { SequenceCache } from './sequences.ts';
 import { Session, type SessionHost } from './session.ts';
+import { reserveTempOwners } from './temp-tables.ts';
 import { AdvisoryLocks } from './advisory.ts';
 
 export class Database implements SessionHost {
@@ -31,13 +32,32 @@ export class Database implements SessionHost {
 
   static async open(dir: string, opts: DatabaseOptions = {}): Promise<Database> {
     await ensureParser();
-    return new Database(await openEngine(dir, { settings: opts.settings }));
+    return Database.ready(new Database(await openEngine(dir, { settings: opts.settings })));
   }
 
   /** A Database over an engine opened elsewhere (tests use an in-memory one). */
   static async withEngine(engine: StorageEngine): Promise<Database> {
     await ensureParser();
-    return new Database(engine);
+    return Database.ready(new Database(engine));
+  }
+
+  /**
+   * catalog.ts K2: temporary tables of sessions that a crash or shutdown
+   * ended are dropped before any session starts, each owner's by a session
+   * of that owner; owner ids handed out later are above theirs, so that
+   * rows a failed drop left stay hidden from every session.
+   */
+  private static async ready(db: Database): Promise<Database> {
+    const t = db.engine.begin();
+    let owners: number[];
+    try { owners = db.sharedCatalog(t).temporaryOwners(); } finally { db.engine.rollback(t); }
+    reserveTempOwners(Math.max(0, ...owners));
+    for (const owner of owners) {
+      const s = new Session(db, owner);
+      db.sessions.add(s);
+      await s.close();
+    }
+    return db;
   }
 
   session(): Session {

@@ -111,10 +111,26 @@ export function validateCheck(columns: readonly ColumnDef[], tableName: string, 
   return fixZoneLiterals(e, (x) => new Binder(scope, 'CHECK').compileCondition(x, 'CHECK'));
 }
 
+/**
+ * The owner a new table's rows carry: the session's when it is temporary;
+ * TEMP names a table that may hide a permanent one (catalog.ts K1).
+ */
+export function newTableOwner(s: { temp?: true; name: string }, ctx: RunCtx): number | undefined {
+  if (!s.temp) return undefined;
+  if (ctx.tempOwner === undefined) throw new DbError('feature_not_supported', 'temporary tables need a session');
+  return ctx.tempOwner;
+}
+
+/** Whether `name` is taken where a new table would go: this session's temporary relations, or every relation. */
+export function tableNameTaken(catalog: Catalog, name: string, temp: number | undefined): boolean {
+  return temp === undefined ? catalog.relationExists(name) : catalog.temporaryRelationExists(name);
+}
+
 export function createTable(s: CreateTableStmt, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
   const { engine, txn } = ctx;
-  waitForPendingDdl(ctx, s.name);
-  if (catalog.relationExists(s.name)) {
+  const temp = newTableOwner(s, ctx);
+  if (temp === undefined) waitForPendingDdl(ctx, s.name);
+  if (tableNameTaken(catalog, s.name, temp)) {
     if (s.ifNotExists) {
       notify('NOTICE', `relation "${s.name}" already exists, skipping`, 'duplicate_table');
       return done('CREATE TABLE');
@@ -155,17 +171,20 @@ export function createTable(s: CreateTableStmt, catalog: Catalog, ctx: RunCtx, n
   for (const c of constraints) {
     if (c.kind !== 'foreign') continue;
     if (c.refTable !== s.name) waitForReferencedTable(catalog, ctx, c.refTable);
-    foreignKeys.push(defineForeignKey(c, { oid, name: s.name, columns, primaryKey, indexes }, catalog, (parts) => chooseName(catalog, taken, parts, 'fkey')));
+    foreignKeys.push(defineForeignKey(c, { oid, name: s.name, columns, primaryKey, indexes, ...(temp !== undefined ? { temp } : {}) }, catalog, (parts) => chooseName(catalog, taken, parts, 'fkey')));
   }
   const heap = engine.createHeap(txn);
   const finalColumns = columns.map((c, i) => {
     const sq = built[i]!.sequence;
     if (!sq) return c;
     const seq = chooseName(catalog, taken, [s.name, c.name], 'seq');
-    createSequenceRow(ctx, seq, sq.start, sq.increment, oid);
+    createSequenceRow(ctx, seq, sq.start, sq.increment, oid, temp);
     return { ...c, default: nextvalOf(seq) };
   });
-  const spec: TableSpec = { oid, name: s.name, heap, columns: finalColumns, primaryKey, indexes, checks, foreignKeys };
+  const spec: TableSpec = {
+    oid, name: s.name, heap, columns: finalColumns, primaryKey, indexes, checks, foreignKeys,
+    ...(temp !== undefined ? { temp, ...(s.onCommit ? { onCommit: s.onCommit } : {}) } : {}),
+  };
   engine.insert(txn, engine.catalogHeap, encodeTableRow(spec));
   txn.touchedCatalog = true;
   return done('CREATE TABLE');
@@ -197,22 +216,23 @@ export function keyIndex(c: Extract<ConstraintAst, { kind: 'primary' | 'unique' 
 export const nextvalOf = (seq: string): Expr =>
   ({ kind: 'func', name: 'nextval', args: [{ kind: 'const', lit: 'string', value: seq, pos: -1 }], star: false, distinct: false, pos: -1 });
 
-export function createSequenceRow(ctx: RunCtx, name: string, start: number, increment: number, ownedBy: number | null): void {
+export function createSequenceRow(ctx: RunCtx, name: string, start: number, increment: number, ownedBy: number | null, temp?: number): void {
   const { engine, txn } = ctx;
   const heap = engine.createHeap(txn);
   // The counter row: values up to `last` may have been handed out (sequences.ts).
   engine.insert(txn, heap, new TextEncoder().encode(JSON.stringify({ last: start - increment })));
-  engine.insert(txn, engine.catalogHeap, encodeSequenceRow({ oid: engine.allocateOid(), name, heap, start, increment, ownedBy }));
+  engine.insert(txn, engine.catalogHeap, encodeSequenceRow({ oid: engine.allocateOid(), name, heap, start, increment, ownedBy, ...(temp !== undefined ? { temp } : {}) }));
   txn.touchedCatalog = true;
 }
 
 export function createSequence(s: Extract<Statement, { kind: 'create_sequence' }>, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
-  waitForPendingDdl(ctx, s.name);
-  if (catalog.relationExists(s.name)) {
+  const temp = newTableOwner(s, ctx);
+  if (temp === undefined) waitForPendingDdl(ctx, s.name);
+  if (tableNameTaken(catalog, s.name, temp)) {
     if (s.ifNotExists) { notify('NOTICE', `relation "${s.name}" already exists, skipping`, 'duplicate_table'); return done('CREATE SEQUENCE'); }
     throw new DbError('duplicate_table', `relation "${s.name}" already exists`);
   }
-  createSequenceRow(ctx, s.name, s.start, s.increment, null);
+  createSequenceRow(ctx, s.name, s.start, s.increment, null, temp);
   return done('CREATE SEQUENCE');
 }
 

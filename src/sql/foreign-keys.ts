@@ -59,6 +59,8 @@ export interface FkChild {
   readonly columns: readonly ColumnDef[];
   readonly primaryKey: readonly number[];
   readonly indexes: readonly IndexDef[];
+  /** Its owner when it is temporary (catalog.ts K1). */
+  readonly temp?: number;
 }
 
 /** Integer types compare across widths; text and varchar too; anything else only with itself. */
@@ -81,6 +83,10 @@ export function defineForeignKey(c: ForeignKeyAst, child: FkChild, catalog: Cata
   if (!parent) {
     if (catalog.view(c.refTable)) throw new DbError('wrong_object_type', `referenced relation "${c.refTable}" is not a table`);
     throw new DbError('undefined_table', `relation "${c.refTable}" does not exist`);
+  }
+  // A temporary table's rows go with its session: a key across the two kinds would outlive one side.
+  if ((child.temp === undefined) !== (parent.temp === undefined)) {
+    throw new DbError('invalid_table_definition', `constraints on ${child.temp === undefined ? 'permanent' : 'temporary'} tables may reference only ${child.temp === undefined ? 'permanent' : 'temporary'} tables`);
   }
   let index: IndexDef | undefined;
   let refCols: number[];

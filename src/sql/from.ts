@@ -42,6 +42,7 @@ import { andAll, columnRefs, equiKey, onlyIn, sideKey, splitAnd } from './join-c
 import * as P from './plan.ts';
 import { planFunctionScan } from './srf.ts';
 import { virtualTable } from './pg-catalog.ts';
+import { relationsRead } from './view-deps.ts';
 import type { PlanQuery } from './select.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { INT8 } from './types.ts';
@@ -332,6 +333,13 @@ function planView(view: ViewDef, it: Extract<FromItem, { kind: 'table' }>, base:
   const expanding = (env.expandingViews ??= new Set());
   if (expanding.has(view.name)) throw new DbError('invalid_object_definition', `infinite recursion detected in rules for relation "${view.name}"`);
   expanding.add(view.name);
+  // A view's query names its tables; one of them hidden by this session's temporary table would be read instead (catalog.ts K1).
+  if (env.catalog.owner !== 0) {
+    const hidden = relationsRead(view.query).find((r) => env.catalog.get(r)?.temp !== undefined);
+    if (hidden !== undefined) {
+      throw new DbError('feature_not_supported', `view "${view.name}" cannot be read while temporary table "${hidden}" hides the relation it reads`);
+    }
+  }
   try {
     const alias = { name: it.alias?.name ?? view.name, columns: it.alias?.columns.length ? it.alias.columns : view.columns };
     const src = planItem({ kind: 'subquery', query: view.query, alias, pos: it.pos }, base, planQuery);

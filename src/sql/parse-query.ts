@@ -16,6 +16,20 @@ export function unsupported(what: string, pos = -1): DbError {
   return new DbError('feature_not_supported', `${what} is not supported`, pos >= 0 ? { position: pos + 1 } : {});
 }
 
+/**
+ * A new table's persistence: TEMP (or a name in pg_temp) and its ON COMMIT
+ * action. ON COMMIT on a permanent table is 42P16, as in PostgreSQL.
+ * UNLOGGED is taken as a plain (logged) table.
+ */
+export function persistence(rel: Raw, onCommit: string | undefined): { temp?: true; onCommit?: 'delete' | 'drop' } {
+  const temp = rel.relpersistence === 't' || rel.schemaname === 'pg_temp';
+  const action = onCommit === 'ONCOMMIT_DROP' ? 'drop' as const : onCommit === 'ONCOMMIT_DELETE_ROWS' ? 'delete' as const : undefined;
+  if (!temp && onCommit && onCommit !== 'ONCOMMIT_NOOP') {
+    throw new DbError('invalid_table_definition', 'ON COMMIT can only be used on temporary tables');
+  }
+  return temp ? { temp: true, ...(action ? { onCommit: action } : {}) } : {};
+}
+
 /** Whether any node of a raw libpg-query tree (arrays and objects, depth first) satisfies `test`. */
 function rawSome(n: unknown, test: (node: Raw) => boolean): boolean {
   if (Array.isArray(n)) return n.some((x) => rawSome(x, test));
@@ -283,10 +297,9 @@ export class QueryTranslator {
 
   private tableAs(query: Raw, into: Raw, ifNotExists: boolean, selectInto: boolean): A.CreateTableAsStmt {
     const rel = this.rangeVar(into.rel);
-    if (into.rel.relpersistence === 't') throw unsupported('CREATE TEMPORARY TABLE', rel.pos);
     if (into.options || into.tableSpaceName || into.accessMethod) throw unsupported('storage parameters', rel.pos);
     return {
-      kind: 'create_table_as', name: rel.name, ifNotExists, columns: (into.colNames ?? []).map(str),
+      kind: 'create_table_as', name: rel.name, ifNotExists, columns: (into.colNames ?? []).map(str), ...persistence(into.rel, into.onCommit),
       query: this.query(query), withData: !into.skipData, selectInto, pos: rel.pos,
     };
   }
@@ -350,7 +363,8 @@ export class QueryTranslator {
     // pg_catalog is on every search path; information_schema's views keep their qualified name.
     if (!r.catalogname && r.schemaname === 'pg_catalog') return { name: r.relname, alias: r.alias?.aliasname ?? null, pos };
     if (!r.catalogname && r.schemaname === 'information_schema') return { name: `information_schema.${String(r.relname)}`, alias: r.alias?.aliasname ?? null, pos };
-    if (r.catalogname || (r.schemaname && r.schemaname !== 'public')) {
+    // pg_temp names this session's temporary tables, which hide a permanent one of the same name anyway (catalog.ts K1).
+    if (r.catalogname || (r.schemaname && r.schemaname !== 'public' && r.schemaname !== 'pg_temp')) {
       const name = [r.catalogname, r.schemaname, r.relname].filter(Boolean).join('.');
       throw new DbError('undefined_table', `relation "${name}" does not exist`, { position: pos + 1 });
     }

@@ -19,7 +19,7 @@ import { DbError } from '../errors/index.ts';
 import { TableLockMode } from '../engine/api.ts';
 import type * as A from './ast.ts';
 import { literalRuntime, mapPosition, slotPlanning, slotValue, templateOf, type LiteralClass, type Slotted } from './literals.ts';
-import { QueryTranslator, str, tagOf, unsupported, type Raw } from './parse-query.ts';
+import { QueryTranslator, persistence, str, tagOf, unsupported, type Raw } from './parse-query.ts';
 
 let loaded: Promise<void> | null = null;
 let ready = false;
@@ -344,7 +344,6 @@ class Translator extends QueryTranslator {
 
   private createTable(s: Raw): A.CreateTableStmt {
     const rel = this.rangeVar(s.relation);
-    if (s.relation.relpersistence === 't') throw unsupported('CREATE TEMPORARY TABLE', rel.pos);
     if (s.inhRelations) throw unsupported('INHERITS', rel.pos);
     if (s.partspec) throw unsupported('PARTITION BY', rel.pos);
     const columns: A.ColumnDefAst[] = [];
@@ -354,7 +353,7 @@ class Translator extends QueryTranslator {
       if (!e.Constraint) throw unsupported(tagOf(e));
       constraints.push(this.constraint(e.Constraint, null));
     }
-    return { kind: 'create_table', name: rel.name, ifNotExists: !!s.if_not_exists, columns, constraints, pos: rel.pos };
+    return { kind: 'create_table', name: rel.name, ifNotExists: !!s.if_not_exists, columns, constraints, pos: rel.pos, ...persistence(s.relation, s.oncommit) };
   }
 
   private columnDef(d: Raw): A.ColumnDefAst {
@@ -449,7 +448,8 @@ class Translator extends QueryTranslator {
   }
 
   private createSequence(s: Raw): A.Statement {
-    return { kind: 'create_sequence', name: this.rangeVar(s.sequence).name, ifNotExists: !!s.if_not_exists, ...withDefaults(sequenceOptions(s.options)) };
+    const rel = this.rangeVar(s.sequence);
+    return { kind: 'create_sequence', name: rel.name, ifNotExists: !!s.if_not_exists, ...withDefaults(sequenceOptions(s.options)), ...persistence(s.sequence, undefined) };
   }
 
   private comment(s: Raw): A.Statement {

@@ -22,6 +22,15 @@ export const OWNER = 10;
 export const indexOid = (t: TableDef, k: number): number => t.oid * 1000 + 100 + k;
 export const TABLESPACE_DEFAULT = 1663, TABLESPACE_GLOBAL = 1664;
 export const NS_PG_CATALOG = 11, NS_PUBLIC = 2200, NS_INFORMATION_SCHEMA = 13000;
+/**
+ * A session's temporary tables live in its schema pg_temp_N (N its owner
+ * id, catalog.ts K1), whose oid is this base plus N: far above the oids
+ * the engine hands out.
+ */
+const NS_TEMP_BASE = 0x7f000000;
+/** The schema (oid, name) of a table, index or sequence: public, or its owner's pg_temp_N. */
+export const schemaOf = (o: { readonly temp?: number }): { oid: number; name: string } =>
+  (o.temp === undefined ? { oid: NS_PUBLIC, name: 'public' } : { oid: NS_TEMP_BASE + o.temp, name: `pg_temp_${o.temp}` });
 /** The schemas there are, by name. */
 export const SCHEMAS: ReadonlyMap<string, number> = new Map([['pg_catalog', NS_PG_CATALOG], ['public', NS_PUBLIC], ['information_schema', NS_INFORMATION_SCHEMA]]);
 /** The one database and its one role (a superuser, oid OWNER). */

@@ -28,7 +28,7 @@ import { actionName, foreignKeyText } from './foreign-keys.ts';
 import type { Compiled, ExecCtx, Fn } from './expr.ts';
 import { compileIndexKeys, keyName } from './index-exprs.ts';
 import {
-  cols, DATABASE_NAME, SCHEMAS, DATABASE_OID, empty, FIXED_TABLES, indexOid, NS_INFORMATION_SCHEMA, NS_PG_CATALOG, NS_PUBLIC, OWNER, TABLE_OIDS,
+  cols, DATABASE_NAME, SCHEMAS, DATABASE_OID, empty, FIXED_TABLES, indexOid, NS_INFORMATION_SCHEMA, NS_PG_CATALOG, NS_PUBLIC, OWNER, schemaOf, TABLE_OIDS,
   TABLESPACE_DEFAULT, USER_NAME, type Rec, type VirtualTable,
 } from './pg-catalog-fixed.ts';
 import { relationsByOid } from './reg-names.ts';
@@ -124,7 +124,7 @@ function indexDef(t: TableDef, k: number, pretty = false): string {
   const keys = ix.columns.map((c, i) => keyText(t, ix, i, pretty) + (ix.desc[i] ? ' DESC' : '')).join(', ');
   const cond = ix.where ? unwrap(exprToSql(ix.where)) : '';
   const where = ix.where ? (pretty ? ` WHERE ${cond}` : ` WHERE (${cond})`) : '';
-  return `CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(ix.name)} ON public.${quoteIdent(t.name)} USING btree (${keys})${where}`;
+  return `CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(ix.name)} ON ${schemaOf(t).name}.${quoteIdent(t.name)} USING btree (${keys})${where}`;
 }
 
 /** One key of an index as pg_get_indexdef shows it: a column's name, a call as written, another expression in parentheses. */
@@ -144,10 +144,11 @@ const isCollatable = (oid: number): boolean => oid === Oid.TEXT || oid === Oid.V
 const VIRTUAL: Record<string, VirtualTable> = {
   pg_namespace: {
     columns: cols('oid:oid nspname:name nspowner:oid nspacl:text'),
-    rows: () => [
+    rows: (cat) => [
       { oid: NS_PG_CATALOG, nspname: 'pg_catalog', nspowner: OWNER },
       { oid: NS_PUBLIC, nspname: 'public', nspowner: OWNER },
       { oid: NS_INFORMATION_SCHEMA, nspname: 'information_schema', nspowner: OWNER },
+      ...(cat.owner === 0 ? [] : [{ oid: schemaOf({ temp: cat.owner }).oid, nspname: schemaOf({ temp: cat.owner }).name, nspowner: OWNER }]),
     ],
   },
   pg_class: {
@@ -157,19 +158,19 @@ const VIRTUAL: Record<string, VirtualTable> = {
       relforcerowsecurity:bool relispopulated:bool relreplident:char relispartition:bool relacl:text reloptions:text relpartbound:text`),
     rows: (cat) => {
       const out: Rec[] = [];
-      const base = (oid: number, name: string, kind: string, am: number): Rec => ({
-        oid, relname: name, relnamespace: NS_PUBLIC, reltype: 0, reloftype: 0, relowner: OWNER, relam: am, relfilenode: oid,
-        reltablespace: 0, relpages: 0, reltuples: -1, reltoastrelid: 0, relhasindex: false, relisshared: false, relpersistence: 'p',
+      const base = (oid: number, name: string, kind: string, am: number, temp?: number): Rec => ({
+        oid, relname: name, relnamespace: schemaOf({ temp }).oid, reltype: 0, reloftype: 0, relowner: OWNER, relam: am, relfilenode: oid,
+        reltablespace: 0, relpages: 0, reltuples: -1, reltoastrelid: 0, relhasindex: false, relisshared: false, relpersistence: temp === undefined ? 'p' : 't',
         relkind: kind, relnatts: 0, relchecks: 0, relhasrules: false, relhastriggers: false, relhassubclass: false, relrowsecurity: false,
         relforcerowsecurity: false, relispopulated: true, relreplident: 'd', relispartition: false,
       });
       for (const t of cat.all()) {
         // PostgreSQL's foreign keys are triggers on both tables; psql shows them only where relhastriggers is set.
         const triggers = t.foreignKeys.length > 0 || cat.referencing(t.oid).length > 0;
-        out.push({ ...base(t.oid, t.name, 'r', AM_HEAP), relhasindex: t.indexes.length > 0, relnatts: t.columns.length, relchecks: t.checks.length, relhastriggers: triggers });
-        t.indexes.forEach((ix, k) => out.push({ ...base(indexOid(t, k), ix.name, 'i', AM_BTREE), relnatts: ix.columns.length }));
+        out.push({ ...base(t.oid, t.name, 'r', AM_HEAP, t.temp), relhasindex: t.indexes.length > 0, relnatts: t.columns.length, relchecks: t.checks.length, relhastriggers: triggers });
+        t.indexes.forEach((ix, k) => out.push({ ...base(indexOid(t, k), ix.name, 'i', AM_BTREE, t.temp), relnatts: ix.columns.length }));
       }
-      for (const s of cat.allSequences()) out.push({ ...base(s.oid, s.name, 'S', 0), relnatts: 3 });
+      for (const s of cat.allSequences()) out.push({ ...base(s.oid, s.name, 'S', 0, s.temp), relnatts: 3 });
       for (const v of cat.allViews()) out.push({ ...base(v.oid, v.name, 'v', 0), relnatts: v.columns.length });
       return out;
     },
@@ -223,7 +224,7 @@ const VIRTUAL: Record<string, VirtualTable> = {
   pg_tables: {
     columns: cols('schemaname:name tablename:name tableowner:name tablespace:name hasindexes:bool hasrules:bool hastriggers:bool rowsecurity:bool'),
     rows: (cat) => cat.all().map((t) => ({
-      schemaname: 'public', tablename: t.name, tableowner: 'postgres', tablespace: null, hasindexes: t.indexes.length > 0, hasrules: false,
+      schemaname: schemaOf(t).name, tablename: t.name, tableowner: 'postgres', tablespace: null, hasindexes: t.indexes.length > 0, hasrules: false,
       hastriggers: t.foreignKeys.length > 0 || cat.referencing(t.oid).length > 0, rowsecurity: false,
     })),
   },
@@ -234,7 +235,7 @@ const VIRTUAL: Record<string, VirtualTable> = {
   pg_indexes: {
     columns: cols('schemaname:name tablename:name indexname:name tablespace:name indexdef:text'),
     rows: (cat) => cat.all().flatMap((t) => t.indexes.map((ix, k) => ({
-      schemaname: 'public', tablename: t.name, indexname: ix.name, tablespace: null, indexdef: indexDef(t, k),
+      schemaname: schemaOf(t).name, tablename: t.name, indexname: ix.name, tablespace: null, indexdef: indexDef(t, k),
     }))),
   },
   pg_constraint: {
@@ -279,7 +280,8 @@ const VIRTUAL: Record<string, VirtualTable> = {
       is_insertable_into:text is_typed:text commit_action:text`),
     rows: (cat) => [
       ...cat.all().map((t) => ({
-        table_catalog: DATABASE_NAME, table_schema: 'public', table_name: t.name, table_type: 'BASE TABLE', is_insertable_into: 'YES', is_typed: 'NO',
+        table_catalog: DATABASE_NAME, table_schema: schemaOf(t).name, table_name: t.name, table_type: t.temp === undefined ? 'BASE TABLE' : 'LOCAL TEMPORARY',
+        is_insertable_into: 'YES', is_typed: 'NO', ...(t.temp === undefined ? {} : { commit_action: t.onCommit === 'delete' ? 'DELETE' : t.onCommit === 'drop' ? 'DROP' : 'PRESERVE' }),
       })),
       ...cat.allViews().map((v) => ({
         table_catalog: DATABASE_NAME, table_schema: 'public', table_name: v.name, table_type: 'VIEW', is_insertable_into: 'NO', is_typed: 'NO',
@@ -307,7 +309,7 @@ const VIRTUAL: Record<string, VirtualTable> = {
       const prec: Record<number, number> = { [Oid.INT2]: 16, [Oid.INT4]: 32, [Oid.INT8]: 64, [Oid.FLOAT4]: 24, [Oid.FLOAT8]: 53 };
       const numeric = ty.oid === Oid.NUMERIC && ty.typmod >= 4;
       return {
-        table_catalog: DATABASE_NAME, table_schema: 'public', table_name: t.name, column_name: c.name, ordinal_position: i + 1,
+        table_catalog: DATABASE_NAME, table_schema: schemaOf(t).name, table_name: t.name, column_name: c.name, ordinal_position: i + 1,
         column_default: c.default, is_nullable: c.notNull ? 'NO' : 'YES', data_type: elem ? 'ARRAY' : typeDisplayName({ oid: ty.oid, typmod: -1 }),
         character_maximum_length: len, character_octet_length: len === null ? (isCollatable(ty.oid) ? 1073741824 : null) : len * 4,
         numeric_precision: numeric ? numericPrecision(ty.typmod) : prec[ty.oid] ?? null,

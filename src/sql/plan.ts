@@ -28,6 +28,8 @@ export interface RunCtx extends ExecCtx {
   readonly readOnly?: boolean;
   /** The statement inserts a COPY's rows (session.ts QueryOptions). */
   readonly copyRows?: boolean;
+  /** The session's owner id for the temporary tables it creates (catalog.ts K1); absent: it cannot create any. */
+  readonly tempOwner?: number;
 }
 
 /** What EXPLAIN shows of a node: `Seq Scan on t`, its details (`Filter: …`) and children. */

@@ -87,6 +87,7 @@ import type { Notify } from './ddl.ts';
 import { describeStatement } from './describe.ts';
 import { resolveType } from './types.ts';
 import { executeStatement, isDdl } from './executor.ts';
+import { dropAllStatements, newTempOwner, onCommitStatements } from './temp-tables.ts';
 import { PreparedStatements, withDeclaredTypes } from './prepared.ts';
 import { AdvisoryLocks, AdvisoryWait, type AdvisoryMark } from './advisory.ts';
 import { boundedWait } from '../util/wait.ts';
@@ -188,9 +189,10 @@ export class Session {
   /** What each statement's AttemptCtx reaches of this session. */
   private readonly attemptHost: AttemptHost;
 
-  constructor(private readonly host: SessionHost) {
+  /** `tempOwner`: the owner id of this session's temporary tables (catalog.ts K1); Database.open gives a crashed session's to drop them. */
+  constructor(private readonly host: SessionHost, readonly tempOwner = newTempOwner()) {
     this.settings = new SessionSettings(host.engine);
-    this.attemptHost = { sequences: host.sequences, advisory: host.advisory, settings: this.settings, values: new LastValues(), owner: this };
+    this.attemptHost = { sequences: host.sequences, advisory: host.advisory, settings: this.settings, values: new LastValues(), owner: this, tempOwner };
     this.settings.define('transaction_read_only', {
       description: "Sets the current transaction's read-only status.",
       get: () => (this.txn ? this.mode.readOnly : this.defaultReadOnly()) ? 'on' : 'off',
@@ -341,7 +343,7 @@ export class Session {
     if (this.txn) return f(this.catalog(this.txn));
     const engine = this.host.engine;
     const t = engine.begin();
-    try { return f(this.host.sharedCatalog(t)); } finally { engine.rollback(t); }
+    try { return f(this.host.sharedCatalog(t).forOwner(this.tempOwner)); } finally { engine.rollback(t); }
   }
 
   /** A parameter's value as SHOW gives it (the server reports some to its client). */
@@ -400,6 +402,7 @@ export class Session {
       this.closed = true;
       try {
         if (this.txn || this.inBlock) this.endTxn(false);
+        await this.dropTemporaryTables();
       } finally {
         // A rollback that fails (the log broken, PANIC) must not keep the session counted or its locks held.
         this.host.advisory.release(this, 'all');
@@ -414,7 +417,36 @@ export class Session {
 
   private catalog(txn: TxnHandle): Catalog {
     // Read again when another session's DDL commits meanwhile: it merges their change with ours.
-    return txn.touchedCatalog ? this.localCatalog.get(this.host.engine, txn) : this.host.sharedCatalog(txn);
+    return (txn.touchedCatalog ? this.localCatalog.get(this.host.engine, txn) : this.host.sharedCatalog(txn)).forOwner(this.tempOwner);
+  }
+
+  /** Runs statements of the session's own making (temp-tables.ts) in txn; they never wait: no other session sees the tables. */
+  private runInternal(txn: TxnHandle, statements: readonly Statement[]): void {
+    for (const s of statements) {
+      const catalog = this.catalog(txn);
+      executeStatement(s, catalog, new AttemptCtx(this.host.engine, txn, [], this.txnStart, false, undefined, catalog, this.attemptHost), this.notify);
+      this.localCatalog.clear();
+    }
+  }
+
+  /** K2 (catalog.ts): the session's temporary tables go with it; if this fails, the next Database.open drops them. */
+  private async dropTemporaryTables(): Promise<void> {
+    const engine = this.host.engine;
+    const txn = engine.begin();
+    let ending = false;
+    try {
+      const drops = dropAllStatements(this.catalog(txn));
+      ending = true;
+      if (drops.length === 0) { engine.rollback(txn); return; }
+      ending = false;
+      this.runInternal(txn, drops);
+      ending = true;
+      await engine.commit(txn, { synchronous: false, soleClient: false }); // K2 drops them anyway if this is lost
+    } catch {
+      if (!ending) engine.rollback(txn);
+    } finally {
+      this.catalogAfter(txn);
+    }
   }
 
   private beginTxn(): TxnHandle {
@@ -434,6 +466,12 @@ export class Session {
     this.failed = false;
     this.savepoints = [];
     if (!commit || !txn) return this.abortTxn(txn);
+    try {
+      this.runInternal(txn, onCommitStatements(this.catalog(txn))); // ON COMMIT DELETE ROWS / DROP (temp-tables.ts)
+    } catch (e) {
+      this.abortTxn(txn);
+      throw e;
+    }
     // Read before SET LOCAL ends: SET LOCAL synchronous_commit = off is for this very commit.
     const synchronous = this.settings.synchronousCommit();
     this.settings.endTransaction(true);

@@ -38,6 +38,8 @@ export function relationsRead(q: QueryStmt): string[] {
 }
 
 export function viewsReading(catalog: Catalog, relation: string): ViewDef[] {
+  // No view reads a temporary table (views.ts); one of the name it hides is another relation's view.
+  if (catalog.get(relation)?.temp !== undefined) return [];
   return catalog.allViews().filter((v) => v.name !== relation && relationsRead(v.query).includes(relation));
 }
 
@@ -95,7 +97,7 @@ export function followTableChange(views: readonly ViewDef[], oldName: string, ac
   const adds = actions.some((a) => a.kind === 'add_column');
   const onlyHarmless = actions.every((a) => harmless.includes(a.kind));
   if (views.length === 0 || (onlyHarmless && !adds)) return;
-  const after = loadCatalog(ctx.engine, ctx.txn);
+  const after = loadCatalog(ctx.engine, ctx.txn, ctx.tempOwner);
   for (const v of views) {
     // A new column matters only to a star, which PostgreSQL expanded when the view was made: the view must not see it.
     const star = adds && hasStar(v.query);

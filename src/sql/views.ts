@@ -20,7 +20,7 @@ import { done, waitForPendingComments, waitForPendingDdl, type Notify } from './
 import type { RunCtx } from './plan.ts';
 import { planStatementQuery } from './select.ts';
 import { errorWithCode } from './sqlerror.ts';
-import { dropDependentViews } from './view-deps.ts';
+import { dropDependentViews, relationsRead } from './view-deps.ts';
 
 export function createView(s: CreateViewStmt, catalog: Catalog, ctx: RunCtx): QueryResult {
   const { engine, txn } = ctx;
@@ -31,6 +31,9 @@ export function createView(s: CreateViewStmt, catalog: Catalog, ctx: RunCtx): Qu
     throw new DbError('duplicate_table', `relation "${s.name}" already exists`);
   }
   if (old && !s.replace) throw new DbError('duplicate_table', `relation "${s.name}" already exists`);
+  // PostgreSQL would make the view temporary; a permanent view here plans its query by name, for every session.
+  const temp = relationsRead(s.query).find((r) => catalog.get(r)?.temp !== undefined);
+  if (temp !== undefined) throw new DbError('feature_not_supported', `a view of temporary table "${temp}" is not supported`);
   const planned = planStatementQuery(s.query, catalog);
   if (s.columns.length > planned.fields.length) throw new DbError('syntax_error', 'CREATE VIEW specifies more column names than columns');
   const columns = planned.fields.map((f, i) => s.columns[i] ?? f.name);

@@ -1,0 +1,125 @@
+/**
+ * Temporary tables (catalog.ts K1, K2): each session sees only its own, a
+ * temporary table hides a permanent one of its name, ON COMMIT actions run
+ * at commit, and the tables go with their session, or with the next open
+ * when a killed process left them.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Database } from '../../src/sql/database.ts';
+import type { Session } from '../../src/sql/session.ts';
+
+let dir: string;
+let db: Database | null = null;
+
+beforeEach(() => { dir = mkdtempSync(path.join(tmpdir(), 'ariesdb-temp-')); });
+afterEach(async () => {
+  if (db) await db.close().catch(() => {});
+  db = null;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const rows = async (s: Session, sql: string): Promise<unknown[][]> => (await s.query(sql)).rows;
+const code = (p: Promise<unknown>): Promise<string | undefined> => p.then(() => undefined, (e: { code?: string }) => e.code);
+
+/** Owners with temporary rows in the committed catalog, whatever session asks. */
+function owners(d: Database): number[] {
+  const t = d.engine.begin();
+  try { return d.sharedCatalog(t).temporaryOwners(); } finally { d.engine.rollback(t); }
+}
+
+describe('temporary tables', () => {
+  it('are seen by their own session only, and hide a permanent table of the same name', async () => {
+    db = await Database.open(dir);
+    const a = db.session(), b = db.session(), c = db.session();
+    await a.query("create table t (id int primary key, v text); insert into t values (1, 'permanent')");
+    await a.query("create temp table t (id serial primary key, v text); insert into t (v) values ('a1'), ('a2')");
+    await b.query("create temp table t (id int, v text); insert into t values (7, 'b')");
+    expect(await rows(a, 'select id, v from t order by id')).toEqual([[1, 'a1'], [2, 'a2']]);
+    expect(await rows(b, 'select id, v from t')).toEqual([[7, 'b']]);
+    expect(await rows(c, 'select id, v from t')).toEqual([[1, 'permanent']]);
+    expect(await rows(c, "select count(*) from pg_class where relpersistence = 't'")).toEqual([[0]]);
+    expect(await rows(a, "select relname from pg_class where relpersistence = 't' order by 1")).toEqual([['t'], ['t_id_seq'], ['t_pkey1']]);
+    // A unique violation and a rollback work on it as on any table.
+    expect(await code(a.query("insert into t values (1, 'dup')"))).toBe('23505');
+    await a.query("begin; update t set v = 'changed'; rollback");
+    expect(await rows(a, 'select v from t order by id')).toEqual([['a1'], ['a2']]);
+    await a.query('drop table t');
+    expect(await rows(a, 'select v from t')).toEqual([['permanent']]);
+    await b.close();
+    expect(owners(db)).toEqual([]);
+  });
+
+  it('run ON COMMIT DELETE ROWS and ON COMMIT DROP at commit, and not at rollback', async () => {
+    db = await Database.open(dir);
+    const s = db.session();
+    await s.query('create temp table d (a int) on commit delete rows');
+    await s.query('begin; insert into d values (1), (2)');
+    expect(await rows(s, 'select count(*) from d')).toEqual([[2]]);
+    await s.query('commit');
+    expect(await rows(s, 'select count(*) from d')).toEqual([[0]]);
+    await s.query('begin; create temp table x (a int) on commit drop; insert into x values (1)');
+    expect(await rows(s, 'select a from x')).toEqual([[1]]);
+    await s.query('commit');
+    expect(await code(s.query('select a from x'))).toBe('42P01');
+    await s.query('begin; create temp table r (a int); rollback');
+    expect(await code(s.query('select a from r'))).toBe('42P01');
+    expect(await rows(s, 'create temp table ta as select 5 as z; select z from ta')).toEqual([[5]]);
+    expect(await code(s.query('create table p (a int) on commit drop'))).toBe('42P16');
+  });
+
+  it('refuse keys and views across the temporary and the permanent', async () => {
+    db = await Database.open(dir);
+    const s = db.session();
+    await s.query('create table p (a int primary key); create temp table t (a int primary key)');
+    expect(await code(s.query('create temp table c (a int references p)'))).toBe('42P16');
+    expect(await code(s.query('create table c (a int references t)'))).toBe('42P16');
+    expect(await code(s.query('create view v as select * from t'))).toBe('0A000');
+    await s.query('create temp table c (a int references t)'); // temporary to temporary is fine
+    await s.query('insert into t values (1); insert into c values (1)');
+    expect(await code(s.query('insert into c values (2)'))).toBe('23503');
+  });
+
+  it('do not make another session creating the same name wait', async () => {
+    db = await Database.open(dir);
+    const a = db.session(), b = db.session();
+    await a.query('begin; create temp table w (a int)');
+    // b's CREATE would wait for a's transaction if the names were shared.
+    const created = await Promise.race([b.query('create temp table w (a int)').then(() => 'done'), new Promise((r) => setTimeout(r, 2000, 'waited'))]);
+    expect(created).toBe('done');
+    await a.query('commit');
+  });
+
+  it('go with their session, and a killed process leaves none behind after the next open', async () => {
+    db = await Database.open(dir);
+    const s = db.session();
+    await s.query('create temp table gone (a int); insert into gone values (1); create temp sequence gone_too');
+    expect(await rows(s, "select nextval('gone_too'), relpersistence from pg_class where relname = 'gone_too'")).toEqual([[1, 't']]);
+    expect(owners(db)).toHaveLength(1);
+    await s.close();
+    expect(owners(db)).toEqual([]);
+    await db.close();
+    db = null;
+
+    // A process that commits temporary tables and dies without closing anything.
+    const script = `
+      const { Database } = await import(${JSON.stringify(path.resolve('src/sql/database.ts'))});
+      const db = await Database.open(${JSON.stringify(dir)});
+      const s = db.session();
+      await s.query('create temp table left1 (a int primary key, b serial); insert into left1 (a) values (1), (2)');
+      await db.session().query('create temp table left2 (a int)');
+      process.kill(process.pid, 'SIGKILL');`;
+    const r = spawnSync(process.execPath, ['--import', path.resolve('bin/register.mjs'), '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.signal, r.stderr).toBe('SIGKILL');
+
+    db = await Database.open(dir);
+    expect(owners(db)).toEqual([]);
+    const t = db.session();
+    expect(await code(t.query('select * from left1'))).toBe('42P01');
+    expect(await rows(t, "select count(*) from pg_class where relname like 'left%'")).toEqual([[0]]);
+    await t.query('create temp table left1 (a int)'); // its name free again, in a session of the new process
+  });
+});
