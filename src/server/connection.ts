@@ -337,6 +337,7 @@ export class Connection implements Backend {
       await set(name, value).catch(() => {});
     }
     for (const [name, value] of parseOptions(params.get('options') ?? '')) await set(name, value);
+    this.session.keepSettingsAsResetValues();
   }
 }
 

@@ -383,6 +383,10 @@ export type Statement =
   /** SET TRANSACTION (session false) or SET SESSION CHARACTERISTICS AS TRANSACTION; null = not named. */
   | { readonly kind: 'set_transaction'; readonly session: boolean; readonly readOnly: boolean | null; readonly isolation: string | null }
   | { readonly kind: 'checkpoint' }
+  /** RESET ALL: every session parameter back to its default (transactional, as SET). */
+  | { readonly kind: 'reset_all' }
+  /** DISCARD: temporary tables (temp, all), cached plans (nothing to drop), sequence state (sequences, all), everything (all). */
+  | { readonly kind: 'discard'; readonly target: 'all' | 'plans' | 'sequences' | 'temp' }
   /** VACUUM / ANALYZE: nothing to do (no dead versions stay in heaps, the planner keeps no statistics), but the names are checked. */
   | { readonly kind: 'vacuum'; readonly command: 'VACUUM' | 'ANALYZE'; readonly analyze: boolean; readonly tables: readonly { readonly name: string; readonly columns: readonly string[]; readonly pos: number }[] }
   /** PREPARE name [(types)] AS statement; EXECUTE name [(args)]; DEALLOCATE [PREPARE] name | ALL (name null). */

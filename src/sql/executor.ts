@@ -20,7 +20,8 @@ import type { Statement } from './ast.ts';
 import type { Catalog } from './catalog.ts';
 import { alterTable, commentOn, createIndex, dropIndex, truncate } from './alter.ts';
 import { createTableAs } from './create-as.ts';
-import { alterSequence, createSequence, createTable, dropSequence, dropTable, type Notify } from './ddl.ts';
+import { alterSequence, createSequence, createTable, done, dropSequence, dropTable, type Notify } from './ddl.ts';
+import { dropAllStatements } from './temp-tables.ts';
 import { prepareDelete, prepareInsert, prepareUpdate, type Prepared } from './dml.ts';
 import { instrumented, type Actual, type ExplainNode, type RunCtx } from './plan.ts';
 import { planStatementQuery } from './select.ts';
@@ -83,7 +84,7 @@ export function prepare(s: DataStatement, catalog: Catalog, template?: TemplateB
 
 /** Whether a statement changes the catalog (the session then drops its own catalog copy). */
 export const isDdl = (s: Statement): boolean =>
-  ['create_table', 'create_table_as', 'drop_table', 'alter_table', 'create_index', 'drop_index', 'truncate', 'create_sequence', 'alter_sequence', 'drop_sequence', 'create_view', 'drop_view', 'comment'].includes(s.kind);
+  ['create_table', 'create_table_as', 'drop_table', 'discard', 'alter_table', 'create_index', 'drop_index', 'truncate', 'create_sequence', 'alter_sequence', 'drop_sequence', 'create_view', 'drop_view', 'comment'].includes(s.kind);
 
 /** Runs one table statement synchronously; may throw DbError or the engine's LockWait. */
 export function executeStatement(s: Statement, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
@@ -106,6 +107,11 @@ export function executeStatement(s: Statement, catalog: Catalog, ctx: RunCtx, no
     case 'drop_view': return dropView(s, catalog, ctx, notify);
     case 'vacuum': return vacuum(s, catalog, notify);
     case 'lock': return lockTables(s, catalog, ctx);
+    case 'discard': {
+      // DISCARD TEMP (and ALL, whose other parts the session did): the session's temporary tables and sequences.
+      for (const d of dropAllStatements(catalog)) executeStatement(d, catalog, ctx, notify);
+      return done(`DISCARD ${s.target.toUpperCase()}`);
+    }
     case 'explain': return s.analyze ? explainAnalyze(s.stmt, catalog, ctx) : explain(s.stmt, catalog);
     default: throw new DbError('internal_error', `statement ${s.kind} is not a table statement`);
   }

@@ -225,6 +225,12 @@ class Translator extends QueryTranslator {
       case 'VariableSetStmt': return this.set(s);
       case 'VariableShowStmt': return { kind: 'show', name: s.name };
       case 'CheckPointStmt': return { kind: 'checkpoint' };
+      case 'DiscardStmt': {
+        const targets = { DISCARD_ALL: 'all', DISCARD_PLANS: 'plans', DISCARD_SEQUENCES: 'sequences', DISCARD_TEMP: 'temp' } as const;
+        const target = targets[s.target as keyof typeof targets];
+        if (!target) throw unsupported(`DISCARD ${String(s.target)}`);
+        return { kind: 'discard', target };
+      }
       case 'VacuumStmt': return {
         kind: 'vacuum', command: s.is_vacuumcmd ? 'VACUUM' : 'ANALYZE',
         analyze: !s.is_vacuumcmd || ((s.options ?? []) as Raw[]).some((o) => o.DefElem.defname === 'analyze' && optionBoolean(o.DefElem)),
@@ -521,6 +527,7 @@ class Translator extends QueryTranslator {
         return { kind: 'set', name: s.name, value: parts.join(', '), local };
       }
       case 'VAR_SET_DEFAULT': case 'VAR_RESET': return { kind: 'set', name: s.name, value: null, local };
+      case 'VAR_RESET_ALL': return { kind: 'reset_all' };
       case 'VAR_SET_MULTI':
         if (s.name === 'TRANSACTION' || s.name === 'SESSION CHARACTERISTICS') {
           return { kind: 'set_transaction', session: s.name !== 'TRANSACTION', ...transactionModes(s.args) };

@@ -360,6 +360,11 @@ export class Session {
     return this.settings.get(name);
   }
 
+  /** The parameters set so far (a client's startup packet) become what RESET and RESET ALL restore. */
+  keepSettingsAsResetValues(): void {
+    this.settings.keepAsResetValues();
+  }
+
   /** Moves whenever a per-session parameter changes (a SET, or a rollback undoing one). */
   get settingsVersion(): number {
     return this.settings.version;
@@ -427,6 +432,21 @@ export class Session {
       executeStatement(s, catalog, new AttemptCtx(this.host.engine, txn, [], this.txnStart, false, undefined, catalog, this.attemptHost), this.notify);
       this.localCatalog.clear();
     }
+  }
+
+  /**
+   * DISCARD SEQUENCES forgets currval() and lastval(); DISCARD ALL also
+   * RESET ALL, DEALLOCATE ALL and releases session advisory locks, as
+   * PostgreSQL's does. Statements the client prepared with the protocol's
+   * Parse stay: they belong to the connection (src/server), not to SQL.
+   */
+  private discardSessionState(all: boolean): void {
+    this.attemptHost.values.bySequence.clear();
+    this.attemptHost.values.last = undefined;
+    if (!all) return;
+    this.settings.resetAll();
+    this.prepared.deallocate(null);
+    this.host.advisory.release(this, 'session');
   }
 
   /** K2 (catalog.ts): the session's temporary tables go with it; if this fails, the next Database.open drops them. */
@@ -540,6 +560,13 @@ export class Session {
         if (s.local && !this.inBlock) { this.notify('WARNING', 'SET LOCAL can only be used in transaction blocks', 'no_active_sql_transaction'); return done('SET'); }
         return this.guard(() => this.settings.set(s.name, s.value, s.local));
       case 'show': return this.guard(() => this.settings.show(s.name));
+      case 'reset_all': return this.guard(() => this.settings.resetAll());
+      case 'discard':
+        if (s.target === 'all' && this.inBlock) return this.refuseInBlock('DISCARD ALL');
+        if (s.target === 'plans') return done('DISCARD PLANS'); // plans are checked against the catalog at every use
+        if (s.target !== 'temp') this.discardSessionState(s.target === 'all');
+        if (s.target === 'sequences') return done('DISCARD SEQUENCES');
+        break; // the temporary tables are dropped as a statement of the transaction (executor.ts)
       case 'set_transaction': return this.guard(() => this.setTransaction(s));
       case 'checkpoint': return this.guard(() => this.host.engine.checkpoint().then(() => done('CHECKPOINT')));
       // PostgreSQL's PreventInTransactionBlock, also for a string of several statements (one implicit block, S6).

@@ -95,6 +95,8 @@ export class SessionSettings {
   private zoneValue: Zone = UTC_ZONE;
   /** Moves whenever a per-session value changes, restores included: the server then reports what changed (ParameterStatus). */
   private changes = 0;
+  /** What RESET goes back to where it is not the default: the values a client's startup packet set (keepAsResetValues). */
+  private resetValues = new Map<string, string>();
 
   constructor(private readonly engine: StorageEngine) {
     this.timeoutMs = parseSetting('statement_timeout', this.get('statement_timeout')) as number;
@@ -122,9 +124,23 @@ export class SessionSettings {
     return this.timeoutMs;
   }
 
+  /** The values set so far become what RESET and RESET ALL restore, as PostgreSQL keeps a connection's startup parameters. */
+  keepAsResetValues(): void {
+    this.resetValues = new Map(this.values);
+  }
+
+  /** RESET ALL: every parameter this session set, back to its reset value; transactional like SET. */
+  resetAll(): QueryResult {
+    for (const name of new Set([...this.values.keys(), ...this.resetValues.keys()])) {
+      if (this.values.get(name) !== this.resetValues.get(name)) this.set(name, null);
+    }
+    return { command: 'RESET', rowCount: null, fields: [], rows: [], tag: 'RESET' };
+  }
+
   set(name: string, value: string | null, local = false): QueryResult {
     const own = SESSION_DEFAULTS[name];
     const dynamic = this.dynamic.get(name);
+    if (value === null && !dynamic) value = this.resetValues.get(name) ?? null;
     if (dynamic) {
       dynamic.set(value);
     } else if (own || PER_SESSION.has(name)) {
