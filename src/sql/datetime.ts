@@ -233,12 +233,13 @@ export function parseInterval(text: string, bare = 'second', minutesFirst = fals
     const start = pos;
     pos = re.lastIndex;
     if (m[8] !== undefined) {
-      // A bare number is days right before a time ('1 2:00') or seconds as the last field ('5', '1 day 2'), as PostgreSQL
-      // reads it; anywhere else ('3 4', '1 2 day', '10 ago', '2:00 3', '1 s 2') it is an error.
+      // A bare number is days right before a time ('1 2:00') or an hours field ('5 1 hour'), seconds as the last field
+      // ('5', '1 day 2'), as PostgreSQL reads it; anywhere else ('3 4', '1 2 day', '10 ago', '2:00 3', '1 s 2') it is an error.
       let word = m[9]!;
       if (word === '') {
         if (start > 0 && !/^\s/.test(m[0])) throw bad(); // '1 day2'
-        if (/^\s*[+-]?\d+:/.test(s.slice(pos)) && !(used & DAY_BIT)) word = 'day';
+        const next = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)\s*([a-z]+)/.exec(s.slice(pos));
+        if ((/^\s*[+-]?\d+:/.test(s.slice(pos)) || (next && unitOf(next[1]!)?.[2] === HOUR_BIT)) && !(used & DAY_BIT)) word = 'day';
         else if (s.slice(pos).trim() === '' && !ago && !(used & ALL_SECONDS)) word = bare;
         else throw bad();
       }
