@@ -12,7 +12,7 @@ import type { Value } from './api.ts';
 import type { AggSpec, Compiled } from './expr.ts';
 import { decAdd, decDiv, decFromInt, decFromText, decMul, decSqrtScale, decSub, decToText, type Dec } from './numeric.ts';
 import { comparatorFor, hashKeyFor } from './operators.ts';
-import { BOOL, FLOAT8, INT8, NUMERIC, Oid, TEXT, int8Of, isFloat, isInt, isString, toBig, typeDisplayName, arrayElemText, elemOfValue, withArrayElem, type SqlType } from './types.ts';
+import { BOOL, FLOAT8, INT8, NUMERIC, Oid, TEXT, int8Of, isFloat, isInt, isString, toBig, signatureName, arrayElemText, elemOfValue, withArrayElem, type SqlType } from './types.ts';
 import { formatArray } from './text-array.ts';
 import { compareKeys } from './plan.ts';
 import { JSON_AGGREGATES, jsonAggFactory, jsonAggType } from './json-funcs.ts';
@@ -24,7 +24,7 @@ export const isAggregateName = (name: string): boolean => AGGREGATES.has(name);
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
 
 export function aggResultType(name: string, args: readonly Compiled[], star: boolean, pos: number): SqlType {
-  const sig = args.map((a) => typeDisplayName({ oid: a.type.oid, typmod: -1 })).join(', ');
+  const sig = args.map((a) => signatureName(a.type)).join(', ');
   const bad = (): DbError => new DbError('undefined_function', `function ${name}(${sig}) does not exist`,
     { ...at(pos), hint: 'No function matches the given name and argument types. You might need to add explicit type casts.' });
   if (name === 'count') {
@@ -38,6 +38,7 @@ export function aggResultType(name: string, args: readonly Compiled[], star: boo
   if (JSON_AGGREGATES.includes(name)) { const jt = jsonAggType(name, args); if (!jt) throw bad(); return jt; }
   if (args.length !== 1) throw bad();
   const t = args[0]!.type;
+  if (t.reg && name !== 'min' && name !== 'max' && name !== 'array_agg') throw bad(); // PostgreSQL's min/max of oid take a reg* value
   switch (name) {
     case 'sum':
       if (t.oid === Oid.INT2 || t.oid === Oid.INT4) return INT8;

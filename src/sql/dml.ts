@@ -23,7 +23,7 @@ import type { Catalog, TableDef } from './catalog.ts';
 import { implies, indexTargets, sargables, targetKey } from './index-match.ts';
 import { splitAnd } from './join-conds.ts';
 import { TableWriter, defaultFn, writerSpec, type IndexKey, type WriterSpec } from './constraints.ts';
-import { Binder, Scope, convert, type Fn, type ParamTypes, type Row, type ScopeColumn } from './expr.ts';
+import { Binder, Scope, convertNamed, type Fn, type ParamTypes, type Row, type ScopeColumn } from './expr.ts';
 import { planFrom } from './from.ts';
 import type { ExplainNode, RunCtx } from './plan.ts';
 import { expandTargets, planQuery, rootBinder, untypedLiterals } from './select.ts';
@@ -202,7 +202,7 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
       if (ignored(i)) return;
       // Read as the column's type (explicit: text does not become int by assignment), but too long for varchar(n) is 22001, not cut.
       const context = u >= 0 && !isString(col.type.oid) ? 'explicit' : 'assignment';
-      fill[i] = convert({ type: ty, fn: (r) => r[j]! }, col.type, context, u, () => `column "${col.name}"`).fn;
+      fill[i] = convertNamed({ type: ty, fn: (r) => r[j]! }, col.type, context, u, () => `column "${col.name}"`, catalog).fn;
     });
     const make = (r: Row, ctx: RunCtx): Value[] => fill.map((f) => f(r, ctx));
     // I1: a SELECT that may read the target is read whole first, so it never meets the rows this statement adds.

@@ -275,7 +275,7 @@ export class Binder {
   /** Compiles `e` and converts it to `to` as an assignment (INSERT/UPDATE) or explicit cast would. */
   compileAs(e: Expr, to: SqlType, context: CastContext, what: () => string): Compiled {
     const c = this.compile(e);
-    return convert(c, to, context, exprPos(e), what);
+    return convertNamed(c, to, context, exprPos(e), what, this.env?.catalog ?? null);
   }
 
   compile(e: Expr): Compiled {
@@ -314,9 +314,7 @@ export class Binder {
       case 'cast': {
         if (OID_TYPES.has(e.type.name)) return this.oidCast(e);
         if (e.type.name.startsWith('_')) return arrayCast(this, e);
-        const to = resolveType(e.type);
-        const named = this.regText(e.arg, to);
-        return named ?? this.compileAs(e.arg, to, 'explicit', () => '');
+        return this.compileAs(e.arg, resolveType(e.type), 'explicit', () => '');
       }
       case 'window':
         if (!this.windows) throw new DbError('windowing_error', `window functions are not allowed in ${this.clause}`, at(e.pos));
@@ -351,15 +349,6 @@ export class Binder {
       if (!(this.env && catalogFunction(e.name, args, this.env.catalog, e.pos))) compileFunction(e.name, args, e.pos); // 42883 if there is none
       throw err;
     }
-  }
-
-  /** `x::regtype::text` and the like: the name the oid stands for, as PostgreSQL's output function prints it. */
-  private regText(arg: Expr, to: SqlType): Compiled | null {
-    if (arg.kind !== 'cast' || !this.env || to.oid !== Oid.TEXT) return null;
-    const nameOf = regNameOf(arg.type.name, this.env.catalog);
-    if (!nameOf) return null;
-    const oid = this.compile(arg).fn;
-    return { type: TEXT, fn: (r, c) => { const v = oid(r, c); return v === null ? null : nameOf(Number(v)); } };
   }
 
   /**
@@ -659,6 +648,19 @@ function perZone(convert: () => Value, first: Value, to: SqlType): Compiled {
 }
 
 /** Converts a compiled expression to `to`; no cast in this context → 42804 as PostgreSQL words it. */
+/**
+ * convert(), where a reg* value (an oid tagged with its reg type) becomes a
+ * string by the name it stands for, as PostgreSQL's output function prints
+ * it: `x::regtype::text`, a regtype stored into a text column.
+ */
+export function convertNamed(c: Compiled, to: SqlType, context: CastContext, pos: number, what: () => string, catalog: Catalog | null): Compiled {
+  const nameOf = c.type.reg && catalog && isString(to.oid) ? regNameOf(c.type.reg, catalog) : null;
+  if (!nameOf) return convert(c, to, context, pos, what);
+  const oid = c.fn;
+  const named: Compiled = { type: TEXT, fn: (r, x) => { const v = oid(r, x); return v === null ? null : nameOf(Number(v)); } };
+  return convert(named, to, context, pos, what);
+}
+
 export function convert(c: Compiled, to: SqlType, context: CastContext, pos: number, what: () => string): Compiled {
   if (c.type.oid === Oid.UNKNOWN) return c.retype!(to, context);
   const f = castFn(c.type, to, context);

@@ -26,7 +26,7 @@ import { jsReplacement, regexCache, regexFlags, similarToRegex } from './regex.t
 import { formatNumber } from './to-char.ts';
 import {
   BOOL, FLOAT8, INT4, INT8, NUMERIC, TEXT, VOID, Oid, checkInt, formatValue, int8Of, isFloat, isInt, isNumber, isString, toBig,
-  arrayElemOf, typeDisplayName, withArrayElem, type SqlType,
+  arrayElemOf, signatureName, typeDisplayName, withArrayElem, type SqlType,
   elemOfValue, UUID,
 } from './types.ts';
 
@@ -43,7 +43,7 @@ function noFunction(name: string, args: readonly Compiled[], pos: number): DbErr
   if (SET_RETURNING.has(name)) {
     return new DbError('feature_not_supported', `set-returning function ${name}() is supported in FROM, or as the one set-returning item of a select list without GROUP BY, aggregates, window functions or *`, at(pos));
   }
-  const sig = args.map((a) => typeDisplayName({ oid: a.type.oid, typmod: -1 })).join(', ');
+  const sig = args.map((a) => signatureName(a.type)).join(', ');
   return new DbError('undefined_function', `function ${name}(${sig}) does not exist`,
     { ...at(pos), hint: 'No function matches the given name and argument types. You might need to add explicit type casts.' });
 }
@@ -461,7 +461,7 @@ const FUNCS: Record<string, Impl> = {
     if (args.length !== 1) return null;
     const a = args[0]!;
     const elem = a.arrayElem ?? arrayElemOf(a.type);
-    const name = typeDisplayName(withArrayElem({ oid: a.type.oid, typmod: -1 }, elem && { ...elem, typmod: -1 })); // a regtype: no modifiers
+    const name = a.type.reg ?? typeDisplayName(withArrayElem({ oid: a.type.oid, typmod: -1 }, elem && { ...elem, typmod: -1 })); // a regtype: no modifiers
     return { type: TEXT, fn: () => name };
   },
   nextval: (args) => { const a = args.length === 1 && textArg(args[0]); return a ? { type: INT8, fn: (r, c) => { const v = a(r, c); return v === null ? null : c.nextval(v as string); } } : null; },
@@ -593,7 +593,12 @@ function advisoryCall(kind: 'lock' | 'try' | 'unlock', xact: boolean): (args: re
   };
 }
 
+/** Functions of numbers, which a reg* value (an oid, held as a bigint) does not reach in PostgreSQL. */
+const NUMERIC_ONLY = new Set(['abs', 'round', 'trunc', 'ceil', 'ceiling', 'floor', 'sign', 'sqrt', 'cbrt', 'exp', 'ln', 'log', 'log10', 'power', 'pow',
+  'mod', 'div', 'gcd', 'lcm', 'degrees', 'radians', 'factorial', 'width_bucket', 'scale', 'min_scale', 'trim_scale', 'to_char']);
+
 export function compileFunction(name: string, args: readonly Compiled[], pos: number): Compiled {
+  if (NUMERIC_ONLY.has(name) && args.some((a) => a.type.reg)) throw noFunction(name, args, pos);
   const impl = FUNCS[name];
   const c = (impl ? impl(args, pos) : null) ?? dateTimeFunction(name, args) ?? jsonFunction(name, args);
   if (c) return c;

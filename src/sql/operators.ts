@@ -33,11 +33,11 @@ import { regexCache } from './regex.ts';
 import { parseArray } from './text-array.ts';
 import {
   BOOL, DATE, FLOAT8, INT4, INTERVAL, NUMERIC, TEXT, TIMESTAMP, TIMESTAMPTZ, Oid, categoryOf, formatValue, int8Of, intRange, isFloat, isInt,
-  arrayElemOf, elemOfValue, isString, numericRank, withArrayElem, toBig, typeDisplayName, type SqlType,
+  arrayElemOf, elemOfValue, isString, numericRank, withArrayElem, toBig, signatureName, typeDisplayName, type SqlType,
 } from './types.ts';
 
 const at = (pos: number): { position?: number } => (pos >= 0 ? { position: pos + 1 } : {});
-const plain = (t: SqlType): string => typeDisplayName({ oid: t.oid, typmod: -1 });
+const plain = signatureName;
 
 export function noOperator(op: string, l: SqlType | null, r: SqlType, pos: number): DbError {
   return new DbError('undefined_function', `operator does not exist: ${l ? plain(l) + ' ' : ''}${op} ${plain(r)}`,
@@ -110,6 +110,7 @@ const toType = (c: Compiled, to: SqlType): Fn => {
 
 function arithmetic(op: string, l0: Compiled, r0: Compiled, pos: number): Compiled {
   const [l, r] = resolveUnknowns(op, l0, r0, pos, null);
+  if (l.type.reg || r.type.reg) throw noOperator(op, l.type, r.type, pos); // a reg* value is an oid, which has no arithmetic
   const lo = l.type.oid, ro = r.type.oid;
   const lr = numericRank(lo), rr = numericRank(ro);
   if (lr > 0 && rr > 0) {
@@ -287,6 +288,7 @@ function dateArith(op: string, l: Compiled, r: Compiled): Compiled | null {
 /** Unary minus. */
 export function compileNegate(a0: Compiled, pos: number): Compiled {
   const a = a0.type.oid === Oid.UNKNOWN ? a0.retype!(NUMERIC, 'implicit') : a0;
+  if (a.type.reg) throw noOperator('-', null, a.type, pos);
   const oid = a.type.oid, f = a.fn;
   if (isInt(oid)) {
     const [lo, , name] = intRange(oid);

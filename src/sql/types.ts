@@ -138,6 +138,9 @@ function tstzArrayOut(v: string): string {
 }
 
 /** SQL names, as format_type() and error messages print them. */
+/** A type's name in an error about operators or functions: a reg* value's own type, not the bigint it is held as. */
+export const signatureName = (ty: SqlType): string => ty.reg ?? typeDisplayName({ oid: ty.oid, typmod: -1 });
+
 export function typeDisplayName(ty: SqlType): string {
   const elem = arrayElemOf(ty) ?? (ELEM_OIDS.has(ty.oid) ? { oid: ELEM_OIDS.get(ty.oid)!, typmod: ty.typmod } : undefined);
   if (elem) return typeDisplayName(elem) + '[]';

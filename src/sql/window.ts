@@ -165,7 +165,8 @@ function compileCall(e: WindowExpr, b: Binder): [Call, Compiled['type']] {
         argc(1, 3);
         const v = args[0]!.fn;
         const off = args[1] ? convert(args[1], INT4, 'implicit', e.pos, () => e.name).fn : null;
-        const type = { oid: args[0]!.type.oid, typmod: -1 }; // anyelement: the argument's type, not its modifier
+        const a = args[0]!.type;
+        const type = { oid: a.oid, typmod: -1, ...(a.reg ? { reg: a.reg } : {}) }; // anyelement: the argument's type (a reg* one too), not its modifier
         const dflt = args[2] ? convert(args[2], type, 'implicit', e.pos, () => e.name).fn : null;
         const sign = e.name === 'lag' ? -1 : 1;
         return [(p, _pe, c, out) => {
