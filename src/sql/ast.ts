@@ -296,6 +296,8 @@ export interface CreateViewStmt {
   /** The query as written (after AS), for pg_get_viewdef. */
   readonly text: string;
   readonly pos: number;
+  /** CREATE TEMP VIEW (a view of a temporary table is one too: views.ts). */
+  readonly temp?: true;
 }
 
 export interface DropTableStmt {

@@ -34,7 +34,7 @@
  * process):
  *  K1. A Catalog is built for one owner (0: none). Other owners' temporary
  *      tables and their sequences are not in it at all; the owner's own are,
- *      and a name of theirs hides a permanent relation of the same name
+ *      (tables, sequences, views), and a name of theirs hides a permanent relation of the same name
  *      (PostgreSQL searches pg_temp first). The shared Catalog (C1) is built
  *      for owner 0, and forOwner() derives, once per owner, the one a
  *      session with temporary tables reads.
@@ -175,6 +175,8 @@ export interface ViewDef {
   readonly types: readonly SqlType[];
   readonly query: QueryStmt;
   readonly text: string;
+  /** A temporary view: the session that owns it (K1). */
+  readonly temp?: number;
   readonly catalogRid: RowId;
 }
 
@@ -189,7 +191,7 @@ interface StoredTable {
 }
 interface StoredSequence { v: 1; kind: 'sequence'; oid: number; name: string; heap: number; start: number; increment: number; ownedBy: number | null; temp?: number }
 interface StoredComment { v: 1; kind: 'comment'; name: string; oid: number; part: string; text: string }
-interface StoredView { v: 1; kind: 'view'; oid: number; name: string; columns: string[]; types: SqlType[]; query: QueryStmt; text: string }
+interface StoredView { v: 1; kind: 'view'; oid: number; name: string; columns: string[]; types: SqlType[]; query: QueryStmt; text: string; temp?: number }
 
 const utf8 = new TextEncoder();
 const fromUtf8 = new TextDecoder();
@@ -218,7 +220,9 @@ export function encodeSequenceRow(s: Omit<SequenceDef, 'kind' | 'catalogRid'>): 
 }
 
 export function encodeViewRow(v: Omit<ViewDef, 'kind' | 'catalogRid'>): Uint8Array {
-  const row: StoredView = { v: 1, kind: 'view', oid: v.oid, name: v.name, columns: [...v.columns], types: [...v.types], query: v.query, text: v.text };
+  const row: StoredView = {
+    v: 1, kind: 'view', oid: v.oid, name: v.name, columns: [...v.columns], types: [...v.types], query: v.query, text: v.text, ...(v.temp !== undefined ? { temp: v.temp } : {}),
+  };
   // Positions point into the CREATE VIEW text, not into a query that names the view.
   return utf8.encode(JSON.stringify(row, (k, x: unknown) => (k === 'pos' ? -1 : x)));
 }
@@ -250,7 +254,9 @@ export function decodeCatalogRow(rid: RowId, bytes: Uint8Array): CatalogObject {
   if (s.v !== 1) throw new DbError('data_corrupted', `catalog row ${rid} has unknown format version ${String(s.v)}`);
   if (s.kind === 'comment') return { kind: 'comment', name: s.name, oid: s.oid, part: s.part, text: s.text, catalogRid: rid };
   if (s.kind === 'sequence') return { ...s, kind: 'sequence', catalogRid: rid };
-  if (s.kind === 'view') return { kind: 'view', oid: s.oid, name: s.name, columns: s.columns, types: s.types, query: s.query, text: s.text, catalogRid: rid };
+  if (s.kind === 'view') {
+    return { kind: 'view', oid: s.oid, name: s.name, columns: s.columns, types: s.types, query: s.query, text: s.text, ...(s.temp !== undefined ? { temp: s.temp } : {}), catalogRid: rid };
+  }
   const columns = s.columns.map((c) => ({
     name: c.name, type: withArrayElem({ oid: c.typeOid, typmod: c.typmod }, c.elem), notNull: c.notNull, default: c.default, ...(c.identity ? { identity: c.identity } : {}),
   }));
@@ -281,7 +287,7 @@ export class Catalog {
   constructor(objects: Iterable<CatalogObject>, readonly owner = 0) {
     const all = [...objects];
     this.objects = all;
-    const ownerOf = (o: CatalogObject): number => (o.kind === 'table' || o.kind === 'sequence' ? o.temp ?? 0 : 0);
+    const ownerOf = (o: CatalogObject): number => (o.kind === 'comment' ? 0 : o.temp ?? 0);
     for (const o of all) if (ownerOf(o) !== 0) this.tempOwners.add(ownerOf(o));
     // The owner's temporary objects last, so that their names win (K1).
     const visible = [...all.filter((o) => ownerOf(o) === 0), ...(owner === 0 ? [] : all.filter((o) => ownerOf(o) === owner))];
@@ -371,9 +377,10 @@ export class Catalog {
     return [...this.views.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** Whether one of this catalog's owner's temporary relations (a table, its index or sequence) has this name (K1). */
+  /** Whether one of this catalog's owner's temporary relations (a table, its index, a sequence, a view) has this name (K1). */
   temporaryRelationExists(name: string): boolean {
-    return this.byName.get(name)?.temp !== undefined || this.sequences.get(name)?.temp !== undefined || this.indexNames.get(name)?.temp !== undefined;
+    return this.byName.get(name)?.temp !== undefined || this.sequences.get(name)?.temp !== undefined || this.indexNames.get(name)?.temp !== undefined
+      || this.views.get(name)?.temp !== undefined;
   }
 
   /** Whether any relation (table, index, sequence, view) has this name: they share one namespace. */

@@ -17,7 +17,7 @@
 import { DbError } from '../errors/index.ts';
 import type { QueryResult } from './api.ts';
 import type { Statement } from './ast.ts';
-import type { Catalog } from './catalog.ts';
+import { loadCatalog, type Catalog } from './catalog.ts';
 import { alterTable, commentOn, createIndex, dropIndex, truncate } from './alter.ts';
 import { createTableAs } from './create-as.ts';
 import { alterSequence, createSequence, createTable, done, dropSequence, dropTable, type Notify } from './ddl.ts';
@@ -103,13 +103,14 @@ export function executeStatement(s: Statement, catalog: Catalog, ctx: RunCtx, no
     case 'create_sequence': return createSequence(s, catalog, ctx, notify);
     case 'alter_sequence': return alterSequence(s, catalog, ctx, notify);
     case 'drop_sequence': return dropSequence(s, catalog, ctx, notify);
-    case 'create_view': return createView(s, catalog, ctx);
+    case 'create_view': return createView(s, catalog, ctx, notify);
     case 'drop_view': return dropView(s, catalog, ctx, notify);
     case 'vacuum': return vacuum(s, catalog, notify);
     case 'lock': return lockTables(s, catalog, ctx);
     case 'discard': {
       // DISCARD TEMP (and ALL, whose other parts the session did): the session's temporary tables and sequences.
-      for (const d of dropAllStatements(catalog)) executeStatement(d, catalog, ctx, notify);
+      // Each DROP reads the catalog as the one before left it (a view dropped is no dependent of a table any more).
+      for (const d of dropAllStatements(catalog)) executeStatement(d, loadCatalog(ctx.engine, ctx.txn, ctx.tempOwner), ctx, notify);
       return done(`DISCARD ${s.target.toUpperCase()}`);
     }
     case 'explain': return s.analyze ? explainAnalyze(s.stmt, catalog, ctx) : explain(s.stmt, catalog);

@@ -334,7 +334,7 @@ function planView(view: ViewDef, it: Extract<FromItem, { kind: 'table' }>, base:
   if (expanding.has(view.name)) throw new DbError('invalid_object_definition', `infinite recursion detected in rules for relation "${view.name}"`);
   expanding.add(view.name);
   // A view's query names its tables; one of them hidden by this session's temporary table would be read instead (catalog.ts K1).
-  if (env.catalog.owner !== 0) {
+  if (env.catalog.owner !== 0 && view.temp === undefined) {
     const hidden = relationsRead(view.query).find((r) => env.catalog.get(r)?.temp !== undefined);
     if (hidden !== undefined) {
       throw new DbError('feature_not_supported', `view "${view.name}" cannot be read while temporary table "${hidden}" hides the relation it reads`);

@@ -436,7 +436,7 @@ class Translator extends QueryTranslator {
 
   private createView(s: Raw): A.CreateViewStmt {
     const rel = this.rangeVar(s.view);
-    if (s.view.relpersistence === 't') throw unsupported('CREATE TEMPORARY VIEW', rel.pos);
+    const temp = persistence(s.view, undefined);
     if (s.withCheckOption && s.withCheckOption !== 'NO_CHECK_OPTION') throw unsupported('WITH CHECK OPTION', rel.pos);
     if (s.options) throw unsupported('view options', rel.pos);
     if (!s.query.SelectStmt) throw unsupported('this query in a view', rel.pos);
@@ -444,7 +444,7 @@ class Translator extends QueryTranslator {
     const m = /^[\s\S]*?\bview\b[\s\S]*?\bas\b\s*([\s\S]*?)\s*;?\s*$/i.exec(this.text);
     return {
       kind: 'create_view', name: rel.name, columns: ((s.aliases ?? []) as Raw[]).map(str), query: this.query(s.query.SelectStmt),
-      replace: !!s.replace, text: m?.[1] ?? '', pos: rel.pos,
+      replace: !!s.replace, text: m?.[1] ?? '', pos: rel.pos, ...temp,
     };
   }
 

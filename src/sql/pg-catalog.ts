@@ -171,7 +171,7 @@ const VIRTUAL: Record<string, VirtualTable> = {
         t.indexes.forEach((ix, k) => out.push({ ...base(indexOid(t, k), ix.name, 'i', AM_BTREE, t.temp), relnatts: ix.columns.length }));
       }
       for (const s of cat.allSequences()) out.push({ ...base(s.oid, s.name, 'S', 0, s.temp), relnatts: 3 });
-      for (const v of cat.allViews()) out.push({ ...base(v.oid, v.name, 'v', 0), relnatts: v.columns.length });
+      for (const v of cat.allViews()) out.push({ ...base(v.oid, v.name, 'v', 0, v.temp), relnatts: v.columns.length });
       return out;
     },
   },
@@ -230,7 +230,7 @@ const VIRTUAL: Record<string, VirtualTable> = {
   },
   pg_views: {
     columns: cols('schemaname:name viewname:name viewowner:name definition:text'),
-    rows: (cat) => cat.allViews().map((v) => ({ schemaname: 'public', viewname: v.name, viewowner: 'postgres', definition: v.text })),
+    rows: (cat) => cat.allViews().map((v) => ({ schemaname: schemaOf(v).name, viewname: v.name, viewowner: 'postgres', definition: v.text })),
   },
   pg_indexes: {
     columns: cols('schemaname:name tablename:name indexname:name tablespace:name indexdef:text'),
@@ -284,7 +284,7 @@ const VIRTUAL: Record<string, VirtualTable> = {
         is_insertable_into: 'YES', is_typed: 'NO', ...(t.temp === undefined ? {} : { commit_action: t.onCommit === 'delete' ? 'DELETE' : t.onCommit === 'drop' ? 'DROP' : 'PRESERVE' }),
       })),
       ...cat.allViews().map((v) => ({
-        table_catalog: DATABASE_NAME, table_schema: 'public', table_name: v.name, table_type: 'VIEW', is_insertable_into: 'NO', is_typed: 'NO',
+        table_catalog: DATABASE_NAME, table_schema: schemaOf(v).name, table_name: v.name, table_type: 'VIEW', is_insertable_into: 'NO', is_typed: 'NO',
       })),
     ],
   },
@@ -292,7 +292,7 @@ const VIRTUAL: Record<string, VirtualTable> = {
     columns: cols(`table_catalog:name table_schema:name table_name:name view_definition:text check_option:text is_updatable:text
       is_insertable_into:text is_trigger_updatable:text is_trigger_deletable:text is_trigger_insertable_into:text`),
     rows: (cat) => cat.allViews().map((v) => ({
-      table_catalog: DATABASE_NAME, table_schema: 'public', table_name: v.name, view_definition: v.text, check_option: 'NONE', is_updatable: 'NO',
+      table_catalog: DATABASE_NAME, table_schema: schemaOf(v).name, table_name: v.name, view_definition: v.text, check_option: 'NONE', is_updatable: 'NO',
       is_insertable_into: 'NO', is_trigger_updatable: 'NO', is_trigger_deletable: 'NO', is_trigger_insertable_into: 'NO',
     })),
   },

@@ -6,7 +6,7 @@
  *    as PostgreSQL's), ON COMMIT DROP drops it at the commit of the
  *    transaction that created it (a rollback undoes the CREATE anyway);
  *  - every one is dropped when its session closes, with CASCADE for the
- *    foreign keys between them, and so is every temporary sequence.
+ *    foreign keys between them, and so is every temporary view and sequence.
  */
 import type { Statement } from './ast.ts';
 import type { Catalog } from './catalog.ts';
@@ -33,11 +33,13 @@ export function onCommitStatements(catalog: Catalog): Statement[] {
   return out;
 }
 
-/** The DROPs that end the session's temporary tables and sequences (a table's own sequences go with it). */
+/** The DROPs that end the session's temporary views, tables and sequences (a table's own sequences go with it). */
 export function dropAllStatements(catalog: Catalog): Statement[] {
   const tables = catalog.temporaryTables().map((t) => t.name);
   const sequences = catalog.allSequences().filter((s) => s.temp === catalog.owner && s.ownedBy === null).map((s) => s.name);
+  const views = catalog.allViews().filter((v) => v.temp === catalog.owner).map((v) => v.name);
   const out: Statement[] = [];
+  if (views.length > 0) out.push({ kind: 'drop_view', names: views, ifExists: true, cascade: true });
   if (tables.length > 0) out.push({ kind: 'drop_table', names: tables, ifExists: true, cascade: true });
   if (sequences.length > 0) out.push({ kind: 'drop_sequence', names: sequences, ifExists: true });
   return out;

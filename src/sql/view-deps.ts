@@ -38,9 +38,9 @@ export function relationsRead(q: QueryStmt): string[] {
 }
 
 export function viewsReading(catalog: Catalog, relation: string): ViewDef[] {
-  // No view reads a temporary table (views.ts); one of the name it hides is another relation's view.
-  if (catalog.get(relation)?.temp !== undefined) return [];
-  return catalog.allViews().filter((v) => v.name !== relation && relationsRead(v.query).includes(relation));
+  // A temporary relation is read by temporary views only: a permanent view of its name reads the relation it hides.
+  const temp = (catalog.get(relation) ?? catalog.view(relation))?.temp !== undefined;
+  return catalog.allViews().filter((v) => v.name !== relation && (!temp || v.temp !== undefined) && relationsRead(v.query).includes(relation));
 }
 
 /** The views depending on `relations`, directly or through one another, nearest first. */
@@ -136,7 +136,7 @@ export function followTableChange(views: readonly ViewDef[], oldName: string, ac
     });
     if (text !== v.text) {
       ctx.engine.delete(ctx.txn, ctx.engine.catalogHeap, v.catalogRid);
-      ctx.engine.insert(ctx.txn, ctx.engine.catalogHeap, encodeViewRow({ oid: v.oid, name: v.name, columns: v.columns, types: v.types, query, text }));
+      ctx.engine.insert(ctx.txn, ctx.engine.catalogHeap, encodeViewRow({ oid: v.oid, name: v.name, columns: v.columns, types: v.types, query, text, ...(v.temp !== undefined ? { temp: v.temp } : {}) }));
       ctx.txn.touchedCatalog = true;
     }
   }

@@ -16,24 +16,26 @@ import { DbError } from '../errors/index.ts';
 import type { QueryResult } from './api.ts';
 import type { CreateViewStmt, DropTableStmt } from './ast.ts';
 import { encodeViewRow, type Catalog } from './catalog.ts';
-import { done, waitForPendingComments, waitForPendingDdl, type Notify } from './ddl.ts';
+import { done, newTableOwner, tableNameTaken, waitForPendingComments, waitForPendingDdl, type Notify } from './ddl.ts';
 import type { RunCtx } from './plan.ts';
 import { planStatementQuery } from './select.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { dropDependentViews, relationsRead } from './view-deps.ts';
 
-export function createView(s: CreateViewStmt, catalog: Catalog, ctx: RunCtx): QueryResult {
+export function createView(s: CreateViewStmt, catalog: Catalog, ctx: RunCtx, notify: Notify): QueryResult {
   const { engine, txn } = ctx;
-  waitForPendingDdl(ctx, s.name);
-  const old = catalog.view(s.name);
-  if (!old && catalog.relationExists(s.name)) {
-    if (s.replace) throw new DbError('wrong_object_type', `"${s.name}" is not a view`);
+  // A view that reads a temporary relation is temporary too, as in PostgreSQL: it could not outlive what it reads.
+  const readsTemp = !s.temp && relationsRead(s.query).some((r) => (catalog.get(r) ?? catalog.view(r) ?? catalog.sequence(r))?.temp !== undefined);
+  if (readsTemp) notify('NOTICE', `view "${s.name}" will be a temporary view`);
+  const temp = newTableOwner({ name: s.name, ...(s.temp || readsTemp ? { temp: true as const } : {}) }, ctx);
+  if (temp === undefined) waitForPendingDdl(ctx, s.name);
+  const found = catalog.view(s.name);
+  const old = found && (found.temp === undefined) === (temp === undefined) ? found : undefined; // OR REPLACE replaces its own kind
+  if (!old && tableNameTaken(catalog, s.name, temp)) {
+    if (s.replace && catalog.view(s.name) === undefined) throw new DbError('wrong_object_type', `"${s.name}" is not a view`);
     throw new DbError('duplicate_table', `relation "${s.name}" already exists`);
   }
   if (old && !s.replace) throw new DbError('duplicate_table', `relation "${s.name}" already exists`);
-  // PostgreSQL would make the view temporary; a permanent view here plans its query by name, for every session.
-  const temp = relationsRead(s.query).find((r) => catalog.get(r)?.temp !== undefined);
-  if (temp !== undefined) throw new DbError('feature_not_supported', `a view of temporary table "${temp}" is not supported`);
   const planned = planStatementQuery(s.query, catalog);
   if (s.columns.length > planned.fields.length) throw new DbError('syntax_error', 'CREATE VIEW specifies more column names than columns');
   const columns = planned.fields.map((f, i) => s.columns[i] ?? f.name);
@@ -49,7 +51,9 @@ export function createView(s: CreateViewStmt, catalog: Catalog, ctx: RunCtx): Qu
     });
     engine.delete(txn, engine.catalogHeap, old.catalogRid);
   }
-  engine.insert(txn, engine.catalogHeap, encodeViewRow({ oid: old?.oid ?? engine.allocateOid(), name: s.name, columns, types: planned.types, query: s.query, text: s.text }));
+  engine.insert(txn, engine.catalogHeap, encodeViewRow({
+    oid: old?.oid ?? engine.allocateOid(), name: s.name, columns, types: planned.types, query: s.query, text: s.text, ...(temp !== undefined ? { temp } : {}),
+  }));
   txn.touchedCatalog = true;
   return done('CREATE VIEW');
 }

@@ -71,16 +71,24 @@ describe('temporary tables', () => {
     expect(await code(s.query('create table p (a int) on commit drop'))).toBe('42P16');
   });
 
-  it('refuse keys and views across the temporary and the permanent', async () => {
+  it('refuse keys across the temporary and the permanent, and make a view of a temporary table temporary', async () => {
     db = await Database.open(dir);
     const s = db.session();
     await s.query('create table p (a int primary key); create temp table t (a int primary key)');
     expect(await code(s.query('create temp table c (a int references p)'))).toBe('42P16');
     expect(await code(s.query('create table c (a int references t)'))).toBe('42P16');
-    expect(await code(s.query('create view v as select * from t'))).toBe('0A000');
+    const notices: string[] = [];
+    s.onNotice = (n) => notices.push(n.message);
+    await s.query('create view v as select a * 2 as b from t; create temp view w as select count(*) as n from p');
+    expect(notices).toEqual(['view "v" will be a temporary view']);
+    expect(await rows(s, "select relname, relpersistence from pg_class where relkind = 'v' order by 1")).toEqual([['v', 't'], ['w', 't']]);
+    expect(await code(s.query('drop table t'))).toBe('2BP01');
     await s.query('create temp table c (a int references t)'); // temporary to temporary is fine
     await s.query('insert into t values (1); insert into c values (1)');
     expect(await code(s.query('insert into c values (2)'))).toBe('23503');
+    expect(await rows(s, 'select b from v')).toEqual([[2]]);
+    await s.query('discard temp');
+    expect(await rows(s, "select count(*) from pg_class where relpersistence = 't'")).toEqual([[0]]);
   });
 
   it('do not make another session creating the same name wait', async () => {
