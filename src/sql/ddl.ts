@@ -247,7 +247,7 @@ export function alterSequence(s: Extract<Statement, { kind: 'alter_sequence' }>,
   if (increment !== seq.increment && !s.restart) ctx.reincrement(seq.name, increment);
   if (start !== seq.start || increment !== seq.increment) {
     ctx.engine.update(ctx.txn, ctx.engine.catalogHeap, seq.catalogRid,
-      encodeSequenceRow({ oid: seq.oid, name: seq.name, heap: seq.heap, start, increment, ownedBy: seq.ownedBy }));
+      encodeSequenceRow({ oid: seq.oid, name: seq.name, heap: seq.heap, start, increment, ownedBy: seq.ownedBy, ...(seq.temp !== undefined ? { temp: seq.temp } : {}) }));
     ctx.txn.touchedCatalog = true;
   }
   if (s.restart) ctx.setval(seq.name, s.restart.with ?? start, false);

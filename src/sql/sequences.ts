@@ -101,6 +101,8 @@ export class SequenceCache {
   /** ALTER SEQUENCE … INCREMENT BY: the next value is the last one handed out plus the new increment, as in PostgreSQL. */
   reincrement(seq: SequenceDef, increment: number, user: TxnHandle): void {
     const st = this.load(seq, user);
+    // A sequence nothing was drawn from yet still starts at its start, as PostgreSQL's (is_called false).
+    if (st.next === BigInt(seq.start)) return this.moveTo(seq, st, BigInt(seq.start) - BigInt(increment), BigInt(seq.start), user);
     const last = st.next - BigInt(seq.increment);
     this.moveTo(seq, st, last, last + BigInt(increment), user);
   }

@@ -104,8 +104,8 @@ describe('temporary tables', () => {
   it('go with their session, and a killed process leaves none behind after the next open', async () => {
     db = await Database.open(dir);
     const s = db.session();
-    await s.query('create temp table gone (a int); insert into gone values (1); create temp sequence gone_too');
-    expect(await rows(s, "select nextval('gone_too'), relpersistence from pg_class where relname = 'gone_too'")).toEqual([[1, 't']]);
+    await s.query('create temp table gone (a int); insert into gone values (1); create temp sequence gone_too; alter sequence gone_too increment by 5');
+    expect(await rows(s, "select nextval('gone_too'), nextval('gone_too'), relpersistence from pg_class where relname = 'gone_too'")).toEqual([[1, 6, 't']]);
     expect(owners(db)).toHaveLength(1);
     await s.close();
     expect(owners(db)).toEqual([]);
