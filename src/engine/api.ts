@@ -62,6 +62,8 @@ export interface TxnHandle {
   readonly xid: number;
   /** Set when the transaction has changed the catalog heap; src/sql uses it to invalidate caches. */
   touchedCatalog: boolean;
+  /** Heaps this transaction has written (or locked rows of FOR UPDATE): heap id → where in its undo it first did. */
+  readonly heapsWritten: ReadonlyMap<number, number>;
 }
 
 /** PostgreSQL's table lock modes, numbered as libpg-query's LockStmt.mode gives them (src/txn/table-locks.ts). */

@@ -293,6 +293,9 @@ export class Catalog {
     const visible = [...all.filter((o) => ownerOf(o) === 0), ...(owner === 0 ? [] : all.filter((o) => ownerOf(o) === owner))];
     for (const o of visible) {
       if (o.kind === 'comment') { this.comments.set(commentKey(o.oid, o.part), o); continue; }
+      // Relations of every kind share one namespace, so a temporary one hides a permanent one of any kind:
+      // a temporary view t must not leave DROP TABLE t to find the permanent table.
+      if (ownerOf(o) !== 0) { this.byName.delete(o.name); this.sequences.delete(o.name); this.views.delete(o.name); }
       if (o.kind === 'sequence') { this.sequences.set(o.name, o); continue; }
       if (o.kind === 'view') { this.views.set(o.name, o); continue; }
       this.byName.set(o.name, o);
@@ -434,7 +437,7 @@ export function pendingCatalogNames(engine: StorageEngine, txn: TxnHandle): { ri
   for (const [rid, holder, pending] of engine.lockedRows(txn, engine.catalogHeap)) {
     const o = pending ? decodeCatalogRow(rid, pending) : null;
     // Another session's temporary object shares no name with anything this one can create (K1).
-    if ((o?.kind === 'table' || o?.kind === 'sequence') && o.temp !== undefined) continue;
+    if (o && o.kind !== 'comment' && o.temp !== undefined) continue;
     out.push({ rid, holder, name: o ? o.name : null });
   }
   return out;

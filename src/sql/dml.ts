@@ -248,7 +248,7 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
     explain,
     fields: returning?.fields,
     run(ctx) {
-      if (ctx.readOnly) throw readOnlyError('INSERT');
+      if (ctx.readOnly && table.temp === undefined) throw readOnlyError('INSERT'); // a temporary table is writable (R4)
       const writer = new TableWriter(spec, ctx);
       const out: Value[][] | null = returning ? [] : null;
       const emit = (row: Row): void => { if (out) out.push(returning!.fns.map((f) => f(row, ctx))); };
@@ -391,7 +391,7 @@ export function prepareUpdate(s: UpdateStmt, catalog: Catalog, params?: ParamTyp
     explain: t.explain,
     fields: returning?.fields,
     run(ctx) {
-      if (ctx.readOnly) throw readOnlyError('UPDATE');
+      if (ctx.readOnly && table.temp === undefined) throw readOnlyError('UPDATE');
       const targets = t.collect(ctx);
       const writer = new TableWriter(spec, ctx);
       const out: Value[][] | null = returning ? [] : null;
@@ -421,7 +421,7 @@ export function prepareDelete(s: DeleteStmt, catalog: Catalog, params?: ParamTyp
     explain: t.explain,
     fields: returning?.fields,
     run(ctx) {
-      if (ctx.readOnly) throw readOnlyError('DELETE');
+      if (ctx.readOnly && t.table.temp === undefined) throw readOnlyError('DELETE');
       const targets = t.collect(ctx);
       const writer = new TableWriter(spec, ctx);
       const out: Value[][] | null = returning ? [] : null;

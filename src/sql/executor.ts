@@ -110,7 +110,8 @@ export function executeStatement(s: Statement, catalog: Catalog, ctx: RunCtx, no
     case 'discard': {
       // DISCARD TEMP (and ALL, whose other parts the session did): the session's temporary tables and sequences.
       // Each DROP reads the catalog as the one before left it (a view dropped is no dependent of a table any more).
-      for (const d of dropAllStatements(catalog)) executeStatement(d, loadCatalog(ctx.engine, ctx.txn, ctx.tempOwner), ctx, notify);
+      // Quietly, as PostgreSQL's: no "drop cascades to" NOTICEs.
+      for (const d of dropAllStatements(catalog)) executeStatement(d, loadCatalog(ctx.engine, ctx.txn, ctx.tempOwner), ctx, () => {});
       return done(`DISCARD ${s.target.toUpperCase()}`);
     }
     case 'explain': return s.analyze ? explainAnalyze(s.stmt, catalog, ctx) : explain(s.stmt, catalog);

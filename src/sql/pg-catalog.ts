@@ -167,7 +167,8 @@ const VIRTUAL: Record<string, VirtualTable> = {
       for (const t of cat.all()) {
         // PostgreSQL's foreign keys are triggers on both tables; psql shows them only where relhastriggers is set.
         const triggers = t.foreignKeys.length > 0 || cat.referencing(t.oid).length > 0;
-        out.push({ ...base(t.oid, t.name, 'r', AM_HEAP, t.temp), relhasindex: t.indexes.length > 0, relnatts: t.columns.length, relchecks: t.checks.length, relhastriggers: triggers });
+        // relfilenode is the heap, which TRUNCATE and the like replace, as PostgreSQL's file.
+        out.push({ ...base(t.oid, t.name, 'r', AM_HEAP, t.temp), relfilenode: t.heap, relhasindex: t.indexes.length > 0, relnatts: t.columns.length, relchecks: t.checks.length, relhastriggers: triggers });
         t.indexes.forEach((ix, k) => out.push({ ...base(indexOid(t, k), ix.name, 'i', AM_BTREE, t.temp), relnatts: ix.columns.length }));
       }
       for (const s of cat.allSequences()) out.push({ ...base(s.oid, s.name, 'S', 0, s.temp), relnatts: 3 });

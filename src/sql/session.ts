@@ -426,10 +426,11 @@ export class Session {
   }
 
   /** Runs statements of the session's own making (temp-tables.ts) in txn; they never wait: no other session sees the tables. */
-  private runInternal(txn: TxnHandle, statements: readonly Statement[]): void {
+  /** Statements the session runs itself (ON COMMIT actions, K2's drops); `quiet` keeps their NOTICEs from the client, as PostgreSQL does. */
+  private runInternal(txn: TxnHandle, statements: readonly Statement[], quiet = false): void {
     for (const s of statements) {
       const catalog = this.catalog(txn);
-      executeStatement(s, catalog, new AttemptCtx(this.host.engine, txn, [], this.txnStart, false, undefined, catalog, this.attemptHost), this.notify);
+      executeStatement(s, catalog, new AttemptCtx(this.host.engine, txn, [], this.txnStart, false, undefined, catalog, this.attemptHost), quiet ? () => {} : this.notify);
       this.localCatalog.clear();
     }
   }
@@ -459,7 +460,7 @@ export class Session {
       ending = true;
       if (drops.length === 0) { engine.rollback(txn); return; }
       ending = false;
-      this.runInternal(txn, drops);
+      this.runInternal(txn, drops, true);
       ending = true;
       await engine.commit(txn, { synchronous: false, soleClient: false }); // K2 drops them anyway if this is lost
     } catch {
@@ -487,7 +488,7 @@ export class Session {
     this.savepoints = [];
     if (!commit || !txn) return this.abortTxn(txn);
     try {
-      this.runInternal(txn, onCommitStatements(this.catalog(txn))); // ON COMMIT DELETE ROWS / DROP (temp-tables.ts)
+      this.runInternal(txn, onCommitStatements(this.catalog(txn), txn.heapsWritten), true); // ON COMMIT DELETE ROWS / DROP (temp-tables.ts)
     } catch (e) {
       this.abortTxn(txn);
       throw e;

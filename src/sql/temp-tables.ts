@@ -2,8 +2,8 @@
  * Temporary tables' life around their session (catalog.ts K1, K2): the
  * owner ids sessions take, and the statements that end the tables, which
  * the session runs inside a transaction:
- *  - ON COMMIT DELETE ROWS empties the table at every commit (a TRUNCATE,
- *    as PostgreSQL's), ON COMMIT DROP drops it at the commit of the
+ *  - ON COMMIT DELETE ROWS empties the table at every commit that wrote it
+ *    (a TRUNCATE, as PostgreSQL's), ON COMMIT DROP drops it at the commit of the
  *    transaction that created it (a rollback undoes the CREATE anyway);
  *  - every one is dropped when its session closes, with CASCADE for the
  *    foreign keys between them, and so is every temporary view and sequence.
@@ -21,14 +21,21 @@ export function reserveTempOwners(max: number): void {
   if (max > lastOwner) lastOwner = max;
 }
 
-/** The ON COMMIT actions due when the transaction reading `catalog` commits, in order. */
-export function onCommitStatements(catalog: Catalog): Statement[] {
+/**
+ * The ON COMMIT actions due when the transaction reading `catalog` commits,
+ * in order. A DELETE ROWS table the transaction did not write is empty
+ * already (the last commit emptied it), so it is left alone rather than
+ * given a new heap and catalog row at every commit. No CASCADE: a
+ * PRESERVE ROWS table referencing one makes the commit fail (0A000), where
+ * emptying it too would lose its rows.
+ */
+export function onCommitStatements(catalog: Catalog, written: ReadonlyMap<number, number>): Statement[] {
   if (catalog.owner === 0) return [];
   const tables = catalog.temporaryTables();
-  const emptied = tables.filter((t) => t.onCommit === 'delete').map((t) => t.name);
+  const emptied = tables.filter((t) => t.onCommit === 'delete' && written.has(t.heap)).map((t) => t.name);
   const dropped = tables.filter((t) => t.onCommit === 'drop').map((t) => t.name);
   const out: Statement[] = [];
-  if (emptied.length > 0) out.push({ kind: 'truncate', names: emptied, restartIdentity: false, cascade: true });
+  if (emptied.length > 0) out.push({ kind: 'truncate', names: emptied, restartIdentity: false, cascade: false });
   if (dropped.length > 0) out.push({ kind: 'drop_table', names: dropped, ifExists: true, cascade: true });
   return out;
 }

@@ -17,7 +17,8 @@
  *      anything else (ddlCommand), INSERT/UPDATE/DELETE, CREATE TABLE AS and
  *      SELECT FOR UPDATE after planning (so a missing table is still 42P01),
  *      nextval()/setval() when called. SELECT, SHOW, SET, EXPLAIN and
- *      CHECKPOINT are allowed.
+ *      CHECKPOINT are allowed, and so are INSERT/UPDATE/DELETE of a temporary
+ *      table, as PostgreSQL's (its DDL is still refused).
  */
 import { DbError } from '../errors/index.ts';
 import type { Statement } from './ast.ts';

@@ -91,6 +91,42 @@ describe('temporary tables', () => {
     expect(await rows(s, "select count(*) from pg_class where relpersistence = 't'")).toEqual([[0]]);
   });
 
+  it('hide a permanent relation of any kind, and end their rows without touching others', async () => {
+    db = await Database.open(dir);
+    const s = db.session(), other = db.session();
+    await s.query("create table t (a int); insert into t values (1); create temp view t as select 2 as a");
+    // The temporary view hides the table: DROP TABLE finds a view, not the permanent table behind it.
+    expect(await code(s.query('drop table t'))).toBe('42809');
+    expect(await rows(s, 'select a from t')).toEqual([[2]]);
+    expect(await rows(other, 'select a from t')).toEqual([[1]]);
+    await s.query('drop view t');
+    expect(await rows(s, 'select a from t')).toEqual([[1]]);
+
+    // ON COMMIT DELETE ROWS does not cascade into a PRESERVE ROWS table: the commit fails instead, as PostgreSQL's.
+    await s.query('create temp table d (a int primary key) on commit delete rows; create temp table keep (a int references d)');
+    expect(await code(s.query('begin; insert into d values (1); insert into keep values (1); commit'))).toBe('0A000');
+    await s.query('rollback');
+    expect(await rows(s, 'select count(*) from keep')).toEqual([[0]]);
+    await s.query('drop table keep');
+    // A commit that did not write d leaves its heap (and catalog row) as they were.
+    const heap = async (): Promise<unknown[][]> => rows(s, "select relfilenode from pg_class where relname = 'd'");
+    const before = await heap();
+    await s.query('begin; select count(*) from d; commit');
+    expect(await heap()).toEqual(before);
+    await s.query('begin; insert into d values (3); commit');
+    expect(await heap()).not.toEqual(before);
+
+    // The session's own ends are quiet, and a read-only transaction may write a temporary table.
+    const notices: string[] = [];
+    s.onNotice = (n) => notices.push(n.message);
+    await s.query('create temp table x (a int primary key) on commit drop; create temp table y (a int references x) on commit drop');
+    await s.query('begin read only; insert into d values (5); update d set a = 6; delete from d where a = 7');
+    expect(await code(s.query('insert into t values (9)'))).toBe('25006');
+    await s.query('rollback');
+    await s.query('create temp view dv as select a from d; discard temp');
+    expect(notices).toEqual([]);
+  });
+
   it('do not make another session creating the same name wait', async () => {
     db = await Database.open(dir);
     const a = db.session(), b = db.session();

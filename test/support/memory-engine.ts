@@ -28,6 +28,7 @@ interface Txn extends TxnHandle {
   xid: number;
   touchedCatalog: boolean;
   undo: Undo[];
+  heapsWritten: Map<number, number>;
   droppedIndexes: IndexId[];
   dropped: HeapId[];
   ended: boolean;
@@ -55,7 +56,7 @@ export class MemoryEngine implements StorageEngine {
   commitDelay: (() => Promise<void>) | null = null;
 
   begin(): TxnHandle {
-    const t: Txn = { xid: 0, touchedCatalog: false, undo: [], droppedIndexes: [], dropped: [], ended: false, waiters: [], waitingFor: 0 };
+    const t: Txn = { xid: 0, touchedCatalog: false, undo: [], heapsWritten: new Map(), droppedIndexes: [], dropped: [], ended: false, waiters: [], waitingFor: 0 };
     return t;
   }
 
@@ -169,6 +170,7 @@ export class MemoryEngine implements StorageEngine {
     if (!row) throw new Error(`no row ${rid}`);
     if (row.owner !== 0 && row.owner !== xid) throw new LockWait(row.owner);
     if (row.owner === xid && row.pending === null) throw new Error(`row ${rid} already deleted`);
+    if (!(txn as Txn).heapsWritten.has(heapId)) (txn as Txn).heapsWritten.set(heapId, (txn as Txn).undo.length);
     (txn as Txn).undo.push({ heap: heapId, rid, prev: { owner: row.owner, pending: row.pending } });
     row.owner = xid;
     row.pending = tuple ? tuple.slice() : null;
@@ -178,6 +180,7 @@ export class MemoryEngine implements StorageEngine {
     const xid = this.xidOf(txn);
     const rid = this.nextRid++;
     this.heap(heap).set(rid, { committed: null, owner: 0, pending: null });
+    if (!(txn as Txn).heapsWritten.has(heap)) (txn as Txn).heapsWritten.set(heap, (txn as Txn).undo.length);
     (txn as Txn).undo.push({ heap, rid, prev: { owner: 0, pending: null } });
     const row = this.heap(heap).get(rid)!;
     row.owner = xid;
