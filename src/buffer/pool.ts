@@ -27,6 +27,7 @@
 import { DbError } from '../errors/index.ts';
 import { PAGE_SIZE, type PageBuf } from '../storage/page.ts';
 import type { DataFile } from '../storage/datafile.ts';
+import { PageTable } from './page-table.ts';
 
 export type FrameId = number;
 
@@ -65,7 +66,7 @@ export class BufferPool {
   private readonly recLsn: number[] = [];
   private readonly wholeLsn: number[] = [];
   private readonly referenced: boolean[] = [];
-  private readonly table = new Map<number, FrameId>();
+  private readonly table = new PageTable();
   private hand = 0;
   private chunk = Buffer.alloc(0);
   private chunkUsed = 0;
