@@ -139,15 +139,63 @@ export function keyPeers(p: PageBuf, i: number, key: Uint8Array): number[] | nul
 }
 
 /** The first entry index whose entry is >= (key, rid); n if none. */
-export function lowerBound(p: PageBuf, key: Uint8Array, rid: number): number {
-  let lo = 0;
-  let hi = btCount(p);
+export function lowerBound(p: PageBuf, key: Uint8Array, rid: number, from = 0, to = btCount(p)): number {
+  let lo = from;
+  let hi = to;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (compareCell(p, cellOffset(p, mid), key, rid) < 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;
+}
+
+/** Pages with fewer entries than this are searched by halving alone. */
+const GUESS_MIN = 64;
+
+/** Up to 6 bytes of b from `at` (at most `len`), big-endian, the missing ones as zeros: a number in memcmp order. */
+function leading(b: Uint8Array, at: number, len: number): number {
+  let v = 0;
+  for (let i = 0; i < 6; i++) v = v * 256 + (i < len ? b[at + i]! : 0);
+  return v;
+}
+
+/**
+ * lowerBound for a point lookup in a leaf: the same answer, found with
+ * fewer of the page's cache lines. The key's place between the page's
+ * first and last keys (their bytes after the prefix all three share, read
+ * as numbers) gives a guess; steps doubling away from it bracket the
+ * answer, and halving finishes. Keys spread evenly (serial ids, most
+ * numbers) land within a few entries of the guess: about five cells read
+ * instead of the nine of halving 400 entries, each a likely cache miss
+ * on a leaf that is not hot.
+ */
+export function lowerBoundGuessed(p: PageBuf, key: Uint8Array, rid: number): number {
+  const n = btCount(p);
+  if (n < GUESS_MIN) return lowerBound(p, key, rid);
+  const fo = cellOffset(p, 0) + 2, lo_ = cellOffset(p, n - 1) + 2;
+  const fl = keyLength(p, fo - 2), ll = keyLength(p, lo_ - 2);
+  const m = Math.min(fl, ll, key.length);
+  let c = 0;
+  while (c < m && p[fo + c] === p[lo_ + c] && key[c] === p[fo + c]) c++;
+  const vf = leading(p, fo + c, fl - c), vl = leading(p, lo_ + c, ll - c), vk = leading(key, c, key.length - c);
+  const guess = vk <= vf ? 0 : vk >= vl ? n - 1 : Math.min(n - 1, Math.floor(((vk - vf) / (vl - vf)) * (n - 1)));
+  const below = (i: number): boolean => compareCell(p, cellOffset(p, i), key, rid) < 0;
+  let lo = 0, hi = n;
+  if (below(guess)) {
+    lo = guess + 1;
+    for (let step = 1; guess + step < n; step *= 2) {
+      if (!below(guess + step)) { hi = guess + step; break; }
+      lo = guess + step + 1;
+    }
+  } else {
+    hi = guess;
+    for (let step = 1; guess - step >= 0; step *= 2) {
+      if (below(guess - step)) { lo = guess - step + 1; break; }
+      hi = guess - step;
+    }
+  }
+  return lowerBound(p, key, rid, lo, hi);
 }
 
 /** Whether entry i of p is exactly (key, rid): i as lowerBound gives it, possibly n. */

@@ -48,6 +48,7 @@ import {
   isBtreePage,
   keyPeers,
   lowerBound,
+  lowerBoundGuessed,
   readSpec,
   upperBound,
   type BtreePageSpec,
@@ -676,7 +677,7 @@ export class BtreeAccess {
     while (pageNo !== 0) {
       pageNo = this.ctx.pool.with(pageNo, (p) => {
         const n = btCount(p);
-        for (let i = lowerBound(p, key, -1); i < n; i++) {
+        for (let i = lowerBoundGuessed(p, key, -1); i < n; i++) {
           const off = cellOffset(p, i);
           if (!cellHasKey(p, off, key)) return 0;
           out.push(cellRid(p, off));
