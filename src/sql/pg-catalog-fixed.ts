@@ -27,7 +27,9 @@ export const NS_PG_CATALOG = 11, NS_PUBLIC = 2200, NS_INFORMATION_SCHEMA = 13000
  * id, catalog.ts K1), whose oid is this base plus N: far above the oids
  * the engine hands out.
  */
-const NS_TEMP_BASE = 0x7f000000;
+export const NS_TEMP_BASE = 0x7f000000;
+/** Whether a namespace oid is one of the pg_temp_N (owner ids stay far below 2^24). */
+export const isTempNamespace = (oid: number): boolean => oid > NS_TEMP_BASE && oid < NS_TEMP_BASE + 0x1000000;
 /** The schema (oid, name) of a table, index or sequence: public, or its owner's pg_temp_N. */
 export const schemaOf = (o: { readonly temp?: number }): { oid: number; name: string } =>
   (o.temp === undefined ? { oid: NS_PUBLIC, name: 'public' } : { oid: NS_TEMP_BASE + o.temp, name: `pg_temp_${o.temp}` });

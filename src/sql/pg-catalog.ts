@@ -28,7 +28,7 @@ import { actionName, foreignKeyText } from './foreign-keys.ts';
 import type { Compiled, ExecCtx, Fn } from './expr.ts';
 import { compileIndexKeys, keyName } from './index-exprs.ts';
 import {
-  cols, DATABASE_NAME, SCHEMAS, DATABASE_OID, empty, FIXED_TABLES, indexOid, NS_INFORMATION_SCHEMA, NS_PG_CATALOG, NS_PUBLIC, OWNER, schemaOf, TABLE_OIDS,
+  cols, DATABASE_NAME, SCHEMAS, DATABASE_OID, empty, FIXED_TABLES, indexOid, isTempNamespace, NS_INFORMATION_SCHEMA, NS_PG_CATALOG, NS_PUBLIC, OWNER, schemaOf, TABLE_OIDS,
   TABLESPACE_DEFAULT, USER_NAME, type Rec, type VirtualTable,
 } from './pg-catalog-fixed.ts';
 import { relationsByOid } from './reg-names.ts';
@@ -448,6 +448,14 @@ export function catalogFunction(name: string, args: readonly Compiled[], cat: Ca
       for (const t of cat.all()) for (const c of constraintsOf(t, cat)) defs.set(c.oid, c.def);
       return { type: TEXT, fn: (r, c) => { const v = f(r, c); return v === null ? null : defs.get(Number(v)) ?? null; } };
     }
+    // The session's pg_temp_N while it has temporary objects (PostgreSQL's stays once made), else 0.
+    case 'pg_my_temp_schema':
+      return args.length === 0 ? { type: INT8, fn: () => (cat.owner === 0 ? 0 : schemaOf({ temp: cat.owner }).oid) } : null;
+    case 'pg_is_other_temp_schema': {
+      if (args.length !== 1) return null;
+      const f = args[0]!.fn, own = cat.owner === 0 ? -1 : schemaOf({ temp: cat.owner }).oid;
+      return { type: BOOL, fn: (r, c) => { const v = f(r, c); return v === null ? null : isTempNamespace(Number(v)) && Number(v) !== own; } };
+    }
     case 'pg_get_viewdef': {
       // By oid or by name (pg_get_viewdef('v')); the query as it was written.
       if (args.length < 1 || args.length > 2) return null;
@@ -500,6 +508,7 @@ export function regNameOf(kind: string, cat: Catalog): ((oid: number) => string)
       };
     case 'regnamespace': {
       const names = new Map([...SCHEMAS].map(([name, oid]) => [oid, quoteIdent(name)]));
+      if (cat.owner !== 0) names.set(schemaOf({ temp: cat.owner }).oid, schemaOf({ temp: cat.owner }).name);
       return (oid) => orDigits(names.get(oid), oid);
     }
     case 'regrole':

@@ -125,6 +125,16 @@ describe('temporary tables', () => {
     await s.query('rollback');
     await s.query('create temp view dv as select a from d; discard temp');
     expect(notices).toEqual([]);
+
+    // The session's temporary schema, as tools read it: its oid, its name through regnamespace, and no one else's.
+    expect(await rows(other, 'select pg_my_temp_schema()')).toEqual([[0]]);
+    await s.query('create temp table z (a int)');
+    const [[mine, name, otherSees, selfSees]] = await rows(s, `select pg_my_temp_schema(), pg_my_temp_schema()::regnamespace::text,
+      pg_is_other_temp_schema(pg_my_temp_schema()), (select relnamespace from pg_class where relname = 'z') = pg_my_temp_schema()`) as [[number, string, boolean, boolean]];
+    expect(mine).toBeGreaterThan(0);
+    expect(name).toMatch(/^pg_temp_\d+$/);
+    expect([otherSees, selfSees]).toEqual([false, true]);
+    expect(await rows(other, `select pg_is_other_temp_schema(${mine}), pg_is_other_temp_schema(2200)`)).toEqual([[true, false]]);
   });
 
   it('do not make another session creating the same name wait', async () => {
