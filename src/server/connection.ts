@@ -206,6 +206,7 @@ export class Connection implements Backend {
 
   private async loop(): Promise<void> {
     this.extended = new ExtendedQuery(this);
+    this.session.protocolStatements = this.extended;
     for (;;) {
       const m = await this.next();
       if (m === null) {

@@ -234,6 +234,16 @@ export class ExtendedQuery {
     putCommandComplete(this.b.writer, r.command === 'SELECT' && from > 0 ? `SELECT ${end - from}` : r.tag);
   }
 
+  /**
+   * DEALLOCATE from SQL (session.protocolStatements): a named statement, or
+   * ALL of them; the unnamed one stays, as in PostgreSQL. Whether it had one.
+   */
+  deallocate(name: string | null): boolean {
+    if (name !== null) return name !== '' && this.statements.delete(name);
+    for (const n of [...this.statements.keys()]) if (n !== '') this.statements.delete(n);
+    return true;
+  }
+
   private close(target: 'S' | 'P', name: string): void {
     if (target === 'S') this.statements.delete(name); else this.portals.delete(name);
     this.b.send(closeComplete());

@@ -162,6 +162,13 @@ const isPending = (r: QueryResult | Pending): r is Pending => r instanceof LockW
 export class Session {
   /** Receives NOTICE and WARNING messages. */
   onNotice: ((notice: DbError) => void) | null = null;
+  /**
+   * The statements a client prepared with the wire protocol's Parse (src/server).
+   * PostgreSQL keeps them in one table with PREPARE's, so DEALLOCATE (ALL) and
+   * DISCARD ALL reach them too: a pooler's reset (DISCARD ALL) must leave the next
+   * client free to Parse "S_1" again. deallocate(name) says whether it had one.
+   */
+  protocolStatements: { deallocate(name: string | null): boolean } | null = null;
 
   private txn: TxnHandle | null = null;
   private inBlock = false;
@@ -438,16 +445,24 @@ export class Session {
   /**
    * DISCARD SEQUENCES forgets currval() and lastval(); DISCARD ALL also
    * RESET ALL, DEALLOCATE ALL and releases session advisory locks, as
-   * PostgreSQL's does. Statements the client prepared with the protocol's
-   * Parse stay: they belong to the connection (src/server), not to SQL.
+   * PostgreSQL's does, the statements the client prepared with the
+   * protocol's Parse included (protocolStatements).
    */
   private discardSessionState(all: boolean): void {
     this.attemptHost.values.bySequence.clear();
     this.attemptHost.values.last = undefined;
     if (!all) return;
     this.settings.resetAll();
-    this.prepared.deallocate(null);
+    this.deallocate(null);
     this.host.advisory.release(this, 'session');
+  }
+
+  /** DEALLOCATE name | ALL, over PREPARE's statements and the protocol's (protocolStatements). */
+  private deallocate(name: string | null): void {
+    const protocol = this.protocolStatements?.deallocate(name) ?? false;
+    if (name === null) { this.prepared.deallocate(null); return; }
+    if (protocol) return;
+    this.prepared.deallocate(name);
   }
 
   /** K2 (catalog.ts): the session's temporary tables go with it; if this fails, the next Database.open drops them. */
@@ -585,7 +600,7 @@ export class Session {
         this.prepared.prepare(s, () => this.describeNow(s.stmt, s.types.map((t) => resolveType(t).oid)).paramTypes.length);
         return done('PREPARE');
       });
-      case 'deallocate': return this.guard(() => { this.prepared.deallocate(s.name); return done(s.name === null ? 'DEALLOCATE ALL' : 'DEALLOCATE'); });
+      case 'deallocate': return this.guard(() => { this.deallocate(s.name); return done(s.name === null ? 'DEALLOCATE ALL' : 'DEALLOCATE'); });
       case 'execute': {
         let target: ReturnType<PreparedStatements['resolve']>;
         try {

@@ -118,6 +118,27 @@ describe('node-postgres against the server', () => {
     }
   });
 
+  it('loses its named statements to DEALLOCATE and DISCARD ALL, as a pooler resetting the connection expects', async () => {
+    const c = new pg.Client(config());
+    await c.connect();
+    const code = (p: Promise<unknown>): Promise<string | undefined> => p.then(() => undefined, (e: { code?: string }) => e.code);
+    try {
+      const q1 = { name: 'q1', text: 'SELECT $1::int + 1 AS n', values: [1] };
+      expect((await c.query(q1)).rows).toEqual([{ n: 2 }]);
+      await c.query('DEALLOCATE q1');
+      // node-postgres believes q1 is still prepared and sends only Bind: the server no longer has it.
+      expect(await code(c.query(q1))).toBe('26000');
+      expect(await code(c.query('DEALLOCATE q1'))).toBe('26000');
+      const q2 = { name: 'q2', text: 'SELECT $1::text AS s', values: ['x'] };
+      expect((await c.query(q2)).rows).toEqual([{ s: 'x' }]);
+      await c.query('DISCARD ALL');
+      expect(await code(c.query(q2))).toBe('26000');
+      expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await c.end();
+    }
+  });
+
   it('keeps a transaction to its connection and rolls back', async () => {
     const a = new pg.Client(config()), b = new pg.Client(config());
     await a.connect();
