@@ -367,6 +367,11 @@ export class Catalog {
     return [...this.sequences.values()];
   }
 
+  /** The sequences a table owns (serial, identity), found by owner: one hidden by a temporary relation of its name included (K1). */
+  ownedSequences(tableOid: number): SequenceDef[] {
+    return this.objects.filter((o): o is SequenceDef => o.kind === 'sequence' && o.ownedBy === tableOid);
+  }
+
   /** The table owning index `name`. */
   tableOfIndex(name: string): TableDef | undefined {
     return this.indexNames.get(name);

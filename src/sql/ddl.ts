@@ -319,8 +319,7 @@ export function dropTable(s: DropTableStmt, catalog: Catalog, ctx: RunCtx, notif
     for (const c of catalog.commentsOf(t.oid)) engine.delete(txn, engine.catalogHeap, c.catalogRid);
     engine.dropHeap(txn, t.heap);
     for (const ix of t.indexes) if (ix.engineId !== null) engine.dropIndex(txn, ix.engineId);
-    for (const seq of catalog.allSequences()) {
-      if (seq.ownedBy !== t.oid) continue;
+    for (const seq of catalog.ownedSequences(t.oid)) {
       engine.delete(txn, engine.catalogHeap, seq.catalogRid);
       engine.dropHeap(txn, seq.heap);
     }

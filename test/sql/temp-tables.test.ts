@@ -101,6 +101,9 @@ describe('temporary tables', () => {
     expect(await rows(other, 'select a from t')).toEqual([[1]]);
     await s.query('drop view t');
     expect(await rows(s, 'select a from t')).toEqual([[1]]);
+    // A table's own sequence goes with it even while a temporary sequence of its name hides it.
+    await s.query('create table owner_t (id serial); create temp sequence owner_t_id_seq; drop table owner_t; drop sequence owner_t_id_seq');
+    expect(await rows(other, "select count(*) from pg_class where relname = 'owner_t_id_seq'")).toEqual([[0]]);
 
     // ON COMMIT DELETE ROWS does not cascade into a PRESERVE ROWS table: the commit fails instead, as PostgreSQL's.
     await s.query('create temp table d (a int primary key) on commit delete rows; create temp table keep (a int references d)');
