@@ -432,8 +432,10 @@ export class Session {
     return (txn.touchedCatalog ? this.localCatalog.get(this.host.engine, txn) : this.host.sharedCatalog(txn)).forOwner(this.tempOwner);
   }
 
-  /** Runs statements of the session's own making (temp-tables.ts) in txn; they never wait: no other session sees the tables. */
-  /** Statements the session runs itself (ON COMMIT actions, K2's drops); `quiet` keeps their NOTICEs from the client, as PostgreSQL does. */
+  /**
+   * Runs statements of the session's own making (temp-tables.ts: ON COMMIT actions, K2's drops) in txn; they
+   * never wait, as no other session sees the tables. `quiet` keeps their NOTICEs from the client, as PostgreSQL does.
+   */
   private runInternal(txn: TxnHandle, statements: readonly Statement[], quiet = false): void {
     for (const s of statements) {
       const catalog = this.catalog(txn);
