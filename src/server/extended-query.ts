@@ -108,7 +108,10 @@ export class ExtendedQuery {
   }
 
   private async parse(m: Extract<FrontendMessage, { kind: 'parse' }>): Promise<void> {
-    if (m.name !== '' && this.statements.has(m.name)) throw withCode('duplicate_prepared_statement', `prepared statement "${m.name}" already exists`);
+    // PREPARE's names are the same namespace (session.protocolStatements).
+    if (m.name !== '' && (this.statements.has(m.name) || this.b.session.hasPrepared(m.name))) {
+      throw withCode('duplicate_prepared_statement', `prepared statement "${m.name}" already exists`);
+    }
     const pieces = splitStatements(m.sql);
     if (pieces.length > 1) throw new DbError('syntax_error', 'cannot insert multiple commands into a prepared statement');
     const tokens = pieces[0]?.tokens ?? [];
@@ -238,6 +241,10 @@ export class ExtendedQuery {
    * DEALLOCATE from SQL (session.protocolStatements): a named statement, or
    * ALL of them; the unnamed one stays, as in PostgreSQL. Whether it had one.
    */
+  has(name: string): boolean {
+    return name !== '' && this.statements.has(name);
+  }
+
   deallocate(name: string | null): boolean {
     if (name !== null) return name !== '' && this.statements.delete(name);
     for (const n of [...this.statements.keys()]) if (n !== '') this.statements.delete(n);

@@ -79,7 +79,7 @@ export class AttemptCtx implements RunCtx {
 
   nextval(name: string): number | bigint {
     const d = this.seq(name);
-    if (this.readOnly) throw readOnlyError('nextval()');
+    if (this.readOnly && d.temp === undefined) throw readOnlyError('nextval()'); // a temporary sequence may move (txn-mode.ts R4)
     const v = this.host.sequences.nextval(d, this.txn);
     this.host.values.bySequence.set(name, v);
     this.host.values.last = v;
@@ -103,7 +103,7 @@ export class AttemptCtx implements RunCtx {
 
   setval(name: string, v: number | bigint, called: boolean): number | bigint {
     const d = this.seq(name);
-    if (this.readOnly) throw readOnlyError('setval()');
+    if (this.readOnly && d.temp === undefined) throw readOnlyError('setval()');
     return this.host.sequences.setval(d, v, called, this.txn);
   }
 

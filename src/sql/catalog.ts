@@ -293,9 +293,11 @@ export class Catalog {
     const visible = [...all.filter((o) => ownerOf(o) === 0), ...(owner === 0 ? [] : all.filter((o) => ownerOf(o) === owner))];
     for (const o of visible) {
       if (o.kind === 'comment') { this.comments.set(commentKey(o.oid, o.part), o); continue; }
-      // Relations of every kind share one namespace, so a temporary one hides a permanent one of any kind:
-      // a temporary view t must not leave DROP TABLE t to find the permanent table.
-      if (ownerOf(o) !== 0) { this.byName.delete(o.name); this.sequences.delete(o.name); this.views.delete(o.name); }
+      // Relations of every kind share one namespace, so a temporary one hides a permanent table, view or
+      // index of any kind: a temporary view t must not leave DROP TABLE t to find the permanent table.
+      // Sequences are the exception: column defaults name theirs (nextval('t_id_seq')) where PostgreSQL
+      // holds its oid, so only a temporary sequence hides one, as a temporary table hides a table.
+      if (ownerOf(o) !== 0) { this.byName.delete(o.name); this.views.delete(o.name); this.indexNames.delete(o.name); }
       if (o.kind === 'sequence') { this.sequences.set(o.name, o); continue; }
       if (o.kind === 'view') { this.views.set(o.name, o); continue; }
       this.byName.set(o.name, o);

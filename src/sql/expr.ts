@@ -89,6 +89,8 @@ export interface ExecCtx {
   template?: TemplateBinding;
   /** String slots converted to their types, once per execution (slot-const.ts). */
   slotValues?: Map<number, Value>;
+  /** The session's owner id for temporary objects (catalog.ts K1); absent where there is no session. */
+  readonly tempOwner?: number;
 }
 
 export type Fn = (row: Row, ctx: ExecCtx) => Value;

@@ -335,9 +335,9 @@ function planView(view: ViewDef, it: Extract<FromItem, { kind: 'table' }>, base:
   expanding.add(view.name);
   // A view's query names its tables; one of them hidden by this session's temporary table would be read instead (catalog.ts K1).
   if (env.catalog.owner !== 0 && view.temp === undefined) {
-    const hidden = relationsRead(view.query).find((r) => env.catalog.get(r)?.temp !== undefined);
+    const hidden = relationsRead(view.query).find((r) => env.catalog.temporaryRelationExists(r));
     if (hidden !== undefined) {
-      throw new DbError('feature_not_supported', `view "${view.name}" cannot be read while temporary table "${hidden}" hides the relation it reads`);
+      throw new DbError('feature_not_supported', `view "${view.name}" cannot be read while temporary relation "${hidden}" hides the relation it reads`);
     }
   }
   try {

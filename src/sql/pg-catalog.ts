@@ -453,8 +453,12 @@ export function catalogFunction(name: string, args: readonly Compiled[], cat: Ca
       return args.length === 0 ? { type: INT8, fn: () => (cat.owner === 0 ? 0 : schemaOf({ temp: cat.owner }).oid) } : null;
     case 'pg_is_other_temp_schema': {
       if (args.length !== 1) return null;
-      const f = args[0]!.fn, own = cat.owner === 0 ? -1 : schemaOf({ temp: cat.owner }).oid;
-      return { type: BOOL, fn: (r, c) => { const v = f(r, c); return v === null ? null : isTempNamespace(Number(v)) && Number(v) !== own; } };
+      const f = args[0]!.fn;
+      // The session's own, by its owner id: its schema stays its own once its last temporary object is gone.
+      return { type: BOOL, fn: (r, c) => {
+        const v = f(r, c);
+        return v === null ? null : isTempNamespace(Number(v)) && (c.tempOwner === undefined || Number(v) !== schemaOf({ temp: c.tempOwner }).oid);
+      } };
     }
     case 'pg_get_viewdef': {
       // By oid or by name (pg_get_viewdef('v')); the query as it was written.

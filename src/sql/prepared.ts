@@ -34,6 +34,10 @@ export class PreparedStatements {
     this.byName.set(s.name, { named: s, params: analyze(), stmt: s.types.length > 0 ? typedParams(s.stmt, s.types) as Statement : s.stmt });
   }
 
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
   deallocate(name: string | null): void {
     if (name === null) { this.byName.clear(); return; }
     if (!this.byName.delete(name)) throw errorWithCode('26000', `prepared statement "${name}" does not exist`);

@@ -168,7 +168,7 @@ export class Session {
    * DISCARD ALL reach them too: a pooler's reset (DISCARD ALL) must leave the next
    * client free to Parse "S_1" again. deallocate(name) says whether it had one.
    */
-  protocolStatements: { deallocate(name: string | null): boolean } | null = null;
+  protocolStatements: { deallocate(name: string | null): boolean; has(name: string): boolean } | null = null;
 
   private txn: TxnHandle | null = null;
   private inBlock = false;
@@ -459,6 +459,11 @@ export class Session {
     this.host.advisory.release(this, 'session');
   }
 
+  /** Whether PREPARE made a statement of this name (the protocol's Parse refuses the name then, as PostgreSQL's). */
+  hasPrepared(name: string): boolean {
+    return this.prepared.has(name);
+  }
+
   /** DEALLOCATE name | ALL, over PREPARE's statements and the protocol's (protocolStatements). */
   private deallocate(name: string | null): void {
     const protocol = this.protocolStatements?.deallocate(name) ?? false;
@@ -598,6 +603,8 @@ export class Session {
         if (!this.inBlock) throw new DbError('no_active_sql_transaction', 'LOCK TABLE can only be used in transaction blocks');
         break;
       case 'prepare': return this.guard(() => {
+        // One namespace with the protocol's named statements, as PostgreSQL's.
+        if (this.protocolStatements?.has(s.name)) throw errorWithCode('42P05', `prepared statement "${s.name}" already exists`);
         // Planned now, as describe() plans a protocol-level Parse: the declared types, then one per $n the statement uses.
         this.prepared.prepare(s, () => this.describeNow(s.stmt, s.types.map((t) => resolveType(t).oid)).paramTypes.length);
         return done('PREPARE');

@@ -23,16 +23,19 @@ export function reserveTempOwners(max: number): void {
 
 /**
  * The ON COMMIT actions due when the transaction reading `catalog` commits,
- * in order. A DELETE ROWS table the transaction did not write is empty
- * already (the last commit emptied it), so it is left alone rather than
- * given a new heap and catalog row at every commit. No CASCADE: a
- * PRESERVE ROWS table referencing one makes the commit fail (0A000), where
- * emptying it too would lose its rows.
+ * in order. DELETE ROWS tables are empty after every commit, so when the
+ * transaction wrote none of them they are left alone rather than given a
+ * new heap and catalog row at every commit; when it wrote one, all are
+ * emptied together, as PostgreSQL does. No CASCADE: a PRESERVE ROWS table
+ * referencing one makes the commit fail (0A000), where emptying it too
+ * would lose its rows.
  */
 export function onCommitStatements(catalog: Catalog, written: ReadonlyMap<number, number>): Statement[] {
   if (catalog.owner === 0) return [];
   const tables = catalog.temporaryTables();
-  const emptied = tables.filter((t) => t.onCommit === 'delete' && written.has(t.heap)).map((t) => t.name);
+  const deleting = tables.filter((t) => t.onCommit === 'delete');
+  // All together once one was written: keys between DELETE ROWS tables then need no CASCADE.
+  const emptied = deleting.some((t) => written.has(t.heap)) ? deleting.map((t) => t.name) : [];
   const dropped = tables.filter((t) => t.onCommit === 'drop').map((t) => t.name);
   const out: Statement[] = [];
   if (emptied.length > 0) out.push({ kind: 'truncate', names: emptied, restartIdentity: false, cascade: false });

@@ -133,6 +133,12 @@ describe('node-postgres against the server', () => {
       expect((await c.query(q2)).rows).toEqual([{ s: 'x' }]);
       await c.query('DISCARD ALL');
       expect(await code(c.query(q2))).toBe('26000');
+      // One namespace for PREPARE and Parse, as in PostgreSQL: neither takes a name the other has.
+      const q3 = { name: 'q3', text: 'SELECT 3 AS n' };
+      await c.query(q3);
+      expect(await code(c.query('PREPARE q3 AS SELECT 4'))).toBe('42P05');
+      await c.query('PREPARE q4 AS SELECT 4');
+      expect(await code(c.query({ name: 'q4', text: 'SELECT 5 AS n' }))).toBe('42P05');
       expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     } finally {
       await c.end();

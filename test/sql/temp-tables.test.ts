@@ -129,6 +129,25 @@ describe('temporary tables', () => {
     await s.query('create temp view dv as select a from d; discard temp');
     expect(notices).toEqual([]);
 
+    // DELETE ROWS tables are emptied together: one referencing the table written needs no CASCADE.
+    await s.query('create temp table d1 (a int primary key) on commit delete rows; create temp table d2 (a int references d1) on commit delete rows');
+    await s.query('begin; insert into t values (5); insert into d1 values (1); commit');
+    expect(await rows(other, 'select count(*) from t where a = 5')).toEqual([[1]]);
+    // A temporary relation does not take the place of a permanent table's sequence (its default names it) ...
+    await s.query('create table ser (id serial, v int); create temp table ser_id_seq (x int); create temp view ser_id_seq_v as select 1');
+    await s.query('insert into ser (v) values (1)');
+    expect(await rows(s, 'select id from ser')).toEqual([[1]]);
+    // ... nor of a permanent index, nor does a permanent view read a temporary view hiding its table.
+    await s.query('create index perm_ix on t (a); create temp table perm_ix (x int)');
+    expect(await code(s.query('drop index perm_ix'))).toBe('42704');
+    await s.query('create view reads_t as select a from t; create temp view t as select 2 as a');
+    expect(await code(s.query('select * from reads_t'))).toBe('0A000');
+    await s.query('drop view t; drop table perm_ix');
+    // A temporary sequence moves in a read-only transaction (a serial column of a temporary table).
+    await s.query('create temp table tser (id serial, v int)');
+    await s.query('begin read only; insert into tser (v) values (1); select setval(\'tser_id_seq\', 10); commit');
+    expect(await rows(s, 'select id from tser')).toEqual([[1]]);
+
     // The session's temporary schema, as tools read it: its oid, its name through regnamespace, and no one else's.
     expect(await rows(other, 'select pg_my_temp_schema()')).toEqual([[0]]);
     await s.query('create temp table z (a int)');
@@ -138,6 +157,8 @@ describe('temporary tables', () => {
     expect(name).toMatch(/^pg_temp_\d+$/);
     expect([otherSees, selfSees]).toEqual([false, true]);
     expect(await rows(other, `select pg_is_other_temp_schema(${mine}), pg_is_other_temp_schema(2200)`)).toEqual([[true, false]]);
+    await s.query('discard temp');
+    expect(await rows(s, `select pg_is_other_temp_schema(${mine})`)).toEqual([[false]]);
   });
 
   it('do not make another session creating the same name wait', async () => {
