@@ -81,6 +81,8 @@ export interface TableRef {
   readonly name: string;
   readonly alias: string | null;
   readonly pos: number;
+  /** The schema written before the name, when it was `public` or `pg_temp` (catalog.ts checkSchema). */
+  readonly schema?: 'public' | 'pg_temp';
 }
 
 /** AS name (col, ...). */
@@ -90,7 +92,7 @@ export interface Alias {
 }
 
 export type FromItem =
-  | { readonly kind: 'table'; readonly name: string; readonly alias: Alias | null; readonly pos: number }
+  | { readonly kind: 'table'; readonly name: string; readonly alias: Alias | null; readonly pos: number; readonly schema?: 'public' | 'pg_temp' }
   | { readonly kind: 'subquery'; readonly query: QueryStmt; readonly alias: Alias | null; readonly pos: number; readonly lateral?: boolean }
   | { readonly kind: 'function'; readonly name: string; readonly args: readonly Expr[]; readonly alias: Alias | null; readonly pos: number; readonly ordinality?: boolean }
   /** A reference to a WITH RECURSIVE query: `base` once, then `step` until it adds no rows; UNION (all: false) drops repeats. */

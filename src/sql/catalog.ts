@@ -393,6 +393,22 @@ export class Catalog {
       || this.views.get(name)?.temp !== undefined;
   }
 
+  /**
+   * A name read or written with its schema (`public.t`, `pg_temp.t`), where names here carry none: the one
+   * object the name finds must be in that schema. `public.t` while this session's temporary t hides the
+   * permanent one is refused (0A000) rather than reaching the temporary table; `pg_temp.t` with no
+   * temporary t is 42P01, as PostgreSQL says.
+   */
+  checkSchema(name: string, schema: 'public' | 'pg_temp' | undefined, pos: number): void {
+    if (schema === undefined) return;
+    const temporary = this.temporaryRelationExists(name);
+    const at = pos >= 0 ? { position: pos + 1 } : {};
+    if (schema === 'public' && temporary) {
+      throw new DbError('feature_not_supported', `"public.${name}" cannot be reached while the temporary relation "${name}" hides it in this session`, at);
+    }
+    if (schema === 'pg_temp' && !temporary) throw new DbError('undefined_table', `relation "pg_temp.${name}" does not exist`, at);
+  }
+
   /** Whether any relation (table, index, sequence, view) has this name: they share one namespace. */
   relationExists(name: string): boolean {
     return this.byName.has(name) || this.sequences.has(name) || this.indexNames.has(name) || this.views.has(name);

@@ -155,6 +155,7 @@ function readsRelation(q: unknown, name: string, catalog: Catalog, seen = new Se
 }
 
 export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTypes): Prepared {
+  catalog.checkSchema(s.table.name, s.table.schema, s.table.pos);
   const table = catalog.require(s.table.name, s.table.pos);
   const base = rootBinder(catalog, 'VALUES', params);
   const n = table.columns.length;
@@ -356,6 +357,7 @@ function prepareOnConflict(s: InsertStmt, table: TableDef, spec: WriterSpec, bas
 /** Plans the target rows of UPDATE/DELETE: the target table first, then the FROM/USING items. */
 function planTargets(catalog: Catalog, s: UpdateStmt | DeleteStmt, extra: UpdateStmt['from'], params?: ParamTypes):
   { binder: Binder; collect: (ctx: RunCtx) => { rid: RowId; row: Row }[]; table: TableDef; explain: ExplainNode | undefined } {
+  catalog.checkSchema(s.table.name, s.table.schema, s.table.pos);
   const table = catalog.require(s.table.name, s.table.pos);
   const base = rootBinder(catalog, s.kind === 'update' ? 'UPDATE' : 'DELETE', params);
   const from = planFrom([{ kind: 'table', name: table.name, alias: s.table.alias ? { name: s.table.alias, columns: [] } : null, pos: s.table.pos }, ...extra], s.where, base, planQuery);

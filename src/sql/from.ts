@@ -261,6 +261,7 @@ function planItem(it: FromItem, base: Binder, planQuery: PlanQuery, left: Scope 
   switch (it.kind) {
     case 'table': {
       const catalog = base.env!.catalog;
+      catalog.checkSchema(it.name, it.schema, it.pos);
       const view = catalog.get(it.name) ? undefined : catalog.view(it.name);
       if (view) return planView(view, it, base, planQuery);
       const virtual = catalog.get(it.name) ? null : virtualTable(it.name);

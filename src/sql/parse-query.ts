@@ -323,7 +323,7 @@ export class QueryTranslator {
           if (cte.kind === 'recursive') return { kind: 'recursive', name: r.name, columns: cte.columns, base: cte.base, step: cte.step, all: cte.all, alias: as, pos: r.pos };
           return { kind: 'subquery', query: cte.query, alias: as, pos: r.pos };
         }
-        return { kind: 'table', name: r.name, alias: this.alias(e.alias), pos: r.pos };
+        return { kind: 'table', name: r.name, alias: this.alias(e.alias), pos: r.pos, ...(r.schema ? { schema: r.schema } : {}) };
       }
       case 'RangeSubselect':
         if (!e.alias) throw new DbError('syntax_error', 'subquery in FROM must have an alias');
@@ -363,12 +363,13 @@ export class QueryTranslator {
     // pg_catalog is on every search path; information_schema's views keep their qualified name.
     if (!r.catalogname && r.schemaname === 'pg_catalog') return { name: r.relname, alias: r.alias?.aliasname ?? null, pos };
     if (!r.catalogname && r.schemaname === 'information_schema') return { name: `information_schema.${String(r.relname)}`, alias: r.alias?.aliasname ?? null, pos };
-    // pg_temp names this session's temporary tables, which hide a permanent one of the same name anyway (catalog.ts K1).
+    // public and pg_temp are the schemas there are: the name keeps which was written (catalog.ts checkSchema).
     if (r.catalogname || (r.schemaname && r.schemaname !== 'public' && r.schemaname !== 'pg_temp')) {
       const name = [r.catalogname, r.schemaname, r.relname].filter(Boolean).join('.');
       throw new DbError('undefined_table', `relation "${name}" does not exist`, { position: pos + 1 });
     }
-    return { name: r.relname, alias: r.alias?.aliasname ?? null, pos };
+    const schema = r.schemaname === 'public' || r.schemaname === 'pg_temp' ? { schema: r.schemaname as 'public' | 'pg_temp' } : {};
+    return { name: r.relname, alias: r.alias?.aliasname ?? null, pos, ...schema };
   }
 
   target(t: Raw): A.SelectTarget {

@@ -475,7 +475,7 @@ class Translator extends QueryTranslator {
     if (cascade && s.removeType !== 'OBJECT_TABLE' && s.removeType !== 'OBJECT_VIEW') throw unsupported('DROP ... CASCADE');
     const names = (s.objects as Raw[]).map((o) => {
       const parts = (o.List.items as Raw[]).map(str);
-      if (parts.length > 1 && !(parts.length === 2 && parts[0] === 'public')) {
+      if (parts.length > 1 && !(parts.length === 2 && (parts[0] === 'public' || parts[0] === 'pg_temp'))) {
         throw new DbError('undefined_table', `relation "${parts.join('.')}" does not exist`);
       }
       return parts[parts.length - 1]!;

@@ -101,6 +101,15 @@ describe('temporary tables', () => {
     expect(await rows(other, 'select a from t')).toEqual([[1]]);
     await s.query('drop view t');
     expect(await rows(s, 'select a from t')).toEqual([[1]]);
+    // A schema written before the name is kept: public.t never reaches a temporary t, pg_temp.t never a permanent one.
+    expect(await rows(s, 'select a from public.t')).toEqual([[1]]);
+    expect(await code(s.query('select a from pg_temp.t'))).toBe('42P01');
+    await s.query('create temp table t (a int); insert into pg_temp.t values (7)');
+    expect(await code(s.query('insert into public.t select * from t'))).toBe('0A000');
+    expect(await code(s.query('update public.t set a = 0'))).toBe('0A000');
+    expect(await rows(s, 'select a from pg_temp.t')).toEqual([[7]]);
+    await s.query('drop table pg_temp.t');
+    expect(await rows(other, 'select a from public.t')).toEqual([[1]]);
     // A table's own sequence goes with it even while a temporary sequence of its name hides it.
     await s.query('create table owner_t (id serial); create temp sequence owner_t_id_seq; drop table owner_t; drop sequence owner_t_id_seq');
     expect(await rows(other, "select count(*) from pg_class where relname = 'owner_t_id_seq'")).toEqual([[0]]);
