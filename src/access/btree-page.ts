@@ -173,12 +173,13 @@ function leading(b: Uint8Array, at: number, len: number): number {
 export function lowerBoundGuessed(p: PageBuf, key: Uint8Array, rid: number): number {
   const n = btCount(p);
   if (n < GUESS_MIN) return lowerBound(p, key, rid);
-  const fo = cellOffset(p, 0) + 2, lo_ = cellOffset(p, n - 1) + 2;
-  const fl = keyLength(p, fo - 2), ll = keyLength(p, lo_ - 2);
+  // The first and last keys: where their bytes start, and how many.
+  const firstAt = cellOffset(p, 0) + 2, lastAt = cellOffset(p, n - 1) + 2;
+  const fl = keyLength(p, firstAt - 2), ll = keyLength(p, lastAt - 2);
   const m = Math.min(fl, ll, key.length);
   let c = 0;
-  while (c < m && p[fo + c] === p[lo_ + c] && key[c] === p[fo + c]) c++;
-  const vf = leading(p, fo + c, fl - c), vl = leading(p, lo_ + c, ll - c), vk = leading(key, c, key.length - c);
+  while (c < m && p[firstAt + c] === p[lastAt + c] && key[c] === p[firstAt + c]) c++;
+  const vf = leading(p, firstAt + c, fl - c), vl = leading(p, lastAt + c, ll - c), vk = leading(key, c, key.length - c);
   const guess = vk <= vf ? 0 : vk >= vl ? n - 1 : Math.min(n - 1, Math.floor(((vk - vf) / (vl - vf)) * (n - 1)));
   const below = (i: number): boolean => compareCell(p, cellOffset(p, i), key, rid) < 0;
   let lo = 0, hi = n;

@@ -237,14 +237,15 @@ export class ExtendedQuery {
     putCommandComplete(this.b.writer, r.command === 'SELECT' && from > 0 ? `SELECT ${end - from}` : r.tag);
   }
 
-  /**
-   * DEALLOCATE from SQL (session.protocolStatements): a named statement, or
-   * ALL of them; the unnamed one stays, as in PostgreSQL. Whether it had one.
-   */
+  /** Whether a named statement exists (PREPARE refuses its name: session.protocolStatements). */
   has(name: string): boolean {
     return name !== '' && this.statements.has(name);
   }
 
+  /**
+   * DEALLOCATE from SQL (session.protocolStatements): a named statement, or
+   * ALL of them; the unnamed one stays, as in PostgreSQL. Whether it had one.
+   */
   deallocate(name: string | null): boolean {
     if (name !== null) return name !== '' && this.statements.delete(name);
     for (const n of [...this.statements.keys()]) if (n !== '') this.statements.delete(n);

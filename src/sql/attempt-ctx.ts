@@ -17,7 +17,7 @@ import type { RunCtx } from './plan.ts';
 import type { SequenceCache } from './sequences.ts';
 import type { SessionSettings } from './settings.ts';
 import type { AdvisoryLocks } from './advisory.ts';
-import { readOnlyError } from './txn-mode.ts';
+import { checkWritable } from './txn-mode.ts';
 
 /** currval() and lastval(): what nextval() last gave one session, per sequence and of any. */
 export class LastValues {
@@ -79,7 +79,7 @@ export class AttemptCtx implements RunCtx {
 
   nextval(name: string): number | bigint {
     const d = this.seq(name);
-    if (this.readOnly && d.temp === undefined) throw readOnlyError('nextval()'); // a temporary sequence may move (txn-mode.ts R4)
+    checkWritable(this.readOnly, d.temp, 'nextval()');
     const v = this.host.sequences.nextval(d, this.txn);
     this.host.values.bySequence.set(name, v);
     this.host.values.last = v;
@@ -103,7 +103,7 @@ export class AttemptCtx implements RunCtx {
 
   setval(name: string, v: number | bigint, called: boolean): number | bigint {
     const d = this.seq(name);
-    if (this.readOnly && d.temp === undefined) throw readOnlyError('setval()');
+    checkWritable(this.readOnly, d.temp, 'setval()');
     return this.host.sequences.setval(d, v, called, this.txn);
   }
 

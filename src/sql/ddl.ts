@@ -36,6 +36,8 @@ const MAX_COLUMNS = 1600;
 
 /** Sends a NOTICE or WARNING to the client; `condition` is its SQLSTATE (PostgreSQL sends one with every notice). */
 export type Notify = (severity: 'NOTICE' | 'WARNING', message: string, condition?: ConditionName, detail?: string) => void;
+/** For the statements the session runs itself (ON COMMIT actions, drops of temporary objects): PostgreSQL says nothing of them. */
+export const QUIET: Notify = () => {};
 
 export const done = (command: string): QueryResult => ({ command, rowCount: null, fields: [], rows: [], tag: command });
 

@@ -27,7 +27,7 @@ import { Binder, Scope, convertNamed, type Fn, type ParamTypes, type Row, type S
 import { planFrom } from './from.ts';
 import type { ExplainNode, RunCtx } from './plan.ts';
 import { expandTargets, planQuery, rootBinder, untypedLiterals } from './select.ts';
-import { readOnlyError } from './txn-mode.ts';
+import { checkWritable } from './txn-mode.ts';
 import { errorWithCode } from './sqlerror.ts';
 import { clientTypeOid, isString } from './types.ts';
 
@@ -249,7 +249,7 @@ export function prepareInsert(s: InsertStmt, catalog: Catalog, params?: ParamTyp
     explain,
     fields: returning?.fields,
     run(ctx) {
-      if (ctx.readOnly && table.temp === undefined) throw readOnlyError('INSERT'); // a temporary table is writable (R4)
+      checkWritable(ctx.readOnly, table.temp, 'INSERT');
       const writer = new TableWriter(spec, ctx);
       const out: Value[][] | null = returning ? [] : null;
       const emit = (row: Row): void => { if (out) out.push(returning!.fns.map((f) => f(row, ctx))); };
@@ -393,7 +393,7 @@ export function prepareUpdate(s: UpdateStmt, catalog: Catalog, params?: ParamTyp
     explain: t.explain,
     fields: returning?.fields,
     run(ctx) {
-      if (ctx.readOnly && table.temp === undefined) throw readOnlyError('UPDATE');
+      checkWritable(ctx.readOnly, table.temp, 'UPDATE');
       const targets = t.collect(ctx);
       const writer = new TableWriter(spec, ctx);
       const out: Value[][] | null = returning ? [] : null;
@@ -423,7 +423,7 @@ export function prepareDelete(s: DeleteStmt, catalog: Catalog, params?: ParamTyp
     explain: t.explain,
     fields: returning?.fields,
     run(ctx) {
-      if (ctx.readOnly && t.table.temp === undefined) throw readOnlyError('DELETE');
+      checkWritable(ctx.readOnly, t.table.temp, 'DELETE');
       const targets = t.collect(ctx);
       const writer = new TableWriter(spec, ctx);
       const out: Value[][] | null = returning ? [] : null;

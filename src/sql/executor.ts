@@ -20,7 +20,7 @@ import type { Statement } from './ast.ts';
 import { loadCatalog, type Catalog } from './catalog.ts';
 import { alterTable, commentOn, createIndex, dropIndex, truncate } from './alter.ts';
 import { createTableAs } from './create-as.ts';
-import { alterSequence, createSequence, createTable, done, dropSequence, dropTable, type Notify } from './ddl.ts';
+import { alterSequence, createSequence, createTable, done, dropSequence, dropTable, QUIET, type Notify } from './ddl.ts';
 import { dropAllStatements } from './temp-tables.ts';
 import { prepareDelete, prepareInsert, prepareUpdate, type Prepared } from './dml.ts';
 import { instrumented, type Actual, type ExplainNode, type RunCtx } from './plan.ts';
@@ -110,8 +110,7 @@ export function executeStatement(s: Statement, catalog: Catalog, ctx: RunCtx, no
     case 'discard': {
       // DISCARD TEMP (and ALL, whose other parts the session did): the session's temporary tables and sequences.
       // Each DROP reads the catalog as the one before left it (a view dropped is no dependent of a table any more).
-      // Quietly, as PostgreSQL's: no "drop cascades to" NOTICEs.
-      for (const d of dropAllStatements(catalog)) executeStatement(d, loadCatalog(ctx.engine, ctx.txn, ctx.tempOwner), ctx, () => {});
+      for (const d of dropAllStatements(catalog)) executeStatement(d, loadCatalog(ctx.engine, ctx.txn, ctx.tempOwner), ctx, QUIET);
       return done(`DISCARD ${s.target.toUpperCase()}`);
     }
     case 'explain': return s.analyze ? explainAnalyze(s.stmt, catalog, ctx) : explain(s.stmt, catalog);

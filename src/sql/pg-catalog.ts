@@ -512,7 +512,7 @@ export function regNameOf(kind: string, cat: Catalog): ((oid: number) => string)
       };
     case 'regnamespace': {
       const names = new Map([...SCHEMAS].map(([name, oid]) => [oid, quoteIdent(name)]));
-      if (cat.owner !== 0) names.set(schemaOf({ temp: cat.owner }).oid, schemaOf({ temp: cat.owner }).name);
+      if (cat.owner !== 0) { const own = schemaOf({ temp: cat.owner }); names.set(own.oid, own.name); }
       return (oid) => orDigits(names.get(oid), oid);
     }
     case 'regrole':

@@ -83,7 +83,7 @@ import type { Description, QueryResult, TableInfo, TxnStatus, Value } from './ap
 import type { ParsedStatement, Statement, TemplateBinding } from './ast.ts';
 import { CatalogCache, tableInfo, type Catalog } from './catalog.ts';
 import { AttemptCtx, LastValues, type AttemptHost } from './attempt-ctx.ts';
-import type { Notify } from './ddl.ts';
+import { QUIET, type Notify } from './ddl.ts';
 import { describeStatement } from './describe.ts';
 import { resolveType } from './types.ts';
 import { executeStatement, isDdl } from './executor.ts';
@@ -439,7 +439,7 @@ export class Session {
   private runInternal(txn: TxnHandle, statements: readonly Statement[], quiet = false): void {
     for (const s of statements) {
       const catalog = this.catalog(txn);
-      executeStatement(s, catalog, new AttemptCtx(this.host.engine, txn, [], this.txnStart, false, undefined, catalog, this.attemptHost), quiet ? () => {} : this.notify);
+      executeStatement(s, catalog, new AttemptCtx(this.host.engine, txn, [], this.txnStart, false, undefined, catalog, this.attemptHost), quiet ? QUIET : this.notify);
       this.localCatalog.clear();
     }
   }
@@ -466,9 +466,8 @@ export class Session {
 
   /** DEALLOCATE name | ALL, over PREPARE's statements and the protocol's (protocolStatements). */
   private deallocate(name: string | null): void {
-    const protocol = this.protocolStatements?.deallocate(name) ?? false;
-    if (name === null) { this.prepared.deallocate(null); return; }
-    if (protocol) return;
+    // The two never share a name (PREPARE and Parse refuse one the other has), so one of them holds it.
+    if (this.protocolStatements?.deallocate(name) && name !== null) return;
     this.prepared.deallocate(name);
   }
 

@@ -18,10 +18,16 @@
  *      SELECT FOR UPDATE after planning (so a missing table is still 42P01),
  *      nextval()/setval() when called. SELECT, SHOW, SET, EXPLAIN and
  *      CHECKPOINT are allowed, and so are INSERT/UPDATE/DELETE of a temporary
- *      table, as PostgreSQL's (its DDL is still refused).
+ *      table or nextval() of a temporary sequence, as PostgreSQL's (their DDL
+ *      is still refused): checkWritable.
  */
 import { DbError } from '../errors/index.ts';
 import type { Statement } from './ast.ts';
+
+/** R4 for a write to a table or sequence: refused in a read-only transaction unless it is temporary (`temp`: its owner). */
+export function checkWritable(readOnly: boolean | undefined, temp: number | undefined, command: string): void {
+  if (readOnly && temp === undefined) throw readOnlyError(command);
+}
 
 export function readOnlyError(command: string): DbError {
   return new DbError('read_only_sql_transaction', `cannot execute ${command} in a read-only transaction`);
